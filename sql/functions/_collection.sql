@@ -1,0 +1,28 @@
+CREATE OR REPLACE FUNCTION calib._collection(p_name text, p_types text[] DEFAULT NULL)
+RETURNS calib.collection
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $$
+/* The collection named p_name; when p_types is given its type must be one of them.
+   Errors: KC002 unknown collection, KC003 wrong type, KC015 NULL name. */
+DECLARE
+    v_row calib.collection;
+BEGIN
+    IF p_name IS NULL THEN
+        PERFORM calib._raise('KC015', 'collection name must not be NULL');
+    END IF;
+    SELECT * INTO v_row FROM calib.collection WHERE name = p_name;
+    IF NOT FOUND THEN
+        PERFORM calib._raise('KC002', format('collection %L does not exist', p_name),
+                             jsonb_build_object('collection', p_name));
+    END IF;
+    IF p_types IS NOT NULL AND v_row.type <> ALL (p_types) THEN
+        PERFORM calib._raise('KC003',
+            format('collection %L is %s; expected %s', p_name, v_row.type,
+                   array_to_string(p_types, ' or ')),
+            jsonb_build_object('collection', p_name, 'type', v_row.type,
+                               'expected', to_jsonb(p_types)));
+    END IF;
+    RETURN v_row;
+END
+$$;

@@ -1,0 +1,26 @@
+CREATE OR REPLACE FUNCTION calib._dataset_type(p_name text, p_need_calibration boolean DEFAULT false)
+RETURNS calib.dataset_type
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $$
+/* The dataset type named p_name. Errors: KC005 unknown, KC006 not a calibration type when
+   p_need_calibration, KC015 NULL name. */
+DECLARE
+    v_row calib.dataset_type;
+BEGIN
+    IF p_name IS NULL THEN
+        PERFORM calib._raise('KC015', 'dataset type name must not be NULL');
+    END IF;
+    SELECT * INTO v_row FROM calib.dataset_type WHERE name = p_name;
+    IF NOT FOUND THEN
+        PERFORM calib._raise('KC005', format('dataset type %L does not exist', p_name),
+                             jsonb_build_object('dataset_type', p_name));
+    END IF;
+    IF p_need_calibration AND NOT v_row.is_calibration THEN
+        PERFORM calib._raise('KC006',
+            format('dataset type %L is not a calibration type', p_name),
+            jsonb_build_object('dataset_type', p_name));
+    END IF;
+    RETURN v_row;
+END
+$$;

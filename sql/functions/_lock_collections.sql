@@ -1,0 +1,58 @@
+CREATE OR REPLACE FUNCTION calib._lock_collections(p_ids integer[], p_mode text DEFAULT 'write')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+/* The locking protocol, in one place. A writer locks the rows of the collections it
+   changes, FOR NO KEY UPDATE, in ascending collection_id (p_mode 'write'); a copy locks its
+   source FOR SHARE (p_mode 'read') so it waits for writers in flight and then sees their
+   whole result. Locks are held to the end of the transaction. Chain changes take
+   calib._lock_chains() before this. Readers take no locks (MVCC), and FOR NO KEY UPDATE does
+   not conflict with the FOR KEY SHARE that foreign-key checks take, so writers of different
+   collections never wait for each other.
+
+   The wait is bounded: if the session has no lock_timeout, calib.lock_timeout (default
+   '10s') applies while waiting, and the session value is restored afterwards.
+   Error: 55P03 (lock_not_available) when the wait times out. */
+DECLARE
+    v_old text := current_setting('lock_timeout');
+BEGIN
+    IF v_old = '0' THEN
+        PERFORM set_config('lock_timeout',
+            coalesce(nullif(current_setting('calib.lock_timeout', true), ''), '10s'), true);
+    END IF;
+    IF p_mode = 'read' THEN
+        PERFORM FROM calib.collection WHERE collection_id = ANY (p_ids)
+        ORDER BY collection_id FOR SHARE;
+    ELSE
+        PERFORM FROM calib.collection WHERE collection_id = ANY (p_ids)
+        ORDER BY collection_id FOR NO KEY UPDATE;
+    END IF;
+    IF v_old = '0' THEN
+        PERFORM set_config('lock_timeout', v_old, true);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._lock_chains()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+/* Serialises changes of the chain graph (set_chain, remove_collection, copy of a chain) so
+   that two concurrent set_chain calls cannot each pass the cycle check and together make a
+   cycle. SHARE ROW EXCLUSIVE conflicts with itself and with writes, not with reads.
+   Taken before any collection row lock; bounded like calib._lock_collections. */
+DECLARE
+    v_old text := current_setting('lock_timeout');
+BEGIN
+    IF v_old = '0' THEN
+        PERFORM set_config('lock_timeout',
+            coalesce(nullif(current_setting('calib.lock_timeout', true), ''), '10s'), true);
+    END IF;
+    LOCK TABLE calib.collection_chain IN SHARE ROW EXCLUSIVE MODE;
+    IF v_old = '0' THEN
+        PERFORM set_config('lock_timeout', v_old, true);
+    END IF;
+END
+$$;

@@ -1,0 +1,18 @@
+CREATE OR REPLACE FUNCTION calib._ts_text(p_t timestamptz)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+/* An instant as ISO 8601 in UTC with microseconds, independent of the session TimeZone, so
+   error details read the same from every session and from the SQLite backend. */
+SELECT to_char(p_t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+$$;
+
+CREATE OR REPLACE FUNCTION calib._span_json(p_span tstzrange)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+/* A timespan as the JSON pair [begin, end], null for an unbounded side. */
+SELECT jsonb_build_array(calib._ts_text(lower(p_span)), calib._ts_text(upper(p_span)))
+$$;

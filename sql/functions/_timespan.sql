@@ -1,0 +1,34 @@
+CREATE OR REPLACE FUNCTION calib._timespan(p_span tstzrange)
+RETURNS tstzrange
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+/* Validate a timespan argument and return it normalised: [) bounds, +-infinity turned into
+   a missing bound. Errors: KC009 for anything but a non-empty [begin, end); KC015 for NULL. */
+DECLARE
+    v_lo timestamptz := lower(p_span);
+    v_hi timestamptz := upper(p_span);
+BEGIN
+    IF p_span IS NULL THEN
+        PERFORM calib._raise('KC015', 'timespan must not be NULL');
+    END IF;
+    IF isempty(p_span) THEN
+        PERFORM calib._raise('KC009', 'timespan is empty: begin must be before end',
+                             jsonb_build_object('timespan', NULL));
+    END IF;
+    IF (NOT lower_inf(p_span) AND NOT lower_inc(p_span) AND v_lo <> '-infinity')
+       OR (NOT upper_inf(p_span) AND upper_inc(p_span) AND v_hi <> 'infinity') THEN
+        PERFORM calib._raise('KC009',
+            format('timespan %s must have [) bounds (begin included, end excluded)', p_span),
+            jsonb_build_object('timespan', calib._span_json(p_span)));
+    END IF;
+    IF v_lo = '-infinity' THEN v_lo := NULL; END IF;
+    IF v_hi = 'infinity' THEN v_hi := NULL; END IF;
+    IF v_lo = 'infinity' OR v_hi = '-infinity' OR v_lo >= v_hi THEN
+        PERFORM calib._raise('KC009',
+            format('timespan %s is empty or reversed: begin must be before end', p_span),
+            jsonb_build_object('timespan', calib._span_json(p_span)));
+    END IF;
+    RETURN tstzrange(v_lo, v_hi, '[)');
+END
+$$;

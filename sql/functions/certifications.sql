@@ -1,0 +1,22 @@
+CREATE OR REPLACE FUNCTION calib.certifications(p_collection text, p_dataset_type text DEFAULT NULL)
+RETURNS TABLE (collection text, dataset_id uuid, dataset_type text, data_id jsonb, run text, validity tstzrange)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Every certification in p_collection (through a chain: in every CALIBRATION member, in
+   search order, each row naming the member it is stored in), optionally of one dataset
+   type. Ordered by member, dataset type, data ID (interning order), begin.
+   Errors: KC002 unknown collection, KC005 unknown dataset type. Read-only, no locks. */
+SELECT f.name, c.dataset_id, t.name, di.value, r.name, c.validity
+FROM calib._flatten((calib._collection(p_collection)).collection_id) AS f
+JOIN calib.certification AS c ON c.collection_id = f.collection_id
+JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
+JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
+JOIN calib.collection AS r ON r.collection_id = d.run_id
+WHERE f.type = 'CALIBRATION'
+  AND (p_dataset_type IS NULL
+       OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
+ORDER BY f.ord, t.name, c.data_id_key, lower(c.validity) NULLS FIRST
+$$;

@@ -1,0 +1,34 @@
+CREATE OR REPLACE FUNCTION calib.certify_series(
+    p_collection text, p_datasets uuid[], p_begins timestamptz[], p_close_open boolean DEFAULT false)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Certify a series given by begins only: item i is (p_datasets[i], p_begins[i]); each
+   item's end is the next begin of the same calibration key, the last one is unbounded.
+   A NULL or -infinity begin means unbounded below. Then exactly as calib.certify.
+   Returns the number of certifications stored.
+   Errors: as certify; KC001 also for two items of one key with the same begin; KC015
+   arrays of different lengths; KC009 a begin of +infinity.
+   Locks: the collection row, FOR NO KEY UPDATE. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
+    v_begins timestamptz[];
+BEGIN
+    IF p_datasets IS NULL OR p_begins IS NULL
+       OR cardinality(p_datasets) <> cardinality(p_begins) THEN
+        PERFORM calib._raise('KC015',
+            format('certify_series into %L needs one begin per dataset (%s datasets, %s begins)',
+                   p_collection, cardinality(p_datasets), cardinality(p_begins)),
+            jsonb_build_object('collection', p_collection));
+    END IF;
+    IF 'infinity'::timestamptz = ANY (p_begins) THEN
+        PERFORM calib._raise('KC009',
+            format('certify_series into %L: a begin of +infinity leaves an empty timespan', p_collection),
+            jsonb_build_object('collection', p_collection));
+    END IF;
+    v_begins := ARRAY(SELECT nullif(b, '-infinity') FROM unnest(p_begins) WITH ORDINALITY AS u(b, ord) ORDER BY ord);
+    RETURN calib._certify_rows(v_coll, p_datasets, v_begins, NULL, true, coalesce(p_close_open, false));
+END
+$$;

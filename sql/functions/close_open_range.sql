@@ -1,0 +1,55 @@
+CREATE OR REPLACE FUNCTION calib.close_open_range(
+    p_collection text, p_dataset_type text, p_end timestamptz, p_data_ids jsonb[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Give every certification of p_dataset_type in p_collection whose end is unbounded (only
+   those data IDs when p_data_ids is given) the end p_end. Returns how many were closed.
+   Errors: KC009 if one of them begins at or after p_end (nothing is changed) or p_end is
+   NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.
+   Locks: the collection row, FOR NO KEY UPDATE. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
+    v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
+    v_bad record;
+    v_n integer;
+BEGIN
+    IF p_end IS NULL OR NOT isfinite(p_end) THEN
+        PERFORM calib._raise('KC009',
+            format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
+            jsonb_build_object('collection', p_collection, 'dataset_type', p_dataset_type));
+    END IF;
+    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    /* Open ranges all overlap [p_end, infinity): the GiST index narrows the scan. */
+    SELECT c.dataset_id, c.validity, di.value AS data_id INTO v_bad
+    FROM calib.certification AS c JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+    WHERE c.collection_id = v_coll.collection_id
+      AND c.dataset_type_id = v_type.dataset_type_id
+      AND c.validity && tstzrange(p_end, NULL, '[)')
+      AND upper_inf(c.validity) AND NOT lower_inf(c.validity) AND lower(c.validity) >= p_end
+      AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+    ORDER BY lower(c.validity), c.data_id_key
+    LIMIT 1;
+    IF FOUND THEN
+        PERFORM calib._raise('KC009',
+            format('cannot close %L data ID %s in %L at %s: dataset %s begins at %s',
+                   p_dataset_type, v_bad.data_id, p_collection, calib._ts_text(p_end),
+                   v_bad.dataset_id, calib._ts_text(lower(v_bad.validity))),
+            jsonb_build_object('collection', p_collection, 'dataset_type', p_dataset_type,
+                               'data_id', v_bad.data_id, 'dataset', v_bad.dataset_id,
+                               'timespan', calib._span_json(v_bad.validity)));
+    END IF;
+    UPDATE calib.certification AS c
+    SET validity = tstzrange(lower(c.validity), p_end, '[)')
+    WHERE c.collection_id = v_coll.collection_id
+      AND c.dataset_type_id = v_type.dataset_type_id
+      AND c.validity && tstzrange(p_end, NULL, '[)')
+      AND upper_inf(c.validity)
+      AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys));
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$$;

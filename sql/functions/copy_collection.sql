@@ -1,0 +1,45 @@
+CREATE OR REPLACE FUNCTION calib.copy_collection(p_source text, p_destination text, p_doc text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Create p_destination with the type of p_source and all its associations: certifications
+   with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based:
+   one INSERT ... SELECT. p_doc defaults to the source's doc.
+   Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad
+   destination name.
+   Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in
+   flight, then copies their complete result); the new row is invisible until commit. */
+DECLARE
+    v_src calib.collection := calib._collection(p_source, ARRAY['TAGGED', 'CALIBRATION', 'CHAINED']);
+    v_dst_id integer;
+BEGIN
+    PERFORM calib._check_name(p_destination, 'collection name');
+    IF v_src.type = 'CHAINED' THEN
+        PERFORM calib._lock_chains();
+    END IF;
+    PERFORM calib._lock_collections(ARRAY[v_src.collection_id], 'read');
+    INSERT INTO calib.collection (name, type, doc)
+    VALUES (p_destination, v_src.type, coalesce(p_doc, v_src.doc))
+    ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING
+    RETURNING collection_id INTO v_dst_id;
+    IF v_dst_id IS NULL THEN
+        PERFORM calib._raise('KC010', format('collection %L already exists', p_destination),
+                             jsonb_build_object('collection', p_destination));
+    END IF;
+    IF v_src.type = 'CALIBRATION' THEN
+        INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+        SELECT v_dst_id, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity
+        FROM calib.certification AS c WHERE c.collection_id = v_src.collection_id;
+    ELSIF v_src.type = 'TAGGED' THEN
+        INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)
+        SELECT v_dst_id, t.dataset_type_id, t.data_id_key, t.dataset_id
+        FROM calib.tag AS t WHERE t.collection_id = v_src.collection_id;
+    ELSE
+        INSERT INTO calib.collection_chain (parent_id, position, child_id)
+        SELECT v_dst_id, ch.position, ch.child_id
+        FROM calib.collection_chain AS ch WHERE ch.parent_id = v_src.collection_id;
+    END IF;
+END
+$$;

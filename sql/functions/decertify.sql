@@ -1,0 +1,39 @@
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Remove validity inside p_timespan from every certification of p_dataset_type in
+   CALIBRATION collection p_collection (only those data IDs when p_data_ids is given):
+   a certification fully covered is removed, one straddling an end is shortened, one
+   containing the span is split in two. Set-based: one DELETE, one INSERT of the remaining
+   pieces (range difference as multiranges). Returns the number of certifications touched;
+   nothing matching is a no-op (0).
+   Errors: KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009
+   bad timespan, KC008 bad data ID. Locks: the collection row, FOR NO KEY UPDATE. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
+    v_span tstzrange := calib._timespan(p_timespan);
+    v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
+    v_n integer;
+BEGIN
+    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    WITH hit AS (
+        DELETE FROM calib.certification AS c
+        WHERE c.collection_id = v_coll.collection_id
+          AND c.dataset_type_id = v_type.dataset_type_id
+          AND c.validity && v_span
+          AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+        RETURNING c.collection_id, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity
+    ), pieces AS (
+        INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+        SELECT hit.collection_id, hit.dataset_type_id, hit.data_id_key, hit.dataset_id, piece
+        FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span)) AS piece
+    )
+    SELECT count(*) INTO v_n FROM hit;
+    RETURN v_n;
+END
+$$;

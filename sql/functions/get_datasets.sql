@@ -1,0 +1,20 @@
+CREATE OR REPLACE FUNCTION calib.get_datasets(p_ids uuid[])
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* The datasets with the given ids, in input order. Errors: KC007 unknown id, KC015 NULL.
+   Read-only, no locks. */
+BEGIN
+    PERFORM calib._resolve_datasets(p_ids);
+    RETURN QUERY
+    SELECT d.dataset_id, t.name, di.value, r.name
+    FROM unnest(p_ids) WITH ORDINALITY AS u(id, ord)
+    JOIN calib.dataset AS d ON d.dataset_id = u.id
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = d.dataset_type_id
+    JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
+    JOIN calib.collection AS r ON r.collection_id = d.run_id
+    ORDER BY u.ord;
+END
+$$;

@@ -1,0 +1,12 @@
+CREATE OR REPLACE FUNCTION calib.list_collections(p_type text DEFAULT NULL)
+RETURNS TABLE (name text, type text, doc text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Every collection (optionally of one type), by name. Read-only. */
+SELECT c.name, c.type, c.doc
+FROM calib.collection AS c
+WHERE p_type IS NULL OR c.type = upper(p_type)
+ORDER BY c.name
+$$;

@@ -1,0 +1,35 @@
+CREATE OR REPLACE FUNCTION calib.register_collection(p_name text, p_type text, p_doc text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case).
+   Returns true if it was created, false if it existed with the same type (a no-op; the
+   stored doc is kept). Concurrent registrations of one name are safe (ON CONFLICT).
+   Errors: KC014 bad name, KC015 unknown type / NULL, KC010 exists with another type.
+   Locks: none beyond the unique index. */
+DECLARE
+    v_type text := upper(p_type);
+    v_existing text;
+BEGIN
+    PERFORM calib._check_name(p_name, 'collection name');
+    IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN
+        PERFORM calib._raise('KC015',
+            format('unknown collection type %L; expected RUN, TAGGED, CALIBRATION or CHAINED', p_type),
+            jsonb_build_object('collection', p_name, 'type', p_type));
+    END IF;
+    INSERT INTO calib.collection (name, type, doc) VALUES (p_name, v_type, p_doc)
+    ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING;
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    SELECT type INTO v_existing FROM calib.collection WHERE name = p_name;
+    IF v_existing <> v_type THEN
+        PERFORM calib._raise('KC010',
+            format('collection %L already exists as %s, not %s', p_name, v_existing, v_type),
+            jsonb_build_object('collection', p_name, 'type', v_existing, 'requested', v_type));
+    END IF;
+    RETURN false;
+END
+$$;

@@ -1,0 +1,46 @@
+CREATE OR REPLACE FUNCTION calib.register_dataset_type(
+    p_name text, p_dimensions text[], p_is_calibration boolean DEFAULT true)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Register a dataset type: its data IDs have exactly the keys p_dimensions (ordered,
+   distinct names). Returns true if created, false if the same definition existed.
+   Errors: KC014 bad name, KC015 NULL / repeated dimension, KC010 exists with another
+   definition. Locks: none beyond the unique index. */
+DECLARE
+    v_existing calib.dataset_type;
+    v_dim text;
+BEGIN
+    PERFORM calib._check_name(p_name, 'dataset type name');
+    IF p_dimensions IS NULL OR p_is_calibration IS NULL THEN
+        PERFORM calib._raise('KC015', 'dimensions and is_calibration must not be NULL',
+                             jsonb_build_object('dataset_type', p_name));
+    END IF;
+    FOREACH v_dim IN ARRAY p_dimensions LOOP
+        PERFORM calib._check_name(v_dim, 'dimension name');
+    END LOOP;
+    IF cardinality(p_dimensions) <> (SELECT count(DISTINCT d) FROM unnest(p_dimensions) AS d) THEN
+        PERFORM calib._raise('KC015',
+            format('dimensions of dataset type %L repeat a name: %s', p_name, p_dimensions),
+            jsonb_build_object('dataset_type', p_name));
+    END IF;
+    INSERT INTO calib.dataset_type (name, dimensions, is_calibration)
+    VALUES (p_name, p_dimensions, p_is_calibration)
+    ON CONFLICT ON CONSTRAINT dataset_type_name_key DO NOTHING;
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    SELECT * INTO v_existing FROM calib.dataset_type WHERE name = p_name;
+    IF v_existing.dimensions <> p_dimensions OR v_existing.is_calibration <> p_is_calibration THEN
+        PERFORM calib._raise('KC010',
+            format('dataset type %L already exists with dimensions %s, is_calibration=%s',
+                   p_name, v_existing.dimensions, v_existing.is_calibration),
+            jsonb_build_object('dataset_type', p_name,
+                               'dimensions', to_jsonb(v_existing.dimensions),
+                               'is_calibration', v_existing.is_calibration));
+    END IF;
+    RETURN false;
+END
+$$;

@@ -1,0 +1,34 @@
+CREATE OR REPLACE FUNCTION calib.remove_collection(p_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Remove a TAGGED, CALIBRATION or CHAINED collection with its associations (tags,
+   certifications, chain children); its datasets stay in their RUNs. A RUN may be removed
+   only while it holds no dataset.
+   Errors: KC002 unknown, KC013 still a child of a chain / RUN with datasets.
+   Locks: calib._lock_chains(), then the collection row. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_name);
+    v_parent text;
+BEGIN
+    PERFORM calib._lock_chains();
+    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    SELECT p.name INTO v_parent
+    FROM calib.collection_chain AS ch JOIN calib.collection AS p ON p.collection_id = ch.parent_id
+    WHERE ch.child_id = v_coll.collection_id
+    ORDER BY p.name LIMIT 1;
+    IF FOUND THEN
+        PERFORM calib._raise('KC013',
+            format('collection %L is still a child of chain %L', p_name, v_parent),
+            jsonb_build_object('collection', p_name, 'parent', v_parent));
+    END IF;
+    IF v_coll.type = 'RUN' AND EXISTS (SELECT FROM calib.dataset WHERE run_id = v_coll.collection_id) THEN
+        PERFORM calib._raise('KC013',
+            format('RUN collection %L still holds datasets; datasets are never deleted', p_name),
+            jsonb_build_object('collection', p_name));
+    END IF;
+    DELETE FROM calib.collection WHERE collection_id = v_coll.collection_id;
+END
+$$;

@@ -1,0 +1,47 @@
+CREATE OR REPLACE FUNCTION calib.tag(p_collection text, p_datasets uuid[])
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one
+   dataset per (dataset type, data ID); tagging a dataset already there is a no-op.
+   Returns the number of datasets newly tagged.
+   Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another
+   dataset of the same type and data ID is tagged already (or in the same call).
+   Locks: the collection row. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['TAGGED']);
+    v_res record := calib._resolve_datasets(p_datasets);
+    v_bad record;
+    v_n integer;
+BEGIN
+    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
+    clash AS (
+        SELECT a.id, b.id AS other, a.k FROM n AS a JOIN n AS b ON a.k = b.k AND a.id < b.id
+        UNION ALL
+        SELECT n.id, t.dataset_id, n.k FROM n
+        JOIN calib.tag AS t ON t.collection_id = v_coll.collection_id AND t.data_id_key = n.k
+                           AND t.dataset_id <> n.id
+    )
+    SELECT clash.*, di.value AS data_id, dt.name AS type_name INTO v_bad
+    FROM clash JOIN calib.data_id AS di ON di.data_id_key = clash.k
+    JOIN calib.dataset_type AS dt ON dt.dataset_type_id = di.dataset_type_id
+    LIMIT 1;
+    IF FOUND THEN
+        PERFORM calib._raise('KC010',
+            format('TAGGED collection %L can hold only one %L dataset with data ID %s: %s and %s',
+                   p_collection, v_bad.type_name, v_bad.data_id, v_bad.id, v_bad.other),
+            jsonb_build_object('collection', p_collection, 'dataset_type', v_bad.type_name,
+                               'data_id', v_bad.data_id, 'dataset', v_bad.id,
+                               'conflicting_dataset', v_bad.other));
+    END IF;
+    INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)
+    SELECT DISTINCT v_coll.collection_id, u.t, u.k, u.id
+    FROM unnest(p_datasets, v_res.o_types, v_res.o_keys) AS u(id, t, k)
+    ON CONFLICT ON CONSTRAINT tag_pkey DO NOTHING;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$$;

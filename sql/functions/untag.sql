@@ -1,0 +1,22 @@
+CREATE OR REPLACE FUNCTION calib.untag(p_collection text, p_datasets uuid[])
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+/* Remove datasets from TAGGED collection p_collection; datasets not tagged there are
+   ignored. Returns the number removed.
+   Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.
+   Locks: the collection row. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['TAGGED']);
+    v_res record := calib._resolve_datasets(p_datasets);
+    v_n integer;
+BEGIN
+    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    DELETE FROM calib.tag AS t
+    WHERE t.collection_id = v_coll.collection_id AND t.dataset_id = ANY (p_datasets);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$$;

@@ -1,0 +1,34 @@
+/* Privileges. Functions run as their owner (SECURITY DEFINER, search_path pinned), so
+   callers need EXECUTE, not table rights: every change goes through the functions (and so
+   through their checks, locks and, later, the history ledger). calib_reader may look up
+   and read the tables; calib_writer may also call the mutating functions. Private helpers
+   (names starting with _) are not granted to anyone. */
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA calib FROM PUBLIC;
+GRANT USAGE ON SCHEMA calib TO calib_reader, calib_writer;
+GRANT SELECT ON ALL TABLES IN SCHEMA calib TO calib_reader, calib_writer;
+GRANT EXECUTE ON FUNCTION
+    calib.find(text, text, jsonb, timestamptz),
+    calib.find(text, text, jsonb, tstzrange),
+    calib.find_many(text, text, jsonb[], timestamptz[]),
+    calib.find_many(text, text, jsonb[], tstzrange[]),
+    calib.certifications(text, text),
+    calib.query_datasets(text, text, jsonb),
+    calib.get_datasets(uuid[]),
+    calib.get_chain(text),
+    calib.list_collections(text),
+    calib.list_dataset_types()
+TO calib_reader, calib_writer;
+GRANT EXECUTE ON FUNCTION
+    calib.register_collection(text, text, text),
+    calib.set_chain(text, text[]),
+    calib.remove_collection(text),
+    calib.register_dataset_type(text, text[], boolean),
+    calib.insert_datasets(text, text, jsonb[], uuid[]),
+    calib.tag(text, uuid[]),
+    calib.untag(text, uuid[]),
+    calib.certify(text, uuid[], tstzrange, boolean),
+    calib.certify_series(text, uuid[], timestamptz[], boolean),
+    calib.decertify(text, text, tstzrange, jsonb[]),
+    calib.close_open_range(text, text, timestamptz, jsonb[]),
+    calib.copy_collection(text, text, text)
+TO calib_writer;

@@ -1,0 +1,8 @@
+/* Only for installs with psql (not part of any migration): record the head revision in
+   alembic's version table, exactly as `calibcert db upgrade` leaves it, so a database
+   installed either way is recognised by connect() and can be upgraded by alembic later. */
+CREATE TABLE calib.alembic_version (
+    version_num varchar(32) NOT NULL,
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+INSERT INTO calib.alembic_version (version_num) VALUES ('0001');
