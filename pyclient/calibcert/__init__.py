@@ -1,0 +1,93 @@
+"""calibcert: certification of calibration products, enforced by the database.
+
+    import calibcert
+    calibcert.upgrade(url)           # schema to head (alembic)
+    reg = calibcert.connect(url)     # postgresql://... or sqlite:///path; None → default
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import errors
+from .errors import CalibCertError
+from .migrate import upgrade
+from .registry import Registry
+from .types import (
+    Certification,
+    CollectionInfo,
+    CollectionType,
+    DatasetRef,
+    DatasetTypeInfo,
+    Timespan,
+)
+from .urls import resolve_url
+
+__all__ = [
+    "CalibCertError",
+    "Certification",
+    "CollectionInfo",
+    "CollectionType",
+    "DatasetRef",
+    "DatasetTypeInfo",
+    "Registry",
+    "Timespan",
+    "connect",
+    "errors",
+    "upgrade",
+]
+
+__version__ = "0.1.0"
+
+
+def connect(url: Any = None, **kwargs: Any) -> Registry:
+    """Open a calibcert database.
+
+    ``url``: ``"postgresql://..."``, ``"sqlite:///path"``, ``None`` ($CALIBCERT_URL, else
+    the embedded default SQLite file), or an open connection of the caller's: a psycopg 3
+    connection, or a SQLAlchemy Engine / Connection using psycopg (calls then run in the
+    caller's transaction, and ``close()`` leaves the connection open).
+    Raises SchemaVersionError if the schema is missing or not at head.
+    """
+    from .urls import kind
+
+    if url is None or isinstance(url, str):
+        resolved = resolve_url(url)
+        if kind(resolved) == "postgresql":
+            from .backends.postgres import PostgresRegistry
+
+            return PostgresRegistry.from_url(resolved, **kwargs)
+        from .backends.sqlite import SqliteRegistry
+
+        return SqliteRegistry.from_url(resolved, **kwargs)
+
+    import psycopg
+
+    if isinstance(url, psycopg.Connection):
+        from .backends.postgres import PostgresRegistry
+
+        return PostgresRegistry(url, owned=False, **kwargs)
+    try:
+        from sqlalchemy.engine import Connection, Engine
+    except ImportError:  # pragma: no cover - SQLAlchemy is a dependency
+        Connection = Engine = ()  # type: ignore[assignment,misc]
+    if isinstance(url, Engine):
+        from .backends.postgres import PostgresRegistry
+
+        raw = url.raw_connection()
+        driver = raw.driver_connection
+        if not isinstance(driver, psycopg.Connection):
+            raw.close()
+            raise TypeError("calibcert needs a SQLAlchemy engine using the psycopg (3) driver")
+        driver.autocommit = True
+        reg = PostgresRegistry(driver, owned=False, **kwargs)
+        reg._on_close = raw.close  # return the connection to the engine's pool
+        return reg
+    if isinstance(url, Connection):
+        from .backends.postgres import PostgresRegistry
+
+        driver = url.connection.driver_connection
+        if not isinstance(driver, psycopg.Connection):
+            raise TypeError("calibcert needs a SQLAlchemy connection using the psycopg (3) driver")
+        return PostgresRegistry(driver, owned=False, **kwargs)
+    raise TypeError(f"cannot connect to {type(url).__name__}: give a URL or a connection")

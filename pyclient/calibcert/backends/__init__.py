@@ -1,0 +1,1 @@
+"""Backends: PostgreSQL (the PL/pgSQL functions) and the SQLite fallback."""

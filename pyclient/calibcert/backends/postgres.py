@@ -1,0 +1,284 @@
+"""PostgreSQL backend: one thin method per ``calib.*`` SQL function.
+
+Calls use named arguments with explicit casts (uncast parameters can fall off the GiST
+index), results are turned into frozen dataclasses by column name, and every driver error
+goes through :func:`calibcert.errors.translate` in one place (:meth:`PostgresRegistry._run`).
+Large batches are sent in chunks inside one transaction: bounded memory, same atomicity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg.types.range import Range
+
+from ..errors import SchemaVersionError, translate
+from ..registry import At, Registry, chunked
+from ..schema import HEAD_REVISION
+from ..types import (
+    Certification,
+    CollectionInfo,
+    CollectionType,
+    DatasetRef,
+    DatasetTypeInfo,
+    Timespan,
+    to_utc,
+)
+
+#: Rows per statement for bulk writes (keeps client and server memory bounded).
+CHUNK = 50_000
+
+
+def _range(ts: Timespan) -> Range:
+    return Range(ts.begin, ts.end, "[)")
+
+
+def _timespan(r: Range) -> Timespan:
+    return Timespan(None if r.lower is None else to_utc(r.lower),
+                    None if r.upper is None else to_utc(r.upper))
+
+
+def _at_range(at: At) -> Range | None:
+    if at is None:
+        return None
+    if isinstance(at, Timespan):
+        return _range(at)
+    return Range(at, at, "[]")  # an instant: the range [t, t]
+
+
+def _ref(row: dict[str, Any]) -> DatasetRef:
+    return DatasetRef(row["dataset_id"], row["dataset_type"], row["data_id"], row["run"])
+
+
+class PostgresRegistry(Registry):
+    backend = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection, *, owned: bool = True, check_schema: bool = True):
+        self._conn = conn
+        self._owned = owned
+        if check_schema:
+            self.check_schema()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> PostgresRegistry:
+        conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        conn = psycopg.connect(conninfo, autocommit=True)
+        try:
+            return cls(conn, **kwargs)
+        except BaseException:
+            conn.close()
+            raise
+
+    @property
+    def connection(self) -> psycopg.Connection:
+        return self._conn
+
+    def check_schema(self) -> None:
+        """Refuse a database whose calib schema is missing or not at HEAD_REVISION."""
+        with self._conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('calib.alembic_version') IS NOT NULL")
+            row = cur.fetchone()
+            version = None
+            if row and row[0]:
+                cur.execute("SELECT version_num FROM calib.alembic_version")
+                r = cur.fetchone()
+                version = r[0] if r else None
+        if not self._conn.autocommit and self._owned:
+            self._conn.rollback()
+        if version != HEAD_REVISION:
+            state = "has no calibcert schema" if version is None else f"is at revision {version}"
+            raise SchemaVersionError(
+                f"database {state}; this client needs revision {HEAD_REVISION}. "
+                "Run `calibcert db upgrade --url URL` (or calibcert.upgrade(url)).",
+                revision=version,
+                head=HEAD_REVISION,
+            )
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.Error as exc:
+            mapped = translate(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    def _run(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        # In autocommit mode outside a transaction one statement is atomic by itself.
+        # Inside a transaction (ours or the caller's) the call gets a savepoint, so a
+        # failed call changes nothing and leaves the transaction usable, as on SQLite.
+        idle = self._conn.info.transaction_status == TransactionStatus.IDLE
+        with self._errors():
+            if self._conn.autocommit and idle:
+                return self._execute(sql, params)
+            with self._conn.transaction():
+                return self._execute(sql, params)
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def _scalar(self, sql: str, params: dict[str, Any]) -> Any:
+        rows = self._run(sql + " AS v", params)
+        return rows[0]["v"]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._errors(), self._conn.transaction():
+            yield
+
+    _on_close = None
+
+    def close(self) -> None:
+        if self._owned and not self._conn.closed:
+            self._conn.close()
+        elif self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+    # -- collections ------------------------------------------------------------------
+
+    def _register_collection(self, name: str, type: str, doc: str | None) -> bool:
+        return self._scalar(
+            "SELECT calib.register_collection(p_name => %(n)s::text, p_type => %(t)s::text,"
+            " p_doc => %(d)s::text)", {"n": name, "t": type, "d": doc})
+
+    def _set_chain(self, parent: str, children: list[str]) -> None:
+        self._run("SELECT calib.set_chain(p_parent => %(p)s::text, p_children => %(c)s::text[])",
+                  {"p": parent, "c": children})
+
+    def _get_chain(self, parent: str) -> list[str]:
+        return self._scalar("SELECT calib.get_chain(p_parent => %(p)s::text)", {"p": parent})
+
+    def _remove_collection(self, name: str) -> None:
+        self._run("SELECT calib.remove_collection(p_name => %(n)s::text)", {"n": name})
+
+    def _list_collections(self, type: str | None) -> list[CollectionInfo]:
+        rows = self._run("SELECT * FROM calib.list_collections(p_type => %(t)s::text)", {"t": type})
+        return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"]) for r in rows]
+
+    def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
+        self._run("SELECT calib.copy_collection(p_source => %(s)s::text,"
+                  " p_destination => %(d)s::text, p_doc => %(doc)s::text)",
+                  {"s": source, "d": destination, "doc": doc})
+
+    # -- dataset types and datasets ----------------------------------------------------
+
+    def _register_dataset_type(self, name: str, dimensions: tuple[str, ...],
+                               is_calibration: bool) -> bool:
+        return self._scalar(
+            "SELECT calib.register_dataset_type(p_name => %(n)s::text,"
+            " p_dimensions => %(d)s::text[], p_is_calibration => %(c)s::boolean)",
+            {"n": name, "d": list(dimensions), "c": is_calibration})
+
+    def _list_dataset_types(self) -> list[DatasetTypeInfo]:
+        rows = self._run("SELECT * FROM calib.list_dataset_types()", {})
+        return [DatasetTypeInfo(r["name"], tuple(r["dimensions"]), r["is_calibration"])
+                for r in rows]
+
+    def _insert_datasets(self, dataset_type: str, run: str, data_ids: list[dict[str, Any]],
+                         ids: list[uuid.UUID] | None) -> list[DatasetRef]:
+        if ids is None:
+            ids = [uuid.uuid4() for _ in data_ids]
+        refs: list[DatasetRef] = []
+        with self.transaction():
+            for start in range(0, len(data_ids), CHUNK):
+                rows = self._run(
+                    "SELECT dataset_id, data_id FROM calib.insert_datasets("
+                    "p_dataset_type => %(t)s::text, p_run => %(r)s::text,"
+                    " p_data_ids => %(d)s::jsonb[], p_ids => %(i)s::uuid[])",
+                    {"t": dataset_type, "r": run,
+                     "d": [Jsonb(d) for d in data_ids[start:start + CHUNK]],
+                     "i": ids[start:start + CHUNK]})
+                refs.extend(DatasetRef(r["dataset_id"], dataset_type, r["data_id"], run)
+                            for r in rows)
+        return refs
+
+    def _get_datasets(self, ids: list[uuid.UUID]) -> list[DatasetRef]:
+        return [_ref(r) for r in self._run(
+            "SELECT * FROM calib.get_datasets(p_ids => %(i)s::uuid[])", {"i": ids})]
+
+    def _query_datasets(self, collection: str, dataset_type: str,
+                        where: dict[str, Any] | None) -> list[DatasetRef]:
+        return [_ref(r) for r in self._run(
+            "SELECT * FROM calib.query_datasets(p_collection => %(c)s::text,"
+            " p_dataset_type => %(t)s::text, p_where => %(w)s::jsonb)",
+            {"c": collection, "t": dataset_type, "w": None if where is None else Jsonb(where)})]
+
+    def _tag(self, collection: str, ids: list[uuid.UUID]) -> int:
+        return self._scalar("SELECT calib.tag(p_collection => %(c)s::text, p_datasets => %(i)s::uuid[])",
+                            {"c": collection, "i": ids})
+
+    def _untag(self, collection: str, ids: list[uuid.UUID]) -> int:
+        return self._scalar("SELECT calib.untag(p_collection => %(c)s::text, p_datasets => %(i)s::uuid[])",
+                            {"c": collection, "i": ids})
+
+    # -- certification ----------------------------------------------------------------
+
+    def _certify(self, collection: str, ids: list[uuid.UUID], timespan: Timespan,
+                 close_open: bool) -> int:
+        # Chunks share one transaction: a conflict in any chunk undoes all of them, and a
+        # key repeated across chunks still conflicts (the earlier chunk is stored by then).
+        total = 0
+        with self.transaction():
+            for part in chunked(ids, CHUNK) if ids else [ids]:
+                total += self._scalar(
+                    "SELECT calib.certify(p_collection => %(c)s::text, p_datasets => %(i)s::uuid[],"
+                    " p_timespan => %(s)s::tstzrange, p_close_open => %(o)s::boolean)",
+                    {"c": collection, "i": list(part), "s": _range(timespan), "o": close_open})
+        return total
+
+    def _certify_series(self, collection: str, ids: list[uuid.UUID],
+                        begins: list[datetime | None], close_open: bool) -> int:
+        # One call: each end depends on the other items of the same key.
+        return self._scalar(
+            "SELECT calib.certify_series(p_collection => %(c)s::text, p_datasets => %(i)s::uuid[],"
+            " p_begins => %(b)s::timestamptz[], p_close_open => %(o)s::boolean)",
+            {"c": collection, "i": ids, "b": begins, "o": close_open})
+
+    def _decertify(self, collection: str, dataset_type: str, timespan: Timespan,
+                   data_ids: list[dict[str, Any]] | None) -> int:
+        return self._scalar(
+            "SELECT calib.decertify(p_collection => %(c)s::text, p_dataset_type => %(t)s::text,"
+            " p_timespan => %(s)s::tstzrange, p_data_ids => %(d)s::jsonb[])",
+            {"c": collection, "t": dataset_type, "s": _range(timespan),
+             "d": None if data_ids is None else [Jsonb(d) for d in data_ids]})
+
+    def _close_open_range(self, collection: str, dataset_type: str, end: datetime,
+                          data_ids: list[dict[str, Any]] | None) -> int:
+        return self._scalar(
+            "SELECT calib.close_open_range(p_collection => %(c)s::text,"
+            " p_dataset_type => %(t)s::text, p_end => %(e)s::timestamptz,"
+            " p_data_ids => %(d)s::jsonb[])",
+            {"c": collection, "t": dataset_type, "e": end,
+             "d": None if data_ids is None else [Jsonb(d) for d in data_ids]})
+
+    # -- lookups ----------------------------------------------------------------------
+
+    def _find_many(self, collection: str, dataset_type: str, data_ids: list[dict[str, Any]],
+                   times: list[At]) -> list[DatasetRef | None]:
+        rows = self._run(
+            "SELECT * FROM calib.find_many(p_collection => %(c)s::text,"
+            " p_dataset_type => %(t)s::text, p_data_ids => %(d)s::jsonb[],"
+            " p_timespans => %(s)s::tstzrange[])",
+            {"c": collection, "t": dataset_type, "d": [Jsonb(d) for d in data_ids],
+             "s": [_at_range(t) for t in times]})
+        return [None if r["dataset_id"] is None else _ref(r) for r in rows]
+
+    def _certifications(self, collection: str, dataset_type: str | None) -> list[Certification]:
+        rows = self._run(
+            "SELECT * FROM calib.certifications(p_collection => %(c)s::text,"
+            " p_dataset_type => %(t)s::text)", {"c": collection, "t": dataset_type})
+        return [Certification(_ref(r), _timespan(r["validity"]), r["collection"]) for r in rows]

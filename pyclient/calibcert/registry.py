@@ -1,0 +1,385 @@
+"""The client facade: one public method per API operation, shared by every backend.
+
+Each public method normalises its arguments once (names, refs → UUIDs, aware datetimes,
+data-ID value types) and hands plain values to the backend's ``_``-prefixed primitive.
+Rules that need stored state are the backend's: the PostgreSQL functions, or the SQLite
+backend's checks inside its serialized transaction.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Union
+
+from .errors import InvalidArgumentError, InvalidTimespanError
+from .types import (
+    Certification,
+    CollectionInfo,
+    CollectionType,
+    DataId,
+    DatasetRef,
+    DatasetTypeInfo,
+    Timespan,
+    canonical_data_id,
+    check_name,
+    to_utc,
+)
+
+#: What callers may pass where a dataset is expected.
+DatasetLike = Union[DatasetRef, uuid.UUID, str]
+#: ``find``'s time: an instant, a timespan, or None (skip CALIBRATION collections).
+At = Union[datetime, Timespan, None]
+
+
+def dataset_ids(datasets: Iterable[DatasetLike]) -> list[uuid.UUID]:
+    """UUIDs of refs / UUIDs / UUID strings, in order."""
+    if isinstance(datasets, (DatasetRef, uuid.UUID, str)):
+        raise InvalidArgumentError("datasets must be an iterable of refs or ids, not a single one")
+    out = []
+    for d in datasets:
+        if isinstance(d, DatasetRef):
+            out.append(d.id)
+        elif isinstance(d, uuid.UUID):
+            out.append(d)
+        elif isinstance(d, str):
+            try:
+                out.append(uuid.UUID(d))
+            except ValueError:
+                raise InvalidArgumentError(f"{d!r} is not a dataset id (UUID)") from None
+        else:
+            raise InvalidArgumentError(
+                f"expected a DatasetRef or UUID, not {type(d).__name__}"
+            )
+    return out
+
+
+def normalize_at(at: At) -> At:
+    """An instant in UTC, a Timespan, or None; naive datetimes are rejected."""
+    if at is None or isinstance(at, Timespan):
+        return at
+    if isinstance(at, datetime):
+        return to_utc(at, "lookup time")
+    raise InvalidTimespanError(
+        f"lookup time must be a datetime, a Timespan or None, not {type(at).__name__}"
+    )
+
+
+def normalize_timespan(timespan: Timespan | tuple[datetime | None, datetime | None]) -> Timespan:
+    if isinstance(timespan, Timespan):
+        return timespan
+    if isinstance(timespan, tuple) and len(timespan) == 2:
+        return Timespan(*timespan)
+    raise InvalidTimespanError(
+        f"timespan must be a Timespan or a (begin, end) pair, not {type(timespan).__name__}"
+    )
+
+
+def normalize_data_ids(data_ids: Iterable[DataId] | None) -> list[dict[str, Any]] | None:
+    if data_ids is None:
+        return None
+    if isinstance(data_ids, Mapping):
+        raise InvalidArgumentError("data_ids must be a list of data IDs, not a single mapping")
+    return [canonical_data_id(d) for d in data_ids]
+
+
+class Registry(abc.ABC):
+    """A connection to a calibcert database. Obtain one with :func:`calibcert.connect`.
+
+    Every mutating method is atomic on its own; :meth:`transaction` groups several into one
+    atomic unit (nested blocks are savepoints).
+    """
+
+    #: "postgresql" or "sqlite".
+    backend: str
+
+    # -- collections ------------------------------------------------------------------
+
+    def register_collection(
+        self, name: str, type: CollectionType | str, doc: str | None = None
+    ) -> bool:
+        """Create a collection; True if created, False if it existed with that type."""
+        return self._register_collection(
+            check_name(name, "collection name"), CollectionType.parse(type).value, doc
+        )
+
+    def set_chain(self, parent: str, children: Sequence[str]) -> None:
+        """Replace the children of CHAINED collection ``parent`` (in search order)."""
+        if isinstance(children, str):
+            raise InvalidArgumentError("children must be a list of collection names")
+        self._set_chain(parent, [check_name(c, "collection name") for c in children])
+
+    def get_chain(self, parent: str) -> list[str]:
+        """The direct children of CHAINED collection ``parent``."""
+        return self._get_chain(parent)
+
+    def remove_collection(self, name: str) -> None:
+        """Remove a TAGGED / CALIBRATION / CHAINED collection, or an empty RUN."""
+        self._remove_collection(name)
+
+    def list_collections(self, type: CollectionType | str | None = None) -> list[CollectionInfo]:
+        """Every collection (optionally of one type), by name."""
+        t = None if type is None else CollectionType.parse(type).value
+        return self._list_collections(t)
+
+    def copy_collection(self, source: str, destination: str, doc: str | None = None) -> None:
+        """Create ``destination`` with the type and associations of ``source``."""
+        self._copy_collection(source, check_name(destination, "collection name"), doc)
+
+    # -- dataset types and datasets ----------------------------------------------------
+
+    def register_dataset_type(
+        self, name: str, dimensions: Sequence[str], is_calibration: bool = True
+    ) -> bool:
+        """Create a dataset type; True if created, False if the same definition existed."""
+        if isinstance(dimensions, str):
+            raise InvalidArgumentError("dimensions must be a sequence of names, not a string")
+        dims = tuple(check_name(d, "dimension name") for d in dimensions)
+        if len(set(dims)) != len(dims):
+            raise InvalidArgumentError(
+                f"dimensions of dataset type {name!r} repeat a name: {list(dims)}",
+                dataset_type=name,
+            )
+        return self._register_dataset_type(
+            check_name(name, "dataset type name"), dims, bool(is_calibration)
+        )
+
+    def list_dataset_types(self) -> list[DatasetTypeInfo]:
+        return self._list_dataset_types()
+
+    def insert_datasets(
+        self,
+        dataset_type: str,
+        run: str,
+        data_ids: Iterable[DataId],
+        ids: Iterable[uuid.UUID | str] | None = None,
+    ) -> list[DatasetRef]:
+        """Create datasets in RUN ``run``; returns refs in input order."""
+        values = normalize_data_ids(data_ids) or []
+        id_list = None if ids is None else dataset_ids(ids)
+        if id_list is not None and len(id_list) != len(values):
+            raise InvalidArgumentError(
+                f"{len(id_list)} ids given for {len(values)} data IDs",
+                dataset_type=dataset_type,
+                collection=run,
+            )
+        return self._insert_datasets(dataset_type, run, values, id_list)
+
+    def get_datasets(self, ids: Iterable[DatasetLike]) -> list[DatasetRef]:
+        """Refs for dataset ids, in input order (MissingDatasetError for unknown ids)."""
+        return self._get_datasets(dataset_ids(ids))
+
+    def query_datasets(
+        self, collection: str, dataset_type: str, where: DataId | None = None
+    ) -> list[DatasetRef]:
+        """Datasets of a type visible in a RUN / TAGGED / CHAINED collection (no time),
+        optionally only those whose data ID has the values in ``where``."""
+        w = None if where is None else canonical_data_id(where)
+        return self._query_datasets(collection, dataset_type, w)
+
+    def tag(self, collection: str, datasets: Iterable[DatasetLike]) -> int:
+        return self._tag(collection, dataset_ids(datasets))
+
+    def untag(self, collection: str, datasets: Iterable[DatasetLike]) -> int:
+        return self._untag(collection, dataset_ids(datasets))
+
+    # -- certification ----------------------------------------------------------------
+
+    def certify(
+        self,
+        collection: str,
+        datasets: Iterable[DatasetLike],
+        timespan: Timespan,
+        close_open: bool = False,
+    ) -> int:
+        """Certify every dataset over ``timespan``; all or nothing. Returns rows stored."""
+        return self._certify(
+            collection, dataset_ids(datasets), normalize_timespan(timespan), bool(close_open)
+        )
+
+    def certify_series(
+        self,
+        collection: str,
+        items: Iterable[tuple[DatasetLike, datetime | None]],
+        close_open: bool = False,
+    ) -> int:
+        """Certify (dataset, begin) pairs; each end is the next begin of the same key."""
+        ids: list[uuid.UUID] = []
+        begins: list[datetime | None] = []
+        for item in items:
+            try:
+                ds, begin = item
+            except (TypeError, ValueError):
+                raise InvalidArgumentError(
+                    f"certify_series items are (dataset, begin) pairs, not {item!r}"
+                ) from None
+            ids.extend(dataset_ids([ds]))
+            begins.append(None if begin is None else to_utc(begin, "series begin"))
+        return self._certify_series(collection, ids, begins, bool(close_open))
+
+    def decertify(
+        self,
+        collection: str,
+        dataset_type: str,
+        timespan: Timespan,
+        data_ids: Iterable[DataId] | None = None,
+    ) -> int:
+        """Remove validity inside ``timespan``; returns the number of certifications touched."""
+        return self._decertify(
+            collection, dataset_type, normalize_timespan(timespan), normalize_data_ids(data_ids)
+        )
+
+    def close_open_range(
+        self,
+        collection: str,
+        dataset_type: str,
+        end: datetime,
+        data_ids: Iterable[DataId] | None = None,
+    ) -> int:
+        """End every open-ended certification of the type at ``end``; returns how many."""
+        if end is None:
+            raise InvalidTimespanError("close_open_range needs an end time, not None")
+        return self._close_open_range(
+            collection, dataset_type, to_utc(end, "end"), normalize_data_ids(data_ids)
+        )
+
+    # -- lookups ----------------------------------------------------------------------
+
+    def find(
+        self, collection: str, dataset_type: str, data_id: DataId, at: At
+    ) -> DatasetRef | None:
+        """The dataset valid for ``data_id`` at ``at`` in ``collection`` (see API.md)."""
+        return self._find_many(collection, dataset_type, [canonical_data_id(data_id)],
+                               [normalize_at(at)])[0]
+
+    def find_many(
+        self, collection: str, dataset_type: str, queries: Iterable[tuple[DataId, At]]
+    ) -> list[DatasetRef | None]:
+        """``find`` for many (data_id, at) pairs in one round trip; results in input order."""
+        data_ids: list[dict[str, Any]] = []
+        times: list[At] = []
+        for query in queries:
+            try:
+                data_id, at = query
+            except (TypeError, ValueError):
+                raise InvalidArgumentError(
+                    f"find_many queries are (data_id, at) pairs, not {query!r}"
+                ) from None
+            data_ids.append(canonical_data_id(data_id))
+            times.append(normalize_at(at))
+        if not data_ids:
+            return []
+        return self._find_many(collection, dataset_type, data_ids, times)
+
+    def certifications(
+        self, collection: str, dataset_type: str | None = None
+    ) -> list[Certification]:
+        """Every certification in ``collection`` (through a chain: each CALIBRATION child)."""
+        return self._certifications(collection, dataset_type)
+
+    # -- transactions and lifetime ----------------------------------------------------
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several operations into one atomic unit (nested: a savepoint)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection (a caller's own connection is left open)."""
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- backend primitives -----------------------------------------------------------
+    # Arguments arrive normalised: names checked, UUID lists, UTC datetimes, data IDs as
+    # plain dicts with int/str values (dimensions not yet checked).
+
+    @abc.abstractmethod
+    def _register_collection(self, name: str, type: str, doc: str | None) -> bool: ...
+
+    @abc.abstractmethod
+    def _set_chain(self, parent: str, children: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    def _get_chain(self, parent: str) -> list[str]: ...
+
+    @abc.abstractmethod
+    def _remove_collection(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    def _list_collections(self, type: str | None) -> list[CollectionInfo]: ...
+
+    @abc.abstractmethod
+    def _copy_collection(self, source: str, destination: str, doc: str | None) -> None: ...
+
+    @abc.abstractmethod
+    def _register_dataset_type(
+        self, name: str, dimensions: tuple[str, ...], is_calibration: bool
+    ) -> bool: ...
+
+    @abc.abstractmethod
+    def _list_dataset_types(self) -> list[DatasetTypeInfo]: ...
+
+    @abc.abstractmethod
+    def _insert_datasets(
+        self, dataset_type: str, run: str, data_ids: list[dict[str, Any]],
+        ids: list[uuid.UUID] | None,
+    ) -> list[DatasetRef]: ...
+
+    @abc.abstractmethod
+    def _get_datasets(self, ids: list[uuid.UUID]) -> list[DatasetRef]: ...
+
+    @abc.abstractmethod
+    def _query_datasets(
+        self, collection: str, dataset_type: str, where: dict[str, Any] | None
+    ) -> list[DatasetRef]: ...
+
+    @abc.abstractmethod
+    def _tag(self, collection: str, ids: list[uuid.UUID]) -> int: ...
+
+    @abc.abstractmethod
+    def _untag(self, collection: str, ids: list[uuid.UUID]) -> int: ...
+
+    @abc.abstractmethod
+    def _certify(
+        self, collection: str, ids: list[uuid.UUID], timespan: Timespan, close_open: bool
+    ) -> int: ...
+
+    @abc.abstractmethod
+    def _certify_series(
+        self, collection: str, ids: list[uuid.UUID], begins: list[datetime | None],
+        close_open: bool,
+    ) -> int: ...
+
+    @abc.abstractmethod
+    def _decertify(
+        self, collection: str, dataset_type: str, timespan: Timespan,
+        data_ids: list[dict[str, Any]] | None,
+    ) -> int: ...
+
+    @abc.abstractmethod
+    def _close_open_range(
+        self, collection: str, dataset_type: str, end: datetime,
+        data_ids: list[dict[str, Any]] | None,
+    ) -> int: ...
+
+    @abc.abstractmethod
+    def _find_many(
+        self, collection: str, dataset_type: str, data_ids: list[dict[str, Any]],
+        times: list[At],
+    ) -> list[DatasetRef | None]: ...
+
+    @abc.abstractmethod
+    def _certifications(self, collection: str, dataset_type: str | None) -> list[Certification]: ...
+
+
+def chunked(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Successive slices of at most ``size`` items (bounded memory per statement)."""
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]

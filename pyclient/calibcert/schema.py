@@ -1,0 +1,59 @@
+"""Where the SQL and the migrations live, and the schema revision this client expects.
+
+In an installed wheel ``sql/`` and ``migrations/`` are package data (``calibcert/sql``);
+in a source checkout they sit at the repository root. :func:`install_sql` expands the
+``\\ir`` lines of ``sql/install.sql`` exactly as psql does, so psql, the CLI and the tests
+install the identical script.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+#: The alembic revision this client's code expects (``calib.alembic_version``).
+HEAD_REVISION = "0001"
+
+_IR = re.compile(r"^\\ir\s+(\S+)\s*$")
+
+
+def _resource_dir(name: str) -> Path:
+    packaged = resources.files("calibcert") / name
+    if packaged.is_dir():
+        return Path(str(packaged))
+    source = Path(__file__).resolve().parents[2] / name
+    if source.is_dir():
+        return source
+    raise FileNotFoundError(f"calibcert: cannot find the {name}/ directory")
+
+
+def sql_dir() -> Path:
+    return _resource_dir("sql")
+
+
+def migrations_dir() -> Path:
+    return _resource_dir("migrations")
+
+
+def _expand(path: Path, skip: frozenset[str]) -> str:
+    out: list[str] = []
+    for line in path.read_text().splitlines():
+        m = _IR.match(line)
+        if m:
+            rel = m.group(1)
+            if rel not in skip:
+                out.append(_expand((path.parent / rel).resolve(), skip))
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def install_sql(include_version: bool = True) -> str:
+    """The whole head schema as one script (``\\ir`` expanded, psql comments kept).
+
+    ``include_version=False`` leaves out ``schema/version.sql``: that is what migrations
+    freeze, since alembic records the revision itself.
+    """
+    skip = frozenset() if include_version else frozenset({"schema/version.sql"})
+    return _expand(sql_dir() / "install.sql", skip)

@@ -1,0 +1,61 @@
+"""Which database a URL (or nothing) means.
+
+``connect(None)`` and the CLI use ``$CALIBCERT_URL`` and otherwise the embedded default: a
+SQLite file under the per-user data directory (``$XDG_DATA_HOME/calibcert/calibcert.db``,
+by default ``~/.local/share/calibcert/calibcert.db``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_VAR = "CALIBCERT_URL"
+
+
+def default_sqlite_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "calibcert" / "calibcert.db"
+
+
+def resolve_url(url: str | None) -> str:
+    """The explicit URL, else $CALIBCERT_URL, else the embedded default SQLite file."""
+    if url:
+        return url
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return env
+    path = default_sqlite_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def kind(url: str) -> str:
+    """"postgresql" or "sqlite" (ValueError for anything else)."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return "postgresql"
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        return "sqlite"
+    raise ValueError(
+        f"unsupported database URL {url!r}: use postgresql://... or sqlite:///path"
+    )
+
+
+def sqlite_path(url: str) -> str:
+    """The file of a sqlite:/// URL (``sqlite:///rel.db``, ``sqlite:////abs.db``)."""
+    prefix = url.split("://", 1)[1] if "://" in url else ""
+    if not prefix.startswith("/"):
+        raise ValueError(f"bad SQLite URL {url!r}: expected sqlite:///path")
+    path = prefix[1:]
+    if not path:
+        raise ValueError(f"SQLite URL {url!r} names no file (in-memory databases are not supported)")
+    return path
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL alembic / SQLAlchemy should use (psycopg 3 driver for PostgreSQL)."""
+    if kind(url) == "postgresql":
+        rest = url.split("://", 1)[1]
+        return f"postgresql+psycopg://{rest}"
+    return "sqlite:///" + sqlite_path(url)

@@ -1,0 +1,135 @@
+"""Shared fixtures.
+
+PostgreSQL: one real server per test session (calibcert.testing.start_server, started as an
+unprivileged user when we are root), a template database built once by the alembic
+migrations, and for each test either a rolled-back transaction on a shared database
+(``backend`` / ``pg_registry``: fast) or a fresh committed database cloned from the template
+(``pg_url``: for concurrency, commits and several sessions). If the server cannot start,
+every PostgreSQL test errors: nothing is skipped.
+
+SQLite: a template file built once by the same migrations, copied for each test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+import calibcert
+from calibcert.registry import Registry
+from calibcert.testing import server_url, start_server
+
+TEMPLATE_DB = "calib_template"
+SHARED_DB = "calib_shared"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(pg_server) -> str:
+    """URL of the server's maintenance database (superuser)."""
+    return server_url(pg_server, "postgres")
+
+
+def _create_db(admin_url: str, name: str, template: str | None = None) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        conn.execute(sql)
+
+
+def _drop_db(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server, pg_admin_url) -> str:
+    """Name of a database brought to head by the alembic migrations (the template)."""
+    _create_db(pg_admin_url, TEMPLATE_DB)
+    calibcert.upgrade(server_url(pg_server, TEMPLATE_DB))
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+def pg_url(pg_server, pg_admin_url, pg_template) -> Iterator[str]:
+    """A fresh, empty calibcert database (cloned from the template); dropped afterwards."""
+    name = f"calib_test_{next(_counter)}"
+    _create_db(pg_admin_url, name, pg_template)
+    try:
+        yield server_url(pg_server, name)
+    finally:
+        _drop_db(pg_admin_url, name)
+
+
+@pytest.fixture
+def empty_pg_url(pg_server, pg_admin_url) -> Iterator[str]:
+    """A fresh database without any calibcert schema."""
+    name = f"calib_empty_{next(_counter)}"
+    _create_db(pg_admin_url, name)
+    try:
+        yield server_url(pg_server, name)
+    finally:
+        _drop_db(pg_admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def pg_shared_url(pg_server, pg_admin_url, pg_template) -> str:
+    _create_db(pg_admin_url, SHARED_DB, pg_template)
+    return server_url(pg_server, SHARED_DB)
+
+
+@pytest.fixture
+def pg_registry(pg_shared_url) -> Iterator[Registry]:
+    """A registry inside a transaction that is rolled back after the test."""
+    conn = psycopg.connect(pg_shared_url, autocommit=False)
+    try:
+        reg = calibcert.connect(conn)
+        yield reg
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    calibcert.upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path) -> str:
+    """A fresh calibcert SQLite database file (a copy of the migrated template)."""
+    path = tmp_path / "calibcert.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def sqlite_registry(sqlite_url) -> Iterator[Registry]:
+    reg = calibcert.connect(sqlite_url)
+    try:
+        yield reg
+    finally:
+        reg.close()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def backend(request) -> Registry:
+    """The behaviour suite's fixture: an empty registry on each backend in turn. Tests
+    never branch on which one they got."""
+    return request.getfixturevalue(
+        "pg_registry" if request.param == "postgresql" else "sqlite_registry"
+    )
