@@ -1,5 +1,5 @@
 -- FROZEN copy of sql/install.sql at revision 0001 (without schema/version.sql).
--- Never edit by hand; a released revision is never changed.
+-- Written by migrations/freeze.py; never edit by hand.
 -- calibcert schema, head revision. The one place the install order is written:
 -- psql -v ON_ERROR_STOP=1 -1 -f sql/install.sql   (psql resolves \ir relative to this file)
 -- The Python package expands the same \ir lines (calibcert.schema), and the alembic
