@@ -192,6 +192,16 @@ AS $$
 SELECT jsonb_build_array(calib._ts_text(lower(p_span)), calib._ts_text(upper(p_span)))
 $$;
 
+CREATE OR REPLACE FUNCTION calib._span_text(p_span jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+/* A timespan's JSON pair as people read it in messages: [begin, end), -inf / +inf for an
+   unbounded side (the same text as the Python Timespan's str()). */
+SELECT format('[%s, %s)', coalesce(p_span->>0, '-inf'), coalesce(p_span->>1, '+inf'))
+$$;
+
 CREATE OR REPLACE FUNCTION calib._check_name(p_name text, p_what text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
@@ -631,8 +641,9 @@ BEGIN
             ELSE
                 format('certification into %L conflicts: %s data ID %s, dataset %s over %s overlaps dataset %s over %s%s',
                        p_coll.name, v_conflicts->0->>'dataset_type', v_conflicts->0->'data_id',
-                       v_conflicts->0->>'dataset', v_conflicts->0->'timespan',
-                       v_conflicts->0->>'conflicting_dataset', v_conflicts->0->'conflicting_timespan',
+                       v_conflicts->0->>'dataset', calib._span_text(v_conflicts->0->'timespan'),
+                       v_conflicts->0->>'conflicting_dataset',
+                       calib._span_text(v_conflicts->0->'conflicting_timespan'),
                        CASE WHEN jsonb_array_length(v_conflicts) > 1
                             THEN format(' (and %s more)', jsonb_array_length(v_conflicts) - 1) ELSE '' END)
             END,
@@ -718,7 +729,7 @@ BEGIN
                    'certification valid %s', p_dataset_type, v_values[v_pos], p_collection,
                    v_member[v_pos],
                    CASE WHEN lower(v_span) = upper(v_span) THEN 'at ' || calib._ts_text(lower(v_span))
-                        ELSE 'during ' || (calib._span_json(v_span))::text END),
+                        ELSE 'during ' || calib._span_text(calib._span_json(v_span)) END),
             jsonb_build_object(
                 'collection', v_member[v_pos], 'searched', p_collection,
                 'dataset_type', p_dataset_type, 'data_id', v_values[v_pos],

@@ -87,8 +87,9 @@ BEGIN
             ELSE
                 format('certification into %L conflicts: %s data ID %s, dataset %s over %s overlaps dataset %s over %s%s',
                        p_coll.name, v_conflicts->0->>'dataset_type', v_conflicts->0->'data_id',
-                       v_conflicts->0->>'dataset', v_conflicts->0->'timespan',
-                       v_conflicts->0->>'conflicting_dataset', v_conflicts->0->'conflicting_timespan',
+                       v_conflicts->0->>'dataset', calib._span_text(v_conflicts->0->'timespan'),
+                       v_conflicts->0->>'conflicting_dataset',
+                       calib._span_text(v_conflicts->0->'conflicting_timespan'),
                        CASE WHEN jsonb_array_length(v_conflicts) > 1
                             THEN format(' (and %s more)', jsonb_array_length(v_conflicts) - 1) ELSE '' END)
             END,

@@ -73,7 +73,7 @@ BEGIN
                    'certification valid %s', p_dataset_type, v_values[v_pos], p_collection,
                    v_member[v_pos],
                    CASE WHEN lower(v_span) = upper(v_span) THEN 'at ' || calib._ts_text(lower(v_span))
-                        ELSE 'during ' || (calib._span_json(v_span))::text END),
+                        ELSE 'during ' || calib._span_text(calib._span_json(v_span)) END),
             jsonb_build_object(
                 'collection', v_member[v_pos], 'searched', p_collection,
                 'dataset_type', p_dataset_type, 'data_id', v_values[v_pos],
