@@ -138,11 +138,12 @@ CREATE TABLE calib.certification (
     CONSTRAINT certification_pkey PRIMARY KEY (certification_id),
     CONSTRAINT certification_collection_type_check CHECK (collection_type = 'CALIBRATION'),
     /* Half-open [begin, end), never empty; an unbounded side is a missing bound, never
-       +-infinity (the normalising trigger below rewrites those before this is checked). */
+       +-infinity (the normalising trigger below rewrites those before this is checked), and
+       a finite bound is a real instant: [infinity,) or (,-infinity) would contain none. */
     CONSTRAINT certification_validity_bounds CHECK (
         NOT isempty(validity)
-        AND (lower_inf(validity) OR (lower_inc(validity) AND lower(validity) > '-infinity'))
-        AND (upper_inf(validity) OR (NOT upper_inc(validity) AND upper(validity) < 'infinity'))
+        AND (lower_inf(validity) OR (lower_inc(validity) AND isfinite(lower(validity))))
+        AND (upper_inf(validity) OR (NOT upper_inc(validity) AND isfinite(upper(validity))))
     ),
     CONSTRAINT certification_collection_fkey FOREIGN KEY (collection_id, collection_type)
         REFERENCES calib.collection (collection_id, type) ON DELETE CASCADE,
@@ -406,23 +407,45 @@ AS $$
 
    The wait is bounded: if the session has no lock_timeout, calib.lock_timeout (default
    '10s') applies while waiting, and the session value is restored afterwards.
-   Error: 55P03 (lock_not_available) when the wait times out. */
+   A collection removed by a transaction that committed while we waited is not locked (the
+   row is gone); that is an error, not a silent no-op, so the caller never writes into (or
+   copies) a collection that no longer exists. Its name is read before the wait, for the
+   message.
+   Errors: 55P03 (lock_not_available) when the wait times out; KC002 a collection removed
+   concurrently. */
 DECLARE
     v_old text := current_setting('lock_timeout');
+    v_ids integer[] := ARRAY(SELECT DISTINCT u FROM unnest(p_ids) AS u ORDER BY 1);
+    v_names text[];
+    v_n integer;
+    v_gone text;
 BEGIN
+    v_names := ARRAY(SELECT coalesce(c.name, u.id::text)
+                     FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord)
+                     LEFT JOIN calib.collection AS c ON c.collection_id = u.id
+                     ORDER BY u.ord);
     IF v_old = '0' THEN
         PERFORM set_config('lock_timeout',
             coalesce(nullif(current_setting('calib.lock_timeout', true), ''), '10s'), true);
     END IF;
     IF p_mode = 'read' THEN
-        PERFORM FROM calib.collection WHERE collection_id = ANY (p_ids)
+        PERFORM FROM calib.collection WHERE collection_id = ANY (v_ids)
         ORDER BY collection_id FOR SHARE;
     ELSE
-        PERFORM FROM calib.collection WHERE collection_id = ANY (p_ids)
+        PERFORM FROM calib.collection WHERE collection_id = ANY (v_ids)
         ORDER BY collection_id FOR NO KEY UPDATE;
     END IF;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_old = '0' THEN
         PERFORM set_config('lock_timeout', v_old, true);
+    END IF;
+    IF v_n < cardinality(v_ids) THEN
+        SELECT v_names[i] INTO v_gone FROM generate_subscripts(v_ids, 1) AS i
+        WHERE NOT EXISTS (SELECT FROM calib.collection AS c WHERE c.collection_id = v_ids[i])
+        ORDER BY i LIMIT 1;
+        PERFORM calib._raise('KC002',
+            format('collection %L was removed by a concurrent transaction', v_gone),
+            jsonb_build_object('collection', v_gone));
     END IF;
 END
 $$;
@@ -828,6 +851,8 @@ BEGIN
                              jsonb_build_object('collection', p_parent));
     END IF;
     PERFORM calib._lock_chains();
+    /* Look it up again: a concurrent remove may have committed while we waited. */
+    v_parent := calib._collection(p_parent, ARRAY['CHAINED']);
     PERFORM calib._lock_collections(ARRAY[v_parent.collection_id]);
 
     SELECT u.name INTO v_missing
@@ -915,6 +940,8 @@ DECLARE
     v_parent text;
 BEGIN
     PERFORM calib._lock_chains();
+    /* Look it up again: a concurrent remove may have committed while we waited. */
+    v_coll := calib._collection(p_name);
     PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
     SELECT p.name INTO v_parent
     FROM calib.collection_chain AS ch JOIN calib.collection AS p ON p.collection_id = ch.parent_id
@@ -1326,6 +1353,8 @@ BEGIN
     PERFORM calib._check_name(p_destination, 'collection name');
     IF v_src.type = 'CHAINED' THEN
         PERFORM calib._lock_chains();
+        /* Look it up again: a concurrent remove may have committed while we waited. */
+        v_src := calib._collection(p_source, ARRAY['CHAINED']);
     END IF;
     PERFORM calib._lock_collections(ARRAY[v_src.collection_id], 'read');
     INSERT INTO calib.collection (name, type, doc)
@@ -1428,6 +1457,10 @@ AS $$
    search order, each row naming the member it is stored in), optionally of one dataset
    type. Ordered by member, dataset type, data ID (interning order), begin.
    Errors: KC002 unknown collection, KC005 unknown dataset type. Read-only, no locks. */
+/* Check both names up front: in the query below the dataset-type check runs only for rows
+   found, so an unknown type would pass silently on a collection without certifications. */
+SELECT calib._collection(p_collection),
+       CASE WHEN p_dataset_type IS NOT NULL THEN calib._dataset_type(p_dataset_type) END;
 SELECT f.name, c.dataset_id, t.name, di.value, r.name, c.validity
 FROM calib._flatten((calib._collection(p_collection)).collection_id) AS f
 JOIN calib.certification AS c ON c.collection_id = f.collection_id

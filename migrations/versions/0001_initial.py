@@ -16,7 +16,9 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_spec = importlib.util.spec_from_file_location("_calibcert_frozen", Path(__file__).resolve().parents[1] / "_frozen.py")
+_spec = importlib.util.spec_from_file_location(
+    "_calibcert_frozen", Path(__file__).resolve().parents[1] / "_frozen.py"
+)
 _frozen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_frozen)
 

@@ -79,9 +79,20 @@ def connect(url: Any = None, **kwargs: Any) -> Registry:
         if not isinstance(driver, psycopg.Connection):
             raw.close()
             raise TypeError("calibcert needs a SQLAlchemy engine using the psycopg (3) driver")
+        # Our own pooled connection: autocommit while we hold it (each call is atomic on
+        # its own), restored before it goes back to the pool.
         driver.autocommit = True
-        reg = PostgresRegistry(driver, owned=False, **kwargs)
-        reg._on_close = raw.close  # return the connection to the engine's pool
+
+        def release() -> None:
+            driver.autocommit = False
+            raw.close()
+
+        try:
+            reg = PostgresRegistry(driver, owned=False, **kwargs)
+        except BaseException:
+            release()
+            raise
+        reg._on_close = release
         return reg
     if isinstance(url, Connection):
         from .backends.postgres import PostgresRegistry
@@ -89,5 +100,9 @@ def connect(url: Any = None, **kwargs: Any) -> Registry:
         driver = url.connection.driver_connection
         if not isinstance(driver, psycopg.Connection):
             raise TypeError("calibcert needs a SQLAlchemy connection using the psycopg (3) driver")
+        # Our calls bypass SQLAlchemy's bookkeeping: begin its transaction now (as its
+        # autobegin would), so the caller's commit() / rollback() really apply to our work.
+        if not url.in_transaction():
+            url.begin()
         return PostgresRegistry(driver, owned=False, **kwargs)
     raise TypeError(f"cannot connect to {type(url).__name__}: give a URL or a connection")

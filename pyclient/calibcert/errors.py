@@ -186,7 +186,9 @@ CONSTRAINT_MAP: dict[str, type[CalibCertError]] = {
 }
 
 
-def from_sqlstate(sqlstate: str | None, constraint: str | None = None) -> type[CalibCertError] | None:
+def from_sqlstate(
+    sqlstate: str | None, constraint: str | None = None
+) -> type[CalibCertError] | None:
     """The exception class for a SQLSTATE (and constraint name), or None if not ours."""
     if sqlstate is None:
         return None

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Union
+from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError
 from .types import (
@@ -30,9 +30,9 @@ from .types import (
 )
 
 #: What callers may pass where a dataset is expected.
-DatasetLike = Union[DatasetRef, uuid.UUID, str]
+DatasetLike = DatasetRef | uuid.UUID | str
 #: ``find``'s time: an instant, a timespan, or None (skip CALIBRATION collections).
-At = Union[datetime, Timespan, None]
+At = datetime | Timespan | None
 
 
 def dataset_ids(datasets: Iterable[DatasetLike]) -> list[uuid.UUID]:
@@ -78,6 +78,14 @@ def normalize_timespan(timespan: Timespan | tuple[datetime | None, datetime | No
     )
 
 
+def check_doc(doc: str | None) -> str | None:
+    """A collection's free-text doc: a string or None, without NUL (PostgreSQL text cannot
+    hold it, so both backends refuse it alike)."""
+    if doc is not None and (not isinstance(doc, str) or "\x00" in doc):
+        raise InvalidArgumentError(f"collection doc must be a string without NUL, not {doc!r}")
+    return doc
+
+
 def normalize_data_ids(data_ids: Iterable[DataId] | None) -> list[dict[str, Any]] | None:
     if data_ids is None:
         return None
@@ -103,7 +111,7 @@ class Registry(abc.ABC):
     ) -> bool:
         """Create a collection; True if created, False if it existed with that type."""
         return self._register_collection(
-            check_name(name, "collection name"), CollectionType.parse(type).value, doc
+            check_name(name, "collection name"), CollectionType.parse(type).value, check_doc(doc)
         )
 
     def set_chain(self, parent: str, children: Sequence[str]) -> None:
@@ -127,7 +135,7 @@ class Registry(abc.ABC):
 
     def copy_collection(self, source: str, destination: str, doc: str | None = None) -> None:
         """Create ``destination`` with the type and associations of ``source``."""
-        self._copy_collection(source, check_name(destination, "collection name"), doc)
+        self._copy_collection(source, check_name(destination, "collection name"), check_doc(doc))
 
     # -- dataset types and datasets ----------------------------------------------------
 

@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Union
+from typing import Any
 
-from .errors import DataIdError, InvalidNameError, InvalidTimespanError
+from .errors import DataIdError, InvalidArgumentError, InvalidNameError, InvalidTimespanError
 
-DataIdValue = Union[int, str]
+DataIdValue = int | str
 DataId = Mapping[str, DataIdValue]
 
 #: Longest collection / dataset-type / dimension name (API.md: 1–255 characters).
@@ -45,7 +45,8 @@ class CollectionType(str, enum.Enum):
         try:
             return cls(value.upper() if isinstance(value, str) else value)
         except (ValueError, AttributeError):
-            raise ValueError(
+            # InvalidArgumentError (a ValueError): the same class the SQL function raises.
+            raise InvalidArgumentError(
                 f"unknown collection type {value!r}; expected one of "
                 + ", ".join(t.value for t in cls)
             ) from None
@@ -148,6 +149,11 @@ def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None
             raise DataIdError(
                 f"data ID value {key}={value} is outside the 64-bit integer range",
                 data_id=dict(data_id),
+            )
+        # PostgreSQL jsonb cannot hold U+0000; refuse it on both backends alike.
+        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+            raise DataIdError(
+                f"data ID {key}={value!r} contains a NUL character", data_id=dict(data_id)
             )
         out[key] = value
     if dimensions is not None and set(out) != set(dimensions):

@@ -14,7 +14,9 @@ ENV_VAR = "CALIBCERT_URL"
 
 
 def default_sqlite_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "calibcert" / "calibcert.db"
 
 
@@ -49,7 +51,9 @@ def sqlite_path(url: str) -> str:
         raise ValueError(f"bad SQLite URL {url!r}: expected sqlite:///path")
     path = prefix[1:]
     if not path:
-        raise ValueError(f"SQLite URL {url!r} names no file (in-memory databases are not supported)")
+        raise ValueError(
+            f"SQLite URL {url!r} names no file (in-memory databases are not supported)"
+        )
     return path
 
 

@@ -13,23 +13,45 @@ AS $$
 
    The wait is bounded: if the session has no lock_timeout, calib.lock_timeout (default
    '10s') applies while waiting, and the session value is restored afterwards.
-   Error: 55P03 (lock_not_available) when the wait times out. */
+   A collection removed by a transaction that committed while we waited is not locked (the
+   row is gone); that is an error, not a silent no-op, so the caller never writes into (or
+   copies) a collection that no longer exists. Its name is read before the wait, for the
+   message.
+   Errors: 55P03 (lock_not_available) when the wait times out; KC002 a collection removed
+   concurrently. */
 DECLARE
     v_old text := current_setting('lock_timeout');
+    v_ids integer[] := ARRAY(SELECT DISTINCT u FROM unnest(p_ids) AS u ORDER BY 1);
+    v_names text[];
+    v_n integer;
+    v_gone text;
 BEGIN
+    v_names := ARRAY(SELECT coalesce(c.name, u.id::text)
+                     FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord)
+                     LEFT JOIN calib.collection AS c ON c.collection_id = u.id
+                     ORDER BY u.ord);
     IF v_old = '0' THEN
         PERFORM set_config('lock_timeout',
             coalesce(nullif(current_setting('calib.lock_timeout', true), ''), '10s'), true);
     END IF;
     IF p_mode = 'read' THEN
-        PERFORM FROM calib.collection WHERE collection_id = ANY (p_ids)
+        PERFORM FROM calib.collection WHERE collection_id = ANY (v_ids)
         ORDER BY collection_id FOR SHARE;
     ELSE
-        PERFORM FROM calib.collection WHERE collection_id = ANY (p_ids)
+        PERFORM FROM calib.collection WHERE collection_id = ANY (v_ids)
         ORDER BY collection_id FOR NO KEY UPDATE;
     END IF;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_old = '0' THEN
         PERFORM set_config('lock_timeout', v_old, true);
+    END IF;
+    IF v_n < cardinality(v_ids) THEN
+        SELECT v_names[i] INTO v_gone FROM generate_subscripts(v_ids, 1) AS i
+        WHERE NOT EXISTS (SELECT FROM calib.collection AS c WHERE c.collection_id = v_ids[i])
+        ORDER BY i LIMIT 1;
+        PERFORM calib._raise('KC002',
+            format('collection %L was removed by a concurrent transaction', v_gone),
+            jsonb_build_object('collection', v_gone));
     END IF;
 END
 $$;

@@ -8,6 +8,10 @@ AS $$
    search order, each row naming the member it is stored in), optionally of one dataset
    type. Ordered by member, dataset type, data ID (interning order), begin.
    Errors: KC002 unknown collection, KC005 unknown dataset type. Read-only, no locks. */
+/* Check both names up front: in the query below the dataset-type check runs only for rows
+   found, so an unknown type would pass silently on a collection without certifications. */
+SELECT calib._collection(p_collection),
+       CASE WHEN p_dataset_type IS NOT NULL THEN calib._dataset_type(p_dataset_type) END;
 SELECT f.name, c.dataset_id, t.name, di.value, r.name, c.validity
 FROM calib._flatten((calib._collection(p_collection)).collection_id) AS f
 JOIN calib.certification AS c ON c.collection_id = f.collection_id

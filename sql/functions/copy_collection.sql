@@ -18,6 +18,8 @@ BEGIN
     PERFORM calib._check_name(p_destination, 'collection name');
     IF v_src.type = 'CHAINED' THEN
         PERFORM calib._lock_chains();
+        /* Look it up again: a concurrent remove may have committed while we waited. */
+        v_src := calib._collection(p_source, ARRAY['CHAINED']);
     END IF;
     PERFORM calib._lock_collections(ARRAY[v_src.collection_id], 'read');
     INSERT INTO calib.collection (name, type, doc)

@@ -14,6 +14,8 @@ DECLARE
     v_parent text;
 BEGIN
     PERFORM calib._lock_chains();
+    /* Look it up again: a concurrent remove may have committed while we waited. */
+    v_coll := calib._collection(p_name);
     PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
     SELECT p.name INTO v_parent
     FROM calib.collection_chain AS ch JOIN calib.collection AS p ON p.collection_id = ch.parent_id

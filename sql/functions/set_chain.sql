@@ -20,6 +20,8 @@ BEGIN
                              jsonb_build_object('collection', p_parent));
     END IF;
     PERFORM calib._lock_chains();
+    /* Look it up again: a concurrent remove may have committed while we waited. */
+    v_parent := calib._collection(p_parent, ARRAY['CHAINED']);
     PERFORM calib._lock_collections(ARRAY[v_parent.collection_id]);
 
     SELECT u.name INTO v_missing

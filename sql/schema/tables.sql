@@ -111,11 +111,12 @@ CREATE TABLE calib.certification (
     CONSTRAINT certification_pkey PRIMARY KEY (certification_id),
     CONSTRAINT certification_collection_type_check CHECK (collection_type = 'CALIBRATION'),
     /* Half-open [begin, end), never empty; an unbounded side is a missing bound, never
-       +-infinity (the normalising trigger below rewrites those before this is checked). */
+       +-infinity (the normalising trigger below rewrites those before this is checked), and
+       a finite bound is a real instant: [infinity,) or (,-infinity) would contain none. */
     CONSTRAINT certification_validity_bounds CHECK (
         NOT isempty(validity)
-        AND (lower_inf(validity) OR (lower_inc(validity) AND lower(validity) > '-infinity'))
-        AND (upper_inf(validity) OR (NOT upper_inc(validity) AND upper(validity) < 'infinity'))
+        AND (lower_inf(validity) OR (lower_inc(validity) AND isfinite(lower(validity))))
+        AND (upper_inf(validity) OR (NOT upper_inc(validity) AND isfinite(upper(validity))))
     ),
     CONSTRAINT certification_collection_fkey FOREIGN KEY (collection_id, collection_type)
         REFERENCES calib.collection (collection_id, type) ON DELETE CASCADE,

@@ -218,12 +218,14 @@ class PostgresRegistry(Registry):
             {"c": collection, "t": dataset_type, "w": None if where is None else Jsonb(where)})]
 
     def _tag(self, collection: str, ids: list[uuid.UUID]) -> int:
-        return self._scalar("SELECT calib.tag(p_collection => %(c)s::text, p_datasets => %(i)s::uuid[])",
-                            {"c": collection, "i": ids})
+        return self._scalar(
+            "SELECT calib.tag(p_collection => %(c)s::text, p_datasets => %(i)s::uuid[])",
+            {"c": collection, "i": ids})
 
     def _untag(self, collection: str, ids: list[uuid.UUID]) -> int:
-        return self._scalar("SELECT calib.untag(p_collection => %(c)s::text, p_datasets => %(i)s::uuid[])",
-                            {"c": collection, "i": ids})
+        return self._scalar(
+            "SELECT calib.untag(p_collection => %(c)s::text, p_datasets => %(i)s::uuid[])",
+            {"c": collection, "i": ids})
 
     # -- certification ----------------------------------------------------------------
 

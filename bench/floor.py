@@ -1,0 +1,342 @@
+"""The floors: bare SQL doing the minimum work of each calibcert operation.
+
+A floor works on a table with the same constraint and indexes as ``calib.certification``
+but with none of calibcert's logic: no name lookups, no data-ID validation or interning, no
+dataset resolution (keys arrive already resolved), no foreign keys, no locks beyond what
+the statement itself takes, no error reporting. Each method is one round trip where that
+is possible, and uses the fastest bare form we found (set-based statements from arrays,
+prepared statements for single calls).
+
+PostgreSQL: ``bench_floor.certification`` is ``LIKE calib.certification INCLUDING ALL``, so
+it has exactly the exclusion constraint ``(collection_id =, data_id_key =, validity &&)``,
+the primary key, the ``(collection_id, dataset_type_id)`` index and the CHECKs of the real
+table, and it follows any change of ``sql/schema/tables.sql``.
+
+SQLite has no exclusion constraint: the floor is the bare INSERT followed by one
+overlap-check query (two indexed neighbour probes per new row), inside ``BEGIN IMMEDIATE``,
+on an equivalent table indexed on ``(collection_id, data_id_key, begin)``. Times are
+integer microseconds; an unbounded side is the smallest / largest 64-bit integer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import psycopg
+
+UNBOUNDED_LOW = -(2**63)
+UNBOUNDED_HIGH = 2**63 - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class FloorConflict(Exception):
+    """The floor's overlap check found an overlap (the bench never expects one)."""
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------
+
+_PG_TABLE = "bench_floor.certification"
+_PG_COLS = "collection_id, dataset_type_id, data_id_key, dataset_id, validity"
+
+
+class PgFloor:
+    """Bare-SQL floor on PostgreSQL (own autocommit connection: one call, one transaction)."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.conn.execute("CREATE SCHEMA IF NOT EXISTS bench_floor")
+        self.conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {_PG_TABLE} (LIKE calib.certification INCLUDING ALL)"
+        )
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def analyze(self) -> None:
+        self.conn.execute(f"ANALYZE {_PG_TABLE}")
+
+    def bulk(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
+             begin: datetime | None, end: datetime | None) -> None:
+        self.conn.execute(
+            f"INSERT INTO {_PG_TABLE} ({_PG_COLS})"
+            " SELECT %(c)s::int, %(t)s::int, u.k, u.id,"
+            " tstzrange(%(b)s::timestamptz, %(e)s::timestamptz, '[)')"
+            " FROM unnest(%(k)s::int[], %(i)s::uuid[]) AS u(k, id)",
+            {"c": coll, "t": type_id, "k": list(keys), "i": list(ids), "b": begin, "e": end},
+        )
+
+    def one(self, coll: int, type_id: int, key: int, ds: uuid.UUID,
+            begin: datetime | None, end: datetime | None) -> None:
+        # One bare prepared statement per round trip, its own transaction (autocommit).
+        self.conn.execute(
+            f"INSERT INTO {_PG_TABLE} ({_PG_COLS}) VALUES (%s::int, %s::int, %s::int, %s::uuid,"
+            " tstzrange(%s::timestamptz, %s::timestamptz, '[)'))",
+            (coll, type_id, key, ds, begin, end), prepare=True,
+        )
+
+    def series(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
+               begins: Sequence[datetime | None]) -> None:
+        self.conn.execute(
+            f"INSERT INTO {_PG_TABLE} ({_PG_COLS})"
+            " SELECT %(c)s::int, %(t)s::int, u.k, u.id,"
+            " tstzrange(u.b, lead(u.b) OVER (PARTITION BY u.k ORDER BY u.b NULLS FIRST), '[)')"
+            " FROM unnest(%(k)s::int[], %(i)s::uuid[], %(b)s::timestamptz[]) AS u(k, id, b)",
+            {"c": coll, "t": type_id, "k": list(keys), "i": list(ids), "b": list(begins)},
+        )
+
+    def decertify(self, coll: int, type_id: int, begin: datetime, end: datetime) -> int:
+        row = self.conn.execute(
+            f"WITH span AS (SELECT tstzrange(%(b)s::timestamptz, %(e)s::timestamptz, '[)') AS s),"
+            f" hit AS (DELETE FROM {_PG_TABLE} AS c USING span"
+            "   WHERE c.collection_id = %(c)s::int AND c.dataset_type_id = %(t)s::int"
+            "     AND c.validity && span.s"
+            "   RETURNING c.collection_id, c.dataset_type_id, c.data_id_key, c.dataset_id,"
+            "             c.validity),"
+            f" pieces AS (INSERT INTO {_PG_TABLE} ({_PG_COLS})"
+            "   SELECT hit.collection_id, hit.dataset_type_id, hit.data_id_key, hit.dataset_id, p"
+            "   FROM hit, span, unnest(tstzmultirange(hit.validity) - tstzmultirange(span.s)) AS p)"
+            " SELECT count(*) FROM hit",
+            {"c": coll, "t": type_id, "b": begin, "e": end},
+        ).fetchone()
+        return row[0]
+
+    def close_open(self, coll: int, type_id: int, end: datetime) -> int:
+        cur = self.conn.execute(
+            f"UPDATE {_PG_TABLE} AS c SET validity = tstzrange(lower(c.validity),"
+            " %(e)s::timestamptz, '[)')"
+            " WHERE c.collection_id = %(c)s::int AND c.dataset_type_id = %(t)s::int"
+            "   AND c.validity && tstzrange(%(e)s::timestamptz, NULL, '[)')"
+            "   AND upper_inf(c.validity)",
+            {"c": coll, "t": type_id, "e": end},
+        )
+        return cur.rowcount
+
+    def copy(self, src: int, dst: int) -> int:
+        cur = self.conn.execute(
+            f"INSERT INTO {_PG_TABLE} ({_PG_COLS})"
+            " SELECT %(d)s::int, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity"
+            f" FROM {_PG_TABLE} AS c WHERE c.collection_id = %(s)s::int",
+            {"s": src, "d": dst},
+        )
+        return cur.rowcount
+
+    def find(self, coll: int, key: int, at: datetime) -> uuid.UUID | None:
+        # LIMIT 2: the minimum that can still tell an ambiguous lookup from a unique one.
+        rows = self.conn.execute(
+            f"SELECT dataset_id FROM {_PG_TABLE} WHERE collection_id = %s::int"
+            " AND data_id_key = %s::int AND validity @> %s::timestamptz LIMIT 2",
+            (coll, key, at), prepare=True,
+        ).fetchall()
+        return rows[0][0] if rows else None
+
+    def find_many(self, coll: int, keys: Sequence[int],
+                  ats: Sequence[datetime]) -> list[uuid.UUID | None]:
+        rows = self.conn.execute(
+            "SELECT u.ord, c.dataset_id"
+            " FROM unnest(%(k)s::int[], %(a)s::timestamptz[]) WITH ORDINALITY AS u(k, t, ord)"
+            f" LEFT JOIN {_PG_TABLE} AS c ON c.collection_id = %(c)s::int"
+            "   AND c.data_id_key = u.k AND c.validity @> u.t"
+            " ORDER BY u.ord",
+            {"c": coll, "k": list(keys), "a": list(ats)}, prepare=False,
+        ).fetchall()
+        return [r[1] for r in rows]
+
+
+# -- SQLite -------------------------------------------------------------------------------
+
+_SQ_TABLE = "bench_floor_certification"
+
+_SQ_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {_SQ_TABLE} (
+    certification_id INTEGER PRIMARY KEY,
+    collection_id    INTEGER NOT NULL,
+    dataset_type_id  INTEGER NOT NULL,
+    data_id_key      INTEGER NOT NULL,
+    dataset_id       TEXT NOT NULL,
+    begin_us         INTEGER NOT NULL,
+    end_us           INTEGER NOT NULL,
+    CHECK (begin_us < end_us)
+);
+CREATE INDEX IF NOT EXISTS {_SQ_TABLE}_key_idx
+    ON {_SQ_TABLE} (collection_id, data_id_key, begin_us);
+CREATE INDEX IF NOT EXISTS {_SQ_TABLE}_type_idx
+    ON {_SQ_TABLE} (collection_id, dataset_type_id);
+"""
+
+# New rows are those with certification_id > :last. Stored rows never overlap, so an overlap
+# exists iff some row and its neighbour in begin order overlap: check, for each new row,
+# the row that begins last at or before it and any row that begins inside it.
+_SQ_OVERLAP = f"""
+SELECT 1 FROM {_SQ_TABLE} AS n
+WHERE n.certification_id > :last AND (
+    EXISTS (SELECT 1 FROM {_SQ_TABLE} AS o
+            WHERE o.collection_id = n.collection_id AND o.data_id_key = n.data_id_key
+              AND o.begin_us >= n.begin_us AND o.begin_us < n.end_us
+              AND o.certification_id <> n.certification_id)
+    OR (SELECT o.end_us FROM {_SQ_TABLE} AS o
+        WHERE o.collection_id = n.collection_id AND o.data_id_key = n.data_id_key
+          AND o.begin_us < n.begin_us
+        ORDER BY o.begin_us DESC LIMIT 1) > n.begin_us)
+LIMIT 1
+"""
+
+
+def micros(t: datetime | None, unbounded: int) -> int:
+    if t is None:
+        return unbounded
+    delta = t - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class SqliteFloor:
+    """Bare-SQL floor on SQLite (own connection to the same file, explicit transactions)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.executescript(_SQ_SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def analyze(self) -> None:
+        self.conn.execute("ANALYZE")
+
+    def _last(self) -> int:
+        return self.conn.execute(f"SELECT coalesce(max(certification_id), 0) FROM {_SQ_TABLE}"
+                                 ).fetchone()[0]
+
+    def _insert_checked(self, rows: list[tuple]) -> None:
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            last = self._last()
+            c.executemany(
+                f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
+                " dataset_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)", rows)
+            if c.execute(_SQ_OVERLAP, {"last": last}).fetchone():
+                raise FloorConflict("overlap")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+
+    def bulk(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
+             begin: datetime | None, end: datetime | None) -> None:
+        b, e = micros(begin, UNBOUNDED_LOW), micros(end, UNBOUNDED_HIGH)
+        self._insert_checked([(coll, type_id, k, i.hex, b, e)
+                              for k, i in zip(keys, ids, strict=True)])
+
+    def one(self, coll: int, type_id: int, key: int, ds: uuid.UUID,
+            begin: datetime | None, end: datetime | None) -> None:
+        self._insert_checked([(coll, type_id, key, ds.hex, micros(begin, UNBOUNDED_LOW),
+                               micros(end, UNBOUNDED_HIGH))])
+
+    def series(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
+               begins: Sequence[datetime | None]) -> None:
+        # Ends come from lead() over the staged items, as on PostgreSQL.
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            last = self._last()
+            c.execute(
+                f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
+                " dataset_id, begin_us, end_us)"
+                " SELECT :c, :t, j.value ->> 0, j.value ->> 2, j.value ->> 1,"
+                "   coalesce(lead(j.value ->> 1) OVER (PARTITION BY j.value ->> 0"
+                "                                      ORDER BY j.value ->> 1), :high)"
+                " FROM json_each(:items) AS j",
+                {"c": coll, "t": type_id, "high": UNBOUNDED_HIGH,
+                 "items": json.dumps([[k, micros(b, UNBOUNDED_LOW), i.hex]
+                                      for k, i, b in zip(keys, ids, begins, strict=True)])})
+            if c.execute(_SQ_OVERLAP, {"last": last}).fetchone():
+                raise FloorConflict("overlap")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+
+    def decertify(self, coll: int, type_id: int, begin: datetime, end: datetime) -> int:
+        b, e = micros(begin, UNBOUNDED_LOW), micros(end, UNBOUNDED_HIGH)
+        p = {"c": coll, "t": type_id, "b": b, "e": e}
+        hit = (f"FROM {_SQ_TABLE} WHERE collection_id = :c AND dataset_type_id = :t"
+               " AND begin_us < :e AND end_us > :b AND certification_id <= :last")
+        cols = "collection_id, dataset_type_id, data_id_key, dataset_id, begin_us, end_us"
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            p["last"] = self._last()
+            c.execute(f"INSERT INTO {_SQ_TABLE} ({cols}) SELECT collection_id, dataset_type_id,"
+                      f" data_id_key, dataset_id, begin_us, :b {hit} AND begin_us < :b", p)
+            c.execute(f"INSERT INTO {_SQ_TABLE} ({cols}) SELECT collection_id, dataset_type_id,"
+                      f" data_id_key, dataset_id, :e, end_us {hit} AND end_us > :e", p)
+            n = c.execute(f"DELETE {hit}", p).rowcount
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+        return n
+
+    def close_open(self, coll: int, type_id: int, end: datetime) -> int:
+        e = micros(end, UNBOUNDED_HIGH)
+        p = {"c": coll, "t": type_id, "e": e, "high": UNBOUNDED_HIGH}
+        where = ("collection_id = :c AND dataset_type_id = :t AND end_us = :high")
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            if c.execute(f"SELECT 1 FROM {_SQ_TABLE} WHERE {where} AND begin_us >= :e LIMIT 1",
+                         p).fetchone():
+                raise FloorConflict("begins after end")
+            n = c.execute(f"UPDATE {_SQ_TABLE} SET end_us = :e WHERE {where}", p).rowcount
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+        return n
+
+    def copy(self, src: int, dst: int) -> int:
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            n = c.execute(
+                f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
+                " dataset_id, begin_us, end_us) SELECT :d, dataset_type_id, data_id_key,"
+                f" dataset_id, begin_us, end_us FROM {_SQ_TABLE} WHERE collection_id = :s",
+                {"s": src, "d": dst}).rowcount
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+        return n
+
+    def find(self, coll: int, key: int, at: datetime) -> uuid.UUID | None:
+        # Stored rows never overlap: the only candidate is the last one beginning at or
+        # before `at`, found by one index probe.
+        t = micros(at, 0)
+        row = self.conn.execute(
+            f"SELECT dataset_id, end_us FROM {_SQ_TABLE} WHERE collection_id = ?"
+            " AND data_id_key = ? AND begin_us <= ? ORDER BY begin_us DESC LIMIT 1",
+            (coll, key, t)).fetchone()
+        return uuid.UUID(row[0]) if row and row[1] > t else None
+
+    def find_many(self, coll: int, keys: Sequence[int],
+                  ats: Sequence[datetime]) -> list[uuid.UUID | None]:
+        rows = self.conn.execute(
+            "SELECT (SELECT CASE WHEN o.end_us > q.value ->> 1 THEN o.dataset_id END"
+            f"        FROM {_SQ_TABLE} AS o WHERE o.collection_id = :c"
+            "          AND o.data_id_key = q.value ->> 0 AND o.begin_us <= q.value ->> 1"
+            "        ORDER BY o.begin_us DESC LIMIT 1)"
+            " FROM json_each(:q) AS q ORDER BY q.key",
+            {"c": coll,
+             "q": json.dumps([[k, micros(a, 0)] for k, a in zip(keys, ats, strict=True)])},
+        ).fetchall()
+        return [None if r[0] is None else uuid.UUID(r[0]) for r in rows]

@@ -1,0 +1,625 @@
+"""calibcert benchmarks against the database's own floor.
+
+    python bench/run.py [--sizes tiny|name=value,...] [--repeats N] [--json out.json]
+                        [--backends postgresql,sqlite] [--memory]
+
+For each backend, in one run and on the same server (a throw-away PostgreSQL started here,
+like the tests; temporary SQLite files), every operation is measured through the Python
+client and next to it its floor (bench/floor.py: bare SQL doing the same minimum work on a
+table with the same constraint and indexes). Each repeat runs both, alternating which goes
+first; the table shows medians over the repeats, the ratio ours/floor, the target and the
+spread ((max - min) / median of the repeats). ``--memory`` also measures the client's peak
+RSS while certifying ``memory`` datasets in one call (a subprocess, bench/memory.py).
+Progress goes to stderr, the table to stdout, the JSON to ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+import calibcert
+from calibcert import CollectionType, Timespan
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor import PgFloor, SqliteFloor  # noqa: E402
+from workload import (  # noqa: E402
+    DATASET_TYPE,
+    DIMENSIONS,
+    SERIES_EPOCHS,
+    TYPE_ID,
+    LookupLayout,
+    data_id,
+    epoch,
+    floor_key,
+    parse_sizes,
+)
+
+HERE = Path(__file__).resolve().parent
+#: Targets: ratio ours/floor of the medians must be at least this (see README).
+TARGETS = {
+    "certify (bulk)": 0.6, "certify_series": 0.6, "copy_collection": 0.6,
+    "certify (one per call)": 0.5, "find": 0.5, "find (3-level chain)": 0.5, "find_many": 0.5,
+}
+#: find latency at find_large stored certifications / at find_small: at most this.
+SCALING_TARGET = 1.5
+#: Peak RSS of the client certifying ``memory`` datasets: at most this many MB.
+MEMORY_TARGET_MB = 300
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Result:
+    backend: str
+    operation: str
+    size: int
+    unit: str
+    ours: list[float] = field(default_factory=list)   # rate per repeat (unit)
+    floor: list[float] = field(default_factory=list)
+    target: float | None = None
+    latency_us: dict[str, list[float]] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ours) / statistics.median(self.floor)
+
+    def summary(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(
+            ours_median=statistics.median(self.ours),
+            floor_median=statistics.median(self.floor),
+            ratio=self.ratio,
+            ours_spread_pct=spread(self.ours),
+            floor_spread_pct=spread(self.floor),
+            met=None if self.target is None else self.ratio >= self.target,
+            latency_median_us={k: statistics.median(v) for k, v in self.latency_us.items()},
+        )
+        return d
+
+
+def spread(values: list[float]) -> float:
+    """(max - min) / median, in percent."""
+    return 100.0 * (max(values) - min(values)) / statistics.median(values)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+# -- the operations -------------------------------------------------------------------------
+
+class Suite:
+    """One backend's run: a registry (the client under test) and a floor on the same
+    database, the workload, and the results."""
+
+    def __init__(self, backend: str, sizes: dict[str, int], repeats: int,
+                 databases: Callable[[str], Iterator[tuple[str, Any]]]) -> None:
+        self.backend = backend
+        self.sizes = sizes
+        self.repeats = repeats
+        self.databases = databases  # name -> context manager yielding (url, floor)
+        self.results: list[Result] = []
+        self._fcoll = 100  # floor collection ids
+
+    def next_floor_coll(self) -> int:
+        self._fcoll += 1
+        return self._fcoll
+
+    def pair(self, r: int, ours: Callable[[], Any],
+             floor: Callable[[], Any]) -> tuple[float, float, Any, Any]:
+        """Time both, alternating which goes first: (seconds ours, seconds floor, results)."""
+        if r % 2 == 0:
+            t_ours, out_ours = timed(ours)
+            t_floor, out_floor = timed(floor)
+        else:
+            t_floor, out_floor = timed(floor)
+            t_ours, out_ours = timed(ours)
+        return t_ours, t_floor, out_ours, out_floor
+
+    def add(self, op: str, size: int, unit: str, ours: list[float], floor: list[float],
+            **kw: Any) -> Result:
+        res = Result(self.backend, op, size, unit, ours, floor, TARGETS.get(op), **kw)
+        self.results.append(res)
+        log(f"{self.backend} {op}: ours {res.ours} floor {res.floor} ratio {res.ratio:.2f}")
+        return res
+
+    # -- writes -------------------------------------------------------------------------
+
+    def run_writes(self) -> None:
+        s, R = self.sizes, self.repeats
+        with self.databases("ops") as (url, floor):
+            reg = calibcert.connect(url)
+            try:
+                self._writes(reg, floor, s, R)
+            finally:
+                reg.close()
+
+    def _writes(self, reg: calibcert.Registry, floor: Any, s: dict[str, int], R: int) -> None:
+        series_keys = max(1, s["series"] // SERIES_EPOCHS)
+        n = max(s["bulk"], s["one"], s["decertify"], s["close"], s["copy"], series_keys)
+        reg.register_dataset_type(DATASET_TYPE, DIMENSIONS)
+        reg.register_collection("run/1", CollectionType.RUN)
+        log(f"{self.backend}: inserting {n} datasets")
+        refs = reg.insert_datasets(DATASET_TYPE, "run/1", [data_id(k) for k in range(n)])
+        keys = [floor_key(k) for k in range(n)]
+        ids = [ref.id for ref in refs]
+        first = Timespan(epoch(0), epoch(1))
+
+        def calib(name: str) -> str:
+            reg.register_collection(name, CollectionType.CALIBRATION)
+            return name
+
+        # certify, N datasets in one call
+        N = s["bulk"]
+        ours, flo = [], []
+        for r in range(R):
+            c, fc = calib(f"bulk/{r}"), self.next_floor_coll()
+            to, tf, _, _ = self.pair(
+                r, partial(reg.certify, c, refs[:N], first),
+                partial(floor.bulk, fc, TYPE_ID, keys[:N], ids[:N], first.begin, first.end))
+            ours.append(N / to)
+            flo.append(N / tf)
+        self.add("certify (bulk)", N, "rows/s", ours, flo)
+
+        # certify, one dataset per call, each call its own transaction
+        N = s["one"]
+
+        def one_ours(c: str) -> None:
+            for i in range(N):
+                reg.certify(c, [refs[i]], first)
+
+        def one_floor(fc: int) -> None:
+            for i in range(N):
+                floor.one(fc, TYPE_ID, keys[i], ids[i], first.begin, first.end)
+
+        ours, flo = [], []
+        for r in range(R):
+            c, fc = calib(f"one/{r}"), self.next_floor_coll()
+            to, tf, _, _ = self.pair(r, partial(one_ours, c), partial(one_floor, fc))
+            ours.append(N / to)
+            flo.append(N / tf)
+        self.add("certify (one per call)", N, "calls/s", ours, flo)
+
+        # certify_series: series_keys keys x SERIES_EPOCHS begins, epoch-major order
+        E = max(1, min(SERIES_EPOCHS, s["series"]))
+        K = max(1, s["series"] // E)
+        items = [(refs[k], epoch(j)) for j in range(E) for k in range(K)]
+        skeys = [keys[k] for j in range(E) for k in range(K)]
+        sids = [ids[k] for j in range(E) for k in range(K)]
+        sbegins = [b for _, b in items]
+        ours, flo = [], []
+        for r in range(R):
+            c, fc = calib(f"series/{r}"), self.next_floor_coll()
+            to, tf, _, _ = self.pair(r, partial(reg.certify_series, c, items),
+                                     partial(floor.series, fc, TYPE_ID, skeys, sids, sbegins))
+            ours.append(len(items) / to)
+            flo.append(len(items) / tf)
+        self.add("certify_series", len(items), "rows/s", ours, flo)
+
+        # decertify [e1, e2): half the certifications [e0, e4) are split, half [e0, e1.5)
+        # are truncated
+        N = s["decertify"]
+        h = N // 2
+        long, short = Timespan(epoch(0), epoch(4)), Timespan(epoch(0), epoch(1.5))
+        cut = Timespan(epoch(1), epoch(2))
+        ours, flo = [], []
+        for r in range(R):
+            c, fc = calib(f"decertify/{r}"), self.next_floor_coll()
+            reg.certify(c, refs[:h], long)
+            reg.certify(c, refs[h:N], short)
+            floor.bulk(fc, TYPE_ID, keys[:h], ids[:h], long.begin, long.end)
+            floor.bulk(fc, TYPE_ID, keys[h:N], ids[h:N], short.begin, short.end)
+            to, tf, got_o, got_f = self.pair(
+                r, partial(reg.decertify, c, DATASET_TYPE, cut),
+                partial(floor.decertify, fc, TYPE_ID, cut.begin, cut.end))
+            assert got_o == got_f == N, (got_o, got_f)
+            ours.append(N / to)
+            flo.append(N / tf)
+        self.add("decertify", N, "rows/s", ours, flo)
+
+        # close_open_range over N open certifications
+        N = s["close"]
+        ours, flo = [], []
+        for r in range(R):
+            c, fc = calib(f"close/{r}"), self.next_floor_coll()
+            reg.certify(c, refs[:N], Timespan(epoch(0), None))
+            floor.bulk(fc, TYPE_ID, keys[:N], ids[:N], epoch(0), None)
+            to, tf, got_o, got_f = self.pair(
+                r, partial(reg.close_open_range, c, DATASET_TYPE, epoch(1)),
+                partial(floor.close_open, fc, TYPE_ID, epoch(1)))
+            assert got_o == got_f == N, (got_o, got_f)
+            ours.append(N / to)
+            flo.append(N / tf)
+        self.add("close_open_range", N, "rows/s", ours, flo)
+
+        # copy_collection of N certifications
+        N = s["copy"]
+        src, fsrc = calib("copy/source"), self.next_floor_coll()
+        reg.certify(src, refs[:N], first)
+        floor.bulk(fsrc, TYPE_ID, keys[:N], ids[:N], first.begin, first.end)
+        floor.analyze()
+        ours, flo = [], []
+        for r in range(R):
+            fc = self.next_floor_coll()
+            to, tf, _, _ = self.pair(r, partial(reg.copy_collection, src, f"copy/{r}"),
+                                     partial(floor.copy, fsrc, fc))
+            ours.append(N / to)
+            flo.append(N / tf)
+        self.add("copy_collection", N, "rows/s", ours, flo)
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def run_lookups(self) -> None:
+        latency: dict[str, float] = {}
+        for label in ("find_small", "find_large"):
+            layout = LookupLayout.for_size(self.sizes[label])
+            with self.databases(label) as (url, floor):
+                reg = calibcert.connect(url)
+                try:
+                    refs = self._populate(reg, floor, layout)
+                    latency.update(self._finds(reg, floor, layout, refs, label))
+                    if label == "find_large":
+                        self._find_many(reg, floor, layout, refs)
+                finally:
+                    reg.close()
+        small, large = self.sizes["find_small"], self.sizes["find_large"]
+        for via in ("find", "find (3-level chain)"):
+            ratio = latency[f"{via}@find_large"] / latency[f"{via}@find_small"]
+            floor_ratio = latency["floor@find_large"] / latency["floor@find_small"]
+            self.results.append(Result(
+                self.backend, f"{via} latency {large:.0e} / {small:.0e} stored", large,
+                "x (median latency ratio)", [ratio], [floor_ratio], None,
+                note=f"target <= {SCALING_TARGET}"))
+
+    def _populate(self, reg: calibcert.Registry, floor: Any,
+                  layout: LookupLayout) -> list[calibcert.DatasetRef]:
+        log(f"{self.backend}: storing {layout.total} certifications "
+            f"({layout.keys} data IDs x {layout.epochs} epochs)")
+        reg.register_dataset_type(DATASET_TYPE, DIMENSIONS)
+        reg.register_collection("run/1", CollectionType.RUN)
+        reg.register_collection("calib", CollectionType.CALIBRATION)
+        refs = reg.insert_datasets(DATASET_TYPE, "run/1",
+                                   [data_id(k) for k in range(layout.keys)])
+        per_call = max(1, 100_000 // layout.epochs)
+        for start in range(0, layout.keys, per_call):
+            ks = range(start, min(layout.keys, start + per_call))
+            items = [(refs[k], epoch(j)) for k in ks for j in range(layout.epochs)]
+            reg.certify_series("calib", items)
+            floor.series(1, TYPE_ID, [floor_key(k) for k in ks for _ in range(layout.epochs)],
+                         [refs[k].id for k in ks for _ in range(layout.epochs)],
+                         [epoch(j) for _ in ks for j in range(layout.epochs)])
+        # A 3-level chain whose leaf is the calibration collection.
+        previous = "calib"
+        for level in (1, 2, 3):
+            reg.register_collection(f"chain/{level}", CollectionType.CHAINED)
+            reg.set_chain(f"chain/{level}", [previous])
+            previous = f"chain/{level}"
+        floor.analyze()
+        return refs
+
+    def _finds(self, reg: calibcert.Registry, floor: Any, layout: LookupLayout,
+               refs: list[calibcert.DatasetRef], label: str) -> dict[str, float]:
+        n = self.sizes["find"]
+        queries = layout.queries(n)
+        did = [data_id(k) for k, _ in queries]
+        fkeys = [floor_key(k) for k, _ in queries]
+        expected = [refs[k].id for k, _ in queries]
+        stored = layout.total
+        runs: dict[str, list[float]] = {"find": [], "find (3-level chain)": [], "floor": []}
+        lat: dict[str, list[float]] = {f"{k} {m}": [] for k in runs for m in ("median", "p99")}
+
+        def ours(collection: str) -> tuple[float, list[float]]:
+            each, found = [], []
+            for (_, at), d in zip(queries, did, strict=True):
+                t0 = time.perf_counter()
+                ref = reg.find(collection, DATASET_TYPE, d, at)
+                each.append(time.perf_counter() - t0)
+                found.append(ref.id)
+            assert found == expected
+            return sum(each), each
+
+        def bare() -> tuple[float, list[float]]:
+            each, found = [], []
+            for (_, at), fk in zip(queries, fkeys, strict=True):
+                t0 = time.perf_counter()
+                got = floor.find(1, fk, at)
+                each.append(time.perf_counter() - t0)
+                found.append(got)
+            assert found == expected
+            return sum(each), each
+
+        for r in range(self.repeats):
+            order = [("find", lambda: ours("calib")),
+                     ("find (3-level chain)", lambda: ours("chain/3")), ("floor", bare)]
+            if r % 2:
+                order.reverse()
+            for name, fn in order:
+                total, each = fn()
+                runs[name].append(n / total)
+                lat[f"{name} median"].append(1e6 * statistics.median(each))
+                lat[f"{name} p99"].append(1e6 * percentile(each, 0.99))
+        out = {}
+        for via in ("find", "find (3-level chain)"):
+            self.add(via, n, "calls/s", runs[via], runs["floor"],
+                     latency_us={"ours median": lat[f"{via} median"],
+                                 "ours p99": lat[f"{via} p99"],
+                                 "floor median": lat["floor median"],
+                                 "floor p99": lat["floor p99"]},
+                     note=f"{stored} stored")
+            self.results[-1].operation = f"{via} @{stored:.0e} stored"
+            out[f"{via}@{label}"] = statistics.median(lat[f"{via} median"])
+        out[f"floor@{label}"] = statistics.median(lat["floor median"])
+        return out
+
+    def _find_many(self, reg: calibcert.Registry, floor: Any, layout: LookupLayout,
+                   refs: list[calibcert.DatasetRef]) -> None:
+        n = self.sizes["find_many"]
+        queries = layout.queries(n, salt=1)
+        pairs = [(data_id(k), at) for k, at in queries]
+        fkeys = [floor_key(k) for k, _ in queries]
+        ats = [at for _, at in queries]
+        expected = [refs[k].id for k, _ in queries]
+        ours, flo = [], []
+        for r in range(self.repeats):
+            to, tf, got_o, got_f = self.pair(
+                r, partial(reg.find_many, "calib", DATASET_TYPE, pairs),
+                partial(floor.find_many, 1, fkeys, ats))
+            assert [ref.id for ref in got_o] == expected and got_f == expected
+            ours.append(n / to)
+            flo.append(n / tf)
+        self.add("find_many", n, "lookups/s", ours, flo, note=f"{layout.total} stored")
+
+
+# -- backends -------------------------------------------------------------------------------
+
+class Postgres:
+    """A throw-away server (calibcert.testing.start_server), one database per workload."""
+
+    backend = "postgresql"
+
+    def __init__(self) -> None:
+        from calibcert.testing import server_url, start_server
+
+        self.server = start_server()
+        self.admin = server_url(self.server, "postgres")
+        self._url = lambda db: server_url(self.server, db)
+        with psycopg.connect(self.admin) as conn:
+            self.version = conn.execute("SHOW server_version").fetchone()[0]
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    @contextmanager
+    def database(self, name: str) -> Iterator[tuple[str, PgFloor]]:
+        db = f"bench_{name}"
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
+            conn.execute(f'CREATE DATABASE "{db}"')
+        url = self._url(db)
+        calibcert.upgrade(url)
+        floor = PgFloor(url)
+        try:
+            yield url, floor
+        finally:
+            floor.close()
+            with psycopg.connect(self.admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+class Sqlite:
+    """Temporary SQLite files, one per workload, removed afterwards."""
+
+    backend = "sqlite"
+    version = sqlite3.sqlite_version
+
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="calibcert-bench-")
+
+    def stop(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @contextmanager
+    def database(self, name: str) -> Iterator[tuple[str, SqliteFloor]]:
+        path = os.path.join(self.dir, f"{name}.db")
+        url = f"sqlite:///{path}"
+        calibcert.upgrade(url)
+        floor = SqliteFloor(path)
+        try:
+            yield url, floor
+        finally:
+            floor.close()
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
+
+
+def memory_probe(db: Postgres | Sqlite, n: int) -> Result:
+    """Peak RSS of a fresh client process certifying ``n`` datasets in one call."""
+    with db.database("memory") as (url, _floor):
+        reg = calibcert.connect(url)
+        try:
+            reg.register_dataset_type(DATASET_TYPE, DIMENSIONS)
+            reg.register_collection("run/1", CollectionType.RUN)
+            reg.register_collection("mem", CollectionType.CALIBRATION)
+            log(f"{db.backend}: inserting {n} datasets for the memory probe")
+            step = 100_000
+            for start in range(0, n, step):
+                ks = range(start, min(n, start + step))
+                reg.insert_datasets(DATASET_TYPE, "run/1", [data_id(k) for k in ks],
+                                    ids=[memory_id(k) for k in ks])
+        finally:
+            reg.close()
+        out = subprocess.run([sys.executable, str(HERE / "memory.py"), url, str(n)],
+                             check=True, capture_output=True, text=True)
+        probe = json.loads(out.stdout)
+    log(f"{db.backend} memory: {probe}")
+    return Result(db.backend, "certify (bulk) client peak RSS", n, "MB",
+                  [probe["peak_mb"]], [probe["baseline_mb"]], None,
+                  note=f"target < {MEMORY_TARGET_MB} MB; floor column = RSS after connect; "
+                       f"{probe['seconds']:.1f} s, {n / probe['seconds']:.0f} rows/s")
+
+
+def memory_id(k: int):
+    import uuid
+
+    return uuid.UUID(int=k + 1)
+
+
+# -- output ---------------------------------------------------------------------------------
+
+def fmt(x: float) -> str:
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def verdict(res: Result) -> str:
+    if res.unit == "MB":
+        return "met" if res.ours[0] < MEMORY_TARGET_MB else "MISSED"
+    if res.unit.startswith("x "):
+        return "met" if res.ours[0] <= SCALING_TARGET else "MISSED"
+    if res.target is None:
+        return ""
+    return "met" if res.ratio >= res.target else "MISSED"
+
+
+def table(results: list[Result]) -> str:
+    head = ["backend", "operation", "size", "ours", "floor", "unit", "ratio", "target",
+            "", "spread ours/floor"]
+    rows = [head]
+    for res in results:
+        if res.unit == "MB":
+            target, ratio = f"< {MEMORY_TARGET_MB}", ""
+        elif res.unit.startswith("x "):
+            target, ratio = f"<= {SCALING_TARGET}", ""
+        else:
+            target = "" if res.target is None else f">= {res.target}"
+            ratio = f"{res.ratio:.2f}"
+        rows.append([
+            res.backend, res.operation, f"{res.size:,}",
+            fmt(statistics.median(res.ours)), fmt(statistics.median(res.floor)), res.unit,
+            ratio, target, verdict(res),
+            "" if len(res.ours) < 2 else f"{spread(res.ours):.0f}% / {spread(res.floor):.0f}%",
+        ])
+        if res.latency_us:
+            lat = {k: statistics.median(v) for k, v in res.latency_us.items()}
+            rows.append(["", "  latency µs: ours median / p99, floor median / p99", "",
+                         f"{lat['ours median']:.0f} / {lat['ours p99']:.0f}",
+                         f"{lat['floor median']:.0f} / {lat['floor p99']:.0f}",
+                         "", "", "", "", ""])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = []
+    for i, r in enumerate(rows):
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+        if i == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def machine(pg_version: str | None) -> dict[str, Any]:
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": os.cpu_count(), "memory_gib": round(mem_kb / 2**20, 1), "cpu": cpu,
+        "postgresql": pg_version, "sqlite": sqlite3.sqlite_version,
+        "python": platform.python_version(), "psycopg": psycopg.__version__,
+        "calibcert": calibcert.__version__, "platform": platform.platform(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", help="'tiny' or name=value,... (defaults: see bench/README.md)")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats per operation "
+                    "(default 3; 1 with --sizes tiny)")
+    ap.add_argument("--json", help="write the results as JSON to this file")
+    ap.add_argument("--backends", default="postgresql,sqlite")
+    ap.add_argument("--memory", action="store_true",
+                    help="also measure the client's peak RSS certifying 'memory' datasets")
+    ap.add_argument("--only", default="writes,lookups", help="parts to run: writes,lookups")
+    args = ap.parse_args(argv)
+    sizes = parse_sizes(args.sizes)
+    repeats = args.repeats or (1 if args.sizes and "tiny" in args.sizes else 3)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    parts = {p.strip() for p in args.only.split(",")}
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    results: list[Result] = []
+    pg_version = None
+    for name in backends:
+        if name not in ("postgresql", "sqlite"):
+            raise SystemExit(f"unknown backend {name!r}")
+        db = Postgres() if name == "postgresql" else Sqlite()
+        try:
+            if name == "postgresql":
+                pg_version = db.version
+            suite = Suite(name, sizes, repeats, db.database)
+            if "writes" in parts:
+                suite.run_writes()
+            if "lookups" in parts:
+                suite.run_lookups()
+            results.extend(suite.results)
+            if args.memory:
+                results.append(memory_probe(db, sizes["memory"]))
+        finally:
+            db.stop()
+    elapsed = time.perf_counter() - t0
+    info = machine(pg_version)
+    print(table(results))
+    print(f"\n{len(results)} rows; repeats={repeats}; {elapsed:.0f} s; "
+          f"{info['nproc']} cores, {info['memory_gib']} GiB, PostgreSQL {pg_version}, "
+          f"SQLite {info['sqlite']}")
+    if args.json:
+        doc = {
+            "command": " ".join([os.path.basename(sys.executable), "bench/run.py",
+                                 *(argv if argv is not None else sys.argv[1:])]),
+            "date": started.isoformat(timespec="seconds"), "seconds": elapsed,
+            "machine": info, "sizes": sizes, "repeats": repeats,
+            "results": [r.summary() | {"verdict": verdict(r)} for r in results],
+        }
+        Path(args.json).write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

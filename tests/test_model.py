@@ -1,0 +1,468 @@
+"""Model-based test: random operation sequences against the reference model and every real
+backend at once (hypothesis stateful testing).
+
+Each step draws one operation (or a few inside ``transaction()``) over a deliberately tiny
+world, so that collisions are frequent: two or three detectors, a calibration and a
+non-calibration dataset type (a third type that may or may not exist), five instants on a
+one-day grid plus None, CALIBRATION / RUN / TAGGED / CHAINED collections from a pool of
+nine names (some start unregistered). The operation runs on ``tests/model.py`` and on each
+backend; all must return the same value (refs compared by id, type, data ID and run) or
+raise the same ``calibcert.errors`` class (with the same conflicting calibration keys, or
+the same deciding collection). After every step the whole visible state must agree, and no
+two certifications of one calibration key may overlap.
+
+Default run is short (CI). Long run::
+
+    CALIBCERT_MODEL_EXAMPLES=2000 CALIBCERT_MODEL_STEPS=60 python -m pytest tests/test_model.py -q
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+import calibcert
+from calibcert import errors
+from calibcert.registry import Registry
+from calibcert.types import Certification, CollectionInfo, DatasetRef, Timespan
+from model import Model, freeze, overlaps
+
+EXAMPLES = int(os.environ.get("CALIBCERT_MODEL_EXAMPLES", "60"))
+STEPS = int(os.environ.get("CALIBCERT_MODEL_STEPS", "25"))
+
+#: The real backends driven next to the model.
+BACKENDS = ("postgresql",)
+
+# -- the tiny world -----------------------------------------------------------------------
+
+UTC = timezone.utc
+GRID = [datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=k) for k in range(5)]
+#: Lookup instants: grid points (span edges), midpoints, and one before everything.
+INSTANTS = GRID + [t + timedelta(hours=12) for t in GRID] + [GRID[0] - timedelta(days=1)]
+DETECTORS = (1, 2, 3)
+
+RUNS = ("run1", "run2")
+TAGGEDS = ("tagged", "tagged2")
+CALIBS = ("calibA", "calibB", "calibC")
+CHAINS = ("chain", "chain2")
+POOL = RUNS + TAGGEDS + CALIBS + CHAINS
+COLLECTION_TYPES = ("RUN", "TAGGED", "CALIBRATION", "CHAINED")
+
+DIMS = ("instrument", "detector")
+DATASET_TYPES = ("bias", "raw", "flat")
+#: Definitions a register_dataset_type step may try (same as stored, or conflicting).
+DEFINITIONS = (
+    (DIMS, True), (DIMS, False), (("detector", "instrument"), True), (("detector",), True))
+MISSING_ID = uuid.UUID(int=999_999)
+
+
+def data_id(detector: int) -> dict[str, Any]:
+    return {"instrument": "Cam", "detector": detector}
+
+
+#: Mostly well-formed data IDs, sometimes one with a missing key (DataIdError).
+DATA_IDS = st.sampled_from([data_id(d) for d in DETECTORS] * 4 + [{"detector": 1}])
+
+
+def _fmt(value: Any) -> str:
+    """Short, readable argument text for the printed failing sequence."""
+    if isinstance(value, uuid.UUID):
+        return "MISSING" if value == MISSING_ID else f"D{value.int}"
+    if isinstance(value, datetime):
+        return f"t{(value - GRID[0]) / timedelta(hours=1):+g}h"
+    if isinstance(value, Timespan):
+        b = "-inf" if value.begin is None else _fmt(value.begin)
+        e = "+inf" if value.end is None else _fmt(value.end)
+        return f"[{b}, {e})"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_fmt(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One API call, applied identically to the model and to each registry."""
+
+    method: str
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    def __call__(self, target: Any) -> Any:
+        return getattr(target, self.method)(*self.args, **dict(self.kwargs))
+
+    def __repr__(self) -> str:
+        parts = [_fmt(a) for a in self.args] + [f"{k}={_fmt(v)}" for k, v in self.kwargs]
+        return f"{self.method}({', '.join(parts)})"
+
+
+# -- operations that do not depend on the state ------------------------------------------
+
+
+def named(preferred: tuple[str, ...]) -> st.SearchStrategy[str]:
+    """Mostly a name of the expected kind, sometimes any name of the pool."""
+    return st.sampled_from(preferred * 3 + POOL)
+
+
+TIMESPANS = st.tuples(st.sampled_from([None, *GRID]), st.sampled_from([*GRID, None])).filter(
+    lambda p: p[0] is None or p[1] is None or p[0] < p[1]).map(lambda p: Timespan(*p))
+#: find's ``at``: an instant, a timespan or None.
+AT = st.one_of(st.sampled_from(INSTANTS), TIMESPANS, st.none())
+BEGINS = st.sampled_from([None, *GRID])
+DTYPE = st.sampled_from(("bias",) * 3 + DATASET_TYPES)
+DATA_ID_FILTER = st.one_of(st.none(), st.lists(DATA_IDS, max_size=2))
+
+STATIC_OPS: dict[str, st.SearchStrategy[Op]] = {
+    "register_collection": st.builds(
+        lambda n, t: Op("register_collection", (n, t)),
+        st.sampled_from(POOL), st.sampled_from(COLLECTION_TYPES)),
+    "register_dataset_type": st.builds(
+        lambda n, d: Op("register_dataset_type", (n, *d)),
+        st.sampled_from(DATASET_TYPES), st.sampled_from(DEFINITIONS)),
+    "decertify": st.builds(
+        lambda c, t, s, d: Op("decertify", (c, t, s), (("data_ids", d),)),
+        named(CALIBS), DTYPE, TIMESPANS, DATA_ID_FILTER),
+    "close_open_range": st.builds(
+        lambda c, t, e, d: Op("close_open_range", (c, t, e), (("data_ids", d),)),
+        named(CALIBS), DTYPE, st.sampled_from(GRID), DATA_ID_FILTER),
+    "copy_collection": st.builds(
+        lambda s, d: Op("copy_collection", (s, d)),
+        st.sampled_from(POOL), st.sampled_from(POOL)),
+    "set_chain": st.builds(
+        lambda p, c: Op("set_chain", (p, c)),
+        named(CHAINS), st.lists(st.sampled_from(POOL), max_size=3)),
+    "remove_collection": st.builds(
+        lambda n: Op("remove_collection", (n,)), st.sampled_from(POOL)),
+    "find": st.builds(
+        lambda c, t, d, a: Op("find", (c, t, d, a)),
+        named(CALIBS + CHAINS), DTYPE, DATA_IDS, AT),
+    "find_many": st.builds(
+        lambda c, t, q: Op("find_many", (c, t, q)),
+        named(CALIBS + CHAINS), DTYPE, st.lists(st.tuples(DATA_IDS, AT), max_size=4)),
+    "certifications": st.builds(
+        lambda c, t: Op("certifications", (c, t)),
+        st.sampled_from(POOL), st.one_of(st.none(), DTYPE)),
+}
+#: Every kind of operation (the state-dependent ones are built in CalibMachine.strategy).
+KINDS = sorted([*STATIC_OPS, "insert_datasets", "tag", "untag", "certify", "certify_series"])
+
+
+# -- outcomes -------------------------------------------------------------------------------
+
+
+def _cert_row(c: Certification) -> tuple[Any, ...]:
+    return (c.collection, c.ref.id, c.ref.dataset_type, freeze(c.ref.data_id), c.ref.run,
+            c.timespan.begin, c.timespan.end)
+
+
+def normalize(result: Any) -> Any:
+    """A comparable value: refs by (id, type, data ID, run); certification lists sorted."""
+    if isinstance(result, DatasetRef):
+        return ("ref", result.id, result.dataset_type, freeze(result.data_id), result.run)
+    if isinstance(result, CollectionInfo):
+        return (result.name, str(result.type))
+    if isinstance(result, list):
+        if result and all(isinstance(r, Certification) for r in result):
+            return sorted(map(_cert_row, result), key=repr)
+        return [normalize(r) for r in result]
+    return result
+
+
+def error_outcome(exc: errors.CalibCertError) -> tuple[Any, ...]:
+    """The part of an error every implementation must agree on."""
+    if isinstance(exc, errors.ConflictingCertificationError):
+        keys = {(c["dataset_type"], freeze(c["data_id"])) for c in exc.conflicts}
+        return (type(exc).__name__, frozenset(keys))
+    if isinstance(exc, errors.CalibrationLookupError):
+        return (type(exc).__name__, exc.details.get("collection"))
+    return (type(exc).__name__,)
+
+
+def outcome(op: Op, target: Any) -> tuple[Any, ...]:
+    try:
+        return ("ok", normalize(op(target)))
+    except errors.CalibCertError as exc:
+        return ("error", *error_outcome(exc))
+
+
+class Rollback(Exception):
+    """Raised at the end of a transaction block to undo it."""
+
+
+# -- backends -------------------------------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    name: str
+    reg: Registry
+    close: Callable[[], None] = field(default=lambda: None)
+
+
+#: Opens an empty backend for one hypothesis example.
+Opener = Callable[[], Backend]
+
+
+class CalibMachine(RuleBasedStateMachine):
+    """Model + real backends in lockstep. Subclassed per test with the backends' openers."""
+
+    openers: list[Opener] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = Model()
+        self.backends = [open_() for open_ in self.openers]
+        self.next_id = 1
+
+    def teardown(self) -> None:
+        for b in self.backends:
+            b.close()
+
+    # -- running one operation everywhere ------------------------------------------------
+
+    def run(self, op: Op, quiet: bool = False) -> tuple[Any, ...]:
+        if not quiet:
+            note(repr(op))  # the failing sequence is printed as readable calls
+        expected = outcome(op, self.model)
+        for b in self.backends:
+            got = outcome(op, b.reg)
+            assert got == expected, f"{op!r}: model {expected}, {b.name} {got}"
+        return expected
+
+    def query(self, op: Op) -> Any:
+        """A read used by the invariants: must succeed everywhere with equal results."""
+        result = self.run(op, quiet=True)
+        assert result[0] == "ok", f"{op!r} failed: {result}"
+        return result[1]
+
+    # -- strategies built from the current state -----------------------------------------
+
+    def _datasets(self, calibration_bias: bool = False) -> st.SearchStrategy[uuid.UUID]:
+        ids = sorted(self.model.datasets, key=lambda i: i.int)
+        anything = st.sampled_from(ids + [MISSING_ID])
+        cal = [i for i in ids if self.model.datasets[i].dataset_type == "bias"]
+        if calibration_bias and cal:
+            return st.one_of(st.sampled_from(cal), anything)
+        return anything
+
+    def _fresh_ids(self, n: int) -> list[uuid.UUID]:
+        ids = [uuid.UUID(int=self.next_id + k) for k in range(n)]
+        self.next_id += n
+        return ids
+
+    def strategy(self, kind: str) -> st.SearchStrategy[Op]:
+        """Operations of one kind, drawing datasets from the current state."""
+        if kind in STATIC_OPS:
+            return STATIC_OPS[kind]
+        if kind == "insert_datasets":
+            return st.tuples(DTYPE, named(RUNS), st.lists(DATA_IDS, min_size=1, max_size=3),
+                             st.sampled_from([False] * 9 + [True])).map(self._insert)
+        dsets = self._datasets()
+        cal_dsets = self._datasets(calibration_bias=True)
+        if kind in ("tag", "untag"):
+            return st.builds(lambda c, d: Op(kind, (c, d)),
+                             named(TAGGEDS), st.lists(dsets, max_size=3))
+        if kind == "certify":
+            return st.builds(
+                lambda c, d, s, o: Op("certify", (c, d, s), (("close_open", o),)),
+                named(CALIBS), st.lists(cal_dsets, max_size=3), TIMESPANS, st.booleans())
+        assert kind == "certify_series", kind
+        return st.builds(
+            lambda c, items, o: Op("certify_series", (c, items), (("close_open", o),)),
+            named(CALIBS), st.lists(st.tuples(cal_dsets, BEGINS), max_size=4), st.booleans())
+
+    def _insert(self, args: tuple[str, str, list[dict[str, Any]], bool]) -> Op:
+        dataset_type, run, data_ids, reuse = args
+        ids = self._fresh_ids(len(data_ids))
+        if reuse and self.model.datasets:  # an id that is taken already
+            ids[0] = min(self.model.datasets, key=lambda i: i.int)
+        return Op("insert_datasets", (dataset_type, run, data_ids), (("ids", ids),))
+
+    def draw_op(self, data: st.DataObject, kind: str | None = None) -> Op:
+        if kind is None:
+            kind = data.draw(st.sampled_from(KINDS), label="kind")
+        return data.draw(self.strategy(kind), label="op")
+
+    # -- the world every example starts from ---------------------------------------------
+
+    @initialize()
+    def world(self) -> None:
+        for op in (
+            Op("register_dataset_type", ("bias", DIMS, True)),
+            Op("register_dataset_type", ("raw", DIMS, False)),
+            Op("register_collection", ("run1", "RUN")),
+            Op("register_collection", ("run2", "RUN")),
+            Op("register_collection", ("tagged", "TAGGED")),
+            Op("register_collection", ("calibA", "CALIBRATION")),
+            Op("register_collection", ("calibB", "CALIBRATION")),
+            Op("register_collection", ("chain", "CHAINED")),
+            Op("set_chain", ("chain", ["calibA", "calibB"])),
+            Op("insert_datasets", ("bias", "run1", [data_id(d) for d in DETECTORS]),
+               (("ids", self._fresh_ids(len(DETECTORS))),)),
+            Op("insert_datasets", ("bias", "run2", [data_id(1)]), (("ids", self._fresh_ids(1)),)),
+            Op("insert_datasets", ("raw", "run1", [data_id(1), data_id(2)]),
+               (("ids", self._fresh_ids(2)),)),
+        ):
+            assert self.run(op)[0] == "ok", op
+
+    # -- rules ----------------------------------------------------------------------------
+    # Certification operations get their own rules so that they are drawn more often.
+
+    @rule(data=st.data())
+    def any_operation(self, data: st.DataObject) -> None:
+        self.run(self.draw_op(data))
+
+    @rule(data=st.data())
+    def certify(self, data: st.DataObject) -> None:
+        self.run(self.draw_op(data, "certify"))
+
+    @rule(data=st.data())
+    def certify_series(self, data: st.DataObject) -> None:
+        self.run(self.draw_op(data, "certify_series"))
+
+    @rule(data=st.data())
+    def decertify_or_close(self, data: st.DataObject) -> None:
+        kind = data.draw(st.sampled_from(["decertify", "close_open_range"]), label="kind")
+        self.run(self.draw_op(data, kind))
+
+    @rule(data=st.data())
+    def insert_datasets(self, data: st.DataObject) -> None:
+        self.run(self.draw_op(data, "insert_datasets"))
+
+    @rule(data=st.data())
+    def lookup(self, data: st.DataObject) -> None:
+        kind = data.draw(st.sampled_from(["find", "find_many"]), label="kind")
+        self.run(self.draw_op(data, kind))
+
+    @rule(data=st.data(), commit=st.booleans())
+    def transaction(self, data: st.DataObject, commit: bool) -> None:
+        """A few operations in one ``transaction()``; unless ``commit``, the block raises
+        at the end and everything in it must be undone (the model discards it too)."""
+        n = data.draw(st.integers(1, 4), label="operations")
+        contexts = [self.model.transaction()] + [b.reg.transaction() for b in self.backends]
+        for ctx in contexts:
+            ctx.__enter__()
+        try:
+            for _ in range(n):
+                self.run(self.draw_op(data))
+        except BaseException as exc:
+            for ctx in reversed(contexts):
+                ctx.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        exc = None if commit else Rollback()
+        for ctx in reversed(contexts):
+            if exc is None:
+                ctx.__exit__(None, None, None)
+            else:
+                try:
+                    ctx.__exit__(Rollback, exc, None)
+                except Rollback:
+                    pass
+
+    # -- invariants -----------------------------------------------------------------------
+
+    @invariant()
+    def same_state(self) -> None:
+        """Collections, certifications (direct and through chains), chains, and what every
+        RUN / TAGGED collection holds agree everywhere; no calibration key overlaps."""
+        self.query(Op("list_collections", ()))
+        for name, ctype in sorted(self.model.collections.items()):
+            if ctype in ("CALIBRATION", "CHAINED"):
+                rows = self.query(Op("certifications", (name,)))
+                if ctype == "CALIBRATION":
+                    check_no_overlap(name, rows)
+            if ctype == "CHAINED":
+                self.query(Op("get_chain", (name,)))
+            if ctype in ("TAGGED", "RUN"):
+                for t, (dims, _) in sorted(self.model.dataset_types.items()):
+                    queries = [({k: (d if k == "detector" else "Cam") for k in dims}, None)
+                               for d in DETECTORS]
+                    self.query(Op("find_many", (name, t, queries)))
+
+
+def check_no_overlap(collection: str, rows: list[tuple[Any, ...]]) -> None:
+    """``rows`` are normalised certifications (collection, id, type, data ID, run, begin,
+    end), equal on every backend by then."""
+    for i, x in enumerate(rows):
+        for y in rows[i + 1:]:
+            assert not (x[2:4] == y[2:4] and overlaps(x[5], x[6], y[5], y[6])), (
+                f"{collection}: overlapping certifications {x} and {y}")
+
+
+# -- backends for one test function ---------------------------------------------------------
+
+TABLES = ("calib.certification, calib.tag, calib.collection_chain, calib.dataset, "
+          "calib.data_id, calib.dataset_type, calib.collection")
+
+
+@pytest.fixture
+def postgresql_opener(pg_url: str) -> Iterator[Opener]:
+    """One database for the test function; every example starts from TRUNCATEd tables
+    (a separate connection does it; the registry's autocommit connection is idle then)."""
+    reg = calibcert.connect(pg_url)
+    admin = psycopg.connect(pg_url, autocommit=True)
+
+    def open_() -> Backend:
+        admin.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        return Backend("postgresql", reg)
+
+    try:
+        yield open_
+    finally:
+        admin.close()
+        reg.close()
+
+
+@pytest.fixture
+def sqlite_opener(sqlite_template: str, tmp_path) -> Opener:
+    """A fresh copy of the migrated template file for every example."""
+    counter = iter(range(10**9))
+
+    def open_() -> Backend:
+        path = tmp_path / f"example{next(counter)}.db"
+        shutil.copyfile(sqlite_template, path)
+        reg = calibcert.connect(f"sqlite:///{path}")
+
+        def close() -> None:
+            reg.close()
+            path.unlink()
+
+        return Backend("sqlite", reg, close)
+
+    return open_
+
+
+def test_model(request: pytest.FixtureRequest) -> None:
+    """Model, PostgreSQL and SQLite agree on every step of random operation sequences."""
+    openers = [request.getfixturevalue(f"{name}_opener") for name in BACKENDS]
+    machine = type("Machine", (CalibMachine,), {"openers": openers})
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            derandomize=False,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                   HealthCheck.data_too_large],
+        ),
+    )

@@ -1,0 +1,938 @@
+"""The locking protocol, tested with real concurrent PostgreSQL sessions.
+
+Every test runs on its own committed database (``pg_url``) and interleaves several real
+connections: Python client registries (``calibcert.connect``) for client-level races, raw
+psycopg sessions calling ``SELECT calib.certify(...)`` for SQL-level ones. "B waits for A" is
+never inferred from timing: the test observes it in ``pg_locks`` / ``pg_blocking_pids`` from a
+third connection before it lets A finish. Nothing here sleeps to make a race happen.
+
+The protocol under test (see ``calib._lock_collections``): a writer locks the rows of the
+collections it changes FOR NO KEY UPDATE, in ascending id, held to commit; chain changes
+first take SHARE ROW EXCLUSIVE on ``calib.collection_chain``; a copy locks its source FOR
+SHARE; readers take no locks. Waits are bounded by ``lock_timeout`` or, when the session has
+none, ``calib.lock_timeout`` (default 10s), and fail with SQLSTATE 55P03.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+import pytest
+
+import calibcert
+from calibcert import CollectionType, DatasetRef, Registry, Timespan
+from calibcert.errors import (
+    CollectionCycleError,
+    ConflictingCertificationError,
+    ConflictingDefinitionError,
+    LockTimeoutError,
+    TransactionConflictError,
+)
+
+UTC = timezone.utc
+TYPE = "bias"
+X = "calib/X"
+Y = "calib/Y"
+RUNS = ("run1", "run2", "run3")
+#: How long a test waits for something it expects to happen (a session to start waiting,
+#: a thread to finish) before it fails. Never reached when the code is right.
+PATIENCE = 30.0
+
+
+def t(year: int, month: int = 1) -> datetime:
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def bias(detector: int) -> dict[str, Any]:
+    return {"instrument": "Cam", "detector": detector}
+
+
+# -- the world every test starts from ------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Datasets of type ``bias`` for detectors 1..n in each RUN, two CALIBRATION
+    collections X and Y."""
+
+    url: str
+    refs: dict[tuple[str, int], DatasetRef]
+
+    def ref(self, run: str, detector: int) -> DatasetRef:
+        return self.refs[(run, detector)]
+
+    def ids(self, run: str, detectors: Any) -> list[str]:
+        return [str(self.refs[(run, d)].id) for d in detectors]
+
+
+def make_world(url: str, detectors: int = 50) -> World:
+    refs: dict[tuple[str, int], DatasetRef] = {}
+    with calibcert.connect(url) as reg:
+        reg.register_dataset_type(TYPE, ("instrument", "detector"))
+        for run in RUNS:
+            reg.register_collection(run, CollectionType.RUN)
+            for ref in reg.insert_datasets(TYPE, run, [bias(d) for d in range(1, detectors + 1)]):
+                refs[(run, ref.data_id["detector"])] = ref
+        for coll in (X, Y):
+            reg.register_collection(coll, CollectionType.CALIBRATION)
+    return World(url, refs)
+
+
+@pytest.fixture
+def world(pg_url: str) -> World:
+    return make_world(pg_url)
+
+
+# -- sessions, threads and lock observation ------------------------------------------------
+
+
+@pytest.fixture
+def sessions(pg_url: str) -> Iterator[Callable[..., psycopg.Connection]]:
+    """Factory of raw psycopg sessions (closed at the end of the test)."""
+    opened: list[psycopg.Connection] = []
+
+    def open_session(autocommit: bool = False) -> psycopg.Connection:
+        conn = psycopg.connect(pg_url, autocommit=autocommit)
+        opened.append(conn)
+        return conn
+
+    yield open_session
+    for conn in opened:
+        conn.close()
+
+
+@pytest.fixture
+def registries(pg_url: str) -> Iterator[Callable[[], Registry]]:
+    """Factory of client registries, one connection each (closed at the end)."""
+    opened: list[Registry] = []
+
+    def open_registry() -> Registry:
+        reg = calibcert.connect(pg_url)
+        opened.append(reg)
+        return reg
+
+    yield open_registry
+    for reg in opened:
+        reg.close()
+
+
+@pytest.fixture
+def observer(pg_url: str) -> Iterator[psycopg.Connection]:
+    """An autocommit session that watches the others (pg_locks, pg_stat_activity)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        yield conn
+
+
+class Call(threading.Thread):
+    """Run ``fn`` in a thread; keep its result or exception."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self.fn = fn
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            self.error = exc
+
+    def outcome(self) -> Any:
+        """Join, then return the result or raise the thread's exception here."""
+        self.join(PATIENCE)
+        assert not self.is_alive(), "call did not finish: blocked or deadlocked"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def pid_of(conn: psycopg.Connection | Registry) -> int:
+    raw = conn.connection if isinstance(conn, Registry) else conn
+    return raw.info.backend_pid
+
+
+@dataclass
+class Wait:
+    """What a blocked backend waits for (from pg_locks)."""
+
+    waiting: list[tuple[str, str | None]] = field(default_factory=list)  # (locktype, relation)
+    holding_tuple_on: list[str] = field(default_factory=list)  # relations of granted tuple locks
+
+
+def wait_until_blocked(observer: psycopg.Connection, waiter: int, holder: int | list[int],
+                       call: Call) -> Wait:
+    """Return once backend ``waiter`` is waiting for a lock held by ``holder`` (or by one of
+    several: a third session queues behind the second one's tuple lock). Fails if ``call``
+    finishes first (it did not wait) or nothing happens within PATIENCE."""
+    holders = holder if isinstance(holder, list) else [holder]
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        blocked = observer.execute(
+            "SELECT pg_blocking_pids(%s) && %s::int[]", (waiter, holders)).fetchone()[0]
+        if blocked:
+            rows = observer.execute(
+                "SELECT locktype, relation::regclass::text, granted FROM pg_locks"
+                " WHERE pid = %s AND locktype IN ('relation', 'tuple', 'transactionid')",
+                (waiter,)).fetchall()
+            return Wait([(lt, rel) for lt, rel, granted in rows if not granted],
+                        [rel for lt, rel, granted in rows if granted and lt == "tuple"])
+        if not call.is_alive():
+            call.join()
+            raise AssertionError(f"expected backend {waiter} to wait for {holder}, but the call "
+                                 f"finished: result={call.result!r} error={call.error!r}")
+        time.sleep(0.005)
+    raise AssertionError(f"backend {waiter} never waited for {holder}")
+
+
+def assert_waits_for_collection_row(wait: Wait) -> None:
+    # A row-lock wait: the waiter holds the tuple lock on the collection row and waits for
+    # the holder's transaction id. (An exclusion-constraint wait would hold no tuple lock.)
+    assert ("transactionid", None) in wait.waiting, wait
+    assert "calib.collection" in wait.holding_tuple_on, wait
+
+
+# -- SQL-level helpers ---------------------------------------------------------------------
+
+
+def certify_sql(conn: psycopg.Connection, collection: str, ids: list[str], span: str,
+                close_open: bool = False) -> int:
+    return conn.execute(
+        "SELECT calib.certify(%s, %s::uuid[], %s::tstzrange, %s)",
+        (collection, ids, span, close_open)).fetchone()[0]
+
+
+def decertify_sql(conn: psycopg.Connection, collection: str, span: str,
+                  detectors: list[int] | None = None) -> int:
+    data_ids = None if detectors is None else [psycopg.types.json.Jsonb(bias(d))
+                                               for d in detectors]
+    return conn.execute(
+        "SELECT calib.decertify(%s, %s, %s::tstzrange, %s::jsonb[])",
+        (collection, TYPE, span, data_ids)).fetchone()[0]
+
+
+def timeline(url: str, collection: str) -> list[tuple[int, str, str]]:
+    """(detector, dataset id, validity text) of every certification, in time order."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        return [(r[0], str(r[1]), r[2]) for r in conn.execute(
+            "SELECT (di.value->>'detector')::int, c.dataset_id, c.validity::text"
+            " FROM calib.certification AS c JOIN calib.collection AS k USING (collection_id)"
+            " JOIN calib.data_id AS di USING (data_id_key)"
+            " WHERE k.name = %s ORDER BY 1, lower(c.validity) NULLS FIRST", (collection,))]
+
+
+def overlapping_pairs(url: str) -> int:
+    """Pairs of certifications of one calibration key that overlap (must always be 0)."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM calib.certification AS a JOIN calib.certification AS b"
+            " ON a.collection_id = b.collection_id AND a.data_id_key = b.data_id_key"
+            " AND a.certification_id < b.certification_id AND a.validity && b.validity"
+        ).fetchone()[0]
+
+
+# -- 1. overlapping certifications: one winner ---------------------------------------------
+
+
+def test_second_writer_waits_for_the_collection_lock_then_conflicts(
+        world: World, registries, observer) -> None:
+    a, b, c = registries(), registries(), registries()
+    d1, d2, d3 = world.ref("run1", 1), world.ref("run2", 1), world.ref("run3", 1)
+    with a.transaction():
+        assert a.certify(X, [d1], Timespan(t(2020), None)) == 1
+        # B and C overlap A's still uncommitted certification of the same key.
+        call_b = Call(lambda: b.certify(X, [d2], Timespan(t(2021), t(2022))))
+        call_c = Call(lambda: c.certify(X, [d3], Timespan(None, t(2020, 6))))
+        call_b.start()
+        assert_waits_for_collection_row(wait_until_blocked(observer, pid_of(b), pid_of(a), call_b))
+        call_c.start()
+        wait_until_blocked(observer, pid_of(c), [pid_of(a), pid_of(b)], call_c)
+        assert call_b.is_alive() and call_c.is_alive()
+    # A committed: both waiters see its row and fail as a whole.
+    for call, ref in ((call_b, d2), (call_c, d3)):
+        with pytest.raises(ConflictingCertificationError) as info:
+            call.outcome()
+        [conflict] = info.value.conflicts
+        assert conflict["dataset"] == ref.id
+        assert conflict["conflicting_dataset"] == d1.id
+        assert conflict["conflicting_timespan"] == Timespan(t(2020), None)
+    assert timeline(world.url, X) == [(1, str(d1.id), '["2020-01-01 00:00:00+00",)')]
+
+
+def test_sql_level_race_rollback_lets_the_waiter_through(world: World, sessions,
+                                                         observer) -> None:
+    a, b = sessions(), sessions()
+    ids1, ids2 = world.ids("run1", [1, 2]), world.ids("run2", [2, 3])
+    assert certify_sql(a, X, ids1, "[2020-01-01,)") == 2
+    call = Call(lambda: certify_sql(b, X, ids2, "[2020-06-01,2021-01-01)"))
+    call.start()
+    assert_waits_for_collection_row(wait_until_blocked(observer, pid_of(b), pid_of(a), call))
+    a.rollback()  # A gives up: B no longer conflicts with anything.
+    assert call.outcome() == 2
+    b.commit()
+    assert [r[1] for r in timeline(world.url, X)] == ids2
+
+
+def test_sql_level_race_commit_makes_the_waiter_fail(world: World, sessions, observer) -> None:
+    a, b = sessions(), sessions()
+    assert certify_sql(a, X, world.ids("run1", [5]), "[2020-01-01,2021-01-01)") == 1
+    call = Call(lambda: certify_sql(b, X, world.ids("run2", [4, 5]), "[2020-12-01,2022-01-01)"))
+    call.start()
+    wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+    a.commit()
+    with pytest.raises(psycopg.Error) as info:
+        call.outcome()
+    assert info.value.sqlstate == "KC001"
+    assert X in info.value.diag.message_primary
+    assert world.ids("run1", [5])[0] in info.value.diag.message_detail
+    b.rollback()
+    # Nothing of B's call is stored, not even the non-conflicting detector 4.
+    assert [r[:2] for r in timeline(world.url, X)] == [(5, world.ids("run1", [5])[0])]
+
+
+def test_simultaneous_overlapping_certifies_have_exactly_one_winner(world: World,
+                                                                    registries) -> None:
+    n = 6
+    regs = [registries() for _ in range(n)]
+    # Every session certifies a different dataset of detector 7 over overlapping spans.
+    refs = [world.ref(RUNS[i % 3], 7) for i in range(n)]
+    spans = [Timespan(t(2020 + i % 2), t(2023 + i % 3)) for i in range(n)]
+    barrier = threading.Barrier(n)
+
+    def attempt(i: int) -> Callable[[], int]:
+        def go() -> int:
+            barrier.wait()
+            return regs[i].certify(X, [refs[i]], spans[i])
+        return go
+
+    calls = [Call(attempt(i)) for i in range(n)]
+    for call in calls:
+        call.start()
+    wins, conflicts = 0, 0
+    for call in calls:
+        try:
+            assert call.outcome() == 1
+            wins += 1
+        except ConflictingCertificationError:
+            conflicts += 1
+    assert (wins, conflicts) == (1, n - 1)
+    assert len(timeline(world.url, X)) == 1
+
+
+def test_random_overlapping_certifies_never_store_an_overlap(world: World, registries) -> None:
+    threads, rounds = 6, 25
+    detectors = [11, 12, 13]
+    grid: list[datetime | None] = [None, t(2020), t(2021), t(2022), t(2023), t(2024), None]
+    stored: list[tuple[uuid.UUID, Timespan]] = []
+    unexpected: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        reg = registries()
+        for _ in range(rounds):
+            i, j = sorted(rng.sample(range(len(grid)), 2))
+            span = Timespan(grid[i] if i > 0 else None, grid[j] if j < len(grid) - 1 else None)
+            dets = rng.sample(detectors, rng.choice([1, 1, 2]))
+            refs = [world.ref(rng.choice(RUNS), d) for d in dets]
+            close_open = span.end is None and rng.random() < 0.5
+            try:
+                reg.certify(X, refs, span, close_open=close_open)
+            except ConflictingCertificationError:
+                continue
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                with lock:
+                    unexpected.append(exc)
+                return
+            if not close_open:
+                with lock:
+                    stored.extend((r.id, span) for r in refs)
+
+    calls = [Call(lambda s=s: worker(s)) for s in range(threads)]
+    for call in calls:
+        call.start()
+    for call in calls:
+        call.outcome()
+    # Every failure was a conflict: no deadlock (40P01), no lock timeout, no other error.
+    assert unexpected == []
+    assert overlapping_pairs(world.url) == 0
+    final = {(c.ref.id, c.timespan) for c in calibcert.connect(world.url).certifications(X)}
+    # A plain certify that succeeded is never undone later (only close_open ends ranges,
+    # and only open-ended ones), so its row is still there unless a close_open shortened it.
+    for dataset, span in stored:
+        if span.end is not None:
+            assert (dataset, span) in final
+    # Each key keeps at most one open-ended certification.
+    ends = [r for r in timeline(world.url, X) if r[2].endswith(",)")]
+    assert len(ends) == len({r[0] for r in ends})
+
+
+# -- 2. batches in opposite key orders: no deadlock ----------------------------------------
+
+
+@pytest.mark.parametrize("overlap", [False, True], ids=["disjoint", "overlapping"])
+def test_batches_in_opposite_key_orders_never_deadlock(world: World, sessions,
+                                                       overlap: bool) -> None:
+    a, b = sessions(autocommit=True), sessions(autocommit=True)
+    up, down = world.ids("run1", range(1, 51)), world.ids("run2", range(50, 0, -1))
+    outcomes: list[str] = []
+    for rnd in range(8):
+        year = 2000 + 3 * rnd
+        span_a = f"[{year}-01-01,{year + 1}-01-01)"
+        span_b = span_a if overlap else f"[{year + 1}-01-01,{year + 2}-01-01)"
+        barrier = threading.Barrier(2)
+
+        def go(conn: psycopg.Connection, ids: list[str], span: str,
+               barrier: threading.Barrier = barrier) -> Callable[[], int]:
+            def run() -> int:
+                barrier.wait()
+                return certify_sql(conn, X, ids, span)
+            return run
+
+        calls = [Call(go(a, up, span_a)), Call(go(b, down, span_b))]
+        for call in calls:
+            call.start()
+        for call in calls:
+            try:
+                assert call.outcome() == 50
+                outcomes.append("ok")
+            except psycopg.Error as exc:
+                # 40P01 (deadlock) must never appear; the only acceptable failure is KC001.
+                assert exc.sqlstate == "KC001", exc
+                outcomes.append("conflict")
+    if overlap:
+        assert outcomes.count("ok") == 8 and outcomes.count("conflict") == 8
+        assert len(timeline(world.url, X)) == 8 * 50
+    else:
+        assert outcomes == ["ok"] * 16
+        assert len(timeline(world.url, X)) == 16 * 50
+    assert overlapping_pairs(world.url) == 0
+
+
+def test_inserting_the_same_new_data_ids_in_opposite_orders_never_deadlocks(
+        world: World, sessions) -> None:
+    # insert_datasets interns data IDs (a unique index shared by every RUN) in sorted order,
+    # so two RUNs receiving the same new data IDs in opposite orders cannot deadlock.
+    for rnd in range(5):
+        a, b = sessions(), sessions()
+        dets = list(range(1000 + 100 * rnd, 1040 + 100 * rnd))
+        barrier = threading.Barrier(2)
+
+        def go(conn: psycopg.Connection, run: str, order: list[int],
+               barrier: threading.Barrier = barrier) -> Callable[[], int]:
+            def run_it() -> int:
+                barrier.wait()
+                rows = conn.execute(
+                    "SELECT * FROM calib.insert_datasets(%s, %s, %s::jsonb[])",
+                    (TYPE, run, [psycopg.types.json.Jsonb(bias(d)) for d in order])).fetchall()
+                conn.commit()
+                return len(rows)
+            return run_it
+
+        calls = [Call(go(a, "run1", dets)), Call(go(b, "run2", dets[::-1]))]
+        for call in calls:
+            call.start()
+        assert [call.outcome() for call in calls] == [40, 40]
+    with psycopg.connect(world.url) as conn:
+        assert conn.execute("SELECT count(*) FROM calib.data_id WHERE (value->>'detector')::int"
+                            " >= 1000").fetchone()[0] == 5 * 40
+
+
+def test_a_callers_own_transaction_across_collections_can_deadlock_and_is_reported(
+        world: World, registries, observer) -> None:
+    # The protocol orders locks within one call. A caller who spans two calls over two
+    # collections in opposite orders can deadlock; PostgreSQL breaks it and the client
+    # reports TransactionConflictError (retryable), with nothing of that transaction kept.
+    a, b = registries(), registries()
+    ra, rb = world.ref("run1", 20), world.ref("run2", 21)
+    ctx_a, ctx_b = a.transaction(), b.transaction()
+    ctx_a.__enter__()
+    ctx_b.__enter__()
+    a.certify(X, [ra], Timespan(t(2020), None))
+    b.certify(Y, [rb], Timespan(t(2020), None))
+
+    def second(reg: Registry, coll: str, ref: DatasetRef, ctx: Any) -> str:
+        try:
+            reg.certify(coll, [ref], Timespan(t(2020), None))
+        except TransactionConflictError as exc:
+            ctx.__exit__(type(exc), exc, exc.__traceback__)
+            assert exc.__cause__.sqlstate == "40P01"
+            return "deadlock"
+        ctx.__exit__(None, None, None)
+        return "committed"
+
+    call_a = Call(lambda: second(a, Y, ra, ctx_a))
+    call_a.start()
+    wait_until_blocked(observer, pid_of(a), pid_of(b), call_a)
+    call_b = Call(lambda: second(b, X, rb, ctx_b))
+    call_b.start()
+    assert sorted([call_a.outcome(), call_b.outcome()]) == ["committed", "deadlock"]
+    total = len(timeline(world.url, X)) + len(timeline(world.url, Y))
+    assert total == 2  # the survivor's two rows; the victim's first certify was rolled back
+
+
+# -- 3. decertify / close_open races -------------------------------------------------------
+
+
+def test_certify_waits_for_decertify_and_fills_the_gap_it_left(world: World, sessions,
+                                                               observer) -> None:
+    setup = sessions()
+    d1, d2 = world.ids("run1", [3])[0], world.ids("run2", [3])[0]
+    certify_sql(setup, X, [d1], "[2020-01-01,)")
+    setup.commit()
+    a, b = sessions(), sessions()
+    assert decertify_sql(a, X, "[2021-01-01,2022-01-01)") == 1  # splits d1's range
+    call = Call(lambda: certify_sql(b, X, [d2], "[2021-01-01,2022-01-01)"))
+    call.start()
+    assert_waits_for_collection_row(wait_until_blocked(observer, pid_of(b), pid_of(a), call))
+    a.commit()
+    assert call.outcome() == 1  # the gap exists now
+    b.commit()
+    assert timeline(world.url, X) == [
+        (3, d1, '["2020-01-01 00:00:00+00","2021-01-01 00:00:00+00")'),
+        (3, d2, '["2021-01-01 00:00:00+00","2022-01-01 00:00:00+00")'),
+        (3, d1, '["2022-01-01 00:00:00+00",)'),
+    ]
+
+
+def test_certify_waiting_for_a_rolled_back_decertify_conflicts(world: World, sessions,
+                                                               observer) -> None:
+    setup = sessions()
+    d1, d2 = world.ids("run1", [3])[0], world.ids("run2", [3])[0]
+    certify_sql(setup, X, [d1], "[2020-01-01,)")
+    setup.commit()
+    a, b = sessions(), sessions()
+    decertify_sql(a, X, "[2021-01-01,2022-01-01)")
+    call = Call(lambda: certify_sql(b, X, [d2], "[2021-01-01,2022-01-01)"))
+    call.start()
+    wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+    a.rollback()
+    with pytest.raises(psycopg.Error) as info:
+        call.outcome()
+    assert info.value.sqlstate == "KC001"
+    b.rollback()
+    assert timeline(world.url, X) == [(3, d1, '["2020-01-01 00:00:00+00",)')]
+
+
+def test_decertify_waits_for_certify_and_then_sees_its_rows(world: World, sessions,
+                                                            observer) -> None:
+    a, b = sessions(), sessions()
+    certify_sql(a, X, world.ids("run1", [1, 2, 3]), "[2020-01-01,2023-01-01)")
+    call = Call(lambda: decertify_sql(b, X, "[2021-01-01,2022-01-01)", [1, 2]))
+    call.start()
+    assert_waits_for_collection_row(wait_until_blocked(observer, pid_of(b), pid_of(a), call))
+    a.commit()
+    assert call.outcome() == 2  # the decertify ran after A and split A's rows 1 and 2
+    b.commit()
+    spans = [(d, v) for d, _, v in timeline(world.url, X)]
+    assert spans == [
+        (1, '["2020-01-01 00:00:00+00","2021-01-01 00:00:00+00")'),
+        (1, '["2022-01-01 00:00:00+00","2023-01-01 00:00:00+00")'),
+        (2, '["2020-01-01 00:00:00+00","2021-01-01 00:00:00+00")'),
+        (2, '["2022-01-01 00:00:00+00","2023-01-01 00:00:00+00")'),
+        (3, '["2020-01-01 00:00:00+00","2023-01-01 00:00:00+00")'),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("b_begin", "b_wins"),
+    [(2021, False), (2020, False), (2022, True)],
+    ids=["same-begin", "earlier-begin", "later-begin"],
+)
+def test_close_open_racing_close_open(world: World, sessions, observer, b_begin: int,
+                                      b_wins: bool) -> None:
+    # d1 is open from 2019. A closes it at 2021 and opens d2; B, waiting, then runs against
+    # A's committed result: it conflicts unless its begin is after A's (then it closes d2).
+    setup = sessions()
+    d1, d2, d3 = (world.ids(run, [9])[0] for run in RUNS)
+    certify_sql(setup, X, [d1], "[2019-01-01,)")
+    setup.commit()
+    a, b = sessions(), sessions()
+    assert certify_sql(a, X, [d2], "[2021-01-01,)", close_open=True) == 1
+    call = Call(lambda: certify_sql(b, X, [d3], f"[{b_begin}-01-01,)", close_open=True))
+    call.start()
+    assert_waits_for_collection_row(wait_until_blocked(observer, pid_of(b), pid_of(a), call))
+    a.commit()
+    expected = [
+        (9, d1, '["2019-01-01 00:00:00+00","2021-01-01 00:00:00+00")'),
+        (9, d2, '["2021-01-01 00:00:00+00",)'),
+    ]
+    if b_wins:
+        assert call.outcome() == 1
+        b.commit()
+        expected[1] = (9, d2, '["2021-01-01 00:00:00+00","2022-01-01 00:00:00+00")')
+        expected.append((9, d3, '["2022-01-01 00:00:00+00",)'))
+    else:
+        with pytest.raises(psycopg.Error) as info:
+            call.outcome()
+        assert info.value.sqlstate == "KC001"
+        b.rollback()
+    assert timeline(world.url, X) == expected
+
+
+def test_simultaneous_close_open_same_begin_one_winner(world: World, registries) -> None:
+    setup = registries()
+    setup.certify(X, [world.ref("run1", 8)], Timespan(t(2019), None))
+    a, b = registries(), registries()
+    barrier = threading.Barrier(2)
+
+    def go(reg: Registry, ref: DatasetRef) -> Callable[[], int]:
+        def run() -> int:
+            barrier.wait()
+            return reg.certify(X, [ref], Timespan(t(2021), None), close_open=True)
+        return run
+
+    calls = [Call(go(a, world.ref("run2", 8))), Call(go(b, world.ref("run3", 8)))]
+    for call in calls:
+        call.start()
+    results = []
+    for call in calls:
+        try:
+            results.append(call.outcome())
+        except ConflictingCertificationError:
+            results.append("conflict")
+    assert sorted(results, key=str) == [1, "conflict"]
+    rows = timeline(world.url, X)
+    assert [r[2] for r in rows] == ['["2019-01-01 00:00:00+00","2021-01-01 00:00:00+00")',
+                                    '["2021-01-01 00:00:00+00",)']
+    winner = world.ref("run2", 8) if results[0] == 1 else world.ref("run3", 8)
+    assert rows[1][1] == str(winner.id)
+
+
+# -- 4. who does not block whom ------------------------------------------------------------
+
+
+def test_writers_of_different_collections_do_not_block_each_other(
+        world: World, registries) -> None:
+    a, b = registries(), registries()
+    # If B had to wait for A it would fail with LockTimeoutError instead of hanging.
+    b.connection.execute("SET lock_timeout = '2s'")
+    shared = world.ref("run1", 30)
+    with a.transaction():
+        a.certify(X, [shared, world.ref("run1", 31)], Timespan(t(2020), None))
+        # Same datasets, another collection: no lock in common.
+        assert b.certify(Y, [shared, world.ref("run1", 31)], Timespan(t(2020), None)) == 2
+        assert b.decertify(Y, TYPE, Timespan(t(2021), t(2022)), [bias(31)]) == 1
+        assert b.close_open_range(Y, TYPE, t(2025)) == 2
+        b.register_collection("calib/Z", CollectionType.CALIBRATION)
+        b.insert_datasets(TYPE, "run1", [bias(500)])
+        b.copy_collection(Y, "calib/Y-copy")
+        assert a.connection.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    assert len(timeline(world.url, X)) == 2
+    assert len(timeline(world.url, "calib/Y-copy")) == 3
+
+
+def test_readers_never_block_and_see_the_committed_state(world: World, registries,
+                                                         sessions) -> None:
+    writer = registries()
+    writer.register_collection("chain", CollectionType.CHAINED)
+    writer.set_chain("chain", [X])
+    before = world.ref("run1", 40)
+    writer.certify(X, [before], Timespan(t(2020), None))
+
+    a = sessions()
+    # A holds every kind of write lock: the X row (certify, decertify), the chain table.
+    certify_sql(a, X, world.ids("run2", [41]), "[2020-01-01,)")
+    decertify_sql(a, X, "[2021-01-01,2022-01-01)", [40])
+    a.execute("SELECT calib.set_chain('chain', ARRAY[%s, %s])", (Y, X))
+
+    reader = registries()
+    # A reader that did wait would be cancelled after 20s instead of hanging the suite.
+    reader.connection.execute("SET statement_timeout = '20s'")
+    at = t(2021, 6)
+    assert reader.find(X, TYPE, bias(40), at) == before  # A's decertify not visible
+    assert reader.find("chain", TYPE, bias(41), at) is None  # A's certify not visible
+    assert reader.find_many("chain", TYPE, [(bias(40), at), (bias(41), at)]) == [before, None]
+    assert [(c.ref, c.timespan) for c in reader.certifications("chain")] == [
+        (before, Timespan(t(2020), None))]
+    assert reader.get_chain("chain") == [X]
+    # The same through SQL, in a READ ONLY transaction.
+    with reader.transaction():
+        reader.connection.execute("SET TRANSACTION READ ONLY")
+        assert reader.find(X, TYPE, bias(40), at) == before
+    a.commit()
+    assert reader.find(X, TYPE, bias(40), at) is None
+    assert reader.get_chain("chain") == [Y, X]
+
+
+def test_copy_waits_for_a_writer_and_copies_its_whole_result(world: World, registries,
+                                                             observer) -> None:
+    a, b = registries(), registries()
+    with a.transaction():
+        a.certify(X, [world.ref("run1", d) for d in (1, 2, 3)], Timespan(t(2020), None))
+        call = Call(lambda: b.copy_collection(X, "calib/X-copy"))
+        call.start()
+        wait = wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+        assert "calib.collection" in wait.holding_tuple_on
+        a.certify(X, [world.ref("run1", 4)], Timespan(t(2020), None))
+    call.outcome()
+    assert [r[0] for r in timeline(world.url, "calib/X-copy")] == [1, 2, 3, 4]
+
+
+# -- 5. lock timeouts ----------------------------------------------------------------------
+
+
+def lock_timeout_of(conn: psycopg.Connection) -> str:
+    return conn.execute("SHOW lock_timeout").fetchone()[0]
+
+
+@pytest.mark.parametrize("setting", ["lock_timeout", "calib.lock_timeout"])
+def test_lock_timeout_raises_and_changes_nothing(world: World, registries, setting: str) -> None:
+    a, b = registries(), registries()
+    b.connection.execute(f"SET {setting} = '200ms'")
+    session_value = lock_timeout_of(b.connection)
+    with a.transaction():
+        a.certify(X, [world.ref("run1", 1)], Timespan(t(2020), t(2021)))
+        with pytest.raises(LockTimeoutError) as info:
+            # Two datasets, neither conflicting with A: only the lock is in the way.
+            b.certify(X, [world.ref("run2", 2), world.ref("run2", 3)], Timespan(t(2020), None))
+        assert info.value.__cause__.sqlstate == "55P03"
+        with pytest.raises(LockTimeoutError):
+            b.decertify(X, TYPE, Timespan(None, None))
+        with pytest.raises(LockTimeoutError):
+            b.close_open_range(X, TYPE, t(2030))
+        assert lock_timeout_of(b.connection) == session_value
+    assert [r[0] for r in timeline(world.url, X)] == [1]
+    # Once A is gone the same call goes through.
+    assert b.certify(X, [world.ref("run2", 2), world.ref("run2", 3)], Timespan(t(2020), None)) == 2
+
+
+def test_set_chain_lock_timeout(world: World, registries) -> None:
+    a, b = registries(), registries()
+    for name in ("c1", "c2"):
+        a.register_collection(name, CollectionType.CHAINED)
+    b.connection.execute("SET calib.lock_timeout = '200ms'")
+    with a.transaction():
+        a.set_chain("c1", [X])
+        # A different chain, but the chain graph is changed by one writer at a time.
+        with pytest.raises(LockTimeoutError):
+            b.set_chain("c2", [Y])
+    assert b.get_chain("c2") == []
+    b.set_chain("c2", [Y])
+    assert b.get_chain("c2") == [Y]
+
+
+@pytest.mark.slow
+def test_default_lock_timeout_bounds_the_wait(world: World, registries) -> None:
+    # No lock_timeout and no calib.lock_timeout: the built-in 10s bound still applies.
+    a, b = registries(), registries()
+    assert lock_timeout_of(b.connection) == "0"
+    with a.transaction():
+        a.certify(X, [world.ref("run1", 1)], Timespan(t(2020), t(2021)))
+        with pytest.raises(LockTimeoutError):
+            b.certify(X, [world.ref("run2", 2)], Timespan(t(2020), None))
+    assert lock_timeout_of(b.connection) == "0"
+
+
+@pytest.mark.parametrize("session_value", ["0", "3s"])
+def test_calib_functions_restore_the_sessions_lock_timeout(world: World, sessions,
+                                                           session_value: str) -> None:
+    conn = sessions()
+    conn.execute(f"SET lock_timeout = '{session_value}'")
+    conn.commit()
+    # Inside one open transaction, where a SET LOCAL that was not undone would still show.
+    certify_sql(conn, X, world.ids("run1", [1]), "[2020-01-01,)")
+    assert lock_timeout_of(conn) == session_value
+    decertify_sql(conn, X, "[2021-01-01,2022-01-01)")
+    assert lock_timeout_of(conn) == session_value
+    conn.execute("SELECT calib.close_open_range(%s, %s, '2030-01-01')", (X, TYPE))
+    conn.execute("SELECT calib.register_collection('chain', 'CHAINED')")
+    conn.execute("SELECT calib.set_chain('chain', ARRAY[%s])", (X,))
+    conn.execute("SELECT calib.copy_collection(%s, 'calib/copy')", (X,))
+    assert lock_timeout_of(conn) == session_value
+    conn.commit()
+    assert lock_timeout_of(conn) == session_value
+
+
+def test_lock_timeout_inside_a_savepoint_leaves_the_session_setting(world: World, sessions,
+                                                                    observer) -> None:
+    a, b = sessions(), sessions()
+    b.execute("SET calib.lock_timeout = '200ms'")
+    b.commit()
+    certify_sql(a, X, world.ids("run1", [1]), "[2020-01-01,)")
+    certify_sql(b, Y, world.ids("run1", [1]), "[2020-01-01,)")  # B's own work, kept
+    b.execute("SAVEPOINT s")
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        certify_sql(b, X, world.ids("run2", [2]), "[2020-01-01,)")
+    b.execute("ROLLBACK TO SAVEPOINT s")
+    assert lock_timeout_of(b) == "0"
+    a.commit()
+    assert certify_sql(b, X, world.ids("run2", [2]), "[2020-01-01,)") == 1
+    b.commit()
+    assert [r[0] for r in timeline(world.url, X)] == [1, 2]
+    assert [r[0] for r in timeline(world.url, Y)] == [1]
+
+
+# -- 6. a writer killed mid-transaction ----------------------------------------------------
+
+
+@pytest.mark.parametrize("operation", ["certify", "decertify"])
+def test_a_killed_writer_leaves_nothing_and_others_proceed(world: World, sessions, observer,
+                                                           operation: str) -> None:
+    setup = sessions()
+    d1 = world.ids("run1", [6])[0]
+    certify_sql(setup, X, [d1], "[2020-01-01,2024-01-01)")
+    setup.commit()
+    before = timeline(world.url, X)
+    a, b = sessions(), sessions()
+    if operation == "certify":
+        certify_sql(a, X, world.ids("run2", [6, 7]), "[2024-01-01,)")
+    else:
+        assert decertify_sql(a, X, "[2021-01-01,2022-01-01)") == 1
+    # B wants the same collection (and, for certify, the same time slot A took).
+    call = Call(lambda: certify_sql(b, X, world.ids("run3", [6]), "[2024-01-01,2025-01-01)"))
+    call.start()
+    wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+    assert observer.execute("SELECT pg_terminate_backend(%s)", (pid_of(a),)).fetchone()[0]
+    assert call.outcome() == 1
+    b.commit()
+    with pytest.raises(psycopg.OperationalError):
+        a.execute("SELECT 1")
+    assert timeline(world.url, X) == before + [
+        (6, world.ids("run3", [6])[0], '["2024-01-01 00:00:00+00","2025-01-01 00:00:00+00")')]
+
+
+# -- 7. chains -----------------------------------------------------------------------------
+
+
+def test_set_chain_race_that_would_make_a_cycle(world: World, registries, sessions,
+                                                observer) -> None:
+    setup = registries()
+    for name in ("cx", "cy"):
+        setup.register_collection(name, CollectionType.CHAINED)
+    a, b = sessions(), sessions()
+    a.execute("SELECT calib.set_chain('cx', ARRAY['cy'])")
+    call = Call(lambda: b.execute("SELECT calib.set_chain('cy', ARRAY['cx'])"))
+    call.start()
+    wait = wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+    assert ("relation", "calib.collection_chain") in wait.waiting
+    a.commit()
+    with pytest.raises(psycopg.Error) as info:
+        call.outcome()
+    assert info.value.sqlstate == "KC004"
+    b.rollback()
+    assert (setup.get_chain("cx"), setup.get_chain("cy")) == (["cy"], [])
+
+
+def test_simultaneous_set_chain_cycle_one_winner(world: World, registries) -> None:
+    setup = registries()
+    for name in ("cx", "cy"):
+        setup.register_collection(name, CollectionType.CHAINED)
+    a, b = registries(), registries()
+    for _ in range(10):
+        setup.set_chain("cx", [])
+        setup.set_chain("cy", [])
+        barrier = threading.Barrier(2)
+
+        def go(reg: Registry, parent: str, child: str,
+               barrier: threading.Barrier = barrier) -> Callable[[], str]:
+            def run() -> str:
+                barrier.wait()
+                try:
+                    reg.set_chain(parent, [child, X])
+                except CollectionCycleError:
+                    return "cycle"
+                return "ok"
+            return run
+
+        calls = [Call(go(a, "cx", "cy")), Call(go(b, "cy", "cx"))]
+        for call in calls:
+            call.start()
+        results = [call.outcome() for call in calls]
+        assert sorted(results) == ["cycle", "ok"]
+        chains = (setup.get_chain("cx"), setup.get_chain("cy"))
+        assert chains == ((["cy", X], []) if results[0] == "ok" else ([], ["cx", X]))
+        # Searching either chain terminates (no cycle was stored).
+        assert setup.find("cx", TYPE, bias(1), t(2020)) is None
+
+
+def test_concurrent_registration_of_one_name(world: World, sessions, observer) -> None:
+    a, b, c = sessions(), sessions(), sessions()
+    assert a.execute("SELECT calib.register_collection('new', 'RUN')").fetchone()[0] is True
+    same = Call(lambda: b.execute("SELECT calib.register_collection('new', 'RUN')").fetchone()[0])
+    other = Call(lambda: c.execute("SELECT calib.register_collection('new', 'TAGGED')"))
+    same.start()
+    wait_until_blocked(observer, pid_of(b), pid_of(a), same)
+    other.start()
+    wait_until_blocked(observer, pid_of(c), pid_of(a), other)
+    a.commit()
+    assert same.outcome() is False  # the same definition: a no-op
+    with pytest.raises(psycopg.Error) as info:
+        other.outcome()
+    assert info.value.sqlstate == "KC010"
+    assert ConflictingDefinitionError.sqlstate == "KC010"
+
+
+# -- 8. removal racing writers -------------------------------------------------------------
+
+
+def _prepare_removal_race(world: World, registries) -> tuple[Registry, Registry]:
+    setup = registries()
+    setup.certify(X, [world.ref("run1", 1)], Timespan(t(2020), None))
+    setup.register_collection("chain", CollectionType.CHAINED)
+    setup.register_collection("tagged", CollectionType.TAGGED)
+    setup.register_collection("empty-run", CollectionType.RUN)
+    return registries(), registries()
+
+
+REMOVAL_RACES: dict[str, tuple[str, Callable[[Registry, World], Any]]] = {
+    "certify": (X, lambda r, w: r.certify(X, [w.ref("run2", 2)], Timespan(t(2020), None))),
+    "certify_series": (X, lambda r, w: r.certify_series(X, [(w.ref("run2", 2), t(2020))])),
+    "decertify": (X, lambda r, w: r.decertify(X, TYPE, Timespan(None, None))),
+    "close_open_range": (X, lambda r, w: r.close_open_range(X, TYPE, t(2030))),
+    "copy_collection": (X, lambda r, w: r.copy_collection(X, "calib/X-copy")),
+    "copy_collection(chain)": ("chain", lambda r, w: r.copy_collection("chain", "calib/X-copy")),
+    "set_chain": ("chain", lambda r, w: r.set_chain("chain", [Y])),
+    "tag": ("tagged", lambda r, w: r.tag("tagged", [w.ref("run1", 1)])),
+    "insert_datasets": ("empty-run", lambda r, w: r.insert_datasets(TYPE, "empty-run",
+                                                                    [bias(1)])),
+    "remove_collection": (X, lambda r, w: r.remove_collection(X)),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(REMOVAL_RACES))
+def test_a_writer_that_waited_for_a_removal_reports_the_missing_collection(
+        world: World, registries, observer, operation: str) -> None:
+    from calibcert.errors import MissingCollectionError
+
+    a, b = _prepare_removal_race(world, registries)
+    target, call_it = REMOVAL_RACES[operation]
+    with a.transaction():
+        a.remove_collection(target)
+        call = Call(lambda: call_it(b, world))
+        call.start()
+        wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+    # B looked the collection up before A committed, then waited for A's lock. It must not
+    # write into (or copy, or report success on) a collection that no longer exists.
+    with pytest.raises(MissingCollectionError) as info:
+        call.outcome()
+    assert info.value.collection == target
+    names = {c.name for c in b.list_collections()}
+    assert target not in names and "calib/X-copy" not in names
+    assert overlapping_pairs(world.url) == 0
+
+
+def test_remove_waits_for_set_chain_and_then_sees_the_new_parent(world: World, registries,
+                                                                 observer) -> None:
+    from calibcert.errors import CollectionInUseError
+
+    a, b = registries(), registries()
+    a.register_collection("chain", CollectionType.CHAINED)
+    with a.transaction():
+        a.set_chain("chain", [Y])
+        call = Call(lambda: b.remove_collection(Y))
+        call.start()
+        wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+    with pytest.raises(CollectionInUseError) as info:
+        call.outcome()
+    assert info.value.parent == "chain"
+    assert b.get_chain("chain") == [Y]

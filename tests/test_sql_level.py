@@ -1,0 +1,516 @@
+"""The SQL API as another service uses it: plain SQL, as an unprivileged LOGIN role.
+
+Two halves:
+
+* ``tests/sql/*.sql``: scripts a DBA can read and run with psql. Every statement ends with
+  its expected outcome as a comment, checked here by :func:`run_script`:
+
+  ``-- ok``                       the statement succeeds
+  ``-- ok: <row>``                it returns exactly one row, which psql would print
+                                  (unaligned) as ``<row>`` (columns joined by ``|``)
+  ``-- rows: <n>``                it returns ``n`` rows
+  ``-- error <SQLSTATE> [<constraint>]``  it fails with that SQLSTATE (and constraint)
+
+  ``\\connect - <role>`` switches the session to another role, as in psql. Scripts start as
+  the database owner (a superuser here), like ``psql -f`` run by a DBA.
+* Python tests for what a script cannot express: diagnostics fields, catalog properties
+  (STABLE, SECURITY DEFINER, grants), READ ONLY transactions.
+
+The LOGIN roles ``calib_test_writer`` (member of calib_writer) and ``calib_test_reader``
+(member of calib_reader) are created for the test session and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+from psycopg.types.string import TextLoader
+
+from calibcert.errors import ConflictingCertificationError, InvalidTimespanError, translate
+
+SCRIPTS = Path(__file__).resolve().parent / "sql"
+WRITER = "calib_test_writer"
+READER = "calib_test_reader"
+LOOKUPS = ("find", "find_many", "certifications")
+READ_FUNCTIONS = LOOKUPS + ("query_datasets", "get_datasets", "get_chain", "list_collections",
+                            "list_dataset_types")
+WRITE_FUNCTIONS = ("register_collection", "set_chain", "remove_collection",
+                   "register_dataset_type", "insert_datasets", "tag", "untag", "certify",
+                   "certify_series", "decertify", "close_open_range", "copy_collection")
+
+
+# -- roles and sessions --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def login_roles(pg_admin_url: str) -> Iterator[None]:
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        for role, group in ((WRITER, "calib_writer"), (READER, "calib_reader")):
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+            conn.execute(f"CREATE ROLE {role} LOGIN IN ROLE {group}")
+    yield
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        for role in (WRITER, READER):
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def as_role(url: str, role: str) -> str:
+    """The same database URL, logging in as ``role`` (the test server trusts local logins)."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{role}@{rest.split('@', 1)[1]}"
+
+
+@pytest.fixture
+def connect_as(pg_url: str, login_roles) -> Iterator:
+    opened: list[psycopg.Connection] = []
+
+    def connect(role: str | None, autocommit: bool = True) -> psycopg.Connection:
+        conn = psycopg.connect(pg_url if role is None else as_role(pg_url, role),
+                               autocommit=autocommit)
+        conn.execute("SET TimeZone = 'UTC'")
+        opened.append(conn)
+        return conn
+
+    yield connect
+    for conn in opened:
+        conn.close()
+
+
+# -- the script runner ---------------------------------------------------------------------
+
+
+_ANNOTATION = re.compile(r"^(?P<sql>.*;)\s*--\s*(?P<expect>(ok|rows|error)\b.*)$")
+_CONNECT = re.compile(r"^\\c(?:onnect)?\s+-\s+(\w+)\s*$")
+
+
+@dataclass
+class Statement:
+    line: int
+    sql: str
+    expect: str
+
+
+def parse_script(text: str) -> list[Statement | str]:
+    """Statements with their expectations, and role names for ``\\connect - role`` lines."""
+    out: list[Statement | str] = []
+    buf: list[str] = []
+    start = 0
+    for no, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not buf and (not stripped or stripped.startswith("--")):
+            continue
+        m = _CONNECT.match(stripped)
+        if m and not buf:
+            out.append(m.group(1))
+            continue
+        if not buf:
+            start = no
+        m = _ANNOTATION.match(line)
+        if m:
+            buf.append(m.group("sql"))
+            out.append(Statement(start, "\n".join(buf), m.group("expect").strip()))
+            buf = []
+        else:
+            assert not stripped.endswith(";"), f"line {no}: statement without an expected outcome"
+            buf.append(line)
+    assert not buf, f"unterminated statement from line {start}"
+    return out
+
+
+def text_session(url: str) -> psycopg.Connection:
+    """An autocommit session that returns every value as PostgreSQL's own text (as psql)."""
+    conn = psycopg.connect(url, autocommit=True)
+    for (oid,) in conn.execute("SELECT oid FROM pg_type").fetchall():
+        conn.adapters.register_loader(oid, TextLoader)
+    return conn
+
+
+def check(conn: psycopg.Connection, stmt: Statement) -> str | None:
+    """Run one statement; None if it behaved as annotated, else what went wrong."""
+    kind, _, arg = stmt.expect.partition(" ")
+    if kind == "ok:":
+        kind, arg = "ok:", stmt.expect[3:].strip()
+    try:
+        cur = conn.execute(stmt.sql)
+        rows = cur.fetchall() if cur.description else []
+    except psycopg.Error as exc:
+        if kind != "error":
+            return f"failed with {exc.sqlstate}: {exc.diag.message_primary}"
+        code, _, constraint = arg.partition(" ")
+        if exc.sqlstate != code:
+            return f"expected {code}, got {exc.sqlstate}: {exc.diag.message_primary}"
+        if constraint and exc.diag.constraint_name != constraint.strip():
+            return f"expected constraint {constraint}, got {exc.diag.constraint_name}"
+        return None
+    if kind == "error":
+        return f"expected error {arg}, but it succeeded with {rows!r}"
+    if kind == "rows:":
+        return None if len(rows) == int(arg) else f"expected {arg} rows, got {len(rows)}: {rows}"
+    if kind == "ok:":
+        if len(rows) != 1:
+            return f"expected one row, got {len(rows)}: {rows}"
+        got = "|".join("" if v is None else v for v in rows[0])
+        return None if got == arg else f"expected {arg!r}, got {got!r}"
+    assert kind == "ok", f"unknown expectation {stmt.expect!r}"
+    return None
+
+
+def run_script(path: Path, owner_url: str) -> list[str]:
+    """Run a script statement by statement; the list of mismatches (empty = all as
+    annotated)."""
+    items = parse_script(path.read_text())
+    assert any(isinstance(i, Statement) for i in items), f"{path.name}: no statements"
+    conn = text_session(owner_url)
+    problems: list[str] = []
+    try:
+        for item in items:
+            if isinstance(item, str):
+                conn.close()
+                conn = text_session(as_role(owner_url, item))
+                continue
+            problem = check(conn, item)
+            if problem:
+                problems.append(f"{path.name}:{item.line}: {item.sql.strip()}\n    {problem}")
+    finally:
+        conn.close()
+    return problems
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in SCRIPTS.glob("*.sql")))
+def test_sql_script(script: str, pg_url: str, login_roles) -> None:
+    problems = run_script(SCRIPTS / script, pg_url)
+    assert not problems, "\n".join(problems)
+
+
+def test_scripts_exist_and_are_fully_annotated() -> None:
+    names = {p.name for p in SCRIPTS.glob("*.sql")}
+    assert {"certify.sql", "lookups.sql", "permissions.sql", "raw_writes.sql",
+            "chains.sql"} <= names
+    for name in names:
+        stmts = [i for i in parse_script((SCRIPTS / name).read_text()) if isinstance(i, Statement)]
+        assert len(stmts) >= 10, name
+
+
+def test_runner_notices_a_wrong_annotation(pg_url: str, tmp_path: Path, login_roles) -> None:
+    # The runner itself must be able to fail, or every script would pass vacuously.
+    script = tmp_path / "wrong.sql"
+    script.write_text("SELECT 1; -- ok: 2\nSELECT 1/0; -- ok\nSELECT 1; -- error 22012\n"
+                      "SELECT 1 UNION SELECT 2; -- rows: 3\nSELECT 1/0; -- error 22012\n")
+    problems = run_script(script, pg_url)
+    assert len(problems) == 4, problems
+
+
+# -- the writer role -----------------------------------------------------------------------
+
+IDS = {f"{run}-{det}": f"00000000-0000-4000-8000-0000000000{i}{det}"
+       for i, run in ((1, "run1"), (2, "run2")) for det in (1, 2, 3)}
+
+
+def seed(conn: psycopg.Connection) -> None:
+    """Dataset type bias (instrument, detector), RUN run1/run2 with detectors 1-3, a
+    CALIBRATION collection calib, as a service would set them up."""
+    conn.execute("SELECT calib.register_dataset_type('bias', ARRAY['instrument', 'detector'])")
+    conn.execute("SELECT calib.register_collection('calib', 'CALIBRATION')")
+    for run in ("run1", "run2"):
+        conn.execute("SELECT calib.register_collection(%s, 'RUN')", (run,))
+        conn.execute(
+            "SELECT * FROM calib.insert_datasets('bias', %s, %s::jsonb[], %s::uuid[])",
+            (run, [Jsonb({"instrument": "Cam", "detector": d}) for d in (1, 2, 3)],
+             [IDS[f"{run}-{d}"] for d in (1, 2, 3)]))
+
+
+def test_writer_certifies_and_looks_up_with_plain_sql(connect_as) -> None:
+    conn = connect_as(WRITER)
+    seed(conn)
+    n = conn.execute(
+        "SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[2020-01-01,infinity)')",
+        (IDS["run1-1"],)).fetchone()[0]
+    assert n == 1
+    # -infinity / infinity and missing bounds are the same thing once stored.
+    conn.execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[-infinity,2020-01-01)')",
+                 (IDS["run2-1"],))
+    rows = conn.execute(
+        "SELECT dataset_id::text, lower_inf(validity), upper_inf(validity), validity::text"
+        " FROM calib.certifications('calib') ORDER BY lower(validity) NULLS FIRST").fetchall()
+    assert rows == [
+        (IDS["run2-1"], True, False, '(,"2020-01-01 00:00:00+00")'),
+        (IDS["run1-1"], False, True, '["2020-01-01 00:00:00+00",)'),
+    ]
+    found = conn.execute(
+        "SELECT dataset_id::text, run FROM calib.find('calib', 'bias',"
+        " '{\"detector\": 1, \"instrument\": \"Cam\"}',"
+        " '2019-12-31 23:59:59.999999+00'::timestamptz)"
+    ).fetchall()
+    assert found == [(IDS["run2-1"], "run2")]
+    many = conn.execute(
+        "SELECT ord, dataset_id::text FROM calib.find_many('calib', 'bias', %s::jsonb[],"
+        " ARRAY['2020-01-01', '1900-01-01', '2020-01-01']::timestamptz[]) ORDER BY ord",
+        ([Jsonb({"instrument": "Cam", "detector": d}) for d in (1, 1, 2)],)).fetchall()
+    assert many == [(1, IDS["run1-1"]), (2, IDS["run2-1"]), (3, None)]
+
+
+def test_conflict_diagnostics(connect_as) -> None:
+    conn = connect_as(WRITER)
+    seed(conn)
+    conn.execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[2020-01-01,)')",
+                 (IDS["run1-1"],))
+    with pytest.raises(psycopg.Error) as info:
+        conn.execute("SELECT calib.certify('calib', %s::uuid[], '[2021-01-01,2022-01-01)')",
+                     ([IDS["run2-1"], IDS["run2-2"]],))
+    diag = info.value.diag
+    assert diag.sqlstate == "KC001"
+    assert "'calib'" in diag.message_primary and IDS["run2-1"] in diag.message_primary
+    detail = json.loads(diag.message_detail)
+    assert detail["collection"] == "calib"
+    assert detail["conflicts"] == [{
+        "dataset_type": "bias", "data_id": {"instrument": "Cam", "detector": 1},
+        "dataset": IDS["run2-1"],
+        "timespan": ["2021-01-01T00:00:00.000000+00:00", "2022-01-01T00:00:00.000000+00:00"],
+        "conflicting_dataset": IDS["run1-1"],
+        "conflicting_timespan": ["2020-01-01T00:00:00.000000+00:00", None],
+    }]
+    # The whole call failed: detector 2 was not stored either.
+    assert conn.execute("SELECT count(*) FROM calib.certifications('calib')").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("table", ["collection", "collection_chain", "dataset_type", "data_id",
+                                   "dataset", "tag", "certification"])
+def test_service_roles_cannot_write_tables(connect_as, table: str) -> None:
+    for role in (WRITER, READER):
+        conn = connect_as(role)
+        conn.execute(f"SELECT count(*) FROM calib.{table}")  # reading is allowed
+        for stmt in (f"DELETE FROM calib.{table}", f"TRUNCATE calib.{table}",
+                     f"INSERT INTO calib.{table} DEFAULT VALUES",
+                     f"UPDATE calib.{table} SET {plain_column(conn, table)} = NULL"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(stmt)
+
+
+def plain_column(conn: psycopg.Connection, table: str) -> str:
+    # Not an identity column: updating one fails on its own (428C9) before privileges count.
+    return conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+        " AND attidentity = '' AND NOT attisdropped ORDER BY attnum LIMIT 1",
+        (f"calib.{table}",)).fetchone()[0]
+
+
+def test_private_helpers_are_not_callable(connect_as) -> None:
+    writer = connect_as(WRITER)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        writer.execute("SELECT calib._lock_collections(ARRAY[1])")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        writer.execute("SELECT calib._raise('KC001', 'forged')")
+    private = writer.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc AS p"
+        " WHERE p.pronamespace = 'calib'::regnamespace AND p.proname LIKE '\\_%%'"
+        " AND (has_function_privilege('calib_writer', p.oid, 'EXECUTE')"
+        "   OR has_function_privilege('calib_reader', p.oid, 'EXECUTE')"
+        "   OR has_function_privilege('public', p.oid, 'EXECUTE'))").fetchall()
+    assert private == []
+
+
+def test_reader_looks_up_but_cannot_change(connect_as) -> None:
+    seed(connect_as(WRITER))
+    connect_as(WRITER).execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '(,)')",
+                               (IDS["run1-2"],))
+    reader = connect_as(READER)
+    assert reader.execute(
+        "SELECT dataset_id::text FROM calib.find('calib', 'bias',"
+        " '{\"instrument\": \"Cam\", \"detector\": 2}', now())").fetchone()[0] == IDS["run1-2"]
+    assert reader.execute("SELECT count(*) FROM calib.certifications('calib', 'bias')"
+                          ).fetchone()[0] == 1
+    for stmt in (f"SELECT calib.certify('calib', ARRAY['{IDS['run2-2']}']::uuid[], '(,)')",
+                 "SELECT calib.decertify('calib', 'bias', '(,)')",
+                 "SELECT calib.register_collection('x', 'RUN')"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute(stmt)
+
+
+def test_function_grants_match_the_roles(connect_as) -> None:
+    conn = connect_as(None)
+    rows = conn.execute(
+        "SELECT p.proname, has_function_privilege('calib_reader', p.oid, 'EXECUTE'),"
+        " has_function_privilege('calib_writer', p.oid, 'EXECUTE'),"
+        " has_function_privilege('public', p.oid, 'EXECUTE')"
+        " FROM pg_proc AS p WHERE p.pronamespace = 'calib'::regnamespace"
+        " AND p.proname NOT LIKE '\\_%%'").fetchall()
+    seen = {name for name, *_ in rows}
+    assert seen == set(READ_FUNCTIONS) | set(WRITE_FUNCTIONS)
+    for name, reader, writer, public in rows:
+        assert not public, name
+        assert writer, name
+        assert reader == (name in READ_FUNCTIONS), name
+
+
+def test_public_functions_are_security_definer_with_a_pinned_search_path(connect_as) -> None:
+    # Every public function runs as its owner (callers need no table rights) and must not be
+    # hijackable through the caller's search_path.
+    rows = connect_as(None).execute(
+        "SELECT p.oid::regprocedure::text, p.prosecdef, p.proconfig FROM pg_proc AS p"
+        " WHERE p.pronamespace = 'calib'::regnamespace AND p.proname NOT LIKE '\\_%%'"
+    ).fetchall()
+    for sig, secdef, config in rows:
+        assert secdef, sig
+        assert config and any(c.startswith("search_path=") for c in config), sig
+
+
+# -- lookups: STABLE, read-only, as on a hot standby ---------------------------------------
+
+
+def test_lookups_are_stable_and_writers_volatile(connect_as) -> None:
+    rows = connect_as(None).execute(
+        "SELECT p.proname, p.provolatile FROM pg_proc AS p"
+        " WHERE p.pronamespace = 'calib'::regnamespace AND p.proname NOT LIKE '\\_%%'"
+    ).fetchall()
+    volatility: dict[str, set[str]] = {}
+    for name, vol in rows:
+        volatility.setdefault(name, set()).add(vol)
+    for name in LOOKUPS:
+        assert volatility[name] == {"s"}, name  # every overload of find / find_many
+    for name in READ_FUNCTIONS:
+        assert volatility[name] <= {"s", "i"}, name
+    # A writer must see rows committed while it waited for its lock (a new snapshot per
+    # statement), which only VOLATILE functions get.
+    for name in WRITE_FUNCTIONS:
+        assert volatility[name] == {"v"}, name
+
+
+def _seed_for_lookups(connect_as) -> None:
+    writer = connect_as(WRITER)
+    seed(writer)
+    writer.execute("SELECT calib.register_collection('chain', 'CHAINED')")
+    writer.execute("SELECT calib.set_chain('chain', ARRAY['calib', 'run2'])")
+    writer.execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[2020-01-01,2021-01-01)')",
+                   (IDS["run1-1"],))
+
+
+@pytest.mark.parametrize("how", ["transaction", "session"])
+def test_lookups_work_read_only(connect_as, how: str) -> None:
+    _seed_for_lookups(connect_as)
+    reader = connect_as(READER, autocommit=False)
+    if how == "transaction":
+        reader.execute("SET TRANSACTION READ ONLY")
+    else:
+        reader.execute("SET default_transaction_read_only = on")
+        reader.commit()
+    assert reader.execute("SHOW transaction_read_only").fetchone()[0] == "on"
+    did = Jsonb({"instrument": "Cam", "detector": 1})
+    queries = [
+        ("SELECT dataset_id::text FROM calib.find('chain', 'bias', %s, '2020-06-01'::timestamptz)",
+         (did,), [(IDS["run1-1"],)]),
+        ("SELECT dataset_id::text FROM calib.find('chain', 'bias', %s, '2022-06-01'::timestamptz)",
+         (did,), [(IDS["run2-1"],)]),
+        ("SELECT dataset_id::text FROM calib.find('calib', 'bias', %s,"
+         " '[2020-06-01,2020-07-01)'::tstzrange)", (did,), [(IDS["run1-1"],)]),
+        ("SELECT dataset_id::text FROM calib.find_many('chain', 'bias', ARRAY[%s]::jsonb[],"
+         " ARRAY[NULL]::timestamptz[])", (did,), [(IDS["run2-1"],)]),
+        ("SELECT dataset_id::text FROM calib.find_many('chain', 'bias', ARRAY[%s]::jsonb[],"
+         " ARRAY['[2020-01-01,2020-02-01)']::tstzrange[])", (did,), [(IDS["run1-1"],)]),
+        ("SELECT collection, dataset_id::text FROM calib.certifications('chain')", (),
+         [("calib", IDS["run1-1"])]),
+        ("SELECT calib.get_chain('chain')", (), [(["calib", "run2"],)]),
+        ("SELECT count(*) FROM calib.query_datasets('chain', 'bias')", (), [(3,)]),
+        ("SELECT run FROM calib.get_datasets(ARRAY[%s]::uuid[])", (IDS["run2-3"],), [("run2",)]),
+        ("SELECT count(*) FROM calib.list_collections()", (), [(4,)]),
+        ("SELECT name FROM calib.list_dataset_types()", (), [("bias",)]),
+    ]
+    for sql, params, expected in queries:
+        assert reader.execute(sql, params).fetchall() == expected, sql
+    reader.rollback()
+
+
+def test_writes_fail_in_a_read_only_transaction(connect_as) -> None:
+    _seed_for_lookups(connect_as)
+    writer = connect_as(WRITER, autocommit=False)
+    writer.execute("SET TRANSACTION READ ONLY")
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        writer.execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[2030-01-01,)')",
+                       (IDS["run1-2"],))
+    writer.rollback()
+
+
+# -- raw writes by a superuser: the table constraints still hold --------------------------
+
+
+def _raw_session(connect_as) -> tuple[psycopg.Connection, dict[str, int]]:
+    owner = connect_as(None)
+    seed(owner)
+    keys = dict(owner.execute(
+        "SELECT d.dataset_id::text, d.data_id_key FROM calib.dataset AS d").fetchall())
+    return owner, keys
+
+
+RAW_INSERT = (
+    "INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id,"
+    " validity) SELECT c.collection_id, d.dataset_type_id, d.data_id_key, d.dataset_id, %s"
+    " FROM calib.collection AS c, calib.dataset AS d WHERE c.name = %s AND d.dataset_id = %s"
+    " RETURNING validity::text"
+)
+
+
+def test_raw_overlapping_insert_hits_the_exclusion_constraint(connect_as) -> None:
+    owner, _ = _raw_session(connect_as)
+    owner.execute(RAW_INSERT, ("[2020-01-01,2021-01-01)", "calib", IDS["run1-1"]))
+    with pytest.raises(psycopg.errors.ExclusionViolation) as info:
+        owner.execute(RAW_INSERT, ("[2020-06-01,2022-01-01)", "calib", IDS["run2-1"]))
+    assert info.value.sqlstate == "23P01"
+    assert info.value.diag.constraint_name == "certification_no_overlap"
+    err = translate(info.value)
+    assert isinstance(err, ConflictingCertificationError) and err.__cause__ is info.value
+    # Adjacent is not overlapping, for raw writers too.
+    owner.execute(RAW_INSERT, ("[2021-01-01,2022-01-01)", "calib", IDS["run2-1"]))
+
+
+@pytest.mark.parametrize(("given", "stored"), [
+    ("[2020-01-01,infinity)", '["2020-01-01 00:00:00+00",)'),
+    ("[-infinity,2020-01-01)", '(,"2020-01-01 00:00:00+00")'),
+    ("[-infinity,infinity)", "(,)"),
+    ("[-infinity,infinity]", "(,)"),
+    ("(,)", "(,)"),
+])
+def test_raw_infinity_is_normalised_to_unbounded(connect_as, given: str, stored: str) -> None:
+    owner, _ = _raw_session(connect_as)
+    assert owner.execute(RAW_INSERT, (given, "calib", IDS["run1-1"])).fetchone()[0] == stored
+
+
+def test_raw_update_to_infinity_is_normalised(connect_as) -> None:
+    owner, _ = _raw_session(connect_as)
+    owner.execute(RAW_INSERT, ("[2020-01-01,2021-01-01)", "calib", IDS["run1-1"]))
+    got = owner.execute("UPDATE calib.certification SET validity = '[2020-01-01,infinity)'"
+                        " RETURNING validity::text").fetchone()[0]
+    assert got == '["2020-01-01 00:00:00+00",)'
+
+
+@pytest.mark.parametrize("given", [
+    "(2020-01-01,2021-01-01]", "(2020-01-01,2021-01-01)", "[2020-01-01,2021-01-01]",
+    "empty", "[2020-01-01,2020-01-01)", "[2020-01-01,2020-01-01]", "[infinity,infinity]",
+    "[-infinity,-infinity]",
+])
+def test_raw_bad_bounds_are_rejected_by_the_check(connect_as, given: str) -> None:
+    owner, _ = _raw_session(connect_as)
+    with pytest.raises(psycopg.errors.CheckViolation) as info:
+        owner.execute(RAW_INSERT, (given, "calib", IDS["run1-1"]))
+    assert info.value.diag.constraint_name == "certification_validity_bounds"
+    assert isinstance(translate(info.value), InvalidTimespanError)
+
+
+def test_raw_certification_outside_a_calibration_collection_is_refused(connect_as) -> None:
+    owner, _ = _raw_session(connect_as)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as info:
+        owner.execute(RAW_INSERT, ("[2020-01-01,)", "run1", IDS["run1-1"]))
+    assert info.value.diag.constraint_name == "certification_collection_fkey"
+    # A certification whose data ID is not its dataset's is refused too.
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as info:
+        owner.execute(
+            "INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key,"
+            " dataset_id, validity) SELECT c.collection_id, d.dataset_type_id, d.data_id_key + 1,"
+            " d.dataset_id, '[2020-01-01,)' FROM calib.collection AS c, calib.dataset AS d"
+            " WHERE c.name = 'calib' AND d.dataset_id = %s", (IDS["run1-1"],))
+    assert info.value.diag.constraint_name == "certification_dataset_fkey"
