@@ -13,9 +13,11 @@ the primary key, the ``(collection_id, dataset_type_id)`` index and the CHECKs o
 table, and it follows any change of ``sql/schema/tables.sql``.
 
 SQLite has no exclusion constraint: the floor is the bare INSERT followed by one
-overlap-check query (two indexed neighbour probes per new row), inside ``BEGIN IMMEDIATE``,
-on an equivalent table indexed on ``(collection_id, data_id_key, begin)``. Times are
-integer microseconds; an unbounded side is the smallest / largest 64-bit integer.
+overlap-check query (two neighbour probes of the primary key per new row), inside
+``BEGIN IMMEDIATE``, on a table shaped like the SQLite backend's (WITHOUT ROWID, primary
+key ``(collection_id, data_id_key, begin_us)``, index ``(collection_id, dataset_type_id,
+end_us)``, 16-byte ids), without its foreign keys. Times are integer microseconds; an
+unbounded side is the smallest / largest 64-bit integer.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import psycopg
@@ -152,37 +155,37 @@ class PgFloor:
 
 _SQ_TABLE = "bench_floor_certification"
 
+# The shape of the SQLite backend's certification table (its migration), less the foreign
+# keys: clustered on (collection, data-ID key, begin), one index for "rows of a type that
+# end after t", ids as 16-byte blobs, times as integer microseconds.
 _SQ_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {_SQ_TABLE} (
-    certification_id INTEGER PRIMARY KEY,
     collection_id    INTEGER NOT NULL,
     dataset_type_id  INTEGER NOT NULL,
     data_id_key      INTEGER NOT NULL,
-    dataset_id       TEXT NOT NULL,
+    dataset_id       BLOB NOT NULL,
     begin_us         INTEGER NOT NULL,
     end_us           INTEGER NOT NULL,
+    PRIMARY KEY (collection_id, data_id_key, begin_us),
     CHECK (begin_us < end_us)
-);
-CREATE INDEX IF NOT EXISTS {_SQ_TABLE}_key_idx
-    ON {_SQ_TABLE} (collection_id, data_id_key, begin_us);
-CREATE INDEX IF NOT EXISTS {_SQ_TABLE}_type_idx
-    ON {_SQ_TABLE} (collection_id, dataset_type_id);
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS {_SQ_TABLE}_type_end_idx
+    ON {_SQ_TABLE} (collection_id, dataset_type_id, end_us);
 """
 
-# New rows are those with certification_id > :last. Stored rows never overlap, so an overlap
-# exists iff some row and its neighbour in begin order overlap: check, for each new row,
-# the row that begins last at or before it and any row that begins inside it.
+# The new items are (key, begin, end) in the JSON array :items, already inserted. Stored
+# rows never overlap, so an overlap exists iff some row and its neighbour in begin order
+# overlap: for each item, a row that begins inside it, or the row that begins last before
+# it and ends after its begin. Two index probes per item.
 _SQ_OVERLAP = f"""
-SELECT 1 FROM {_SQ_TABLE} AS n
-WHERE n.certification_id > :last AND (
-    EXISTS (SELECT 1 FROM {_SQ_TABLE} AS o
-            WHERE o.collection_id = n.collection_id AND o.data_id_key = n.data_id_key
-              AND o.begin_us >= n.begin_us AND o.begin_us < n.end_us
-              AND o.certification_id <> n.certification_id)
-    OR (SELECT o.end_us FROM {_SQ_TABLE} AS o
-        WHERE o.collection_id = n.collection_id AND o.data_id_key = n.data_id_key
-          AND o.begin_us < n.begin_us
-        ORDER BY o.begin_us DESC LIMIT 1) > n.begin_us)
+SELECT 1 FROM json_each(:items) AS j
+WHERE EXISTS (SELECT 1 FROM {_SQ_TABLE} AS o
+              WHERE o.collection_id = :c AND o.data_id_key = j.value ->> 0
+                AND o.begin_us > j.value ->> 1 AND o.begin_us < j.value ->> 2)
+   OR (SELECT o.end_us FROM {_SQ_TABLE} AS o
+       WHERE o.collection_id = :c AND o.data_id_key = j.value ->> 0
+         AND o.begin_us < j.value ->> 1
+       ORDER BY o.begin_us DESC LIMIT 1) > j.value ->> 1
 LIMIT 1
 """
 
@@ -211,122 +214,107 @@ class SqliteFloor:
     def analyze(self) -> None:
         self.conn.execute("ANALYZE")
 
-    def _last(self) -> int:
-        return self.conn.execute(f"SELECT coalesce(max(certification_id), 0) FROM {_SQ_TABLE}"
-                                 ).fetchone()[0]
-
-    def _insert_checked(self, rows: list[tuple]) -> None:
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            last = self._last()
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _insert_checked(self, coll: int, type_id: int, rows: list[tuple[int, bytes, int, int]]
+                        ) -> None:
+        # rows: (key, dataset id, begin, end). The PRIMARY KEY refuses equal begins.
+        items = json.dumps([[k, b, e] for k, _, b, e in rows])
+        with self._write() as c:
             c.executemany(
                 f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
-                " dataset_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)", rows)
-            if c.execute(_SQ_OVERLAP, {"last": last}).fetchone():
+                " dataset_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)",
+                [(coll, type_id, k, i, b, e) for k, i, b, e in rows])
+            if c.execute(_SQ_OVERLAP, {"c": coll, "items": items}).fetchone():
                 raise FloorConflict("overlap")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
 
     def bulk(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
              begin: datetime | None, end: datetime | None) -> None:
         b, e = micros(begin, UNBOUNDED_LOW), micros(end, UNBOUNDED_HIGH)
-        self._insert_checked([(coll, type_id, k, i.hex, b, e)
-                              for k, i in zip(keys, ids, strict=True)])
+        self._insert_checked(coll, type_id,
+                             [(k, i.bytes, b, e) for k, i in zip(keys, ids, strict=True)])
 
     def one(self, coll: int, type_id: int, key: int, ds: uuid.UUID,
             begin: datetime | None, end: datetime | None) -> None:
-        self._insert_checked([(coll, type_id, key, ds.hex, micros(begin, UNBOUNDED_LOW),
-                               micros(end, UNBOUNDED_HIGH))])
+        b, e = micros(begin, UNBOUNDED_LOW), micros(end, UNBOUNDED_HIGH)
+        with self._write() as c:
+            c.execute(f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
+                      " dataset_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)",
+                      (coll, type_id, key, ds.bytes, b, e))
+            if c.execute(
+                f"SELECT 1 WHERE EXISTS (SELECT 1 FROM {_SQ_TABLE} WHERE collection_id = :c"
+                "   AND data_id_key = :k AND begin_us > :b AND begin_us < :e)"
+                f" OR (SELECT end_us FROM {_SQ_TABLE} WHERE collection_id = :c"
+                "   AND data_id_key = :k AND begin_us < :b ORDER BY begin_us DESC LIMIT 1) > :b",
+                {"c": coll, "k": key, "b": b, "e": e},
+            ).fetchone():
+                raise FloorConflict("overlap")
 
     def series(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
                begins: Sequence[datetime | None]) -> None:
-        # Ends come from lead() over the staged items, as on PostgreSQL.
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            last = self._last()
-            c.execute(
-                f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
-                " dataset_id, begin_us, end_us)"
-                " SELECT :c, :t, j.value ->> 0, j.value ->> 2, j.value ->> 1,"
-                "   coalesce(lead(j.value ->> 1) OVER (PARTITION BY j.value ->> 0"
-                "                                      ORDER BY j.value ->> 1), :high)"
-                " FROM json_each(:items) AS j",
-                {"c": coll, "t": type_id, "high": UNBOUNDED_HIGH,
-                 "items": json.dumps([[k, micros(b, UNBOUNDED_LOW), i.hex]
-                                      for k, i, b in zip(keys, ids, begins, strict=True)])})
-            if c.execute(_SQ_OVERLAP, {"last": last}).fetchone():
-                raise FloorConflict("overlap")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
+        # The ends are the next begin of the same key: one sort of the items.
+        order = sorted(range(len(keys)),
+                       key=lambda n: (keys[n], micros(begins[n], UNBOUNDED_LOW)))
+        rows: list[tuple[int, bytes, int, int]] = []
+        for pos, n in enumerate(order):
+            nxt = order[pos + 1] if pos + 1 < len(order) else None
+            end = (micros(begins[nxt], UNBOUNDED_LOW)
+                   if nxt is not None and keys[nxt] == keys[n] else UNBOUNDED_HIGH)
+            rows.append((keys[n], ids[n].bytes, micros(begins[n], UNBOUNDED_LOW), end))
+        self._insert_checked(coll, type_id, rows)
 
     def decertify(self, coll: int, type_id: int, begin: datetime, end: datetime) -> int:
-        b, e = micros(begin, UNBOUNDED_LOW), micros(end, UNBOUNDED_HIGH)
-        p = {"c": coll, "t": type_id, "b": b, "e": e}
+        p = {"c": coll, "t": type_id, "b": micros(begin, UNBOUNDED_LOW),
+             "e": micros(end, UNBOUNDED_HIGH)}
         hit = (f"FROM {_SQ_TABLE} WHERE collection_id = :c AND dataset_type_id = :t"
-               " AND begin_us < :e AND end_us > :b AND certification_id <= :last")
-        cols = "collection_id, dataset_type_id, data_id_key, dataset_id, begin_us, end_us"
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            p["last"] = self._last()
-            c.execute(f"INSERT INTO {_SQ_TABLE} ({cols}) SELECT collection_id, dataset_type_id,"
-                      f" data_id_key, dataset_id, begin_us, :b {hit} AND begin_us < :b", p)
-            c.execute(f"INSERT INTO {_SQ_TABLE} ({cols}) SELECT collection_id, dataset_type_id,"
+               " AND end_us > :b AND begin_us < :e")
+        with self._write() as c:
+            n = c.execute(f"SELECT count(*) {hit}", p).fetchone()[0]
+            # right pieces [e, end), then left pieces [begin, b) in place, then the rest
+            c.execute(f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
+                      " dataset_id, begin_us, end_us) SELECT collection_id, dataset_type_id,"
                       f" data_id_key, dataset_id, :e, end_us {hit} AND end_us > :e", p)
-            n = c.execute(f"DELETE {hit}", p).rowcount
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
+            c.execute(f"UPDATE {_SQ_TABLE} SET end_us = :b WHERE collection_id = :c"
+                      " AND dataset_type_id = :t AND end_us > :b AND begin_us < :b", p)
+            c.execute(f"DELETE FROM {_SQ_TABLE} WHERE collection_id = :c"
+                      " AND dataset_type_id = :t AND end_us > :b"
+                      " AND begin_us >= :b AND begin_us < :e", p)
         return n
 
     def close_open(self, coll: int, type_id: int, end: datetime) -> int:
-        e = micros(end, UNBOUNDED_HIGH)
-        p = {"c": coll, "t": type_id, "e": e, "high": UNBOUNDED_HIGH}
-        where = ("collection_id = :c AND dataset_type_id = :t AND end_us = :high")
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
+        p = {"c": coll, "t": type_id, "e": micros(end, UNBOUNDED_HIGH), "high": UNBOUNDED_HIGH}
+        where = "collection_id = :c AND dataset_type_id = :t AND end_us = :high"
+        with self._write() as c:
             if c.execute(f"SELECT 1 FROM {_SQ_TABLE} WHERE {where} AND begin_us >= :e LIMIT 1",
                          p).fetchone():
                 raise FloorConflict("begins after end")
-            n = c.execute(f"UPDATE {_SQ_TABLE} SET end_us = :e WHERE {where}", p).rowcount
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
-        return n
+            return c.execute(f"UPDATE {_SQ_TABLE} SET end_us = :e WHERE {where}", p).rowcount
 
     def copy(self, src: int, dst: int) -> int:
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            n = c.execute(
+        with self._write() as c:
+            return c.execute(
                 f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
                 " dataset_id, begin_us, end_us) SELECT :d, dataset_type_id, data_id_key,"
                 f" dataset_id, begin_us, end_us FROM {_SQ_TABLE} WHERE collection_id = :s",
                 {"s": src, "d": dst}).rowcount
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
-        return n
 
     def find(self, coll: int, key: int, at: datetime) -> uuid.UUID | None:
         # Stored rows never overlap: the only candidate is the last one beginning at or
-        # before `at`, found by one index probe.
+        # before `at`, found by one probe of the primary key.
         t = micros(at, 0)
         row = self.conn.execute(
             f"SELECT dataset_id, end_us FROM {_SQ_TABLE} WHERE collection_id = ?"
             " AND data_id_key = ? AND begin_us <= ? ORDER BY begin_us DESC LIMIT 1",
             (coll, key, t)).fetchone()
-        return uuid.UUID(row[0]) if row and row[1] > t else None
+        return uuid.UUID(bytes=row[0]) if row and row[1] > t else None
 
     def find_many(self, coll: int, keys: Sequence[int],
                   ats: Sequence[datetime]) -> list[uuid.UUID | None]:
@@ -339,4 +327,4 @@ class SqliteFloor:
             {"c": coll,
              "q": json.dumps([[k, micros(a, 0)] for k, a in zip(keys, ats, strict=True)])},
         ).fetchall()
-        return [None if r[0] is None else uuid.UUID(r[0]) for r in rows]
+        return [None if r[0] is None else uuid.UUID(bytes=r[0]) for r in rows]

@@ -82,7 +82,7 @@ def test_find_ambiguous(world: World) -> None:
     assert err.collection == CALIB
     assert err.dataset_type == "bias"
     assert err.data_id == bias_id(1)
-    assert {str(d) for d in err.datasets} == {str(a.id), str(b.id)}
+    assert set(err.datasets) == {a.id, b.id}
     with pytest.raises(CalibrationLookupError):
         reg.find(CALIB, "bias", bias_id(1), at=ts(None, None))
 

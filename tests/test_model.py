@@ -47,8 +47,8 @@ from model import Model, freeze, overlaps
 EXAMPLES = int(os.environ.get("CALIBCERT_MODEL_EXAMPLES", "60"))
 STEPS = int(os.environ.get("CALIBCERT_MODEL_STEPS", "25"))
 
-#: The real backends driven next to the model.
-BACKENDS = ("postgresql",)
+#: The real backends driven next to the model (a comma-separated subset for debugging).
+BACKENDS = tuple(os.environ.get("CALIBCERT_MODEL_BACKENDS", "postgresql,sqlite").split(","))
 
 # -- the tiny world -----------------------------------------------------------------------
 
@@ -120,13 +120,13 @@ class Op:
 
 def named(preferred: tuple[str, ...]) -> st.SearchStrategy[str]:
     """Mostly a name of the expected kind, sometimes any name of the pool."""
-    return st.sampled_from(preferred * 3 + POOL)
+    return st.sampled_from(preferred * 8 + POOL)
 
 
 TIMESPANS = st.tuples(st.sampled_from([None, *GRID]), st.sampled_from([*GRID, None])).filter(
     lambda p: p[0] is None or p[1] is None or p[0] < p[1]).map(lambda p: Timespan(*p))
 #: find's ``at``: an instant, a timespan or None.
-AT = st.one_of(st.sampled_from(INSTANTS), TIMESPANS, st.none())
+AT = st.one_of(st.sampled_from(INSTANTS), TIMESPANS, TIMESPANS, st.none())
 BEGINS = st.sampled_from([None, *GRID])
 DTYPE = st.sampled_from(("bias",) * 3 + DATASET_TYPES)
 DATA_ID_FILTER = st.one_of(st.none(), st.lists(DATA_IDS, max_size=2))
@@ -146,7 +146,7 @@ STATIC_OPS: dict[str, st.SearchStrategy[Op]] = {
         named(CALIBS), DTYPE, st.sampled_from(GRID), DATA_ID_FILTER),
     "copy_collection": st.builds(
         lambda s, d: Op("copy_collection", (s, d)),
-        st.sampled_from(POOL), st.sampled_from(POOL)),
+        named(CALIBS + TAGGEDS + CHAINS), named(("calibC", "tagged2", "chain2"))),
     "set_chain": st.builds(
         lambda p, c: Op("set_chain", (p, c)),
         named(CHAINS), st.lists(st.sampled_from(POOL), max_size=3)),
@@ -157,7 +157,7 @@ STATIC_OPS: dict[str, st.SearchStrategy[Op]] = {
         named(CALIBS + CHAINS), DTYPE, DATA_IDS, AT),
     "find_many": st.builds(
         lambda c, t, q: Op("find_many", (c, t, q)),
-        named(CALIBS + CHAINS), DTYPE, st.lists(st.tuples(DATA_IDS, AT), max_size=4)),
+        named(CALIBS + CHAINS), DTYPE, st.lists(st.tuples(DATA_IDS, AT), min_size=1, max_size=4)),
     "certifications": st.builds(
         lambda c, t: Op("certifications", (c, t)),
         st.sampled_from(POOL), st.one_of(st.none(), DTYPE)),
@@ -274,7 +274,7 @@ class CalibMachine(RuleBasedStateMachine):
         if kind in STATIC_OPS:
             return STATIC_OPS[kind]
         if kind == "insert_datasets":
-            return st.tuples(DTYPE, named(RUNS), st.lists(DATA_IDS, min_size=1, max_size=3),
+            return st.tuples(DTYPE, named(RUNS), st.lists(DATA_IDS, max_size=3),
                              st.sampled_from([False] * 9 + [True])).map(self._insert)
         dsets = self._datasets()
         cal_dsets = self._datasets(calibration_bias=True)
@@ -293,7 +293,7 @@ class CalibMachine(RuleBasedStateMachine):
     def _insert(self, args: tuple[str, str, list[dict[str, Any]], bool]) -> Op:
         dataset_type, run, data_ids, reuse = args
         ids = self._fresh_ids(len(data_ids))
-        if reuse and self.model.datasets:  # an id that is taken already
+        if reuse and ids and self.model.datasets:  # an id that is taken already
             ids[0] = min(self.model.datasets, key=lambda i: i.int)
         return Op("insert_datasets", (dataset_type, run, data_ids), (("ids", ids),))
 
@@ -321,6 +321,11 @@ class CalibMachine(RuleBasedStateMachine):
             Op("insert_datasets", ("bias", "run2", [data_id(1)]), (("ids", self._fresh_ids(1)),)),
             Op("insert_datasets", ("raw", "run1", [data_id(1), data_id(2)]),
                (("ids", self._fresh_ids(2)),)),
+            # D1..D3: bias detectors 1-3 in run1; D4: bias detector 1 in run2.
+            Op("certify", ("calibA", [uuid.UUID(int=1), uuid.UUID(int=2)],
+                           Timespan(GRID[1], GRID[3]))),
+            Op("certify_series", ("calibB", [(uuid.UUID(int=1), None), (uuid.UUID(int=4), GRID[2]),
+                                             (uuid.UUID(int=3), GRID[1])])),
         ):
             assert self.run(op)[0] == "ok", op
 
@@ -347,6 +352,21 @@ class CalibMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def insert_datasets(self, data: st.DataObject) -> None:
         self.run(self.draw_op(data, "insert_datasets"))
+
+    @rule(data=st.data())
+    def collections(self, data: st.DataObject) -> None:
+        kind = data.draw(st.sampled_from(
+            ["tag", "untag", "copy_collection", "set_chain", "remove_collection"]), label="kind")
+        self.run(self.draw_op(data, kind))
+
+    @rule(data=st.data())
+    def find_many(self, data: st.DataObject) -> None:
+        self.run(self.draw_op(data, "find_many"))
+
+    @rule(collection=named(("calibA", "calibB", "chain")), at=AT)
+    def find_every_detector(self, collection: str, at: Any) -> None:
+        """Every bias key at one time: often ambiguous when ``at`` is a timespan."""
+        self.run(Op("find_many", (collection, "bias", [(data_id(d), at) for d in DETECTORS])))
 
     @rule(data=st.data())
     def lookup(self, data: st.DataObject) -> None:

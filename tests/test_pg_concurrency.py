@@ -365,7 +365,8 @@ def test_random_overlapping_certifies_never_store_an_overlap(world: World, regis
     # Every failure was a conflict: no deadlock (40P01), no lock timeout, no other error.
     assert unexpected == []
     assert overlapping_pairs(world.url) == 0
-    final = {(c.ref.id, c.timespan) for c in calibcert.connect(world.url).certifications(X)}
+    with calibcert.connect(world.url) as reg:
+        final = {(c.ref.id, c.timespan) for c in reg.certifications(X)}
     # A plain certify that succeeded is never undone later (only close_open ends ranges,
     # and only open-ended ones), so its row is still there unless a close_open shortened it.
     for dataset, span in stored:
@@ -936,3 +937,31 @@ def test_remove_waits_for_set_chain_and_then_sees_the_new_parent(world: World, r
         call.outcome()
     assert info.value.parent == "chain"
     assert b.get_chain("chain") == [Y]
+
+
+# -- 9. waits outside the collection lock --------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT * FROM calib.insert_datasets('bias', '{run}', ARRAY['{{\"instrument\": \"Cam\","
+    " \"detector\": 777}}']::jsonb[])",
+    "SELECT calib.register_collection('new', 'RUN')",
+    "SELECT calib.register_dataset_type('flat', ARRAY['instrument'])",
+])
+def test_unique_index_waits_end_with_the_other_transaction_or_lock_timeout(
+        world: World, sessions, observer, statement: str) -> None:
+    # Two writers creating the same new name / data ID (in different RUNs: no collection
+    # lock in common) meet on a unique index: the second waits for the first to end. That
+    # wait is not bounded by calib.lock_timeout, only by the session's own lock_timeout.
+    a, b, c = sessions(), sessions(), sessions()
+    a.execute(statement.format(run="run1"))
+    c.execute("SET lock_timeout = '200ms'")
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        c.execute(statement.format(run="run2"))
+    c.rollback()
+    call = Call(lambda: b.execute(statement.format(run="run2")).fetchall())
+    call.start()
+    wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+    a.commit()
+    call.outcome()  # same definition / another RUN: fine once A has committed
+    b.commit()

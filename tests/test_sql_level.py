@@ -189,6 +189,30 @@ def test_sql_script(script: str, pg_url: str, login_roles) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("script", sorted(p.name for p in SCRIPTS.glob("*.sql")))
+def test_sql_script_under_psql(script: str, pg_url: str, login_roles) -> None:
+    # The DBA's way: psql runs the file and must report exactly the annotated errors, each
+    # within the lines of its annotated statement: psql and the runner split alike.
+    import os
+    import subprocess
+
+    from calibcert.testing import find_bindir
+
+    path = SCRIPTS / script
+    done = subprocess.run(
+        [os.path.join(find_bindir(), "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=0",
+         "-f", str(path), "-d", pg_url], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    got = [int(m) for m in re.findall(rf"^psql:{re.escape(str(path))}:(\d+): ERROR:",
+                                      done.stderr, re.M)]
+    statements = [i for i in parse_script(path.read_text()) if isinstance(i, Statement)]
+    expected = [(st.line, st.line + st.sql.count("\n")) for st in statements
+                if st.expect.startswith("error")]
+    assert len(got) == len(expected), done.stderr
+    for line, (first, last) in zip(got, expected, strict=True):
+        assert first <= line <= last, (line, first, last)
+
+
 def test_scripts_exist_and_are_fully_annotated() -> None:
     names = {p.name for p in SCRIPTS.glob("*.sql")}
     assert {"certify.sql", "lookups.sql", "permissions.sql", "raw_writes.sql",
@@ -514,3 +538,145 @@ def test_raw_certification_outside_a_calibration_collection_is_refused(connect_a
             " d.dataset_id, '[2020-01-01,)' FROM calib.collection AS c, calib.dataset AS d"
             " WHERE c.name = 'calib' AND d.dataset_id = %s", (IDS["run1-1"],))
     assert info.value.diag.constraint_name == "certification_dataset_fkey"
+
+
+# -- a real hot standby --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_server_user(argv: list[str]) -> list[str]:
+    """PostgreSQL programs refuse to run as root: run them as the test server's account."""
+    import os
+    import pwd
+
+    if os.geteuid() != 0:
+        return argv
+    user = pwd.getpwnam(os.environ.get("CALIBCERT_PG_USER", "postgres"))
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
+            "--", *argv]
+
+
+@pytest.fixture(scope="module")
+def standby(pg_server, pg_admin_url: str, pg_template: str, login_roles) -> Iterator[dict]:
+    """A streaming-replication hot standby of the test server, with database
+    ``calib_standby`` (seeded on the primary before the base backup)."""
+    import os
+    import pwd
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+
+    from calibcert.testing import SERVER_ARGS, find_bindir, server_url
+
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS calib_standby")
+        conn.execute(f'CREATE DATABASE calib_standby TEMPLATE "{pg_template}"')
+    primary = server_url(pg_server, "calib_standby")
+    with psycopg.connect(as_role(primary, WRITER), autocommit=True) as conn:
+        seed(conn)
+        conn.execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[2020-01-01,)')",
+                     (IDS["run1-1"],))
+
+    base = tempfile.mkdtemp(prefix="calibcert-standby-")
+    data = os.path.join(base, "data")
+    if os.geteuid() == 0:
+        user = pwd.getpwnam(os.environ.get("CALIBCERT_PG_USER", "postgres"))
+        os.chown(base, user.pw_uid, user.pw_gid)
+    bindir = find_bindir()
+    dsn = pg_server.dsn()
+    subprocess.run(_as_server_user([
+        os.path.join(bindir, "pg_basebackup"), "-h", dsn["host"], "-p", str(dsn["port"]),
+        "-U", "postgres", "-D", data, "-R", "-X", "stream", "--checkpoint=fast"]),
+        check=True, capture_output=True, text=True, cwd="/")
+    port = _free_port()
+    proc = subprocess.Popen(_as_server_user([
+        # The primary's settings: a standby refuses lower max_connections and the like.
+        os.path.join(bindir, "postgres"), "-D", data, "-p", str(port), "-k", base,
+        *SERVER_ARGS.split(), "-c", "hot_standby=on"]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/")
+    url = f"postgresql://postgres@127.0.0.1:{port}/calib_standby"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with psycopg.connect(url) as conn:
+                    assert conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+                break
+            except psycopg.OperationalError as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"standby did not start: {proc.stderr.read()!r}") from exc
+                time.sleep(0.1)
+        yield {"primary": primary, "standby": url}
+    finally:
+        proc.terminate()  # SIGTERM: smart shutdown; nothing but us is connected
+        proc.wait(60)
+        shutil.rmtree(base, ignore_errors=True)
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS calib_standby WITH (FORCE)")
+
+
+def _wait_for_replay(primary: str, standby: str) -> None:
+    import time
+
+    with psycopg.connect(primary, autocommit=True) as conn:
+        # The insert position: the test server commits asynchronously, so the write
+        # position may still be behind the commit we are waiting for.
+        lsn = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+    deadline = time.monotonic() + 60
+    with psycopg.connect(standby, autocommit=True) as conn:
+        while not conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn",
+                               (lsn,)).fetchone()[0]:
+            assert time.monotonic() < deadline, "standby does not replay"
+            time.sleep(0.05)
+
+
+def test_lookups_on_a_hot_standby(standby: dict) -> None:
+    import calibcert
+    from calibcert.types import Timespan
+
+    reader_url = as_role(standby["standby"], READER)
+    did = Jsonb({"instrument": "Cam", "detector": 1})
+    with psycopg.connect(reader_url, autocommit=True) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+        assert conn.execute(
+            "SELECT dataset_id::text FROM calib.find('calib', 'bias', %s,"
+            " '2021-01-01'::timestamptz)", (did,)).fetchone()[0] == IDS["run1-1"]
+        assert conn.execute(
+            "SELECT count(*) FROM calib.find_many('calib', 'bias', ARRAY[%s, %s]::jsonb[],"
+            " ARRAY['2021-01-01', '2019-01-01']::timestamptz[]) WHERE dataset_id IS NOT NULL",
+            (did, did)).fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM calib.certifications('calib')"
+                            ).fetchone()[0] == 1
+    # The Python client reads from the standby too (connect checks the schema revision).
+    with calibcert.connect(reader_url) as reg:
+        [cert] = reg.certifications("calib")
+        assert str(cert.ref.id) == IDS["run1-1"]
+        assert cert.timespan.end is None
+
+    # A change committed on the primary shows on the standby once replayed.
+    with psycopg.connect(as_role(standby["primary"], WRITER), autocommit=True) as conn:
+        conn.execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[2030-01-01,)', true)",
+                     (IDS["run2-1"],))
+    _wait_for_replay(standby["primary"], standby["standby"])
+    with calibcert.connect(reader_url) as reg:
+        from datetime import datetime, timezone
+
+        assert str(reg.find("calib", "bias", {"instrument": "Cam", "detector": 1},
+                            datetime(2031, 1, 1, tzinfo=timezone.utc)).id) == IDS["run2-1"]
+        spans = [c.timespan for c in reg.certifications("calib")]
+        assert spans[0] == Timespan(datetime(2020, 1, 1, tzinfo=timezone.utc),
+                                    datetime(2030, 1, 1, tzinfo=timezone.utc))
+
+    # Writers cannot write there, even with every privilege.
+    with psycopg.connect(as_role(standby["standby"], WRITER), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[2040-01-01,)')",
+                         (IDS["run2-2"],))

@@ -8,3 +8,4 @@ DROP TABLE data_id;
 DROP TABLE dataset_type;
 DROP TABLE collection_chain;
 DROP TABLE collection;
+DROP TABLE catalog_version;

@@ -29,6 +29,24 @@ CREATE TABLE collection (
     CONSTRAINT collection_doc_check CHECK (doc IS NULL OR typeof(doc) = 'text')
 );
 
+-- One row: a counter bumped by triggers on every change of collections, chains and dataset
+-- types, whoever writes. Clients cache names, types and search paths and trust them while
+-- the counter is unchanged (reading it is one primary-key probe inside the lookup itself).
+CREATE TABLE catalog_version (
+    id      INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    CONSTRAINT catalog_version_pkey PRIMARY KEY (id),
+    CONSTRAINT catalog_version_one_row_check CHECK (id = 1)
+);
+INSERT INTO catalog_version (id, version) VALUES (1, 0);
+
+CREATE TRIGGER collection_insert_bump AFTER INSERT ON collection
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER collection_update_bump AFTER UPDATE ON collection
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER collection_delete_bump AFTER DELETE ON collection
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
+
 -- Ordered children of CHAINED collections (positions 1..n as set_chain writes them).
 CREATE TABLE collection_chain (
     parent_id   INTEGER NOT NULL,
@@ -44,6 +62,12 @@ CREATE TABLE collection_chain (
         REFERENCES collection (collection_id) ON DELETE RESTRICT
 ) WITHOUT ROWID;
 CREATE INDEX collection_chain_child_idx ON collection_chain (child_id);
+CREATE TRIGGER collection_chain_insert_bump AFTER INSERT ON collection_chain
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER collection_chain_update_bump AFTER UPDATE ON collection_chain
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER collection_chain_delete_bump AFTER DELETE ON collection_chain
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
 
 -- dimensions: the ordered names as a JSON array of strings.
 CREATE TABLE dataset_type (
@@ -60,6 +84,13 @@ CREATE TABLE dataset_type (
         json_valid(dimensions) AND json_type(dimensions) = 'array'),
     CONSTRAINT dataset_type_is_calibration_check CHECK (is_calibration IN (0, 1))
 );
+
+CREATE TRIGGER dataset_type_insert_bump AFTER INSERT ON dataset_type
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER dataset_type_update_bump AFTER UPDATE ON dataset_type
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER dataset_type_delete_bump AFTER DELETE ON dataset_type
+BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END;
 
 -- Interned data IDs: one integer key per (dataset type, canonical data ID). value is the
 -- canonical JSON text (keys sorted, no spaces, integers without fraction), so equal data IDs

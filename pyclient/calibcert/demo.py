@@ -90,7 +90,8 @@ def steps(plot_path: str) -> list[tuple[str, list[str]]]:
         ("Certify all of them from 2024-01-01, valid until further notice (open end)",
          ["certify", RUN_JAN, CURATION, "bias", "--begin", "2024-01-01T00:00:00Z"]),
         ("", ["certify", RUN_JAN, CURATION, "flat", "--begin", "2024-01-01T00:00:00Z"]),
-        ("March: newer products; --close-open ends the January ones where these begin",
+        ("March: newer products. Certify them with --close-open, which ends the January "
+         "ones where these begin (only the r-band flats passed review)",
          ["datasets", "insert", "bias", RUN_MAR, *_bias_ids()]),
         ("", ["datasets", "insert", "flat", RUN_MAR, *_flat_ids()]),
         ("", ["certify", RUN_MAR, CURATION, "bias", "--begin", "2024-03-01T00:00:00Z",

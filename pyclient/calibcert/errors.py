@@ -237,7 +237,8 @@ def normalize_details(details: dict[str, Any]) -> dict[str, Any]:
     """Turn JSON details into Python values, identically for both backends.
 
     ``timespan`` values (``[begin, end]`` ISO strings or null) become :class:`Timespan`,
-    dataset ids become :class:`uuid.UUID`; lists of conflicts are normalised item by item.
+    dataset ids (``dataset``, ``conflicting_dataset``, the list ``datasets``) become
+    :class:`uuid.UUID`; lists of conflicts are normalised item by item.
     """
     import uuid
     from datetime import datetime
@@ -259,6 +260,8 @@ def normalize_details(details: dict[str, Any]) -> dict[str, Any]:
             value = ts(value)
         elif key in _UUID_KEYS and isinstance(value, str):
             value = uuid.UUID(value)
+        elif key == "datasets" and isinstance(value, list):
+            value = [uuid.UUID(v) if isinstance(v, str) else v for v in value]
         elif key == "conflicts" and isinstance(value, list):
             value = [normalize_details(v) if isinstance(v, dict) else v for v in value]
         out[key] = value

@@ -242,7 +242,8 @@ def validate(doc: Any) -> dict[str, Any]:
     _require(isinstance(doc, dict), "the top level must be an object")
     _require(doc.get("format") == FORMAT, f"'format' must be {FORMAT!r}, not {doc.get('format')!r}")
     version = doc.get("version")
-    _require(isinstance(version, int) and not isinstance(version, bool), "'version' must be an integer")
+    _require(isinstance(version, int) and not isinstance(version, bool),
+             "'version' must be an integer")
     if version > VERSION:
         raise InvalidArgumentError(
             f"export file version {version} is newer than this calibcert reads (up to "
@@ -263,7 +264,8 @@ def validate(doc: Any) -> dict[str, Any]:
             _require(isinstance(cert, dict) and "dataset" in cert,
                      f"bad certification in {c['name']!r}: {cert!r}")
     for d in doc["datasets"]:
-        _require(isinstance(d, dict) and all(k in d for k in ("id", "dataset_type", "run", "data_id"))
+        _require(isinstance(d, dict)
+                 and all(k in d for k in ("id", "dataset_type", "run", "data_id"))
                  and isinstance(d["data_id"], dict), f"bad dataset entry {d!r}")
     return doc
 
@@ -437,7 +439,7 @@ def import_certifications(reg: Registry, collection: str, rows: list[Mapping[str
         if reg.register_collection(collection, CollectionType.CALIBRATION):
             summary.collections += 1
         refs = reg.get_datasets([r["dataset"] for r in rows]) if rows else []
-        for n, (row, ref) in enumerate(zip(rows, refs), start=2):
+        for n, (row, ref) in enumerate(zip(rows, refs, strict=True), start=2):
             if (ref.dataset_type, _data_id_key(ref.data_id), ref.run) != (
                     row["dataset_type"], _data_id_key(row["data_id"]), row["run"]):
                 raise InvalidArgumentError(
@@ -493,7 +495,8 @@ def read_series(text: str, fmt: str) -> list[dict[str, Any]]:
     return [dict(x, line=i) for i, x in enumerate(doc, start=1)]
 
 
-def resolve_series(reg: Registry, items: list[Mapping[str, Any]]) -> list[tuple[str, datetime | None]]:
+def resolve_series(reg: Registry,
+                   items: list[Mapping[str, Any]]) -> list[tuple[str, datetime | None]]:
     """(dataset id, begin) pairs; items naming a data ID are looked up in their RUN."""
     out: list[tuple[str, datetime | None]] = []
     for item in items:

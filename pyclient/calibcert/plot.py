@@ -53,7 +53,7 @@ def _row_labels(keys: Sequence[tuple[str, str]]) -> tuple[list[str], str]:
             if all(d.get(k, object()) == v for d in dicts):
                 shared[k] = v
     labels = []
-    for (dtype, _), d in zip(keys, dicts):
+    for (dtype, _), d in zip(keys, dicts, strict=True):
         parts = [f"{k}={v}" for k, v in sorted(d.items()) if k not in shared]
         if len(types) > 1:
             parts.insert(0, dtype)

@@ -260,8 +260,7 @@ class Registry(abc.ABC):
         self, collection: str, dataset_type: str, data_id: DataId, at: At
     ) -> DatasetRef | None:
         """The dataset valid for ``data_id`` at ``at`` in ``collection`` (see API.md)."""
-        return self._find_many(collection, dataset_type, [canonical_data_id(data_id)],
-                               [normalize_at(at)])[0]
+        return self._find(collection, dataset_type, canonical_data_id(data_id), normalize_at(at))
 
     def find_many(
         self, collection: str, dataset_type: str, queries: Iterable[tuple[DataId, At]]
@@ -385,6 +384,12 @@ class Registry(abc.ABC):
 
     @abc.abstractmethod
     def _certifications(self, collection: str, dataset_type: str | None) -> list[Certification]: ...
+
+    def _find(
+        self, collection: str, dataset_type: str, data_id: dict[str, Any], at: At
+    ) -> DatasetRef | None:
+        # One lookup; a backend may override this with a cheaper single-row path.
+        return self._find_many(collection, dataset_type, [data_id], [at])[0]
 
 
 def chunked(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

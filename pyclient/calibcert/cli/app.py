@@ -121,8 +121,8 @@ def db_upgrade(dry_run: bool) -> None:
     if dry_run:
         emit({"dry_run": True, "result": result}, ["CURRENT", "HEAD", "ACTION"],
              [[current or "(none)", head, "upgrade" if current != head else "nothing"]])
-        message(f"dry run: would {'upgrade ' + (current or 'empty') + ' → ' + head if current != head else 'change nothing'}; "
-                "nothing was changed")
+        plan = f"upgrade {current or 'empty'} → {head}" if current != head else "change nothing"
+        message(f"dry run: would {plan}; nothing was changed")
         return
     migrate.upgrade(url)
     if settings().json:
@@ -488,7 +488,8 @@ def untag(collection: str, dataset_type: str, where: tuple[str, ...], dry_run: b
 @click.argument("input_collection", metavar="INPUT")
 @click.argument("output")
 @click.argument("dataset_type")
-@click.option("--begin", type=TIME, required=True, help="Start of validity (ISO 8601 with timezone).")
+@click.option("--begin", type=TIME, required=True,
+              help="Start of validity (ISO 8601 with timezone).")
 @click.option("--end", type=TIME, help="End of validity, exclusive (omitted: unbounded).")
 @_selection_options
 @click.option("--close-open", is_flag=True,
@@ -614,11 +615,12 @@ def find(collection: str, dataset_type: str, data_ids: tuple[dict, ...], ats: tu
     times: list[Any] = list(ats) or [None]
     queries = [(d, t) for t in times for d in data_ids]
     found = _reg().find_many(collection, dataset_type, queries)
-    rows = [{"data_id": d, "at": _at_json(t), "dataset": r} for (d, t), r in zip(queries, found)]
+    rows = [{"data_id": dict(sorted(d.items())), "at": _at_json(t), "dataset": r}
+            for (d, t), r in zip(queries, found, strict=True)]
     emit(rows, ["AT", "DATA ID", "DATASET", "RUN"],
          ([_at_text(t), show_data_id(d), "-" if r is None else
            (str(r.id) if full_ids else short_id(r.id)), "" if r is None else r.run]
-          for (d, t), r in zip(queries, found)))
+          for (d, t), r in zip(queries, found, strict=True)))
 
 
 def _at_json(at: Any) -> Any:
@@ -755,8 +757,8 @@ def import_(file: str, fmt: str | None, collection: str | None, series: bool, cl
         scope = [c["name"] for c in doc["collections"]]
         result, ch = _with_progress(reg, scope, exchange.import_size(doc), dry_run,
                                     lambda p: exchange.import_data(reg, doc, p).as_dict())
-    _done(ch, result, "imported: " + ", ".join(f"{v} {k.replace('_', ' ')}"
-                                               for k, v in result.items() if v) or "nothing new")
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.items() if v)
+    _done(ch, result, f"imported: {parts or 'nothing'}")
 
 
 def _with_progress(reg: Registry, scope: list[str], total: int, dry_run: bool, run: Any):

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from ..registry import Registry
 from ..types import CollectionType, Timespan
-from .common import emit, iso, message, show_data_id, show_span, short_id
+from .common import emit, iso, message, short_id, show_data_id, show_span
 
 T = TypeVar("T")
 
@@ -176,16 +176,18 @@ def _order(row: Row) -> tuple[Any, ...]:
     return (row.collection, row.dataset_type, row.data_id, begin, row.dataset)
 
 
+def _type_text(v: tuple[tuple[str, ...], bool] | None) -> str:
+    return "" if v is None else f"({', '.join(v[0])}){' calibration' if v[1] else ''}"
+
+
 def diff(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for name in sorted(set(before.dataset_types) | set(after.dataset_types)):
         b, a = before.dataset_types.get(name), after.dataset_types.get(name)
         if b != a:
             action = "added" if b is None else "removed" if a is None else "changed"
-            desc = (lambda v: "" if v is None else
-                    f"({', '.join(v[0])}){' calibration' if v[1] else ''}")
             out.append({"action": action, "kind": "dataset_type", "collection": "",
-                        "dataset_type": name, "before": desc(b), "after": desc(a)})
+                        "dataset_type": name, "before": _type_text(b), "after": _type_text(a)})
     for name in sorted(set(before.collections) | set(after.collections)):
         b2, a2 = before.collections.get(name), after.collections.get(name)
         if b2 != a2:
@@ -207,8 +209,8 @@ def diff(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
     return out
 
 
-HEADERS = ("ACTION", "KIND", "COLLECTION", "DATASET TYPE", "DATA ID", "DATASET", "RUN",
-           "BEFORE", "AFTER")
+HEADERS = ("ACTION", "KIND", "COLLECTION", "DATASET TYPE", "DATA ID", "DATASET", "BEFORE",
+           "AFTER")
 
 
 def report(changes: list[dict[str, Any]], result: dict[str, Any]) -> None:
@@ -216,8 +218,8 @@ def report(changes: list[dict[str, Any]], result: dict[str, Any]) -> None:
     emit({"dry_run": True, "result": result, "changes": changes}, HEADERS,
          ([c["action"], c["kind"], c["collection"], c.get("dataset_type", ""),
            show_data_id(c["data_id"]) if c.get("data_id") else "",
-           short_id(c["dataset"]) if c.get("dataset") else "", c.get("run", ""),
-           c["before"], c["after"]] for c in changes))
+           short_id(c["dataset"]) if c.get("dataset") else "", c["before"], c["after"]]
+          for c in changes))
     counts: dict[str, int] = {}
     for c in changes:
         counts[c["action"]] = counts.get(c["action"], 0) + 1

@@ -7,6 +7,7 @@ code from the exception's class (see :data:`EXIT_CODES_HELP`).
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import sys
@@ -67,8 +68,20 @@ class ConnectionProblem(CliError):
         super().__init__(message, EXIT_CONNECTION)
 
 
+def unwrap(exc: BaseException) -> BaseException:
+    """The driver's own error inside a SQLAlchemy wrapper (alembic runs through SQLAlchemy)."""
+    try:
+        from sqlalchemy.exc import DBAPIError
+    except ImportError:  # pragma: no cover - SQLAlchemy is a dependency
+        return exc
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return exc.orig
+    return exc
+
+
 def exit_code_for(exc: BaseException) -> int:
     """The documented exit code for an exception that ended a command."""
+    exc = unwrap(exc)
     if isinstance(exc, CliError):
         return exc.exit_code
     if isinstance(exc, click.UsageError):
@@ -93,7 +106,8 @@ def _is_connection_error(exc: BaseException) -> bool:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a dependency
         return False
-    if isinstance(exc, psycopg.OperationalError) and not isinstance(exc, psycopg.errors.QueryCanceled):
+    if isinstance(exc, psycopg.OperationalError) and not isinstance(
+            exc, psycopg.errors.QueryCanceled):
         return True
     import sqlite3
 
@@ -117,6 +131,7 @@ _LABELS = {
 
 def error_line(exc: BaseException, code: int) -> str:
     """One readable line: ``calibcert: <category>: <message>``."""
+    exc = unwrap(exc)
     if isinstance(exc, click.UsageError):
         message = exc.format_message()
         if exc.ctx is not None:
@@ -133,6 +148,7 @@ def error_line(exc: BaseException, code: int) -> str:
 
 def error_json(exc: BaseException, code: int) -> str:
     """The same error as one JSON line (stderr, with ``--json``)."""
+    exc = unwrap(exc)
     payload: dict[str, Any] = {
         "error": type(exc).__name__,
         "exit_code": code,
@@ -210,6 +226,7 @@ def dry_run_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def open_registry():
     """Connect to the chosen database; connection failures become exit code 3."""
     import calibcert
+
     from ..urls import kind, resolve_url
 
     url = resolve_url(settings().url)
@@ -372,7 +389,7 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+    if isinstance(value, enum.Enum):
         return value.value
     return value
 
@@ -405,7 +422,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
             widths[i] = max(widths[i], len(v))
 
     def line(vals: Sequence[str]) -> str:
-        return "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()
+        return "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=False)).rstrip()
 
     out = [line(headers), line(["-" * w for w in widths])]
     out.extend(line(r) for r in cells)

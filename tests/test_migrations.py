@@ -1,0 +1,311 @@
+"""Head schema == migrated schema, and the migrations round-trip.
+
+Three ways to install calibcert on PostgreSQL must give the same database:
+
+* ``psql -v ON_ERROR_STOP=1 -1 -f sql/install.sql`` (the DBA's way),
+* ``calibcert.schema.install_sql()`` sent through a psycopg connection (the same script,
+  ``\\ir`` expanded in Python),
+* ``calibcert.upgrade(url)`` on an empty database (alembic, frozen revision files).
+
+"The same" is checked twice, independently: normalised ``pg_dump --schema-only`` text, and a
+catalog snapshot (tables, columns, constraints with definitions, indexes, functions with
+their full definitions, triggers, grants, comments, extensions). Then: upgrade → downgrade
+base → upgrade head leaves an identical schema; ``migrate.current`` reports the revision;
+``connect`` refuses a database without the schema or at another revision, naming the command
+that fixes it. SQLite gets the same round trip.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+import calibcert
+from calibcert import migrate
+from calibcert.errors import SchemaVersionError
+from calibcert.schema import HEAD_REVISION, install_sql
+from calibcert.testing import find_bindir
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALL_SQL = ROOT / "sql" / "install.sql"
+
+
+# -- installing ----------------------------------------------------------------------------
+
+
+def client(name: str) -> str:
+    """A PostgreSQL client binary of the same version as the test server."""
+    path = os.path.join(find_bindir(), name)
+    assert os.access(path, os.X_OK), f"{path} not found"
+    return path
+
+
+def install_with_psql(url: str) -> None:
+    subprocess.run(
+        [client("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(INSTALL_SQL),
+         "-d", url],
+        check=True, capture_output=True, text=True)
+
+
+def install_with_python(url: str) -> None:
+    # No parameters: psycopg sends the script as one simple query, untouched.
+    with psycopg.connect(url) as conn:
+        conn.execute(install_sql().encode())
+
+
+# -- comparing -----------------------------------------------------------------------------
+
+
+def schema_dump(url: str) -> str:
+    """``pg_dump --schema-only`` without comments, SET lines and blank lines."""
+    out = subprocess.run([client("pg_dump"), "--schema-only", "-d", url],
+                         check=True, capture_output=True, text=True).stdout
+    keep = [line for line in out.splitlines()
+            if line.strip() and not line.startswith("--") and not line.startswith("SET ")
+            and not line.startswith("SELECT pg_catalog.set_config(")
+            and not line.startswith("\\")]
+    assert any("CREATE TABLE calib.certification" in line for line in keep), out[:2000]
+    return "\n".join(keep)
+
+
+CATALOG_QUERIES: dict[str, str] = {
+    "relations": """
+        SELECT c.relname, c.relkind, c.relacl::text, obj_description(c.oid, 'pg_class')
+        FROM pg_class AS c WHERE c.relnamespace = 'calib'::regnamespace ORDER BY 1""",
+    "columns": """
+        SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
+               a.attnotnull, a.attidentity, pg_get_expr(d.adbin, d.adrelid),
+               col_description(c.oid, a.attnum)
+        FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+        LEFT JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE c.relnamespace = 'calib'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY 1, 2""",
+    "constraints": """
+        SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid)
+        FROM pg_constraint WHERE connamespace = 'calib'::regnamespace ORDER BY 1, 2""",
+    "indexes": """
+        SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid)
+        FROM pg_index JOIN pg_class AS c ON c.oid = indexrelid
+        WHERE c.relnamespace = 'calib'::regnamespace ORDER BY 1""",
+    "functions": """
+        SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), p.provolatile,
+               p.prosecdef, p.proconfig, p.proacl::text, obj_description(p.oid, 'pg_proc'),
+               pg_get_userbyid(p.proowner)
+        FROM pg_proc AS p WHERE p.pronamespace = 'calib'::regnamespace ORDER BY 1""",
+    "triggers": """
+        SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid), tgenabled
+        FROM pg_trigger WHERE NOT tgisinternal
+          AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'calib'::regnamespace)
+        ORDER BY 1, 2""",
+    "schema": """
+        SELECT nspname, nspacl::text, obj_description(oid, 'pg_namespace'),
+               pg_get_userbyid(nspowner)
+        FROM pg_namespace WHERE nspname = 'calib'""",
+    "extensions": "SELECT extname, extnamespace::regnamespace::text FROM pg_extension ORDER BY 1",
+    "version": "SELECT version_num FROM calib.alembic_version",
+}
+
+
+def catalog(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    with psycopg.connect(url) as conn:
+        return {name: conn.execute(sql).fetchall() for name, sql in CATALOG_QUERIES.items()}
+
+
+def assert_same_schema(a: str, b: str) -> None:
+    ca, cb = catalog(a), catalog(b)
+    for name in CATALOG_QUERIES:
+        ra, rb = list(map(repr, ca[name])), list(map(repr, cb[name]))
+        only_a = sorted(set(ra) - set(rb))
+        only_b = sorted(set(rb) - set(ra))
+        assert ca[name] == cb[name], (
+            f"{name} differ:\n  only in {a}: {only_a}\n  only in {b}: {only_b}")
+    dump_a, dump_b = schema_dump(a), schema_dump(b)
+    if dump_a != dump_b:
+        import difflib
+
+        diff = "\n".join(difflib.unified_diff(dump_a.splitlines(), dump_b.splitlines(),
+                                              lineterm="", n=1))
+        raise AssertionError(f"pg_dump --schema-only differs:\n{diff[:4000]}")
+
+
+@pytest.fixture
+def empty_db(pg_server, pg_admin_url):
+    """Factory of fresh empty databases (dropped at the end)."""
+    from calibcert.testing import server_url
+
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"calib_mig_{os.getpid()}_{len(names)}"
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return server_url(pg_server, name)
+
+    yield make
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+
+
+def test_psql_python_and_alembic_installs_are_identical(empty_db) -> None:
+    by_psql, by_python, by_alembic = empty_db(), empty_db(), empty_db()
+    install_with_psql(by_psql)
+    install_with_python(by_python)
+    calibcert.upgrade(by_alembic)
+    assert_same_schema(by_psql, by_alembic)
+    assert_same_schema(by_python, by_alembic)
+    # The catalog comparison is not vacuous: it sees every object.
+    snap = catalog(by_alembic)
+    assert len([f for f in snap["functions"] if not f[0].startswith("calib._")]) >= 20
+    assert any(c[1] == "certification_no_overlap" for c in snap["constraints"])
+    assert snap["version"] == [(HEAD_REVISION,)]
+
+
+def test_catalog_comparison_notices_a_difference(empty_db) -> None:
+    # A changed function body, a dropped grant: both must make the comparison fail.
+    a, b = empty_db(), empty_db()
+    calibcert.upgrade(a)
+    calibcert.upgrade(b)
+    with psycopg.connect(b) as conn:
+        body = conn.execute(
+            "SELECT pg_get_functiondef('calib.get_chain(text)'::regprocedure)").fetchone()[0]
+        conn.execute(body.replace("Read-only.", "Read-only!").encode())
+    with pytest.raises(AssertionError, match="functions differ"):
+        assert_same_schema(a, b)
+    with psycopg.connect(b) as conn:
+        conn.execute(body.encode())
+        conn.execute("REVOKE SELECT ON calib.tag FROM calib_reader")
+    with pytest.raises(AssertionError, match="relations differ"):
+        assert_same_schema(a, b)
+
+
+def test_frozen_revision_matches_sql_dir() -> None:
+    # The frozen file is exactly what freeze.py writes from sql/ now (revision unreleased).
+    frozen = (ROOT / "migrations" / "versions" / f"{HEAD_REVISION}_initial.postgresql.sql")
+    text = frozen.read_text()
+    body = text.split("\n", 2)[2]  # after the two header lines
+    assert body == install_sql(include_version=False), (
+        "migrations/versions is stale: run `python migrations/freeze.py`")
+
+
+def test_upgrade_downgrade_upgrade_round_trip(empty_db) -> None:
+    fresh, url = empty_db(), empty_db()
+    calibcert.upgrade(fresh)
+    assert migrate.current(url) is None
+    calibcert.upgrade(url)
+    assert migrate.current(url) == HEAD_REVISION
+    with calibcert.connect(url) as reg:  # usable, and leaves data behind for the downgrade
+        reg.register_collection("calib", "CALIBRATION")
+
+    migrate.downgrade(url, "base")
+    assert migrate.current(url) is None
+    with psycopg.connect(url) as conn:
+        left = conn.execute(
+            "SELECT c.relname FROM pg_class AS c WHERE c.relnamespace = 'calib'::regnamespace"
+            " AND c.relkind IN ('r', 'v', 'S')"
+            " UNION ALL SELECT p.proname FROM pg_proc AS p"
+            " WHERE p.pronamespace = 'calib'::regnamespace").fetchall()
+    assert left == [("alembic_version",)]
+    with pytest.raises(SchemaVersionError):
+        calibcert.connect(url)
+
+    calibcert.upgrade(url)
+    assert migrate.current(url) == HEAD_REVISION
+    assert_same_schema(fresh, url)
+    with calibcert.connect(url) as reg:
+        assert reg.list_collections() == []
+
+
+def test_upgrade_is_idempotent_and_recognises_a_psql_install(empty_db) -> None:
+    url = empty_db()
+    install_with_psql(url)
+    assert migrate.current(url) == HEAD_REVISION
+    before = catalog(url)
+    calibcert.upgrade(url)  # already at head: nothing to do
+    calibcert.upgrade(url)
+    assert catalog(url) == before
+    with calibcert.connect(url) as reg:
+        assert reg.list_collections() == []
+
+
+@pytest.mark.parametrize("install", ["psql", "alembic"])
+def test_service_roles_can_connect_to_either_install(empty_db, pg_admin_url: str,
+                                                     install: str) -> None:
+    url = empty_db()
+    install_with_psql(url) if install == "psql" else calibcert.upgrade(url)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS calib_mig_service")
+        conn.execute("CREATE ROLE calib_mig_service LOGIN IN ROLE calib_writer")
+    try:
+        scheme, rest = url.split("://", 1)
+        service_url = f"{scheme}://calib_mig_service@{rest.split('@', 1)[1]}"
+        with calibcert.connect(service_url) as reg:
+            reg.register_collection("calib", "CALIBRATION")
+            assert [c.name for c in reg.list_collections()] == ["calib"]
+        assert migrate.current(service_url) == HEAD_REVISION
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute("DROP ROLE calib_mig_service")
+
+
+def test_connect_refuses_a_database_without_the_schema(empty_pg_url: str) -> None:
+    with pytest.raises(SchemaVersionError) as info:
+        calibcert.connect(empty_pg_url)
+    assert "calibcert db upgrade" in str(info.value)
+    assert info.value.revision is None
+
+
+def test_connect_refuses_an_older_revision(pg_url: str) -> None:
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("UPDATE calib.alembic_version SET version_num = '0000'")
+    with pytest.raises(SchemaVersionError) as info:
+        calibcert.connect(pg_url)
+    message = str(info.value)
+    assert "calibcert db upgrade" in message and "0000" in message and HEAD_REVISION in message
+    assert info.value.revision == "0000"
+
+
+def test_migrate_head_is_the_clients_revision() -> None:
+    assert migrate.head() == HEAD_REVISION
+
+
+# -- SQLite --------------------------------------------------------------------------------
+
+
+def sqlite_schema(path: Path) -> list[tuple[str, str, str, str | None]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+
+
+def test_sqlite_upgrade_downgrade_upgrade_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "calib.db"
+    url = f"sqlite:///{path}"
+    assert migrate.current(url) is None
+    calibcert.upgrade(url)
+    assert migrate.current(url) == HEAD_REVISION
+    head = sqlite_schema(path)
+    names = {name for kind, name, *_ in head if kind == "table"}
+    assert {"collection", "collection_chain", "dataset_type", "data_id", "dataset", "tag",
+            "certification", "alembic_version"} <= names
+
+    migrate.downgrade(url, "base")
+    assert migrate.current(url) is None
+    left = [name for kind, name, *_ in sqlite_schema(path) if not name.startswith("sqlite_")]
+    assert left == ["alembic_version"]
+
+    calibcert.upgrade(url)
+    assert migrate.current(url) == HEAD_REVISION
+    assert sqlite_schema(path) == head
+
