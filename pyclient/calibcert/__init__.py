@@ -11,7 +11,6 @@ from typing import Any
 
 from . import errors
 from .errors import CalibCertError
-from .migrate import upgrade
 from .registry import Registry
 from .types import (
     Certification,
@@ -38,6 +37,15 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Bring the database at ``url`` (None: $CALIBCERT_URL, else the embedded default) to
+    ``revision`` with the alembic migrations. Imported lazily: alembic and SQLAlchemy are
+    not needed for everyday calls."""
+    from .migrate import upgrade as _upgrade
+
+    _upgrade(url, revision)
 
 
 def connect(url: Any = None, **kwargs: Any) -> Registry:

@@ -389,36 +389,29 @@ _VERSION = "SELECT version FROM catalog_version WHERE id = 1"
 _KEY = "(SELECT di.data_id_key FROM data_id AS di WHERE di.dataset_type_id = ?2 AND di.value = ?3)"
 
 
-def _find_calibration(limit: int) -> str:
-    return f"""
-        SELECT v.version, c.dataset_id, c.end_us, d.run_id FROM catalog_version AS v
-        LEFT JOIN certification AS c
-          ON c.collection_id = ?1 AND c.data_id_key = {_KEY} AND c.begin_us < ?4
-        LEFT JOIN dataset AS d ON d.dataset_id = c.dataset_id
-        WHERE v.id = 1 ORDER BY c.begin_us DESC LIMIT {limit}"""
-
-
-#: One lookup in one member of a search path, reading the catalog version in the same
-#: statement (one row always; positional parameters: member id, dataset type id, data-ID
-#: text, and for CALIBRATION the span's end). A CALIBRATION member returns the last
-#: certification beginning before the end (it matches iff it ends after the begin), and for
-#: a timespan also the one before it (a second match: ambiguous). An instant cannot match
-#: two certifications of one key: they never overlap.
+#: One lookup in one member of a search path, also reading the catalog version (positional
+#: parameters: member id, dataset type id, data-ID text, for CALIBRATION the span's end).
+#: A CALIBRATION member returns the last certification beginning before the end (it matches
+#: iff it ends after the begin) and, for a timespan, the one before it (if that ends after
+#: the begin too, the lookup is ambiguous). An instant cannot match two certifications of
+#: one key: they never overlap. No row: nothing matched (the caller then reads the version
+#: alone). Keyed by (member type, instant?). The certification table is the outer loop, so
+#: ORDER BY follows its primary key (no sort, also after ANALYZE).
 _PROBE = {
-    ("CALIBRATION", True): _find_calibration(1),
-    ("CALIBRATION", False): _find_calibration(2),
-    ("RUN", True): f"""
-        SELECT v.version, d.dataset_id, NULL, d.run_id FROM catalog_version AS v
-        LEFT JOIN dataset AS d ON d.run_id = ?1 AND d.data_id_key = {_KEY}
-        WHERE v.id = 1""",
-    ("TAGGED", True): f"""
-        SELECT v.version, g.dataset_id, NULL, d.run_id FROM catalog_version AS v
-        LEFT JOIN tag AS g ON g.collection_id = ?1 AND g.data_id_key = {_KEY}
-        LEFT JOIN dataset AS d ON d.dataset_id = g.dataset_id
-        WHERE v.id = 1""",
+    ("CALIBRATION", instant): f"""
+        SELECT c.dataset_id, c.end_us, d.run_id, ({_VERSION}) AS version
+        FROM certification AS c JOIN dataset AS d ON d.dataset_id = c.dataset_id
+        WHERE c.collection_id = ?1 AND c.data_id_key = {_KEY} AND c.begin_us < ?4
+        ORDER BY c.begin_us DESC LIMIT {1 if instant else 2}"""
+    for instant in (True, False)
 }
-_PROBE["RUN", False] = _PROBE["RUN", True]
-_PROBE["TAGGED", False] = _PROBE["TAGGED", True]
+_PROBE["RUN", True] = _PROBE["RUN", False] = f"""
+    SELECT d.dataset_id, NULL, d.run_id, ({_VERSION}) AS version FROM dataset AS d
+    WHERE d.run_id = ?1 AND d.data_id_key = {_KEY}"""
+_PROBE["TAGGED", True] = _PROBE["TAGGED", False] = f"""
+    SELECT g.dataset_id, NULL, d.run_id, ({_VERSION}) AS version
+    FROM tag AS g JOIN dataset AS d ON d.dataset_id = g.dataset_id
+    WHERE g.collection_id = ?1 AND g.data_id_key = {_KEY}"""
 
 #: find_many in one CALIBRATION collection: queries as JSON [[value, qb, qe], ...]. Per
 #: query: the key, the last certification beginning before qe (it matches iff it ends after
@@ -1504,20 +1497,21 @@ class SqliteRegistry(Registry):
         else:
             rows = cur.execute(_PROBE[member.type, instant],
                                (member.id, plan.dtype.id, text)).fetchall()
-        version, dataset_id, end_us, run_id = rows[0]
+        if not rows:
+            return None if cur.execute(_VERSION).fetchone()[0] == self._cv else _MISS
+        dataset_id, end_us, run_id, version = rows[0]
         if version != self._cv:
             return _MISS
-        if dataset_id is None:
-            return None
         if member.type == "CALIBRATION":
             if end_us <= qb:
                 return None
-            if len(rows) > 1 and rows[1][2] > qb:
+            if len(rows) > 1 and rows[1][1] > qb:
                 return _MISS  # ambiguous: the general path raises with the details
         run = member.name if member.type == "RUN" else self._run_names.get(run_id)
         if run is None:
             return _MISS
-        return DatasetRef(uuid.UUID(bytes=dataset_id), plan.dtype.name, dict(data_id), run)
+        # data_id is the registry's own canonical copy: the ref may keep it.
+        return DatasetRef(uuid.UUID(bytes=dataset_id), plan.dtype.name, data_id, run)
 
     def _raise_ambiguous(self, plan: _Plan, data_ids: list[dict[str, Any]], times: list[At],
                          row: sqlite3.Row) -> None:
