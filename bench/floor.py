@@ -12,12 +12,12 @@ it has exactly the exclusion constraint ``(collection_id =, data_id_key =, valid
 the primary key, the ``(collection_id, dataset_type_id)`` index and the CHECKs of the real
 table, and it follows any change of ``sql/schema/tables.sql``.
 
-SQLite has no exclusion constraint: the floor is the bare INSERT followed by one
-overlap-check query (two neighbour probes of the primary key per new row), inside
-``BEGIN IMMEDIATE``, on a table shaped like the SQLite backend's (WITHOUT ROWID, primary
-key ``(collection_id, data_id_key, begin_us)``, index ``(collection_id, dataset_type_id,
-end_us)``, 16-byte ids), without its foreign keys. Times are integer microseconds; an
-unbounded side is the smallest / largest 64-bit integer.
+SQLite has no exclusion constraint: the floor is one overlap-check query (one probe of the
+primary key per new row, against the row that begins last before its end) and the bare
+INSERT in primary-key order, inside ``BEGIN IMMEDIATE``, on a table shaped like the SQLite
+backend's (WITHOUT ROWID, primary key ``(collection_id, data_id_key, begin_us)``, index
+``(collection_id, dataset_type_id, end_us)``, 16-byte ids), without its foreign keys. Times
+are integer microseconds; an unbounded side is the smallest / largest 64-bit integer.
 """
 
 from __future__ import annotations
@@ -173,19 +173,16 @@ CREATE INDEX IF NOT EXISTS {_SQ_TABLE}_type_end_idx
     ON {_SQ_TABLE} (collection_id, dataset_type_id, end_us);
 """
 
-# The new items are (key, begin, end) in the JSON array :items, already inserted. Stored
-# rows never overlap, so an overlap exists iff some row and its neighbour in begin order
-# overlap: for each item, a row that begins inside it, or the row that begins last before
-# it and ends after its begin. Two index probes per item.
+# Stored rows never overlap, so the only stored row that can overlap a new item is the one
+# that begins last before the item's end: one probe of the primary key per item, staged in
+# a temporary table (k, b, e). Overlaps between the new items themselves are checked on the
+# sorted batch in Python (adjacent items of one key).
+_SQ_STAGE = "CREATE TEMP TABLE IF NOT EXISTS bench_floor_new (k INTEGER, b INTEGER, e INTEGER)"
 _SQ_OVERLAP = f"""
-SELECT 1 FROM json_each(:items) AS j
-WHERE EXISTS (SELECT 1 FROM {_SQ_TABLE} AS o
-              WHERE o.collection_id = :c AND o.data_id_key = j.value ->> 0
-                AND o.begin_us > j.value ->> 1 AND o.begin_us < j.value ->> 2)
-   OR (SELECT o.end_us FROM {_SQ_TABLE} AS o
-       WHERE o.collection_id = :c AND o.data_id_key = j.value ->> 0
-         AND o.begin_us < j.value ->> 1
-       ORDER BY o.begin_us DESC LIMIT 1) > j.value ->> 1
+SELECT 1 FROM bench_floor_new AS n
+WHERE (SELECT o.end_us FROM {_SQ_TABLE} AS o
+       WHERE o.collection_id = :c AND o.data_id_key = n.k AND o.begin_us < n.e
+       ORDER BY o.begin_us DESC LIMIT 1) > n.b
 LIMIT 1
 """
 
@@ -226,15 +223,22 @@ class SqliteFloor:
 
     def _insert_checked(self, coll: int, type_id: int, rows: list[tuple[int, bytes, int, int]]
                         ) -> None:
-        # rows: (key, dataset id, begin, end). The PRIMARY KEY refuses equal begins.
-        items = json.dumps([[k, b, e] for k, _, b, e in rows])
+        # rows: (key, dataset id, begin, end), inserted in primary-key order.
+        rows.sort(key=lambda r: (r[0], r[2]))
+        for prev, cur in zip(rows, rows[1:], strict=False):
+            if prev[0] == cur[0] and prev[3] > cur[2]:
+                raise FloorConflict("overlap within the batch")
         with self._write() as c:
+            c.execute(_SQ_STAGE)
+            c.execute("DELETE FROM bench_floor_new")
+            c.executemany("INSERT INTO bench_floor_new (k, b, e) VALUES (?, ?, ?)",
+                          [(k, b, e) for k, _, b, e in rows])
+            if c.execute(_SQ_OVERLAP, {"c": coll}).fetchone():
+                raise FloorConflict("overlap")
             c.executemany(
                 f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
                 " dataset_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)",
                 [(coll, type_id, k, i, b, e) for k, i, b, e in rows])
-            if c.execute(_SQ_OVERLAP, {"c": coll, "items": items}).fetchone():
-                raise FloorConflict("overlap")
 
     def bulk(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
              begin: datetime | None, end: datetime | None) -> None:
@@ -246,17 +250,15 @@ class SqliteFloor:
             begin: datetime | None, end: datetime | None) -> None:
         b, e = micros(begin, UNBOUNDED_LOW), micros(end, UNBOUNDED_HIGH)
         with self._write() as c:
+            if c.execute(
+                f"SELECT end_us > :b FROM {_SQ_TABLE} WHERE collection_id = :c"
+                " AND data_id_key = :k AND begin_us < :e ORDER BY begin_us DESC LIMIT 1",
+                {"c": coll, "k": key, "b": b, "e": e},
+            ).fetchone() == (1,):
+                raise FloorConflict("overlap")
             c.execute(f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
                       " dataset_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)",
                       (coll, type_id, key, ds.bytes, b, e))
-            if c.execute(
-                f"SELECT 1 WHERE EXISTS (SELECT 1 FROM {_SQ_TABLE} WHERE collection_id = :c"
-                "   AND data_id_key = :k AND begin_us > :b AND begin_us < :e)"
-                f" OR (SELECT end_us FROM {_SQ_TABLE} WHERE collection_id = :c"
-                "   AND data_id_key = :k AND begin_us < :b ORDER BY begin_us DESC LIMIT 1) > :b",
-                {"c": coll, "k": key, "b": b, "e": e},
-            ).fetchone():
-                raise FloorConflict("overlap")
 
     def series(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
                begins: Sequence[datetime | None]) -> None:

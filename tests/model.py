@@ -75,7 +75,7 @@ def _ids(datasets: Iterable[Any]) -> list[uuid.UUID]:
 
 
 class Model:
-    """The reference model. State is five plain containers; see the class body."""
+    """The reference model. State is six plain containers; see ``__init__``."""
 
     def __init__(self) -> None:
         self.collections: dict[str, str] = {}  # name -> type

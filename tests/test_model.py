@@ -18,6 +18,7 @@ Default run is short (CI). Long run::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -315,7 +316,10 @@ class CalibMachine(RuleBasedStateMachine):
             Op("register_collection", ("calibA", "CALIBRATION")),
             Op("register_collection", ("calibB", "CALIBRATION")),
             Op("register_collection", ("chain", "CHAINED")),
-            Op("set_chain", ("chain", ["calibA", "calibB"])),
+            Op("register_collection", ("chain2", "CHAINED")),
+            # Nested, with calibB twice: the search path is calibA, calibB, run1.
+            Op("set_chain", ("chain2", ["calibB", "run1"])),
+            Op("set_chain", ("chain", ["calibA", "chain2", "calibB"])),
             Op("insert_datasets", ("bias", "run1", [data_id(d) for d in DETECTORS]),
                (("ids", self._fresh_ids(len(DETECTORS))),)),
             Op("insert_datasets", ("bias", "run2", [data_id(1)]), (("ids", self._fresh_ids(1)),)),
@@ -378,25 +382,16 @@ class CalibMachine(RuleBasedStateMachine):
         """A few operations in one ``transaction()``; unless ``commit``, the block raises
         at the end and everything in it must be undone (the model discards it too)."""
         n = data.draw(st.integers(1, 4), label="operations")
-        contexts = [self.model.transaction()] + [b.reg.transaction() for b in self.backends]
-        for ctx in contexts:
-            ctx.__enter__()
-        try:
+        note("with transaction():")
+        with contextlib.suppress(Rollback), contextlib.ExitStack() as stack:
+            stack.enter_context(self.model.transaction())
+            for b in self.backends:
+                stack.enter_context(b.reg.transaction())
             for _ in range(n):
                 self.run(self.draw_op(data))
-        except BaseException as exc:
-            for ctx in reversed(contexts):
-                ctx.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        exc = None if commit else Rollback()
-        for ctx in reversed(contexts):
-            if exc is None:
-                ctx.__exit__(None, None, None)
-            else:
-                try:
-                    ctx.__exit__(Rollback, exc, None)
-                except Rollback:
-                    pass
+            note("    commit" if commit else "    raise: roll back")
+            if not commit:
+                raise Rollback
 
     # -- invariants -----------------------------------------------------------------------
 

@@ -57,6 +57,53 @@ def dataset_ids(datasets: Iterable[DatasetLike]) -> list[uuid.UUID]:
     return out
 
 
+class DatasetIdArray(Sequence[uuid.UUID]):
+    """Dataset ids packed 16 bytes each, read back as UUIDs on access. ``certify`` passes
+    its ids this way: a call for 10^6 datasets then holds 16 MB of ids rather than about
+    110 MB of UUID objects (the backends stream them in chunks either way)."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self, buf: bytes | bytearray = b"") -> None:
+        self._buf = buf
+
+    def __len__(self) -> int:
+        return len(self._buf) // 16
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step == 1:
+                return DatasetIdArray(self._buf[16 * start:16 * max(start, stop)])
+            return [self[j] for j in range(start, stop, step)]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("dataset id index out of range")
+        return uuid.UUID(bytes=bytes(self._buf[16 * i:16 * i + 16]))
+
+    def __iter__(self) -> Iterator[uuid.UUID]:
+        buf = self._buf
+        for off in range(0, len(buf), 16):
+            yield uuid.UUID(bytes=bytes(buf[off:off + 16]))
+
+
+def packed_dataset_ids(datasets: Iterable[DatasetLike]) -> DatasetIdArray:
+    """dataset_ids, packed (see DatasetIdArray): same checks, same errors."""
+    if isinstance(datasets, (DatasetRef, uuid.UUID, str)):
+        raise InvalidArgumentError("datasets must be an iterable of refs or ids, not a single one")
+    buf = bytearray()
+    for d in datasets:
+        if isinstance(d, DatasetRef):
+            buf += d.id.bytes
+        elif isinstance(d, uuid.UUID):
+            buf += d.bytes
+        else:
+            buf += dataset_ids([d])[0].bytes  # a UUID string, or the error for anything else
+    return DatasetIdArray(buf)
+
+
 def normalize_at(at: At) -> At:
     """An instant in UTC, a Timespan, or None; naive datetimes are rejected."""
     if at is None or isinstance(at, Timespan):
@@ -205,7 +252,8 @@ class Registry(abc.ABC):
     ) -> int:
         """Certify every dataset over ``timespan``; all or nothing. Returns rows stored."""
         return self._certify(
-            collection, dataset_ids(datasets), normalize_timespan(timespan), bool(close_open)
+            collection, packed_dataset_ids(datasets), normalize_timespan(timespan),
+            bool(close_open),
         )
 
     def certify_series(

@@ -199,7 +199,7 @@ def _err(cls: type[CalibCertError], message: str, **details: Any) -> CalibCertEr
 
 
 def _uuid(b: bytes) -> uuid.UUID:
-    return uuid.UUID(bytes=bytes(b))
+    return uuid.UUID(bytes=b)
 
 
 # -- rows ---------------------------------------------------------------------------------
@@ -415,22 +415,27 @@ _PROBE["TAGGED", True] = _PROBE["TAGGED", False] = f"""
 
 #: find_many in one CALIBRATION collection: queries as JSON [[value, qb, qe], ...]. Per
 #: query: the key, the last certification beginning before qe (it matches iff it ends after
-#: qb), and the one before it (a second match: ambiguous).
+#: qb), and for a timespan the one before it (a second match: ambiguous; a one-microsecond
+#: span, an instant, cannot meet two certifications of one key). The JSON rows drive the
+#: joins (CROSS JOIN fixes the order: without statistics the planner would rather scan the
+#: certifications and probe the JSON).
 _FIND_MANY_CALIBRATION = """
-SELECT q.ord, c.dataset_id, d.run_id, c.data_id_key AS k, q.qb, q.qe,
-       coalesce((SELECT p.end_us > q.qb FROM certification AS p
-                 WHERE p.collection_id = :cid AND p.data_id_key = c.data_id_key
-                   AND p.begin_us < c.begin_us
-                 ORDER BY p.begin_us DESC LIMIT 1), 0) AS ambiguous
+SELECT q.ord, c.dataset_id, d.run_id,
+       CASE WHEN q.qe - q.qb > 1 THEN coalesce((
+           SELECT p.end_us > q.qb FROM certification AS p
+           WHERE p.collection_id = :cid AND p.data_id_key = c.data_id_key
+             AND p.begin_us < c.begin_us
+           ORDER BY p.begin_us DESC LIMIT 1), 0) ELSE 0 END AS ambiguous,
+       c.data_id_key AS k, q.qb, q.qe, 0 AS pos
 FROM (SELECT j.key AS ord, json_extract(j.value, '$[0]') AS v,
              json_extract(j.value, '$[1]') AS qb, json_extract(j.value, '$[2]') AS qe
       FROM json_each(:queries) AS j) AS q
-JOIN data_id AS di ON di.dataset_type_id = :tid AND di.value = q.v
-JOIN certification AS c ON c.collection_id = :cid AND c.data_id_key = di.data_id_key
+CROSS JOIN data_id AS di ON di.dataset_type_id = :tid AND di.value = q.v
+CROSS JOIN certification AS c ON c.collection_id = :cid AND c.data_id_key = di.data_id_key
  AND c.begin_us = (SELECT max(m.begin_us) FROM certification AS m
                    WHERE m.collection_id = :cid AND m.data_id_key = di.data_id_key
                      AND m.begin_us < q.qe)
-JOIN dataset AS d ON d.dataset_id = c.dataset_id
+CROSS JOIN dataset AS d ON d.dataset_id = c.dataset_id
 WHERE q.qb IS NOT NULL AND c.end_us > q.qb
 """
 
@@ -444,7 +449,7 @@ WITH m (pos, cid, typ) AS (
 ), q (ord, k, qb, qe) AS (
     SELECT j.key, di.data_id_key, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]')
     FROM json_each(:queries) AS j
-    JOIN data_id AS di
+    CROSS JOIN data_id AS di
       ON di.dataset_type_id = :tid AND di.value = json_extract(j.value, '$[0]')
 ), h AS (
     SELECT q.ord, q.k, q.qb, q.qe, (
@@ -476,10 +481,10 @@ WITH m (pos, cid, typ) AS (
             WHERE c.collection_id = m.cid AND c.data_id_key = h.k AND c.begin_us < h.qe
             ORDER BY c.begin_us DESC LIMIT 1 OFFSET 1), 0)
         ELSE 0 END AS ambiguous
-    FROM h JOIN m ON m.pos = h.pos
+    FROM h CROSS JOIN m ON m.pos = h.pos
 )
-SELECT hit.ord, hit.pos, hit.k, hit.qb, hit.qe, hit.dataset_id, hit.ambiguous, d.run_id
-FROM hit JOIN dataset AS d ON d.dataset_id = hit.dataset_id
+SELECT hit.ord, hit.dataset_id, d.run_id, hit.ambiguous, hit.k, hit.qb, hit.qe, hit.pos
+FROM hit CROSS JOIN dataset AS d ON d.dataset_id = hit.dataset_id
 """
 
 #: Scratch tables of one connection (the temp schema: private, never locks the file).
@@ -612,7 +617,7 @@ class SqliteRegistry(Registry):
             if self._reading:
                 raise RuntimeError("calibcert: a write cannot start inside a lookup")
             if self._depth == 0:
-                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("BEGIN")
                 self._depth = 1
                 try:
                     yield
@@ -779,7 +784,7 @@ class SqliteRegistry(Registry):
         if data_ids is None:
             return None
         texts = _DataIds(dtype).texts(data_ids)
-        rows = self._q("SELECT di.data_id_key FROM json_each(?) AS j JOIN data_id AS di"
+        rows = self._q("SELECT di.data_id_key FROM json_each(?) AS j CROSS JOIN data_id AS di"
                        " ON di.dataset_type_id = ? AND di.value = j.value",
                        (json.dumps(texts), dtype.id))
         return json.dumps([r["data_id_key"] for r in rows])
@@ -1024,13 +1029,13 @@ class SqliteRegistry(Registry):
 
     def _check_existing_datasets(self, dtype: _Type, coll: _Coll, ids: list[uuid.UUID]) -> None:
         """Rules against stored datasets: an id already used, a data ID already in the RUN."""
-        row = self._one("SELECT i.id FROM _ins AS i JOIN dataset AS d ON d.dataset_id = i.id"
+        row = self._one("SELECT i.id FROM _ins AS i CROSS JOIN dataset AS d ON d.dataset_id = i.id"
                         " ORDER BY i.id LIMIT 1")
         if row is not None:
             u = _uuid(row["id"])
             raise _err(ConflictingDefinitionError, f"dataset id {u} already exists",
                        dataset=str(u))
-        row = self._one("SELECT i.v FROM _ins AS i JOIN dataset AS d"
+        row = self._one("SELECT i.v FROM _ins AS i CROSS JOIN dataset AS d"
                         " ON d.run_id = ? AND d.data_id_key = i.k ORDER BY i.k LIMIT 1",
                         (coll.id,))
         if row is not None:
@@ -1046,10 +1051,10 @@ class SqliteRegistry(Registry):
             self._resolve()
             rows = self._q(
                 "SELECT i.id, t.name AS type, di.value, r.name AS run FROM _item AS i"
-                " JOIN dataset AS d ON d.dataset_id = i.id"
-                " JOIN dataset_type AS t ON t.dataset_type_id = d.dataset_type_id"
-                " JOIN data_id AS di ON di.data_id_key = d.data_id_key"
-                " JOIN collection AS r ON r.collection_id = d.run_id ORDER BY i.ord")
+                " CROSS JOIN dataset AS d ON d.dataset_id = i.id"
+                " CROSS JOIN dataset_type AS t ON t.dataset_type_id = d.dataset_type_id"
+                " CROSS JOIN data_id AS di ON di.data_id_key = d.data_id_key"
+                " CROSS JOIN collection AS r ON r.collection_id = d.run_id ORDER BY i.ord")
         return [DatasetRef(_uuid(r["id"]), r["type"], json.loads(r["value"]), r["run"])
                 for r in rows]
 
@@ -1066,20 +1071,20 @@ class SqliteRegistry(Registry):
                     FROM json_each(:members)
                 ), hits (pos, dataset_id, k) AS (
                     SELECT m.pos, d.dataset_id, d.data_id_key FROM m
-                    JOIN dataset AS d ON d.run_id = m.cid AND d.dataset_type_id = :tid
+                    CROSS JOIN dataset AS d ON d.run_id = m.cid AND d.dataset_type_id = :tid
                     WHERE m.typ = 'RUN'
                     UNION ALL
                     SELECT m.pos, g.dataset_id, g.data_id_key FROM m
-                    JOIN tag AS g ON g.collection_id = m.cid AND g.dataset_type_id = :tid
+                    CROSS JOIN tag AS g ON g.collection_id = m.cid AND g.dataset_type_id = :tid
                     WHERE m.typ = 'TAGGED'
                 ), firsts AS (
                     -- SQLite takes the bare columns from the row holding min(pos).
                     SELECT k, dataset_id, min(pos) FROM hits GROUP BY k
                 )
                 SELECT f.dataset_id, di.value, r.name AS run FROM firsts AS f
-                JOIN data_id AS di ON di.data_id_key = f.k
-                JOIN dataset AS d ON d.dataset_id = f.dataset_id
-                JOIN collection AS r ON r.collection_id = d.run_id
+                CROSS JOIN data_id AS di ON di.data_id_key = f.k
+                CROSS JOIN dataset AS d ON d.dataset_id = f.dataset_id
+                CROSS JOIN collection AS r ON r.collection_id = d.run_id
                 ORDER BY f.k
                 """,
                 {"members": json.dumps([[m["id"], m["type"]] for m in members]),
@@ -1118,7 +1123,7 @@ class SqliteRegistry(Registry):
             a, b, k = clash["id"], other["id"], clash["k"]
         else:
             clash = self._one(
-                "SELECT i.id, g.dataset_id AS other, i.k FROM _item AS i JOIN tag AS g"
+                "SELECT i.id, g.dataset_id AS other, i.k FROM _item AS i CROSS JOIN tag AS g"
                 " ON g.collection_id = ? AND g.data_id_key = i.k AND g.dataset_id <> i.id"
                 " ORDER BY i.ord LIMIT 1", (coll.id,))
             if clash is None:
@@ -1249,12 +1254,12 @@ class SqliteRegistry(Registry):
 
     def _check_series_begins(self, coll: _Coll) -> None:
         """KC001 for two items of one calibration key with the same begin."""
+        if self._one("SELECT 1 FROM _series GROUP BY k, b HAVING count(*) > 1 LIMIT 1") is None:
+            return
         rows = self._q(
-            "SELECT s.k, s.b, s.id FROM _series AS s JOIN ("
+            "SELECT s.k, s.b, s.id FROM _series AS s CROSS JOIN ("
             "  SELECT k, b, min(ord) AS first FROM _series GROUP BY k, b HAVING count(*) > 1"
             ") AS g ON g.k = s.k AND g.b = s.b ORDER BY g.first, s.ord")
-        if not rows:
-            return
         groups: dict[tuple[int, int], list[bytes]] = {}
         for r in rows:
             groups.setdefault((r["k"], r["b"]), []).append(r["id"])
@@ -1441,24 +1446,27 @@ class SqliteRegistry(Registry):
             self._sync()
             plan = self._plan(collection, dataset_type)
             texts = plan.enc.texts(data_ids)
-            queries = json.dumps([[v, *_query_span(at)] for v, at in zip(texts, times, strict=True)])
+            queries = json.dumps([[v, *_query_span(at)]
+                                  for v, at in zip(texts, times, strict=True)])
             members = plan.members
+            # Rows: (ord, dataset_id, run_id, ambiguous, key, qb, qe, member position).
             if len(members) == 1 and members[0].type == "CALIBRATION":
-                rows = self._q(_FIND_MANY_CALIBRATION, {
-                    "queries": queries, "cid": members[0].id, "tid": plan.dtype.id})
+                rows = self._probe_cursor.execute(_FIND_MANY_CALIBRATION, {
+                    "queries": queries, "cid": members[0].id, "tid": plan.dtype.id}).fetchall()
             else:
-                rows = self._q(_LOOKUP, {
+                rows = self._probe_cursor.execute(_LOOKUP, {
                     "members": json.dumps([[m.id, m.type] for m in members]),
-                    "queries": queries, "tid": plan.dtype.id})
-            ambiguous = [r for r in rows if r["ambiguous"]]
+                    "queries": queries, "tid": plan.dtype.id}).fetchall()
+            ambiguous = [r for r in rows if r[3]]
             if ambiguous:
-                self._raise_ambiguous(plan, data_ids, times,
-                                      min(ambiguous, key=lambda r: r["ord"]))
+                self._raise_ambiguous(plan, data_ids, times, min(ambiguous))
             out: list[DatasetRef | None] = [None] * len(data_ids)
-            for r in rows:
-                i = r["ord"]
-                out[i] = DatasetRef(_uuid(r["dataset_id"]), dataset_type, dict(data_ids[i]),
-                                    self._run_name(r["run_id"]))
+            run_name = self._run_name
+            name = plan.dtype.name
+            # data_ids are the registry's own canonical copies: the refs may keep them.
+            for i, dataset_id, run_id, *_ in rows:
+                out[i] = DatasetRef(uuid.UUID(bytes=dataset_id), name, data_ids[i],
+                                    run_name(run_id))
             return out
 
     def _find_cached(self, collection: str, dataset_type: str, data_id: dict[str, Any],
@@ -1514,19 +1522,18 @@ class SqliteRegistry(Registry):
         return DatasetRef(uuid.UUID(bytes=dataset_id), plan.dtype.name, data_id, run)
 
     def _raise_ambiguous(self, plan: _Plan, data_ids: list[dict[str, Any]], times: list[At],
-                         row: sqlite3.Row) -> None:
-        """KC011 for the first ambiguous query."""
-        member = plan.members[row["pos"]] if "pos" in row.keys() else plan.members[0]
-        i = row["ord"]
+                         row: tuple[Any, ...]) -> None:
+        """KC011 for the first ambiguous query (a row of the find_many statements)."""
+        i, _, _, _, key, qb, qe, pos = row
+        member = plan.members[pos]
         datasets = [str(_uuid(r["dataset_id"])) for r in self._q(
             "SELECT dataset_id FROM certification WHERE collection_id = ? AND data_id_key = ?"
-            " AND begin_us < ? AND end_us > ? ORDER BY begin_us",
-            (member.id, row["k"], row["qe"], row["qb"]))]
+            " AND begin_us < ? AND end_us > ? ORDER BY begin_us", (member.id, key, qe, qb))]
         if isinstance(times[i], datetime):
-            when, extra = f"at {_ts_text(row['qb'])}", {"at": _ts_text(row["qb"])}
+            when, extra = f"at {_ts_text(qb)}", {"at": _ts_text(qb)}
         else:
-            span = _span_json(row["qb"], row["qe"])
-            when, extra = f"during {_jsonb_text(span)}", {"timespan": span}
+            span = _span_json(qb, qe)
+            when, extra = f"during {_span_text(span)}", {"timespan": span}
         raise _err(CalibrationLookupError,
                    f"lookup of {_ql(plan.dtype.name)} data ID {_jsonb_text(data_ids[i])} in "
                    f"{_ql(plan.coll.name)} is ambiguous: collection {_ql(member.name)} has more "
@@ -1547,10 +1554,10 @@ class SqliteRegistry(Registry):
                         "SELECT c.dataset_id, c.data_id_key, t.name AS type, di.value,"
                         " r.name AS run, c.begin_us, c.end_us"
                         " FROM certification AS c"
-                        " JOIN dataset_type AS t ON t.dataset_type_id = c.dataset_type_id"
-                        " JOIN data_id AS di ON di.data_id_key = c.data_id_key"
-                        " JOIN dataset AS d ON d.dataset_id = c.dataset_id"
-                        " JOIN collection AS r ON r.collection_id = d.run_id"
+                        " CROSS JOIN dataset_type AS t ON t.dataset_type_id = c.dataset_type_id"
+                        " CROSS JOIN data_id AS di ON di.data_id_key = c.data_id_key"
+                        " CROSS JOIN dataset AS d ON d.dataset_id = c.dataset_id"
+                        " CROSS JOIN collection AS r ON r.collection_id = d.run_id"
                         " WHERE c.collection_id = :cid"
                         "   AND (:tid IS NULL OR c.dataset_type_id = :tid)"
                         " ORDER BY t.name, c.data_id_key, c.begin_us",
@@ -1567,12 +1574,12 @@ class SqliteRegistry(Registry):
 def _query_span(at: At) -> tuple[int | None, int | None]:
     """A lookup time as [qb, qe) in microseconds: an instant t is [t, t+1µs), None skips
     CALIBRATION members."""
+    if isinstance(at, datetime):
+        t = (at - _EPOCH) // _ONE_US
+        return t, t + 1
     if at is None:
         return None, None
-    if isinstance(at, Timespan):
-        return _begin_us(at.begin), _end_us(at.end)
-    t = _to_us(at)
-    return t, t + 1
+    return _begin_us(at.begin), _end_us(at.end)
 
 
 def _schema_error(state: str, version: str | None) -> SchemaVersionError:

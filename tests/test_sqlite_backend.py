@@ -1,0 +1,715 @@
+"""SQLite backend: what only the SQLite fallback has to prove.
+
+* Several real processes (multiprocessing, spawn) writing one file at once: racing certify
+  of overlapping spans of one calibration key, racing close_open certify, decertify racing
+  certify. Every outcome must be one a serial order explains, and no key may overlap.
+* The busy timeout surfaces as LockTimeoutError while another process holds the write lock
+  (readers still read), and the call changed nothing.
+* A failure in the middle of a multi-statement operation (injected by a real trigger in the
+  file) leaves nothing half-applied, also inside ``transaction()`` (savepoints).
+* ``connect`` refuses a file without the schema (or at another revision) and says which
+  command fixes it; ``upgrade`` creates the schema through alembic.
+* Bulk paths leave every foreign key satisfied; the caches of one connection follow changes
+  committed by another; errors equal PostgreSQL's (class, message and details).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+import calibcert
+from calibcert import CollectionType, Registry, Timespan
+from calibcert.errors import (
+    CalibCertError,
+    ConflictingCertificationError,
+    LockTimeoutError,
+    MissingCollectionError,
+    SchemaVersionError,
+)
+from calibcert.schema import HEAD_REVISION
+
+UTC = timezone.utc
+CAL = "cal"
+#: Processes racing in the concurrency tests, rounds each of them plays, and calibration
+#: keys per call (enough work per call that the transactions really overlap in time).
+PROCESSES = 4
+ROUNDS = 6
+BATCH = 300
+
+
+def t(year: int, month: int = 1, day: int = 1) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
+
+
+def bias(detector: int) -> dict[str, Any]:
+    return {"instrument": "Cam", "detector": detector}
+
+
+def setup_world(reg: Registry, runs: int = 1) -> None:
+    for r in range(runs):
+        reg.register_collection(f"run{r}", CollectionType.RUN)
+    reg.register_collection(CAL, CollectionType.CALIBRATION)
+    reg.register_dataset_type("bias", ("instrument", "detector"))
+
+
+def key_rows(reg: Registry, detector: int) -> list[tuple[uuid.UUID, Timespan]]:
+    """(dataset, timespan) of the certifications of one key, by begin."""
+    rows = [(c.ref.id, c.timespan) for c in reg.certifications(CAL, "bias")
+            if c.ref.data_id == bias(detector)]
+    low = datetime.min.replace(tzinfo=UTC)
+    return sorted(rows, key=lambda r: r[1].begin or low)
+
+
+def assert_no_overlap(rows: list[tuple[uuid.UUID, Timespan]]) -> None:
+    for (_, a), (_, b) in zip(rows, rows[1:], strict=False):
+        assert not a.overlaps(b), f"{a} overlaps {b}"
+
+
+def state(reg: Registry) -> tuple[Any, ...]:
+    """Everything visible through the API, to compare before / after a failed call."""
+    colls = reg.list_collections()
+    certs = sorted((c.collection, str(c.ref.id), str(c.timespan))
+                   for c in reg.certifications(CAL))
+    found = {c.name: reg.query_datasets(c.name, "bias") for c in colls
+             if c.type in (CollectionType.RUN, CollectionType.TAGGED)}
+    return colls, certs, found
+
+
+def raw(url: str) -> sqlite3.Connection:
+    """A plain connection to the file (foreign keys on, as the backend has them)."""
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+@pytest.fixture
+def reg(sqlite_url: str) -> Iterator[Registry]:
+    r = calibcert.connect(sqlite_url)
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+# -- schema and connect -------------------------------------------------------------------
+
+
+def test_upgrade_creates_the_schema_through_alembic(tmp_path) -> None:
+    path = tmp_path / "new.db"
+    calibcert.upgrade(f"sqlite:///{path}")
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
+        (HEAD_REVISION,)]
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"collection", "collection_chain", "dataset_type", "data_id", "dataset", "tag",
+            "certification"} <= tables
+    conn.close()
+    reg = calibcert.connect(f"sqlite:///{path}")
+    try:
+        assert reg.backend == "sqlite" and reg.list_collections() == []
+        assert reg.connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    finally:
+        reg.close()
+
+
+def test_connect_refuses_a_missing_file_and_creates_nothing(tmp_path) -> None:
+    path = tmp_path / "nothing.db"
+    with pytest.raises(SchemaVersionError) as info:
+        calibcert.connect(f"sqlite:///{path}")
+    assert "calibcert db upgrade" in info.value.message
+    assert info.value.details == {"revision": None, "head": HEAD_REVISION}
+    assert not path.exists()
+
+
+def test_connect_refuses_a_file_without_the_schema(tmp_path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE something_else (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaVersionError) as info:
+        calibcert.connect(f"sqlite:///{path}")
+    assert "has no calibcert schema" in info.value.message
+    assert "calibcert db upgrade" in info.value.message
+    # Refused means untouched: not even switched to WAL.
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    conn.close()
+
+
+def test_connect_refuses_another_revision(sqlite_url: str) -> None:
+    conn = raw(sqlite_url)
+    conn.execute("UPDATE alembic_version SET version_num = '0000'")
+    conn.close()
+    with pytest.raises(SchemaVersionError) as info:
+        calibcert.connect(sqlite_url)
+    assert "is at revision 0000" in info.value.message
+    assert "calibcert db upgrade" in info.value.message
+    assert info.value.details["revision"] == "0000"
+
+
+def test_default_file_lives_under_xdg_data_home(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("CALIBCERT_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    calibcert.upgrade()
+    reg = calibcert.connect()
+    try:
+        assert reg.path == str(tmp_path / "data" / "calibcert" / "calibcert.db")
+        assert reg.register_collection("r", CollectionType.RUN) is True
+    finally:
+        reg.close()
+
+
+# -- the database's own rules --------------------------------------------------------------
+
+
+def test_raw_writes_meet_the_constraints(reg: Registry, sqlite_url: str) -> None:
+    setup_world(reg)
+    ref = reg.insert_datasets("bias", "run0", [bias(1)])[0]
+    reg.certify(CAL, [ref], Timespan(t(2020), None))
+    conn = raw(sqlite_url)
+    cal_id = conn.execute("SELECT collection_id FROM collection WHERE name = 'cal'").fetchone()[0]
+    key, type_id = conn.execute("SELECT data_id_key, dataset_type_id FROM dataset").fetchone()
+    insert = ("INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
+              " dataset_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # unknown dataset
+        conn.execute(insert, (cal_id, type_id, key, uuid.uuid4().bytes, 0, 1))
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # same key, same begin
+        conn.execute(insert, (cal_id, type_id, key, ref.id.bytes,
+                              conn.execute("SELECT begin_us FROM certification").fetchone()[0],
+                              2**62))
+    with pytest.raises(sqlite3.IntegrityError, match="certification_validity_bounds"):
+        conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, 5, 5))
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # a RUN is not CALIBRATION
+        conn.execute(insert, (1, type_id, key, ref.id.bytes, 0, 1))
+    with pytest.raises(sqlite3.IntegrityError, match="collection_name_check"):
+        conn.execute("INSERT INTO collection (name, type) VALUES ('a\x85b', 'RUN')")
+    conn.close()
+    assert [c.ref for c in reg.certifications(CAL)] == [ref]
+
+
+def test_bulk_paths_leave_every_foreign_key_satisfied(reg: Registry) -> None:
+    setup_world(reg, runs=2)
+    n = 3000  # above the bulk threshold: these calls run without per-row FK lookups
+    refs = reg.insert_datasets("bias", "run0", [bias(d) for d in range(n)])
+    reg.certify(CAL, refs, Timespan(t(2020), None))
+    reg.certify_series(CAL, [(r, t(2021)) for r in refs], close_open=True)
+    reg.copy_collection(CAL, "cal copy")
+    reg.register_collection("tagged", CollectionType.TAGGED)
+    reg.tag("tagged", refs)
+    reg.copy_collection("tagged", "tagged copy")
+    conn = reg.connection
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA integrity_check").fetchall()[0][0] == "ok"
+    assert len(reg.certifications("cal copy")) == 2 * n
+
+
+# -- atomicity -----------------------------------------------------------------------------
+
+
+def inject_failure(url: str, table: str, when: str) -> None:
+    """A trigger that makes one insert into ``table`` fail, as a full disk would: a real
+    failure in the middle of an operation, after its first statements have run."""
+    conn = raw(url)
+    conn.execute(f"CREATE TRIGGER injected_failure BEFORE INSERT ON {table} WHEN {when}"
+                 " BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+    conn.close()
+
+
+def us(when: datetime) -> int:
+    return (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def test_decertify_failing_midway_changes_nothing(reg: Registry, sqlite_url: str) -> None:
+    setup_world(reg)
+    ref = reg.insert_datasets("bias", "run0", [bias(1)])[0]
+    reg.certify(CAL, [ref], Timespan(t(2020), t(2030)))
+    before = state(reg)
+    # The split deletes the row, stores [2020, 2022), then fails storing [2024, 2030).
+    inject_failure(sqlite_url, "certification", f"NEW.begin_us = {us(t(2024))}")
+    with pytest.raises(sqlite3.IntegrityError, match="injected failure"):
+        reg.decertify(CAL, "bias", Timespan(t(2022), t(2024)))
+    assert state(reg) == before
+
+
+def test_close_open_certify_failing_midway_changes_nothing(reg: Registry,
+                                                           sqlite_url: str) -> None:
+    setup_world(reg, runs=2)
+    old = reg.insert_datasets("bias", "run0", [bias(1)])[0]
+    new = reg.insert_datasets("bias", "run1", [bias(1)])[0]
+    reg.certify(CAL, [old], Timespan(t(2020), None))
+    before = state(reg)
+    # close_open first ends the stored row at 2021; then the insert of the new one fails.
+    inject_failure(sqlite_url, "certification", f"NEW.begin_us = {us(t(2021))}")
+    with pytest.raises(sqlite3.IntegrityError, match="injected failure"):
+        reg.certify(CAL, [new], Timespan(t(2021), None), close_open=True)
+    assert state(reg) == before
+    assert key_rows(reg, 1) == [(old.id, Timespan(t(2020), None))]
+
+
+def test_insert_datasets_failing_midway_interns_nothing(reg: Registry, sqlite_url: str) -> None:
+    setup_world(reg)
+    conn = raw(sqlite_url)
+    interned = conn.execute("SELECT count(*) FROM data_id").fetchone()
+    inject_failure(sqlite_url, "dataset", "1")
+    with pytest.raises(sqlite3.IntegrityError, match="injected failure"):
+        reg.insert_datasets("bias", "run0", [bias(d) for d in range(5)])
+    assert conn.execute("SELECT count(*) FROM data_id").fetchone() == interned
+    conn.close()
+    assert reg.query_datasets("run0", "bias") == []
+
+
+def test_copy_failing_midway_creates_no_collection(reg: Registry, sqlite_url: str) -> None:
+    setup_world(reg)
+    refs = reg.insert_datasets("bias", "run0", [bias(d) for d in range(3)])
+    reg.certify(CAL, refs, Timespan(t(2020), None))
+    before = state(reg)
+    inject_failure(sqlite_url, "certification", "NEW.collection_id <> "
+                   "(SELECT collection_id FROM collection WHERE name = 'cal')")
+    with pytest.raises(sqlite3.IntegrityError, match="injected failure"):
+        reg.copy_collection(CAL, "copy")
+    assert state(reg) == before
+    with pytest.raises(MissingCollectionError):
+        reg.certifications("copy")
+
+
+def test_failing_call_inside_a_transaction_is_undone_alone(reg: Registry,
+                                                           sqlite_url: str) -> None:
+    setup_world(reg, runs=2)
+    a = reg.insert_datasets("bias", "run0", [bias(1)])[0]
+    b = reg.insert_datasets("bias", "run1", [bias(2)])[0]
+    inject_failure(sqlite_url, "certification", f"NEW.begin_us = {us(t(2025))}")
+    with reg.transaction():
+        reg.certify(CAL, [a], Timespan(t(2020), None))
+        with pytest.raises(sqlite3.IntegrityError, match="injected failure"):
+            reg.certify(CAL, [b], Timespan(t(2025), None))
+        with pytest.raises(ConflictingCertificationError):
+            reg.certify(CAL, [a], Timespan(t(2021), None))
+        # The transaction is still usable and sees its own work.
+        assert reg.find(CAL, "bias", bias(1), t(2022)) == a
+        reg.certify(CAL, [b], Timespan(t(2020), t(2021)))
+        with pytest.raises(CalibCertError):
+            with reg.transaction():  # a nested block is a savepoint, undone as a whole
+                reg.decertify(CAL, "bias", Timespan(None, None))
+                reg.certify(CAL, [a, a], Timespan(t(2030), None))
+    assert sorted((c.ref.id, c.timespan.begin) for c in reg.certifications(CAL)) == sorted(
+        [(a.id, t(2020)), (b.id, t(2020))])
+
+
+def test_an_exception_in_a_transaction_rolls_everything_back(reg: Registry) -> None:
+    setup_world(reg)
+    ref = reg.insert_datasets("bias", "run0", [bias(1)])[0]
+    before = state(reg)
+    with pytest.raises(KeyError):
+        with reg.transaction():
+            reg.certify(CAL, [ref], Timespan(t(2020), None))
+            reg.register_collection("chain", CollectionType.CHAINED)
+            reg.set_chain("chain", [CAL])
+            assert reg.find("chain", "bias", bias(1), t(2021)) == ref
+            raise KeyError("user code fails")
+    assert state(reg) == before
+    with pytest.raises(MissingCollectionError):  # the lookup cache forgot it too
+        reg.find("chain", "bias", bias(1), t(2021))
+
+
+# -- caches follow other connections ----------------------------------------------------------
+
+
+def test_lookups_follow_changes_committed_by_another_connection(sqlite_url: str) -> None:
+    one, two = calibcert.connect(sqlite_url), calibcert.connect(sqlite_url)
+    try:
+        setup_world(one, runs=2)
+        a = one.insert_datasets("bias", "run0", [bias(1)])[0]
+        b = one.insert_datasets("bias", "run1", [bias(1)])[0]
+        one.certify(CAL, [a], Timespan(t(2020), None))
+        one.register_collection("chain", CollectionType.CHAINED)
+        one.set_chain("chain", [CAL])
+        assert two.find("chain", "bias", bias(1), t(2021)) == a  # now cached in `two`
+        assert two.find("chain", "bias", bias(1), None) is None
+        one.set_chain("chain", ["run1", CAL])
+        assert two.find("chain", "bias", bias(1), t(2021)) == b
+        one.set_chain("chain", [])
+        assert two.find("chain", "bias", bias(1), t(2021)) is None
+        # Removed and registered again with another type: the name means something else.
+        assert two.find(CAL, "bias", bias(1), t(2021)) == a
+        one.remove_collection("chain")
+        one.remove_collection(CAL)
+        one.register_collection(CAL, CollectionType.TAGGED)
+        one.tag(CAL, [b])
+        assert two.find(CAL, "bias", bias(1), t(2021)) == b
+        with pytest.raises(MissingCollectionError):
+            two.find("chain", "bias", bias(1), t(2021))
+    finally:
+        one.close()
+        two.close()
+
+
+# -- several processes on one file -----------------------------------------------------------
+
+
+def _spawn() -> multiprocessing.context.SpawnContext:
+    # spawn, not fork: a child must never inherit an open SQLite connection.
+    return multiprocessing.get_context("spawn")
+
+
+def _run_workers(target: Callable[..., None], args_for: Callable[[int, Any, Any], tuple],
+                 processes: int) -> list[Any]:
+    """Start ``processes`` workers that meet at a barrier before every round; collect what
+    they put on the queue (one item per worker per round)."""
+    ctx = _spawn()
+    barrier = ctx.Barrier(processes)
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=target, args=args_for(i, barrier, queue))
+             for i in range(processes)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in range(processes * ROUNDS)]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0, f"worker exited with {p.exitcode}"
+    return results
+
+
+def _batch(values: list[Any], k: int) -> list[Any]:
+    """Round k's share of a per-worker list: BATCH consecutive items."""
+    return values[k * BATCH:(k + 1) * BATCH]
+
+
+def _round_rows(reg: Registry, k: int) -> dict[int, list[tuple[str, Timespan]]]:
+    """Round k's keys (detectors) -> their certifications (dataset, timespan), by begin."""
+    out: dict[int, list[tuple[str, Timespan]]] = {d: [] for d in range(k * BATCH,
+                                                                    (k + 1) * BATCH)}
+    for c in reg.certifications(CAL, "bias"):
+        if c.ref.data_id["detector"] in out:
+            out[c.ref.data_id["detector"]].append((str(c.ref.id), c.timespan))
+    low = datetime.min.replace(tzinfo=UTC)
+    return {d: sorted(rows, key=lambda r: r[1].begin or low) for d, rows in out.items()}
+
+
+def _datasets_per_worker(reg: Registry, workers: int) -> list[list[str]]:
+    """Worker i's datasets live in RUN i, one per key (detector), the same keys for every
+    worker: equal data IDs, hence equal calibration keys."""
+    return [[str(r.id) for r in reg.insert_datasets(
+        "bias", f"run{i}", [bias(d) for d in range(ROUNDS * BATCH)])] for i in range(workers)]
+
+
+def _race_certify_worker(url: str, i: int, ids: list[str], barrier: Any, queue: Any) -> None:
+    reg = calibcert.connect(url)
+    try:
+        for k in range(ROUNDS):
+            barrier.wait()
+            try:
+                # Every worker certifies its own datasets of the round's keys, open-ended,
+                # at a different begin: every item overlaps the other workers' items.
+                reg.certify(CAL, _batch(ids, k), Timespan(t(2020, 1, 1 + i), None))
+                queue.put((k, i, "ok", None))
+            except ConflictingCertificationError as err:
+                queue.put((k, i, "conflict", [str(c["conflicting_dataset"])
+                                              for c in err.conflicts]))
+    finally:
+        reg.close()
+
+
+def test_racing_certify_of_one_key_has_exactly_one_winner(sqlite_url: str) -> None:
+    reg = calibcert.connect(sqlite_url)
+    setup_world(reg, runs=PROCESSES)
+    ids = _datasets_per_worker(reg, PROCESSES)
+    results = _run_workers(
+        _race_certify_worker, lambda i, b, q: (sqlite_url, i, ids[i], b, q), PROCESSES)
+    for k in range(ROUNDS):
+        outcomes = {i: (o, c) for kk, i, o, c in results if kk == k}
+        winners = [i for i, (o, _) in outcomes.items() if o == "ok"]
+        assert len(winners) == 1, outcomes  # each call is all or nothing
+        won = _batch(ids[winners[0]], k)
+        for o, conflicting in outcomes.values():
+            if o == "conflict":  # lost to the stored winner, item by item, listing capped
+                assert conflicting == won[:100]
+        rows = _round_rows(reg, k)
+        assert [rows[d] for d in sorted(rows)] == [
+            [(ds, Timespan(t(2020, 1, 1 + winners[0]), None))] for ds in won]
+    reg.close()
+
+
+def _race_close_open_worker(url: str, i: int, ids: list[str], barrier: Any,
+                            queue: Any) -> None:
+    reg = calibcert.connect(url)
+    try:
+        for k in range(ROUNDS):
+            barrier.wait()
+            begin = t(2021, 1 + i)
+            try:
+                reg.certify(CAL, _batch(ids, k), Timespan(begin, None), close_open=True)
+                queue.put((k, i, "ok", begin))
+            except ConflictingCertificationError:
+                queue.put((k, i, "conflict", begin))
+    finally:
+        reg.close()
+
+
+def test_racing_close_open_certify_keeps_one_open_chain(sqlite_url: str) -> None:
+    reg = calibcert.connect(sqlite_url)
+    setup_world(reg, runs=PROCESSES + 1)
+    ids = _datasets_per_worker(reg, PROCESSES + 1)
+    base = ids.pop()
+    reg.certify(CAL, base, Timespan(t(2020), None))
+    results = _run_workers(
+        _race_close_open_worker, lambda i, b, q: (sqlite_url, i, ids[i], b, q), PROCESSES)
+    for k in range(ROUNDS):
+        won = {i: begin for kk, i, o, begin in results if kk == k and o == "ok"}
+        lost = [begin for kk, _, o, begin in results if kk == k and o == "conflict"]
+        assert won, "the first writer always closes the base rows"
+        # A loser found an open row beginning after its own begin: a winner stored first.
+        assert all(begin < max(won.values()) for begin in lost)
+        order = sorted(won, key=won.get)  # winners commit in the order of their begins
+        for j, (d, rows) in enumerate(sorted(_round_rows(reg, k).items())):
+            # The base row, then every winner by begin, each closed by the next, the last
+            # one open.
+            assert [ds for ds, _ in rows] == [base[d]] + [_batch(ids[i], k)[j] for i in order]
+            begins = [t(2020)] + [won[i] for i in order]
+            assert [span for _, span in rows] == [
+                Timespan(b, e) for b, e in zip(begins, begins[1:] + [None], strict=True)]
+    reg.close()
+
+
+def _decertify_vs_certify_worker(url: str, i: int, ids: list[str], barrier: Any,
+                                 queue: Any) -> None:
+    reg = calibcert.connect(url)
+    try:
+        for k in range(ROUNDS):
+            barrier.wait()
+            if i == 0:
+                n = reg.decertify(CAL, "bias", Timespan(t(2022), t(2024)),
+                                  [bias(d) for d in range(k * BATCH, (k + 1) * BATCH)])
+                queue.put((k, i, "decertified", n))
+            else:
+                try:
+                    reg.certify(CAL, _batch(ids, k), Timespan(t(2022), t(2024)))
+                    queue.put((k, i, "ok", None))
+                except ConflictingCertificationError as err:
+                    queue.put((k, i, "conflict", [str(c["conflicting_dataset"])
+                                                  for c in err.conflicts]))
+    finally:
+        reg.close()
+
+
+def test_decertify_racing_certify_matches_a_serial_order(sqlite_url: str) -> None:
+    reg = calibcert.connect(sqlite_url)
+    setup_world(reg, runs=2)
+    base, other = _datasets_per_worker(reg, 2)
+    reg.certify(CAL, base, Timespan(t(2020), t(2030)))
+    results = _run_workers(_decertify_vs_certify_worker,
+                           lambda i, b, q: (sqlite_url, i, other, b, q), 2)
+    for k in range(ROUNDS):
+        by_worker = {i: (o, x) for kk, i, o, x in results if kk == k}
+        assert by_worker[0] == ("decertified", BATCH)  # the splits happen in either order
+        outcome, conflicting = by_worker[1]
+        mine = _batch(other, k)
+        for j, (d, rows) in enumerate(sorted(_round_rows(reg, k).items())):
+            before, after = (base[d], Timespan(t(2020), t(2022))), (base[d],
+                                                                    Timespan(t(2024), t(2030)))
+            if outcome == "ok":  # decertify first, then certify into the gap
+                assert rows == [before, (mine[j], Timespan(t(2022), t(2024))), after]
+            else:  # certify first (conflicts with the whole rows), then decertify
+                assert rows == [before, after]
+        if outcome == "conflict":
+            assert conflicting == _batch(base, k)[:100]
+    reg.close()
+
+
+def _hold_write_lock(url: str, ready: Any, release: Any) -> None:
+    reg = calibcert.connect(url)
+    try:
+        with reg.transaction():
+            reg.register_collection("held", CollectionType.RUN)
+            ready.set()
+            release.wait(60)
+    finally:
+        reg.close()
+
+
+def test_busy_timeout_surfaces_as_lock_timeout_error(sqlite_url: str) -> None:
+    reg = calibcert.connect(sqlite_url, busy_timeout=0.2)
+    setup_world(reg)
+    ref = reg.insert_datasets("bias", "run0", [bias(1)])[0]
+    ctx = _spawn()
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_write_lock, args=(sqlite_url, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(60)
+        before = state(reg)
+        with pytest.raises(LockTimeoutError) as info:
+            reg.certify(CAL, [ref], Timespan(t(2020), None))
+        assert "busy timeout" in info.value.message
+        assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+        with pytest.raises(LockTimeoutError):
+            with reg.transaction():
+                pass
+        # Readers never wait for the writer (WAL), and the failed call changed nothing.
+        assert state(reg) == before
+        assert reg.find(CAL, "bias", bias(1), t(2021)) is None
+    finally:
+        release.set()
+        holder.join(60)
+    assert holder.exitcode == 0
+    assert reg.certify(CAL, [ref], Timespan(t(2020), None)) == 1
+    assert "held" in {c.name for c in reg.list_collections()}
+    reg.close()
+
+
+# -- the same errors as PostgreSQL -----------------------------------------------------------
+
+
+def _world(reg: Registry) -> tuple[list[Any], list[Any], Any]:
+    """A small world with fixed dataset ids, so that messages can be compared verbatim."""
+    setup_world(reg, runs=2)
+    reg.register_collection("tagged", CollectionType.TAGGED)
+    reg.register_collection("chain", CollectionType.CHAINED)
+    reg.register_dataset_type("raw", ("instrument", "detector", "exposure"),
+                              is_calibration=False)
+    a = reg.insert_datasets("bias", "run0", [bias(d) for d in (1, 2, 3, "x")],
+                            ids=[uuid.UUID(int=i) for i in range(1, 5)])
+    b = reg.insert_datasets("bias", "run1", [bias(d) for d in (1, 2)],
+                            ids=[uuid.UUID(int=i) for i in range(11, 13)])
+    r = reg.insert_datasets("raw", "run0", [{"instrument": "Cam", "detector": 1, "exposure": 5}],
+                            ids=[uuid.UUID(int=21)])[0]
+    return a, b, r
+
+
+def _conflicts(reg: Registry) -> None:
+    a, b, _ = _world(reg)
+    reg.certify(CAL, a[:2], Timespan(t(2020), None))
+    reg.certify(CAL, [a[0], a[0], b[0], a[2], a[1]], Timespan(t(2019), t(2021)))
+
+
+def _close_open_conflicts(reg: Registry) -> None:
+    a, b, _ = _world(reg)
+    reg.certify(CAL, [a[0]], Timespan(t(2020), None))
+    reg.certify(CAL, [a[0]], Timespan(t(2018), t(2019)))
+    reg.certify(CAL, [b[0], a[1]], Timespan(t(2019, 6), t(2022)), close_open=True)
+
+
+def _many_conflicts(reg: Registry) -> None:
+    _world(reg)
+    refs = reg.insert_datasets("bias", "run1", [{"instrument": "Z", "detector": d}
+                                                for d in range(60)],
+                               ids=[uuid.UUID(int=100 + i) for i in range(60)])
+    reg.certify(CAL, refs, Timespan(None, t(2020)))
+    reg.certify(CAL, refs + refs, Timespan(t(2019), t(2021)))
+
+
+def _series_duplicates(reg: Registry) -> None:
+    a, b, _ = _world(reg)
+    reg.certify_series(CAL, [(a[0], t(2020)), (a[1], t(2020)), (b[0], t(2020)),
+                             (a[1], t(2020)), (b[1], None), (a[1], None)])
+
+
+def _not_calibration(reg: Registry) -> None:
+    a, _, r = _world(reg)
+    reg.certify(CAL, [a[0], r], Timespan(t(2020), None))
+
+
+def _close_range_begins_later(reg: Registry) -> None:
+    a, _, _ = _world(reg)
+    reg.certify(CAL, [a[0]], Timespan(t(2020), None))
+    reg.certify(CAL, [a[1]], Timespan(t(2022), None))
+    reg.close_open_range(CAL, "bias", t(2021))
+
+
+def _ambiguous(reg: Registry) -> None:
+    a, b, _ = _world(reg)
+    reg.certify(CAL, [a[0]], Timespan(t(2020), t(2021)))
+    reg.certify(CAL, [b[0]], Timespan(t(2021), t(2022)))
+    reg.set_chain("chain", ["tagged", CAL])
+    reg.find_many("chain", "bias", [(bias(1), t(2020, 5)),
+                                    (bias(1), Timespan(t(2020, 6), t(2021, 6)))])
+
+
+def _bad_data_id(reg: Registry) -> None:
+    _world(reg)
+    reg.decertify(CAL, "bias", Timespan(t(2020), None),
+                  [bias(1), {"instrument": "Cäm\n", "detector": 1, "zz": 2, "a": "b"}])
+
+
+def _cycle(reg: Registry) -> None:
+    _world(reg)
+    reg.register_collection("chain2", CollectionType.CHAINED)
+    reg.set_chain("chain2", ["chain"])
+    reg.set_chain("chain", ["run0", "chain2"])
+
+
+def _definitions(reg: Registry) -> None:
+    reg.register_dataset_type("w", ("a b", "NULL", 'q"\\', "x,y", "{"), is_calibration=False)
+    reg.register_dataset_type("w", ("a",))
+
+
+def _tag_clash(reg: Registry) -> None:
+    a, b, _ = _world(reg)
+    reg.tag("tagged", [a[0]])
+    reg.tag("tagged", [a[1], a[0], b[0]])
+
+
+def _duplicate_in_run(reg: Registry) -> None:
+    _world(reg)
+    reg.insert_datasets("bias", "run1", [bias(5), bias(2), bias(1)])
+
+
+def _quoted_names(reg: Registry) -> None:
+    _world(reg)
+    reg.remove_collection("it's a\\b")
+
+
+def _results(reg: Registry) -> list[Any]:
+    """Not an error: values that depend on interning and search order."""
+    a, b, _ = _world(reg)
+    refs = reg.insert_datasets("bias", "run1", [{"instrument": i, "detector": d}
+                                                for d in (9, 8, "b", "a", 7)
+                                                for i in ("Cam", "B", "Zz")],
+                               ids=[uuid.UUID(int=300 + i) for i in range(15)])
+    reg.certify(CAL, refs, Timespan(t(2020), t(2021)))
+    reg.certify(CAL, refs[::2], Timespan(None, t(2020)), close_open=True)
+    reg.register_collection("cal2", CollectionType.CALIBRATION)
+    reg.certify("cal2", a, Timespan(t(2020), None))
+    reg.certify_series("cal2", [(b[0], t(2021)), (b[1], t(2022))], close_open=True)
+    reg.tag("tagged", [b[1]])
+    reg.set_chain("chain", ["cal2", "tagged", "run0", CAL])
+    return [[(c.collection, c.ref, c.timespan) for c in reg.certifications("chain")],
+            reg.find_many("chain", "bias", [(bias(d), w) for d in (1, 2, 3, "x", 9)
+                                            for w in (None, t(2019, 6), t(2022))]),
+            reg.query_datasets("chain", "bias"), reg.decertify(CAL, "bias", Timespan(
+                t(2019, 6), t(2020, 6))), reg.certifications(CAL)]
+
+
+PARITY = [_conflicts, _close_open_conflicts, _many_conflicts, _series_duplicates,
+          _not_calibration, _close_range_begins_later, _ambiguous, _bad_data_id, _cycle,
+          _definitions, _tag_clash, _duplicate_in_run, _quoted_names, _results]
+
+
+def _outcome(reg: Registry, scenario: Callable[[Registry], Any]) -> tuple[Any, ...]:
+    try:
+        return ("returned", scenario(reg))
+    except CalibCertError as err:
+        return ("raised", type(err), err.message, err.details)
+
+
+@pytest.mark.parametrize("scenario", PARITY, ids=lambda f: f.__name__.strip("_"))
+def test_outcomes_equal_postgresql(scenario: Callable[[Registry], Any], pg_url: str,
+                                   sqlite_url: str) -> None:
+    pg, lite = calibcert.connect(pg_url), calibcert.connect(sqlite_url)
+    try:
+        expected = _outcome(pg, scenario)
+        assert _outcome(lite, scenario) == expected
+        assert expected[0] == ("returned" if scenario is _results else "raised")
+    finally:
+        pg.close()
+        lite.close()
+
