@@ -20,6 +20,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from queue import Empty
 from typing import Any
 
 import pytest
@@ -177,19 +178,21 @@ def test_raw_writes_meet_the_constraints(reg: Registry, sqlite_url: str) -> None
     reg.certify(CAL, [ref], Timespan(t(2020), None))
     conn = raw(sqlite_url)
     cal_id = conn.execute("SELECT collection_id FROM collection WHERE name = 'cal'").fetchone()[0]
-    key, type_id = conn.execute("SELECT data_id_key, dataset_type_id FROM dataset").fetchone()
+    key, type_id, run_id = conn.execute(
+        "SELECT data_id_key, dataset_type_id, run_id FROM dataset").fetchone()
+    begin = conn.execute("SELECT begin_us FROM certification").fetchone()[0]
     insert = ("INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
-              " dataset_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)")
+              " dataset_id, run_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?, ?)")
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # unknown dataset
-        conn.execute(insert, (cal_id, type_id, key, uuid.uuid4().bytes, 0, 1))
+        conn.execute(insert, (cal_id, type_id, key, uuid.uuid4().bytes, run_id, 0, 1))
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # not the dataset's RUN
+        conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, cal_id, 0, 1))
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # same key, same begin
-        conn.execute(insert, (cal_id, type_id, key, ref.id.bytes,
-                              conn.execute("SELECT begin_us FROM certification").fetchone()[0],
-                              2**62))
+        conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, run_id, begin, 2**62))
     with pytest.raises(sqlite3.IntegrityError, match="certification_validity_bounds"):
-        conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, 5, 5))
+        conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, run_id, 5, 5))
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # a RUN is not CALIBRATION
-        conn.execute(insert, (1, type_id, key, ref.id.bytes, 0, 1))
+        conn.execute(insert, (run_id, type_id, key, ref.id.bytes, run_id, 0, 1))
     with pytest.raises(sqlite3.IntegrityError, match="collection_name_check"):
         conn.execute("INSERT INTO collection (name, type) VALUES ('a\x85b', 'RUN')")
     conn.close()
@@ -364,7 +367,8 @@ def _spawn() -> multiprocessing.context.SpawnContext:
 def _run_workers(target: Callable[..., None], args_for: Callable[[int, Any, Any], tuple],
                  processes: int) -> list[Any]:
     """Start ``processes`` workers that meet at a barrier before every round; collect what
-    they put on the queue (one item per worker per round)."""
+    they put on the queue (one item per worker per round). A worker that dies fails the
+    test at once; no worker outlives it."""
     ctx = _spawn()
     barrier = ctx.Barrier(processes)
     queue = ctx.Queue()
@@ -372,11 +376,26 @@ def _run_workers(target: Callable[..., None], args_for: Callable[[int, Any, Any]
              for i in range(processes)]
     for p in procs:
         p.start()
-    results = [queue.get(timeout=120) for _ in range(processes * ROUNDS)]
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0, f"worker exited with {p.exitcode}"
-    return results
+    try:
+        results: list[Any] = []
+        waited = 0.0
+        while len(results) < processes * ROUNDS:
+            try:
+                results.append(queue.get(timeout=0.5))
+            except Empty:
+                waited += 0.5
+                dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+                if dead or waited > 300:
+                    pytest.fail(f"workers failed (exit codes {dead}) or hung")
+        for p in procs:
+            p.join(timeout=60)
+            assert p.exitcode == 0, f"worker exited with {p.exitcode}"
+        return results
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+                p.join(10)
 
 
 def _batch(values: list[Any], k: int) -> list[Any]:

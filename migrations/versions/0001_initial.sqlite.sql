@@ -108,6 +108,9 @@ CREATE TABLE data_id (
 );
 
 -- Datasets live in their RUN forever: nothing deletes one. dataset_id: the UUID's 16 bytes.
+-- Tags and certifications repeat the dataset's RUN (run_id), checked by their foreign key on
+-- (dataset_id, dataset_type_id, data_id_key, run_id): a lookup then names the RUN of what it
+-- found without visiting the dataset (it can never change: a dataset stays in its RUN).
 CREATE TABLE dataset (
     dataset_id      BLOB NOT NULL,
     dataset_type_id INTEGER NOT NULL,
@@ -116,7 +119,8 @@ CREATE TABLE dataset (
     run_type        TEXT NOT NULL DEFAULT 'RUN',
     CONSTRAINT dataset_pkey PRIMARY KEY (dataset_id),
     CONSTRAINT dataset_run_type_data_id_key UNIQUE (run_id, data_id_key),
-    CONSTRAINT dataset_id_type_key_key UNIQUE (dataset_id, dataset_type_id, data_id_key),
+    CONSTRAINT dataset_id_type_key_run_key
+        UNIQUE (dataset_id, dataset_type_id, data_id_key, run_id),
     CONSTRAINT dataset_id_check CHECK (typeof(dataset_id) = 'blob' AND length(dataset_id) = 16),
     CONSTRAINT dataset_run_type_check CHECK (run_type = 'RUN'),
     CONSTRAINT dataset_run_fkey FOREIGN KEY (run_id, run_type)
@@ -131,13 +135,14 @@ CREATE TABLE tag (
     dataset_type_id INTEGER NOT NULL,
     data_id_key     INTEGER NOT NULL,
     dataset_id      BLOB NOT NULL,
+    run_id          INTEGER NOT NULL,
     CONSTRAINT tag_pkey PRIMARY KEY (collection_id, data_id_key),
     CONSTRAINT tag_collection_dataset_key UNIQUE (collection_id, dataset_id),
     CONSTRAINT tag_collection_type_check CHECK (collection_type = 'TAGGED'),
     CONSTRAINT tag_collection_fkey FOREIGN KEY (collection_id, collection_type)
         REFERENCES collection (collection_id, type) ON DELETE CASCADE,
-    CONSTRAINT tag_dataset_fkey FOREIGN KEY (dataset_id, dataset_type_id, data_id_key)
-        REFERENCES dataset (dataset_id, dataset_type_id, data_id_key)
+    CONSTRAINT tag_dataset_fkey FOREIGN KEY (dataset_id, dataset_type_id, data_id_key, run_id)
+        REFERENCES dataset (dataset_id, dataset_type_id, data_id_key, run_id)
 ) WITHOUT ROWID;
 
 -- Certifications, clustered by calibration key and begin: the overlap check of a new
@@ -152,6 +157,7 @@ CREATE TABLE certification (
     dataset_type_id INTEGER NOT NULL,
     data_id_key     INTEGER NOT NULL,
     dataset_id      BLOB NOT NULL,
+    run_id          INTEGER NOT NULL,
     begin_us        INTEGER NOT NULL,
     end_us          INTEGER NOT NULL,
     CONSTRAINT certification_pkey PRIMARY KEY (collection_id, data_id_key, begin_us),
@@ -160,8 +166,9 @@ CREATE TABLE certification (
         typeof(begin_us) = 'integer' AND typeof(end_us) = 'integer' AND begin_us < end_us),
     CONSTRAINT certification_collection_fkey FOREIGN KEY (collection_id, collection_type)
         REFERENCES collection (collection_id, type) ON DELETE CASCADE,
-    CONSTRAINT certification_dataset_fkey FOREIGN KEY (dataset_id, dataset_type_id, data_id_key)
-        REFERENCES dataset (dataset_id, dataset_type_id, data_id_key)
+    CONSTRAINT certification_dataset_fkey
+        FOREIGN KEY (dataset_id, dataset_type_id, data_id_key, run_id)
+        REFERENCES dataset (dataset_id, dataset_type_id, data_id_key, run_id)
 ) WITHOUT ROWID;
 -- decertify / close_open_range / certifications by type: the rows of one type that end
 -- after an instant (open rows: end_us = the upper sentinel) are one range of this index.

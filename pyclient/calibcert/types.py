@@ -131,6 +131,20 @@ def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None
     Values must be ``int`` (not ``bool``) or ``str``. When ``dimensions`` is given, the keys
     must be exactly those dimension names.
     """
+    if type(data_id) is dict and dimensions is None:
+        # Fast path for the usual plain dict of str keys and int / str values (find_many
+        # calls this once per query); anything it does not accept takes the full checks.
+        try:
+            items = sorted(data_id.items())
+        except TypeError:  # keys of mixed types: the full checks report it
+            items = None
+        if items is not None and all(
+            type(k) is str and "\x00" not in k
+            and (type(v) is str and "\x00" not in v
+                 or type(v) is int and _INT_MIN <= v <= _INT_MAX)
+            for k, v in items
+        ):
+            return dict(items)
     if not isinstance(data_id, Mapping):
         raise DataIdError(
             f"data ID must be a mapping, not {type(data_id).__name__}", data_id=data_id

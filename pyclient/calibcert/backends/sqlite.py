@@ -260,7 +260,7 @@ class _DataIds:
 
     def text(self, data_id: dict[str, Any]) -> str:
         parts = ["{"]
-        for prefix, k in zip(self._prefixes, self.keys):
+        for prefix, k in zip(self._prefixes, self.keys, strict=True):
             v = data_id[k]
             parts.append(prefix)
             parts.append(_json_str(v) if isinstance(v, str) else str(int(v)))
@@ -395,12 +395,12 @@ _KEY = "(SELECT di.data_id_key FROM data_id AS di WHERE di.dataset_type_id = ?2 
 #: iff it ends after the begin) and, for a timespan, the one before it (if that ends after
 #: the begin too, the lookup is ambiguous). An instant cannot match two certifications of
 #: one key: they never overlap. No row: nothing matched (the caller then reads the version
-#: alone). Keyed by (member type, instant?). The certification table is the outer loop, so
-#: ORDER BY follows its primary key (no sort, also after ANALYZE).
+#: alone). Keyed by (member type, instant?). One table each, so ORDER BY follows the
+#: primary key (no sort, also after ANALYZE).
 _PROBE = {
     ("CALIBRATION", instant): f"""
-        SELECT c.dataset_id, c.end_us, d.run_id, ({_VERSION}) AS version
-        FROM certification AS c JOIN dataset AS d ON d.dataset_id = c.dataset_id
+        SELECT c.dataset_id, c.end_us, c.run_id, ({_VERSION}) AS version
+        FROM certification AS c
         WHERE c.collection_id = ?1 AND c.data_id_key = {_KEY} AND c.begin_us < ?4
         ORDER BY c.begin_us DESC LIMIT {1 if instant else 2}"""
     for instant in (True, False)
@@ -409,35 +409,37 @@ _PROBE["RUN", True] = _PROBE["RUN", False] = f"""
     SELECT d.dataset_id, NULL, d.run_id, ({_VERSION}) AS version FROM dataset AS d
     WHERE d.run_id = ?1 AND d.data_id_key = {_KEY}"""
 _PROBE["TAGGED", True] = _PROBE["TAGGED", False] = f"""
-    SELECT g.dataset_id, NULL, d.run_id, ({_VERSION}) AS version
-    FROM tag AS g JOIN dataset AS d ON d.dataset_id = g.dataset_id
+    SELECT g.dataset_id, NULL, g.run_id, ({_VERSION}) AS version FROM tag AS g
     WHERE g.collection_id = ?1 AND g.data_id_key = {_KEY}"""
 
-#: find_many in one CALIBRATION collection: queries as JSON [[value, qb, qe], ...]. Per
-#: query: the key, the last certification beginning before qe (it matches iff it ends after
-#: qb), and for a timespan the one before it (a second match: ambiguous; a one-microsecond
-#: span, an instant, cannot meet two certifications of one key). The JSON rows drive the
-#: joins (CROSS JOIN fixes the order: without statistics the planner would rather scan the
-#: certifications and probe the JSON).
-_FIND_MANY_CALIBRATION = """
-SELECT q.ord, c.dataset_id, d.run_id,
-       CASE WHEN q.qe - q.qb > 1 THEN coalesce((
-           SELECT p.end_us > q.qb FROM certification AS p
-           WHERE p.collection_id = :cid AND p.data_id_key = c.data_id_key
-             AND p.begin_us < c.begin_us
-           ORDER BY p.begin_us DESC LIMIT 1), 0) ELSE 0 END AS ambiguous,
-       c.data_id_key AS k, q.qb, q.qe, 0 AS pos
-FROM (SELECT j.key AS ord, json_extract(j.value, '$[0]') AS v,
-             json_extract(j.value, '$[1]') AS qb, json_extract(j.value, '$[2]') AS qe
-      FROM json_each(:queries) AS j) AS q
-CROSS JOIN data_id AS di ON di.dataset_type_id = :tid AND di.value = q.v
-CROSS JOIN certification AS c ON c.collection_id = :cid AND c.data_id_key = di.data_id_key
- AND c.begin_us = (SELECT max(m.begin_us) FROM certification AS m
-                   WHERE m.collection_id = :cid AND m.data_id_key = di.data_id_key
-                     AND m.begin_us < q.qe)
-CROSS JOIN dataset AS d ON d.dataset_id = c.dataset_id
-WHERE q.qb IS NOT NULL AND c.end_us > q.qb
-"""
+def _find_many_calibration(instants: bool) -> str:
+    """find_many in one CALIBRATION collection: queries as JSON [[value, qb, qe], ...]; rows
+    (ord, dataset_id, run_id, ambiguous), dataset_id NULL where nothing matched.
+
+    Per query: the key, then the last certification beginning before qe, which matches iff
+    it ends after qb (one probe; a second one reads its RUN); for a timespan also the one
+    before it (a second match: ambiguous). With only instants the ambiguity test is left
+    out: two certifications of one key never overlap, so an instant meets at most one. The
+    JSON rows drive the join (CROSS JOIN fixes the order: without statistics the planner
+    would rather scan the certifications and probe the JSON)."""
+    last = ("FROM certification AS c WHERE c.collection_id = :cid"
+            " AND c.data_id_key = di.data_id_key AND c.begin_us < q.qe ORDER BY c.begin_us DESC")
+    ambiguous = "0" if instants else f"""CASE WHEN q.qe - q.qb > 1 THEN coalesce((
+        SELECT c.end_us > q.qb {last} LIMIT 1 OFFSET 1), 0) ELSE 0 END"""
+    return f"""
+        SELECT q.ord,
+            (SELECT CASE WHEN c.end_us > q.qb THEN c.dataset_id END {last} LIMIT 1),
+            (SELECT c.run_id {last} LIMIT 1),
+            {ambiguous}
+        FROM (SELECT j.key AS ord, json_extract(j.value, '$[0]') AS v,
+                     json_extract(j.value, '$[1]') AS qb, json_extract(j.value, '$[2]') AS qe
+              FROM json_each(:queries) AS j) AS q
+        CROSS JOIN data_id AS di ON di.dataset_type_id = :tid AND di.value = q.v
+        WHERE q.qb IS NOT NULL"""
+
+
+_FIND_MANY_CALIBRATION = {instants: _find_many_calibration(instants)
+                          for instants in (True, False)}
 
 #: find / find_many through any search path (calib._lookup). Members and queries arrive as
 #: JSON arrays; for each query the first member with any match decides (RUN / TAGGED by
@@ -476,6 +478,13 @@ WITH m (pos, cid, typ) AS (
               WHERE c.collection_id = m.cid AND c.data_id_key = h.k AND c.begin_us < h.qe
               ORDER BY c.begin_us DESC LIMIT 1)
         END AS dataset_id, CASE m.typ
+        WHEN 'RUN' THEN m.cid
+        WHEN 'TAGGED' THEN (SELECT g.run_id FROM tag AS g
+                            WHERE g.collection_id = m.cid AND g.data_id_key = h.k)
+        ELSE (SELECT c.run_id FROM certification AS c
+              WHERE c.collection_id = m.cid AND c.data_id_key = h.k AND c.begin_us < h.qe
+              ORDER BY c.begin_us DESC LIMIT 1)
+        END AS run_id, CASE m.typ
         WHEN 'CALIBRATION' THEN coalesce((
             SELECT c.end_us > h.qb FROM certification AS c
             WHERE c.collection_id = m.cid AND c.data_id_key = h.k AND c.begin_us < h.qe
@@ -483,22 +492,21 @@ WITH m (pos, cid, typ) AS (
         ELSE 0 END AS ambiguous
     FROM h CROSS JOIN m ON m.pos = h.pos
 )
-SELECT hit.ord, hit.dataset_id, d.run_id, hit.ambiguous, hit.k, hit.qb, hit.qe, hit.pos
-FROM hit CROSS JOIN dataset AS d ON d.dataset_id = hit.dataset_id
+SELECT hit.ord, hit.dataset_id, hit.run_id, hit.ambiguous, hit.pos FROM hit
 """
 
 #: Scratch tables of one connection (the temp schema: private, never locks the file).
 _TEMP_TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS _ids (ord INTEGER PRIMARY KEY, id BLOB, b INTEGER)",
     "CREATE TEMP TABLE IF NOT EXISTS _item (ord INTEGER PRIMARY KEY, id BLOB, t INTEGER,"
-    " k INTEGER, b INTEGER, e INTEGER, fb INTEGER)",
+    " k INTEGER, r INTEGER, b INTEGER, e INTEGER, fb INTEGER)",
     "CREATE TEMP TABLE IF NOT EXISTS _series (ord INTEGER PRIMARY KEY, id BLOB, t INTEGER,"
-    " k INTEGER, b INTEGER, e INTEGER, fb INTEGER)",
+    " k INTEGER, r INTEGER, b INTEGER, e INTEGER, fb INTEGER)",
     "CREATE TEMP TABLE IF NOT EXISTS _fb (k INTEGER PRIMARY KEY, fb INTEGER)",
     "CREATE TEMP TABLE IF NOT EXISTS _ins (ord INTEGER PRIMARY KEY, id BLOB, v TEXT,"
     " rank INTEGER, k INTEGER)",
-    "CREATE TEMP TABLE IF NOT EXISTS _hit (k INTEGER, t INTEGER, id BLOB, b INTEGER,"
-    " e INTEGER)",
+    "CREATE TEMP TABLE IF NOT EXISTS _hit (k INTEGER, t INTEGER, id BLOB, r INTEGER,"
+    " b INTEGER, e INTEGER)",
 )
 
 
@@ -553,8 +561,9 @@ class SqliteRegistry(Registry):
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-            conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: bulk calls probe at random
-            conn.execute("PRAGMA mmap_size = 268435456")
+            # 32 MiB of page cache (SQLite's default is 2 MiB): bulk calls probe the dataset
+            # index at random. No mmap: a mapped file counts in the client's resident memory.
+            conn.execute("PRAGMA cache_size = -32768")
             return cls(conn, path, busy_timeout=busy_timeout, check_schema=check_schema)
         except BaseException:
             conn.close()
@@ -617,7 +626,7 @@ class SqliteRegistry(Registry):
             if self._reading:
                 raise RuntimeError("calibcert: a write cannot start inside a lookup")
             if self._depth == 0:
-                self._conn.execute("BEGIN")
+                self._conn.execute("BEGIN IMMEDIATE")
                 self._depth = 1
                 try:
                     yield
@@ -796,17 +805,18 @@ class SqliteRegistry(Registry):
             self._conn.executemany("INSERT INTO _ids (ord, id) VALUES (?, ?)",
                                    ((i, u.bytes) for i, u in enumerate(ids, 1)))
         else:
-            self._conn.executemany("INSERT INTO _ids (ord, id, b) VALUES (?, ?, ?)",
-                                   ((i, u.bytes, b) for i, (u, b) in enumerate(zip(ids, begins), 1)))
+            self._conn.executemany(
+                "INSERT INTO _ids (ord, id, b) VALUES (?, ?, ?)",
+                ((i, u.bytes, b) for i, (u, b) in enumerate(zip(ids, begins, strict=True), 1)))
 
     def _resolve(self, table: str = "_item", b: int | None = None, e: int | None = None) -> None:
-        """calib._resolve_datasets: dataset type and data-ID key of every staged id into
-        ``table`` (one join); KC007 names the first unknown id in input order."""
+        """calib._resolve_datasets: dataset type, data-ID key and RUN of every staged id
+        into ``table`` (one join); KC007 names the first unknown id in input order."""
         self._conn.execute(f"DELETE FROM {table}")
         self._conn.execute(
-            f"INSERT INTO {table} (ord, id, t, k, b, e, fb)"
-            " SELECT i.ord, i.id, d.dataset_type_id, d.data_id_key, coalesce(i.b, :b), :e,"
-            " coalesce(i.b, :b)"
+            f"INSERT INTO {table} (ord, id, t, k, r, b, e, fb)"
+            " SELECT i.ord, i.id, d.dataset_type_id, d.data_id_key, d.run_id, coalesce(i.b, :b),"
+            " :e, coalesce(i.b, :b)"
             " FROM _ids AS i LEFT JOIN dataset AS d ON d.dataset_id = i.id",
             {"b": b, "e": e})
         missing = self._one(f"SELECT id FROM {table} WHERE k IS NULL ORDER BY ord LIMIT 1")
@@ -925,13 +935,13 @@ class SqliteRegistry(Registry):
             if src.type == "CALIBRATION":
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
-                    " dataset_id, begin_us, end_us)"
-                    " SELECT ?, dataset_type_id, data_id_key, dataset_id, begin_us, end_us"
-                    " FROM certification WHERE collection_id = ?", (dst, src.id))
+                    " dataset_id, run_id, begin_us, end_us)"
+                    " SELECT ?, dataset_type_id, data_id_key, dataset_id, run_id, begin_us,"
+                    " end_us FROM certification WHERE collection_id = ?", (dst, src.id))
             elif src.type == "TAGGED":
                 self._conn.execute(
-                    "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id)"
-                    " SELECT ?, dataset_type_id, data_id_key, dataset_id FROM tag"
+                    "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id,"
+                    " run_id) SELECT ?, dataset_type_id, data_id_key, dataset_id, run_id FROM tag"
                     " WHERE collection_id = ?", (dst, src.id))
             else:
                 self._conn.execute(
@@ -989,14 +999,15 @@ class SqliteRegistry(Registry):
             self._conn.execute(
                 "INSERT INTO dataset (dataset_id, dataset_type_id, data_id_key, run_id)"
                 " SELECT id, ?, k, ? FROM _ins ORDER BY ord", (dtype.id, coll.id))
-        return [DatasetRef(u, dataset_type, dict(d), run) for u, d in zip(ids, data_ids)]
+        return [DatasetRef(u, dataset_type, dict(d), run)
+                for u, d in zip(ids, data_ids, strict=True)]
 
     @staticmethod
     def _check_new_datasets(dataset_type: str, run: str, data_ids: list[dict[str, Any]],
                             texts: list[str], ids: list[uuid.UUID]) -> None:
         """Rules within the call: no data ID twice, no id twice (KC010)."""
         seen: set[str] = set()
-        for text, d in zip(texts, data_ids):
+        for text, d in zip(texts, data_ids, strict=True):
             if text in seen:
                 raise _err(ConflictingDefinitionError,
                            f"data ID {_jsonb_text(d)} of dataset type {_ql(dataset_type)} appears "
@@ -1022,7 +1033,8 @@ class SqliteRegistry(Registry):
         self._conn.execute("DELETE FROM _ins")
         self._conn.executemany("INSERT INTO _ins (ord, id, v, rank) VALUES (?, ?, ?, ?)",
                                ((i, u.bytes, v, r)
-                                for i, (u, v, r) in enumerate(zip(ids, texts, rank), 1)))
+                                for i, (u, v, r) in enumerate(zip(ids, texts, rank, strict=True),
+                                                              1)))
         self._conn.execute(
             "UPDATE _ins SET k = (SELECT di.data_id_key FROM data_id AS di"
             " WHERE di.dataset_type_id = ? AND di.value = _ins.v)", (enc.dtype.id,))
@@ -1069,22 +1081,21 @@ class SqliteRegistry(Registry):
                 WITH m (pos, cid, typ) AS (
                     SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]')
                     FROM json_each(:members)
-                ), hits (pos, dataset_id, k) AS (
-                    SELECT m.pos, d.dataset_id, d.data_id_key FROM m
+                ), hits (pos, dataset_id, k, run_id) AS (
+                    SELECT m.pos, d.dataset_id, d.data_id_key, d.run_id FROM m
                     CROSS JOIN dataset AS d ON d.run_id = m.cid AND d.dataset_type_id = :tid
                     WHERE m.typ = 'RUN'
                     UNION ALL
-                    SELECT m.pos, g.dataset_id, g.data_id_key FROM m
+                    SELECT m.pos, g.dataset_id, g.data_id_key, g.run_id FROM m
                     CROSS JOIN tag AS g ON g.collection_id = m.cid AND g.dataset_type_id = :tid
                     WHERE m.typ = 'TAGGED'
                 ), firsts AS (
                     -- SQLite takes the bare columns from the row holding min(pos).
-                    SELECT k, dataset_id, min(pos) FROM hits GROUP BY k
+                    SELECT k, dataset_id, run_id, min(pos) FROM hits GROUP BY k
                 )
                 SELECT f.dataset_id, di.value, r.name AS run FROM firsts AS f
                 CROSS JOIN data_id AS di ON di.data_id_key = f.k
-                CROSS JOIN dataset AS d ON d.dataset_id = f.dataset_id
-                CROSS JOIN collection AS r ON r.collection_id = d.run_id
+                CROSS JOIN collection AS r ON r.collection_id = f.run_id
                 ORDER BY f.k
                 """,
                 {"members": json.dumps([[m["id"], m["type"]] for m in members]),
@@ -1106,8 +1117,8 @@ class SqliteRegistry(Registry):
             self._resolve()
             self._check_tag_clash(coll)
             return self._conn.execute(
-                "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id)"
-                " SELECT DISTINCT ?, i.t, i.k, i.id FROM _item AS i"
+                "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id, run_id)"
+                " SELECT DISTINCT ?, i.t, i.k, i.id, i.r FROM _item AS i"
                 " WHERE NOT EXISTS (SELECT 1 FROM tag AS g"
                 "                   WHERE g.collection_id = ? AND g.data_id_key = i.k)",
                 (coll.id, coll.id)).rowcount
@@ -1181,8 +1192,8 @@ class SqliteRegistry(Registry):
             # key's first begin (what close_open closes a stored open row at).
             self._conn.execute("DELETE FROM _item")
             self._conn.execute(
-                "INSERT INTO _item (ord, id, t, k, b, e, fb)"
-                " SELECT ord, id, t, k, b,"
+                "INSERT INTO _item (ord, id, t, k, r, b, e, fb)"
+                " SELECT ord, id, t, k, r, b,"
                 "        lead(b, 1, :max) OVER (PARTITION BY k ORDER BY b),"
                 "        min(b) OVER (PARTITION BY k)"
                 " FROM _series", {"max": MAX_US})
@@ -1195,14 +1206,14 @@ class SqliteRegistry(Registry):
         overlap, then the writes. If any rule fails, nothing has been written and False
         sends the call to the general path, which finds and reports the error exactly."""
         found = self._resolve_few(ids)
-        rows: list[tuple[bytes, int, int, int]] = []  # (id, type, key, begin)
+        rows: list[tuple[bytes, int, int, int, int]] = []  # (id, type, key, run, begin)
         for u, b in zip(ids, begins, strict=True):
             hit = found.get(u.bytes)
             if hit is None or not self._type_by_id(hit[0]).is_calibration:
                 return False
-            rows.append((u.bytes, hit[0], hit[1], b))
+            rows.append((u.bytes, *hit, b))
         by_key: dict[int, list[int]] = {}
-        for _, _, k, b in rows:
+        for _, _, k, _, b in rows:
             by_key.setdefault(k, []).append(b)
         if end is not None and len(by_key) < len(rows):
             return False  # two datasets of one key: they overlap each other
@@ -1214,7 +1225,7 @@ class SqliteRegistry(Registry):
             for i, b in enumerate(bs):
                 ends[(k, b)] = end if end is not None else (bs[i + 1] if i + 1 < len(bs)
                                                             else MAX_US)
-        items = [[k, b, ends[(k, b)], by_key[k][0]] for _, _, k, b in rows]
+        items = [[k, b, ends[(k, b)], by_key[k][0]] for _, _, k, _, b in rows]
         if self._one(_STORED_OVERLAP_JSON, {"items": json.dumps(items), "cid": coll.id,
                                             "close_open": int(close_open)}):
             return False
@@ -1226,20 +1237,21 @@ class SqliteRegistry(Registry):
                  for k, bs in by_key.items()])
         self._conn.executemany(
             "INSERT INTO certification (collection_id, dataset_type_id, data_id_key, dataset_id,"
-            " begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?)",
-            [(coll.id, t, k, u, b, ends[(k, b)]) for u, t, k, b in rows])
+            " run_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(coll.id, t, k, u, r, b, ends[(k, b)]) for u, t, k, r, b in rows])
         return True
 
-    def _resolve_few(self, ids: list[uuid.UUID]) -> dict[bytes, tuple[int, int]]:
-        """Dataset type and data-ID key of a few datasets, by id (one statement; the
+    def _resolve_few(self, ids: list[uuid.UUID]) -> dict[bytes, tuple[int, int, int]]:
+        """Dataset type, data-ID key and RUN of a few datasets, by id (one statement; the
         placeholder count is rounded up to a power of two so few statements are cached)."""
         if not ids:
             return {}
         width = 1 << (len(ids) - 1).bit_length()
         params = [u.bytes for u in ids] + [ids[0].bytes] * (width - len(ids))
-        rows = self._q("SELECT dataset_id, dataset_type_id, data_id_key FROM dataset"
+        rows = self._q("SELECT dataset_id, dataset_type_id, data_id_key, run_id FROM dataset"
                        f" WHERE dataset_id IN ({','.join('?' * width)})", params)
-        return {r["dataset_id"]: (r["dataset_type_id"], r["data_id_key"]) for r in rows}
+        return {r["dataset_id"]: (r["dataset_type_id"], r["data_id_key"], r["run_id"])
+                for r in rows}
 
     def _check_calibration_types(self, coll: _Coll, table: str) -> None:
         """KC006: every dataset must be of a calibration type."""
@@ -1307,13 +1319,14 @@ class SqliteRegistry(Registry):
                 "                                   WHERE f.k = certification.data_id_key)"
                 " WHERE collection_id = :cid AND end_us = :max"
                 "   AND data_id_key IN (SELECT k FROM _fb)"
-                "   AND begin_us < (SELECT f.fb FROM _fb AS f WHERE f.k = certification.data_id_key)",
+                "   AND begin_us < (SELECT f.fb FROM _fb AS f"
+                "                   WHERE f.k = certification.data_id_key)",
                 {"cid": coll.id, "max": MAX_US})
-        # Key order: the clustered index is appended to in order.
         return self._conn.execute(
             "INSERT INTO certification (collection_id, dataset_type_id, data_id_key, dataset_id,"
-            " begin_us, end_us)"
-            f" SELECT :cid, t, k, id, b, e FROM {table} ORDER BY k, b", {"cid": coll.id}).rowcount
+            " run_id, begin_us, end_us)"
+            f" SELECT :cid, t, k, id, r, b, e FROM {table} ORDER BY ord",
+            {"cid": coll.id}).rowcount
 
     def _raise_conflicts(self, coll: _Coll, table: str, params: dict[str, Any],
                          in_batch: bool) -> None:
@@ -1382,8 +1395,8 @@ class SqliteRegistry(Registry):
             keys = self._data_id_keys(dtype, data_ids)
             self._conn.execute("DELETE FROM _hit")
             self._conn.execute(
-                "INSERT INTO _hit (k, t, id, b, e)"
-                " SELECT data_id_key, dataset_type_id, dataset_id, begin_us, end_us"
+                "INSERT INTO _hit (k, t, id, r, b, e)"
+                " SELECT data_id_key, dataset_type_id, dataset_id, run_id, begin_us, end_us"
                 " FROM certification"
                 " WHERE collection_id = :cid AND dataset_type_id = :tid"
                 "   AND end_us > :b AND begin_us < :e"
@@ -1398,10 +1411,10 @@ class SqliteRegistry(Registry):
                     " AND (data_id_key, begin_us) IN (SELECT k, b FROM _hit)", (coll.id,))
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
-                    " dataset_id, begin_us, end_us)"
-                    " SELECT :cid, t, k, id, b, :b FROM _hit WHERE b < :b"
+                    " dataset_id, run_id, begin_us, end_us)"
+                    " SELECT :cid, t, k, id, r, b, :b FROM _hit WHERE b < :b"
                     " UNION ALL"
-                    " SELECT :cid, t, k, id, :e, e FROM _hit WHERE e > :e",
+                    " SELECT :cid, t, k, id, r, :e, e FROM _hit WHERE e > :e",
                     {"cid": coll.id, "b": b, "e": e})
             return n
 
@@ -1445,28 +1458,40 @@ class SqliteRegistry(Registry):
         with self._read():
             self._sync()
             plan = self._plan(collection, dataset_type)
-            texts = plan.enc.texts(data_ids)
-            queries = json.dumps([[v, *_query_span(at)]
-                                  for v, at in zip(texts, times, strict=True)])
+            for data_id in data_ids:
+                plan.enc.check(data_id)  # KC008 for the first bad one, in input order
+            text = plan.enc.text
+            items = []
+            instants = True
+            for data_id, at in zip(data_ids, times, strict=True):
+                if isinstance(at, datetime):
+                    t = (at - _EPOCH) // _ONE_US
+                    items.append([text(data_id), t, t + 1])
+                else:
+                    instants = False
+                    items.append([text(data_id), *_query_span(at)])
+            params = {"queries": json.dumps(items), "tid": plan.dtype.id}
             members = plan.members
-            # Rows: (ord, dataset_id, run_id, ambiguous, key, qb, qe, member position).
+            # Rows: (ord, dataset_id, run_id, ambiguous[, member position]).
             if len(members) == 1 and members[0].type == "CALIBRATION":
-                rows = self._probe_cursor.execute(_FIND_MANY_CALIBRATION, {
-                    "queries": queries, "cid": members[0].id, "tid": plan.dtype.id}).fetchall()
+                rows = self._probe_cursor.execute(_FIND_MANY_CALIBRATION[instants],
+                                                  {**params, "cid": members[0].id}).fetchall()
             else:
                 rows = self._probe_cursor.execute(_LOOKUP, {
-                    "members": json.dumps([[m.id, m.type] for m in members]),
-                    "queries": queries, "tid": plan.dtype.id}).fetchall()
+                    **params, "members": json.dumps([[m.id, m.type] for m in members])
+                }).fetchall()
             ambiguous = [r for r in rows if r[3]]
             if ambiguous:
-                self._raise_ambiguous(plan, data_ids, times, min(ambiguous))
+                first = min(ambiguous)
+                self._raise_ambiguous(plan, data_ids, times, first[0],
+                                      first[4] if len(first) > 4 else 0)
             out: list[DatasetRef | None] = [None] * len(data_ids)
-            run_name = self._run_name
-            name = plan.dtype.name
+            names, run_name, type_name = self._run_names, self._run_name, plan.dtype.name
             # data_ids are the registry's own canonical copies: the refs may keep them.
             for i, dataset_id, run_id, *_ in rows:
-                out[i] = DatasetRef(uuid.UUID(bytes=dataset_id), name, data_ids[i],
-                                    run_name(run_id))
+                if dataset_id is not None:
+                    out[i] = DatasetRef(uuid.UUID(bytes=dataset_id), type_name, data_ids[i],
+                                        names.get(run_id) or run_name(run_id))
             return out
 
     def _find_cached(self, collection: str, dataset_type: str, data_id: dict[str, Any],
@@ -1522,13 +1547,16 @@ class SqliteRegistry(Registry):
         return DatasetRef(uuid.UUID(bytes=dataset_id), plan.dtype.name, data_id, run)
 
     def _raise_ambiguous(self, plan: _Plan, data_ids: list[dict[str, Any]], times: list[At],
-                         row: tuple[Any, ...]) -> None:
-        """KC011 for the first ambiguous query (a row of the find_many statements)."""
-        i, _, _, _, key, qb, qe, pos = row
+                         i: int, pos: int) -> None:
+        """KC011 for query ``i``, ambiguous in search-path member ``pos``."""
         member = plan.members[pos]
+        qb, qe = _query_span(times[i])
         datasets = [str(_uuid(r["dataset_id"])) for r in self._q(
-            "SELECT dataset_id FROM certification WHERE collection_id = ? AND data_id_key = ?"
-            " AND begin_us < ? AND end_us > ? ORDER BY begin_us", (member.id, key, qe, qb))]
+            "SELECT c.dataset_id FROM certification AS c"
+            " WHERE c.collection_id = ? AND c.data_id_key = (SELECT data_id_key FROM data_id"
+            "   WHERE dataset_type_id = ? AND value = ?)"
+            " AND c.begin_us < ? AND c.end_us > ? ORDER BY c.begin_us",
+            (member.id, plan.dtype.id, plan.enc.text(data_ids[i]), qe, qb))]
         if isinstance(times[i], datetime):
             when, extra = f"at {_ts_text(qb)}", {"at": _ts_text(qb)}
         else:
@@ -1556,8 +1584,7 @@ class SqliteRegistry(Registry):
                         " FROM certification AS c"
                         " CROSS JOIN dataset_type AS t ON t.dataset_type_id = c.dataset_type_id"
                         " CROSS JOIN data_id AS di ON di.data_id_key = c.data_id_key"
-                        " CROSS JOIN dataset AS d ON d.dataset_id = c.dataset_id"
-                        " CROSS JOIN collection AS r ON r.collection_id = d.run_id"
+                        " CROSS JOIN collection AS r ON r.collection_id = c.run_id"
                         " WHERE c.collection_id = :cid"
                         "   AND (:tid IS NULL OR c.dataset_type_id = :tid)"
                         " ORDER BY t.name, c.data_id_key, c.begin_us",
