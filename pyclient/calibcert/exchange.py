@@ -216,19 +216,22 @@ def dumps(doc: Mapping[str, Any], fmt: str = "json") -> str:
     raise InvalidArgumentError(f"unknown export format {fmt!r}: use json, yaml or csv")
 
 
-def loads(text: str, fmt: str = "json") -> dict[str, Any]:
-    """Parse and validate an export document."""
+def parse_structured(text: str, fmt: str, what: str) -> Any:
+    """Parse JSON or YAML (``fmt == "yaml"``) text: the one parser of every file the CLI and
+    the importers read. A syntax error is an InvalidArgumentError naming ``what``."""
     try:
         if fmt == "yaml":
             import yaml
 
-            doc = yaml.safe_load(text)
-        else:
-            doc = json.loads(text)
-    except ValueError as exc:
-        raise InvalidArgumentError(f"cannot parse the {fmt.upper()} file: {exc}") from None
-    except Exception as exc:  # yaml.YAMLError and friends
-        raise InvalidArgumentError(f"cannot parse the {fmt.upper()} file: {exc}") from None
+            return yaml.safe_load(text)
+        return json.loads(text)
+    except Exception as exc:  # json's ValueError, yaml.YAMLError and friends
+        raise InvalidArgumentError(f"cannot parse {what}: {exc}") from None
+
+
+def loads(text: str, fmt: str = "json") -> dict[str, Any]:
+    """Parse and validate an export document."""
+    doc = parse_structured(text, fmt, f"the {fmt.upper()} file")
     return validate(doc)
 
 
@@ -480,15 +483,7 @@ def read_series(text: str, fmt: str) -> list[dict[str, Any]]:
                 item.update(dataset_type=r["dataset_type"], run=r["run"])
             items.append(item)
         return items
-    try:
-        if fmt == "yaml":
-            import yaml
-
-            doc = yaml.safe_load(text)
-        else:
-            doc = json.loads(text)
-    except Exception as exc:
-        raise InvalidArgumentError(f"cannot parse the series file: {exc}") from None
+    doc = parse_structured(text, fmt, "the series file")
     if not isinstance(doc, list) or not all(isinstance(x, dict) and "begin" in x for x in doc):
         raise InvalidArgumentError("a series file is a list of objects with 'begin' and "
                                    "'dataset' (or dataset_type, run, data_id)")

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from .. import exchange
+from ..errors import InvalidArgumentError
 from ..registry import Registry
 from ..types import Certification, CollectionType, DatasetRef, Timespan
 from . import changes
@@ -326,14 +327,9 @@ def read_data_ids(path: str, fmt: str) -> tuple[list[dict[str, Any]], list[str] 
             items.append({"data_id": data_id, "id": ident} if ident else data_id)
     else:
         try:
-            if fmt == "yaml":
-                import yaml
-
-                items = yaml.safe_load(text)
-            else:
-                items = json.loads(text)
-        except Exception as exc:
-            raise CliError(f"cannot parse {path}: {exc}") from None
+            items = exchange.parse_structured(text, fmt, path)
+        except InvalidArgumentError as exc:
+            raise CliError(str(exc)) from None
         if not isinstance(items, list):
             raise CliError(f"{path}: expected a list of data IDs")
     data_ids: list[dict[str, Any]] = []
