@@ -128,3 +128,115 @@ def test_find_fast_path_agrees_with_calib_find(pg_url: str) -> None:
     slow.close()
     slow_conn.close()
     fast.close()
+
+
+def test_find_chain_fast_path_agrees_with_calib_find(pg_url: str) -> None:
+    # Chains, RUN and TAGGED collections and at=None take the second fast path
+    # (PostgresRegistry._find_chain: the search-path walk and every probe in one prepared
+    # statement). Over nested chains, repeated members, empty chains, members of every type,
+    # known and unknown names and data IDs, instants, None and spans, it must give the same
+    # answer or the same error as calib.find (a transaction's registry always calls it),
+    # before and after the chains change; and it must itself decide every found / not found
+    # answer it is offered for a stored data ID.
+    import psycopg
+
+    import calibcert
+    from calibcert import CollectionType
+    from calibcert.backends.postgres import _UNDECIDED
+    from helpers import CALIB, RUN, RUN2, US, bias_id, make_world, t, ts
+
+    fast = calibcert.connect(pg_url)
+    world = make_world(fast)
+    a, b = world.bias(1), world.bias(1, run=RUN2)
+    c, e = world.bias(2), world.bias(3, run=RUN2)
+    world.raw(1)
+    fast.certify(CALIB, [a], ts(2020, 2021))
+    fast.certify(CALIB, [b], ts(2021, None))
+    for name, kind in [("tagged", CollectionType.TAGGED), ("other", CollectionType.CALIBRATION),
+                       ("cal2", CollectionType.CALIBRATION)]:
+        fast.register_collection(name, kind)
+    fast.tag("tagged", [c, b])
+    fast.certify("other", [c], ts(2019, 2020))
+    fast.certify("cal2", [b], ts(2018, 2019))
+    fast.certify("cal2", [e], ts(None, 2020))
+    chains = {
+        "c1": [CALIB], "c2": ["c1"], "c3": ["c2"],  # the benchmark's 3-level chain
+        "mixed": ["other", "tagged", CALIB],
+        "runfirst": [RUN2, "c3"],
+        "empty": [],
+        "nested": ["empty", "cal2", "c3", "mixed", RUN, "c1"],  # CALIB reached 3 times
+        "onlychains": ["empty", "c2"],
+        "top": ["nested", "runfirst"],
+    }
+    for name, children in chains.items():
+        fast.register_collection(name, CollectionType.CHAINED)
+        fast.set_chain(name, children)
+    slow_conn = psycopg.connect(pg_url, autocommit=False)
+    slow = calibcert.connect(slow_conn)
+
+    def outcome(reg, *args):
+        try:
+            return ("ok", reg.find(*args))
+        except calibcert.CalibCertError as exc:
+            return (type(exc).__name__, str(exc))
+
+    stored = [bias_id(1), bias_id(2), bias_id(3)]
+    types = ["bias", "flat", "raw", "nosuchtype"]
+    data_ids = [*stored, {"detector": 1, "instrument": "Cam"}, bias_id(99),
+                {"instrument": "Cam"}, {"instrument": "Cam", "detector": 1, "extra": 2}]
+    times = [t(2018, 6), t(2019, 6), t(2020), t(2021) - US, t(2021), t(2500), None,
+             ts(2020, 2022), ts(None, None)]
+
+    def grid(collections: list[str]) -> tuple[set, int]:
+        seen: set = set()
+        decided = 0
+        fast._can_find_fast()
+        for coll in collections:
+            for dtype in types:
+                for did in data_ids:
+                    for at in times:
+                        args = (coll, dtype, did, at)
+                        got = outcome(fast, *args)
+                        want = outcome(slow, *args)
+                        slow_conn.rollback()
+                        assert got == want, args
+                        seen.add(got[0] if got[0] != "ok" else ("ok", got[1] is None))
+                        if isinstance(at, calibcert.Timespan):
+                            continue
+                        direct = fast._find_chain(coll, dtype, did, at)
+                        if direct is not _UNDECIDED:
+                            decided += 1
+                            assert ("ok", direct) == want, args
+                        elif want[0] == "ok" and dtype == "bias" and did in stored:
+                            raise AssertionError(f"fast path left {args} undecided")
+        return seen, decided
+
+    collections = [*chains, CALIB, "tagged", "other", "cal2", RUN, RUN2, "missing"]
+    # every known collection x 4 stored data IDs (one in another key order) x 7 times
+    every = (len(collections) - 1) * 4 * 7
+    seen, decided = grid(collections)
+    assert {("ok", True), ("ok", False), "MissingCollectionError", "MissingDatasetTypeError",
+            "DataIdError", "CalibrationLookupError"} <= seen, seen
+    assert decided == every, decided
+    assert fast._find_chain("c3", "bias", bias_id(1), t(2020)) == a
+    assert fast._find_chain("runfirst", "bias", bias_id(1), t(2020)) == b  # RUN2 first
+    assert fast._find_chain("nested", "bias", bias_id(1), t(2018, 6)) == b  # cal2 first
+    assert fast._find_chain("mixed", "bias", bias_id(1), None) == b  # tagged; CALIB skipped
+    assert fast._find_chain("c3", "bias", bias_id(1), None) is None
+    assert fast._find_chain("top", "bias", bias_id(99), t(2020)) is _UNDECIDED
+    assert {"c3", "top", "tagged", RUN} <= fast._not_calibration
+
+    # The walk reads the chains live: change them (and a chain's members) and compare again.
+    fast.set_chain("mixed", [RUN, "other"])
+    fast.set_chain("c1", ["tagged", "cal2"])
+    fast.remove_collection("top")
+    fast.decertify(CALIB, "bias", ts(2020, t(2020, 7)))
+    fast.register_collection("top", CollectionType.CALIBRATION)  # a chain no longer
+    fast.certify("top", [c], ts(2020, None))
+    seen, decided = grid(collections)
+    assert decided == every, decided
+    assert fast._find_chain("c3", "bias", bias_id(1), t(2020)) == b  # via tagged now
+    assert fast.find("top", "bias", bias_id(2), t(2021)) == c
+    slow.close()
+    slow_conn.close()
+    fast.close()

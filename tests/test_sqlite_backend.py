@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from typing import Any
 import pytest
 
 import calibcert
-from calibcert import CollectionType, Registry, Timespan
+from calibcert import CollectionType, DatasetRef, Registry, Timespan
 from calibcert.errors import (
     CalibCertError,
     ConflictingCertificationError,
@@ -732,3 +733,146 @@ def test_outcomes_equal_postgresql(scenario: Callable[[Registry], Any], pg_url: 
         pg.close()
         lite.close()
 
+
+
+# -- random operation sequences, compared with PostgreSQL outcome by outcome -------------------
+
+
+#: Seeds and steps of the random comparison (more: CALIBCERT_SQLITE_SEEDS=50 ..._STEPS=400).
+SEEDS = range(1, 1 + int(os.environ.get("CALIBCERT_SQLITE_SEEDS", "3")))
+STEPS = int(os.environ.get("CALIBCERT_SQLITE_STEPS", "150"))
+
+
+class _Script:
+    """A reproducible random sequence of API calls over a tiny world (two RUNs, a TAGGED, two
+    CALIBRATION and two CHAINED collections, one calibration and one non-calibration type,
+    three detectors, times on a small grid) so that conflicts, chains, ambiguity and every
+    error path come up often."""
+
+    GRID = [t(2020, m) for m in (1, 3, 5, 7, 9)]
+    COLLECTIONS = ("run0", "run1", "tagged", "cal", "cal2", "chain", "chain2", "new")
+
+    def __init__(self, seed: int) -> None:
+        import random
+
+        self.rng = random.Random(seed)
+        self.refs: list[Any] = []  # refs as returned by the first backend
+        self.next_id = seed * 10_000
+
+    def time(self) -> datetime | None:
+        return self.rng.choice([*self.GRID, None])
+
+    def span(self) -> Timespan:
+        b, e = self.rng.sample([*self.GRID, None, None], 2)
+        if b is not None and e is not None and b >= e:
+            b, e = e, b
+        return Timespan(b, e) if b != e or b is None else Timespan(b, None)
+
+    def data_id(self, type_: str = "bias") -> dict[str, Any]:
+        d = {"instrument": "Cam", "detector": self.rng.choice([1, 2, 3, "x"])}
+        if type_ == "raw":
+            d["exposure"] = 1
+        if self.rng.random() < 0.05:
+            d["extra"] = 1  # a bad data ID now and then
+        return d
+
+    def some_refs(self) -> list[Any]:
+        if not self.refs:
+            return []
+        return self.rng.sample(self.refs, self.rng.randint(1, min(3, len(self.refs))))
+
+    def coll(self) -> str:
+        return self.rng.choice(self.COLLECTIONS)
+
+    def op(self) -> tuple[str, Callable[[Registry], Any]]:
+        r = self.rng
+        kind = r.choice(["insert", "certify", "certify", "series", "decertify", "close",
+                         "find", "find_many", "certs", "tag", "untag", "chain", "copy",
+                         "remove", "register", "query", "transaction"])
+        c, d = self.coll(), self.coll()
+        if kind == "transaction":  # two calls in one transaction: each its own savepoint
+            calls = [self.op()[1] for _ in range(2)]
+            return kind, lambda reg: _in_transaction(reg, calls)
+        if kind == "insert":
+            type_ = r.choice(["bias", "bias", "raw"])
+            dids = [self.data_id(type_) for _ in range(r.randint(1, 2))]
+            ids = [uuid.UUID(int=self.next_id + i) for i in range(len(dids))]
+            self.next_id += len(dids)
+            return kind, lambda reg: reg.insert_datasets(type_, c, dids, ids=ids)
+        if kind == "certify":
+            refs, span, co = self.some_refs(), self.span(), r.random() < 0.3
+            return kind, lambda reg: reg.certify(c, refs, span, close_open=co)
+        if kind == "series":
+            items = [(ref, self.time()) for ref in self.some_refs()]
+            co = r.random() < 0.3
+            return kind, lambda reg: reg.certify_series(c, items, close_open=co)
+        if kind == "decertify":
+            span = self.span()
+            dids = None if r.random() < 0.5 else [self.data_id()]
+            return kind, lambda reg: reg.decertify(c, "bias", span, dids)
+        if kind == "close":
+            end = r.choice(self.GRID)
+            dids = None if r.random() < 0.5 else [self.data_id()]
+            return kind, lambda reg: reg.close_open_range(c, "bias", end, dids)
+        if kind == "find":
+            did, at = self.data_id(), r.choice([self.time(), self.span()])
+            return kind, lambda reg: reg.find(c, "bias", did, at)
+        if kind == "find_many":
+            qs = [(self.data_id(), r.choice([self.time(), self.span()])) for _ in range(3)]
+            return kind, lambda reg: reg.find_many(c, "bias", qs)
+        if kind == "certs":
+            return kind, lambda reg: reg.certifications(c)
+        if kind in ("tag", "untag"):
+            refs = self.some_refs()
+            return kind, lambda reg: getattr(reg, kind)(c, refs)
+        if kind == "chain":
+            children = [self.coll() for _ in range(r.randint(0, 3))]
+            return kind, lambda reg: reg.set_chain(c, children)
+        if kind == "copy":
+            return kind, lambda reg: reg.copy_collection(c, d)
+        if kind == "remove":
+            return kind, lambda reg: reg.remove_collection(c)
+        if kind == "register":
+            ctype = r.choice(list(CollectionType))
+            return kind, lambda reg: reg.register_collection(c, ctype)
+        return kind, lambda reg: reg.query_datasets(c, "bias")
+
+
+def _in_transaction(reg: Registry, calls: list[Callable[[Registry], Any]]) -> list[Any]:
+    with reg.transaction():
+        return [_outcome(reg, call) for call in calls]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_sequences_equal_postgresql(seed: int, pg_url: str, sqlite_url: str) -> None:
+    """Every call returns the same value or raises the same error (class, message and
+    details) on both backends; the lists come in the same order."""
+    pg, lite = calibcert.connect(pg_url), calibcert.connect(sqlite_url)
+    try:
+        for reg in (pg, lite):
+            setup_world(reg, runs=2)
+            reg.register_collection("tagged", CollectionType.TAGGED)
+            reg.register_collection("cal2", CollectionType.CALIBRATION)
+            reg.register_collection("chain", CollectionType.CHAINED)
+            reg.register_collection("chain2", CollectionType.CHAINED)
+            reg.register_dataset_type("raw", ("instrument", "detector", "exposure"),
+                                      is_calibration=False)
+        script = _Script(seed)
+        for step in range(STEPS):
+            kind, call = script.op()
+            expected = _outcome(pg, call)
+            assert _outcome(lite, call) == expected, f"step {step}: {kind}"
+            if kind == "insert" and expected[0] == "returned":
+                script.refs.extend(expected[1])
+            if kind == "transaction" and expected[0] == "returned":
+                script.refs.extend(ref for out in expected[1] if out[0] == "returned"
+                                   and isinstance(out[1], list) for ref in out[1]
+                                   if isinstance(ref, DatasetRef))
+        assert _outcome(lite, lambda reg: [reg.certifications(c.name)
+                                           for c in reg.list_collections()
+                                           if c.type != CollectionType.RUN]) == _outcome(
+            pg, lambda reg: [reg.certifications(c.name) for c in reg.list_collections()
+                             if c.type != CollectionType.RUN])
+    finally:
+        pg.close()
+        lite.close()

@@ -609,7 +609,8 @@ DECLARE
     v_conflicts jsonb;
 BEGIN
     SELECT t.name INTO v_name FROM calib.dataset_type AS t
-    WHERE t.dataset_type_id = ANY (v_res.o_types) AND NOT t.is_calibration LIMIT 1;
+    WHERE t.dataset_type_id = ANY (v_res.o_types) AND NOT t.is_calibration
+    ORDER BY t.dataset_type_id LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC006',
             format('dataset type %L is not a calibration type and cannot be certified', v_name),
@@ -622,8 +623,9 @@ BEGIN
                        'dataset_type', t.name, 'data_id', di.value,
                        'dataset', g.ids[1], 'timespan', calib._span_json(tstzrange(g.b, NULL, '[)')),
                        'conflicting_dataset', g.ids[2],
-                       'conflicting_timespan', calib._span_json(tstzrange(g.b, NULL, '[)'))))
-            FROM (SELECT u.k, u.b, array_agg(u.id ORDER BY u.ord) AS ids
+                       'conflicting_timespan', calib._span_json(tstzrange(g.b, NULL, '[)')))
+                   ORDER BY g.first)
+            FROM (SELECT u.k, u.b, array_agg(u.id ORDER BY u.ord) AS ids, min(u.ord) AS first
                   FROM unnest(p_datasets, v_res.o_keys, p_begins) WITH ORDINALITY AS u(id, k, b, ord)
                   GROUP BY u.k, u.b HAVING count(*) > 1) AS g
             JOIN calib.data_id AS di ON di.data_id_key = g.k
@@ -1019,6 +1021,7 @@ BEGIN
     SELECT c.name INTO v_cycle
     FROM reach AS r JOIN calib.collection AS c ON c.collection_id = r.via
     WHERE r.collection_id = v_parent.collection_id
+    ORDER BY array_position(v_ids, r.via)  -- the first new child that leads back
     LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC004',
@@ -1187,13 +1190,15 @@ BEGIN
     END IF;
     v_ids := coalesce(p_ids, ARRAY(SELECT gen_random_uuid() FROM generate_series(1, cardinality(v_values))));
 
-    SELECT v INTO v_dup FROM unnest(v_values) AS v GROUP BY v HAVING count(*) > 1 LIMIT 1;
+    SELECT u.v INTO v_dup FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+    GROUP BY u.v HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010',
             format('data ID %s of dataset type %L appears more than once in one call', v_dup, p_dataset_type),
             jsonb_build_object('dataset_type', p_dataset_type, 'data_id', v_dup, 'collection', p_run));
     END IF;
-    SELECT i INTO v_dup_id FROM unnest(v_ids) AS i GROUP BY i HAVING count(*) > 1 LIMIT 1;
+    SELECT u.i INTO v_dup_id FROM unnest(v_ids) WITH ORDINALITY AS u(i, ord)
+    GROUP BY u.i HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010', format('dataset id %s appears more than once in one call', v_dup_id),
                              jsonb_build_object('dataset', v_dup_id));
@@ -1201,7 +1206,8 @@ BEGIN
 
     PERFORM calib._lock_collections(ARRAY[v_run.collection_id]);
 
-    SELECT d.dataset_id INTO v_dup_id FROM calib.dataset AS d WHERE d.dataset_id = ANY (v_ids) LIMIT 1;
+    SELECT d.dataset_id INTO v_dup_id FROM calib.dataset AS d WHERE d.dataset_id = ANY (v_ids)
+    ORDER BY d.dataset_id LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010', format('dataset id %s already exists', v_dup_id),
                              jsonb_build_object('dataset', v_dup_id));
@@ -1221,7 +1227,7 @@ BEGIN
     SELECT di.value INTO v_dup
     FROM calib.dataset AS d JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
     WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
-    LIMIT 1;
+    ORDER BY d.data_id_key LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010',
             format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
@@ -1257,15 +1263,19 @@ BEGIN
     PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
     clash AS (
-        SELECT a.id, b.id AS other, a.k FROM n AS a JOIN n AS b ON a.k = b.k AND a.id < b.id
+        SELECT 0 AS src, a.id, b.id AS other, a.k
+        FROM n AS a JOIN n AS b ON a.k = b.k AND a.id < b.id
         UNION ALL
-        SELECT n.id, t.dataset_id, n.k FROM n
+        SELECT 1, n.id, t.dataset_id, n.k FROM n
         JOIN calib.tag AS t ON t.collection_id = v_coll.collection_id AND t.data_id_key = n.k
                            AND t.dataset_id <> n.id
     )
     SELECT clash.*, di.value AS data_id, dt.name AS type_name INTO v_bad
     FROM clash JOIN calib.data_id AS di ON di.data_id_key = clash.k
     JOIN calib.dataset_type AS dt ON dt.dataset_type_id = di.dataset_type_id
+    /* A fixed choice when there are several (the same on every plan and backend): clashes
+       within the call first, then by key and ids. */
+    ORDER BY clash.src, clash.k, clash.id, clash.other
     LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010',
@@ -1642,6 +1652,10 @@ AS $$
    containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
    "certify all biases in this run" picks its datasets.
    Errors: KC002, KC003 (a CALIBRATION collection itself), KC005. Read-only, no locks. */
+/* Check both names up front: below, the planner may never evaluate the CTE that calls
+   _collection (nothing to join with), and an unknown collection would pass silently. */
+SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),
+       calib._dataset_type(p_dataset_type);
 WITH chain AS (
     SELECT f.* FROM calib._flatten(
         (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id) AS f

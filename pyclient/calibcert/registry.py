@@ -35,26 +35,29 @@ DatasetLike = DatasetRef | uuid.UUID | str
 At = datetime | Timespan | None
 
 
-def dataset_ids(datasets: Iterable[DatasetLike]) -> list[uuid.UUID]:
-    """UUIDs of refs / UUIDs / UUID strings, in order."""
+def _dataset_id(d: DatasetLike) -> uuid.UUID:
+    """The UUID of one ref / UUID / UUID string (the one place this rule is written)."""
+    if isinstance(d, DatasetRef):
+        return d.id
+    if isinstance(d, uuid.UUID):
+        return d
+    if isinstance(d, str):
+        try:
+            return uuid.UUID(d)
+        except ValueError:
+            raise InvalidArgumentError(f"{d!r} is not a dataset id (UUID)") from None
+    raise InvalidArgumentError(f"expected a DatasetRef or UUID, not {type(d).__name__}")
+
+
+def _check_iterable(datasets: Iterable[DatasetLike]) -> None:
     if isinstance(datasets, (DatasetRef, uuid.UUID, str)):
         raise InvalidArgumentError("datasets must be an iterable of refs or ids, not a single one")
-    out = []
-    for d in datasets:
-        if isinstance(d, DatasetRef):
-            out.append(d.id)
-        elif isinstance(d, uuid.UUID):
-            out.append(d)
-        elif isinstance(d, str):
-            try:
-                out.append(uuid.UUID(d))
-            except ValueError:
-                raise InvalidArgumentError(f"{d!r} is not a dataset id (UUID)") from None
-        else:
-            raise InvalidArgumentError(
-                f"expected a DatasetRef or UUID, not {type(d).__name__}"
-            )
-    return out
+
+
+def dataset_ids(datasets: Iterable[DatasetLike]) -> list[uuid.UUID]:
+    """UUIDs of refs / UUIDs / UUID strings, in order."""
+    _check_iterable(datasets)
+    return [_dataset_id(d) for d in datasets]
 
 
 class DatasetIdArray(Sequence[uuid.UUID]):
@@ -84,23 +87,20 @@ class DatasetIdArray(Sequence[uuid.UUID]):
         return uuid.UUID(bytes=bytes(self._buf[16 * i:16 * i + 16]))
 
     def __iter__(self) -> Iterator[uuid.UUID]:
+        return (uuid.UUID(bytes=b) for b in self.iter_bytes())
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        """The 16 bytes of each id, in order, without making UUID objects."""
         buf = self._buf
-        for off in range(0, len(buf), 16):
-            yield uuid.UUID(bytes=bytes(buf[off:off + 16]))
+        return (bytes(buf[off:off + 16]) for off in range(0, len(buf), 16))
 
 
 def packed_dataset_ids(datasets: Iterable[DatasetLike]) -> DatasetIdArray:
     """dataset_ids, packed (see DatasetIdArray): same checks, same errors."""
-    if isinstance(datasets, (DatasetRef, uuid.UUID, str)):
-        raise InvalidArgumentError("datasets must be an iterable of refs or ids, not a single one")
+    _check_iterable(datasets)
     buf = bytearray()
     for d in datasets:
-        if isinstance(d, DatasetRef):
-            buf += d.id.bytes
-        elif isinstance(d, uuid.UUID):
-            buf += d.bytes
-        else:
-            buf += dataset_ids([d])[0].bytes  # a UUID string, or the error for anything else
+        buf += _dataset_id(d).bytes
     return DatasetIdArray(buf)
 
 

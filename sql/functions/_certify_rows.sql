@@ -23,7 +23,8 @@ DECLARE
     v_conflicts jsonb;
 BEGIN
     SELECT t.name INTO v_name FROM calib.dataset_type AS t
-    WHERE t.dataset_type_id = ANY (v_res.o_types) AND NOT t.is_calibration LIMIT 1;
+    WHERE t.dataset_type_id = ANY (v_res.o_types) AND NOT t.is_calibration
+    ORDER BY t.dataset_type_id LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC006',
             format('dataset type %L is not a calibration type and cannot be certified', v_name),
@@ -36,8 +37,9 @@ BEGIN
                        'dataset_type', t.name, 'data_id', di.value,
                        'dataset', g.ids[1], 'timespan', calib._span_json(tstzrange(g.b, NULL, '[)')),
                        'conflicting_dataset', g.ids[2],
-                       'conflicting_timespan', calib._span_json(tstzrange(g.b, NULL, '[)'))))
-            FROM (SELECT u.k, u.b, array_agg(u.id ORDER BY u.ord) AS ids
+                       'conflicting_timespan', calib._span_json(tstzrange(g.b, NULL, '[)')))
+                   ORDER BY g.first)
+            FROM (SELECT u.k, u.b, array_agg(u.id ORDER BY u.ord) AS ids, min(u.ord) AS first
                   FROM unnest(p_datasets, v_res.o_keys, p_begins) WITH ORDINALITY AS u(id, k, b, ord)
                   GROUP BY u.k, u.b HAVING count(*) > 1) AS g
             JOIN calib.data_id AS di ON di.data_id_key = g.k

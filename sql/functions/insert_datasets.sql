@@ -31,13 +31,15 @@ BEGIN
     END IF;
     v_ids := coalesce(p_ids, ARRAY(SELECT gen_random_uuid() FROM generate_series(1, cardinality(v_values))));
 
-    SELECT v INTO v_dup FROM unnest(v_values) AS v GROUP BY v HAVING count(*) > 1 LIMIT 1;
+    SELECT u.v INTO v_dup FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+    GROUP BY u.v HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010',
             format('data ID %s of dataset type %L appears more than once in one call', v_dup, p_dataset_type),
             jsonb_build_object('dataset_type', p_dataset_type, 'data_id', v_dup, 'collection', p_run));
     END IF;
-    SELECT i INTO v_dup_id FROM unnest(v_ids) AS i GROUP BY i HAVING count(*) > 1 LIMIT 1;
+    SELECT u.i INTO v_dup_id FROM unnest(v_ids) WITH ORDINALITY AS u(i, ord)
+    GROUP BY u.i HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010', format('dataset id %s appears more than once in one call', v_dup_id),
                              jsonb_build_object('dataset', v_dup_id));
@@ -45,7 +47,8 @@ BEGIN
 
     PERFORM calib._lock_collections(ARRAY[v_run.collection_id]);
 
-    SELECT d.dataset_id INTO v_dup_id FROM calib.dataset AS d WHERE d.dataset_id = ANY (v_ids) LIMIT 1;
+    SELECT d.dataset_id INTO v_dup_id FROM calib.dataset AS d WHERE d.dataset_id = ANY (v_ids)
+    ORDER BY d.dataset_id LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010', format('dataset id %s already exists', v_dup_id),
                              jsonb_build_object('dataset', v_dup_id));
@@ -65,7 +68,7 @@ BEGIN
     SELECT di.value INTO v_dup
     FROM calib.dataset AS d JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
     WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
-    LIMIT 1;
+    ORDER BY d.data_id_key LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010',
             format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),

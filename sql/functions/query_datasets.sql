@@ -10,6 +10,10 @@ AS $$
    containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
    "certify all biases in this run" picks its datasets.
    Errors: KC002, KC003 (a CALIBRATION collection itself), KC005. Read-only, no locks. */
+/* Check both names up front: below, the planner may never evaluate the CTE that calls
+   _collection (nothing to join with), and an unknown collection would pass silently. */
+SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),
+       calib._dataset_type(p_dataset_type);
 WITH chain AS (
     SELECT f.* FROM calib._flatten(
         (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id) AS f

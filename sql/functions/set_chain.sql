@@ -52,6 +52,7 @@ BEGIN
     SELECT c.name INTO v_cycle
     FROM reach AS r JOIN calib.collection AS c ON c.collection_id = r.via
     WHERE r.collection_id = v_parent.collection_id
+    ORDER BY array_position(v_ids, r.via)  -- the first new child that leads back
     LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC004',

@@ -19,15 +19,19 @@ BEGIN
     PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
     clash AS (
-        SELECT a.id, b.id AS other, a.k FROM n AS a JOIN n AS b ON a.k = b.k AND a.id < b.id
+        SELECT 0 AS src, a.id, b.id AS other, a.k
+        FROM n AS a JOIN n AS b ON a.k = b.k AND a.id < b.id
         UNION ALL
-        SELECT n.id, t.dataset_id, n.k FROM n
+        SELECT 1, n.id, t.dataset_id, n.k FROM n
         JOIN calib.tag AS t ON t.collection_id = v_coll.collection_id AND t.data_id_key = n.k
                            AND t.dataset_id <> n.id
     )
     SELECT clash.*, di.value AS data_id, dt.name AS type_name INTO v_bad
     FROM clash JOIN calib.data_id AS di ON di.data_id_key = clash.k
     JOIN calib.dataset_type AS dt ON dt.dataset_type_id = di.dataset_type_id
+    /* A fixed choice when there are several (the same on every plan and backend): clashes
+       within the call first, then by key and ids. */
+    ORDER BY clash.src, clash.k, clash.id, clash.other
     LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010',

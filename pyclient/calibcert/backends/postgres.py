@@ -87,9 +87,60 @@ _FIND_FAST_ALLOWED = (
     "'calib.find(text, text, jsonb, timestamptz)', 'EXECUTE')"
     " AND pg_catalog.bool_and(pg_catalog.has_table_privilege(t, 'SELECT'))"
     " FROM pg_catalog.unnest(ARRAY['calib.collection', 'calib.dataset_type', 'calib.data_id',"
-    " 'calib.certification', 'calib.dataset']) AS t"
+    " 'calib.certification', 'calib.dataset', 'calib.collection_chain', 'calib.tag']) AS t"
+)
+# Any collection (chains above all) in one statement the client prepares: calib.find would
+# spend ~40 us in function frames and then four statements (names, search path, probe, RUN
+# name). The search path is calib._flatten's walk (depth-first by position path; a member
+# reached twice sorts first at its first occurrence, so ordering the matches by path gives
+# the same first deciding member), each non-CHAINED member probed by its own type:
+# CALIBRATION by certifications valid at the instant (none when it is NULL: at=None skips
+# them), RUN by its dataset, TAGGED by its tag. Rows: none when a name or the data ID is
+# unknown; else the first two matches in search order (k has at most one row, so the nested
+# loop keeps the inner order), or one row with a NULL dataset when nothing matches. Two
+# matches with the same path mean the deciding member is ambiguous (calib.find raises).
+# The chain step is a LATERAL with OFFSET 0 and the member type a scalar subquery so that
+# the generic plan probes indexes per member: plain joins were hash-joined against full
+# scans of collection and collection_chain (slower here, and growing with the catalogue).
+_FIND_CHAIN = (
+    "WITH RECURSIVE k AS ("
+    " SELECT co.collection_id, co.type, t.name AS type_name, di.data_id_key, di.value"
+    " FROM calib.collection AS co"
+    " JOIN calib.dataset_type AS t ON t.name = %s::text"
+    " JOIN calib.data_id AS di ON di.dataset_type_id = t.dataset_type_id AND di.value = %s::jsonb"
+    " WHERE co.name = %s::text"
+    "), walk (collection_id, type, path) AS ("
+    " SELECT k.collection_id, k.type, ARRAY[]::integer[] FROM k"
+    " UNION ALL"
+    " SELECT ch.child_id, ch.type, w.path || ch.position"
+    " FROM walk AS w CROSS JOIN LATERAL ("
+    "  SELECT cc.child_id, cc.position, (SELECT m.type FROM calib.collection AS m"
+    "   WHERE m.collection_id = cc.child_id) AS type"
+    "  FROM calib.collection_chain AS cc WHERE cc.parent_id = w.collection_id OFFSET 0) AS ch"
+    " WHERE w.type = 'CHAINED' AND pg_catalog.cardinality(w.path) < 100"
+    ")"
+    " SELECT h.path, h.dataset_id, k.type_name, k.value,"
+    " (SELECT r.name FROM calib.dataset AS d JOIN calib.collection AS r"
+    "  ON r.collection_id = d.run_id WHERE d.dataset_id = h.dataset_id)"
+    " FROM k LEFT JOIN LATERAL ("
+    " SELECT w.path, x.dataset_id FROM walk AS w CROSS JOIN LATERAL ("
+    "  SELECT c.dataset_id FROM calib.certification AS c"
+    "  WHERE w.type = 'CALIBRATION' AND %s::timestamptz IS NOT NULL"
+    "   AND c.collection_id = w.collection_id AND c.data_id_key = k.data_id_key"
+    "   AND c.validity && pg_catalog.tstzrange(%s::timestamptz, %s::timestamptz, '[]')"
+    "  UNION ALL"
+    "  SELECT d.dataset_id FROM calib.dataset AS d"
+    "  WHERE w.type = 'RUN' AND d.run_id = w.collection_id AND d.data_id_key = k.data_id_key"
+    "  UNION ALL"
+    "  SELECT tg.dataset_id FROM calib.tag AS tg"
+    "  WHERE w.type = 'TAGGED' AND tg.collection_id = w.collection_id"
+    "   AND tg.data_id_key = k.data_id_key"
+    " ) AS x"
+    " ORDER BY w.path LIMIT 2"
+    ") AS h ON true"
 )
 _UNDECIDED = object()
+_NOT_CALIBRATION = object()
 
 _FIND_MANY = ("SELECT * FROM calib.find_many(p_collection => %(c)s::text,"
               " p_dataset_type => %(t)s::text, p_data_ids => %(d)b::jsonb[], ")
@@ -334,11 +385,16 @@ class PostgresRegistry(Registry):
     def _find(self, collection: str, dataset_type: str, data_id: dict[str, Any],
               at: At) -> DatasetRef | None:
         conn = self._conn
-        if (at is not None and self._fast_find is not False and not isinstance(at, Timespan)
-                and conn.autocommit and collection not in self._not_calibration
+        if (self._fast_find is not False and not isinstance(at, Timespan) and conn.autocommit
                 and conn.pgconn.transaction_status == TransactionStatus.IDLE
                 and self._can_find_fast()):
-            found = self._find_fast(collection, dataset_type, data_id, at)
+            # A CALIBRATION collection takes the lean direct statement; chains, RUN and
+            # TAGGED collections (learnt from its answer) and at=None take the walk.
+            found: Any = _NOT_CALIBRATION
+            if at is not None and collection not in self._not_calibration:
+                found = self._find_fast(collection, dataset_type, data_id, at)
+            if found is _NOT_CALIBRATION:
+                found = self._find_chain(collection, dataset_type, data_id, at)
             if found is not _UNDECIDED:
                 return found
         # calib.find decides everything else, raising the precise error. Its SQL text is
@@ -352,8 +408,8 @@ class PostgresRegistry(Registry):
         return _ref(rows[0]) if rows else None
 
     def _can_find_fast(self) -> bool:
-        # The fast path reads the tables with the caller's own rights; it is used only by a
-        # role that may also call calib.find, so it never answers where find would refuse.
+        # The fast paths read the tables with the caller's own rights; they are used only by
+        # a role that may also call calib.find, so they never answer where find would refuse.
         if self._fast_find is None:
             with self._errors():
                 row = self._conn.execute(_FIND_FAST_ALLOWED).fetchone()
@@ -361,35 +417,53 @@ class PostgresRegistry(Registry):
             self._fast_cursor = self._conn.cursor()
         return self._fast_find
 
-    def _find_fast(self, collection: str, dataset_type: str, data_id: dict[str, Any],
-                   at: datetime) -> DatasetRef | None | object:
-        """find in one prepared statement for the common case: a CALIBRATION collection,
-        known names, a data ID equal to a stored one (so valid and canonical), at most one
-        certification valid at ``at``. Anything else is _UNDECIDED and goes to calib.find.
-        Used only outside transactions: a failure here then cannot spoil the caller's.
-        Lean on purpose (one reused cursor, no context managers): it is most of the
-        client's share of a find."""
+    def _fast_rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+        """Rows of a fast-path statement on the reused cursor; None when the role lost its
+        rights since (the fast paths are then off for good)."""
         try:
-            rows = self._fast_cursor.execute(
-                _FIND_FAST, (dataset_type, Jsonb(data_id), at, at, collection)).fetchall()
+            return self._fast_cursor.execute(sql, params).fetchall()
         except psycopg.errors.InsufficientPrivilege:  # rights revoked since
             self._fast_find = False
-            return _UNDECIDED
+            return None
         except psycopg.Error as exc:
             mapped = translate(exc)
             if mapped is exc:
                 raise
             raise mapped from exc
-        if len(rows) != 1:
+
+    def _find_fast(self, collection: str, dataset_type: str, data_id: dict[str, Any],
+                   at: datetime) -> DatasetRef | None | object:
+        """find in one prepared statement for the common case: a CALIBRATION collection,
+        known names, a data ID equal to a stored one (so valid and canonical), at most one
+        certification valid at ``at``. _NOT_CALIBRATION for any other kind of collection
+        (for _find_chain); anything else is _UNDECIDED and goes to calib.find.
+        Used only outside transactions: a failure here then cannot spoil the caller's.
+        Lean on purpose (one reused cursor, no context managers): it is most of the
+        client's share of a find."""
+        rows = self._fast_rows(_FIND_FAST, (dataset_type, Jsonb(data_id), at, at, collection))
+        if rows is None or len(rows) != 1:
             return _UNDECIDED
         ctype, ds, type_name, value, run = rows[0]
         if ctype != "CALIBRATION":
-            # Chains, RUN and TAGGED collections take calib.find; remember the name so that
-            # the next find skips this statement (a stale entry only costs speed).
+            # Remember the name so that the next find goes straight to _find_chain, which
+            # answers for every kind of collection (a stale entry only costs speed).
             if len(self._not_calibration) > 1000:
                 self._not_calibration.clear()
             self._not_calibration.add(collection)
+            return _NOT_CALIBRATION
+        return None if ds is None else DatasetRef(ds, type_name, value, run)
+
+    def _find_chain(self, collection: str, dataset_type: str, data_id: dict[str, Any],
+                    at: datetime | None) -> DatasetRef | None | object:
+        """find in one prepared statement (_FIND_CHAIN) for any kind of collection, chains
+        included, with known names, a data ID equal to a stored one and an unambiguous
+        deciding member; anything else is _UNDECIDED and goes to calib.find, which raises
+        the precise error (an unknown name, a bad data ID, KC011 for an ambiguous match)."""
+        rows = self._fast_rows(_FIND_CHAIN, (dataset_type, Jsonb(data_id), collection,
+                                             at, at, at))
+        if not rows or (len(rows) == 2 and rows[0][0] == rows[1][0]):
             return _UNDECIDED
+        _path, ds, type_name, value, run = rows[0]
         return None if ds is None else DatasetRef(ds, type_name, value, run)
 
     def _find_many(self, collection: str, dataset_type: str, data_ids: list[dict[str, Any]],

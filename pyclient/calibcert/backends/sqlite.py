@@ -1,42 +1,54 @@
 """SQLite fallback backend: the PostgreSQL functions' semantics, in Python, on one file.
 
 Every operation does what the ``calib.*`` function of the same name does (sql/functions is
-the specification): same checks in the same order, same exception classes, same messages
-and the same ``details`` (built with the keys the SQL puts into its DETAIL JSON and passed
-through :func:`calibcert.errors.normalize_details`), so a caller cannot tell the backends
-apart through the Python API.
+the specification): the same checks in the same order, the same exception classes, the same
+messages and the same ``details`` (built with the keys the SQL puts into its DETAIL JSON and
+passed through :func:`calibcert.errors.normalize_details`), the same orders of results
+(data IDs interned in the order PostgreSQL gives jsonb values), so that a caller cannot
+tell the backends apart through the Python API. tests/test_sqlite_backend.py compares the
+two outcome by outcome, messages included.
 
 Transaction model
-    The connection runs in autocommit mode (``isolation_level=None``) and this module issues
+    The connection runs in autocommit mode (``isolation_level=None``); this module issues
     BEGIN / COMMIT / ROLLBACK itself. Each mutating call is one ``BEGIN IMMEDIATE``
     transaction: it takes the file's write lock first, waiting at most ``busy_timeout``
-    seconds (default 10; ``LockTimeoutError`` after that, nothing changed), then checks every
-    rule, then writes. A failing call therefore changes nothing. Inside
-    :meth:`SqliteRegistry.transaction` (which is the ``BEGIN IMMEDIATE``) each call runs in a
+    seconds (default 10; then ``LockTimeoutError``, nothing changed), then checks every
+    rule, then writes. A failing call changes nothing. Inside
+    :meth:`SqliteRegistry.transaction` (itself the ``BEGIN IMMEDIATE``) each call runs in a
     SAVEPOINT, so a failing call is undone alone and the outer transaction stays usable;
-    nested ``transaction()`` blocks are savepoints too. Lookups read in a deferred
-    transaction: one consistent snapshot, never blocked by the writer (WAL).
+    nested ``transaction()`` blocks are savepoints too. Lookups read one snapshot (a
+    deferred transaction when they need several statements) and never wait for the writer
+    (WAL). Bulk statements whose rows are copies of rows just read under the write lock
+    (certify, certify_series and insert_datasets of 1,000 rows or more, copy_collection)
+    run with the per-row foreign-key lookups off when they are the outermost transaction;
+    every other write has them on (``PRAGMA foreign_keys``).
 
 Storage
     Tables mirror sql/schema/tables.sql (migrations/versions/0001_initial.sqlite.sql):
     interned data IDs (one integer key per dataset type and canonical JSON text), UUIDs as
     16-byte blobs, times as integer microseconds since the Unix epoch in UTC. An unbounded
     side is a sentinel, not NULL: ``begin_us = -2**63`` (unbounded below), ``end_us =
-    2**63 - 1`` (unbounded above), so an overlap test is two integer comparisons.
+    2**63 - 1`` (unbounded above), so that an overlap test is two integer comparisons.
     Certifications are clustered by (collection, data-ID key, begin): checking a new span
-    against stored ones, or finding the one valid at an instant, is a single index probe.
+    against the stored ones, or finding the one valid at an instant, is a single index
+    probe. Tags and certifications repeat their dataset's RUN (checked by their foreign
+    key), so a lookup names the RUN without visiting the dataset. Table catalog_version
+    counts changes of collections, chains and dataset types (by triggers); a registry
+    caches names and search paths and each lookup re-reads the counter in its own
+    statement, so a single ``find`` is one statement.
 
 Capabilities that differ from PostgreSQL (none changes a result through the Python API):
     * no SQL API for other services: the rules live in this module, not in the database;
-      psql-style callers, grants and roles do not exist.
+      there are no SQL functions to call, and no roles or grants.
     * one writer at a time per file: every mutating call serializes on the file's write
       lock (PostgreSQL lets writers of different collections proceed in parallel).
-    * lock waits bounded by the busy timeout (``busy_timeout`` keyword of ``connect``), not
+    * lock waits bounded by the busy timeout (``connect(url, busy_timeout=seconds)``), not
       by ``lock_timeout``; both surface as ``LockTimeoutError``.
     * no-overlap checked by the serialized writer, not by an exclusion constraint: raw SQL
-      written into the file by other programs bypasses it (the primary key still refuses two
-      certifications of one key with the same begin).
-    * local file only: no network access, no hot standby or replication; readers in other
+      written into the file by other programs bypasses it (the primary key still refuses
+      two certifications of one key with the same begin), and SQLite applies foreign keys
+      only on connections that turn them on.
+    * local files only: no network access, no hot standby or replication; readers in other
       processes on the same machine are fine (WAL).
     * durability: WAL with ``synchronous=NORMAL`` by default: a committed call survives a
       crash of the process, but the last commits may be lost on power failure or an OS
@@ -53,7 +65,7 @@ import sqlite3
 import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from json.encoder import encode_basestring as _json_str  # C-accelerated, non-ASCII kept
@@ -79,7 +91,7 @@ from ..errors import (
     SchemaVersionError,
     normalize_details,
 )
-from ..registry import At, Registry
+from ..registry import At, DatasetIdArray, Registry
 from ..schema import HEAD_REVISION
 from ..types import (
     Certification,
@@ -200,6 +212,14 @@ def _err(cls: type[CalibCertError], message: str, **details: Any) -> CalibCertEr
 
 def _uuid(b: bytes) -> uuid.UUID:
     return uuid.UUID(bytes=b)
+
+
+def _id_bytes(ids: Sequence[uuid.UUID]) -> Iterator[bytes]:
+    """The 16 bytes of each id, in order. The registry hands ``certify`` its ids packed
+    (DatasetIdArray): those are sliced from the buffer, without making UUID objects."""
+    if isinstance(ids, DatasetIdArray):
+        return ids.iter_bytes()
+    return (u.bytes for u in ids)
 
 
 # -- rows ---------------------------------------------------------------------------------
@@ -600,67 +620,43 @@ class SqliteRegistry(Registry):
 
     # -- transactions -----------------------------------------------------------------
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """The one place sqlite3 errors become calibcert errors."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
-                raise LockTimeoutError(
-                    f"could not take the write lock of {self._path} within "
-                    f"{self._busy_timeout:g} s (busy timeout): another writer holds it; "
-                    "nothing was changed") from exc
-            raise
-        except sqlite3.IntegrityError as exc:
+    def _translate(self, exc: sqlite3.Error) -> BaseException:
+        """The calibcert error for a sqlite3 error, or ``exc`` itself if it is not ours."""
+        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+            err: BaseException = LockTimeoutError(
+                f"could not take the write lock of {self._path} within "
+                f"{self._busy_timeout:g} s (busy timeout): another writer holds it; "
+                "nothing was changed")
+        elif isinstance(exc, sqlite3.IntegrityError):
             name = _constraint_of(exc)
             cls = _CONSTRAINT_CLASSES.get(name or "")
             if cls is None:
-                raise
-            raise cls(str(exc), constraint=name) from exc
+                return exc
+            err = cls(str(exc), constraint=name)
+        else:
+            return exc
+        return err
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def _errors(self) -> Iterator[None]:
+        """The one place sqlite3 errors become calibcert errors (see _translate)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            err = self._translate(exc)
+            if err is exc:
+                raise
+            raise err from exc
+
+    def transaction(self) -> AbstractContextManager[None]:
         """One atomic unit: BEGIN IMMEDIATE at the outermost level, a SAVEPOINT inside."""
-        with self._errors():
-            if self._reading:
-                raise RuntimeError("calibcert: a write cannot start inside a lookup")
-            if self._depth == 0:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._depth = 1
-                try:
-                    yield
-                except BaseException:
-                    self._depth = 0
-                    self._rollback()
-                    self._invalidate()
-                    raise
-                self._depth = 0
-                try:
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._rollback()
-                    self._invalidate()
-                    raise
-            else:
-                name = f"calibcert_{self._depth}"
-                self._conn.execute(f"SAVEPOINT {name}")
-                self._depth += 1
-                try:
-                    yield
-                except BaseException:
-                    self._depth -= 1
-                    if self._conn.in_transaction:  # some errors end the transaction
-                        self._conn.execute(f"ROLLBACK TO {name}")
-                        self._conn.execute(f"RELEASE {name}")
-                    self._invalidate()
-                    raise
-                self._depth -= 1
-                self._conn.execute(f"RELEASE {name}")
+        return self._write()
 
     @contextmanager
     def _write(self, bulk: bool = False) -> Iterator[None]:
-        """One mutating call: a transaction of its own, or a savepoint inside one.
+        """One atomic unit (a mutating call, or a ``transaction()`` block): BEGIN IMMEDIATE
+        at the outermost level, a SAVEPOINT inside a transaction. On any exception it is
+        undone, and the lookup caches are dropped (a rollback can undo catalog changes).
 
         ``bulk``: the call writes many rows that are, by construction, copies of rows it has
         just read from their parents under the write lock (resolved datasets, a checked
@@ -668,16 +664,58 @@ class SqliteRegistry(Registry):
         foreign-key lookups off (the pragma cannot change inside a transaction); they would
         only repeat the reads that produced the rows, at about half the cost of the write.
         """
-        if bulk and self._depth == 0 and not self._reading:
-            self._conn.execute("PRAGMA foreign_keys = OFF")
-            try:
-                with self.transaction():
-                    yield
-            finally:
-                self._conn.execute("PRAGMA foreign_keys = ON")
+        if self._reading:
+            raise RuntimeError("calibcert: a write cannot start inside a lookup")
+        conn = self._conn
+        outer = self._depth == 0
+        fk_off = bulk and outer
+        savepoint = f"calibcert_{self._depth}"
+        try:
+            if fk_off:
+                conn.execute("PRAGMA foreign_keys = OFF")
+            conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT {savepoint}")
+        except sqlite3.Error as exc:
+            if fk_off:
+                conn.execute("PRAGMA foreign_keys = ON")
+            err = self._translate(exc)
+            if err is exc:
+                raise
+            raise err from exc
+        entered = self._depth
+        self._depth = entered + 1
+        try:
+            yield
+        except BaseException as exc:
+            self._depth = entered
+            self._undo(outer, savepoint)
+            self._invalidate()
+            err = self._translate(exc) if isinstance(exc, sqlite3.Error) else exc
+            if err is exc:
+                raise
+            raise err from exc
         else:
-            with self.transaction():
-                yield
+            self._depth = entered
+            try:
+                conn.execute("COMMIT" if outer else f"RELEASE {savepoint}")
+            except sqlite3.Error as exc:
+                self._undo(outer, savepoint)
+                self._invalidate()
+                err = self._translate(exc)
+                if err is exc:
+                    raise
+                raise err from exc
+        finally:
+            if fk_off:
+                conn.execute("PRAGMA foreign_keys = ON")
+
+    def _undo(self, outer: bool, savepoint: str) -> None:
+        if not self._conn.in_transaction:
+            return  # some errors end the transaction by themselves
+        if outer:
+            self._conn.execute("ROLLBACK")
+        else:
+            self._conn.execute(f"ROLLBACK TO {savepoint}")
+            self._conn.execute(f"RELEASE {savepoint}")
 
     @contextmanager
     def _read(self) -> Iterator[None]:
@@ -694,10 +732,6 @@ class SqliteRegistry(Registry):
                 self._reading = False
                 if self._conn.in_transaction:
                     self._conn.execute("COMMIT")
-
-    def _rollback(self) -> None:
-        if self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
 
     def _invalidate(self) -> None:
         """Forget every cached fact (collections, chains, types, run names)."""
@@ -803,11 +837,12 @@ class SqliteRegistry(Registry):
         self._conn.execute("DELETE FROM _ids")
         if begins is None:
             self._conn.executemany("INSERT INTO _ids (ord, id) VALUES (?, ?)",
-                                   ((i, u.bytes) for i, u in enumerate(ids, 1)))
+                                   enumerate(_id_bytes(ids), 1))
         else:
             self._conn.executemany(
                 "INSERT INTO _ids (ord, id, b) VALUES (?, ?, ?)",
-                ((i, u.bytes, b) for i, (u, b) in enumerate(zip(ids, begins, strict=True), 1)))
+                ((i, u, b) for i, (u, b) in enumerate(zip(_id_bytes(ids), begins, strict=True),
+                                                      1)))
 
     def _resolve(self, table: str = "_item", b: int | None = None, e: int | None = None) -> None:
         """calib._resolve_datasets: dataset type, data-ID key and RUN of every staged id
@@ -866,27 +901,22 @@ class SqliteRegistry(Registry):
                 ((p.id, pos, cid) for pos, cid in enumerate(ids, 1)))
 
     def _cycle_via(self, parent_id: int, ids: list[int]) -> str | None:
-        """The new child through which ``parent_id`` would reach itself, or None. Walks
-        breadth-first from the children in order, as set_chain's recursive query does,
-        and names the child of the first path found."""
+        """The first new child (in order) from which ``parent_id`` can be reached through
+        the stored chains, i.e. that would close a cycle; None if there is none."""
         edges: dict[int, list[int]] = {}
-        for r in self._q("SELECT parent_id, child_id FROM collection_chain"
-                         " ORDER BY parent_id, position"):
+        for r in self._q("SELECT parent_id, child_id FROM collection_chain"):
             edges.setdefault(r["parent_id"], []).append(r["child_id"])
-        level = [(c, c) for c in ids]
-        seen = set(level)
-        while level:
-            for cid, via in level:
+        for via in ids:
+            seen, todo = {via}, [via]
+            while todo:
+                cid = todo.pop()
                 if cid == parent_id:
-                    row = self._one("SELECT name FROM collection WHERE collection_id = ?", (via,))
-                    return row["name"]
-            nxt = []
-            for cid, via in level:
+                    return self._one("SELECT name FROM collection WHERE collection_id = ?",
+                                     (via,))["name"]
                 for child in edges.get(cid, ()):
-                    if (child, via) not in seen:
-                        seen.add((child, via))
-                        nxt.append((child, via))
-            level = nxt
+                    if child not in seen:
+                        seen.add(child)
+                        todo.append(child)
         return None
 
     def _get_chain(self, parent: str) -> list[str]:
@@ -1005,21 +1035,20 @@ class SqliteRegistry(Registry):
     @staticmethod
     def _check_new_datasets(dataset_type: str, run: str, data_ids: list[dict[str, Any]],
                             texts: list[str], ids: list[uuid.UUID]) -> None:
-        """Rules within the call: no data ID twice, no id twice (KC010)."""
-        seen: set[str] = set()
-        for text, d in zip(texts, data_ids, strict=True):
-            if text in seen:
-                raise _err(ConflictingDefinitionError,
-                           f"data ID {_jsonb_text(d)} of dataset type {_ql(dataset_type)} appears "
-                           "more than once in one call",
-                           dataset_type=dataset_type, data_id=d, collection=run)
-            seen.add(text)
-        seen_ids: set[uuid.UUID] = set()
-        for u in ids:
-            if u in seen_ids:
-                raise _err(ConflictingDefinitionError,
-                           f"dataset id {u} appears more than once in one call", dataset=str(u))
-            seen_ids.add(u)
+        """Rules within the call: no data ID twice, no id twice (KC010). Of several
+        repeated values, the one that first appears earliest is named (as in SQL)."""
+        i = _first_repeated(texts)
+        if i is not None:
+            d = data_ids[i]
+            raise _err(ConflictingDefinitionError,
+                       f"data ID {_jsonb_text(d)} of dataset type {_ql(dataset_type)} appears "
+                       "more than once in one call",
+                       dataset_type=dataset_type, data_id=d, collection=run)
+        i = _first_repeated(ids)
+        if i is not None:
+            raise _err(ConflictingDefinitionError,
+                       f"dataset id {ids[i]} appears more than once in one call",
+                       dataset=str(ids[i]))
 
     def _stage_datasets(self, enc: _DataIds, data_ids: list[dict[str, Any]], texts: list[str],
                         ids: list[uuid.UUID]) -> None:
@@ -1124,7 +1153,8 @@ class SqliteRegistry(Registry):
                 (coll.id, coll.id)).rowcount
 
     def _check_tag_clash(self, coll: _Coll) -> None:
-        """KC010: two datasets of one (type, data ID) in the call, or one already tagged."""
+        """KC010: two datasets of one (type, data ID) in the call, or one already tagged.
+        Of several, as in SQL: clashes within the call first, then by key and ids."""
         clash = self._one(
             "SELECT k, min(id) AS id FROM (SELECT DISTINCT k, id FROM _item) GROUP BY k"
             " HAVING count(*) > 1 ORDER BY k LIMIT 1")
@@ -1136,7 +1166,7 @@ class SqliteRegistry(Registry):
             clash = self._one(
                 "SELECT i.id, g.dataset_id AS other, i.k FROM _item AS i CROSS JOIN tag AS g"
                 " ON g.collection_id = ? AND g.data_id_key = i.k AND g.dataset_id <> i.id"
-                " ORDER BY i.ord LIMIT 1", (coll.id,))
+                " ORDER BY i.k, i.id, g.dataset_id LIMIT 1", (coll.id,))
             if clash is None:
                 return
             a, b, k = clash["id"], clash["other"], clash["k"]
@@ -1205,13 +1235,14 @@ class SqliteRegistry(Registry):
         without scratch tables: one statement resolves the datasets, one checks every
         overlap, then the writes. If any rule fails, nothing has been written and False
         sends the call to the general path, which finds and reports the error exactly."""
-        found = self._resolve_few(ids)
+        blobs = list(_id_bytes(ids))
+        found = self._resolve_few(blobs)
         rows: list[tuple[bytes, int, int, int, int]] = []  # (id, type, key, run, begin)
-        for u, b in zip(ids, begins, strict=True):
-            hit = found.get(u.bytes)
+        for u, b in zip(blobs, begins, strict=True):
+            hit = found.get(u)
             if hit is None or not self._type_by_id(hit[0]).is_calibration:
                 return False
-            rows.append((u.bytes, *hit, b))
+            rows.append((u, *hit, b))
         by_key: dict[int, list[int]] = {}
         for _, _, k, _, b in rows:
             by_key.setdefault(k, []).append(b)
@@ -1226,8 +1257,16 @@ class SqliteRegistry(Registry):
                 ends[(k, b)] = end if end is not None else (bs[i + 1] if i + 1 < len(bs)
                                                             else MAX_US)
         items = [[k, b, ends[(k, b)], by_key[k][0]] for _, _, k, _, b in rows]
-        if self._one(_STORED_OVERLAP_JSON, {"items": json.dumps(items), "cid": coll.id,
-                                            "close_open": int(close_open)}):
+        if len(items) == 1:  # one probe, no JSON: the common one-dataset call
+            k, b, e, fb = items[0]
+            last = self._one("SELECT begin_us, end_us FROM certification WHERE collection_id = ?"
+                             " AND data_id_key = ? AND begin_us < ? ORDER BY begin_us DESC"
+                             " LIMIT 1", (coll.id, k, e))
+            if last is not None and (
+                    fb if close_open and last[1] == MAX_US and last[0] < fb else last[1]) > b:
+                return False
+        elif self._one(_STORED_OVERLAP_JSON, {"items": json.dumps(items), "cid": coll.id,
+                                              "close_open": int(close_open)}):
             return False
         if close_open:
             self._conn.executemany(
@@ -1241,13 +1280,13 @@ class SqliteRegistry(Registry):
             [(coll.id, t, k, u, r, b, ends[(k, b)]) for u, t, k, r, b in rows])
         return True
 
-    def _resolve_few(self, ids: list[uuid.UUID]) -> dict[bytes, tuple[int, int, int]]:
+    def _resolve_few(self, ids: list[bytes]) -> dict[bytes, tuple[int, int, int]]:
         """Dataset type, data-ID key and RUN of a few datasets, by id (one statement; the
         placeholder count is rounded up to a power of two so few statements are cached)."""
         if not ids:
             return {}
         width = 1 << (len(ids) - 1).bit_length()
-        params = [u.bytes for u in ids] + [ids[0].bytes] * (width - len(ids))
+        params = ids + [ids[0]] * (width - len(ids))
         rows = self._q("SELECT dataset_id, dataset_type_id, data_id_key, run_id FROM dataset"
                        f" WHERE dataset_id IN ({','.join('?' * width)})", params)
         return {r["dataset_id"]: (r["dataset_type_id"], r["data_id_key"], r["run_id"])
@@ -1596,6 +1635,17 @@ class SqliteRegistry(Registry):
                     out.append(Certification(ref, _timespan(r["begin_us"], r["end_us"]),
                                              m["name"]))
             return out
+
+
+def _first_repeated(values: Sequence[Any]) -> int | None:
+    """The position of the first value that appears again later, or None."""
+    first: dict[Any, int] = {}
+    best: int | None = None
+    for i, v in enumerate(values):
+        j = first.setdefault(v, i)
+        if j != i and (best is None or j < best):
+            best = j
+    return best
 
 
 def _query_span(at: At) -> tuple[int | None, int | None]:
