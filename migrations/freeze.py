@@ -18,7 +18,15 @@ HEADER = (
     "-- Written by migrations/freeze.py; never edit by hand.\n"
 )
 
+#: Revisions that have landed on main: their frozen files are history and never rewritten.
+RELEASED = frozenset({"0001"})
+
 if __name__ == "__main__":
+    if HEAD_REVISION in RELEASED:
+        raise SystemExit(
+            f"revision {HEAD_REVISION} is released: add a new revision (0002, ...) with its own "
+            "frozen SQL instead of rewriting this one"
+        )
     out = Path(__file__).resolve().parent / "versions" / f"{HEAD_REVISION}_initial.postgresql.sql"
     out.write_text(HEADER.format(rev=HEAD_REVISION) + install_sql(include_version=False))
     print(f"wrote {out}")
