@@ -22,6 +22,7 @@ import pytest
 import calibcert
 from calibcert.registry import Registry
 from calibcert.testing import server_url, start_server
+from helpers import make_world
 
 TEMPLATE_DB = "calib_template"
 SHARED_DB = "calib_shared"
@@ -133,3 +134,9 @@ def backend(request) -> Registry:
     return request.getfixturevalue(
         "pg_registry" if request.param == "postgresql" else "sqlite_registry"
     )
+
+
+@pytest.fixture
+def world(backend: Registry):
+    """The behaviour suite's standard little world (tests/helpers.py) on each backend."""
+    return make_world(backend)

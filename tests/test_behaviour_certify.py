@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from calibcert import CollectionType, Registry, Timespan
+from calibcert import CollectionType, Timespan
 from calibcert.errors import (
     CollectionTypeError,
     ConflictingCertificationError,
@@ -30,18 +30,11 @@ from helpers import (
     World,
     bias_id,
     flat_id,
-    make_world,
     rows,
     spans,
     t,
     ts,
 )
-
-
-@pytest.fixture
-def world(backend: Registry) -> World:
-    return make_world(backend)
-
 
 # -- certify ----------------------------------------------------------------------------
 

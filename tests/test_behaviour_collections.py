@@ -15,12 +15,7 @@ from calibcert.errors import (
     InvalidNameError,
     MissingCollectionError,
 )
-from helpers import CALIB, RUN, RUN2, World, bias_id, make_world, rows, ts
-
-
-@pytest.fixture
-def world(backend: Registry) -> World:
-    return make_world(backend)
+from helpers import CALIB, RUN, RUN2, World, bias_id, rows, ts
 
 
 def names(reg: Registry) -> list[str]:

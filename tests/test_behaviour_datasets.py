@@ -18,12 +18,7 @@ from calibcert.errors import (
     MissingDatasetError,
     MissingDatasetTypeError,
 )
-from helpers import CALIB, INSTRUMENT, RUN, RUN2, World, bias_id, flat_id, make_world
-
-
-@pytest.fixture
-def world(backend: Registry) -> World:
-    return make_world(backend)
+from helpers import CALIB, INSTRUMENT, RUN, RUN2, World, bias_id, flat_id
 
 
 def types_by_name(reg: Registry) -> dict[str, DatasetTypeInfo]:

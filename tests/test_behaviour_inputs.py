@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import calibcert
-from calibcert import Registry, Timespan
+from calibcert import Timespan
 from calibcert.errors import (
     ConflictingCertificationError,
     DataIdError,
@@ -17,15 +17,10 @@ from calibcert.errors import (
     InvalidTimespanError,
     SchemaVersionError,
 )
-from helpers import CALIB, INSTRUMENT, RUN, RUN2, US, UTC, World, bias_id, make_world, rows, t, ts
+from helpers import CALIB, INSTRUMENT, RUN, RUN2, US, UTC, World, bias_id, rows, t, ts
 
 PLUS5 = timezone(timedelta(hours=5))
 MINUS8 = timezone(timedelta(hours=-8))
-
-
-@pytest.fixture
-def world(backend: Registry) -> World:
-    return make_world(backend)
 
 
 def test_non_utc_datetimes_are_their_utc_instant(world: World) -> None:

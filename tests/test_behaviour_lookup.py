@@ -15,12 +15,7 @@ from calibcert.errors import (
     MissingCollectionError,
     MissingDatasetTypeError,
 )
-from helpers import CALIB, RUN, RUN2, US, World, bias_id, flat_id, make_world, rows, t, ts
-
-
-@pytest.fixture
-def world(backend: Registry) -> World:
-    return make_world(backend)
+from helpers import CALIB, RUN, RUN2, US, World, bias_id, flat_id, rows, t, ts
 
 
 def chain(reg: Registry, name: str, children: list[str]) -> str:
