@@ -191,12 +191,15 @@ def test_catalog_comparison_notices_a_difference(empty_db) -> None:
 
 
 def test_frozen_revision_matches_sql_dir() -> None:
-    # The frozen file is exactly what freeze.py writes from sql/ now (revision unreleased).
+    # The frozen file of the only revision is exactly install.sql. Once a change to sql/
+    # comes with revision 0002, this check moves to "0001 + 0002 == sql/" (structurally, as
+    # test_psql_python_and_alembic_installs_are_identical already proves).
     frozen = (ROOT / "migrations" / "versions" / f"{HEAD_REVISION}_initial.postgresql.sql")
     text = frozen.read_text()
     body = text.split("\n", 2)[2]  # after the two header lines
     assert body == install_sql(include_version=False), (
-        "migrations/versions is stale: run `python migrations/freeze.py`")
+        "sql/ differs from the frozen revision: 0001 is released, so add revision 0002 "
+        "(migrations/freeze.py only writes an unreleased head revision)")
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_db) -> None:
