@@ -5,6 +5,7 @@
 \ir schema/extensions.sql
 \ir schema/roles.sql
 \ir schema/tables.sql
+\ir schema/search_path.sql
 \ir functions/_raise.sql
 \ir functions/_span_json.sql
 \ir functions/_check_name.sql
@@ -13,6 +14,7 @@
 \ir functions/_canonical_data_ids.sql
 \ir functions/_timespan.sql
 \ir functions/_lock_collections.sql
+\ir functions/_refresh_search_paths.sql
 \ir functions/_flatten.sql
 \ir functions/_resolve_datasets.sql
 \ir functions/_data_id_keys.sql

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 import calibcert
 from calibcert import exchange
 from calibcert.cli import app
+from calibcert.schema import HEAD_REVISION
 from calibcert.urls import default_sqlite_path
 
 RUN = "Cam/run/1"
@@ -408,7 +409,7 @@ def test_connection_and_schema_errors(home, tmp_path, empty_pg_url):
     # db upgrade works on the empty database, after which check passes
     ok(home, empty_pg_url, "db", "upgrade")
     r = ok(home, empty_pg_url, "db", "check", "--json")
-    assert r.json() == {"current": "0001", "head": "0001", "at_head": True}
+    assert r.json() == {"current": HEAD_REVISION, "head": HEAD_REVISION, "at_head": True}
 
 
 def test_lock_timeout_is_exit_4(home, pg_url):
@@ -433,7 +434,7 @@ def test_embedded_default_upgrade_and_use(home):
     assert r.code == 3 and "calibcert db upgrade" in r.err
     ok(home, None, "db", "upgrade")
     assert target.exists()
-    assert ok(home, None, "db", "current", "--json").json()["current"] == "0001"
+    assert ok(home, None, "db", "current", "--json").json()["current"] == HEAD_REVISION
     ok(home, None, "collection", "register", "Cam/x", "RUN")
     assert ok(home, None, "collection", "list", "--json").json()[0]["name"] == "Cam/x"
     # and the real default file was never touched

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from calibcert import migrate
 from calibcert.errors import SchemaVersionError
 from calibcert.schema import HEAD_REVISION, install_sql
 from calibcert.testing import find_bindir
+from search_paths import assert_paths_match, path_of
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_SQL = ROOT / "sql" / "install.sql"
@@ -190,16 +192,86 @@ def test_catalog_comparison_notices_a_difference(empty_db) -> None:
         assert_same_schema(a, b)
 
 
-def test_frozen_revision_matches_sql_dir() -> None:
-    # The frozen file of the only revision is exactly install.sql. Once a change to sql/
-    # comes with revision 0002, this check moves to "0001 + 0002 == sql/" (structurally, as
-    # test_psql_python_and_alembic_installs_are_identical already proves).
-    frozen = (ROOT / "migrations" / "versions" / f"{HEAD_REVISION}_initial.postgresql.sql")
-    text = frozen.read_text()
-    body = text.split("\n", 2)[2]  # after the two header lines
-    assert body == install_sql(include_version=False), (
-        "sql/ differs from the frozen revision: 0001 is released, so add revision 0002 "
-        "(migrations/freeze.py only writes an unreleased head revision)")
+def _freeze_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("calibcert_freeze",
+                                                  ROOT / "migrations" / "freeze.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_released_frozen_files_are_never_rewritten() -> None:
+    # Databases in the field ran exactly these files: a change to sql/ needs a new revision.
+    freeze = _freeze_module()
+    assert {p.name for p in (ROOT / "migrations" / "versions").glob("0001_*.sql")} \
+        <= set(freeze.RELEASED)
+    for name, digest in freeze.RELEASED.items():
+        assert freeze.sha256(ROOT / "migrations" / "versions" / name) == digest, (
+            f"{name} is released and must not change: add a new revision instead")
+
+
+def test_head_frozen_files_are_fresh() -> None:
+    # The head revision's frozen files are what migrations/freeze.py writes from sources/
+    # and sql/ now (forgetting to re-run it after an edit to sql/ fails here).
+    freeze = _freeze_module()
+    for name, text in freeze.frozen_texts().items():
+        path = ROOT / "migrations" / "versions" / name
+        assert path.read_text() == text, f"{name} is stale: run python migrations/freeze.py"
+
+
+def test_functions_before_a_revision_are_those_of_the_previous_one() -> None:
+    # The downgrade of 0002 restores every function of 0001, each exactly as 0001 froze it.
+    freeze = _freeze_module()
+    old = (ROOT / "migrations" / "versions" / "0001_initial.postgresql.sql").read_text()
+    restored = freeze.functions_before("0002")
+    assert len(restored) == old.count("CREATE OR REPLACE FUNCTION") > 30
+    assert all(text in old for text in restored)
+
+
+def test_downgrade_to_the_previous_revision_restores_its_schema(empty_db) -> None:
+    # 0001 installed directly, and head downgraded to 0001 (with data in it), are the same.
+    direct, down = empty_db(), empty_db()
+    migrate.upgrade(direct, "0001")
+    calibcert.upgrade(down)
+    with calibcert.connect(down) as reg:
+        reg.register_collection("calib", "CALIBRATION")
+        reg.register_collection("chain", "CHAINED")
+        reg.set_chain("chain", ["calib"])
+    migrate.downgrade(down, "0001")
+    assert migrate.current(down) == "0001"
+    assert_same_schema(direct, down)
+    migrate.upgrade(down)  # and up again, data kept
+    with calibcert.connect(down) as reg:
+        assert reg.get_chain("chain") == ["calib"]
+
+
+def test_upgrade_from_0001_fills_every_search_path(empty_db) -> None:
+    # A database written at 0001 (its own functions, through plain SQL) gets the stored
+    # search path of every collection it holds when it moves to 0002, and lookups through
+    # its chains answer as before.
+    url = empty_db()
+    migrate.upgrade(url, "0001")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, ctype in (("run", "RUN"), ("calib", "CALIBRATION"), ("tagged", "TAGGED"),
+                            ("inner", "CHAINED"), ("outer", "CHAINED"), ("empty", "CHAINED")):
+            conn.execute("SELECT calib.register_collection(%s, %s)", (name, ctype))
+        conn.execute("SELECT calib.set_chain('inner', ARRAY['calib', 'run'])")
+        conn.execute("SELECT calib.set_chain('outer', ARRAY['tagged', 'inner', 'run', 'empty'])")
+        conn.execute("SELECT calib.register_dataset_type('bias', ARRAY['detector'], true)")
+        (ds,) = conn.execute("SELECT dataset_id FROM calib.insert_datasets("
+                             "'bias', 'run', ARRAY['{\"detector\": 1}']::jsonb[])").fetchone()
+        conn.execute("SELECT calib.certify('calib', ARRAY[%s]::uuid[], '[2020-01-01,)')", (ds,))
+    calibcert.upgrade(url)
+    with psycopg.connect(url) as conn:
+        assert_paths_match(conn)
+        assert path_of(conn, "outer") == ["tagged", "calib", "run"]
+        assert path_of(conn, "run") == ["run"] and path_of(conn, "empty") == []
+    with calibcert.connect(url) as reg:
+        at = datetime(2021, 1, 1, tzinfo=timezone.utc)
+        assert reg.find("outer", "bias", {"detector": 1}, at).id == ds
+        assert reg.find("calib", "bias", {"detector": 1}, at).id == ds
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_db) -> None:

@@ -36,6 +36,7 @@ from calibcert.errors import (
     LockTimeoutError,
     TransactionConflictError,
 )
+from search_paths import assert_paths_match, path_of
 
 UTC = timezone.utc
 TYPE = "bias"
@@ -871,6 +872,205 @@ def test_concurrent_registration_of_one_name(world: World, sessions, observer) -
         other.outcome()
     assert info.value.sqlstate == "KC010"
     assert ConflictingDefinitionError.sqlstate == "KC010"
+
+
+# -- 7b. the stored search path (calib.search_path) under concurrent chain changes --------
+# Every change of collection_chain recomputes the paths of the changed chains and of the
+# chains above them, under the chain lock. Whatever the interleaving, the stored paths must
+# equal the recursive walk over the committed chains (tests/search_paths.py).
+
+
+def _chain_world(world: World, registries) -> Registry:
+    """top -> [left, right, run3]; left and right empty chains under it."""
+    setup = registries()
+    for name in ("top", "left", "right"):
+        setup.register_collection(name, CollectionType.CHAINED)
+    setup.set_chain("top", ["left", "right", "run3"])
+    return setup
+
+
+def _paths(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+def _raw_link(conn: psycopg.Connection, parent: str, position: int, child: str) -> None:
+    conn.execute(
+        "INSERT INTO calib.collection_chain (parent_id, position, child_id)"
+        " SELECT p.collection_id, %s, c.collection_id FROM calib.collection AS p,"
+        " calib.collection AS c WHERE p.name = %s AND c.name = %s", (position, parent, child))
+
+
+def test_set_chain_waits_and_then_sees_the_other_chain_change(world: World, registries,
+                                                              observer) -> None:
+    _chain_world(world, registries)
+    a, b = registries(), registries()
+    with a.transaction():
+        a.set_chain("left", [X, "run1"])
+        call = Call(lambda: b.set_chain("right", [Y, "run1", "run2"]))
+        call.start()
+        wait = wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+        assert ("relation", "calib.collection_chain") in wait.waiting
+    call.outcome()
+    # B recomputed "top" after A committed: both changes are in it.
+    with _paths(world.url) as conn:
+        assert_paths_match(conn)
+        assert path_of(conn, "top") == [X, "run1", Y, "run2", "run3"]
+
+
+def test_raw_chain_writers_that_skip_the_lock_deadlock_and_one_is_rolled_back(
+        world: World, registries, sessions, observer) -> None:
+    # Two raw writers each hold ROW EXCLUSIVE on collection_chain (as their own statements
+    # take it) before their triggers ask for the chain lock: neither can get it. PostgreSQL
+    # rolls one back (40P01); the other commits, and no path is computed from a graph that
+    # misses the other's change.
+    _chain_world(world, registries)
+    a, b = sessions(), sessions()
+    for conn in (a, b):
+        conn.execute("LOCK TABLE calib.collection_chain IN ROW EXCLUSIVE MODE")
+    call_a = Call(lambda: _raw_link(a, "left", 1, X))
+    call_a.start()
+    wait_until_blocked(observer, pid_of(a), pid_of(b), call_a)  # A's trigger waits for B
+    call_b = Call(lambda: _raw_link(b, "right", 1, Y))
+    call_b.start()
+    # The victim's locks go when its statement fails; the survivor then proceeds.
+    outcomes: dict[str, psycopg.Connection] = {}
+    for conn, call in ((a, call_a), (b, call_b)):
+        try:
+            call.outcome()
+            outcomes.setdefault("ok", conn)
+        except psycopg.errors.DeadlockDetected:
+            outcomes.setdefault("deadlock", conn)
+            conn.rollback()
+    assert set(outcomes) == {"ok", "deadlock"}, outcomes
+    survivor = outcomes["ok"]
+    survivor.commit()
+    with _paths(world.url) as conn:
+        assert_paths_match(conn)
+        assert path_of(conn, "top") == ([X, "run3"] if survivor is a else [Y, "run3"])
+
+
+def test_raw_chain_writers_that_take_the_chain_lock_first_queue(world: World, registries,
+                                                                sessions, observer) -> None:
+    # The documented way for raw writers: SHARE ROW EXCLUSIVE first (as set_chain does):
+    # the second waits for the first to commit, then sees its change. No deadlock.
+    _chain_world(world, registries)
+    a, b = sessions(), sessions()
+    a.execute("LOCK TABLE calib.collection_chain IN SHARE ROW EXCLUSIVE MODE")
+    _raw_link(a, "left", 1, X)
+
+    def b_writes() -> None:
+        b.execute("LOCK TABLE calib.collection_chain IN SHARE ROW EXCLUSIVE MODE")
+        _raw_link(b, "right", 1, Y)
+
+    call = Call(b_writes)
+    call.start()
+    wait_until_blocked(observer, pid_of(b), pid_of(a), call)
+    a.commit()
+    call.outcome()
+    b.commit()
+    with _paths(world.url) as conn:
+        assert_paths_match(conn)
+        assert path_of(conn, "top") == [X, Y, "run3"]
+
+
+def test_random_chain_changes_racing_keep_search_paths_right(world: World, registries,
+                                                            sessions) -> None:
+    # set_chain through the protocol and raw DELETE + INSERT transactions race on chains
+    # below a common parent; deadlocks of raw writers are retried. The committed paths are
+    # right after every round.
+    _chain_world(world, registries)
+    for name in ("deep", "deeper"):
+        registries().register_collection(name, CollectionType.CHAINED)
+    # top -> left -> deep -> deeper and top -> right: protocol writers change left and deep,
+    # raw writers right and deeper; every change reaches top.
+    pool = [X, Y, *RUNS]
+    unexpected: list[BaseException] = []
+    lock = threading.Lock()
+
+    def protocol_worker(seed: int, parent: str, below: str,
+                        barrier: threading.Barrier) -> Callable[[], None]:
+        def run() -> None:
+            rng = random.Random(seed)
+            reg = registries()
+            barrier.wait()
+            for _ in range(15):
+                try:
+                    reg.set_chain(parent, rng.sample([*pool, below], rng.randrange(0, 4)))
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    with lock:
+                        unexpected.append(exc)
+                    return
+        return run
+
+    def raw_worker(seed: int, parent: str, barrier: threading.Barrier) -> Callable[[], None]:
+        def run() -> None:
+            rng = random.Random(seed)
+            conn = sessions()
+            barrier.wait()
+            for _ in range(15):
+                children = rng.sample(pool, rng.randrange(0, 4))
+                for _attempt in range(20):
+                    try:
+                        conn.execute("DELETE FROM calib.collection_chain WHERE parent_id ="
+                                     " (SELECT collection_id FROM calib.collection"
+                                     " WHERE name = %s)", (parent,))
+                        for pos, child in enumerate(children, 1):
+                            _raw_link(conn, parent, pos, child)
+                        conn.commit()
+                        break
+                    except psycopg.errors.DeadlockDetected:
+                        conn.rollback()  # two raw writers met: retry
+                    except BaseException as exc:  # noqa: BLE001 - reported below
+                        conn.rollback()
+                        with lock:
+                            unexpected.append(exc)
+                        return
+        return run
+
+    barrier = threading.Barrier(4)
+    calls = [Call(protocol_worker(1, "left", "deep", barrier)),
+             Call(protocol_worker(2, "deep", "deeper", barrier)),
+             Call(raw_worker(3, "right", barrier)), Call(raw_worker(4, "deeper", barrier))]
+    for call in calls:
+        call.start()
+    for call in calls:
+        call.outcome()
+    assert unexpected == []
+    with _paths(world.url) as conn:
+        assert_paths_match(conn)
+    # The final state is reachable from top, so the check above covered a deep path.
+    setup = registries()
+    setup.set_chain("left", ["deep"])
+    setup.set_chain("deep", ["deeper", "run1"])
+    with _paths(world.url) as conn:
+        assert_paths_match(conn)
+        assert "run1" in path_of(conn, "top")
+
+
+def test_chain_change_from_a_stale_snapshot_fails_instead_of_storing_a_stale_path(
+        world: World, registries, sessions) -> None:
+    # REPEATABLE READ: a transaction whose snapshot predates another chain change cannot see
+    # it; recomputing paths from that snapshot would store them stale. It fails (40001).
+    # The case where the two transactions write no search_path row in common: "top" lists
+    # only the empty chain "left", so its path is empty before and after the other change.
+    setup = _chain_world(world, registries)
+    for how in ("raw", "set_chain"):
+        setup.set_chain("top", ["left"])
+        setup.set_chain("left", [])
+        a = sessions()
+        a.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        a.execute("SELECT count(*) FROM calib.collection_chain")  # the snapshot is taken
+        setup.set_chain("top", [])  # commits: "left" is no longer under "top"
+        if how == "raw":
+            with pytest.raises(psycopg.errors.SerializationFailure):
+                _raw_link(a, "left", 1, X)
+        else:  # the client, in the caller's REPEATABLE READ transaction: retryable
+            with pytest.raises(TransactionConflictError):
+                calibcert.connect(a, check_schema=False).set_chain("left", [X])
+        a.rollback()
+        with _paths(world.url) as conn:
+            assert_paths_match(conn)
+            assert path_of(conn, "top") == []
 
 
 # -- 8. removal racing writers -------------------------------------------------------------

@@ -34,6 +34,7 @@ from psycopg.types.json import Jsonb
 from psycopg.types.string import TextLoader
 
 from calibcert.errors import ConflictingCertificationError, InvalidTimespanError, translate
+from search_paths import assert_paths_match, path_of, stored
 
 SCRIPTS = Path(__file__).resolve().parent / "sql"
 WRITER = "calib_test_writer"
@@ -305,7 +306,8 @@ def test_conflict_diagnostics(connect_as) -> None:
 
 
 @pytest.mark.parametrize("table", ["collection", "collection_chain", "dataset_type", "data_id",
-                                   "dataset", "tag", "certification"])
+                                   "dataset", "tag", "certification", "search_path",
+                                   "search_path_generation"])
 def test_service_roles_cannot_write_tables(connect_as, table: str) -> None:
     for role in (WRITER, READER):
         conn = connect_as(role)
@@ -538,6 +540,238 @@ def test_raw_certification_outside_a_calibration_collection_is_refused(connect_a
             " d.dataset_id, '[2020-01-01,)' FROM calib.collection AS c, calib.dataset AS d"
             " WHERE c.name = 'calib' AND d.dataset_id = %s", (IDS["run1-1"],))
     assert info.value.diag.constraint_name == "certification_dataset_fkey"
+
+
+# -- the stored search path ----------------------------------------------------------------
+# calib.search_path holds every collection's search path flattened, kept by triggers; after
+# every kind of write it must equal the recursive walk that calib._flatten used to run
+# (tests/search_paths.py).
+
+
+def _register(conn: psycopg.Connection, **types: str) -> None:
+    for name, type_ in types.items():
+        conn.execute("SELECT calib.register_collection(%s, %s)", (name, type_))
+
+
+def _set_chain(conn: psycopg.Connection, parent: str, children: list[str]) -> None:
+    conn.execute("SELECT calib.set_chain(%s, %s::text[])", (parent, children))
+
+
+def _raw_links(owner: psycopg.Connection, links: list[tuple[str, int, str]]) -> None:
+    """INSERT (parent, position, child) rows into collection_chain in one raw statement."""
+    owner.execute(
+        "INSERT INTO calib.collection_chain (parent_id, position, child_id)"
+        " SELECT p.collection_id, v.position, c.collection_id"
+        " FROM unnest(%s::text[], %s::int[], %s::text[]) AS v(parent, position, child)"
+        " JOIN calib.collection AS p ON p.name = v.parent"
+        " JOIN calib.collection AS c ON c.name = v.child",
+        ([lk[0] for lk in links], [lk[1] for lk in links], [lk[2] for lk in links]))
+
+
+def _generation(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT generation FROM calib.search_path_generation").fetchone()
+    return row[0] if row else 0
+
+
+KINDS = {"run1": "RUN", "run2": "RUN", "tagged": "TAGGED", "calib": "CALIBRATION",
+         "top": "CHAINED", "mid": "CHAINED", "low": "CHAINED", "empty": "CHAINED"}
+
+
+def test_search_path_follows_set_chain(connect_as) -> None:
+    conn = connect_as(WRITER)  # through the functions, with a service role's rights
+    _register(conn, **KINDS)
+    assert_paths_match(conn)
+    assert path_of(conn, "run1") == ["run1"] and path_of(conn, "calib") == ["calib"]
+    assert path_of(conn, "top") == []
+    steps: list[tuple[str, list[str], dict[str, list[str]]]] = [
+        # nested, with an empty chain inside
+        ("low", ["calib", "empty"], {"low": ["calib"]}),
+        ("mid", ["low", "run2"], {"mid": ["calib", "run2"]}),
+        # repeated members: each collection once, at its first occurrence
+        ("top", ["run1", "mid", "run2", "tagged", "low", "mid"],
+         {"top": ["run1", "calib", "run2", "tagged"]}),
+        # a change deep down changes every chain above it
+        ("low", ["tagged", "calib"], {"mid": ["tagged", "calib", "run2"],
+                                      "top": ["run1", "tagged", "calib", "run2"]}),
+        # re-ordering
+        ("mid", ["run2", "low"], {"top": ["run1", "run2", "tagged", "calib"]}),
+        ("empty", ["run1"], {"empty": ["run1"], "low": ["tagged", "calib"]}),
+        ("low", ["empty", "empty"], {"low": ["run1"], "mid": ["run2", "run1"],
+                                     "top": ["run1", "run2", "tagged"]}),
+        # emptied chains
+        ("empty", [], {"low": [], "mid": ["run2"], "top": ["run1", "run2", "tagged"]}),
+        ("top", [], {"top": [], "mid": ["run2"]}),
+    ]
+    for parent, children, expected in steps:
+        _set_chain(conn, parent, children)
+        assert_paths_match(conn)
+        for name, members in expected.items():
+            assert path_of(conn, name) == members, (parent, children, name)
+
+
+def test_search_path_after_copy_and_remove(connect_as) -> None:
+    conn = connect_as(WRITER)
+    _register(conn, **KINDS)
+    _set_chain(conn, "low", ["calib", "run1"])
+    _set_chain(conn, "mid", ["low", "run2"])
+    conn.execute("SELECT calib.copy_collection('mid', 'mid-copy')")
+    conn.execute("SELECT calib.copy_collection('calib', 'calib-copy')")  # not chains
+    conn.execute("SELECT calib.copy_collection('tagged', 'tagged-copy')")
+    assert_paths_match(conn)
+    assert path_of(conn, "mid-copy") == ["calib", "run1", "run2"]
+    assert path_of(conn, "calib-copy") == ["calib-copy"]
+    assert path_of(conn, "tagged-copy") == ["tagged-copy"]
+    # Removing a chain runs the trigger through the foreign-key cascade of its links.
+    before = _generation(conn)
+    conn.execute("SELECT calib.remove_collection('mid')")
+    assert _generation(conn) > before
+    assert_paths_match(conn)
+    assert path_of(conn, "mid") == []
+    conn.execute("SELECT calib.remove_collection('mid-copy')")
+    conn.execute("SELECT calib.remove_collection('tagged-copy')")
+    _set_chain(conn, "low", [])
+    conn.execute("SELECT calib.remove_collection('calib')")
+    assert_paths_match(conn)
+    assert path_of(conn, "calib") == [] and path_of(conn, "run1") == ["run1"]
+
+
+def test_search_path_follows_raw_chain_writes(connect_as) -> None:
+    owner = connect_as(None)  # the table owner, writing the table directly
+    _register(owner, **KINDS)
+    # Several parents in one statement.
+    _raw_links(owner, [("top", 1, "mid"), ("top", 2, "run1"), ("mid", 1, "low"),
+                       ("mid", 2, "tagged"), ("low", 1, "calib"), ("low", 2, "run2")])
+    assert_paths_match(owner)
+    assert path_of(owner, "top") == ["calib", "run2", "tagged", "run1"]
+    # UPDATE: reverse the order of low, then point one link elsewhere.
+    owner.execute("UPDATE calib.collection_chain SET position = -position"
+                  " WHERE parent_id = (SELECT collection_id FROM calib.collection"
+                  " WHERE name = 'low')")
+    assert path_of(owner, "top") == ["run2", "calib", "tagged", "run1"]
+    owner.execute("UPDATE calib.collection_chain SET child_id = (SELECT collection_id"
+                  " FROM calib.collection WHERE name = 'empty')"
+                  " WHERE child_id = (SELECT collection_id FROM calib.collection"
+                  " WHERE name = 'tagged')")
+    assert_paths_match(owner)
+    assert path_of(owner, "mid") == ["run2", "calib"]
+    # DELETE of some links, then of a chain (its links and its path go by cascade).
+    owner.execute("DELETE FROM calib.collection_chain WHERE child_id = (SELECT collection_id"
+                  " FROM calib.collection WHERE name = 'run2')")
+    assert_paths_match(owner)
+    assert path_of(owner, "top") == ["calib", "run1"]
+    owner.execute("DELETE FROM calib.collection_chain WHERE child_id = (SELECT collection_id"
+                  " FROM calib.collection WHERE name = 'mid')")
+    owner.execute("DELETE FROM calib.collection WHERE name = 'mid'")
+    assert_paths_match(owner)
+    assert path_of(owner, "top") == ["run1"]
+    # A statement that changes nothing, and TRUNCATE.
+    owner.execute("DELETE FROM calib.collection_chain WHERE false")
+    assert_paths_match(owner)
+    owner.execute("TRUNCATE calib.collection_chain")
+    assert_paths_match(owner)
+    assert path_of(owner, "top") == [] and path_of(owner, "low") == []
+
+
+def test_raw_type_change_of_a_linked_collection(connect_as) -> None:
+    # No function changes a type; raw SQL may while no foreign key objects (an empty chain
+    # becomes a RUN and back; a RUN without datasets becomes TAGGED) and the paths follow.
+    owner = connect_as(None)
+    _register(owner, **KINDS)
+    _set_chain(owner, "top", ["empty", "run1"])
+    _set_chain(owner, "mid", ["top", "run2"])
+    for name, new_type, expected in (
+            ("empty", "RUN", ["empty", "run1", "run2"]),
+            ("run1", "TAGGED", ["empty", "run1", "run2"]),
+            ("empty", "CHAINED", ["run1", "run2"])):
+        owner.execute("UPDATE calib.collection SET type = %s WHERE name = %s", (new_type, name))
+        assert_paths_match(owner)
+        assert path_of(owner, "mid") == expected
+    assert ("mid", 1, "run1", "TAGGED") in stored(owner)
+
+
+def test_raw_cycle_is_refused_and_changes_nothing(connect_as) -> None:
+    owner = connect_as(None)
+    _register(owner, **KINDS)
+    _set_chain(owner, "top", ["mid", "run1"])
+    _set_chain(owner, "mid", ["low"])
+    before = stored(owner)
+    with pytest.raises(psycopg.Error) as info:
+        _raw_links(owner, [("low", 1, "calib"), ("low", 2, "top")])
+    assert info.value.sqlstate == "KC004"
+    detail = json.loads(info.value.diag.message_detail)
+    assert detail["collection"] in {"top", "mid", "low"} and detail["child"] in {"top", "mid",
+                                                                                  "low"}
+    assert stored(owner) == before
+    assert owner.execute("SELECT calib.get_chain('low')").fetchone()[0] == []
+
+
+def test_raw_writer_without_rights_on_search_path_keeps_it_right(connect_as) -> None:
+    # The trigger function runs as its owner: a role allowed to write collection_chain
+    # (granted by a DBA) need not be allowed to write search_path.
+    owner = connect_as(None)
+    _register(owner, **KINDS)
+    owner.execute("GRANT INSERT, DELETE ON calib.collection_chain TO calib_test_writer")
+    writer = connect_as(WRITER)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        writer.execute("DELETE FROM calib.search_path")
+    _raw_links(writer, [("top", 1, "calib"), ("top", 2, "run2")])
+    assert path_of(owner, "top") == ["calib", "run2"]
+    writer.execute("DELETE FROM calib.collection_chain")
+    assert_paths_match(owner)
+    assert path_of(owner, "top") == []
+
+
+def test_search_path_random_chain_changes(connect_as) -> None:
+    # Random set_chain / copy / remove calls over a small pool of nested chains (repeats,
+    # empty chains and refused cycles included); stored and walked paths agree throughout.
+    import random
+
+    conn = connect_as(WRITER)
+    leaves = {"run1": "RUN", "run2": "RUN", "tagged": "TAGGED", "calib": "CALIBRATION",
+              "calib2": "CALIBRATION"}
+    chains = [f"c{i}" for i in range(6)]
+    _register(conn, **leaves, **dict.fromkeys(chains, "CHAINED"))
+    rng = random.Random(20240501)
+    cycles = copies = 0
+    for step in range(120):
+        roll = rng.random()
+        if roll < 0.1:
+            name = f"copy{step}"
+            conn.execute("SELECT calib.copy_collection(%s, %s)", (rng.choice(chains), name))
+            chains.append(name)
+            copies += 1
+        elif roll < 0.15 and len(chains) > 4:
+            victim = chains.pop(rng.randrange(len(chains)))
+            for parent in chains:  # a chain still listed cannot be removed: unlink it first
+                children = conn.execute("SELECT calib.get_chain(%s)", (parent,)).fetchone()[0]
+                if victim in children:
+                    _set_chain(conn, parent, [c for c in children if c != victim])
+            conn.execute("SELECT calib.remove_collection(%s)", (victim,))
+        else:
+            pool = list(leaves) + chains
+            children = [rng.choice(pool) for _ in range(rng.randrange(0, 5))]
+            try:
+                _set_chain(conn, rng.choice(chains), children)
+            except psycopg.Error as exc:
+                assert exc.sqlstate == "KC004", exc
+                cycles += 1
+        assert_paths_match(conn)
+    assert cycles > 0 and copies > 0  # the walk met the interesting cases
+
+
+def test_flatten_reads_the_stored_path(connect_as) -> None:
+    owner = connect_as(None)
+    _register(owner, **KINDS)
+    _set_chain(owner, "mid", ["calib", "run2"])
+    _set_chain(owner, "top", ["tagged", "mid", "run2", "empty"])
+    for name in KINDS:
+        rows = owner.execute(
+            "SELECT f.ord, f.name, f.type FROM calib._flatten((SELECT collection_id"
+            " FROM calib.collection WHERE name = %s)) AS f ORDER BY f.ord", (name,)).fetchall()
+        assert [r[1] for r in rows] == path_of(owner, name)
+        assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+        assert all(r[2] == KINDS[r[1]] for r in rows)
+    assert path_of(owner, "top") == ["tagged", "calib", "run2"]
 
 
 # -- a real hot standby --------------------------------------------------------------------

@@ -12,7 +12,7 @@ import abc
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError
@@ -88,6 +88,10 @@ class DatasetIdArray(Sequence[uuid.UUID]):
 
     def __iter__(self) -> Iterator[uuid.UUID]:
         return (uuid.UUID(bytes=b) for b in self.iter_bytes())
+
+    def packed(self) -> bytes | bytearray:
+        """All ids, 16 bytes each, in order."""
+        return self._buf
 
     def iter_bytes(self) -> Iterator[bytes]:
         """The 16 bytes of each id, in order, without making UUID objects."""
@@ -324,7 +328,9 @@ class Registry(abc.ABC):
                     f"find_many queries are (data_id, at) pairs, not {query!r}"
                 ) from None
             data_ids.append(canonical_data_id(data_id))
-            times.append(normalize_at(at))
+            # An aware UTC datetime is its own normal form (astimezone returns it as is).
+            times.append(at if type(at) is datetime and at.tzinfo is timezone.utc
+                         else normalize_at(at))
         if not data_ids:
             return []
         return self._find_many(collection, dataset_type, data_ids, times)

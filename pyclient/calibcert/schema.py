@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 #: The alembic revision this client's code expects (``calib.alembic_version``).
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 _IR = re.compile(r"^\\ir\s+(\S+)\s*$")
 
@@ -47,6 +47,11 @@ def _expand(path: Path, skip: frozenset[str]) -> str:
         else:
             out.append(line)
     return "\n".join(out) + "\n"
+
+
+def expand_script(path: Path) -> str:
+    """A psql script with its ``\\ir`` lines expanded (paths relative to each file)."""
+    return _expand(path.resolve(), frozenset())
 
 
 def install_sql(include_version: bool = True) -> str:

@@ -138,13 +138,18 @@ def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None
             items = sorted(data_id.items())
         except TypeError:  # keys of mixed types: the full checks report it
             items = None
-        if items is not None and all(
-            type(k) is str and "\x00" not in k
-            and (type(v) is str and "\x00" not in v
-                 or type(v) is int and _INT_MIN <= v <= _INT_MAX)
-            for k, v in items
-        ):
-            return dict(items)
+        if items is not None:
+            # A plain loop: a generator in all() cost a third of the call.
+            for k, v in items:
+                if type(k) is not str or "\x00" in k:
+                    break
+                if type(v) is str:
+                    if "\x00" in v:
+                        break
+                elif type(v) is not int or not _INT_MIN <= v <= _INT_MAX:
+                    break
+            else:
+                return dict(items)
     if not isinstance(data_id, Mapping):
         raise DataIdError(
             f"data ID must be a mapping, not {type(data_id).__name__}", data_id=data_id

@@ -82,3 +82,36 @@ WHERE p.name = 'calib' AND c.name = 'run1'; -- error 23503 collection_chain_pare
 DELETE FROM calib.collection WHERE name = 'run1'; -- error 23503 dataset_run_fkey
 -- Nothing of the refused writes is there.
 SELECT count(*) FROM calib.certification; -- ok: 2
+
+-- Chains written raw: calib.search_path (what lookups search, flattened) follows them, kept
+-- by the triggers on collection_chain, so lookups see the new chains at once.
+SELECT calib.register_collection('chain', 'CHAINED'); -- ok: t
+SELECT calib.register_collection('inner', 'CHAINED'); -- ok: t
+INSERT INTO calib.collection_chain (parent_id, position, child_id)
+SELECT p.collection_id, v.position, c.collection_id
+FROM (VALUES ('chain', 1, 'inner'), ('chain', 2, 'run2'), ('inner', 1, 'calib'),
+             ('inner', 2, 'run2')) AS v(parent, position, child)
+JOIN calib.collection AS p ON p.name = v.parent
+JOIN calib.collection AS c ON c.name = v.child; -- ok
+CREATE TEMPORARY VIEW flat AS
+SELECT c.name AS collection, string_agg(m.name, ',' ORDER BY sp.rank) AS members
+FROM calib.search_path AS sp
+JOIN calib.collection AS c ON c.collection_id = sp.collection_id
+JOIN calib.collection AS m ON m.collection_id = sp.member_id
+GROUP BY c.name; -- ok
+SELECT members FROM flat WHERE collection = 'chain'; -- ok: calib,run2
+SELECT dataset_id FROM calib.find('chain', 'bias', '{"instrument": "Cam", "detector": 1}',
+                                  '2020-06-01'::timestamptz); -- ok: 00000000-0000-4000-8000-000000000011
+DELETE FROM calib.collection_chain
+WHERE child_id = (SELECT collection_id FROM calib.collection WHERE name = 'inner'); -- ok
+SELECT members FROM flat WHERE collection = 'chain'; -- ok: run2
+SELECT dataset_id FROM calib.find('chain', 'bias', '{"instrument": "Cam", "detector": 1}',
+                                  '2020-06-01'::timestamptz); -- ok: 00000000-0000-4000-8000-000000000021
+-- A cycle is refused, as set_chain refuses it.
+INSERT INTO calib.collection_chain (parent_id, position, child_id)
+SELECT p.collection_id, 3, c.collection_id FROM calib.collection AS p, calib.collection AS c
+WHERE p.name = 'inner' AND c.name = 'inner'; -- error KC004
+-- Removing a chain takes its links and its path with it.
+DELETE FROM calib.collection WHERE name = 'inner'; -- ok
+SELECT count(*) FROM flat WHERE collection = 'inner'; -- ok: 0
+SELECT members FROM flat WHERE collection = 'chain'; -- ok: run2

@@ -118,6 +118,8 @@ FEW = 64
 #: Calls writing at least this many rows run their bulk statements without per-row
 #: foreign-key lookups (see SqliteRegistry._write).
 BULK_ROWS = 1_000
+#: find_many reads its rows in slices of this many (see SqliteRegistry._find_at).
+ROWS_PER_FETCH = 500
 #: Oldest SQLite this module is written for (window functions, upserts, JSON, RETURNING-free).
 MIN_SQLITE = (3, 35, 0)
 
@@ -210,8 +212,32 @@ def _err(cls: type[CalibCertError], message: str, **details: Any) -> CalibCertEr
     return cls(message, **normalize_details(details))
 
 
+_set_uuid_int = uuid.UUID.int.__set__  # type: ignore[attr-defined]
+_set_uuid_safety = uuid.UUID.is_safe.__set__  # type: ignore[attr-defined]
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
+
+
+def _uuid_of_int(value: int) -> uuid.UUID:
+    """uuid.UUID(int=value) for 0 <= value < 2**128, without the constructor's argument
+    handling (a third of the time; lookups make one UUID per result): the same slots."""
+    u = object.__new__(uuid.UUID)
+    _set_uuid_int(u, value)
+    _set_uuid_safety(u, _UNKNOWN_SAFETY)
+    return u
+
+
 def _uuid(b: bytes) -> uuid.UUID:
-    return uuid.UUID(bytes=b)
+    """uuid.UUID(bytes=b) (ValueError unless 16 bytes)."""
+    if len(b) != 16:
+        return uuid.UUID(bytes=b)
+    return _uuid_of_int(int.from_bytes(b, "big"))
+
+
+def _uuid_hex(digits: str) -> uuid.UUID:
+    """uuid.UUID(hex=digits) for SQLite's hex() of an id (ValueError unless 32 digits)."""
+    if len(digits) != 32:
+        return uuid.UUID(hex=digits)
+    return _uuid_of_int(int(digits, 16))
 
 
 def _id_bytes(ids: Sequence[uuid.UUID]) -> Iterator[bytes]:
@@ -261,7 +287,9 @@ class _DataIds:
         self.dtype = dtype
         self.keys = dtype.sorted_dims
         self.dimset = frozenset(dtype.dimensions)
-        self._prefixes = [("," if i else "") + _json_str(k) + ":" for i, k in enumerate(self.keys)]
+        # '{"k1":%s,"k2":%s}': one % formatting per data ID (find_many makes thousands).
+        self._template = "{" + ",".join(
+            _json_str(k).replace("%", "%%") + ":%s" for k in self.keys) + "}"
         self.jsonb_keys = _jsonb_key_order(dtype.dimensions)
 
     def check(self, data_id: dict[str, Any]) -> None:
@@ -279,13 +307,11 @@ class _DataIds:
             dataset_type=t.name, data_id=data_id)
 
     def text(self, data_id: dict[str, Any]) -> str:
-        parts = ["{"]
-        for prefix, k in zip(self._prefixes, self.keys, strict=True):
+        values = []
+        for k in self.keys:
             v = data_id[k]
-            parts.append(prefix)
-            parts.append(_json_str(v) if isinstance(v, str) else str(int(v)))
-        parts.append("}")
-        return "".join(parts)
+            values.append(_json_str(v) if isinstance(v, str) else str(int(v)))
+        return self._template % tuple(values)
 
     def texts(self, data_ids: Iterable[dict[str, Any]]) -> list[str]:
         """Validate every data ID (the first bad one in input order raises), then encode."""
@@ -432,34 +458,47 @@ _PROBE["TAGGED", True] = _PROBE["TAGGED", False] = f"""
     SELECT g.dataset_id, NULL, g.run_id, ({_VERSION}) AS version FROM tag AS g
     WHERE g.collection_id = ?1 AND g.data_id_key = {_KEY}"""
 
-def _find_many_calibration(instants: bool) -> str:
-    """find_many in one CALIBRATION collection: queries as JSON [[value, qb, qe], ...]; rows
-    (ord, dataset_id, run_id, ambiguous), dataset_id NULL where nothing matched.
+#: find_many at instants in one CALIBRATION collection. Query i: data ID text :texts[i] (a
+#: JSON array) at instant t = the i-th 20-character decimal of blob :times (substr of a
+#: blob is O(1): no JSON to parse per query, the floor's costliest step). Rows (ord, hit)
+#: for the queries whose data ID is stored, hit NULL where nothing matched, else
+#: 'run_id:DATASET_ID_IN_HEX'.
+#:
+#: Per query: the key, then the last certification beginning at or before t, which matches
+#: iff it ends after t: one probe, and two certifications of one key never overlap, so an
+#: instant meets at most one (no ambiguity test). A scalar subquery returns one value, so
+#: the dataset and its RUN come back as one text: a second probe for the RUN cost about a
+#: quarter of the statement. The JSON rows drive the join (CROSS JOIN fixes the order:
+#: without statistics the planner would rather scan the certifications and probe the JSON).
+_FIND_AT_CALIBRATION = """
+    SELECT q.ord, (
+        SELECT CASE WHEN c.end_us > q.t THEN c.run_id || ':' || hex(c.dataset_id) END
+        FROM certification AS c
+        WHERE c.collection_id = :cid AND c.data_id_key = di.data_id_key AND c.begin_us <= q.t
+        ORDER BY c.begin_us DESC LIMIT 1)
+    FROM (SELECT j.key AS ord, j.value AS v,
+                 CAST(substr(:times, j.key * 20 + 1, 20) AS INTEGER) AS t
+          FROM json_each(:texts) AS j) AS q
+    CROSS JOIN data_id AS di ON di.dataset_type_id = :tid AND di.value = q.v"""
 
-    Per query: the key, then the last certification beginning before qe, which matches iff
-    it ends after qb (one probe; a second one reads its RUN); for a timespan also the one
-    before it (a second match: ambiguous). With only instants the ambiguity test is left
-    out: two certifications of one key never overlap, so an instant meets at most one. The
-    JSON rows drive the join (CROSS JOIN fixes the order: without statistics the planner
-    would rather scan the certifications and probe the JSON)."""
-    last = ("FROM certification AS c WHERE c.collection_id = :cid"
-            " AND c.data_id_key = di.data_id_key AND c.begin_us < q.qe ORDER BY c.begin_us DESC")
-    ambiguous = "0" if instants else f"""CASE WHEN q.qe - q.qb > 1 THEN coalesce((
-        SELECT c.end_us > q.qb {last} LIMIT 1 OFFSET 1), 0) ELSE 0 END"""
-    return f"""
-        SELECT q.ord,
-            (SELECT CASE WHEN c.end_us > q.qb THEN c.dataset_id END {last} LIMIT 1),
-            (SELECT c.run_id {last} LIMIT 1),
-            {ambiguous}
-        FROM (SELECT j.key AS ord, json_extract(j.value, '$[0]') AS v,
-                     json_extract(j.value, '$[1]') AS qb, json_extract(j.value, '$[2]') AS qe
-              FROM json_each(:queries) AS j) AS q
-        CROSS JOIN data_id AS di ON di.dataset_type_id = :tid AND di.value = q.v
-        WHERE q.qb IS NOT NULL"""
-
-
-_FIND_MANY_CALIBRATION = {instants: _find_many_calibration(instants)
-                          for instants in (True, False)}
+#: find_many in one CALIBRATION collection when some times are timespans or None: queries
+#: as JSON [[value, qb, qe], ...]; rows (ord, dataset_id, run_id, ambiguous), dataset_id NULL
+#: where nothing matched. Per query: the key, then the last certification beginning before
+#: qe, which matches iff it ends after qb (one probe; a second one reads its RUN); for a
+#: timespan also the one before it (a second match: ambiguous).
+_FIND_SPANS_CALIBRATION = """
+    SELECT q.ord,
+        (SELECT CASE WHEN c.end_us > q.qb THEN c.dataset_id END {last} LIMIT 1),
+        (SELECT c.run_id {last} LIMIT 1),
+        CASE WHEN q.qe - q.qb > 1 THEN coalesce((
+            SELECT c.end_us > q.qb {last} LIMIT 1 OFFSET 1), 0) ELSE 0 END
+    FROM (SELECT j.key AS ord, json_extract(j.value, '$[0]') AS v,
+                 json_extract(j.value, '$[1]') AS qb, json_extract(j.value, '$[2]') AS qe
+          FROM json_each(:queries) AS j) AS q
+    CROSS JOIN data_id AS di ON di.dataset_type_id = :tid AND di.value = q.v
+    WHERE q.qb IS NOT NULL""".format(
+    last="FROM certification AS c WHERE c.collection_id = :cid"
+         " AND c.data_id_key = di.data_id_key AND c.begin_us < q.qe ORDER BY c.begin_us DESC")
 
 #: find / find_many through any search path (calib._lookup). Members and queries arrive as
 #: JSON arrays; for each query the first member with any match decides (RUN / TAGGED by
@@ -1497,41 +1536,79 @@ class SqliteRegistry(Registry):
         with self._read():
             self._sync()
             plan = self._plan(collection, dataset_type)
-            for data_id in data_ids:
-                plan.enc.check(data_id)  # KC008 for the first bad one, in input order
-            text = plan.enc.text
-            items = []
-            instants = True
-            for data_id, at in zip(data_ids, times, strict=True):
-                if isinstance(at, datetime):
-                    t = (at - _EPOCH) // _ONE_US
-                    items.append([text(data_id), t, t + 1])
-                else:
-                    instants = False
-                    items.append([text(data_id), *_query_span(at)])
-            params = {"queries": json.dumps(items), "tid": plan.dtype.id}
+            texts = self._data_id_texts(plan.enc, data_ids)
             members = plan.members
-            # Rows: (ord, dataset_id, run_id, ambiguous[, member position]).
             if len(members) == 1 and members[0].type == "CALIBRATION":
-                rows = self._probe_cursor.execute(_FIND_MANY_CALIBRATION[instants],
-                                                  {**params, "cid": members[0].id}).fetchall()
+                if all(isinstance(at, datetime) for at in times):
+                    return self._find_at(plan, data_ids, texts, times)  # type: ignore[arg-type]
+                sql, params = _FIND_SPANS_CALIBRATION, {"cid": members[0].id}
             else:
-                rows = self._probe_cursor.execute(_LOOKUP, {
-                    **params, "members": json.dumps([[m.id, m.type] for m in members])
-                }).fetchall()
-            ambiguous = [r for r in rows if r[3]]
-            if ambiguous:
-                first = min(ambiguous)
-                self._raise_ambiguous(plan, data_ids, times, first[0],
-                                      first[4] if len(first) > 4 else 0)
-            out: list[DatasetRef | None] = [None] * len(data_ids)
-            names, run_name, type_name = self._run_names, self._run_name, plan.dtype.name
-            # data_ids are the registry's own canonical copies: the refs may keep them.
-            for i, dataset_id, run_id, *_ in rows:
-                if dataset_id is not None:
-                    out[i] = DatasetRef(uuid.UUID(bytes=dataset_id), type_name, data_ids[i],
+                sql, params = _LOOKUP, {"members": json.dumps([[m.id, m.type] for m in members])}
+            params["tid"] = plan.dtype.id
+            params["queries"] = json.dumps(
+                [[text, *_query_span(at)] for text, at in zip(texts, times, strict=True)])
+            # Rows: (ord, dataset_id, run_id, ambiguous[, member position]).
+            return self._refs(plan, data_ids, times,
+                              self._probe_cursor.execute(sql, params).fetchall())
+
+    @staticmethod
+    def _data_id_texts(enc: _DataIds, data_ids: list[dict[str, Any]]) -> list[str]:
+        """The canonical text of each data ID, checked (KC008 for the first bad one, in
+        input order). A batch often repeats a data ID, so each distinct one is checked
+        and encoded once: they are canonical already (keys str, values int or str, never
+        bool), so equal keys and values mean equal text. The key is flat: one tuple, not
+        one per item (see _find_at about garbage collections)."""
+        by_items: dict[tuple[Any, ...], str] = {}
+        out = []
+        for data_id in data_ids:
+            key = (*data_id, *data_id.values())
+            text = by_items.get(key)
+            if text is None:
+                enc.check(data_id)
+                text = by_items[key] = enc.text(data_id)
+            out.append(text)
+        return out
+
+    def _find_at(self, plan: _Plan, data_ids: list[dict[str, Any]], texts: list[str],
+                 times: list[datetime]) -> list[DatasetRef | None]:
+        """find_many in one CALIBRATION collection, an instant per query.
+
+        Made for 10^4 queries and more. There Python's garbage collections took a third
+        of the call (every container alive at once counts towards the next one, and a
+        full collection walks the whole heap), so the rows are read in slices, not all
+        at once (one at a time is slower), and nothing per query is kept but its text."""
+        cur = self._probe_cursor.execute(_FIND_AT_CALIBRATION, {
+            "texts": json.dumps(texts), "tid": plan.dtype.id, "cid": plan.members[0].id,
+            "times": b"".join([b"%020d" % ((at - _EPOCH) // _ONE_US) for at in times]),
+        })
+        out: list[DatasetRef | None] = [None] * len(data_ids)
+        names, run_name, type_name = self._run_names, self._run_name, plan.dtype.name
+        # data_ids are the registry's own canonical copies: the refs may keep them.
+        while rows := cur.fetchmany(ROWS_PER_FETCH):
+            for i, hit in rows:
+                if hit is not None:
+                    run, _, ident = hit.partition(":")
+                    run_id = int(run)
+                    out[i] = DatasetRef(_uuid_hex(ident), type_name, data_ids[i],
                                         names.get(run_id) or run_name(run_id))
-            return out
+        return out
+
+    def _refs(self, plan: _Plan, data_ids: list[dict[str, Any]], times: list[At],
+              rows: list[tuple[Any, ...]]) -> list[DatasetRef | None]:
+        """Results of rows (ord, dataset_id, run_id, ambiguous[, member position])."""
+        ambiguous = [r for r in rows if r[3]]
+        if ambiguous:
+            first = min(ambiguous)
+            self._raise_ambiguous(plan, data_ids, times, first[0],
+                                  first[4] if len(first) > 4 else 0)
+        out: list[DatasetRef | None] = [None] * len(data_ids)
+        names, run_name, type_name = self._run_names, self._run_name, plan.dtype.name
+        # data_ids are the registry's own canonical copies: the refs may keep them.
+        for i, dataset_id, run_id, *_ in rows:
+            if dataset_id is not None:
+                out[i] = DatasetRef(_uuid(dataset_id), type_name, data_ids[i],
+                                    names.get(run_id) or run_name(run_id))
+        return out
 
     def _find_cached(self, collection: str, dataset_type: str, data_id: dict[str, Any],
                      at: At) -> DatasetRef | None | object:
@@ -1583,7 +1660,7 @@ class SqliteRegistry(Registry):
         if run is None:
             return _MISS
         # data_id is the registry's own canonical copy: the ref may keep it.
-        return DatasetRef(uuid.UUID(bytes=dataset_id), plan.dtype.name, data_id, run)
+        return DatasetRef(_uuid(dataset_id), plan.dtype.name, data_id, run)
 
     def _raise_ambiguous(self, plan: _Plan, data_ids: list[dict[str, Any]], times: list[At],
                          i: int, pos: int) -> None:
