@@ -9,9 +9,10 @@ backend's checks inside its serialized transaction.
 from __future__ import annotations
 
 import abc
+import gc
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -58,6 +59,27 @@ def dataset_ids(datasets: Iterable[DatasetLike]) -> list[uuid.UUID]:
     """UUIDs of refs / UUIDs / UUID strings, in order."""
     _check_iterable(datasets)
     return [_dataset_id(d) for d in datasets]
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a call builds a large result.
+
+    Every object of the result is still alive when the call returns, so a collection in
+    between cannot free any of them; yet tens of thousands of new objects trigger
+    collections, and a full one walks the whole heap of the caller's process. Measured in
+    bench/run.py (find_many of 10^4 pairs, SQLite): calls during which a full collection
+    ran took 82-86 ms instead of 46-56. Collections are only deferred: the counters carry
+    over, so the next allocations after the call collect as usual. Reference counting
+    (which frees almost everything) is unaffected. A caller that disabled the collector
+    keeps it disabled."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class DatasetIdArray(Sequence[uuid.UUID]):
@@ -333,7 +355,8 @@ class Registry(abc.ABC):
                          else normalize_at(at))
         if not data_ids:
             return []
-        return self._find_many(collection, dataset_type, data_ids, times)
+        with _no_cyclic_gc():
+            return self._find_many(collection, dataset_type, data_ids, times)
 
     def certifications(
         self, collection: str, dataset_type: str | None = None

@@ -185,7 +185,7 @@ class PostgresRegistry(Registry):
         self._owned = owned
         self._fast_find: bool | None = None  # may this role use _find_fast? (asked once)
         self._not_calibration: set[str] = set()  # collections _find_fast leaves to find
-        self._fast_cursor: psycopg.Cursor[Any] | None = None
+        self._cursor: psycopg.Cursor[Any] | None = None  # see _plain_cursor
         if check_schema:
             self.check_schema()
 
@@ -253,8 +253,21 @@ class PostgresRegistry(Registry):
             return cur.fetchall() if cur.description else []
 
     def _scalar(self, sql: str, params: dict[str, Any]) -> Any:
-        rows = self._run(sql + " AS v", params)
-        return rows[0]["v"]
+        conn = self._conn
+        if conn.autocommit and conn.pgconn.transaction_status == TransactionStatus.IDLE:
+            # One statement, atomic by itself (as in _run), on one reused cursor with plain
+            # tuple rows: a new dict-row cursor per call cost ~17 us of a one-dataset
+            # certify's ~170 (bench/README.md).
+            with self._errors():
+                return self._plain_cursor().execute(sql, params).fetchone()[0]
+        return self._run(sql + " AS v", params)[0]["v"]
+
+    def _plain_cursor(self) -> psycopg.Cursor[Any]:
+        """The one cursor reused by statements sent outside transactions (_scalar and the
+        find fast paths): tuple rows, no per-call cursor set-up."""
+        if self._cursor is None:
+            self._cursor = self._conn.cursor()
+        return self._cursor
 
     @contextmanager
     def _batch(self, n: int) -> Iterator[None]:
@@ -438,7 +451,6 @@ class PostgresRegistry(Registry):
             with self._errors():
                 row = self._conn.execute(_FIND_FAST_ALLOWED).fetchone()
             self._fast_find = bool(row and row[0])
-            self._fast_cursor = self._conn.cursor()
         return self._fast_find
 
     def _fast_rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any]
@@ -446,7 +458,7 @@ class PostgresRegistry(Registry):
         """Rows of a fast-path statement on the reused cursor; None when the role lost its
         rights since (the fast paths are then off for good)."""
         try:
-            return self._fast_cursor.execute(sql, params).fetchall()
+            return self._plain_cursor().execute(sql, params).fetchall()
         except psycopg.errors.InsufficientPrivilege:  # rights revoked since
             self._fast_find = False
             return None
