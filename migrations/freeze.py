@@ -109,22 +109,21 @@ def frozen_texts(revision: str = HEAD_REVISION) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    stale = []
-    for name, text in frozen_texts().items():
-        path = VERSIONS / name
+    texts = frozen_texts()
+    stale = [name for name, text in texts.items()
+             if not (VERSIONS / name).exists() or (VERSIONS / name).read_text() != text]
+    if "--check" in argv:
+        if stale:
+            print("stale frozen files (run python migrations/freeze.py): " + ", ".join(stale))
+        return 1 if stale else 0
+    for name in stale:
         if name in RELEASED:
             raise SystemExit(f"{name} is released: add a new revision instead of rewriting it")
-        if "--check" in argv:
-            if not path.exists() or path.read_text() != text:
-                stale.append(name)
-        elif not path.exists() or path.read_text() != text:
-            tmp = path.with_suffix(".tmp")  # then rename: a reader never sees half a file
-            tmp.write_text(text)
-            tmp.replace(path)
-            print(f"wrote {path}")
-    if stale:
-        print("stale frozen files (run python migrations/freeze.py): " + ", ".join(stale))
-        return 1
+        path = VERSIONS / name
+        tmp = path.with_suffix(".tmp")  # then rename: a reader never sees half a file
+        tmp.write_text(texts[name])
+        tmp.replace(path)
+        print(f"wrote {path}")
     return 0
 
 
