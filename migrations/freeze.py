@@ -45,6 +45,10 @@ RELEASED: dict[str, str] = {
         "563224988cc0268d20eb69d9b2325785c76c5625d3035e3076b8f4914d753772",
     "0001_initial.sqlite.down.sql":
         "69aa347e6ffe8781bc30dd3900ff7cd7bcaece13c9ffcde4242e36d1d20157c9",
+    "0002_fast_paths.postgresql.sql":
+        "6dec231dd87ee94e16561c273ede3bff925a9780288287b4285526e2cd72fd1e",
+    "0002_fast_paths.postgresql.down.sql":
+        "1b1b7be62164d11a8a61b1c3128343e83f349a4b6cd2f2d29438912f91bdedf1",
 }
 
 HEADER = (
