@@ -132,6 +132,8 @@ def packed_dataset_ids(datasets: Iterable[DatasetLike]) -> DatasetIdArray:
 
 def normalize_at(at: At) -> At:
     """An instant in UTC, a Timespan, or None; naive datetimes are rejected."""
+    if type(at) is datetime and at.tzinfo is timezone.utc:
+        return at  # already normal (astimezone would return it as is); find_many's hot path
     if at is None or isinstance(at, Timespan):
         return at
     if isinstance(at, datetime):
@@ -350,9 +352,7 @@ class Registry(abc.ABC):
                     f"find_many queries are (data_id, at) pairs, not {query!r}"
                 ) from None
             data_ids.append(canonical_data_id(data_id))
-            # An aware UTC datetime is its own normal form (astimezone returns it as is).
-            times.append(at if type(at) is datetime and at.tzinfo is timezone.utc
-                         else normalize_at(at))
+            times.append(normalize_at(at))
         if not data_ids:
             return []
         with _no_cyclic_gc():

@@ -236,13 +236,17 @@ class PostgresRegistry(Registry):
                 raise
             raise mapped from exc
 
+    def _standalone(self) -> bool:
+        """Autocommit and outside any transaction: one statement is then atomic by itself
+        and needs no savepoint (and a failure cannot spoil a caller's transaction)."""
+        conn = self._conn
+        return conn.autocommit and conn.pgconn.transaction_status == TransactionStatus.IDLE
+
     def _run(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        # In autocommit mode outside a transaction one statement is atomic by itself.
         # Inside a transaction (ours or the caller's) the call gets a savepoint, so a
         # failed call changes nothing and leaves the transaction usable, as on SQLite.
-        idle = self._conn.info.transaction_status == TransactionStatus.IDLE
         with self._errors():
-            if self._conn.autocommit and idle:
+            if self._standalone():
                 return self._execute(sql, params)
             with self._conn.transaction():
                 return self._execute(sql, params)
@@ -253,8 +257,7 @@ class PostgresRegistry(Registry):
             return cur.fetchall() if cur.description else []
 
     def _scalar(self, sql: str, params: dict[str, Any]) -> Any:
-        conn = self._conn
-        if conn.autocommit and conn.pgconn.transaction_status == TransactionStatus.IDLE:
+        if self._standalone():
             # One statement, atomic by itself (as in _run), on one reused cursor with plain
             # tuple rows: a new dict-row cursor per call cost ~17 us of a one-dataset
             # certify's ~170 (bench/README.md).
@@ -421,10 +424,8 @@ class PostgresRegistry(Registry):
 
     def _find(self, collection: str, dataset_type: str, data_id: dict[str, Any],
               at: At) -> DatasetRef | None:
-        conn = self._conn
-        if (self._fast_find is not False and not isinstance(at, Timespan) and conn.autocommit
-                and conn.pgconn.transaction_status == TransactionStatus.IDLE
-                and self._can_find_fast()):
+        if (self._fast_find is not False and not isinstance(at, Timespan)
+                and self._standalone() and self._can_find_fast()):
             # A CALIBRATION collection takes the lean direct statement; chains, RUN and
             # TAGGED collections (learnt from its answer) and at=None take the walk.
             found: Any = _NOT_CALIBRATION
