@@ -13,9 +13,12 @@ revision N has two sources in ``migrations/sources/``:
   function file, in install order: functions hold no data, so each revision re-creates
   them all from ``sql/`` (a function whose arguments changed, or that was removed, needs
   its own DROP before that line).
-* ``N_<name>.postgresql.down.sql``: the DDL that undoes it (drops what N added). Frozen
-  followed by every function as revision N-1 defined it (the last definition of each in the
-  frozen files before N), so a downgrade restores the bodies that N replaced.
+* ``N_<name>.postgresql.down.sql``: the DDL that undoes it (drops what N added). For a
+  revision that re-creates every function (0002), frozen followed by every function as
+  revision N-1 defined it (the last definition of each in the frozen files before N), so a
+  downgrade restores the bodies that N replaced. From 0003 on a revision changes only what
+  it changes (0003: ALTER FUNCTION ... SET search_path, owners, grants), and its down
+  source undoes exactly that.
 
 Once a revision has landed on main its frozen files are history: ``RELEASED`` pins their
 SHA-256 and tests/test_migrations.py checks them; a change to ``sql/`` then needs a new
@@ -49,6 +52,10 @@ RELEASED: dict[str, str] = {
         "6dec231dd87ee94e16561c273ede3bff925a9780288287b4285526e2cd72fd1e",
     "0002_fast_paths.postgresql.down.sql":
         "1b1b7be62164d11a8a61b1c3128343e83f349a4b6cd2f2d29438912f91bdedf1",
+    "0003_secure_functions.postgresql.sql":
+        "b31ba5809bf4a392c4f1520b2c1729dc5bfac0fa2fde755ec2b0c3a5be062a3b",
+    "0003_secure_functions.postgresql.down.sql":
+        "0f8f50dcc657a15537c7d0071f899c55769266d94d12d8d65a8259ce057db816",
 }
 
 HEADER = (
@@ -103,13 +110,20 @@ def frozen_texts(revision: str = HEAD_REVISION) -> dict[str, str]:
     down_src = SOURCES / f"{stem}.postgresql.down.sql"
     up = HEADER.format(what="upgrade", rev=revision, src=f"sources/{up_src.name}")
     down = HEADER.format(what="downgrade", rev=revision, src=f"sources/{down_src.name}")
-    return {
-        f"{stem}.postgresql.sql": up + expand_script(up_src).replace(
-            EVERY_FUNCTION + "\n", every_function()),
-        f"{stem}.postgresql.down.sql": down + down_src.read_text()
-        + "-- Every function as the previous revision defined it.\n"
-        + "".join(functions_before(revision)),
-    }
+    up_text = expand_script(up_src)
+    down_text = down_src.read_text()
+    if EVERY_FUNCTION in up_text:
+        if revision > "0002":
+            # functions_before() reads CREATE statements only: it cannot see the ALTER
+            # FUNCTION ... SET search_path of 0003, so a downgrade would restore unpinned
+            # functions. Later revisions change only what they change (ALTER, or CREATE OR
+            # REPLACE of the functions concerned, with their previous text in the down).
+            raise SystemExit(f"{revision}: '{EVERY_FUNCTION}' is for revisions up to 0002")
+        up_text = up_text.replace(EVERY_FUNCTION + "\n", every_function())
+        down_text += ("-- Every function as the previous revision defined it.\n"
+                      + "".join(functions_before(revision)))
+    return {f"{stem}.postgresql.sql": up + up_text,
+            f"{stem}.postgresql.down.sql": down + down_text}
 
 
 def main(argv: list[str]) -> int:

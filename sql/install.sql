@@ -44,4 +44,5 @@
 \ir functions/get_datasets.sql
 \ir schema/triggers.sql
 \ir schema/grants.sql
+\ir schema/security.sql
 \ir schema/version.sql

@@ -32,6 +32,7 @@ from calibcert import migrate
 from calibcert.errors import SchemaVersionError
 from calibcert.schema import HEAD_REVISION, install_sql
 from calibcert.testing import find_bindir
+from hostile import security_problems
 from search_paths import assert_paths_match, path_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,7 +206,7 @@ def _freeze_module() -> Any:
 def test_released_frozen_files_are_never_rewritten() -> None:
     # Databases in the field ran exactly these files: a change to sql/ needs a new revision.
     freeze = _freeze_module()
-    assert {p.name for p in (ROOT / "migrations" / "versions").glob("000[12]_*.sql")} \
+    assert {p.name for p in (ROOT / "migrations" / "versions").glob("000[123]_*.sql")} \
         <= set(freeze.RELEASED)
     for name, digest in freeze.RELEASED.items():
         assert freeze.sha256(ROOT / "migrations" / "versions" / name) == digest, (
@@ -232,17 +233,27 @@ def test_functions_before_a_revision_are_those_of_the_previous_one() -> None:
     assert all(text in old for text in restored)
 
 
-def test_downgrade_to_the_previous_revision_restores_its_schema(empty_db) -> None:
-    # 0001 installed directly, and head downgraded to 0001 (with data in it), are the same.
+EARLIER_REVISIONS = ("0001", "0002")
+
+
+def test_earlier_revisions_are_all_tested() -> None:
+    assert [*EARLIER_REVISIONS, HEAD_REVISION] == [
+        p.name.split("_", 1)[0] for p in sorted((ROOT / "migrations" / "versions").glob("*.py"))]
+
+
+@pytest.mark.parametrize("revision", EARLIER_REVISIONS)
+def test_downgrade_to_an_earlier_revision_restores_its_schema(empty_db, revision: str) -> None:
+    # An earlier revision installed directly, and head downgraded to it (with data in it),
+    # are the same: functions, owners, grants and search paths included.
     direct, down = empty_db(), empty_db()
-    migrate.upgrade(direct, "0001")
+    migrate.upgrade(direct, revision)
     calibcert.upgrade(down)
     with calibcert.connect(down) as reg:
         reg.register_collection("calib", "CALIBRATION")
         reg.register_collection("chain", "CHAINED")
         reg.set_chain("chain", ["calib"])
-    migrate.downgrade(down, "0001")
-    assert migrate.current(down) == "0001"
+    migrate.downgrade(down, revision)
+    assert migrate.current(down) == revision
     assert_same_schema(direct, down)
     migrate.upgrade(down)  # and up again, data kept
     with calibcert.connect(down) as reg:
@@ -274,6 +285,40 @@ def test_upgrade_from_0001_fills_every_search_path(empty_db) -> None:
         at = datetime(2021, 1, 1, tzinfo=timezone.utc)
         assert reg.find("outer", "bias", {"detector": 1}, at).id == ds
         assert reg.find("calib", "bias", {"detector": 1}, at).id == ds
+
+
+def _table_contents(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    with psycopg.connect(url) as conn:
+        tables = [t for (t,) in conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = 'calib'::regnamespace"
+            " AND relkind = 'r' AND relname <> 'alembic_version' ORDER BY 1")]
+        return {t: conn.execute(f"SELECT * FROM calib.{t} ORDER BY 1, 2").fetchall()
+                for t in tables}
+
+
+def test_upgrade_from_0002_secures_in_place(empty_db) -> None:
+    # Revision 0003 touches no row: the data written at 0002 is the same afterwards, every
+    # security rule holds (tests/hostile.py), and lookups answer as before.
+    url = empty_db()
+    migrate.upgrade(url, "0002")
+    with psycopg.connect(url, autocommit=True) as conn:  # the client needs head: plain SQL
+        conn.execute("SELECT calib.register_dataset_type('bias', ARRAY['detector'], true)")
+        for name, ctype in (("run", "RUN"), ("calib", "CALIBRATION"), ("chain", "CHAINED")):
+            conn.execute("SELECT calib.register_collection(%s, %s)", (name, ctype))
+        conn.execute("SELECT calib.set_chain('chain', ARRAY['calib', 'run'])")
+        ids = [i for (i,) in conn.execute(
+            "SELECT dataset_id FROM calib.insert_datasets('bias', 'run',"
+            " ARRAY['{\"detector\": 1}', '{\"detector\": 2}']::jsonb[])")]
+        conn.execute("SELECT calib.certify('calib', %s::uuid[], '[2020-01-01,)')", (ids,))
+    before = _table_contents(url)
+    assert sum(map(len, before.values())) > 10
+    calibcert.upgrade(url)
+    assert _table_contents(url) == before
+    with psycopg.connect(url) as conn:
+        assert security_problems(conn) == []
+    with calibcert.connect(url) as reg:
+        at = datetime(2021, 1, 1, tzinfo=timezone.utc)
+        assert reg.find("chain", "bias", {"detector": 2}, at).id == ids[1]
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_db) -> None:

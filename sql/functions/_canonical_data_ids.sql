@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._canonical_data_ids(p_type calib.dataset_type, p_data_ids jsonb[])
 RETURNS jsonb[]
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Validate data IDs against a dataset type and return them canonical, in input order.
    A data ID is a JSON object whose keys are exactly the type's dimensions and whose values

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION calib._certification_conflicts(
     p_begins timestamptz[], p_ends timestamptz[])
 RETURNS jsonb
 LANGUAGE sql STABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Every overlap (at most 100) between the new items and the stored certifications, and
    between two new items, as a JSON array for the KC001 detail. Runs only on the error path

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION calib._certify_rows(
     p_series boolean, p_close_open boolean)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The one implementation behind certify and certify_series. Item i certifies
    p_datasets[i] over [p_begins[i], p_ends[i]) (NULL = unbounded). In series mode the ends

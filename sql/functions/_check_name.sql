@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._check_name(p_name text, p_what text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Names (collections, dataset types, dimensions): 1-255 characters, no control characters.
    Error: KC014 (KC015 for NULL). The table CHECKs say the same for raw writers. */

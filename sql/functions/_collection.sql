@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._collection(p_name text, p_types text[] DEFAULT NULL)
 RETURNS calib.collection
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The collection named p_name; when p_types is given its type must be one of them.
    Errors: KC002 unknown collection, KC003 wrong type, KC015 NULL name. */

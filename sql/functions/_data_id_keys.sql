@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._data_id_keys(p_type calib.dataset_type, p_data_ids jsonb[])
 RETURNS integer[]
 LANGUAGE sql STABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The interned keys of the given data IDs (validated, KC008); data IDs never stored have
    no key and are simply absent from the result. NULL in, NULL out ("no filter"). */

@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._dataset_type(p_name text, p_need_calibration boolean DEFAULT false)
 RETURNS calib.dataset_type
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The dataset type named p_name. Errors: KC005 unknown, KC006 not a calibration type when
    p_need_calibration, KC015 NULL name. */

@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._lock_collections(p_ids integer[], p_mode text DEFAULT 'write')
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The locking protocol, in one place. A writer locks the rows of the collections it
    changes, FOR NO KEY UPDATE, in ascending collection_id (p_mode 'write'); a copy locks its
@@ -76,7 +76,7 @@ $$;
 CREATE OR REPLACE FUNCTION calib._lock_chains()
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Serialises changes of the chain graph (set_chain, remove_collection, copy of a chain) so
    that two concurrent set_chain calls cannot each pass the cycle check and together make a

@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._lookup(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_spans tstzrange[])
 RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The lookup behind find and find_many. Query i is (p_data_ids[i], p_spans[i]); an
    instant t is passed as the range [t,t], a NULL span skips CALIBRATION collections.
@@ -133,7 +133,7 @@ CREATE OR REPLACE FUNCTION calib._lookup_one(
     p_collection text, p_dataset_type text, p_data_id jsonb, p_span tstzrange,
     OUT dataset_id uuid, OUT dataset_type text, OUT data_id jsonb, OUT run text)
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 /* calib._lookup for a single query (find): the same result and errors, all NULL when

@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._normalize_validity()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* BEFORE INSERT/UPDATE trigger on calib.certification, fired only (WHEN clause) for a
    validity with a +-infinity bound: rewrites it as a missing bound, so that raw writers

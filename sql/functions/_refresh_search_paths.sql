@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._refresh_search_paths(p_collection_ids integer[])
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 /* Recompute calib.search_path for the collections p_collection_ids and for every chain
@@ -89,7 +89,7 @@ CREATE OR REPLACE FUNCTION calib._search_path_trigger()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Keeps calib.search_path right for every writer (the triggers are in
    schema/triggers.sql):

@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._resolve_datasets(
     p_datasets uuid[], OUT o_types integer[], OUT o_keys integer[])
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 /* Dataset type id and data-ID key of each dataset, in input order, in one statement.

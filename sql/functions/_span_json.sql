@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._ts_text(p_t timestamptz)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* An instant as ISO 8601 in UTC with microseconds, independent of the session TimeZone, so
    error details read the same from every session and from the SQLite backend. */
@@ -11,7 +11,7 @@ $$;
 CREATE OR REPLACE FUNCTION calib._span_json(p_span tstzrange)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* A timespan as the JSON pair [begin, end], null for an unbounded side. */
 SELECT jsonb_build_array(calib._ts_text(lower(p_span)), calib._ts_text(upper(p_span)))
@@ -20,7 +20,7 @@ $$;
 CREATE OR REPLACE FUNCTION calib._span_text(p_span jsonb)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* A timespan's JSON pair as people read it in messages: [begin, end), -inf / +inf for an
    unbounded side (the same text as the Python Timespan's str()). */

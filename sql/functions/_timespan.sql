@@ -1,7 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._timespan(p_span tstzrange)
 RETURNS tstzrange
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Validate a timespan argument and return it normalised: [) bounds, +-infinity turned into
    a missing bound. Errors: KC009 for anything but a non-empty [begin, end); KC015 for NULL. */

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.certifications(p_collection text, p_dataset_typ
 RETURNS TABLE (collection text, dataset_id uuid, dataset_type text, data_id jsonb, run text, validity tstzrange)
 LANGUAGE sql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Every certification in p_collection (through a chain: in every CALIBRATION member, in
    search order, each row naming the member it is stored in), optionally of one dataset

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION calib.certify(
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 /* Certify each dataset of p_datasets into CALIBRATION collection p_collection over

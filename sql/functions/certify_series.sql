@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION calib.certify_series(
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Certify a series given by begins only: item i is (p_datasets[i], p_begins[i]); each
    item's end is the next begin of the same calibration key, the last one is unbounded.

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION calib.close_open_range(
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Give every certification of p_dataset_type in p_collection whose end is unbounded (only
    those data IDs when p_data_ids is given) the end p_end. Returns how many were closed.

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.copy_collection(p_source text, p_destination te
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Create p_destination with the type of p_source and all its associations: certifications
    with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based:

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION calib.decertify(
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Remove validity inside p_timespan from every certification of p_dataset_type in
    CALIBRATION collection p_collection (only those data IDs when p_data_ids is given):

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_
 RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The dataset of p_dataset_type with data ID p_data_id found by searching p_collection
    (chains flattened, in order) at instant p_at: the first member with any match decides;
@@ -31,7 +31,7 @@ CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_
 RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* As find(..., timestamptz), matching certifications that overlap p_timespan ([) bounds,
    validated; NULL skips CALIBRATION members). */

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type tex
 RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE sql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* find for many (data ID, instant) pairs in one call: one row per pair, in input order
    (ord = 1-based position), NULL dataset where nothing matched. A NULL instant skips
@@ -19,7 +19,7 @@ CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type tex
 RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE sql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* As find_many(..., timestamptz[]) with a timespan per pair. A timespan that is a single
    instant written [t,t] is accepted as that instant (the Python client sends mixed

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.get_chain(p_parent text)
 RETURNS text[]
 LANGUAGE sql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The direct children of CHAINED collection p_parent, in order.
    Errors: KC002 unknown collection, KC003 not CHAINED. Read-only. */

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.get_datasets(p_ids uuid[])
 RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The datasets with the given ids, in input order. Errors: KC007 unknown id, KC015 NULL.
    Read-only, no locks. */

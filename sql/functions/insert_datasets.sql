@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION calib.insert_datasets(
 RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID)
    in input order. p_ids brings the caller's own UUIDs (same length); otherwise random

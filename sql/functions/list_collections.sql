@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.list_collections(p_type text DEFAULT NULL)
 RETURNS TABLE (name text, type text, doc text)
 LANGUAGE sql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Every collection (optionally of one type), by name. Read-only. */
 SELECT c.name, c.type, c.doc

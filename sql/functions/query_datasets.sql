@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_typ
 RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE sql STABLE
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a
    time: for each data ID the first RUN / TAGGED member holding it decides (as find with no

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.register_collection(p_name text, p_type text, p
 RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case).
    Returns true if it was created, false if it existed with the same type (a no-op; the

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION calib.register_dataset_type(
 RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Register a dataset type: its data IDs have exactly the keys p_dimensions (ordered,
    distinct names). Returns true if created, false if the same definition existed.

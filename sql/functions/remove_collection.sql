@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.remove_collection(p_name text)
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Remove a TAGGED, CALIBRATION or CHAINED collection with its associations (tags,
    certifications, chain children); its datasets stay in their RUNs. A RUN may be removed

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.set_chain(p_parent text, p_children text[])
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Replace the children of CHAINED collection p_parent, atomically, by p_children in order
    (a repeated child is kept at its first position only; an empty array empties the chain).

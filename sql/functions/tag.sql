@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.tag(p_collection text, p_datasets uuid[])
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one
    dataset per (dataset type, data ID); tagging a dataset already there is a no-op.

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION calib.untag(p_collection text, p_datasets uuid[])
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 /* Remove datasets from TAGGED collection p_collection; datasets not tagged there are
    ignored. Returns the number removed.

@@ -2,8 +2,8 @@
    callers need EXECUTE, not table rights: every change goes through the functions (and so
    through their checks, locks and, later, the history ledger). calib_reader may look up
    and read the tables; calib_writer may also call the mutating functions. Private helpers
-   (names starting with _) are not granted to anyone. */
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA calib FROM PUBLIC;
+   (names starting with _) are not granted to anyone. PUBLIC gets nothing: schema/security.sql
+   revokes what PostgreSQL gives it by default and hands every object to calib_owner. */
 GRANT USAGE ON SCHEMA calib TO calib_reader, calib_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA calib TO calib_reader, calib_writer;
 GRANT EXECUTE ON FUNCTION

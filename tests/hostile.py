@@ -1,0 +1,475 @@
+"""A hostile caller of calibcert's SQL functions (tests/test_security.py).
+
+PostgreSQL's rule for SECURITY DEFINER functions: whatever a function resolves through its
+search_path, a caller can plant. calibcert pins ``search_path = pg_catalog, pg_temp`` on
+every function, so built-in names resolve in pg_catalog and the caller's temporary schema
+comes last (unnamed, it would be searched *first* for types and tables). This module plays
+the caller who tries anyway:
+
+* :func:`plant` fills the caller's ``pg_temp`` and ``public`` with *shadows*: domains with
+  the names of every type the functions use, functions, aggregates and operators with the
+  names of every built-in their bodies call, and tables / views with the names of calib's
+  tables. Each shadow, if PostgreSQL ever runs it, calls a *spy* that raises a NOTICE
+  starting with :data:`MARK`, naming the shadow and the role it ran as, and tries to make
+  the caller a superuser and a member of calib_owner.
+* :data:`CALLS` holds, for every public function, calls that work and calls that fail, each
+  written with pg_catalog-qualified casts so that the caller's own statement never touches
+  a shadow (only a function that resolves a name through a hijackable path can).
+* :func:`run_calls` runs them one by one in a rolled-back transaction and records each
+  outcome (rows, or SQLSTATE with message and detail) and every spy notice.
+
+A function is safe when, with the shadows in place and the caller's search_path putting
+them first, every call gives exactly the outcome it gives a clean session, no spy notice
+arrives, and the caller's role is unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+MARK = "calibcert-hostile"
+SCHEMAS = ("pg_temp", "public")
+#: The caller's path while calling: every shadow first, pg_catalog named last.
+HOSTILE_PATH = "pg_temp, public, pg_catalog"
+#: Types the issue's exploit shadowed; the catalog adds whatever else the functions name.
+CORE_TYPES = ("text", "jsonb", "tstzrange", "uuid", "timestamptz", "int4", "int8", "bool",
+              "name")
+#: How pg_get_functiondef spells some built-in types, and the type's catalog name.
+_ALIASES = {"integer": "int4", "bigint": "int8", "boolean": "bool", "smallint": "int2",
+            "timestamp with time zone": "timestamptz", "double precision": "float8",
+            "character varying": "varchar", "real": "float4"}
+
+# -- the world every call runs against -----------------------------------------------------
+
+DS = {d: f"00000000-0000-4000-8000-0000000000{d:02d}" for d in range(1, 10)}
+
+
+def _j(value: str) -> str:
+    return f"'{value}'::pg_catalog.jsonb"
+
+
+def _u(*ids: str) -> str:
+    return "ARRAY[" + ", ".join(f"'{i}'::pg_catalog.uuid" for i in ids) + "]"
+
+
+def _t(value: str) -> str:
+    return f"'{value}'::pg_catalog.text"
+
+
+DET1, DET2, DET3, DET7 = (_j(f'{{"instrument": "Cam", "detector": {d}}}') for d in (1, 2, 3, 7))
+WHERE_DET2 = _j('{"detector": 2}')
+CLEAN_WORLD = f"""
+SELECT calib.register_dataset_type('bias', ARRAY['instrument', 'detector'], true);
+SELECT calib.register_dataset_type('raw', ARRAY['instrument', 'detector'], false);
+SELECT calib.register_collection('run1', 'RUN');
+SELECT calib.register_collection('calib', 'CALIBRATION', 'the biases');
+SELECT calib.register_collection('tagged', 'TAGGED');
+SELECT calib.register_collection('chain', 'CHAINED');
+SELECT calib.set_chain('chain', ARRAY['calib', 'run1']);
+SELECT count(*) FROM calib.insert_datasets('bias', 'run1', ARRAY[{DET1}, {DET2}, {DET3}],
+    {_u(DS[1], DS[2], DS[3])});
+SELECT count(*) FROM calib.insert_datasets('raw', 'run1', ARRAY[{DET1}], {_u(DS[4])});
+SELECT calib.certify('calib', {_u(DS[1])}, '[2020-01-01 00:00+00,)');
+SELECT calib.certify('calib', {_u(DS[2])}, '[2020-01-01 00:00+00,2021-01-01 00:00+00)');
+SELECT calib.tag('tagged', {_u(DS[2])});
+"""
+
+_AT = "'2020-06-01 00:00:00+00'::pg_catalog.timestamptz"
+_SPAN = "'[2020-06-01 00:00:00+00,2020-07-01 00:00:00+00)'::pg_catalog.tstzrange"
+_NO_IDS = "NULL::pg_catalog.jsonb[]"
+
+#: regprocedure (as rendered with search_path = pg_catalog) -> calls: some that work and
+#: some that fail, so that the error path (calib._raise and the detail builders) runs too.
+CALLS: dict[str, list[str]] = {
+    "calib.find(text,text,jsonb,timestamp with time zone)": [
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_AT})",
+        f"SELECT * FROM calib.find({_t('calib')}, {_t('bias')}, {DET2},"
+        " NULL::pg_catalog.timestamptz)",
+        f"SELECT * FROM calib.find({_t('nowhere')}, {_t('bias')}, {DET1}, {_AT})",
+        f"SELECT * FROM calib.find({_t('calib')}, {_t('bias')}, {_j('{}')}, {_AT})",
+    ],
+    "calib.find(text,text,jsonb,tstzrange)": [
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET2}, {_SPAN})",
+        f"SELECT * FROM calib.find({_t('calib')}, {_t('bias')}, {DET1},"
+        " '(2020-01-01 00:00+00,2021-01-01 00:00+00]'::pg_catalog.tstzrange)",
+    ],
+    "calib.find_many(text,text,jsonb[],timestamp with time zone[])": [
+        f"SELECT * FROM calib.find_many({_t('chain')}, {_t('bias')},"
+        f" ARRAY[{DET1}, {DET2}, {DET3}], ARRAY[{_AT}, {_AT}, NULL::pg_catalog.timestamptz])",
+        f"SELECT * FROM calib.find_many({_t('chain')}, {_t('bias')}, ARRAY[{DET1}],"
+        f" ARRAY[{_AT}, {_AT}])",
+    ],
+    "calib.find_many(text,text,jsonb[],tstzrange[])": [
+        f"SELECT * FROM calib.find_many({_t('calib')}, {_t('bias')}, ARRAY[{DET1}, {DET2}],"
+        f" ARRAY[{_SPAN}, {_SPAN}])",
+    ],
+    "calib.certifications(text,text)": [
+        f"SELECT * FROM calib.certifications({_t('chain')}, {_t('bias')})",
+        f"SELECT * FROM calib.certifications({_t('calib')}, NULL::pg_catalog.text)",
+    ],
+    "calib.query_datasets(text,text,jsonb)": [
+        f"SELECT * FROM calib.query_datasets({_t('chain')}, {_t('bias')},"
+        f" {WHERE_DET2})",
+        f"SELECT * FROM calib.query_datasets({_t('tagged')}, {_t('bias')}, NULL::pg_catalog.jsonb)",
+    ],
+    "calib.get_datasets(uuid[])": [
+        f"SELECT * FROM calib.get_datasets({_u(DS[1], DS[4], DS[9])})",
+    ],
+    "calib.get_chain(text)": [
+        f"SELECT calib.get_chain({_t('chain')})",
+        f"SELECT calib.get_chain({_t('calib')})",
+    ],
+    "calib.list_collections(text)": [
+        "SELECT * FROM calib.list_collections(NULL::pg_catalog.text)",
+        f"SELECT * FROM calib.list_collections({_t('CALIBRATION')})",
+    ],
+    "calib.list_dataset_types()": ["SELECT * FROM calib.list_dataset_types()"],
+    "calib.register_collection(text,text,text)": [
+        f"SELECT calib.register_collection({_t('new')}, {_t('CALIBRATION')}, {_t('doc')})",
+        f"SELECT calib.register_collection({_t('calib')}, {_t('RUN')}, NULL::pg_catalog.text)",
+    ],
+    "calib.set_chain(text,text[])": [
+        f"SELECT calib.set_chain({_t('chain')}, ARRAY[{_t('tagged')}, {_t('calib')}])",
+        f"SELECT calib.set_chain({_t('chain')}, ARRAY[{_t('chain')}])",
+    ],
+    "calib.remove_collection(text)": [
+        f"SELECT calib.remove_collection({_t('tagged')})",
+        f"SELECT calib.remove_collection({_t('calib')})",
+    ],
+    "calib.register_dataset_type(text,text[],boolean)": [
+        f"SELECT calib.register_dataset_type({_t('dark')},"
+        f" ARRAY[{_t('instrument')}, {_t('detector')}], true)",
+        f"SELECT calib.register_dataset_type({_t('bias')}, ARRAY[{_t('detector')}], true)",
+    ],
+    "calib.insert_datasets(text,text,jsonb[],uuid[])": [
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')},"
+        f" ARRAY[{DET7}], {_u(DS[7])})",
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')}, ARRAY[{DET1}],"
+        f" {_u(DS[8])})",
+    ],
+    "calib.tag(text,uuid[])": [
+        f"SELECT calib.tag({_t('tagged')}, {_u(DS[3])})",
+        f"SELECT calib.tag({_t('calib')}, {_u(DS[3])})",
+    ],
+    "calib.untag(text,uuid[])": [f"SELECT calib.untag({_t('tagged')}, {_u(DS[2])})"],
+    "calib.certify(text,uuid[],tstzrange,boolean)": [
+        f"SELECT calib.certify({_t('calib')}, {_u(DS[3])}, {_SPAN}, false)",
+        f"SELECT calib.certify({_t('calib')}, {_u(DS[3], DS[2])},"
+        " '[2020-06-01 00:00+00,)'::pg_catalog.tstzrange, true)",
+        f"SELECT calib.certify({_t('calib')}, {_u(DS[4])}, {_SPAN}, false)",
+    ],
+    "calib.certify_series(text,uuid[],timestamp with time zone[],boolean)": [
+        f"SELECT calib.certify_series({_t('calib')}, {_u(DS[3], DS[3])},"
+        " ARRAY['2020-01-01 00:00+00', '2021-01-01 00:00+00']::pg_catalog.timestamptz[], false)",
+        f"SELECT calib.certify_series({_t('calib')}, {_u(DS[2])},"
+        " ARRAY['2019-01-01 00:00+00']::pg_catalog.timestamptz[], false)",
+    ],
+    "calib.decertify(text,text,tstzrange,jsonb[])": [
+        f"SELECT calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, {_NO_IDS})",
+        f"SELECT calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, ARRAY[{DET2}])",
+    ],
+    "calib.close_open_range(text,text,timestamp with time zone,jsonb[])": [
+        f"SELECT calib.close_open_range({_t('calib')}, {_t('bias')}, {_AT}, {_NO_IDS})",
+        f"SELECT calib.close_open_range({_t('calib')}, {_t('bias')},"
+        f" '2019-01-01 00:00+00'::pg_catalog.timestamptz, {_NO_IDS})",
+    ],
+    "calib.copy_collection(text,text,text)": [
+        f"SELECT calib.copy_collection({_t('calib')}, {_t('calib-copy')}, NULL::pg_catalog.text)",
+        f"SELECT calib.copy_collection({_t('chain')}, {_t('chain-copy')}, {_t('doc')})",
+        f"SELECT calib.copy_collection({_t('run1')}, {_t('run-copy')}, NULL::pg_catalog.text)",
+    ],
+}
+
+
+def public_functions(conn: psycopg.Connection) -> set[str]:
+    """Every function of schema calib whose name does not start with ``_``."""
+    conn.execute("SET search_path = pg_catalog")
+    return {sig for (sig,) in conn.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc AS p"
+        " WHERE p.pronamespace = 'calib'::regnamespace AND p.proname NOT LIKE '\\_%'")}
+
+
+# -- planting the shadows ------------------------------------------------------------------
+
+
+@dataclass
+class Planted:
+    """What :func:`plant` created, by kind (``domain``, ``function``, …)."""
+
+    made: dict[str, list[str]] = field(default_factory=dict)
+    refused: int = 0
+
+    def add(self, kind: str, what: str) -> None:
+        self.made.setdefault(kind, []).append(what)
+
+
+def used_names(conn: psycopg.Connection) -> tuple[set[str], set[str], set[str]]:
+    """(types, functions, operators) of pg_catalog that calib's functions and tables name."""
+    conn.execute("SET search_path = pg_catalog")
+    sources = [src for (src,) in conn.execute(
+        "SELECT pg_get_functiondef(p.oid) FROM pg_proc AS p"
+        " WHERE p.pronamespace = 'calib'::regnamespace AND p.prokind = 'f'")]
+    sources += [t for (t,) in conn.execute(
+        "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a"
+        " JOIN pg_class AS c ON c.oid = a.attrelid"
+        " WHERE c.relnamespace = 'calib'::regnamespace AND a.attnum > 0")]
+    text = "\n".join(sources).lower()
+    for alias, typname in _ALIASES.items():
+        text = text.replace(alias, f" {typname} ")
+    words = set(re.findall(r"[a-z_][a-z0-9_]*", text))
+    types = {t for (t,) in conn.execute(
+        "SELECT typname FROM pg_type WHERE typnamespace = 'pg_catalog'::regnamespace"
+        " AND typtype IN ('b', 'r', 'm', 'e') AND typelem = 0 AND typname = ANY(%s)",
+        (sorted(words),))} | set(CORE_TYPES)
+    called = set(re.findall(r"([a-z_][a-z0-9_]*)\s*\(", text))
+    functions = {f for (f,) in conn.execute(
+        "SELECT DISTINCT proname::text FROM pg_proc"
+        " WHERE pronamespace = 'pg_catalog'::regnamespace AND proname = ANY(%s)",
+        (sorted(called),))}
+    symbols = set(re.findall(r"[-+*/<>=~!@#%^&|`?]+", text))
+    operators = {o for (o,) in conn.execute(
+        "SELECT DISTINCT oprname::text FROM pg_operator"
+        " WHERE oprnamespace = 'pg_catalog'::regnamespace AND oprname = ANY(%s)",
+        (sorted(symbols),))}
+    return types, functions, operators
+
+
+_SPY = """
+CREATE FUNCTION {schema}.calib_hostile_spy(p_what pg_catalog.text) RETURNS pg_catalog.bool
+LANGUAGE plpgsql AS $spy$
+BEGIN
+    RAISE NOTICE '{mark}: % ran as %', p_what, current_user;
+    BEGIN
+        EXECUTE pg_catalog.format('ALTER ROLE %I SUPERUSER', session_user);
+    EXCEPTION WHEN OTHERS THEN NULL;
+    END;
+    BEGIN
+        EXECUTE pg_catalog.format('GRANT calib_owner TO %I', session_user);
+    EXCEPTION WHEN OTHERS THEN NULL;
+    END;
+    RETURN true;
+END
+$spy$;
+GRANT EXECUTE ON FUNCTION {schema}.calib_hostile_spy(pg_catalog.text) TO PUBLIC;
+CREATE FUNCTION {schema}.calib_hostile_trigger() RETURNS trigger LANGUAGE plpgsql AS $spy$
+BEGIN
+    PERFORM {schema}.calib_hostile_spy('trigger on ' || TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
+    RETURN NULL;
+END
+$spy$;
+"""
+
+
+def _try(conn: psycopg.Connection, planted: Planted, kind: str, what: str, sql: str) -> None:
+    """Create one shadow; some built-ins cannot be imitated (a plpgsql function cannot take
+    ``"any"``), which is counted, not fatal."""
+    try:
+        with conn.transaction():
+            conn.execute(sql)
+        planted.add(kind, what)
+    except psycopg.Error:
+        planted.refused += 1
+
+
+#: A caller cannot shadow a polymorphic built-in with the same signature, but a concrete
+#: overload is a *better* match (lower(tstzrange) beats lower(anyrange)): what it plants.
+_CONCRETE = {"anyrange": "tstzrange", "anycompatiblerange": "tstzrange",
+             "anymultirange": "tstzmultirange", "anycompatiblemultirange": "tstzmultirange",
+             "anyelement": "text", "anycompatible": "text", "anynonarray": "text",
+             "anycompatiblenonarray": "text", "anyarray": "text[]", "anycompatiblearray": "text[]"}
+
+
+def _concrete(signature: str) -> str:
+    return re.sub(r"\b(" + "|".join(_CONCRETE) + r")\b", lambda m: _CONCRETE[m.group(1)],
+                  signature)
+
+
+def plant(conn: psycopg.Connection, types: Iterable[str], functions: Iterable[str],
+          operators: Iterable[str], tables: Iterable[str]) -> Planted:
+    """Create every shadow in the caller's pg_temp and in public, then put them first on the
+    caller's search_path. ``conn`` is the hostile caller's own (autocommit) session."""
+    types = set(types)
+    planted = Planted()
+    # While planting, names resolve to the built-ins (pg_temp named last, or the domains
+    # made for one schema would change the signatures written for the next).
+    conn.execute("SET search_path = pg_catalog, pg_temp")
+    for schema in SCHEMAS:
+        conn.execute(_SPY.format(schema=schema, mark=MARK))
+    overloads = conn.execute(
+        "SELECT p.proname::text, p.prokind, pg_get_function_arguments(p.oid),"
+        " pg_get_function_result(p.oid), p.proretset,"
+        " p.proargmodes IS NOT NULL AND 'o' = ANY(p.proargmodes), p.pronargs,"
+        " p.proargtypes[0]::regtype::text"
+        " FROM pg_proc AS p WHERE p.pronamespace = 'pg_catalog'::regnamespace"
+        " AND p.proname = ANY(%s) AND p.prokind IN ('f', 'a')"
+        " ORDER BY 1, 3", (sorted(functions),)).fetchall()
+    ops = [(name, _concrete(left) if left != "-" else None, _concrete(right), _concrete(result))
+           for name, left, right, result in conn.execute(
+               "SELECT o.oprname::text, o.oprleft::regtype::text, o.oprright::regtype::text,"
+               " o.oprresult::regtype::text FROM pg_operator AS o"
+               " WHERE o.oprnamespace = 'pg_catalog'::regnamespace AND o.oprname = ANY(%s)",
+               (sorted(operators),))]
+    ops = sorted({op for op in ops
+                  if all(t is None or t.removesuffix("[]") in types for t in op[1:3])},
+                 key=repr)
+    for schema in SCHEMAS:
+        spy = f"{schema}.calib_hostile_spy"
+        for n, (name, kind, args, result, retset, has_out, nargs, first) in enumerate(overloads):
+            args, result, first = _concrete(args), _concrete(result), _concrete(first or "")
+            what = f"{'aggregate' if kind == 'a' else 'function'} {schema}.{name}({args})"
+            if kind == "a":
+                if nargs != 1:
+                    continue
+                sfunc = f"{schema}.calib_hostile_sfunc_{n}"
+                _try(conn, planted, "aggregate", what,
+                     f"CREATE FUNCTION {sfunc}(s {result}, v {first}) RETURNS {result}"
+                     f" LANGUAGE plpgsql AS $f$ BEGIN PERFORM {spy}('{what}'); RETURN s;"
+                     f" END $f$; CREATE AGGREGATE {schema}.{name}({first})"
+                     f" (SFUNC = {sfunc}, STYPE = {result})")
+                continue
+            ret = "RETURN;" if retset or has_out or result == "void" else "RETURN NULL;"
+            _try(conn, planted, "function", what,
+                 f"CREATE FUNCTION {schema}.{name}({args}) RETURNS {result}"
+                 f" LANGUAGE plpgsql AS $f$ BEGIN PERFORM {spy}('{what}'); {ret} END $f$")
+        for n, (name, left, right, result) in enumerate(ops):
+            what = f"operator {schema}.{name}({left or 'NONE'}, {right})"
+            fn = f"{schema}.calib_hostile_op_{n}"
+            params = f"r {right}" if left is None else f"l {left}, r {right}"
+            sides = (f"RIGHTARG = {right}" if left is None
+                     else f"LEFTARG = {left}, RIGHTARG = {right}")
+            _try(conn, planted, "operator", what,
+                 f"CREATE FUNCTION {fn}({params}) RETURNS {result} LANGUAGE plpgsql"
+                 f" AS $f$ BEGIN PERFORM {spy}('{what}'); RETURN NULL; END $f$;"
+                 f" CREATE OPERATOR {schema}.{name} ({sides}, FUNCTION = {fn})")
+        for table in tables:
+            if schema == "pg_temp":
+                # A table that reports every write (trigger) and every read (row security
+                # on its one row), open to every role.
+                _try(conn, planted, "table", f"pg_temp.{table}",
+                     f"CREATE TEMP TABLE {table} (x pg_catalog.int4);"
+                     f" INSERT INTO pg_temp.{table} VALUES (1);"
+                     f" GRANT ALL ON pg_temp.{table} TO PUBLIC;"
+                     f" ALTER TABLE pg_temp.{table} ENABLE ROW LEVEL SECURITY;"
+                     f" CREATE POLICY spy ON pg_temp.{table}"
+                     f"   USING ({spy}('read of pg_temp.{table}'));"
+                     f" CREATE TRIGGER spy BEFORE INSERT OR UPDATE OR DELETE"
+                     f"   ON pg_temp.{table} FOR EACH STATEMENT"
+                     f"   EXECUTE FUNCTION pg_temp.calib_hostile_trigger()")
+            else:
+                _try(conn, planted, "view", f"public.{table}",
+                     f"CREATE VIEW public.{table} AS SELECT {spy}('read of public.{table}') AS x;"
+                     f" GRANT ALL ON public.{table} TO PUBLIC")
+        # Domains last: once they exist, the type names above would mean them.
+        for typ in sorted(types):
+            _try(conn, planted, "domain", f"{schema}.{typ}",
+                 f"CREATE DOMAIN {schema}.{typ} AS pg_catalog.{typ}"
+                 f" CHECK ({spy}('domain {schema}.{typ}'))")
+    conn.execute(f"SET search_path = {HOSTILE_PATH}")
+    return planted
+
+
+# -- calling -------------------------------------------------------------------------------
+
+
+def outcome(conn: psycopg.Connection, sql: str) -> tuple[Any, ...]:
+    """Run ``sql`` in a transaction that is rolled back: ("rows", rows) or ("error",
+    sqlstate, message, detail)."""
+    try:
+        with conn.transaction(force_rollback=True):
+            cur = conn.execute(sql)
+            return ("rows", sorted(map(repr, cur.fetchall())))
+    except psycopg.Error as exc:
+        return ("error", exc.sqlstate, exc.diag.message_primary, exc.diag.message_detail)
+
+
+def run_calls(conn: psycopg.Connection, calls: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
+    """Each call's outcome, and every spy notice seen while making them."""
+    notices: list[str] = []
+
+    def heard(diag: psycopg.errors.Diagnostic) -> None:
+        if MARK in (diag.message_primary or ""):
+            notices.append(diag.message_primary)
+
+    conn.add_notice_handler(heard)
+    try:
+        return {sql: outcome(conn, sql) for sql in calls}, notices
+    finally:
+        conn.remove_notice_handler(heard)
+
+
+def role_state(conn: psycopg.Connection, role: str) -> tuple[Any, ...]:
+    """Everything a hijack could have given ``role``: attributes and memberships."""
+    return conn.execute(
+        "SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,"
+        " ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members AS m"
+        "       JOIN pg_catalog.pg_roles AS g ON g.oid = m.roleid"
+        "       WHERE m.member = r.oid ORDER BY 1)"
+        " FROM pg_catalog.pg_roles AS r WHERE r.rolname = %s", (role,)).fetchone()
+
+
+# -- the rules, read from the catalog ------------------------------------------------------
+
+OWNER = "calib_owner"
+#: Functions allowed without a SET search_path: LANGUAGE sql bodies that are inlined into
+#: their (pinned) callers, where a SET clause would forbid inlining. Each must be private
+#: (executable by its owner alone), SECURITY INVOKER, and name every relation with its
+#: schema; see sql/functions/_flatten.sql.
+INLINE_ONLY = {"calib._flatten(integer)"}
+PINNED = "search_path=pg_catalog, pg_temp"
+
+
+def security_problems(conn: psycopg.Connection) -> list[str]:
+    """Every breach of the security rules (README "Security") in the connected database's
+    schema calib; empty when all hold."""
+    conn.execute("SET search_path = pg_catalog")
+    problems: list[str] = []
+    for sig, config, owner, lang, secdef, src, acl_public, acl_others in conn.execute(
+            "SELECT p.oid::regprocedure::text, p.proconfig, pg_get_userbyid(p.proowner),"
+            " l.lanname, p.prosecdef, p.prosrc,"
+            " has_function_privilege('public', p.oid, 'EXECUTE'),"
+            " ARRAY(SELECT r.rolname::text FROM pg_roles AS r"
+            "       WHERE NOT pg_has_role(r.oid, p.proowner, 'MEMBER')"
+            "         AND has_function_privilege(r.oid, p.oid, 'EXECUTE'))"
+            " FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang"
+            " WHERE p.pronamespace = 'calib'::regnamespace ORDER BY 1"):
+        paths = [c for c in config or [] if c.startswith("search_path=")]
+        if sig in INLINE_ONLY:
+            if paths or lang != "sql" or secdef or acl_others:
+                problems.append(f"{sig}: inline-only helper must be LANGUAGE sql, SECURITY"
+                                f" INVOKER, without SET and private (executable by {acl_others})")
+            unqualified = re.findall(r"\b(?:FROM|JOIN)\s+(?!calib\.)(\w+)", src, re.I)
+            if unqualified:
+                problems.append(f"{sig}: inline-only helper names {unqualified} without schema")
+        elif paths != [PINNED]:
+            problems.append(f"{sig}: search_path is {paths or 'not set'}, not {PINNED!r}")
+        if owner != OWNER:
+            problems.append(f"{sig}: owned by {owner}, not {OWNER}")
+        if acl_public:
+            problems.append(f"{sig}: executable by PUBLIC")
+    for name, kind, owner in conn.execute(
+            "SELECT relname::text, relkind::text, pg_get_userbyid(relowner) FROM pg_class"
+            " WHERE relnamespace = 'calib'::regnamespace AND relkind IN ('r', 'p', 'v', 'm', 'S')"
+            " ORDER BY 1"):
+        if owner != OWNER:
+            problems.append(f"relation calib.{name} ({kind}): owned by {owner}, not {OWNER}")
+    owner, public_usage, public_create = conn.execute(
+        "SELECT pg_get_userbyid(nspowner), has_schema_privilege('public', oid, 'USAGE'),"
+        " has_schema_privilege('public', oid, 'CREATE') FROM pg_namespace"
+        " WHERE nspname = 'calib'").fetchone()
+    if owner != OWNER:
+        problems.append(f"schema calib: owned by {owner}, not {OWNER}")
+    if public_usage or public_create:
+        problems.append("schema calib: PUBLIC has USAGE or CREATE")
+    state = role_state(conn, OWNER)
+    powers = [flag for flag, on in zip(("SUPERUSER", "CREATEROLE", "CREATEDB", "REPLICATION",
+                                        "BYPASSRLS"), state[:5], strict=True) if on]
+    can_login = conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s",
+                             (OWNER,)).fetchone()[0]
+    if powers or state[5] or can_login:
+        problems.append(f"role {OWNER}: has {powers}, LOGIN={can_login}, member of {state[5]}")
+    return problems
