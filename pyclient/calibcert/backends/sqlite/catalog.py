@@ -1,0 +1,270 @@
+"""The private helpers every operation shares (twins sql/functions/_collection.sql,
+_dataset_type.sql, _flatten.sql, _canonical_data_ids.sql, _data_id_keys.sql and
+_resolve_datasets.sql; differs by necessity: the search path is walked by a recursive query
+on every lookup that misses the per-connection cache, as SQLite has no stored search_path
+table kept by triggers)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from json.encoder import encode_basestring as _json_str  # C-accelerated, non-ASCII kept
+from typing import Any
+
+from ...errors import (
+    CollectionTypeError,
+    DataIdError,
+    DatasetTypeError,
+    InvalidArgumentError,
+    MissingCollectionError,
+    MissingDatasetError,
+    MissingDatasetTypeError,
+)
+from .connection import SqliteConnection
+from .values import (
+    MAX_CHAIN_DEPTH,
+    _err,
+    _id_bytes,
+    _jsonb_key_order,
+    _jsonb_text,
+    _ql,
+    _uuid,
+)
+
+# -- rows ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Coll:
+    id: int
+    name: str
+    type: str
+    doc: str | None
+
+
+@dataclass(frozen=True)
+class _Type:
+    id: int
+    name: str
+    dimensions: tuple[str, ...]
+    is_calibration: bool
+
+    @property
+    def sorted_dims(self) -> tuple[str, ...]:
+        return tuple(sorted(self.dimensions))
+
+
+@dataclass(frozen=True)
+class _Member:
+    id: int
+    name: str
+    type: str
+
+
+class _DataIds:
+    """Canonical JSON text of data IDs of one dataset type, validated as
+    calib._canonical_data_ids does (keys exactly the type's dimensions; value types are
+    already checked by :func:`calibcert.types.canonical_data_id`)."""
+
+    def __init__(self, dtype: _Type) -> None:
+        self.dtype = dtype
+        self.keys = dtype.sorted_dims
+        self.dimset = frozenset(dtype.dimensions)
+        # '{"k1":%s,"k2":%s}': one % formatting per data ID (find_many makes thousands).
+        self._template = "{" + ",".join(
+            _json_str(k).replace("%", "%%") + ":%s" for k in self.keys) + "}"
+        self.jsonb_keys = _jsonb_key_order(dtype.dimensions)
+
+    def check(self, data_id: dict[str, Any]) -> None:
+        if tuple(data_id) == self.keys or set(data_id) == self.dimset:
+            return
+        t = self.dtype
+        missing = sorted(self.dimset - set(data_id))
+        extra = sorted(set(data_id) - self.dimset)
+        raise _err(
+            DataIdError,
+            f"data ID {_jsonb_text(data_id)} does not match the dimensions "
+            f"({', '.join(t.dimensions)}) of dataset type {_ql(t.name)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unexpected {', '.join(extra)}" if extra else ""),
+            dataset_type=t.name, data_id=data_id)
+
+    def text(self, data_id: dict[str, Any]) -> str:
+        values = []
+        for k in self.keys:
+            v = data_id[k]
+            values.append(_json_str(v) if isinstance(v, str) else str(int(v)))
+        return self._template % tuple(values)
+
+    def texts(self, data_ids: Iterable[dict[str, Any]]) -> list[str]:
+        """Validate every data ID (the first bad one in input order raises), then encode."""
+        data_ids = list(data_ids)
+        for d in data_ids:
+            self.check(d)
+        return [self.text(d) for d in data_ids]
+
+    def jsonb_sort_key(self, data_id: dict[str, Any]) -> tuple[Any, ...]:
+        """The order of jsonb values of this type's data IDs (strings before numbers,
+        strings by code point, numbers by value, keys in jsonb storage order)."""
+        return tuple((0, v.encode()) if isinstance(v, str) else (1, int(v))
+                     for v in (data_id[k] for k in self.jsonb_keys))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a lookup in (collection, dataset type) needs, cached per connection."""
+
+    coll: _Coll
+    dtype: _Type
+    enc: _DataIds
+    members: tuple[_Member, ...]
+
+
+#: A lookup the fast path could not answer alone.
+_MISS = object()
+
+
+#: calib._flatten: the search path of a collection, depth-first in chain order, each
+#: collection once (first occurrence), chains themselves left out. Fixed-width position
+#: paths sort lexicographically in exactly depth-first order.
+_FLATTEN = """
+WITH RECURSIVE walk (cid, path, depth) AS (
+    SELECT :root, '', 0
+    UNION ALL
+    SELECT ch.child_id, w.path || printf('%010d', ch.position), w.depth + 1
+    FROM walk AS w JOIN collection_chain AS ch ON ch.parent_id = w.cid
+    WHERE w.depth < :max_depth
+)
+SELECT c.collection_id AS id, c.name AS name, c.type AS type, min(w.path) AS path
+FROM walk AS w JOIN collection AS c ON c.collection_id = w.cid
+WHERE c.type <> 'CHAINED'
+GROUP BY c.collection_id
+ORDER BY path
+"""
+
+
+class Catalog(SqliteConnection):
+    #: _ids: a call's dataset ids (and begins) in input order; _item: them resolved (_resolve).
+    TEMP_TABLES = (
+        "CREATE TEMP TABLE IF NOT EXISTS _ids (ord INTEGER PRIMARY KEY, id BLOB, b INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS _item (ord INTEGER PRIMARY KEY, id BLOB, t INTEGER,"
+        " k INTEGER, r INTEGER, b INTEGER, e INTEGER, fb INTEGER)",
+    )
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _q(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        return self._conn.execute(sql, params).fetchone()
+
+    def _collection(self, name: str | None, types: Sequence[str] | None = None) -> _Coll:
+        """calib._collection: KC015 NULL, KC002 unknown, KC003 wrong type."""
+        if name is None:
+            raise _err(InvalidArgumentError, "collection name must not be NULL")
+        row = self._one("SELECT collection_id, type, doc FROM collection WHERE name = ?", (name,))
+        if row is None:
+            raise _err(MissingCollectionError, f"collection {_ql(name)} does not exist",
+                       collection=name)
+        if types is not None and row["type"] not in types:
+            raise _err(CollectionTypeError,
+                       f"collection {_ql(name)} is {row['type']}; expected {' or '.join(types)}",
+                       collection=name, type=row["type"], expected=list(types))
+        return _Coll(row["collection_id"], name, row["type"], row["doc"])
+
+    def _dataset_type(self, name: str | None, need_calibration: bool = False) -> _Type:
+        """calib._dataset_type: KC015 NULL, KC005 unknown, KC006 not a calibration type."""
+        if name is None:
+            raise _err(InvalidArgumentError, "dataset type name must not be NULL")
+        row = self._one("SELECT dataset_type_id, dimensions, is_calibration FROM dataset_type"
+                        " WHERE name = ?", (name,))
+        if row is None:
+            raise _err(MissingDatasetTypeError, f"dataset type {_ql(name)} does not exist",
+                       dataset_type=name)
+        dtype = _Type(row["dataset_type_id"], name, tuple(json.loads(row["dimensions"])),
+                      bool(row["is_calibration"]))
+        if need_calibration and not dtype.is_calibration:
+            raise _err(DatasetTypeError, f"dataset type {_ql(name)} is not a calibration type",
+                       dataset_type=name)
+        return dtype
+
+    def _type_by_id(self, type_id: int) -> _Type:
+        """A dataset type by id (cached: a dataset type never changes once registered)."""
+        dtype = self._types_by_id.get(type_id)
+        if dtype is None:
+            row = self._one("SELECT name FROM dataset_type WHERE dataset_type_id = ?", (type_id,))
+            dtype = self._types_by_id[type_id] = self._dataset_type(row["name"])
+        return dtype
+
+    def _run_name(self, run_id: int) -> str:
+        name = self._run_names.get(run_id)
+        if name is None:
+            row = self._one("SELECT name FROM collection WHERE collection_id = ?", (run_id,))
+            name = self._run_names[run_id] = row["name"]
+        return name
+
+    def _plan(self, collection: str, dataset_type: str) -> _Plan:
+        """Collection, dataset type and search path of a lookup (KC002 / KC005 / KC015),
+        cached; call inside a snapshot after :meth:`_sync`."""
+        plan = self._plans.get((collection, dataset_type))
+        if plan is None:
+            coll = self._collection(collection)
+            dtype = self._dataset_type(dataset_type)
+            members = tuple(_Member(r["id"], r["name"], r["type"]) for r in self._members(coll.id))
+            plan = _Plan(coll, dtype, _DataIds(dtype), members)
+            self._plans[(collection, dataset_type)] = plan
+        return plan
+
+    def _data_id_values(self, keys: Iterable[int]) -> dict[int, dict[str, Any]]:
+        rows = self._q("SELECT data_id_key, value FROM data_id WHERE data_id_key"
+                       " IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(keys))),))
+        return {r["data_id_key"]: json.loads(r["value"]) for r in rows}
+
+    def _data_id_keys(self, dtype: _Type, data_ids: list[dict[str, Any]] | None) -> str | None:
+        """calib._data_id_keys: validate the data IDs (KC008) and return the keys of those
+        ever stored, as a JSON array for ``IN (SELECT value FROM json_each(?))``; None
+        when no filter was given."""
+        if data_ids is None:
+            return None
+        texts = _DataIds(dtype).texts(data_ids)
+        rows = self._q("SELECT di.data_id_key FROM json_each(?) AS j CROSS JOIN data_id AS di"
+                       " ON di.dataset_type_id = ? AND di.value = j.value",
+                       (json.dumps(texts), dtype.id))
+        return json.dumps([r["data_id_key"] for r in rows])
+
+    def _stage_ids(self, ids: Sequence[uuid.UUID], begins: Sequence[int] | None = None) -> None:
+        """Put the call's dataset ids (and begins) into temp table _ids, in input order."""
+        self._conn.execute("DELETE FROM _ids")
+        if begins is None:
+            self._conn.executemany("INSERT INTO _ids (ord, id) VALUES (?, ?)",
+                                   enumerate(_id_bytes(ids), 1))
+        else:
+            self._conn.executemany(
+                "INSERT INTO _ids (ord, id, b) VALUES (?, ?, ?)",
+                ((i, u, b) for i, (u, b) in enumerate(zip(_id_bytes(ids), begins, strict=True),
+                                                      1)))
+
+    def _resolve(self, table: str = "_item", b: int | None = None, e: int | None = None) -> None:
+        """calib._resolve_datasets: dataset type, data-ID key and RUN of every staged id
+        into ``table`` (one join); KC007 names the first unknown id in input order."""
+        self._conn.execute(f"DELETE FROM {table}")
+        self._conn.execute(
+            f"INSERT INTO {table} (ord, id, t, k, r, b, e, fb)"
+            " SELECT i.ord, i.id, d.dataset_type_id, d.data_id_key, d.run_id, coalesce(i.b, :b),"
+            " :e, coalesce(i.b, :b)"
+            " FROM _ids AS i LEFT JOIN dataset AS d ON d.dataset_id = i.id",
+            {"b": b, "e": e})
+        missing = self._one(f"SELECT id FROM {table} WHERE k IS NULL ORDER BY ord LIMIT 1")
+        if missing is not None:
+            ds = _uuid(missing["id"])
+            raise _err(MissingDatasetError, f"dataset {ds} does not exist", dataset=str(ds))
+
+    # -- lookups ----------------------------------------------------------------------
+
+    def _members(self, collection_id: int) -> list[sqlite3.Row]:
+        """calib._flatten: (id, name, type) of the collections searched, in order."""
+        return self._q(_FLATTEN, {"root": collection_id, "max_depth": MAX_CHAIN_DEPTH})

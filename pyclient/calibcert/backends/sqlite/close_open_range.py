@@ -1,0 +1,49 @@
+"""close_open_range (twins sql/functions/close_open_range.sql; no difference but the
+serialized writer)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ...errors import (
+    InvalidTimespanError,
+)
+from .catalog import Catalog
+from .values import (
+    MAX_US,
+    _err,
+    _jsonb_text,
+    _ql,
+    _span_json,
+    _to_us,
+    _ts_text,
+    _uuid,
+)
+
+
+class CloseOpenRange(Catalog):
+    def _close_open_range(self, collection: str, dataset_type: str, end: datetime,
+                          data_ids: list[dict[str, Any]] | None) -> int:
+        end_us = _to_us(end)
+        with self._write():
+            coll = self._collection(collection, ("CALIBRATION",))
+            dtype = self._dataset_type(dataset_type, need_calibration=True)
+            keys = self._data_id_keys(dtype, data_ids)
+            where = ("collection_id = :cid AND dataset_type_id = :tid AND end_us = :max"
+                     " AND (:keys IS NULL OR data_id_key IN (SELECT value FROM json_each(:keys)))")
+            params = {"cid": coll.id, "tid": dtype.id, "max": MAX_US, "keys": keys, "end": end_us}
+            bad = self._one(f"SELECT dataset_id, data_id_key, begin_us FROM certification"
+                            f" WHERE {where} AND begin_us >= :end"
+                            " ORDER BY begin_us, data_id_key LIMIT 1", params)
+            if bad is not None:
+                data_id = self._data_id_values([bad["data_id_key"]])[bad["data_id_key"]]
+                ds = _uuid(bad["dataset_id"])
+                raise _err(InvalidTimespanError,
+                           f"cannot close {_ql(dataset_type)} data ID {_jsonb_text(data_id)} in "
+                           f"{_ql(collection)} at {_ts_text(end_us)}: dataset {ds} begins at "
+                           f"{_ts_text(bad['begin_us'])}",
+                           collection=collection, dataset_type=dataset_type, data_id=data_id,
+                           dataset=str(ds), timespan=_span_json(bad["begin_us"], MAX_US))
+            return self._conn.execute(f"UPDATE certification SET end_us = :end WHERE {where}",
+                                      params).rowcount

@@ -1,0 +1,145 @@
+"""Collections and chains (twins sql/functions/register_collection.sql, set_chain.sql,
+get_chain.sql, remove_collection.sql, list_collections.sql, copy_collection.sql and the
+cycle check of _refresh_search_paths.sql; no difference but the serialized writer)."""
+
+from __future__ import annotations
+
+import json
+
+from ...errors import (
+    CollectionCycleError,
+    CollectionInUseError,
+    ConflictingDefinitionError,
+    MissingCollectionError,
+)
+from ...types import (
+    CollectionInfo,
+    CollectionType,
+)
+from .catalog import Catalog
+from .values import (
+    _err,
+    _ql,
+)
+
+
+class Collections(Catalog):
+    # -- collections ------------------------------------------------------------------
+
+    def _register_collection(self, name: str, type: str, doc: str | None) -> bool:
+        with self._write():
+            row = self._one("SELECT type FROM collection WHERE name = ?", (name,))
+            if row is not None:
+                if row["type"] != type:
+                    raise _err(ConflictingDefinitionError,
+                               f"collection {_ql(name)} already exists as {row['type']}, "
+                               f"not {type}",
+                               collection=name, type=row["type"], requested=type)
+                return False
+            self._conn.execute("INSERT INTO collection (name, type, doc) VALUES (?, ?, ?)",
+                               (name, type, doc))
+            return True
+
+    def _set_chain(self, parent: str, children: list[str]) -> None:
+        with self._write():
+            self._invalidate()
+            p = self._collection(parent, ("CHAINED",))
+            rows = self._q("SELECT j.value AS name, c.collection_id AS id FROM json_each(?) AS j"
+                           " LEFT JOIN collection AS c ON c.name = j.value ORDER BY j.key",
+                           (json.dumps(children),))
+            ids: list[int] = []
+            for r in rows:
+                if r["id"] is None:
+                    raise _err(MissingCollectionError,
+                               f"collection {_ql(r['name'])} (child of chain {_ql(parent)}) "
+                               "does not exist", collection=r["name"], parent=parent)
+                if r["id"] not in ids:  # a repeated child keeps its first position
+                    ids.append(r["id"])
+            via = self._cycle_via(p.id, ids)
+            if via is not None:
+                raise _err(CollectionCycleError,
+                           f"making {_ql(via)} a child of chain {_ql(parent)} would create a "
+                           "cycle", collection=parent, child=via)
+            self._conn.execute("DELETE FROM collection_chain WHERE parent_id = ?", (p.id,))
+            self._conn.executemany(
+                "INSERT INTO collection_chain (parent_id, position, child_id) VALUES (?, ?, ?)",
+                ((p.id, pos, cid) for pos, cid in enumerate(ids, 1)))
+
+    def _cycle_via(self, parent_id: int, ids: list[int]) -> str | None:
+        """The first new child (in order) from which ``parent_id`` can be reached through
+        the stored chains, i.e. that would close a cycle; None if there is none."""
+        edges: dict[int, list[int]] = {}
+        for r in self._q("SELECT parent_id, child_id FROM collection_chain"):
+            edges.setdefault(r["parent_id"], []).append(r["child_id"])
+        for via in ids:
+            seen, todo = {via}, [via]
+            while todo:
+                cid = todo.pop()
+                if cid == parent_id:
+                    return self._one("SELECT name FROM collection WHERE collection_id = ?",
+                                     (via,))["name"]
+                for child in edges.get(cid, ()):
+                    if child not in seen:
+                        seen.add(child)
+                        todo.append(child)
+        return None
+
+    def _get_chain(self, parent: str) -> list[str]:
+        with self._read():
+            p = self._collection(parent, ("CHAINED",))
+            return [r["name"] for r in self._q(
+                "SELECT c.name FROM collection_chain AS ch"
+                " JOIN collection AS c ON c.collection_id = ch.child_id"
+                " WHERE ch.parent_id = ? ORDER BY ch.position", (p.id,))]
+
+    def _remove_collection(self, name: str) -> None:
+        with self._write():
+            self._invalidate()
+            coll = self._collection(name)
+            parent = self._one("SELECT p.name FROM collection_chain AS ch"
+                               " JOIN collection AS p ON p.collection_id = ch.parent_id"
+                               " WHERE ch.child_id = ? ORDER BY p.name LIMIT 1", (coll.id,))
+            if parent is not None:
+                raise _err(CollectionInUseError,
+                           f"collection {_ql(name)} is still a child of chain "
+                           f"{_ql(parent['name'])}", collection=name, parent=parent["name"])
+            if coll.type == "RUN" and self._one("SELECT 1 FROM dataset WHERE run_id = ? LIMIT 1",
+                                                (coll.id,)):
+                raise _err(CollectionInUseError,
+                           f"RUN collection {_ql(name)} still holds datasets; datasets are never "
+                           "deleted", collection=name)
+            # Tags, certifications and chain children go with it (ON DELETE CASCADE).
+            self._conn.execute("DELETE FROM collection WHERE collection_id = ?", (coll.id,))
+
+    def _list_collections(self, type: str | None) -> list[CollectionInfo]:
+        rows = self._q("SELECT name, type, doc FROM collection WHERE ? IS NULL OR type = upper(?)"
+                       " ORDER BY name", (type, type))
+        return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"]) for r in rows]
+
+    def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
+        with self._write(bulk=True):
+            self._invalidate()
+            src = self._collection(source, ("TAGGED", "CALIBRATION", "CHAINED"))
+            if self._one("SELECT 1 FROM collection WHERE name = ?", (destination,)):
+                raise _err(ConflictingDefinitionError,
+                           f"collection {_ql(destination)} already exists",
+                           collection=destination)
+            cur = self._conn.execute("INSERT INTO collection (name, type, doc) VALUES (?, ?, ?)",
+                                     (destination, src.type, src.doc if doc is None else doc))
+            dst = cur.lastrowid
+            if src.type == "CALIBRATION":
+                self._conn.execute(
+                    "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
+                    " dataset_id, run_id, begin_us, end_us)"
+                    " SELECT ?, dataset_type_id, data_id_key, dataset_id, run_id, begin_us,"
+                    " end_us FROM certification WHERE collection_id = ?", (dst, src.id))
+            elif src.type == "TAGGED":
+                self._conn.execute(
+                    "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id,"
+                    " run_id) SELECT ?, dataset_type_id, data_id_key, dataset_id, run_id FROM tag"
+                    " WHERE collection_id = ?", (dst, src.id))
+            else:
+                self._conn.execute(
+                    "INSERT INTO collection_chain (parent_id, position, child_id)"
+                    " SELECT ?, position, child_id FROM collection_chain WHERE parent_id = ?",
+                    (dst, src.id))

@@ -1,0 +1,55 @@
+"""decertify (twins sql/functions/decertify.sql; differs by necessity: no range type, so
+the pieces left outside the timespan are computed from integer bounds)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...types import (
+    Timespan,
+)
+from .catalog import Catalog
+from .values import (
+    _begin_us,
+    _end_us,
+)
+
+
+class Decertify(Catalog):
+    #: _hit: the certifications decertify touches, before they are cut.
+    TEMP_TABLES = (
+        "CREATE TEMP TABLE IF NOT EXISTS _hit (k INTEGER, t INTEGER, id BLOB, r INTEGER,"
+        " b INTEGER, e INTEGER)",
+    )
+
+    def _decertify(self, collection: str, dataset_type: str, timespan: Timespan,
+                   data_ids: list[dict[str, Any]] | None) -> int:
+        b, e = _begin_us(timespan.begin), _end_us(timespan.end)
+        with self._write():
+            coll = self._collection(collection, ("CALIBRATION",))
+            dtype = self._dataset_type(dataset_type, need_calibration=True)
+            keys = self._data_id_keys(dtype, data_ids)
+            self._conn.execute("DELETE FROM _hit")
+            self._conn.execute(
+                "INSERT INTO _hit (k, t, id, r, b, e)"
+                " SELECT data_id_key, dataset_type_id, dataset_id, run_id, begin_us, end_us"
+                " FROM certification"
+                " WHERE collection_id = :cid AND dataset_type_id = :tid"
+                "   AND end_us > :b AND begin_us < :e"
+                "   AND (:keys IS NULL OR data_id_key IN (SELECT value FROM json_each(:keys)))",
+                {"cid": coll.id, "tid": dtype.id, "b": b, "e": e, "keys": keys})
+            n = self._one("SELECT count(*) AS n FROM _hit")["n"]
+            if n:
+                # Remove the rows, then store what is left of each outside [b, e): the part
+                # before b and the part after e (a containing row leaves both).
+                self._conn.execute(
+                    "DELETE FROM certification WHERE collection_id = ?"
+                    " AND (data_id_key, begin_us) IN (SELECT k, b FROM _hit)", (coll.id,))
+                self._conn.execute(
+                    "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
+                    " dataset_id, run_id, begin_us, end_us)"
+                    " SELECT :cid, t, k, id, r, b, :b FROM _hit WHERE b < :b"
+                    " UNION ALL"
+                    " SELECT :cid, t, k, id, r, :e, e FROM _hit WHERE e > :e",
+                    {"cid": coll.id, "b": b, "e": e})
+            return n
