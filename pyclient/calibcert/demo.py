@@ -166,10 +166,11 @@ def prepare(url: str, replace: bool) -> None:
                        "run the demo on a fresh database", EXIT_CONFLICT)
 
 
-def run_demo(url: str, plot_path: str = "calibcert-demo.png", replace: bool = False,
+def run_demo(url: str, cli: click.Command, plot_path: str = "calibcert-demo.png",
+             replace: bool = False,
              commands: Sequence[tuple[str, list[str]]] | None = None) -> None:
-    """Run the demo against ``url`` (already resolved), printing every step."""
-    from .cli.app import cli
+    """Run the demo against ``url`` (already resolved), printing every step; ``cli`` is the
+    ``calibcert`` command group that runs each step."""
     from .cli.common import Settings
 
     started = time.monotonic()

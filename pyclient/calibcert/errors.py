@@ -11,6 +11,9 @@ original as ``__cause__``. The SQLite backend raises the same classes with the s
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 
@@ -233,6 +236,18 @@ _TIMESPAN_KEYS = ("timespan", "conflicting_timespan")
 _UUID_KEYS = ("dataset", "conflicting_dataset")
 
 
+#: The class ``timespan`` details become (:class:`calibcert.types.Timespan`). calibcert.types
+#: imports this module for its exceptions and registers the class here when it is imported
+#: (before any error can be raised), so this module never imports it back.
+_timespan_class: Callable[[datetime | None, datetime | None], Any] | None = None
+
+
+def register_timespan_class(cls: Callable[[datetime | None, datetime | None], Any]) -> None:
+    """Called once by calibcert.types: the class of normalised ``timespan`` details."""
+    global _timespan_class
+    _timespan_class = cls
+
+
 def normalize_details(details: dict[str, Any]) -> dict[str, Any]:
     """Turn JSON details into Python values, identically for both backends.
 
@@ -240,16 +255,11 @@ def normalize_details(details: dict[str, Any]) -> dict[str, Any]:
     dataset ids (``dataset``, ``conflicting_dataset``, the list ``datasets``) become
     :class:`uuid.UUID`; lists of conflicts are normalised item by item.
     """
-    import uuid
-    from datetime import datetime
-
-    from .types import Timespan
-
     def ts(value: Any) -> Any:
-        if isinstance(value, (list, tuple)) and len(value) == 2:
+        if isinstance(value, (list, tuple)) and len(value) == 2 and _timespan_class is not None:
             b, e = (None if v is None else datetime.fromisoformat(v) for v in value)
             try:
-                return Timespan(b, e)
+                return _timespan_class(b, e)
             except CalibCertError:
                 return value  # an invalid span named by an error: keep it as given
         return value

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .errors import DataIdError, InvalidArgumentError, InvalidNameError, InvalidTimespanError
+from .errors import (
+    DataIdError,
+    InvalidArgumentError,
+    InvalidNameError,
+    InvalidTimespanError,
+    register_timespan_class,
+)
 
 DataIdValue = int | str
 DataId = Mapping[str, DataIdValue]
@@ -123,6 +129,9 @@ class Timespan:
         b = "-inf" if self.begin is None else self.begin.isoformat()
         e = "+inf" if self.end is None else self.end.isoformat()
         return f"[{b}, {e})"
+
+
+register_timespan_class(Timespan)
 
 
 def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None) -> dict[str, Any]:

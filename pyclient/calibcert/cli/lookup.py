@@ -1,0 +1,90 @@
+"""``calibcert find`` and ``calibcert list``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from ..types import Certification, CollectionType, Timespan
+from .base import _collection_type, _refs_out, _reg
+from .common import (
+    AT,
+    DATA_ID,
+    common_options,
+    emit,
+    iso,
+    short_id,
+    show_data_id,
+    show_span,
+    show_time,
+)
+
+# == lookups ================================================================================
+
+
+@click.command()
+@click.argument("collection")
+@click.argument("dataset_type")
+@click.option("-d", "--data-id", "data_ids", type=DATA_ID, multiple=True, required=True,
+              help="Data ID to look up (repeatable).")
+@click.option("--at", "ats", type=AT, multiple=True,
+              help="Instant (or BEGIN/END timespan) to look up at (repeatable); omitted: "
+                   "no time, CALIBRATION collections are skipped.")
+@click.option("--full-ids", is_flag=True, help="Show whole dataset ids.")
+@common_options
+def find(collection: str, dataset_type: str, data_ids: tuple[dict, ...], ats: tuple[Any, ...],
+         full_ids: bool) -> None:
+    """Look up the DATASET_TYPE dataset valid for each --data-id at each --at in COLLECTION
+    (chains searched in order). An ambiguous match is a conflict (exit 1)."""
+    times: list[Any] = list(ats) or [None]
+    queries = [(d, t) for t in times for d in data_ids]
+    found = _reg().find_many(collection, dataset_type, queries)
+    rows = [{"data_id": dict(sorted(d.items())), "at": _at_json(t), "dataset": r}
+            for (d, t), r in zip(queries, found, strict=True)]
+    emit(rows, ["AT", "DATA ID", "DATASET", "RUN"],
+         ([_at_text(t), show_data_id(d), "-" if r is None else
+           (str(r.id) if full_ids else short_id(r.id)), "" if r is None else r.run]
+          for (d, t), r in zip(queries, found, strict=True)))
+
+
+def _at_json(at: Any) -> Any:
+    if isinstance(at, Timespan):
+        return {"begin": iso(at.begin), "end": iso(at.end)}
+    return iso(at)
+
+
+def _at_text(at: Any) -> str:
+    if at is None:
+        return "(no time)"
+    if isinstance(at, Timespan):
+        return show_span(at)
+    return iso(at) or ""
+
+
+@click.command("list")
+@click.argument("collection")
+@click.option("--dataset-type", help="Only this dataset type.")
+@click.option("--full-ids", is_flag=True, help="Show whole dataset ids.")
+@common_options
+def list_(collection: str, dataset_type: str | None, full_ids: bool) -> None:
+    """List what COLLECTION holds: certifications (CALIBRATION, or CHAINED: every
+    CALIBRATION member, in search order), else its datasets (RUN, TAGGED)."""
+    reg = _reg()
+    ctype = _collection_type(reg, collection)
+    if ctype in (CollectionType.CALIBRATION, CollectionType.CHAINED):
+        certs = reg.certifications(collection, dataset_type)
+        _certs_out(certs, full_ids)
+        return
+    types = [dataset_type] if dataset_type else [t.name for t in reg.list_dataset_types()]
+    refs = [r for t in types for r in reg.query_datasets(collection, t)]
+    _refs_out(refs, full_ids)
+
+
+def _certs_out(certs: Sequence[Certification], full_ids: bool) -> None:
+    emit(certs, ["COLLECTION", "DATASET TYPE", "DATA ID", "DATASET", "RUN", "BEGIN", "END"],
+         ([c.collection, c.ref.dataset_type, show_data_id(c.ref.data_id),
+           str(c.ref.id) if full_ids else short_id(c.ref.id), c.ref.run,
+           show_time(c.timespan.begin, "-inf"), show_time(c.timespan.end, "+inf")]
+          for c in certs), empty="no certifications")

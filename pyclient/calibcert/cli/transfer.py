@@ -1,0 +1,116 @@
+"""``calibcert export`` and ``calibcert import``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import exchange
+from ..registry import Registry
+from ..types import CollectionType
+from . import changes
+from .base import _collection_type, _done, _fmt, _read, _reg
+from .common import (
+    CliError,
+    common_options,
+    dry_run_option,
+    message,
+    progress,
+)
+
+# == export / import ========================================================================
+
+
+@click.command("export")
+@click.argument("collections", nargs=-1, required=True)
+@click.option("-o", "--output", default="-", show_default=True,
+              help="File to write ('-': stdout).")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml", "csv"]),
+              help="Default: from the output's suffix, else json. csv: the certifications "
+                   "of one CALIBRATION collection.")
+@common_options
+def export_(collections: tuple[str, ...], output: str, fmt: str | None) -> None:
+    """Export COLLECTIONS (with their datasets, dataset types, certifications, tags and
+    chain children) to a versioned file (format: calibcert-export v1, see the README)."""
+    fmt = _fmt(output, fmt)
+    reg = _reg()
+    if fmt == "csv":
+        if len(collections) != 1:
+            raise click.UsageError("CSV export takes exactly one CALIBRATION collection")
+        if _collection_type(reg, collections[0]) is not CollectionType.CALIBRATION:
+            raise CliError(f"CSV export needs a CALIBRATION collection; {collections[0]!r} "
+                           "is not one (use json or yaml)")
+        text = exchange.export_certifications_csv(reg, collections[0])
+        summary = f"{text.count(chr(10)) - 1} certifications"
+    else:
+        doc = exchange.export_data(reg, collections)
+        text = exchange.dumps(doc, fmt)
+        summary = (f"{len(doc['collections'])} collections, {len(doc['datasets'])} datasets, "
+                   f"{sum(len(c.get('certifications', [])) for c in doc['collections'])} "
+                   "certifications")
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        message(f"exported {summary} to {output}")
+
+
+@click.command("import")
+@click.argument("file")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml", "csv"]),
+              help="Default: from the suffix ('-' reads JSON from stdin).")
+@click.option("--collection", help="CSV: the CALIBRATION collection to certify into "
+                                   "(registered if missing).")
+@click.option("--series", is_flag=True,
+              help="CSV/JSON/YAML of dataset,begin: certify through certify-series.")
+@click.option("--close-open", is_flag=True, help="With --series: as in certify-series.")
+@common_options
+@dry_run_option
+def import_(file: str, fmt: str | None, collection: str | None, series: bool, close_open: bool,
+            dry_run: bool) -> None:
+    """Import an export file atomically (all or nothing; conflicts abort everything and
+    exit 1). Definitions and rows already present identically are skipped.
+
+    A certification CSV (dataset_type,data_id,dataset,run,begin,end) or a --series file
+    is certified into --collection.
+    """
+    fmt = _fmt(file, fmt)
+    text = _read(file)
+    reg = _reg()
+    if series or fmt == "csv":
+        if not collection:
+            raise click.UsageError("--collection is required for CSV and --series imports")
+        if series:
+            items = exchange.read_series(text, fmt)
+
+            def series_action() -> dict[str, int]:
+                with reg.transaction():
+                    reg.register_collection(collection, CollectionType.CALIBRATION)
+                    pairs = exchange.resolve_series(reg, items)
+                    return {"certifications": reg.certify_series(collection, pairs, close_open)}
+
+            result, ch = changes.apply(reg, [collection], series_action, dry_run)
+        else:
+            rows = exchange.read_certifications_csv(text)
+            result, ch = _with_progress(
+                reg, [collection], len(rows), dry_run,
+                lambda p: exchange.import_certifications(reg, collection, rows, p).as_dict())
+    else:
+        if collection:
+            raise click.UsageError("--collection applies to CSV and --series imports only")
+        doc = exchange.loads(text, fmt)
+        scope = [c["name"] for c in doc["collections"]]
+        result, ch = _with_progress(reg, scope, exchange.import_size(doc), dry_run,
+                                    lambda p: exchange.import_data(reg, doc, p).as_dict())
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.items() if v)
+    _done(ch, result, f"imported: {parts or 'nothing'}")
+
+
+def _with_progress(reg: Registry, scope: list[str], total: int, dry_run: bool, run: Any):
+    def action() -> Any:
+        with progress(total, "importing") as bar:
+            return run(bar.update)
+
+    return changes.apply(reg, scope, action, dry_run)
