@@ -13,6 +13,15 @@ from alembic import op
 HERE = Path(__file__).resolve().parent / "versions"
 
 
+def run_revision(stem: str, down: bool = False) -> None:
+    """Run revision ``stem``'s frozen file for the connected dialect (upgrade, or downgrade
+    with ``down``), if the revision has one: a revision that does not change a backend's
+    schema has no file for it and only moves its version number there."""
+    name = f"{stem}.{op.get_bind().dialect.name}{'.down' if down else ''}.sql"
+    if (HERE / name).exists():
+        run_file(name)
+
+
 def run_file(name: str) -> None:
     sql = (HERE / name).read_text()
     bind = op.get_bind()

@@ -1,35 +1,48 @@
-"""Developer tool: write the frozen SQL of the *unreleased* head revision.
+"""Developer tool: write the frozen SQL of the *unreleased* head revision, and show what a
+revision changes.
 
-    python migrations/freeze.py            # write versions/<head>_<name>.postgresql[.down].sql
-    python migrations/freeze.py --check    # exit 1 if they differ from what would be written
+    python migrations/freeze.py                # write versions/<head>_<name>.<dialect>[.down].sql
+    python migrations/freeze.py --check        # exit 1 if they differ from what would be written
+    python migrations/freeze.py --show [REV]   # what REV (default: head) changes, read from
+                                               # the catalogs of databases at REV-1 and REV
+    ... --url postgresql://…/postgres          # use this server (else a throw-away one)
 
 A revision never reads ``sql/`` at run time: what it runs is frozen next to it when the
-revision is written. Revision 0001 froze the whole of ``sql/install.sql``. Every later
-revision N has two sources in ``migrations/sources/``:
+revision is written. Revision 0001 froze the whole of ``sql/install.sql`` (and a hand-written
+SQLite schema, now ``sql/sqlite/``). Every later revision N has sources in
+``migrations/sources/``, per dialect (``postgresql``, ``sqlite``; a dialect without sources
+only moves its version number):
 
-* ``N_<name>.postgresql.sql``: a psql script whose ``\\ir`` lines pull in files of ``sql/``
-  (new tables, triggers written with CREATE OR REPLACE, grants) plus any DDL of its own;
-  frozen expanded. The line ``-- freeze: every function of sql/install.sql`` becomes every
-  function file, in install order: functions hold no data, so each revision re-creates
-  them all from ``sql/`` (a function whose arguments changed, or that was removed, needs
-  its own DROP before that line).
-* ``N_<name>.postgresql.down.sql``: the DDL that undoes it (drops what N added). For a
-  revision that re-creates every function (0002), frozen followed by every function as
-  revision N-1 defined it (the last definition of each in the frozen files before N), so a
-  downgrade restores the bodies that N replaced. From 0003 on a revision changes only what
-  it changes (0003: ALTER FUNCTION ... SET search_path, owners, grants), and its down
-  source undoes exactly that.
+* ``N_<name>.<dialect>.sql``: a psql-style script whose ``\\ir`` lines pull in files of
+  ``sql/`` plus any DDL of its own; frozen expanded. A revision holds only what it changes:
+  the function files it re-creates, new tables or triggers, ALTERs.
+* ``N_<name>.<dialect>.down.sql``: the DDL that undoes it (drops what N added, ALTERs back).
+  On PostgreSQL freeze.py completes the down by itself, from the catalog of a scratch
+  database migrated to N-1 (the alembic_utils ReplaceOp/RevertOp idea): every function the
+  up re-creates gets back its previous definition (``pg_get_functiondef``) before the down
+  source runs, and every function the up creates anew is dropped after it. A function the
+  up re-creates unchanged is refused: a revision holds only its changes.
+
+0002 predates that: its source re-created every function (the line
+``-- freeze: every function of sql/install.sql``) and its down restored them all from the
+frozen text of 0001; freeze.py keeps writing 0002 that way and refuses the line later.
 
 Once a revision has landed on main its frozen files are history: ``RELEASED`` pins their
 SHA-256 and tests/test_migrations.py checks them; a change to ``sql/`` then needs a new
-revision. The same test proves that the migrated schema equals ``sql/install.sql``.
+revision. The same tests prove that a database migrated step by step equals a fresh install
+of ``sql/install.sql`` (and of ``sql/sqlite/install.sql``), up and down every revision.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
+import sqlite3
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from calibcert.schema import HEAD_REVISION, expand_script, sql_dir
@@ -37,6 +50,7 @@ from calibcert.schema import HEAD_REVISION, expand_script, sql_dir
 HERE = Path(__file__).resolve().parent
 VERSIONS = HERE / "versions"
 SOURCES = HERE / "sources"
+DIALECTS = ("postgresql", "sqlite")
 
 #: Frozen files of revisions that have landed on main, by SHA-256: never rewritten.
 RELEASED: dict[str, str] = {
@@ -67,10 +81,24 @@ HEADER = (
 _FUNCTION = re.compile(
     r"^CREATE OR REPLACE FUNCTION (?P<key>[\w.]+\((?:[^()]|\([^()]*\))*\))"
     r".*?^\$\$;\n", re.S | re.M)
+_CREATED = re.compile(r"^CREATE (?:OR REPLACE )?FUNCTION calib\.(\w+)\s*\(", re.M | re.I)
+
+EVERY_FUNCTION = "-- freeze: every function of sql/install.sql"
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def revisions() -> list[str]:
+    """Every revision id, oldest first (from the names of the modules in versions/)."""
+    return sorted(p.name.split("_", 1)[0] for p in VERSIONS.glob("[0-9]*_*.py"))
+
+
+def previous(revision: str) -> str | None:
+    ids = revisions()
+    i = ids.index(revision)
+    return ids[i - 1] if i else None
 
 
 def revision_stem(revision: str) -> str:
@@ -79,7 +107,7 @@ def revision_stem(revision: str) -> str:
     return module.stem
 
 
-EVERY_FUNCTION = "-- freeze: every function of sql/install.sql"
+# -- 0002: every function re-created ------------------------------------------------------
 
 
 def every_function() -> str:
@@ -91,8 +119,9 @@ def every_function() -> str:
 
 
 def functions_before(revision: str) -> list[str]:
-    """Every function definition as it stood just before ``revision``: the last definition
-    of each (by name and arguments) in the frozen up files of the earlier revisions."""
+    """Every function definition as it stood just before ``revision`` (0002): the last
+    definition of each (by name and arguments) in the frozen up files of the earlier
+    revisions."""
     latest: dict[str, str] = {}
     for path in sorted(VERSIONS.glob("*.postgresql.sql")):
         if path.name.split("_", 1)[0] >= revision or path.name.endswith(".down.sql"):
@@ -102,32 +131,165 @@ def functions_before(revision: str) -> list[str]:
     return list(latest.values())
 
 
-def frozen_texts(revision: str = HEAD_REVISION) -> dict[str, str]:
-    """File name -> frozen text of ``revision`` (0002 or later; PostgreSQL), as freeze would
-    write them."""
+# -- scratch databases ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _server(url: str | None) -> Iterator[str]:
+    """The admin URL of a PostgreSQL server: ``url``, or a throw-away one."""
+    if url:
+        yield url
+        return
+    from calibcert.testing import server_url, start_server
+
+    server = start_server()
+    try:
+        yield server_url(server, "postgres")
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def _scratch_db(admin_url: str, revision: str | None) -> Iterator[str]:
+    """A new database on the server of ``admin_url``, migrated to ``revision`` (None: empty);
+    dropped afterwards."""
+    import psycopg
+
+    from calibcert import migrate
+
+    name = f"calib_freeze_{os.getpid()}_{revision or 'base'}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        if revision:
+            migrate.upgrade(url, revision)
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _function_definitions(conn) -> dict[str, tuple[str, str]]:
+    """Signature -> (name, ``pg_get_functiondef``) of every function in schema calib."""
+    conn.execute("SET search_path = pg_catalog")
+    return {sig: (name, definition) for sig, name, definition in conn.execute(
+        "SELECT p.oid::regprocedure::text, p.proname::text, pg_get_functiondef(p.oid)"
+        " FROM pg_proc AS p WHERE p.pronamespace = 'calib'::regnamespace")}
+
+
+def function_reverts(revision: str, up_text: str, admin_url: str) -> tuple[list[str], list[str]]:
+    """For a delta revision: (previous definitions of the functions its up re-creates, DROP
+    statements for those it creates anew), from a scratch database at the previous revision
+    on which the up is tried (and rolled back). Refuses a function re-created unchanged."""
+    import psycopg
+
+    names = set(_CREATED.findall(up_text))
+    if not names:
+        return [], []
+    with _scratch_db(admin_url, previous(revision)) as url, psycopg.connect(url) as conn:
+        before = _function_definitions(conn)
+        conn.execute(up_text.encode())
+        after = _function_definitions(conn)
+        conn.rollback()
+    restore, drop, changed = [], [], set()
+    for sig in sorted(set(before) | set(after)):
+        name = (after.get(sig) or before[sig])[0]
+        if name not in names or before.get(sig) == after.get(sig):
+            continue
+        changed.add(name)
+        if sig in before:
+            restore.append(before[sig][1].rstrip("\n") + ";\n")
+        else:
+            drop.append(f"DROP FUNCTION calib.{sig.removeprefix('calib.')};\n")
+    unchanged = names - changed
+    if unchanged:
+        raise SystemExit(f"revision {revision} re-creates {sorted(unchanged)} unchanged:"
+                         " a revision holds only what it changes")
+    return restore, drop
+
+
+# -- the frozen texts ----------------------------------------------------------------------
+
+
+def frozen_texts(revision: str = HEAD_REVISION, admin_url: str | None = None) -> dict[str, str]:
+    """File name -> frozen text of ``revision`` (0002 or later), as freeze would write them.
+    ``admin_url``: a PostgreSQL server for the scratch database a delta revision that
+    re-creates functions needs (default: a throw-away server, started only then)."""
     stem = revision_stem(revision)
-    up_src = SOURCES / f"{stem}.postgresql.sql"
-    down_src = SOURCES / f"{stem}.postgresql.down.sql"
-    up = HEADER.format(what="upgrade", rev=revision, src=f"sources/{up_src.name}")
-    down = HEADER.format(what="downgrade", rev=revision, src=f"sources/{down_src.name}")
-    up_text = expand_script(up_src)
-    down_text = down_src.read_text()
-    if EVERY_FUNCTION in up_text:
-        if revision > "0002":
-            # functions_before() reads CREATE statements only: it cannot see the ALTER
-            # FUNCTION ... SET search_path of 0003, so a downgrade would restore unpinned
-            # functions. Later revisions change only what they change (ALTER, or CREATE OR
-            # REPLACE of the functions concerned, with their previous text in the down).
-            raise SystemExit(f"{revision}: '{EVERY_FUNCTION}' is for revisions up to 0002")
-        up_text = up_text.replace(EVERY_FUNCTION + "\n", every_function())
-        down_text += ("-- Every function as the previous revision defined it.\n"
-                      + "".join(functions_before(revision)))
-    return {f"{stem}.postgresql.sql": up + up_text,
-            f"{stem}.postgresql.down.sql": down + down_text}
+    out: dict[str, str] = {}
+    for dialect in DIALECTS:
+        up_src = SOURCES / f"{stem}.{dialect}.sql"
+        down_src = SOURCES / f"{stem}.{dialect}.down.sql"
+        if not up_src.exists():
+            continue
+        up = HEADER.format(what="upgrade", rev=revision, src=f"sources/{up_src.name}")
+        down = HEADER.format(what="downgrade", rev=revision, src=f"sources/{down_src.name}")
+        up_text, down_text = expand_script(up_src), expand_script(down_src)
+        if EVERY_FUNCTION in up_text:
+            if revision > "0002":
+                raise SystemExit(f"{revision}: '{EVERY_FUNCTION}' is for 0002 only: later"
+                                 " revisions re-create only the functions they change")
+            up_text = up_text.replace(EVERY_FUNCTION + "\n", every_function())
+            down_text = (down_src.read_text()
+                         + "-- Every function as the previous revision defined it.\n"
+                         + "".join(functions_before(revision)))
+        elif dialect == "postgresql" and _CREATED.search(up_text):
+            with _server(admin_url) as url:
+                restore, drop = function_reverts(revision, up_text, url)
+            down_text = ("-- The functions this revision re-creates, as the previous revision"
+                         " had them (freeze.py).\n" + "".join(restore) + down_text
+                         + ("-- The functions this revision creates (freeze.py).\n"
+                            + "".join(drop) if drop else ""))
+        out[f"{stem}.{dialect}.sql"] = up + up_text
+        out[f"{stem}.{dialect}.down.sql"] = down + down_text
+    return out
+
+
+# -- what a revision changes ---------------------------------------------------------------
+
+
+def _sqlite_schema(revision: str | None) -> dict[str, str]:
+    from calibcert import migrate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "show.db"
+        url = f"sqlite:///{path}"
+        if revision:
+            migrate.upgrade(url, revision)
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return {f"{kind} {name}": sql or "" for kind, name, sql in conn.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+
+
+def show(revision: str, admin_url: str | None = None) -> list[str]:
+    """What ``revision`` changes, per backend, from the catalogs before and after it."""
+    from calibcert.catalog import changes, snapshot
+
+    before_rev = previous(revision)
+    with _server(admin_url) as url:
+        with _scratch_db(url, before_rev) as a, _scratch_db(url, revision) as b:
+            lines = [f"postgresql {line}" for line in changes(snapshot(a), snapshot(b))
+                     if not line.endswith(": " + (before_rev or "")) and "version:" not in line]
+    old, new = _sqlite_schema(before_rev), _sqlite_schema(revision)
+    for key in sorted(set(old) | set(new)):
+        if key.endswith("alembic_version"):
+            continue
+        mark = "+" if key not in old else "-" if key not in new else "~"
+        if old.get(key) != new.get(key):
+            lines.append(f"sqlite {mark} {key}")
+    return lines
 
 
 def main(argv: list[str]) -> int:
-    texts = frozen_texts()
+    url = argv[argv.index("--url") + 1] if "--url" in argv else None
+    if "--show" in argv:
+        i = argv.index("--show")
+        revision = argv[i + 1] if i + 1 < len(argv) and argv[i + 1][:1].isdigit() else HEAD_REVISION
+        print("\n".join(show(revision, url)) or f"{revision} changes nothing")
+        return 0
+    texts = frozen_texts(admin_url=url)
     stale = [name for name, text in texts.items()
              if not (VERSIONS / name).exists() or (VERSIONS / name).read_text() != text]
     if "--check" in argv:

@@ -6,15 +6,27 @@ Revises: ${down_revision | comma,n}
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = None
 depends_on = None
 
+_spec = importlib.util.spec_from_file_location(
+    "_calibcert_frozen", Path(__file__).resolve().parents[1] / "_frozen.py"
+)
+_frozen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_frozen)
+# The frozen files next to this module (python migrations/freeze.py writes them from
+# migrations/sources/); a backend without one only moves its version number.
+_STEM = Path(__file__).stem
+
 
 def upgrade() -> None:
-    ${upgrades if upgrades else "raise NotImplementedError"}
+    _frozen.run_revision(_STEM)
 
 
 def downgrade() -> None:
-    ${downgrades if downgrades else "raise NotImplementedError"}
+    _frozen.run_revision(_STEM, down=True)

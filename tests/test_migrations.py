@@ -29,6 +29,8 @@ import pytest
 
 import calibcert
 from calibcert import migrate
+from calibcert.catalog import CATALOG_QUERIES
+from calibcert.catalog import snapshot as catalog
 from calibcert.errors import SchemaVersionError
 from calibcert.schema import HEAD_REVISION, install_sql
 from calibcert.testing import find_bindir
@@ -75,49 +77,6 @@ def schema_dump(url: str) -> str:
             and not line.startswith("\\")]
     assert any("CREATE TABLE calib.certification" in line for line in keep), out[:2000]
     return "\n".join(keep)
-
-
-CATALOG_QUERIES: dict[str, str] = {
-    "relations": """
-        SELECT c.relname, c.relkind, c.relacl::text, obj_description(c.oid, 'pg_class')
-        FROM pg_class AS c WHERE c.relnamespace = 'calib'::regnamespace ORDER BY 1""",
-    "columns": """
-        SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
-               a.attnotnull, a.attidentity, pg_get_expr(d.adbin, d.adrelid),
-               col_description(c.oid, a.attnum)
-        FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
-        LEFT JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-        WHERE c.relnamespace = 'calib'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
-        ORDER BY 1, 2""",
-    "constraints": """
-        SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid)
-        FROM pg_constraint WHERE connamespace = 'calib'::regnamespace ORDER BY 1, 2""",
-    "indexes": """
-        SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid)
-        FROM pg_index JOIN pg_class AS c ON c.oid = indexrelid
-        WHERE c.relnamespace = 'calib'::regnamespace ORDER BY 1""",
-    "functions": """
-        SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), p.provolatile,
-               p.prosecdef, p.proconfig, p.proacl::text, obj_description(p.oid, 'pg_proc'),
-               pg_get_userbyid(p.proowner)
-        FROM pg_proc AS p WHERE p.pronamespace = 'calib'::regnamespace ORDER BY 1""",
-    "triggers": """
-        SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid), tgenabled
-        FROM pg_trigger WHERE NOT tgisinternal
-          AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'calib'::regnamespace)
-        ORDER BY 1, 2""",
-    "schema": """
-        SELECT nspname, nspacl::text, obj_description(oid, 'pg_namespace'),
-               pg_get_userbyid(nspowner)
-        FROM pg_namespace WHERE nspname = 'calib'""",
-    "extensions": "SELECT extname, extnamespace::regnamespace::text FROM pg_extension ORDER BY 1",
-    "version": "SELECT version_num FROM calib.alembic_version",
-}
-
-
-def catalog(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    with psycopg.connect(url) as conn:
-        return {name: conn.execute(sql).fetchall() for name, sql in CATALOG_QUERIES.items()}
 
 
 def assert_same_schema(a: str, b: str) -> None:
@@ -170,9 +129,9 @@ def test_psql_python_and_alembic_installs_are_identical(empty_db) -> None:
     assert_same_schema(by_python, by_alembic)
     # The catalog comparison is not vacuous: it sees every object.
     snap = catalog(by_alembic)
-    assert len([f for f in snap["functions"] if not f[0].startswith("calib._")]) >= 20
-    assert any(c[1] == "certification_no_overlap" for c in snap["constraints"])
-    assert snap["version"] == [(HEAD_REVISION,)]
+    assert len([f for f in snap["functions"] if not f["signature"].startswith("calib._")]) >= 20
+    assert any(c["conname"] == "certification_no_overlap" for c in snap["constraints"])
+    assert snap["version"] == [{"version_num": HEAD_REVISION}]
 
 
 def test_catalog_comparison_notices_a_difference(empty_db) -> None:
@@ -213,15 +172,44 @@ def test_released_frozen_files_are_never_rewritten() -> None:
             f"{name} is released and must not change: add a new revision instead")
 
 
-def test_head_frozen_files_are_fresh() -> None:
+def test_head_frozen_files_are_fresh(pg_admin_url: str) -> None:
     # The head revision's frozen files are what migrations/freeze.py writes from sources/
     # and sql/ now (forgetting to re-run it after an edit to sql/ fails here).
     freeze = _freeze_module()
-    for name, text in freeze.frozen_texts().items():
+    for name, text in freeze.frozen_texts(admin_url=pg_admin_url).items():
         path = ROOT / "migrations" / "versions" / name
         assert path.read_text() == text, (
             f"{name} is stale: run python migrations/freeze.py; if the revision is released "
             "(freeze.RELEASED), the change to sql/ needs a new revision instead")
+
+
+def test_freeze_completes_a_delta_revisions_downgrade(pg_admin_url: str) -> None:
+    # A revision after 0003 holds only what it changes; freeze.py finds, on a database at
+    # the previous revision, what its down must restore (re-created functions, as they were)
+    # and drop (new functions), and refuses a function re-created unchanged. Tried here as
+    # if 0003 had re-created get_chain with another body and added a function.
+    freeze = _freeze_module()
+    old = (ROOT / "sql" / "functions" / "get_chain.sql").read_text()
+    changed = old.replace("Read-only.", "Read-only!")
+    assert changed != old
+    new_function = ("CREATE OR REPLACE FUNCTION calib.brand_new(p integer) RETURNS integer\n"
+                    "LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$ SELECT p $$;\n")
+    restore, drop = freeze.function_reverts("0003", changed + new_function, pg_admin_url)
+    assert len(restore) == 1 and "Read-only." in restore[0]
+    assert restore[0].startswith("CREATE OR REPLACE FUNCTION calib.get_chain(p_parent text)")
+    assert drop == ["DROP FUNCTION calib.brand_new(integer);\n"]
+    with pytest.raises(SystemExit, match="get_chain.*unchanged"):
+        freeze.function_reverts("0003", restore[0], pg_admin_url)
+
+
+def test_freeze_shows_what_a_revision_changes(pg_admin_url: str) -> None:
+    freeze = _freeze_module()
+    lines = freeze.show("0003", pg_admin_url)
+    assert "postgresql ~ functions: calib.certify(text,uuid[],tstzrange,boolean)" \
+        " (definition, proconfig, acl, owner)" in lines
+    assert "postgresql ~ schema: calib (acl, owner)" in lines
+    assert not [line for line in lines if line.split()[1] in "+-"], lines
+    assert "postgresql + relations: search_path" in freeze.show("0002", pg_admin_url)
 
 
 def test_functions_before_a_revision_are_those_of_the_previous_one() -> None:
@@ -409,6 +397,60 @@ def sqlite_schema(path: Path) -> list[tuple[str, str, str, str | None]]:
     with sqlite3.connect(path) as conn:
         return conn.execute(
             "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+
+
+def sqlite_state(path: Path) -> dict[str, Any]:
+    """Schema (SQL text with white space folded: alembic writes its own table with tabs),
+    journal mode, recorded revision and the catalog counter."""
+    with sqlite3.connect(path) as conn:
+        return {
+            "schema": [(kind, name, table, " ".join((sql or "").replace("(", " ( ").split()))
+                       for kind, name, table, sql in sqlite_schema(path)],
+            "journal": conn.execute("PRAGMA journal_mode").fetchone(),
+            "version": conn.execute("SELECT version_num FROM alembic_version").fetchall(),
+            "catalog": conn.execute("SELECT * FROM catalog_version").fetchall(),
+        }
+
+
+def _frozen_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("calibcert_frozen_runner",
+                                                  ROOT / "migrations" / "_frozen.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sqlite_fresh_install_equals_migrated(tmp_path: Path) -> None:
+    # sql/sqlite/install.sql (the SQLite twin of sql/install.sql) and the alembic revisions
+    # give the same file.
+    fresh, migrated = tmp_path / "fresh.db", tmp_path / "migrated.db"
+    conn = sqlite3.connect(fresh, isolation_level=None)
+    for statement in _frozen_module()._sqlite_statements(install_sql(backend="sqlite")):
+        conn.execute(statement)
+    conn.close()
+    calibcert.upgrade(f"sqlite:///{migrated}")
+    assert sqlite_state(fresh) == sqlite_state(migrated)
+    assert sqlite_state(fresh)["version"] == [(HEAD_REVISION,)]
+    assert len(sqlite_state(fresh)["schema"]) > 20
+
+
+@pytest.mark.parametrize("revision", EARLIER_REVISIONS)
+def test_sqlite_downgrade_to_an_earlier_revision_restores_its_schema(
+        tmp_path: Path, revision: str) -> None:
+    direct, down = tmp_path / "direct.db", tmp_path / "down.db"
+    migrate.upgrade(f"sqlite:///{direct}", revision)
+    calibcert.upgrade(f"sqlite:///{down}")
+    with calibcert.connect(f"sqlite:///{down}") as reg:
+        reg.register_collection("calib", "CALIBRATION")
+    migrate.downgrade(f"sqlite:///{down}", revision)
+    state = sqlite_state(down)
+    assert state["schema"] == sqlite_state(direct)["schema"]
+    assert state["version"] == [(revision,)]
+    calibcert.upgrade(f"sqlite:///{down}")  # and up again, data kept
+    with calibcert.connect(f"sqlite:///{down}") as reg:
+        assert [c.name for c in reg.list_collections()] == ["calib"]
 
 
 def test_sqlite_upgrade_downgrade_upgrade_round_trip(tmp_path: Path) -> None:

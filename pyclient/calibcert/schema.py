@@ -54,11 +54,13 @@ def expand_script(path: Path) -> str:
     return _expand(path.resolve(), frozenset())
 
 
-def install_sql(include_version: bool = True) -> str:
-    """The whole head schema as one script (``\\ir`` expanded, psql comments kept).
+def install_sql(include_version: bool = True, backend: str = "postgresql") -> str:
+    """The whole head schema of ``backend`` as one script (``\\ir`` expanded, comments kept):
+    ``sql/install.sql`` for PostgreSQL, ``sql/sqlite/install.sql`` for SQLite.
 
     ``include_version=False`` leaves out ``schema/version.sql``: that is what migrations
     freeze, since alembic records the revision itself.
     """
     skip = frozenset() if include_version else frozenset({"schema/version.sql"})
-    return _expand(sql_dir() / "install.sql", skip)
+    root = sql_dir() if backend == "postgresql" else sql_dir() / "sqlite"
+    return _expand(root / "install.sql", skip)
