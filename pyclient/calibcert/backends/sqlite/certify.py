@@ -46,10 +46,10 @@ def _closed_by(fb: str) -> str:
     return f"c.end_us = {MAX_US} AND c.begin_us < {fb}"
 
 
-def _effective_end(fb: str) -> str:
-    """The end of stored certification c as it is once close_open has run (with
-    ``:close_open`` true; calib._certify_rows closes before inserting)."""
-    return f"CASE WHEN :close_open AND {_closed_by(fb)} THEN {fb} ELSE c.end_us END"
+def _effective_end(fb: str, close_open: str = ":close_open") -> str:
+    """The end of stored certification c as it is once close_open has run (if
+    ``close_open`` is true; calib._certify_rows closes before inserting)."""
+    return f"CASE WHEN {close_open} AND {_closed_by(fb)} THEN {fb} ELSE c.end_us END"
 
 
 #: close_open itself, for one key :k and its first new begin :fb.
@@ -57,20 +57,22 @@ _CLOSE_OPEN = ("UPDATE certification AS c SET end_us = :fb"
                f" WHERE c.collection_id = :cid AND c.data_id_key = :k AND {_closed_by(':fb')}")
 
 
-def _overlaps_stored(k: str, b: str, e: str, fb: str) -> str:
+def _overlaps_stored(k: str, b: str, e: str, fb: str, cid: str = ":cid",
+                     close_open: str = ":close_open") -> str:
     """Does a new item of key ``k`` over [b, e) overlap a stored certification (as it will
     be after close_open)? Stored rows of one key are disjoint, so only the last one
     beginning before ``e`` can reach into the item: one probe."""
-    return (f"(SELECT {_effective_end(fb)} FROM certification AS c WHERE c.collection_id = :cid"
-            f" AND c.data_id_key = {k} AND c.begin_us < {e} ORDER BY c.begin_us DESC LIMIT 1)"
-            f" > {b}")
+    return (f"(SELECT {_effective_end(fb, close_open)} FROM certification AS c"
+            f" WHERE c.collection_id = {cid} AND c.data_id_key = {k} AND c.begin_us < {e}"
+            f" ORDER BY c.begin_us DESC LIMIT 1) > {b}")
 
 
 #: The test for item r of a scratch table (_item).
 _STORED_OVERLAP = _overlaps_stored("r.k", "r.b", "r.e", "r.fb")
 
-#: The same for one item given as parameters (the common one-dataset call).
-_STORED_OVERLAP_ONE = "SELECT " + _overlaps_stored(":k", ":b", ":e", ":fb")
+#: The same for one item given as parameters (the common one-dataset call; positional:
+#: collection, key, begin, end, first begin, close_open).
+_STORED_OVERLAP_ONE = "SELECT " + _overlaps_stored("?2", "?3", "?4", "?5", "?1", "?6")
 
 #: The same for a few items given as JSON [[k, b, e, fb], ...] (the small-call path).
 _STORED_OVERLAP_JSON = "SELECT 1 FROM json_each(:items) AS j WHERE " + _overlaps_stored(
@@ -153,8 +155,7 @@ class Certify(Catalog):
         items = [[k, b, ends[(k, b)], by_key[k][0]] for _, _, k, _, b in rows]
         if len(items) == 1:  # one probe, no JSON: the common one-dataset call
             k, b, e, fb = items[0]
-            if self._one(_STORED_OVERLAP_ONE, {"cid": coll.id, "k": k, "b": b, "e": e, "fb": fb,
-                                               "close_open": int(close_open)})[0]:
+            if self._one(_STORED_OVERLAP_ONE, (coll.id, k, b, e, fb, int(close_open)))[0]:
                 return False
         elif self._one(_STORED_OVERLAP_JSON, {"items": json.dumps(items), "cid": coll.id,
                                               "close_open": int(close_open)}):

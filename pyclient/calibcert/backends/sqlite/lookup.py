@@ -168,7 +168,6 @@ class Lookup(Catalog):
             texts = self._data_id_texts(plan.enc, data_ids)
             out: list[DatasetRef | None] = [None] * len(data_ids)
             ambiguous: list[tuple[int, int]] = []  # (query, member position)
-            spans = [_query_span(at) for at in times]
             at_instants = all(isinstance(at, datetime) for at in times)
 
             def probe(pos: int, member: _Member, pending: list[int]) -> Iterable[int]:
@@ -176,7 +175,7 @@ class Lookup(Catalog):
                     return self._member_at(plan, member, pending, data_ids, texts, times, out)
                 cur = self._probe_cursor.execute(_MEMBER[member.type], {
                     "cid": member.id, "tid": plan.dtype.id, "queries": json.dumps(
-                        [[i, texts[i], *spans[i]] for i in pending])})
+                        [[i, texts[i], *_query_span(times[i])] for i in pending])})
                 rows = cur.fetchall()
                 names, run_name, type_name = self._run_names, self._run_name, plan.dtype.name
                 # data_ids are the registry's own canonical copies: the refs may keep them.
@@ -219,10 +218,12 @@ class Lookup(Catalog):
         container alive at once counts towards the next one, and a full collection walks
         the whole heap), so the rows are read in slices, not all at once (one at a time is
         slower), and nothing per query is kept but its text."""
+        every = len(pending) == len(texts)  # (the usual case: no subset to build)
         cur = self._probe_cursor.execute(_MEMBER_AT, {
-            "texts": json.dumps([texts[i] for i in pending]), "tid": plan.dtype.id,
-            "cid": member.id, "times": b"".join(
-                [b"%020d" % ((times[i] - _EPOCH) // _ONE_US) for i in pending]),  # type: ignore[operator]
+            "texts": json.dumps(texts if every else [texts[i] for i in pending]),
+            "tid": plan.dtype.id, "cid": member.id, "times": b"".join(
+                [b"%020d" % ((at - _EPOCH) // _ONE_US)  # type: ignore[operator]
+                 for at in (times if every else [times[i] for i in pending])]),
         })
         matched = []
         names, run_name, type_name = self._run_names, self._run_name, plan.dtype.name
@@ -230,7 +231,7 @@ class Lookup(Catalog):
         while rows := cur.fetchmany(ROWS_PER_FETCH):
             for j, hit in rows:
                 if hit is not None:
-                    i = pending[j]
+                    i = j if every else pending[j]
                     run, _, ident = hit.partition(":")
                     run_id = int(run)
                     out[i] = DatasetRef(_uuid_hex(ident), type_name, data_ids[i],
@@ -254,26 +255,25 @@ class Lookup(Catalog):
         text = plan.enc.text(data_id)
         qb, qe = _query_span(at)
         instant = isinstance(at, datetime)
-        found: list[DatasetRef] = []
-
-        def probe(pos: int, member: _Member, pending: list[int]) -> Iterable[int]:
-            ref = self._probe(plan, member, text, qb, qe, instant, data_id)
-            if ref is None:
-                return ()
-            found.append(ref)
-            return pending
-
         try:
-            if len(plan.members) == 1:
-                probe(0, plan.members[0], [0])
-            else:
-                with self._read():
-                    _decide(plan.members, [0], probe)
-                    if not found and self._one(_VERSION)[0] != self._cv:
-                        return _MISS
+            if len(plan.members) == 1:  # the common case: one statement, no snapshot
+                return self._probe(plan, plan.members[0], text, qb, qe, instant, data_id)
+            found: list[DatasetRef] = []
+
+            def probe(pos: int, member: _Member, pending: list[int]) -> Iterable[int]:
+                ref = self._probe(plan, member, text, qb, qe, instant, data_id)
+                if ref is None:
+                    return ()
+                found.append(ref)
+                return pending
+
+            with self._read():
+                _decide(plan.members, [0], probe)
+                if not found and self._one(_VERSION)[0] != self._cv:
+                    return _MISS
+            return found[0] if found else None
         except _Stale:
             return _MISS
-        return found[0] if found else None
 
     def _probe(self, plan: _Plan, member: _Member, text: str, qb: int | None, qe: int | None,
                instant: bool, data_id: dict[str, Any]) -> DatasetRef | None:
@@ -282,19 +282,21 @@ class Lookup(Catalog):
         cur = self._probe_cursor
         if member.type == "CALIBRATION":
             if qb is None:  # no time: CALIBRATION members are skipped
-                if cur.execute(_VERSION).fetchone()[0] != self._cv:
+                if cur.execute(_VERSION).fetchall()[0][0] != self._cv:
                     raise _Stale
                 return None
-            row = cur.execute(_PROBE[member.type, instant],
-                              (member.id, plan.dtype.id, text, qe, qb)).fetchone()
+            rows = cur.execute(_PROBE[member.type, instant],
+                               (member.id, plan.dtype.id, text, qe, qb)).fetchall()
         else:
-            row = cur.execute(_PROBE[member.type, instant],
-                              (member.id, plan.dtype.id, text)).fetchone()
-        if row is None:
-            if cur.execute(_VERSION).fetchone()[0] != self._cv:
+            rows = cur.execute(_PROBE[member.type, instant],
+                               (member.id, plan.dtype.id, text)).fetchall()
+        # fetchall, not fetchone: the statement must run to its end, or its read snapshot
+        # would stay open on the connection until the next probe.
+        if not rows:
+            if cur.execute(_VERSION).fetchall()[0][0] != self._cv:
                 raise _Stale
             return None
-        dataset_id, run_id, second, version = row
+        dataset_id, run_id, second, version = rows[0]
         if version != self._cv or second:
             raise _Stale
         if dataset_id is None:
