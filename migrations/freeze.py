@@ -1,7 +1,8 @@
-"""Developer tool: write the frozen SQL of the *unreleased* head revision, and show what a
+"""Developer tool: write the frozen SQL of the *unreleased* revisions, and show what a
 revision changes.
 
-    python migrations/freeze.py                # write versions/<head>_<name>.<dialect>[.down].sql
+    python migrations/freeze.py                # write versions/<rev>_<name>.<dialect>[.down].sql
+                                               # of every revision not released yet
     python migrations/freeze.py --check        # exit 1 if they differ from what would be written
     python migrations/freeze.py --show [REV]   # what REV (default: head) changes, read from
                                                # the catalogs of databases at REV-1 and REV
@@ -247,6 +248,19 @@ def frozen_texts(revision: str = HEAD_REVISION, admin_url: str | None = None) ->
     return out
 
 
+def unreleased_texts(admin_url: str | None = None) -> dict[str, str]:
+    """The frozen texts of every revision after 0002 not yet released (pinned), as freeze
+    would write them: those are the files it may (re)write."""
+    out: dict[str, str] = {}
+    with _server(admin_url) as url:
+        for revision in revisions():
+            stem = revision_stem(revision)
+            if revision > "0002" and not all(
+                    p.name in RELEASED for p in VERSIONS.glob(f"{stem}.*.sql")):
+                out.update(frozen_texts(revision, url))
+    return out
+
+
 # -- what a revision changes ---------------------------------------------------------------
 
 
@@ -289,7 +303,7 @@ def main(argv: list[str]) -> int:
         revision = argv[i + 1] if i + 1 < len(argv) and argv[i + 1][:1].isdigit() else HEAD_REVISION
         print("\n".join(show(revision, url)) or f"{revision} changes nothing")
         return 0
-    texts = frozen_texts(admin_url=url)
+    texts = unreleased_texts(url)
     stale = [name for name, text in texts.items()
              if not (VERSIONS / name).exists() or (VERSIONS / name).read_text() != text]
     if "--check" in argv:

@@ -20,6 +20,7 @@
 \ir functions/_data_id_keys.sql
 \ir functions/_certification_conflicts.sql
 \ir functions/_certify_rows.sql
+\ir functions/probe.sql
 \ir functions/_lookup.sql
 \ir functions/_normalize_validity.sql
 \ir functions/register_collection.sql

@@ -61,6 +61,14 @@ def _t(value: str) -> str:
     return f"'{value}'::pg_catalog.text"
 
 
+def _ID(table: str, column: str, value: str, key: str = "collection_id") -> str:
+    """A subquery for an internal id, written as a hostile caller must (qualified operator)."""
+    if not value.startswith("'"):
+        value = _t(value)
+    return (f"(SELECT x.{key} FROM calib.{table} AS x"
+            f" WHERE x.{column} OPERATOR(pg_catalog.=) {value} LIMIT 1)")
+
+
 DET1, DET2, DET3, DET7 = (_j(f'{{"instrument": "Cam", "detector": {d}}}') for d in (1, 2, 3, 7))
 WHERE_DET2 = _j('{"detector": 2}')
 CLEAN_WORLD = f"""
@@ -129,6 +137,12 @@ CALLS: dict[str, list[str]] = {
         f"SELECT * FROM calib.list_collections({_t('CALIBRATION')})",
     ],
     "calib.list_dataset_types()": ["SELECT * FROM calib.list_dataset_types()"],
+    "calib.probe(integer,integer,tstzrange)": [
+        f"SELECT * FROM calib.probe({_ID('collection', 'name', 'chain')},"
+        f" {_ID('data_id', 'value', DET1, 'data_id_key')}, {_SPAN})",
+        f"SELECT * FROM calib.probe({_ID('collection', 'name', 'tagged')},"
+        f" {_ID('data_id', 'value', DET2, 'data_id_key')}, NULL::pg_catalog.tstzrange)",
+    ],
     "calib.register_collection(text,text,text)": [
         f"SELECT calib.register_collection({_t('new')}, {_t('CALIBRATION')}, {_t('doc')})",
         f"SELECT calib.register_collection({_t('calib')}, {_t('RUN')}, NULL::pg_catalog.text)",
@@ -415,11 +429,15 @@ def role_state(conn: psycopg.Connection, role: str) -> tuple[Any, ...]:
 # -- the rules, read from the catalog ------------------------------------------------------
 
 OWNER = "calib_owner"
-#: Functions allowed without a SET search_path: LANGUAGE sql bodies that are inlined into
-#: their (pinned) callers, where a SET clause would forbid inlining. Each must be private
-#: (executable by its owner alone), SECURITY INVOKER, and name every relation with its
-#: schema; see sql/functions/_flatten.sql.
-INLINE_ONLY = {"calib._flatten(integer)"}
+#: Functions allowed without a SET search_path: LANGUAGE sql bodies that PostgreSQL inlines
+#: into the calling statement, where a SET clause would forbid inlining; each with the
+#: roles it may be granted to. Each must be SECURITY INVOKER (it runs with its caller's own
+#: rights, so it cannot raise them) and name every relation with its schema. One granted to
+#: service roles is parsed under *their* search_path: the hostile caller (CALLS) proves that
+#: it names every function and operator with its schema too. See sql/functions/_flatten.sql
+#: and sql/functions/probe.sql.
+INLINE_ONLY = {"calib._flatten(integer)": set(),
+               "calib.probe(integer,integer,tstzrange)": {"calib_reader", "calib_writer"}}
 PINNED = "search_path=pg_catalog, pg_temp"
 
 
@@ -432,17 +450,19 @@ def security_problems(conn: psycopg.Connection) -> list[str]:
             "SELECT p.oid::regprocedure::text, p.proconfig, pg_get_userbyid(p.proowner),"
             " l.lanname, p.prosecdef, p.prosrc,"
             " has_function_privilege('public', p.oid, 'EXECUTE'),"
-            " ARRAY(SELECT r.rolname::text FROM pg_roles AS r"
-            "       WHERE NOT pg_has_role(r.oid, p.proowner, 'MEMBER')"
-            "         AND has_function_privilege(r.oid, p.oid, 'EXECUTE'))"
+            " ARRAY(SELECT pg_get_userbyid(a.grantee) FROM aclexplode(p.proacl) AS a"
+            "       WHERE a.grantee NOT IN (0, p.proowner))"
             " FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang"
             " WHERE p.pronamespace = 'calib'::regnamespace ORDER BY 1"):
         paths = [c for c in config or [] if c.startswith("search_path=")]
         if sig in INLINE_ONLY:
-            if paths or lang != "sql" or secdef or acl_others:
+            if paths or lang != "sql" or secdef or not set(acl_others) <= INLINE_ONLY[sig]:
                 problems.append(f"{sig}: inline-only helper must be LANGUAGE sql, SECURITY"
-                                f" INVOKER, without SET and private (executable by {acl_others})")
-            unqualified = re.findall(r"\b(?:FROM|JOIN)\s+(?!calib\.)(\w+)", src, re.I)
+                                f" INVOKER, without SET, granted only to"
+                                f" {sorted(INLINE_ONLY[sig])} (granted to {acl_others})")
+            code = re.sub(r"/\*.*?\*/|--[^\n]*", " ", src, flags=re.S)
+            unqualified = re.findall(r"\b(?:FROM|JOIN)\s+(?!calib\.|LATERAL\b|\()(\w+)",
+                                     code, re.I)
             if unqualified:
                 problems.append(f"{sig}: inline-only helper names {unqualified} without schema")
         elif paths != [PINNED]:

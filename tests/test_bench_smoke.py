@@ -70,7 +70,7 @@ def test_tiny_benchmark_run_reports_every_operation_with_its_floor(tmp_path: Pat
 
 def test_find_fast_path_agrees_with_calib_find(pg_url: str) -> None:
     # An autocommit registry answers the common find with one prepared statement of its own
-    # (PostgresRegistry._find_fast) and leaves every other case to calib.find; inside a
+    # (PostgresRegistry._find_probe) and leaves every other case to calib.find; inside a
     # transaction it always calls calib.find. Both must give the same result or the same
     # error, for every kind of collection, name, data ID and time.
     import psycopg
@@ -121,21 +121,21 @@ def test_find_fast_path_agrees_with_calib_find(pg_url: str) -> None:
     # the grid reached answers, misses and errors alike (including an ambiguous lookup)
     assert {("ok", True), ("ok", False), "MissingCollectionError", "MissingDatasetTypeError",
             "DataIdError", "CalibrationLookupError"} <= seen, seen
-    assert fast._fast_find is True and "chain" in fast._not_calibration
+    assert fast._fast_find is True
     # and the fast path itself did answer the common cases
-    assert fast._find_fast(CALIB, "bias", bias_id(1), t(2020)) == a
-    assert fast._find_fast(CALIB, "bias", bias_id(1), t(2019)) is None
+    assert fast._find_probe(CALIB, "bias", bias_id(1), t(2020)) == a
+    assert fast._find_probe(CALIB, "bias", bias_id(1), t(2019)) is None
     slow.close()
     slow_conn.close()
     fast.close()
 
 
 def test_find_chain_fast_path_agrees_with_calib_find(pg_url: str) -> None:
-    # Chains, RUN and TAGGED collections and at=None take the second fast path
-    # (PostgresRegistry._find_chain: the search-path walk and every probe in one prepared
-    # statement). Over nested chains, repeated members, empty chains, members of every type,
-    # known and unknown names and data IDs, instants, None and spans, it must give the same
-    # answer or the same error as calib.find (a transaction's registry always calls it),
+    # Chains, RUN and TAGGED collections and at=None take the same fast path
+    # (PostgresRegistry._find_probe: names, then calib.probe over the stored search path, in
+    # one prepared statement). Over nested chains, repeated members, empty chains, members of
+    # every type, known and unknown names and data IDs, instants, None and spans, it must give
+    # the same answer or the same error as calib.find (a transaction's registry always calls it),
     # before and after the chains change; and it must itself decide every found / not found
     # answer it is offered for a stored data ID.
     import psycopg
@@ -203,7 +203,7 @@ def test_find_chain_fast_path_agrees_with_calib_find(pg_url: str) -> None:
                         seen.add(got[0] if got[0] != "ok" else ("ok", got[1] is None))
                         if isinstance(at, calibcert.Timespan):
                             continue
-                        direct = fast._find_chain(coll, dtype, did, at)
+                        direct = fast._find_probe(coll, dtype, did, at)
                         if direct is not _UNDECIDED:
                             decided += 1
                             assert ("ok", direct) == want, args
@@ -218,13 +218,12 @@ def test_find_chain_fast_path_agrees_with_calib_find(pg_url: str) -> None:
     assert {("ok", True), ("ok", False), "MissingCollectionError", "MissingDatasetTypeError",
             "DataIdError", "CalibrationLookupError"} <= seen, seen
     assert decided == every, decided
-    assert fast._find_chain("c3", "bias", bias_id(1), t(2020)) == a
-    assert fast._find_chain("runfirst", "bias", bias_id(1), t(2020)) == b  # RUN2 first
-    assert fast._find_chain("nested", "bias", bias_id(1), t(2018, 6)) == b  # cal2 first
-    assert fast._find_chain("mixed", "bias", bias_id(1), None) == b  # tagged; CALIB skipped
-    assert fast._find_chain("c3", "bias", bias_id(1), None) is None
-    assert fast._find_chain("top", "bias", bias_id(99), t(2020)) is _UNDECIDED
-    assert {"c3", "top", "tagged", RUN} <= fast._not_calibration
+    assert fast._find_probe("c3", "bias", bias_id(1), t(2020)) == a
+    assert fast._find_probe("runfirst", "bias", bias_id(1), t(2020)) == b  # RUN2 first
+    assert fast._find_probe("nested", "bias", bias_id(1), t(2018, 6)) == b  # cal2 first
+    assert fast._find_probe("mixed", "bias", bias_id(1), None) == b  # tagged; CALIB skipped
+    assert fast._find_probe("c3", "bias", bias_id(1), None) is None
+    assert fast._find_probe("top", "bias", bias_id(99), t(2020)) is _UNDECIDED
 
     # The walk reads the chains live: change them (and a chain's members) and compare again.
     fast.set_chain("mixed", [RUN, "other"])
@@ -235,7 +234,7 @@ def test_find_chain_fast_path_agrees_with_calib_find(pg_url: str) -> None:
     fast.certify("top", [c], ts(2020, None))
     seen, decided = grid(collections)
     assert decided == every, decided
-    assert fast._find_chain("c3", "bias", bias_id(1), t(2020)) == b  # via tagged now
+    assert fast._find_probe("c3", "bias", bias_id(1), t(2020)) == b  # via tagged now
     assert fast.find("top", "bias", bias_id(2), t(2021)) == c
     slow.close()
     slow_conn.close()

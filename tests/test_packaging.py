@@ -117,11 +117,13 @@ def test_wheel_contains_the_sql_and_the_migrations(wheel: Path) -> None:
     sql_files = _included_sql(ROOT / "sql" / "install.sql", ROOT / "sql")
     assert "install.sql" in sql_files and "schema/tables.sql" in sql_files
     assert len(sql_files) > 30
+    sql_files += _included_sql(ROOT / "sql" / "sqlite" / "install.sql", ROOT / "sql")
+    assert "sqlite/schema/guards.sql" in sql_files
     for rel in sql_files:
         assert f"calibcert/sql/{rel}" in names, rel
     migrations = _migration_files()
     assert "versions/0001_initial.postgresql.sql" in migrations
-    assert any(m.startswith(f"versions/{HEAD_REVISION}_") and m.endswith(".postgresql.sql")
+    assert any(m.startswith(f"versions/{HEAD_REVISION}_") and m.endswith(".py")
                for m in migrations)
     assert "env.py" in migrations
     for rel in migrations:

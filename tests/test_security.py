@@ -46,7 +46,7 @@ NOBODY = "calib_hostile_nobody"
 #: works for a writer (the world is built for that), so a writer's calls are not all errors.
 WRITES = {sig for sig in CALLS if not sig.startswith(
     ("calib.find", "calib.certifications", "calib.query_datasets", "calib.get_",
-     "calib.list_"))}
+     "calib.list_", "calib.probe"))}
 
 
 def as_role(url: str, role: str) -> str:
@@ -142,6 +142,12 @@ MUTANTS = {
     "the inline-only helper made callable": (
         "GRANT EXECUTE ON FUNCTION calib._flatten(integer) TO calib_reader",
         "calib._flatten(integer): inline-only"),
+    "the inline-only probe granted beyond its roles": (
+        "GRANT EXECUTE ON FUNCTION calib.probe(integer, integer, tstzrange) TO pg_monitor",
+        "calib.probe(integer,integer,tstzrange): inline-only"),
+    "the inline-only probe given a SET clause": (
+        "ALTER FUNCTION calib.probe(integer, integer, tstzrange) SET search_path = pg_catalog",
+        "calib.probe(integer,integer,tstzrange): inline-only"),
     "the inline-only helper made a definer": (
         "ALTER FUNCTION calib._flatten(integer) SECURITY DEFINER",
         "calib._flatten(integer): inline-only"),
@@ -253,12 +259,11 @@ def test_hostile_caller_catches_revision_0002s_search_path(world) -> None:
     # then (its attempts to make the caller a superuser or a member fail).
     url, admin = world
     login = LOGINS["calib_reader"]
-    sig = "calib.find(text,text,jsonb,timestamp with time zone)"
     admin.execute(REVISION_0002_PATHS)
     before = role_state(admin, login)
     hostile = session(url, login)
     plant_all(hostile, admin)
-    _, heard = run_calls(hostile, CALLS[sig][:1])
+    _, heard = run_calls(hostile, calls_of(CALLS))
     hostile.close()
     assert heard and all("ran as calib_owner" in notice for notice in heard), heard
     assert any("domain pg_temp." in notice for notice in heard), heard

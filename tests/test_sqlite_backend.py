@@ -189,7 +189,8 @@ def test_raw_writes_meet_the_constraints(reg: Registry, sqlite_url: str) -> None
         conn.execute(insert, (cal_id, type_id, key, uuid.uuid4().bytes, run_id, 0, 1))
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # not the dataset's RUN
         conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, cal_id, 0, 1))
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # same key, same begin
+    # same key, same begin: an overlap, refused by the guard trigger before the primary key
+    with pytest.raises(sqlite3.IntegrityError, match="certification_no_overlap"):
         conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, run_id, begin, 2**62))
     with pytest.raises(sqlite3.IntegrityError, match="certification_validity_bounds"):
         conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, run_id, 5, 5))

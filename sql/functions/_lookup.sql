@@ -4,34 +4,31 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* The lookup behind find and find_many. Query i is (p_data_ids[i], p_spans[i]); an
-   instant t is passed as the range [t,t], a NULL span skips CALIBRATION collections.
-   The collection's search path (calib._flatten) is walked in order and the first member
-   with any match decides: RUN / TAGGED match by data ID for all time, CALIBRATION by
-   certifications overlapping the span (containing the instant). One row per query, in
-   input order, NULLs when nothing matched anywhere.
-   Set-based and linear in the number of queries: one join per member of the search path
-   probes every query still undecided (index probes, then grouped by query), and the
+   instant t is passed as the range [t,t], a NULL span skips CALIBRATION collections. The
+   rule itself (first member of the search path with any match decides; more than one match
+   there is ambiguous) is calib.probe's, applied to each query here; this function resolves
+   the names, validates the data IDs, raises the errors and names the RUN of each dataset.
+   One row per query, in input order, NULLs when nothing matched anywhere.
+   Set-based and linear in the number of queries: one probe per query (inlined), and the
    per-query state lives in parallel arrays that are only ever unnested together (never
    subscripted per row: subscripting a jsonb[] or a uuid[] with NULLs walks it from the
    start). Data IDs equal to a stored one are valid and canonical already; the full
    validation runs only when some data ID is not stored.
-   Errors: KC011 when the deciding member has more than one match; KC002 / KC005 / KC008 /
-   KC015 for bad arguments. Read-only, no locks. */
+   Errors: KC011 when the deciding member of some query has more than one match (the first
+   such query in input order); KC002 / KC005 / KC008 / KC015 for bad arguments. Read-only,
+   no locks. */
 DECLARE
     v_coll calib.collection := calib._collection(p_collection);
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
     v_values jsonb[];
     v_keys integer[];
-    v_first uuid[];
-    v_second uuid[];
-    v_member text[];
-    v_hit_ord bigint[];
-    v_hit_id uuid[];
+    v_ids uuid[];
+    v_members integer[];
     v_open bigint;
     v_n integer;
     v_pos integer;
     v_span tstzrange;
-    v_m record;
+    v_member text;
 BEGIN
     IF p_data_ids IS NULL THEN
         PERFORM calib._raise('KC015', 'data IDs must not be NULL');
@@ -59,61 +56,30 @@ BEGIN
         RETURN;
     END IF;
 
-    v_first := array_fill(NULL::uuid, ARRAY[v_n]);
-    v_second := v_first;
-    v_member := array_fill(NULL::text, ARRAY[v_n]);
-    v_open := v_n - coalesce(array_length(array_positions(v_keys, NULL), 1), 0);
-    FOR v_m IN SELECT f.collection_id, f.name, f.type FROM calib._flatten(v_coll.collection_id) AS f
-             ORDER BY f.ord LOOP
-        EXIT WHEN v_open = 0;
-        /* Matches of this member for every undecided query: (query position, dataset). */
-        IF v_m.type = 'CALIBRATION' THEN
-            SELECT array_agg(u.ord), array_agg(c.dataset_id) INTO v_hit_ord, v_hit_id
-            FROM unnest(v_keys, p_spans, v_first) WITH ORDINALITY AS u(k, span, f, ord)
-            JOIN calib.certification AS c
-              ON c.collection_id = v_m.collection_id AND c.data_id_key = u.k AND c.validity && u.span
-            WHERE u.f IS NULL;
-        ELSIF v_m.type = 'RUN' THEN
-            SELECT array_agg(u.ord), array_agg(d.dataset_id) INTO v_hit_ord, v_hit_id
-            FROM unnest(v_keys, v_first) WITH ORDINALITY AS u(k, f, ord)
-            JOIN calib.dataset AS d ON d.run_id = v_m.collection_id AND d.data_id_key = u.k
-            WHERE u.f IS NULL;
-        ELSE
-            SELECT array_agg(u.ord), array_agg(t.dataset_id) INTO v_hit_ord, v_hit_id
-            FROM unnest(v_keys, v_first) WITH ORDINALITY AS u(k, f, ord)
-            JOIN calib.tag AS t ON t.collection_id = v_m.collection_id AND t.data_id_key = u.k
-            WHERE u.f IS NULL;
-        END IF;
-        CONTINUE WHEN v_hit_ord IS NULL;
-        /* The queries with a match are decided by this member. */
-        SELECT array_agg(coalesce(u.f, g.ids[1]) ORDER BY u.ord),
-               array_agg(CASE WHEN u.f IS NOT NULL THEN u.s ELSE g.ids[2] END ORDER BY u.ord),
-               array_agg(CASE WHEN u.f IS NOT NULL THEN u.mem WHEN g.ids IS NOT NULL THEN v_m.name END
-                         ORDER BY u.ord),
-               count(*) FILTER (WHERE u.f IS NULL AND g.ids IS NULL AND u.k IS NOT NULL)
-        INTO v_first, v_second, v_member, v_open
-        FROM unnest(v_keys, v_first, v_second, v_member) WITH ORDINALITY AS u(k, f, s, mem, ord)
-        LEFT JOIN (SELECT h.ord, array_agg(h.id) AS ids
-                   FROM unnest(v_hit_ord, v_hit_id) AS h(ord, id) GROUP BY h.ord) AS g
-          ON g.ord = u.ord;
-    END LOOP;
+    /* A data ID never stored (NULL key) matches nothing: no probe. */
+    SELECT array_agg(p.dataset_id ORDER BY u.ord), array_agg(p.member_id ORDER BY u.ord),
+           min(u.ord) FILTER (WHERE p.ambiguous)
+    INTO v_ids, v_members, v_pos
+    FROM unnest(v_keys, p_spans) WITH ORDINALITY AS u(k, span, ord)
+    LEFT JOIN LATERAL calib.probe(v_coll.collection_id, u.k, u.span) AS p ON u.k IS NOT NULL;
 
-    SELECT min(u.ord) INTO v_pos FROM unnest(v_second) WITH ORDINALITY AS u(s, ord) WHERE u.s IS NOT NULL;
     IF v_pos IS NOT NULL THEN
         v_span := p_spans[v_pos];
+        SELECT mc.name INTO v_member FROM calib.collection AS mc
+        WHERE mc.collection_id = v_members[v_pos];
         PERFORM calib._raise('KC011',
             format('lookup of %L data ID %s in %L is ambiguous: collection %L has more than one '
                    'certification valid %s', p_dataset_type, v_values[v_pos], p_collection,
-                   v_member[v_pos],
+                   v_member,
                    CASE WHEN lower(v_span) = upper(v_span) THEN 'at ' || calib._ts_text(lower(v_span))
                         ELSE 'during ' || calib._span_text(calib._span_json(v_span)) END),
             jsonb_build_object(
-                'collection', v_member[v_pos], 'searched', p_collection,
+                'collection', v_member, 'searched', p_collection,
                 'dataset_type', p_dataset_type, 'data_id', v_values[v_pos],
                 'datasets', (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
                              FROM calib.certification AS c
                              JOIN calib.collection AS mc ON mc.collection_id = c.collection_id
-                             WHERE mc.name = v_member[v_pos] AND c.data_id_key = v_keys[v_pos]
+                             WHERE mc.name = v_member AND c.data_id_key = v_keys[v_pos]
                                AND c.validity && v_span))
             || CASE WHEN lower(v_span) = upper(v_span)
                     THEN jsonb_build_object('at', calib._ts_text(lower(v_span)))
@@ -122,7 +88,7 @@ BEGIN
 
     RETURN QUERY
     SELECT u.ord, u.id, v_type.name, CASE WHEN u.id IS NULL THEN NULL ELSE u.v END, r.name
-    FROM unnest(v_first, v_values) WITH ORDINALITY AS u(id, v, ord)
+    FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, ord)
     LEFT JOIN calib.dataset AS d ON d.dataset_id = u.id
     LEFT JOIN calib.collection AS r ON r.collection_id = d.run_id
     ORDER BY u.ord;
@@ -137,85 +103,36 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 /* calib._lookup for a single query (find): the same result and errors, all NULL when
-   nothing matches. Fast on the common path: the collection and the dataset type exist, the
-   data ID equals a stored one (hence it is valid, and equal to its canonical form), and the
-   deciding member has at most one match. Everything else (an unknown name, a data ID never
-   stored or invalid, a NULL span, an ambiguous match) is handed to calib._lookup, which
-   raises the precise error or finds nothing.
-   Small statements on purpose: one resolves the names and the data ID and, for a
-   CALIBRATION collection, also probes it and reads the dataset's RUN (the usual case: one
-   statement in all); otherwise one more reads the search path (calib._flatten) into
-   arrays, and each member is then probed in order by a statement of its own type until one
-   matches. A single statement covering every case was about 2x
-   slower: its executor start-up alone (70 plan nodes) cost more than the probes.
+   nothing matches. One statement on the common path: the collection and the dataset type
+   exist, the data ID equals a stored one (hence it is valid, and equal to its canonical
+   form), and calib.probe finds the deciding member unambiguous (or no member matching).
+   Everything else (an unknown name, a data ID never stored or invalid, an ambiguous match)
+   is handed to calib._lookup, which raises the precise error or finds nothing.
    Returns one record rather than a set, so that callers evaluate it as a plain expression.
-   force_generic_plan: every statement here is an index probe whatever the parameters, and
-   PostgreSQL otherwise kept planning the first one afresh on each call (custom plans
-   looked cheaper than the generic one), about 15 us of a 110 us find.
-   Read-only, no locks. */
+   force_generic_plan: the statement is index probes whatever the parameters, and
+   PostgreSQL otherwise kept planning it afresh on each call (custom plans looked cheaper
+   than the generic one). Read-only, no locks. */
 DECLARE
     v record;
-    v_ids uuid[];
-    v_members integer[];
-    v_types text[];
-    v_type text;
 BEGIN
-    IF p_span IS NOT NULL THEN
-        SELECT co.collection_id, co.type, t.name AS type_name, di.data_id_key, di.value,
-               h.ids, r.name AS run_name
-        INTO v
-        FROM calib.collection AS co
-        JOIN calib.dataset_type AS t ON t.name = p_dataset_type
-        JOIN calib.data_id AS di ON di.dataset_type_id = t.dataset_type_id AND di.value = p_data_id
-        LEFT JOIN LATERAL (
-            SELECT array_agg(x.dataset_id) AS ids FROM (
-                SELECT c.dataset_id FROM calib.certification AS c
-                WHERE co.type = 'CALIBRATION' AND c.collection_id = co.collection_id
-                  AND c.data_id_key = di.data_id_key AND c.validity && p_span
-                LIMIT 2) AS x
-        ) AS h ON true
-        LEFT JOIN calib.dataset AS d ON d.dataset_id = h.ids[1]
-        LEFT JOIN calib.collection AS r ON r.collection_id = d.run_id
-        WHERE co.name = p_collection;
-        IF FOUND THEN
-            v_ids := v.ids;
-            IF v.type <> 'CALIBRATION' THEN
-                /* The search path in order (a RUN or TAGGED collection is its own). */
-                SELECT array_agg(f.collection_id ORDER BY f.ord), array_agg(f.type ORDER BY f.ord)
-                INTO v_members, v_types
-                FROM calib._flatten(v.collection_id) AS f;
-                FOR i IN 1 .. coalesce(cardinality(v_members), 0) LOOP
-                    v_type := v_types[i];
-                    IF v_type = 'CALIBRATION' THEN
-                        v_ids := ARRAY(SELECT c.dataset_id FROM calib.certification AS c
-                                       WHERE c.collection_id = v_members[i]
-                                         AND c.data_id_key = v.data_id_key AND c.validity && p_span
-                                       LIMIT 2);
-                    ELSIF v_type = 'RUN' THEN
-                        v_ids := ARRAY(SELECT d.dataset_id FROM calib.dataset AS d
-                                       WHERE d.run_id = v_members[i]
-                                         AND d.data_id_key = v.data_id_key);
-                    ELSE
-                        v_ids := ARRAY(SELECT tg.dataset_id FROM calib.tag AS tg
-                                       WHERE tg.collection_id = v_members[i]
-                                         AND tg.data_id_key = v.data_id_key);
-                    END IF;
-                    EXIT WHEN cardinality(v_ids) > 0;
-                END LOOP;
-            END IF;
-            IF coalesce(cardinality(v_ids), 0) < 2 THEN
-                dataset_id := v_ids[1];
-                IF dataset_id IS NOT NULL THEN
-                    dataset_type := v.type_name;
-                    data_id := v.value;
-                    run := CASE WHEN v.type = 'CALIBRATION' THEN v.run_name
-                                ELSE (SELECT r.name FROM calib.dataset AS d
-                                      JOIN calib.collection AS r ON r.collection_id = d.run_id
-                                      WHERE d.dataset_id = v_ids[1]) END;
-                END IF;
-                RETURN;
-            END IF;
+    SELECT p.dataset_id, p.ambiguous, t.name AS type_name, di.value,
+           (SELECT r.name FROM calib.dataset AS d
+            JOIN calib.collection AS r ON r.collection_id = d.run_id
+            WHERE d.dataset_id = p.dataset_id) AS run_name
+    INTO v
+    FROM calib.collection AS co
+    JOIN calib.dataset_type AS t ON t.name = p_dataset_type
+    JOIN calib.data_id AS di ON di.dataset_type_id = t.dataset_type_id AND di.value = p_data_id
+    LEFT JOIN LATERAL calib.probe(co.collection_id, di.data_id_key, p_span) AS p ON true
+    WHERE co.name = p_collection;
+    IF FOUND AND v.ambiguous IS NOT TRUE THEN
+        dataset_id := v.dataset_id;
+        IF dataset_id IS NOT NULL THEN
+            dataset_type := v.type_name;
+            data_id := v.value;
+            run := v.run_name;
         END IF;
+        RETURN;
     END IF;
     SELECT l.dataset_id, l.dataset_type, l.data_id, l.run INTO dataset_id, dataset_type, data_id, run
     FROM calib._lookup(p_collection, p_dataset_type, ARRAY[p_data_id], ARRAY[p_span]) AS l;

@@ -16,7 +16,8 @@ GRANT EXECUTE ON FUNCTION
     calib.get_datasets(uuid[]),
     calib.get_chain(text),
     calib.list_collections(text),
-    calib.list_dataset_types()
+    calib.list_dataset_types(),
+    calib.probe(integer, integer, tstzrange)
 TO calib_reader, calib_writer;
 GRANT EXECUTE ON FUNCTION
     calib.register_collection(text, text, text),

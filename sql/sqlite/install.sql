@@ -5,4 +5,5 @@
 -- freeze these files; calibcert.schema.install_sql("sqlite") expands the same lines, and
 -- tests/test_migrations.py proves both give the same database.
 \ir schema/tables.sql
+\ir schema/guards.sql
 \ir schema/version.sql

@@ -89,80 +89,38 @@ _FIND_AT = _FIND + "p_at => %(a)s::timestamptz)"
 _FIND_SPAN = _FIND + "p_timespan => %(a)s::tstzrange)"
 
 
-# The common case of calib.find (see calib._lookup_one, whose first statement this is) as
-# one statement the client prepares: the function call costs about 40 us of a 100 us find
-# (PL/pgSQL, SECURITY DEFINER, a tuplestore for the result); this does not. Plain joins,
-# LIMIT 2: an aggregate over a LIMIT subquery cost 18 us more. Rows: none when a name or
-# the data ID is unknown (not stored); one with the collection's type and a NULL dataset
-# when nothing is valid then, or when the collection is not CALIBRATION; two when
-# ambiguous. calib.find decides every case but "one row of a CALIBRATION collection".
-_FIND_FAST = (
-    "SELECT co.type, c.dataset_id, t.name, di.value, r.name"
-    " FROM calib.collection AS co"
-    " JOIN calib.dataset_type AS t ON t.name = %s::text"
-    " JOIN calib.data_id AS di ON di.dataset_type_id = t.dataset_type_id AND di.value = %s::jsonb"
-    " LEFT JOIN calib.certification AS c"
-    "   ON co.type = 'CALIBRATION' AND c.collection_id = co.collection_id"
-    "  AND c.data_id_key = di.data_id_key"
-    "  AND c.validity && pg_catalog.tstzrange(%s::timestamptz, %s::timestamptz, '[]')"
-    " LEFT JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id"
-    " LEFT JOIN calib.collection AS r ON r.collection_id = d.run_id"
-    " WHERE co.name = %s::text"
-    " LIMIT 2"
-)
-_FIND_FAST_ALLOWED = (
-    "SELECT pg_catalog.has_function_privilege("
-    "'calib.find(text, text, jsonb, timestamptz)', 'EXECUTE')"
-    " AND pg_catalog.bool_and(pg_catalog.has_table_privilege(t, 'SELECT'))"
-    " FROM pg_catalog.unnest(ARRAY['calib.collection', 'calib.dataset_type', 'calib.data_id',"
-    " 'calib.certification', 'calib.dataset', 'calib.search_path', 'calib.tag']) AS t"
-)
-# Any collection (chains above all) in one statement the client prepares: calib.find would
-# spend ~40 us in function frames and then four statements (names, search path, probe, RUN
-# name). The search path is stored (calib.search_path: the collection itself, or a chain's
-# members flattened, kept by triggers), so it is one index scan in rank order: no recursive
-# walk, no sort by path. Each member is probed by its own type (the stored member_type gates
-# the branches): CALIBRATION by certifications valid at the instant (none when it is NULL:
-# at=None skips them), RUN by its dataset, TAGGED by its tag. Rows: none when a name or the
-# data ID is unknown; else the first two matches in rank order, or one row with a NULL
-# dataset when nothing matches. Two matches of the same rank mean the deciding member is
-# ambiguous (calib.find raises). The LATERAL keeps the probes parameterised by the member
-# (index probes whatever the statistics). Named parameters: the instant is sent once.
-# Measured against the recursive walk it replaced (prepared, rounds of 300 calls, best
-# round, 10^3 stored): 73 -> 53 us through a 3-level chain (the direct _FIND_FAST: 45 us,
-# a bare point lookup 27 us); a separate branch for "the collection itself", had only
-# chains been stored, cost 6 us more, hence one row per collection.
-_FIND_CHAIN = (
-    "SELECT h.rank, h.dataset_id, k.type_name, k.value,"
+# The common case of calib.find as one statement the client prepares: the function call
+# costs about 40 us of a 100 us find (PL/pgSQL, SECURITY DEFINER, a tuplestore for the
+# result); this does not. It resolves the names and the data ID (as calib._lookup_one
+# does), then applies calib.probe, the lookup rule itself (first member of the stored search
+# path with any match decides, more than one match there is ambiguous), which PostgreSQL
+# inlines into this statement's plan. Rows: none when a name or the data ID is unknown (not
+# stored); else one: the deciding dataset (NULL when nothing matches) and whether it is
+# ambiguous. calib.find decides every other case and raises the precise error. A NULL
+# instant is a NULL span (CALIBRATION members skipped).
+_FIND_PROBE = (
+    "SELECT p.dataset_id, p.ambiguous, t.name, di.value,"
     " (SELECT r.name FROM calib.dataset AS d JOIN calib.collection AS r"
-    "  ON r.collection_id = d.run_id WHERE d.dataset_id = h.dataset_id)"
-    " FROM ("
-    " SELECT co.collection_id, t.name AS type_name, di.data_id_key, di.value"
+    "  ON r.collection_id = d.run_id WHERE d.dataset_id = p.dataset_id)"
     " FROM calib.collection AS co"
     " JOIN calib.dataset_type AS t ON t.name = %(t)s::text"
     " JOIN calib.data_id AS di"
     "  ON di.dataset_type_id = t.dataset_type_id AND di.value = %(d)s::jsonb"
+    " LEFT JOIN LATERAL calib.probe(co.collection_id, di.data_id_key,"
+    "  CASE WHEN %(a)s::timestamptz IS NOT NULL"
+    "  THEN pg_catalog.tstzrange(%(a)s::timestamptz, %(a)s::timestamptz, '[]') END) AS p ON true"
     " WHERE co.name = %(c)s::text"
-    ") AS k LEFT JOIN LATERAL ("
-    " SELECT m.rank, x.dataset_id FROM calib.search_path AS m CROSS JOIN LATERAL ("
-    "  SELECT c.dataset_id FROM calib.certification AS c"
-    "  WHERE m.member_type = 'CALIBRATION' AND %(a)s::timestamptz IS NOT NULL"
-    "   AND c.collection_id = m.member_id AND c.data_id_key = k.data_id_key"
-    "   AND c.validity && pg_catalog.tstzrange(%(a)s::timestamptz, %(a)s::timestamptz, '[]')"
-    "  UNION ALL"
-    "  SELECT d.dataset_id FROM calib.dataset AS d"
-    "  WHERE m.member_type = 'RUN' AND d.run_id = m.member_id AND d.data_id_key = k.data_id_key"
-    "  UNION ALL"
-    "  SELECT tg.dataset_id FROM calib.tag AS tg"
-    "  WHERE m.member_type = 'TAGGED' AND tg.collection_id = m.member_id"
-    "   AND tg.data_id_key = k.data_id_key"
-    " ) AS x"
-    " WHERE m.collection_id = k.collection_id"
-    " ORDER BY m.rank LIMIT 2"
-    ") AS h ON true"
+)
+_FIND_FAST_ALLOWED = (
+    "SELECT pg_catalog.has_function_privilege("
+    "'calib.find(text, text, jsonb, timestamptz)', 'EXECUTE')"
+    " AND pg_catalog.has_function_privilege("
+    "'calib.probe(integer, integer, tstzrange)', 'EXECUTE')"
+    " AND pg_catalog.bool_and(pg_catalog.has_table_privilege(t, 'SELECT'))"
+    " FROM pg_catalog.unnest(ARRAY['calib.collection', 'calib.dataset_type', 'calib.data_id',"
+    " 'calib.certification', 'calib.dataset', 'calib.search_path', 'calib.tag']) AS t"
 )
 _UNDECIDED = object()
-_NOT_CALIBRATION = object()
 
 _FIND_MANY = ("SELECT * FROM calib.find_many(p_collection => %(c)s::text,"
               " p_dataset_type => %(t)s::text, p_data_ids => %(d)b::jsonb[], ")
@@ -183,8 +141,7 @@ class PostgresRegistry(Registry):
         # Only our own class: how the caller's connection dumps anything else is unchanged.
         conn.adapters.register_dumper(DatasetIdArray, _PackedIdsDumper)
         self._owned = owned
-        self._fast_find: bool | None = None  # may this role use _find_fast? (asked once)
-        self._not_calibration: set[str] = set()  # collections _find_fast leaves to find
+        self._fast_find: bool | None = None  # may this role use _find_probe? (asked once)
         self._cursor: psycopg.Cursor[Any] | None = None  # see _plain_cursor
         if check_schema:
             self.check_schema()
@@ -426,13 +383,7 @@ class PostgresRegistry(Registry):
               at: At) -> DatasetRef | None:
         if (self._fast_find is not False and not isinstance(at, Timespan)
                 and self._standalone() and self._can_find_fast()):
-            # A CALIBRATION collection takes the lean direct statement; chains, RUN and
-            # TAGGED collections (learnt from its answer) and at=None take the walk.
-            found: Any = _NOT_CALIBRATION
-            if at is not None and collection not in self._not_calibration:
-                found = self._find_fast(collection, dataset_type, data_id, at)
-            if found is _NOT_CALIBRATION:
-                found = self._find_chain(collection, dataset_type, data_id, at)
+            found = self._find_probe(collection, dataset_type, data_id, at)
             if found is not _UNDECIDED:
                 return found
         # calib.find decides everything else, raising the precise error. Its SQL text is
@@ -469,39 +420,20 @@ class PostgresRegistry(Registry):
                 raise
             raise mapped from exc
 
-    def _find_fast(self, collection: str, dataset_type: str, data_id: dict[str, Any],
-                   at: datetime) -> DatasetRef | None | object:
-        """find in one prepared statement for the common case: a CALIBRATION collection,
-        known names, a data ID equal to a stored one (so valid and canonical), at most one
-        certification valid at ``at``. _NOT_CALIBRATION for any other kind of collection
-        (for _find_chain); anything else is _UNDECIDED and goes to calib.find.
-        Used only outside transactions: a failure here then cannot spoil the caller's.
-        Lean on purpose (one reused cursor, no context managers): it is most of the
-        client's share of a find."""
-        rows = self._fast_rows(_FIND_FAST, (dataset_type, Jsonb(data_id), at, at, collection))
-        if rows is None or len(rows) != 1:
-            return _UNDECIDED
-        ctype, ds, type_name, value, run = rows[0]
-        if ctype != "CALIBRATION":
-            # Remember the name so that the next find goes straight to _find_chain, which
-            # answers for every kind of collection (a stale entry only costs speed).
-            if len(self._not_calibration) > 1000:
-                self._not_calibration.clear()
-            self._not_calibration.add(collection)
-            return _NOT_CALIBRATION
-        return None if ds is None else DatasetRef(ds, type_name, value, run)
-
-    def _find_chain(self, collection: str, dataset_type: str, data_id: dict[str, Any],
+    def _find_probe(self, collection: str, dataset_type: str, data_id: dict[str, Any],
                     at: datetime | None) -> DatasetRef | None | object:
-        """find in one prepared statement (_FIND_CHAIN) for any kind of collection, chains
-        included, with known names, a data ID equal to a stored one and an unambiguous
-        deciding member; anything else is _UNDECIDED and goes to calib.find, which raises
-        the precise error (an unknown name, a bad data ID, KC011 for an ambiguous match)."""
-        rows = self._fast_rows(_FIND_CHAIN, {"t": dataset_type, "d": Jsonb(data_id),
+        """find in one prepared statement (_FIND_PROBE) for any kind of collection, chains
+        included, with known names, a data ID equal to a stored one (so valid and canonical)
+        and an unambiguous deciding member; anything else is _UNDECIDED and goes to
+        calib.find, which raises the precise error (an unknown name, a bad data ID, KC011
+        for an ambiguous match). Used only outside transactions: a failure here then cannot
+        spoil the caller's. Lean on purpose (one reused cursor, no context managers): it is
+        most of the client's share of a find."""
+        rows = self._fast_rows(_FIND_PROBE, {"t": dataset_type, "d": Jsonb(data_id),
                                              "c": collection, "a": at})
-        if not rows or (len(rows) == 2 and rows[0][0] == rows[1][0]):
+        if not rows or rows[0][1]:
             return _UNDECIDED
-        _rank, ds, type_name, value, run = rows[0]
+        ds, _ambiguous, type_name, value, run = rows[0]
         return None if ds is None else DatasetRef(ds, type_name, value, run)
 
     def _find_many(self, collection: str, dataset_type: str, data_ids: list[dict[str, Any]],

@@ -109,7 +109,11 @@ TWINS: dict[str, str] = {
 
 #: Public SQL functions with no SQLite twin, each with the reason (none today: every
 #: operation of API.md exists on both backends).
-POSTGRES_ONLY: dict[str, str] = {}
+POSTGRES_ONLY: dict[str, str] = {
+    "probe": "the lookup rule on internal ids, granted to services that prepare their own SQL"
+             " lookups on PostgreSQL; SQLite has no SQL API, and its twin of the rule itself"
+             " is lookup.py (_decide)",
+}
 
 
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,

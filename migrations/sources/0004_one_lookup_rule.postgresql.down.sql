@@ -1,0 +1,3 @@
+-- Undo revision 0004 on PostgreSQL (source of versions/0004_one_lookup_rule.postgresql.down.sql):
+-- freeze.py puts calib._lookup and calib._lookup_one back as 0003 had them before this
+-- point, and drops calib.probe after it; nothing else changed.

@@ -1,0 +1,217 @@
+-- FROZEN upgrade of revision 0005, written by migrations/freeze.py from sources/0005_sqlite_guards.sqlite.sql.
+-- Never edit by hand.
+-- Revision 0005 (0004 -> 0005) on SQLite: the source that migrations/freeze.py expands into
+-- versions/0005_sqlite_guards.sqlite.sql. The file guards its own invariants against every
+-- writer: no overlapping certifications of one calibration key, and the foreign keys on
+-- connections that have them off (sql/sqlite/schema/guards.sql). PostgreSQL: no change.
+-- Guards for every writer of a calibcert SQLite file (revision 0005). PostgreSQL's
+-- constraints hold whoever writes; on SQLite a DBA script or another tool writing through
+-- plain sqlite3 bypasses the backend's checks, so the file refuses what PostgreSQL refuses:
+--
+-- * an overlapping certification of one calibration key (PostgreSQL: the exclusion
+--   constraint certification_no_overlap). Always on: SQLite has nothing native for it.
+--   Rows of one key never overlap, so sorted by begin their ends are sorted too: a new
+--   [b, e) overlaps a stored row exactly when the last row of its key that begins before e
+--   ends after b, one probe of the primary key (collection_id, data_id_key, begin_us).
+--   Rows inserted earlier by the same statement are visible to the probe, so the rows of
+--   one call are checked against each other as well.
+-- * rows pointing at a missing or mistyped parent, and deletes or key changes that would
+--   leave children behind (PostgreSQL: the foreign keys, their CASCADE / RESTRICT). SQLite
+--   enforces the foreign keys of tables.sql only on connections with PRAGMA foreign_keys
+--   on (the backend's are); these triggers do the same work on connections where it is
+--   off, the default of a plain sqlite3 connection, and nothing where it is on.
+--
+-- Each refusal is RAISE(ABORT, '<constraint name>'): the statement is undone, the
+-- transaction stays open, and the name is PostgreSQL's, which the backend maps to its
+-- errors (errors.CONSTRAINT_MAP).
+
+CREATE TRIGGER certification_guard_insert BEFORE INSERT ON certification
+BEGIN
+    SELECT RAISE(ABORT, 'certification_no_overlap')
+    WHERE (SELECT c.end_us FROM certification AS c
+           WHERE c.collection_id = NEW.collection_id AND c.data_id_key = NEW.data_id_key
+             AND c.begin_us < NEW.end_us
+           ORDER BY c.begin_us DESC LIMIT 1) > NEW.begin_us;
+    SELECT RAISE(ABORT, 'certification_collection_fkey')
+    WHERE (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+      AND NOT EXISTS (SELECT 1 FROM collection AS p
+                      WHERE p.collection_id = NEW.collection_id AND p.type = NEW.collection_type);
+    SELECT RAISE(ABORT, 'certification_dataset_fkey')
+    WHERE (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+      AND NOT EXISTS (SELECT 1 FROM dataset AS d
+                      WHERE d.dataset_id = NEW.dataset_id
+                        AND d.dataset_type_id = NEW.dataset_type_id
+                        AND d.data_id_key = NEW.data_id_key AND d.run_id = NEW.run_id);
+END;
+
+-- As above, the row being changed aside (its old version is still stored).
+CREATE TRIGGER certification_guard_update BEFORE UPDATE ON certification
+BEGIN
+    SELECT RAISE(ABORT, 'certification_no_overlap')
+    WHERE (SELECT c.end_us FROM certification AS c
+           WHERE c.collection_id = NEW.collection_id AND c.data_id_key = NEW.data_id_key
+             AND c.begin_us < NEW.end_us
+             AND NOT (c.collection_id = OLD.collection_id AND c.data_id_key = OLD.data_id_key
+                      AND c.begin_us = OLD.begin_us)
+           ORDER BY c.begin_us DESC LIMIT 1) > NEW.begin_us;
+    SELECT RAISE(ABORT, 'certification_collection_fkey')
+    WHERE (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+      AND NOT EXISTS (SELECT 1 FROM collection AS p
+                      WHERE p.collection_id = NEW.collection_id AND p.type = NEW.collection_type);
+    SELECT RAISE(ABORT, 'certification_dataset_fkey')
+    WHERE (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+      AND NOT EXISTS (SELECT 1 FROM dataset AS d
+                      WHERE d.dataset_id = NEW.dataset_id
+                        AND d.dataset_type_id = NEW.dataset_type_id
+                        AND d.data_id_key = NEW.data_id_key AND d.run_id = NEW.run_id);
+END;
+
+CREATE TRIGGER tag_guard_insert BEFORE INSERT ON tag
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'tag_collection_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM collection AS p
+                      WHERE p.collection_id = NEW.collection_id AND p.type = NEW.collection_type);
+    SELECT RAISE(ABORT, 'tag_dataset_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM dataset AS d
+                      WHERE d.dataset_id = NEW.dataset_id
+                        AND d.dataset_type_id = NEW.dataset_type_id
+                        AND d.data_id_key = NEW.data_id_key AND d.run_id = NEW.run_id);
+END;
+CREATE TRIGGER tag_guard_update BEFORE UPDATE ON tag
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'tag_collection_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM collection AS p
+                      WHERE p.collection_id = NEW.collection_id AND p.type = NEW.collection_type);
+    SELECT RAISE(ABORT, 'tag_dataset_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM dataset AS d
+                      WHERE d.dataset_id = NEW.dataset_id
+                        AND d.dataset_type_id = NEW.dataset_type_id
+                        AND d.data_id_key = NEW.data_id_key AND d.run_id = NEW.run_id);
+END;
+
+CREATE TRIGGER dataset_guard_insert BEFORE INSERT ON dataset
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'dataset_run_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM collection AS p
+                      WHERE p.collection_id = NEW.run_id AND p.type = NEW.run_type);
+    SELECT RAISE(ABORT, 'dataset_data_id_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM data_id AS k
+                      WHERE k.data_id_key = NEW.data_id_key
+                        AND k.dataset_type_id = NEW.dataset_type_id);
+END;
+-- A dataset stays in its RUN forever and is never deleted: a raw change of its identity
+-- would orphan its tags and certifications.
+CREATE TRIGGER dataset_guard_update BEFORE UPDATE ON dataset
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'dataset_run_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM collection AS p
+                      WHERE p.collection_id = NEW.run_id AND p.type = NEW.run_type);
+    SELECT RAISE(ABORT, 'dataset_data_id_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM data_id AS k
+                      WHERE k.data_id_key = NEW.data_id_key
+                        AND k.dataset_type_id = NEW.dataset_type_id);
+    SELECT RAISE(ABORT, 'certification_dataset_fkey')
+    WHERE EXISTS (SELECT 1 FROM certification AS c WHERE c.dataset_id = OLD.dataset_id);
+    SELECT RAISE(ABORT, 'tag_dataset_fkey')
+    WHERE EXISTS (SELECT 1 FROM tag AS t WHERE t.dataset_id = OLD.dataset_id);
+END;
+CREATE TRIGGER dataset_guard_delete BEFORE DELETE ON dataset
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'certification_dataset_fkey')
+    WHERE EXISTS (SELECT 1 FROM certification AS c WHERE c.dataset_id = OLD.dataset_id);
+    SELECT RAISE(ABORT, 'tag_dataset_fkey')
+    WHERE EXISTS (SELECT 1 FROM tag AS t WHERE t.dataset_id = OLD.dataset_id);
+END;
+
+CREATE TRIGGER data_id_guard_insert BEFORE INSERT ON data_id
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'data_id_dataset_type_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM dataset_type AS t
+                      WHERE t.dataset_type_id = NEW.dataset_type_id);
+END;
+CREATE TRIGGER data_id_guard_update BEFORE UPDATE ON data_id
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'data_id_dataset_type_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM dataset_type AS t
+                      WHERE t.dataset_type_id = NEW.dataset_type_id);
+    SELECT RAISE(ABORT, 'dataset_data_id_fkey')
+    WHERE EXISTS (SELECT 1 FROM dataset AS d WHERE d.data_id_key = OLD.data_id_key);
+END;
+CREATE TRIGGER data_id_guard_delete BEFORE DELETE ON data_id
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'dataset_data_id_fkey')
+    WHERE EXISTS (SELECT 1 FROM dataset AS d WHERE d.data_id_key = OLD.data_id_key);
+END;
+
+CREATE TRIGGER dataset_type_guard_update BEFORE UPDATE OF dataset_type_id ON dataset_type
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'data_id_dataset_type_fkey')
+    WHERE EXISTS (SELECT 1 FROM data_id AS k WHERE k.dataset_type_id = OLD.dataset_type_id);
+END;
+CREATE TRIGGER dataset_type_guard_delete BEFORE DELETE ON dataset_type
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'data_id_dataset_type_fkey')
+    WHERE EXISTS (SELECT 1 FROM data_id AS k WHERE k.dataset_type_id = OLD.dataset_type_id);
+END;
+
+CREATE TRIGGER collection_chain_guard_insert BEFORE INSERT ON collection_chain
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'collection_chain_parent_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM collection AS p
+                      WHERE p.collection_id = NEW.parent_id AND p.type = NEW.parent_type);
+    SELECT RAISE(ABORT, 'collection_chain_child_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM collection AS p WHERE p.collection_id = NEW.child_id);
+END;
+CREATE TRIGGER collection_chain_guard_update BEFORE UPDATE ON collection_chain
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'collection_chain_parent_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM collection AS p
+                      WHERE p.collection_id = NEW.parent_id AND p.type = NEW.parent_type);
+    SELECT RAISE(ABORT, 'collection_chain_child_fkey')
+    WHERE NOT EXISTS (SELECT 1 FROM collection AS p WHERE p.collection_id = NEW.child_id);
+END;
+
+-- Removing a collection: what refers to it as a RUN or as a chain's child forbids it
+-- (RESTRICT); its own certifications, tags and chain rows go with it (CASCADE). A change of
+-- its id or type is refused while anything refers to it by both (no ON UPDATE action;
+-- a chain's child is referred to by id alone).
+CREATE TRIGGER collection_guard_delete BEFORE DELETE ON collection
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'dataset_run_fkey')
+    WHERE EXISTS (SELECT 1 FROM dataset AS d WHERE d.run_id = OLD.collection_id);
+    SELECT RAISE(ABORT, 'collection_chain_child_fkey')
+    WHERE EXISTS (SELECT 1 FROM collection_chain AS h WHERE h.child_id = OLD.collection_id);
+    DELETE FROM certification WHERE collection_id = OLD.collection_id;
+    DELETE FROM tag WHERE collection_id = OLD.collection_id;
+    DELETE FROM collection_chain WHERE parent_id = OLD.collection_id;
+END;
+CREATE TRIGGER collection_guard_update BEFORE UPDATE OF collection_id, type ON collection
+WHEN (SELECT foreign_keys FROM pragma_foreign_keys) = 0
+  AND (NEW.collection_id IS NOT OLD.collection_id OR NEW.type IS NOT OLD.type)
+BEGIN
+    SELECT RAISE(ABORT, 'dataset_run_fkey')
+    WHERE EXISTS (SELECT 1 FROM dataset AS d WHERE d.run_id = OLD.collection_id);
+    SELECT RAISE(ABORT, 'certification_collection_fkey')
+    WHERE EXISTS (SELECT 1 FROM certification AS c WHERE c.collection_id = OLD.collection_id);
+    SELECT RAISE(ABORT, 'tag_collection_fkey')
+    WHERE EXISTS (SELECT 1 FROM tag AS t WHERE t.collection_id = OLD.collection_id);
+    SELECT RAISE(ABORT, 'collection_chain_parent_fkey')
+    WHERE EXISTS (SELECT 1 FROM collection_chain AS h WHERE h.parent_id = OLD.collection_id);
+    SELECT RAISE(ABORT, 'collection_chain_child_fkey')
+    WHERE NEW.collection_id IS NOT OLD.collection_id
+      AND EXISTS (SELECT 1 FROM collection_chain AS h WHERE h.child_id = OLD.collection_id);
+END;
+
