@@ -228,3 +228,29 @@ def test_without_the_guards_the_same_raw_writes_are_stored(filled: Path) -> None
     insert_cert(conn, one, begin_us=us(2030), end_us=us(2031), dataset_id=b"\x00" * 16)
     conn.execute("DELETE FROM dataset")
     assert count(conn, "certification") == 4 and count(conn, "dataset") == 0
+
+
+def test_an_overlapping_file_is_not_upgraded(filled: Path) -> None:
+    # Lookups at an instant rely on the rule the guards keep (an instant meets at most one
+    # certification of a key). A file that got overlapping rows before the guards existed
+    # (written at revision 0004) is refused by the upgrade, unchanged, with the fix; once
+    # the overlap is gone it upgrades.
+    from calibcert import migrate
+
+    url = f"sqlite:///{filled}"
+    migrate.downgrade(url, "0004")
+    conn = raw(filled, False)
+    one = cert_row(conn, 1)
+    insert_cert(conn, one, begin_us=us(2020) + 1, end_us=us(2022))
+    conn.close()
+    with pytest.raises(Exception, match="overlap.*decertify them, then upgrade"):
+        calibcert.upgrade(url)
+    assert migrate.current(url) == "0004"
+    conn = raw(filled, False)
+    assert count(conn, "certification") == 3
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE '%guard%'"
+                        ).fetchone() == (0,)
+    conn.execute("DELETE FROM certification WHERE begin_us = ?", (us(2020) + 1,))
+    conn.close()
+    calibcert.upgrade(url)
+    assert migrate.current(url) == "0005"
