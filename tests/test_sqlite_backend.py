@@ -185,16 +185,18 @@ def test_raw_writes_meet_the_constraints(reg: Registry, sqlite_url: str) -> None
     begin = conn.execute("SELECT begin_us FROM certification").fetchone()[0]
     insert = ("INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
               " dataset_id, run_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # unknown dataset
+    # The guard triggers (sql/sqlite/schema/guards.sql) refuse before the foreign keys,
+    # naming PostgreSQL's constraint.
+    with pytest.raises(sqlite3.IntegrityError, match="certification_dataset_fkey"):  # unknown
         conn.execute(insert, (cal_id, type_id, key, uuid.uuid4().bytes, run_id, 0, 1))
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # not the dataset's RUN
+    with pytest.raises(sqlite3.IntegrityError, match="certification_dataset_fkey"):  # not its RUN
         conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, cal_id, 0, 1))
     # same key, same begin: an overlap, refused by the guard trigger before the primary key
     with pytest.raises(sqlite3.IntegrityError, match="certification_no_overlap"):
         conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, run_id, begin, 2**62))
     with pytest.raises(sqlite3.IntegrityError, match="certification_validity_bounds"):
         conn.execute(insert, (cal_id, type_id, key, ref.id.bytes, run_id, 5, 5))
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # a RUN is not CALIBRATION
+    with pytest.raises(sqlite3.IntegrityError, match="certification_collection_fkey"):  # RUN
         conn.execute(insert, (run_id, type_id, key, ref.id.bytes, run_id, 0, 1))
     with pytest.raises(sqlite3.IntegrityError, match="collection_name_check"):
         conn.execute("INSERT INTO collection (name, type) VALUES ('a\x85b', 'RUN')")

@@ -1,6 +1,7 @@
 -- Undo revision 0005 on SQLite (source of versions/0005_sqlite_guards.sqlite.down.sql).
 DROP TRIGGER certification_guard_insert;
 DROP TRIGGER certification_guard_update;
+DROP TRIGGER certification_guard_update_refs;
 DROP TRIGGER tag_guard_insert;
 DROP TRIGGER tag_guard_update;
 DROP TRIGGER dataset_guard_insert;
