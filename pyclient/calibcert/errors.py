@@ -1,11 +1,13 @@
 """The calibcert exception hierarchy, and the one place SQLSTATEs become exceptions.
 
 Every error raised by the SQL functions carries a SQLSTATE of our own class ``KC`` and a
-JSON object in its DETAIL field (the structured facts: collection, dataset type, data ID,
-dataset, timespan, conflicts). :func:`from_sqlstate` maps a code (never the message text)
-to a class; :func:`translate` builds the exception from a driver error, keeping the
-original as ``__cause__``. The SQLite backend raises the same classes with the same
-``details`` so callers never need to know which backend they talk to.
+JSON object in its DETAIL field: the error's ``kind`` and the structured facts its message
+names (collection, dataset type, data ID, dataset, timespan, conflicts...).
+:func:`from_sqlstate` maps a code (never the message text) to a class; :func:`translate`
+builds the exception from a driver error, keeping the original as ``__cause__``. The
+message of an error of a known kind is rendered by :func:`calibcert.messages.render` from
+(kind, details), on both backends: the SQLite backend raises through :func:`error` with the
+same kinds and details, so callers never need to know which backend they talk to.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from . import messages
 
 
 class CalibCertError(Exception):
@@ -205,7 +209,10 @@ def from_sqlstate(
 def translate(exc: BaseException) -> BaseException:
     """Turn a psycopg error into the matching CalibCertError (``exc`` kept as __cause__).
 
-    Returns ``exc`` itself when it is not an error we map.
+    Returns ``exc`` itself when it is not an error we map. The message is rendered from
+    the DETAIL (:func:`calibcert.messages.render`) when it names a known ``kind``, as every
+    error of the calib functions does; otherwise (an error raised by other code, a
+    constraint violation) it is the server's text.
     """
     diag = getattr(exc, "diag", None)
     sqlstate = getattr(exc, "sqlstate", None) or getattr(diag, "sqlstate", None)
@@ -227,9 +234,45 @@ def translate(exc: BaseException) -> BaseException:
         details = {"detail": detail_text}
     if constraint:
         details.setdefault("constraint", constraint)
+    if sqlstate == "KC011" and "kind" not in details:
+        details = _lookup_kind(details)
+    kind = details.get("kind")
+    if isinstance(kind, str) and kind in messages.KINDS:
+        try:
+            message = messages.render(kind, details)
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass  # a DETAIL without the facts its kind needs: the server's text, as is
     err = cls(message, **normalize_details(details))
     err.__cause__ = exc
     return err
+
+
+#: The keys of the DETAIL of calib._lookup's KC011, besides ``at`` or ``timespan``.
+_LOOKUP_AMBIGUOUS = {"collection", "searched", "dataset_type", "data_id", "datasets"}
+
+
+def _lookup_kind(details: dict[str, Any]) -> dict[str, Any]:
+    """Transitional: calib._lookup (sql/functions/_lookup.sql) is the one function whose
+    errors do not name their kind yet. Its file is part of revision 0004, which is not
+    released (pinned in migrations/freeze.py) yet, so no later revision can re-create it
+    without rewriting 0004's frozen files. Its ambiguous lookup (the only one of its errors
+    a client call can meet) is recognised by its exact keys; delete this function once
+    _lookup names its kinds (the change is ready: lookup_ambiguous_at / _during)."""
+    keys = set(details)
+    if keys == _LOOKUP_AMBIGUOUS | {"at"}:
+        return {"kind": "lookup_ambiguous_at", **details}
+    if keys == _LOOKUP_AMBIGUOUS | {"timespan"}:
+        return {"kind": "lookup_ambiguous_during", **details}
+    return details
+
+
+def error(kind: str, **details: Any) -> CalibCertError:
+    """The exception of error ``kind`` (:data:`calibcert.messages.KINDS`: its SQLSTATE gives
+    the class) with ``details`` in their JSON form, as a server DETAIL carries them; the
+    message is rendered from them. The SQLite backend raises its errors this way."""
+    cls = SQLSTATE_MAP[messages.sqlstate(kind)]
+    details = {"kind": kind, **details}
+    return cls(messages.render(kind, details), **normalize_details(details))
 
 
 _TIMESPAN_KEYS = ("timespan", "conflicting_timespan")
@@ -257,10 +300,10 @@ def normalize_details(details: dict[str, Any]) -> dict[str, Any]:
     """
     def ts(value: Any) -> Any:
         if isinstance(value, (list, tuple)) and len(value) == 2 and _timespan_class is not None:
-            b, e = (None if v is None else datetime.fromisoformat(v) for v in value)
             try:
+                b, e = (None if v is None else datetime.fromisoformat(v) for v in value)
                 return _timespan_class(b, e)
-            except CalibCertError:
+            except (CalibCertError, ValueError, TypeError):
                 return value  # an invalid span named by an error: keep it as given
         return value
 

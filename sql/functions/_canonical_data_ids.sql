@@ -16,7 +16,8 @@ DECLARE
     v_extra text[];
 BEGIN
     IF p_data_ids IS NULL THEN
-        PERFORM calib._raise('KC015', 'data IDs must not be NULL');
+        PERFORM calib._raise('KC015', 'data IDs must not be NULL',
+                             jsonb_build_object('kind', 'argument_null', 'what', 'data IDs'));
     END IF;
     SELECT u.ord, u.d INTO v_bad
     FROM unnest(p_data_ids) WITH ORDINALITY AS u(d, ord)
@@ -39,7 +40,9 @@ BEGIN
             PERFORM calib._raise('KC008',
                 format('data ID %s for dataset type %L is not a JSON object',
                        coalesce(v_bad.d::text, 'NULL'), p_type.name),
-                jsonb_build_object('dataset_type', p_type.name, 'data_id', v_bad.d));
+                jsonb_build_object('kind', CASE WHEN v_bad.d IS NULL THEN 'data_id_null'
+                                                ELSE 'data_id_not_object' END,
+                                   'dataset_type', p_type.name, 'data_id', v_bad.d));
         END IF;
         v_missing := ARRAY(SELECT unnest(v_dims) EXCEPT SELECT jsonb_object_keys(v_bad.d) ORDER BY 1);
         v_extra := ARRAY(SELECT jsonb_object_keys(v_bad.d) EXCEPT SELECT unnest(v_dims) ORDER BY 1);
@@ -51,12 +54,16 @@ BEGIN
                             THEN '; missing ' || array_to_string(v_missing, ', ') ELSE '' END,
                        CASE WHEN cardinality(v_extra) > 0
                             THEN '; unexpected ' || array_to_string(v_extra, ', ') ELSE '' END),
-                jsonb_build_object('dataset_type', p_type.name, 'data_id', v_bad.d));
+                jsonb_build_object('kind', 'data_id_dimensions',
+                                   'dataset_type', p_type.name, 'data_id', v_bad.d,
+                                   'dimensions', to_jsonb(p_type.dimensions),
+                                   'missing', to_jsonb(v_missing), 'unexpected', to_jsonb(v_extra)));
         END IF;
         PERFORM calib._raise('KC008',
             format('data ID %s for dataset type %L has a value that is neither a string nor '
                    'a 64-bit integer', v_bad.d, p_type.name),
-            jsonb_build_object('dataset_type', p_type.name, 'data_id', v_bad.d));
+            jsonb_build_object('kind', 'data_id_value', 'dataset_type', p_type.name,
+                               'data_id', v_bad.d));
     END IF;
     /* jsonb prints an integral number without '.' canonically; only "1.0"-style values need
        rewriting, and only data IDs whose text has a '.' can contain one. */

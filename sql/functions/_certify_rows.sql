@@ -28,7 +28,8 @@ BEGIN
     IF FOUND THEN
         PERFORM calib._raise('KC006',
             format('dataset type %L is not a calibration type and cannot be certified', v_name),
-            jsonb_build_object('dataset_type', v_name, 'collection', p_coll.name));
+            jsonb_build_object('kind', 'not_calibration_certify',
+                               'dataset_type', v_name, 'collection', p_coll.name));
     END IF;
 
     IF p_series THEN
@@ -49,7 +50,8 @@ BEGIN
                 format('certify_series into %L: %s data ID %s has two items beginning at %s',
                        p_coll.name, v_conflicts->0->>'dataset_type', v_conflicts->0->'data_id',
                        coalesce(v_conflicts->0->'timespan'->>0, '-infinity')),
-                jsonb_build_object('collection', p_coll.name, 'conflicts', v_conflicts));
+                jsonb_build_object('kind', 'series_duplicate_begin',
+                                   'collection', p_coll.name, 'conflicts', v_conflicts));
         END IF;
         v_ends := ARRAY(
             SELECT s.e FROM (
@@ -95,7 +97,10 @@ BEGIN
                        CASE WHEN jsonb_array_length(v_conflicts) > 1
                             THEN format(' (and %s more)', jsonb_array_length(v_conflicts) - 1) ELSE '' END)
             END,
-            jsonb_build_object('collection', p_coll.name,
+            jsonb_build_object('kind', CASE WHEN v_conflicts IS NULL
+                                            THEN 'certification_conflict_concurrent'
+                                            ELSE 'certification_conflict' END,
+                               'collection', p_coll.name,
                                'conflicts', coalesce(v_conflicts, '[]'::jsonb)));
     END;
     RETURN v_n;

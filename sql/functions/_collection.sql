@@ -9,18 +9,19 @@ DECLARE
     v_row calib.collection;
 BEGIN
     IF p_name IS NULL THEN
-        PERFORM calib._raise('KC015', 'collection name must not be NULL');
+        PERFORM calib._raise('KC015', 'collection name must not be NULL',
+                             jsonb_build_object('kind', 'argument_null', 'what', 'collection name'));
     END IF;
     SELECT * INTO v_row FROM calib.collection WHERE name = p_name;
     IF NOT FOUND THEN
         PERFORM calib._raise('KC002', format('collection %L does not exist', p_name),
-                             jsonb_build_object('collection', p_name));
+                             jsonb_build_object('kind', 'collection_missing', 'collection', p_name));
     END IF;
     IF p_types IS NOT NULL AND v_row.type <> ALL (p_types) THEN
         PERFORM calib._raise('KC003',
             format('collection %L is %s; expected %s', p_name, v_row.type,
                    array_to_string(p_types, ' or ')),
-            jsonb_build_object('collection', p_name, 'type', v_row.type,
+            jsonb_build_object('kind', 'collection_type', 'collection', p_name, 'type', v_row.type,
                                'expected', to_jsonb(p_types)));
     END IF;
     RETURN v_row;

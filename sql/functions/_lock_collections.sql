@@ -68,7 +68,7 @@ BEGIN
         ORDER BY i LIMIT 1;
         PERFORM calib._raise('KC002',
             format('collection %L was removed by a concurrent transaction', v_gone),
-            jsonb_build_object('collection', v_gone));
+            jsonb_build_object('kind', 'collection_removed_concurrently', 'collection', v_gone));
     END IF;
 END
 $$;

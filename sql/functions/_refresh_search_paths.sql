@@ -80,7 +80,8 @@ BEGIN
         PERFORM calib._raise('KC004',
             format('making %L a child of chain %L would create a cycle', v_cycle.child,
                    v_cycle.parent),
-            jsonb_build_object('collection', v_cycle.parent, 'child', v_cycle.child));
+            jsonb_build_object('kind', 'chain_cycle', 'collection', v_cycle.parent,
+                               'child', v_cycle.child));
     END IF;
 END
 $$;

@@ -20,7 +20,8 @@ BEGIN
     IF p_end IS NULL OR NOT isfinite(p_end) THEN
         PERFORM calib._raise('KC009',
             format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
-            jsonb_build_object('collection', p_collection, 'dataset_type', p_dataset_type));
+            jsonb_build_object('kind', 'close_open_range_end', 'collection', p_collection,
+                               'dataset_type', p_dataset_type, 'end', p_end::text));
     END IF;
     PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
     /* Open ranges all overlap [p_end, infinity): the GiST index narrows the scan. */
@@ -38,9 +39,11 @@ BEGIN
             format('cannot close %L data ID %s in %L at %s: dataset %s begins at %s',
                    p_dataset_type, v_bad.data_id, p_collection, calib._ts_text(p_end),
                    v_bad.dataset_id, calib._ts_text(lower(v_bad.validity))),
-            jsonb_build_object('collection', p_collection, 'dataset_type', p_dataset_type,
+            jsonb_build_object('kind', 'close_open_range_begins_after',
+                               'collection', p_collection, 'dataset_type', p_dataset_type,
                                'data_id', v_bad.data_id, 'dataset', v_bad.dataset_id,
-                               'timespan', calib._span_json(v_bad.validity)));
+                               'timespan', calib._span_json(v_bad.validity),
+                               'end', calib._ts_text(p_end)));
     END IF;
     UPDATE calib.certification AS c
     SET validity = tstzrange(lower(c.validity), p_end, '[)')

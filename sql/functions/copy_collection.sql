@@ -28,7 +28,8 @@ BEGIN
     RETURNING collection_id INTO v_dst_id;
     IF v_dst_id IS NULL THEN
         PERFORM calib._raise('KC010', format('collection %L already exists', p_destination),
-                             jsonb_build_object('collection', p_destination));
+                             jsonb_build_object('kind', 'collection_exists',
+                                                'collection', p_destination));
     END IF;
     IF v_src.type = 'CALIBRATION' THEN
         INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)

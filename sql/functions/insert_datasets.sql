@@ -27,7 +27,9 @@ BEGIN
         PERFORM calib._raise('KC015',
             format('%s ids given for %s data IDs (ids must be non-NULL, one per data ID)',
                    cardinality(p_ids), cardinality(p_data_ids)),
-            jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run));
+            jsonb_build_object('kind', 'ids_count', 'dataset_type', p_dataset_type,
+                               'collection', p_run, 'n_ids', cardinality(p_ids),
+                               'n_data_ids', cardinality(p_data_ids)));
     END IF;
     v_ids := coalesce(p_ids, ARRAY(SELECT gen_random_uuid() FROM generate_series(1, cardinality(v_values))));
 
@@ -36,13 +38,14 @@ BEGIN
     IF FOUND THEN
         PERFORM calib._raise('KC010',
             format('data ID %s of dataset type %L appears more than once in one call', v_dup, p_dataset_type),
-            jsonb_build_object('dataset_type', p_dataset_type, 'data_id', v_dup, 'collection', p_run));
+            jsonb_build_object('kind', 'data_id_repeated', 'dataset_type', p_dataset_type,
+                               'data_id', v_dup, 'collection', p_run));
     END IF;
     SELECT u.i INTO v_dup_id FROM unnest(v_ids) WITH ORDINALITY AS u(i, ord)
     GROUP BY u.i HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010', format('dataset id %s appears more than once in one call', v_dup_id),
-                             jsonb_build_object('dataset', v_dup_id));
+                             jsonb_build_object('kind', 'dataset_id_repeated', 'dataset', v_dup_id));
     END IF;
 
     PERFORM calib._lock_collections(ARRAY[v_run.collection_id]);
@@ -51,7 +54,7 @@ BEGIN
     ORDER BY d.dataset_id LIMIT 1;
     IF FOUND THEN
         PERFORM calib._raise('KC010', format('dataset id %s already exists', v_dup_id),
-                             jsonb_build_object('dataset', v_dup_id));
+                             jsonb_build_object('kind', 'dataset_id_exists', 'dataset', v_dup_id));
     END IF;
 
     /* Intern in a fixed order so that concurrent callers cannot deadlock on each other's
@@ -72,7 +75,8 @@ BEGIN
     IF FOUND THEN
         PERFORM calib._raise('KC010',
             format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
-            jsonb_build_object('collection', p_run, 'dataset_type', p_dataset_type, 'data_id', v_dup));
+            jsonb_build_object('kind', 'run_data_id_exists', 'collection', p_run,
+                               'dataset_type', p_dataset_type, 'data_id', v_dup));
     END IF;
 
     INSERT INTO calib.dataset (dataset_id, dataset_type_id, data_id_key, run_id)

@@ -17,7 +17,8 @@ BEGIN
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN
         PERFORM calib._raise('KC015',
             format('unknown collection type %L; expected RUN, TAGGED, CALIBRATION or CHAINED', p_type),
-            jsonb_build_object('collection', p_name, 'type', p_type));
+            jsonb_build_object('kind', 'collection_type_unknown', 'collection', p_name,
+                               'type', p_type));
     END IF;
     INSERT INTO calib.collection (name, type, doc) VALUES (p_name, v_type, p_doc)
     ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING;
@@ -28,7 +29,8 @@ BEGIN
     IF v_existing <> v_type THEN
         PERFORM calib._raise('KC010',
             format('collection %L already exists as %s, not %s', p_name, v_existing, v_type),
-            jsonb_build_object('collection', p_name, 'type', v_existing, 'requested', v_type));
+            jsonb_build_object('kind', 'collection_exists_as', 'collection', p_name,
+                               'type', v_existing, 'requested', v_type));
     END IF;
     RETURN false;
 END

@@ -16,7 +16,8 @@ BEGIN
     PERFORM calib._check_name(p_name, 'dataset type name');
     IF p_dimensions IS NULL OR p_is_calibration IS NULL THEN
         PERFORM calib._raise('KC015', 'dimensions and is_calibration must not be NULL',
-                             jsonb_build_object('dataset_type', p_name));
+                             jsonb_build_object('kind', 'dataset_type_definition_null',
+                                                'dataset_type', p_name));
     END IF;
     FOREACH v_dim IN ARRAY p_dimensions LOOP
         PERFORM calib._check_name(v_dim, 'dimension name');
@@ -24,7 +25,8 @@ BEGIN
     IF cardinality(p_dimensions) <> (SELECT count(DISTINCT d) FROM unnest(p_dimensions) AS d) THEN
         PERFORM calib._raise('KC015',
             format('dimensions of dataset type %L repeat a name: %s', p_name, p_dimensions),
-            jsonb_build_object('dataset_type', p_name));
+            jsonb_build_object('kind', 'dimensions_repeated', 'dataset_type', p_name,
+                               'dimensions', to_jsonb(p_dimensions)));
     END IF;
     INSERT INTO calib.dataset_type (name, dimensions, is_calibration)
     VALUES (p_name, p_dimensions, p_is_calibration)
@@ -37,7 +39,7 @@ BEGIN
         PERFORM calib._raise('KC010',
             format('dataset type %L already exists with dimensions %s, is_calibration=%s',
                    p_name, v_existing.dimensions, v_existing.is_calibration),
-            jsonb_build_object('dataset_type', p_name,
+            jsonb_build_object('kind', 'dataset_type_exists_as', 'dataset_type', p_name,
                                'dimensions', to_jsonb(v_existing.dimensions),
                                'is_calibration', v_existing.is_calibration));
     END IF;

@@ -24,12 +24,13 @@ BEGIN
     IF FOUND THEN
         PERFORM calib._raise('KC013',
             format('collection %L is still a child of chain %L', p_name, v_parent),
-            jsonb_build_object('collection', p_name, 'parent', v_parent));
+            jsonb_build_object('kind', 'collection_in_chain', 'collection', p_name,
+                               'parent', v_parent));
     END IF;
     IF v_coll.type = 'RUN' AND EXISTS (SELECT FROM calib.dataset WHERE run_id = v_coll.collection_id) THEN
         PERFORM calib._raise('KC013',
             format('RUN collection %L still holds datasets; datasets are never deleted', p_name),
-            jsonb_build_object('collection', p_name));
+            jsonb_build_object('kind', 'run_has_datasets', 'collection', p_name));
     END IF;
     DELETE FROM calib.collection WHERE collection_id = v_coll.collection_id;
 END

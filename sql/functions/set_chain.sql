@@ -17,7 +17,8 @@ DECLARE
 BEGIN
     IF p_children IS NULL OR array_position(p_children, NULL) IS NOT NULL THEN
         PERFORM calib._raise('KC015', 'chain children must be a non-NULL array of names',
-                             jsonb_build_object('collection', p_parent));
+                             jsonb_build_object('kind', 'chain_children_null',
+                                                'collection', p_parent));
     END IF;
     PERFORM calib._lock_chains();
     /* Look it up again: a concurrent remove may have committed while we waited. */
@@ -31,7 +32,8 @@ BEGIN
     IF FOUND THEN
         PERFORM calib._raise('KC002',
             format('collection %L (child of chain %L) does not exist', v_missing, p_parent),
-            jsonb_build_object('collection', v_missing, 'parent', p_parent));
+            jsonb_build_object('kind', 'chain_child_missing', 'collection', v_missing,
+                               'parent', p_parent));
     END IF;
 
     v_ids := ARRAY(
@@ -57,7 +59,7 @@ BEGIN
     IF FOUND THEN
         PERFORM calib._raise('KC004',
             format('making %L a child of chain %L would create a cycle', v_cycle, p_parent),
-            jsonb_build_object('collection', p_parent, 'child', v_cycle));
+            jsonb_build_object('kind', 'chain_cycle', 'collection', p_parent, 'child', v_cycle));
     END IF;
 
     DELETE FROM calib.collection_chain WHERE parent_id = v_parent.collection_id;

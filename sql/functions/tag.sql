@@ -37,7 +37,8 @@ BEGIN
         PERFORM calib._raise('KC010',
             format('TAGGED collection %L can hold only one %L dataset with data ID %s: %s and %s',
                    p_collection, v_bad.type_name, v_bad.data_id, v_bad.id, v_bad.other),
-            jsonb_build_object('collection', p_collection, 'dataset_type', v_bad.type_name,
+            jsonb_build_object('kind', 'tag_clash', 'collection', p_collection,
+                               'dataset_type', v_bad.type_name,
                                'data_id', v_bad.data_id, 'dataset', v_bad.id,
                                'conflicting_dataset', v_bad.other));
     END IF;

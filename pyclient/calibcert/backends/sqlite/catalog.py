@@ -14,23 +14,12 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring as _json_str  # C-accelerated, non-ASCII kept
 from typing import Any
 
-from ...errors import (
-    CollectionTypeError,
-    DataIdError,
-    DatasetTypeError,
-    InvalidArgumentError,
-    MissingCollectionError,
-    MissingDatasetError,
-    MissingDatasetTypeError,
-)
 from .connection import SqliteConnection
 from .values import (
     MAX_CHAIN_DEPTH,
     _err,
     _id_bytes,
     _jsonb_key_order,
-    _jsonb_text,
-    _ql,
     _uuid,
 )
 
@@ -82,15 +71,9 @@ class _DataIds:
         if tuple(data_id) == self.keys or set(data_id) == self.dimset:
             return
         t = self.dtype
-        missing = sorted(self.dimset - set(data_id))
-        extra = sorted(set(data_id) - self.dimset)
-        raise _err(
-            DataIdError,
-            f"data ID {_jsonb_text(data_id)} does not match the dimensions "
-            f"({', '.join(t.dimensions)}) of dataset type {_ql(t.name)}"
-            + (f"; missing {', '.join(missing)}" if missing else "")
-            + (f"; unexpected {', '.join(extra)}" if extra else ""),
-            dataset_type=t.name, data_id=data_id)
+        raise _err("data_id_dimensions", dataset_type=t.name, data_id=data_id,
+                   dimensions=list(t.dimensions), missing=sorted(self.dimset - set(data_id)),
+                   unexpected=sorted(set(data_id) - self.dimset))
 
     def text(self, data_id: dict[str, Any]) -> str:
         values = []
@@ -165,31 +148,27 @@ class Catalog(SqliteConnection):
     def _collection(self, name: str | None, types: Sequence[str] | None = None) -> _Coll:
         """calib._collection: KC015 NULL, KC002 unknown, KC003 wrong type."""
         if name is None:
-            raise _err(InvalidArgumentError, "collection name must not be NULL")
+            raise _err("argument_null", what="collection name")
         row = self._one("SELECT collection_id, type, doc FROM collection WHERE name = ?", (name,))
         if row is None:
-            raise _err(MissingCollectionError, f"collection {_ql(name)} does not exist",
-                       collection=name)
+            raise _err("collection_missing", collection=name)
         if types is not None and row["type"] not in types:
-            raise _err(CollectionTypeError,
-                       f"collection {_ql(name)} is {row['type']}; expected {' or '.join(types)}",
-                       collection=name, type=row["type"], expected=list(types))
+            raise _err("collection_type", collection=name, type=row["type"],
+                       expected=list(types))
         return _Coll(row["collection_id"], name, row["type"], row["doc"])
 
     def _dataset_type(self, name: str | None, need_calibration: bool = False) -> _Type:
         """calib._dataset_type: KC015 NULL, KC005 unknown, KC006 not a calibration type."""
         if name is None:
-            raise _err(InvalidArgumentError, "dataset type name must not be NULL")
+            raise _err("argument_null", what="dataset type name")
         row = self._one("SELECT dataset_type_id, dimensions, is_calibration FROM dataset_type"
                         " WHERE name = ?", (name,))
         if row is None:
-            raise _err(MissingDatasetTypeError, f"dataset type {_ql(name)} does not exist",
-                       dataset_type=name)
+            raise _err("dataset_type_missing", dataset_type=name)
         dtype = _Type(row["dataset_type_id"], name, tuple(json.loads(row["dimensions"])),
                       bool(row["is_calibration"]))
         if need_calibration and not dtype.is_calibration:
-            raise _err(DatasetTypeError, f"dataset type {_ql(name)} is not a calibration type",
-                       dataset_type=name)
+            raise _err("not_calibration_type", dataset_type=name)
         return dtype
 
     def _type_by_id(self, type_id: int) -> _Type:
@@ -261,7 +240,7 @@ class Catalog(SqliteConnection):
         missing = self._one(f"SELECT id FROM {table} WHERE k IS NULL ORDER BY ord LIMIT 1")
         if missing is not None:
             ds = _uuid(missing["id"])
-            raise _err(MissingDatasetError, f"dataset {ds} does not exist", dataset=str(ds))
+            raise _err("dataset_missing", dataset=str(ds))
 
     # -- lookups ----------------------------------------------------------------------
 

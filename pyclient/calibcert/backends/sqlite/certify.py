@@ -11,11 +11,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ...errors import (
-    ConflictingCertificationError,
-    DatasetTypeError,
-    InvalidArgumentError,
-)
 from ...types import (
     Timespan,
 )
@@ -30,10 +25,7 @@ from .values import (
     _end_us,
     _err,
     _id_bytes,
-    _jsonb_text,
-    _ql,
     _span_json,
-    _span_text,
     _uuid,
 )
 
@@ -104,9 +96,8 @@ class Certify(Catalog):
         with self._write(bulk=len(ids) >= BULK_ROWS):
             coll = self._collection(collection, ("CALIBRATION",))
             if len(ids) != len(begins):
-                raise _err(InvalidArgumentError,
-                           f"certify_series into {_ql(collection)} needs one begin per dataset "
-                           f"({len(ids)} datasets, {len(begins)} begins)", collection=collection)
+                raise _err("series_begins_count", collection=collection, n_datasets=len(ids),
+                           n_begins=len(begins))
             begins_us = [_begin_us(b) for b in begins]
             if len(ids) <= FEW and self._certify_few(coll, ids, begins_us, None, close_open):
                 return len(ids)
@@ -187,9 +178,8 @@ class Certify(Catalog):
                         " AND dataset_type_id IN (SELECT value FROM json_each(?))"
                         " ORDER BY dataset_type_id LIMIT 1", (json.dumps(types),))
         if row is not None:
-            raise _err(DatasetTypeError,
-                       f"dataset type {_ql(row['name'])} is not a calibration type and cannot be "
-                       "certified", dataset_type=row["name"], collection=coll.name)
+            raise _err("not_calibration_certify", dataset_type=row["name"],
+                       collection=coll.name)
 
     def _check_series_begins(self, coll: _Coll) -> None:
         """KC001 for two items of one calibration key with the same begin."""
@@ -212,12 +202,7 @@ class Certify(Catalog):
                               "dataset": str(_uuid(members[0])), "timespan": span,
                               "conflicting_dataset": str(_uuid(members[1])),
                               "conflicting_timespan": span})
-        first = conflicts[0]
-        raise _err(ConflictingCertificationError,
-                   f"certify_series into {_ql(coll.name)}: {first['dataset_type']} data ID "
-                   f"{_jsonb_text(first['data_id'])} has two items beginning at "
-                   f"{first['timespan'][0] or '-infinity'}",
-                   collection=coll.name, conflicts=conflicts)
+        raise _err("series_duplicate_begin", collection=coll.name, conflicts=conflicts)
 
     def _key_type_names(self, keys: Iterable[int]) -> dict[int, str]:
         rows = self._q("SELECT di.data_id_key, t.name FROM data_id AS di"
@@ -297,15 +282,5 @@ class Certify(Catalog):
                       "conflicting_timespan": _span_json(ob, oe)}
                      for r, other, ob, oe in pairs]
         if not conflicts:  # unreachable while writers are serialized; said as SQL says it
-            raise _err(ConflictingCertificationError,
-                       f"certification into {_ql(coll.name)} conflicts with a concurrent writer",
-                       collection=coll.name, conflicts=[])
-        first = conflicts[0]
-        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
-        raise _err(ConflictingCertificationError,
-                   f"certification into {_ql(coll.name)} conflicts: {first['dataset_type']} "
-                   f"data ID {_jsonb_text(first['data_id'])}, dataset {first['dataset']} over "
-                   f"{_span_text(first['timespan'])} overlaps dataset "
-                   f"{first['conflicting_dataset']} over "
-                   f"{_span_text(first['conflicting_timespan'])}{more}",
-                   collection=coll.name, conflicts=conflicts)
+            raise _err("certification_conflict_concurrent", collection=coll.name, conflicts=[])
+        raise _err("certification_conflict", collection=coll.name, conflicts=conflicts)

@@ -6,15 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...errors import (
-    InvalidTimespanError,
-)
 from .catalog import Catalog
 from .values import (
     MAX_US,
     _err,
-    _jsonb_text,
-    _ql,
     _span_json,
     _to_us,
     _ts_text,
@@ -39,11 +34,8 @@ class CloseOpenRange(Catalog):
             if bad is not None:
                 data_id = self._data_id_values([bad["data_id_key"]])[bad["data_id_key"]]
                 ds = _uuid(bad["dataset_id"])
-                raise _err(InvalidTimespanError,
-                           f"cannot close {_ql(dataset_type)} data ID {_jsonb_text(data_id)} in "
-                           f"{_ql(collection)} at {_ts_text(end_us)}: dataset {ds} begins at "
-                           f"{_ts_text(bad['begin_us'])}",
-                           collection=collection, dataset_type=dataset_type, data_id=data_id,
-                           dataset=str(ds), timespan=_span_json(bad["begin_us"], MAX_US))
+                raise _err("close_open_range_begins_after", collection=collection,
+                           dataset_type=dataset_type, data_id=data_id, dataset=str(ds),
+                           timespan=_span_json(bad["begin_us"], MAX_US), end=_ts_text(end_us))
             return self._conn.execute(f"UPDATE certification SET end_us = :end WHERE {where}",
                                       params).rowcount

@@ -6,12 +6,6 @@ from __future__ import annotations
 
 import json
 
-from ...errors import (
-    CollectionCycleError,
-    CollectionInUseError,
-    ConflictingDefinitionError,
-    MissingCollectionError,
-)
 from ...types import (
     CollectionInfo,
     CollectionType,
@@ -19,7 +13,6 @@ from ...types import (
 from .catalog import Catalog
 from .values import (
     _err,
-    _ql,
 )
 
 
@@ -31,10 +24,8 @@ class Collections(Catalog):
             row = self._one("SELECT type FROM collection WHERE name = ?", (name,))
             if row is not None:
                 if row["type"] != type:
-                    raise _err(ConflictingDefinitionError,
-                               f"collection {_ql(name)} already exists as {row['type']}, "
-                               f"not {type}",
-                               collection=name, type=row["type"], requested=type)
+                    raise _err("collection_exists_as", collection=name, type=row["type"],
+                               requested=type)
                 return False
             self._conn.execute("INSERT INTO collection (name, type, doc) VALUES (?, ?, ?)",
                                (name, type, doc))
@@ -50,16 +41,12 @@ class Collections(Catalog):
             ids: list[int] = []
             for r in rows:
                 if r["id"] is None:
-                    raise _err(MissingCollectionError,
-                               f"collection {_ql(r['name'])} (child of chain {_ql(parent)}) "
-                               "does not exist", collection=r["name"], parent=parent)
+                    raise _err("chain_child_missing", collection=r["name"], parent=parent)
                 if r["id"] not in ids:  # a repeated child keeps its first position
                     ids.append(r["id"])
             via = self._cycle_via(p.id, ids)
             if via is not None:
-                raise _err(CollectionCycleError,
-                           f"making {_ql(via)} a child of chain {_ql(parent)} would create a "
-                           "cycle", collection=parent, child=via)
+                raise _err("chain_cycle", collection=parent, child=via)
             self._conn.execute("DELETE FROM collection_chain WHERE parent_id = ?", (p.id,))
             self._conn.executemany(
                 "INSERT INTO collection_chain (parent_id, position, child_id) VALUES (?, ?, ?)",
@@ -100,14 +87,10 @@ class Collections(Catalog):
                                " JOIN collection AS p ON p.collection_id = ch.parent_id"
                                " WHERE ch.child_id = ? ORDER BY p.name LIMIT 1", (coll.id,))
             if parent is not None:
-                raise _err(CollectionInUseError,
-                           f"collection {_ql(name)} is still a child of chain "
-                           f"{_ql(parent['name'])}", collection=name, parent=parent["name"])
+                raise _err("collection_in_chain", collection=name, parent=parent["name"])
             if coll.type == "RUN" and self._one("SELECT 1 FROM dataset WHERE run_id = ? LIMIT 1",
                                                 (coll.id,)):
-                raise _err(CollectionInUseError,
-                           f"RUN collection {_ql(name)} still holds datasets; datasets are never "
-                           "deleted", collection=name)
+                raise _err("run_has_datasets", collection=name)
             # Tags, certifications and chain children go with it (ON DELETE CASCADE).
             self._conn.execute("DELETE FROM collection WHERE collection_id = ?", (coll.id,))
 
@@ -121,9 +104,7 @@ class Collections(Catalog):
             self._invalidate()
             src = self._collection(source, ("TAGGED", "CALIBRATION", "CHAINED"))
             if self._one("SELECT 1 FROM collection WHERE name = ?", (destination,)):
-                raise _err(ConflictingDefinitionError,
-                           f"collection {_ql(destination)} already exists",
-                           collection=destination)
+                raise _err("collection_exists", collection=destination)
             cur = self._conn.execute("INSERT INTO collection (name, type, doc) VALUES (?, ?, ?)",
                                      (destination, src.type, src.doc if doc is None else doc))
             dst = cur.lastrowid

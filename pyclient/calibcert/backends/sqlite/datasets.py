@@ -9,9 +9,6 @@ import json
 import uuid
 from typing import Any
 
-from ...errors import (
-    ConflictingDefinitionError,
-)
 from ...types import (
     DatasetRef,
     DatasetTypeInfo,
@@ -22,9 +19,6 @@ from .values import (
     PG_CHUNK,
     _err,
     _first_repeated,
-    _jsonb_text,
-    _pg_array_text,
-    _ql,
     _uuid,
 )
 
@@ -47,10 +41,8 @@ class Datasets(Catalog):
                 dims = tuple(json.loads(row["dimensions"]))
                 is_cal = bool(row["is_calibration"])
                 if dims != tuple(dimensions) or is_cal != is_calibration:
-                    raise _err(ConflictingDefinitionError,
-                               f"dataset type {_ql(name)} already exists with dimensions "
-                               f"{_pg_array_text(dims)}, is_calibration={'t' if is_cal else 'f'}",
-                               dataset_type=name, dimensions=list(dims), is_calibration=is_cal)
+                    raise _err("dataset_type_exists_as", dataset_type=name,
+                               dimensions=list(dims), is_calibration=is_cal)
                 return False
             self._conn.execute(
                 "INSERT INTO dataset_type (name, dimensions, is_calibration) VALUES (?, ?, ?)",
@@ -97,15 +89,11 @@ class Datasets(Catalog):
         i = _first_repeated(texts)
         if i is not None:
             d = data_ids[i]
-            raise _err(ConflictingDefinitionError,
-                       f"data ID {_jsonb_text(d)} of dataset type {_ql(dataset_type)} appears "
-                       "more than once in one call",
-                       dataset_type=dataset_type, data_id=d, collection=run)
+            raise _err("data_id_repeated", dataset_type=dataset_type, data_id=d,
+                       collection=run)
         i = _first_repeated(ids)
         if i is not None:
-            raise _err(ConflictingDefinitionError,
-                       f"dataset id {ids[i]} appears more than once in one call",
-                       dataset=str(ids[i]))
+            raise _err("dataset_id_repeated", dataset=str(ids[i]))
 
     def _stage_datasets(self, enc: _DataIds, data_ids: list[dict[str, Any]], texts: list[str],
                         ids: list[uuid.UUID]) -> None:
@@ -131,17 +119,14 @@ class Datasets(Catalog):
                         " ORDER BY i.id LIMIT 1")
         if row is not None:
             u = _uuid(row["id"])
-            raise _err(ConflictingDefinitionError, f"dataset id {u} already exists",
-                       dataset=str(u))
+            raise _err("dataset_id_exists", dataset=str(u))
         row = self._one("SELECT i.v FROM _ins AS i CROSS JOIN dataset AS d"
                         " ON d.run_id = ? AND d.data_id_key = i.k ORDER BY i.k LIMIT 1",
                         (coll.id,))
         if row is not None:
             dup = json.loads(row["v"])
-            raise _err(ConflictingDefinitionError,
-                       f"RUN {_ql(coll.name)} already has a {_ql(dtype.name)} dataset with "
-                       f"data ID {_jsonb_text(dup)}",
-                       collection=coll.name, dataset_type=dtype.name, data_id=dup)
+            raise _err("run_data_id_exists", collection=coll.name, dataset_type=dtype.name,
+                       data_id=dup)
 
     def _get_datasets(self, ids: list[uuid.UUID]) -> list[DatasetRef]:
         with self._read():

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from ...errors import (
-    CalibrationLookupError,
     DataIdError,
 )
 from ...registry import At
@@ -26,10 +25,7 @@ from .values import (
     _begin_us,
     _end_us,
     _err,
-    _jsonb_text,
-    _ql,
     _span_json,
-    _span_text,
     _ts_text,
     _uuid,
     _uuid_hex,
@@ -315,16 +311,12 @@ class Lookup(Catalog):
         datasets = [str(_uuid(r["dataset_id"])) for r in self._q(_MATCHES, (
             member.id, plan.dtype.id, plan.enc.text(data_ids[i]), qe, qb))]
         if isinstance(times[i], datetime):
-            when, extra = f"at {_ts_text(qb)}", {"at": _ts_text(qb)}
-        else:
-            span = _span_json(qb, qe)
-            when, extra = f"during {_span_text(span)}", {"timespan": span}
-        raise _err(CalibrationLookupError,
-                   f"lookup of {_ql(plan.dtype.name)} data ID {_jsonb_text(data_ids[i])} in "
-                   f"{_ql(plan.coll.name)} is ambiguous: collection {_ql(member.name)} has more "
-                   f"than one certification valid {when}",
-                   collection=member.name, searched=plan.coll.name,
-                   dataset_type=plan.dtype.name, data_id=data_ids[i], datasets=datasets, **extra)
+            raise _err("lookup_ambiguous_at", collection=member.name, searched=plan.coll.name,
+                       dataset_type=plan.dtype.name, data_id=data_ids[i], datasets=datasets,
+                       at=_ts_text(qb))
+        raise _err("lookup_ambiguous_during", collection=member.name, searched=plan.coll.name,
+                   dataset_type=plan.dtype.name, data_id=data_ids[i], datasets=datasets,
+                   timespan=_span_json(qb, qe))
 
 
 

@@ -6,14 +6,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from ...errors import (
-    ConflictingDefinitionError,
-)
 from .catalog import Catalog, _Coll
 from .values import (
     _err,
-    _jsonb_text,
-    _ql,
     _uuid,
 )
 
@@ -54,10 +49,7 @@ class Tags(Catalog):
                         " JOIN dataset_type AS t ON t.dataset_type_id = di.dataset_type_id"
                         " WHERE di.data_id_key = ?", (k,))
         value = json.loads(row["value"])
-        raise _err(ConflictingDefinitionError,
-                   f"TAGGED collection {_ql(coll.name)} can hold only one {_ql(row['name'])} "
-                   f"dataset with data ID {_jsonb_text(value)}: {_uuid(a)} and {_uuid(b)}",
-                   collection=coll.name, dataset_type=row["name"], data_id=value,
+        raise _err("tag_clash", collection=coll.name, dataset_type=row["name"], data_id=value,
                    dataset=str(_uuid(a)), conflicting_dataset=str(_uuid(b)))
 
     def _untag(self, collection: str, ids: list[uuid.UUID]) -> int:

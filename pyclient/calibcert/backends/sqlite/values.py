@@ -1,20 +1,17 @@
-"""How the SQL functions hold and print values (twins sql/functions/_span_json.sql and the
-formats of calib._ts_text / format('%L') / jsonb text): integer microseconds for times, the
-PostgreSQL texts the messages use, 16-byte ids. Differs by necessity: SQLite has no
-timestamptz or jsonb, so the texts PostgreSQL prints are imitated here."""
+"""How the SQL functions hold values (twins sql/functions/_span_json.sql): integer
+microseconds for times, 16-byte ids, and the JSON forms errors carry in their details
+(timespans as ``[begin, end]`` ISO strings, as calib._ts_text / calib._span_json write them).
+Error messages are not made here: an error is raised as (kind, details), and
+calibcert.messages renders its message, as it does for PostgreSQL's errors."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from json.encoder import encode_basestring as _json_str  # C-accelerated, non-ASCII kept
 from typing import Any
 
-from ...errors import (
-    CalibCertError,
-    normalize_details,
-)
+from ...errors import error
 from ...registry import DatasetIdArray
 from ...types import (
     Timespan,
@@ -45,7 +42,7 @@ _ONE_US = timedelta(microseconds=1)
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
 
 
-# -- values as the SQL functions print them ----------------------------------------------
+# -- values as the SQL functions hold them ----------------------------------------------
 
 
 def _to_us(t: datetime) -> int:
@@ -80,53 +77,14 @@ def _span_json(b: int, e: int) -> list[str | None]:
     return [None if b == MIN_US else _ts_text(b), None if e == MAX_US else _ts_text(e)]
 
 
-def _span_text(span: list[str | None]) -> str:
-    """calib._span_text: '[begin, end)' with -inf / +inf, as Timespan's str()."""
-    return f"[{span[0] or '-inf'}, {span[1] or '+inf'})"
-
-
-def _ql(value: str | None) -> str:
-    """PostgreSQL's format('%L'): a quoted literal (E'...' when it holds a backslash)."""
-    if value is None:
-        return "NULL"
-    quoted = value.replace("'", "''")
-    if "\\" in quoted:
-        return "E'" + quoted.replace("\\", "\\\\") + "'"
-    return "'" + quoted + "'"
-
-
 def _jsonb_key_order(keys: Iterable[str]) -> list[str]:
     """jsonb stores object keys shorter first, then bytewise."""
     return sorted(keys, key=lambda k: (len(k.encode()), k.encode()))
 
 
-def _jsonb_text(value: Any) -> str:
-    """A JSON value printed the way PostgreSQL prints jsonb (as in the SQL messages)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_json_str(k)}: {_jsonb_text(value[k])}"
-                               for k in _jsonb_key_order(value)) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_jsonb_text(v) for v in value) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(int(value))
-    return _json_str(str(value))
-
-
-def _pg_array_text(items: Sequence[str]) -> str:
-    """A text[] printed by PostgreSQL: {a,b}, elements quoted when they need it."""
-    def element(s: str) -> str:
-        if (s == "" or s.upper() == "NULL" or any(c in '{},"\\ \t\n\r\v\f' for c in s)):
-            return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        return s
-    return "{" + ",".join(element(s) for s in items) + "}"
-
-
-def _err(cls: type[CalibCertError], message: str, **details: Any) -> CalibCertError:
-    return cls(message, **normalize_details(details))
+#: How every module of this backend raises: ``_err(kind, **details)`` (details in their
+#: JSON form, as the SQL functions put them into DETAIL; the message is rendered from them).
+_err = error
 
 
 _set_uuid_int = uuid.UUID.int.__set__  # type: ignore[attr-defined]

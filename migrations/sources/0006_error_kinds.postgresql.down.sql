@@ -1,0 +1,3 @@
+-- Undo revision 0006 on PostgreSQL (source of versions/0006_error_kinds.postgresql.down.sql):
+-- freeze.py puts every function the revision re-creates back as 0005 had it; nothing else
+-- changed.
