@@ -71,6 +71,18 @@ RELEASED: dict[str, str] = {
         "b31ba5809bf4a392c4f1520b2c1729dc5bfac0fa2fde755ec2b0c3a5be062a3b",
     "0003_secure_functions.postgresql.down.sql":
         "0f8f50dcc657a15537c7d0071f899c55769266d94d12d8d65a8259ce057db816",
+    "0004_one_lookup_rule.postgresql.down.sql":
+        "2035c3190d82d675f1d2afeffa7a995cd0af3276e6a06b54bc2e90d69021b403",
+    "0004_one_lookup_rule.postgresql.sql":
+        "6035620a01394efcca87eb395c075bf79cdda0fbd4f18edc8bce164bc21c2651",
+    "0005_sqlite_guards.sqlite.down.sql":
+        "a540baec47fb39ad07cab69ed7adaf74a42a524045b23293dbfaa4f09d42c329",
+    "0005_sqlite_guards.sqlite.sql":
+        "dc3153f8e1e9ebc5637fac207a9336cc440b618ff41d9bc420aaec99b0b4f25e",
+    "0006_error_kinds.postgresql.down.sql":
+        "8c648bdc0e1ce97899427caa901636d0c83139640ac3a9a0ec5fc709d7092cdf",
+    "0006_error_kinds.postgresql.sql":
+        "dccb9c5d6585fa88afc444f389f7275a0bf7a65ffe1dda2eeff869f531a2d316",
 }
 
 HEADER = (

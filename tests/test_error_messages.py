@@ -33,15 +33,6 @@ _CASE_RESULT = re.compile(r"\b(?:THEN|ELSE)\s+'(\w+)'")
 #: A JSON key given to jsonb_build_object: a literal followed by a comma.
 _KEY = re.compile(r"'(\w+)'\s*,")
 
-#: Files whose calib._raise calls do not name their kind yet, and why. Transitional: the
-#: change to _lookup.sql is ready, but the file is part of revision 0004, which is not
-#: released (pinned in migrations/freeze.py) yet, so a later revision cannot re-create its
-#: functions without rewriting 0004's frozen files. calibcert.errors._lookup_kind
-#: recognises its ambiguous-lookup DETAIL meanwhile. Remove both when 0004 is released.
-PENDING = {"sql/functions/_lookup.sql"}
-#: Kinds only the pending files raise.
-PENDING_KINDS = {"lookup_times_count"}
-
 #: Fields a template may name that are derived from others (messages._DERIVED).
 DERIVED_FROM = {
     "first": {"conflicts"},
@@ -108,8 +99,7 @@ def test_the_parsers_find_the_calls() -> None:
 
 def test_every_raise_in_sql_names_its_kind() -> None:
     missing = [(f, call.strip()[:80]) for f, _, call in _raise_calls() if not _kinds_of(call)]
-    assert {f for f, _ in missing} == PENDING, (
-        f"calib._raise calls without a 'kind' in their DETAIL: {missing}")
+    assert not missing, f"calib._raise calls without a 'kind' in their DETAIL: {missing}"
 
 
 def test_every_kind_raised_in_sql_has_a_template_with_its_code_and_facts() -> None:
@@ -139,7 +129,7 @@ def test_every_kind_raised_by_the_sqlite_backend_has_a_template_and_its_facts() 
 def test_every_template_is_raised_somewhere() -> None:
     raised = {k for _, _, call in _raise_calls() for k in _kinds_of(call)}
     raised |= {call.args[0].value for _, call in _sqlite_calls()}
-    assert set(messages.KINDS) - raised == PENDING_KINDS
+    assert set(messages.KINDS) == raised
 
 
 def test_every_template_names_a_mapped_sqlstate() -> None:

@@ -86,7 +86,8 @@ DECLARE
     v_member text;
 BEGIN
     IF p_data_ids IS NULL THEN
-        PERFORM calib._raise('KC015', 'data IDs must not be NULL');
+        PERFORM calib._raise('KC015', 'data IDs must not be NULL',
+            jsonb_build_object('kind', 'argument_null', 'what', 'data IDs'));
     END IF;
     v_n := cardinality(p_data_ids);
     SELECT array_agg(di.data_id_key ORDER BY u.ord), array_agg(di.value ORDER BY u.ord),
@@ -105,7 +106,7 @@ BEGIN
     IF p_spans IS NULL OR cardinality(p_spans) <> v_n THEN
         PERFORM calib._raise('KC015',
             format('lookup in %L needs one time (or NULL) per data ID', p_collection),
-            jsonb_build_object('collection', p_collection));
+            jsonb_build_object('kind', 'lookup_times_count', 'collection', p_collection));
     END IF;
     IF v_n = 0 THEN
         RETURN;
@@ -129,6 +130,8 @@ BEGIN
                    CASE WHEN lower(v_span) = upper(v_span) THEN 'at ' || calib._ts_text(lower(v_span))
                         ELSE 'during ' || calib._span_text(calib._span_json(v_span)) END),
             jsonb_build_object(
+                'kind', CASE WHEN lower(v_span) = upper(v_span) THEN 'lookup_ambiguous_at'
+                             ELSE 'lookup_ambiguous_during' END,
                 'collection', v_member, 'searched', p_collection,
                 'dataset_type', p_dataset_type, 'data_id', v_values[v_pos],
                 'datasets', (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)

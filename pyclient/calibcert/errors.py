@@ -234,8 +234,6 @@ def translate(exc: BaseException) -> BaseException:
         details = {"detail": detail_text}
     if constraint:
         details.setdefault("constraint", constraint)
-    if sqlstate == "KC011" and "kind" not in details:
-        details = _lookup_kind(details)
     kind = details.get("kind")
     if isinstance(kind, str) and kind in messages.KINDS:
         try:
@@ -245,25 +243,6 @@ def translate(exc: BaseException) -> BaseException:
     err = cls(message, **normalize_details(details))
     err.__cause__ = exc
     return err
-
-
-#: The keys of the DETAIL of calib._lookup's KC011, besides ``at`` or ``timespan``.
-_LOOKUP_AMBIGUOUS = {"collection", "searched", "dataset_type", "data_id", "datasets"}
-
-
-def _lookup_kind(details: dict[str, Any]) -> dict[str, Any]:
-    """Transitional: calib._lookup (sql/functions/_lookup.sql) is the one function whose
-    errors do not name their kind yet. Its file is part of revision 0004, which is not
-    released (pinned in migrations/freeze.py) yet, so no later revision can re-create it
-    without rewriting 0004's frozen files. Its ambiguous lookup (the only one of its errors
-    a client call can meet) is recognised by its exact keys; delete this function once
-    _lookup names its kinds (the change is ready: lookup_ambiguous_at / _during)."""
-    keys = set(details)
-    if keys == _LOOKUP_AMBIGUOUS | {"at"}:
-        return {"kind": "lookup_ambiguous_at", **details}
-    if keys == _LOOKUP_AMBIGUOUS | {"timespan"}:
-        return {"kind": "lookup_ambiguous_during", **details}
-    return details
 
 
 def error(kind: str, **details: Any) -> CalibCertError:
