@@ -1,15 +1,19 @@
 """Certification (twins sql/functions/certify.sql, certify_series.sql, _certify_rows.sql and
-_certification_conflicts.sql; differs by necessity: no exclusion constraint, so overlaps are
-checked by one index probe per new row before the INSERT, under the file's write lock)."""
+_certification_conflicts.sql; the same shape: a fast way that writes and lets the file's own
+guard refuse an overlap (the trigger certification_no_overlap of sql/sqlite/schema/guards.sql,
+the exclusion constraint's twin), then, only when it did, a general way that undoes the
+attempt and lists the conflicts exactly; differs by necessity: a savepoint, not a
+subtransaction, undoes the attempt)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from ...types import (
     Timespan,
@@ -59,16 +63,17 @@ def _overlaps_stored(k: str, b: str, e: str, fb: str, cid: str = ":cid",
             f" ORDER BY c.begin_us DESC LIMIT 1) > {b}")
 
 
-#: The test for item r of a scratch table (_item).
+#: The test for item r of a scratch table (_item), for the general way's conflict list.
 _STORED_OVERLAP = _overlaps_stored("r.k", "r.b", "r.e", "r.fb")
 
-#: The same for one item given as parameters (the common one-dataset call; positional:
-#: collection, key, begin, end, first begin, close_open).
-_STORED_OVERLAP_ONE = "SELECT " + _overlaps_stored("?2", "?3", "?4", "?5", "?1", "?6")
+_INSERT = ("INSERT INTO certification (collection_id, dataset_type_id, data_id_key, dataset_id,"
+           " run_id, begin_us, end_us)")
 
-#: The same for a few items given as JSON [[k, b, e, fb], ...] (the small-call path).
-_STORED_OVERLAP_JSON = "SELECT 1 FROM json_each(:items) AS j WHERE " + _overlaps_stored(
-    *(f"json_extract(j.value, '$[{i}]')" for i in range(4))) + " LIMIT 1"
+
+def _is_overlap(exc: sqlite3.IntegrityError) -> bool:
+    """The guard trigger's refusal (any other integrity error is not the fast way's to
+    handle)."""
+    return "certification_no_overlap" in str(exc)
 
 class Certify(Catalog):
     #: _series: certify_series items before their ends are derived.
@@ -119,9 +124,10 @@ class Certify(Catalog):
     def _certify_few(self, coll: _Coll, ids: list[uuid.UUID], begins: list[int],
                      end: int | None, close_open: bool) -> bool:
         """certify (``end`` given) or certify_series (``end`` None) of a few datasets
-        without scratch tables: one statement resolves the datasets, one checks every
-        overlap, then the writes. If any rule fails, nothing has been written and False
-        sends the call to the general path, which finds and reports the error exactly."""
+        without scratch tables: one statement resolves the datasets, then the writes, which
+        the guard trigger refuses on any overlap. If any rule fails, nothing is left
+        written and False sends the call to the general path, which finds and reports the
+        error exactly."""
         blobs = list(_id_bytes(ids))
         found = self._resolve_few(blobs)
         rows: list[tuple[bytes, int, int, int, int]] = []  # (id, type, key, run, begin)
@@ -143,20 +149,17 @@ class Certify(Catalog):
             for i, b in enumerate(bs):
                 ends[(k, b)] = end if end is not None else (bs[i + 1] if i + 1 < len(bs)
                                                             else MAX_US)
-        items = [[k, b, ends[(k, b)], by_key[k][0]] for _, _, k, _, b in rows]
-        if len(items) == 1:  # one probe, no JSON: the common one-dataset call
-            k, b, e, fb = items[0]
-            if self._one(_STORED_OVERLAP_ONE, (coll.id, k, b, e, fb, int(close_open)))[0]:
-                return False
-        elif self._one(_STORED_OVERLAP_JSON, {"items": json.dumps(items), "cid": coll.id,
-                                              "close_open": int(close_open)}):
+        try:
+            with self._attempt():
+                if close_open:
+                    self._close_open(coll, ((k, bs[0]) for k, bs in by_key.items()))
+                self._conn.executemany(
+                    _INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(coll.id, t, k, u, r, b, ends[(k, b)]) for u, t, k, r, b in rows])
+        except sqlite3.IntegrityError as exc:
+            if not _is_overlap(exc):
+                raise
             return False
-        if close_open:
-            self._close_open(coll, ((k, bs[0]) for k, bs in by_key.items()))
-        self._conn.executemany(
-            "INSERT INTO certification (collection_id, dataset_type_id, data_id_key, dataset_id,"
-            " run_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(coll.id, t, k, u, r, b, ends[(k, b)]) for u, t, k, r, b in rows])
         return True
 
     def _resolve_few(self, ids: list[bytes]) -> dict[bytes, tuple[int, int, int]]:
@@ -216,29 +219,44 @@ class Certify(Catalog):
         self._conn.executemany(_CLOSE_OPEN, ({"cid": coll.id, "k": k, "fb": fb}
                                              for k, fb in firsts))
 
+    @contextmanager
+    def _attempt(self) -> Iterator[None]:
+        """The fast way's writes, undone whole if they fail (a savepoint inside the call's
+        transaction), so that the general way sees the file as it was."""
+        self._conn.execute("SAVEPOINT calibcert_attempt")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO calibcert_attempt")
+            self._conn.execute("RELEASE calibcert_attempt")
+            raise
+        self._conn.execute("RELEASE calibcert_attempt")
+
     def _certify_rows(self, coll: _Coll, table: str, close_open: bool, series: bool) -> int:
         """calib._certify_rows after the resolution: the rows of ``table`` (ord, id, t, k,
-        b, e, fb) must not overlap a stored certification of their key (as it will be after
-        close_open) nor, for certify, another row of the same key. Checked first; then
-        close_open's update and one INSERT."""
-        params = {"cid": coll.id, "close_open": int(close_open)}
+        b, e, fb) must not overlap a stored certification of their key (as it is after
+        close_open) nor, for certify, another row of the same key. The fast way writes
+        (close_open's update, then one INSERT in order) and the guard trigger refuses any
+        overlap, rows of this INSERT included; only then does the general way undo that and
+        list the conflicts (_raise_conflicts)."""
+        try:
+            with self._attempt():
+                if close_open:
+                    self._close_open(coll, self._conn.execute(
+                        f"SELECT k, min(fb) FROM {table} GROUP BY k").fetchall())
+                return self._conn.execute(
+                    _INSERT + f" SELECT :cid, t, k, id, r, b, e FROM {table} ORDER BY ord",
+                    {"cid": coll.id}).rowcount
+        except sqlite3.IntegrityError as exc:
+            if not _is_overlap(exc):
+                raise
         in_batch = not series and self._one(
             f"SELECT 1 FROM {table} GROUP BY k HAVING count(*) > 1 LIMIT 1") is not None
-        stored = self._one(f"SELECT 1 FROM {table} AS r WHERE {_STORED_OVERLAP} LIMIT 1",
-                           params) is not None
-        if in_batch or stored:
-            self._raise_conflicts(coll, table, params, in_batch)
-        if close_open:
-            self._close_open(coll, self._conn.execute(
-                f"SELECT k, min(fb) FROM {table} GROUP BY k").fetchall())
-        return self._conn.execute(
-            "INSERT INTO certification (collection_id, dataset_type_id, data_id_key, dataset_id,"
-            " run_id, begin_us, end_us)"
-            f" SELECT :cid, t, k, id, r, b, e FROM {table} ORDER BY ord",
-            {"cid": coll.id}).rowcount
+        self._raise_conflicts(coll, table, {"cid": coll.id, "close_open": int(close_open)},
+                              in_batch)
 
     def _raise_conflicts(self, coll: _Coll, table: str, params: dict[str, Any],
-                         in_batch: bool) -> None:
+                         in_batch: bool) -> NoReturn:
         """KC001 with the conflicts listed as calib._certification_conflicts does: by new
         item order, stored rows (by begin) before later items of the call, at most 100."""
         if in_batch:
