@@ -83,6 +83,10 @@ RELEASED: dict[str, str] = {
         "8c648bdc0e1ce97899427caa901636d0c83139640ac3a9a0ec5fc709d7092cdf",
     "0006_error_kinds.postgresql.sql":
         "dccb9c5d6585fa88afc444f389f7275a0bf7a65ffe1dda2eeff869f531a2d316",
+    "0007_insert_in_id_order.postgresql.down.sql":
+        "740d49a474df510673e44057ec5ad8fc4badf5b3d5b9a0de2fe2452d6a6c5e8f",
+    "0007_insert_in_id_order.postgresql.sql":
+        "373ebe7170649acf0f4a5c9b29dca84409828ee7a40f524cb3f0f3ac75a6525c",
 }
 
 HEADER = (
@@ -266,9 +270,10 @@ def unreleased_texts(admin_url: str | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     with _server(admin_url) as url:
         for revision in revisions():
-            stem = revision_stem(revision)
-            if revision > "0002" and not all(
-                    p.name in RELEASED for p in VERSIONS.glob(f"{stem}.*.sql")):
+            frozen = [p.name for p in VERSIONS.glob(f"{revision_stem(revision)}.*.sql")]
+            # A revision is released once its frozen files are pinned; one without any yet
+            # (just added) is not.
+            if revision > "0002" and not (frozen and all(n in RELEASED for n in frozen)):
                 out.update(frozen_texts(revision, url))
     return out
 

@@ -449,6 +449,50 @@ def test_inserting_the_same_new_data_ids_in_opposite_orders_never_deadlocks(
                             " >= 1000").fetchone()[0] == 5 * 40
 
 
+def test_the_same_new_dataset_ids_into_two_runs_in_opposite_orders_never_deadlock(
+        world: World, sessions) -> None:
+    # Two single insert_datasets calls into different RUNs (different collection locks),
+    # with different data IDs (so their interning does not queue them) but the same dataset
+    # ids in opposite orders: insert_datasets inserts in id order, so one waits for the
+    # other on the first id and then fails on it (23505 dataset_pkey, or KC010 if the other
+    # committed first; nothing kept) instead of a deadlock (40P01). Inserted in input order
+    # (revision 0006), this deadlocked in the first round.
+    outcomes = []
+    for rnd in range(20):
+        a, b = sessions(), sessions()
+        ids = sorted(str(uuid.uuid4()) for _ in range(400))
+        barrier = threading.Barrier(2)
+
+        def go(conn: psycopg.Connection, run: str, order: list[str], first: int,
+               barrier: threading.Barrier = barrier) -> Callable[[], str]:
+            def run_it() -> str:
+                data_ids = [psycopg.types.json.Jsonb(bias(first + i)) for i in range(len(order))]
+                barrier.wait()
+                try:
+                    conn.execute("SELECT count(*) FROM calib.insert_datasets(%s, %s,"
+                                 " %s::jsonb[], %s::uuid[])", (TYPE, run, data_ids, order))
+                    conn.commit()
+                    return "ok"
+                except psycopg.Error as exc:
+                    conn.rollback()
+                    return exc.sqlstate or "?"
+            return run_it
+
+        calls = [Call(go(a, "run1", ids, 2000 + 1000 * rnd)),
+                 Call(go(b, "run2", ids[::-1], 2500 + 1000 * rnd))]
+        for call in calls:
+            call.start()
+        outcomes.append(sorted(call.outcome() for call in calls))
+    assert "40P01" not in {o for pair in outcomes for o in pair}, outcomes
+    for pair in outcomes:  # one call stored its 400 datasets, the other nothing
+        assert pair[1] == "ok" and pair[0] in ("KC010", "23505", "ok"), pair
+    with psycopg.connect(world.url) as conn:
+        stored = conn.execute("SELECT count(*) FROM calib.dataset AS d"
+                              " JOIN calib.data_id AS di USING (data_id_key)"
+                              " WHERE (di.value->>'detector')::int >= 2000").fetchone()[0]
+    assert stored == 20 * 400
+
+
 def test_a_callers_own_transaction_across_collections_can_deadlock_and_is_reported(
         world: World, registries, observer) -> None:
     # The protocol orders locks within one call. A caller who spans two calls over two

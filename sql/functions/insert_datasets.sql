@@ -79,9 +79,14 @@ BEGIN
                                'dataset_type', p_dataset_type, 'data_id', v_dup));
     END IF;
 
+    /* In id order too: two calls given the same new ids in opposite orders (into
+       different RUNs, so under different collection locks) then meet on the same first
+       id, and the later one waits for it and fails (dataset_pkey) instead of deadlocking
+       with the other halfway through. */
     INSERT INTO calib.dataset (dataset_id, dataset_type_id, data_id_key, run_id)
     SELECT u.id, v_type.dataset_type_id, u.k, v_run.collection_id
-    FROM unnest(v_ids, v_keys) AS u(id, k);
+    FROM unnest(v_ids, v_keys) AS u(id, k)
+    ORDER BY u.id;
 
     RETURN QUERY SELECT u.id, u.v FROM unnest(v_ids, v_values) AS u(id, v);
 END

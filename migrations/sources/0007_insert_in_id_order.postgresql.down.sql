@@ -1,0 +1,2 @@
+-- Undo revision 0007 on PostgreSQL (source of versions/0007_insert_in_id_order.postgresql.down.sql):
+-- freeze.py puts calib.insert_datasets back as 0006 had it; nothing else changed.

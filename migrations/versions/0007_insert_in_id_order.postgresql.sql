@@ -1,0 +1,100 @@
+-- FROZEN upgrade of revision 0007, written by migrations/freeze.py from sources/0007_insert_in_id_order.postgresql.sql.
+-- Never edit by hand.
+-- Revision 0007 (0006 -> 0007) on PostgreSQL: the source that migrations/freeze.py expands
+-- into versions/0007_insert_in_id_order.postgresql.sql. calib.insert_datasets inserts the
+-- datasets in id order, so that two calls given the same new ids in opposite orders
+-- cannot deadlock (one waits for the other and fails with KC010 instead).
+CREATE OR REPLACE FUNCTION calib.insert_datasets(
+    p_dataset_type text, p_run text, p_data_ids jsonb[], p_ids uuid[] DEFAULT NULL)
+RETURNS TABLE (dataset_id uuid, data_id jsonb)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID)
+   in input order. p_ids brings the caller's own UUIDs (same length); otherwise random
+   UUIDs are generated. Set-based: data IDs are interned and datasets inserted with one
+   statement each.
+   Errors: KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID,
+   KC010 a data ID repeated in the call or already in the run, or an id already used,
+   KC015 NULLs / p_ids of another length.
+   Locks: the run's collection row (calib._lock_collections). */
+DECLARE
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
+    v_run calib.collection := calib._collection(p_run, ARRAY['RUN']);
+    v_values jsonb[] := calib._canonical_data_ids(v_type, p_data_ids);
+    v_ids uuid[];
+    v_keys integer[];
+    v_dup jsonb;
+    v_dup_id uuid;
+BEGIN
+    IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
+                              OR array_position(p_ids, NULL) IS NOT NULL) THEN
+        PERFORM calib._raise('KC015',
+            format('%s ids given for %s data IDs (ids must be non-NULL, one per data ID)',
+                   cardinality(p_ids), cardinality(p_data_ids)),
+            jsonb_build_object('kind', 'ids_count', 'dataset_type', p_dataset_type,
+                               'collection', p_run, 'n_ids', cardinality(p_ids),
+                               'n_data_ids', cardinality(p_data_ids)));
+    END IF;
+    v_ids := coalesce(p_ids, ARRAY(SELECT gen_random_uuid() FROM generate_series(1, cardinality(v_values))));
+
+    SELECT u.v INTO v_dup FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+    GROUP BY u.v HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
+    IF FOUND THEN
+        PERFORM calib._raise('KC010',
+            format('data ID %s of dataset type %L appears more than once in one call', v_dup, p_dataset_type),
+            jsonb_build_object('kind', 'data_id_repeated', 'dataset_type', p_dataset_type,
+                               'data_id', v_dup, 'collection', p_run));
+    END IF;
+    SELECT u.i INTO v_dup_id FROM unnest(v_ids) WITH ORDINALITY AS u(i, ord)
+    GROUP BY u.i HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
+    IF FOUND THEN
+        PERFORM calib._raise('KC010', format('dataset id %s appears more than once in one call', v_dup_id),
+                             jsonb_build_object('kind', 'dataset_id_repeated', 'dataset', v_dup_id));
+    END IF;
+
+    PERFORM calib._lock_collections(ARRAY[v_run.collection_id]);
+
+    SELECT d.dataset_id INTO v_dup_id FROM calib.dataset AS d WHERE d.dataset_id = ANY (v_ids)
+    ORDER BY d.dataset_id LIMIT 1;
+    IF FOUND THEN
+        PERFORM calib._raise('KC010', format('dataset id %s already exists', v_dup_id),
+                             jsonb_build_object('kind', 'dataset_id_exists', 'dataset', v_dup_id));
+    END IF;
+
+    /* Intern in a fixed order so that concurrent callers cannot deadlock on each other's
+       speculative insertions. */
+    INSERT INTO calib.data_id (dataset_type_id, value)
+    SELECT v_type.dataset_type_id, v FROM unnest(v_values) AS v ORDER BY v
+    ON CONFLICT ON CONSTRAINT data_id_type_value_key DO NOTHING;
+    v_keys := ARRAY(
+        SELECT di.data_id_key
+        FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+        JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v
+        ORDER BY u.ord);
+
+    SELECT di.value INTO v_dup
+    FROM calib.dataset AS d JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
+    WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
+    ORDER BY d.data_id_key LIMIT 1;
+    IF FOUND THEN
+        PERFORM calib._raise('KC010',
+            format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
+            jsonb_build_object('kind', 'run_data_id_exists', 'collection', p_run,
+                               'dataset_type', p_dataset_type, 'data_id', v_dup));
+    END IF;
+
+    /* In id order too: two calls given the same new ids in opposite orders (into
+       different RUNs, so under different collection locks) then meet on the same first
+       id, and the later one waits for it and fails (dataset_pkey) instead of deadlocking
+       with the other halfway through. */
+    INSERT INTO calib.dataset (dataset_id, dataset_type_id, data_id_key, run_id)
+    SELECT u.id, v_type.dataset_type_id, u.k, v_run.collection_id
+    FROM unnest(v_ids, v_keys) AS u(id, k)
+    ORDER BY u.id;
+
+    RETURN QUERY SELECT u.id, u.v FROM unnest(v_ids, v_values) AS u(id, v);
+END
+$$;
+
