@@ -152,14 +152,19 @@ def test_catalog_comparison_notices_a_difference(empty_db) -> None:
         assert_same_schema(a, b)
 
 
-def _freeze_module() -> Any:
+def _migrations_module(name: str) -> Any:
+    """A module of migrations/ (not a package: loaded from its file)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("calibcert_freeze",
-                                                  ROOT / "migrations" / "freeze.py")
+    spec = importlib.util.spec_from_file_location(f"calibcert_migrations_{name}",
+                                                  ROOT / "migrations" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _freeze_module() -> Any:
+    return _migrations_module("freeze")
 
 
 def test_released_frozen_files_are_never_rewritten() -> None:
@@ -419,22 +424,13 @@ def sqlite_state(path: Path) -> dict[str, Any]:
         }
 
 
-def _frozen_module() -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("calibcert_frozen_runner",
-                                                  ROOT / "migrations" / "_frozen.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_sqlite_fresh_install_equals_migrated(tmp_path: Path) -> None:
     # sql/sqlite/install.sql (the SQLite twin of sql/install.sql) and the alembic revisions
     # give the same file.
     fresh, migrated = tmp_path / "fresh.db", tmp_path / "migrated.db"
     conn = sqlite3.connect(fresh, isolation_level=None)
-    for statement in _frozen_module()._sqlite_statements(install_sql(backend="sqlite")):
+    script = install_sql(backend="sqlite")
+    for statement in _migrations_module("_frozen")._sqlite_statements(script):
         conn.execute(statement)
     conn.close()
     calibcert.upgrade(f"sqlite:///{migrated}")
