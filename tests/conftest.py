@@ -13,7 +13,9 @@ SQLite: a template file built once by the same migrations, copied for each test.
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 
 import psycopg
@@ -21,11 +23,18 @@ import pytest
 
 import calibcert
 from calibcert.registry import Registry
+from calibcert.schema import install_sql
 from calibcert.testing import server_url, start_server
 from helpers import make_world
 
 TEMPLATE_DB = "calib_template"
 SHARED_DB = "calib_shared"
+# CALIBCERT_TEST_INSTALL=sql builds the templates from sql/ (install.sql and its SQLite twin)
+# instead of the alembic revisions, whose frozen copies a change to sql/ does not reach. The
+# mutation check (tests/mutations/) sets it so that a mutant of sql/ is what the tests run.
+# By default the templates come from the migrations, as users' databases do;
+# tests/test_migrations.py proves the two give the same schema.
+INSTALL_FROM_SQL = os.environ.get("CALIBCERT_TEST_INSTALL", "migrations") == "sql"
 _counter = itertools.count()
 
 
@@ -59,7 +68,12 @@ def _drop_db(admin_url: str, name: str) -> None:
 def pg_template(pg_server, pg_admin_url) -> str:
     """Name of a database brought to head by the alembic migrations (the template)."""
     _create_db(pg_admin_url, TEMPLATE_DB)
-    calibcert.upgrade(server_url(pg_server, TEMPLATE_DB))
+    url = server_url(pg_server, TEMPLATE_DB)
+    if INSTALL_FROM_SQL:
+        with psycopg.connect(url) as conn:
+            conn.execute(install_sql().encode())
+    else:
+        calibcert.upgrade(url)
     return TEMPLATE_DB
 
 
@@ -106,7 +120,14 @@ def pg_registry(pg_shared_url) -> Iterator[Registry]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    calibcert.upgrade(f"sqlite:///{path}")
+    if INSTALL_FROM_SQL:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.executescript(install_sql(backend="sqlite"))
+        finally:
+            conn.close()
+    else:
+        calibcert.upgrade(f"sqlite:///{path}")
     return str(path)
 
 
