@@ -305,10 +305,15 @@ def test_failing_call_inside_a_transaction_is_undone_alone(reg: Registry,
         # The transaction is still usable and sees its own work.
         assert reg.find(CAL, "bias", bias(1), t(2022)) == a
         reg.certify(CAL, [b], Timespan(t(2020), t(2021)))
-        with pytest.raises(CalibCertError):
+        with pytest.raises(ConflictingCertificationError) as info:
             with reg.transaction():  # a nested block is a savepoint, undone as a whole
                 reg.decertify(CAL, "bias", Timespan(None, None))
                 reg.certify(CAL, [a, a], Timespan(t(2030), None))
+        # The certify of one dataset twice (its two items overlap), not anything else.
+        assert info.value.sqlstate == "KC001"
+        assert info.value.details["kind"] == "certification_conflict"
+        assert [(c["dataset"], c["conflicting_dataset"]) for c in info.value.conflicts] == [
+            (a.id, a.id)]
     assert sorted((c.ref.id, c.timespan.begin) for c in reg.certifications(CAL)) == sorted(
         [(a.id, t(2020)), (b.id, t(2020))])
 
