@@ -15,6 +15,7 @@ none, ``calib.lock_timeout`` (default 10s), and fail with SQLSTATE 55P03.
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
@@ -30,12 +31,15 @@ import pytest
 import calibcert
 from calibcert import CollectionType, DatasetRef, Registry, Timespan
 from calibcert.errors import (
+    CalibCertError,
     CollectionCycleError,
     ConflictingCertificationError,
     ConflictingDefinitionError,
     LockTimeoutError,
     TransactionConflictError,
+    translate,
 )
+from model import Model, freeze
 from search_paths import assert_paths_match, path_of
 
 UTC = timezone.utc
@@ -133,11 +137,15 @@ def observer(pg_url: str) -> Iterator[psycopg.Connection]:
 
 
 class Call(threading.Thread):
-    """Run ``fn`` in a thread; keep its result or exception."""
+    """Run ``fn`` in a thread; keep its result or exception. ``cancel``: the sessions whose
+    running statement is cancelled if the call has not finished within PATIENCE (so a test
+    that fails on the ceiling leaves no statement blocked behind it)."""
 
-    def __init__(self, fn: Callable[[], Any]) -> None:
+    def __init__(self, fn: Callable[[], Any],
+                 cancel: tuple[psycopg.Connection | Registry, ...] = ()) -> None:
         super().__init__(daemon=True)
         self.fn = fn
+        self.cancel = cancel
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -150,10 +158,24 @@ class Call(threading.Thread):
     def outcome(self) -> Any:
         """Join, then return the result or raise the thread's exception here."""
         self.join(PATIENCE)
-        assert not self.is_alive(), "call did not finish: blocked or deadlocked"
+        if self.is_alive():
+            for conn in self.cancel:
+                (conn.connection if isinstance(conn, Registry) else conn).cancel_safe()
+            raise AssertionError(f"call did not finish within {PATIENCE}s: blocked or "
+                                 "deadlocked (an unbounded wait)")
         if self.error is not None:
             raise self.error
         return self.result
+
+
+def within(fn: Callable[[], Any], *cancel: psycopg.Connection | Registry) -> Any:
+    """Run ``fn`` (a call that may wait for a lock) with a ceiling: its result, or its
+    exception raised here; if it is still running after PATIENCE, the statements of
+    ``cancel`` are cancelled and the test fails instead of hanging. Every call of this file
+    that is expected to wait for a lock and then time out runs through here (or a Call)."""
+    call = Call(fn, cancel)
+    call.start()
+    return call.outcome()
 
 
 def pid_of(conn: psycopg.Connection | Registry) -> int:
@@ -231,14 +253,38 @@ def timeline(url: str, collection: str) -> list[tuple[int, str, str]]:
             " WHERE k.name = %s ORDER BY 1, lower(c.validity) NULLS FIRST", (collection,))]
 
 
-def overlapping_pairs(url: str) -> int:
-    """Pairs of certifications of one calibration key that overlap (must always be 0)."""
+def utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+def stored_certifications(url: str) -> list[tuple[str, uuid.UUID, datetime | None,
+                                                  datetime | None]]:
+    """Every committed certification: (collection, dataset id, begin, end) in UTC, None for
+    an unbounded side, sorted."""
     with psycopg.connect(url) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM calib.certification AS a JOIN calib.certification AS b"
-            " ON a.collection_id = b.collection_id AND a.data_id_key = b.data_id_key"
-            " AND a.certification_id < b.certification_id AND a.validity && b.validity"
-        ).fetchone()[0]
+        rows = conn.execute(
+            "SELECT k.name, c.dataset_id, lower(c.validity), upper(c.validity)"
+            " FROM calib.certification AS c JOIN calib.collection AS k USING (collection_id)"
+        ).fetchall()
+    return sorted(((n, d, utc(b), utc(e)) for n, d, b, e in rows), key=repr)
+
+
+def contents(url: str) -> set[tuple[Any, ...]]:
+    """Every committed association, by collection name: certifications, tags, chain links
+    and datasets (with their RUN), and the collections themselves."""
+    with psycopg.connect(url) as conn:
+        return set(conn.execute(
+            "SELECT 'certification', k.name, c.dataset_id::text, c.validity::text"
+            " FROM calib.certification AS c JOIN calib.collection AS k USING (collection_id)"
+            " UNION ALL SELECT 'tag', k.name, t.dataset_id::text, NULL FROM calib.tag AS t"
+            " JOIN calib.collection AS k USING (collection_id)"
+            " UNION ALL SELECT 'chain', p.name, ch.position::text, k.name"
+            " FROM calib.collection_chain AS ch"
+            " JOIN calib.collection AS p ON p.collection_id = ch.parent_id"
+            " JOIN calib.collection AS k ON k.collection_id = ch.child_id"
+            " UNION ALL SELECT 'dataset', k.name, d.dataset_id::text, NULL FROM calib.dataset AS d"
+            " JOIN calib.collection AS k ON k.collection_id = d.run_id"
+            " UNION ALL SELECT 'collection', name, type, NULL FROM calib.collection").fetchall())
 
 
 # -- 1. overlapping certifications: one winner ---------------------------------------------
@@ -329,53 +375,227 @@ def test_simultaneous_overlapping_certifies_have_exactly_one_winner(world: World
     assert len(timeline(world.url, X)) == 1
 
 
-def test_random_overlapping_certifies_never_store_an_overlap(world: World, registries) -> None:
-    threads, rounds = 6, 25
-    detectors = [11, 12, 13]
-    grid: list[datetime | None] = [None, t(2020), t(2021), t(2022), t(2023), t(2024), None]
-    stored: list[tuple[uuid.UUID, Timespan]] = []
+# A random concurrent workload checked against the reference model (tests/model.py). Six
+# workers run transactions of one or two operations on one collection (X or Y) through raw
+# SQL. A transaction whose operations all succeeded still holds its collection lock; it
+# takes a ticket under a Python lock and COMMITs under the same lock, so the tickets are the
+# commit order, and (every operation locking its collection first and keeping the lock to
+# the end) the order in which the writers of one collection held its lock. The model replays
+# the committed transactions serially in that order: each must return what the database
+# returned, and the final certifications of every collection must be the model's.
+# A failed operation aborts its transaction, and PostgreSQL releases the locks of an aborted
+# transaction at the error, not at the ROLLBACK: its place in the order is only known to lie
+# between the commits counted before its first statement and those counted after its error.
+# The model must fail it the same way (same operation, same error class, same conflicting
+# keys, same results of the operations before it) from one of the states in that window.
+# The exclusion constraint alone guarantees none of this: a certify that stores fewer rows
+# than it reports, a decertify that keeps one half of a split or misses rows committed while
+# it waited, a close_open that decides before it locks, a writer that fails on rows already
+# gone: each ends here as a mismatch.
+
+GRID: list[datetime | None] = [None, t(2020), t(2021), t(2022), t(2023), t(2024), None]
+RACE_DETECTORS = (11, 12, 13)
+
+
+@dataclass
+class Op:
+    name: str  # certify | certify_series | decertify | close_open_range
+    collection: str
+    args: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"{self.name}({self.collection!r}, {self.args})"
+
+
+def random_op(rng: random.Random, world: World, collection: str) -> Op:
+    def span() -> tuple[datetime | None, datetime | None]:
+        i, j = sorted(rng.sample(range(len(GRID)), 2))
+        return (GRID[i] if i > 0 else None, GRID[j] if j < len(GRID) - 1 else None)
+
+    def data_ids() -> list[int] | None:
+        return None if rng.random() < 0.5 else rng.sample(RACE_DETECTORS, rng.choice([1, 2]))
+
+    kind = rng.choices(["certify", "certify_series", "decertify", "close_open_range"],
+                       [5, 2, 3, 2])[0]
+    if kind == "certify":
+        begin, end = span()
+        dets = rng.sample(RACE_DETECTORS, rng.choice([1, 1, 2, 3]))
+        return Op(kind, collection, {
+            "ids": [world.ref(rng.choice(RUNS), d).id for d in dets], "begin": begin,
+            "end": end, "close_open": begin is not None and rng.random() < 0.6})
+    if kind == "certify_series":
+        items = [(world.ref(rng.choice(RUNS), rng.choice(RACE_DETECTORS)).id,
+                  rng.choice(GRID[:-1])) for _ in range(rng.choice([1, 2, 3]))]
+        return Op(kind, collection, {"items": items, "close_open": rng.random() < 0.6})
+    if kind == "decertify":
+        begin, end = span()
+        return Op(kind, collection, {"begin": begin, "end": end, "detectors": data_ids()})
+    return Op(kind, collection, {"end": rng.choice(GRID[1:-1]), "detectors": data_ids()})
+
+
+def run_op_sql(conn: psycopg.Connection, op: Op) -> int:
+    a = op.args
+    jsonb = psycopg.types.json.Jsonb
+    dets = None if a.get("detectors") is None else [jsonb(bias(d)) for d in a["detectors"]]
+    if op.name == "certify":
+        sql = "SELECT calib.certify(%s, %s::uuid[], tstzrange(%s, %s, '[)'), %s)"
+        params: tuple[Any, ...] = (op.collection, a["ids"], a["begin"], a["end"],
+                                   a["close_open"])
+    elif op.name == "certify_series":
+        sql = "SELECT calib.certify_series(%s, %s::uuid[], %s::timestamptz[], %s)"
+        params = (op.collection, [i for i, _ in a["items"]], [b for _, b in a["items"]],
+                  a["close_open"])
+    elif op.name == "decertify":
+        sql = "SELECT calib.decertify(%s, %s, tstzrange(%s, %s, '[)'), %s::jsonb[])"
+        params = (op.collection, TYPE, a["begin"], a["end"], dets)
+    else:
+        sql = "SELECT calib.close_open_range(%s, %s, %s, %s::jsonb[])"
+        params = (op.collection, TYPE, a["end"], dets)
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def run_op_model(model: Model, op: Op) -> int:
+    a = op.args
+    dets = None if a.get("detectors") is None else [bias(d) for d in a["detectors"]]
+    if op.name == "certify":
+        return model.certify(op.collection, a["ids"], Timespan(a["begin"], a["end"]),
+                             close_open=a["close_open"])
+    if op.name == "certify_series":
+        return model.certify_series(op.collection, a["items"], close_open=a["close_open"])
+    if op.name == "decertify":
+        return model.decertify(op.collection, TYPE, Timespan(a["begin"], a["end"]), dets)
+    return model.close_open_range(op.collection, TYPE, a["end"], dets)
+
+
+@dataclass
+class Txn:
+    """One worker transaction as it ended: the results of its operations, and the error of
+    the operation that failed (then it was rolled back). ``window``: how many transactions
+    had committed before its first statement and after its end."""
+
+    ops: list[Op]
+    results: list[int]
+    error: BaseException | None
+    window: tuple[int, int]
+
+
+def error_signature(exc: BaseException) -> tuple[Any, ...]:
+    """What must match between the database and the model: the error class and, for a
+    conflict, the conflicting calibration keys."""
+    keys: Any = None
+    if isinstance(exc, ConflictingCertificationError):
+        keys = sorted({(c["dataset_type"], freeze(c["data_id"])) for c in exc.conflicts},
+                      key=repr)
+    return (type(exc).__name__, keys)
+
+
+def model_of(world: World) -> Model:
+    model = Model()
+    model.register_dataset_type(TYPE, ("instrument", "detector"))
+    for run in RUNS:
+        model.register_collection(run, CollectionType.RUN)
+    for (run, _), ref in sorted(world.refs.items()):
+        model.insert_datasets(TYPE, run, [ref.data_id], ids=[ref.id])
+    for coll in (X, Y):
+        model.register_collection(coll, CollectionType.CALIBRATION)
+    return model
+
+
+def model_outcome(model: Model, txn: Txn) -> tuple[list[int], Any]:
+    """Run ``txn`` on ``model`` (undone if it fails): (results, error signature or None)."""
+    results: list[int] = []
+    try:
+        with model.transaction():
+            for op in txn.ops:
+                results.append(run_op_model(model, op))
+    except CalibCertError as exc:
+        return results, error_signature(exc)
+    return results, None
+
+
+def replay(world: World, committed: list[Txn], failed: list[Txn]) -> list[str]:
+    """Replay the committed transactions serially in commit order through the model, then
+    place each failed one in its window; every mismatch found (after a committed one
+    mismatches, the states differ and the replay stops)."""
+    model = model_of(world)
+    states = [copy.deepcopy(model.certs)]
+    for n, txn in enumerate(committed):
+        expected = model_outcome(model, txn)
+        if expected != (txn.results, None):
+            return [f"committed transaction #{n} of {len(committed)} {txn.ops}: database "
+                    f"returned {txn.results}, the model {expected}; the ones before it: "
+                    f"{committed[max(0, n - 4):n]}"]
+        states.append(copy.deepcopy(model.certs))
+    problems = []
+    for txn in failed:
+        db = (txn.results, error_signature(txn.error))
+        seen = []
+        for k in range(txn.window[0], txn.window[1] + 1):
+            model.certs = copy.deepcopy(states[k])
+            seen.append(model_outcome(model, txn))
+        if db not in seen:
+            problems.append(f"failed transaction {txn.ops} (after {txn.window[0]} to "
+                            f"{txn.window[1]} commits): database {db}, model {seen}")
+    model.certs = states[-1]
+    expected_rows = sorted(((name, c.dataset, utc(c.begin), utc(c.end))
+                            for name, certs in model.certs.items() for c in certs), key=repr)
+    stored = stored_certifications(world.url)
+    if stored != expected_rows:
+        problems.append(f"final certifications differ: only in the database "
+                        f"{sorted(set(stored) - set(expected_rows), key=repr)}, only in the "
+                        f"model {sorted(set(expected_rows) - set(stored), key=repr)}")
+    return problems
+
+
+def test_random_concurrent_writers_match_a_serial_replay_in_commit_order(
+        world: World, sessions) -> None:
+    threads, transactions = 6, 25
+    committed: list[Txn] = []
+    failed: list[Txn] = []
+    ticket = threading.Lock()
     unexpected: list[BaseException] = []
-    lock = threading.Lock()
+    barrier = threading.Barrier(threads)
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
-        reg = registries()
-        for _ in range(rounds):
-            i, j = sorted(rng.sample(range(len(grid)), 2))
-            span = Timespan(grid[i] if i > 0 else None, grid[j] if j < len(grid) - 1 else None)
-            dets = rng.sample(detectors, rng.choice([1, 1, 2]))
-            refs = [world.ref(rng.choice(RUNS), d) for d in dets]
-            close_open = span.end is None and rng.random() < 0.5
+        conn = sessions()
+        barrier.wait()
+        for _ in range(transactions):
+            collection = rng.choice([X, X, Y])
+            ops = [random_op(rng, world, collection) for _ in range(rng.choice([1, 1, 2]))]
+            results: list[int] = []
+            with ticket:
+                before = len(committed)
             try:
-                reg.certify(X, refs, span, close_open=close_open)
-            except ConflictingCertificationError:
+                for op in ops:
+                    results.append(run_op_sql(conn, op))
+            except psycopg.Error as exc:
+                with ticket:
+                    failed.append(Txn(ops, results, translate(exc), (before, len(committed))))
+                conn.rollback()
                 continue
             except BaseException as exc:  # noqa: BLE001 - reported below
-                with lock:
-                    unexpected.append(exc)
+                unexpected.append(exc)
+                conn.rollback()
                 return
-            if not close_open:
-                with lock:
-                    stored.extend((r.id, span) for r in refs)
+            with ticket:  # still holding the collection lock: the ticket is commit order
+                committed.append(Txn(ops, results, None, (before, len(committed))))
+                conn.commit()
 
     calls = [Call(lambda s=s: worker(s)) for s in range(threads)]
     for call in calls:
         call.start()
     for call in calls:
         call.outcome()
-    # Every failure was a conflict: no deadlock (40P01), no lock timeout, no other error.
     assert unexpected == []
-    assert overlapping_pairs(world.url) == 0
-    with calibcert.connect(world.url) as reg:
-        final = {(c.ref.id, c.timespan) for c in reg.certifications(X)}
-    # A plain certify that succeeded is never undone later (only close_open ends ranges,
-    # and only open-ended ones), so its row is still there unless a close_open shortened it.
-    for dataset, span in stored:
-        if span.end is not None:
-            assert (dataset, span) in final
-    # Each key keeps at most one open-ended certification.
-    ends = [r for r in timeline(world.url, X) if r[2].endswith(",)")]
-    assert len(ends) == len({r[0] for r in ends})
+    assert len(committed) + len(failed) == threads * transactions
+    # The workload did race: writers waited for each other (a window wider than one state),
+    # some conflicted, and rows were stored.
+    assert committed and any(isinstance(txn.error, ConflictingCertificationError)
+                             for txn in failed)
+    assert any(a < b for txn in committed + failed for a, b in [txn.window])
+    mismatch = replay(world, committed, failed)
+    assert not mismatch, "\n".join(mismatch)
 
 
 # -- 2. batches in opposite key orders: no deadlock ----------------------------------------
@@ -387,10 +607,12 @@ def test_batches_in_opposite_key_orders_never_deadlock(world: World, sessions,
     a, b = sessions(autocommit=True), sessions(autocommit=True)
     up, down = world.ids("run1", range(1, 51)), world.ids("run2", range(50, 0, -1))
     outcomes: list[str] = []
+    expected: set[tuple[str, uuid.UUID, datetime | None, datetime | None]] = set()
     for rnd in range(8):
         year = 2000 + 3 * rnd
         span_a = f"[{year}-01-01,{year + 1}-01-01)"
         span_b = span_a if overlap else f"[{year + 1}-01-01,{year + 2}-01-01)"
+        begin_a, begin_b = t(year), t(year + (0 if overlap else 1))
         barrier = threading.Barrier(2)
 
         def go(conn: psycopg.Connection, ids: list[str], span: str,
@@ -403,21 +625,24 @@ def test_batches_in_opposite_key_orders_never_deadlock(world: World, sessions,
         calls = [Call(go(a, up, span_a)), Call(go(b, down, span_b))]
         for call in calls:
             call.start()
-        for call in calls:
+        for call, ids, begin in ((calls[0], up, begin_a), (calls[1], down, begin_b)):
             try:
                 assert call.outcome() == 50
                 outcomes.append("ok")
+                # The winner's batch, whole: (collection, dataset, begin, end).
+                expected |= {(X, uuid.UUID(i), begin, begin.replace(year=begin.year + 1))
+                             for i in ids}
             except psycopg.Error as exc:
                 # 40P01 (deadlock) must never appear; the only acceptable failure is KC001.
                 assert exc.sqlstate == "KC001", exc
                 outcomes.append("conflict")
     if overlap:
         assert outcomes.count("ok") == 8 and outcomes.count("conflict") == 8
-        assert len(timeline(world.url, X)) == 8 * 50
     else:
         assert outcomes == ["ok"] * 16
-        assert len(timeline(world.url, X)) == 16 * 50
-    assert overlapping_pairs(world.url) == 0
+    # Exactly the batches that reported success are stored, each whole, nothing of a loser.
+    stored = stored_certifications(world.url)
+    assert len(stored) == len(expected) and set(stored) == expected
 
 
 def test_inserting_the_same_new_data_ids_in_opposite_orders_never_deadlocks(
@@ -524,6 +749,51 @@ def test_a_callers_own_transaction_across_collections_can_deadlock_and_is_report
     assert sorted([call_a.outcome(), call_b.outcome()]) == ["committed", "deadlock"]
     total = len(timeline(world.url, X)) + len(timeline(world.url, Y))
     assert total == 2  # the survivor's two rows; the victim's first certify was rolled back
+
+
+def collection_id(conn: psycopg.Connection, name: str) -> int:
+    return conn.execute("SELECT collection_id FROM calib.collection WHERE name = %s",
+                        (name,)).fetchone()[0]
+
+
+def test_several_collections_are_locked_in_ascending_order_so_opposite_orders_queue(
+        world: World, sessions, observer) -> None:
+    # No public function locks more than one collection row today; calib._lock_collections,
+    # the one place of the protocol, takes a list, and must lock it in ascending id whatever
+    # the order given. H holds X (the lower id). B asks for [X, Y], then A for [Y, X]: both
+    # must wait for X before touching Y. So Y stays free, and when H commits, B takes X and
+    # Y while A waits for B (not the other way round, and no 40P01). Locked in the order
+    # given, A would hold Y and B wait for it: a deadlock.
+    h, a, b, probe = sessions(), sessions(), sessions(), sessions()
+    x, y = collection_id(h, X), collection_id(h, Y)
+    assert x < y
+    for conn in (a, b):
+        conn.execute("SET lock_timeout = '20s'")  # bounded; PATIENCE is the ceiling
+    certify_sql(h, X, world.ids("run1", [1]), "[2020-01-01,)")
+    lock = "SELECT calib._lock_collections(%s::int[])"
+    call_b = Call(lambda: b.execute(lock, ([x, y],)), (b,))
+    call_b.start()
+    assert_waits_for_collection_row(wait_until_blocked(observer, pid_of(b), pid_of(h), call_b))
+    call_a = Call(lambda: a.execute(lock, ([y, x],)), (a,))
+    call_a.start()
+    wait_until_blocked(observer, pid_of(a), [pid_of(h), pid_of(b)], call_a)
+    # Neither took Y out of order: a writer of Y gets its lock at once.
+    probe.execute("SELECT FROM calib.collection WHERE collection_id = %s"
+                  " FOR NO KEY UPDATE NOWAIT", (y,))
+    probe.rollback()
+    h.commit()
+    call_b.outcome()  # B has X and Y now
+    wait_until_blocked(observer, pid_of(a), pid_of(b), call_a)
+    with pytest.raises(psycopg.errors.LockNotAvailable):  # Y is B's, not free, not A's
+        probe.execute("SELECT FROM calib.collection WHERE collection_id = %s"
+                      " FOR NO KEY UPDATE NOWAIT", (y,))
+    probe.rollback()
+    b.commit()
+    call_a.outcome()  # no 40P01: A gets both once B is done
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        probe.execute("SELECT FROM calib.collection WHERE collection_id IN (%s, %s)"
+                      " FOR NO KEY UPDATE NOWAIT", (x, y))
+    a.commit()
 
 
 # -- 3. decertify / close_open races -------------------------------------------------------
@@ -663,8 +933,8 @@ def test_writers_of_different_collections_do_not_block_each_other(
     # If B had to wait for A it would fail with LockTimeoutError instead of hanging.
     b.connection.execute("SET lock_timeout = '2s'")
     shared = world.ref("run1", 30)
-    with a.transaction():
-        a.certify(X, [shared, world.ref("run1", 31)], Timespan(t(2020), None))
+
+    def b_writes() -> None:
         # Same datasets, another collection: no lock in common.
         assert b.certify(Y, [shared, world.ref("run1", 31)], Timespan(t(2020), None)) == 2
         assert b.decertify(Y, TYPE, Timespan(t(2021), t(2022)), [bias(31)]) == 1
@@ -672,6 +942,10 @@ def test_writers_of_different_collections_do_not_block_each_other(
         b.register_collection("calib/Z", CollectionType.CALIBRATION)
         b.insert_datasets(TYPE, "run1", [bias(500)])
         b.copy_collection(Y, "calib/Y-copy")
+
+    with a.transaction():
+        a.certify(X, [shared, world.ref("run1", 31)], Timespan(t(2020), None))
+        within(b_writes, b)
         assert a.connection.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
     assert len(timeline(world.url, X)) == 2
     assert len(timeline(world.url, "calib/Y-copy")) == 3
@@ -738,14 +1012,17 @@ def test_lock_timeout_raises_and_changes_nothing(world: World, registries, setti
     session_value = lock_timeout_of(b.connection)
     with a.transaction():
         a.certify(X, [world.ref("run1", 1)], Timespan(t(2020), t(2021)))
+        # Each wait must end with LockTimeoutError after 200ms; were the bound lost, the
+        # call would be cancelled after PATIENCE and the test fail (within), not hang.
         with pytest.raises(LockTimeoutError) as info:
             # Two datasets, neither conflicting with A: only the lock is in the way.
-            b.certify(X, [world.ref("run2", 2), world.ref("run2", 3)], Timespan(t(2020), None))
+            within(lambda: b.certify(X, [world.ref("run2", 2), world.ref("run2", 3)],
+                                     Timespan(t(2020), None)), b)
         assert info.value.__cause__.sqlstate == "55P03"
         with pytest.raises(LockTimeoutError):
-            b.decertify(X, TYPE, Timespan(None, None))
+            within(lambda: b.decertify(X, TYPE, Timespan(None, None)), b)
         with pytest.raises(LockTimeoutError):
-            b.close_open_range(X, TYPE, t(2030))
+            within(lambda: b.close_open_range(X, TYPE, t(2030)), b)
         assert lock_timeout_of(b.connection) == session_value
     assert [r[0] for r in timeline(world.url, X)] == [1]
     # Once A is gone the same call goes through.
@@ -761,7 +1038,7 @@ def test_set_chain_lock_timeout(world: World, registries) -> None:
         a.set_chain("c1", [X])
         # A different chain, but the chain graph is changed by one writer at a time.
         with pytest.raises(LockTimeoutError):
-            b.set_chain("c2", [Y])
+            within(lambda: b.set_chain("c2", [Y]), b)
     assert b.get_chain("c2") == []
     b.set_chain("c2", [Y])
     assert b.get_chain("c2") == [Y]
@@ -775,7 +1052,7 @@ def test_default_lock_timeout_bounds_the_wait(world: World, registries) -> None:
     with a.transaction():
         a.certify(X, [world.ref("run1", 1)], Timespan(t(2020), t(2021)))
         with pytest.raises(LockTimeoutError):
-            b.certify(X, [world.ref("run2", 2)], Timespan(t(2020), None))
+            within(lambda: b.certify(X, [world.ref("run2", 2)], Timespan(t(2020), None)), b)
     assert lock_timeout_of(b.connection) == "0"
 
 
@@ -808,7 +1085,7 @@ def test_lock_timeout_inside_a_savepoint_leaves_the_session_setting(world: World
     certify_sql(b, Y, world.ids("run1", [1]), "[2020-01-01,)")  # B's own work, kept
     b.execute("SAVEPOINT s")
     with pytest.raises(psycopg.errors.LockNotAvailable):
-        certify_sql(b, X, world.ids("run2", [2]), "[2020-01-01,)")
+        within(lambda: certify_sql(b, X, world.ids("run2", [2]), "[2020-01-01,)"), b)
     b.execute("ROLLBACK TO SAVEPOINT s")
     assert lock_timeout_of(b) == "0"
     a.commit()
@@ -915,7 +1192,14 @@ def test_concurrent_registration_of_one_name(world: World, sessions, observer) -
     with pytest.raises(psycopg.Error) as info:
         other.outcome()
     assert info.value.sqlstate == "KC010"
-    assert ConflictingDefinitionError.sqlstate == "KC010"
+    # The client reports it as the conflicting definition it is, naming the collection,
+    # and the definition that won is A's, stored once.
+    error = translate(info.value)
+    assert isinstance(error, ConflictingDefinitionError), error
+    assert error.details["collection"] == "new"
+    with psycopg.connect(world.url) as conn:
+        assert conn.execute("SELECT type FROM calib.collection WHERE name = 'new'"
+                            ).fetchall() == [("RUN",)]
 
 
 # -- 7b. the stored search path (calib.search_path) under concurrent chain changes --------
@@ -1125,6 +1409,7 @@ def _prepare_removal_race(world: World, registries) -> tuple[Registry, Registry]
     setup.certify(X, [world.ref("run1", 1)], Timespan(t(2020), None))
     setup.register_collection("chain", CollectionType.CHAINED)
     setup.register_collection("tagged", CollectionType.TAGGED)
+    setup.tag("tagged", [world.ref("run1", 2)])
     setup.register_collection("empty-run", CollectionType.RUN)
     return registries(), registries()
 
@@ -1138,6 +1423,7 @@ REMOVAL_RACES: dict[str, tuple[str, Callable[[Registry, World], Any]]] = {
     "copy_collection(chain)": ("chain", lambda r, w: r.copy_collection("chain", "calib/X-copy")),
     "set_chain": ("chain", lambda r, w: r.set_chain("chain", [Y])),
     "tag": ("tagged", lambda r, w: r.tag("tagged", [w.ref("run1", 1)])),
+    "untag": ("tagged", lambda r, w: r.untag("tagged", [w.ref("run1", 2)])),
     "insert_datasets": ("empty-run", lambda r, w: r.insert_datasets(TYPE, "empty-run",
                                                                     [bias(1)])),
     "remove_collection": (X, lambda r, w: r.remove_collection(X)),
@@ -1151,6 +1437,7 @@ def test_a_writer_that_waited_for_a_removal_reports_the_missing_collection(
 
     a, b = _prepare_removal_race(world, registries)
     target, call_it = REMOVAL_RACES[operation]
+    before = contents(world.url)
     with a.transaction():
         a.remove_collection(target)
         call = Call(lambda: call_it(b, world))
@@ -1163,7 +1450,9 @@ def test_a_writer_that_waited_for_a_removal_reports_the_missing_collection(
     assert info.value.collection == target
     names = {c.name for c in b.list_collections()}
     assert target not in names and "calib/X-copy" not in names
-    assert overlapping_pairs(world.url) == 0
+    # Nothing changed but the removal: every row that did not name the removed collection
+    # is still there, and B added none.
+    assert contents(world.url) == {row for row in before if target not in row}
 
 
 def test_remove_waits_for_set_chain_and_then_sees_the_new_parent(world: World, registries,
@@ -1201,7 +1490,7 @@ def test_unique_index_waits_end_with_the_other_transaction_or_lock_timeout(
     a.execute(statement.format(run="run1"))
     c.execute("SET lock_timeout = '200ms'")
     with pytest.raises(psycopg.errors.LockNotAvailable):
-        c.execute(statement.format(run="run2"))
+        within(lambda: c.execute(statement.format(run="run2")), c)
     c.rollback()
     call = Call(lambda: b.execute(statement.format(run="run2")).fetchall())
     call.start()
@@ -1209,3 +1498,175 @@ def test_unique_index_waits_end_with_the_other_transaction_or_lock_timeout(
     a.commit()
     call.outcome()  # same definition / another RUN: fine once A has committed
     b.commit()
+
+
+# -- 10. untag, copy_collection, raw writes and foreign-key checks ------------------------
+
+
+def tagged_ids(url: str, collection: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT t.dataset_id::text FROM calib.tag AS t JOIN calib.collection AS k"
+            " USING (collection_id) WHERE k.name = %s ORDER BY 1", (collection,))]
+
+
+def test_untag_waits_for_a_tag_in_flight_and_then_removes_what_it_tagged(
+        world: World, registries, observer) -> None:
+    # untag locks the TAGGED collection's row: it waits for A's uncommitted tag of the same
+    # collection, then sees (and removes) the dataset A tagged. Without the lock it would
+    # not wait, find nothing to remove, and A's tag would stay.
+    setup = registries()
+    setup.register_collection("tagged", CollectionType.TAGGED)
+    a, b = registries(), registries()
+    d1, d2 = world.ref("run1", 1), world.ref("run1", 2)
+    with a.transaction():
+        assert a.tag("tagged", [d1, d2]) == 2
+        call = Call(lambda: b.untag("tagged", [d1]), (b,))
+        call.start()
+        assert_waits_for_collection_row(wait_until_blocked(observer, pid_of(b), pid_of(a), call))
+    assert call.outcome() == 1
+    assert tagged_ids(world.url, "tagged") == [str(d2.id)]
+
+
+def test_untag_holds_its_lock_until_commit(world: World, registries, observer) -> None:
+    # The other way round: a tag of the same collection waits for an uncommitted untag
+    # (and then may tag the dataset again); a writer of another collection does not.
+    setup = registries()
+    setup.register_collection("tagged", CollectionType.TAGGED)
+    d1 = world.ref("run1", 1)
+    setup.tag("tagged", [d1])
+    a, b, c = registries(), registries(), registries()
+    c.connection.execute("SET lock_timeout = '2s'")
+    with a.transaction():
+        assert a.untag("tagged", [d1]) == 1
+        call = Call(lambda: b.tag("tagged", [d1]), (b,))
+        call.start()
+        assert_waits_for_collection_row(wait_until_blocked(observer, pid_of(b), pid_of(a), call))
+        assert within(lambda: c.certify(X, [d1], Timespan(t(2020), None)), c) == 1
+    assert call.outcome() == 1  # A's untag was committed: d1 is tagged anew
+    assert tagged_ids(world.url, "tagged") == [str(d1.id)]
+
+
+def test_copy_holds_a_share_lock_on_its_source_and_is_invisible_until_commit(
+        world: World, registries, observer) -> None:
+    # copy_collection locks its source FOR SHARE until it commits: a writer of the source
+    # waits for the copy (and the copy does not get the writer's rows), another copy of the
+    # same source does not wait (FOR SHARE does not conflict with itself). The new
+    # collection is invisible to every other session until the copy commits.
+    from calibcert.errors import MissingCollectionError
+
+    setup = registries()
+    setup.certify(X, [world.ref("run1", d) for d in (1, 2)], Timespan(t(2020), None))
+    a, other_copy, writer, reader = registries(), registries(), registries(), registries()
+    other_copy.connection.execute("SET lock_timeout = '2s'")
+    with a.transaction():
+        a.copy_collection(X, "calib/X-copy")
+        assert [c.ref.id for c in a.certifications("calib/X-copy")] == [
+            world.ref("run1", 1).id, world.ref("run1", 2).id]
+        # Invisible to the others: not listed, not found, not writable, and its name not
+        # yet taken for good (registering it waits on the unique index, not tested here).
+        assert "calib/X-copy" not in {c.name for c in reader.list_collections()}
+        with pytest.raises(MissingCollectionError):
+            reader.certifications("calib/X-copy")
+        with pytest.raises(MissingCollectionError):
+            reader.find("calib/X-copy", TYPE, bias(1), t(2021))
+        with pytest.raises(MissingCollectionError):
+            within(lambda: writer.certify("calib/X-copy", [world.ref("run2", 3)],
+                                          Timespan(t(2020), None)), writer)
+        # A second copy of the same source shares the lock: it neither waits nor fails.
+        within(lambda: other_copy.copy_collection(X, "calib/X-copy2"), other_copy)
+        # A writer of the source waits for the copy.
+        call = Call(lambda: writer.certify(X, [world.ref("run2", 3)], Timespan(t(2020), None)),
+                    (writer,))
+        call.start()
+        wait = wait_until_blocked(observer, pid_of(writer), pid_of(a), call)
+        assert_waits_for_collection_row(wait)
+    assert call.outcome() == 1
+    assert "calib/X-copy" in {c.name for c in reader.list_collections()}
+    assert [r[0] for r in timeline(world.url, "calib/X-copy")] == [1, 2]
+    assert [r[0] for r in timeline(world.url, "calib/X-copy2")] == [1, 2]
+    assert [r[0] for r in timeline(world.url, X)] == [1, 2, 3]
+
+
+RAW_TAG = ("INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)"
+           " SELECT %s, d.dataset_type_id, d.data_id_key, d.dataset_id FROM calib.dataset AS d"
+           " WHERE d.dataset_id = %s")
+
+
+def test_raw_tag_writes_meet_tag_collection_fkey(world: World, registries, sessions,
+                                                 observer) -> None:
+    # calib.tag's composite foreign key (collection_id, 'TAGGED'): a raw INSERT (as the
+    # owner, bypassing the functions) naming no collection, or one that is not TAGGED,
+    # fails; one racing the removal of its collection waits for the removal (the key check
+    # wants FOR KEY SHARE on the row being deleted) and then fails too.
+    setup = registries()
+    setup.register_collection("tagged", CollectionType.TAGGED)
+    raw = sessions()
+    d1 = str(world.ref("run1", 1).id)
+    tagged, x = collection_id(raw, "tagged"), collection_id(raw, X)
+    for target in (999_999, x):
+        with pytest.raises(psycopg.errors.ForeignKeyViolation) as info:
+            raw.execute(RAW_TAG, (target, d1))
+        assert info.value.diag.constraint_name == "tag_collection_fkey"
+        raw.rollback()
+    a = registries()
+    with a.transaction():
+        a.remove_collection("tagged")
+        call = Call(lambda: raw.execute(RAW_TAG, (tagged, d1)), (raw,))
+        call.start()
+        wait_until_blocked(observer, pid_of(raw), pid_of(a), call)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as info:
+        call.outcome()
+    assert info.value.diag.constraint_name == "tag_collection_fkey"
+    raw.rollback()
+    with psycopg.connect(world.url) as conn:
+        assert conn.execute("SELECT count(*) FROM calib.tag").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("holder", ["certify", "decertify"])
+def test_a_writers_collection_lock_does_not_block_foreign_key_checks(
+        world: World, sessions, observer, holder: str) -> None:
+    # A holds X's row FOR NO KEY UPDATE (an uncommitted certify: the fast way's own lock;
+    # or decertify: calib._lock_collections). Foreign-key checks of other transactions
+    # that reference X's row take FOR KEY SHARE, which does not conflict: B inserts a raw
+    # certification into X (another key) and makes X a chain child (set_chain) without
+    # waiting. Were the writers' lock FOR UPDATE, B would wait for A and time out.
+    setup = sessions()
+    certify_sql(setup, X, world.ids("run1", [5]), "[2020-01-01,)")
+    setup.execute("SELECT calib.register_collection('chain', 'CHAINED')")
+    setup.commit()
+    a, b, probe = sessions(), sessions(), sessions()
+    if holder == "certify":
+        assert certify_sql(a, X, world.ids("run1", [1]), "[2020-01-01,)") == 1
+    else:
+        assert decertify_sql(a, X, "[2021-01-01,2022-01-01)", [5]) == 1
+    # A really holds the row: another writer's lock is refused, a key-share lock is not.
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        probe.execute("SELECT FROM calib.collection WHERE name = %s FOR NO KEY UPDATE NOWAIT",
+                      (X,))
+    probe.rollback()
+    probe.execute("SELECT FROM calib.collection WHERE name = %s FOR KEY SHARE NOWAIT", (X,))
+    probe.rollback()
+    b.execute("SET lock_timeout = '2s'")
+
+    def b_references_x() -> None:
+        b.execute(
+            "INSERT INTO calib.certification"
+            " (collection_id, dataset_type_id, data_id_key, dataset_id, validity)"
+            " SELECT k.collection_id, d.dataset_type_id, d.data_id_key, d.dataset_id,"
+            " '[2020-01-01,)' FROM calib.collection AS k, calib.dataset AS d"
+            " WHERE k.name = %s AND d.dataset_id = %s", (X, world.ids("run2", [2])[0]))
+        b.execute("SELECT calib.set_chain('chain', ARRAY[%s])", (X,))
+
+    within(b_references_x, b)
+    # Neither waited: B is done, A still open, and nobody waits for anybody.
+    assert a.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    assert observer.execute(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = ANY (%s)",
+        ([pid_of(a), pid_of(b)],)).fetchone()[0] == 0
+    assert observer.execute("SELECT pg_blocking_pids(%s) || pg_blocking_pids(%s)",
+                            (pid_of(a), pid_of(b))).fetchone()[0] == []
+    b.commit()
+    a.commit()
+    assert [r[0] for r in timeline(world.url, X)] == (
+        [1, 2, 5] if holder == "certify" else [2, 5, 5])
