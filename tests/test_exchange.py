@@ -146,7 +146,8 @@ def _names(reg: Registry) -> list[str]:
 
 
 def test_import_conflicts_abort_everything(backend):
-    worlds = populate(backend)
+    world = populate(backend)
+    everything = exchange.dumps(exchange.export_data(backend, _names(backend)))
     doc = exchange.export_data(backend, ["Cam/default"])
     # the target: a fresh collection name whose certification overlaps the file's
     doc = json.loads(json.dumps(doc))
@@ -182,7 +183,10 @@ def test_import_conflicts_abort_everything(backend):
     with pytest.raises(ConflictingDefinitionError):
         exchange.import_data(backend, doc5)
     assert backend.get_chain("Cam/inner") == ["Cam/good", "Cam/calib"]
-    assert worlds  # the world is still intact
+    # the world is still intact: every dataset, collection, certification, tag and chain
+    assert exchange.dumps(exchange.export_data(backend, _names(backend))) == everything
+    refs = [r for refs in world.values() for r in refs]
+    assert backend.get_datasets([r.id for r in refs]) == refs
     assert backend.certifications("Cam/calib") == before
 
 

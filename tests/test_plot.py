@@ -85,6 +85,28 @@ def test_writes_png_and_svg(tmp_path):
         write_timeline(certs, tmp_path / "t.gif")
 
 
+def test_writes_pdf_titled(tmp_path):
+    certs = [cert(d, 0, 10) for d in range(3)] + [cert(1, 10, None, run="run/2")]
+    pdf = tmp_path / "t.pdf"
+    fig = write_timeline(certs, pdf, title="Cam biases", label="run")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert len(re.findall(rb"/Type /Page\b", data)) == 1  # one page, the whole figure
+    assert b"/Title (Cam biases)" in data  # the document's own title
+    assert fig.axes[0].get_title(loc="left").startswith("Cam biases\n4 certifications")
+    assert {t.get_text() for t in fig.axes[0].texts} == {"run/1", "run/2"}
+    # upper-case suffixes are fine; the title also names SVG and PNG files
+    svg = tmp_path / "T.SVG"
+    write_timeline(certs, svg, title="Cam biases")
+    assert "<dc:title>Cam biases</dc:title>" in svg.read_text()
+    from PIL import Image
+
+    png = tmp_path / "t.png"
+    write_timeline(certs, png)
+    with Image.open(png) as image:
+        assert image.text.get("Title") == "calibration validity"  # the default title
+
+
 def test_hundreds_of_rows_stay_readable(tmp_path):
     few = timeline([cert(d, 0, 10) for d in range(10)])
     certs = [c for d in range(400) for c in (cert(d, 0, 10 + d % 7), cert(d, 12, None))]

@@ -178,11 +178,14 @@ def _colours(keys: Sequence[tuple[str, str]],
 
 def write_timeline(certs: Sequence[Certification], path: str | Path, *,
                    title: str | None = None, label: str = "id", dpi: int = 110) -> Figure:
-    """Draw the timeline and write it to ``path`` (format from the suffix: .png, .svg, .pdf)."""
+    """Draw the timeline and write it to ``path`` (format from the suffix: .png, .svg, .pdf).
+    The file's own title metadata (PDF info, SVG ``dc:title``, PNG text) is the plot's
+    title."""
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in ("png", "svg", "pdf"):
         raise ValueError(f"plot file {str(path)!r} must end in .png, .svg or .pdf")
     fig = timeline(certs, title=title, label=label)
-    fig.savefig(path, format=suffix, dpi=dpi)
+    fig.savefig(path, format=suffix, dpi=dpi,
+                metadata={"Title": title or "calibration validity"})
     return fig

@@ -22,7 +22,7 @@ __all__ = ["cli", "main", "run"]
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    want_traceback = "--traceback" in args or bool(os.environ.get("CALIBCERT_TRACEBACK"))
+    want_traceback = "--traceback" in args or _env_flag("CALIBCERT_TRACEBACK")
     want_json = "--json" in args
     try:
         rv = cli.main(args=args, prog_name="calibcert", standalone_mode=False)
@@ -41,10 +41,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:
         code = exit_code_for(exc)
-        if want_traceback or code == EXIT_INTERNAL and os.environ.get("CALIBCERT_DEBUG"):
+        if want_traceback or code == EXIT_INTERNAL and _env_flag("CALIBCERT_DEBUG"):
             traceback.print_exc(file=sys.stderr)
         click.echo(error_json(exc, code) if want_json else error_line(exc, code), err=True)
         return code
+
+
+def _env_flag(name: str) -> bool:
+    """An on/off environment variable: set and not one of "", 0, false, no, off."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -19,8 +19,8 @@ from .common import (
     message,
     open_registry,
     settings,
-    short_id,
     show_data_id,
+    show_id,
     where_options,
 )
 
@@ -68,10 +68,10 @@ def _read(path: str) -> str:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _refs_out(refs: Sequence[DatasetRef], full_ids: bool = True) -> None:
+def _refs_out(refs: Sequence[DatasetRef]) -> None:
     emit(refs, ["DATASET", "DATASET TYPE", "DATA ID", "RUN"],
-         ([str(r.id) if full_ids else short_id(r.id), r.dataset_type, show_data_id(r.data_id),
-           r.run] for r in refs), empty="no datasets")
+         ([show_id(r.id), r.dataset_type, show_data_id(r.data_id), r.run] for r in refs),
+         empty="no datasets")
 
 
 def _select(reg: Registry, collection: str, dataset_type: str, where: Sequence[str],

@@ -3,8 +3,8 @@ roll it back.
 
 A :class:`Snapshot` records the state an operation can touch (the collection list, dataset
 types, and for the collections in scope: certifications, tags, chain children, RUN
-contents). The operation runs inside ``reg.transaction()``; a second snapshot is taken in
-the same transaction, and a private exception then rolls everything back. :func:`diff`
+contents). Inside one ``reg.transaction()`` a snapshot is taken, the operation runs, a
+second snapshot is taken, and a private exception then rolls everything back. :func:`diff`
 turns the two snapshots into change rows: certifications ``added`` / ``closed`` (an
 unbounded end given an end) / ``shortened`` / ``split`` / ``removed``, and the same
 ``added`` / ``removed`` / ``changed`` for collections, dataset types, datasets, tags and
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from ..registry import Registry
 from ..types import CollectionType, Timespan
-from .common import emit, iso, message, short_id, show_data_id, show_span
+from .common import emit, iso, message, show_data_id, show_id, show_span
 
 T = TypeVar("T")
 
@@ -88,16 +88,18 @@ def preview(reg: Registry, scope: Iterable[str], action: Callable[[], T],
     """Run ``action`` in a transaction that is rolled back; return its result and the
     changes it made."""
     scope = list(scope)
-    before = snapshot(reg, scope, dataset_type)
     captured: dict[str, Any] = {}
     try:
         with reg.transaction():
+            # "before" in the same transaction as the action and "after": on SQLite the
+            # write lock is held from here, so no other writer can slip in between.
+            captured["before"] = snapshot(reg, scope, dataset_type)
             captured["result"] = action()
             captured["after"] = snapshot(reg, scope, dataset_type)
             raise _Rollback
     except _Rollback:
         pass
-    return captured["result"], diff(before, captured["after"])
+    return captured["result"], diff(captured["before"], captured["after"])
 
 
 def apply(reg: Registry, scope: Iterable[str], action: Callable[[], T], dry_run: bool,
@@ -218,7 +220,7 @@ def report(changes: list[dict[str, Any]], result: dict[str, Any]) -> None:
     emit({"dry_run": True, "result": result, "changes": changes}, HEADERS,
          ([c["action"], c["kind"], c["collection"], c.get("dataset_type", ""),
            show_data_id(c["data_id"]) if c.get("data_id") else "",
-           short_id(c["dataset"]) if c.get("dataset") else "", c["before"], c["after"]]
+           show_id(c["dataset"]) if c.get("dataset") else "", c["before"], c["after"]]
           for c in changes))
     counts: dict[str, int] = {}
     for c in changes:

@@ -169,6 +169,7 @@ class Settings:
     url: str | None = None
     json: bool = False
     traceback: bool = False
+    full_ids: bool = False
 
 
 def settings() -> Settings:
@@ -197,6 +198,12 @@ def _set_traceback(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     return value
 
 
+def _set_full_ids(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(Settings).full_ids = True
+    return value
+
+
 URL_HELP = (
     "Database URL: postgresql://user@host/db or sqlite:///path. "
     "Default: $CALIBCERT_URL, else the embedded SQLite file "
@@ -205,8 +212,12 @@ URL_HELP = (
 
 
 def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--url``, ``--json`` and ``--traceback``, accepted on the group and on every command
-    (``calibcert --json list X`` and ``calibcert list X --json`` mean the same)."""
+    """``--url``, ``--json``, ``--full-ids`` and ``--traceback``, accepted on the group and on
+    every command (``calibcert --json list X`` and ``calibcert list X --json`` mean the
+    same)."""
+    f = click.option("--full-ids", is_flag=True, expose_value=False, callback=_set_full_ids,
+                     help="Show whole dataset ids in tables (default: their first 8 "
+                          "characters; JSON always has them whole).")(f)
     f = click.option("--traceback", is_flag=True, expose_value=False, callback=_set_traceback,
                      help="Show the Python traceback of an error.")(f)
     f = click.option("--json", "json_", is_flag=True, expose_value=False, callback=_set_json,
@@ -223,17 +234,36 @@ def dry_run_option(f: Callable[..., Any]) -> Callable[..., Any]:
              "change nothing.")(f)
 
 
+#: Environment variable: seconds a SQLite writer waits for the file's write lock.
+BUSY_TIMEOUT_VAR = "CALIBCERT_BUSY_TIMEOUT"
+
+
+def busy_timeout() -> float | None:
+    """``$CALIBCERT_BUSY_TIMEOUT`` as seconds (None when unset: the backend's 10 s)."""
+    import os
+
+    text = os.environ.get(BUSY_TIMEOUT_VAR, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise CliError(f"${BUSY_TIMEOUT_VAR} must be a number of seconds >= 0, not {text!r}")
+    return value
+
+
 def open_registry():
     """Connect to the chosen database; connection failures become exit code 3."""
     import calibcert
 
-    from ..urls import kind, resolve_url
+    from ..urls import kind
 
-    url = resolve_url(settings().url)
-    try:
-        kind(url)
-    except ValueError as exc:
-        raise ConnectionProblem(str(exc)) from None
+    url = resolved_url()
+    timeout = busy_timeout()
+    if timeout is not None and kind(url) == "sqlite":
+        return calibcert.connect(url, busy_timeout=timeout)
     return calibcert.connect(url)
 
 
@@ -475,3 +505,8 @@ def progress(total: int, label: str, threshold: int = 2000) -> Iterator[Any]:
 
 def short_id(value: uuid.UUID | str) -> str:
     return str(value)[:8]
+
+
+def show_id(value: uuid.UUID | str) -> str:
+    """A dataset id as tables show it: 8 characters, or whole with ``--full-ids``."""
+    return str(value) if settings().full_ids else short_id(value)

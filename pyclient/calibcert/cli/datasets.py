@@ -84,11 +84,10 @@ def read_data_ids(path: str, fmt: str) -> tuple[list[dict[str, Any]], list[str] 
               help="A data ID to insert (repeatable), instead of or besides FILE.")
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml", "csv"]),
               help="FILE's format (default: from its suffix; '-' reads JSON from stdin).")
-@click.option("--full-ids", is_flag=True, help="Show whole dataset ids in the table.")
 @common_options
 @dry_run_option
 def datasets_insert(dataset_type: str, run: str, file: str | None, data_ids: tuple[dict, ...],
-                    fmt: str | None, full_ids: bool, dry_run: bool) -> None:
+                    fmt: str | None, dry_run: bool) -> None:
     """Create datasets of DATASET_TYPE in RUN from FILE and/or --data-id options.
 
     \b
@@ -121,7 +120,7 @@ def datasets_insert(dataset_type: str, run: str, file: str | None, data_ids: tup
     if ch is not None:
         changes.report(ch, {"inserted": len(refs)})
         return
-    _refs_out(refs, full_ids)
+    _refs_out(refs)
     message(f"inserted {len(refs)} {dataset_type} datasets into RUN {run}")
 
 

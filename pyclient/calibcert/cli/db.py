@@ -36,21 +36,43 @@ def _revisions() -> tuple[str, str | None, str]:
 @dry_run_option
 def db_upgrade(dry_run: bool) -> None:
     """Create the schema, or bring it to the newest revision (works on an empty database
-    and on the embedded default file)."""
+    and on the embedded default file).
+
+    With --dry-run the upgrade runs for real inside a transaction that is rolled back: it
+    lists the revisions it would apply and the schema objects (tables, columns, indexes,
+    functions, triggers...) it would add, remove or change, and changes nothing."""
     from .. import migrate
 
+    if dry_run:
+        _preview(migrate.preview_upgrade(resolved_url()))
+        return
     url, current, head = _revisions()
     result = {"from": current, "to": head, "changed": current != head}
-    if dry_run:
-        emit({"dry_run": True, "result": result}, ["CURRENT", "HEAD", "ACTION"],
-             [[current or "(none)", head, "upgrade" if current != head else "nothing"]])
-        plan = f"upgrade {current or 'empty'} → {head}" if current != head else "change nothing"
-        message(f"dry run: would {plan}; nothing was changed")
-        return
     migrate.upgrade(url)
     if settings().json:
         emit(result)
     message(f"database at revision {head} (head)" + ("" if current != head else ", unchanged"))
+
+
+def _preview(p) -> None:
+    """Print an upgrade preview (stdout) and say that nothing was changed (stderr)."""
+    revisions = [r["revision"] for r in p.revisions]
+    result = {"from": p.before, "to": p.after, "changed": p.changed, "revisions": revisions}
+    rows = [{"action": "apply", "kind": "revision", "name": r["revision"], "detail": r["doc"]}
+            for r in p.revisions] + p.changes
+    emit({"dry_run": True, "result": result, "changes": rows}, ["ACTION", "KIND", "NAME", "DETAIL"],
+         ([r["action"], r["kind"], r["name"], r["detail"]] for r in rows))
+    if not p.changed:
+        message(f"dry run: database at revision {p.after or '(none)'}, nothing to upgrade; "
+                "nothing was changed")
+        return
+    counts: dict[str, int] = {}
+    for c in p.changes:
+        counts[c["action"]] = counts.get(c["action"], 0) + 1
+    objects = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "no"
+    message(f"dry run: would upgrade {p.before or 'empty'} → {p.after} ({len(revisions)} "
+            f"revision{'s' if len(revisions) != 1 else ''}: {', '.join(revisions)}; "
+            f"{objects} schema objects); nothing was changed")
 
 
 @db.command("current")

@@ -15,8 +15,8 @@ from .common import (
     common_options,
     emit,
     iso,
-    short_id,
     show_data_id,
+    show_id,
     show_span,
     show_time,
 )
@@ -32,10 +32,9 @@ from .common import (
 @click.option("--at", "ats", type=AT, multiple=True,
               help="Instant (or BEGIN/END timespan) to look up at (repeatable); omitted: "
                    "no time, CALIBRATION collections are skipped.")
-@click.option("--full-ids", is_flag=True, help="Show whole dataset ids.")
 @common_options
-def find(collection: str, dataset_type: str, data_ids: tuple[dict, ...], ats: tuple[Any, ...],
-         full_ids: bool) -> None:
+def find(collection: str, dataset_type: str, data_ids: tuple[dict, ...],
+         ats: tuple[Any, ...]) -> None:
     """Look up the DATASET_TYPE dataset valid for each --data-id at each --at in COLLECTION
     (chains searched in order). An ambiguous match is a conflict (exit 1)."""
     times: list[Any] = list(ats) or [None]
@@ -44,8 +43,8 @@ def find(collection: str, dataset_type: str, data_ids: tuple[dict, ...], ats: tu
     rows = [{"data_id": dict(sorted(d.items())), "at": _at_json(t), "dataset": r}
             for (d, t), r in zip(queries, found, strict=True)]
     emit(rows, ["AT", "DATA ID", "DATASET", "RUN"],
-         ([_at_text(t), show_data_id(d), "-" if r is None else
-           (str(r.id) if full_ids else short_id(r.id)), "" if r is None else r.run]
+         ([_at_text(t), show_data_id(d), "-" if r is None else show_id(r.id),
+           "" if r is None else r.run]
           for (d, t), r in zip(queries, found, strict=True)))
 
 
@@ -66,25 +65,24 @@ def _at_text(at: Any) -> str:
 @click.command("list")
 @click.argument("collection")
 @click.option("--dataset-type", help="Only this dataset type.")
-@click.option("--full-ids", is_flag=True, help="Show whole dataset ids.")
 @common_options
-def list_(collection: str, dataset_type: str | None, full_ids: bool) -> None:
+def list_(collection: str, dataset_type: str | None) -> None:
     """List what COLLECTION holds: certifications (CALIBRATION, or CHAINED: every
     CALIBRATION member, in search order), else its datasets (RUN, TAGGED)."""
     reg = _reg()
     ctype = _collection_type(reg, collection)
     if ctype in (CollectionType.CALIBRATION, CollectionType.CHAINED):
         certs = reg.certifications(collection, dataset_type)
-        _certs_out(certs, full_ids)
+        _certs_out(certs)
         return
     types = [dataset_type] if dataset_type else [t.name for t in reg.list_dataset_types()]
     refs = [r for t in types for r in reg.query_datasets(collection, t)]
-    _refs_out(refs, full_ids)
+    _refs_out(refs)
 
 
-def _certs_out(certs: Sequence[Certification], full_ids: bool) -> None:
+def _certs_out(certs: Sequence[Certification]) -> None:
     emit(certs, ["COLLECTION", "DATASET TYPE", "DATA ID", "DATASET", "RUN", "BEGIN", "END"],
          ([c.collection, c.ref.dataset_type, show_data_id(c.ref.data_id),
-           str(c.ref.id) if full_ids else short_id(c.ref.id), c.ref.run,
+           show_id(c.ref.id), c.ref.run,
            show_time(c.timespan.begin, "-inf"), show_time(c.timespan.end, "+inf")]
           for c in certs), empty="no certifications")
