@@ -32,6 +32,7 @@ from calibcert import CollectionType, DatasetRef, Registry, Timespan
 from calibcert.errors import (
     CalibCertError,
     ConflictingCertificationError,
+    ConflictingDefinitionError,
     LockTimeoutError,
     MissingCollectionError,
     SchemaVersionError,
@@ -219,6 +220,63 @@ def test_bulk_paths_leave_every_foreign_key_satisfied(reg: Registry) -> None:
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert conn.execute("PRAGMA integrity_check").fetchall()[0][0] == "ok"
     assert len(reg.certifications("cal copy")) == 2 * n
+
+
+def test_foreign_keys_are_off_exactly_for_outermost_bulk_writes(reg: Registry) -> None:
+    """The documented state of PRAGMA foreign_keys (README, "Storage, in short"): on for the
+    backend's connection, off only while a bulk write runs at the outermost level (certify,
+    certify_series or insert_datasets of at least BULK_ROWS items, and every copy_collection),
+    back on afterwards, also after a failure; inside transaction() it stays on (the pragma
+    cannot change inside a transaction). A temporary trigger on each table records the
+    setting at the moment each row is written. Safe because the guard triggers
+    (sql/sqlite/schema/guards.sql) check parents whatever the setting: see
+    tests/test_sqlite_guards.py, which writes with it off."""
+    from calibcert.backends.sqlite.values import BULK_ROWS
+
+    setup_world(reg, runs=2)
+    reg.register_collection("tagged", CollectionType.TAGGED)
+    conn = reg.connection
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    conn.execute("CREATE TEMP TABLE fk_seen (tbl TEXT, fk INTEGER, UNIQUE (tbl, fk))")
+    for table in ("dataset", "certification", "tag", "collection"):
+        conn.execute(f"CREATE TEMP TRIGGER fk_seen_{table} AFTER INSERT ON main.{table}"
+                     f" BEGIN INSERT OR IGNORE INTO fk_seen SELECT '{table}', foreign_keys"
+                     " FROM pragma_foreign_keys; END")
+
+    def seen(call: Callable[[], Any]) -> set[tuple[str, int]]:
+        conn.execute("DELETE FROM fk_seen")
+        call()
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # restored
+        return {tuple(r) for r in conn.execute("SELECT tbl, fk FROM fk_seen")}
+
+    few, bulk = BULK_ROWS - 1, BULK_ROWS
+    refs: list[DatasetRef] = []
+    assert seen(lambda: refs.extend(
+        reg.insert_datasets("bias", "run0", [bias(d) for d in range(few)]))) == {
+        ("dataset", 1)}
+    assert seen(lambda: refs.extend(
+        reg.insert_datasets("bias", "run0", [bias(d) for d in range(few, few + bulk)]))) == {
+        ("dataset", 0)}
+    assert seen(lambda: reg.certify(CAL, refs[:few], Timespan(t(2020), None))) == {
+        ("certification", 1)}
+    assert seen(lambda: reg.certify(CAL, refs[few:], Timespan(t(2020), None))) == {
+        ("certification", 0)}
+    assert seen(lambda: reg.certify_series(
+        CAL, [(r, t(2021)) for r in refs[:bulk]], close_open=True)) == {("certification", 0)}
+    assert seen(lambda: reg.tag("tagged", refs)) == {("tag", 1)}  # not a bulk path
+    assert seen(lambda: reg.copy_collection("tagged", "tagged copy")) == {
+        ("collection", 0), ("tag", 0)}  # copy_collection is always a bulk write
+
+    def inside_a_transaction() -> None:
+        with reg.transaction():
+            reg.insert_datasets("bias", "run1", [bias(d) for d in range(bulk)])
+    assert seen(inside_a_transaction) == {("dataset", 1)}
+
+    def failing_bulk_call() -> None:
+        with pytest.raises(ConflictingDefinitionError):
+            reg.insert_datasets("bias", "run1", [bias(0)] * bulk)
+    assert seen(failing_bulk_call) == set()  # refused before writing; the pragma is back on
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
 # -- atomicity -----------------------------------------------------------------------------
