@@ -1,8 +1,8 @@
 """The private helpers every operation shares (twins sql/functions/_collection.sql,
 _dataset_type.sql, _flatten.sql, _canonical_data_ids.sql, _data_id_keys.sql,
-_resolve_datasets.sql, _refresh_search_paths.sql and _search_path_trigger.sql; differs by necessity: the chain walk is
-a statement file, sql/sqlite/functions/, run by the backend after a chain change, as SQLite
-triggers cannot walk the chains)."""
+_resolve_datasets.sql, _refresh_search_paths.sql and _search_path_trigger.sql; differs by
+necessity: the chain walk is a statement file, sql/sqlite/functions/, run by the backend
+after a chain change, as SQLite triggers cannot walk the chains)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How the SQL functions hold values (twins sql/functions/_ts_text.sql, _span_json.sql and _span_text.sql): integer
+"""How the SQL functions hold values (twins sql/functions/_ts_text.sql and _span_json.sql): integer
 microseconds for times, 16-byte ids, and the JSON forms errors carry in their details
 (timespans as ``[begin, end]`` ISO strings, as calib._ts_text / calib._span_json write them).
 Error messages are not made here: an error is raised as (kind, details), and
