@@ -476,3 +476,15 @@ def test_sqlite_upgrade_downgrade_upgrade_round_trip(tmp_path: Path) -> None:
     assert migrate.current(url) == HEAD_REVISION
     assert sqlite_schema(path) == head
 
+
+
+def test_sqlite_upgrade_leaves_the_file_in_wal_mode(tmp_path: Path) -> None:
+    # The upgrade runs in one transaction, where SQLite ignores 0001's PRAGMA journal_mode;
+    # migrations/env.py switches WAL on after the commit, before the backend opens the file.
+    path = tmp_path / "wal.db"
+    calibcert.upgrade(f"sqlite:///{path}")
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        conn.close()
