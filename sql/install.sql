@@ -7,14 +7,18 @@
 \ir schema/tables.sql
 \ir schema/search_path.sql
 \ir functions/_raise.sql
+\ir functions/_ts_text.sql
 \ir functions/_span_json.sql
+\ir functions/_span_text.sql
 \ir functions/_check_name.sql
 \ir functions/_collection.sql
 \ir functions/_dataset_type.sql
 \ir functions/_canonical_data_ids.sql
 \ir functions/_timespan.sql
 \ir functions/_lock_collections.sql
+\ir functions/_lock_chains.sql
 \ir functions/_refresh_search_paths.sql
+\ir functions/_search_path_trigger.sql
 \ir functions/_flatten.sql
 \ir functions/_resolve_datasets.sql
 \ir functions/_data_id_keys.sql
@@ -22,6 +26,7 @@
 \ir functions/_certify_rows.sql
 \ir functions/probe.sql
 \ir functions/_lookup.sql
+\ir functions/_lookup_one.sql
 \ir functions/_normalize_validity.sql
 \ir functions/register_collection.sql
 \ir functions/set_chain.sql

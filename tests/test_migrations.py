@@ -233,7 +233,7 @@ def test_functions_before_a_revision_are_those_of_the_previous_one() -> None:
     assert all(text in old for text in restored)
 
 
-EARLIER_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+EARLIER_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 
 def test_earlier_revisions_are_all_tested() -> None:
@@ -476,3 +476,15 @@ def test_sqlite_upgrade_downgrade_upgrade_round_trip(tmp_path: Path) -> None:
     assert migrate.current(url) == HEAD_REVISION
     assert sqlite_schema(path) == head
 
+
+
+def test_sqlite_upgrade_leaves_the_file_in_wal_mode(tmp_path: Path) -> None:
+    # The upgrade runs in one transaction, where SQLite ignores 0001's PRAGMA journal_mode;
+    # migrations/env.py switches WAL on after the commit, before the backend opens the file.
+    path = tmp_path / "wal.db"
+    calibcert.upgrade(f"sqlite:///{path}")
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        conn.close()

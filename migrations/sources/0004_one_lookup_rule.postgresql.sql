@@ -5,5 +5,6 @@
 -- Python client's prepared find all use.
 \ir ../../sql/functions/probe.sql
 \ir ../../sql/functions/_lookup.sql
+\ir ../../sql/functions/_lookup_one.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -20,11 +20,13 @@
 \ir ../../sql/functions/remove_collection.sql
 \ir ../../sql/functions/set_chain.sql
 \ir ../../sql/functions/tag.sql
--- Two changed functions share their file with a function this revision leaves alone
+-- Two changed functions shared their file with a function this revision leaves alone
 -- (calib._lock_chains, calib._search_path_trigger), which freeze.py refuses to re-create
--- unchanged: they are copied here from sql/functions/_lock_collections.sql and
+-- unchanged: they were copied here from sql/functions/_lock_collections.sql and
 -- sql/functions/_refresh_search_paths.sql (tests/test_migrations.py proves the migrated
--- schema equal to a fresh install of sql/install.sql).
+-- schema equal to a fresh install of sql/install.sql). Since revision 0008 every file of
+-- sql/functions/ defines one function (or the overloads of one name), so a revision can
+-- include what it changes.
 CREATE OR REPLACE FUNCTION calib._lock_collections(p_ids integer[], p_mode text DEFAULT 'write')
 RETURNS void
 LANGUAGE plpgsql

@@ -6,4 +6,5 @@
 -- tests/test_migrations.py proves both give the same database.
 \ir schema/tables.sql
 \ir schema/guards.sql
+\ir schema/search_path.sql
 \ir schema/version.sql

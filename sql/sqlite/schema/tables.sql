@@ -8,8 +8,9 @@
 -- end_us = 9223372036854775807 (unbounded above), so that an overlap test is two integer
 -- comparisons the indexes can serve.
 
--- WAL: readers never wait for the writer. Persistent in the file; set here, before any
--- connection of the backend opens it, so concurrent first connections never race to switch.
+-- WAL: readers never wait for the writer. Persistent in the file; set here for a script
+-- run outside a transaction (the alembic upgrade runs inside one, where SQLite ignores this
+-- PRAGMA, and switches WAL on after its commit: migrations/env.py).
 PRAGMA journal_mode = WAL;
 
 CREATE TABLE collection (

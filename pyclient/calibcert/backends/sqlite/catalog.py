@@ -1,8 +1,8 @@
 """The private helpers every operation shares (twins sql/functions/_collection.sql,
-_dataset_type.sql, _flatten.sql, _canonical_data_ids.sql, _data_id_keys.sql and
-_resolve_datasets.sql; differs by necessity: the search path is walked by a recursive query
-on every lookup that misses the per-connection cache, as SQLite has no stored search_path
-table kept by triggers)."""
+_dataset_type.sql, _flatten.sql, _canonical_data_ids.sql, _data_id_keys.sql,
+_resolve_datasets.sql, _refresh_search_paths.sql and _search_path_trigger.sql; differs by
+necessity: the chain walk is a statement file, sql/sqlite/functions/, run by the backend
+after a chain change, as SQLite triggers cannot walk the chains)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring as _json_str  # C-accelerated, non-ASCII kept
 from typing import Any
 
+from ...schema import expand_script, sql_dir
 from .connection import SqliteConnection
 from .values import (
-    MAX_CHAIN_DEPTH,
     _err,
     _id_bytes,
     _jsonb_key_order,
@@ -110,28 +110,44 @@ class _Plan:
 _MISS = object()
 
 
-#: calib._flatten: the search path of a collection, depth-first in chain order, each
-#: collection once (first occurrence), chains themselves left out. Fixed-width position
-#: paths sort lexicographically in exactly depth-first order.
-_FLATTEN = """
-WITH RECURSIVE walk (cid, path, depth) AS (
-    SELECT :root, '', 0
-    UNION ALL
-    SELECT ch.child_id, w.path || printf('%010d', ch.position), w.depth + 1
-    FROM walk AS w JOIN collection_chain AS ch ON ch.parent_id = w.cid
-    WHERE w.depth < :max_depth
-)
-SELECT c.collection_id AS id, c.name AS name, c.type AS type, min(w.path) AS path
-FROM walk AS w JOIN collection AS c ON c.collection_id = w.cid
-WHERE c.type <> 'CHAINED'
-GROUP BY c.collection_id
-ORDER BY path
-"""
+def _script(name: str) -> tuple[str, ...]:
+    """The statements of sql/sqlite/functions/NAME.sql (``\\ir`` expanded), in order."""
+    out, buf = [], ""
+    for line in expand_script(sql_dir() / "sqlite" / "functions" / f"{name}.sql").splitlines(
+            keepends=True):
+        if not buf and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"sql/sqlite/functions/{name}.sql ends inside a statement")
+    return tuple(out)
+
+
+#: The chain walk (for the collections in temp.search_path_scope, into
+#: temp.search_path_walk) and the refresh that stores its result (for temp.search_path_roots
+#: and every chain above them): sql/sqlite/functions/, read once.
+_WALK = _script("walk_search_paths")
+_REFRESH = _script("refresh_search_paths")
+
+#: The search path of a collection as stored, or as walked while the stored paths are stale.
+_STORED_PATH = ("SELECT sp.member_id AS id, c.name AS name, sp.member_type AS type"
+                " FROM {table} AS sp JOIN collection AS c ON c.collection_id = sp.member_id"
+                " WHERE sp.collection_id = ? ORDER BY sp.rank")
+_STALE = "SELECT stale FROM search_path_state WHERE id = 1"
 
 
 class Catalog(SqliteConnection):
-    #: _ids: a call's dataset ids (and begins) in input order; _item: them resolved (_resolve).
+    #: _ids: a call's dataset ids (and begins) in input order; _item: them resolved (_resolve);
+    #: search_path_*: the chain walk's (sql/sqlite/functions/).
     TEMP_TABLES = (
+        "CREATE TEMP TABLE IF NOT EXISTS search_path_roots (collection_id INTEGER PRIMARY KEY)",
+        "CREATE TEMP TABLE IF NOT EXISTS search_path_scope (collection_id INTEGER PRIMARY KEY)",
+        "CREATE TEMP TABLE IF NOT EXISTS search_path_walk (collection_id INTEGER NOT NULL,"
+        " rank INTEGER NOT NULL, member_id INTEGER NOT NULL, member_type TEXT NOT NULL,"
+        " PRIMARY KEY (collection_id, rank))",
         "CREATE TEMP TABLE IF NOT EXISTS _ids (ord INTEGER PRIMARY KEY, id BLOB, b INTEGER)",
         "CREATE TEMP TABLE IF NOT EXISTS _item (ord INTEGER PRIMARY KEY, id BLOB, t INTEGER,"
         " k INTEGER, r INTEGER, b INTEGER, e INTEGER, fb INTEGER)",
@@ -245,5 +261,32 @@ class Catalog(SqliteConnection):
     # -- lookups ----------------------------------------------------------------------
 
     def _members(self, collection_id: int) -> list[sqlite3.Row]:
-        """calib._flatten: (id, name, type) of the collections searched, in order."""
-        return self._q(_FLATTEN, {"root": collection_id, "max_depth": MAX_CHAIN_DEPTH})
+        """calib._flatten: (id, name, type) of the collections searched, in order: the
+        stored search path, or the chains walked now while a raw writer's chain change has
+        left the stored paths stale (temp tables only: no write lock)."""
+        if not self._one(_STALE)[0]:
+            return self._q(_STORED_PATH.format(table="search_path"), (collection_id,))
+        self._conn.execute("DELETE FROM temp.search_path_scope")
+        self._conn.execute("INSERT INTO temp.search_path_scope VALUES (?)", (collection_id,))
+        for statement in _WALK:
+            self._conn.execute(statement)
+        return self._q(_STORED_PATH.format(table="temp.search_path_walk"), (collection_id,))
+
+    def _paths_stale(self) -> bool:
+        """Whether the stored search paths are marked stale; ask before changing a chain."""
+        return bool(self._one(_STALE)[0])
+
+    def _refresh_search_paths(self, chain_ids: Iterable[int], was_stale: bool) -> None:
+        """calib._refresh_search_paths: after a change of the chains ``chain_ids`` (in the
+        same write transaction) store the search paths of those chains and of every chain
+        above them; every path if they were already stale before the change (a raw writer
+        changed a chain since the last refresh). Clears the stale mark."""
+        self._conn.execute("DELETE FROM temp.search_path_roots")
+        if was_stale:
+            self._conn.execute("INSERT INTO temp.search_path_roots SELECT collection_id"
+                               " FROM collection")
+        else:
+            self._conn.executemany("INSERT OR IGNORE INTO temp.search_path_roots VALUES (?)",
+                                   ((cid,) for cid in chain_ids))
+        for statement in _REFRESH:
+            self._conn.execute(statement)

@@ -1,6 +1,7 @@
 """Collections and chains (twins sql/functions/register_collection.sql, set_chain.sql,
 get_chain.sql, remove_collection.sql, list_collections.sql, copy_collection.sql and the
-cycle check of _refresh_search_paths.sql; no difference but the serialized writer)."""
+cycle check of _refresh_search_paths.sql; differs by necessity: a chain change refreshes the
+stored search paths itself, where PostgreSQL's triggers do)."""
 
 from __future__ import annotations
 
@@ -47,10 +48,12 @@ class Collections(Catalog):
             via = self._cycle_via(p.id, ids)
             if via is not None:
                 raise _err("chain_cycle", collection=parent, child=via)
+            was_stale = self._paths_stale()
             self._conn.execute("DELETE FROM collection_chain WHERE parent_id = ?", (p.id,))
             self._conn.executemany(
                 "INSERT INTO collection_chain (parent_id, position, child_id) VALUES (?, ?, ?)",
                 ((p.id, pos, cid) for pos, cid in enumerate(ids, 1)))
+            self._refresh_search_paths([p.id], was_stale)
 
     def _cycle_via(self, parent_id: int, ids: list[int]) -> str | None:
         """The first new child (in order) from which ``parent_id`` can be reached through
@@ -91,8 +94,11 @@ class Collections(Catalog):
             if coll.type == "RUN" and self._one("SELECT 1 FROM dataset WHERE run_id = ? LIMIT 1",
                                                 (coll.id,)):
                 raise _err("run_has_datasets", collection=name)
-            # Tags, certifications and chain children go with it (ON DELETE CASCADE).
+            # Tags, certifications, chain children and its search path go with it (ON DELETE
+            # CASCADE). No chain lists it, so no other path changes.
+            was_stale = self._paths_stale()
             self._conn.execute("DELETE FROM collection WHERE collection_id = ?", (coll.id,))
+            self._refresh_search_paths([], was_stale)
 
     def _list_collections(self, type: str | None) -> list[CollectionInfo]:
         rows = self._q("SELECT name, type, doc FROM collection WHERE ? IS NULL OR type = upper(?)"
@@ -120,7 +126,9 @@ class Collections(Catalog):
                     " run_id) SELECT ?, dataset_type_id, data_id_key, dataset_id, run_id FROM tag"
                     " WHERE collection_id = ?", (dst, src.id))
             else:
+                was_stale = self._paths_stale()
                 self._conn.execute(
                     "INSERT INTO collection_chain (parent_id, position, child_id)"
                     " SELECT ?, position, child_id FROM collection_chain WHERE parent_id = ?",
                     (dst, src.id))
+                self._refresh_search_paths([dst], was_stale)

@@ -1,6 +1,7 @@
-"""Connection, transactions and caches (twins sql/functions/_lock_collections.sql; differs by
-necessity: SQLite has one write lock per file, taken by BEGIN IMMEDIATE, so a writer
-locks the whole file where PostgreSQL locks the collections it writes)."""
+"""Connection, transactions and caches (twins sql/functions/_lock_collections.sql and
+_lock_chains.sql; differs by necessity: SQLite has one write lock per file, taken by BEGIN
+IMMEDIATE, so a writer locks the whole file where PostgreSQL locks the collections it
+writes)."""
 
 from __future__ import annotations
 

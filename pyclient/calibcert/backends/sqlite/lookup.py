@@ -1,6 +1,7 @@
-"""Lookups: find and find_many (twins sql/functions/find.sql, find_many.sql and _lookup.sql;
-differs by necessity: SQLite has no stored search path, so the cached plan of a
-(collection, dataset type) is re-validated by the catalog version read in each probe)."""
+"""Lookups: find and find_many (twins sql/functions/find.sql, find_many.sql, _lookup.sql and
+_lookup_one.sql; differs by necessity: the search path of a (collection, dataset type) is
+cached per connection and re-validated by the catalog version read in each probe, where
+PostgreSQL reads calib.search_path in the lookup statement itself)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How the SQL functions hold values (twins sql/functions/_span_json.sql): integer
+"""How the SQL functions hold values (twins sql/functions/_ts_text.sql and _span_json.sql): integer
 microseconds for times, 16-byte ids, and the JSON forms errors carry in their details
 (timespans as ``[begin, end]`` ISO strings, as calib._ts_text / calib._span_json write them).
 Error messages are not made here: an error is raised as (kind, details), and
@@ -25,8 +25,6 @@ MAX_US = 2**63 - 1
 PG_CHUNK = 50_000
 #: At most this many conflicts are listed in a ConflictingCertificationError (as in SQL).
 MAX_CONFLICTS = 100
-#: Depth guard of the chain walk (set_chain refuses cycles; this only bounds a broken file).
-MAX_CHAIN_DEPTH = 100
 #: Calls with at most this many datasets take the few-rows path (no scratch tables).
 FEW = 64
 #: Calls writing at least this many rows run their bulk statements without per-row
