@@ -87,6 +87,10 @@ RELEASED: dict[str, str] = {
         "740d49a474df510673e44057ec5ad8fc4badf5b3d5b9a0de2fe2452d6a6c5e8f",
     "0007_insert_in_id_order.postgresql.sql":
         "373ebe7170649acf0f4a5c9b29dca84409828ee7a40f524cb3f0f3ac75a6525c",
+    "0008_sqlite_search_paths.sqlite.down.sql":
+        "732dcda670ccf04b97ed84c2af58ba67b37595b8bb43de9e81d6cf4d5eacea55",
+    "0008_sqlite_search_paths.sqlite.sql":
+        "5e3cc094080274259091d19687e3de4f5cb55cac20e3804d18faa7334382d57d",
 }
 
 HEADER = (
