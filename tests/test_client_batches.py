@@ -96,19 +96,12 @@ def test_certify_in_small_chunks_conflicts_and_stores_nothing(world: World,
     assert reg.certifications(CALIB) == before  # old's open end is back too
 
 
-# -- PostgreSQL: chunking shows in the error (bugs: xfail until fixed) --------------------
+# -- PostgreSQL: the chunking never shows in the error ----------------------------------
 # One statement (SQLite; PostgreSQL up to CHUNK items) reports a repeat inside the call as
-# such; PostgreSQL's client, which stores the first chunk before it sends the second,
-# reports the same input as a clash with a stored row. The README promises the same
-# exception details on both backends. Fix (pyclient/calibcert/backends/postgres.py): check
-# the whole batch for repeated ids / data IDs / calibration keys before sending chunks
-# (raising what one statement would), or send big batches as one statement.
+# such. PostgreSQL's client stores the first chunk before it sends the second, where the
+# same repeat would meet a stored row: on such a conflict it sends the call again as one
+# statement (PostgresRegistry._batch), so the details are those of any call.
 
-CHUNKING_BUG = pytest.mark.xfail(strict=True, reason=(
-    "PostgreSQL's client chunks report a repeat across chunks as a clash with a stored row"))
-
-
-@CHUNKING_BUG
 def test_postgresql_chunked_insert_names_a_repeated_data_id(pg_standalone_registry,
                                                             small_chunks: int) -> None:
     reg = pg_standalone_registry
@@ -116,10 +109,9 @@ def test_postgresql_chunked_insert_names_a_repeated_data_id(pg_standalone_regist
     with pytest.raises(ConflictingDefinitionError) as info:
         reg.insert_datasets("bias", RUN, [bias_id(d) for d in range(small_chunks)]
                             + [bias_id(0)])
-    assert info.value.details["kind"] == "data_id_repeated"  # got: run_data_id_exists
+    assert info.value.details["kind"] == "data_id_repeated"
 
 
-@CHUNKING_BUG
 def test_postgresql_chunked_insert_names_a_repeated_id(pg_standalone_registry,
                                                        small_chunks: int) -> None:
     reg = pg_standalone_registry
@@ -128,10 +120,9 @@ def test_postgresql_chunked_insert_names_a_repeated_id(pg_standalone_registry,
     with pytest.raises(ConflictingDefinitionError) as info:
         reg.insert_datasets("bias", RUN, [bias_id(d) for d in range(small_chunks + 1)],
                             ids=[*ids, ids[0]])
-    assert info.value.details["kind"] == "dataset_id_repeated"  # got: dataset_id_exists
+    assert info.value.details["kind"] == "dataset_id_repeated"
 
 
-@CHUNKING_BUG
 def test_postgresql_chunked_certify_lists_the_conflict_as_one_call(pg_standalone_registry,
                                                                    small_chunks: int) -> None:
     reg = pg_standalone_registry
@@ -142,7 +133,7 @@ def test_postgresql_chunked_certify_lists_the_conflict_as_one_call(pg_standalone
         reg.certify(CALIB, [*first, again], ts(2020, None))
     # As one statement (and SQLite) lists it: the earlier item, then the later one.
     assert [(c["dataset"], c["conflicting_dataset"]) for c in info.value.conflicts] == [
-        (first[0].id, again.id)]  # got: [(again.id, first[0].id)]
+        (first[0].id, again.id)]
 
 
 def test_postgresql_batches_really_cross_a_chunk(pg_standalone_registry) -> None:

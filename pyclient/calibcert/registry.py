@@ -467,9 +467,3 @@ class Registry(abc.ABC):
     ) -> DatasetRef | None:
         # One lookup; a backend may override this with a cheaper single-row path.
         return self._find_many(collection, dataset_type, [data_id], [at])[0]
-
-
-def chunked(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Successive slices of at most ``size`` items (bounded memory per statement)."""
-    for start in range(0, len(seq), size):
-        yield seq[start : start + size]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.adapt import Dumper
@@ -22,8 +22,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg.types.range import Range, TimestamptzRange
 
-from ..errors import SchemaVersionError, translate
-from ..registry import At, DatasetIdArray, Registry, chunked
+from ..errors import (
+    ConflictingCertificationError,
+    ConflictingDefinitionError,
+    SchemaVersionError,
+    translate,
+)
+from ..registry import At, DatasetIdArray, Registry
 from ..schema import HEAD_REVISION
 from ..types import (
     Certification,
@@ -37,6 +42,9 @@ from ..types import (
 
 #: Rows per statement for bulk writes (keeps client and server memory bounded).
 CHUNK = 50_000
+#: PostgresRegistry._batch's ``send(CHUNK_ALL)``: every item in one statement.
+CHUNK_ALL = -1
+_T = TypeVar("_T")
 
 
 def _range(ts: Timespan) -> Range:
@@ -229,18 +237,30 @@ class PostgresRegistry(Registry):
             self._cursor = self._conn.cursor()
         return self._cursor
 
-    @contextmanager
-    def _batch(self, n: int) -> Iterator[None]:
-        """Around the statements of one call that sends ``n`` items in chunks: a transaction
-        when there is more than one chunk; none for a single statement, which is atomic by
-        itself (and gets its savepoint from _run inside a caller's transaction). Opening a
-        transaction for one statement would cost four extra round trips (BEGIN, SAVEPOINT,
-        RELEASE, COMMIT), about five times the work of a one-dataset certify."""
+    def _batch(self, n: int, send: Callable[[int], _T]) -> list[_T]:
+        """Send a call of ``n`` items: ``send(start)`` sends items [start, start + CHUNK), or
+        every item when ``send`` is given CHUNK_ALL. One statement when the call fits in a
+        chunk: atomic by itself (and given its savepoint by _run inside a caller's
+        transaction); opening a transaction for it would cost four extra round trips
+        (BEGIN, SAVEPOINT, RELEASE, COMMIT), about five times the work of a one-dataset
+        certify. A bigger call sends its chunks in one transaction (a savepoint inside the
+        caller's), so that client and server memory stay bounded. If a chunk after the
+        first meets a conflict, that may be an item repeating one of an earlier chunk,
+        which the database now sees as stored: the chunks are undone and the call is sent
+        again as one statement, which reports exactly what it reports for a call of any
+        size (a repeat within the call; conflicts listed earlier item first)."""
         if n <= CHUNK:
-            yield
-        else:
+            return [send(CHUNK_ALL)]
+        out: list[_T] = []
+        try:
             with self.transaction():
-                yield
+                for start in range(0, n, CHUNK):
+                    out.append(send(start))
+        except (ConflictingCertificationError, ConflictingDefinitionError):
+            if not out:  # the first chunk: its error already names the call's items
+                raise
+            return [send(CHUNK_ALL)]
+        return out
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -300,20 +320,19 @@ class PostgresRegistry(Registry):
                          ids: list[uuid.UUID] | None) -> list[DatasetRef]:
         if ids is None:
             ids = [uuid.uuid4() for _ in data_ids]
-        refs: list[DatasetRef] = []
-        with self._batch(len(data_ids)):
-            # At least one call: an empty batch still checks the dataset type and the RUN.
-            for start in range(0, max(len(data_ids), 1), CHUNK):
-                rows = self._run(
-                    "SELECT dataset_id, data_id FROM calib.insert_datasets("
-                    "p_dataset_type => %(t)s::text, p_run => %(r)s::text,"
-                    " p_data_ids => %(d)b::jsonb[], p_ids => %(i)b::uuid[])",
-                    {"t": dataset_type, "r": run,
-                     "d": [Jsonb(d) for d in data_ids[start:start + CHUNK]],
-                     "i": ids[start:start + CHUNK]})
-                refs.extend(DatasetRef(r["dataset_id"], dataset_type, r["data_id"], run)
-                            for r in rows)
-        return refs
+
+        def send(start: int) -> list[DatasetRef]:
+            # An empty batch is still sent: it checks the dataset type and the RUN.
+            start, end = (0, len(data_ids)) if start == CHUNK_ALL else (start, start + CHUNK)
+            rows = self._run(
+                "SELECT dataset_id, data_id FROM calib.insert_datasets("
+                "p_dataset_type => %(t)s::text, p_run => %(r)s::text,"
+                " p_data_ids => %(d)b::jsonb[], p_ids => %(i)b::uuid[])",
+                {"t": dataset_type, "r": run, "d": [Jsonb(d) for d in data_ids[start:end]],
+                 "i": ids[start:end]})
+            return [DatasetRef(r["dataset_id"], dataset_type, r["data_id"], run) for r in rows]
+
+        return [ref for part in self._batch(len(data_ids), send) for ref in part]
 
     def _get_datasets(self, ids: list[uuid.UUID]) -> list[DatasetRef]:
         return [_ref(r) for r in self._run(
@@ -340,16 +359,14 @@ class PostgresRegistry(Registry):
 
     def _certify(self, collection: str, ids: list[uuid.UUID], timespan: Timespan,
                  close_open: bool) -> int:
-        # Chunks share one transaction: a conflict in any chunk undoes all of them, and a
-        # key repeated across chunks still conflicts (the earlier chunk is stored by then).
-        total = 0
-        with self._batch(len(ids)):
-            for part in chunked(ids, CHUNK) if ids else [ids]:
-                total += self._scalar(
-                    "SELECT calib.certify(p_collection => %(c)s::text, p_datasets => %(i)b::uuid[],"
-                    " p_timespan => %(s)b::tstzrange, p_close_open => %(o)s::boolean)",
-                    {"c": collection, "i": part, "s": _range(timespan), "o": close_open})
-        return total
+        def send(start: int) -> int:
+            part = ids if start == CHUNK_ALL else ids[start:start + CHUNK]
+            return self._scalar(
+                "SELECT calib.certify(p_collection => %(c)s::text, p_datasets => %(i)b::uuid[],"
+                " p_timespan => %(s)b::tstzrange, p_close_open => %(o)s::boolean)",
+                {"c": collection, "i": part, "s": _range(timespan), "o": close_open})
+
+        return sum(self._batch(len(ids), send))
 
     def _certify_series(self, collection: str, ids: list[uuid.UUID],
                         begins: list[datetime | None], close_open: bool) -> int:
