@@ -1,0 +1,485 @@
+"""The curated mutants of the mutation check (run them with ``python tests/mutations/run.py``).
+
+Each mutant is one deliberate breakage: an exact text replacement (``old`` must occur exactly
+once in ``file``, or the run fails: the list cannot rot silently) applied to a temporary copy
+of the repository, and the tests that must catch it (pytest node ids, run with ``-x``; the
+fewer and faster the better, but each must be able to fail for the reason the mutant
+breaks). A mutant the selected tests do not catch is a missing test: add it (a
+tests/test_mutation_gaps*.py file) and select it here.
+
+Not targeted yet, on purpose: sql/functions/_lock_collections.sql, _refresh_search_paths.sql,
+_lookup.sql, _span_json.sql (being split into one function per file) and
+pyclient/calibcert/backends/sqlite/catalog.py (SQLite chain handling, being rewritten). The
+lock-order mutant (ascending -> descending) belongs in _lock_collections.sql and waits for
+that split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    file: str
+    old: str
+    new: str
+    description: str
+    tests: tuple[str, ...]
+
+
+BC = "tests/test_behaviour_certify.py::"
+BL = "tests/test_behaviour_lookup.py::"
+BCO = "tests/test_behaviour_collections.py::"
+BD = "tests/test_behaviour_datasets.py::"
+BI = "tests/test_behaviour_inputs.py::"
+SQL = "tests/test_sql_level.py::"
+SEC = "tests/test_security.py::"
+CONC = "tests/test_pg_concurrency.py::"
+GUARDS = "tests/test_sqlite_guards.py::"
+GAPS = "tests/test_mutation_gaps.py::"
+#: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
+PG = "[postgresql-in-transaction]"
+PG_STANDALONE = "[postgresql-standalone]"
+SQ = "[sqlite]"
+PG_SAME, SQ_SAME = "[postgresql-in-transaction-same-begin]", "[sqlite-same-begin]"
+PG_AT, SQ_AT = "[postgresql-in-transaction-at-begin]", "[sqlite-at-begin]"
+
+MUTANTS: tuple[Mutant, ...] = (
+    # -- sql/schema: tables, triggers, privileges ------------------------------------------
+    Mutant(
+        "pg-no-exclusion", "sql/schema/tables.sql",
+        """,
+    /* The rule of calibcert: one calibration key (collection, data ID -- which implies the
+       dataset type) is never valid twice at the same instant. Holds for every writer. */
+    CONSTRAINT certification_no_overlap EXCLUDE USING gist (
+        collection_id WITH =, data_id_key WITH =, validity WITH &&
+    )""",
+        "",
+        "drop the exclusion constraint certification_no_overlap",
+        (BC + "test_certify_overlap_with_stored_row" + PG,
+         SQL + "test_raw_overlapping_insert_hits_the_exclusion_constraint"),
+    ),
+    Mutant(
+        "pg-exclusion-equal-only", "sql/schema/tables.sql",
+        "collection_id WITH =, data_id_key WITH =, validity WITH &&",
+        "collection_id WITH =, data_id_key WITH =, validity WITH =",
+        "exclusion constraint compares validity with = instead of && (only equal spans clash)",
+        (BC + "test_certify_overlap_with_stored_row" + PG,),
+    ),
+    Mutant(
+        "pg-validity-end-inclusive", "sql/schema/tables.sql",
+        "AND (upper_inf(validity) OR (NOT upper_inc(validity) AND isfinite(upper(validity))))",
+        "AND (upper_inf(validity) OR isfinite(upper(validity)))",
+        "certification_validity_bounds accepts an inclusive end",
+        (SQL + "test_raw_bad_bounds_are_rejected_by_the_check",),
+    ),
+    Mutant(
+        "pg-normalize-lower-only", "sql/schema/triggers.sql",
+        "WHEN (lower(NEW.validity) = '-infinity' OR upper(NEW.validity) = 'infinity')",
+        "WHEN (lower(NEW.validity) = '-infinity')",
+        "the normalising trigger forgets an end of +infinity",
+        (SQL + "test_raw_infinity_is_normalised_to_unbounded",),
+    ),
+    Mutant(
+        "pg-search-path-unpinned", "sql/functions/decertify.sql",
+        "SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\n",
+        "SECURITY DEFINER\n",
+        "calib.decertify loses SET search_path = pg_catalog, pg_temp",
+        (SEC + "test_the_installed_schema_keeps_every_security_rule",),
+    ),
+    Mutant(
+        "pg-public-execute", "sql/schema/security.sql",
+        "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA calib FROM PUBLIC;\n",
+        "",
+        "PUBLIC keeps EXECUTE on every function (the REVOKE is gone)",
+        (SEC + "test_the_installed_schema_keeps_every_security_rule",),
+    ),
+    Mutant(
+        "pg-public-default-privileges", "sql/schema/security.sql",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE calib_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;",
+        "",
+        "functions calib_owner creates later are executable by PUBLIC",
+        (SEC + "test_functions_calib_owner_creates_later_are_not_for_public",),
+    ),
+    Mutant(
+        "pg-reader-may-decertify", "sql/schema/grants.sql",
+        "    calib.probe(integer, integer, tstzrange)\nTO calib_reader, calib_writer;",
+        "    calib.probe(integer, integer, tstzrange),\n"
+        "    calib.decertify(text, text, tstzrange, jsonb[])\nTO calib_reader, calib_writer;",
+        "calib_reader is granted the writer function calib.decertify",
+        (SQL + "test_function_grants_match_the_roles",),
+    ),
+    Mutant(
+        "pg-certify-invoker", "sql/functions/certify.sql",
+        "LANGUAGE plpgsql\nSECURITY DEFINER\n",
+        "LANGUAGE plpgsql\n",
+        "calib.certify is no longer SECURITY DEFINER",
+        (SQL + "test_public_functions_are_security_definer",),
+    ),
+    # -- sql/functions: certification --------------------------------------------------------
+    Mutant(
+        "pg-overlap-sqlstate", "sql/functions/_certify_rows.sql",
+        "PERFORM calib._raise('KC001',\n            CASE WHEN v_conflicts IS NULL",
+        "PERFORM calib._raise('KC010',\n            CASE WHEN v_conflicts IS NULL",
+        "certify's overlap error raised as KC010 (definition clash) instead of KC001",
+        (BC + "test_certify_overlap_with_stored_row" + PG,),
+    ),
+    Mutant(
+        "pg-certify-fast-any-type", "sql/functions/certify.sql",
+        "ON t.dataset_type_id = d.dataset_type_id AND t.is_calibration;",
+        "ON t.dataset_type_id = d.dataset_type_id;",
+        "certify's fast way certifies datasets of a non-calibration type",
+        (BC + "test_certify_non_calibration_type" + PG,),
+    ),
+    Mutant(
+        "pg-close-open-at-or-after", "sql/functions/_certify_rows.sql",
+        "AND (lower_inf(c.validity) OR lower(c.validity) < f.first_begin);",
+        "AND (lower_inf(c.validity) OR lower(c.validity) <= f.first_begin);",
+        "certify close_open also closes an open range beginning at the new begin",
+        (BC + "test_certify_close_open_does_not_close_a_range_beginning_at_or_after" + PG_SAME,),
+    ),
+    Mutant(
+        "pg-series-ends-across-keys", "sql/functions/_certify_rows.sql",
+        "lead(u.b) OVER (PARTITION BY u.k ORDER BY u.b NULLS FIRST)",
+        "lead(u.b) OVER (ORDER BY u.b NULLS FIRST)",
+        "certify_series derives each end from the next begin of any key, not the same key",
+        (BC + "test_certify_series_derives_ends_per_key" + PG,),
+    ),
+    Mutant(
+        "pg-close-range-boundary", "sql/functions/close_open_range.sql",
+        "AND lower(c.validity) >= p_end",
+        "AND lower(c.validity) > p_end",
+        "close_open_range accepts an end equal to an open range's begin",
+        (BC + "test_close_open_range_refuses_end_not_after_begin" + PG_AT,),
+    ),
+    Mutant(
+        "pg-close-range-instant", "sql/functions/close_open_range.sql",
+        "SET validity = tstzrange(lower(c.validity), p_end, '[)')",
+        "SET validity = tstzrange(lower(c.validity), p_end + interval '1 microsecond', '[)')",
+        "close_open_range closes one microsecond after the given end",
+        (BC + "test_close_open_range_closes_only_open_ones" + PG,),
+    ),
+    Mutant(
+        "pg-decertify-split-half", "sql/functions/decertify.sql",
+        "FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span)) AS piece",
+        "FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span))"
+        " WITH ORDINALITY AS u(piece, n) WHERE u.n = 1",
+        "decertify keeps only the first piece of a split certification",
+        (BC + "test_decertify_removes_shortens_and_splits" + PG,),
+    ),
+    Mutant(
+        "pg-decertify-no-lock", "sql/functions/decertify.sql",
+        "    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);\n",
+        "",
+        "decertify skips the collection lock",
+        (CONC + "test_decertify_waits_for_certify_and_then_sees_its_rows",),
+    ),
+    Mutant(
+        "pg-certify-fast-no-lock", "sql/functions/certify.sql",
+        "WHERE c.name = p_collection AND c.type = 'CALIBRATION'\n"
+        "        FOR NO KEY UPDATE SKIP LOCKED;",
+        "WHERE c.name = p_collection AND c.type = 'CALIBRATION';",
+        "certify's fast way inserts without locking the collection row",
+        (CONC + "test_second_writer_waits_for_the_collection_lock_then_conflicts",),
+    ),
+    Mutant(
+        "pg-untag-no-lock", "sql/functions/untag.sql",
+        "    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);\n",
+        "",
+        "untag skips the collection lock",
+        (GAPS + "test_untag_waiting_for_a_removal_reports_the_missing_collection",),
+    ),
+    # -- sql/functions: lookups ----------------------------------------------------------------
+    Mutant(
+        "pg-probe-ignores-ambiguity", "sql/functions/probe.sql",
+        "SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL",
+        "SELECT m.member_id, x.ids[1], false",
+        "the lookup rule (calib.probe) never reports an ambiguous match",
+        (BL + "test_find_ambiguous" + PG,),
+    ),
+    Mutant(
+        "pg-probe-last-member", "sql/functions/probe.sql",
+        "ORDER BY m.rank\nLIMIT 1",
+        "ORDER BY m.rank DESC\nLIMIT 1",
+        "the lookup rule returns the last matching member of a chain instead of the first",
+        (BL + "test_find_chain_order_decides" + PG,),
+    ),
+    Mutant(
+        "pg-find-instant-empty", "sql/functions/find.sql",
+        "CASE WHEN p_at IS NULL THEN NULL ELSE tstzrange(p_at, p_at, '[]') END",
+        "CASE WHEN p_at IS NULL THEN NULL ELSE tstzrange(p_at, p_at, '[)') END",
+        "find at an instant searches the empty range [t, t)",
+        (BL + "test_find_instant_begin_inclusive_end_exclusive" + PG,),
+    ),
+    Mutant(
+        "pg-query-where-ignored", "sql/functions/query_datasets.sql",
+        "WHERE p_where IS NULL OR di.value @> p_where",
+        "WHERE p_where IS NULL OR true",
+        "query_datasets ignores its where",
+        (BD + "test_get_and_query_datasets" + PG,),
+    ),
+    # -- sql/functions: collections, datasets, tags ----------------------------------------
+    Mutant(
+        "pg-copy-drops-open-ends", "sql/functions/copy_collection.sql",
+        "FROM calib.certification AS c WHERE c.collection_id = v_src.collection_id;",
+        "FROM calib.certification AS c WHERE c.collection_id = v_src.collection_id"
+        " AND NOT upper_inf(c.validity);",
+        "copy_collection drops certifications with an open end",
+        (BCO + "test_copy_calibration_preserves_timespans_and_is_independent" + PG,),
+    ),
+    Mutant(
+        "pg-copy-forgets-doc", "sql/functions/copy_collection.sql",
+        "VALUES (p_destination, v_src.type, coalesce(p_doc, v_src.doc))",
+        "VALUES (p_destination, v_src.type, p_doc)",
+        "copy_collection does not inherit the source's doc",
+        (GAPS + "test_copy_collection_inherits_the_doc" + PG,),
+    ),
+    # set_chain's own cycle check, skipped, is an equivalent mutant: the search-path trigger
+    # (_refresh_search_paths.sql) refuses the same cycles with the same KC004 and details.
+    Mutant(
+        "pg-set-chain-repeat-last", "sql/functions/set_chain.sql",
+        "ORDER BY u.name, u.ord) AS firsts",
+        "ORDER BY u.name, u.ord DESC) AS firsts",
+        "set_chain keeps a repeated child at its last position instead of its first",
+        (GAPS + "test_set_chain_keeps_a_repeated_child_at_its_first_position" + PG,),
+    ),
+    Mutant(
+        "pg-remove-chain-child", "sql/functions/remove_collection.sql",
+        "WHERE ch.child_id = v_coll.collection_id\n",
+        "WHERE false AND ch.child_id = v_coll.collection_id\n",
+        "remove_collection does not check that the collection is a chain's child",
+        (BCO + "test_remove_chain_child_is_in_use" + PG,),
+    ),
+    Mutant(
+        "pg-tag-into-calibration", "sql/functions/tag.sql",
+        "calib._collection(p_collection, ARRAY['TAGGED'])",
+        "calib._collection(p_collection, ARRAY['TAGGED', 'CALIBRATION'])",
+        "tag accepts a CALIBRATION collection",
+        (BD + "test_tag_errors" + PG,),
+    ),
+    Mutant(
+        "pg-dataset-type-name-unchecked", "sql/functions/register_dataset_type.sql",
+        "    PERFORM calib._check_name(p_name, 'dataset type name');\n",
+        "",
+        "register_dataset_type does not check the name (bad names reach the table)",
+        (GAPS + "test_sql_register_dataset_type_refuses_bad_names",),
+    ),
+    Mutant(
+        "pg-canonical-dims-unsorted", "sql/functions/_canonical_data_ids.sql",
+        "v_dims text[] := ARRAY(SELECT unnest(p_type.dimensions) ORDER BY 1);",
+        "v_dims text[] := ARRAY(SELECT unnest(p_type.dimensions));",
+        "_canonical_data_ids compares data-ID keys with the dimensions unsorted",
+        (BD + "test_insert_datasets_returns_refs_in_input_order" + PG,),
+    ),
+    Mutant(
+        "pg-canonical-fractions", "sql/functions/_canonical_data_ids.sql",
+        "WHEN 'number' THEN e.value::numeric <> trunc(e.value::numeric)\n"
+        "                    OR e.value::numeric",
+        "WHEN 'number' THEN e.value::numeric",
+        "_canonical_data_ids accepts a data-ID value with a fraction (1.5)",
+        (GAPS + "test_sql_insert_datasets_refuses_fractional_values",),
+    ),
+    Mutant(
+        "pg-insert-ids-in-input-order", "sql/functions/insert_datasets.sql",
+        "FROM unnest(v_ids, v_keys) AS u(id, k)\n    ORDER BY u.id;",
+        "FROM unnest(v_ids, v_keys) AS u(id, k);",
+        "insert_datasets inserts datasets in input order, not id order (revision 0007)",
+        (CONC + "test_the_same_new_dataset_ids_into_two_runs_in_opposite_orders_never_deadlock",),
+    ),
+    Mutant(
+        "pg-intern-in-input-order", "sql/functions/insert_datasets.sql",
+        "FROM unnest(v_values) AS v ORDER BY v\n",
+        "FROM unnest(v_values) AS v\n",
+        "insert_datasets interns new data IDs in input order, not sorted",
+        (GAPS + "test_interning_the_same_new_data_ids_in_opposite_orders_never_deadlocks",),
+    ),
+    # -- pyclient/calibcert/backends/postgres.py --------------------------------------------
+    Mutant(
+        "pgclient-fast-find-unknown-names", "pyclient/calibcert/backends/postgres.py",
+        "        if not rows or rows[0][1]:\n            return _UNDECIDED",
+        "        if not rows:\n            return None\n        if rows[0][1]:\n"
+        "            return _UNDECIDED",
+        "the client's prepared find answers 'nothing found' for an unknown name",
+        (BL + "test_find_lookup_errors" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pgclient-instant-open-range", "pyclient/calibcert/backends/postgres.py",
+        'return Range(at, at, "[]")  # an instant',
+        'return Range(at, None, "[)")  # an instant',
+        "find_many with timespans sends an instant as [t, +inf)",
+        (BL + "test_find_many_matches_find" + PG,),
+    ),
+    # -- sql/sqlite/schema/guards.sql -------------------------------------------------------
+    Mutant(
+        "sqlite-guard-probe-first", "sql/sqlite/schema/guards.sql",
+        """             AND c.begin_us < NEW.end_us
+           ORDER BY c.begin_us DESC LIMIT 1) > NEW.begin_us;""",
+        """             AND c.begin_us < NEW.end_us
+           ORDER BY c.begin_us ASC LIMIT 1) > NEW.begin_us;""",
+        "the overlap guard probes the first stored row of the key, not the last before the end",
+        (GAPS + "test_certify_overlapping_the_latest_of_several_stored_rows_is_refused" + SQ,),
+    ),
+    Mutant(
+        "sqlite-guard-adjacent", "sql/sqlite/schema/guards.sql",
+        """             AND c.begin_us < NEW.end_us
+           ORDER BY c.begin_us DESC LIMIT 1) > NEW.begin_us;""",
+        """             AND c.begin_us <= NEW.end_us
+           ORDER BY c.begin_us DESC LIMIT 1) > NEW.begin_us;""",
+        "the overlap guard compares begin <= end (adjacent spans refused)",
+        (BC + "test_certify_adjacent_spans_do_not_overlap" + SQ,),
+    ),
+    Mutant(
+        "sqlite-guard-update-weak", "sql/sqlite/schema/guards.sql",
+        """             AND c.begin_us < NEW.end_us
+             AND NOT (c.collection_id = OLD.collection_id""",
+        """             AND c.begin_us < NEW.begin_us
+             AND NOT (c.collection_id = OLD.collection_id""",
+        "the update guard misses stored rows that begin inside the new span",
+        (GAPS + "test_raw_update_stretching_over_a_later_row_is_refused",),
+    ),
+    Mutant(
+        "sqlite-no-dataset-delete-guard", "sql/sqlite/schema/guards.sql",
+        """CREATE TRIGGER dataset_guard_delete BEFORE DELETE ON dataset
+BEGIN
+    SELECT RAISE(ABORT, 'certification_dataset_fkey')
+    WHERE EXISTS (SELECT 1 FROM certification AS c WHERE c.dataset_id = OLD.dataset_id);
+    SELECT RAISE(ABORT, 'tag_dataset_fkey')
+    WHERE EXISTS (SELECT 1 FROM tag AS t WHERE t.dataset_id = OLD.dataset_id);
+END;
+""",
+        "",
+        "the guard trigger dataset_guard_delete is gone",
+        (GUARDS + "test_raw_deletes_neither_orphan_nor_lose_children",),
+    ),
+    Mutant(
+        "sqlite-remove-leaves-certifications", "sql/sqlite/schema/guards.sql",
+        "    DELETE FROM certification WHERE collection_id = OLD.collection_id;\n",
+        "",
+        "removing a collection leaves its certifications (raw writers, foreign_keys off)",
+        (GUARDS + "test_raw_deletes_neither_orphan_nor_lose_children",),
+    ),
+    # -- pyclient/calibcert/backends/sqlite -----------------------------------------------------
+    Mutant(
+        "sqlite-decertify-split-half", "pyclient/calibcert/backends/sqlite/decertify.py",
+        '" SELECT :cid, t, k, id, r, :e, e FROM _hit WHERE e > :e",',
+        '" SELECT :cid, t, k, id, r, :e, e FROM _hit WHERE e > :e AND b >= :b",',
+        "SQLite decertify forgets the second half of a split",
+        (BC + "test_decertify_removes_shortens_and_splits" + SQ,),
+    ),
+    Mutant(
+        "sqlite-close-range-boundary", "pyclient/calibcert/backends/sqlite/close_open_range.py",
+        'f" WHERE {where} AND begin_us >= :end"',
+        'f" WHERE {where} AND begin_us > :end"',
+        "SQLite close_open_range accepts an end equal to an open range's begin",
+        (BC + "test_close_open_range_refuses_end_not_after_begin" + SQ_AT,),
+    ),
+    Mutant(
+        "sqlite-close-range-instant", "pyclient/calibcert/backends/sqlite/close_open_range.py",
+        'f"UPDATE certification SET end_us = :end WHERE {where}"',
+        'f"UPDATE certification SET end_us = :end + 1 WHERE {where}"',
+        "SQLite close_open_range closes one microsecond after the given end",
+        (BC + "test_close_open_range_closes_only_open_ones" + SQ,),
+    ),
+    Mutant(
+        "sqlite-close-open-at-or-after", "pyclient/calibcert/backends/sqlite/certify.py",
+        'return f"c.end_us = {MAX_US} AND c.begin_us < {fb}"',
+        'return f"c.end_us = {MAX_US} AND c.begin_us <= {fb}"',
+        "SQLite certify close_open also closes an open range beginning at the new begin",
+        (BC + "test_certify_close_open_does_not_close_a_range_beginning_at_or_after" + SQ_SAME,),
+    ),
+    Mutant(
+        "sqlite-find-ignores-ambiguity", "pyclient/calibcert/backends/sqlite/lookup.py",
+        "            if ambiguous:\n                self._raise_ambiguous(",
+        "            if False:\n                self._raise_ambiguous(",
+        "SQLite find / find_many never raise for an ambiguous match",
+        (BL + "test_find_ambiguous" + SQ,),
+    ),
+    Mutant(
+        "sqlite-set-chain-cycle", "pyclient/calibcert/backends/sqlite/collections.py",
+        "            if via is not None:\n",
+        "            if False:\n",
+        "SQLite set_chain stores a cycle",
+        (BCO + "test_set_chain_refuses_self_cycle" + SQ,
+         BCO + "test_set_chain_refuses_indirect_cycles" + SQ),
+    ),
+    Mutant(
+        "sqlite-remove-chain-child", "pyclient/calibcert/backends/sqlite/collections.py",
+        "            if parent is not None:\n",
+        "            if False:\n",
+        "SQLite remove_collection does not check that the collection is a chain's child",
+        (BCO + "test_remove_chain_child_is_in_use" + SQ,),
+    ),
+    Mutant(
+        "sqlite-copy-drops-open-ends", "pyclient/calibcert/backends/sqlite/collections.py",
+        '" end_us FROM certification WHERE collection_id = ?", (dst, src.id))',
+        '" end_us FROM certification WHERE collection_id = ? AND end_us < 9223372036854775807",'
+        " (dst, src.id))",
+        "SQLite copy_collection drops certifications with an open end",
+        (BCO + "test_copy_calibration_preserves_timespans_and_is_independent" + SQ,),
+    ),
+    Mutant(
+        "sqlite-copy-forgets-doc", "pyclient/calibcert/backends/sqlite/collections.py",
+        "(destination, src.type, src.doc if doc is None else doc)",
+        "(destination, src.type, doc)",
+        "SQLite copy_collection does not inherit the source's doc",
+        (GAPS + "test_copy_collection_inherits_the_doc" + SQ,),
+    ),
+    Mutant(
+        "sqlite-query-where-ignored", "pyclient/calibcert/backends/sqlite/datasets.py",
+        "if where is None or all(",
+        "if True or where is None or all(",
+        "SQLite query_datasets ignores its where",
+        (BD + "test_get_and_query_datasets" + SQ,),
+    ),
+    Mutant(
+        "sqlite-tag-into-calibration", "pyclient/calibcert/backends/sqlite/tags.py",
+        """            coll = self._collection(collection, ("TAGGED",))
+            self._stage_ids(ids)
+            self._resolve()
+            self._check_tag_clash(coll)""",
+        """            coll = self._collection(collection, ("TAGGED", "CALIBRATION"))
+            self._stage_ids(ids)
+            self._resolve()
+            self._check_tag_clash(coll)""",
+        "SQLite tag accepts a CALIBRATION collection",
+        (BD + "test_tag_errors" + SQ,),
+    ),
+    # -- the shared client layer (registry.py, types.py) ----------------------------------------
+    Mutant(
+        "client-naive-time", "pyclient/calibcert/types.py",
+        "if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:",
+        "if False:",
+        "a naive datetime is accepted (as local time)",
+        (BI + "test_naive_lookup_and_bad_at_types" + SQ,),
+    ),
+    Mutant(
+        "client-dimensions-repeat", "pyclient/calibcert/registry.py",
+        "if len(set(dims)) != len(dims):",
+        "if False:",
+        "register_dataset_type accepts a repeated dimension",
+        (BD + "test_register_dataset_type_bad_arguments" + SQ,),
+    ),
+    Mutant(
+        "client-doc-nul", "pyclient/calibcert/registry.py",
+        'if doc is not None and (not isinstance(doc, str) or "\\x00" in doc):',
+        "if doc is not None and not isinstance(doc, str):",
+        "a collection doc with NUL is accepted",
+        (BCO + "test_register_collection_bad_doc" + SQ,),
+    ),
+    Mutant(
+        "client-ids-count", "pyclient/calibcert/registry.py",
+        "if id_list is not None and len(id_list) != len(values):",
+        "if False:",
+        "insert_datasets accepts a different number of ids and data IDs",
+        (GAPS + "test_insert_datasets_ids_count_is_checked" + SQ,),
+    ),
+    Mutant(
+        "client-chain-children-string", "pyclient/calibcert/registry.py",
+        "        if isinstance(children, str):\n",
+        "        if False:\n",
+        "set_chain takes a string of children as its characters",
+        (GAPS + "test_set_chain_refuses_a_string_of_children" + SQ,),
+    ),
+)
