@@ -7,11 +7,6 @@ fewer and faster the better, but each must be able to fail for the reason the mu
 breaks). A mutant the selected tests do not catch is a missing test: add it (a
 tests/test_mutation_gaps*.py file) and select it here.
 
-Not targeted yet, on purpose: sql/functions/_lock_collections.sql, _refresh_search_paths.sql,
-_lookup.sql, _span_json.sql (being split into one function per file) and
-pyclient/calibcert/backends/sqlite/catalog.py (SQLite chain handling, being rewritten). The
-lock-order mutant (ascending -> descending) belongs in _lock_collections.sql and waits for
-that split.
 """
 
 from __future__ import annotations
@@ -39,6 +34,7 @@ SEC = "tests/test_security.py::"
 CONC = "tests/test_pg_concurrency.py::"
 GUARDS = "tests/test_sqlite_guards.py::"
 GAPS = "tests/test_mutation_gaps.py::"
+PATHS = "tests/test_sqlite_search_paths.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -47,6 +43,74 @@ PG_SAME, SQ_SAME = "[postgresql-in-transaction-same-begin]", "[sqlite-same-begin
 PG_AT, SQ_AT = "[postgresql-in-transaction-at-begin]", "[sqlite-at-begin]"
 
 MUTANTS: tuple[Mutant, ...] = (
+    # -- locks, the single lookup, SQLite's stored search paths (revision 0008) ------------
+    Mutant(
+        "pg-lock-order-descending", "sql/functions/_lock_collections.sql",
+        "ORDER BY collection_id FOR NO KEY UPDATE;",
+        "ORDER BY collection_id DESC FOR NO KEY UPDATE;",
+        "writers lock several collections in descending id order",
+        (CONC + "test_several_collections_are_locked_in_ascending_order_so_opposite_orders"
+         "_queue",),
+    ),
+    Mutant(
+        "pg-lookup-one-ignores-ambiguity", "sql/functions/_lookup_one.sql",
+        "IF FOUND AND v.ambiguous IS NOT TRUE THEN",
+        "IF FOUND THEN",
+        "find (calib._lookup_one) answers an ambiguous deciding member",
+        (BL + "test_find_ambiguous" + PG,),
+    ),
+    Mutant(
+        "sqlite-paths-read-stale", "pyclient/calibcert/backends/sqlite/catalog.py",
+        "        if not self._one(_STALE)[0]:\n",
+        "        if True:\n",
+        "lookups read the stored search paths even when a raw writer left them stale",
+        (PATHS + "test_a_raw_chain_change_is_never_read_stale",),
+    ),
+    Mutant(
+        "sqlite-paths-refresh-ignores-stale", "pyclient/calibcert/backends/sqlite/catalog.py",
+        "        if was_stale:\n",
+        "        if False:\n",
+        "a chain change after a raw writer's refreshes only its own chain's paths",
+        (PATHS + "test_a_raw_chain_change_is_never_read_stale",),
+    ),
+    Mutant(
+        "sqlite-paths-set-chain-no-refresh", "pyclient/calibcert/backends/sqlite/collections.py",
+        "            self._refresh_search_paths([p.id], was_stale)\n",
+        "",
+        "set_chain leaves the stored search paths as they were",
+        (PATHS + "test_every_chain_change_stores_the_paths_it_changes",),
+    ),
+    Mutant(
+        "sqlite-paths-no-ancestors", "sql/sqlite/functions/refresh_search_paths.sql",
+        "    UNION\n    SELECT ch.parent_id FROM up JOIN collection_chain AS ch"
+        " ON ch.child_id = up.collection_id\n",
+        "",
+        "a chain change refreshes the changed chain but not the chains above it",
+        (PATHS + "test_every_chain_change_stores_the_paths_it_changes",),
+    ),
+    Mutant(
+        "sqlite-walk-last-occurrence", "sql/sqlite/functions/walk_search_paths.sql",
+        "SELECT w.root_id, w.collection_id, min(w.path) FROM walk AS w",
+        "SELECT w.root_id, w.collection_id, max(w.path) FROM walk AS w",
+        "a collection reached twice keeps its last position on the path, not its first",
+        (PATHS + "test_every_chain_change_stores_the_paths_it_changes",),
+    ),
+    Mutant(
+        "sqlite-paths-raw-delete-not-stale", "sql/sqlite/schema/search_path.sql",
+        "CREATE TRIGGER collection_chain_search_path_delete AFTER DELETE ON collection_chain\n"
+        "BEGIN\n    UPDATE search_path_state SET stale = 1 WHERE id = 1 AND stale = 0;\nEND;",
+        "CREATE TRIGGER collection_chain_search_path_delete AFTER DELETE ON collection_chain\n"
+        "BEGIN\n    SELECT 1;\nEND;",
+        "a raw delete from collection_chain does not mark the stored paths stale",
+        (PATHS + "test_a_raw_chain_change_is_never_read_stale",),
+    ),
+    Mutant(
+        "sqlite-path-last-member", "pyclient/calibcert/backends/sqlite/catalog.py",
+        '" WHERE sp.collection_id = ? ORDER BY sp.rank")',
+        '" WHERE sp.collection_id = ? ORDER BY sp.rank DESC")',
+        "SQLite reads a chain's search path backwards: the last matching member decides",
+        (BL + "test_find_chain_order_decides" + SQ,),
+    ),
     # -- sql/schema: tables, triggers, privileges ------------------------------------------
     Mutant(
         "pg-no-exclusion", "sql/schema/tables.sql",
