@@ -15,6 +15,17 @@
 \ir functions/_dataset_type.sql
 \ir functions/_canonical_data_ids.sql
 \ir functions/_timespan.sql
+\ir functions/_document_array.sql
+\ir functions/_json_text.sql
+\ir functions/_document.sql
+\ir functions/_uuids.sql
+\ir functions/_data_ids.sql
+\ir functions/_names.sql
+\ir functions/_parse_instant.sql
+\ir functions/_parse_timespan.sql
+\ir functions/_parse_boolean.sql
+\ir functions/_instants.sql
+\ir functions/_timespans.sql
 \ir functions/_lock_collections.sql
 \ir functions/_lock_chains.sql
 \ir functions/_refresh_search_paths.sql

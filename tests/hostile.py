@@ -25,6 +25,7 @@ arrives, and the caller's role is unchanged.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -198,6 +199,165 @@ CALLS: dict[str, list[str]] = {
         f"SELECT calib.copy_collection({_t('run1')}, {_t('run-copy')}, NULL::pg_catalog.text)",
     ],
 }
+
+
+# -- the JSON-document and all-text forms (README "Calling from another service"): calls that
+# work and calls that their conversion helpers refuse (KC016, KC009, and the typed form's
+# own errors through them).
+
+
+def _jd(value: Any) -> str:
+    """A JSON document, typed jsonb."""
+    return _j(json.dumps(value))
+
+
+def _tj(value: Any) -> str:
+    """A JSON document, typed text (as a driver binding text sends it)."""
+    return _t(json.dumps(value))
+
+
+_D = [{"instrument": "Cam", "detector": d} for d in range(10)]
+_TEXT = "NULL::pg_catalog.text"
+CALLS.update({
+    "calib.find(text,text,text,text)": [
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {_tj(_D[1])},"
+        f" {_t('2020-06-01T00:00Z')})",
+        f"SELECT * FROM calib.find({_t('calib')}, {_t('bias')}, {_tj(_D[2])},"
+        f" {_t('[2020-06-01T00:00Z,2020-07-01 00:00+00:00)')})",
+        f"SELECT * FROM calib.find({_t('calib')}, {_t('bias')}, {_t('{nope')},"
+        f" {_t('2020-06-01T00:00Z')})",
+        f"SELECT * FROM calib.find({_t('calib')}, {_t('bias')}, {_t('{}')},"
+        f" {_t('2020-06-01T00:00')})",
+    ],
+    "calib.find(text,text,jsonb,text)": [
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_t('2020-06-01T00:00Z')})",
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_t('[2020-06-01,)')})",
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_t('(,]')})",
+    ],
+    "calib.find_many(text,text,jsonb,jsonb)": [
+        f"SELECT * FROM calib.find_many({_t('chain')}, {_t('bias')}, {_jd([_D[1], None])},"
+        f" {_jd(['2020-06-01T00:00Z', None])})",
+        f"SELECT * FROM calib.find_many({_t('calib')}, {_t('bias')}, {_jd([_D[2]])},"
+        f" {_jd(['[2020-06-01T00:00Z,2020-07-01T00:00Z)'])})",
+        f"SELECT * FROM calib.find_many({_t('calib')}, {_t('bias')}, {_jd({})}, {_jd([1])})",
+        f"SELECT * FROM calib.find_many({_t('calib')}, {_t('bias')}, {_jd([])}, {_jd([1])})",
+    ],
+    "calib.find_many(text,text,text,text)": [
+        f"SELECT * FROM calib.find_many({_t('chain')}, {_t('bias')}, {_tj([_D[3]])},"
+        f" {_t('{2020-06-01T00:00Z}')})",
+        f"SELECT * FROM calib.find_many({_t('chain')}, {_t('bias')}, {_t('{x}')},"
+        f" {_tj(['2020-06-01T00:00Z'])})",
+    ],
+    "calib.query_datasets(text,text,text)": [
+        f"SELECT * FROM calib.query_datasets({_t('run1')}, {_t('bias')}, {_tj({'detector': 2})})",
+        f"SELECT * FROM calib.query_datasets({_t('run1')}, {_t('bias')}, {_t('detector=2')})",
+    ],
+    "calib.get_datasets(jsonb)": [
+        f"SELECT * FROM calib.get_datasets({_jd([DS[1], DS[9]])})",
+        f"SELECT * FROM calib.get_datasets({_jd(['nope'])})",
+    ],
+    "calib.get_datasets(text)": [
+        f"SELECT * FROM calib.get_datasets({_t('{' + DS[2] + ',' + DS[4] + '}')})",
+        f"SELECT * FROM calib.get_datasets({_t('{nope')})",
+    ],
+    "calib.set_chain(text,jsonb)": [
+        f"SELECT calib.set_chain({_t('chain')}, {_jd(['tagged', 'calib'])})",
+        f"SELECT calib.set_chain({_t('chain')}, {_jd([1])})",
+    ],
+    "calib.set_chain(text,text)": [
+        f"SELECT calib.set_chain({_t('chain')}, {_t('{tagged,run1}')})",
+        f"SELECT calib.set_chain({_t('chain')}, {_tj('calib')})",
+    ],
+    "calib.register_dataset_type(text,jsonb,boolean)": [
+        f"SELECT calib.register_dataset_type({_t('dark')}, {_jd(['instrument', 'detector'])},"
+        " true)",
+        f"SELECT calib.register_dataset_type({_t('dark')}, {_jd('instrument')}, true)",
+    ],
+    "calib.register_dataset_type(text,text,text)": [
+        f"SELECT calib.register_dataset_type({_t('flat')}, {_t('{instrument,detector}')},"
+        f" {_t('yes')})",
+        f"SELECT calib.register_dataset_type({_t('flat')}, {_tj(['instrument'])},"
+        f" {_t('maybe')})",
+    ],
+    "calib.insert_datasets(text,text,jsonb,jsonb)": [
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')}, {_jd([_D[7]])},"
+        f" {_jd([DS[7]])})",
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')},"
+        f" {_jd([{'instrument': 'Cam'}])}, {_jd([7])})",
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')},"
+        f" {_jd([{'instrument': 'Cam'}])}, NULL::pg_catalog.jsonb)",
+    ],
+    "calib.insert_datasets(text,text,text,text)": [
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')}, {_tj([_D[8]])},"
+        f" {_t('{' + DS[8] + '}')})",
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')}, {_tj([_D[1]])},"
+        f" {_TEXT})",
+    ],
+    "calib.tag(text,jsonb)": [
+        f"SELECT calib.tag({_t('tagged')}, {_jd([DS[3]])})",
+        f"SELECT calib.tag({_t('tagged')}, {_jd([None, 3])})",
+    ],
+    "calib.tag(text,text)": [
+        f"SELECT calib.tag({_t('tagged')}, {_tj([DS[3]])})",
+        f"SELECT calib.tag({_t('tagged')}, {_tj(['x'])})",
+    ],
+    "calib.untag(text,jsonb)": [f"SELECT calib.untag({_t('tagged')}, {_jd([DS[2]])})"],
+    "calib.untag(text,text)": [
+        f"SELECT calib.untag({_t('tagged')}, {_t('{' + DS[2] + '}')})",
+        f"SELECT calib.untag({_t('tagged')}, {_t('{}')})",
+    ],
+    "calib.certify(text,jsonb,tstzrange,boolean)": [
+        f"SELECT calib.certify({_t('calib')}, {_jd([DS[3]])}, {_SPAN}, false)",
+        f"SELECT calib.certify({_t('calib')}, {_jd([DS[4]])}, {_SPAN}, false)",
+        f"SELECT calib.certify({_t('calib')}, {_jd({})}, {_SPAN}, false)",
+    ],
+    "calib.certify(text,text,text,text)": [
+        f"SELECT calib.certify({_t('calib')}, {_t('{' + DS[3] + '}')},"
+        f" {_t('[2020-06-01T00:00Z,2020-07-01T00:00+00:00)')}, {_t('false')})",
+        f"SELECT calib.certify({_t('calib')}, {_tj([DS[3], DS[2]])},"
+        f" {_t('[' + chr(34) + '2020-06-01 00:00:00+00' + chr(34) + ',)')}, {_t('true')})",
+        f"SELECT calib.certify({_t('calib')}, {_tj([DS[3]])}, {_t('[2020-06-01 00:00,)')},"
+        f" {_t('false')})",
+        f"SELECT calib.certify({_t('calib')}, {_tj([DS[3]])}, {_t('[2021-06-01Z,)')},"
+        f" {_t('false')})",
+        f"SELECT calib.certify({_t('calib')}, {_tj([DS[3]])},"
+        f" {_t('[2021-06-01T00:00Z,2020-01-01T00:00Z)')}, {_t('false')})",
+    ],
+    "calib.certify_series(text,jsonb,jsonb,boolean)": [
+        f"SELECT calib.certify_series({_t('calib')}, {_jd([DS[3], DS[3]])},"
+        f" {_jd(['2020-01-01T00:00Z', '2021-01-01T00:00+01:00'])}, false)",
+        f"SELECT calib.certify_series({_t('calib')}, {_jd([DS[3]])}, {_jd(['2020-01-01'])},"
+        " false)",
+    ],
+    "calib.certify_series(text,text,text,text)": [
+        f"SELECT calib.certify_series({_t('calib')}, {_t('{' + DS[3] + '}')},"
+        f" {_t('{2020-01-01T00:00Z}')}, {_t('f')})",
+        f"SELECT calib.certify_series({_t('calib')}, {_t('{' + DS[3] + '}')}, {_tj([True])},"
+        f" {_t('f')})",
+    ],
+    "calib.decertify(text,text,tstzrange,jsonb)": [
+        f"SELECT calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, {_jd(None)})",
+        f"SELECT calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, {_jd([_D[2]])})",
+        f"SELECT calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, {_jd({})})",
+    ],
+    "calib.decertify(text,text,text,text)": [
+        f"SELECT calib.decertify({_t('calib')}, {_t('bias')},"
+        f" {_t('[2020-06-01T00:00Z,2020-07-01T00:00Z)')}, {_TEXT})",
+        f"SELECT calib.decertify({_t('calib')}, {_t('bias')}, {_t('[2020-06-01T00:00Z,)')},"
+        f" {_tj([_D[1]])})",
+        f"SELECT calib.decertify({_t('calib')}, {_t('bias')}, {_t('2020')}, {_TEXT})",
+    ],
+    "calib.close_open_range(text,text,timestamp with time zone,jsonb)": [
+        f"SELECT calib.close_open_range({_t('calib')}, {_t('bias')}, {_AT}, {_jd(None)})",
+        f"SELECT calib.close_open_range({_t('calib')}, {_t('bias')}, {_AT}, {_jd(True)})",
+    ],
+    "calib.close_open_range(text,text,text,text)": [
+        f"SELECT calib.close_open_range({_t('calib')}, {_t('bias')}, {_t('2020-06-01T00:00Z')},"
+        f" {_tj([_D[1]])})",
+        f"SELECT calib.close_open_range({_t('calib')}, {_t('bias')}, {_t('2020-06-01T00:00Z')},"
+        f" {_t('{nope}')})",
+    ],
+})
 
 
 def public_functions(conn: psycopg.Connection) -> set[str]:

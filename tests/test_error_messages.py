@@ -41,6 +41,7 @@ DERIVED_FROM = {
     "missing_part": {"missing"},
     "unexpected_part": {"unexpected"},
     "range": {"bounds", "begin", "end"},
+    "element_part": {"position"},
 }
 
 

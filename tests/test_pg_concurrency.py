@@ -1067,7 +1067,7 @@ def test_calib_functions_restore_the_sessions_lock_timeout(world: World, session
     assert lock_timeout_of(conn) == session_value
     decertify_sql(conn, X, "[2021-01-01,2022-01-01)")
     assert lock_timeout_of(conn) == session_value
-    conn.execute("SELECT calib.close_open_range(%s, %s, '2030-01-01')", (X, TYPE))
+    conn.execute("SELECT calib.close_open_range(%s, %s, '2030-01-01T00:00Z')", (X, TYPE))
     conn.execute("SELECT calib.register_collection('chain', 'CHAINED')")
     conn.execute("SELECT calib.set_chain('chain', ARRAY[%s])", (X,))
     conn.execute("SELECT calib.copy_collection(%s, 'calib/copy')", (X,))

@@ -135,6 +135,15 @@ class InvalidArgumentError(CalibCertError, ValueError):
     sqlstate = "KC015"
 
 
+class InvalidDocumentError(InvalidArgumentError):
+    """A list argument given as a JSON document (or, in SQL's all-text forms, as text) that
+    is not an array of the right things: not JSON, not an array, an element of the wrong
+    JSON type or not a UUID. ``details`` name the argument (``what``) and the element's
+    1-based ``position``. (A time without a UTC offset is an InvalidTimespanError.)"""
+
+    sqlstate = "KC016"
+
+
 class LockTimeoutError(CalibCertError):
     """A writer could not take its locks within ``lock_timeout`` (SQLSTATE 55P03, or SQLite
     busy timeout). Nothing was changed; the call may be retried."""
@@ -164,6 +173,7 @@ _OWN_CLASSES: tuple[type[CalibCertError], ...] = (
     CollectionInUseError,
     InvalidNameError,
     InvalidArgumentError,
+    InvalidDocumentError,
 )
 
 #: SQLSTATE → exception class. Our own class-KC codes, then the standard codes we map.

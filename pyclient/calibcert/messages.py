@@ -22,11 +22,13 @@ conversions ``{field!x}``:
     ``!p``  a timespan ``[begin, end)``, ``-inf`` / ``+inf`` for an unbounded side
     ``!l``  a list of names, ``a, b``; ``!o`` the same joined with ``or``
     ``!v``  any value; ``NULL`` for null
+    ``!j``  any JSON value as JSON (``1``, ``"zz"``), as PostgreSQL prints a jsonb
 
 A few fields are derived from the details rather than stored (:data:`_DERIVED`): ``first``
 (the first conflict), ``more`` (`` (and N more)``), ``short_name`` (a name cut to 40
 characters), ``missing_part`` / ``unexpected_part`` (the keys a data ID lacks or has too
-many) and ``range`` (a timespan with its bounds as given).
+many), ``range`` (a timespan with its bounds as given) and ``element_part`` (`` (element
+N)`` for an element of a list document, empty for a whole argument).
 
 This module imports nothing from calibcert: :mod:`calibcert.errors` builds the exceptions
 from it (:func:`calibcert.errors.error`).
@@ -94,6 +96,14 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC009", "timespan {range} must have [) bounds (begin included, end excluded)"),
     "timespan_reversed": (
         "KC009", "timespan {range} is empty or reversed: begin must be before end"),
+    "time_naive": (
+        "KC009", "{what}{element_part} {value!q} has no UTC offset (write it with Z or +hh:mm)"),
+    "time_syntax": (
+        "KC009", "{what}{element_part} {value!q} is not an ISO 8601 instant with a UTC offset"),
+    "timespan_syntax": (
+        "KC009",
+        "{what}{element_part} {value!q} is not a timespan such as"
+        " [2024-01-01T00:00Z,2024-02-01T00:00Z)"),
     "series_infinite_begin": (
         "KC009",
         "certify_series into {collection!q}: a begin of +infinity leaves an empty timespan"),
@@ -165,6 +175,13 @@ KINDS: dict[str, tuple[str, str]] = {
         " datasets, {n_begins!v} begins)"),
     "lookup_times_count": (
         "KC015", "lookup in {collection!q} needs one time (or NULL) per data ID"),
+    # KC016 InvalidDocumentError (a JSON document or text argument, README "Calling from
+    # another service"); position: 1-based, null for the argument as a whole
+    "document_not_array": ("KC016", "{what} must be a JSON array, not a JSON {found}"),
+    "document_syntax": ("KC016", "{what}{element_part} cannot be read as {syntax}: {reason}"),
+    "document_element": (
+        "KC016", "{what} (element {position}) must be {expected}, not {value!j}"),
+    "argument_text": ("KC016", "{what} must be {expected}, not {value!q}"),
 }
 
 
@@ -225,6 +242,11 @@ def names(values: Any, sep: str = ", ") -> str:
     return sep.join(value_text(v) for v in values)
 
 
+def json_text(value: Any) -> str:
+    """A JSON value as PostgreSQL prints jsonb (``1``, ``"zz"``, ``{"a": 1}``)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def value_text(value: Any) -> str:
     """Any other value; NULL for none."""
     return "NULL" if value is None else str(value)
@@ -239,6 +261,7 @@ _CONVERSIONS: dict[str, Callable[[Any], str]] = {
     "l": names,
     "o": lambda v: names(v, " or "),
     "v": value_text,
+    "j": json_text,
 }
 
 
@@ -271,6 +294,8 @@ _DERIVED: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "missing_part": _part("missing", "missing"),
     "unexpected_part": _part("unexpected", "unexpected"),
     "range": _range,
+    "element_part": lambda d: ("" if d.get("position") is None
+                               else f" (element {d['position']})"),
 }
 
 

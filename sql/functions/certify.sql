@@ -69,3 +69,33 @@ BEGIN
         false, coalesce(p_close_open, false));
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.certify(
+    p_collection text, p_datasets jsonb, p_timespan tstzrange, p_close_open boolean DEFAULT false)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* certify with the datasets as one JSON array document of UUID strings
+   ('["<uuid>", ...]'); the same results and errors, plus KC016 for a document that is not
+   such an array (calib._uuids). */
+SELECT calib.certify(p_collection, calib._uuids(p_datasets, 'datasets'), p_timespan, p_close_open)
+$$;
+
+CREATE OR REPLACE FUNCTION calib.certify(
+    p_collection text, p_datasets text, p_timespan text, p_close_open text DEFAULT 'false')
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* certify with every argument as text, the form that untyped literals and drivers binding
+   text reach: datasets a JSON array or a PostgreSQL array literal (calib._document), the
+   timespan a range of ISO 8601 instants with a UTC offset (calib._parse_timespan: a time
+   without one is KC009), close_open a boolean's text. */
+SELECT calib.certify(p_collection,
+                     calib._uuids(calib._document(p_datasets, 'datasets', false), 'datasets'),
+                     calib._parse_timespan(p_timespan, 'timespan'),
+                     calib._parse_boolean(p_close_open, 'close_open'))
+$$;

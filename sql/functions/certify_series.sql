@@ -34,3 +34,33 @@ BEGIN
     RETURN calib._certify_rows(v_coll, p_datasets, v_begins, NULL, true, coalesce(p_close_open, false));
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.certify_series(
+    p_collection text, p_datasets jsonb, p_begins jsonb, p_close_open boolean DEFAULT false)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* certify_series with datasets and begins as JSON array documents: UUID strings, and ISO
+   8601 instants with a UTC offset (calib._uuids, calib._instants). Same results and errors;
+   KC016 for a document that is not such an array, KC009 for a time without an offset. */
+SELECT calib.certify_series(p_collection, calib._uuids(p_datasets, 'datasets'),
+                            calib._instants(p_begins, 'begins'), p_close_open)
+$$;
+
+CREATE OR REPLACE FUNCTION calib.certify_series(
+    p_collection text, p_datasets text, p_begins text, p_close_open text DEFAULT 'false')
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* certify_series with every argument as text: datasets and begins as JSON arrays or
+   PostgreSQL array literals (calib._document), close_open a boolean's text. */
+SELECT calib.certify_series(
+    p_collection,
+    calib._uuids(calib._document(p_datasets, 'datasets', false), 'datasets'),
+    calib._instants(calib._document(p_begins, 'begins', false), 'begins'),
+    calib._parse_boolean(p_close_open, 'close_open'))
+$$;

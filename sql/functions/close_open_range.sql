@@ -56,3 +56,31 @@ BEGIN
     RETURN v_n;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.close_open_range(
+    p_collection text, p_dataset_type text, p_end timestamptz, p_data_ids jsonb)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* close_open_range with the data IDs as one JSON array document (NULL or JSON null: all);
+   same results and errors, KC016 for a document that is not an array. No default for
+   p_data_ids: a three-argument call must keep reaching the typed form. */
+SELECT calib.close_open_range(p_collection, p_dataset_type, p_end,
+                              calib._data_ids(p_data_ids, 'data_ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.close_open_range(
+    p_collection text, p_dataset_type text, p_end text, p_data_ids text DEFAULT NULL)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* close_open_range with every argument as text: the end an ISO 8601 instant with a UTC
+   offset (calib._parse_instant), the data IDs a JSON array or a PostgreSQL array literal. */
+SELECT calib.close_open_range(
+    p_collection, p_dataset_type, calib._parse_instant(p_end, 'end'),
+    calib._data_ids(calib._document(p_data_ids, 'data_ids', true), 'data_ids'))
+$$;

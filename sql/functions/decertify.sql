@@ -37,3 +37,32 @@ BEGIN
     RETURN v_n;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* decertify with the data IDs as one JSON array document (NULL or JSON null: all); same
+   results and errors, KC016 for a document that is not an array. No default for
+   p_data_ids: a three-argument call must keep reaching the typed form. */
+SELECT calib.decertify(p_collection, p_dataset_type, p_timespan,
+                       calib._data_ids(p_data_ids, 'data_ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan text, p_data_ids text DEFAULT NULL)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* decertify with every argument as text: the timespan a range of ISO 8601 instants with a
+   UTC offset (calib._parse_timespan), the data IDs a JSON array or a PostgreSQL array
+   literal (calib._document). */
+SELECT calib.decertify(
+    p_collection, p_dataset_type, calib._parse_timespan(p_timespan, 'timespan'),
+    calib._data_ids(calib._document(p_data_ids, 'data_ids', true), 'data_ids'))
+$$;

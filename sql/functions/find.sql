@@ -49,3 +49,41 @@ BEGIN
     END IF;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id text, p_at text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find with every argument as text, the form untyped literals and drivers binding text
+   reach (with two typed forms for p_at, an untyped call would be "not unique"): the data ID
+   as JSON text (calib._json_text), p_at an instant, or a timespan when it starts with '['
+   or '(' (or is 'empty'), read strictly by calibcert (calib._parse_instant /
+   calib._parse_timespan: a time without a UTC offset is KC009). Then exactly the typed
+   find. */
+BEGIN
+    RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type,
+                                          calib._json_text(p_data_id, 'data_id'), p_at);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id jsonb, p_at text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find with a typed data ID and p_at as text (an untyped time next to a jsonb data ID):
+   an instant, or a timespan when it starts with '[' or '(' (or is 'empty'), read strictly
+   (calib._parse_instant / calib._parse_timespan). Then exactly the typed find. */
+BEGIN
+    IF left(ltrim(p_at, E' \t\r\n'), 1) IN ('[', '(') OR lower(btrim(p_at)) = 'empty' THEN
+        RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type, p_data_id,
+                                              calib._parse_timespan(p_at, 'timespan'));
+    ELSE
+        RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type, p_data_id,
+                                              calib._parse_instant(p_at, 'at'));
+    END IF;
+END
+$$;

@@ -31,3 +31,42 @@ FROM calib._lookup(p_collection, p_dataset_type, p_data_ids,
                                      ELSE calib._timespan(s) END
                          FROM unnest(p_timespans) WITH ORDINALITY AS u(s, o) ORDER BY o)) AS l
 $$;
+
+CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type text, p_data_ids jsonb, p_at jsonb)
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find_many with the data IDs and the times as JSON array documents: the times are ISO 8601
+   instants with a UTC offset, or (when one of them starts with '[' or '(') all timespans
+   as range strings; null for no time. Same results and errors as the typed forms; KC016 for
+   a document that is not such an array, KC009 for a time without an offset. */
+DECLARE
+    v_spans boolean;
+BEGIN
+    v_spans := EXISTS (
+        SELECT FROM jsonb_array_elements(calib._document_array(p_at, 'at')) AS u(e)
+        WHERE jsonb_typeof(u.e) = 'string' AND left(ltrim(u.e #>> '{}'), 1) IN ('[', '('));
+    IF v_spans THEN
+        RETURN QUERY SELECT * FROM calib.find_many(p_collection, p_dataset_type,
+            calib._data_ids(p_data_ids, 'data_ids'), calib._timespans(p_at, 'at'));
+    ELSE
+        RETURN QUERY SELECT * FROM calib.find_many(p_collection, p_dataset_type,
+            calib._data_ids(p_data_ids, 'data_ids'), calib._instants(p_at, 'at'));
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type text, p_data_ids text, p_at text)
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find_many with every argument as text: data IDs and times as JSON arrays or PostgreSQL
+   array literals (calib._document), then as find_many(text, text, jsonb, jsonb). */
+SELECT * FROM calib.find_many(p_collection, p_dataset_type,
+                              calib._document(p_data_ids, 'data_ids', true),
+                              calib._document(p_at, 'at', false))
+$$;

@@ -18,3 +18,23 @@ BEGIN
     ORDER BY u.ord;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.get_datasets(p_ids jsonb)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* get_datasets with the ids as one JSON array document of UUID strings (calib._uuids). */
+SELECT * FROM calib.get_datasets(calib._uuids(p_ids, 'ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.get_datasets(p_ids text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* get_datasets with the ids as text: a JSON array or a PostgreSQL array literal. */
+SELECT * FROM calib.get_datasets(calib._uuids(calib._document(p_ids, 'ids', false), 'ids'))
+$$;

@@ -91,3 +91,33 @@ BEGIN
     RETURN QUERY SELECT u.id, u.v FROM unnest(v_ids, v_values) AS u(id, v);
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.insert_datasets(
+    p_dataset_type text, p_run text, p_data_ids jsonb, p_ids jsonb DEFAULT NULL)
+RETURNS TABLE (dataset_id uuid, data_id jsonb)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* insert_datasets with the data IDs and the ids as JSON array documents
+   ('[{"instrument": "Cam", "detector": 1}]', '["<uuid>"]'); same results and errors, KC016
+   for a document that is not such an array. */
+SELECT * FROM calib.insert_datasets(p_dataset_type, p_run,
+                                    calib._data_ids(p_data_ids, 'data_ids'),
+                                    calib._uuids(p_ids, 'ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.insert_datasets(
+    p_dataset_type text, p_run text, p_data_ids text, p_ids text DEFAULT NULL)
+RETURNS TABLE (dataset_id uuid, data_id jsonb)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* insert_datasets with every argument as text: data IDs and ids as JSON arrays or
+   PostgreSQL array literals (calib._document). */
+SELECT * FROM calib.insert_datasets(
+    p_dataset_type, p_run,
+    calib._data_ids(calib._document(p_data_ids, 'data_ids', true), 'data_ids'),
+    calib._uuids(calib._document(p_ids, 'ids', false), 'ids'))
+$$;

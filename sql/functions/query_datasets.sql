@@ -38,3 +38,15 @@ JOIN calib.collection AS r ON r.collection_id = d.run_id
 WHERE p_where IS NULL OR di.value @> p_where
 ORDER BY f.data_id_key
 $$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* query_datasets with the where clause as JSON text (a driver binding text): parsed by
+   calib._json_text (KC016 if it is not JSON). No default: a two-argument call keeps
+   reaching the typed form. */
+SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, calib._json_text(p_where, 'where'))
+$$;

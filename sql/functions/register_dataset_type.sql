@@ -46,3 +46,30 @@ BEGIN
     RETURN false;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.register_dataset_type(
+    p_name text, p_dimensions jsonb, p_is_calibration boolean DEFAULT true)
+RETURNS boolean
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* register_dataset_type with the dimensions as one JSON array document of names
+   ('["instrument", "detector"]', calib._names). */
+SELECT calib.register_dataset_type(p_name, calib._names(p_dimensions, 'dimensions'),
+                                   p_is_calibration)
+$$;
+
+CREATE OR REPLACE FUNCTION calib.register_dataset_type(
+    p_name text, p_dimensions text, p_is_calibration text DEFAULT 'true')
+RETURNS boolean
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* register_dataset_type with every argument as text: the dimensions a JSON array or a
+   PostgreSQL array literal, is_calibration a boolean's text. */
+SELECT calib.register_dataset_type(
+    p_name, calib._names(calib._document(p_dimensions, 'dimensions', false), 'dimensions'),
+    calib._parse_boolean(p_is_calibration, 'is_calibration'))
+$$;

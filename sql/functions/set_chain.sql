@@ -68,3 +68,29 @@ BEGIN
     FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord);
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.set_chain(p_parent text, p_children jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* set_chain with the children as one JSON array document of names (calib._names).
+   PL/pgSQL, as the typed form, so that both return the same void value. */
+BEGIN
+    PERFORM calib.set_chain(p_parent, calib._names(p_children, 'children'));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.set_chain(p_parent text, p_children text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* set_chain with the children as text: a JSON array or a PostgreSQL array literal. */
+BEGIN
+    PERFORM calib.set_chain(p_parent, calib._names(calib._document(p_children, 'children', false),
+                                                   'children'));
+END
+$$;

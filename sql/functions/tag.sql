@@ -50,3 +50,24 @@ BEGIN
     RETURN v_n;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.tag(p_collection text, p_datasets jsonb)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* tag with the datasets as one JSON array document of UUID strings (calib._uuids). */
+SELECT calib.tag(p_collection, calib._uuids(p_datasets, 'datasets'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.tag(p_collection text, p_datasets text)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* tag with the datasets as text: a JSON array or a PostgreSQL array literal. */
+SELECT calib.tag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),
+                                           'datasets'))
+$$;

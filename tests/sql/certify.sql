@@ -120,25 +120,29 @@ SELECT calib.certify('calib', ARRAY[NULL]::uuid[], '[2030-01-01,)'); -- error KC
 SELECT count(*) FROM calib.certifications('calib'); -- ok: 4
 
 -- decertify: [2021,2022) out of ...11's [2020,2023) splits it in two.
-SELECT calib.decertify('calib', 'bias', '[2021-01-01,2022-01-01)',
+SELECT calib.decertify('calib', 'bias', '[2021-01-01,2022-01-01)'::tstzrange,
     ARRAY['{"instrument": "Cam", "detector": 1}']::jsonb[]); -- ok: 1
 SELECT string_agg(validity::text, ' ' ORDER BY lower(validity)) FROM calib.certifications('calib')
     WHERE dataset_id = '00000000-0000-4000-8000-000000000011'; -- ok: ["2020-01-01 00:00:00+00","2021-01-01 00:00:00+00") ["2022-01-01 00:00:00+00","2023-01-01 00:00:00+00")
 -- Nothing matching is a no-op; a data ID that was never stored matches nothing.
-SELECT calib.decertify('calib', 'bias', '[2021-01-01,2022-01-01)'); -- ok: 0
+SELECT calib.decertify('calib', 'bias', '[2021-01-01 00:00+00,2022-01-01 00:00+00)'); -- ok: 0
+-- Every argument untyped reaches the all-text form, which reads times itself: a time
+-- without a UTC offset is refused (typed, as above, PostgreSQL reads it in TimeZone).
+SELECT calib.decertify('calib', 'bias', '[2021-01-01,2022-01-01)'); -- error KC009
 SELECT calib.decertify('calib', 'bias', '(,)',
     ARRAY['{"instrument": "Cam", "detector": 7}']::jsonb[]); -- ok: 0
 SELECT calib.decertify('calib', 'bias', '(,)',
     ARRAY['{"instrument": "Cam"}']::jsonb[]); -- error KC008
 SELECT calib.decertify('calib', 'nope', '(,)'); -- error KC005
 SELECT calib.decertify('calib', 'raw', '(,)'); -- error KC006
-SELECT calib.decertify('calib', 'bias', '(2020-01-01,2021-01-01]'); -- error KC009
+SELECT calib.decertify('calib', 'bias', '(2020-01-01 00:00+00,2021-01-01 00:00+00]'); -- error KC009
 
 -- close_open_range: ...21 is open from 2023, so an end at or before 2023 is refused.
-SELECT calib.close_open_range('calib', 'bias', '2023-01-01'); -- error KC009
+SELECT calib.close_open_range('calib', 'bias', '2023-01-01T00:00Z'); -- error KC009
 SELECT calib.close_open_range('calib', 'bias', 'infinity'); -- error KC009
-SELECT calib.close_open_range('calib', 'bias', '2025-01-01'); -- ok: 1
-SELECT calib.close_open_range('calib', 'bias', '2026-01-01'); -- ok: 0
+SELECT calib.close_open_range('calib', 'bias', '2025-01-01'); -- error KC009
+SELECT calib.close_open_range('calib', 'bias', '2025-01-01T00:00Z'); -- ok: 1
+SELECT calib.close_open_range('calib', 'bias', '2026-01-01'::timestamptz); -- ok: 0
 SELECT count(*) FROM calib.certifications('calib') WHERE upper_inf(validity); -- ok: 0
 
 -- certify_series: each end is the next begin of the same key, the last one open.

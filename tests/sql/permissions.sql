@@ -39,7 +39,7 @@ SET search_path = public, calib; -- ok
 SELECT certify('calib', ARRAY['00000000-0000-4000-8000-000000000011']::uuid[],
     '[2010-01-01,2011-01-01)'); -- ok: 1
 RESET search_path; -- ok
-SELECT calib.decertify('calib', 'bias', '[2010-01-01,2011-01-01)'); -- ok: 1
+SELECT calib.decertify('calib', 'bias', '[2010-01-01 00:00+00,2011-01-01 00:00+00)'); -- ok: 1
 
 \connect - calib_test_reader
 SELECT count(*) FROM calib.certification; -- ok: 1

@@ -1,0 +1,4 @@
+-- Undo revision 0009 on PostgreSQL (source of versions/0009_json_documents.postgresql.down.sql):
+-- freeze.py drops every function 0009 created (the JSON-document and all-text forms and
+-- their private helpers) after this point; the typed forms it re-created are unchanged, and
+-- dropped functions take their grants with them.

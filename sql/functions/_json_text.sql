@@ -1,0 +1,21 @@
+CREATE OR REPLACE FUNCTION calib._json_text(p_value text, p_what text, p_position integer DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* A JSON value given as text (the all-text forms: a data ID, a where clause, a list
+   document, an element of a PostgreSQL array literal of data IDs): parsed, or KC016
+   (document_syntax) naming the argument p_what and, inside a list, the element's 1-based
+   position p_position. NULL stays NULL. */
+BEGIN
+    RETURN p_value::jsonb;
+EXCEPTION WHEN invalid_text_representation OR invalid_parameter_value THEN
+    PERFORM calib._raise('KC016',
+        format('%s%s cannot be read as %s: %s', p_what,
+               CASE WHEN p_position IS NULL THEN '' ELSE format(' (element %s)', p_position) END,
+               'JSON', SQLERRM),
+        jsonb_build_object('kind', 'document_syntax', 'what', p_what, 'position', p_position,
+                           'syntax', 'JSON', 'reason', SQLERRM));
+    RETURN NULL;
+END
+$$;
