@@ -22,7 +22,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg.types.range import Range, TimestamptzRange
 
-from ..errors import SchemaVersionError, translate
+from ..errors import DatabaseAccessError, SchemaVersionError, translate
 from ..registry import At, DatasetIdArray, Registry, chunked
 from ..schema import HEAD_REVISION
 from ..types import (
@@ -149,7 +149,13 @@ class PostgresRegistry(Registry):
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> PostgresRegistry:
         conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        conn = psycopg.connect(conninfo, autocommit=True)
+        try:
+            conn = psycopg.connect(conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            # psycopg's text names host, port and user (never the password).
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            raise DatabaseAccessError(f"cannot connect to the database: {text}",
+                                      sqlstate=exc.sqlstate) from exc
         try:
             return cls(conn, **kwargs)
         except BaseException:
@@ -162,7 +168,7 @@ class PostgresRegistry(Registry):
 
     def check_schema(self) -> None:
         """Refuse a database whose calib schema is missing or not at HEAD_REVISION."""
-        with self._conn.cursor() as cur:
+        with self._errors(), self._conn.cursor() as cur:
             cur.execute("SELECT to_regclass('calib.alembic_version') IS NOT NULL")
             row = cur.fetchone()
             version = None
@@ -185,9 +191,11 @@ class PostgresRegistry(Registry):
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
+        """The one place psycopg errors (and strings psycopg cannot encode) become calibcert
+        errors (:func:`calibcert.errors.translate`)."""
         try:
             yield
-        except psycopg.Error as exc:
+        except (psycopg.Error, UnicodeEncodeError) as exc:
             mapped = translate(exc)
             if mapped is exc:
                 raise
@@ -414,7 +422,7 @@ class PostgresRegistry(Registry):
         except psycopg.errors.InsufficientPrivilege:  # rights revoked since
             self._fast_find = False
             return None
-        except psycopg.Error as exc:
+        except (psycopg.Error, UnicodeEncodeError) as exc:
             mapped = translate(exc)
             if mapped is exc:
                 raise
