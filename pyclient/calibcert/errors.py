@@ -157,6 +157,24 @@ class TransactionConflictError(CalibCertError):
     sqlstate = "40001"
 
 
+class DatabaseAccessError(CalibCertError):
+    """The database cannot be reached or used: connecting failed (host, port, login,
+    database name), or the SQLite file cannot be opened, is not a calibcert database, is
+    corrupt, read-only or on a full disk. Nothing was changed. (SQLSTATE class 08.)"""
+
+    sqlstate = "08001"
+
+
+class ConnectionLostError(DatabaseAccessError):
+    """The connection ended under the call: the server terminated the backend
+    (``pg_terminate_backend``, shutdown, restart: 57P01 / 57P02 / 57P03), a session timeout,
+    a network failure (class 08), or the registry was already closed. The transaction in
+    progress was not committed by this client; connect again (``calibcert.connect``) and
+    retry. (If the connection broke while a COMMIT was in flight, check before retrying.)"""
+
+    sqlstate = "08006"
+
+
 _OWN_CLASSES: tuple[type[CalibCertError], ...] = (
     ConflictingCertificationError,
     MissingCollectionError,
@@ -185,6 +203,50 @@ SQLSTATE_MAP.update(
         "40P01": TransactionConflictError,  # deadlock_detected
     }
 )
+
+#: Standard SQLSTATEs a caller can cause that are not raised by calibcert's own code: a
+#: connection that ended, a value the server cannot store. Code → (class, what the message
+#: says before the server's own text). A code of class 08 not listed takes the "08" entry.
+#: The message says what happened in terms of the call; the server's text follows.
+DRIVER_SQLSTATE_MAP: dict[str, tuple[type[CalibCertError], str]] = {
+    "08": (ConnectionLostError, "lost the connection to the database"),  # connection_exception
+    "57P01": (ConnectionLostError, "the server ended the connection"),  # admin_shutdown
+    "57P02": (ConnectionLostError, "the server ended the connection"),  # crash_shutdown
+    "57P03": (ConnectionLostError, "the server cannot take connections now"),
+    "57P04": (ConnectionLostError, "the database was dropped"),  # database_dropped
+    "57P05": (ConnectionLostError, "the server ended the idle connection"),  # idle_session_timeout
+    "25P03": (ConnectionLostError,  # idle_in_transaction_session_timeout
+              "the server ended the connection idle in a transaction"),
+    "54000": (InvalidArgumentError, "a value is too large for the database"),
+    "22001": (InvalidArgumentError, "a value is too long for the database"),
+    "22021": (InvalidArgumentError, "a text value has a character the database cannot store"),
+    "22P05": (InvalidArgumentError, "a text value has a character the database cannot store"),
+}
+
+#: A value error (a DRIVER_SQLSTATE_MAP code mapped to InvalidArgumentError) that names one
+#: of these tables (diag ``table_name``, e.g. "index row size ... exceeds btree maximum" on
+#: the data-ID index) is about what that table stores: its class instead.
+VALUE_TABLE_MAP: dict[str, type[CalibCertError]] = {
+    "data_id": DataIdError,
+    "collection": InvalidNameError,
+    "dataset_type": InvalidNameError,
+}
+
+#: SQLite result codes (the primary code, ``sqlite_errorcode & 0xFF``) → (class, what the
+#: message says before SQLite's text). SQLITE_BUSY / SQLITE_LOCKED (lock timeouts) and
+#: constraint failures are mapped by the SQLite backend, which knows the file and the
+#: constraint names (:data:`CONSTRAINT_MAP`).
+SQLITE_CODE_MAP: dict[int, tuple[type[CalibCertError], str]] = {
+    3: (DatabaseAccessError, "no permission to use the SQLite database"),  # SQLITE_PERM
+    8: (DatabaseAccessError, "the SQLite database is read-only"),  # SQLITE_READONLY
+    10: (DatabaseAccessError, "disk I/O error on the SQLite database"),  # SQLITE_IOERR
+    11: (DatabaseAccessError, "the SQLite database file is corrupt"),  # SQLITE_CORRUPT
+    13: (DatabaseAccessError, "the SQLite database's disk is full"),  # SQLITE_FULL
+    14: (DatabaseAccessError, "cannot open the SQLite database"),  # SQLITE_CANTOPEN
+    18: (InvalidArgumentError, "a value is too large for the database"),  # SQLITE_TOOBIG
+    23: (DatabaseAccessError, "access to the SQLite database denied"),  # SQLITE_AUTH
+    26: (DatabaseAccessError, "the file is not a SQLite database"),  # SQLITE_NOTADB
+}
 
 #: Standard integrity errors, mapped by the name of our constraint that raised them. They
 #: reach the client only when a raw statement (a DBA's INSERT) or a race the functions
@@ -217,19 +279,35 @@ def from_sqlstate(
 
 
 def translate(exc: BaseException) -> BaseException:
-    """Turn a psycopg error into the matching CalibCertError (``exc`` kept as __cause__).
+    """Turn a driver error into the matching CalibCertError (``exc`` kept as __cause__).
 
-    Returns ``exc`` itself when it is not an error we map. The message is rendered from
-    the DETAIL (:func:`calibcert.messages.render`) when it names a known ``kind``, as every
-    error of the calib functions does; otherwise (an error raised by other code, a
-    constraint violation) it is the server's text.
+    The one place driver errors are mapped, for both backends: a psycopg error by its
+    SQLSTATE (:data:`SQLSTATE_MAP`, :data:`CONSTRAINT_MAP`, :data:`DRIVER_SQLSTATE_MAP`), a
+    psycopg error without one (the connection is gone, a value psycopg cannot send), a
+    sqlite3 error by its result code (:data:`SQLITE_CODE_MAP`), and a string the driver
+    cannot encode (a lone surrogate: :class:`InvalidArgumentError`). Returns ``exc`` itself
+    when it is not an error we map (a bug: it stays a driver error).
+
+    The message of a calib function's error is rendered from the DETAIL
+    (:func:`calibcert.messages.render`) when it names a known ``kind``; otherwise (an error
+    raised by other code, a constraint violation) it is the server's text.
     """
+    if isinstance(exc, CalibCertError):
+        return exc
+    if isinstance(exc, UnicodeEncodeError):
+        bad = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else ""
+        err: CalibCertError = InvalidArgumentError(
+            f"a text value cannot be stored: {bad!r} at position {exc.start} is not valid "
+            f"Unicode text ({exc.reason}); lone surrogates cannot be encoded as UTF-8",
+            position=exc.start)
+        err.__cause__ = exc
+        return err
     diag = getattr(exc, "diag", None)
     sqlstate = getattr(exc, "sqlstate", None) or getattr(diag, "sqlstate", None)
     constraint = getattr(diag, "constraint_name", None)
     cls = from_sqlstate(sqlstate, constraint)
     if cls is None:
-        return exc
+        return _translate_driver(exc, sqlstate, diag)
     message = getattr(diag, "message_primary", None) or str(exc)
     details: dict[str, Any] = {}
     detail_text = getattr(diag, "message_detail", None)
@@ -253,6 +331,68 @@ def translate(exc: BaseException) -> BaseException:
     err = cls(message, **normalize_details(details))
     err.__cause__ = exc
     return err
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _translate_driver(exc: BaseException, sqlstate: str | None, diag: Any) -> BaseException:
+    """translate() for errors that are not calibcert's own: DRIVER_SQLSTATE_MAP, psycopg
+    errors without a SQLSTATE, sqlite3 result codes (SQLITE_CODE_MAP)."""
+    entry = None
+    details: dict[str, Any] = {}
+    if sqlstate:
+        entry = DRIVER_SQLSTATE_MAP.get(sqlstate) or DRIVER_SQLSTATE_MAP.get(sqlstate[:2])
+        details["sqlstate"] = sqlstate
+        text = getattr(diag, "message_primary", None) or _first_line(str(exc))
+        table = getattr(diag, "table_name", None)
+        if entry is not None and entry[0] is InvalidArgumentError and table in VALUE_TABLE_MAP:
+            entry = (VALUE_TABLE_MAP[table], entry[1])
+        if table:
+            details["table"] = table
+        constraint = getattr(diag, "constraint_name", None)
+        if constraint:
+            details["constraint"] = constraint
+    else:
+        text = _first_line(str(exc)) or type(exc).__name__
+        entry = _driver_error_without_code(exc)
+        code = getattr(exc, "sqlite_errorcode", None)
+        if entry is None and isinstance(code, int):
+            entry = SQLITE_CODE_MAP.get(code & 0xFF)
+            if entry is not None:
+                details["sqlite_error"] = getattr(exc, "sqlite_errorname", code)
+    if entry is None:
+        return exc
+    cls, what = entry
+    err = cls(f"{what}: {text}", **details)
+    err.__cause__ = exc
+    return err
+
+
+def _driver_error_without_code(exc: BaseException) -> tuple[type[CalibCertError], str] | None:
+    """psycopg's own errors (no SQLSTATE): a connection that is gone or closed, a value it
+    cannot send; sqlite3's use of a closed connection. The drivers are looked up among the
+    loaded modules: an error of a driver that is not loaded cannot occur."""
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        if isinstance(exc, psycopg.OperationalError):
+            # psycopg keeps the half-made connection (pgconn) of a failed connection
+            # attempt, and names a name-resolution failure; anything else ended a
+            # connection that was working.
+            if getattr(exc, "pgconn", None) is not None or str(exc).startswith(
+                    ("connection failed", "failed to resolve host", "connection is bad")):
+                return (DatabaseAccessError, "cannot connect to the database")
+            return (ConnectionLostError, "lost the connection to the database")
+        if isinstance(exc, psycopg.DataError):
+            return (InvalidArgumentError, "a value cannot be sent to the database")
+    sqlite3 = sys.modules.get("sqlite3")
+    if (sqlite3 is not None and isinstance(exc, sqlite3.ProgrammingError)
+            and str(exc).startswith("Cannot operate on a closed database")):
+        return (ConnectionLostError, "the database connection is closed")
+    return None
 
 
 def error(kind: str, **details: Any) -> CalibCertError:

@@ -71,12 +71,21 @@ from datetime import datetime
 from typing import Any
 
 from .errors import (
+    CalibCertError,
     ConflictingDefinitionError,
+    DataIdError,
     InvalidArgumentError,
     MissingCollectionError,
 )
 from .registry import Registry
-from .types import Certification, CollectionType, DatasetRef, Timespan, to_utc
+from .types import (
+    Certification,
+    CollectionType,
+    DatasetRef,
+    Timespan,
+    canonical_data_id,
+    to_utc,
+)
 
 FORMAT = "calibcert-export"
 VERSION = 1
@@ -108,13 +117,20 @@ def parse_time(value: Any, what: str) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):  # YAML may already have parsed it
-        return to_utc(value, what)
-    if not isinstance(value, str):
+        parsed = value
+    elif not isinstance(value, str):
         raise InvalidArgumentError(f"{what} must be an ISO 8601 string or null, not {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidArgumentError(f"{what} {value!r} is not an ISO 8601 time") from None
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidArgumentError(
+                f"{what} {value!r} is not an ISO 8601 time (e.g. 2024-03-01T12:00:00Z)"
+            ) from None
+    if parsed.tzinfo is None or parsed.tzinfo.utcoffset(parsed) is None:
+        shown = value if isinstance(value, str) else parsed.isoformat()
+        raise InvalidArgumentError(
+            f"{what} {shown!r} has no timezone: add one, e.g. {shown}Z or {shown}+00:00")
     return to_utc(parsed, what)
 
 
@@ -216,23 +232,46 @@ def dumps(doc: Mapping[str, Any], fmt: str = "json") -> str:
     raise InvalidArgumentError(f"unknown export format {fmt!r}: use json, yaml or csv")
 
 
+def strip_bom(text: str) -> str:
+    """``text`` without a leading UTF-8 byte-order mark (spreadsheets write one)."""
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def parse_structured(text: str, fmt: str, what: str) -> Any:
     """Parse JSON or YAML (``fmt == "yaml"``) text: the one parser of every file the CLI and
-    the importers read. A syntax error is an InvalidArgumentError naming ``what``."""
-    try:
-        if fmt == "yaml":
-            import yaml
+    the importers read. A syntax error is an InvalidArgumentError naming ``what`` (the file)
+    and the line and column of the problem; a byte-order mark is accepted."""
+    text = strip_bom(text)
+    if fmt == "yaml":
+        import yaml
 
+        try:
             return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            where = f"{what}, line {mark.line + 1}, column {mark.column + 1}" if mark else what
+            raise InvalidArgumentError(f"{where}: cannot parse YAML: {problem}") from None
+    try:
         return json.loads(text)
-    except Exception as exc:  # json's ValueError, yaml.YAMLError and friends
-        raise InvalidArgumentError(f"cannot parse {what}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidArgumentError(
+            f"{what}, line {exc.lineno}, column {exc.colno}: cannot parse JSON: {exc.msg}"
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise InvalidArgumentError(f"{what}: cannot parse JSON: {exc}") from None
 
 
-def loads(text: str, fmt: str = "json") -> dict[str, Any]:
-    """Parse and validate an export document."""
-    doc = parse_structured(text, fmt, f"the {fmt.upper()} file")
-    return validate(doc)
+def loads(text: str, fmt: str = "json", source: str | None = None) -> dict[str, Any]:
+    """Parse and validate an export document (``source``: the file, for messages)."""
+    what = source or f"the {fmt.upper()} file"
+    doc = parse_structured(text, fmt, what)
+    try:
+        return validate(doc)
+    except InvalidArgumentError as exc:
+        if source is None:
+            raise
+        raise InvalidArgumentError(f"{source}: {exc.message}", **exc.details) from None
 
 
 def _require(cond: bool, message: str) -> None:
@@ -240,8 +279,21 @@ def _require(cond: bool, message: str) -> None:
         raise InvalidArgumentError(f"invalid export file: {message}")
 
 
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _is_time(value: Any) -> bool:
+    return value is None or isinstance(value, (str, datetime))
+
+
 def validate(doc: Any) -> dict[str, Any]:
-    """Check the document's shape and version; return it."""
+    """Check the document's shape and version; return it. A bad element is named by its
+    place in the document (``datasets[3]``, ``collections[0].certifications[2]``)."""
     _require(isinstance(doc, dict), "the top level must be an object")
     _require(doc.get("format") == FORMAT, f"'format' must be {FORMAT!r}, not {doc.get('format')!r}")
     version = doc.get("version")
@@ -254,22 +306,40 @@ def validate(doc: Any) -> dict[str, Any]:
     _require(version == VERSION, f"unsupported version {version}")
     for key in ("dataset_types", "collections", "datasets"):
         _require(isinstance(doc.get(key), list), f"{key!r} must be a list")
-    for t in doc["dataset_types"]:
+    for i, t in enumerate(doc["dataset_types"]):
         _require(isinstance(t, dict) and isinstance(t.get("name"), str)
                  and isinstance(t.get("dimensions"), list)
+                 and all(isinstance(d, str) for d in t["dimensions"])
                  and isinstance(t.get("is_calibration"), bool),
-                 f"bad dataset type entry {t!r}")
-    for c in doc["collections"]:
+                 f"bad dataset type entry dataset_types[{i}]: {t!r}")
+    for i, c in enumerate(doc["collections"]):
         _require(isinstance(c, dict) and isinstance(c.get("name"), str)
-                 and c.get("type") in {t.value for t in CollectionType},
-                 f"bad collection entry {c!r}")
-        for cert in c.get("certifications", []):
-            _require(isinstance(cert, dict) and "dataset" in cert,
-                     f"bad certification in {c['name']!r}: {cert!r}")
-    for d in doc["datasets"]:
+                 and c.get("type") in {t.value for t in CollectionType}
+                 and (c.get("doc") is None or isinstance(c.get("doc"), str)),
+                 f"bad collection entry collections[{i}]: {c!r}")
+        for key in ("certifications", "tags", "children"):
+            _require(isinstance(c.get(key, []), list),
+                     f"collections[{i}].{key} must be a list, not {c.get(key)!r}")
+        for j, cert in enumerate(c.get("certifications", [])):
+            _require(isinstance(cert, dict) and _is_uuid(cert.get("dataset"))
+                     and _is_time(cert.get("begin")) and _is_time(cert.get("end")),
+                     f"bad certification collections[{i}].certifications[{j}] in "
+                     f"{c['name']!r}: {cert!r}")
+        for j, x in enumerate(c.get("tags", []) + c.get("children", [])):
+            _require(isinstance(x, str), f"collections[{i}]: bad tag or child {x!r} "
+                                         f"(element {j}): expected a string")
+    for i, d in enumerate(doc["datasets"]):
         _require(isinstance(d, dict)
                  and all(k in d for k in ("id", "dataset_type", "run", "data_id"))
-                 and isinstance(d["data_id"], dict), f"bad dataset entry {d!r}")
+                 and isinstance(d["data_id"], dict)
+                 and all(isinstance(d[k], str) for k in ("id", "dataset_type", "run"))
+                 and _is_uuid(d["id"]),
+                 f"bad dataset entry datasets[{i}]: {d!r}")
+        try:
+            canonical_data_id(d["data_id"])
+        except DataIdError as exc:
+            raise InvalidArgumentError(
+                f"invalid export file: datasets[{i}]: {exc.message}") from None
     return doc
 
 
@@ -407,28 +477,131 @@ def export_certifications_csv(reg: Registry, collection: str) -> str:
     return out.getvalue()
 
 
-def _csv_rows(text: str, required: Sequence[str], what: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InvalidArgumentError(
-            f"{what} CSV lacks column(s) {', '.join(missing)} (header: {','.join(header)})")
-    return list(reader)
+class CsvRow(dict):
+    """One CSV record as a dict by column, with ``where``: the file and line it starts on
+    (``certs.csv, line 3``), the prefix of every message about it."""
+
+    where: str = ""
+    line: int = 0
 
 
-def read_certifications_csv(text: str) -> list[dict[str, Any]]:
-    """Rows of a certification CSV: dataset (id), dataset_type, data_id, run, timespan."""
-    rows = []
-    for n, r in enumerate(_csv_rows(text, CERT_CSV_HEADER, "certification"), start=2):
+def csv_table(text: str, source: str, *, what: str, required: Sequence[str] = (),
+              allow_empty: bool = False) -> tuple[list[str], list[CsvRow]]:
+    """The header and the rows of CSV ``text`` (``source`` names it in messages).
+
+    Refused, with the file and line: an empty file, no header, an empty or repeated column
+    name, columns ``required`` missing, a row with more or fewer fields than the header
+    (csv would silently pad or spill it), malformed CSV (a NUL, an overlong field); and
+    unless ``allow_empty``, a file with a header but no rows (``what``: what the rows are,
+    for that message). A byte-order mark is accepted; blank lines are skipped.
+    """
+    text = strip_bom(text)
+    if not text.strip():
+        raise InvalidArgumentError(f"{source}: the file is empty: expected a CSV header line "
+                                   f"and {what}")
+    reader = csv.reader(io.StringIO(text))
+    header: list[str] | None = None
+    rows: list[CsvRow] = []
+    while True:
+        start = reader.line_num + 1
         try:
-            data_id = json.loads(r["data_id"])
-        except ValueError:
-            raise InvalidArgumentError(f"line {n}: data_id {r['data_id']!r} is not JSON") from None
-        rows.append({"dataset": r["dataset"], "dataset_type": r["dataset_type"],
-                     "data_id": data_id, "run": r["run"],
-                     "timespan": Timespan(parse_time(r["begin"], f"line {n}: begin"),
-                                          parse_time(r["end"], f"line {n}: end"))})
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InvalidArgumentError(f"{source}, line {start}: malformed CSV: {exc}") from None
+        if not record or (header is not None and record == [""]):
+            continue  # a blank line
+        if header is None:
+            header = [h.strip() for h in record]
+            blank = [i + 1 for i, h in enumerate(header) if not h]
+            if blank:
+                raise InvalidArgumentError(
+                    f"{source}, line {start}: header column {blank[0]} has no name "
+                    f"(header: {','.join(record)})")
+            repeated = sorted({h for h in header if header.count(h) > 1})
+            if repeated:
+                raise InvalidArgumentError(
+                    f"{source}, line {start}: header repeats column {', '.join(repeated)}")
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise InvalidArgumentError(
+                    f"{source}, line {start}: the header lacks column(s) {', '.join(missing)} "
+                    f"(header: {','.join(header)}; expected {','.join(required)})")
+            continue
+        if len(record) != len(header):
+            problem = ("more" if len(record) > len(header) else "fewer")
+            detail = (f"extra {record[len(header):]!r}" if len(record) > len(header)
+                      else f"no value for {', '.join(header[len(record):])}")
+            fields = f"{len(record)} field{'s' if len(record) != 1 else ''}"
+            raise InvalidArgumentError(
+                f"{source}, line {start}: {fields}, {problem} than the {len(header)} "
+                f"columns of the header ({','.join(header)}): {detail}")
+        row = CsvRow(zip(header, record, strict=True))
+        row.line = start
+        row.where = f"{source}, line {start}"
+        rows.append(row)
+    if header is None:
+        raise InvalidArgumentError(f"{source}: the file is empty: expected a CSV header line "
+                                   f"and {what}")
+    if not rows and not allow_empty:
+        raise InvalidArgumentError(
+            f"{source}: no rows after the header (line 1): the file has no {what}")
+    return header, rows
+
+
+def _located(where: str, exc: CalibCertError) -> CalibCertError:
+    """``exc`` again (same class, same details), its message prefixed by ``where``."""
+    err = type(exc)(f"{where}: {exc.message}", **exc.details)
+    err.__cause__ = exc.__cause__
+    return err
+
+
+def _json_cell(row: CsvRow, column: str) -> Any:
+    try:
+        return json.loads(row[column])
+    except ValueError:
+        raise InvalidArgumentError(
+            f"{row.where}: {column} {row[column]!r} is not JSON") from None
+
+
+def _uuid_cell(where: str, value: Any, column: str = "dataset") -> str:
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{where}: {column} must be a dataset id (UUID) string, "
+                                   f"not {value!r}")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidArgumentError(
+            f"{where}: {column} {value!r} is not a dataset id (UUID)") from None
+
+
+def _data_id_cell(where: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(f"{where}: data_id must be a JSON object, not {value!r}")
+    try:
+        return canonical_data_id(value)
+    except DataIdError as exc:
+        raise _located(where, exc) from None
+
+
+def read_certifications_csv(text: str, source: str = "certification CSV"
+                            ) -> list[dict[str, Any]]:
+    """Rows of a certification CSV: dataset (id), dataset_type, data_id, run, timespan and
+    ``where`` (file and line, for messages). Every cell is checked here, before anything is
+    written; a header with no rows is an error."""
+    rows = []
+    _, table = csv_table(text, source, what="certification rows", required=CERT_CSV_HEADER)
+    for r in table:
+        try:
+            timespan = Timespan(parse_time(r["begin"], "begin"), parse_time(r["end"], "end"))
+        except CalibCertError as exc:
+            raise _located(r.where, exc) from None
+        rows.append({"dataset": _uuid_cell(r.where, r["dataset"]),
+                     "dataset_type": r["dataset_type"],
+                     "data_id": _data_id_cell(r.where, _json_cell(r, "data_id")),
+                     "run": r["run"], "timespan": timespan, "line": r.line,
+                     "where": r.where})
     return rows
 
 
@@ -437,57 +610,98 @@ def import_certifications(reg: Registry, collection: str, rows: list[Mapping[str
     """Certify CSV rows into ``collection`` (registered as CALIBRATION if missing), all or
     nothing. Each row's dataset must exist with the row's type, data ID and run."""
     summary = ImportSummary()
-    with reg.transaction():
-        existed = any(c.name == collection for c in reg.list_collections())
-        if reg.register_collection(collection, CollectionType.CALIBRATION):
-            summary.collections += 1
-        refs = reg.get_datasets([r["dataset"] for r in rows]) if rows else []
-        for n, (row, ref) in enumerate(zip(rows, refs, strict=True), start=2):
-            if (ref.dataset_type, _data_id_key(ref.data_id), ref.run) != (
-                    row["dataset_type"], _data_id_key(row["data_id"]), row["run"]):
-                raise InvalidArgumentError(
-                    f"line {n}: dataset {ref.id} is a {ref.dataset_type!r} with data ID "
-                    f"{ref.data_id} in RUN {ref.run!r}, the file says {row['dataset_type']!r} "
-                    f"{row['data_id']} in {row['run']!r}", dataset=str(ref.id))
-        _import_certifications(reg, collection, [(r["dataset"], r["timespan"]) for r in rows],
-                               existed, summary, progress)
+    places = {}
+    for row in reversed(rows):  # the first row of each dataset names it
+        if row.get("where"):
+            places[str(row["dataset"])] = row["where"]
+    try:
+        with reg.transaction():
+            existed = any(c.name == collection for c in reg.list_collections())
+            if reg.register_collection(collection, CollectionType.CALIBRATION):
+                summary.collections += 1
+            refs = reg.get_datasets([r["dataset"] for r in rows]) if rows else []
+            for n, (row, ref) in enumerate(zip(rows, refs, strict=True), start=2):
+                if (ref.dataset_type, _data_id_key(ref.data_id), ref.run) != (
+                        row["dataset_type"], _data_id_key(row["data_id"]), row["run"]):
+                    # A row read from a file is named by locate() below.
+                    where = "" if row.get("where") else f"line {n}: "
+                    raise InvalidArgumentError(
+                        f"{where}dataset {ref.id} is a {ref.dataset_type!r} with data ID "
+                        f"{ref.data_id} in RUN {ref.run!r}, the file says "
+                        f"{row['dataset_type']!r} {row['data_id']} in {row['run']!r}",
+                        dataset=str(ref.id))
+            _import_certifications(reg, collection,
+                                   [(r["dataset"], r["timespan"]) for r in rows],
+                                   existed, summary, progress)
+    except CalibCertError as exc:
+        located = locate(exc, places)
+        if located is exc:
+            raise
+        raise located from exc.__cause__
     return summary
 
 
 # -- series: start dates only ------------------------------------------------------------
 
 
-def read_series(text: str, fmt: str) -> list[dict[str, Any]]:
+def read_series(text: str, fmt: str, source: str = "series file") -> list[dict[str, Any]]:
     """Series items: ``{"dataset": id, "begin": time}`` or, instead of ``dataset``,
     ``dataset_type`` + ``run`` + ``data_id``. CSV (header ``dataset,begin`` or
-    ``dataset_type,run,data_id,begin``), or a JSON / YAML list of objects."""
+    ``dataset_type,run,data_id,begin``), or a JSON / YAML list of objects. Each item gets
+    ``where`` (file and line or item number, for messages); every cell is checked here,
+    before anything is written, and a file with no items is an error."""
+    items: list[dict[str, Any]] = []
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        header = reader.fieldnames or []
+        header, rows = csv_table(text, source, what="series rows", allow_empty=True)
         if "begin" not in header or not ("dataset" in header or {"dataset_type", "run",
                                                                   "data_id"} <= set(header)):
             raise InvalidArgumentError(
-                "series CSV needs columns dataset,begin (or dataset_type,run,data_id,begin); "
-                f"got {','.join(header)}")
-        items: list[dict[str, Any]] = []
-        for n, r in enumerate(reader, start=2):
-            item: dict[str, Any] = {"begin": r["begin"], "line": n}
+                f"{source}, line 1: a series CSV needs columns dataset,begin (or "
+                f"dataset_type,run,data_id,begin); got {','.join(header)}")
+        if not rows:
+            raise InvalidArgumentError(
+                f"{source}: no rows after the header (line 1): the file has no series rows")
+        for r in rows:
+            item: dict[str, Any] = {"begin": r["begin"], "line": r.line, "where": r.where}
             if r.get("dataset"):
                 item["dataset"] = r["dataset"]
             else:
-                try:
-                    item["data_id"] = json.loads(r["data_id"])
-                except ValueError:
-                    raise InvalidArgumentError(
-                        f"line {n}: data_id {r['data_id']!r} is not JSON") from None
-                item.update(dataset_type=r["dataset_type"], run=r["run"])
+                item["data_id"] = _json_cell(r, "data_id") if r.get("data_id") else None
+                item.update(dataset_type=r.get("dataset_type"), run=r.get("run"))
             items.append(item)
-        return items
-    doc = parse_structured(text, fmt, "the series file")
-    if not isinstance(doc, list) or not all(isinstance(x, dict) and "begin" in x for x in doc):
-        raise InvalidArgumentError("a series file is a list of objects with 'begin' and "
-                                   "'dataset' (or dataset_type, run, data_id)")
-    return [dict(x, line=i) for i, x in enumerate(doc, start=1)]
+    else:
+        doc = parse_structured(text, fmt, source)
+        if not isinstance(doc, list):
+            raise InvalidArgumentError(
+                f"{source}: a series file is a list of objects with 'begin' and 'dataset' "
+                f"(or dataset_type, run, data_id), not {type(doc).__name__}")
+        if not doc:
+            raise InvalidArgumentError(f"{source}: the list is empty: the file has no series "
+                                       "items")
+        for i, x in enumerate(doc, start=1):
+            where = f"{source}, item {i}"
+            if not isinstance(x, dict) or "begin" not in x:
+                raise InvalidArgumentError(
+                    f"{where}: expected an object with 'begin' and 'dataset' (or "
+                    f"dataset_type, run, data_id), not {x!r}")
+            items.append(dict(x, line=i, where=where))
+    for item in items:  # every cell checked before anything is looked up or written
+        where = item["where"]
+        try:
+            item["begin"] = parse_time(item.get("begin"), "begin")
+        except CalibCertError as exc:
+            raise _located(where, exc) from None
+        if item.get("dataset"):
+            item["dataset"] = _uuid_cell(where, item["dataset"])
+            continue
+        missing = [k for k in ("dataset_type", "run", "data_id") if not item.get(k)]
+        if missing:
+            raise InvalidArgumentError(f"{where}: needs 'dataset' or {', '.join(missing)}")
+        for k in ("dataset_type", "run"):
+            if not isinstance(item[k], str):
+                raise InvalidArgumentError(f"{where}: {k} must be a string, not {item[k]!r}")
+        item["data_id"] = _data_id_cell(where, item["data_id"])
+    return items
 
 
 def resolve_series(reg: Registry,
@@ -495,8 +709,11 @@ def resolve_series(reg: Registry,
     """(dataset id, begin) pairs; items naming a data ID are looked up in their RUN."""
     out: list[tuple[str, datetime | None]] = []
     for item in items:
-        where = f"item {item.get('line')}"
-        begin = parse_time(item.get("begin"), f"{where}: begin")
+        where = item.get("where") or f"item {item.get('line')}"
+        try:
+            begin = parse_time(item.get("begin"), "begin")
+        except CalibCertError as exc:
+            raise _located(where, exc) from None
         if item.get("dataset"):
             out.append((str(item["dataset"]), begin))
             continue
@@ -504,8 +721,11 @@ def resolve_series(reg: Registry,
         if missing:
             raise InvalidArgumentError(f"{where}: needs 'dataset' or {', '.join(missing)}")
         want = _data_id_key(item["data_id"])
-        found = [r for r in reg.query_datasets(item["run"], item["dataset_type"], item["data_id"])
-                 if _data_id_key(r.data_id) == want]
+        try:
+            candidates = reg.query_datasets(item["run"], item["dataset_type"], item["data_id"])
+        except CalibCertError as exc:
+            raise _located(where, exc) from None
+        found = [r for r in candidates if _data_id_key(r.data_id) == want]
         if not found:
             from .errors import MissingDatasetError
 
@@ -514,3 +734,27 @@ def resolve_series(reg: Registry,
                 f"in RUN {item['run']!r}", collection=item["run"], data_id=item["data_id"])
         out.append((str(found[0].id), begin))
     return out
+
+
+def locate(exc: CalibCertError, places: Mapping[str, str]) -> CalibCertError:
+    """``exc`` with its message prefixed by the place (file and line) of the input row it
+    names, if any: ``places`` maps a dataset id or a data-ID key (:func:`data_id_key`) to
+    ``"file, line N"``. The same class and details; ``exc`` itself when no row matches."""
+    d = exc.details
+    candidates: list[Any] = [d.get("dataset"), d.get("data_id")]
+    for c in d.get("conflicts") or []:
+        if isinstance(c, Mapping):
+            candidates += [c.get("dataset"), c.get("data_id")]
+    candidates += list(d.get("datasets") or [])
+    for value in candidates:
+        if value is None:
+            continue
+        key = data_id_key(value) if isinstance(value, Mapping) else str(value)
+        if key in places:
+            return _located(places[key], exc)
+    return exc
+
+
+def data_id_key(data_id: Mapping[str, Any]) -> str:
+    """A data ID as one comparable string (sorted keys, JSON)."""
+    return _data_id_key(data_id)

@@ -27,6 +27,7 @@ from .types import (
     Timespan,
     canonical_data_id,
     check_name,
+    lone_surrogate,
     to_utc,
 )
 
@@ -158,6 +159,10 @@ def check_doc(doc: str | None) -> str | None:
     hold it, so both backends refuse it alike)."""
     if doc is not None and (not isinstance(doc, str) or "\x00" in doc):
         raise InvalidArgumentError(f"collection doc must be a string without NUL, not {doc!r}")
+    bad = doc and lone_surrogate(doc)
+    if bad:
+        raise InvalidArgumentError(
+            f"collection doc {doc!r} contains a lone surrogate {bad}: not valid Unicode text")
     return doc
 
 

@@ -30,6 +30,17 @@ DataId = Mapping[str, DataIdValue]
 #: Longest collection / dataset-type / dimension name (API.md: 1–255 characters).
 MAX_NAME_LENGTH = 255
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A lone surrogate: not Unicode text, no UTF-8 encoding (neither driver can send it).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in ``text`` (as a ``\\uXXXX`` escape), or None."""
+    if text.isascii():
+        return None
+    m = _SURROGATE.search(text)
+    return None if m is None else f"\\u{ord(m.group()):04x}"
+
 
 #: Bounds of a PostgreSQL bigint: the largest integer a data-ID value may hold.
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
@@ -70,6 +81,11 @@ def check_name(name: object, what: str = "name") -> str:
         )
     if _CONTROL_CHARS.search(name):
         raise InvalidNameError(f"{what} {name!r} contains a control character", name=name)
+    bad = lone_surrogate(name)
+    if bad:
+        raise InvalidNameError(
+            f"{what} {name!r} contains a lone surrogate {bad}: not valid Unicode text",
+            name=name)
     return name
 
 
@@ -150,10 +166,10 @@ def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None
         if items is not None:
             # A plain loop: a generator in all() cost a third of the call.
             for k, v in items:
-                if type(k) is not str or "\x00" in k:
+                if type(k) is not str or "\x00" in k or lone_surrogate(k):
                     break
                 if type(v) is str:
-                    if "\x00" in v:
+                    if "\x00" in v or lone_surrogate(v):
                         break
                 elif type(v) is not int or not _INT_MIN <= v <= _INT_MAX:
                     break
@@ -183,6 +199,11 @@ def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None
             raise DataIdError(
                 f"data ID {key}={value!r} contains a NUL character", data_id=dict(data_id)
             )
+        bad = lone_surrogate(key) or (isinstance(value, str) and lone_surrogate(value))
+        if bad:
+            raise DataIdError(
+                f"data ID {key}={value!r} contains a lone surrogate {bad}: not valid Unicode "
+                "text, which neither backend can store", data_id=dict(data_id))
         out[key] = value
     if dimensions is not None and set(out) != set(dimensions):
         missing = sorted(set(dimensions) - set(out))

@@ -25,6 +25,7 @@ from psycopg.types.range import Range, TimestamptzRange
 from ..errors import (
     ConflictingCertificationError,
     ConflictingDefinitionError,
+    DatabaseAccessError,
     SchemaVersionError,
     translate,
 )
@@ -157,7 +158,13 @@ class PostgresRegistry(Registry):
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> PostgresRegistry:
         conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        conn = psycopg.connect(conninfo, autocommit=True)
+        try:
+            conn = psycopg.connect(conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            # psycopg's text names host, port and user (never the password).
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            raise DatabaseAccessError(f"cannot connect to the database: {text}",
+                                      sqlstate=exc.sqlstate) from exc
         try:
             return cls(conn, **kwargs)
         except BaseException:
@@ -170,7 +177,7 @@ class PostgresRegistry(Registry):
 
     def check_schema(self) -> None:
         """Refuse a database whose calib schema is missing or not at HEAD_REVISION."""
-        with self._conn.cursor() as cur:
+        with self._errors(), self._conn.cursor() as cur:
             cur.execute("SELECT to_regclass('calib.alembic_version') IS NOT NULL")
             row = cur.fetchone()
             version = None
@@ -193,9 +200,11 @@ class PostgresRegistry(Registry):
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
+        """The one place psycopg errors (and strings psycopg cannot encode) become calibcert
+        errors (:func:`calibcert.errors.translate`)."""
         try:
             yield
-        except psycopg.Error as exc:
+        except (psycopg.Error, UnicodeEncodeError) as exc:
             mapped = translate(exc)
             if mapped is exc:
                 raise
@@ -431,7 +440,7 @@ class PostgresRegistry(Registry):
         except psycopg.errors.InsufficientPrivilege:  # rights revoked since
             self._fast_find = False
             return None
-        except psycopg.Error as exc:
+        except (psycopg.Error, UnicodeEncodeError) as exc:
             mapped = translate(exc)
             if mapped is exc:
                 raise

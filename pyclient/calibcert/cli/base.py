@@ -4,12 +4,14 @@ of the current command and the report of a mutation."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
+from .. import exchange
+from ..errors import CalibCertError
 from ..registry import Registry
 from ..types import CollectionType, DatasetRef
 from . import changes
@@ -23,6 +25,8 @@ from .common import (
     show_id,
     where_options,
 )
+
+_T = TypeVar("_T")
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -59,13 +63,40 @@ def _fmt(path: str, fmt: str | None, default: str = "json") -> str:
     return {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}.get(suffix, default)
 
 
+def _source(path: str) -> str:
+    """How messages name an input file."""
+    return "<stdin>" if path == "-" else path
+
+
 def _read(path: str) -> str:
+    """The text of input file ``path`` ('-': stdin), read before anything is written.
+
+    Bad input is exit 2 with one line naming the file (and the line and column for bytes
+    that are not UTF-8): a missing, unreadable or special file, a directory, bytes that are
+    not UTF-8, an empty file. A UTF-8 byte-order mark is dropped."""
+    name = _source(path)
     if path == "-":
-        return sys.stdin.read()
+        data = sys.stdin.buffer.read()
+    else:
+        p = Path(path)
+        if p.is_dir():
+            raise CliError(f"cannot read {name}: it is a directory, not a file")
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read {name}: {exc.strerror or exc}") from None
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[:exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise CliError(
+            f"{name}, line {line}, column {column}: not UTF-8 text (byte "
+            f"0x{data[exc.start]:02x}): save the file as UTF-8") from None
+    if not text.strip():
+        raise CliError(f"{name}: the file is empty")
+    return text
 
 
 def _refs_out(refs: Sequence[DatasetRef]) -> None:
@@ -81,6 +112,8 @@ def _select(reg: Registry, collection: str, dataset_type: str, where: Sequence[s
         filters = where_options(where)
     except click.BadParameter as exc:
         raise click.UsageError(exc.message) from None
+    if where:
+        _check_where_keys(reg, dataset_type, where)
     found: dict[Any, DatasetRef] = {}
     for f in filters:
         for ref in reg.query_datasets(collection, dataset_type, f or None):
@@ -89,6 +122,29 @@ def _select(reg: Registry, collection: str, dataset_type: str, where: Sequence[s
         narrowed = f" matching {' '.join(where)}" if where else ""
         raise CliError(f"no {dataset_type!r} datasets{narrowed} in collection {collection!r}")
     return list(found.values())
+
+
+def dimensions_of(reg: Registry, dataset_type: str) -> tuple[str, ...] | None:
+    """The dimensions of a dataset type, or None when it does not exist (the call that
+    follows then reports it, as it would without this look-up)."""
+    for t in reg.list_dataset_types():
+        if t.name == dataset_type:
+            return t.dimensions
+    return None
+
+
+def _check_where_keys(reg: Registry, dataset_type: str, where: Sequence[str]) -> None:
+    """--where names only dimensions of the dataset type (a misspelt key would otherwise
+    match nothing, and read as "no datasets")."""
+    dims = dimensions_of(reg, dataset_type)
+    if dims is None:
+        return
+    for text in where:
+        for key in where_options([text])[0]:
+            if key not in dims:
+                raise CliError(
+                    f"--where {text}: {key!r} is not a dimension of dataset type "
+                    f"{dataset_type!r}; its dimensions are {', '.join(dims)}")
 
 
 def _selection_options(f: Any) -> Any:
@@ -105,3 +161,32 @@ def _collection_type(reg: Registry, name: str) -> CollectionType:
     from ..errors import MissingCollectionError
 
     raise MissingCollectionError(f"collection {name!r} does not exist", collection=name)
+
+
+def read_series(path: str, fmt: str | None) -> list[dict[str, Any]]:
+    """The items of a series file (certify-series, import --series), every cell checked
+    (:func:`calibcert.exchange.read_series`); each item knows its file and line."""
+    return exchange.read_series(_read(path), _fmt(path, fmt, "csv"), _source(path))
+
+
+def located(items: Sequence[Mapping[str, Any]], run: Callable[[], _T]) -> _T:
+    """``run()``, with an error that names a dataset or data ID of ``items`` (rows read
+    from a file, each with its ``where``) prefixed by the file and line of that row."""
+    try:
+        return run()
+    except CalibCertError as exc:
+        places: dict[str, str] = {}
+        for item in items:
+            where = item.get("where")
+            if not where:
+                continue
+            if item.get("dataset"):
+                places.setdefault(str(item["dataset"]), where)
+            if isinstance(item.get("data_id"), Mapping):
+                places.setdefault(exchange.data_id_key(item["data_id"]), where)
+        if any(exc.message.startswith(w + ":") for w in places.values()):
+            raise
+        err = exchange.locate(exc, places)
+        if err is exc:
+            raise
+        raise err from exc.__cause__

@@ -10,7 +10,7 @@ import click
 from .. import exchange
 from ..types import Timespan
 from . import changes
-from .base import _done, _fmt, _read, _reg, _select, _selection_options
+from .base import _done, _reg, _select, _selection_options, located, read_series
 from .common import (
     DATA_ID,
     TIME,
@@ -69,16 +69,18 @@ def certify_series(collection: str, file: str, fmt: str | None, close_open: bool
 
     \b
     FILE: CSV with columns dataset,begin (or dataset_type,run,data_id,begin with the data
-    ID as JSON), or a JSON / YAML list of such objects.
+    ID as JSON), or a JSON / YAML list of such objects. A file that cannot be read, is
+    empty, has no rows or has a bad row is refused (exit 2, naming the file and line or
+    item) and nothing is certified.
     """
-    items = exchange.read_series(_read(file), _fmt(file, fmt, "csv"))
+    items = read_series(file, fmt)
     reg = _reg()
 
     def action() -> int:
         pairs = exchange.resolve_series(reg, items)
         return reg.certify_series(collection, pairs, close_open)
 
-    n, ch = changes.apply(reg, [collection], action, dry_run)
+    n, ch = located(items, lambda: changes.apply(reg, [collection], action, dry_run))
     _done(ch, {"certified": n, "collection": collection},
           f"certified a series of {n} datasets into {collection}")
 

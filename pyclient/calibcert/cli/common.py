@@ -38,9 +38,11 @@ Exit codes:
   1  conflict: overlapping certification, ambiguous lookup, definition clash,
      collection still in use
   2  bad input: usage error, unknown collection / dataset type / dataset, bad data ID,
-     bad or naive time, wrong collection type, unreadable input file
-  3  connection or schema problem: cannot connect, unsupported URL, schema missing or
-     not at head (run `calibcert db upgrade`), `db check` not at head
+     bad or naive time, wrong collection type, value too large or not valid Unicode,
+     unreadable or invalid input file (the message names file and line)
+  3  connection or schema problem: cannot connect, connection lost, unsupported URL,
+     SQLite file unusable (not a database, corrupt), schema missing or not at head
+     (run `calibcert db upgrade`), `db check` not at head
   4  lock timeout or serialization failure: nothing changed, retry
   5  unexpected internal error (rerun with --traceback)
 """
@@ -80,8 +82,10 @@ def unwrap(exc: BaseException) -> BaseException:
 
 
 def exit_code_for(exc: BaseException) -> int:
-    """The documented exit code for an exception that ended a command."""
-    exc = unwrap(exc)
+    """The documented exit code for an exception that ended a command. A driver error that
+    reached the CLI raw (through alembic / SQLAlchemy) is first classified by the mapping
+    the client uses (:func:`calibcert.errors.translate`)."""
+    exc = errors.translate(unwrap(exc))
     if isinstance(exc, CliError):
         return exc.exit_code
     if isinstance(exc, click.UsageError):
@@ -90,7 +94,7 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_CONFLICT
     if isinstance(exc, _RETRYABLE):
         return EXIT_RETRY
-    if isinstance(exc, errors.SchemaVersionError):
+    if isinstance(exc, (errors.SchemaVersionError, errors.DatabaseAccessError)):
         return EXIT_CONNECTION
     if isinstance(exc, errors.CalibCertError):
         return EXIT_BAD_INPUT
@@ -102,16 +106,17 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
+    """A raw driver error about reaching the database (what translate leaves alone: e.g. a
+    psycopg error at connect time with a SQLSTATE of its own, such as 28P01 bad password
+    or 3D000 no such database)."""
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a dependency
         return False
-    if isinstance(exc, psycopg.OperationalError) and not isinstance(
-            exc, psycopg.errors.QueryCanceled):
-        return True
-    import sqlite3
-
-    return isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc)
+    if isinstance(exc, psycopg.OperationalError):
+        code = exc.sqlstate or ""
+        return code == "" or code[:2] in ("08", "28", "3D", "53", "57") and code != "57014"
+    return False
 
 
 def _is_sqlite_busy(exc: BaseException) -> bool:
@@ -131,7 +136,7 @@ _LABELS = {
 
 def error_line(exc: BaseException, code: int) -> str:
     """One readable line: ``calibcert: <category>: <message>``."""
-    exc = unwrap(exc)
+    exc = errors.translate(unwrap(exc))
     if isinstance(exc, click.UsageError):
         message = exc.format_message()
         if exc.ctx is not None:
@@ -148,7 +153,7 @@ def error_line(exc: BaseException, code: int) -> str:
 
 def error_json(exc: BaseException, code: int) -> str:
     """The same error as one JSON line (stderr, with ``--json``)."""
-    exc = unwrap(exc)
+    exc = errors.translate(unwrap(exc))
     payload: dict[str, Any] = {
         "error": type(exc).__name__,
         "exit_code": code,
@@ -286,7 +291,12 @@ _INT = re.compile(r"^[+-]?\d+$")
 def parse_value(text: str) -> int | str:
     """A data-ID value: an integer literal becomes an int; ``"..."`` (JSON) forces a str."""
     if len(text) >= 2 and text[0] == text[-1] == '"':
-        return str(json.loads(text))
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"value {text} is not a valid JSON string: {exc}") from None
+        return str(value)
     if _INT.match(text):
         return int(text)
     return text

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import uuid
 from typing import Any
 
 import click
 
 from .. import exchange
-from ..errors import InvalidArgumentError
-from ..types import DatasetRef
+from ..errors import CalibCertError, DataIdError, InvalidArgumentError
+from ..types import DatasetRef, canonical_data_id
 from . import changes
 from .base import (
     CONTEXT,
@@ -22,6 +21,8 @@ from .base import (
     _reg,
     _select,
     _selection_options,
+    _source,
+    dimensions_of,
 )
 from .common import (
     DATA_ID,
@@ -31,6 +32,7 @@ from .common import (
     message,
     parse_value,
     progress,
+    show_data_id,
 )
 
 # == datasets ===============================================================================
@@ -41,39 +43,111 @@ def datasets() -> None:
     """Insert datasets into a RUN, list and show them."""
 
 
-def read_data_ids(path: str, fmt: str) -> tuple[list[dict[str, Any]], list[str] | None]:
+class DataIdRows:
+    """Data IDs read from a file, each with its place (``file, line 3`` / ``file, item 2``)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.data_ids: list[dict[str, Any]] = []
+        self.ids: list[str] = []
+        self.places: list[str] = []
+        self.columns: list[str] | None = None  # CSV: the dimension columns of the header
+
+    def add(self, where: str, data_id: Any, ident: Any = None) -> None:
+        if not isinstance(data_id, dict):
+            raise CliError(f"{where}: expected a data ID object, not {data_id!r}")
+        try:
+            self.data_ids.append(canonical_data_id(data_id))
+        except DataIdError as exc:
+            raise CliError(f"{where}: {exc.message}") from None
+        if ident not in (None, ""):
+            try:
+                self.ids.append(str(uuid.UUID(str(ident))))
+            except ValueError:
+                raise CliError(f"{where}: id {ident!r} is not a dataset id (UUID)") from None
+        self.places.append(where)
+
+
+def read_data_ids(path: str, fmt: str) -> DataIdRows:
     """Data IDs (and optional ids) from JSON / YAML (a list of data IDs, or of
-    ``{"data_id": ..., "id": ...}``) or CSV (one column per dimension, optional ``id``)."""
+    ``{"data_id": ..., "id": ...}``) or CSV (one column per dimension, optional ``id``).
+
+    Everything a file alone can get wrong is refused here, naming the file and the line
+    (CSV) or item (JSON / YAML), before the database is touched: see
+    :func:`calibcert.exchange.csv_table` for CSV structure; an empty cell; a value of a
+    type a data ID cannot hold; an id that is not a UUID; ids for some rows only; a file
+    with no data IDs."""
     text = _read(path)
-    items: list[Any]
+    rows = DataIdRows(_source(path))
     if fmt == "csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
-        items = []
-        for r in rows:
+        try:
+            header, table = exchange.csv_table(text, rows.source, what="data IDs")
+        except InvalidArgumentError as exc:
+            raise CliError(exc.message) from None
+        rows.columns = [h for h in header if h != "id"]
+        if not rows.columns:
+            raise CliError(f"{rows.source}, line 1: no dimension columns (header: "
+                           f"{','.join(header)})")
+        for r in table:
             ident = r.pop("id", None)
-            data_id = {k: parse_value(v) for k, v in r.items()}
-            items.append({"data_id": data_id, "id": ident} if ident else data_id)
+            empty = [k for k, v in r.items() if not v.strip()]
+            if empty:
+                raise CliError(f"{r.where}: no value for {', '.join(empty)}")
+            try:
+                data_id = {k: parse_value(v.strip()) for k, v in r.items()}
+            except click.BadParameter as exc:
+                raise CliError(f"{r.where}: {exc.message}") from None
+            rows.add(r.where, data_id, ident)
     else:
         try:
-            items = exchange.parse_structured(text, fmt, path)
+            items = exchange.parse_structured(text, fmt, rows.source)
         except InvalidArgumentError as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(exc.message) from None
         if not isinstance(items, list):
-            raise CliError(f"{path}: expected a list of data IDs")
-    data_ids: list[dict[str, Any]] = []
-    ids: list[str] = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise CliError(f"{path}: expected data ID objects, got {item!r}")
-        if "data_id" in item and isinstance(item["data_id"], dict):
-            data_ids.append(item["data_id"])
-            if item.get("id"):
-                ids.append(str(item["id"]))
-        else:
-            data_ids.append(item)
-    if ids and len(ids) != len(data_ids):
-        raise CliError(f"{path}: give an id for every dataset or for none")
-    return data_ids, ids or None
+            raise CliError(f"{rows.source}: expected a list of data IDs, not "
+                           f"{type(items).__name__}")
+        if not items:
+            raise CliError(f"{rows.source}: the list is empty: the file has no data IDs")
+        for i, item in enumerate(items, start=1):
+            where = f"{rows.source}, item {i}"
+            if isinstance(item, dict) and isinstance(item.get("data_id"), dict):
+                extra = sorted(set(item) - {"data_id", "id"})
+                if extra:
+                    raise CliError(f"{where}: unexpected key(s) {', '.join(extra)} beside "
+                                   "data_id and id")
+                rows.add(where, item["data_id"], item.get("id"))
+            else:
+                rows.add(where, item)
+    if rows.ids and len(rows.ids) != len(rows.data_ids):
+        raise CliError(f"{rows.source}: give an id for every dataset or for none "
+                       f"({len(rows.ids)} ids for {len(rows.data_ids)} data IDs)")
+    return rows
+
+
+def _check_dimensions(rows: DataIdRows, dataset_type: str,
+                      dimensions: tuple[str, ...] | None) -> None:
+    """The file's data IDs have exactly the dataset type's dimensions (named by line)."""
+    if dimensions is None:
+        return  # an unknown type: insert_datasets reports it
+    dims = set(dimensions)
+    listed = ", ".join(dimensions)
+    if rows.columns is not None and set(rows.columns) != dims:
+        unknown = [c for c in rows.columns if c not in dims]
+        missing = [d for d in dimensions if d not in rows.columns]
+        raise CliError(
+            f"{rows.source}, line 1: the columns do not match the dimensions of dataset type "
+            f"{dataset_type!r} ({listed})"
+            + (f"; unknown column(s) {', '.join(unknown)}" if unknown else "")
+            + (f"; missing {', '.join(missing)}" if missing else ""))
+    for where, data_id in zip(rows.places, rows.data_ids, strict=True):
+        if set(data_id) != dims:
+            unknown = [k for k in data_id if k not in dims]
+            missing = [d for d in dimensions if d not in data_id]
+            raise CliError(
+                f"{where}: data ID {show_data_id(data_id)} does not match the dimensions of "
+                f"dataset type {dataset_type!r} ({listed})"
+                + (f"; unknown {', '.join(unknown)}" if unknown else "")
+                + (f"; missing {', '.join(missing)}" if missing else ""))
 
 
 @datasets.command("insert")
@@ -93,18 +167,23 @@ def datasets_insert(dataset_type: str, run: str, file: str | None, data_ids: tup
     \b
     FILE: JSON or YAML list of data IDs ({"instrument": "Cam", "detector": 1}) or of
     {"data_id": {...}, "id": "<uuid>"}; or CSV with a column per dimension and an
-    optional id column.
+    optional id column. A file that cannot be read, is empty, or has a bad row is
+    refused (exit 2, naming the file and line) and nothing is inserted.
     """
     values: list[dict[str, Any]] = list(data_ids)
     ids: list[str] | None = None
+    from_file: DataIdRows | None = None
     if file:
-        from_file, ids = read_data_ids(file, _fmt(file, fmt))
+        from_file = read_data_ids(file, _fmt(file, fmt))
+        ids = from_file.ids or None
         if ids is not None and values:
             raise click.UsageError("a FILE with ids cannot be combined with --data-id")
-        values = from_file + values
+        values = from_file.data_ids + values
     if not values:
         raise click.UsageError("give FILE or at least one --data-id")
     reg = _reg()
+    if from_file is not None:
+        _check_dimensions(from_file, dataset_type, dimensions_of(reg, dataset_type))
 
     def action() -> list[DatasetRef]:
         out: list[DatasetRef] = []
@@ -116,12 +195,39 @@ def datasets_insert(dataset_type: str, run: str, file: str | None, data_ids: tup
                 bar.update(len(part))
         return out
 
-    refs, ch = changes.apply(reg, [run], action, dry_run, dataset_type)
+    try:
+        refs, ch = changes.apply(reg, [run], action, dry_run, dataset_type)
+    except CalibCertError as exc:
+        if from_file is None:
+            raise
+        located = exchange.locate(exc, _places(from_file))
+        if located is exc:
+            raise
+        raise located from exc.__cause__
     if ch is not None:
         changes.report(ch, {"inserted": len(refs)})
         return
     _refs_out(refs)
     message(f"inserted {len(refs)} {dataset_type} datasets into RUN {run}")
+
+
+def _places(rows: DataIdRows) -> dict[str, str]:
+    """Data-ID key and id → the first place in the file that names it."""
+    seen: dict[str, list[str]] = {}
+    for where, data_id in zip(rows.places, rows.data_ids, strict=True):
+        seen.setdefault(exchange.data_id_key(data_id), []).append(where)
+    for where, ident in zip(rows.places, rows.ids, strict=False):
+        seen.setdefault(ident, []).append(where)
+    return {key: _both(wheres) for key, wheres in seen.items()}
+
+
+def _both(wheres: list[str]) -> str:
+    """``f, line 2`` or, for a data ID the file repeats, ``f, lines 2 and 9``."""
+    if len(wheres) == 1:
+        return wheres[0]
+    source, first = wheres[0].rsplit(", ", 1)
+    unit, n = first.split(" ", 1)
+    return f"{source}, {unit}s {n} and {wheres[1].rsplit(' ', 1)[1]}"
 
 
 @datasets.command("list")

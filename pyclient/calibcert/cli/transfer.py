@@ -11,7 +11,7 @@ from .. import exchange
 from ..registry import Registry
 from ..types import CollectionType
 from . import changes
-from .base import _collection_type, _done, _fmt, _read, _reg
+from .base import _collection_type, _done, _fmt, _read, _reg, _source, located
 from .common import (
     CliError,
     common_options,
@@ -74,16 +74,22 @@ def import_(file: str, fmt: str | None, collection: str | None, series: bool, cl
     exit 1). Definitions and rows already present identically are skipped.
 
     A certification CSV (dataset_type,data_id,dataset,run,begin,end) or a --series file
-    is certified into --collection.
+    is certified into --collection. A file that cannot be read, is empty, has no rows or
+    has a bad row or element is refused (exit 2, naming the file and line or element)
+    and nothing is imported.
     """
     fmt = _fmt(file, fmt)
+    if (series or fmt == "csv") and not collection:
+        raise click.UsageError("--collection is required for CSV and --series imports")
+    if collection and not (series or fmt == "csv"):
+        raise click.UsageError("--collection applies to CSV and --series imports only")
     text = _read(file)
+    source = _source(file)
     reg = _reg()
     if series or fmt == "csv":
-        if not collection:
-            raise click.UsageError("--collection is required for CSV and --series imports")
+        assert collection is not None
         if series:
-            items = exchange.read_series(text, fmt)
+            items = exchange.read_series(text, fmt, source)
 
             def series_action() -> dict[str, int]:
                 with reg.transaction():
@@ -91,16 +97,15 @@ def import_(file: str, fmt: str | None, collection: str | None, series: bool, cl
                     pairs = exchange.resolve_series(reg, items)
                     return {"certifications": reg.certify_series(collection, pairs, close_open)}
 
-            result, ch = changes.apply(reg, [collection], series_action, dry_run)
+            result, ch = located(
+                items, lambda: changes.apply(reg, [collection], series_action, dry_run))
         else:
-            rows = exchange.read_certifications_csv(text)
+            rows = exchange.read_certifications_csv(text, source)
             result, ch = _with_progress(
                 reg, [collection], len(rows), dry_run,
                 lambda p: exchange.import_certifications(reg, collection, rows, p).as_dict())
     else:
-        if collection:
-            raise click.UsageError("--collection applies to CSV and --series imports only")
-        doc = exchange.loads(text, fmt)
+        doc = exchange.loads(text, fmt, source)
         scope = [c["name"] for c in doc["collections"]]
         result, ch = _with_progress(reg, scope, exchange.import_size(doc), dry_run,
                                     lambda p: exchange.import_data(reg, doc, p).as_dict())

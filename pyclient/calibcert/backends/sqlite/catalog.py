@@ -155,11 +155,20 @@ class Catalog(SqliteConnection):
 
     # -- plumbing ---------------------------------------------------------------------
 
+    # Statements through _q / _one have their driver errors translated even outside a
+    # transaction (_write / _read do it inside): a closed connection, a corrupt file.
+
     def _q(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        return self._conn.execute(sql, params).fetchall()
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except (sqlite3.Error, UnicodeEncodeError) as exc:
+            self._reraise(exc)
 
     def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        return self._conn.execute(sql, params).fetchone()
+        try:
+            return self._conn.execute(sql, params).fetchone()
+        except (sqlite3.Error, UnicodeEncodeError) as exc:
+            self._reraise(exc)
 
     def _collection(self, name: str | None, types: Sequence[str] | None = None) -> _Coll:
         """calib._collection: KC015 NULL, KC002 unknown, KC003 wrong type."""

@@ -10,16 +10,14 @@ import sqlite3
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from ...errors import (
-    CalibCertError,
-    ConflictingCertificationError,
-    ConflictingDefinitionError,
-    InvalidNameError,
-    InvalidTimespanError,
+    CONSTRAINT_MAP,
+    DatabaseAccessError,
     LockTimeoutError,
     SchemaVersionError,
+    translate,
 )
 from ...registry import Registry
 from ...schema import HEAD_REVISION
@@ -34,7 +32,8 @@ _C = TypeVar("_C", bound="SqliteConnection")
 
 # -- integrity errors of raw SQLite statements ---------------------------------------------
 # The checks run before the writes, so these only fire for a bug or a raw writer; they are
-# mapped like PostgreSQL maps its constraints. SQLite names UNIQUE constraints by columns.
+# mapped like PostgreSQL maps its constraints (errors.CONSTRAINT_MAP, the one table of
+# both backends). SQLite names UNIQUE constraints by columns.
 _UNIQUE_NAMES = {
     "collection.name": "collection_name_key",
     "dataset_type.name": "dataset_type_name_key",
@@ -43,16 +42,6 @@ _UNIQUE_NAMES = {
     "tag.collection_id, tag.data_id_key": "tag_pkey",
     "certification.collection_id, certification.data_id_key, certification.begin_us":
         "certification_no_overlap",
-}
-_CONSTRAINT_CLASSES: dict[str, type[CalibCertError]] = {
-    "collection_name_key": ConflictingDefinitionError,
-    "dataset_type_name_key": ConflictingDefinitionError,
-    "dataset_pkey": ConflictingDefinitionError,
-    "dataset_run_type_data_id_key": ConflictingDefinitionError,
-    "tag_pkey": ConflictingDefinitionError,
-    "certification_no_overlap": ConflictingCertificationError,
-    "certification_validity_bounds": InvalidTimespanError,
-    "collection_name_check": InvalidNameError,
 }
 
 
@@ -131,8 +120,11 @@ class SqliteConnection(Registry):
         if check_schema and not os.path.exists(path):
             raise _schema_error(f"database file {path} does not exist", None)
         mode = "rw" if check_schema else "rwc"
-        conn = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode={mode}", uri=True,
-                               isolation_level=None, timeout=busy_timeout)
+        try:
+            conn = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode={mode}", uri=True,
+                                   isolation_level=None, timeout=busy_timeout)
+        except sqlite3.Error as exc:  # a directory, no permission...: DatabaseAccessError
+            _raise_naming_file(exc, path)
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
@@ -141,6 +133,9 @@ class SqliteConnection(Registry):
             # index at random. No mmap: a mapped file counts in the client's resident memory.
             conn.execute("PRAGMA cache_size = -32768")
             return cls(conn, path, busy_timeout=busy_timeout, check_schema=check_schema)
+        except sqlite3.Error as exc:
+            conn.close()
+            _raise_naming_file(exc, path)
         except BaseException:
             conn.close()
             raise
@@ -176,8 +171,11 @@ class SqliteConnection(Registry):
 
     # -- transactions -----------------------------------------------------------------
 
-    def _translate(self, exc: sqlite3.Error) -> BaseException:
-        """The calibcert error for a sqlite3 error, or ``exc`` itself if it is not ours."""
+    def _translate(self, exc: BaseException) -> BaseException:
+        """The calibcert error for a sqlite3 error (or a string sqlite3 cannot encode), or
+        ``exc`` itself if it is not ours. Busy and constraint errors are told apart here
+        (they need the file and SQLite's constraint naming); everything else goes to
+        :func:`calibcert.errors.translate`, the mapping both backends share."""
         if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
             err: BaseException = LockTimeoutError(
                 f"could not take the write lock of {self._path} within "
@@ -185,20 +183,28 @@ class SqliteConnection(Registry):
                 "nothing was changed")
         elif isinstance(exc, sqlite3.IntegrityError):
             name = _constraint_of(exc)
-            cls = _CONSTRAINT_CLASSES.get(name or "")
+            cls = CONSTRAINT_MAP.get(name or "")
             if cls is None:
                 return exc
             err = cls(str(exc), constraint=name)
         else:
-            return exc
+            err = _naming_file(exc, self._path) if isinstance(exc, sqlite3.Error) \
+                else translate(exc)
         return err
+
+    def _reraise(self, exc: BaseException) -> NoReturn:
+        """Raise the translation of ``exc`` (itself when it is not mapped)."""
+        err = self._translate(exc)
+        if err is exc:
+            raise exc
+        raise err from exc
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """The one place sqlite3 errors become calibcert errors (see _translate)."""
         try:
             yield
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeEncodeError) as exc:
             err = self._translate(exc)
             if err is exc:
                 raise
@@ -245,7 +251,8 @@ class SqliteConnection(Registry):
             self._depth = entered
             self._undo(outer, savepoint)
             self._invalidate()
-            err = self._translate(exc) if isinstance(exc, sqlite3.Error) else exc
+            err = (self._translate(exc) if isinstance(exc, (sqlite3.Error, UnicodeEncodeError))
+                   else exc)
             if err is exc:
                 raise
             raise err from exc
@@ -305,6 +312,23 @@ class SqliteConnection(Registry):
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _naming_file(exc: sqlite3.Error, path: str) -> BaseException:
+    """A sqlite3 error of the file ``path`` translated (errors.translate); an access error
+    names the file. ``exc`` itself when it is not mapped."""
+    err = translate(exc)
+    if isinstance(err, DatabaseAccessError):
+        err = type(err)(f"{err.message} ({path})", **{**err.details, "path": path})
+        err.__cause__ = exc
+    return err
+
+
+def _raise_naming_file(exc: sqlite3.Error, path: str) -> NoReturn:
+    err = _naming_file(exc, path)
+    if err is exc:
+        raise exc
+    raise err from exc
 
 
 def _schema_error(state: str, version: str | None) -> SchemaVersionError:
