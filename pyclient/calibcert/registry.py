@@ -292,8 +292,8 @@ class Registry(abc.ABC):
     ) -> int:
         """Certify every dataset over ``timespan``; all or nothing. Returns rows stored."""
         return self._certify(
-            lookup_name(collection, _COLL), packed_dataset_ids(datasets), normalize_timespan(timespan),
-            bool(close_open),
+            lookup_name(collection, _COLL), packed_dataset_ids(datasets),
+            normalize_timespan(timespan), bool(close_open),
         )
 
     def certify_series(
