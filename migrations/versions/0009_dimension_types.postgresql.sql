@@ -217,6 +217,7 @@ DECLARE
     v_types jsonb := (SELECT coalesce(jsonb_object_agg(d.name, d.value_type), '{}')
                       FROM calib.dimension AS d WHERE d.name = ANY (p_type.dimensions));
     v_canon jsonb[];
+    v_plain boolean[];
     v_bad bigint;
     v_d jsonb;
     v_c jsonb;
@@ -231,14 +232,16 @@ BEGIN
         PERFORM calib._raise('KC015', 'data IDs must not be NULL',
                              jsonb_build_object('kind', 'argument_null', 'what', 'data IDs'));
     END IF;
-    v_canon := ARRAY(
-        SELECT CASE
+    /* A plain data ID is printable ASCII without backslash (so no escaped control
+       character), without "" (so no empty string) and short enough that none of its strings
+       can be longer than 255: its strings are valid, in NFC, and it is far below 2000
+       bytes. Without a '.' (no 1.0) it is canonical already. Its text is made once. */
+    SELECT array_agg(n.c ORDER BY n.ord), array_agg(n.plain ORDER BY n.ord)
+    INTO v_canon, v_plain
+    FROM (
+        SELECT u.ord, x.plain, CASE
             WHEN u.d IS NULL OR jsonb_typeof(u.d) <> 'object' THEN u.d
-            /* Printable ASCII without backslash (so no escaped control character), no '.'
-               (so no 1.0), no "" (so no empty string) and short enough that no string in it
-               can be longer than 255: canonical already. */
-            WHEN octet_length(u.d::text) <= 257 AND u.d::text ~ E'^[ -\\[\\]-~]*$'
-                 AND strpos(u.d::text, '.') = 0 AND strpos(u.d::text, '""') = 0 THEN u.d
+            WHEN x.plain AND strpos(tx.t, '.') = 0 THEN u.d
             ELSE (SELECT jsonb_object_agg(normalize(e.key, NFC),
                      CASE jsonb_typeof(e.value)
                          WHEN 'string' THEN to_jsonb(normalize(e.value #>> '{}', NFC))
@@ -249,28 +252,34 @@ BEGIN
                                   THEN to_jsonb(e.value::numeric::bigint) ELSE e.value END
                          ELSE e.value END)
                   FROM jsonb_each(u.d) AS e)
-            END
+            END AS c
         FROM unnest(p_data_ids) WITH ORDINALITY AS u(d, ord)
-        ORDER BY u.ord);
+        CROSS JOIN LATERAL (SELECT u.d::text AS t) AS tx
+        CROSS JOIN LATERAL (
+            SELECT octet_length(tx.t) <= 257 AND tx.t ~ E'^[ -\\[\\]-~]*$'
+                   AND strpos(tx.t, '""') = 0 AS plain) AS x
+    ) AS n;
+    v_canon := coalesce(v_canon, '{}');
     SELECT u.ord INTO v_bad
-    FROM unnest(v_canon, p_data_ids) WITH ORDINALITY AS u(c, d, ord)
+    FROM unnest(v_canon, p_data_ids, v_plain) WITH ORDINALITY AS u(c, d, plain, ord)
     WHERE CASE
         WHEN u.c IS NULL OR jsonb_typeof(u.c) <> 'object' THEN true
         WHEN ARRAY(SELECT jsonb_object_keys(u.c) COLLATE "C" ORDER BY 1) <> v_dims THEN true
-        WHEN u.c IS DISTINCT FROM u.d
+        WHEN NOT u.plain
              AND (SELECT count(*) FROM jsonb_object_keys(u.d)) <> cardinality(v_dims) THEN true
         WHEN EXISTS (
             SELECT FROM jsonb_each(u.c) AS e
             WHERE CASE jsonb_typeof(e.value)
                 WHEN 'string' THEN v_types ->> e.key = 'integer'
-                    OR char_length(e.value #>> '{}') NOT BETWEEN 1 AND 255
-                    OR calib._forbidden_character(e.value #>> '{}') IS NOT NULL
+                    OR NOT u.plain AND (char_length(e.value #>> '{}') NOT BETWEEN 1 AND 255
+                                        OR calib._forbidden_character(e.value #>> '{}') IS NOT NULL)
                 WHEN 'number' THEN v_types ->> e.key = 'string'
                     OR e.value::numeric <> trunc(e.value::numeric)
                     OR e.value::numeric NOT BETWEEN -9223372036854775808 AND 9223372036854775807
                 ELSE true
             END) THEN true
-        ELSE octet_length(u.c::text) - greatest(2 * cardinality(v_dims) - 1, 0) > 2000
+        ELSE NOT u.plain
+             AND octet_length(u.c::text) - greatest(2 * cardinality(v_dims) - 1, 0) > 2000
     END
     ORDER BY u.ord
     LIMIT 1;
