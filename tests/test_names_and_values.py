@@ -252,6 +252,16 @@ def test_value_lengths_and_data_id_size(backend: Registry) -> None:
             backend.insert_datasets("bias", "run", [{"instrument": value, "detector": 5}])
         assert info.value.details["kind"] == kind
         assert len(info.value.message) < 300
+    megabyte = "k" * 1_000_000
+    for call in (lambda: backend.insert_datasets("bias", "run", [{"instrument": "Cam",
+                                                                  megabyte: 1}]),
+                 lambda: backend.find("calib", "bias", {"instrument": "Cam", megabyte: 1}, T)):
+        with pytest.raises(DataIdError) as info:  # a megabyte key: too big a data ID
+            call()
+        assert len(info.value.message) < 300
+    with pytest.raises(InvalidNameError) as info2:  # a megabyte dimension name
+        backend.register_dataset_type("big", ("instrument", megabyte))
+    assert info2.value.details["kind"] == "name_length"
     for name in ("a" * 255, "b" * 255):
         backend.register_dataset_type(name, ("instrument", "detector", "x" * 200 + name[0]))
     # 255 characters of 4 bytes each: 1020 bytes of value, within the limits.
