@@ -91,6 +91,10 @@ RELEASED: dict[str, str] = {
         "732dcda670ccf04b97ed84c2af58ba67b37595b8bb43de9e81d6cf4d5eacea55",
     "0008_sqlite_search_paths.sqlite.sql":
         "5e3cc094080274259091d19687e3de4f5cb55cac20e3804d18faa7334382d57d",
+    "0009_json_documents.postgresql.down.sql":
+        "2a25b29fc1eb60199e0226a1a0be7309ffcdfadc507683958ea24a78bf94c494",
+    "0009_json_documents.postgresql.sql":
+        "cd72dee5dc5578e131067de31d6d0e6a6063a5d6915bd69e090c6866a10a84fc",
 }
 
 HEADER = (

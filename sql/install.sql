@@ -4,7 +4,9 @@
 -- revisions freeze the expansion of everything but schema/version.sql.
 \ir schema/extensions.sql
 \ir schema/roles.sql
+\ir functions/_forbidden_character.sql
 \ir schema/tables.sql
+\ir schema/dimension.sql
 \ir schema/search_path.sql
 \ir functions/_raise.sql
 \ir functions/_ts_text.sql
@@ -14,6 +16,8 @@
 \ir functions/_collection.sql
 \ir functions/_dataset_type.sql
 \ir functions/_canonical_data_ids.sql
+\ir functions/_fix_dimensions.sql
+\ir functions/_canonical_where.sql
 \ir functions/_timespan.sql
 \ir functions/_document_array.sql
 \ir functions/_json_text.sql
@@ -39,6 +43,7 @@
 \ir functions/_lookup.sql
 \ir functions/_lookup_one.sql
 \ir functions/_normalize_validity.sql
+\ir functions/_data_id_types_trigger.sql
 \ir functions/register_collection.sql
 \ir functions/set_chain.sql
 \ir functions/get_chain.sql

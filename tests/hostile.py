@@ -72,9 +72,17 @@ def _ID(table: str, column: str, value: str, key: str = "collection_id") -> str:
 
 DET1, DET2, DET3, DET7 = (_j(f'{{"instrument": "Cam", "detector": {d}}}') for d in (1, 2, 3, 7))
 WHERE_DET2 = _j('{"detector": 2}')
+# Revision 0010's paths (NFC, the other type than a dimension's, forbidden characters).
+NFD_ID = _j('{"instrument": "Cafe\u0301", "detector": 8.0}')
+STR_DET = _j('{"instrument": "Cam", "detector": "8"}')
+ZWSP_ID = _j('{"instrument": "C\u200bam", "detector": 8}')
+BAND_G = _j('{"band": "g"}')
+WHERE_STR = _j('{"detector": "2"}')
+NFD_NAME, RLO_NAME = _t("cafe\u0301"), _t("a\u202eb")
 CLEAN_WORLD = f"""
 SELECT calib.register_dataset_type('bias', ARRAY['instrument', 'detector'], true);
 SELECT calib.register_dataset_type('raw', ARRAY['instrument', 'detector'], false);
+SELECT calib.register_dataset_type('flat', ARRAY['band'], true);
 SELECT calib.register_collection('run1', 'RUN');
 SELECT calib.register_collection('calib', 'CALIBRATION', 'the biases');
 SELECT calib.register_collection('tagged', 'TAGGED');
@@ -125,6 +133,8 @@ CALLS: dict[str, list[str]] = {
         f"SELECT * FROM calib.query_datasets({_t('chain')}, {_t('bias')},"
         f" {WHERE_DET2})",
         f"SELECT * FROM calib.query_datasets({_t('tagged')}, {_t('bias')}, NULL::pg_catalog.jsonb)",
+        f"SELECT * FROM calib.query_datasets({_t('run1')}, {_t('bias')},"
+        f" {WHERE_STR})",
     ],
     "calib.get_datasets(uuid[])": [
         f"SELECT * FROM calib.get_datasets({_u(DS[1], DS[4], DS[9])})",
@@ -147,6 +157,9 @@ CALLS: dict[str, list[str]] = {
     "calib.register_collection(text,text,text)": [
         f"SELECT calib.register_collection({_t('new')}, {_t('CALIBRATION')}, {_t('doc')})",
         f"SELECT calib.register_collection({_t('calib')}, {_t('RUN')}, NULL::pg_catalog.text)",
+        f"SELECT calib.register_collection({NFD_NAME}, {_t('RUN')},"
+        " NULL::pg_catalog.text)",
+        f"SELECT calib.register_collection({RLO_NAME}, {_t('RUN')}, NULL::pg_catalog.text)",
     ],
     "calib.set_chain(text,text[])": [
         f"SELECT calib.set_chain({_t('chain')}, ARRAY[{_t('tagged')}, {_t('calib')}])",
@@ -166,6 +179,16 @@ CALLS: dict[str, list[str]] = {
         f" ARRAY[{DET7}], {_u(DS[7])})",
         f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')}, ARRAY[{DET1}],"
         f" {_u(DS[8])})",
+        # Revision 0010's paths: NFC normalisation, a value of the other type than its
+        # dimension's, a forbidden character, a new dimension fixed at first use.
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')},"
+        f" ARRAY[{NFD_ID}], {_u(DS[9])})",
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')},"
+        f" ARRAY[{STR_DET}], {_u(DS[9])})",
+        f"SELECT * FROM calib.insert_datasets({_t('bias')}, {_t('run1')},"
+        f" ARRAY[{ZWSP_ID}], {_u(DS[9])})",
+        f"SELECT count(*) FROM calib.insert_datasets({_t('flat')}, {_t('run1')},"
+        f" ARRAY[{BAND_G}], {_u(DS[9])})",
     ],
     "calib.tag(text,uuid[])": [
         f"SELECT calib.tag({_t('tagged')}, {_u(DS[3])})",

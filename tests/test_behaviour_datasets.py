@@ -184,13 +184,21 @@ def test_data_id_not_a_mapping(world: World) -> None:
         world.reg.insert_datasets("bias", RUN, [("Cam", 1)])  # type: ignore[list-item]
 
 
-def test_int_and_str_values_are_different_data_ids(world: World) -> None:
+def test_int_and_str_values_are_never_two_keys(world: World) -> None:
+    # Issue 14: a dimension's value type is fixed at first use (calib.dimension), so 1 and
+    # "1" can never be two keys; a lookup with the other type is an error, not a miss.
+    # (Until revision 0010 this test asserted the opposite: two datasets.)
     reg = world.reg
-    as_int, as_str = reg.insert_datasets(
-        "bias", RUN, [bias_id(1), {"instrument": INSTRUMENT, "detector": "1"}])
-    assert as_int.id != as_str.id
-    assert reg.find(RUN, "bias", {"instrument": INSTRUMENT, "detector": "1"}, at=None) == as_str
+    as_int = reg.insert_datasets("bias", RUN, [bias_id(1)])[0]
+    with pytest.raises(DataIdError) as info:
+        reg.insert_datasets("bias", RUN, [{"instrument": INSTRUMENT, "detector": "1"}])
+    assert info.value.details["kind"] == "data_id_value_type"
+    assert (info.value.dimension, info.value.value_type, info.value.value) == (
+        "detector", "integer", "1")
+    with pytest.raises(DataIdError):
+        reg.find(RUN, "bias", {"instrument": INSTRUMENT, "detector": "1"}, at=None)
     assert reg.find(RUN, "bias", bias_id(1), at=None) == as_int
+    assert reg.query_datasets(RUN, "bias") == [as_int]
 
 
 def test_get_and_query_datasets(world: World) -> None:

@@ -101,7 +101,7 @@ def test_data_id_values_round_trip(world: World) -> None:
     reg.register_dataset_type("odd", ("instrument", "detector", "label"))
     data_ids = [
         {"instrument": INSTRUMENT, "detector": 2**63 - 1, "label": "ünïcødé ☃"},
-        {"instrument": INSTRUMENT, "detector": -(2**63), "label": ""},
+        {"instrument": INSTRUMENT, "detector": -(2**63), "label": "x" * 255},  # the longest
         {"instrument": INSTRUMENT, "detector": 0, "label": 'quote" \\ back'},
         {"instrument": INSTRUMENT, "detector": 1, "label": "v1.0"},  # a '.' in a string
         {"label": "x", "detector": 7, "instrument": INSTRUMENT},  # key order is irrelevant
@@ -116,6 +116,9 @@ def test_data_id_values_round_trip(world: World) -> None:
     with pytest.raises(DataIdError):
         reg.insert_datasets("odd", RUN2, [{"instrument": INSTRUMENT, "detector": 2**63,
                                            "label": "big"}])
+    # An empty string value was stored until revision 0010; now values have 1-255 characters.
+    with pytest.raises(DataIdError):
+        reg.insert_datasets("odd", RUN2, [{"instrument": INSTRUMENT, "detector": 3, "label": ""}])
 
 
 def test_argument_shapes(world: World) -> None:

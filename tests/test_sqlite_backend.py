@@ -663,7 +663,7 @@ def _world(reg: Registry) -> tuple[list[Any], list[Any], Any]:
     reg.register_collection("chain", CollectionType.CHAINED)
     reg.register_dataset_type("raw", ("instrument", "detector", "exposure"),
                               is_calibration=False)
-    a = reg.insert_datasets("bias", "run0", [bias(d) for d in (1, 2, 3, "x")],
+    a = reg.insert_datasets("bias", "run0", [bias(d) for d in (1, 2, 3, 99)],
                             ids=[uuid.UUID(int=i) for i in range(1, 5)])
     b = reg.insert_datasets("bias", "run1", [bias(d) for d in (1, 2)],
                             ids=[uuid.UUID(int=i) for i in range(11, 13)])
@@ -759,7 +759,7 @@ def _results(reg: Registry) -> list[Any]:
     """Not an error: values that depend on interning and search order."""
     a, b, _ = _world(reg)
     refs = reg.insert_datasets("bias", "run1", [{"instrument": i, "detector": d}
-                                                for d in (9, 8, "b", "a", 7)
+                                                for d in (9, 8, 70, 10, 7)
                                                 for i in ("Cam", "B", "Zz")],
                                ids=[uuid.UUID(int=300 + i) for i in range(15)])
     reg.certify(CAL, refs, Timespan(t(2020), t(2021)))
@@ -770,7 +770,7 @@ def _results(reg: Registry) -> list[Any]:
     reg.tag("tagged", [b[1]])
     reg.set_chain("chain", ["cal2", "tagged", "run0", CAL])
     return [[(c.collection, c.ref, c.timespan) for c in reg.certifications("chain")],
-            reg.find_many("chain", "bias", [(bias(d), w) for d in (1, 2, 3, "x", 9)
+            reg.find_many("chain", "bias", [(bias(d), w) for d in (1, 2, 3, 99, 9)
                                             for w in (None, t(2019, 6), t(2022))]),
             reg.query_datasets("chain", "bias"), reg.decertify(CAL, "bias", Timespan(
                 t(2019, 6), t(2020, 6))), reg.certifications(CAL)]
@@ -787,13 +787,15 @@ def _find_many_batches(reg: Registry) -> list[Any]:
     datetime, each span's edges, an offset that is not UTC, an int subclass, several RUNs;
     then some of them with a timespan or None among them (the general statement)."""
     a, b, _ = _world(reg)
-    odd_ids = [{"instrument": v, "detector": 7} for v in ('50% "q"', "Cäm\\", "ü\n\x01")]
+    # (Strings with control characters and a string detector were here until revision 0010,
+    # which refuses them: issue 14.)
+    odd_ids = [{"instrument": v, "detector": 7} for v in ('50% "q"', "Cäm\\", "ü\\n\\x01")]
     odd = reg.insert_datasets("bias", "run1", odd_ids,
                               ids=[uuid.UUID(int=400 + i) for i in range(3)])
     reg.certify(CAL, [a[0], odd[0]], Timespan(None, t(1960)))
     reg.certify(CAL, [b[0], a[1], odd[1]], Timespan(t(1960), t(2020)))
     reg.certify(CAL, [a[0], odd[2]], Timespan(t(2020), None))
-    data_ids = [bias(1), {"detector": 1, "instrument": "Cam"}, bias(2), bias(3), bias("x"),
+    data_ids = [bias(1), {"detector": 1, "instrument": "Cam"}, bias(2), bias(3), bias(99),
                 bias(9), {"instrument": "Cam", "detector": _Detector.ONE}, *odd_ids]
     times = [datetime.min.replace(tzinfo=UTC), t(1959, 12, 31), t(1960),
              datetime(1960, 1, 1, 5, tzinfo=timezone(timedelta(hours=5))), t(1965),

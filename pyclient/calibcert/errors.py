@@ -123,8 +123,8 @@ class CollectionInUseError(CalibCertError):
 
 
 class InvalidNameError(CalibCertError, ValueError):
-    """A collection / dataset-type / dimension name that is empty, too long or has control
-    characters."""
+    """A collection / dataset-type / dimension name that is empty, too long or holds a
+    forbidden (control or format) character (README "Names and data-ID values")."""
 
     sqlstate = "KC014"
 

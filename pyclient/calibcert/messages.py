@@ -23,6 +23,7 @@ conversions ``{field!x}``:
     ``!l``  a list of names, ``a, b``; ``!o`` the same joined with ``or``
     ``!v``  any value; ``NULL`` for null
     ``!j``  any JSON value as JSON (``1``, ``"zz"``), as PostgreSQL prints a jsonb
+    ``!s``  a long text shortened: its first 40 characters, quoted as ``!q``, then ``...``
 
 A few fields are derived from the details rather than stored (:data:`_DERIVED`): ``first``
 (the first conflict), ``more`` (`` (and N more)``), ``short_name`` (a name cut to 40
@@ -90,6 +91,26 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC008",
         "data ID {data_id!d} for dataset type {dataset_type!q} has a value that is neither a"
         " string nor a 64-bit integer"),
+    "data_id_value_length": (
+        "KC008",
+        "data ID value {dimension!q}={value!s} for dataset type {dataset_type!q} must be 1 to"
+        " 255 characters long (got {length})"),
+    "data_id_value_character": (
+        "KC008",
+        "data ID value {dimension!q}={value!q} for dataset type {dataset_type!q} contains a"
+        " forbidden character ({character})"),
+    "data_id_key_character": (
+        "KC008",
+        "data ID key {key!s} for dataset type {dataset_type!q} contains a character that"
+        " cannot be stored ({character})"),
+    "data_id_value_type": (
+        "KC008",
+        "data ID {data_id!d} for dataset type {dataset_type!q}: dimension {dimension!q} holds"
+        " {value_type} values, not {value!d}"),
+    "data_id_size": (
+        "KC008",
+        "data ID for dataset type {dataset_type!q} is {size} bytes as canonical JSON; at most"
+        " 2000 are allowed"),
     # KC009 InvalidTimespanError
     "timespan_empty": ("KC009", "timespan is empty: begin must be before end"),
     "timespan_bounds": (
@@ -153,7 +174,7 @@ KINDS: dict[str, tuple[str, str]] = {
     # KC014 InvalidNameError
     "name_length": (
         "KC014", "{what} {short_name!q} must be 1 to 255 characters long (got {length})"),
-    "name_control_character": ("KC014", "{what} {name!q} contains a control character"),
+    "name_character": ("KC014", "{what} {name!q} contains a forbidden character ({character})"),
     # KC015 InvalidArgumentError
     "argument_null": ("KC015", "{what} must not be NULL"),
     "datasets_null": ("KC015", "datasets must be a non-NULL array of non-NULL ids"),
@@ -163,6 +184,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "collection_type_unknown": (
         "KC015",
         "unknown collection type {type!q}; expected RUN, TAGGED, CALIBRATION or CHAINED"),
+    "dimensions_count": (
+        "KC015",
+        "dataset type {dataset_type!q} has {count} dimensions; at most 32 are allowed"),
     "dimensions_repeated": (
         "KC015", "dimensions of dataset type {dataset_type!q} repeat a name: ({dimensions!l})"),
     "ids_count": (
@@ -252,8 +276,16 @@ def value_text(value: Any) -> str:
     return "NULL" if value is None else str(value)
 
 
+def short(value: Any) -> str:
+    """A text that may be long (up to megabytes): its first 40 characters, quoted."""
+    if isinstance(value, str) and len(value) > 40:
+        return name(value[:40]) + "..."
+    return name(value)
+
+
 _CONVERSIONS: dict[str, Callable[[Any], str]] = {
     "q": name,
+    "s": short,
     "d": data_id,
     "t": instant,
     "b": lambda v: "-infinity" if v is None else instant(v),

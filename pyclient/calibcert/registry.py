@@ -16,8 +16,9 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import InvalidArgumentError, InvalidTimespanError
+from .errors import InvalidArgumentError, InvalidTimespanError, error
 from .types import (
+    MAX_DIMENSIONS,
     Certification,
     CollectionInfo,
     CollectionType,
@@ -28,6 +29,7 @@ from .types import (
     canonical_data_id,
     check_name,
     lone_surrogate,
+    lookup_name,
     to_utc,
 )
 
@@ -166,12 +168,16 @@ def check_doc(doc: str | None) -> str | None:
     return doc
 
 
-def normalize_data_ids(data_ids: Iterable[DataId] | None) -> list[dict[str, Any]] | None:
+def normalize_data_ids(data_ids: Iterable[DataId] | None,
+                       dataset_type: str | None = None) -> list[dict[str, Any]] | None:
     if data_ids is None:
         return None
     if isinstance(data_ids, Mapping):
         raise InvalidArgumentError("data_ids must be a list of data IDs, not a single mapping")
-    return [canonical_data_id(d) for d in data_ids]
+    return [canonical_data_id(d, None, dataset_type) for d in data_ids]
+
+
+_COLL, _TYPE = "collection name", "dataset type name"
 
 
 class Registry(abc.ABC):
@@ -198,15 +204,16 @@ class Registry(abc.ABC):
         """Replace the children of CHAINED collection ``parent`` (in search order)."""
         if isinstance(children, str):
             raise InvalidArgumentError("children must be a list of collection names")
-        self._set_chain(parent, [check_name(c, "collection name") for c in children])
+        self._set_chain(lookup_name(parent, _COLL),
+                        [check_name(c, "collection name") for c in children])
 
     def get_chain(self, parent: str) -> list[str]:
         """The direct children of CHAINED collection ``parent``."""
-        return self._get_chain(parent)
+        return self._get_chain(lookup_name(parent, _COLL))
 
     def remove_collection(self, name: str) -> None:
         """Remove a TAGGED / CALIBRATION / CHAINED collection, or an empty RUN."""
-        self._remove_collection(name)
+        self._remove_collection(lookup_name(name, _COLL))
 
     def list_collections(self, type: CollectionType | str | None = None) -> list[CollectionInfo]:
         """Every collection (optionally of one type), by name."""
@@ -215,7 +222,8 @@ class Registry(abc.ABC):
 
     def copy_collection(self, source: str, destination: str, doc: str | None = None) -> None:
         """Create ``destination`` with the type and associations of ``source``."""
-        self._copy_collection(source, check_name(destination, "collection name"), check_doc(doc))
+        self._copy_collection(lookup_name(source, _COLL),
+                              check_name(destination, "collection name"), check_doc(doc))
 
     # -- dataset types and datasets ----------------------------------------------------
 
@@ -231,6 +239,8 @@ class Registry(abc.ABC):
                 f"dimensions of dataset type {name!r} repeat a name: {list(dims)}",
                 dataset_type=name,
             )
+        if len(dims) > MAX_DIMENSIONS:
+            raise error("dimensions_count", dataset_type=name, count=len(dims))
         return self._register_dataset_type(
             check_name(name, "dataset type name"), dims, bool(is_calibration)
         )
@@ -246,7 +256,8 @@ class Registry(abc.ABC):
         ids: Iterable[uuid.UUID | str] | None = None,
     ) -> list[DatasetRef]:
         """Create datasets in RUN ``run``; returns refs in input order."""
-        values = normalize_data_ids(data_ids) or []
+        dataset_type, run = lookup_name(dataset_type, _TYPE), lookup_name(run, _COLL)
+        values = normalize_data_ids(data_ids, dataset_type) or []
         id_list = None if ids is None else dataset_ids(ids)
         if id_list is not None and len(id_list) != len(values):
             raise InvalidArgumentError(
@@ -265,14 +276,15 @@ class Registry(abc.ABC):
     ) -> list[DatasetRef]:
         """Datasets of a type visible in a RUN / TAGGED / CHAINED collection (no time),
         optionally only those whose data ID has the values in ``where``."""
-        w = None if where is None else canonical_data_id(where)
-        return self._query_datasets(collection, dataset_type, w)
+        dataset_type = lookup_name(dataset_type, _TYPE)
+        w = None if where is None else canonical_data_id(where, None, dataset_type)
+        return self._query_datasets(lookup_name(collection, _COLL), dataset_type, w)
 
     def tag(self, collection: str, datasets: Iterable[DatasetLike]) -> int:
-        return self._tag(collection, dataset_ids(datasets))
+        return self._tag(lookup_name(collection, _COLL), dataset_ids(datasets))
 
     def untag(self, collection: str, datasets: Iterable[DatasetLike]) -> int:
-        return self._untag(collection, dataset_ids(datasets))
+        return self._untag(lookup_name(collection, _COLL), dataset_ids(datasets))
 
     # -- certification ----------------------------------------------------------------
 
@@ -285,8 +297,8 @@ class Registry(abc.ABC):
     ) -> int:
         """Certify every dataset over ``timespan``; all or nothing. Returns rows stored."""
         return self._certify(
-            collection, packed_dataset_ids(datasets), normalize_timespan(timespan),
-            bool(close_open),
+            lookup_name(collection, _COLL), packed_dataset_ids(datasets),
+            normalize_timespan(timespan), bool(close_open),
         )
 
     def certify_series(
@@ -307,7 +319,8 @@ class Registry(abc.ABC):
                 ) from None
             ids.extend(dataset_ids([ds]))
             begins.append(None if begin is None else to_utc(begin, "series begin"))
-        return self._certify_series(collection, ids, begins, bool(close_open))
+        return self._certify_series(lookup_name(collection, _COLL), ids, begins,
+                                    bool(close_open))
 
     def decertify(
         self,
@@ -317,8 +330,10 @@ class Registry(abc.ABC):
         data_ids: Iterable[DataId] | None = None,
     ) -> int:
         """Remove validity inside ``timespan``; returns the number of certifications touched."""
+        dataset_type = lookup_name(dataset_type, _TYPE)
         return self._decertify(
-            collection, dataset_type, normalize_timespan(timespan), normalize_data_ids(data_ids)
+            lookup_name(collection, _COLL), dataset_type, normalize_timespan(timespan),
+            normalize_data_ids(data_ids, dataset_type)
         )
 
     def close_open_range(
@@ -331,8 +346,10 @@ class Registry(abc.ABC):
         """End every open-ended certification of the type at ``end``; returns how many."""
         if end is None:
             raise InvalidTimespanError("close_open_range needs an end time, not None")
+        dataset_type = lookup_name(dataset_type, _TYPE)
         return self._close_open_range(
-            collection, dataset_type, to_utc(end, "end"), normalize_data_ids(data_ids)
+            lookup_name(collection, _COLL), dataset_type, to_utc(end, "end"),
+            normalize_data_ids(data_ids, dataset_type)
         )
 
     # -- lookups ----------------------------------------------------------------------
@@ -341,12 +358,16 @@ class Registry(abc.ABC):
         self, collection: str, dataset_type: str, data_id: DataId, at: At
     ) -> DatasetRef | None:
         """The dataset valid for ``data_id`` at ``at`` in ``collection`` (see API.md)."""
-        return self._find(collection, dataset_type, canonical_data_id(data_id), normalize_at(at))
+        dataset_type = lookup_name(dataset_type, _TYPE)
+        return self._find(lookup_name(collection, _COLL), dataset_type,
+                          canonical_data_id(data_id, None, dataset_type), normalize_at(at))
 
     def find_many(
         self, collection: str, dataset_type: str, queries: Iterable[tuple[DataId, At]]
     ) -> list[DatasetRef | None]:
         """``find`` for many (data_id, at) pairs in one round trip; results in input order."""
+        collection = lookup_name(collection, _COLL)
+        dataset_type = lookup_name(dataset_type, _TYPE)
         data_ids: list[dict[str, Any]] = []
         times: list[At] = []
         for query in queries:
@@ -356,7 +377,7 @@ class Registry(abc.ABC):
                 raise InvalidArgumentError(
                     f"find_many queries are (data_id, at) pairs, not {query!r}"
                 ) from None
-            data_ids.append(canonical_data_id(data_id))
+            data_ids.append(canonical_data_id(data_id, None, dataset_type))
             times.append(normalize_at(at))
         if not data_ids:
             return []
@@ -367,7 +388,8 @@ class Registry(abc.ABC):
         self, collection: str, dataset_type: str | None = None
     ) -> list[Certification]:
         """Every certification in ``collection`` (through a chain: each CALIBRATION child)."""
-        return self._certifications(collection, dataset_type)
+        return self._certifications(lookup_name(collection, _COLL),
+                                    lookup_name(dataset_type, _TYPE))
 
     # -- transactions and lifetime ----------------------------------------------------
 

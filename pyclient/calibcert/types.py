@@ -9,7 +9,9 @@ type's dimensions) live in the database (PostgreSQL) or the SQLite backend.
 from __future__ import annotations
 
 import enum
+import json
 import re
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from .errors import (
     InvalidArgumentError,
     InvalidNameError,
     InvalidTimespanError,
+    error,
     register_timespan_class,
 )
 
@@ -29,7 +32,36 @@ DataId = Mapping[str, DataIdValue]
 
 #: Longest collection / dataset-type / dimension name (API.md: 1–255 characters).
 MAX_NAME_LENGTH = 255
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Longest data-ID string value (1–255 characters, as names).
+MAX_VALUE_LENGTH = 255
+#: Largest data ID, as canonical JSON (keys sorted, no whitespace) in bytes of UTF-8: keeps
+#: every stored data ID well inside PostgreSQL's btree entry limit (about 2.7 kB).
+MAX_DATA_ID_BYTES = 2000
+#: Most dimensions a dataset type may have (with MAX_DATA_ID_BYTES: no jsonb data ID can
+#: outgrow a btree entry, however small its values).
+MAX_DIMENSIONS = 32
+
+#: Characters that names and data-ID string values may not hold (code point ranges): the
+#: control characters (Cc, NUL included), the format characters (Cf: soft hyphen, bidi
+#: marks, embeddings, overrides and isolates, zero-width space / joiners, word joiner,
+#: invisible operators, BOM, tags, ...) as of Unicode 15, and lone surrogates (which
+#: PostgreSQL cannot store; refused here before anything is sent). The same list, without
+#: the surrogates, is calib._forbidden_character (sql/functions/_forbidden_character.sql);
+#: tests/test_names_and_values.py compares the two over every code point.
+FORBIDDEN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C),
+    (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E),
+    (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+    (0xD800, 0xDFFF), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+_FORBIDDEN = re.compile("[" + "".join(
+    re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b)))
+    for a, b in FORBIDDEN_RANGES) + "]")
+#: What can never be sent to PostgreSQL (NUL, lone surrogates).
+_UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
+
 #: A lone surrogate: not Unicode text, no UTF-8 encoding (neither driver can send it).
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -69,24 +101,46 @@ class CollectionType(str, enum.Enum):
             ) from None
 
 
+def forbidden_character(text: str) -> str | None:
+    """The first character of ``text`` that names and values may not hold, as ``U+XXXX``
+    (the form calib._forbidden_character returns), or None."""
+    m = _FORBIDDEN.search(text)
+    return None if m is None else f"U+{ord(m.group()):04X}"
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode normalisation form C (ASCII is already)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def check_name(name: object, what: str = "name") -> str:
-    """Validate a collection, dataset-type or dimension name (1–255 chars, no control chars)."""
+    """Validate a collection, dataset-type or dimension name and return it in NFC: 1–255
+    characters (after normalisation), none of them forbidden (:data:`FORBIDDEN_RANGES`).
+    The same rules, kinds and details as calib._check_name."""
     if not isinstance(name, str):
         raise InvalidNameError(f"{what} must be a string, not {type(name).__name__}", name=name)
+    if not (name.isascii() and name.isprintable()):
+        name = nfc(name)
+        ch = forbidden_character(name)
+    else:
+        ch = None
     if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise InvalidNameError(
-            f"{what} {name[:40]!r} must be 1 to {MAX_NAME_LENGTH} characters long "
-            f"(got {len(name)})",
-            name=name,
-        )
-    if _CONTROL_CHARS.search(name):
-        raise InvalidNameError(f"{what} {name!r} contains a control character", name=name)
-    bad = lone_surrogate(name)
-    if bad:
-        raise InvalidNameError(
-            f"{what} {name!r} contains a lone surrogate {bad}: not valid Unicode text",
-            name=name)
+        raise error("name_length", what=what, name=name, length=len(name))
+    if ch is not None:
+        raise error("name_character", what=what, name=name, character=ch)
     return name
+
+
+def lookup_name(name: Any, what: str = "name") -> Any:
+    """A name to look up, in NFC (names are stored in NFC). Nothing else is checked (an
+    invalid name names nothing: the backends say it does not exist), except what cannot be
+    sent to PostgreSQL at all (NUL, lone surrogates): InvalidNameError on both backends."""
+    if type(name) is not str or (name.isascii() and "\x00" not in name):
+        return name
+    m = _UNSENDABLE.search(name)
+    if m is not None:
+        raise error("name_character", what=what, name=name, character=f"U+{ord(m.group()):04X}")
+    return nfc(name)
 
 
 def to_utc(value: datetime, what: str = "time") -> datetime:
@@ -150,61 +204,90 @@ class Timespan:
 register_timespan_class(Timespan)
 
 
-def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Validate a data ID's shape and return it as a plain dict with keys sorted.
+def _json_size(data_id: dict[str, Any]) -> int:
+    """Bytes of UTF-8 of ``data_id`` as canonical JSON (no whitespace)."""
+    return len(json.dumps(data_id, ensure_ascii=False, separators=(",", ":")).encode())
 
-    Values must be ``int`` (not ``bool``) or ``str``. When ``dimensions`` is given, the keys
-    must be exactly those dimension names.
+
+def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None,
+                      dataset_type: str | None = None) -> dict[str, Any]:
+    """Validate a data ID's values and return it as a plain dict with keys sorted, its keys
+    and string values in NFC.
+
+    Values must be ``int`` (not ``bool``, 64-bit) or ``str`` (1–255 characters, none
+    forbidden: :data:`FORBIDDEN_RANGES`); the data ID as canonical JSON at most
+    :data:`MAX_DATA_ID_BYTES`. The same kinds and details as calib._canonical_data_ids
+    (``dataset_type`` is only named in them). When ``dimensions`` is given, the keys must be
+    exactly those dimension names. Whether a value has its dimension's type is the
+    backends' rule (it needs the stored types).
     """
     if type(data_id) is dict and dimensions is None:
-        # Fast path for the usual plain dict of str keys and int / str values (find_many
-        # calls this once per query); anything it does not accept takes the full checks.
+        # Fast path for the usual plain dict of ASCII str keys and int / printable ASCII str
+        # values (find_many calls this once per query): no normalisation, no scan for
+        # forbidden characters. Anything it does not accept takes the full checks.
         try:
             items = sorted(data_id.items())
         except TypeError:  # keys of mixed types: the full checks report it
             items = None
         if items is not None:
+            n = 0
             # A plain loop: a generator in all() cost a third of the call.
             for k, v in items:
-                if type(k) is not str or "\x00" in k or lone_surrogate(k):
+                if type(k) is not str or not k.isascii() or "\x00" in k:
                     break
                 if type(v) is str:
-                    if "\x00" in v or lone_surrogate(v):
+                    if not (v.isascii() and v.isprintable() and 0 < len(v) <= MAX_VALUE_LENGTH):
                         break
+                    n += len(v)
                 elif type(v) is not int or not _INT_MIN <= v <= _INT_MAX:
                     break
+                n += len(k)
             else:
-                return dict(items)
+                # An upper bound of the canonical JSON's size: every character escaped,
+                # every integer at its longest.
+                if 2 * n + 30 * len(items) + 2 <= MAX_DATA_ID_BYTES:
+                    return dict(items)
     if not isinstance(data_id, Mapping):
         raise DataIdError(
             f"data ID must be a mapping, not {type(data_id).__name__}", data_id=data_id
         )
-    out: dict[str, Any] = {}
-    for key in sorted(data_id, key=str):
-        value = data_id[key]
+    given = dict(data_id)
+    for key in given:
         if not isinstance(key, str):
-            raise DataIdError(f"data ID key {key!r} is not a string", data_id=dict(data_id))
+            raise DataIdError(f"data ID key {key!r} is not a string", data_id=given)
+    out: dict[str, Any] = {}
+    for key in sorted(given):
+        m = _UNSENDABLE.search(key)
+        if m is not None:
+            # NUL and lone surrogates cannot reach PostgreSQL: refused alike on both backends
+            # (any other key that is no dimension name is the backends' dimension error).
+            raise error("data_id_key_character", dataset_type=dataset_type, data_id=given,
+                        key=key, character=f"U+{ord(m.group()):04X}")
+        out[nfc(key)] = given[key]
+    if len(out) != len(given):
+        raise DataIdError(f"data ID {given} has keys that are equal in Unicode NFC",
+                          data_id=given)
+    out = dict(sorted(out.items()))
+    for key, value in out.items():
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise DataIdError(
                 f"data ID value {key}={value!r} must be int or str, not {type(value).__name__}",
-                data_id=dict(data_id),
+                data_id=given,
             )
         if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
             raise DataIdError(
                 f"data ID value {key}={value} is outside the 64-bit integer range",
-                data_id=dict(data_id),
+                data_id=given,
             )
-        # PostgreSQL jsonb cannot hold U+0000; refuse it on both backends alike.
-        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
-            raise DataIdError(
-                f"data ID {key}={value!r} contains a NUL character", data_id=dict(data_id)
-            )
-        bad = lone_surrogate(key) or (isinstance(value, str) and lone_surrogate(value))
-        if bad:
-            raise DataIdError(
-                f"data ID {key}={value!r} contains a lone surrogate {bad}: not valid Unicode "
-                "text, which neither backend can store", data_id=dict(data_id))
-        out[key] = value
+        if isinstance(value, str):
+            value = out[key] = nfc(value)
+            if not 1 <= len(value) <= MAX_VALUE_LENGTH:
+                raise error("data_id_value_length", dataset_type=dataset_type, data_id=given,
+                            dimension=key, value=value, length=len(value))
+            ch = forbidden_character(value)
+            if ch is not None:
+                raise error("data_id_value_character", dataset_type=dataset_type,
+                            data_id=given, dimension=key, value=value, character=ch)
     if dimensions is not None and set(out) != set(dimensions):
         missing = sorted(set(dimensions) - set(out))
         extra = sorted(set(out) - set(dimensions))
@@ -214,6 +297,9 @@ def canonical_data_id(data_id: object, dimensions: tuple[str, ...] | None = None
             + (f"; unexpected {extra}" if extra else ""),
             data_id=out,
         )
+    size = _json_size(out)
+    if size > MAX_DATA_ID_BYTES:
+        raise error("data_id_size", dataset_type=dataset_type, data_id=given, size=size)
     return out
 
 

@@ -3,8 +3,13 @@ RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-/* Names (collections, dataset types, dimensions): 1-255 characters, no control characters.
-   Error: KC014 (KC015 for NULL). The table CHECKs say the same for raw writers. */
+/* Names (collections, dataset types, dimensions), given already in Unicode NFC (callers
+   normalise first: normalize(name, NFC)): 1-255 characters, none of them forbidden
+   (calib._forbidden_character: control, bidi, zero-width and other format characters).
+   Error: KC014 (KC015 for NULL). The table CHECKs say the same for raw writers, and
+   calibcert.types.check_name the same for the Python client. */
+DECLARE
+    v_char text;
 BEGIN
     IF p_name IS NULL THEN
         PERFORM calib._raise('KC015', format('%s must not be NULL', p_what),
@@ -17,10 +22,12 @@ BEGIN
             jsonb_build_object('kind', 'name_length', 'what', p_what, 'name', p_name,
                                'length', char_length(p_name)));
     END IF;
-    IF p_name ~ '[\x01-\x1f\x7f-\x9f]' THEN
-        PERFORM calib._raise('KC014', format('%s %L contains a control character', p_what, p_name),
-                             jsonb_build_object('kind', 'name_control_character',
-                                                'what', p_what, 'name', p_name));
+    v_char := calib._forbidden_character(p_name);
+    IF v_char IS NOT NULL THEN
+        PERFORM calib._raise('KC014',
+            format('%s %L contains a forbidden character (%s)', p_what, p_name, v_char),
+            jsonb_build_object('kind', 'name_character', 'what', p_what, 'name', p_name,
+                               'character', v_char));
     END IF;
 END
 $$;

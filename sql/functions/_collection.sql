@@ -12,6 +12,8 @@ BEGIN
         PERFORM calib._raise('KC015', 'collection name must not be NULL',
                              jsonb_build_object('kind', 'argument_null', 'what', 'collection name'));
     END IF;
+    /* Names are stored in NFC: look-alike spellings name the same collection. */
+    p_name := normalize(p_name, NFC);
     SELECT * INTO v_row FROM calib.collection WHERE name = p_name;
     IF NOT FOUND THEN
         PERFORM calib._raise('KC002', format('collection %L does not exist', p_name),

@@ -12,6 +12,8 @@ BEGIN
         PERFORM calib._raise('KC015', 'dataset type name must not be NULL',
                              jsonb_build_object('kind', 'argument_null', 'what', 'dataset type name'));
     END IF;
+    /* Names are stored in NFC: look-alike spellings name the same dataset type. */
+    p_name := normalize(p_name, NFC);
     SELECT * INTO v_row FROM calib.dataset_type WHERE name = p_name;
     IF NOT FOUND THEN
         PERFORM calib._raise('KC005', format('dataset type %L does not exist', p_name),

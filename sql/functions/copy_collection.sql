@@ -15,6 +15,7 @@ DECLARE
     v_src calib.collection := calib._collection(p_source, ARRAY['TAGGED', 'CALIBRATION', 'CHAINED']);
     v_dst_id integer;
 BEGIN
+    p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
     PERFORM calib._check_name(p_destination, 'collection name');
     IF v_src.type = 'CHAINED' THEN
         PERFORM calib._lock_chains();

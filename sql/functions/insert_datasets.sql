@@ -9,13 +9,17 @@ AS $$
    in input order. p_ids brings the caller's own UUIDs (same length); otherwise random
    UUIDs are generated. Set-based: data IDs are interned and datasets inserted with one
    statement each.
-   Errors: KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID,
+   A dimension used for the first time gets the value type of its first value here.
+   Errors: KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID
+   (calib._canonical_data_ids: also a value of the other type than its dimension's),
    KC010 a data ID repeated in the call or already in the run, or an id already used,
    KC015 NULLs / p_ids of another length.
    Locks: the run's collection row (calib._lock_collections). */
 DECLARE
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
     v_run calib.collection := calib._collection(p_run, ARRAY['RUN']);
+    /* First use of a dimension fixes its value type (calib.dimension). */
+    v_new_dimensions boolean := calib._fix_dimensions(v_type, p_data_ids);
     v_values jsonb[] := calib._canonical_data_ids(v_type, p_data_ids);
     v_ids uuid[];
     v_keys integer[];

@@ -9,16 +9,19 @@ AS $$
    time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb
    containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
    "certify all biases in this run" picks its datasets.
-   Errors: KC002, KC003 (a CALIBRATION collection itself), KC005. Read-only, no locks. */
+   Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad
+   value, or one of the other type than its dimension's; calib._canonical_where). Read-only, no locks. */
 /* Check both names up front: below, the planner may never evaluate the CTE that calls
    _collection (nothing to join with), and an unknown collection would pass silently. */
 SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),
-       calib._dataset_type(p_dataset_type);
+       calib._canonical_where(calib._dataset_type(p_dataset_type), p_where);
 WITH chain AS (
     SELECT f.* FROM calib._flatten(
         (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id) AS f
 ), ty AS (
     SELECT * FROM calib._dataset_type(p_dataset_type)
+), w AS (
+    SELECT calib._canonical_where(calib._dataset_type(p_dataset_type), p_where) AS v
 ), m AS (
     SELECT ch.ord, d.dataset_id, d.data_id_key
     FROM chain AS ch JOIN calib.dataset AS d ON d.run_id = ch.collection_id
@@ -35,7 +38,7 @@ FROM firsts AS f
 JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
 JOIN calib.dataset AS d ON d.dataset_id = f.dataset_id
 JOIN calib.collection AS r ON r.collection_id = d.run_id
-WHERE p_where IS NULL OR di.value @> p_where
+WHERE p_where IS NULL OR di.value @> (SELECT v FROM w)
 ORDER BY f.data_id_key
 $$;
 

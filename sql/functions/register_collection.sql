@@ -7,12 +7,14 @@ AS $$
 /* Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case).
    Returns true if it was created, false if it existed with the same type (a no-op; the
    stored doc is kept). Concurrent registrations of one name are safe (ON CONFLICT).
+   The name is stored in Unicode NFC.
    Errors: KC014 bad name, KC015 unknown type / NULL, KC010 exists with another type.
    Locks: none beyond the unique index. */
 DECLARE
     v_type text := upper(p_type);
     v_existing text;
 BEGIN
+    p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
     PERFORM calib._check_name(p_name, 'collection name');
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN
         PERFORM calib._raise('KC015',

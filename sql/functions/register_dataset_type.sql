@@ -7,12 +7,18 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* Register a dataset type: its data IDs have exactly the keys p_dimensions (ordered,
    distinct names). Returns true if created, false if the same definition existed.
-   Errors: KC014 bad name, KC015 NULL / repeated dimension, KC010 exists with another
+   Names are stored in Unicode NFC; at most 32 dimensions (with the 2000-byte limit of a
+   data ID, no data ID can outgrow a btree entry).
+   Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another
    definition. Locks: none beyond the unique index. */
 DECLARE
     v_existing calib.dataset_type;
     v_dim text;
 BEGIN
+    /* Names are stored in NFC (calib._check_name), the dimension names too. */
+    p_name := normalize(p_name, NFC);
+    p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)
+                          FROM unnest(p_dimensions) WITH ORDINALITY AS u(d, ord) ORDER BY u.ord) END;
     PERFORM calib._check_name(p_name, 'dataset type name');
     IF p_dimensions IS NULL OR p_is_calibration IS NULL THEN
         PERFORM calib._raise('KC015', 'dimensions and is_calibration must not be NULL',
@@ -27,6 +33,13 @@ BEGIN
             format('dimensions of dataset type %L repeat a name: %s', p_name, p_dimensions),
             jsonb_build_object('kind', 'dimensions_repeated', 'dataset_type', p_name,
                                'dimensions', to_jsonb(p_dimensions)));
+    END IF;
+    IF cardinality(p_dimensions) > 32 THEN
+        PERFORM calib._raise('KC015',
+            format('dataset type %L has %s dimensions; at most 32 are allowed', p_name,
+                   cardinality(p_dimensions)),
+            jsonb_build_object('kind', 'dimensions_count', 'dataset_type', p_name,
+                               'count', cardinality(p_dimensions)));
     END IF;
     INSERT INTO calib.dataset_type (name, dimensions, is_calibration)
     VALUES (p_name, p_dimensions, p_is_calibration)

@@ -20,6 +20,9 @@ BEGIN
                              jsonb_build_object('kind', 'chain_children_null',
                                                 'collection', p_parent));
     END IF;
+    /* Names are stored in NFC: look the children up by their NFC spelling. */
+    p_children := ARRAY(SELECT normalize(u.c, NFC)
+                        FROM unnest(p_children) WITH ORDINALITY AS u(c, ord) ORDER BY u.ord);
     PERFORM calib._lock_chains();
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_parent := calib._collection(p_parent, ARRAY['CHAINED']);

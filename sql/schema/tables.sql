@@ -1,4 +1,6 @@
-/* Tables. Every constraint is named: the Python client maps integrity errors by name.
+/* Tables. Names (CHECKs below) follow calib._check_name's rules for every writer: 1-255
+   characters, in Unicode NFC, none forbidden (calib._forbidden_character, created first).
+   Every constraint is named: the Python client maps integrity errors by name.
    Type pinning columns (collection_type, run_type, parent_type) with a CHECK plus a
    composite foreign key make the database itself refuse, for example, a certification in a
    RUN collection, whoever writes the row. */
@@ -12,7 +14,8 @@ CREATE TABLE calib.collection (
     CONSTRAINT collection_name_key UNIQUE (name),
     CONSTRAINT collection_id_type_key UNIQUE (collection_id, type),
     CONSTRAINT collection_name_check
-        CHECK (char_length(name) BETWEEN 1 AND 255 AND name !~ '[\x01-\x1f\x7f-\x9f]'),
+        CHECK (char_length(name) BETWEEN 1 AND 255 AND name IS NFC NORMALIZED
+               AND calib._forbidden_character(name) IS NULL),
     CONSTRAINT collection_type_check
         CHECK (type IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED'))
 );
@@ -48,7 +51,8 @@ CREATE TABLE calib.dataset_type (
     CONSTRAINT dataset_type_pkey PRIMARY KEY (dataset_type_id),
     CONSTRAINT dataset_type_name_key UNIQUE (name),
     CONSTRAINT dataset_type_name_check
-        CHECK (char_length(name) BETWEEN 1 AND 255 AND name !~ '[\x01-\x1f\x7f-\x9f]')
+        CHECK (char_length(name) BETWEEN 1 AND 255 AND name IS NFC NORMALIZED
+               AND calib._forbidden_character(name) IS NULL)
 );
 
 /* Data IDs are interned: one integer key per (dataset type, canonical data ID). The

@@ -44,3 +44,14 @@ CREATE OR REPLACE TRIGGER collection_type_search_path
     AFTER UPDATE OF type ON calib.collection
     FOR EACH ROW WHEN (OLD.type IS DISTINCT FROM NEW.type)
     EXECUTE FUNCTION calib._search_path_trigger();
+/* One value type per dimension (calib.dimension) for every writer of calib.data_id: new
+   dimensions are fixed from the new rows, then a value of the other type is refused (KC008;
+   calib._data_id_types_trigger). Statement-level: one pass per statement. */
+CREATE OR REPLACE TRIGGER data_id_types_insert
+    AFTER INSERT ON calib.data_id
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._data_id_types_trigger();
+CREATE OR REPLACE TRIGGER data_id_types_update
+    AFTER UPDATE ON calib.data_id
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._data_id_types_trigger();

@@ -7,4 +7,5 @@
 \ir schema/tables.sql
 \ir schema/guards.sql
 \ir schema/search_path.sql
+\ir schema/dimension.sql
 \ir schema/version.sql

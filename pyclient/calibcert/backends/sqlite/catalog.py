@@ -55,10 +55,11 @@ class _Member:
 
 class _DataIds:
     """Canonical JSON text of data IDs of one dataset type, validated as
-    calib._canonical_data_ids does (keys exactly the type's dimensions; value types are
-    already checked by :func:`calibcert.types.canonical_data_id`)."""
+    calib._canonical_data_ids does: keys exactly the type's dimensions, and each value of
+    its dimension's type where one is fixed (``types``, from table dimension; the value
+    syntax is already checked by :func:`calibcert.types.canonical_data_id`)."""
 
-    def __init__(self, dtype: _Type) -> None:
+    def __init__(self, dtype: _Type, types: dict[str, str] | None = None) -> None:
         self.dtype = dtype
         self.keys = dtype.sorted_dims
         self.dimset = frozenset(dtype.dimensions)
@@ -66,14 +67,41 @@ class _DataIds:
         self._template = "{" + ",".join(
             _json_str(k).replace("%", "%%") + ":%s" for k in self.keys) + "}"
         self.jsonb_keys = _jsonb_key_order(dtype.dimensions)
+        self.types: dict[str, str] = dict(types or {})
+        self._set_types()
+
+    def _set_types(self) -> None:
+        self._str_dims = frozenset(k for k, t in self.types.items() if t == "string")
+        self._int_dims = frozenset(k for k, t in self.types.items() if t == "integer")
+
+    def fix(self, data_ids: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """calib._fix_dimensions: the dimensions of this type without a type yet get the
+        type of their first value in ``data_ids`` (input order); returns them as (name,
+        type) rows for table dimension."""
+        new: list[tuple[str, str]] = []
+        for k in self.keys:
+            if k in self.types:
+                continue
+            for d in data_ids:
+                if k in d:
+                    self.types[k] = "string" if isinstance(d[k], str) else "integer"
+                    new.append((k, self.types[k]))
+                    break
+        if new:
+            self._set_types()
+        return new
 
     def check(self, data_id: dict[str, Any]) -> None:
-        if tuple(data_id) == self.keys or set(data_id) == self.dimset:
-            return
         t = self.dtype
-        raise _err("data_id_dimensions", dataset_type=t.name, data_id=data_id,
-                   dimensions=list(t.dimensions), missing=sorted(self.dimset - set(data_id)),
-                   unexpected=sorted(set(data_id) - self.dimset))
+        if not (tuple(data_id) == self.keys or set(data_id) == self.dimset):
+            raise _err("data_id_dimensions", dataset_type=t.name, data_id=data_id,
+                       dimensions=list(t.dimensions), missing=sorted(self.dimset - set(data_id)),
+                       unexpected=sorted(set(data_id) - self.dimset))
+        for k in self.keys:
+            v = data_id[k]
+            if (k in self._int_dims) if type(v) is str else (k in self._str_dims):
+                raise _err("data_id_value_type", dataset_type=t.name, data_id=data_id,
+                           dimension=k, value_type=self.types[k], value=v)
 
     def text(self, data_id: dict[str, Any]) -> str:
         values = []
@@ -219,9 +247,19 @@ class Catalog(SqliteConnection):
             coll = self._collection(collection)
             dtype = self._dataset_type(dataset_type)
             members = tuple(_Member(r["id"], r["name"], r["type"]) for r in self._members(coll.id))
-            plan = _Plan(coll, dtype, _DataIds(dtype), members)
+            plan = _Plan(coll, dtype, self._encoder(dtype), members)
             self._plans[(collection, dataset_type)] = plan
         return plan
+
+    def _dimension_types(self, names: Iterable[str]) -> dict[str, str]:
+        """The fixed value types (table dimension) of the dimensions ``names``."""
+        return {r["name"]: r["value_type"] for r in self._q(
+            "SELECT name, value_type FROM dimension WHERE name IN"
+            " (SELECT value FROM json_each(?))", (json.dumps(list(names)),))}
+
+    def _encoder(self, dtype: _Type) -> _DataIds:
+        """The data-ID encoder of ``dtype``, with the value types of its dimensions."""
+        return _DataIds(dtype, self._dimension_types(dtype.dimensions))
 
     def _data_id_values(self, keys: Iterable[int]) -> dict[int, dict[str, Any]]:
         rows = self._q("SELECT data_id_key, value FROM data_id WHERE data_id_key"
@@ -234,7 +272,7 @@ class Catalog(SqliteConnection):
         when no filter was given."""
         if data_ids is None:
             return None
-        texts = _DataIds(dtype).texts(data_ids)
+        texts = self._encoder(dtype).texts(data_ids)
         rows = self._q("SELECT di.data_id_key FROM json_each(?) AS j CROSS JOIN data_id AS di"
                        " ON di.dataset_type_id = ? AND di.value = j.value",
                        (json.dumps(texts), dtype.id))

@@ -60,15 +60,18 @@ class Datasets(Catalog):
         with self._write(bulk=len(data_ids) >= BULK_ROWS):
             dtype = self._dataset_type(dataset_type)
             coll = self._collection(run, ("RUN",))
-            enc = _DataIds(dtype)
+            enc = self._encoder(dtype)
+            new_dimensions = enc.fix(data_ids)  # first use fixes a dimension's type
             texts = enc.texts(data_ids)
             if ids is None:
                 ids = [uuid.uuid4() for _ in texts]
             self._check_new_datasets(dataset_type, run, data_ids, texts, ids)
             self._stage_datasets(enc, data_ids, texts, ids)
             self._check_existing_datasets(dtype, coll, ids)
-            # Every rule holds: intern the new data IDs (in the PostgreSQL client's order),
-            # then store the datasets.
+            # Every rule holds: store the types of new dimensions, intern the new data IDs
+            # (in the PostgreSQL client's order), then store the datasets.
+            self._conn.executemany("INSERT OR IGNORE INTO dimension (name, value_type)"
+                                   " VALUES (?, ?)", new_dimensions)
             self._conn.execute(
                 "INSERT INTO data_id (dataset_type_id, value)"
                 " SELECT ?, v FROM _ins WHERE k IS NULL ORDER BY rank", (dtype.id,))
@@ -146,6 +149,15 @@ class Datasets(Catalog):
         with self._read():
             coll = self._collection(collection, ("RUN", "TAGGED", "CHAINED"))
             dtype = self._dataset_type(dataset_type)
+            if where is not None:
+                # calib._canonical_where: a value of the other type than its dimension's
+                # is an error, not an empty result.
+                types = self._dimension_types(where)
+                for k, v in where.items():
+                    t = types.get(k)
+                    if t is not None and (t == "string") != isinstance(v, str):
+                        raise _err("data_id_value_type", dataset_type=dataset_type,
+                                   data_id=where, dimension=k, value_type=t, value=v)
             members = self._members(coll.id)
             rows = self._q(
                 """
