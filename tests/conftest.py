@@ -38,7 +38,7 @@ STANDALONE_DB = "calib_standalone"
 #: (the fixture's whole setup ~6 ms), where cloning the template takes ~90 ms and TRUNCATE
 #: ~16 ms (used after bulk tests only). Sequences go on counting and search_path_generation
 #: keeps its row; nothing in the API shows either.
-RESET_TABLES = ("certification", "tag", "dataset", "data_id", "dataset_type",
+RESET_TABLES = ("certification", "tag", "dataset", "data_id", "dimension", "dataset_type",
                 "collection_chain", "search_path", "collection")
 #: Tables the reset leaves alone on purpose.
 KEPT_TABLES = ("alembic_version", "search_path_generation")
