@@ -76,6 +76,13 @@ class Case:
     prepare: str = ""  # run first (inside the case's savepoint)
 
 
+#: Nine dimensions of 255-character values: a data ID over 2,000 bytes, each value in range.
+WIDE_DIMS = ", ".join(f"'d{i}'" for i in range(1, 10))
+WIDE_DATA_ID = json.dumps({f"d{i}": "x" * 255 for i in range(1, 10)})
+#: One dimension more than a dataset type may have (32).
+MANY_DIMS = ", ".join(f"'m{i}'" for i in range(1, 34))
+
+
 def c(id: str, sql: str, code: str, kind: str, prepare: str = "", **detail: Any) -> Case:
     return Case(id, sql, code, kind, detail, prepare)
 
@@ -90,11 +97,11 @@ CASES = [
       f"SELECT calib.register_collection('{'x' * 256}', 'RUN')", "KC014", "name_length",
       length=256),
     c("register_collection control character",
-      "SELECT calib.register_collection(E'a\\tb', 'RUN')", "KC014", "name_control_character",
+      "SELECT calib.register_collection(E'a\\tb', 'RUN')", "KC014", "name_character",
       what="collection name"),
     c("register_collection C1 control character",
       "SELECT calib.register_collection(E'a\\u0085b', 'RUN')", "KC014",
-      "name_control_character"),
+      "name_character"),
     c("register_dataset_type empty name",
       "SELECT calib.register_dataset_type('', ARRAY['a'], true)", "KC014", "name_length",
       what="dataset type name"),
@@ -109,7 +116,7 @@ CASES = [
       what="dimension name"),
     c("register_dataset_type control character in a dimension",
       "SELECT calib.register_dataset_type('t', ARRAY[E'a\\nb'], true)", "KC014",
-      "name_control_character", what="dimension name"),
+      "name_character", what="dimension name"),
     c("copy_collection empty destination", "SELECT calib.copy_collection('calib', '')",
       "KC014", "name_length", what="collection name"),
     c("copy_collection NULL destination", "SELECT calib.copy_collection('calib', NULL)",
@@ -124,6 +131,40 @@ CASES = [
     c("register_collection exists as another type",
       "SELECT calib.register_collection('run', 'tagged')", "KC010", "collection_exists_as",
       type="RUN", requested="TAGGED"),
+    # -- one value type per dimension, limits and Unicode rules (revision 0010) ------------
+    c("insert_datasets, an empty string value",
+      """SELECT calib.insert_datasets('bias', 'run',
+             ARRAY['{"instrument": "", "detector": 5}']::jsonb[])""", "KC008",
+      "data_id_value_length", dimension="instrument", length=0),
+    c("query_datasets, a where value over 255 characters",
+      f"""SELECT * FROM calib.query_datasets('run', 'bias', '{{"instrument": "{'y' * 256}"}}')""",
+      "KC008", "data_id_value_length", length=256),
+    c("insert_datasets, a value with a control character",
+      r"""SELECT calib.insert_datasets('bias', 'run',
+              ARRAY['{"instrument": "a\u0001b", "detector": 5}']::jsonb[])""", "KC008",
+      "data_id_value_character", dimension="instrument"),
+    c("query_datasets, a where value with a bidi override",
+      r"""SELECT * FROM calib.query_datasets('run', 'bias', '{"instrument": "a\u202eb"}')""",
+      "KC008", "data_id_value_character"),
+    c("insert_datasets, a string where the dimension holds integers",
+      """SELECT calib.insert_datasets('bias', 'run',
+             ARRAY['{"instrument": "Cam", "detector": "5"}']::jsonb[])""", "KC008",
+      "data_id_value_type", dimension="detector", value_type="integer"),
+    c("query_datasets, a where value of the other type",
+      """SELECT * FROM calib.query_datasets('run', 'bias', '{"detector": "1"}')""",
+      "KC008", "data_id_value_type", dimension="detector"),
+    c("a raw data_id row of the other type (the trigger)",
+      """INSERT INTO calib.data_id (dataset_type_id, value)
+         SELECT dataset_type_id, '{"instrument": "Cam", "detector": "9"}'
+         FROM calib.dataset_type WHERE name = 'bias'""", "KC008", "data_id_value_type",
+      dimension="detector"),
+    c("insert_datasets, a data ID over 2,000 bytes",
+      f"SELECT calib.insert_datasets('wide', 'run', ARRAY['{WIDE_DATA_ID}']::jsonb[])",
+      "KC008", "data_id_size",
+      prepare=f"SELECT calib.register_dataset_type('wide', ARRAY[{WIDE_DIMS}], true)"),
+    c("register_dataset_type, 33 dimensions",
+      f"SELECT calib.register_dataset_type('many', ARRAY[{MANY_DIMS}], true)", "KC015",
+      "dimensions_count"),
     # -- the JSON-document and all-text forms (revision 0009: "Calling from another
     #    service"): their own conversions; tests/test_sql_documents.py compares them with the
     #    typed forms -------------------------------------------------------------------------
