@@ -57,6 +57,12 @@ GENERAL = (
 CERTIFY = "SELECT calib.certify(%(c)s::text, %(i)s::uuid[], %(s)s::tstzrange, %(o)s::boolean)"
 # Every function of the general way: calib.certify calls them only when the fast way hands over.
 GENERAL_FUNCTIONS = ("calib._collection", "calib._timespan", "calib._certify_rows")
+#: Their signatures, and calib.certify's typed form (the one the client calls: the JSON and
+#: text forms are overloads of the same name).
+WATCHED = ("calib.certify(text,uuid[],tstzrange,boolean)", "calib._collection(text,text[])",
+           "calib._timespan(tstzrange)",
+           "calib._certify_rows(calib.collection,uuid[],timestamptz[],timestamptz[],boolean,"
+           "boolean)")
 
 
 def outcome(conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
@@ -76,19 +82,21 @@ def outcome(conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> tuple
 
 
 def watch(conn: psycopg.Connection, functions: tuple[str, ...]) -> list[str]:
-    """Wrap each function (in this transaction only) so that every call of it sends a notice
-    naming it before the real function runs; returns the list the notices go to. Notices
+    """Wrap each function, given by its signature (in this transaction only), so that every
+    call of it sends a notice naming it before the real function runs; returns the list the
+    notices go to (function names). Notices
     reach the client at once, even from a call that then fails and is rolled back (a failed
     call never reaches PostgreSQL's function counters)."""
     seen: list[str] = []
     conn.add_notice_handler(
         lambda d: seen.append(d.message_primary[len("called "):])
         if d.message_primary.startswith("called ") else None)
-    for name in functions:
+    for signature in functions:
+        name = signature.split("(")[0]
         identity, args, result, n = conn.execute(
             "SELECT pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid),"
             " pg_get_function_result(p.oid), p.pronargs FROM pg_proc AS p"
-            " WHERE p.oid = %s::regproc", [name]).fetchone()
+            " WHERE p.oid = %s::regprocedure", [signature]).fetchone()
         short = name.split(".")[1]
         conn.execute(f"ALTER FUNCTION {name}({identity}) RENAME TO {short}_watched")
         forward = ", ".join(f"${i}" for i in range(1, n + 1))
@@ -113,7 +121,7 @@ def make_datasets(reg) -> list[uuid.UUID]:
 def test_postgresql_fast_way_alone_agrees_with_the_general_way(pg_registry) -> None:
     b1, b2, b3, flat, raw = make_datasets(pg_registry)
     conn = pg_registry.connection  # the table owner, inside the fixture's transaction
-    seen = watch(conn, ("calib.certify", *GENERAL_FUNCTIONS))
+    seen = watch(conn, WATCHED)
     dataset_lists = [
         [b1], [b1, b2, flat], [flat], [b3], [b1, b1], [uuid.uuid4()], [raw], [b1, raw],
         [b1, None], [b1, b3], [], None,
