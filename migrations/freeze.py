@@ -95,6 +95,18 @@ RELEASED: dict[str, str] = {
         "2a25b29fc1eb60199e0226a1a0be7309ffcdfadc507683958ea24a78bf94c494",
     "0009_json_documents.postgresql.sql":
         "cd72dee5dc5578e131067de31d6d0e6a6063a5d6915bd69e090c6866a10a84fc",
+    "0010_dimension_types.postgresql.down.sql":
+        "316500430b785e833d504bb7559bc3948cd29fee76f4efd359d2fbbadd06a3a6",
+    "0010_dimension_types.postgresql.sql":
+        "d558939c0bead28928a1755f625a99d380b19c01806a7e7fd97d39abd7d7dc2d",
+    "0010_dimension_types.sqlite.down.sql":
+        "545b0c2d9a6a594b9078b06a22d921571644a2f4043b36d8a103523ddc360ec5",
+    "0010_dimension_types.sqlite.sql":
+        "91d9cfdb2195c42ac0c7d6e819676a1788b9f3a9bfce194a8f6b864be6585f0a",
+    "0011_psql_errors.postgresql.down.sql":
+        "ccf7070271050f212c6f218ecee5b72c0729f4ddeb78a12d5788b1b5bd77ee8d",
+    "0011_psql_errors.postgresql.sql":
+        "0129ee6c2ad6fe98fee9575dd8f76e399f9eb3f55c861a9afa7bcb2fc98d493a",
 }
 
 HEADER = (

@@ -297,9 +297,10 @@ CALLS.update({
         f"SELECT calib.register_dataset_type({_t('dark')}, {_jd('instrument')}, true)",
     ],
     "calib.register_dataset_type(text,text,text)": [
-        f"SELECT calib.register_dataset_type({_t('flat')}, {_t('{instrument,detector}')},"
+        # 'sky': a type the clean world does not hold (it holds bias, raw and flat).
+        f"SELECT calib.register_dataset_type({_t('sky')}, {_t('{instrument,detector}')},"
         f" {_t('yes')})",
-        f"SELECT calib.register_dataset_type({_t('flat')}, {_tj(['instrument'])},"
+        f"SELECT calib.register_dataset_type({_t('sky')}, {_tj(['instrument'])},"
         f" {_t('maybe')})",
     ],
     "calib.insert_datasets(text,text,jsonb,jsonb)": [

@@ -275,7 +275,8 @@ def test_server_errors_are_rendered_from_their_detail(pg_url: str) -> None:
         for sql, code, psql_text, python_text in cases:
             exc = _server_error(conn, sql)
             assert exc.sqlstate == code, sql
-            assert exc.diag.message_primary == psql_text  # what psql shows: unchanged
+            # What psql shows: the SQLSTATE, then the message as the function wrote it.
+            assert exc.diag.message_primary == f"{code}: {psql_text}"
             detail = json.loads(exc.diag.message_detail)
             err = translate(exc)
             assert err.message == python_text == messages.render(detail["kind"], detail)

@@ -422,7 +422,7 @@ def test_kc016_reaches_the_client_as_invalid_document_error(world_url: str) -> N
     assert isinstance(err, InvalidDocumentError) and isinstance(err, InvalidArgumentError)
     assert (err.what, err.position, err.value) == ("datasets", 1, 1)
     assert str(err) == f"datasets (element 1) must be {_UUID_EXPECTED}, not 1"
-    assert str(err) == info.value.diag.message_primary
+    assert info.value.diag.message_primary == f"KC016: {err}"
 
 
 # -- times ---------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ DECLARE
     v_extra text[];
 BEGIN
     IF p_data_ids IS NULL THEN
-        PERFORM calib._raise('KC015', 'data IDs must not be NULL',
-                             jsonb_build_object('kind', 'argument_null', 'what', 'data IDs'));
+        IF calib._raise('KC015', 'data IDs must not be NULL',
+                             jsonb_build_object('kind', 'argument_null', 'what', 'data IDs')) IS NULL THEN END IF;
     END IF;
     /* A plain data ID is printable ASCII without backslash (so no escaped control
        character), without "" (so no empty string) and short enough that none of its strings
@@ -96,18 +96,18 @@ BEGIN
     v_d := p_data_ids[v_bad];
     v_c := v_canon[v_bad];
     IF v_d IS NULL OR jsonb_typeof(v_d) <> 'object' THEN
-        PERFORM calib._raise('KC008',
+        IF calib._raise('KC008',
             format('data ID %s for dataset type %L is not a JSON object',
                    coalesce(v_d::text, 'NULL'), p_type.name),
             jsonb_build_object('kind', CASE WHEN v_d IS NULL THEN 'data_id_null'
                                             ELSE 'data_id_not_object' END,
-                               'dataset_type', p_type.name, 'data_id', v_d));
+                               'dataset_type', p_type.name, 'data_id', v_d)) IS NULL THEN END IF;
     END IF;
     v_missing := ARRAY(SELECT unnest(v_dims) EXCEPT SELECT jsonb_object_keys(v_c) ORDER BY 1);
     v_extra := ARRAY(SELECT jsonb_object_keys(v_c) EXCEPT SELECT unnest(v_dims) ORDER BY 1);
     IF cardinality(v_missing) > 0 OR cardinality(v_extra) > 0
        OR (SELECT count(*) FROM jsonb_object_keys(v_d)) <> cardinality(v_dims) THEN
-        PERFORM calib._raise('KC008',
+        IF calib._raise('KC008',
             format('data ID %s does not match the dimensions (%s) of dataset type %L%s%s',
                    v_d, array_to_string(p_type.dimensions, ', '), p_type.name,
                    CASE WHEN cardinality(v_missing) > 0
@@ -117,7 +117,7 @@ BEGIN
             jsonb_build_object('kind', 'data_id_dimensions',
                                'dataset_type', p_type.name, 'data_id', v_d,
                                'dimensions', to_jsonb(p_type.dimensions),
-                               'missing', to_jsonb(v_missing), 'unexpected', to_jsonb(v_extra)));
+                               'missing', to_jsonb(v_missing), 'unexpected', to_jsonb(v_extra))) IS NULL THEN END IF;
     END IF;
     /* Each value's syntax, in key order (code points, as Python sorts); then the types. */
     FOR v_e IN SELECT e.key, e.value FROM jsonb_each(v_c) AS e ORDER BY e.key COLLATE "C" LOOP
@@ -126,30 +126,30 @@ BEGIN
                AND (v_e.value::numeric <> trunc(v_e.value::numeric)
                     OR v_e.value::numeric NOT BETWEEN -9223372036854775808
                                                   AND 9223372036854775807)) THEN
-            PERFORM calib._raise('KC008',
+            IF calib._raise('KC008',
                 format('data ID %s for dataset type %L has a value that is neither a string nor '
                        'a 64-bit integer', v_d, p_type.name),
                 jsonb_build_object('kind', 'data_id_value', 'dataset_type', p_type.name,
-                                   'data_id', v_d));
+                                   'data_id', v_d)) IS NULL THEN END IF;
         END IF;
         IF jsonb_typeof(v_e.value) = 'string' THEN
             v_s := v_e.value #>> '{}';
             IF char_length(v_s) NOT BETWEEN 1 AND 255 THEN
-                PERFORM calib._raise('KC008',
+                IF calib._raise('KC008',
                     format('data ID value %L=%L for dataset type %L must be 1 to 255 characters '
                            'long (got %s)', v_e.key, left(v_s, 40), p_type.name, char_length(v_s)),
                     jsonb_build_object('kind', 'data_id_value_length', 'dataset_type', p_type.name,
                                        'data_id', v_d, 'dimension', v_e.key, 'value', v_s,
-                                       'length', char_length(v_s)));
+                                       'length', char_length(v_s))) IS NULL THEN END IF;
             END IF;
             v_char := calib._forbidden_character(v_s);
             IF v_char IS NOT NULL THEN
-                PERFORM calib._raise('KC008',
+                IF calib._raise('KC008',
                     format('data ID value %L=%L for dataset type %L contains a forbidden '
                            'character (%s)', v_e.key, v_s, p_type.name, v_char),
                     jsonb_build_object('kind', 'data_id_value_character',
                                        'dataset_type', p_type.name, 'data_id', v_d,
-                                       'dimension', v_e.key, 'value', v_s, 'character', v_char));
+                                       'dimension', v_e.key, 'value', v_s, 'character', v_char)) IS NULL THEN END IF;
             END IF;
         END IF;
     END LOOP;
@@ -157,20 +157,20 @@ BEGIN
                FROM jsonb_each(v_c) AS e ORDER BY e.key COLLATE "C" LOOP
         IF v_e.value_type <> (CASE jsonb_typeof(v_e.value) WHEN 'string' THEN 'string'
                                                            ELSE 'integer' END) THEN
-            PERFORM calib._raise('KC008',
+            IF calib._raise('KC008',
                 format('data ID %s for dataset type %L: dimension %L holds %s values, not %s',
                        v_d, p_type.name, v_e.key, v_e.value_type, v_e.value),
                 jsonb_build_object('kind', 'data_id_value_type', 'dataset_type', p_type.name,
                                    'data_id', v_d, 'dimension', v_e.key,
-                                   'value_type', v_e.value_type, 'value', v_e.value));
+                                   'value_type', v_e.value_type, 'value', v_e.value)) IS NULL THEN END IF;
         END IF;
     END LOOP;
     v_size := octet_length(v_c::text) - greatest(2 * cardinality(v_dims) - 1, 0);
-    PERFORM calib._raise('KC008',
+    IF calib._raise('KC008',
         format('data ID for dataset type %L is %s bytes as canonical JSON; at most 2000 are '
                'allowed', p_type.name, v_size),
         jsonb_build_object('kind', 'data_id_size', 'dataset_type', p_type.name,
-                           'data_id', v_d, 'size', v_size));
+                           'data_id', v_d, 'size', v_size)) IS NULL THEN END IF;
     RETURN NULL;  -- not reached
 END
 $$;

@@ -21,10 +21,10 @@ BEGIN
         RETURN NULL;
     END IF;
     IF jsonb_typeof(p_where) <> 'object' THEN
-        PERFORM calib._raise('KC008',
+        IF calib._raise('KC008',
             format('data ID %s for dataset type %L is not a JSON object', p_where, p_type.name),
             jsonb_build_object('kind', 'data_id_not_object', 'dataset_type', p_type.name,
-                               'data_id', p_where));
+                               'data_id', p_where)) IS NULL THEN END IF;
     END IF;
     FOR v_e IN SELECT normalize(e.key, NFC) AS key, e.value FROM jsonb_each(p_where) AS e
                ORDER BY normalize(e.key, NFC) COLLATE "C" LOOP
@@ -33,30 +33,30 @@ BEGIN
                AND (v_e.value::numeric <> trunc(v_e.value::numeric)
                     OR v_e.value::numeric NOT BETWEEN -9223372036854775808
                                                   AND 9223372036854775807)) THEN
-            PERFORM calib._raise('KC008',
+            IF calib._raise('KC008',
                 format('data ID %s for dataset type %L has a value that is neither a string nor '
                        'a 64-bit integer', p_where, p_type.name),
                 jsonb_build_object('kind', 'data_id_value', 'dataset_type', p_type.name,
-                                   'data_id', p_where));
+                                   'data_id', p_where)) IS NULL THEN END IF;
         END IF;
         IF jsonb_typeof(v_e.value) = 'string' THEN
             v_s := normalize(v_e.value #>> '{}', NFC);
             IF char_length(v_s) NOT BETWEEN 1 AND 255 THEN
-                PERFORM calib._raise('KC008',
+                IF calib._raise('KC008',
                     format('data ID value %L=%L for dataset type %L must be 1 to 255 characters '
                            'long (got %s)', v_e.key, left(v_s, 40), p_type.name, char_length(v_s)),
                     jsonb_build_object('kind', 'data_id_value_length', 'dataset_type', p_type.name,
                                        'data_id', p_where, 'dimension', v_e.key, 'value', v_s,
-                                       'length', char_length(v_s)));
+                                       'length', char_length(v_s))) IS NULL THEN END IF;
             END IF;
             v_char := calib._forbidden_character(v_s);
             IF v_char IS NOT NULL THEN
-                PERFORM calib._raise('KC008',
+                IF calib._raise('KC008',
                     format('data ID value %L=%L for dataset type %L contains a forbidden '
                            'character (%s)', v_e.key, v_s, p_type.name, v_char),
                     jsonb_build_object('kind', 'data_id_value_character',
                                        'dataset_type', p_type.name, 'data_id', p_where,
-                                       'dimension', v_e.key, 'value', v_s, 'character', v_char));
+                                       'dimension', v_e.key, 'value', v_s, 'character', v_char)) IS NULL THEN END IF;
             END IF;
             v_out := v_out || jsonb_build_object(v_e.key, v_s);
         ELSE
@@ -68,12 +68,12 @@ BEGIN
                ORDER BY e.key COLLATE "C" LOOP
         v_type := CASE jsonb_typeof(v_e.value) WHEN 'string' THEN 'string' ELSE 'integer' END;
         IF v_e.value_type <> v_type THEN
-            PERFORM calib._raise('KC008',
+            IF calib._raise('KC008',
                 format('data ID %s for dataset type %L: dimension %L holds %s values, not %s',
                        p_where, p_type.name, v_e.key, v_e.value_type, v_e.value),
                 jsonb_build_object('kind', 'data_id_value_type', 'dataset_type', p_type.name,
                                    'data_id', p_where, 'dimension', v_e.key,
-                                   'value_type', v_e.value_type, 'value', v_e.value));
+                                   'value_type', v_e.value_type, 'value', v_e.value)) IS NULL THEN END IF;
         END IF;
     END LOOP;
     RETURN v_out;

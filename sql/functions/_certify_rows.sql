@@ -26,10 +26,10 @@ BEGIN
     WHERE t.dataset_type_id = ANY (v_res.o_types) AND NOT t.is_calibration
     ORDER BY t.dataset_type_id LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC006',
+        IF calib._raise('KC006',
             format('dataset type %L is not a calibration type and cannot be certified', v_name),
             jsonb_build_object('kind', 'not_calibration_certify',
-                               'dataset_type', v_name, 'collection', p_coll.name));
+                               'dataset_type', v_name, 'collection', p_coll.name)) IS NULL THEN END IF;
     END IF;
 
     IF p_series THEN
@@ -46,12 +46,12 @@ BEGIN
             JOIN calib.data_id AS di ON di.data_id_key = g.k
             JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id);
         IF v_conflicts IS NOT NULL THEN
-            PERFORM calib._raise('KC001',
+            IF calib._raise('KC001',
                 format('certify_series into %L: %s data ID %s has two items beginning at %s',
                        p_coll.name, v_conflicts->0->>'dataset_type', v_conflicts->0->'data_id',
                        coalesce(v_conflicts->0->'timespan'->>0, '-infinity')),
                 jsonb_build_object('kind', 'series_duplicate_begin',
-                                   'collection', p_coll.name, 'conflicts', v_conflicts));
+                                   'collection', p_coll.name, 'conflicts', v_conflicts)) IS NULL THEN END IF;
         END IF;
         v_ends := ARRAY(
             SELECT s.e FROM (
@@ -60,7 +60,7 @@ BEGIN
             ORDER BY s.ord);
     END IF;
 
-    PERFORM calib._lock_collections(ARRAY[p_coll.collection_id]);
+    IF calib._lock_collections(ARRAY[p_coll.collection_id]) IS NULL THEN END IF;
 
     IF p_close_open THEN
         /* For each key, the earliest new begin closes a stored open range that begins
@@ -85,7 +85,7 @@ BEGIN
     EXCEPTION WHEN exclusion_violation THEN
         v_conflicts := calib._certification_conflicts(
             p_coll.collection_id, p_datasets, v_res.o_keys, p_begins, v_ends);
-        PERFORM calib._raise('KC001',
+        IF calib._raise('KC001',
             CASE WHEN v_conflicts IS NULL THEN
                 format('certification into %L conflicts with a concurrent writer', p_coll.name)
             ELSE
@@ -101,7 +101,7 @@ BEGIN
                                             THEN 'certification_conflict_concurrent'
                                             ELSE 'certification_conflict' END,
                                'collection', p_coll.name,
-                               'conflicts', coalesce(v_conflicts, '[]'::jsonb)));
+                               'conflicts', coalesce(v_conflicts, '[]'::jsonb))) IS NULL THEN END IF;
     END;
     RETURN v_n;
 END

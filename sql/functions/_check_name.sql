@@ -12,22 +12,22 @@ DECLARE
     v_char text;
 BEGIN
     IF p_name IS NULL THEN
-        PERFORM calib._raise('KC015', format('%s must not be NULL', p_what),
-                             jsonb_build_object('kind', 'argument_null', 'what', p_what));
+        IF calib._raise('KC015', format('%s must not be NULL', p_what),
+                             jsonb_build_object('kind', 'argument_null', 'what', p_what)) IS NULL THEN END IF;
     END IF;
     IF char_length(p_name) NOT BETWEEN 1 AND 255 THEN
-        PERFORM calib._raise('KC014',
+        IF calib._raise('KC014',
             format('%s %L must be 1 to 255 characters long (got %s)',
                    p_what, left(p_name, 40), char_length(p_name)),
             jsonb_build_object('kind', 'name_length', 'what', p_what, 'name', p_name,
-                               'length', char_length(p_name)));
+                               'length', char_length(p_name))) IS NULL THEN END IF;
     END IF;
     v_char := calib._forbidden_character(p_name);
     IF v_char IS NOT NULL THEN
-        PERFORM calib._raise('KC014',
+        IF calib._raise('KC014',
             format('%s %L contains a forbidden character (%s)', p_what, p_name, v_char),
             jsonb_build_object('kind', 'name_character', 'what', p_what, 'name', p_name,
-                               'character', v_char));
+                               'character', v_char)) IS NULL THEN END IF;
     END IF;
 END
 $$;

@@ -9,22 +9,22 @@ DECLARE
     v_row calib.collection;
 BEGIN
     IF p_name IS NULL THEN
-        PERFORM calib._raise('KC015', 'collection name must not be NULL',
-                             jsonb_build_object('kind', 'argument_null', 'what', 'collection name'));
+        IF calib._raise('KC015', 'collection name must not be NULL',
+                             jsonb_build_object('kind', 'argument_null', 'what', 'collection name')) IS NULL THEN END IF;
     END IF;
     /* Names are stored in NFC: look-alike spellings name the same collection. */
     p_name := normalize(p_name, NFC);
     SELECT * INTO v_row FROM calib.collection WHERE name = p_name;
     IF NOT FOUND THEN
-        PERFORM calib._raise('KC002', format('collection %L does not exist', p_name),
-                             jsonb_build_object('kind', 'collection_missing', 'collection', p_name));
+        IF calib._raise('KC002', format('collection %L does not exist', p_name),
+                             jsonb_build_object('kind', 'collection_missing', 'collection', p_name)) IS NULL THEN END IF;
     END IF;
     IF p_types IS NOT NULL AND v_row.type <> ALL (p_types) THEN
-        PERFORM calib._raise('KC003',
+        IF calib._raise('KC003',
             format('collection %L is %s; expected %s', p_name, v_row.type,
                    array_to_string(p_types, ' or ')),
             jsonb_build_object('kind', 'collection_type', 'collection', p_name, 'type', v_row.type,
-                               'expected', to_jsonb(p_types)));
+                               'expected', to_jsonb(p_types))) IS NULL THEN END IF;
     END IF;
     RETURN v_row;
 END

@@ -30,12 +30,12 @@ BEGIN
     ORDER BY n.data_id_key, e.key COLLATE "C"
     LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC008',
+        IF calib._raise('KC008',
             format('data ID %s for dataset type %L: dimension %L holds %s values, not %s',
                    v_bad.data_id, v_bad.dataset_type, v_bad.key, v_bad.value_type, v_bad.value),
             jsonb_build_object('kind', 'data_id_value_type', 'dataset_type', v_bad.dataset_type,
                                'data_id', v_bad.data_id, 'dimension', v_bad.key,
-                               'value_type', v_bad.value_type, 'value', v_bad.value));
+                               'value_type', v_bad.value_type, 'value', v_bad.value)) IS NULL THEN END IF;
     END IF;
     RETURN NULL;
 END

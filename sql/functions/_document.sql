@@ -30,12 +30,12 @@ BEGIN
         BEGIN
             v_json := p_value::jsonb;
         EXCEPTION WHEN invalid_text_representation THEN
-            PERFORM calib._raise('KC016',
+            IF calib._raise('KC016',
                 format('%s%s cannot be read as %s: %s', p_what, '',
                        'a JSON array or a PostgreSQL array literal', v_reason),
                 jsonb_build_object('kind', 'document_syntax', 'what', p_what, 'position', NULL,
                                    'syntax', 'a JSON array or a PostgreSQL array literal',
-                                   'reason', v_reason));
+                                   'reason', v_reason)) IS NULL THEN END IF;
         END;
         RETURN calib._document_array(v_json, p_what);
     END;

@@ -11,10 +11,10 @@ BEGIN
         RETURN NULL;
     END IF;
     IF jsonb_typeof(p_doc) <> 'array' THEN
-        PERFORM calib._raise('KC016',
+        IF calib._raise('KC016',
             format('%s must be a JSON array, not a JSON %s', p_what, jsonb_typeof(p_doc)),
             jsonb_build_object('kind', 'document_not_array', 'what', p_what,
-                               'found', jsonb_typeof(p_doc)));
+                               'found', jsonb_typeof(p_doc))) IS NULL THEN END IF;
     END IF;
     RETURN p_doc;
 END

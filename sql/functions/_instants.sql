@@ -17,12 +17,12 @@ BEGIN
     SELECT u.n, u.e INTO v_bad FROM jsonb_array_elements(p_doc) WITH ORDINALITY AS u(e, n)
     WHERE jsonb_typeof(u.e) NOT IN ('string', 'null') ORDER BY u.n LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC016',
+        IF calib._raise('KC016',
             format('%s (element %s) must be %s, not %s', p_what, v_bad.n,
                    'an instant (an ISO 8601 string with a UTC offset)', v_bad.e),
             jsonb_build_object('kind', 'document_element', 'what', p_what, 'position', v_bad.n,
                                'expected', 'an instant (an ISO 8601 string with a UTC offset)',
-                               'value', v_bad.e));
+                               'value', v_bad.e)) IS NULL THEN END IF;
     END IF;
     RETURN ARRAY(SELECT calib._parse_instant(u.e #>> '{}', p_what, u.n::integer)
                  FROM jsonb_array_elements(p_doc) WITH ORDINALITY AS u(e, n) ORDER BY u.n);

@@ -10,12 +10,12 @@ AS $$
 BEGIN
     RETURN p_value::jsonb;
 EXCEPTION WHEN invalid_text_representation OR invalid_parameter_value THEN
-    PERFORM calib._raise('KC016',
+    IF calib._raise('KC016',
         format('%s%s cannot be read as %s: %s', p_what,
                CASE WHEN p_position IS NULL THEN '' ELSE format(' (element %s)', p_position) END,
                'JSON', SQLERRM),
         jsonb_build_object('kind', 'document_syntax', 'what', p_what, 'position', p_position,
-                           'syntax', 'JSON', 'reason', SQLERRM));
+                           'syntax', 'JSON', 'reason', SQLERRM)) IS NULL THEN END IF;
     RETURN NULL;
 END
 $$;

@@ -66,9 +66,9 @@ BEGIN
         SELECT v_names[i] INTO v_gone FROM generate_subscripts(v_ids, 1) AS i
         WHERE NOT EXISTS (SELECT FROM calib.collection AS c WHERE c.collection_id = v_ids[i])
         ORDER BY i LIMIT 1;
-        PERFORM calib._raise('KC002',
+        IF calib._raise('KC002',
             format('collection %L was removed by a concurrent transaction', v_gone),
-            jsonb_build_object('kind', 'collection_removed_concurrently', 'collection', v_gone));
+            jsonb_build_object('kind', 'collection_removed_concurrently', 'collection', v_gone)) IS NULL THEN END IF;
     END IF;
 END
 $$;

@@ -31,8 +31,8 @@ DECLARE
     v_member text;
 BEGIN
     IF p_data_ids IS NULL THEN
-        PERFORM calib._raise('KC015', 'data IDs must not be NULL',
-            jsonb_build_object('kind', 'argument_null', 'what', 'data IDs'));
+        IF calib._raise('KC015', 'data IDs must not be NULL',
+            jsonb_build_object('kind', 'argument_null', 'what', 'data IDs')) IS NULL THEN END IF;
     END IF;
     v_n := cardinality(p_data_ids);
     SELECT array_agg(di.data_id_key ORDER BY u.ord), array_agg(di.value ORDER BY u.ord),
@@ -49,9 +49,9 @@ BEGIN
         LEFT JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v;
     END IF;
     IF p_spans IS NULL OR cardinality(p_spans) <> v_n THEN
-        PERFORM calib._raise('KC015',
+        IF calib._raise('KC015',
             format('lookup in %L needs one time (or NULL) per data ID', p_collection),
-            jsonb_build_object('kind', 'lookup_times_count', 'collection', p_collection));
+            jsonb_build_object('kind', 'lookup_times_count', 'collection', p_collection)) IS NULL THEN END IF;
     END IF;
     IF v_n = 0 THEN
         RETURN;
@@ -68,7 +68,7 @@ BEGIN
         v_span := p_spans[v_pos];
         SELECT mc.name INTO v_member FROM calib.collection AS mc
         WHERE mc.collection_id = v_members[v_pos];
-        PERFORM calib._raise('KC011',
+        IF calib._raise('KC011',
             format('lookup of %L data ID %s in %L is ambiguous: collection %L has more than one '
                    'certification valid %s', p_dataset_type, v_values[v_pos], p_collection,
                    v_member,
@@ -86,7 +86,7 @@ BEGIN
                                AND c.validity && v_span))
             || CASE WHEN lower(v_span) = upper(v_span)
                     THEN jsonb_build_object('at', calib._ts_text(lower(v_span)))
-                    ELSE jsonb_build_object('timespan', calib._span_json(v_span)) END);
+                    ELSE jsonb_build_object('timespan', calib._span_json(v_span)) END) IS NULL THEN END IF;
     END IF;
 
     RETURN QUERY

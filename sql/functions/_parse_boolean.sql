@@ -9,10 +9,10 @@ AS $$
 BEGIN
     RETURN p_value::boolean;
 EXCEPTION WHEN invalid_text_representation THEN
-    PERFORM calib._raise('KC016',
+    IF calib._raise('KC016',
         format('%s must be %s, not %L', p_what, 'true or false', p_value),
         jsonb_build_object('kind', 'argument_text', 'what', p_what,
-                           'expected', 'true or false', 'value', p_value));
+                           'expected', 'true or false', 'value', p_value)) IS NULL THEN END IF;
     RETURN NULL;
 END
 $$;

@@ -20,12 +20,12 @@ BEGIN
         RETURN ltrim(lower(v), '+')::timestamptz;
     END IF;
     IF v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?$' THEN
-        PERFORM calib._raise('KC009',
+        IF calib._raise('KC009',
             format('%s%s %L has no UTC offset (write it with Z or +hh:mm)', p_what,
                    CASE WHEN p_position IS NULL THEN '' ELSE format(' (element %s)', p_position) END,
                    p_value),
             jsonb_build_object('kind', 'time_naive', 'what', p_what, 'position', p_position,
-                               'value', p_value));
+                               'value', p_value)) IS NULL THEN END IF;
     END IF;
     IF v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? *([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN
         BEGIN
@@ -34,12 +34,12 @@ BEGIN
             NULL;  -- out of range (month 13, hour 25...): told below
         END;
     END IF;
-    PERFORM calib._raise('KC009',
+    IF calib._raise('KC009',
         format('%s%s %L is not an ISO 8601 instant with a UTC offset', p_what,
                CASE WHEN p_position IS NULL THEN '' ELSE format(' (element %s)', p_position) END,
                p_value),
         jsonb_build_object('kind', 'time_syntax', 'what', p_what, 'position', p_position,
-                           'value', p_value));
+                           'value', p_value)) IS NULL THEN END IF;
     RETURN NULL;
 END
 $$;

@@ -26,13 +26,13 @@ BEGIN
     END IF;
     v_parts := regexp_match(v, '^([[(])([^,]*),([^,]*)([])])$');
     IF v_parts IS NULL THEN
-        PERFORM calib._raise('KC009',
+        IF calib._raise('KC009',
             format('%s%s %L is not a timespan such as [2024-01-01T00:00Z,2024-02-01T00:00Z)',
                    p_what,
                    CASE WHEN p_position IS NULL THEN '' ELSE format(' (element %s)', p_position) END,
                    p_value),
             jsonb_build_object('kind', 'timespan_syntax', 'what', p_what, 'position', p_position,
-                               'value', p_value));
+                               'value', p_value)) IS NULL THEN END IF;
     END IF;
     v_bounds := v_parts[1] || v_parts[4];
     v_parts[2] := btrim(btrim(v_parts[2], ' '), '"');
@@ -40,7 +40,7 @@ BEGIN
     v_lo := calib._parse_instant(nullif(v_parts[2], ''), p_what, p_position);
     v_hi := calib._parse_instant(nullif(v_parts[3], ''), p_what, p_position);
     IF v_lo > v_hi THEN
-        PERFORM calib._raise('KC009',
+        IF calib._raise('KC009',
             format('timespan %s is empty or reversed: begin must be before end', p_value),
             jsonb_build_object('kind', 'timespan_reversed',
                 'timespan', jsonb_build_array(
@@ -48,7 +48,7 @@ BEGIN
                     CASE WHEN isfinite(v_hi) THEN calib._ts_text(v_hi) ELSE v_hi::text END),
                 'bounds', v_bounds,
                 'begin', CASE WHEN isfinite(v_lo) THEN calib._ts_text(v_lo) ELSE v_lo::text END,
-                'end', CASE WHEN isfinite(v_hi) THEN calib._ts_text(v_hi) ELSE v_hi::text END));
+                'end', CASE WHEN isfinite(v_hi) THEN calib._ts_text(v_hi) ELSE v_hi::text END)) IS NULL THEN END IF;
     END IF;
     RETURN tstzrange(v_lo, v_hi, v_bounds);
 END

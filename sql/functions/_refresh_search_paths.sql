@@ -33,7 +33,7 @@ BEGIN
     IF coalesce(cardinality(p_collection_ids), 0) = 0 THEN
         RETURN;
     END IF;
-    PERFORM calib._lock_chains();
+    IF calib._lock_chains() IS NULL THEN END IF;
     INSERT INTO calib.search_path_generation AS g (generation) VALUES (1)
     ON CONFLICT ON CONSTRAINT search_path_generation_pkey
     DO UPDATE SET generation = g.generation + 1;
@@ -77,11 +77,11 @@ BEGIN
     ORDER BY w.root_id, w.path
     LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC004',
+        IF calib._raise('KC004',
             format('making %L a child of chain %L would create a cycle', v_cycle.child,
                    v_cycle.parent),
             jsonb_build_object('kind', 'chain_cycle', 'collection', v_cycle.parent,
-                               'child', v_cycle.child));
+                               'child', v_cycle.child)) IS NULL THEN END IF;
     END IF;
 END
 $$;

@@ -14,8 +14,8 @@ DECLARE
     v_pos integer;
 BEGIN
     IF p_datasets IS NULL OR array_position(p_datasets, NULL) IS NOT NULL THEN
-        PERFORM calib._raise('KC015', 'datasets must be a non-NULL array of non-NULL ids',
-                             jsonb_build_object('kind', 'datasets_null'));
+        IF calib._raise('KC015', 'datasets must be a non-NULL array of non-NULL ids',
+                             jsonb_build_object('kind', 'datasets_null')) IS NULL THEN END IF;
     END IF;
     SELECT array_agg(d.dataset_type_id ORDER BY u.ord), array_agg(d.data_id_key ORDER BY u.ord)
     INTO o_types, o_keys
@@ -23,9 +23,9 @@ BEGIN
     LEFT JOIN calib.dataset AS d ON d.dataset_id = u.id;
     v_pos := array_position(o_keys, NULL);
     IF v_pos IS NOT NULL THEN
-        PERFORM calib._raise('KC007', format('dataset %s does not exist', p_datasets[v_pos]),
+        IF calib._raise('KC007', format('dataset %s does not exist', p_datasets[v_pos]),
                              jsonb_build_object('kind', 'dataset_missing',
-                                                'dataset', p_datasets[v_pos]));
+                                                'dataset', p_datasets[v_pos])) IS NULL THEN END IF;
     END IF;
     o_types := coalesce(o_types, ARRAY[]::integer[]);
     o_keys := coalesce(o_keys, ARRAY[]::integer[]);

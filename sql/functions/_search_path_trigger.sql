@@ -21,22 +21,22 @@ BEGIN
             INSERT INTO calib.search_path (collection_id, rank, member_id, member_type)
             VALUES (NEW.collection_id, 1, NEW.collection_id, NEW.type);
         ELSIF TG_WHEN = 'BEFORE' THEN
-            PERFORM calib._lock_chains();
+            IF calib._lock_chains() IS NULL THEN END IF;
             DELETE FROM calib.search_path WHERE member_id = OLD.collection_id;
             RETURN NEW;
         ELSE
-            PERFORM calib._refresh_search_paths(ARRAY[NEW.collection_id]);
+            IF calib._refresh_search_paths(ARRAY[NEW.collection_id]) IS NULL THEN END IF;
         END IF;
     ELSIF TG_OP = 'TRUNCATE' THEN
-        PERFORM calib._refresh_search_paths(
-            ARRAY(SELECT c.collection_id FROM calib.collection AS c WHERE c.type = 'CHAINED'));
+        IF calib._refresh_search_paths(
+            ARRAY(SELECT c.collection_id FROM calib.collection AS c WHERE c.type = 'CHAINED')) IS NULL THEN END IF;
     ELSIF TG_OP = 'INSERT' THEN
-        PERFORM calib._refresh_search_paths(ARRAY(SELECT DISTINCT n.parent_id FROM new_rows AS n));
+        IF calib._refresh_search_paths(ARRAY(SELECT DISTINCT n.parent_id FROM new_rows AS n)) IS NULL THEN END IF;
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM calib._refresh_search_paths(ARRAY(SELECT DISTINCT o.parent_id FROM old_rows AS o));
+        IF calib._refresh_search_paths(ARRAY(SELECT DISTINCT o.parent_id FROM old_rows AS o)) IS NULL THEN END IF;
     ELSE
-        PERFORM calib._refresh_search_paths(ARRAY(
-            SELECT o.parent_id FROM old_rows AS o UNION SELECT n.parent_id FROM new_rows AS n));
+        IF calib._refresh_search_paths(ARRAY(
+            SELECT o.parent_id FROM old_rows AS o UNION SELECT n.parent_id FROM new_rows AS n)) IS NULL THEN END IF;
     END IF;
     RETURN NULL;
 END

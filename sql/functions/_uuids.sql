@@ -33,10 +33,10 @@ BEGIN
             END LOOP;
         END;
     END IF;
-    PERFORM calib._raise('KC016',
+    IF calib._raise('KC016',
         format('%s (element %s) must be %s, not %s', p_what, v_bad.n, 'a dataset id (a UUID string)', v_bad.e),
         jsonb_build_object('kind', 'document_element', 'what', p_what, 'position', v_bad.n,
-                           'expected', 'a dataset id (a UUID string)', 'value', v_bad.e));
+                           'expected', 'a dataset id (a UUID string)', 'value', v_bad.e)) IS NULL THEN END IF;
     RETURN NULL;
 END
 $$;

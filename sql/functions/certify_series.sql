@@ -18,17 +18,17 @@ DECLARE
 BEGIN
     IF p_datasets IS NULL OR p_begins IS NULL
        OR cardinality(p_datasets) <> cardinality(p_begins) THEN
-        PERFORM calib._raise('KC015',
+        IF calib._raise('KC015',
             format('certify_series into %L needs one begin per dataset (%s datasets, %s begins)',
                    p_collection, cardinality(p_datasets), cardinality(p_begins)),
             jsonb_build_object('kind', 'series_begins_count', 'collection', p_collection,
                                'n_datasets', cardinality(p_datasets),
-                               'n_begins', cardinality(p_begins)));
+                               'n_begins', cardinality(p_begins))) IS NULL THEN END IF;
     END IF;
     IF 'infinity'::timestamptz = ANY (p_begins) THEN
-        PERFORM calib._raise('KC009',
+        IF calib._raise('KC009',
             format('certify_series into %L: a begin of +infinity leaves an empty timespan', p_collection),
-            jsonb_build_object('kind', 'series_infinite_begin', 'collection', p_collection));
+            jsonb_build_object('kind', 'series_infinite_begin', 'collection', p_collection)) IS NULL THEN END IF;
     END IF;
     v_begins := ARRAY(SELECT nullif(b, '-infinity') FROM unnest(p_begins) WITH ORDINALITY AS u(b, ord) ORDER BY ord);
     RETURN calib._certify_rows(v_coll, p_datasets, v_begins, NULL, true, coalesce(p_close_open, false));

@@ -18,12 +18,12 @@ DECLARE
     v_n integer;
 BEGIN
     IF p_end IS NULL OR NOT isfinite(p_end) THEN
-        PERFORM calib._raise('KC009',
+        IF calib._raise('KC009',
             format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
             jsonb_build_object('kind', 'close_open_range_end', 'collection', p_collection,
-                               'dataset_type', p_dataset_type, 'end', p_end::text));
+                               'dataset_type', p_dataset_type, 'end', p_end::text)) IS NULL THEN END IF;
     END IF;
-    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     /* Open ranges all overlap [p_end, infinity): the GiST index narrows the scan. */
     SELECT c.dataset_id, c.validity, di.value AS data_id INTO v_bad
     FROM calib.certification AS c JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
@@ -35,7 +35,7 @@ BEGIN
     ORDER BY lower(c.validity), c.data_id_key
     LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC009',
+        IF calib._raise('KC009',
             format('cannot close %L data ID %s in %L at %s: dataset %s begins at %s',
                    p_dataset_type, v_bad.data_id, p_collection, calib._ts_text(p_end),
                    v_bad.dataset_id, calib._ts_text(lower(v_bad.validity))),
@@ -43,7 +43,7 @@ BEGIN
                                'collection', p_collection, 'dataset_type', p_dataset_type,
                                'data_id', v_bad.data_id, 'dataset', v_bad.dataset_id,
                                'timespan', calib._span_json(v_bad.validity),
-                               'end', calib._ts_text(p_end)));
+                               'end', calib._ts_text(p_end))) IS NULL THEN END IF;
     END IF;
     UPDATE calib.certification AS c
     SET validity = tstzrange(lower(c.validity), p_end, '[)')

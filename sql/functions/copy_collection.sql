@@ -16,21 +16,21 @@ DECLARE
     v_dst_id integer;
 BEGIN
     p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
-    PERFORM calib._check_name(p_destination, 'collection name');
+    IF calib._check_name(p_destination, 'collection name') IS NULL THEN END IF;
     IF v_src.type = 'CHAINED' THEN
-        PERFORM calib._lock_chains();
+        IF calib._lock_chains() IS NULL THEN END IF;
         /* Look it up again: a concurrent remove may have committed while we waited. */
         v_src := calib._collection(p_source, ARRAY['CHAINED']);
     END IF;
-    PERFORM calib._lock_collections(ARRAY[v_src.collection_id], 'read');
+    IF calib._lock_collections(ARRAY[v_src.collection_id], 'read') IS NULL THEN END IF;
     INSERT INTO calib.collection (name, type, doc)
     VALUES (p_destination, v_src.type, coalesce(p_doc, v_src.doc))
     ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING
     RETURNING collection_id INTO v_dst_id;
     IF v_dst_id IS NULL THEN
-        PERFORM calib._raise('KC010', format('collection %L already exists', p_destination),
+        IF calib._raise('KC010', format('collection %L already exists', p_destination),
                              jsonb_build_object('kind', 'collection_exists',
-                                                'collection', p_destination));
+                                                'collection', p_destination)) IS NULL THEN END IF;
     END IF;
     IF v_src.type = 'CALIBRATION' THEN
         INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)

@@ -20,7 +20,7 @@ DECLARE
     v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
     v_n integer;
 BEGIN
-    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     WITH hit AS (
         DELETE FROM calib.certification AS c
         WHERE c.collection_id = v_coll.collection_id

@@ -7,7 +7,7 @@ AS $$
 /* The datasets with the given ids, in input order. Errors: KC007 unknown id, KC015 NULL.
    Read-only, no locks. */
 BEGIN
-    PERFORM calib._resolve_datasets(p_ids);
+    IF calib._resolve_datasets(p_ids) IS NULL THEN END IF;
     RETURN QUERY
     SELECT d.dataset_id, t.name, di.value, r.name
     FROM unnest(p_ids) WITH ORDINALITY AS u(id, ord)

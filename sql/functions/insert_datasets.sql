@@ -28,37 +28,37 @@ DECLARE
 BEGIN
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
-        PERFORM calib._raise('KC015',
+        IF calib._raise('KC015',
             format('%s ids given for %s data IDs (ids must be non-NULL, one per data ID)',
                    cardinality(p_ids), cardinality(p_data_ids)),
             jsonb_build_object('kind', 'ids_count', 'dataset_type', p_dataset_type,
                                'collection', p_run, 'n_ids', cardinality(p_ids),
-                               'n_data_ids', cardinality(p_data_ids)));
+                               'n_data_ids', cardinality(p_data_ids))) IS NULL THEN END IF;
     END IF;
     v_ids := coalesce(p_ids, ARRAY(SELECT gen_random_uuid() FROM generate_series(1, cardinality(v_values))));
 
     SELECT u.v INTO v_dup FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
     GROUP BY u.v HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC010',
+        IF calib._raise('KC010',
             format('data ID %s of dataset type %L appears more than once in one call', v_dup, p_dataset_type),
             jsonb_build_object('kind', 'data_id_repeated', 'dataset_type', p_dataset_type,
-                               'data_id', v_dup, 'collection', p_run));
+                               'data_id', v_dup, 'collection', p_run)) IS NULL THEN END IF;
     END IF;
     SELECT u.i INTO v_dup_id FROM unnest(v_ids) WITH ORDINALITY AS u(i, ord)
     GROUP BY u.i HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC010', format('dataset id %s appears more than once in one call', v_dup_id),
-                             jsonb_build_object('kind', 'dataset_id_repeated', 'dataset', v_dup_id));
+        IF calib._raise('KC010', format('dataset id %s appears more than once in one call', v_dup_id),
+                             jsonb_build_object('kind', 'dataset_id_repeated', 'dataset', v_dup_id)) IS NULL THEN END IF;
     END IF;
 
-    PERFORM calib._lock_collections(ARRAY[v_run.collection_id]);
+    IF calib._lock_collections(ARRAY[v_run.collection_id]) IS NULL THEN END IF;
 
     SELECT d.dataset_id INTO v_dup_id FROM calib.dataset AS d WHERE d.dataset_id = ANY (v_ids)
     ORDER BY d.dataset_id LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC010', format('dataset id %s already exists', v_dup_id),
-                             jsonb_build_object('kind', 'dataset_id_exists', 'dataset', v_dup_id));
+        IF calib._raise('KC010', format('dataset id %s already exists', v_dup_id),
+                             jsonb_build_object('kind', 'dataset_id_exists', 'dataset', v_dup_id)) IS NULL THEN END IF;
     END IF;
 
     /* Intern in a fixed order so that concurrent callers cannot deadlock on each other's
@@ -77,10 +77,10 @@ BEGIN
     WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
     ORDER BY d.data_id_key LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC010',
+        IF calib._raise('KC010',
             format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
             jsonb_build_object('kind', 'run_data_id_exists', 'collection', p_run,
-                               'dataset_type', p_dataset_type, 'data_id', v_dup));
+                               'dataset_type', p_dataset_type, 'data_id', v_dup)) IS NULL THEN END IF;
     END IF;
 
     /* In id order too: two calls given the same new ids in opposite orders (into

@@ -15,12 +15,12 @@ DECLARE
     v_existing text;
 BEGIN
     p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
-    PERFORM calib._check_name(p_name, 'collection name');
+    IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN
-        PERFORM calib._raise('KC015',
+        IF calib._raise('KC015',
             format('unknown collection type %L; expected RUN, TAGGED, CALIBRATION or CHAINED', p_type),
             jsonb_build_object('kind', 'collection_type_unknown', 'collection', p_name,
-                               'type', p_type));
+                               'type', p_type)) IS NULL THEN END IF;
     END IF;
     INSERT INTO calib.collection (name, type, doc) VALUES (p_name, v_type, p_doc)
     ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING;
@@ -29,10 +29,10 @@ BEGIN
     END IF;
     SELECT type INTO v_existing FROM calib.collection WHERE name = p_name;
     IF v_existing <> v_type THEN
-        PERFORM calib._raise('KC010',
+        IF calib._raise('KC010',
             format('collection %L already exists as %s, not %s', p_name, v_existing, v_type),
             jsonb_build_object('kind', 'collection_exists_as', 'collection', p_name,
-                               'type', v_existing, 'requested', v_type));
+                               'type', v_existing, 'requested', v_type)) IS NULL THEN END IF;
     END IF;
     RETURN false;
 END

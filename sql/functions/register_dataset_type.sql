@@ -19,27 +19,27 @@ BEGIN
     p_name := normalize(p_name, NFC);
     p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)
                           FROM unnest(p_dimensions) WITH ORDINALITY AS u(d, ord) ORDER BY u.ord) END;
-    PERFORM calib._check_name(p_name, 'dataset type name');
+    IF calib._check_name(p_name, 'dataset type name') IS NULL THEN END IF;
     IF p_dimensions IS NULL OR p_is_calibration IS NULL THEN
-        PERFORM calib._raise('KC015', 'dimensions and is_calibration must not be NULL',
+        IF calib._raise('KC015', 'dimensions and is_calibration must not be NULL',
                              jsonb_build_object('kind', 'dataset_type_definition_null',
-                                                'dataset_type', p_name));
+                                                'dataset_type', p_name)) IS NULL THEN END IF;
     END IF;
     FOREACH v_dim IN ARRAY p_dimensions LOOP
-        PERFORM calib._check_name(v_dim, 'dimension name');
+        IF calib._check_name(v_dim, 'dimension name') IS NULL THEN END IF;
     END LOOP;
     IF cardinality(p_dimensions) <> (SELECT count(DISTINCT d) FROM unnest(p_dimensions) AS d) THEN
-        PERFORM calib._raise('KC015',
+        IF calib._raise('KC015',
             format('dimensions of dataset type %L repeat a name: %s', p_name, p_dimensions),
             jsonb_build_object('kind', 'dimensions_repeated', 'dataset_type', p_name,
-                               'dimensions', to_jsonb(p_dimensions)));
+                               'dimensions', to_jsonb(p_dimensions))) IS NULL THEN END IF;
     END IF;
     IF cardinality(p_dimensions) > 32 THEN
-        PERFORM calib._raise('KC015',
+        IF calib._raise('KC015',
             format('dataset type %L has %s dimensions; at most 32 are allowed', p_name,
                    cardinality(p_dimensions)),
             jsonb_build_object('kind', 'dimensions_count', 'dataset_type', p_name,
-                               'count', cardinality(p_dimensions)));
+                               'count', cardinality(p_dimensions))) IS NULL THEN END IF;
     END IF;
     INSERT INTO calib.dataset_type (name, dimensions, is_calibration)
     VALUES (p_name, p_dimensions, p_is_calibration)
@@ -49,12 +49,12 @@ BEGIN
     END IF;
     SELECT * INTO v_existing FROM calib.dataset_type WHERE name = p_name;
     IF v_existing.dimensions <> p_dimensions OR v_existing.is_calibration <> p_is_calibration THEN
-        PERFORM calib._raise('KC010',
+        IF calib._raise('KC010',
             format('dataset type %L already exists with dimensions %s, is_calibration=%s',
                    p_name, v_existing.dimensions, v_existing.is_calibration),
             jsonb_build_object('kind', 'dataset_type_exists_as', 'dataset_type', p_name,
                                'dimensions', to_jsonb(v_existing.dimensions),
-                               'is_calibration', v_existing.is_calibration));
+                               'is_calibration', v_existing.is_calibration)) IS NULL THEN END IF;
     END IF;
     RETURN false;
 END

@@ -13,24 +13,24 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_parent text;
 BEGIN
-    PERFORM calib._lock_chains();
+    IF calib._lock_chains() IS NULL THEN END IF;
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_coll := calib._collection(p_name);
-    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     SELECT p.name INTO v_parent
     FROM calib.collection_chain AS ch JOIN calib.collection AS p ON p.collection_id = ch.parent_id
     WHERE ch.child_id = v_coll.collection_id
     ORDER BY p.name LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC013',
+        IF calib._raise('KC013',
             format('collection %L is still a child of chain %L', p_name, v_parent),
             jsonb_build_object('kind', 'collection_in_chain', 'collection', p_name,
-                               'parent', v_parent));
+                               'parent', v_parent)) IS NULL THEN END IF;
     END IF;
     IF v_coll.type = 'RUN' AND EXISTS (SELECT FROM calib.dataset WHERE run_id = v_coll.collection_id) THEN
-        PERFORM calib._raise('KC013',
+        IF calib._raise('KC013',
             format('RUN collection %L still holds datasets; datasets are never deleted', p_name),
-            jsonb_build_object('kind', 'run_has_datasets', 'collection', p_name));
+            jsonb_build_object('kind', 'run_has_datasets', 'collection', p_name)) IS NULL THEN END IF;
     END IF;
     DELETE FROM calib.collection WHERE collection_id = v_coll.collection_id;
 END

@@ -16,27 +16,27 @@ DECLARE
     v_cycle text;
 BEGIN
     IF p_children IS NULL OR array_position(p_children, NULL) IS NOT NULL THEN
-        PERFORM calib._raise('KC015', 'chain children must be a non-NULL array of names',
+        IF calib._raise('KC015', 'chain children must be a non-NULL array of names',
                              jsonb_build_object('kind', 'chain_children_null',
-                                                'collection', p_parent));
+                                                'collection', p_parent)) IS NULL THEN END IF;
     END IF;
     /* Names are stored in NFC: look the children up by their NFC spelling. */
     p_children := ARRAY(SELECT normalize(u.c, NFC)
                         FROM unnest(p_children) WITH ORDINALITY AS u(c, ord) ORDER BY u.ord);
-    PERFORM calib._lock_chains();
+    IF calib._lock_chains() IS NULL THEN END IF;
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_parent := calib._collection(p_parent, ARRAY['CHAINED']);
-    PERFORM calib._lock_collections(ARRAY[v_parent.collection_id]);
+    IF calib._lock_collections(ARRAY[v_parent.collection_id]) IS NULL THEN END IF;
 
     SELECT u.name INTO v_missing
     FROM unnest(p_children) WITH ORDINALITY AS u(name, ord)
     LEFT JOIN calib.collection AS c ON c.name = u.name
     WHERE c.collection_id IS NULL ORDER BY u.ord LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC002',
+        IF calib._raise('KC002',
             format('collection %L (child of chain %L) does not exist', v_missing, p_parent),
             jsonb_build_object('kind', 'chain_child_missing', 'collection', v_missing,
-                               'parent', p_parent));
+                               'parent', p_parent)) IS NULL THEN END IF;
     END IF;
 
     v_ids := ARRAY(
@@ -60,9 +60,9 @@ BEGIN
     ORDER BY array_position(v_ids, r.via)  -- the first new child that leads back
     LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC004',
+        IF calib._raise('KC004',
             format('making %L a child of chain %L would create a cycle', v_cycle, p_parent),
-            jsonb_build_object('kind', 'chain_cycle', 'collection', p_parent, 'child', v_cycle));
+            jsonb_build_object('kind', 'chain_cycle', 'collection', p_parent, 'child', v_cycle)) IS NULL THEN END IF;
     END IF;
 
     DELETE FROM calib.collection_chain WHERE parent_id = v_parent.collection_id;
@@ -81,7 +81,7 @@ AS $$
 /* set_chain with the children as one JSON array document of names (calib._names).
    PL/pgSQL, as the typed form, so that both return the same void value. */
 BEGIN
-    PERFORM calib.set_chain(p_parent, calib._names(p_children, 'children'));
+    IF calib.set_chain(p_parent, calib._names(p_children, 'children')) IS NULL THEN END IF;
 END
 $$;
 
@@ -93,7 +93,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* set_chain with the children as text: a JSON array or a PostgreSQL array literal. */
 BEGIN
-    PERFORM calib.set_chain(p_parent, calib._names(calib._document(p_children, 'children', false),
-                                                   'children'));
+    IF calib.set_chain(p_parent, calib._names(calib._document(p_children, 'children', false),
+                                                   'children')) IS NULL THEN END IF;
 END
 $$;

@@ -16,7 +16,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
-    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
     clash AS (
         SELECT 0 AS src, a.id, b.id AS other, a.k
@@ -34,13 +34,13 @@ BEGIN
     ORDER BY clash.src, clash.k, clash.id, clash.other
     LIMIT 1;
     IF FOUND THEN
-        PERFORM calib._raise('KC010',
+        IF calib._raise('KC010',
             format('TAGGED collection %L can hold only one %L dataset with data ID %s: %s and %s',
                    p_collection, v_bad.type_name, v_bad.data_id, v_bad.id, v_bad.other),
             jsonb_build_object('kind', 'tag_clash', 'collection', p_collection,
                                'dataset_type', v_bad.type_name,
                                'data_id', v_bad.data_id, 'dataset', v_bad.id,
-                               'conflicting_dataset', v_bad.other));
+                               'conflicting_dataset', v_bad.other)) IS NULL THEN END IF;
     END IF;
     INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)
     SELECT DISTINCT v_coll.collection_id, u.t, u.k, u.id

@@ -13,7 +13,7 @@ DECLARE
     v_res record := calib._resolve_datasets(p_datasets);
     v_n integer;
 BEGIN
-    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     DELETE FROM calib.tag AS t
     WHERE t.collection_id = v_coll.collection_id AND t.dataset_id = ANY (p_datasets);
     GET DIAGNOSTICS v_n = ROW_COUNT;

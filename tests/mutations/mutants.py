@@ -111,6 +111,24 @@ MUTANTS: tuple[Mutant, ...] = (
         "SQLite reads a chain's search path backwards: the last matching member decides",
         (BL + "test_find_chain_order_decides" + SQ,),
     ),
+    Mutant(
+        "pg-raise-without-sqlstate", "sql/functions/_raise.sql",
+        "MESSAGE = p_code || ': ' || p_message,",
+        "MESSAGE = p_message,",
+        "errors no longer start with their SQLSTATE (psql shows none at default verbosity)",
+        ("tests/test_psql_errors.py",),
+    ),
+    Mutant(
+        "pg-raise-by-perform", "sql/functions/_collection.sql",
+        "IF calib._raise('KC002', format('collection %L does not exist', p_name),\n"
+        "                             jsonb_build_object('kind', 'collection_missing',"
+        " 'collection', p_name)) IS NULL THEN END IF;",
+        "PERFORM calib._raise('KC002', format('collection %L does not exist', p_name),\n"
+        "                             jsonb_build_object('kind', 'collection_missing',"
+        " 'collection', p_name));",
+        "an unknown collection raised through PERFORM: psql's CONTEXT prints the call's text",
+        ("tests/test_psql_errors.py",),
+    ),
     # -- sql/schema: tables, triggers, privileges ------------------------------------------
     Mutant(
         "pg-no-exclusion", "sql/schema/tables.sql",
@@ -148,9 +166,11 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-search-path-unpinned", "sql/functions/decertify.sql",
+        "tstzrange, p_data_ids jsonb[] DEFAULT NULL)\nRETURNS integer\nLANGUAGE plpgsql\n"
         "SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\n",
+        "tstzrange, p_data_ids jsonb[] DEFAULT NULL)\nRETURNS integer\nLANGUAGE plpgsql\n"
         "SECURITY DEFINER\n",
-        "calib.decertify loses SET search_path = pg_catalog, pg_temp",
+        "calib.decertify (the typed form) loses SET search_path = pg_catalog, pg_temp",
         (SEC + "test_the_installed_schema_keeps_every_security_rule",),
     ),
     Mutant(
@@ -185,8 +205,8 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- sql/functions: certification --------------------------------------------------------
     Mutant(
         "pg-overlap-sqlstate", "sql/functions/_certify_rows.sql",
-        "PERFORM calib._raise('KC001',\n            CASE WHEN v_conflicts IS NULL",
-        "PERFORM calib._raise('KC010',\n            CASE WHEN v_conflicts IS NULL",
+        "IF calib._raise('KC001',\n            CASE WHEN v_conflicts IS NULL",
+        "IF calib._raise('KC010',\n            CASE WHEN v_conflicts IS NULL",
         "certify's overlap error raised as KC010 (definition clash) instead of KC001",
         (BC + "test_certify_overlap_with_stored_row" + PG,),
     ),
@@ -235,7 +255,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-decertify-no-lock", "sql/functions/decertify.sql",
-        "    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);\n",
+        "    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;\n",
         "",
         "decertify skips the collection lock",
         (CONC + "test_decertify_waits_for_certify_and_then_sees_its_rows",),
@@ -250,7 +270,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-untag-no-lock", "sql/functions/untag.sql",
-        "    PERFORM calib._lock_collections(ARRAY[v_coll.collection_id]);\n",
+        "    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;\n",
         "",
         "untag skips the collection lock",
         (GAPS + "test_untag_waiting_for_a_removal_reports_the_missing_collection",),
@@ -279,7 +299,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-query-where-ignored", "sql/functions/query_datasets.sql",
-        "WHERE p_where IS NULL OR di.value @> p_where",
+        "WHERE p_where IS NULL OR di.value @> (SELECT v FROM w)",
         "WHERE p_where IS NULL OR true",
         "query_datasets ignores its where",
         (BD + "test_get_and_query_datasets" + PG,),
@@ -325,23 +345,22 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-dataset-type-name-unchecked", "sql/functions/register_dataset_type.sql",
-        "    PERFORM calib._check_name(p_name, 'dataset type name');\n",
+        "    IF calib._check_name(p_name, 'dataset type name') IS NULL THEN END IF;\n",
         "",
         "register_dataset_type does not check the name (bad names reach the table)",
         (GAPS + "test_sql_register_dataset_type_refuses_bad_names",),
     ),
     Mutant(
         "pg-canonical-dims-unsorted", "sql/functions/_canonical_data_ids.sql",
-        "v_dims text[] := ARRAY(SELECT unnest(p_type.dimensions) ORDER BY 1);",
+        "v_dims text[] := ARRAY(SELECT unnest(p_type.dimensions) COLLATE \"C\" ORDER BY 1);",
         "v_dims text[] := ARRAY(SELECT unnest(p_type.dimensions));",
         "_canonical_data_ids compares data-ID keys with the dimensions unsorted",
         (BD + "test_insert_datasets_returns_refs_in_input_order" + PG,),
     ),
     Mutant(
         "pg-canonical-fractions", "sql/functions/_canonical_data_ids.sql",
-        "WHEN 'number' THEN e.value::numeric <> trunc(e.value::numeric)\n"
-        "                    OR e.value::numeric",
-        "WHEN 'number' THEN e.value::numeric",
+        "                    OR e.value::numeric <> trunc(e.value::numeric)\n",
+        "",
         "_canonical_data_ids accepts a data-ID value with a fraction (1.5)",
         (GAPS + "test_sql_insert_datasets_refuses_fractional_values",),
     ),

@@ -1,0 +1,2 @@
+-- Undo revision 0011 on PostgreSQL (source of versions/0011_psql_errors.postgresql.down.sql):
+-- freeze.py puts back every function 0011 re-creates as 0010 had them; nothing else changed.
