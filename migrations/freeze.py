@@ -106,7 +106,7 @@ RELEASED: dict[str, str] = {
     "0011_psql_errors.postgresql.down.sql":
         "ccf7070271050f212c6f218ecee5b72c0729f4ddeb78a12d5788b1b5bd77ee8d",
     "0011_psql_errors.postgresql.sql":
-        "0129ee6c2ad6fe98fee9575dd8f76e399f9eb3f55c861a9afa7bcb2fc98d493a",
+        "5fb156ee8f757ebef2ac9be16151c6a2fbcf0598a7c8768dcdf46ce19552d1e5",
 }
 
 HEADER = (

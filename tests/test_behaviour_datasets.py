@@ -213,6 +213,18 @@ def test_get_and_query_datasets(world: World) -> None:
     assert reg.query_datasets(RUN, "flat") == []
 
 
+def test_query_datasets_where_names_only_dimensions(world: World) -> None:
+    # A misspelt dimension is an error naming it, not an empty result (revision 0011).
+    reg = world.reg
+    world.biases(1, 2)
+    with pytest.raises(DataIdError) as info:
+        reg.query_datasets(RUN, "bias", where={"detectr": 1, "detector": 1})
+    assert info.value.kind == "data_id_dimensions" and info.value.sqlstate == "KC008"
+    assert info.value.details["unexpected"] == ["detectr"]
+    assert info.value.details["missing"] == []
+    assert "unexpected detectr" in str(info.value)
+
+
 # -- tag / untag ------------------------------------------------------------------------
 
 

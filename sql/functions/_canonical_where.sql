@@ -5,12 +5,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* The filter of query_datasets ({"detector": 3}: some dimensions and their values),
    checked and canonical as calib._canonical_data_ids does a data ID, except that its keys
-   may be any subset of dimensions (a key that is none matches nothing): a JSON object;
+   may be any subset of the dimensions (a key that is none, e.g. a misspelt "detectr", is
+   an error, not an empty result; revision 0011): a JSON object;
    values strings of 1-255 characters, none forbidden, or 64-bit integers; keys and strings
    in NFC, 1.0 as 1; a value of the other type than its dimension's (calib.dimension) is
    refused, so a wrong-typed filter is an error, not an empty result. NULL: no filter.
    Error: KC008 (p_where named as the data ID). */
 DECLARE
+    v_extra text[];
     v_out jsonb := '{}';
     v_e record;
     v_s text;
@@ -25,6 +27,19 @@ BEGIN
             format('data ID %s for dataset type %L is not a JSON object', p_where, p_type.name),
             jsonb_build_object('kind', 'data_id_not_object', 'dataset_type', p_type.name,
                                'data_id', p_where)) IS NULL THEN END IF;
+    END IF;
+    v_extra := ARRAY(SELECT normalize(k, NFC) FROM jsonb_object_keys(p_where) AS k
+                     WHERE normalize(k, NFC) <> ALL (p_type.dimensions)
+                     ORDER BY normalize(k, NFC) COLLATE "C");
+    IF cardinality(v_extra) > 0 THEN
+        IF calib._raise('KC008',
+            format('data ID %s does not match the dimensions (%s) of dataset type %L; '
+                   'unexpected %s', p_where, array_to_string(p_type.dimensions, ', '),
+                   p_type.name, array_to_string(v_extra, ', ')),
+            jsonb_build_object('kind', 'data_id_dimensions', 'dataset_type', p_type.name,
+                               'data_id', p_where, 'dimensions', to_jsonb(p_type.dimensions),
+                               'missing', '[]'::jsonb, 'unexpected', to_jsonb(v_extra)))
+           IS NULL THEN END IF;
     END IF;
     FOR v_e IN SELECT normalize(e.key, NFC) AS key, e.value FROM jsonb_each(p_where) AS e
                ORDER BY normalize(e.key, NFC) COLLATE "C" LOOP

@@ -150,8 +150,13 @@ class Datasets(Catalog):
             coll = self._collection(collection, ("RUN", "TAGGED", "CHAINED"))
             dtype = self._dataset_type(dataset_type)
             if where is not None:
-                # calib._canonical_where: a value of the other type than its dimension's
-                # is an error, not an empty result.
+                # calib._canonical_where: a key that is not a dimension, and a value of the
+                # other type than its dimension's, are errors, not an empty result.
+                unexpected = sorted(set(where) - set(dtype.dimensions))
+                if unexpected:
+                    raise _err("data_id_dimensions", dataset_type=dataset_type,
+                               data_id=where, dimensions=list(dtype.dimensions), missing=[],
+                               unexpected=unexpected)
                 types = self._dimension_types(where)
                 for k, v in where.items():
                     t = types.get(k)
