@@ -104,9 +104,9 @@ RELEASED: dict[str, str] = {
     "0010_dimension_types.sqlite.sql":
         "91d9cfdb2195c42ac0c7d6e819676a1788b9f3a9bfce194a8f6b864be6585f0a",
     "0011_psql_errors.postgresql.down.sql":
-        "ccf7070271050f212c6f218ecee5b72c0729f4ddeb78a12d5788b1b5bd77ee8d",
+        "48265c5b685cc50135fd4cb1ecdefa15613d58da84aafef110d34ce9eef07cfd",
     "0011_psql_errors.postgresql.sql":
-        "5fb156ee8f757ebef2ac9be16151c6a2fbcf0598a7c8768dcdf46ce19552d1e5",
+        "dccb2b5bf9ac15e136ee4272fd8accdcb5656fc3d0fd761c10ca1d92cf719f4c",
 }
 
 HEADER = (

@@ -15,6 +15,7 @@
 \ir functions/_check_name.sql
 \ir functions/_collection.sql
 \ir functions/_dataset_type.sql
+\ir functions/_data_id_value.sql
 \ir functions/_canonical_data_ids.sql
 \ir functions/_fix_dimensions.sql
 \ir functions/_canonical_where.sql

@@ -4,11 +4,16 @@
 -- exist"), and every PL/pgSQL function calls it, and the helpers it runs for their effect,
 -- as plain expressions (`IF calib._raise(...) IS NULL THEN END IF;`) instead of PERFORM, so
 -- that the error's CONTEXT names functions and lines without the text of the calls. Same
--- SQLSTATEs, same DETAIL; no table, no grant and no row changes. SQLite: no change.
+-- SQLSTATEs, same DETAIL; no table, no grant and no row changes. Also: query_datasets
+-- refuses a where key that is not a dimension, and the rules of one data-ID value live
+-- in one function, calib._data_id_value (calib._canonical_data_ids and
+-- calib._canonical_where both run it; security.sql hands it to calib_owner). SQLite: no
+-- change.
 \ir ../../sql/functions/_raise.sql
 \ir ../../sql/functions/_check_name.sql
 \ir ../../sql/functions/_collection.sql
 \ir ../../sql/functions/_dataset_type.sql
+\ir ../../sql/functions/_data_id_value.sql
 \ir ../../sql/functions/_canonical_data_ids.sql
 \ir ../../sql/functions/_canonical_where.sql
 \ir ../../sql/functions/_timespan.sql
@@ -41,3 +46,4 @@
 \ir ../../sql/functions/close_open_range.sql
 \ir ../../sql/functions/copy_collection.sql
 \ir ../../sql/functions/get_datasets.sql
+\ir ../../sql/schema/security.sql

@@ -1858,3 +1858,5 @@ END
 $function$;
 -- Undo revision 0011 on PostgreSQL (source of versions/0011_psql_errors.postgresql.down.sql):
 -- freeze.py puts back every function 0011 re-creates as 0010 had them; nothing else changed.
+-- The functions this revision creates (freeze.py).
+DROP FUNCTION calib._data_id_value(text,jsonb,text,jsonb);

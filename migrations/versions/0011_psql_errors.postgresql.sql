@@ -6,7 +6,11 @@
 -- exist"), and every PL/pgSQL function calls it, and the helpers it runs for their effect,
 -- as plain expressions (`IF calib._raise(...) IS NULL THEN END IF;`) instead of PERFORM, so
 -- that the error's CONTEXT names functions and lines without the text of the calls. Same
--- SQLSTATEs, same DETAIL; no table, no grant and no row changes. SQLite: no change.
+-- SQLSTATEs, same DETAIL; no table, no grant and no row changes. Also: query_datasets
+-- refuses a where key that is not a dimension, and the rules of one data-ID value live
+-- in one function, calib._data_id_value (calib._canonical_data_ids and
+-- calib._canonical_where both run it; security.sql hands it to calib_owner). SQLite: no
+-- change.
 CREATE OR REPLACE FUNCTION calib._raise(p_code text, p_message text, p_detail jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
@@ -127,6 +131,61 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION calib._data_id_value(
+    p_dataset_type text, p_data_id jsonb, p_dimension text, p_value jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* One value of a data ID (p_data_id, of dataset type p_dataset_type, under dimension
+   p_dimension), checked and returned canonical: a 64-bit integer (1.0 becomes 1), or a
+   string of 1 to 255 characters in NFC holding no forbidden character
+   (calib._forbidden_character). The one place the value rules live: calib._canonical_data_ids
+   runs it to name what is wrong with a data ID, calib._canonical_where on each filter value.
+   Errors: KC008 data_id_value (neither a string nor a 64-bit integer),
+   data_id_value_length, data_id_value_character. */
+DECLARE
+    v_s text;
+    v_char text;
+BEGIN
+    IF jsonb_typeof(p_value) NOT IN ('string', 'number')
+       OR (jsonb_typeof(p_value) = 'number'
+           AND (p_value::numeric <> trunc(p_value::numeric)
+                OR p_value::numeric NOT BETWEEN -9223372036854775808
+                                            AND 9223372036854775807)) THEN
+        IF calib._raise('KC008',
+            format('data ID %s for dataset type %L has a value that is neither a string nor '
+                   'a 64-bit integer', p_data_id, p_dataset_type),
+            jsonb_build_object('kind', 'data_id_value', 'dataset_type', p_dataset_type,
+                               'data_id', p_data_id)) IS NULL THEN END IF;
+    END IF;
+    IF jsonb_typeof(p_value) = 'number' THEN
+        RETURN to_jsonb(p_value::numeric::bigint);
+    END IF;
+    v_s := normalize(p_value #>> '{}', NFC);
+    IF char_length(v_s) NOT BETWEEN 1 AND 255 THEN
+        IF calib._raise('KC008',
+            format('data ID value %L=%L for dataset type %L must be 1 to 255 characters '
+                   'long (got %s)', p_dimension, left(v_s, 40), p_dataset_type,
+                   char_length(v_s)),
+            jsonb_build_object('kind', 'data_id_value_length', 'dataset_type', p_dataset_type,
+                               'data_id', p_data_id, 'dimension', p_dimension, 'value', v_s,
+                               'length', char_length(v_s))) IS NULL THEN END IF;
+    END IF;
+    v_char := calib._forbidden_character(v_s);
+    IF v_char IS NOT NULL THEN
+        IF calib._raise('KC008',
+            format('data ID value %L=%L for dataset type %L contains a forbidden '
+                   'character (%s)', p_dimension, v_s, p_dataset_type, v_char),
+            jsonb_build_object('kind', 'data_id_value_character',
+                               'dataset_type', p_dataset_type, 'data_id', p_data_id,
+                               'dimension', p_dimension, 'value', v_s,
+                               'character', v_char)) IS NULL THEN END IF;
+    END IF;
+    RETURN to_jsonb(v_s);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION calib._canonical_data_ids(p_type calib.dataset_type, p_data_ids jsonb[])
 RETURNS jsonb[]
 LANGUAGE plpgsql STABLE
@@ -156,8 +215,6 @@ DECLARE
     v_d jsonb;
     v_c jsonb;
     v_e record;
-    v_s text;
-    v_char text;
     v_size integer;
     v_missing text[];
     v_extra text[];
@@ -250,37 +307,7 @@ BEGIN
     END IF;
     /* Each value's syntax, in key order (code points, as Python sorts); then the types. */
     FOR v_e IN SELECT e.key, e.value FROM jsonb_each(v_c) AS e ORDER BY e.key COLLATE "C" LOOP
-        IF jsonb_typeof(v_e.value) NOT IN ('string', 'number')
-           OR (jsonb_typeof(v_e.value) = 'number'
-               AND (v_e.value::numeric <> trunc(v_e.value::numeric)
-                    OR v_e.value::numeric NOT BETWEEN -9223372036854775808
-                                                  AND 9223372036854775807)) THEN
-            IF calib._raise('KC008',
-                format('data ID %s for dataset type %L has a value that is neither a string nor '
-                       'a 64-bit integer', v_d, p_type.name),
-                jsonb_build_object('kind', 'data_id_value', 'dataset_type', p_type.name,
-                                   'data_id', v_d)) IS NULL THEN END IF;
-        END IF;
-        IF jsonb_typeof(v_e.value) = 'string' THEN
-            v_s := v_e.value #>> '{}';
-            IF char_length(v_s) NOT BETWEEN 1 AND 255 THEN
-                IF calib._raise('KC008',
-                    format('data ID value %L=%L for dataset type %L must be 1 to 255 characters '
-                           'long (got %s)', v_e.key, left(v_s, 40), p_type.name, char_length(v_s)),
-                    jsonb_build_object('kind', 'data_id_value_length', 'dataset_type', p_type.name,
-                                       'data_id', v_d, 'dimension', v_e.key, 'value', v_s,
-                                       'length', char_length(v_s))) IS NULL THEN END IF;
-            END IF;
-            v_char := calib._forbidden_character(v_s);
-            IF v_char IS NOT NULL THEN
-                IF calib._raise('KC008',
-                    format('data ID value %L=%L for dataset type %L contains a forbidden '
-                           'character (%s)', v_e.key, v_s, p_type.name, v_char),
-                    jsonb_build_object('kind', 'data_id_value_character',
-                                       'dataset_type', p_type.name, 'data_id', v_d,
-                                       'dimension', v_e.key, 'value', v_s, 'character', v_char)) IS NULL THEN END IF;
-            END IF;
-        END IF;
+        IF calib._data_id_value(p_type.name, v_d, v_e.key, v_e.value) IS NULL THEN END IF;
     END LOOP;
     FOR v_e IN SELECT e.key, e.value, v_types ->> e.key AS value_type
                FROM jsonb_each(v_c) AS e ORDER BY e.key COLLATE "C" LOOP
@@ -321,8 +348,6 @@ DECLARE
     v_extra text[];
     v_out jsonb := '{}';
     v_e record;
-    v_s text;
-    v_char text;
     v_type text;
 BEGIN
     IF p_where IS NULL THEN
@@ -349,40 +374,8 @@ BEGIN
     END IF;
     FOR v_e IN SELECT normalize(e.key, NFC) AS key, e.value FROM jsonb_each(p_where) AS e
                ORDER BY normalize(e.key, NFC) COLLATE "C" LOOP
-        IF jsonb_typeof(v_e.value) NOT IN ('string', 'number')
-           OR (jsonb_typeof(v_e.value) = 'number'
-               AND (v_e.value::numeric <> trunc(v_e.value::numeric)
-                    OR v_e.value::numeric NOT BETWEEN -9223372036854775808
-                                                  AND 9223372036854775807)) THEN
-            IF calib._raise('KC008',
-                format('data ID %s for dataset type %L has a value that is neither a string nor '
-                       'a 64-bit integer', p_where, p_type.name),
-                jsonb_build_object('kind', 'data_id_value', 'dataset_type', p_type.name,
-                                   'data_id', p_where)) IS NULL THEN END IF;
-        END IF;
-        IF jsonb_typeof(v_e.value) = 'string' THEN
-            v_s := normalize(v_e.value #>> '{}', NFC);
-            IF char_length(v_s) NOT BETWEEN 1 AND 255 THEN
-                IF calib._raise('KC008',
-                    format('data ID value %L=%L for dataset type %L must be 1 to 255 characters '
-                           'long (got %s)', v_e.key, left(v_s, 40), p_type.name, char_length(v_s)),
-                    jsonb_build_object('kind', 'data_id_value_length', 'dataset_type', p_type.name,
-                                       'data_id', p_where, 'dimension', v_e.key, 'value', v_s,
-                                       'length', char_length(v_s))) IS NULL THEN END IF;
-            END IF;
-            v_char := calib._forbidden_character(v_s);
-            IF v_char IS NOT NULL THEN
-                IF calib._raise('KC008',
-                    format('data ID value %L=%L for dataset type %L contains a forbidden '
-                           'character (%s)', v_e.key, v_s, p_type.name, v_char),
-                    jsonb_build_object('kind', 'data_id_value_character',
-                                       'dataset_type', p_type.name, 'data_id', p_where,
-                                       'dimension', v_e.key, 'value', v_s, 'character', v_char)) IS NULL THEN END IF;
-            END IF;
-            v_out := v_out || jsonb_build_object(v_e.key, v_s);
-        ELSE
-            v_out := v_out || jsonb_build_object(v_e.key, v_e.value::numeric::bigint);
-        END IF;
+        v_out := v_out || jsonb_build_object(
+            v_e.key, calib._data_id_value(p_type.name, p_where, v_e.key, v_e.value));
     END LOOP;
     FOR v_e IN SELECT e.key, e.value, d.value_type FROM jsonb_each(v_out) AS e
                JOIN calib.dimension AS d ON d.name = e.key
@@ -2120,4 +2113,68 @@ AS $$
 /* get_datasets with the ids as text: a JSON array or a PostgreSQL array literal. */
 SELECT * FROM calib.get_datasets(calib._uuids(calib._document(p_ids, 'ids', false), 'ids'))
 $$;
+
+/* Ownership and PUBLIC. Runs after every object and grant exists (install.sql), and again at
+   the end of every revision that adds objects: each object in schema calib, the schema
+   itself included, is handed to calib_owner (roles.sql), and PUBLIC keeps no right on any
+   of them. Owner changes keep the grants already made (their grantor becomes calib_owner).
+   The rules it follows are the PostgreSQL manual's "Writing SECURITY DEFINER Functions
+   Safely"; every function also pins search_path = pg_catalog, pg_temp in its own file.
+   The installing role must be able to hand objects over: a superuser, or a member of
+   calib_owner. Checked first, so that a refused install says why. */
+DO $$
+DECLARE
+    r record;
+BEGIN
+    IF NOT pg_catalog.pg_has_role(current_user, 'calib_owner', 'MEMBER') THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = pg_catalog.format('role %I cannot hand calibcert''s objects to calib_owner',
+                                        current_user),
+            HINT = pg_catalog.format('Install as a superuser, or first run (as a role with '
+                'CREATEROLE): CREATE ROLE calib_owner NOLOGIN; GRANT calib_owner TO %I;',
+                current_user);
+    END IF;
+    EXECUTE 'ALTER SCHEMA calib OWNER TO calib_owner';
+    /* Tables, views, sequences not owned by a column (an identity sequence follows its
+       table) and composite types of their own; then every function. */
+    FOR r IN SELECT c.relname, c.relkind FROM pg_catalog.pg_class AS c
+             WHERE c.relnamespace = 'calib'::regnamespace
+               AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS d
+                               WHERE d.classid = 'pg_catalog.pg_class'::regclass
+                                 AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
+             ORDER BY c.relname LOOP
+        EXECUTE pg_catalog.format(
+            CASE r.relkind WHEN 'S' THEN 'ALTER SEQUENCE calib.%I OWNER TO calib_owner'
+                           WHEN 'v' THEN 'ALTER VIEW calib.%I OWNER TO calib_owner'
+                           WHEN 'm' THEN 'ALTER MATERIALIZED VIEW calib.%I OWNER TO calib_owner'
+                           WHEN 'f' THEN 'ALTER FOREIGN TABLE calib.%I OWNER TO calib_owner'
+                           ELSE 'ALTER TABLE calib.%I OWNER TO calib_owner' END,
+            r.relname);
+    END LOOP;
+    FOR r IN SELECT t.typname FROM pg_catalog.pg_type AS t
+             WHERE t.typnamespace = 'calib'::regnamespace AND t.typrelid = 0
+               AND t.typelem = 0 AND t.typtype IN ('c', 'd', 'e', 'r')
+             ORDER BY t.typname LOOP
+        EXECUTE pg_catalog.format('ALTER TYPE calib.%I OWNER TO calib_owner', r.typname);
+    END LOOP;
+    FOR r IN SELECT p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args
+             FROM pg_catalog.pg_proc AS p
+             WHERE p.pronamespace = 'calib'::regnamespace
+             ORDER BY p.proname, args LOOP
+        /* The identity arguments are PostgreSQL's own rendering of the signature (quoted
+           where needed); the name goes through %I. */
+        EXECUTE pg_catalog.format('ALTER ROUTINE calib.%I(%s) OWNER TO calib_owner',
+                                  r.proname, r.args);
+    END LOOP;
+END
+$$;
+/* PUBLIC may not use the schema, nor execute any function: neither those that exist now nor
+   those that calib_owner creates later (default privileges are per creating role; a
+   function that a later revision creates as another role is covered by the REVOKE below,
+   which that revision runs again). Functions are granted to the service roles one by one in
+   schema/grants.sql. */
+REVOKE ALL ON SCHEMA calib FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA calib FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE calib_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 

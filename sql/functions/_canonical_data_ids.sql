@@ -27,8 +27,6 @@ DECLARE
     v_d jsonb;
     v_c jsonb;
     v_e record;
-    v_s text;
-    v_char text;
     v_size integer;
     v_missing text[];
     v_extra text[];
@@ -121,37 +119,7 @@ BEGIN
     END IF;
     /* Each value's syntax, in key order (code points, as Python sorts); then the types. */
     FOR v_e IN SELECT e.key, e.value FROM jsonb_each(v_c) AS e ORDER BY e.key COLLATE "C" LOOP
-        IF jsonb_typeof(v_e.value) NOT IN ('string', 'number')
-           OR (jsonb_typeof(v_e.value) = 'number'
-               AND (v_e.value::numeric <> trunc(v_e.value::numeric)
-                    OR v_e.value::numeric NOT BETWEEN -9223372036854775808
-                                                  AND 9223372036854775807)) THEN
-            IF calib._raise('KC008',
-                format('data ID %s for dataset type %L has a value that is neither a string nor '
-                       'a 64-bit integer', v_d, p_type.name),
-                jsonb_build_object('kind', 'data_id_value', 'dataset_type', p_type.name,
-                                   'data_id', v_d)) IS NULL THEN END IF;
-        END IF;
-        IF jsonb_typeof(v_e.value) = 'string' THEN
-            v_s := v_e.value #>> '{}';
-            IF char_length(v_s) NOT BETWEEN 1 AND 255 THEN
-                IF calib._raise('KC008',
-                    format('data ID value %L=%L for dataset type %L must be 1 to 255 characters '
-                           'long (got %s)', v_e.key, left(v_s, 40), p_type.name, char_length(v_s)),
-                    jsonb_build_object('kind', 'data_id_value_length', 'dataset_type', p_type.name,
-                                       'data_id', v_d, 'dimension', v_e.key, 'value', v_s,
-                                       'length', char_length(v_s))) IS NULL THEN END IF;
-            END IF;
-            v_char := calib._forbidden_character(v_s);
-            IF v_char IS NOT NULL THEN
-                IF calib._raise('KC008',
-                    format('data ID value %L=%L for dataset type %L contains a forbidden '
-                           'character (%s)', v_e.key, v_s, p_type.name, v_char),
-                    jsonb_build_object('kind', 'data_id_value_character',
-                                       'dataset_type', p_type.name, 'data_id', v_d,
-                                       'dimension', v_e.key, 'value', v_s, 'character', v_char)) IS NULL THEN END IF;
-            END IF;
-        END IF;
+        IF calib._data_id_value(p_type.name, v_d, v_e.key, v_e.value) IS NULL THEN END IF;
     END LOOP;
     FOR v_e IN SELECT e.key, e.value, v_types ->> e.key AS value_type
                FROM jsonb_each(v_c) AS e ORDER BY e.key COLLATE "C" LOOP

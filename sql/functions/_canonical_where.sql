@@ -15,8 +15,6 @@ DECLARE
     v_extra text[];
     v_out jsonb := '{}';
     v_e record;
-    v_s text;
-    v_char text;
     v_type text;
 BEGIN
     IF p_where IS NULL THEN
@@ -43,40 +41,8 @@ BEGIN
     END IF;
     FOR v_e IN SELECT normalize(e.key, NFC) AS key, e.value FROM jsonb_each(p_where) AS e
                ORDER BY normalize(e.key, NFC) COLLATE "C" LOOP
-        IF jsonb_typeof(v_e.value) NOT IN ('string', 'number')
-           OR (jsonb_typeof(v_e.value) = 'number'
-               AND (v_e.value::numeric <> trunc(v_e.value::numeric)
-                    OR v_e.value::numeric NOT BETWEEN -9223372036854775808
-                                                  AND 9223372036854775807)) THEN
-            IF calib._raise('KC008',
-                format('data ID %s for dataset type %L has a value that is neither a string nor '
-                       'a 64-bit integer', p_where, p_type.name),
-                jsonb_build_object('kind', 'data_id_value', 'dataset_type', p_type.name,
-                                   'data_id', p_where)) IS NULL THEN END IF;
-        END IF;
-        IF jsonb_typeof(v_e.value) = 'string' THEN
-            v_s := normalize(v_e.value #>> '{}', NFC);
-            IF char_length(v_s) NOT BETWEEN 1 AND 255 THEN
-                IF calib._raise('KC008',
-                    format('data ID value %L=%L for dataset type %L must be 1 to 255 characters '
-                           'long (got %s)', v_e.key, left(v_s, 40), p_type.name, char_length(v_s)),
-                    jsonb_build_object('kind', 'data_id_value_length', 'dataset_type', p_type.name,
-                                       'data_id', p_where, 'dimension', v_e.key, 'value', v_s,
-                                       'length', char_length(v_s))) IS NULL THEN END IF;
-            END IF;
-            v_char := calib._forbidden_character(v_s);
-            IF v_char IS NOT NULL THEN
-                IF calib._raise('KC008',
-                    format('data ID value %L=%L for dataset type %L contains a forbidden '
-                           'character (%s)', v_e.key, v_s, p_type.name, v_char),
-                    jsonb_build_object('kind', 'data_id_value_character',
-                                       'dataset_type', p_type.name, 'data_id', p_where,
-                                       'dimension', v_e.key, 'value', v_s, 'character', v_char)) IS NULL THEN END IF;
-            END IF;
-            v_out := v_out || jsonb_build_object(v_e.key, v_s);
-        ELSE
-            v_out := v_out || jsonb_build_object(v_e.key, v_e.value::numeric::bigint);
-        END IF;
+        v_out := v_out || jsonb_build_object(
+            v_e.key, calib._data_id_value(p_type.name, p_where, v_e.key, v_e.value));
     END LOOP;
     FOR v_e IN SELECT e.key, e.value, d.value_type FROM jsonb_each(v_out) AS e
                JOIN calib.dimension AS d ON d.name = e.key
