@@ -232,6 +232,12 @@ def test_interning_the_same_new_data_ids_in_opposite_orders_never_deadlocks(pg_u
         admin.execute("SELECT calib.register_dataset_type('bias', ARRAY['detector'])")
         admin.execute("SELECT calib.register_collection('run1', 'RUN')")
         admin.execute("SELECT calib.register_collection('run2', 'RUN')")
+        # The dimension's type fixed beforehand (revision 0010): a call that fixes a new
+        # dimension locks its row first, which would queue the two calls before they intern
+        # anything and hide the interning order.
+        admin.execute("SELECT calib.register_collection('run0', 'RUN')")
+        admin.execute("SELECT calib.insert_datasets('bias', 'run0',"
+                      " ARRAY['{\"detector\": 1000}']::jsonb[])")
         admin.execute("CREATE FUNCTION public.slow_row() RETURNS trigger LANGUAGE plpgsql"
                       " AS $$BEGIN PERFORM pg_catalog.pg_sleep(0.005); RETURN NEW; END$$")
         admin.execute("CREATE TRIGGER slow_row BEFORE INSERT ON calib.data_id"
