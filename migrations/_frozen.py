@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import op
+from alembic import context, op
 
 HERE = Path(__file__).resolve().parent / "versions"
 
@@ -24,6 +24,12 @@ def run_revision(stem: str, down: bool = False) -> None:
 
 def run_file(name: str) -> None:
     sql = (HERE / name).read_text()
+    if context.is_offline_mode():
+        # alembic upgrade --sql: print the frozen file as it is (it is run as one script
+        # online too), under a line naming it.
+        context.get_context().impl.static_output(
+            f"-- {name}\n{sql.rstrip()}\n")
+        return
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         # The driver's own connection runs the script as one simple query: no bind-parameter

@@ -57,6 +57,57 @@ def _run(connection) -> None:
             raw.execute("PRAGMA journal_mode = WAL")
 
 
+def run_migrations_offline() -> None:
+    """``alembic upgrade --sql`` (``calibcert db upgrade --sql``): print the SQL of each step,
+    PostgreSQL only, for ``psql -X -v ON_ERROR_STOP=1 -1 -f``.
+
+    No BEGIN / COMMIT of its own (psql's ``-1`` makes the script one transaction). Before any
+    step a guard checks that the database is at the revision the script starts from (no
+    calibcert version row for a script from the start), so a script applied to the wrong
+    database stops before it changes anything."""
+    url = config.get_main_option("sqlalchemy.url")
+    if not url.startswith("postgresql"):
+        raise SystemExit("calibcert: --sql (offline upgrade) is for PostgreSQL only; "
+                         "upgrade a SQLite database with `calibcert db upgrade`")
+    context.configure(
+        url=url,
+        dialect_name="postgresql",
+        version_table_schema="calib",
+        transactional_ddl=False,
+        literal_binds=True,
+    )
+    start = context.get_starting_revision_argument()
+    start = None if start in (None, "base") else str(start)
+    out = context.get_context().impl.static_output
+    out(_guard(start))
+    out("CREATE SCHEMA IF NOT EXISTS calib;\n")
+    context.run_migrations()
+
+
+def _guard(start: str | None) -> str:
+    expected = f"revision {start}" if start else "no calibcert revision"
+    want = start or "none"
+    # Dynamic SQL: the version table may not exist, so no statement may name it statically.
+    return (
+        f"-- Guard: this script upgrades a database at {expected}; at any other it stops\n"
+        "-- here (with psql -1: before anything is changed).\n"
+        "DO $calibcert_guard$\n"
+        "DECLARE found text := 'none';\n"
+        "BEGIN\n"
+        "    IF to_regclass('calib.alembic_version') IS NOT NULL THEN\n"
+        "        EXECUTE 'SELECT coalesce(string_agg(version_num, '', '' ORDER BY version_num),"
+        " ''none'') FROM calib.alembic_version' INTO found;\n"
+        "    END IF;\n"
+        f"    IF found IS DISTINCT FROM '{want}' THEN\n"
+        f"        RAISE EXCEPTION 'calibcert: this script upgrades a database at {expected},"
+        " this one is at revision %', found\n"
+        "            USING ERRCODE = 'object_not_in_prerequisite_state';\n"
+        "    END IF;\n"
+        "END\n"
+        "$calibcert_guard$;\n")
+
+
 if context.is_offline_mode():
-    raise SystemExit("calibcert migrations run online only (they execute frozen SQL files)")
-run_migrations_online()
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -38,6 +38,48 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def upgrade_sql(url: str | None, from_revision: str | None, to_revision: str = "head") -> str:
+    """The SQL that upgrades a PostgreSQL database from ``from_revision`` (None: an empty
+    database) to ``to_revision``, for ``psql -X -v ON_ERROR_STOP=1 -1 -f`` (alembic's offline
+    mode, ``calibcert db upgrade --sql``): a header naming both revisions, a guard that
+    stops the script unless the database is at ``from_revision``, then each step's frozen
+    file and alembic's own version-table statements. No BEGIN / COMMIT: ``psql -1`` makes it
+    one transaction. ``url`` only has to be a PostgreSQL URL (nothing is connected)."""
+    import io
+
+    url = resolve_url(url)
+    if kind(url) != "postgresql":
+        raise ValueError("--sql (an upgrade script for psql) is for PostgreSQL only; a SQLite "
+                         "database is upgraded with `calibcert db upgrade`")
+    script = ScriptDirectory.from_config(alembic_config("sqlite:///unused.db"))
+    start = None if from_revision in (None, "base") else from_revision
+    target = script.get_revision(to_revision)
+    if target is None:
+        raise ValueError(f"unknown revision {to_revision!r}")
+    if start is not None:
+        if script.get_revision(start) is None:
+            raise ValueError(f"unknown revision {start!r}")
+        if start != target.revision and start not in {
+                r.revision for r in script.iterate_revisions(target.revision, "base")}:
+            raise ValueError(f"revision {start} is not before {target.revision}")
+    steps = [r.revision for r in script.iterate_revisions(target.revision, start or "base")
+             if r.revision != start][::-1]
+    buf = io.StringIO()
+    cfg = alembic_config(url)
+    cfg.output_buffer = buf
+    command.upgrade(cfg, f"{start}:{target.revision}" if start else target.revision, sql=True)
+    origin = f"revision {start}" if start else "an empty database"
+    header = (
+        f"-- calibcert upgrade script: from {origin} to revision {target.revision}\n"
+        f"-- Steps: {', '.join(steps) if steps else 'none (already there)'}\n"
+        "-- Written by `calibcert db upgrade --sql`. Apply as one transaction, stopping at the"
+        " first error:\n"
+        "--     psql -X -v ON_ERROR_STOP=1 -1 -f THIS_FILE DATABASE_URL\n"
+        "-- Run it as the role that owns calibcert's schema (or a superuser), as"
+        " `calibcert db upgrade` would.\n\n")
+    return header + buf.getvalue()
+
+
 def downgrade(url: str | None, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 

@@ -6,6 +6,7 @@ import click
 
 from .base import CONTEXT, Group
 from .common import (
+    EXIT_BAD_INPUT,
     EXIT_CONNECTION,
     CliError,
     common_options,
@@ -34,7 +35,16 @@ def _revisions() -> tuple[str, str | None, str]:
 @db.command("upgrade")
 @common_options
 @dry_run_option
-def db_upgrade(dry_run: bool) -> None:
+@click.option("--sql", "sql", is_flag=True,
+              help="PostgreSQL only: change nothing, print the SQL of the upgrade (each "
+                   "step's frozen file and the revision bookkeeping) for a DBA to review and "
+                   "apply with `psql -X -v ON_ERROR_STOP=1 -1 -f FILE`.")
+@click.option("--from", "from_rev", metavar="REV",
+              help="With --sql: the revision the database is at ('base' for an empty "
+                   "database; default: read from the database).")
+@click.option("--to", "to_rev", metavar="REV", default="head", show_default=True,
+              help="With --sql: the revision to upgrade to.")
+def db_upgrade(dry_run: bool, sql: bool, from_rev: str | None, to_rev: str) -> None:
     """Create the schema, or bring it to the newest revision (works on an empty database
     and on the embedded default file).
 
@@ -43,6 +53,11 @@ def db_upgrade(dry_run: bool) -> None:
     functions, triggers...) it would add, remove or change, and changes nothing."""
     from .. import migrate
 
+    if sql:
+        _upgrade_sql(from_rev, to_rev, dry_run)
+        return
+    if from_rev is not None or to_rev != "head":
+        raise CliError("--from and --to go with --sql", EXIT_BAD_INPUT)
     if dry_run:
         _preview(migrate.preview_upgrade(resolved_url()))
         return
@@ -52,6 +67,36 @@ def db_upgrade(dry_run: bool) -> None:
     if settings().json:
         emit(result)
     message(f"database at revision {head} (head)" + ("" if current != head else ", unchanged"))
+
+
+def _upgrade_sql(from_rev: str | None, to_rev: str, dry_run: bool) -> None:
+    """Print the upgrade script (stdout); say what it does (stderr)."""
+    from alembic.util import CommandError
+
+    from .. import migrate
+    from ..urls import kind
+
+    if dry_run:
+        raise CliError("--sql changes nothing already: leave out --dry-run", EXIT_BAD_INPUT)
+    url = resolved_url()
+    if kind(url) != "postgresql":
+        raise CliError("--sql prints an upgrade script for psql and is for PostgreSQL only; "
+                       "upgrade a SQLite database with `calibcert db upgrade`", EXIT_BAD_INPUT)
+    if from_rev is None:
+        try:
+            from_rev = migrate.current(url)
+        except Exception as exc:  # noqa: BLE001 - any failure to read it: say what to do
+            raise CliError(f"cannot read the database's revision ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else ''}); give it with "
+                           "--from REV (--from base for an empty database)",
+                           EXIT_CONNECTION) from None
+    try:
+        text = migrate.upgrade_sql(url, from_rev, to_rev)
+    except (ValueError, CommandError) as exc:
+        raise CliError(str(exc), EXIT_BAD_INPUT) from None
+    click.echo(text, nl=False)
+    message(f"upgrade script from {from_rev or 'an empty database'} to {to_rev} printed; "
+            "nothing was changed")
 
 
 def _preview(p) -> None:
