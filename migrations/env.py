@@ -3,6 +3,10 @@
 One chain of revisions serves both backends: each revision does the PostgreSQL work with
 the frozen SQL next to it, or the SQLite work, by dialect. On PostgreSQL alembic's version
 table lives in schema ``calib`` (created first if missing).
+
+Offline (``alembic upgrade --sql``, ``calibcert db upgrade --sql``), PostgreSQL only: the
+same revisions print their frozen files instead of running them (``_frozen.run_file``), after
+a guard on the starting revision; alembic prints its own version-table statements.
 """
 
 from __future__ import annotations
