@@ -61,7 +61,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "sqlite-paths-read-stale", "pyclient/calibcert/backends/sqlite/catalog.py",
-        "        if not self._one(_STALE)[0]:\n",
+        "        if not self._paths_stale():\n",
         "        if True:\n",
         "lookups read the stored search paths even when a raw writer left them stale",
         (PATHS + "test_a_raw_chain_change_is_never_read_stale",),

@@ -311,7 +311,7 @@ class Catalog(SqliteConnection):
         """calib._flatten: (id, name, type) of the collections searched, in order: the
         stored search path, or the chains walked now while a raw writer's chain change has
         left the stored paths stale (temp tables only: no write lock)."""
-        if not self._one(_STALE)[0]:
+        if not self._paths_stale():
             return self._q(_STORED_PATH.format(table="search_path"), (collection_id,))
         self._conn.execute("DELETE FROM temp.search_path_scope")
         self._conn.execute("INSERT INTO temp.search_path_scope VALUES (?)", (collection_id,))
@@ -320,7 +320,8 @@ class Catalog(SqliteConnection):
         return self._q(_STORED_PATH.format(table="temp.search_path_walk"), (collection_id,))
 
     def _paths_stale(self) -> bool:
-        """Whether the stored search paths are marked stale; ask before changing a chain."""
+        """Whether the stored search paths are marked stale (a raw writer changed a chain
+        since the backend last stored them)."""
         return bool(self._one(_STALE)[0])
 
     def _refresh_search_paths(self, chain_ids: Iterable[int], was_stale: bool) -> None:
