@@ -41,7 +41,7 @@ STANDALONE_DB = "calib_standalone"
 RESET_TABLES = ("certification", "tag", "dataset", "data_id", "dimension", "dataset_type",
                 "collection_chain", "search_path", "collection")
 #: Tables the reset leaves alone on purpose.
-KEPT_TABLES = ("alembic_version", "search_path_generation")
+KEPT_TABLES = ("alembic_version", "installation", "search_path_generation")
 # CALIBCERT_TEST_INSTALL=sql builds the templates from sql/ (install.sql and its SQLite twin)
 # instead of the alembic revisions, whose frozen copies a change to sql/ does not reach. The
 # mutation check (tests/mutations/) sets it so that a mutant of sql/ is what the tests run.

@@ -234,7 +234,7 @@ def test_functions_before_a_revision_are_those_of_the_previous_one() -> None:
 
 
 EARLIER_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008",
-                     "0009", "0010")
+                     "0009", "0010", "0011")
 
 
 def test_earlier_revisions_are_all_tested() -> None:
@@ -317,6 +317,8 @@ def test_upgrade_from_0002_secures_in_place(empty_db) -> None:
     after = _table_contents(url)
     # Revision 0009's table of dimension types, filled from the stored data IDs.
     assert after.pop("dimension") == [("detector", "integer")]
+    # Revision 0012's one-row table: the database keeps the default role prefix.
+    assert after.pop("installation") == [(True, "calib")]
     assert after == before
     with psycopg.connect(url) as conn:
         assert security_problems(conn) == []
@@ -372,7 +374,7 @@ def test_service_roles_can_connect_to_either_install(empty_db, pg_admin_url: str
     install_with_psql(url) if install == "psql" else calibcert.upgrade(url)
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute("DROP ROLE IF EXISTS calib_mig_service")
-        conn.execute("CREATE ROLE calib_mig_service LOGIN IN ROLE calib_writer")
+        conn.execute("CREATE ROLE calib_mig_service LOGIN IN ROLE calib_admin")
     try:
         scheme, rest = url.split("://", 1)
         service_url = f"{scheme}://calib_mig_service@{rest.split('@', 1)[1]}"

@@ -5,9 +5,15 @@ CREATE TABLE calib.alembic_version (
     version_num varchar(32) NOT NULL,
     CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
-INSERT INTO calib.alembic_version (version_num) VALUES ('0011');
+INSERT INTO calib.alembic_version (version_num) VALUES ('0012');
 -- Created after schema/grants.sql and schema/security.sql ran: grant what alembic's table
 -- gets there, so that the service roles can read the revision (calibcert.connect checks
--- it) on either install, and hand it to calib_owner like every other table.
-GRANT SELECT ON calib.alembic_version TO calib_reader, calib_writer;
+-- it) on either install, and hand it to calib_owner like every other table. The reader
+-- role is this database's (schema/roles.sql); certifier and admin are its members.
+DO $$
+BEGIN
+    EXECUTE pg_catalog.format('GRANT SELECT ON calib.alembic_version TO %I',
+                              (SELECT i.role_prefix FROM calib.installation AS i) || '_reader');
+END
+$$;
 ALTER TABLE calib.alembic_version OWNER TO calib_owner;
