@@ -33,6 +33,11 @@ def _run(connection) -> None:
     is_pg = connection.dialect.name == "postgresql"
     if is_pg:
         connection.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS calib")
+        if config.attributes.get("role_prefix") is not None:
+            # For the session: sql/schema/roles.sql reads it (and refuses a bad one).
+            connection.exec_driver_sql(
+                "SELECT pg_catalog.set_config('calib.role_prefix', %s, false)",
+                (config.attributes["role_prefix"],))
         connection.commit()
     else:
         # pysqlite's default (legacy) transaction handling opens a transaction before an
@@ -51,6 +56,8 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if is_pg and config.attributes.get("role_prefix") is not None:
+            _check_role_prefix(connection, config.attributes["role_prefix"])
     if not is_pg:
         # WAL (readers never wait for the writer) is persistent in the file but cannot be
         # switched on inside a transaction: 0001's PRAGMA runs inside the upgrade's, so it
@@ -59,6 +66,19 @@ def _run(connection) -> None:
         raw = connection.connection.driver_connection
         if not raw.in_transaction:
             raw.execute("PRAGMA journal_mode = WAL")
+
+
+def _check_role_prefix(connection, wanted: str) -> None:
+    """A prefix asked for a database that was installed with another one is refused, also
+    when no revision ran (sql/schema/roles.sql refuses it when one does): the prefix names
+    the roles every grant of the database went to, and is never changed."""
+    if not connection.exec_driver_sql(
+            "SELECT to_regclass('calib.installation') IS NOT NULL").scalar():
+        return  # an upgrade to a revision before 0012: no prefix yet
+    installed = connection.exec_driver_sql("SELECT role_prefix FROM calib.installation").scalar()
+    if installed != wanted:
+        raise ValueError(f"this database's calibcert roles have the prefix {installed}, chosen "
+                         f"at its first install; --role-prefix {wanted} cannot change it")
 
 
 def run_migrations_offline() -> None:
@@ -85,6 +105,11 @@ def run_migrations_offline() -> None:
     out = context.get_context().impl.static_output
     out(_guard(start))
     out("CREATE SCHEMA IF NOT EXISTS calib;\n")
+    if config.attributes.get("role_prefix") is not None:
+        # For this transaction (psql -1): sql/schema/roles.sql reads it at the first install
+        # and refuses a bad one, or one that differs from the installed prefix.
+        literal = "'" + config.attributes["role_prefix"].replace("'", "''") + "'"
+        out(f"SELECT pg_catalog.set_config('calib.role_prefix', {literal}, true);\n")
     context.run_migrations()
 
 

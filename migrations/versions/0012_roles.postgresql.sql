@@ -5,7 +5,9 @@
 -- per database, a hierarchy by membership: <prefix>_reader ⊂ <prefix>_certifier ⊂
 -- <prefix>_admin, the prefix chosen at the first install (setting calib.role_prefix,
 -- default calib) and kept in the new one-row table calib.installation; an existing
--- database gets the default prefix, so its roles keep their names. calib_writer, which held
+-- database gets the default prefix, so its roles keep their names (or the prefix given to
+-- this upgrade: it then moves to new roles, and calib_reader / calib_writer keep nothing
+-- in it). calib_writer, which held
 -- every mutating function directly, becomes a member of calib_certifier and holds nothing
 -- of its own: an existing writer keeps every content change but loses
 -- register_collection, remove_collection, register_dataset_type and set_chain (README
@@ -13,9 +15,10 @@
 /* Roles. Roles are cluster-wide, databases are not: several databases of one cluster may
    carry calibcert, and a grant of a role reaches every database that grants that role
    anything. So each database's service roles carry a name prefix chosen at its first
-   install (README "Roles"): the custom setting calib.role_prefix (default 'calib', which
-   gives the contract's names), kept in the one-row table calib.installation so that every
-   later revision and function uses the same roles. A database installed with prefix
+   install, or at the upgrade to revision 0012 (README "Roles"): the custom setting
+   calib.role_prefix (default 'calib', which gives the contract's names), kept in the
+   one-row table calib.installation so that every later revision and function uses the
+   same roles. A database installed with prefix
    'survey2' has survey2_reader, survey2_certifier and survey2_admin, a hierarchy by
    membership (admin ⊃ certifier ⊃ reader: a grant of one role suffices); schema/grants.sql
    grants them, and only them. With the default prefix, calib_writer (the role of revisions
@@ -139,7 +142,8 @@ $$;
    calib_writer (default prefix only) holds nothing directly: it is a member of
    calib_certifier. Each role's privileges on calibcert's objects are first revoked, then
    granted: the result is exactly these lists, whatever an earlier revision granted (up to
-   0011, calib_writer held every mutating function directly). Private helpers (names
+   0011, calib_writer held every mutating function directly; a database given another
+   prefix at its upgrade to 0012 keeps nothing for calib_reader and calib_writer). Private helpers (names
    starting with _) are not granted to anyone. Each JSON-document and all-text form of a
    function (README "Calling from another service") gets the grant of its typed form.
    PUBLIC gets nothing: schema/security.sql revokes what PostgreSQL gives it by default and
@@ -155,8 +159,11 @@ DECLARE
     v_function regprocedure;
     v_elsewhere text;
 BEGIN
-    FOREACH v_role IN ARRAY ARRAY[v_reader, v_certifier, v_admin]
-            || CASE WHEN v_prefix = 'calib' THEN ARRAY['calib_writer'] ELSE '{}'::text[] END LOOP
+    /* This database's roles, and the shared roles of revisions up to 0011 (calib_reader,
+       calib_writer) when the database moved to another prefix at its upgrade to 0012. */
+    FOR v_role IN SELECT r.rolname FROM pg_catalog.pg_roles AS r
+                  WHERE r.rolname IN (v_reader, v_certifier, v_admin, 'calib_reader', 'calib_writer')
+                  ORDER BY r.rolname LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON SCHEMA calib FROM %I', v_role);
         EXECUTE pg_catalog.format('REVOKE ALL ON ALL TABLES IN SCHEMA calib FROM %I', v_role);
         EXECUTE pg_catalog.format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA calib FROM %I', v_role);

@@ -39,13 +39,16 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "head",
+            role_prefix: str | None = None) -> None:
     """Bring the database at ``url`` (None: $CALIBCERT_URL, else the embedded default) to
-    ``revision`` with the alembic migrations. Imported lazily: alembic and SQLAlchemy are
-    not needed for everyday calls."""
+    ``revision`` with the alembic migrations. ``role_prefix`` (PostgreSQL, first install):
+    the database's service roles are ``<prefix>_reader``, ``_certifier``, ``_admin``
+    (default ``calib``; README "Roles"). Imported lazily: alembic and SQLAlchemy are not
+    needed for everyday calls."""
     from .migrate import upgrade as _upgrade
 
-    _upgrade(url, revision)
+    _upgrade(url, revision, role_prefix)
 
 
 def connect(url: Any = None, **kwargs: Any) -> Registry:

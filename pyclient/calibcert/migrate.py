@@ -21,10 +21,15 @@ from .schema import HEAD_REVISION, migrations_dir
 from .urls import kind, resolve_url, sqlalchemy_url, sqlite_path
 
 
-def alembic_config(url: str | None) -> Config:
+def alembic_config(url: str | None, role_prefix: str | None = None) -> Config:
+    """alembic's configuration for ``url``. ``role_prefix`` (PostgreSQL): the prefix of the
+    database's service roles, for its first install (README "Roles"); migrations/env.py
+    sets it as ``calib.role_prefix``, which sql/schema/roles.sql reads and checks."""
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(resolve_url(url)).replace("%", "%%"))
+    if role_prefix is not None:
+        cfg.attributes["role_prefix"] = role_prefix
     return cfg
 
 
@@ -33,12 +38,15 @@ def version_table_schema(url: str) -> str | None:
     return "calib" if kind(url) == "postgresql" else None
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision`` (default: head)."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str | None = None, revision: str = "head",
+            role_prefix: str | None = None) -> None:
+    """Bring the database at ``url`` to ``revision`` (default: head); ``role_prefix``: see
+    :func:`alembic_config`."""
+    command.upgrade(alembic_config(url, role_prefix), revision)
 
 
-def upgrade_sql(url: str | None, from_revision: str | None, to_revision: str = "head") -> str:
+def upgrade_sql(url: str | None, from_revision: str | None, to_revision: str = "head",
+                role_prefix: str | None = None) -> str:
     """The SQL that upgrades a PostgreSQL database from ``from_revision`` (None: an empty
     database) to ``to_revision``, for ``psql -X -v ON_ERROR_STOP=1 -1 -f`` (alembic's offline
     mode, ``calibcert db upgrade --sql``): a header naming both revisions, a guard that
@@ -65,7 +73,7 @@ def upgrade_sql(url: str | None, from_revision: str | None, to_revision: str = "
     steps = [r.revision for r in script.iterate_revisions(target.revision, start or "base")
              if r.revision != start][::-1]
     buf = io.StringIO()
-    cfg = alembic_config(url)
+    cfg = alembic_config(url, role_prefix)
     cfg.output_buffer = buf
     command.upgrade(cfg, f"{start}:{target.revision}" if start else target.revision, sql=True)
     origin = f"revision {start}" if start else "an empty database"
@@ -131,7 +139,8 @@ class UpgradePreview:
         return self.before != self.after or bool(self.changes)
 
 
-def preview_upgrade(url: str | None = None, revision: str = "head") -> UpgradePreview:
+def preview_upgrade(url: str | None = None, revision: str = "head",
+                    role_prefix: str | None = None) -> UpgradePreview:
     """Run the upgrade to ``revision`` for real inside one transaction, read the schema
     before and after in that transaction, and roll it back: nothing is changed.
 
@@ -165,7 +174,7 @@ def preview_upgrade(url: str | None = None, revision: str = "head") -> UpgradePr
                 if not is_pg:
                     raw.execute("BEGIN IMMEDIATE")
                 before = _structure(raw, is_pg)
-                cfg = alembic_config(url)
+                cfg = alembic_config(url, role_prefix)
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
                 after = _structure(raw, is_pg)

@@ -13,7 +13,8 @@
    calib_writer (default prefix only) holds nothing directly: it is a member of
    calib_certifier. Each role's privileges on calibcert's objects are first revoked, then
    granted: the result is exactly these lists, whatever an earlier revision granted (up to
-   0011, calib_writer held every mutating function directly). Private helpers (names
+   0011, calib_writer held every mutating function directly; a database given another
+   prefix at its upgrade to 0012 keeps nothing for calib_reader and calib_writer). Private helpers (names
    starting with _) are not granted to anyone. Each JSON-document and all-text form of a
    function (README "Calling from another service") gets the grant of its typed form.
    PUBLIC gets nothing: schema/security.sql revokes what PostgreSQL gives it by default and
@@ -29,8 +30,11 @@ DECLARE
     v_function regprocedure;
     v_elsewhere text;
 BEGIN
-    FOREACH v_role IN ARRAY ARRAY[v_reader, v_certifier, v_admin]
-            || CASE WHEN v_prefix = 'calib' THEN ARRAY['calib_writer'] ELSE '{}'::text[] END LOOP
+    /* This database's roles, and the shared roles of revisions up to 0011 (calib_reader,
+       calib_writer) when the database moved to another prefix at its upgrade to 0012. */
+    FOR v_role IN SELECT r.rolname FROM pg_catalog.pg_roles AS r
+                  WHERE r.rolname IN (v_reader, v_certifier, v_admin, 'calib_reader', 'calib_writer')
+                  ORDER BY r.rolname LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON SCHEMA calib FROM %I', v_role);
         EXECUTE pg_catalog.format('REVOKE ALL ON ALL TABLES IN SCHEMA calib FROM %I', v_role);
         EXECUTE pg_catalog.format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA calib FROM %I', v_role);

@@ -1,9 +1,10 @@
 /* Roles. Roles are cluster-wide, databases are not: several databases of one cluster may
    carry calibcert, and a grant of a role reaches every database that grants that role
    anything. So each database's service roles carry a name prefix chosen at its first
-   install (README "Roles"): the custom setting calib.role_prefix (default 'calib', which
-   gives the contract's names), kept in the one-row table calib.installation so that every
-   later revision and function uses the same roles. A database installed with prefix
+   install, or at the upgrade to revision 0012 (README "Roles"): the custom setting
+   calib.role_prefix (default 'calib', which gives the contract's names), kept in the
+   one-row table calib.installation so that every later revision and function uses the
+   same roles. A database installed with prefix
    'survey2' has survey2_reader, survey2_certifier and survey2_admin, a hierarchy by
    membership (admin ⊃ certifier ⊃ reader: a grant of one role suffices); schema/grants.sql
    grants them, and only them. With the default prefix, calib_writer (the role of revisions

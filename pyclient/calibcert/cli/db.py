@@ -44,7 +44,13 @@ def _revisions() -> tuple[str, str | None, str]:
                    "database; default: read from the database).")
 @click.option("--to", "to_rev", metavar="REV", default="head", show_default=True,
               help="With --sql: the revision to upgrade to.")
-def db_upgrade(dry_run: bool, sql: bool, from_rev: str | None, to_rev: str) -> None:
+@click.option("--role-prefix", "role_prefix", metavar="PREFIX",
+              help="PostgreSQL, first install: this database's service roles are "
+                   "PREFIX_reader, PREFIX_certifier and PREFIX_admin (default: calib), so that "
+                   "calibcert databases of one cluster are granted separately (README "
+                   "\"Roles\"). Fixed at the first install; a different one is refused later.")
+def db_upgrade(dry_run: bool, sql: bool, from_rev: str | None, to_rev: str,
+               role_prefix: str | None) -> None:
     """Create the schema, or bring it to the newest revision (works on an empty database
     and on the embedded default file).
 
@@ -52,24 +58,47 @@ def db_upgrade(dry_run: bool, sql: bool, from_rev: str | None, to_rev: str) -> N
     lists the revisions it would apply and the schema objects (tables, columns, indexes,
     functions, triggers...) it would add, remove or change, and changes nothing."""
     from .. import migrate
+    from ..urls import kind
 
+    if role_prefix is not None and kind(resolved_url()) != "postgresql":
+        raise CliError("--role-prefix names PostgreSQL roles; SQLite has no roles",
+                       EXIT_BAD_INPUT)
     if sql:
-        _upgrade_sql(from_rev, to_rev, dry_run)
+        _upgrade_sql(from_rev, to_rev, dry_run, role_prefix)
         return
     if from_rev is not None or to_rev != "head":
         raise CliError("--from and --to go with --sql", EXIT_BAD_INPUT)
     if dry_run:
-        _preview(migrate.preview_upgrade(resolved_url()))
+        _preview(migrate.preview_upgrade(resolved_url(), role_prefix=role_prefix))
         return
     url, current, head = _revisions()
     result = {"from": current, "to": head, "changed": current != head}
-    migrate.upgrade(url)
+    try:
+        migrate.upgrade(url, role_prefix=role_prefix)
+    except Exception as exc:
+        refused = _refused_prefix(exc) if role_prefix is not None else None
+        if refused is None:
+            raise
+        raise CliError(refused, EXIT_BAD_INPUT) from None
     if settings().json:
         emit(result)
     message(f"database at revision {head} (head)" + ("" if current != head else ", unchanged"))
 
 
-def _upgrade_sql(from_rev: str | None, to_rev: str, dry_run: bool) -> None:
+def _refused_prefix(exc: Exception) -> str | None:
+    """The reason a --role-prefix was refused, or None for any other failure: a prefix that
+    differs from the installed one (migrations/env.py: ValueError; sql/schema/roles.sql:
+    55000) or that is not a role-name prefix (roles.sql: 22023)."""
+    if isinstance(exc, ValueError):
+        return str(exc)
+    error = getattr(exc, "orig", exc)  # the driver's error, maybe wrapped by SQLAlchemy
+    if getattr(error, "sqlstate", None) in ("22023", "55000"):
+        return str(error).splitlines()[0]
+    return None
+
+
+def _upgrade_sql(from_rev: str | None, to_rev: str, dry_run: bool,
+                 role_prefix: str | None) -> None:
     """Print the upgrade script (stdout); say what it does (stderr)."""
     from alembic.util import CommandError
 
@@ -91,7 +120,7 @@ def _upgrade_sql(from_rev: str | None, to_rev: str, dry_run: bool) -> None:
                            "--from REV (--from base for an empty database)",
                            EXIT_CONNECTION) from None
     try:
-        text = migrate.upgrade_sql(url, from_rev, to_rev)
+        text = migrate.upgrade_sql(url, from_rev, to_rev, role_prefix)
     except (ValueError, CommandError) as exc:
         raise CliError(str(exc), EXIT_BAD_INPUT) from None
     click.echo(text, nl=False)
