@@ -1,7 +1,7 @@
 """Errors read well in psql (issue 14, item 3; revision 0011).
 
 Each failing call runs in its own psql session at psql's default settings, logged in as a
-role holding only calib_writer, as a DBA or a service author would see it: the first line
+role holding only calib_admin, as a DBA or a service author would see it: the first line
 is ``ERROR:  KCnnn: <message>``, the DETAIL is the JSON facts with their ``kind``, and every
 CONTEXT line names a function and a line, never the text of a statement or expression (the
 internal source that ``PERFORM calib._raise(...)`` used to print, about twenty lines per

@@ -2,7 +2,7 @@
 
 The ``sql`` blocks of that section are run, in order, with psql itself
 (``psql -X -v ON_ERROR_STOP=1``) against a fresh database, logged in as a LOGIN role that
-holds only calib_writer (tests/test_sql_level.py's role), as a service would. The last block
+holds only calib_admin (tests/test_sql_level.py's role), as a service would. The last block
 holds the calls that fail: it runs with ON_ERROR_STOP off and ``SHOW_CONTEXT never``, and
 psql must print exactly the ERROR / DETAIL lines of the README block that follows it. A
 few outputs of the others are checked too. Catches an example that no longer runs (a

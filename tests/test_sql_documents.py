@@ -2,7 +2,7 @@
 
 Every public function that takes a list has a JSON-document form and an all-text form, thin
 wrappers that convert their arguments and call the typed form. Checked here, as the test
-LOGIN roles of tests/test_sql_level.py (members of calib_writer / calib_reader):
+LOGIN roles of tests/test_sql_level.py (members of calib_admin / calib_reader):
 
 * **Same answers.** For every list function, over good and bad input, each way of calling it
   (typed arrays; lists as ``jsonb`` documents; every argument ``text``, lists as JSON or as

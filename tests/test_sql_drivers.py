@@ -2,7 +2,7 @@
 
 A service holding JSON and a login calls the SQL API with its own driver. Here one scenario
 (every public function, each list as a JSON document, every time with a UTC offset, some
-calls that fail) runs as the test LOGIN role holding calib_writer through:
+calls that fail) runs as the test LOGIN role holding calib_admin through:
 
 * **psycopg with every parameter bound as text** (``StrDumper``: the server receives type
   ``text`` for each parameter, as most drivers send strings), text result format;

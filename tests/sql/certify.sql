@@ -1,7 +1,7 @@
 -- calibcert SQL API: certifying, as an unprivileged service role.
 --
 -- Run by hand:  psql -d <a fresh calibcert database> -f tests/sql/certify.sql
--- (needs the role: CREATE ROLE calib_test_writer LOGIN IN ROLE calib_writer;)
+-- (needs the role: CREATE ROLE calib_test_writer LOGIN IN ROLE calib_admin;)
 -- Each statement ends with its expected outcome:
 --   -- ok                 succeeds          -- ok: <row>   one row, printed unaligned
 --   -- rows: <n>          returns n rows    -- error <SQLSTATE> [<constraint>]

@@ -1,7 +1,7 @@
 -- calibcert SQL API: chains, copies and removal, as an unprivileged service role.
 --
 -- Run by hand:  psql -d <a fresh calibcert database> -f tests/sql/chains.sql
--- (needs: CREATE ROLE calib_test_writer LOGIN IN ROLE calib_writer;)
+-- (needs: CREATE ROLE calib_test_writer LOGIN IN ROLE calib_admin;)
 -- Expected outcomes: -- ok | -- ok: <row> | -- rows: <n> | -- error <SQLSTATE>
 
 \connect - calib_test_writer

@@ -2,7 +2,7 @@
 -- (what a hot standby allows).
 --
 -- Run by hand:  psql -d <a fresh calibcert database> -f tests/sql/lookups.sql
--- (needs: CREATE ROLE calib_test_writer LOGIN IN ROLE calib_writer;
+-- (needs: CREATE ROLE calib_test_writer LOGIN IN ROLE calib_admin;
 --         CREATE ROLE calib_test_reader LOGIN IN ROLE calib_reader;)
 -- Expected outcomes: -- ok | -- ok: <row> | -- rows: <n> | -- error <SQLSTATE>
 

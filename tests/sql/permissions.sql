@@ -3,7 +3,7 @@
 -- EXECUTE on the public functions and SELECT on the tables, nothing else.
 --
 -- Run by hand:  psql -d <a fresh calibcert database> -f tests/sql/permissions.sql
--- (needs: CREATE ROLE calib_test_writer LOGIN IN ROLE calib_writer;
+-- (needs: CREATE ROLE calib_test_writer LOGIN IN ROLE calib_admin;
 --         CREATE ROLE calib_test_reader LOGIN IN ROLE calib_reader;)
 -- Expected outcomes: -- ok | -- ok: <row> | -- rows: <n> | -- error <SQLSTATE>
 
