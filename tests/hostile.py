@@ -619,9 +619,10 @@ OWNER = "calib_owner"
 #: rights, so it cannot raise them) and name every relation with its schema. One granted to
 #: service roles is parsed under *their* search_path: the hostile caller (CALLS) proves that
 #: it names every function and operator with its schema too. See sql/functions/_flatten.sql
-#: and sql/functions/probe.sql.
+#: and sql/functions/probe.sql. Roles by level: the database's reader is
+#: ``<calib.installation.role_prefix>_reader`` (the others are its members).
 INLINE_ONLY = {"calib._flatten(integer)": set(),
-               "calib.probe(integer,integer,tstzrange)": {"calib_reader", "calib_writer"}}
+               "calib.probe(integer,integer,tstzrange)": {"reader"}}
 PINNED = "search_path=pg_catalog, pg_temp"
 
 
@@ -630,6 +631,9 @@ def security_problems(conn: psycopg.Connection) -> list[str]:
     schema calib; empty when all hold."""
     conn.execute("SET search_path = pg_catalog")
     problems: list[str] = []
+    (prefix,) = conn.execute("SELECT role_prefix FROM calib.installation").fetchone()
+    inline_only = {sig: {f"{prefix}_{level}" for level in levels}
+                   for sig, levels in INLINE_ONLY.items()}
     for sig, config, owner, lang, secdef, src, acl_public, acl_others in conn.execute(
             "SELECT p.oid::regprocedure::text, p.proconfig, pg_get_userbyid(p.proowner),"
             " l.lanname, p.prosecdef, p.prosrc,"
@@ -639,11 +643,11 @@ def security_problems(conn: psycopg.Connection) -> list[str]:
             " FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang"
             " WHERE p.pronamespace = 'calib'::regnamespace ORDER BY 1"):
         paths = [c for c in config or [] if c.startswith("search_path=")]
-        if sig in INLINE_ONLY:
-            if paths or lang != "sql" or secdef or not set(acl_others) <= INLINE_ONLY[sig]:
+        if sig in inline_only:
+            if paths or lang != "sql" or secdef or not set(acl_others) <= inline_only[sig]:
                 problems.append(f"{sig}: inline-only helper must be LANGUAGE sql, SECURITY"
                                 f" INVOKER, without SET, granted only to"
-                                f" {sorted(INLINE_ONLY[sig])} (granted to {acl_others})")
+                                f" {sorted(inline_only[sig])} (granted to {acl_others})")
             code = re.sub(r"/\*.*?\*/|--[^\n]*", " ", src, flags=re.S)
             unqualified = re.findall(r"\b(?:FROM|JOIN)\s+(?!calib\.|LATERAL\b|\()(\w+)",
                                      code, re.I)
@@ -661,6 +665,22 @@ def security_problems(conn: psycopg.Connection) -> list[str]:
             " ORDER BY 1"):
         if owner != OWNER:
             problems.append(f"relation calib.{name} ({kind}): owned by {owner}, not {OWNER}")
+    # Nobody but the owner writes a table (README "Roles"): no privilege but SELECT for
+    # any other role (PUBLIC included), on a table or on one of its columns.
+    for name, grantee, privilege in conn.execute(
+            "SELECT c.relname::text, CASE a.grantee WHEN 0 THEN 'PUBLIC'"
+            "  ELSE pg_get_userbyid(a.grantee)::text END, a.privilege_type"
+            " FROM pg_class AS c, aclexplode(c.relacl) AS a"
+            " WHERE c.relnamespace = 'calib'::regnamespace AND a.grantee <> c.relowner"
+            "   AND a.privilege_type <> 'SELECT'"
+            " UNION ALL"
+            " SELECT c.relname || '.' || t.attname, CASE a.grantee WHEN 0 THEN 'PUBLIC'"
+            "  ELSE pg_get_userbyid(a.grantee)::text END, a.privilege_type"
+            " FROM pg_class AS c JOIN pg_attribute AS t ON t.attrelid = c.oid,"
+            "      aclexplode(t.attacl) AS a"
+            " WHERE c.relnamespace = 'calib'::regnamespace AND a.grantee <> c.relowner"
+            "   AND a.privilege_type <> 'SELECT' ORDER BY 1, 2, 3"):
+        problems.append(f"relation calib.{name}: {grantee} has {privilege}")
     owner, public_usage, public_create = conn.execute(
         "SELECT pg_get_userbyid(nspowner), has_schema_privilege('public', oid, 'USAGE'),"
         " has_schema_privilege('public', oid, 'CREATE') FROM pg_namespace"

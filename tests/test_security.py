@@ -8,10 +8,11 @@ Three layers, each tested here on real PostgreSQL:
   schema or any function, now or for functions calib_owner creates later; each rule with a
   mutant that breaks it and must be reported;
 * a hostile caller (tests/hostile.py), as an unprivileged LOGIN holding each of the
-  package's roles: with shadows of every type, built-in and table planted in its pg_temp
-  and in public and put first on its search_path, every public function answers exactly as
-  for a clean session, no shadow runs, and the caller gains nothing; the same harness
-  catches a function with revision 0002's search_path (the exploit of issue 11);
+  package's roles (reader, certifier, writer, admin): with shadows of every type, built-in
+  and table planted in its pg_temp and in public and put first on its search_path, every
+  public function answers exactly as for a clean session, no shadow runs, and the caller
+  gains nothing; the same harness catches a function with revision 0002's search_path
+  (the exploit of issue 11);
 * installing: a non-superuser installer needs membership in calib_owner, and is told so.
 """
 
@@ -36,17 +37,18 @@ from hostile import (
     security_problems,
     used_names,
 )
+from roles_contract import LEVEL_OF_ROLE, LOWEST_ROLE, may_call
 
-#: The package's roles (NOLOGIN roles named calib_*, the owner aside).
-PACKAGE_ROLES = ("calib_reader", "calib_writer")
+#: The package's roles (NOLOGIN roles named calib_*, the owner aside), with the default
+#: prefix: the three levels, and calib_writer (revisions up to 0011), a certifier.
+PACKAGE_ROLES = tuple(LEVEL_OF_ROLE)
 #: One hostile LOGIN per package role, plus one that holds none of them.
 LOGINS = {role: f"calib_hostile_{role.removeprefix('calib_')}" for role in PACKAGE_ROLES}
 NOBODY = "calib_hostile_nobody"
-#: Every statement that mutates holds a write: the first call of each writing function
-#: works for a writer (the world is built for that), so a writer's calls are not all errors.
-WRITES = {sig for sig in CALLS if not sig.startswith(
-    ("calib.find", "calib.certifications", "calib.query_datasets", "calib.get_",
-     "calib.list_", "calib.probe"))}
+#: Every statement that mutates holds a write (tests/roles_contract.py: above reader level):
+#: the first call of each writing function works for a role that may call it (the world is
+#: built for that), so such a role's calls are not all errors.
+WRITES = {sig for sig in CALLS if LOWEST_ROLE[sig] != "reader"}
 
 
 def as_role(url: str, role: str) -> str:
@@ -161,6 +163,17 @@ MUTANTS = {
         "ALTER TABLE calib.tag OWNER TO CURRENT_USER", "relation calib.tag (r): owned by"),
     "the schema open to PUBLIC": (
         "GRANT USAGE ON SCHEMA calib TO PUBLIC", "schema calib: PUBLIC has USAGE"),
+    "a table writable by a service role": (
+        "GRANT INSERT ON calib.certification TO calib_admin",
+        "relation calib.certification: calib_admin has INSERT"),
+    "a column writable by a service role": (
+        "GRANT UPDATE (validity) ON calib.certification TO calib_certifier",
+        "relation calib.certification.validity: calib_certifier has UPDATE"),
+    "a table truncatable by PUBLIC": (
+        "GRANT TRUNCATE ON calib.tag TO PUBLIC", "relation calib.tag: PUBLIC has TRUNCATE"),
+    "the inline-only probe granted to the certifier directly": (
+        "GRANT EXECUTE ON FUNCTION calib.probe(integer, integer, tstzrange) TO calib_certifier",
+        "calib.probe(integer,integer,tstzrange): inline-only"),
     "a powerful owner": ("ALTER ROLE calib_owner CREATEDB", "role calib_owner: has ['CREATEDB']"),
     "an owner that inherits powers": (
         "GRANT pg_execute_server_program TO calib_owner",
@@ -228,10 +241,11 @@ def test_hostile_caller_runs_no_code_and_changes_no_answer(world, role: str) -> 
     assert role_state(admin, login) == before
     changed = {sql: (expected[sql], got[sql]) for sql in calls if got[sql] != expected[sql]}
     assert changed == {}
-    # The calls did real work: writes worked for the writer and were refused to the reader.
+    # The calls did real work: each write worked for a role that may call it and was
+    # refused (42501) to the others.
     for sig in WRITES:
         first = expected[CALLS[sig][0]]
-        if role == "calib_writer":
+        if may_call(LEVEL_OF_ROLE[role], sig):
             assert first[0] == "rows", (sig, first)
         else:
             assert first[:2] == ("error", "42501"), (sig, first)
