@@ -31,6 +31,7 @@ BD = "tests/test_behaviour_datasets.py::"
 BI = "tests/test_behaviour_inputs.py::"
 SQL = "tests/test_sql_level.py::"
 SEC = "tests/test_security.py::"
+ROLES = "tests/test_roles.py::"
 CONC = "tests/test_pg_concurrency.py::"
 GUARDS = "tests/test_sqlite_guards.py::"
 GAPS = "tests/test_mutation_gaps.py::"
@@ -189,11 +190,77 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-reader-may-decertify", "sql/schema/grants.sql",
-        "    calib.probe(integer, integer, tstzrange)\nTO calib_reader, calib_writer;",
-        "    calib.probe(integer, integer, tstzrange),\n"
-        "    calib.decertify(text, text, tstzrange, jsonb[])\nTO calib_reader, calib_writer;",
-        "calib_reader is granted the writer function calib.decertify",
-        (SQL + "test_function_grants_match_the_roles",),
+        "        'calib.probe(integer, integer, tstzrange)'\n",
+        "        'calib.probe(integer, integer, tstzrange)',\n"
+        "        'calib.decertify(text, text, tstzrange, jsonb[])'\n",
+        "calib_reader is granted the certifier function calib.decertify",
+        (SQL + "test_function_grants_match_the_roles",
+         ROLES + "test_each_role_calls_exactly_what_the_contract_allows[calib_reader]"),
+    ),
+    # -- roles (revision 0012) ---------------------------------------------------------------
+    Mutant(
+        "pg-certifier-may-register-collections", "sql/schema/grants.sql",
+        "        'calib.copy_collection(text, text, text)'\n",
+        "        'calib.copy_collection(text, text, text)',\n"
+        "        'calib.register_collection(text, text, text)'\n",
+        "calib_certifier (so calib_writer) may register collections, an admin function",
+        (ROLES + "test_each_role_calls_exactly_what_the_contract_allows[calib_writer]",),
+    ),
+    Mutant(
+        "pg-admin-not-a-certifier", "sql/schema/roles.sql",
+        "            [v_prefix || '_admin', v_prefix || '_certifier']]",
+        "            [v_prefix || '_admin', v_prefix || '_reader']]",
+        "calib_admin is a member of calib_reader only: it cannot certify",
+        (ROLES + "test_each_role_calls_exactly_what_the_contract_allows[calib_admin]",),
+    ),
+    Mutant(
+        "pg-writer-not-a-certifier", "sql/schema/roles.sql",
+        "ARRAY[['calib_writer', 'calib_certifier']]",
+        "ARRAY[['calib_writer', 'calib_reader']]",
+        "calib_writer (grants made before 0012) is only a reader",
+        (ROLES + "test_each_role_calls_exactly_what_the_contract_allows[calib_writer]",),
+    ),
+    Mutant(
+        "pg-reader-may-write-tables", "sql/schema/grants.sql",
+        "'GRANT SELECT ON ALL TABLES IN SCHEMA calib TO %I'",
+        "'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA calib TO %I'",
+        "the reader (and so every role) may write the tables directly",
+        (ROLES + "test_tables_are_read_by_readers_and_written_by_nobody[calib_admin]",),
+    ),
+    Mutant(
+        "pg-writer-keeps-old-grants", "sql/schema/grants.sql",
+        "WHERE r.rolname IN (v_reader, v_certifier, v_admin, 'calib_reader', 'calib_writer')",
+        "WHERE r.rolname IN (v_reader, v_certifier, v_admin)",
+        "an upgrade from 0011 leaves calib_writer its direct grants (admin functions included)",
+        (ROLES + "test_a_writer_granted_before_0012_is_a_certifier_after_it",),
+    ),
+    Mutant(
+        "pg-prefix-ignored", "sql/schema/roles.sql",
+        "VALUES (COALESCE(v_wanted, 'calib'))",
+        "VALUES ('calib')",
+        "calib.role_prefix is ignored: every database of the cluster shares calib_*",
+        (ROLES + "test_two_databases_with_their_own_prefixes_are_granted_separately",),
+    ),
+    Mutant(
+        "pg-no-shared-roles-warning", "sql/schema/grants.sql",
+        "      AND d.datname <> pg_catalog.current_database();",
+        "      AND d.datname <> pg_catalog.current_database() AND false;",
+        "no WARNING when the chosen roles hold privileges in another database",
+        (ROLES + "test_the_same_prefix_in_two_databases_is_warned_about",),
+    ),
+    Mutant(
+        "pg-prefix-may-change", "sql/schema/roles.sql",
+        "    ELSIF v_wanted IS NOT NULL AND v_wanted <> v_prefix THEN",
+        "    ELSIF false THEN",
+        "a prefix that differs from the installed one is accepted (and ignored) by psql",
+        (ROLES + "test_the_prefix_never_changes",),
+    ),
+    Mutant(
+        "pg-prefix-unchecked", "sql/schema/roles.sql",
+        "        CHECK (role_prefix ~ '^[a-z_][a-z0-9_]{0,52}$' AND role_prefix !~ '^pg(_|$)')",
+        "        CHECK (role_prefix ~ '^[A-Za-z0-9_-]{1,60}$')",
+        "a prefix with capitals, a dash, a leading digit or too long is accepted",
+        (ROLES + "test_a_bad_prefix_is_refused_and_nothing_installed",),
     ),
     Mutant(
         "pg-certify-invoker", "sql/functions/certify.sql",
