@@ -17,7 +17,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -25,7 +27,7 @@ import pytest
 import calibcert
 from calibcert import migrate
 from calibcert.cli import run as run_cli
-from calibcert.schema import install_sql
+from calibcert.schema import HEAD_REVISION, expand_script, install_sql, sql_dir
 from calibcert.testing import server_url
 from hostile import CALLS, CLEAN_WORLD, outcome, public_functions
 from roles_contract import LEVEL_OF_ROLE, LOWEST_ROLE, may_call
@@ -33,6 +35,9 @@ from roles_contract import LEVEL_OF_ROLE, LOWEST_ROLE, may_call
 #: One LOGIN per package role (default prefix), holding only it; NOBODY holds none.
 LOGINS = {role: f"calib_roles_{role.removeprefix('calib_')}" for role in LEVEL_OF_ROLE}
 NOBODY = "calib_roles_nobody"
+ROOT = Path(__file__).resolve().parents[1]
+#: tests/conftest.py's switch: the mutation check builds databases from sql/.
+INSTALL_FROM_SQL = os.environ.get("CALIBCERT_TEST_INSTALL", "migrations") == "sql"
 #: Privileges that write a table: nobody but calib_owner holds them.
 TABLE_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
@@ -295,12 +300,12 @@ def test_the_prefix_never_changes(cluster, capsys) -> None:
     assert run_cli(["db", "upgrade", "--role-prefix", "survey_b", "--url", url]) == 2
     assert "have the prefix survey_a, chosen at its first install" in capsys.readouterr().err
     assert run_cli(["db", "upgrade", "--role-prefix", "survey_a", "--url", url]) == 0
-    # From psql (the script's roles.sql refuses it too, 55000).
+    # From psql: sql/schema/roles.sql (which every revision that touches roles runs)
+    # refuses it too, 55000.
     with psycopg.connect(url) as conn:
         conn.execute("SELECT set_config('calib.role_prefix', 'survey_b', false)")
         with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
-            conn.execute(migrate.upgrade_sql(url, "0011").encode())
-    assert migrate.current(url) == migrate.head()
+            conn.execute(expand_script(sql_dir() / "schema" / "roles.sql").encode())
 
 
 def test_the_upgrade_script_carries_the_prefix(cluster) -> None:
@@ -316,6 +321,21 @@ def test_the_upgrade_script_carries_the_prefix(cluster) -> None:
 
 
 # -- upgrading from 0011 --------------------------------------------------------------------
+
+
+def upgrade_to_0012(url: str, prefix: str | None = None) -> None:
+    """Upgrade a database at 0011 to head: with alembic (the frozen revision), or, when the
+    mutation check builds databases from sql/, with the revision's source, whose \\ir lines
+    reach the files of sql/ that it freezes."""
+    if not INSTALL_FROM_SQL:
+        calibcert.upgrade(url, role_prefix=prefix)
+        return
+    source = ROOT / "migrations" / "sources" / "0012_roles.postgresql.sql"
+    with psycopg.connect(url) as conn:
+        if prefix is not None:
+            conn.execute("SELECT set_config('calib.role_prefix', %s, false)", (prefix,))
+        conn.execute(expand_script(source).encode())
+        conn.execute("UPDATE calib.alembic_version SET version_num = %s", (HEAD_REVISION,))
 
 
 def _world_at_0011(url: str, pg_admin_url: str) -> None:
@@ -334,7 +354,7 @@ def _world_at_0011(url: str, pg_admin_url: str) -> None:
 def test_a_writer_granted_before_0012_is_a_certifier_after_it(cluster, pg_admin_url) -> None:
     url = cluster()
     _world_at_0011(url, pg_admin_url)
-    calibcert.upgrade(url)
+    upgrade_to_0012(url)
     with psycopg.connect(as_role(url, "svc_writer"), autocommit=True) as conn:
         ids = [i for (i,) in conn.execute(
             "SELECT dataset_id FROM calib.query_datasets('run', 'bias', '{}'::jsonb)")]
@@ -356,7 +376,7 @@ def test_an_upgrade_to_0012_with_a_prefix_moves_the_database_to_new_roles(
         cluster, pg_admin_url) -> None:
     url = cluster()
     _world_at_0011(url, pg_admin_url)
-    calibcert.upgrade(url, role_prefix="survey_b")
+    upgrade_to_0012(url, "survey_b")
     with psycopg.connect(as_role(url, "svc_writer")) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT calib.list_dataset_types()")
