@@ -60,3 +60,11 @@ GRANT EXECUTE ON FUNCTION
     calib.close_open_range(text, text, text, text),
     calib.copy_collection(text, text, text)
 TO calib_writer;
+/* Collection states and writer lists (revision 0012). */
+-- lead: calib_admin
+GRANT EXECUTE ON FUNCTION
+    calib.set_collection_state(text, text),
+    calib.set_collection_writers(text, text[]),
+    calib.set_collection_writers(text, jsonb),
+    calib.set_collection_writers(text, text)
+TO calib_writer;
