@@ -317,6 +317,8 @@ def test_upgrade_from_0002_secures_in_place(empty_db) -> None:
     after = _table_contents(url)
     # Revision 0009's table of dimension types, filled from the stored data IDs.
     assert after.pop("dimension") == [("detector", "integer")]
+    # Revision 0012: every existing collection is OPEN, with no writer list.
+    assert after.pop("collection") == [(*row, "OPEN", None) for row in before.pop("collection")]
     assert after == before
     with psycopg.connect(url) as conn:
         assert security_problems(conn) == []
