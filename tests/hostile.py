@@ -227,7 +227,8 @@ CALLS: dict[str, list[str]] = {
         f"SELECT calib.set_collection_state({_t('calib')}, {_t('frozen')})",
         f"SELECT calib.set_collection_state({_t('calib')}, {_t('thawed')})",
         f"SELECT calib.set_collection_state({_t('calib')}, {_t('APPEND_ONLY')}),"
-        f" calib.certify({_t('calib')}, {_u(DS[3])}, '[2019-01-01 00:00+00,)'::pg_catalog.tstzrange)",
+        f" calib.certify({_t('calib')}, {_u(DS[3])},"
+        " '[2019-01-01 00:00+00,)'::pg_catalog.tstzrange)",
         f"SELECT calib.set_collection_state({_t('calib')}, {_t('APPEND_ONLY')}),"
         f" calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, {_NO_IDS})",
         f"SELECT calib.set_collection_state({_t('tagged')}, {_t('FROZEN')}),"
