@@ -55,9 +55,9 @@ def snapshot(reg: Registry) -> tuple[Any, ...]:
 #: APPEND_ONLY). Each call succeeds on an OPEN collection of the fixture.
 OPS: dict[str, tuple[str, Callable[[World], Any], bool]] = {
     "certify": (CALIB, lambda w: w.reg.certify(CALIB, [w.refs["b3"]], ts(2022, None)), True),
-    "certify before the latest begin": (
+    "certify-before-latest": (
         CALIB, lambda w: w.reg.certify(CALIB, [w.refs["r1"]], ts(2019, t(2019, 6))), False),
-    "certify close_open": (
+    "certify-close_open": (
         CALIB, lambda w: w.reg.certify(CALIB, [w.refs["r2"]], ts(2022, None), close_open=True),
         True),
     "certify_series": (
@@ -73,7 +73,7 @@ OPS: dict[str, tuple[str, Callable[[World], Any], bool]] = {
     "remove_collection": (TAGGED, lambda w: w.reg.remove_collection(TAGGED), False),
 }
 #: The operation name an error reports for each entry of OPS.
-OP_NAME = {name: name.split(" ")[0] for name in OPS}
+OP_NAME = {name: name.split("-")[0] for name in OPS}
 
 
 @pytest.mark.parametrize("op", list(OPS))

@@ -80,18 +80,18 @@ def certifications(url: str, collection: str) -> list[tuple[str, str]]:
 # -- FROZEN against raw SQL ----------------------------------------------------------------
 
 RAW = {
-    "insert certification": (
+    "insert_certification": (
         "INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key,"
         " dataset_id, validity) SELECT k.collection_id, d.dataset_type_id, d.data_id_key,"
         " d.dataset_id, '[2010-01-01 00:00+00,2011-01-01 00:00+00)' FROM calib.collection AS k,"
         " calib.dataset AS d WHERE k.name = 'calib/X' LIMIT 1"),
-    "update certification": "UPDATE calib.certification SET validity ="
+    "update_certification": "UPDATE calib.certification SET validity ="
                             " '[2020-01-01 00:00+00,2021-01-01 00:00+00)'",
-    "delete certification": "DELETE FROM calib.certification",
-    "truncate certification": "TRUNCATE calib.certification",
-    "rename collection": "UPDATE calib.collection SET name = 'calib/Z' WHERE name = 'calib/X'",
-    "document collection": "UPDATE calib.collection SET doc = 'x' WHERE name = 'calib/X'",
-    "delete collection": "DELETE FROM calib.collection WHERE name = 'calib/X'",
+    "delete_certification": "DELETE FROM calib.certification",
+    "truncate_certification": "TRUNCATE calib.certification",
+    "rename_collection": "UPDATE calib.collection SET name = 'calib/Z' WHERE name = 'calib/X'",
+    "document_collection": "UPDATE calib.collection SET doc = 'x' WHERE name = 'calib/X'",
+    "delete_collection": "DELETE FROM calib.collection WHERE name = 'calib/X'",
 }
 
 
@@ -117,7 +117,7 @@ def test_raw_sql_may_change_other_collections_and_unfreeze(world: World) -> None
         reg.set_collection_state(X, CollectionState.FROZEN)
     with psycopg.connect(world.url) as conn:
         conn.execute("SET ROLE calib_owner")
-        conn.execute(RAW["insert certification"].replace("calib/X", "calib/Y"))
+        conn.execute(RAW["insert_certification"].replace("calib/X", "calib/Y"))
         conn.execute("UPDATE calib.collection SET state = 'OPEN' WHERE name = 'calib/X'")
         conn.execute("DELETE FROM calib.certification")
     assert certifications(world.url, X) == certifications(world.url, Y) == []

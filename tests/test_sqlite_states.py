@@ -15,28 +15,28 @@ from helpers import CALIB, RUN, bias_id, make_world, t
 CHAIN, TAGGED_NAME = "Cam/chain", "Cam/tagged"
 
 RAW = {
-    "insert certification": (
+    "insert_certification": (
         "INSERT INTO certification (collection_id, dataset_type_id, data_id_key, dataset_id,"
         " run_id, begin_us, end_us) SELECT k.collection_id, d.dataset_type_id, d.data_id_key,"
         " d.dataset_id, d.run_id, 0, 1 FROM collection AS k, dataset AS d"
         f" WHERE k.name = '{CALIB}' LIMIT 1"),
-    "update certification": "UPDATE certification SET end_us = end_us - 1",
-    "delete certification": "DELETE FROM certification",
-    "insert tag": (
+    "update_certification": "UPDATE certification SET end_us = end_us - 1",
+    "delete_certification": "DELETE FROM certification",
+    "insert_tag": (
         "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id, run_id)"
         " SELECT k.collection_id, d.dataset_type_id, d.data_id_key, d.dataset_id, d.run_id"
         f" FROM collection AS k, dataset AS d WHERE k.name = '{TAGGED_NAME}' LIMIT 1"),
-    "insert dataset": (
+    "insert_dataset": (
         "INSERT INTO dataset (dataset_id, dataset_type_id, data_id_key, run_id)"
         " SELECT x'00', d.dataset_type_id, d.data_id_key, d.run_id FROM dataset AS d LIMIT 1"),
-    "delete dataset": "DELETE FROM dataset",
-    "change chain": "DELETE FROM collection_chain",
-    "rename collection": f"UPDATE collection SET name = 'x' WHERE name = '{CALIB}'",
-    "delete collection": f"DELETE FROM collection WHERE name = '{CALIB}'",
+    "delete_dataset": "DELETE FROM dataset",
+    "change_chain": "DELETE FROM collection_chain",
+    "rename_collection": f"UPDATE collection SET name = 'x' WHERE name = '{CALIB}'",
+    "delete_collection": f"DELETE FROM collection WHERE name = '{CALIB}'",
 }
 #: The collection each raw statement touches.
-TARGET = {"insert tag": TAGGED_NAME, "insert dataset": RUN, "delete dataset": RUN,
-          "change chain": CHAIN}
+TARGET = {"insert_tag": TAGGED_NAME, "insert_dataset": RUN, "delete_dataset": RUN,
+          "change_chain": CHAIN}
 
 
 @pytest.fixture
