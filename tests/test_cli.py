@@ -204,7 +204,7 @@ def test_workflow(home, url):
     assert {c["collection"] for c in through} == {CALIB, "Cam/calib/v1"}
     colls = {c["name"]: c for c in ok(home, url, "collection", "list", "--json").json()}
     assert colls["Cam/calib/v1"] == {"name": "Cam/calib/v1", "type": "CALIBRATION",
-                                     "doc": "release 1"}
+                                     "doc": "release 1", "state": "OPEN", "writers": None}
     # no time: CALIBRATION members skipped, the RUN in the chain answers
     r = ok(home, url, "find", CHAIN, "bias", "-d", "instrument=Cam,detector=2", "--json")
     assert r.json()[0]["dataset"]["run"] == RUN
