@@ -12,6 +12,7 @@ ALTER TABLE calib.collection
     ADD CONSTRAINT collection_writers_check
         CHECK (writers IS NULL OR (cardinality(writers) > 0
                                    AND array_position(writers, NULL) IS NULL));
+CREATE INDEX collection_frozen_idx ON calib.collection (collection_id) WHERE state = 'FROZEN';
 DROP FUNCTION calib.list_collections(text);
 \ir ../../sql/functions/_caller.sql
 \ir ../../sql/functions/_check_change.sql

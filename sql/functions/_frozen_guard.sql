@@ -13,8 +13,9 @@ AS $$
      allowed (that is how an admin unfreezes it: calib.set_collection_state).
    - tables certification, tag, dataset and collection_chain, AFTER each statement, with
      its transition table (new_rows or old_rows; one trigger per event, as PostgreSQL
-     wants): TG_ARGV[0] names the column that holds the collection (collection_id, run_id,
-     parent_id). One query per statement, however many rows. A chain's child is not
+     wants), joined on the column that holds the collection (collection_id, run_id,
+     parent_id). One query per statement, however many rows, and none while no collection
+     is FROZEN. A chain's child is not
      guarded: putting a FROZEN collection into a chain, or taking it out, changes the
      chain, not the child.
    - TRUNCATE of any of these tables while a collection is FROZEN.
@@ -32,16 +33,42 @@ BEGIN
     ELSIF TG_OP = 'TRUNCATE' THEN
         SELECT c.name INTO v_name FROM calib.collection AS c WHERE c.state = 'FROZEN'
         ORDER BY c.name LIMIT 1;
-    ELSE
+    ELSIF EXISTS (SELECT FROM calib.collection AS c WHERE c.state = 'FROZEN') THEN
+        /* Static statements, one per table (PL/pgSQL keeps their plans per trigger table;
+           a dynamic EXECUTE was planned on every statement, doubling a one-dataset
+           certify); the EXISTS above, on the partial index collection_frozen_idx, spares
+           the transition tables while nothing is frozen. */
         IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            EXECUTE format('SELECT c.name FROM new_rows AS r JOIN calib.collection AS c'
-                           ' ON c.collection_id = r.%I WHERE c.state = %L ORDER BY c.name LIMIT 1',
-                           TG_ARGV[0], 'FROZEN') INTO v_name;
+            CASE TG_TABLE_NAME
+            WHEN 'certification', 'tag' THEN
+                SELECT c.name INTO v_name FROM new_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.collection_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            WHEN 'dataset' THEN
+                SELECT c.name INTO v_name FROM new_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.run_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            ELSE
+                SELECT c.name INTO v_name FROM new_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.parent_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            END CASE;
         END IF;
         IF v_name IS NULL AND TG_OP IN ('UPDATE', 'DELETE') THEN
-            EXECUTE format('SELECT c.name FROM old_rows AS r JOIN calib.collection AS c'
-                           ' ON c.collection_id = r.%I WHERE c.state = %L ORDER BY c.name LIMIT 1',
-                           TG_ARGV[0], 'FROZEN') INTO v_name;
+            CASE TG_TABLE_NAME
+            WHEN 'certification', 'tag' THEN
+                SELECT c.name INTO v_name FROM old_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.collection_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            WHEN 'dataset' THEN
+                SELECT c.name INTO v_name FROM old_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.run_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            ELSE
+                SELECT c.name INTO v_name FROM old_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.parent_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            END CASE;
         END IF;
     END IF;
     IF v_name IS NOT NULL THEN

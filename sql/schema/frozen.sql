@@ -14,40 +14,40 @@ CREATE OR REPLACE TRIGGER collection_frozen_guard
     EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER certification_frozen_insert
     AFTER INSERT ON calib.certification REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('collection_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER certification_frozen_update
     AFTER UPDATE ON calib.certification REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('collection_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER certification_frozen_delete
     AFTER DELETE ON calib.certification REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('collection_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER tag_frozen_insert
     AFTER INSERT ON calib.tag REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('collection_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER tag_frozen_update
     AFTER UPDATE ON calib.tag REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('collection_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER tag_frozen_delete
     AFTER DELETE ON calib.tag REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('collection_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER dataset_frozen_insert
     AFTER INSERT ON calib.dataset REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('run_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER dataset_frozen_update
     AFTER UPDATE ON calib.dataset REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('run_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER dataset_frozen_delete
     AFTER DELETE ON calib.dataset REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('run_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER collection_chain_frozen_insert
     AFTER INSERT ON calib.collection_chain REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('parent_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER collection_chain_frozen_update
     AFTER UPDATE ON calib.collection_chain REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('parent_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER collection_chain_frozen_delete
     AFTER DELETE ON calib.collection_chain REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard('parent_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();
 CREATE OR REPLACE TRIGGER certification_frozen_truncate
     BEFORE TRUNCATE ON calib.certification
     FOR EACH STATEMENT EXECUTE FUNCTION calib._frozen_guard();

@@ -33,6 +33,10 @@ CREATE TABLE calib.collection (
         CHECK (writers IS NULL OR (cardinality(writers) > 0
                                    AND array_position(writers, NULL) IS NULL))
 );
+/* The FROZEN triggers (calib._frozen_guard) ask first whether any collection is frozen: a
+   probe of this (usually empty) index, so that writers pay almost nothing for them while
+   nothing is frozen. */
+CREATE INDEX collection_frozen_idx ON calib.collection (collection_id) WHERE state = 'FROZEN';
 COMMENT ON TABLE calib.collection IS
     'Collections. Locking protocol: writers lock the collection rows they change with '
     'FOR NO KEY UPDATE, in ascending collection_id, after taking the chain lock if they need '
