@@ -112,6 +112,29 @@ def test_raw_sql_cannot_change_a_frozen_collection(world: World, statement: str,
     assert certifications(world.url, X) == before
 
 
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM calib.dataset WHERE run_id = (SELECT collection_id FROM calib.collection"
+    " WHERE name = 'run1') AND dataset_id NOT IN (SELECT dataset_id FROM calib.certification)",
+    "INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)"
+    " SELECT k.collection_id, d.dataset_type_id, d.data_id_key, d.dataset_id"
+    " FROM calib.collection AS k, calib.dataset AS d WHERE k.name = 'tagged' LIMIT 1",
+    "DELETE FROM calib.collection_chain",
+    "TRUNCATE calib.tag",
+], ids=["dataset", "tag", "chain", "truncate"])
+def test_raw_sql_cannot_change_frozen_runs_tags_or_chains(world: World, statement: str) -> None:
+    with calibcert.connect(world.url) as reg:
+        reg.register_collection("tagged", "TAGGED")
+        reg.register_collection("chain", "CHAINED")
+        reg.set_chain("chain", [X, "run1"])
+        for name in ("run1", "tagged", "chain"):
+            reg.set_collection_state(name, CollectionState.FROZEN)
+    with psycopg.connect(world.url) as conn:
+        conn.execute("SET ROLE calib_owner")
+        with pytest.raises(psycopg.Error) as info:
+            conn.execute(statement)
+        assert info.value.sqlstate == "KC018"
+
+
 def test_raw_sql_may_change_other_collections_and_unfreeze(world: World) -> None:
     with calibcert.connect(world.url) as reg:
         reg.set_collection_state(X, CollectionState.FROZEN)
