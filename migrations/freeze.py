@@ -208,11 +208,13 @@ def _scratch_db(admin_url: str, revision: str | None) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _function_definitions(conn) -> dict[str, tuple[str, str]]:
-    """Signature -> (name, ``pg_get_functiondef``) of every function in schema calib."""
+def _function_definitions(conn) -> dict[str, tuple[str, str, str]]:
+    """Signature -> (name, ``pg_get_functiondef``, result type) of every function in schema
+    calib."""
     conn.execute("SET search_path = pg_catalog")
-    return {sig: (name, definition) for sig, name, definition in conn.execute(
-        "SELECT p.oid::regprocedure::text, p.proname::text, pg_get_functiondef(p.oid)"
+    return {sig: (name, definition, result) for sig, name, definition, result in conn.execute(
+        "SELECT p.oid::regprocedure::text, p.proname::text, pg_get_functiondef(p.oid),"
+        " pg_get_function_result(p.oid)"
         " FROM pg_proc AS p WHERE p.pronamespace = 'calib'::regnamespace")}
 
 
@@ -237,6 +239,10 @@ def function_reverts(revision: str, up_text: str, admin_url: str) -> tuple[list[
             continue
         changed.add(name)
         if sig in before:
+            if sig in after and before[sig][2] != after[sig][2]:
+                # CREATE OR REPLACE cannot change a result type: drop the up's version first
+                # (the down source then gives the restored function its owner and grants).
+                restore.append(f"DROP FUNCTION calib.{sig.removeprefix('calib.')};\n")
             restore.append(before[sig][1].rstrip("\n") + ";\n")
         else:
             drop.append(f"DROP FUNCTION calib.{sig.removeprefix('calib.')};\n")

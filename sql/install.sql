@@ -33,6 +33,9 @@
 \ir functions/_timespans.sql
 \ir functions/_lock_collections.sql
 \ir functions/_lock_chains.sql
+\ir functions/_caller.sql
+\ir functions/_check_change.sql
+\ir functions/_frozen_guard.sql
 \ir functions/_refresh_search_paths.sql
 \ir functions/_search_path_trigger.sql
 \ir functions/_flatten.sql
@@ -60,12 +63,15 @@
 \ir functions/decertify.sql
 \ir functions/close_open_range.sql
 \ir functions/copy_collection.sql
+\ir functions/set_collection_state.sql
+\ir functions/set_collection_writers.sql
 \ir functions/find.sql
 \ir functions/find_many.sql
 \ir functions/certifications.sql
 \ir functions/query_datasets.sql
 \ir functions/get_datasets.sql
 \ir schema/triggers.sql
+\ir schema/frozen.sql
 \ir schema/grants.sql
 \ir schema/security.sql
 \ir schema/version.sql

@@ -221,6 +221,25 @@ CALLS: dict[str, list[str]] = {
         f"SELECT calib.copy_collection({_t('chain')}, {_t('chain-copy')}, {_t('doc')})",
         f"SELECT calib.copy_collection({_t('run1')}, {_t('run-copy')}, NULL::pg_catalog.text)",
     ],
+    # Collection states and writers (revision 0012): the setters, and through them the
+    # checks every writer runs (calib._check_change, calib._caller) and the FROZEN triggers.
+    "calib.set_collection_state(text,text)": [
+        f"SELECT calib.set_collection_state({_t('calib')}, {_t('frozen')})",
+        f"SELECT calib.set_collection_state({_t('calib')}, {_t('thawed')})",
+        f"SELECT calib.set_collection_state({_t('calib')}, {_t('APPEND_ONLY')}),"
+        f" calib.certify({_t('calib')}, {_u(DS[3])},"
+        " '[2019-01-01 00:00+00,)'::pg_catalog.tstzrange)",
+        f"SELECT calib.set_collection_state({_t('calib')}, {_t('APPEND_ONLY')}),"
+        f" calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, {_NO_IDS})",
+        f"SELECT calib.set_collection_state({_t('tagged')}, {_t('FROZEN')}),"
+        f" calib.untag({_t('tagged')}, {_u(DS[2])})",
+    ],
+    "calib.set_collection_writers(text,text[])": [
+        f"SELECT calib.set_collection_writers({_t('calib')}, ARRAY[{_t('calib_writer')}])",
+        f"SELECT calib.set_collection_writers({_t('calib')}, ARRAY[{_t('no such role')}])",
+        f"SELECT calib.set_collection_writers({_t('calib')}, ARRAY[{_t('calib_owner')}]),"
+        f" calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, {_NO_IDS})",
+    ],
 }
 
 
@@ -380,6 +399,14 @@ CALLS.update({
         f" {_tj([_D[1]])})",
         f"SELECT calib.close_open_range({_t('calib')}, {_t('bias')}, {_t('2020-06-01T00:00Z')},"
         f" {_t('{nope}')})",
+    ],
+    "calib.set_collection_writers(text,jsonb)": [
+        f"SELECT calib.set_collection_writers({_t('tagged')}, {_jd(['calib_reader'])})",
+        f"SELECT calib.set_collection_writers({_t('tagged')}, {_jd([1])})",
+    ],
+    "calib.set_collection_writers(text,text)": [
+        f"SELECT calib.set_collection_writers({_t('tagged')}, {_t('{calib_reader}')})",
+        f"SELECT calib.set_collection_writers({_t('tagged')}, {_t('{}')})",
     ],
 })
 

@@ -76,12 +76,13 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.register_dataset_type(text,jsonb,boolean)": _ADMIN,
     "calib.register_dataset_type(text,text,text)": _ADMIN,
     "calib.register_dataset_type(text,text[],boolean)": _ADMIN,
-    # -- LEAD: functions of the other parts of issue 15 go here, every overload:
-    #    set_collection_state(text,text) ............................ _ADMIN
-    #    set_collection_writers(text,text[]) and its jsonb/text forms .. _ADMIN
-    #    check_integrity() ........................................... _READ
-    #    collection_stats() .......................................... _READ
-    #    (and later revert(...): _ADMIN; history functions: _READ)
+    # -- collection states and writer lists (revision 0012): admin ---------------------------
+    "calib.set_collection_state(text,text)": _ADMIN,
+    "calib.set_collection_writers(text,jsonb)": _ADMIN,
+    "calib.set_collection_writers(text,text)": _ADMIN,
+    "calib.set_collection_writers(text,text[])": _ADMIN,
+    # -- health (revision 0012): reader --------------------------------------------------------
+    # (later: revert(...): _ADMIN; history functions: _READ)
 }
 
 

@@ -125,7 +125,8 @@ def test_help_names_url_sources_and_exit_codes(home):
     runner = CliRunner()
     for cmd in (["certify"], ["decertify"], ["close"], ["certify-series"], ["import"],
                 ["collection", "register"], ["collection", "remove"], ["collection", "copy"],
-                ["collection", "chain"], ["dataset-type", "register"], ["datasets", "insert"],
+                ["collection", "chain"], ["collection", "state"], ["collection", "writers"],
+                ["dataset-type", "register"], ["datasets", "insert"],
                 ["tag"], ["untag"], ["db", "upgrade"]):
         sub = runner.invoke(app.cli, [*cmd, "--help"], terminal_width=200)
         assert sub.exit_code == 0, (cmd, sub.output)
@@ -203,7 +204,7 @@ def test_workflow(home, url):
     assert {c["collection"] for c in through} == {CALIB, "Cam/calib/v1"}
     colls = {c["name"]: c for c in ok(home, url, "collection", "list", "--json").json()}
     assert colls["Cam/calib/v1"] == {"name": "Cam/calib/v1", "type": "CALIBRATION",
-                                     "doc": "release 1"}
+                                     "doc": "release 1", "state": "OPEN", "writers": None}
     # no time: CALIBRATION members skipped, the RUN in the chain answers
     r = ok(home, url, "find", CHAIN, "bias", "-d", "instrument=Cam,detector=2", "--json")
     assert r.json()[0]["dataset"]["run"] == RUN
@@ -510,3 +511,51 @@ def test_progress_bar_only_on_a_terminal(home, url):
     assert len(json.loads(proc.stdout)) == 5000
     tty_err = b"".join(chunks).decode(errors="replace")
     assert "inserting bias" in tty_err and "5000/5000" in tty_err
+
+
+# -- collection states and writers (issue 15, item 3) --------------------------------------
+
+
+def test_collection_state_prints_sets_and_refuses(home, url):
+    _setup(home, url)
+    assert ok(home, url, "collection", "state", CALIB, "--json").json() == {
+        "collection": CALIB, "state": "OPEN"}
+    assert "OPEN" in ok(home, url, "collection", "state", CALIB).out
+    ch = ok(home, url, "collection", "state", CALIB, "frozen", "--dry-run", "--json").json()
+    assert [(c["kind"], c["before"], c["after"]) for c in ch["changes"]] == [
+        ("state", "OPEN", "FROZEN")]
+    assert ok(home, url, "collection", "state", CALIB, "--json").json()["state"] == "OPEN"
+    r = ok(home, url, "collection", "state", CALIB, "FROZEN", "--json")
+    assert r.json() == {"collection": CALIB, "state": "FROZEN", "previous": "OPEN"}
+    assert f"{CALIB}: OPEN -> FROZEN" in r.err
+    rows = {c["name"]: c for c in ok(home, url, "collection", "list", "--json").json()}
+    assert (rows[CALIB]["state"], rows[CALIB]["writers"]) == ("FROZEN", None)
+    assert "FROZEN" in ok(home, url, "collection", "list").out
+    before = _state(home, url)
+    r = cli(home, url, "collection", "remove", CALIB)
+    assert r.code == 1 and f"collection {CALIB!r} is FROZEN: remove_collection refused" in r.err
+    assert _state(home, url) == before
+    assert cli(home, url, "collection", "state", CALIB, "CLOSED").code == 2
+    assert cli(home, url, "collection", "state", "nope").code == 2
+    ok(home, url, "collection", "state", CALIB, "OPEN")
+    ok(home, url, "collection", "remove", CALIB)
+
+
+def test_collection_writers_prints_sets_and_resets(home, url):
+    _setup(home, url)
+    assert ok(home, url, "collection", "writers", CALIB, "--json").json() == {
+        "collection": CALIB, "writers": None}
+    assert "every certifier" in ok(home, url, "collection", "writers", CALIB).out
+    if url.startswith("sqlite"):  # no roles on SQLite: a clear refusal, exit 2
+        r = cli(home, url, "collection", "writers", CALIB, "calib_writer")
+        assert r.code == 2 and "PostgreSQL roles" in r.err
+        return
+    r = ok(home, url, "collection", "writers", CALIB, "calib_writer", "calib_reader", "--json")
+    assert r.json()["writers"] == ["calib_writer", "calib_reader"]
+    assert ok(home, url, "collection", "writers", CALIB, "--json").json()["writers"] == [
+        "calib_writer", "calib_reader"]
+    assert cli(home, url, "collection", "writers", CALIB, "no_such_role").code == 2
+    assert cli(home, url, "collection", "writers", CALIB, "x", "--all").code == 2
+    r = ok(home, url, "collection", "writers", CALIB, "--all", "--json")
+    assert r.json() == {"collection": CALIB, "writers": None,
+                        "previous": ["calib_writer", "calib_reader"]}

@@ -355,7 +355,10 @@ def test_postgresql_upgrade_keeps_clean_data_and_fills_the_types(empty_pg: str) 
     _pg_at_0009(empty_pg, [1, 2, 3])
     before = _pg_contents(empty_pg)
     calibcert.upgrade(empty_pg)
-    assert _pg_contents(empty_pg) == before
+    after = _pg_contents(empty_pg)
+    # Revision 0012: every collection becomes OPEN, with no writer list.
+    assert after.pop("collection") == [(*r, "OPEN", None) for r in before.pop("collection")]
+    assert after == before
     with psycopg.connect(empty_pg) as conn:
         assert conn.execute("SELECT name, value_type FROM calib.dimension ORDER BY 1").fetchall(
         ) == [("band", "string"), ("detector", "integer"), ("instrument", "string")]
@@ -428,7 +431,10 @@ def test_sqlite_upgrade_keeps_clean_data_and_fills_the_types(tmp_path: Path) -> 
     _sqlite_at_0009(path, [1, 2])
     before = _sqlite_contents(path)
     calibcert.upgrade(f"sqlite:///{path}")
-    assert _sqlite_contents(path) == before
+    after = _sqlite_contents(path)
+    # Revision 0012: every collection becomes OPEN.
+    assert after.pop("collection") == [(*r, "OPEN") for r in before.pop("collection")]
+    assert after == before
     with calibcert.connect(f"sqlite:///{path}") as reg:
         with pytest.raises(DataIdError):
             reg.insert_datasets("bias", "run", [bias("1")])

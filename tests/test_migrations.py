@@ -319,6 +319,8 @@ def test_upgrade_from_0002_secures_in_place(empty_db) -> None:
     assert after.pop("dimension") == [("detector", "integer")]
     # Revision 0012's one-row table: the database keeps the default role prefix.
     assert after.pop("installation") == [(True, "calib")]
+    # Revision 0012: every existing collection is OPEN, with no writer list.
+    assert after.pop("collection") == [(*row, "OPEN", None) for row in before.pop("collection")]
     assert after == before
     with psycopg.connect(url) as conn:
         assert security_problems(conn) == []

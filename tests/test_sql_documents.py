@@ -283,6 +283,14 @@ CASES: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] = [
     ("set_chain", ("name", "names"), ("calib", ["run1"])),  # KC003
     ("set_chain", ("name", "names"), ("chain", [None])),  # KC015
     ("set_chain", ("name", "names"), ("chain", None)),  # KC015
+    # Writer lists (revision 0012; the login is a member of calib_admin).
+    ("set_collection_writers", ("name", "names"),
+     ("calib", ["calib_writer", "calib_reader", "calib_writer"])),
+    ("set_collection_writers", ("name", "names"), ("calib", None)),  # reset
+    ("set_collection_writers", ("name", "names"), ("calib", [])),  # KC015
+    ("set_collection_writers", ("name", "names"), ("calib", ["no such role"])),  # KC015
+    ("set_collection_writers", ("name", "names"), ("calib", [None])),  # KC015
+    ("set_collection_writers", ("name", "names"), ("nope", ["calib_writer"])),  # KC002
     ("register_dataset_type", _RDT, ("dark", ["instrument", "detector"], True)),
     ("register_dataset_type", _RDT, ("bias", ["instrument", "detector"], True)),
     ("register_dataset_type", _RDT, ("bias", ["detector"], True)),  # KC010
@@ -309,7 +317,7 @@ CASES: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] = [
 #: Functions whose lists have two typed forms: the untyped and text forms may reach either.
 LIST_FUNCTIONS = {"certify", "certify_series", "decertify", "close_open_range",
                   "insert_datasets", "tag", "untag", "get_datasets", "set_chain",
-                  "register_dataset_type", "find_many"}
+                  "register_dataset_type", "find_many", "set_collection_writers"}
 
 
 def test_every_list_function_has_cases() -> None:

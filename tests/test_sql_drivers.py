@@ -57,7 +57,8 @@ SCENARIO: list[tuple[str, dict, object]] = [
      [""]),
     ("calib.get_chain(:p)", {"p": "Cam/chain"}, [["Cam/calib", "Cam/run1"]]),
     ("calib.list_collections(:t)", {"t": "TAGGED"},
-     [{"name": "Cam/tagged", "type": "TAGGED", "doc": None}]),
+     [{"name": "Cam/tagged", "type": "TAGGED", "doc": None, "state": "OPEN",
+       "writers": None}]),
     ("calib.insert_datasets(:t, :r, :d, :i)",
      {"t": "bias", "r": "Cam/run1", "d": json.dumps([D1, D2]), "i": json.dumps([U1, U2])},
      [{"dataset_id": U1, "data_id": D1}, {"dataset_id": U2, "data_id": D2}]),
@@ -130,13 +131,23 @@ SCENARIO: list[tuple[str, dict, object]] = [
       "key": "SELECT data_id_key FROM calib.dataset WHERE dataset_id = '" + U1 + "'",
       "span": "[2024-03-01 12:00+00,2024-03-01 12:00+00]"},
      [{"member_id": "calib", "dataset_id": U1, "ambiguous": False}]),
+    # collection states and writer lists (revision 0012)
+    ("calib.set_collection_writers(:c, :w)", {"c": "Cam/tagged", "w": '["calib_writer"]'},
+     [None]),
+    ("calib.set_collection_writers(:c, :w)", {"c": "Cam/tagged", "w": None},
+     [["calib_writer"]]),
+    ("calib.set_collection_writers(:c, :w)", {"c": "Cam/tagged", "w": '["no such role"]'},
+     ("error", "KC015", "role_missing")),
+    ("calib.set_collection_state(:c, :s)", {"c": "Cam/tagged", "s": "frozen"}, ["OPEN"]),
+    ("calib.untag(:c, :d)", {"c": "Cam/tagged", "d": json.dumps([U2])},
+     ("error", "KC018", "collection_frozen")),
 ]
 #: Every public function appears in the scenario (overloads count once).
 PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "list_collections", "register_dataset_type", "list_dataset_types", "insert_datasets",
           "tag", "untag", "certify", "certify_series", "decertify", "close_open_range",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
-          "get_datasets", "probe"}
+          "get_datasets", "probe", "set_collection_state", "set_collection_writers"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:

@@ -47,7 +47,9 @@ READ_FUNCTIONS = LOOKUPS + ("query_datasets", "get_datasets", "get_chain", "list
 INVOKER_FUNCTIONS = ("probe",)
 WRITE_FUNCTIONS = ("register_collection", "set_chain", "remove_collection",
                    "register_dataset_type", "insert_datasets", "tag", "untag", "certify",
-                   "certify_series", "decertify", "close_open_range", "copy_collection")
+                   "certify_series", "decertify", "close_open_range", "copy_collection",
+                   # revision 0012's setters (calib_admin's)
+                   "set_collection_state", "set_collection_writers")
 
 
 # -- roles and sessions --------------------------------------------------------------------

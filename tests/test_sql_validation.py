@@ -579,6 +579,50 @@ CASES = [
           " dataset_id, validity) SELECT c.collection_id, d.dataset_type_id, d.data_id_key,"
           f" d.dataset_id, '[2020-03-01 00:00+00,)' FROM calib.collection AS c,"
           f" calib.dataset AS d WHERE c.name = 'calib' AND d.dataset_id = '{B1_RUN2}'")),
+    # -- collection states and writers (revision 0012) --------------------------------------
+    c("set_collection_state NULL state", "SELECT calib.set_collection_state('calib', NULL)",
+      "KC015", "argument_null", what="collection state"),
+    c("set_collection_state unknown state",
+      "SELECT calib.set_collection_state('calib', 'CLOSED')", "KC015",
+      "collection_state_unknown", state="CLOSED", collection="calib"),
+    c("set_collection_writers empty list",
+      "SELECT calib.set_collection_writers('calib', ARRAY[]::text[])", "KC015",
+      "writers_invalid", collection="calib"),
+    c("set_collection_writers NULL role",
+      "SELECT calib.set_collection_writers('calib', ARRAY[NULL]::text[])", "KC015",
+      "writers_invalid", collection="calib"),
+    c("set_collection_writers unknown role",
+      "SELECT calib.set_collection_writers('calib', ARRAY['calib_reader', 'no such role'])",
+      "KC015", "role_missing", role="no such role", collection="calib"),
+    c("certify into a FROZEN collection",
+      f"SELECT calib.certify('calib', ARRAY['{B1_RUN2}']::uuid[], '[2030-01-01 00:00+00,)')",
+      "KC018", "collection_frozen", collection="calib", operation="certify",
+      prepare="SELECT calib.set_collection_state('calib', 'FROZEN')"),
+    c("raw insert into a FROZEN collection (trigger)",
+      "INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)"
+      " SELECT c.collection_id, d.dataset_type_id, d.data_id_key, d.dataset_id"
+      f" FROM calib.collection AS c, calib.dataset AS d WHERE c.name = 'tagged'"
+      f" AND d.dataset_id = '{B2}'", "KC018", "collection_frozen", collection="tagged",
+      operation="insert on table calib.tag",
+      prepare="SELECT calib.set_collection_state('tagged', 'FROZEN')"),
+    c("decertify an APPEND_ONLY collection",
+      f"SELECT calib.decertify('calib', 'bias', '{SPAN}')", "KC018",
+      "collection_append_only", collection="calib", operation="decertify",
+      prepare="SELECT calib.set_collection_state('calib', 'APPEND_ONLY')"),
+    c("certify before the latest begin in an APPEND_ONLY collection",
+      f"SELECT calib.certify_series('calib', ARRAY['{B1_RUN2}']::uuid[],"
+      " ARRAY['2019-01-01 00:00+00']::timestamptz[])", "KC018", "append_only_begin",
+      collection="calib", operation="certify_series", dataset_type="bias",
+      begin="2019-01-01T00:00:00.000000+00:00", latest="2020-01-01T00:00:00.000000+00:00",
+      prepare="SELECT calib.set_collection_state('calib', 'APPEND_ONLY')"),
+    c("certify by a role that is not a writer",
+      f"SELECT calib.certify('calib', ARRAY['{B1_RUN2}']::uuid[], '[2030-01-01 00:00+00,)')",
+      "KC017", "access_denied", collection="calib", role="calibcert_vw_other",
+      writers=["calibcert_vw_writer"], operation="certify", prepare=(
+          "CREATE ROLE calibcert_vw_writer NOLOGIN;"
+          " CREATE ROLE calibcert_vw_other NOLOGIN IN ROLE calib_writer;"
+          " SELECT calib.set_collection_writers('calib', ARRAY['calibcert_vw_writer']);"
+          " SET LOCAL ROLE calibcert_vw_other")),
 ]
 
 

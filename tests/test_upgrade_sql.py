@@ -107,6 +107,8 @@ def test_script_from_0008_keeps_the_data(new_db, home: Path, tmp_path: Path) -> 
     after = _table_contents(by_psql)  # (dataset ids are random: the client's copy differs)
     assert after.pop("dimension") == [("detector", "integer")]
     assert after.pop("installation") == [(True, "calib")]  # 0012: the default role prefix
+    # Revision 0012: every collection becomes OPEN, with no writer list.
+    assert after.pop("collection") == [(*r, "OPEN", None) for r in before.pop("collection")]
     assert after == before
     with calibcert.connect(by_psql) as reg:
         assert len(reg.query_datasets("chain", "bias")) == 2

@@ -15,6 +15,7 @@ from .registry import Registry
 from .types import (
     Certification,
     CollectionInfo,
+    CollectionState,
     CollectionType,
     DatasetRef,
     DatasetTypeInfo,
@@ -26,6 +27,7 @@ __all__ = [
     "CalibCertError",
     "Certification",
     "CollectionInfo",
+    "CollectionState",
     "CollectionType",
     "DatasetRef",
     "DatasetTypeInfo",

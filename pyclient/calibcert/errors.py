@@ -144,6 +144,25 @@ class InvalidDocumentError(InvalidArgumentError):
     sqlstate = "KC016"
 
 
+class AccessDeniedError(CalibCertError, PermissionError):
+    """The collection has a writer list (``set_collection_writers``) and the calling role
+    is a member of none of its roles. ``details``: ``collection``, ``role`` (the role
+    checked: the session's SET ROLE, else its login), ``writers``, ``operation``.
+    (PostgreSQL's own permission errors, 42501, are not mapped: they stay driver errors.)"""
+
+    sqlstate = "KC017"
+
+
+class CollectionStateError(CalibCertError):
+    """A change refused by the collection's state (``set_collection_state``): anything on a
+    FROZEN collection, decertify / untag / set_chain / removal of an APPEND_ONLY one, or a
+    certification there that begins before the latest begin of its calibration key.
+    ``details``: ``collection``, ``operation``; for the begin rule also ``dataset_type``,
+    ``data_id``, ``begin`` and ``latest``. Nothing was changed."""
+
+    sqlstate = "KC018"
+
+
 class LockTimeoutError(CalibCertError):
     """A writer could not take its locks within ``lock_timeout`` (SQLSTATE 55P03, or SQLite
     busy timeout). Nothing was changed; the call may be retried."""
@@ -192,6 +211,8 @@ _OWN_CLASSES: tuple[type[CalibCertError], ...] = (
     InvalidNameError,
     InvalidArgumentError,
     InvalidDocumentError,
+    AccessDeniedError,
+    CollectionStateError,
 )
 
 #: SQLSTATE → exception class. Our own class-KC codes, then the standard codes we map.

@@ -206,6 +206,31 @@ KINDS: dict[str, tuple[str, str]] = {
     "document_element": (
         "KC016", "{what} (element {position}) must be {expected}, not {value!j}"),
     "argument_text": ("KC016", "{what} must be {expected}, not {value!q}"),
+    # KC015 too: collection states and writer lists (README "Collection states and writers")
+    "collection_state_unknown": (
+        "KC015", "unknown collection state {state!q}; expected OPEN, APPEND_ONLY or FROZEN"),
+    "writers_invalid": (
+        "KC015",
+        "writers of {collection!q} must be NULL (every certifier) or a non-empty list of role"
+        " names"),
+    "role_missing": ("KC015", "role {role!q} (writer of {collection!q}) does not exist"),
+    "writers_postgresql_only": (
+        "KC015",
+        "writer lists need PostgreSQL roles: set_collection_writers of {collection!q} is not"
+        " available on SQLite"),
+    # KC017 AccessDeniedError
+    "access_denied": (
+        "KC017",
+        "role {role!q} may not change collection {collection!q}: only members of"
+        " {writers!l} may ({operation} refused)"),
+    # KC018 CollectionStateError
+    "collection_frozen": ("KC018", "collection {collection!q} is FROZEN: {operation} refused"),
+    "collection_append_only": (
+        "KC018", "collection {collection!q} is APPEND_ONLY: {operation} refused"),
+    "append_only_begin": (
+        "KC018",
+        "collection {collection!q} is APPEND_ONLY: {operation} refused: {dataset_type!q} data"
+        " ID {data_id!d} begins at {begin!b}, before the latest begin {latest!b}"),
 }
 
 

@@ -21,6 +21,7 @@ from .types import (
     MAX_DIMENSIONS,
     Certification,
     CollectionInfo,
+    CollectionState,
     CollectionType,
     DataId,
     DatasetRef,
@@ -219,6 +220,25 @@ class Registry(abc.ABC):
         """Every collection (optionally of one type), by name."""
         t = None if type is None else CollectionType.parse(type).value
         return self._list_collections(t)
+
+    def set_collection_state(self, name: str, state: CollectionState | str) -> CollectionState:
+        """Set the state of collection ``name`` (OPEN, APPEND_ONLY or FROZEN, any case) and
+        return the previous one. A refused change raises CollectionStateError."""
+        value = state.value if isinstance(state, CollectionState) else state
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgumentError(f"collection state must be a string, not {value!r}")
+        return CollectionState(self._set_collection_state(lookup_name(name, _COLL), value))
+
+    def set_collection_writers(
+        self, name: str, roles: Sequence[str] | None
+    ) -> tuple[str, ...] | None:
+        """Only members of ``roles`` may change collection ``name`` (None: every certifier);
+        returns the previous list. PostgreSQL only: on SQLite, InvalidArgumentError."""
+        if isinstance(roles, str):
+            raise InvalidArgumentError("roles must be a list of role names, not a string")
+        listed = None if roles is None else list(roles)
+        old = self._set_collection_writers(lookup_name(name, _COLL), listed)
+        return None if old is None else tuple(old)
 
     def copy_collection(self, source: str, destination: str, doc: str | None = None) -> None:
         """Create ``destination`` with the type and associations of ``source``."""
@@ -428,6 +448,13 @@ class Registry(abc.ABC):
 
     @abc.abstractmethod
     def _copy_collection(self, source: str, destination: str, doc: str | None) -> None: ...
+
+    @abc.abstractmethod
+    def _set_collection_state(self, name: str, state: str | None) -> str: ...
+
+    @abc.abstractmethod
+    def _set_collection_writers(self, name: str, roles: list[str] | None) -> list[str] | None:
+        ...
 
     @abc.abstractmethod
     def _register_dataset_type(

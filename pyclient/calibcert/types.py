@@ -101,6 +101,17 @@ class CollectionType(str, enum.Enum):
             ) from None
 
 
+class CollectionState(str, enum.Enum):
+    """What changes a collection accepts (README "Collection states and writers")."""
+
+    OPEN = "OPEN"
+    APPEND_ONLY = "APPEND_ONLY"
+    FROZEN = "FROZEN"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 def forbidden_character(text: str) -> str | None:
     """The first character of ``text`` that names and values may not hold, as ``U+XXXX``
     (the form calib._forbidden_character returns), or None."""
@@ -331,9 +342,15 @@ class Certification:
 
 @dataclass(frozen=True)
 class CollectionInfo:
+    """A collection as list_collections shows it: ``state`` (OPEN, APPEND_ONLY, FROZEN)
+    and ``writers`` (the roles whose members may change it; None: every certifier, and
+    always None on SQLite, which has no roles)."""
+
     name: str
     type: CollectionType
     doc: str | None = None
+    state: CollectionState = CollectionState.OPEN
+    writers: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

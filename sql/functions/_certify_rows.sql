@@ -13,7 +13,9 @@ AS $$
    then one INSERT. The exclusion constraint finds every overlap (stored rows and rows of
    this same call alike); on a violation the conflicts are listed and KC001 is raised, which
    undoes the close_open update too.
-   Errors: KC007 unknown dataset, KC006 not a calibration type, KC001 conflicts (also:
+   The collection's writers and state are checked right after its lock
+   (calib._check_change, with each item's key and begin for the APPEND_ONLY rule).
+   Errors: KC017/KC018 (calib._check_change), KC007 unknown dataset, KC006 not a calibration type, KC001 conflicts (also:
    two items of a series with the same key and begin). */
 DECLARE
     v_res record := calib._resolve_datasets(p_datasets);
@@ -61,6 +63,9 @@ BEGIN
     END IF;
 
     IF calib._lock_collections(ARRAY[p_coll.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(p_coll.collection_id,
+                           CASE WHEN p_series THEN 'certify_series' ELSE 'certify' END,
+                           v_res.o_keys, p_begins) IS NULL THEN END IF;
 
     IF p_close_open THEN
         /* For each key, the earliest new begin closes a stored open range that begins

@@ -13,13 +13,15 @@ AS $$
    p_close_open: a stored certification of the same key with an unbounded end that begins
    before the new begin is first closed at the new begin; every other overlap still fails.
    Returns the number of certifications stored.
-   Errors: KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007
+   Errors: KC017 caller not a writer, KC018 refused by the collection's state,
+   KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007
    unknown dataset, KC006 non-calibration type, KC001 conflict (detail lists every conflict),
    55P03 lock timeout.
    Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
 
    Two ways, one result. The fast way covers the common case (no close_open, every check
-   passes, the collection row free to lock now) in two statements: lock the collection row
+   passes, the collection OPEN with no writer list -- nothing for calib._check_change to
+   refuse --, the collection row free to lock now) in two statements: lock the collection row
    with SKIP LOCKED (so it never waits), then insert; the table's own constraints refuse
    a bad item, a bad timespan or an overlap. It decides nothing else: if the row was not
    locked, or a constraint refused the rows, its subtransaction undoes the insert and the
@@ -39,6 +41,7 @@ BEGIN
     IF NOT coalesce(p_close_open, false) AND cardinality(p_datasets) > 0 THEN
         SELECT c.collection_id INTO v_id FROM calib.collection AS c
         WHERE c.name = p_collection AND c.type = 'CALIBRATION'
+          AND c.state = 'OPEN' AND c.writers IS NULL
         FOR NO KEY UPDATE SKIP LOCKED;
         IF FOUND THEN
             BEGIN

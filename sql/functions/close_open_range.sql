@@ -7,7 +7,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* Give every certification of p_dataset_type in p_collection whose end is unbounded (only
    those data IDs when p_data_ids is given) the end p_end. Returns how many were closed.
-   Errors: KC009 if one of them begins at or after p_end (nothing is changed) or p_end is
+   Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
+   KC009 if one of them begins at or after p_end (nothing is changed) or p_end is
    NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.
    Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
@@ -24,6 +25,7 @@ BEGIN
                                'dataset_type', p_dataset_type, 'end', p_end::text)) IS NULL THEN END IF;
     END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(v_coll.collection_id, 'close_open_range') IS NULL THEN END IF;
     /* Open ranges all overlap [p_end, infinity): the GiST index narrows the scan. */
     SELECT c.dataset_id, c.validity, di.value AS data_id INTO v_bad
     FROM calib.certification AS c JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key

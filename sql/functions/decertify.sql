@@ -11,7 +11,8 @@ AS $$
    containing the span is split in two. Set-based: one DELETE, one INSERT of the remaining
    pieces (range difference as multiranges). Returns the number of certifications touched;
    nothing matching is a no-op (0).
-   Errors: KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009
+   Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
+   KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009
    bad timespan, KC008 bad data ID. Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
@@ -21,6 +22,7 @@ DECLARE
     v_n integer;
 BEGIN
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
     WITH hit AS (
         DELETE FROM calib.certification AS c
         WHERE c.collection_id = v_coll.collection_id

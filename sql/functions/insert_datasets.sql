@@ -10,7 +10,8 @@ AS $$
    UUIDs are generated. Set-based: data IDs are interned and datasets inserted with one
    statement each.
    A dimension used for the first time gets the value type of its first value here.
-   Errors: KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID
+   Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
+   KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID
    (calib._canonical_data_ids: also a value of the other type than its dimension's),
    KC010 a data ID repeated in the call or already in the run, or an id already used,
    KC015 NULLs / p_ids of another length.
@@ -53,6 +54,7 @@ BEGIN
     END IF;
 
     IF calib._lock_collections(ARRAY[v_run.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(v_run.collection_id, 'insert_datasets') IS NULL THEN END IF;
 
     SELECT d.dataset_id INTO v_dup_id FROM calib.dataset AS d WHERE d.dataset_id = ANY (v_ids)
     ORDER BY d.dataset_id LIMIT 1;

@@ -7,7 +7,8 @@ AS $$
 /* Remove a TAGGED, CALIBRATION or CHAINED collection with its associations (tags,
    certifications, chain children); its datasets stay in their RUNs. A RUN may be removed
    only while it holds no dataset.
-   Errors: KC002 unknown, KC013 still a child of a chain / RUN with datasets.
+   Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
+   KC002 unknown, KC013 still a child of a chain / RUN with datasets.
    Locks: calib._lock_chains(), then the collection row. */
 DECLARE
     v_coll calib.collection := calib._collection(p_name);
@@ -17,6 +18,7 @@ BEGIN
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_coll := calib._collection(p_name);
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(v_coll.collection_id, 'remove_collection') IS NULL THEN END IF;
     SELECT p.name INTO v_parent
     FROM calib.collection_chain AS ch JOIN calib.collection AS p ON p.collection_id = ch.parent_id
     WHERE ch.child_id = v_coll.collection_id

@@ -6,7 +6,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* Replace the children of CHAINED collection p_parent, atomically, by p_children in order
    (a repeated child is kept at its first position only; an empty array empties the chain).
-   Errors: KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the
+   Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
+   KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the
    parent itself, or a chain that already contains the parent), KC015 NULL.
    Locks: calib._lock_chains(), then the parent row (calib._lock_collections). */
 DECLARE
@@ -27,6 +28,7 @@ BEGIN
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_parent := calib._collection(p_parent, ARRAY['CHAINED']);
     IF calib._lock_collections(ARRAY[v_parent.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(v_parent.collection_id, 'set_chain') IS NULL THEN END IF;
 
     SELECT u.name INTO v_missing
     FROM unnest(p_children) WITH ORDINALITY AS u(name, ord)

@@ -7,7 +7,8 @@ AS $$
 /* Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one
    dataset per (dataset type, data ID); tagging a dataset already there is a no-op.
    Returns the number of datasets newly tagged.
-   Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another
+   Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
+   KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another
    dataset of the same type and data ID is tagged already (or in the same call).
    Locks: the collection row. */
 DECLARE
@@ -17,6 +18,7 @@ DECLARE
     v_n integer;
 BEGIN
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(v_coll.collection_id, 'tag') IS NULL THEN END IF;
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
     clash AS (
         SELECT 0 AS src, a.id, b.id AS other, a.k

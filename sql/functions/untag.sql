@@ -6,7 +6,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* Remove datasets from TAGGED collection p_collection; datasets not tagged there are
    ignored. Returns the number removed.
-   Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.
+   Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
+   KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.
    Locks: the collection row. */
 DECLARE
     v_coll calib.collection := calib._collection(p_collection, ARRAY['TAGGED']);
@@ -14,6 +15,7 @@ DECLARE
     v_n integer;
 BEGIN
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(v_coll.collection_id, 'untag') IS NULL THEN END IF;
     DELETE FROM calib.tag AS t
     WHERE t.collection_id = v_coll.collection_id AND t.dataset_id = ANY (p_datasets);
     GET DIAGNOSTICS v_n = ROW_COUNT;

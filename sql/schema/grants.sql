@@ -104,8 +104,12 @@ BEGIN
         'calib.set_chain(text, text)',
         'calib.register_dataset_type(text, text[], boolean)',
         'calib.register_dataset_type(text, jsonb, boolean)',
-        'calib.register_dataset_type(text, text, text)'
-        -- (lead: set_collection_state, set_collection_writers (every form), revert go here)
+        'calib.register_dataset_type(text, text, text)',
+        'calib.set_collection_state(text, text)',
+        'calib.set_collection_writers(text, text[])',
+        'calib.set_collection_writers(text, jsonb)',
+        'calib.set_collection_writers(text, text)'
+        -- (later: revert)
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_admin);
     END LOOP;

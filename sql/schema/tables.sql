@@ -10,6 +10,14 @@ CREATE TABLE calib.collection (
     name          text NOT NULL,
     type          text NOT NULL,
     doc           text,
+    /* Collection states and writers (revision 0012): columns of the collection row, not a
+       table of their own, because every writer already locks this row
+       (calib._lock_collections) before it changes the collection; calib._check_change then
+       reads the state and the writers from the row it holds locked, so a concurrent
+       set_collection_state (which updates this row, and so waits for or is waited for by
+       that lock) is seen either entirely before or entirely after a change. */
+    state         text NOT NULL DEFAULT 'OPEN',
+    writers       text[],
     CONSTRAINT collection_pkey PRIMARY KEY (collection_id),
     CONSTRAINT collection_name_key UNIQUE (name),
     CONSTRAINT collection_id_type_key UNIQUE (collection_id, type),
@@ -17,8 +25,18 @@ CREATE TABLE calib.collection (
         CHECK (char_length(name) BETWEEN 1 AND 255 AND name IS NFC NORMALIZED
                AND calib._forbidden_character(name) IS NULL),
     CONSTRAINT collection_type_check
-        CHECK (type IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED'))
+        CHECK (type IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED')),
+    CONSTRAINT collection_state_check CHECK (state IN ('OPEN', 'APPEND_ONLY', 'FROZEN')),
+    /* NULL: every certifier may change the collection; else the names of the roles whose
+       members may (calib.set_collection_writers: at least one, no NULL, no repeat). */
+    CONSTRAINT collection_writers_check
+        CHECK (writers IS NULL OR (cardinality(writers) > 0
+                                   AND array_position(writers, NULL) IS NULL))
 );
+/* The FROZEN triggers (calib._frozen_guard) ask first whether any collection is frozen: a
+   probe of this (usually empty) index, so that writers pay almost nothing for them while
+   nothing is frozen. */
+CREATE INDEX collection_frozen_idx ON calib.collection (collection_id) WHERE state = 'FROZEN';
 COMMENT ON TABLE calib.collection IS
     'Collections. Locking protocol: writers lock the collection rows they change with '
     'FOR NO KEY UPDATE, in ascending collection_id, after taking the chain lock if they need '

@@ -8,4 +8,5 @@
 \ir schema/guards.sql
 \ir schema/search_path.sql
 \ir schema/dimension.sql
+\ir schema/states.sql
 \ir schema/version.sql

@@ -36,6 +36,9 @@ CONC = "tests/test_pg_concurrency.py::"
 GUARDS = "tests/test_sqlite_guards.py::"
 GAPS = "tests/test_mutation_gaps.py::"
 PATHS = "tests/test_sqlite_search_paths.py::"
+BS = "tests/test_behaviour_states.py::"
+PGS = "tests/test_pg_states.py::"
+SQS = "tests/test_sqlite_states.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -329,9 +332,9 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-certify-fast-no-lock", "sql/functions/certify.sql",
-        "WHERE c.name = p_collection AND c.type = 'CALIBRATION'\n"
+        "AND c.state = 'OPEN' AND c.writers IS NULL\n"
         "        FOR NO KEY UPDATE SKIP LOCKED;",
-        "WHERE c.name = p_collection AND c.type = 'CALIBRATION';",
+        "AND c.state = 'OPEN' AND c.writers IS NULL;",
         "certify's fast way inserts without locking the collection row",
         (CONC + "test_second_writer_waits_for_the_collection_lock_then_conflicts",),
     ),
@@ -588,10 +591,12 @@ END;
         """            coll = self._collection(collection, ("TAGGED",))
             self._stage_ids(ids)
             self._resolve()
+            self._check_change(coll, "tag")
             self._check_tag_clash(coll)""",
         """            coll = self._collection(collection, ("TAGGED", "CALIBRATION"))
             self._stage_ids(ids)
             self._resolve()
+            self._check_change(coll, "tag")
             self._check_tag_clash(coll)""",
         "SQLite tag accepts a CALIBRATION collection",
         (BD + "test_tag_errors" + SQ,),
@@ -631,5 +636,116 @@ END;
         "        if False:\n",
         "set_chain takes a string of children as its characters",
         (GAPS + "test_set_chain_refuses_a_string_of_children" + SQ,),
+    ),
+
+    # -- collection states and writer lists (revision 0012) --------------------------------
+    Mutant(
+        "pg-frozen-not-checked", "sql/functions/_check_change.sql",
+        "    IF v_coll.state = 'FROZEN' THEN",
+        "    IF false THEN",
+        "calib._check_change lets every operation into a FROZEN collection (the triggers"
+        " still refuse the rows, without the operation's name)",
+        (BS + "test_state_allows_or_refuses_each_operation[postgresql-in-transaction-FROZEN"
+         "-decertify]",),
+    ),
+    Mutant(
+        "pg-append-only-allows-decertify", "sql/functions/_check_change.sql",
+        "IF p_operation IN ('decertify', 'untag', 'remove_collection', 'set_chain') THEN",
+        "IF p_operation IN ('untag', 'remove_collection', 'set_chain') THEN",
+        "an APPEND_ONLY collection accepts decertify",
+        (BS + "test_state_allows_or_refuses_each_operation[postgresql-in-transaction-"
+         "APPEND_ONLY-decertify]",),
+    ),
+    Mutant(
+        "pg-append-only-no-begin-rule", "sql/functions/_check_change.sql",
+        "        IF p_keys IS NOT NULL THEN",
+        "        IF false THEN",
+        "an APPEND_ONLY collection accepts a certification before the latest begin",
+        (BS + "test_state_allows_or_refuses_each_operation[postgresql-in-transaction-"
+         "APPEND_ONLY-certify-before-latest]",),
+    ),
+    Mutant(
+        "pg-append-only-begin-strict", "sql/functions/_check_change.sql",
+        "WHERE coalesce(u.b, '-infinity') < l.latest",
+        "WHERE coalesce(u.b, '-infinity') <= l.latest",
+        "APPEND_ONLY refuses a begin equal to the latest (the contract says at or after)",
+        (BS + "test_append_only_begin_rule_names_the_key_and_both_begins" + PG,),
+    ),
+    Mutant(
+        "pg-writers-not-checked", "sql/functions/_check_change.sql",
+        "    IF v_coll.writers IS NOT NULL THEN",
+        "    IF false THEN",
+        "a collection's writer list is ignored",
+        (PGS + "test_writers_are_checked_through_intermediate_roles",),
+    ),
+    Mutant(
+        "pg-caller-is-session-user", "sql/functions/_caller.sql",
+        "SELECT CASE WHEN current_setting('role') = 'none' THEN session_user::text",
+        "SELECT CASE WHEN true THEN session_user::text",
+        "the writer check ignores SET ROLE (checks the login)",
+        (PGS + "test_set_role_is_the_identity_checked",),
+    ),
+    Mutant(
+        "pg-certify-fast-path-ignores-state", "sql/functions/certify.sql",
+        "          AND c.state = 'OPEN' AND c.writers IS NULL\n",
+        "",
+        "certify's fast path writes into a collection with a state or writer list",
+        (PGS + "test_writers_are_checked_through_intermediate_roles",),
+    ),
+    Mutant(
+        "pg-frozen-trigger-ignores-inserts", "sql/functions/_frozen_guard.sql",
+        "        IF TG_OP IN ('INSERT', 'UPDATE') THEN",
+        "        IF false THEN",
+        "raw INSERTs into a FROZEN collection's rows pass",
+        (PGS + "test_raw_sql_cannot_change_a_frozen_collection[insert_certification"
+         "-calib_owner]",),
+    ),
+    Mutant(
+        "pg-frozen-trigger-ignores-doc", "sql/functions/_frozen_guard.sql",
+        "OR (NEW.collection_id, NEW.name, NEW.type, NEW.doc)",
+        "OR (NEW.collection_id, NEW.name, NEW.type, OLD.doc)",
+        "a raw UPDATE may re-document a FROZEN collection",
+        (PGS + "test_raw_sql_cannot_change_a_frozen_collection[document_collection"
+         "-calib_owner]",),
+    ),
+    Mutant(
+        "sqlite-frozen-not-checked", "pyclient/calibcert/backends/sqlite/states.py",
+        'if coll.state == "FROZEN":',
+        "if False:",
+        "the SQLite backend lets every operation into a FROZEN collection",
+        (BS + "test_state_allows_or_refuses_each_operation[sqlite-FROZEN-tag]",),
+    ),
+    Mutant(
+        "sqlite-append-only-allows-untag", "pyclient/calibcert/backends/sqlite/states.py",
+        'APPEND_ONLY_REFUSED = ("decertify", "untag", "remove_collection", "set_chain")',
+        'APPEND_ONLY_REFUSED = ("decertify", "remove_collection", "set_chain")',
+        "an APPEND_ONLY collection accepts untag on SQLite",
+        (BS + "test_state_allows_or_refuses_each_operation[sqlite-APPEND_ONLY-untag]",),
+    ),
+    Mutant(
+        "sqlite-append-only-begin-strict", "pyclient/calibcert/backends/sqlite/states.py",
+        '" WHERE r.b < l.latest ORDER BY r.ord LIMIT 1"',
+        '" WHERE r.b <= l.latest ORDER BY r.ord LIMIT 1"',
+        "APPEND_ONLY refuses a begin equal to the latest on SQLite",
+        (BS + "test_append_only_begin_rule_names_the_key_and_both_begins" + SQ,),
+    ),
+    Mutant(
+        "sqlite-certify-fast-path-ignores-state", "pyclient/calibcert/backends/sqlite/certify.py",
+        '            if (len(ids) <= FEW and coll.state == "OPEN"\n'
+        "                    and self._certify_few(coll, ids, [b] * len(ids), e, close_open)):",
+        "            if (len(ids) <= FEW\n"
+        "                    and self._certify_few(coll, ids, [b] * len(ids), e, close_open)):",
+        "SQLite's few-dataset certify skips the state checks",
+        (BS + "test_state_allows_or_refuses_each_operation[sqlite-APPEND_ONLY-certify"
+         "-before-latest]",),
+    ),
+    Mutant(
+        "sqlite-frozen-trigger-ignores-deletes", "sql/sqlite/schema/states.sql",
+        "CREATE TRIGGER certification_frozen_delete BEFORE DELETE ON certification\n"
+        "WHEN (SELECT state FROM collection WHERE collection_id = OLD.collection_id) = 'FROZEN'",
+        "CREATE TRIGGER certification_frozen_delete BEFORE DELETE ON certification\n"
+        "WHEN (SELECT state FROM collection WHERE collection_id = OLD.collection_id) = 'NONE'",
+        "plain sqlite3 may delete a FROZEN collection's certifications",
+        (SQS + "test_plain_sqlite3_cannot_change_a_frozen_collection[delete_certification]",),
     ),
 )

@@ -34,6 +34,7 @@ from ..schema import HEAD_REVISION
 from ..types import (
     Certification,
     CollectionInfo,
+    CollectionState,
     CollectionType,
     DatasetRef,
     DatasetTypeInfo,
@@ -304,7 +305,18 @@ class PostgresRegistry(Registry):
 
     def _list_collections(self, type: str | None) -> list[CollectionInfo]:
         rows = self._run("SELECT * FROM calib.list_collections(p_type => %(t)s::text)", {"t": type})
-        return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"]) for r in rows]
+        return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
+                               CollectionState(r["state"]),
+                               None if r["writers"] is None else tuple(r["writers"]))
+                for r in rows]
+
+    def _set_collection_state(self, name: str, state: str | None) -> str:
+        return self._scalar("SELECT calib.set_collection_state(p_name => %(n)s::text,"
+                            " p_state => %(s)s::text)", {"n": name, "s": state})
+
+    def _set_collection_writers(self, name: str, roles: list[str] | None) -> list[str] | None:
+        return self._scalar("SELECT calib.set_collection_writers(p_name => %(n)s::text,"
+                            " p_roles => %(r)s::text[])", {"n": name, "r": roles})
 
     def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
         self._run("SELECT calib.copy_collection(p_source => %(s)s::text,"

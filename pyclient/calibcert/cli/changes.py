@@ -8,7 +8,8 @@ second snapshot is taken, and a private exception then rolls everything back. :f
 turns the two snapshots into change rows: certifications ``added`` / ``closed`` (an
 unbounded end given an end) / ``shortened`` / ``split`` / ``removed``, and the same
 ``added`` / ``removed`` / ``changed`` for collections, dataset types, datasets, tags and
-chains. Because the real code path runs, the preview is exact, conflicts included.
+chains, and ``changed`` for a collection's state and writer list. Because the real code
+path runs, the preview is exact, conflicts included.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Snapshot:
     certifications: set[Row] = field(default_factory=set)
     tags: set[Row] = field(default_factory=set)
     datasets: set[Row] = field(default_factory=set)
+    #: collection -> (state, writers as text: "" for no writer list)
+    states: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def snapshot(reg: Registry, scope: Iterable[str], dataset_type: str | None = None) -> Snapshot:
@@ -52,6 +55,7 @@ def snapshot(reg: Registry, scope: Iterable[str], dataset_type: str | None = Non
     snap = Snapshot()
     for c in reg.list_collections():
         snap.collections[c.name] = (c.type.value, c.doc)
+        snap.states[c.name] = (c.state.value, ", ".join(c.writers or ()))
     types = reg.list_dataset_types()
     for t in types:
         snap.dataset_types[t.name] = (t.dimensions, t.is_calibration)
@@ -196,6 +200,12 @@ def diff(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
             action = "added" if b2 is None else "removed" if a2 is None else "changed"
             out.append(_change(action, "collection", name, before=b2[0] if b2 else "",
                                after=a2[0] if a2 else ""))
+    for name in sorted(set(before.states) & set(after.states)):
+        (b_state, b_writers), (a_state, a_writers) = before.states[name], after.states[name]
+        if b_state != a_state:
+            out.append(_change("changed", "state", name, before=b_state, after=a_state))
+        if b_writers != a_writers:
+            out.append(_change("changed", "writers", name, before=b_writers, after=a_writers))
     for name in sorted(set(before.chains) | set(after.chains)):
         b3, a3 = before.chains.get(name), after.chains.get(name)
         if b3 != a3 and not (a3 is None and not b3) and not (b3 is None and not a3):

@@ -3,9 +3,13 @@ types."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import click
 
-from ..types import CollectionType
+from ..errors import error
+from ..registry import Registry
+from ..types import CollectionInfo, CollectionState, CollectionType
 from . import changes
 from .base import CONTEXT, Group, _done, _reg
 from .common import (
@@ -19,7 +23,7 @@ from .common import (
 
 @click.group(cls=Group, context_settings=CONTEXT)
 def collection() -> None:
-    """Register, list, remove, copy and chain collections."""
+    """Register, list, remove, copy and chain collections; set their states and writers."""
 
 
 @collection.command("register")
@@ -44,9 +48,80 @@ def collection_register(name: str, type: str, doc: str | None, dry_run: bool) ->
 def collection_list(type_: str | None) -> None:
     """List collections by name."""
     infos = _reg().list_collections(type_)
-    emit([{"name": c.name, "type": c.type.value, "doc": c.doc} for c in infos],
-         ["NAME", "TYPE", "DOC"], ([c.name, c.type.value, c.doc or ""] for c in infos),
+    emit([{"name": c.name, "type": c.type.value, "doc": c.doc, "state": c.state.value,
+           "writers": None if c.writers is None else list(c.writers)} for c in infos],
+         ["NAME", "TYPE", "STATE", "WRITERS", "DOC"],
+         ([c.name, c.type.value, c.state.value, _writers_text(c.writers), c.doc or ""]
+          for c in infos),
          empty="no collections")
+
+
+def _writers_text(writers: tuple[str, ...] | None) -> str:
+    return "(every certifier)" if writers is None else ", ".join(writers)
+
+
+def _info(reg: Registry, name: str) -> CollectionInfo:
+    """The list_collections entry of collection ``name`` (KC002 if there is none)."""
+    wanted = unicodedata.normalize("NFC", name)
+    for c in reg.list_collections():
+        if c.name == wanted:
+            return c
+    raise error("collection_missing", collection=name)
+
+
+@collection.command("state")
+@click.argument("name")
+@click.argument("state", required=False,
+                type=click.Choice([s.value for s in CollectionState], case_sensitive=False))
+@common_options
+@dry_run_option
+def collection_state(name: str, state: str | None, dry_run: bool) -> None:
+    """Show or set the state of collection NAME.
+
+    OPEN: every change (the default). APPEND_ONLY: certify only at or after the latest
+    begin of each calibration key, close open ranges, tag, insert datasets; no decertify,
+    untag, chain change or removal. FROZEN: no change at all, from any role (raw SQL
+    included). Without STATE print it. Setting it again to OPEN unfreezes (PostgreSQL: for
+    whoever may set states)."""
+    reg = _reg()
+    if state is None:
+        info = _info(reg, name)
+        emit({"collection": info.name, "state": info.state.value}, ["COLLECTION", "STATE"],
+             [[info.name, info.state.value]])
+        return
+    old, ch = changes.apply(reg, [name], lambda: reg.set_collection_state(name, state),
+                            dry_run)
+    _done(ch, {"collection": name, "state": state.upper(), "previous": old.value},
+          f"collection {name}: {old.value} -> {state.upper()}")
+
+
+@collection.command("writers")
+@click.argument("name")
+@click.argument("roles", nargs=-1)
+@click.option("--all", "all_", is_flag=True,
+              help="Remove the writer list: every certifier may change NAME again.")
+@common_options
+@dry_run_option
+def collection_writers(name: str, roles: tuple[str, ...], all_: bool, dry_run: bool) -> None:
+    """Show or set the roles whose members may change collection NAME (PostgreSQL only).
+
+    With ROLES only their members (directly or through other roles) may change NAME;
+    --all resets to every certifier. Without either print the list."""
+    reg = _reg()
+    if not roles and not all_:
+        info = _info(reg, name)
+        emit({"collection": info.name,
+              "writers": None if info.writers is None else list(info.writers)},
+             ["COLLECTION", "WRITERS"], [[info.name, _writers_text(info.writers)]])
+        return
+    if roles and all_:
+        raise click.UsageError("give ROLES or --all, not both")
+    new = list(roles) if roles else None
+    old, ch = changes.apply(reg, [name], lambda: reg.set_collection_writers(name, new),
+                            dry_run)
+    _done(ch, {"collection": name, "writers": new,
+               "previous": None if old is None else list(old)},
+          f"collection {name}: writers {_writers_text(None if new is None else tuple(new))}")
 
 
 @collection.command("remove")

@@ -36,7 +36,7 @@ EXIT_CODES_HELP = """\b
 Exit codes:
   0  success
   1  conflict: overlapping certification, ambiguous lookup, definition clash,
-     collection still in use
+     collection still in use, change refused by a collection's state or writer list
   2  bad input: usage error, unknown collection / dataset type / dataset, bad data ID,
      bad or naive time, wrong collection type, value too large or not valid Unicode,
      unreadable or invalid input file (the message names file and line)
@@ -52,6 +52,8 @@ _CONFLICTS = (
     errors.CalibrationLookupError,
     errors.ConflictingDefinitionError,
     errors.CollectionInUseError,
+    errors.CollectionStateError,
+    errors.AccessDeniedError,
 )
 _RETRYABLE = (errors.LockTimeoutError, errors.TransactionConflictError)
 

@@ -91,6 +91,8 @@ TWINS: dict[str, str] = {
     "remove_collection": f"{_PKG}.collections",
     "list_collections": f"{_PKG}.collections",
     "copy_collection": f"{_PKG}.collections",
+    "set_collection_state": f"{_PKG}.states",
+    "set_collection_writers": f"{_PKG}.states",
     "register_dataset_type": f"{_PKG}.datasets",
     "list_dataset_types": f"{_PKG}.datasets",
     "insert_datasets": f"{_PKG}.datasets",

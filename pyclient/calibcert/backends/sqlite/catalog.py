@@ -32,6 +32,7 @@ class _Coll:
     name: str
     type: str
     doc: str | None
+    state: str = "OPEN"
 
 
 @dataclass(frozen=True)
@@ -202,13 +203,14 @@ class Catalog(SqliteConnection):
         """calib._collection: KC015 NULL, KC002 unknown, KC003 wrong type."""
         if name is None:
             raise _err("argument_null", what="collection name")
-        row = self._one("SELECT collection_id, type, doc FROM collection WHERE name = ?", (name,))
+        row = self._one("SELECT collection_id, type, doc, state FROM collection WHERE name = ?",
+                        (name,))
         if row is None:
             raise _err("collection_missing", collection=name)
         if types is not None and row["type"] not in types:
             raise _err("collection_type", collection=name, type=row["type"],
                        expected=list(types))
-        return _Coll(row["collection_id"], name, row["type"], row["doc"])
+        return _Coll(row["collection_id"], name, row["type"], row["doc"], row["state"])
 
     def _dataset_type(self, name: str | None, need_calibration: bool = False) -> _Type:
         """calib._dataset_type: KC015 NULL, KC005 unknown, KC006 not a calibration type."""

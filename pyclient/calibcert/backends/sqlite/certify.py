@@ -18,7 +18,8 @@ from typing import Any, NoReturn
 from ...types import (
     Timespan,
 )
-from .catalog import Catalog, _Coll
+from .catalog import _Coll
+from .states import States
 from .values import (
     BULK_ROWS,
     FEW,
@@ -75,7 +76,7 @@ def _is_overlap(exc: sqlite3.IntegrityError) -> bool:
     handle)."""
     return "certification_no_overlap" in str(exc)
 
-class Certify(Catalog):
+class Certify(States):
     #: _series: certify_series items before their ends are derived.
     TEMP_TABLES = (
         "CREATE TEMP TABLE IF NOT EXISTS _series (ord INTEGER PRIMARY KEY, id BLOB, t INTEGER,"
@@ -89,11 +90,14 @@ class Certify(Catalog):
         b, e = _begin_us(timespan.begin), _end_us(timespan.end)
         with self._write(bulk=len(ids) >= BULK_ROWS):
             coll = self._collection(collection, ("CALIBRATION",))
-            if len(ids) <= FEW and self._certify_few(coll, ids, [b] * len(ids), e, close_open):
+            # The fast way only for an OPEN collection: nothing for _check_change to refuse.
+            if (len(ids) <= FEW and coll.state == "OPEN"
+                    and self._certify_few(coll, ids, [b] * len(ids), e, close_open)):
                 return len(ids)
             self._stage_ids(ids)
             self._resolve("_item", b, e)
             self._check_calibration_types(coll, "_item")
+            self._check_change(coll, "certify", "_item")
             return self._certify_rows(coll, "_item", close_open, series=False)
 
     def _certify_series(self, collection: str, ids: list[uuid.UUID],
@@ -104,12 +108,14 @@ class Certify(Catalog):
                 raise _err("series_begins_count", collection=collection, n_datasets=len(ids),
                            n_begins=len(begins))
             begins_us = [_begin_us(b) for b in begins]
-            if len(ids) <= FEW and self._certify_few(coll, ids, begins_us, None, close_open):
+            if (len(ids) <= FEW and coll.state == "OPEN"
+                    and self._certify_few(coll, ids, begins_us, None, close_open)):
                 return len(ids)
             self._stage_ids(ids, begins_us)
             self._resolve("_series")
             self._check_calibration_types(coll, "_series")
             self._check_series_begins(coll)
+            self._check_change(coll, "certify_series", "_series")
             # Each end is the next begin of the same key, the last one unbounded; fb is the
             # key's first begin (what close_open closes a stored open row at).
             self._conn.execute("DELETE FROM _item")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .catalog import Catalog
+from .states import States
 from .values import (
     MAX_US,
     _err,
@@ -17,7 +17,7 @@ from .values import (
 )
 
 
-class CloseOpenRange(Catalog):
+class CloseOpenRange(States):
     def _close_open_range(self, collection: str, dataset_type: str, end: datetime,
                           data_ids: list[dict[str, Any]] | None) -> int:
         end_us = _to_us(end)
@@ -25,6 +25,7 @@ class CloseOpenRange(Catalog):
             coll = self._collection(collection, ("CALIBRATION",))
             dtype = self._dataset_type(dataset_type, need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)
+            self._check_change(coll, "close_open_range")
             where = ("collection_id = :cid AND dataset_type_id = :tid AND end_us = :max"
                      " AND (:keys IS NULL OR data_id_key IN (SELECT value FROM json_each(:keys)))")
             params = {"cid": coll.id, "tid": dtype.id, "max": MAX_US, "keys": keys, "end": end_us}

@@ -9,15 +9,16 @@ import json
 
 from ...types import (
     CollectionInfo,
+    CollectionState,
     CollectionType,
 )
-from .catalog import Catalog
+from .states import States
 from .values import (
     _err,
 )
 
 
-class Collections(Catalog):
+class Collections(States):
     # -- collections ------------------------------------------------------------------
 
     def _register_collection(self, name: str, type: str, doc: str | None) -> bool:
@@ -36,6 +37,7 @@ class Collections(Catalog):
         with self._write():
             self._invalidate()
             p = self._collection(parent, ("CHAINED",))
+            self._check_change(p, "set_chain")
             rows = self._q("SELECT j.value AS name, c.collection_id AS id FROM json_each(?) AS j"
                            " LEFT JOIN collection AS c ON c.name = j.value ORDER BY j.key",
                            (json.dumps(children),))
@@ -86,6 +88,7 @@ class Collections(Catalog):
         with self._write():
             self._invalidate()
             coll = self._collection(name)
+            self._check_change(coll, "remove_collection")
             parent = self._one("SELECT p.name FROM collection_chain AS ch"
                                " JOIN collection AS p ON p.collection_id = ch.parent_id"
                                " WHERE ch.child_id = ? ORDER BY p.name LIMIT 1", (coll.id,))
@@ -101,9 +104,10 @@ class Collections(Catalog):
             self._refresh_search_paths([], was_stale)
 
     def _list_collections(self, type: str | None) -> list[CollectionInfo]:
-        rows = self._q("SELECT name, type, doc FROM collection WHERE ? IS NULL OR type = upper(?)"
-                       " ORDER BY name", (type, type))
-        return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"]) for r in rows]
+        rows = self._q("SELECT name, type, doc, state FROM collection"
+                       " WHERE ? IS NULL OR type = upper(?) ORDER BY name", (type, type))
+        return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
+                               CollectionState(r["state"])) for r in rows]
 
     def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
         with self._write(bulk=True):

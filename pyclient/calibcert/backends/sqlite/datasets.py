@@ -13,7 +13,8 @@ from ...types import (
     DatasetRef,
     DatasetTypeInfo,
 )
-from .catalog import Catalog, _Coll, _DataIds, _Type
+from .catalog import _Coll, _DataIds, _Type
+from .states import States
 from .values import (
     BULK_ROWS,
     PG_CHUNK,
@@ -23,7 +24,7 @@ from .values import (
 )
 
 
-class Datasets(Catalog):
+class Datasets(States):
     #: _ins: insert_datasets' new datasets (id, canonical data ID, interning rank, key).
     TEMP_TABLES = (
         "CREATE TEMP TABLE IF NOT EXISTS _ins (ord INTEGER PRIMARY KEY, id BLOB, v TEXT,"
@@ -66,6 +67,7 @@ class Datasets(Catalog):
             if ids is None:
                 ids = [uuid.uuid4() for _ in texts]
             self._check_new_datasets(dataset_type, run, data_ids, texts, ids)
+            self._check_change(coll, "insert_datasets")
             self._stage_datasets(enc, data_ids, texts, ids)
             self._check_existing_datasets(dtype, coll, ids)
             # Every rule holds: store the types of new dimensions, intern the new data IDs

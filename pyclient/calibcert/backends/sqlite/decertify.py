@@ -8,14 +8,14 @@ from typing import Any
 from ...types import (
     Timespan,
 )
-from .catalog import Catalog
+from .states import States
 from .values import (
     _begin_us,
     _end_us,
 )
 
 
-class Decertify(Catalog):
+class Decertify(States):
     #: _hit: the certifications decertify touches, before they are cut.
     TEMP_TABLES = (
         "CREATE TEMP TABLE IF NOT EXISTS _hit (k INTEGER, t INTEGER, id BLOB, r INTEGER,"
@@ -29,6 +29,7 @@ class Decertify(Catalog):
             coll = self._collection(collection, ("CALIBRATION",))
             dtype = self._dataset_type(dataset_type, need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)
+            self._check_change(coll, "decertify")
             self._conn.execute("DELETE FROM _hit")
             self._conn.execute(
                 "INSERT INTO _hit (k, t, id, r, b, e)"

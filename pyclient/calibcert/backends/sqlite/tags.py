@@ -6,19 +6,21 @@ from __future__ import annotations
 import json
 import uuid
 
-from .catalog import Catalog, _Coll
+from .catalog import _Coll
+from .states import States
 from .values import (
     _err,
     _uuid,
 )
 
 
-class Tags(Catalog):
+class Tags(States):
     def _tag(self, collection: str, ids: list[uuid.UUID]) -> int:
         with self._write():
             coll = self._collection(collection, ("TAGGED",))
             self._stage_ids(ids)
             self._resolve()
+            self._check_change(coll, "tag")
             self._check_tag_clash(coll)
             return self._conn.execute(
                 "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id, run_id)"
@@ -57,6 +59,7 @@ class Tags(Catalog):
             coll = self._collection(collection, ("TAGGED",))
             self._stage_ids(ids)
             self._resolve()
+            self._check_change(coll, "untag")
             return self._conn.execute(
                 "DELETE FROM tag WHERE collection_id = ? AND dataset_id IN (SELECT id FROM _item)",
                 (coll.id,)).rowcount

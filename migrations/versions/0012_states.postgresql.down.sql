@@ -1,0 +1,602 @@
+-- FROZEN downgrade of revision 0012, written by migrations/freeze.py from sources/0012_states.postgresql.down.sql.
+-- Never edit by hand.
+-- The functions this revision re-creates, as the previous revision had them (freeze.py).
+CREATE OR REPLACE FUNCTION calib._certify_rows(p_coll calib.collection, p_datasets uuid[], p_begins timestamp with time zone[], p_ends timestamp with time zone[], p_series boolean, p_close_open boolean)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* The one implementation behind certify and certify_series. Item i certifies
+   p_datasets[i] over [p_begins[i], p_ends[i]) (NULL = unbounded). In series mode the ends
+   are ignored and derived: the next begin of the same calibration key, the last one
+   unbounded.
+   Order of work: every check that needs no lock, then the collection lock, then close_open,
+   then one INSERT. The exclusion constraint finds every overlap (stored rows and rows of
+   this same call alike); on a violation the conflicts are listed and KC001 is raised, which
+   undoes the close_open update too.
+   Errors: KC007 unknown dataset, KC006 not a calibration type, KC001 conflicts (also:
+   two items of a series with the same key and begin). */
+DECLARE
+    v_res record := calib._resolve_datasets(p_datasets);
+    v_ends timestamptz[] := p_ends;
+    v_name text;
+    v_n integer;
+    v_conflicts jsonb;
+BEGIN
+    SELECT t.name INTO v_name FROM calib.dataset_type AS t
+    WHERE t.dataset_type_id = ANY (v_res.o_types) AND NOT t.is_calibration
+    ORDER BY t.dataset_type_id LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC006',
+            format('dataset type %L is not a calibration type and cannot be certified', v_name),
+            jsonb_build_object('kind', 'not_calibration_certify',
+                               'dataset_type', v_name, 'collection', p_coll.name)) IS NULL THEN END IF;
+    END IF;
+
+    IF p_series THEN
+        v_conflicts := (
+            SELECT jsonb_agg(jsonb_build_object(
+                       'dataset_type', t.name, 'data_id', di.value,
+                       'dataset', g.ids[1], 'timespan', calib._span_json(tstzrange(g.b, NULL, '[)')),
+                       'conflicting_dataset', g.ids[2],
+                       'conflicting_timespan', calib._span_json(tstzrange(g.b, NULL, '[)')))
+                   ORDER BY g.first)
+            FROM (SELECT u.k, u.b, array_agg(u.id ORDER BY u.ord) AS ids, min(u.ord) AS first
+                  FROM unnest(p_datasets, v_res.o_keys, p_begins) WITH ORDINALITY AS u(id, k, b, ord)
+                  GROUP BY u.k, u.b HAVING count(*) > 1) AS g
+            JOIN calib.data_id AS di ON di.data_id_key = g.k
+            JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id);
+        IF v_conflicts IS NOT NULL THEN
+            IF calib._raise('KC001',
+                format('certify_series into %L: %s data ID %s has two items beginning at %s',
+                       p_coll.name, v_conflicts->0->>'dataset_type', v_conflicts->0->'data_id',
+                       coalesce(v_conflicts->0->'timespan'->>0, '-infinity')),
+                jsonb_build_object('kind', 'series_duplicate_begin',
+                                   'collection', p_coll.name, 'conflicts', v_conflicts)) IS NULL THEN END IF;
+        END IF;
+        v_ends := ARRAY(
+            SELECT s.e FROM (
+                SELECT u.ord, lead(u.b) OVER (PARTITION BY u.k ORDER BY u.b NULLS FIRST) AS e
+                FROM unnest(v_res.o_keys, p_begins) WITH ORDINALITY AS u(k, b, ord)) AS s
+            ORDER BY s.ord);
+    END IF;
+
+    IF calib._lock_collections(ARRAY[p_coll.collection_id]) IS NULL THEN END IF;
+
+    IF p_close_open THEN
+        /* For each key, the earliest new begin closes a stored open range that begins
+           before it. A key with an item unbounded below closes nothing. */
+        UPDATE calib.certification AS c
+        SET validity = tstzrange(lower(c.validity), f.first_begin, '[)')
+        FROM (SELECT u.k, min(u.b) AS first_begin
+              FROM unnest(v_res.o_keys, p_begins) AS u(k, b)
+              GROUP BY u.k HAVING bool_and(u.b IS NOT NULL)) AS f
+        WHERE c.collection_id = p_coll.collection_id
+          AND c.data_id_key = f.k
+          AND c.validity && tstzrange(f.first_begin, NULL, '[)')
+          AND upper_inf(c.validity)
+          AND (lower_inf(c.validity) OR lower(c.validity) < f.first_begin);
+    END IF;
+
+    BEGIN
+        INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+        SELECT p_coll.collection_id, u.t, u.k, u.id, tstzrange(u.b, u.e, '[)')
+        FROM unnest(p_datasets, v_res.o_types, v_res.o_keys, p_begins, v_ends) AS u(id, t, k, b, e);
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+    EXCEPTION WHEN exclusion_violation THEN
+        v_conflicts := calib._certification_conflicts(
+            p_coll.collection_id, p_datasets, v_res.o_keys, p_begins, v_ends);
+        IF calib._raise('KC001',
+            CASE WHEN v_conflicts IS NULL THEN
+                format('certification into %L conflicts with a concurrent writer', p_coll.name)
+            ELSE
+                format('certification into %L conflicts: %s data ID %s, dataset %s over %s overlaps dataset %s over %s%s',
+                       p_coll.name, v_conflicts->0->>'dataset_type', v_conflicts->0->'data_id',
+                       v_conflicts->0->>'dataset', calib._span_text(v_conflicts->0->'timespan'),
+                       v_conflicts->0->>'conflicting_dataset',
+                       calib._span_text(v_conflicts->0->'conflicting_timespan'),
+                       CASE WHEN jsonb_array_length(v_conflicts) > 1
+                            THEN format(' (and %s more)', jsonb_array_length(v_conflicts) - 1) ELSE '' END)
+            END,
+            jsonb_build_object('kind', CASE WHEN v_conflicts IS NULL
+                                            THEN 'certification_conflict_concurrent'
+                                            ELSE 'certification_conflict' END,
+                               'collection', p_coll.name,
+                               'conflicts', coalesce(v_conflicts, '[]'::jsonb))) IS NULL THEN END IF;
+    END;
+    RETURN v_n;
+END
+$function$;
+CREATE OR REPLACE FUNCTION calib.certify(p_collection text, p_datasets uuid[], p_timespan tstzrange, p_close_open boolean DEFAULT false)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+/* Certify each dataset of p_datasets into CALIBRATION collection p_collection over
+   p_timespan ([) bounds; +-infinity or a missing bound = unbounded). All or nothing: any
+   overlap with a stored certification of the same calibration key (collection, dataset
+   type, data ID), or between two datasets of this call, stores nothing.
+   p_close_open: a stored certification of the same key with an unbounded end that begins
+   before the new begin is first closed at the new begin; every other overlap still fails.
+   Returns the number of certifications stored.
+   Errors: KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007
+   unknown dataset, KC006 non-calibration type, KC001 conflict (detail lists every conflict),
+   55P03 lock timeout.
+   Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
+
+   Two ways, one result. The fast way covers the common case (no close_open, every check
+   passes, the collection row free to lock now) in two statements: lock the collection row
+   with SKIP LOCKED (so it never waits), then insert; the table's own constraints refuse
+   a bad item, a bad timespan or an overlap. It decides nothing else: if the row was not
+   locked, or a constraint refused the rows, its subtransaction undoes the insert and the
+   general way, calib._certify_rows, does the call again: it raises the precise error, or
+   stores everything after a bounded wait for the lock. Why: the general way runs six PL/pgSQL
+   frames and eleven statements, and each statement of a function costs ~10 us of set-up
+   in every new transaction; that, not the work, was most of a one-dataset call
+   (bench/README.md, "What was changed").
+   force_generic_plan: a custom plan for a one-element array is always estimated cheaper,
+   so the insert would otherwise be planned again on every call. */
+DECLARE
+    v_n integer;
+    v_id integer;
+    v_coll calib.collection;
+    v_span tstzrange;
+BEGIN
+    IF NOT coalesce(p_close_open, false) AND cardinality(p_datasets) > 0 THEN
+        SELECT c.collection_id INTO v_id FROM calib.collection AS c
+        WHERE c.name = p_collection AND c.type = 'CALIBRATION'
+        FOR NO KEY UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            BEGIN
+                /* One row per item, whatever it is: an unknown dataset, one of a type that
+                   is not a calibration type, or a NULL item leaves a NULL in a NOT NULL
+                   column, so the table refuses the whole statement like any overlap. */
+                INSERT INTO calib.certification
+                    (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+                SELECT v_id, t.dataset_type_id, d.data_id_key, u.id, p_timespan
+                FROM unnest(p_datasets) AS u(id)
+                LEFT JOIN calib.dataset AS d ON d.dataset_id = u.id
+                LEFT JOIN calib.dataset_type AS t
+                  ON t.dataset_type_id = d.dataset_type_id AND t.is_calibration;
+                GET DIAGNOSTICS v_n = ROW_COUNT;
+                RETURN v_n;
+            EXCEPTION WHEN integrity_constraint_violation THEN
+                NULL;  -- undone; the general way below raises the precise error
+            END;
+        END IF;
+    END IF;
+
+    v_coll := calib._collection(p_collection, ARRAY['CALIBRATION']);
+    v_span := calib._timespan(p_timespan);
+    v_n := coalesce(cardinality(p_datasets), 0);
+    RETURN calib._certify_rows(
+        v_coll, p_datasets,
+        array_fill(lower(v_span), ARRAY[v_n]), array_fill(upper(v_span), ARRAY[v_n]),
+        false, coalesce(p_close_open, false));
+END
+$function$;
+CREATE OR REPLACE FUNCTION calib.close_open_range(p_collection text, p_dataset_type text, p_end timestamp with time zone, p_data_ids jsonb[] DEFAULT NULL::jsonb[])
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Give every certification of p_dataset_type in p_collection whose end is unbounded (only
+   those data IDs when p_data_ids is given) the end p_end. Returns how many were closed.
+   Errors: KC009 if one of them begins at or after p_end (nothing is changed) or p_end is
+   NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.
+   Locks: the collection row, FOR NO KEY UPDATE. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
+    v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
+    v_bad record;
+    v_n integer;
+BEGIN
+    IF p_end IS NULL OR NOT isfinite(p_end) THEN
+        IF calib._raise('KC009',
+            format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
+            jsonb_build_object('kind', 'close_open_range_end', 'collection', p_collection,
+                               'dataset_type', p_dataset_type, 'end', p_end::text)) IS NULL THEN END IF;
+    END IF;
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    /* Open ranges all overlap [p_end, infinity): the GiST index narrows the scan. */
+    SELECT c.dataset_id, c.validity, di.value AS data_id INTO v_bad
+    FROM calib.certification AS c JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+    WHERE c.collection_id = v_coll.collection_id
+      AND c.dataset_type_id = v_type.dataset_type_id
+      AND c.validity && tstzrange(p_end, NULL, '[)')
+      AND upper_inf(c.validity) AND NOT lower_inf(c.validity) AND lower(c.validity) >= p_end
+      AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+    ORDER BY lower(c.validity), c.data_id_key
+    LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC009',
+            format('cannot close %L data ID %s in %L at %s: dataset %s begins at %s',
+                   p_dataset_type, v_bad.data_id, p_collection, calib._ts_text(p_end),
+                   v_bad.dataset_id, calib._ts_text(lower(v_bad.validity))),
+            jsonb_build_object('kind', 'close_open_range_begins_after',
+                               'collection', p_collection, 'dataset_type', p_dataset_type,
+                               'data_id', v_bad.data_id, 'dataset', v_bad.dataset_id,
+                               'timespan', calib._span_json(v_bad.validity),
+                               'end', calib._ts_text(p_end))) IS NULL THEN END IF;
+    END IF;
+    UPDATE calib.certification AS c
+    SET validity = tstzrange(lower(c.validity), p_end, '[)')
+    WHERE c.collection_id = v_coll.collection_id
+      AND c.dataset_type_id = v_type.dataset_type_id
+      AND c.validity && tstzrange(p_end, NULL, '[)')
+      AND upper_inf(c.validity)
+      AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys));
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$function$;
+CREATE OR REPLACE FUNCTION calib.decertify(p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb[] DEFAULT NULL::jsonb[])
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Remove validity inside p_timespan from every certification of p_dataset_type in
+   CALIBRATION collection p_collection (only those data IDs when p_data_ids is given):
+   a certification fully covered is removed, one straddling an end is shortened, one
+   containing the span is split in two. Set-based: one DELETE, one INSERT of the remaining
+   pieces (range difference as multiranges). Returns the number of certifications touched;
+   nothing matching is a no-op (0).
+   Errors: KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009
+   bad timespan, KC008 bad data ID. Locks: the collection row, FOR NO KEY UPDATE. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
+    v_span tstzrange := calib._timespan(p_timespan);
+    v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
+    v_n integer;
+BEGIN
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    WITH hit AS (
+        DELETE FROM calib.certification AS c
+        WHERE c.collection_id = v_coll.collection_id
+          AND c.dataset_type_id = v_type.dataset_type_id
+          AND c.validity && v_span
+          AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+        RETURNING c.collection_id, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity
+    ), pieces AS (
+        INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+        SELECT hit.collection_id, hit.dataset_type_id, hit.data_id_key, hit.dataset_id, piece
+        FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span)) AS piece
+    )
+    SELECT count(*) INTO v_n FROM hit;
+    RETURN v_n;
+END
+$function$;
+CREATE OR REPLACE FUNCTION calib.insert_datasets(p_dataset_type text, p_run text, p_data_ids jsonb[], p_ids uuid[] DEFAULT NULL::uuid[])
+ RETURNS TABLE(dataset_id uuid, data_id jsonb)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID)
+   in input order. p_ids brings the caller's own UUIDs (same length); otherwise random
+   UUIDs are generated. Set-based: data IDs are interned and datasets inserted with one
+   statement each.
+   A dimension used for the first time gets the value type of its first value here.
+   Errors: KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID
+   (calib._canonical_data_ids: also a value of the other type than its dimension's),
+   KC010 a data ID repeated in the call or already in the run, or an id already used,
+   KC015 NULLs / p_ids of another length.
+   Locks: the run's collection row (calib._lock_collections). */
+DECLARE
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
+    v_run calib.collection := calib._collection(p_run, ARRAY['RUN']);
+    /* First use of a dimension fixes its value type (calib.dimension). */
+    v_new_dimensions boolean := calib._fix_dimensions(v_type, p_data_ids);
+    v_values jsonb[] := calib._canonical_data_ids(v_type, p_data_ids);
+    v_ids uuid[];
+    v_keys integer[];
+    v_dup jsonb;
+    v_dup_id uuid;
+BEGIN
+    IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
+                              OR array_position(p_ids, NULL) IS NOT NULL) THEN
+        IF calib._raise('KC015',
+            format('%s ids given for %s data IDs (ids must be non-NULL, one per data ID)',
+                   cardinality(p_ids), cardinality(p_data_ids)),
+            jsonb_build_object('kind', 'ids_count', 'dataset_type', p_dataset_type,
+                               'collection', p_run, 'n_ids', cardinality(p_ids),
+                               'n_data_ids', cardinality(p_data_ids))) IS NULL THEN END IF;
+    END IF;
+    v_ids := coalesce(p_ids, ARRAY(SELECT gen_random_uuid() FROM generate_series(1, cardinality(v_values))));
+
+    SELECT u.v INTO v_dup FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+    GROUP BY u.v HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC010',
+            format('data ID %s of dataset type %L appears more than once in one call', v_dup, p_dataset_type),
+            jsonb_build_object('kind', 'data_id_repeated', 'dataset_type', p_dataset_type,
+                               'data_id', v_dup, 'collection', p_run)) IS NULL THEN END IF;
+    END IF;
+    SELECT u.i INTO v_dup_id FROM unnest(v_ids) WITH ORDINALITY AS u(i, ord)
+    GROUP BY u.i HAVING count(*) > 1 ORDER BY min(u.ord) LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC010', format('dataset id %s appears more than once in one call', v_dup_id),
+                             jsonb_build_object('kind', 'dataset_id_repeated', 'dataset', v_dup_id)) IS NULL THEN END IF;
+    END IF;
+
+    IF calib._lock_collections(ARRAY[v_run.collection_id]) IS NULL THEN END IF;
+
+    SELECT d.dataset_id INTO v_dup_id FROM calib.dataset AS d WHERE d.dataset_id = ANY (v_ids)
+    ORDER BY d.dataset_id LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC010', format('dataset id %s already exists', v_dup_id),
+                             jsonb_build_object('kind', 'dataset_id_exists', 'dataset', v_dup_id)) IS NULL THEN END IF;
+    END IF;
+
+    /* Intern in a fixed order so that concurrent callers cannot deadlock on each other's
+       speculative insertions. */
+    INSERT INTO calib.data_id (dataset_type_id, value)
+    SELECT v_type.dataset_type_id, v FROM unnest(v_values) AS v ORDER BY v
+    ON CONFLICT ON CONSTRAINT data_id_type_value_key DO NOTHING;
+    v_keys := ARRAY(
+        SELECT di.data_id_key
+        FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+        JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v
+        ORDER BY u.ord);
+
+    SELECT di.value INTO v_dup
+    FROM calib.dataset AS d JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
+    WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
+    ORDER BY d.data_id_key LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC010',
+            format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
+            jsonb_build_object('kind', 'run_data_id_exists', 'collection', p_run,
+                               'dataset_type', p_dataset_type, 'data_id', v_dup)) IS NULL THEN END IF;
+    END IF;
+
+    /* In id order too: two calls given the same new ids in opposite orders (into
+       different RUNs, so under different collection locks) then meet on the same first
+       id, and the later one waits for it and fails (dataset_pkey) instead of deadlocking
+       with the other halfway through. */
+    INSERT INTO calib.dataset (dataset_id, dataset_type_id, data_id_key, run_id)
+    SELECT u.id, v_type.dataset_type_id, u.k, v_run.collection_id
+    FROM unnest(v_ids, v_keys) AS u(id, k)
+    ORDER BY u.id;
+
+    RETURN QUERY SELECT u.id, u.v FROM unnest(v_ids, v_values) AS u(id, v);
+END
+$function$;
+DROP FUNCTION calib.list_collections(text);
+CREATE OR REPLACE FUNCTION calib.list_collections(p_type text DEFAULT NULL::text)
+ RETURNS TABLE(name text, type text, doc text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Every collection (optionally of one type), by name. Read-only. */
+SELECT c.name, c.type, c.doc
+FROM calib.collection AS c
+WHERE p_type IS NULL OR c.type = upper(p_type)
+ORDER BY c.name
+$function$;
+CREATE OR REPLACE FUNCTION calib.remove_collection(p_name text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Remove a TAGGED, CALIBRATION or CHAINED collection with its associations (tags,
+   certifications, chain children); its datasets stay in their RUNs. A RUN may be removed
+   only while it holds no dataset.
+   Errors: KC002 unknown, KC013 still a child of a chain / RUN with datasets.
+   Locks: calib._lock_chains(), then the collection row. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_name);
+    v_parent text;
+BEGIN
+    IF calib._lock_chains() IS NULL THEN END IF;
+    /* Look it up again: a concurrent remove may have committed while we waited. */
+    v_coll := calib._collection(p_name);
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    SELECT p.name INTO v_parent
+    FROM calib.collection_chain AS ch JOIN calib.collection AS p ON p.collection_id = ch.parent_id
+    WHERE ch.child_id = v_coll.collection_id
+    ORDER BY p.name LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC013',
+            format('collection %L is still a child of chain %L', p_name, v_parent),
+            jsonb_build_object('kind', 'collection_in_chain', 'collection', p_name,
+                               'parent', v_parent)) IS NULL THEN END IF;
+    END IF;
+    IF v_coll.type = 'RUN' AND EXISTS (SELECT FROM calib.dataset WHERE run_id = v_coll.collection_id) THEN
+        IF calib._raise('KC013',
+            format('RUN collection %L still holds datasets; datasets are never deleted', p_name),
+            jsonb_build_object('kind', 'run_has_datasets', 'collection', p_name)) IS NULL THEN END IF;
+    END IF;
+    DELETE FROM calib.collection WHERE collection_id = v_coll.collection_id;
+END
+$function$;
+CREATE OR REPLACE FUNCTION calib.set_chain(p_parent text, p_children text[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Replace the children of CHAINED collection p_parent, atomically, by p_children in order
+   (a repeated child is kept at its first position only; an empty array empties the chain).
+   Errors: KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the
+   parent itself, or a chain that already contains the parent), KC015 NULL.
+   Locks: calib._lock_chains(), then the parent row (calib._lock_collections). */
+DECLARE
+    v_parent calib.collection := calib._collection(p_parent, ARRAY['CHAINED']);
+    v_ids integer[];
+    v_missing text;
+    v_cycle text;
+BEGIN
+    IF p_children IS NULL OR array_position(p_children, NULL) IS NOT NULL THEN
+        IF calib._raise('KC015', 'chain children must be a non-NULL array of names',
+                             jsonb_build_object('kind', 'chain_children_null',
+                                                'collection', p_parent)) IS NULL THEN END IF;
+    END IF;
+    /* Names are stored in NFC: look the children up by their NFC spelling. */
+    p_children := ARRAY(SELECT normalize(u.c, NFC)
+                        FROM unnest(p_children) WITH ORDINALITY AS u(c, ord) ORDER BY u.ord);
+    IF calib._lock_chains() IS NULL THEN END IF;
+    /* Look it up again: a concurrent remove may have committed while we waited. */
+    v_parent := calib._collection(p_parent, ARRAY['CHAINED']);
+    IF calib._lock_collections(ARRAY[v_parent.collection_id]) IS NULL THEN END IF;
+
+    SELECT u.name INTO v_missing
+    FROM unnest(p_children) WITH ORDINALITY AS u(name, ord)
+    LEFT JOIN calib.collection AS c ON c.name = u.name
+    WHERE c.collection_id IS NULL ORDER BY u.ord LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC002',
+            format('collection %L (child of chain %L) does not exist', v_missing, p_parent),
+            jsonb_build_object('kind', 'chain_child_missing', 'collection', v_missing,
+                               'parent', p_parent)) IS NULL THEN END IF;
+    END IF;
+
+    v_ids := ARRAY(
+        SELECT c.collection_id
+        FROM (SELECT DISTINCT ON (u.name) u.name, u.ord
+              FROM unnest(p_children) WITH ORDINALITY AS u(name, ord)
+              ORDER BY u.name, u.ord) AS firsts
+        JOIN calib.collection AS c ON c.name = firsts.name
+        ORDER BY firsts.ord);
+
+    /* A cycle exists iff the parent is reachable from one of the new children. */
+    WITH RECURSIVE reach (collection_id, via) AS (
+        SELECT c, c FROM unnest(v_ids) AS c
+        UNION
+        SELECT ch.child_id, r.via
+        FROM reach AS r JOIN calib.collection_chain AS ch ON ch.parent_id = r.collection_id
+    )
+    SELECT c.name INTO v_cycle
+    FROM reach AS r JOIN calib.collection AS c ON c.collection_id = r.via
+    WHERE r.collection_id = v_parent.collection_id
+    ORDER BY array_position(v_ids, r.via)  -- the first new child that leads back
+    LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC004',
+            format('making %L a child of chain %L would create a cycle', v_cycle, p_parent),
+            jsonb_build_object('kind', 'chain_cycle', 'collection', p_parent, 'child', v_cycle)) IS NULL THEN END IF;
+    END IF;
+
+    DELETE FROM calib.collection_chain WHERE parent_id = v_parent.collection_id;
+    INSERT INTO calib.collection_chain (parent_id, position, child_id)
+    SELECT v_parent.collection_id, u.ord, u.id
+    FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord);
+END
+$function$;
+CREATE OR REPLACE FUNCTION calib.tag(p_collection text, p_datasets uuid[])
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one
+   dataset per (dataset type, data ID); tagging a dataset already there is a no-op.
+   Returns the number of datasets newly tagged.
+   Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another
+   dataset of the same type and data ID is tagged already (or in the same call).
+   Locks: the collection row. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['TAGGED']);
+    v_res record := calib._resolve_datasets(p_datasets);
+    v_bad record;
+    v_n integer;
+BEGIN
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
+    clash AS (
+        SELECT 0 AS src, a.id, b.id AS other, a.k
+        FROM n AS a JOIN n AS b ON a.k = b.k AND a.id < b.id
+        UNION ALL
+        SELECT 1, n.id, t.dataset_id, n.k FROM n
+        JOIN calib.tag AS t ON t.collection_id = v_coll.collection_id AND t.data_id_key = n.k
+                           AND t.dataset_id <> n.id
+    )
+    SELECT clash.*, di.value AS data_id, dt.name AS type_name INTO v_bad
+    FROM clash JOIN calib.data_id AS di ON di.data_id_key = clash.k
+    JOIN calib.dataset_type AS dt ON dt.dataset_type_id = di.dataset_type_id
+    /* A fixed choice when there are several (the same on every plan and backend): clashes
+       within the call first, then by key and ids. */
+    ORDER BY clash.src, clash.k, clash.id, clash.other
+    LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC010',
+            format('TAGGED collection %L can hold only one %L dataset with data ID %s: %s and %s',
+                   p_collection, v_bad.type_name, v_bad.data_id, v_bad.id, v_bad.other),
+            jsonb_build_object('kind', 'tag_clash', 'collection', p_collection,
+                               'dataset_type', v_bad.type_name,
+                               'data_id', v_bad.data_id, 'dataset', v_bad.id,
+                               'conflicting_dataset', v_bad.other)) IS NULL THEN END IF;
+    END IF;
+    INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)
+    SELECT DISTINCT v_coll.collection_id, u.t, u.k, u.id
+    FROM unnest(p_datasets, v_res.o_types, v_res.o_keys) AS u(id, t, k)
+    ON CONFLICT ON CONSTRAINT tag_pkey DO NOTHING;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$function$;
+CREATE OR REPLACE FUNCTION calib.untag(p_collection text, p_datasets uuid[])
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Remove datasets from TAGGED collection p_collection; datasets not tagged there are
+   ignored. Returns the number removed.
+   Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.
+   Locks: the collection row. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['TAGGED']);
+    v_res record := calib._resolve_datasets(p_datasets);
+    v_n integer;
+BEGIN
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    DELETE FROM calib.tag AS t
+    WHERE t.collection_id = v_coll.collection_id AND t.dataset_id = ANY (p_datasets);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$function$;
+-- Undo revision 0012 on PostgreSQL (source of versions/0012_states.postgresql.down.sql):
+-- freeze.py first puts back the functions 0012 re-creates as 0011 had them
+-- (list_collections dropped and created again: its old result type); here its owner and
+-- grants come back, the FROZEN triggers and the state/writers columns go (states and
+-- writer lists are lost); freeze.py drops the functions 0012 created after this point.
+ALTER FUNCTION calib.list_collections(text) OWNER TO calib_owner;
+REVOKE ALL ON FUNCTION calib.list_collections(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION calib.list_collections(text) TO calib_reader, calib_writer;
+DROP TRIGGER collection_frozen_guard ON calib.collection;
+DROP TRIGGER certification_frozen_insert ON calib.certification;
+DROP TRIGGER certification_frozen_update ON calib.certification;
+DROP TRIGGER certification_frozen_delete ON calib.certification;
+DROP TRIGGER tag_frozen_insert ON calib.tag;
+DROP TRIGGER tag_frozen_update ON calib.tag;
+DROP TRIGGER tag_frozen_delete ON calib.tag;
+DROP TRIGGER dataset_frozen_insert ON calib.dataset;
+DROP TRIGGER dataset_frozen_update ON calib.dataset;
+DROP TRIGGER dataset_frozen_delete ON calib.dataset;
+DROP TRIGGER collection_chain_frozen_insert ON calib.collection_chain;
+DROP TRIGGER collection_chain_frozen_update ON calib.collection_chain;
+DROP TRIGGER collection_chain_frozen_delete ON calib.collection_chain;
+DROP TRIGGER certification_frozen_truncate ON calib.certification;
+DROP TRIGGER tag_frozen_truncate ON calib.tag;
+DROP TRIGGER dataset_frozen_truncate ON calib.dataset;
+DROP TRIGGER collection_chain_frozen_truncate ON calib.collection_chain;
+DROP TRIGGER collection_frozen_truncate ON calib.collection;
+ALTER TABLE calib.collection DROP COLUMN state, DROP COLUMN writers;
+-- The functions this revision creates (freeze.py).
+DROP FUNCTION calib._caller();
+DROP FUNCTION calib._check_change(integer,text,integer[],timestamp with time zone[]);
+DROP FUNCTION calib._frozen_guard();
+DROP FUNCTION calib.set_collection_state(text,text);
+DROP FUNCTION calib.set_collection_writers(text,jsonb);
+DROP FUNCTION calib.set_collection_writers(text,text);
+DROP FUNCTION calib.set_collection_writers(text,text[]);

@@ -1,0 +1,39 @@
+CREATE OR REPLACE FUNCTION calib.set_collection_state(p_name text, p_state text)
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY
+   (certify only at or after the latest begin of each calibration key, tag, insert_datasets,
+   close_open and close_open_range; no decertify, untag, set_chain or removal) or FROZEN (no
+   change at all, from any role, raw SQL included). Case-insensitive. Returns the previous
+   state. Unfreezing (FROZEN to OPEN or APPEND_ONLY) is allowed to whoever may call this
+   function (calib_admin): it is not itself refused by the state, nor by the writer list,
+   which restricts changes of the collection's content, not its administration.
+   Errors: KC002 unknown collection, KC015 NULL or unknown state.
+   Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the
+   writers in flight, and a writer that comes after sees the new state. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_name);
+    v_old text;
+BEGIN
+    IF p_state IS NULL THEN
+        IF calib._raise('KC015', 'collection state must not be NULL',
+                        jsonb_build_object('kind', 'argument_null', 'what', 'collection state'))
+            IS NULL THEN END IF;
+    END IF;
+    IF upper(p_state) NOT IN ('OPEN', 'APPEND_ONLY', 'FROZEN') THEN
+        IF calib._raise('KC015',
+            format('unknown collection state %L; expected OPEN, APPEND_ONLY or FROZEN', p_state),
+            jsonb_build_object('kind', 'collection_state_unknown', 'state', p_state,
+                               'collection', p_name)) IS NULL THEN END IF;
+    END IF;
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    SELECT c.state INTO v_old FROM calib.collection AS c
+    WHERE c.collection_id = v_coll.collection_id;
+    UPDATE calib.collection SET state = upper(p_state)
+    WHERE collection_id = v_coll.collection_id AND state <> upper(p_state);
+    RETURN v_old;
+END
+$$;
