@@ -21,20 +21,13 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
+import test_pg_concurrency as conc
 from calibcert.errors import LockTimeoutError
-from test_pg_concurrency import (  # noqa: F401 - fixtures used by name
-    TYPE,
-    X,
-    Call,
-    World,
-    observer,
-    pid_of,
-    registries,
-    sessions,
-    wait_until_blocked,
-    within,
-    world,
-)
+from test_pg_concurrency import TYPE, Call, World, X, pid_of, wait_until_blocked, within
+
+# The fixtures of the concurrency tests (each test gets its own committed database).
+world, sessions, observer, registries = (conc.world, conc.sessions, conc.observer,
+                                         conc.registries)
 
 NEW_ID = "6f0d3b6e-6d6c-4c47-9d6f-1f3a6c6f0001"
 
