@@ -79,12 +79,19 @@ class Attempt:
                  tb: TracebackType | None) -> bool:
         assert self._cm is not None
         try:
-            self._cm.__exit__(exc_type, exc, tb)  # commits, or rolls back and re-raises
+            # Commits, or rolls back (and returns False, or raises what ending it raised).
+            suppressed = self._cm.__exit__(exc_type, exc, tb)
         except TransactionConflictError:
             if self.number > self._owner.retries:
                 raise
             self._owner._retry_after(self.number)
             return True
+        if exc is None or suppressed:
+            self._owner._done = True
+            return bool(suppressed)
+        if isinstance(exc, TransactionConflictError) and self.number <= self._owner.retries:
+            self._owner._retry_after(self.number)
+            return True  # rolled back: the loop runs the block again
         self._owner._done = True
         return False
 
