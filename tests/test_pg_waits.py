@@ -209,7 +209,8 @@ def test_the_client_raises_lock_timeout_error_with_the_facts(world: World, sessi
     assert err.details["wait"] == "data_id"
     assert err.details["dataset_type"] == TYPE
     assert err.details["lock_timeout"] == "200ms"
-    assert str(err).startswith("lock timeout: gave up after 200ms waiting for a 'bias' data ID")
+    assert str(err).startswith("lock timeout: gave up after 200ms waiting for another"
+                               " transaction creating a 'bias' data ID of this call")
     a.rollback()
     assert [r.data_id["detector"] for r in b.insert_datasets(
         TYPE, "run2", [{"instrument": "Cam", "detector": 777}])] == [777]

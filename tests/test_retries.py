@@ -20,7 +20,7 @@ import calibcert.retry as retry
 import test_pg_concurrency as conc
 from calibcert import CollectionType, Registry, Timespan
 from calibcert.errors import InvalidArgumentError, TransactionConflictError
-from test_pg_concurrency import PATIENCE, TYPE, X, Y, Call, World, pid_of, wait_until_blocked
+from test_pg_concurrency import PATIENCE, TYPE, Call, World, X, Y, pid_of, wait_until_blocked
 
 world, sessions, observer, registries = (conc.world, conc.sessions, conc.observer,
                                          conc.registries)

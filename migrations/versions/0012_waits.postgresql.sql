@@ -79,7 +79,7 @@ AS $$
    Errors: 55P03 (lock_not_available), always. */
 BEGIN
     IF calib._raise('55P03',
-        format('lock timeout: gave up after %s waiting for %s, held by another transaction; nothing was changed, retry',
+        format('lock timeout: gave up after %s waiting for %s; nothing was changed, retry',
                current_setting('lock_timeout'), p_waiting_for),
         coalesce(p_facts, '{}')
             || jsonb_build_object('kind', 'lock_timeout', 'wait', p_wait,
@@ -149,7 +149,7 @@ BEGIN
         GET DIAGNOSTICS v_n = ROW_COUNT;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('collection',
-            format('the lock on collection %s', array_to_string(
+            format('the lock on collection %s, held by another transaction', array_to_string(
                 ARRAY(SELECT quote_literal(n) FROM unnest(v_names) AS n), ', ')),
             jsonb_build_object('collection', v_names[1], 'collections', to_jsonb(v_names),
                                'mode', CASE p_mode WHEN 'read' THEN 'FOR SHARE'
@@ -185,7 +185,7 @@ BEGIN
     BEGIN
         LOCK TABLE calib.collection_chain IN SHARE ROW EXCLUSIVE MODE;
     EXCEPTION WHEN lock_not_available THEN
-        IF calib._lock_timeout('chain_graph', 'the chain lock (calib.collection_chain)',
+        IF calib._lock_timeout('chain_graph', 'the chain lock (calib.collection_chain), held by another transaction',
                                '{}') IS NULL THEN END IF;
     END;
     PERFORM set_config('lock_timeout', v_old, true);
@@ -237,7 +237,7 @@ BEGIN
         v_new := FOUND;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('dimension',
-            format('the value type of a dimension of dataset type %L (%s), which another transaction is fixing',
+            format('another transaction using a dimension of dataset type %L (%s) for the first time',
                    p_type.name, array_to_string(p_type.dimensions, ', ')),
             jsonb_build_object('dataset_type', p_type.name,
                                'dimensions', to_jsonb(p_type.dimensions))) IS NULL THEN END IF;
@@ -282,7 +282,7 @@ BEGIN
         v_created := FOUND;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('collection_name',
-            format('the name of collection %L, which another transaction is creating', p_name),
+            format('another transaction creating collection %L', p_name),
             jsonb_build_object('collection', p_name)) IS NULL THEN END IF;
     END;
     PERFORM set_config('lock_timeout', v_old, true);
@@ -356,7 +356,7 @@ BEGIN
         v_created := FOUND;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('dataset_type_name',
-            format('the name of dataset type %L, which another transaction is creating', p_name),
+            format('another transaction creating dataset type %L', p_name),
             jsonb_build_object('dataset_type', p_name)) IS NULL THEN END IF;
     END;
     PERFORM set_config('lock_timeout', v_old, true);
@@ -439,8 +439,7 @@ BEGIN
         RETURNING collection_id INTO v_dst_id;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('collection_name',
-            format('the name of collection %L, which another transaction is creating',
-                   p_destination),
+            format('another transaction creating collection %L', p_destination),
             jsonb_build_object('collection', p_destination, 'source', p_source)) IS NULL THEN END IF;
     END;
     PERFORM set_config('lock_timeout', v_old, true);
@@ -542,7 +541,7 @@ BEGIN
         ON CONFLICT ON CONSTRAINT data_id_type_value_key DO NOTHING;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('data_id',
-            format('a %L data ID of this call (%s data IDs, the first %s), which another transaction is creating',
+            format('another transaction creating a %L data ID of this call (%s data IDs, the first %s)',
                    p_dataset_type, cardinality(v_values), v_values[1]),
             jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run,
                                'data_ids', to_jsonb(v_values[1:10]),
@@ -578,7 +577,7 @@ BEGIN
         ORDER BY u.id;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('dataset_id',
-            format('a dataset id of this call (%s ids, the first %s), which another transaction is creating',
+            format('another transaction creating a dataset id of this call (%s ids, the first %s)',
                    cardinality(v_ids), v_ids[1]),
             jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run,
                                'datasets', to_jsonb(v_ids[1:10]),

@@ -207,8 +207,8 @@ KINDS: dict[str, tuple[str, str]] = {
     # waiting_for is the server's text (PostgreSQL quoting), the facts are beside it.
     "lock_timeout": (
         "55P03",
-        "lock timeout: gave up after {lock_timeout} waiting for {waiting_for}, held by"
-        " another transaction; nothing was changed, retry"),
+        "lock timeout: gave up after {lock_timeout} waiting for {waiting_for}; nothing was"
+        " changed, retry"),
     # KC016 InvalidDocumentError (a JSON document or text argument, README "Calling from
     # another service"); position: 1-based, null for the argument as a whole
     "document_not_array": ("KC016", "{what} must be a JSON array, not a JSON {found}"),

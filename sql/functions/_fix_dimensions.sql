@@ -43,7 +43,7 @@ BEGIN
         v_new := FOUND;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('dimension',
-            format('the value type of a dimension of dataset type %L (%s), which another transaction is fixing',
+            format('another transaction using a dimension of dataset type %L (%s) for the first time',
                    p_type.name, array_to_string(p_type.dimensions, ', ')),
             jsonb_build_object('dataset_type', p_type.name,
                                'dimensions', to_jsonb(p_type.dimensions))) IS NULL THEN END IF;

@@ -16,7 +16,7 @@ BEGIN
     BEGIN
         LOCK TABLE calib.collection_chain IN SHARE ROW EXCLUSIVE MODE;
     EXCEPTION WHEN lock_not_available THEN
-        IF calib._lock_timeout('chain_graph', 'the chain lock (calib.collection_chain)',
+        IF calib._lock_timeout('chain_graph', 'the chain lock (calib.collection_chain), held by another transaction',
                                '{}') IS NULL THEN END IF;
     END;
     PERFORM set_config('lock_timeout', v_old, true);

@@ -59,7 +59,7 @@ BEGIN
         GET DIAGNOSTICS v_n = ROW_COUNT;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('collection',
-            format('the lock on collection %s', array_to_string(
+            format('the lock on collection %s, held by another transaction', array_to_string(
                 ARRAY(SELECT quote_literal(n) FROM unnest(v_names) AS n), ', ')),
             jsonb_build_object('collection', v_names[1], 'collections', to_jsonb(v_names),
                                'mode', CASE p_mode WHEN 'read' THEN 'FOR SHARE'

@@ -22,7 +22,7 @@ AS $$
    Errors: 55P03 (lock_not_available), always. */
 BEGIN
     IF calib._raise('55P03',
-        format('lock timeout: gave up after %s waiting for %s, held by another transaction; nothing was changed, retry',
+        format('lock timeout: gave up after %s waiting for %s; nothing was changed, retry',
                current_setting('lock_timeout'), p_waiting_for),
         coalesce(p_facts, '{}')
             || jsonb_build_object('kind', 'lock_timeout', 'wait', p_wait,

@@ -34,8 +34,7 @@ BEGIN
         RETURNING collection_id INTO v_dst_id;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('collection_name',
-            format('the name of collection %L, which another transaction is creating',
-                   p_destination),
+            format('another transaction creating collection %L', p_destination),
             jsonb_build_object('collection', p_destination, 'source', p_source)) IS NULL THEN END IF;
     END;
     PERFORM set_config('lock_timeout', v_old, true);

@@ -75,7 +75,7 @@ BEGIN
         ON CONFLICT ON CONSTRAINT data_id_type_value_key DO NOTHING;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('data_id',
-            format('a %L data ID of this call (%s data IDs, the first %s), which another transaction is creating',
+            format('another transaction creating a %L data ID of this call (%s data IDs, the first %s)',
                    p_dataset_type, cardinality(v_values), v_values[1]),
             jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run,
                                'data_ids', to_jsonb(v_values[1:10]),
@@ -111,7 +111,7 @@ BEGIN
         ORDER BY u.id;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('dataset_id',
-            format('a dataset id of this call (%s ids, the first %s), which another transaction is creating',
+            format('another transaction creating a dataset id of this call (%s ids, the first %s)',
                    cardinality(v_ids), v_ids[1]),
             jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run,
                                'datasets', to_jsonb(v_ids[1:10]),

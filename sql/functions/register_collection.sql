@@ -33,7 +33,7 @@ BEGIN
         v_created := FOUND;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('collection_name',
-            format('the name of collection %L, which another transaction is creating', p_name),
+            format('another transaction creating collection %L', p_name),
             jsonb_build_object('collection', p_name)) IS NULL THEN END IF;
     END;
     PERFORM set_config('lock_timeout', v_old, true);

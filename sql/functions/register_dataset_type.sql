@@ -54,7 +54,7 @@ BEGIN
         v_created := FOUND;
     EXCEPTION WHEN lock_not_available THEN
         IF calib._lock_timeout('dataset_type_name',
-            format('the name of dataset type %L, which another transaction is creating', p_name),
+            format('another transaction creating dataset type %L', p_name),
             jsonb_build_object('dataset_type', p_name)) IS NULL THEN END IF;
     END;
     PERFORM set_config('lock_timeout', v_old, true);
