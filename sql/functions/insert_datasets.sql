@@ -30,6 +30,7 @@ DECLARE
     v_dup jsonb;
     v_dup_id uuid;
     v_old text;
+    v_step text;
 BEGIN
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
@@ -66,50 +67,52 @@ BEGIN
                              jsonb_build_object('kind', 'dataset_id_exists', 'dataset', v_dup_id)) IS NULL THEN END IF;
     END IF;
 
-    /* Intern in a fixed order so that concurrent callers cannot deadlock on each other's
-       speculative insertions. */
+    /* The new data IDs, then the new datasets: both may wait for another transaction that
+       creates the same ones; one bound and one subtransaction for both (v_step says which
+       wait ran out). */
     v_old := calib._bound_waits();
     BEGIN
+        /* Intern in a fixed order so that concurrent callers cannot deadlock on each
+           other's speculative insertions. */
+        v_step := 'data_id';
         INSERT INTO calib.data_id (dataset_type_id, value)
         SELECT v_type.dataset_type_id, v FROM unnest(v_values) AS v ORDER BY v
         ON CONFLICT ON CONSTRAINT data_id_type_value_key DO NOTHING;
-    EXCEPTION WHEN lock_not_available THEN
-        IF calib._lock_timeout('data_id',
-            format('another transaction creating a %L data ID of this call (%s data IDs, the first %s)',
-                   p_dataset_type, cardinality(v_values), v_values[1]),
-            jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run,
-                               'data_ids', to_jsonb(v_values[1:10]),
-                               'n_data_ids', cardinality(v_values))) IS NULL THEN END IF;
-    END;
-    PERFORM set_config('lock_timeout', v_old, true);
-    v_keys := ARRAY(
-        SELECT di.data_id_key
-        FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
-        JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v
-        ORDER BY u.ord);
+        v_keys := ARRAY(
+            SELECT di.data_id_key
+            FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+            JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v
+            ORDER BY u.ord);
 
-    SELECT di.value INTO v_dup
-    FROM calib.dataset AS d JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
-    WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
-    ORDER BY d.data_id_key LIMIT 1;
-    IF FOUND THEN
-        IF calib._raise('KC010',
-            format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
-            jsonb_build_object('kind', 'run_data_id_exists', 'collection', p_run,
-                               'dataset_type', p_dataset_type, 'data_id', v_dup)) IS NULL THEN END IF;
-    END IF;
+        SELECT di.value INTO v_dup
+        FROM calib.dataset AS d JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
+        WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
+        ORDER BY d.data_id_key LIMIT 1;
+        IF FOUND THEN
+            IF calib._raise('KC010',
+                format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
+                jsonb_build_object('kind', 'run_data_id_exists', 'collection', p_run,
+                                   'dataset_type', p_dataset_type, 'data_id', v_dup)) IS NULL THEN END IF;
+        END IF;
 
-    /* In id order too: two calls given the same new ids in opposite orders (into
-       different RUNs, so under different collection locks) then meet on the same first
-       id, and the later one waits for it and fails (dataset_pkey) instead of deadlocking
-       with the other halfway through. */
-    v_old := calib._bound_waits();
-    BEGIN
+        /* In id order too: two calls given the same new ids in opposite orders (into
+           different RUNs, so under different collection locks) then meet on the same first
+           id, and the later one waits for it and fails (dataset_pkey) instead of deadlocking
+           with the other halfway through. */
+        v_step := 'dataset_id';
         INSERT INTO calib.dataset (dataset_id, dataset_type_id, data_id_key, run_id)
         SELECT u.id, v_type.dataset_type_id, u.k, v_run.collection_id
         FROM unnest(v_ids, v_keys) AS u(id, k)
         ORDER BY u.id;
     EXCEPTION WHEN lock_not_available THEN
+        IF v_step = 'data_id' THEN
+            IF calib._lock_timeout('data_id',
+                format('another transaction creating a %L data ID of this call (%s data IDs, the first %s)',
+                       p_dataset_type, cardinality(v_values), v_values[1]),
+                jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run,
+                                   'data_ids', to_jsonb(v_values[1:10]),
+                                   'n_data_ids', cardinality(v_values))) IS NULL THEN END IF;
+        END IF;
         IF calib._lock_timeout('dataset_id',
             format('another transaction creating a dataset id of this call (%s ids, the first %s)',
                    cardinality(v_ids), v_ids[1]),

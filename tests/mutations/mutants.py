@@ -607,8 +607,8 @@ END;
     ),
     Mutant(
         "pg-wait-data-id-unbounded", "sql/functions/insert_datasets.sql",
-        "    EXCEPTION WHEN lock_not_available THEN\n        IF calib._lock_timeout('data_id',",
-        "    EXCEPTION WHEN division_by_zero THEN\n        IF calib._lock_timeout('data_id',",
+        "    EXCEPTION WHEN lock_not_available THEN\n        IF v_step = 'data_id' THEN",
+        "    EXCEPTION WHEN division_by_zero THEN\n        IF v_step = 'data_id' THEN",
         "the wait for a new data ID ends with PostgreSQL's bare lock timeout, no facts",
         (WAITS + "test_every_wait_ends_after_calib_lock_timeout_naming_what_it_waited_for"
          "[new data ID]",),
