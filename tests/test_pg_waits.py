@@ -215,3 +215,19 @@ def test_the_client_raises_lock_timeout_error_with_the_facts(world: World, sessi
     assert [r.data_id["detector"] for r in b.insert_datasets(
         TYPE, "run2", [{"instrument": "Cam", "detector": 777}])] == [777]
 
+
+
+def test_psql_shows_the_lock_timeout_with_its_facts(world: World, sessions) -> None:
+    # What a DBA sees in psql: the SQLSTATE first, then the DETAIL as JSON (via calib._raise).
+    from test_psql_errors import psql
+
+    site = next(s for s in SITES if s.wait == "collection_name")
+    a = hold(world, sessions, site)
+    out = psql(world.url, "SET calib.lock_timeout = '300ms';\n" + site.waiter + ";\n")
+    a.rollback()
+    assert ("ERROR:  55P03: lock timeout: gave up after 300ms waiting for another transaction"
+            " creating collection 'new'; nothing was changed, retry") in out.stderr, out.stderr
+    detail = next(line for line in out.stderr.splitlines() if line.startswith("DETAIL:"))
+    facts = json.loads(detail.removeprefix("DETAIL:").strip())
+    assert facts["kind"] == "lock_timeout" and facts["wait"] == "collection_name"
+    assert facts["collection"] == "new" and facts["lock_timeout"] == "300ms"
