@@ -139,8 +139,7 @@ def test_every_wait_ends_after_calib_lock_timeout_naming_what_it_waited_for(
     b.commit()
 
 
-@pytest.mark.parametrize("site", [s for s in SITES if s.wait in ("collection_name", "data_id")],
-                         ids=lambda s: s.id)
+@pytest.mark.parametrize("site", SITES, ids=lambda s: s.id)
 def test_calib_lock_timeout_zero_means_do_not_wait(world: World, sessions, site: Site) -> None:
     a = hold(world, sessions, site)
     b = sessions()
