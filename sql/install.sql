@@ -9,6 +9,8 @@
 \ir schema/dimension.sql
 \ir schema/search_path.sql
 \ir functions/_raise.sql
+\ir functions/_bound_waits.sql
+\ir functions/_lock_timeout.sql
 \ir functions/_ts_text.sql
 \ir functions/_span_json.sql
 \ir functions/_span_text.sql

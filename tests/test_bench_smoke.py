@@ -239,3 +239,18 @@ def test_find_chain_fast_path_agrees_with_calib_find(pg_url: str) -> None:
     slow.close()
     slow_conn.close()
     fast.close()
+
+
+def test_lock_stress_script_runs_and_checks_its_two_assertions() -> None:
+    # bench/stress_locks.py for 2 seconds with 3 processes: it completes, prints the counts
+    # per outcome and both checks, and exits 0 (no single call failed with a deadlock,
+    # nothing overlaps). Its figures are not looked at.
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "stress_locks.py"), "--seconds", "2",
+         "--processes", "3"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert "| single: certify | ok |" in proc.stdout
+    assert "overlapping pairs: 0" in proc.stdout
+    assert "OK: no single call failed with a deadlock, nothing overlaps" in proc.stdout

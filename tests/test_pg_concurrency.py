@@ -9,8 +9,9 @@ third connection before it lets A finish. Nothing here sleeps to make a race hap
 The protocol under test (see ``calib._lock_collections``): a writer locks the rows of the
 collections it changes FOR NO KEY UPDATE, in ascending id, held to commit; chain changes
 first take SHARE ROW EXCLUSIVE on ``calib.collection_chain``; a copy locks its source FOR
-SHARE; readers take no locks. Waits are bounded by ``lock_timeout`` or, when the session has
-none, ``calib.lock_timeout`` (default 10s), and fail with SQLSTATE 55P03.
+SHARE; readers take no locks. Waits are bounded by ``calib.lock_timeout`` (default 10s) or
+the session's shorter ``lock_timeout``, and fail with SQLSTATE 55P03 (every wait site, with
+its DETAIL: tests/test_pg_waits.py).
 """
 
 from __future__ import annotations
@@ -1484,8 +1485,9 @@ def test_remove_waits_for_set_chain_and_then_sees_the_new_parent(world: World, r
 def test_unique_index_waits_end_with_the_other_transaction_or_lock_timeout(
         world: World, sessions, observer, statement: str) -> None:
     # Two writers creating the same new name / data ID (in different RUNs: no collection
-    # lock in common) meet on a unique index: the second waits for the first to end. That
-    # wait is not bounded by calib.lock_timeout, only by the session's own lock_timeout.
+    # lock in common) meet on a unique index: the second waits for the first to end, or
+    # for its bound (here the session's lock_timeout, shorter than calib.lock_timeout;
+    # calib.lock_timeout alone: tests/test_pg_waits.py).
     a, b, c = sessions(), sessions(), sessions()
     a.execute(statement.format(run="run1"))
     c.execute("SET lock_timeout = '200ms'")

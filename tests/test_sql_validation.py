@@ -88,6 +88,13 @@ def c(id: str, sql: str, code: str, kind: str, prepare: str = "", **detail: Any)
 
 
 CASES = [
+    # -- the bound of every wait (calib._bound_waits) --------------------------------------
+    c("calib.lock_timeout not a time", "SELECT calib.register_collection('waits', 'RUN')",
+      "KC015", "lock_timeout_setting", prepare="SET LOCAL calib.lock_timeout = 'soon'",
+      value="soon"),
+    c("calib.lock_timeout negative", "SELECT calib.register_dataset_type('w', ARRAY['a'])",
+      "KC015", "lock_timeout_setting", prepare="SET LOCAL calib.lock_timeout = '-1s'",
+      value="-1s"),
     # -- names (calib._check_name) ---------------------------------------------------------
     c("register_collection NULL name", "SELECT calib.register_collection(NULL, 'RUN')",
       "KC015", "argument_null", what="collection name"),
@@ -676,6 +683,9 @@ def test_bad_input_raises_the_precise_error(owner: psycopg.Connection) -> None:
 #: kinds raised in sql/functions/ that no case here reaches, and why (and where they are
 #: tested instead).
 UNREACHED = {
+    "lock_timeout": (
+        "only when a wait for another open transaction runs out: tests/test_pg_waits.py, one "
+        "case per wait (two real sessions)"),
     "collection_removed_concurrently": (
         "only when a collection is removed by a transaction that commits while the caller "
         "waits for its row lock: tests/test_pg_concurrency.py "

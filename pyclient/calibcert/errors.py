@@ -332,15 +332,8 @@ def translate(exc: BaseException) -> BaseException:
     message = getattr(diag, "message_primary", None) or str(exc)
     details: dict[str, Any] = {}
     detail_text = getattr(diag, "message_detail", None)
-    if sqlstate and sqlstate.startswith("KC") and detail_text:
-        try:
-            parsed = json.loads(detail_text)
-            if isinstance(parsed, dict):
-                details = parsed
-        except ValueError:
-            details = {"detail": detail_text}
-    elif detail_text:
-        details = {"detail": detail_text}
+    if detail_text:
+        details = _calib_details(sqlstate, detail_text)
     if constraint:
         details.setdefault("constraint", constraint)
     kind = details.get("kind")
@@ -352,6 +345,20 @@ def translate(exc: BaseException) -> BaseException:
     err = cls(message, **normalize_details(details))
     err.__cause__ = exc
     return err
+
+
+def _calib_details(sqlstate: str | None, detail_text: str) -> dict[str, Any]:
+    """The facts of a DETAIL: the JSON object of a calib function's error (class KC, or a
+    standard SQLSTATE raised through calib._raise with a known kind, e.g. 55P03 from
+    calib._lock_timeout); any other DETAIL as text."""
+    try:
+        parsed = json.loads(detail_text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and ((sqlstate or "").startswith("KC")
+                                     or parsed.get("kind") in messages.KINDS):
+        return parsed
+    return {"detail": detail_text}
 
 
 def _first_line(text: str) -> str:

@@ -199,6 +199,16 @@ KINDS: dict[str, tuple[str, str]] = {
         " datasets, {n_begins!v} begins)"),
     "lookup_times_count": (
         "KC015", "lookup in {collection!q} needs one time (or NULL) per data ID"),
+    "lock_timeout_setting": (
+        "KC015",
+        "calib.lock_timeout must be a time such as '10s', '500ms' or '0' (do not wait), not"
+        " {value!q}"),
+    # 55P03 LockTimeoutError: a bounded wait ran out (calib._lock_timeout, the one place);
+    # waiting_for is the server's text (PostgreSQL quoting), the facts are beside it.
+    "lock_timeout": (
+        "55P03",
+        "lock timeout: gave up after {lock_timeout} waiting for {waiting_for}; nothing was"
+        " changed, retry"),
     # KC016 InvalidDocumentError (a JSON document or text argument, README "Calling from
     # another service"); position: 1-based, null for the argument as a whole
     "document_not_array": ("KC016", "{what} must be a JSON array, not a JSON {found}"),

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError, error
+from .retry import Transaction
 from .types import (
     MAX_DIMENSIONS,
     Certification,
@@ -413,9 +414,32 @@ class Registry(abc.ABC):
 
     # -- transactions and lifetime ----------------------------------------------------
 
+    def transaction(self, retries: int = 0) -> Transaction:
+        """Group several operations into one atomic unit (nested: a savepoint)::
+
+            with reg.transaction():
+                ...
+
+        With ``retries=N``, the block is run again (up to N more times, after a short
+        jittered sleep) when it fails as a deadlock victim or serialization failure
+        (TransactionConflictError); a ``with`` block cannot be rerun, so that form is a
+        loop of attempts, only as the outermost transaction::
+
+            for attempt in reg.transaction(retries=3):
+                with attempt:
+                    ...
+
+        A single call made outside any transaction is retried that way by itself
+        (:data:`calibcert.retry.CALL_ATTEMPTS`). See :mod:`calibcert.retry`."""
+        return Transaction(self._transaction, self._in_transaction, retries)
+
     @abc.abstractmethod
-    def transaction(self) -> AbstractContextManager[None]:
-        """Group several operations into one atomic unit (nested: a savepoint)."""
+    def _transaction(self) -> AbstractContextManager[None]:
+        """The backend's atomic unit: a transaction, or a savepoint inside one."""
+
+    @abc.abstractmethod
+    def _in_transaction(self) -> bool:
+        """Whether a transaction (ours or the caller's) is open on the connection."""
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -6,17 +6,19 @@ AS $$
 /* Serialises changes of the chain graph (set_chain, remove_collection, copy of a chain) so
    that two concurrent set_chain calls cannot each pass the cycle check and together make a
    cycle. SHARE ROW EXCLUSIVE conflicts with itself and with writes, not with reads.
-   Taken before any collection row lock; bounded like calib._lock_collections. */
+   Taken before any collection row lock. The wait is bounded (calib._bound_waits) and ends
+   with 55P03 (kind lock_timeout, wait chain_graph).
+   Errors: 55P03 when the wait times out; KC015 a malformed calib.lock_timeout. */
 DECLARE
-    v_old text := current_setting('lock_timeout');
+    v_old text;
 BEGIN
-    IF v_old = '0' THEN
-        PERFORM set_config('lock_timeout',
-            coalesce(nullif(current_setting('calib.lock_timeout', true), ''), '10s'), true);
-    END IF;
-    LOCK TABLE calib.collection_chain IN SHARE ROW EXCLUSIVE MODE;
-    IF v_old = '0' THEN
-        PERFORM set_config('lock_timeout', v_old, true);
-    END IF;
+    v_old := calib._bound_waits();
+    BEGIN
+        LOCK TABLE calib.collection_chain IN SHARE ROW EXCLUSIVE MODE;
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('chain_graph', 'the chain lock (calib.collection_chain), held by another transaction',
+                               '{}') IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
 END
 $$;

@@ -11,8 +11,9 @@ AS $$
    not conflict with the FOR KEY SHARE that foreign-key checks take, so writers of different
    collections never wait for each other.
 
-   The wait is bounded: if the session has no lock_timeout, calib.lock_timeout (default
-   '10s') applies while waiting, and the session value is restored afterwards.
+   The wait is bounded (calib._bound_waits: calib.lock_timeout, or the session's shorter
+   lock_timeout); when it runs out, calib._lock_timeout raises 55P03 naming the
+   collections. The session's lock_timeout is put back afterwards.
    A collection removed by a transaction that committed while we waited is not locked (the
    row is gone); that is an error, not a silent no-op, so the caller never writes into (or
    copies) a collection that no longer exists. Its name is read before the wait, for the
@@ -21,8 +22,8 @@ AS $$
    with SKIP LOCKED: it cannot wait, so it needs neither the names nor the bounded
    lock_timeout, and it halves the cost of a one-dataset certify's locking. A row that is
    locked by another writer, or gone, is skipped and then goes the general way below.
-   Errors: 55P03 (lock_not_available) when the wait times out; KC002 a collection removed
-   concurrently. */
+   Errors: 55P03 (lock_not_available, kind lock_timeout) when the wait times out; KC002 a
+   collection removed concurrently; KC015 a malformed calib.lock_timeout. */
 DECLARE
     v_old text;
     v_ids integer[];
@@ -41,27 +42,30 @@ BEGIN
             RETURN;
         END IF;
     END IF;
-    v_old := current_setting('lock_timeout');
     v_ids := ARRAY(SELECT DISTINCT u FROM unnest(p_ids) AS u ORDER BY 1);
     v_names := ARRAY(SELECT coalesce(c.name, u.id::text)
                      FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord)
                      LEFT JOIN calib.collection AS c ON c.collection_id = u.id
                      ORDER BY u.ord);
-    IF v_old = '0' THEN
-        PERFORM set_config('lock_timeout',
-            coalesce(nullif(current_setting('calib.lock_timeout', true), ''), '10s'), true);
-    END IF;
-    IF p_mode = 'read' THEN
-        PERFORM FROM calib.collection WHERE collection_id = ANY (v_ids)
-        ORDER BY collection_id FOR SHARE;
-    ELSE
-        PERFORM FROM calib.collection WHERE collection_id = ANY (v_ids)
-        ORDER BY collection_id FOR NO KEY UPDATE;
-    END IF;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    IF v_old = '0' THEN
-        PERFORM set_config('lock_timeout', v_old, true);
-    END IF;
+    v_old := calib._bound_waits();
+    BEGIN
+        IF p_mode = 'read' THEN
+            PERFORM FROM calib.collection WHERE collection_id = ANY (v_ids)
+            ORDER BY collection_id FOR SHARE;
+        ELSE
+            PERFORM FROM calib.collection WHERE collection_id = ANY (v_ids)
+            ORDER BY collection_id FOR NO KEY UPDATE;
+        END IF;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('collection',
+            format('the lock on collection %s, held by another transaction', array_to_string(
+                ARRAY(SELECT quote_literal(n) FROM unnest(v_names) AS n), ', ')),
+            jsonb_build_object('collection', v_names[1], 'collections', to_jsonb(v_names),
+                               'mode', CASE p_mode WHEN 'read' THEN 'FOR SHARE'
+                                                   ELSE 'FOR NO KEY UPDATE' END)) IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
     IF v_n < cardinality(v_ids) THEN
         SELECT v_names[i] INTO v_gone FROM generate_subscripts(v_ids, 1) AS i
         WHERE NOT EXISTS (SELECT FROM calib.collection AS c WHERE c.collection_id = v_ids[i])

@@ -10,10 +10,13 @@ AS $$
    Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad
    destination name.
    Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in
-   flight, then copies their complete result); the new row is invisible until commit. */
+   flight, then copies their complete result); the new row is invisible until commit. A
+   destination name that another open transaction is creating: wait for it to end, bounded
+   (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). */
 DECLARE
     v_src calib.collection := calib._collection(p_source, ARRAY['TAGGED', 'CALIBRATION', 'CHAINED']);
     v_dst_id integer;
+    v_old text;
 BEGIN
     p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
     IF calib._check_name(p_destination, 'collection name') IS NULL THEN END IF;
@@ -23,10 +26,18 @@ BEGIN
         v_src := calib._collection(p_source, ARRAY['CHAINED']);
     END IF;
     IF calib._lock_collections(ARRAY[v_src.collection_id], 'read') IS NULL THEN END IF;
-    INSERT INTO calib.collection (name, type, doc)
-    VALUES (p_destination, v_src.type, coalesce(p_doc, v_src.doc))
-    ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING
-    RETURNING collection_id INTO v_dst_id;
+    v_old := calib._bound_waits();
+    BEGIN
+        INSERT INTO calib.collection (name, type, doc)
+        VALUES (p_destination, v_src.type, coalesce(p_doc, v_src.doc))
+        ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING
+        RETURNING collection_id INTO v_dst_id;
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('collection_name',
+            format('another transaction creating collection %L', p_destination),
+            jsonb_build_object('collection', p_destination, 'source', p_source)) IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
     IF v_dst_id IS NULL THEN
         IF calib._raise('KC010', format('collection %L already exists', p_destination),
                              jsonb_build_object('kind', 'collection_exists',

@@ -15,7 +15,11 @@ AS $$
    (calib._canonical_data_ids: also a value of the other type than its dimension's),
    KC010 a data ID repeated in the call or already in the run, or an id already used,
    KC015 NULLs / p_ids of another length.
-   Locks: the run's collection row (calib._lock_collections). */
+   Locks: the run's collection row (calib._lock_collections); then the new data IDs (in
+   data_id_type_value_key) and the new dataset ids (dataset_pkey), in sorted order: a
+   transaction creating one of them too, still open, makes this call wait for it to end,
+   bounded (calib._bound_waits; 55P03, kind lock_timeout, wait data_id or dataset_id, with
+   the call's first data IDs / ids). A dimension's first use: see calib._fix_dimensions. */
 DECLARE
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
     v_run calib.collection := calib._collection(p_run, ARRAY['RUN']);
@@ -26,6 +30,8 @@ DECLARE
     v_keys integer[];
     v_dup jsonb;
     v_dup_id uuid;
+    v_old text;
+    v_step text;
 BEGIN
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
@@ -63,36 +69,60 @@ BEGIN
                              jsonb_build_object('kind', 'dataset_id_exists', 'dataset', v_dup_id)) IS NULL THEN END IF;
     END IF;
 
-    /* Intern in a fixed order so that concurrent callers cannot deadlock on each other's
-       speculative insertions. */
-    INSERT INTO calib.data_id (dataset_type_id, value)
-    SELECT v_type.dataset_type_id, v FROM unnest(v_values) AS v ORDER BY v
-    ON CONFLICT ON CONSTRAINT data_id_type_value_key DO NOTHING;
-    v_keys := ARRAY(
-        SELECT di.data_id_key
-        FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
-        JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v
-        ORDER BY u.ord);
+    /* The new data IDs, then the new datasets: both may wait for another transaction that
+       creates the same ones; one bound and one subtransaction for both (v_step says which
+       wait ran out). */
+    v_old := calib._bound_waits();
+    BEGIN
+        /* Intern in a fixed order so that concurrent callers cannot deadlock on each
+           other's speculative insertions. */
+        v_step := 'data_id';
+        INSERT INTO calib.data_id (dataset_type_id, value)
+        SELECT v_type.dataset_type_id, v FROM unnest(v_values) AS v ORDER BY v
+        ON CONFLICT ON CONSTRAINT data_id_type_value_key DO NOTHING;
+        v_keys := ARRAY(
+            SELECT di.data_id_key
+            FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+            JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v
+            ORDER BY u.ord);
 
-    SELECT di.value INTO v_dup
-    FROM calib.dataset AS d JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
-    WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
-    ORDER BY d.data_id_key LIMIT 1;
-    IF FOUND THEN
-        IF calib._raise('KC010',
-            format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
-            jsonb_build_object('kind', 'run_data_id_exists', 'collection', p_run,
-                               'dataset_type', p_dataset_type, 'data_id', v_dup)) IS NULL THEN END IF;
-    END IF;
+        SELECT di.value INTO v_dup
+        FROM calib.dataset AS d JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
+        WHERE d.run_id = v_run.collection_id AND d.data_id_key = ANY (v_keys)
+        ORDER BY d.data_id_key LIMIT 1;
+        IF FOUND THEN
+            IF calib._raise('KC010',
+                format('RUN %L already has a %L dataset with data ID %s', p_run, p_dataset_type, v_dup),
+                jsonb_build_object('kind', 'run_data_id_exists', 'collection', p_run,
+                                   'dataset_type', p_dataset_type, 'data_id', v_dup)) IS NULL THEN END IF;
+        END IF;
 
-    /* In id order too: two calls given the same new ids in opposite orders (into
-       different RUNs, so under different collection locks) then meet on the same first
-       id, and the later one waits for it and fails (dataset_pkey) instead of deadlocking
-       with the other halfway through. */
-    INSERT INTO calib.dataset (dataset_id, dataset_type_id, data_id_key, run_id)
-    SELECT u.id, v_type.dataset_type_id, u.k, v_run.collection_id
-    FROM unnest(v_ids, v_keys) AS u(id, k)
-    ORDER BY u.id;
+        /* In id order too: two calls given the same new ids in opposite orders (into
+           different RUNs, so under different collection locks) then meet on the same first
+           id, and the later one waits for it and fails (dataset_pkey) instead of deadlocking
+           with the other halfway through. */
+        v_step := 'dataset_id';
+        INSERT INTO calib.dataset (dataset_id, dataset_type_id, data_id_key, run_id)
+        SELECT u.id, v_type.dataset_type_id, u.k, v_run.collection_id
+        FROM unnest(v_ids, v_keys) AS u(id, k)
+        ORDER BY u.id;
+    EXCEPTION WHEN lock_not_available THEN
+        IF v_step = 'data_id' THEN
+            IF calib._lock_timeout('data_id',
+                format('another transaction creating a %L data ID of this call (%s data IDs, the first %s)',
+                       p_dataset_type, cardinality(v_values), v_values[1]),
+                jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run,
+                                   'data_ids', to_jsonb(v_values[1:10]),
+                                   'n_data_ids', cardinality(v_values))) IS NULL THEN END IF;
+        END IF;
+        IF calib._lock_timeout('dataset_id',
+            format('another transaction creating a dataset id of this call (%s ids, the first %s)',
+                   cardinality(v_ids), v_ids[1]),
+            jsonb_build_object('dataset_type', p_dataset_type, 'collection', p_run,
+                               'datasets', to_jsonb(v_ids[1:10]),
+                               'n_datasets', cardinality(v_ids))) IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
 
     RETURN QUERY SELECT u.id, u.v FROM unnest(v_ids, v_values) AS u(id, v);
 END

@@ -9,10 +9,14 @@ AS $$
    stored doc is kept). Concurrent registrations of one name are safe (ON CONFLICT).
    The name is stored in Unicode NFC.
    Errors: KC014 bad name, KC015 unknown type / NULL, KC010 exists with another type.
-   Locks: none beyond the unique index. */
+   Locks: the new name in the unique index collection_name_key: a second transaction
+   registering the same new name waits for the first to end, bounded (calib._bound_waits;
+   55P03, kind lock_timeout, wait collection_name). */
 DECLARE
     v_type text := upper(p_type);
     v_existing text;
+    v_old text;
+    v_created boolean;
 BEGIN
     p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
     IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
@@ -22,9 +26,18 @@ BEGIN
             jsonb_build_object('kind', 'collection_type_unknown', 'collection', p_name,
                                'type', p_type)) IS NULL THEN END IF;
     END IF;
-    INSERT INTO calib.collection (name, type, doc) VALUES (p_name, v_type, p_doc)
-    ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING;
-    IF FOUND THEN
+    v_old := calib._bound_waits();
+    BEGIN
+        INSERT INTO calib.collection (name, type, doc) VALUES (p_name, v_type, p_doc)
+        ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING;
+        v_created := FOUND;
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('collection_name',
+            format('another transaction creating collection %L', p_name),
+            jsonb_build_object('collection', p_name)) IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
+    IF v_created THEN
         RETURN true;
     END IF;
     SELECT type INTO v_existing FROM calib.collection WHERE name = p_name;

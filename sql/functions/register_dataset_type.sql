@@ -10,10 +10,15 @@ AS $$
    Names are stored in Unicode NFC; at most 32 dimensions (with the 2000-byte limit of a
    data ID, no data ID can outgrow a btree entry).
    Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another
-   definition. Locks: none beyond the unique index. */
+   definition; 55P03 (kind lock_timeout) below.
+   Locks: the new name in the unique index dataset_type_name_key: a second transaction
+   registering the same new name waits for the first to end, bounded (calib._bound_waits;
+   55P03, kind lock_timeout, wait dataset_type_name). */
 DECLARE
     v_existing calib.dataset_type;
     v_dim text;
+    v_old text;
+    v_created boolean;
 BEGIN
     /* Names are stored in NFC (calib._check_name), the dimension names too. */
     p_name := normalize(p_name, NFC);
@@ -41,10 +46,19 @@ BEGIN
             jsonb_build_object('kind', 'dimensions_count', 'dataset_type', p_name,
                                'count', cardinality(p_dimensions))) IS NULL THEN END IF;
     END IF;
-    INSERT INTO calib.dataset_type (name, dimensions, is_calibration)
-    VALUES (p_name, p_dimensions, p_is_calibration)
-    ON CONFLICT ON CONSTRAINT dataset_type_name_key DO NOTHING;
-    IF FOUND THEN
+    v_old := calib._bound_waits();
+    BEGIN
+        INSERT INTO calib.dataset_type (name, dimensions, is_calibration)
+        VALUES (p_name, p_dimensions, p_is_calibration)
+        ON CONFLICT ON CONSTRAINT dataset_type_name_key DO NOTHING;
+        v_created := FOUND;
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('dataset_type_name',
+            format('another transaction creating dataset type %L', p_name),
+            jsonb_build_object('dataset_type', p_name)) IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
+    IF v_created THEN
         RETURN true;
     END IF;
     SELECT * INTO v_existing FROM calib.dataset_type WHERE name = p_name;

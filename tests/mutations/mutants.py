@@ -33,6 +33,8 @@ SQL = "tests/test_sql_level.py::"
 SEC = "tests/test_security.py::"
 ROLES = "tests/test_roles.py::"
 CONC = "tests/test_pg_concurrency.py::"
+WAITS = "tests/test_pg_waits.py::"
+RETRIES = "tests/test_retries.py::"
 GUARDS = "tests/test_sqlite_guards.py::"
 GAPS = "tests/test_mutation_gaps.py::"
 PATHS = "tests/test_sqlite_search_paths.py::"
@@ -436,7 +438,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-insert-ids-in-input-order", "sql/functions/insert_datasets.sql",
-        "FROM unnest(v_ids, v_keys) AS u(id, k)\n    ORDER BY u.id;",
+        "FROM unnest(v_ids, v_keys) AS u(id, k)\n        ORDER BY u.id;",
         "FROM unnest(v_ids, v_keys) AS u(id, k);",
         "insert_datasets inserts datasets in input order, not id order (revision 0007)",
         (CONC + "test_the_same_new_dataset_ids_into_two_runs_in_opposite_orders_never_deadlock",),
@@ -747,5 +749,71 @@ END;
         "WHEN (SELECT state FROM collection WHERE collection_id = OLD.collection_id) = 'NONE'",
         "plain sqlite3 may delete a FROZEN collection's certifications",
         (SQS + "test_plain_sqlite3_cannot_change_a_frozen_collection[delete_certification]",),
+    ),
+    # -- bounded waits and honest retries (revision 0012, README "Locks, waits and retries")
+    Mutant(
+        "pg-wait-zero-means-forever", "sql/functions/_bound_waits.sql",
+        "least(greatest(v_ms[1], 1), ",
+        "least(CASE WHEN v_ms[1] > 0 THEN v_ms[1] END, ",
+        "calib.lock_timeout = '0' means wait (almost) forever instead of do not wait",
+        (WAITS + "test_calib_lock_timeout_zero_means_do_not_wait[new collection name]",),
+    ),
+    Mutant(
+        "pg-wait-session-bound-wins", "sql/functions/_bound_waits.sql",
+        "least(greatest(v_ms[1], 1), CASE WHEN v_ms[2] > 0 THEN v_ms[2] END, 2147483647)",
+        "coalesce(CASE WHEN v_ms[2] > 0 THEN v_ms[2] END, greatest(v_ms[1], 1))",
+        "a session's longer lock_timeout lengthens the wait past calib.lock_timeout",
+        (WAITS + "test_the_shorter_of_the_two_bounds_applies",),
+    ),
+    Mutant(
+        "pg-wait-new-name-unbounded", "sql/functions/register_collection.sql",
+        "    v_old := calib._bound_waits();",
+        "    v_old := current_setting('lock_timeout');",
+        "the wait for a new collection name another transaction creates has no bound",
+        (WAITS + "test_every_wait_ends_after_calib_lock_timeout_naming_what_it_waited_for"
+         "[new collection name]",),
+    ),
+    Mutant(
+        "pg-wait-bound-not-restored", "sql/functions/register_dataset_type.sql",
+        "    PERFORM set_config('lock_timeout', v_old, true);\n",
+        "",
+        "register_dataset_type leaves its bound as the transaction's lock_timeout",
+        (WAITS + "test_waiting_calls_leave_the_sessions_lock_timeout[0]",),
+    ),
+    Mutant(
+        "pg-wait-error-without-what", "sql/functions/_lock_timeout.sql",
+        "'kind', 'lock_timeout', 'wait', p_wait,",
+        "'kind', 'lock_timeout',",
+        "the lock timeout does not say what kind of wait ran out",
+        (WAITS + "test_every_wait_ends_after_calib_lock_timeout_naming_what_it_waited_for"
+         "[new data ID]",),
+    ),
+    Mutant(
+        "pg-wait-data-id-unbounded", "sql/functions/insert_datasets.sql",
+        "    EXCEPTION WHEN lock_not_available THEN\n        IF v_step = 'data_id' THEN",
+        "    EXCEPTION WHEN division_by_zero THEN\n        IF v_step = 'data_id' THEN",
+        "the wait for a new data ID ends with PostgreSQL's bare lock timeout, no facts",
+        (WAITS + "test_every_wait_ends_after_calib_lock_timeout_naming_what_it_waited_for"
+         "[new data ID]",),
+    ),
+    Mutant(
+        "client-single-call-not-retried", "pyclient/calibcert/retry.py",
+        "CALL_ATTEMPTS = 4", "CALL_ATTEMPTS = 1",
+        "a single call chosen as deadlock victim fails instead of running again",
+        (RETRIES + "test_a_single_call_chosen_as_deadlock_victim_is_retried_transparently",),
+    ),
+    Mutant(
+        "client-transaction-block-not-retried", "pyclient/calibcert/retry.py",
+        "if isinstance(exc, TransactionConflictError) and self.number <= self._owner.retries:",
+        "if False:",
+        "transaction(retries=N) raises the deadlock instead of running the block again",
+        (RETRIES + "test_a_deadlocked_transaction_block_runs_again_and_its_effects_appear_once",),
+    ),
+    Mutant(
+        "client-retry-inside-callers-transaction", "pyclient/calibcert/backends/postgres.py",
+        "        if self._standalone():\n            # A transaction of its own: a deadlock",
+        "        if True:\n            # A transaction of its own: a deadlock",
+        "a call inside the caller's transaction is retried alone after a deadlock",
+        (RETRIES + "test_a_single_call_inside_the_callers_transaction_is_not_retried",),
     ),
 )

@@ -30,6 +30,7 @@ from ..errors import (
     translate,
 )
 from ..registry import At, DatasetIdArray, Registry
+from ..retry import call_with_retries
 from ..schema import HEAD_REVISION
 from ..types import (
     Certification,
@@ -220,11 +221,15 @@ class PostgresRegistry(Registry):
     def _run(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         # Inside a transaction (ours or the caller's) the call gets a savepoint, so a
         # failed call changes nothing and leaves the transaction usable, as on SQLite.
+        if self._standalone():
+            # A transaction of its own: a deadlock victim is run again (calibcert.retry).
+            return call_with_retries(lambda: self._standalone_run(sql, params))
+        with self._errors(), self._conn.transaction():
+            return self._execute(sql, params)
+
+    def _standalone_run(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._errors():
-            if self._standalone():
-                return self._execute(sql, params)
-            with self._conn.transaction():
-                return self._execute(sql, params)
+            return self._execute(sql, params)
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._conn.cursor(row_factory=dict_row) as cur:
@@ -236,9 +241,12 @@ class PostgresRegistry(Registry):
             # One statement, atomic by itself (as in _run), on one reused cursor with plain
             # tuple rows: a new dict-row cursor per call cost ~17 us of a one-dataset
             # certify's ~170 (bench/README.md).
-            with self._errors():
-                return self._plain_cursor().execute(sql, params).fetchone()[0]
+            return call_with_retries(lambda: self._plain_scalar(sql, params))
         return self._run(sql + " AS v", params)[0]["v"]
+
+    def _plain_scalar(self, sql: str, params: dict[str, Any]) -> Any:
+        with self._errors():
+            return self._plain_cursor().execute(sql, params).fetchone()[0]
 
     def _plain_cursor(self) -> psycopg.Cursor[Any]:
         """The one cursor reused by statements sent outside transactions (_scalar and the
@@ -261,9 +269,15 @@ class PostgresRegistry(Registry):
         size (a repeat within the call; conflicts listed earlier item first)."""
         if n <= CHUNK:
             return [send(CHUNK_ALL)]
+        if self._standalone():
+            # The chunks' transaction is the call's own: a deadlock victim runs again whole.
+            return call_with_retries(lambda: self._chunked(n, send))
+        return self._chunked(n, send)
+
+    def _chunked(self, n: int, send: Callable[[int], _T]) -> list[_T]:
         out: list[_T] = []
         try:
-            with self.transaction():
+            with self._transaction():
                 for start in range(0, n, CHUNK):
                     out.append(send(start))
         except (ConflictingCertificationError, ConflictingDefinitionError):
@@ -273,9 +287,12 @@ class PostgresRegistry(Registry):
         return out
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def _transaction(self) -> Iterator[None]:
         with self._errors(), self._conn.transaction():
             yield
+
+    def _in_transaction(self) -> bool:
+        return self._conn.pgconn.transaction_status != TransactionStatus.IDLE
 
     _on_close = None
 

@@ -210,9 +210,14 @@ class SqliteConnection(Registry):
                 raise
             raise err from exc
 
-    def transaction(self) -> AbstractContextManager[None]:
-        """One atomic unit: BEGIN IMMEDIATE at the outermost level, a SAVEPOINT inside."""
+    def _transaction(self) -> AbstractContextManager[None]:
+        """One atomic unit: BEGIN IMMEDIATE at the outermost level, a SAVEPOINT inside.
+        (BEGIN IMMEDIATE serialises writers: no deadlock, so nothing for retries to do;
+        the same API works.)"""
         return self._write()
+
+    def _in_transaction(self) -> bool:
+        return self._depth > 0 or self._conn.in_transaction
 
     @contextmanager
     def _write(self, bulk: bool = False) -> Iterator[None]:
