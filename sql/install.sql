@@ -9,6 +9,7 @@
 \ir schema/dimension.sql
 \ir schema/search_path.sql
 \ir functions/_raise.sql
+\ir functions/_revision.sql
 \ir functions/_ts_text.sql
 \ir functions/_span_json.sql
 \ir functions/_span_text.sql
@@ -65,7 +66,10 @@
 \ir functions/certifications.sql
 \ir functions/query_datasets.sql
 \ir functions/get_datasets.sql
+\ir functions/check_integrity.sql
+\ir functions/collection_stats.sql
 \ir schema/triggers.sql
+\ir schema/comments.sql
 \ir schema/grants.sql
 \ir schema/security.sql
 \ir schema/version.sql

@@ -15,9 +15,11 @@ from .registry import Registry
 from .types import (
     Certification,
     CollectionInfo,
+    CollectionStats,
     CollectionType,
     DatasetRef,
     DatasetTypeInfo,
+    IntegrityProblem,
     Timespan,
 )
 from .urls import resolve_url
@@ -26,9 +28,11 @@ __all__ = [
     "CalibCertError",
     "Certification",
     "CollectionInfo",
+    "CollectionStats",
     "CollectionType",
     "DatasetRef",
     "DatasetTypeInfo",
+    "IntegrityProblem",
     "Registry",
     "Timespan",
     "connect",

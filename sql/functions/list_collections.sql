@@ -4,7 +4,10 @@ LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-/* Every collection (optionally of one type), by name. Read-only. */
+/* Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any
+   case), by name.
+   Locks: none; read-only.
+   Errors: none of its own. */
 SELECT c.name, c.type, c.doc
 FROM calib.collection AS c
 WHERE p_type IS NULL OR c.type = upper(p_type)

@@ -10,7 +10,8 @@ AS $$
    Names are stored in Unicode NFC; at most 32 dimensions (with the 2000-byte limit of a
    data ID, no data ID can outgrow a btree entry).
    Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another
-   definition. Locks: none beyond the unique index. */
+   definition.
+   Locks: none beyond the unique index. */
 DECLARE
     v_existing calib.dataset_type;
     v_dim text;

@@ -28,6 +28,11 @@ GRANT EXECUTE ON FUNCTION
     calib.list_dataset_types(),
     calib.probe(integer, integer, tstzrange)
 TO calib_reader, calib_writer;
+-- lead: reader (the health functions; the roles are being reshaped in parallel)
+GRANT EXECUTE ON FUNCTION
+    calib.check_integrity(),
+    calib.collection_stats()
+TO calib_reader, calib_writer;
 GRANT EXECUTE ON FUNCTION
     calib.register_collection(text, text, text),
     calib.set_chain(text, text[]),
