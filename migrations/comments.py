@@ -26,7 +26,7 @@ OUTPUT = ROOT / "sql" / "schema" / "comments.sql"
 SECTIONS = ("Arguments", "Returns", "Locks", "Errors")
 _CREATE = re.compile(r"CREATE OR REPLACE FUNCTION calib\.(\w+)\((.*?)\)\s*RETURNS\b.*?AS \$\$\n"
                      r"\s*/\*(.*?)\*/", re.S)
-_LABEL = re.compile(r"^(%s):\s*" % "|".join(SECTIONS))
+_LABEL = re.compile(r"^(" + "|".join(SECTIONS) + r"):\s*")
 
 
 def _split_args(text: str) -> list[str]:

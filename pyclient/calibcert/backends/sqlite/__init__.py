@@ -62,8 +62,8 @@ below maps every public SQL function to its module; tests/test_sqlite_twins.py c
 values (how the SQL holds and prints values), connection (transactions, locks, caches),
 catalog (the private helpers _collection, _dataset_type, _flatten, _canonical_data_ids,
 _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, decertify,
-close_open_range, lookup, certifications, check_integrity, collection_stats. :class:`SqliteRegistry` is their mixins in one
-class.
+close_open_range, lookup, certifications, check_integrity, collection_stats.
+:class:`SqliteRegistry` is their mixins in one class.
 """
 
 from __future__ import annotations
