@@ -417,3 +417,10 @@ def test_a_schema_revision_other_than_the_functions_is_reported(db: Db) -> None:
         db.raw(f"UPDATE {db.s}alembic_version SET version_num = '0007'")
         assert reg.check_integrity() == [
             ("schema_revision", {"expected": HEAD_REVISION, "found": ["0007"]})]
+
+
+def test_the_functions_name_the_package_revision(pg_shared_url: str) -> None:
+    # A later revision that forgets to re-create calib._revision() with its number fails
+    # here (check_integrity would then report every database as schema_revision).
+    with psycopg.connect(pg_shared_url) as conn:
+        assert conn.execute("SELECT calib._revision()").fetchone()[0] == HEAD_REVISION

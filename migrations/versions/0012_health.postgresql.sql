@@ -5,9 +5,10 @@
 -- re-verifies every invariant from the tables, calib.collection_stats() counts per
 -- collection, calib._revision() names the revision check_integrity expects; every public
 -- function gets a COMMENT generated from its header (schema/comments.sql, written by
--- migrations/comments.py; the headers changed only in their comments, so no function is
--- re-created for it). Both new functions are granted to calib_reader and calib_writer. No
--- table or row changes. SQLite: only the version moves (its check and statistics are
+-- migrations/comments.py). A function's header is part of its definition: the functions
+-- whose headers now follow the convention (Arguments: / Returns: / Locks: / Errors: lines,
+-- notes after a blank line) are re-created with no other change. Both new functions are
+-- granted to calib_reader and calib_writer. No table or row changes. SQLite: only the version moves (its check and statistics are
 -- statements the backend runs, sql/sqlite/functions/).
 CREATE OR REPLACE FUNCTION calib._revision()
 RETURNS text
@@ -352,6 +353,554 @@ LEFT JOIN (SELECT x.parent_id, count(*) AS n FROM calib.collection_chain AS x
 ORDER BY c.name
 $$;
 
+CREATE OR REPLACE FUNCTION calib.certifications(p_collection text, p_dataset_type text DEFAULT NULL)
+RETURNS TABLE (collection text, dataset_id uuid, dataset_type text, data_id jsonb, run text, validity tstzrange)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Every certification in p_collection (through a chain: in every CALIBRATION member, in
+   search order, each row naming the member it is stored in), optionally of one dataset
+   type. Ordered by member, dataset type, data ID (interning order), begin.
+   Errors: KC002 unknown collection, KC005 unknown dataset type.
+   Locks: none; read-only. */
+/* Check both names up front: in the query below the dataset-type check runs only for rows
+   found, so an unknown type would pass silently on a collection without certifications. */
+SELECT calib._collection(p_collection),
+       CASE WHEN p_dataset_type IS NOT NULL THEN calib._dataset_type(p_dataset_type) END;
+SELECT f.name, c.dataset_id, t.name, di.value, r.name, c.validity
+FROM calib._flatten((calib._collection(p_collection)).collection_id) AS f
+JOIN calib.certification AS c ON c.collection_id = f.collection_id
+JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
+JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
+JOIN calib.collection AS r ON r.collection_id = d.run_id
+WHERE f.type = 'CALIBRATION'
+  AND (p_dataset_type IS NULL
+       OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
+ORDER BY f.ord, t.name, c.data_id_key, lower(c.validity) NULLS FIRST
+$$;
+
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Remove validity inside p_timespan from every certification of p_dataset_type in
+   CALIBRATION collection p_collection (only those data IDs when p_data_ids is given):
+   a certification fully covered is removed, one straddling an end is shortened, one
+   containing the span is split in two. Set-based: one DELETE, one INSERT of the remaining
+   pieces (range difference as multiranges). Returns the number of certifications touched;
+   nothing matching is a no-op (0).
+   Errors: KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009
+   bad timespan, KC008 bad data ID.
+   Locks: the collection row, FOR NO KEY UPDATE. */
+DECLARE
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
+    v_span tstzrange := calib._timespan(p_timespan);
+    v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
+    v_n integer;
+BEGIN
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    WITH hit AS (
+        DELETE FROM calib.certification AS c
+        WHERE c.collection_id = v_coll.collection_id
+          AND c.dataset_type_id = v_type.dataset_type_id
+          AND c.validity && v_span
+          AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+        RETURNING c.collection_id, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity
+    ), pieces AS (
+        INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+        SELECT hit.collection_id, hit.dataset_type_id, hit.data_id_key, hit.dataset_id, piece
+        FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span)) AS piece
+    )
+    SELECT count(*) INTO v_n FROM hit;
+    RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* decertify with the data IDs as one JSON array document (NULL or JSON null: all); same
+   results and errors, KC016 for a document that is not an array. No default for
+   p_data_ids: a three-argument call must keep reaching the typed form. */
+SELECT calib.decertify(p_collection, p_dataset_type, p_timespan,
+                       calib._data_ids(p_data_ids, 'data_ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan text, p_data_ids text DEFAULT NULL)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* decertify with every argument as text: the timespan a range of ISO 8601 instants with a
+   UTC offset (calib._parse_timespan), the data IDs a JSON array or a PostgreSQL array
+   literal (calib._document). */
+SELECT calib.decertify(
+    p_collection, p_dataset_type, calib._parse_timespan(p_timespan, 'timespan'),
+    calib._data_ids(calib._document(p_data_ids, 'data_ids', true), 'data_ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The dataset of p_dataset_type with data ID p_data_id found by searching p_collection
+   (chains flattened, in order) at instant p_at: the first member with any match decides;
+   CALIBRATION members match certifications whose timespan contains p_at. NULL p_at skips
+   CALIBRATION members. No row when nothing matches.
+   Errors: KC011 ambiguous (more than one certification in the deciding collection), KC002,
+   KC005, KC008.
+   Locks: none; read-only (STABLE), runs on a hot standby.
+
+   PL/pgSQL rather than SQL only so that the statement's plan is cached per session (a
+   SECURITY DEFINER SQL function is planned again on every call). */
+DECLARE
+    v record;
+BEGIN
+    v := calib._lookup_one(p_collection, p_dataset_type, p_data_id,
+                           CASE WHEN p_at IS NULL THEN NULL ELSE tstzrange(p_at, p_at, '[]') END);
+    IF v.dataset_id IS NOT NULL THEN
+        dataset_id := v.dataset_id;
+        dataset_type := v.dataset_type;
+        data_id := v.data_id;
+        run := v.run;
+        RETURN NEXT;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id jsonb, p_timespan tstzrange)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* As find(..., timestamptz), matching certifications that overlap p_timespan ([) bounds,
+   validated; NULL skips CALIBRATION members). */
+DECLARE
+    v record;
+BEGIN
+    v := calib._lookup_one(p_collection, p_dataset_type, p_data_id,
+                           CASE WHEN p_timespan IS NULL THEN NULL ELSE calib._timespan(p_timespan) END);
+    IF v.dataset_id IS NOT NULL THEN
+        dataset_id := v.dataset_id;
+        dataset_type := v.dataset_type;
+        data_id := v.data_id;
+        run := v.run;
+        RETURN NEXT;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id text, p_at text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find with every argument as text, the form untyped literals and drivers binding text
+   reach (with two typed forms for p_at, an untyped call would be "not unique"): the data ID
+   as JSON text (calib._json_text), p_at an instant, or a timespan when it starts with '['
+   or '(' (or is 'empty'), read strictly by calibcert (calib._parse_instant /
+   calib._parse_timespan: a time without a UTC offset is KC009). Then exactly the typed
+   find. */
+BEGIN
+    RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type,
+                                          calib._json_text(p_data_id, 'data_id'), p_at);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id jsonb, p_at text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find with a typed data ID and p_at as text (an untyped time next to a jsonb data ID):
+   an instant, or a timespan when it starts with '[' or '(' (or is 'empty'), read strictly
+   (calib._parse_instant / calib._parse_timespan). Then exactly the typed find. */
+BEGIN
+    IF left(ltrim(p_at, E' \t\r\n'), 1) IN ('[', '(') OR lower(btrim(p_at)) = 'empty' THEN
+        RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type, p_data_id,
+                                              calib._parse_timespan(p_at, 'timespan'));
+    ELSE
+        RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type, p_data_id,
+                                              calib._parse_instant(p_at, 'at'));
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_at timestamptz[])
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find for many (data ID, instant) pairs in one call: one row per pair, in input order
+   (ord = 1-based position), NULL dataset where nothing matched. A NULL instant skips
+   CALIBRATION members for that pair.
+   Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of different
+   lengths.
+   Locks: none; read-only (STABLE), runs on a hot standby. */
+SELECT l.ord, l.dataset_id, l.dataset_type, l.data_id, l.run
+FROM calib._lookup(p_collection, p_dataset_type, p_data_ids,
+                   ARRAY(SELECT CASE WHEN t IS NULL THEN NULL ELSE tstzrange(t, t, '[]') END
+                         FROM unnest(p_at) WITH ORDINALITY AS u(t, o) ORDER BY o)) AS l
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_timespans tstzrange[])
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* As find_many(..., timestamptz[]) with a timespan per pair. A timespan that is a single
+   instant written [t,t] is accepted as that instant (the Python client sends mixed
+   instants and timespans this way); every other span must have [) bounds. */
+SELECT l.ord, l.dataset_id, l.dataset_type, l.data_id, l.run
+FROM calib._lookup(p_collection, p_dataset_type, p_data_ids,
+                   ARRAY(SELECT CASE WHEN s IS NULL THEN NULL
+                                     WHEN lower_inc(s) AND upper_inc(s) AND lower(s) = upper(s) THEN s
+                                     ELSE calib._timespan(s) END
+                         FROM unnest(p_timespans) WITH ORDINALITY AS u(s, o) ORDER BY o)) AS l
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type text, p_data_ids jsonb, p_at jsonb)
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find_many with the data IDs and the times as JSON array documents: the times are ISO 8601
+   instants with a UTC offset, or (when one of them starts with '[' or '(') all timespans
+   as range strings; null for no time. Same results and errors as the typed forms; KC016 for
+   a document that is not such an array, KC009 for a time without an offset. */
+DECLARE
+    v_spans boolean;
+BEGIN
+    v_spans := EXISTS (
+        SELECT FROM jsonb_array_elements(calib._document_array(p_at, 'at')) AS u(e)
+        WHERE jsonb_typeof(u.e) = 'string' AND left(ltrim(u.e #>> '{}'), 1) IN ('[', '('));
+    IF v_spans THEN
+        RETURN QUERY SELECT * FROM calib.find_many(p_collection, p_dataset_type,
+            calib._data_ids(p_data_ids, 'data_ids'), calib._timespans(p_at, 'at'));
+    ELSE
+        RETURN QUERY SELECT * FROM calib.find_many(p_collection, p_dataset_type,
+            calib._data_ids(p_data_ids, 'data_ids'), calib._instants(p_at, 'at'));
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type text, p_data_ids text, p_at text)
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find_many with every argument as text: data IDs and times as JSON arrays or PostgreSQL
+   array literals (calib._document), then as find_many(text, text, jsonb, jsonb). */
+SELECT * FROM calib.find_many(p_collection, p_dataset_type,
+                              calib._document(p_data_ids, 'data_ids', true),
+                              calib._document(p_at, 'at', false))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.get_chain(p_parent text)
+RETURNS text[]
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The direct children of CHAINED collection p_parent, in order.
+   Errors: KC002 unknown collection, KC003 not CHAINED.
+   Locks: none. Read-only. */
+SELECT coalesce(array_agg(c.name ORDER BY ch.position), ARRAY[]::text[])
+FROM calib.collection_chain AS ch
+JOIN calib.collection AS c ON c.collection_id = ch.child_id
+WHERE ch.parent_id = (calib._collection(p_parent, ARRAY['CHAINED'])).collection_id
+$$;
+
+CREATE OR REPLACE FUNCTION calib.get_datasets(p_ids uuid[])
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The datasets with the given ids, in input order.
+   Errors: KC007 unknown id, KC015 NULL.
+   Locks: none; read-only. */
+BEGIN
+    IF calib._resolve_datasets(p_ids) IS NULL THEN END IF;
+    RETURN QUERY
+    SELECT d.dataset_id, t.name, di.value, r.name
+    FROM unnest(p_ids) WITH ORDINALITY AS u(id, ord)
+    JOIN calib.dataset AS d ON d.dataset_id = u.id
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = d.dataset_type_id
+    JOIN calib.data_id AS di ON di.data_id_key = d.data_id_key
+    JOIN calib.collection AS r ON r.collection_id = d.run_id
+    ORDER BY u.ord;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.get_datasets(p_ids jsonb)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* get_datasets with the ids as one JSON array document of UUID strings (calib._uuids). */
+SELECT * FROM calib.get_datasets(calib._uuids(p_ids, 'ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.get_datasets(p_ids text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* get_datasets with the ids as text: a JSON array or a PostgreSQL array literal. */
+SELECT * FROM calib.get_datasets(calib._uuids(calib._document(p_ids, 'ids', false), 'ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.list_collections(p_type text DEFAULT NULL)
+RETURNS TABLE (name text, type text, doc text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any
+   case), by name.
+   Locks: none; read-only.
+   Errors: none of its own. */
+SELECT c.name, c.type, c.doc
+FROM calib.collection AS c
+WHERE p_type IS NULL OR c.type = upper(p_type)
+ORDER BY c.name
+$$;
+
+CREATE OR REPLACE FUNCTION calib.list_dataset_types()
+RETURNS TABLE (name text, dimensions text[], is_calibration boolean)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Every dataset type, by name.
+   Locks: none; read-only.
+   Errors: none of its own. */
+SELECT t.name, t.dimensions, t.is_calibration FROM calib.dataset_type AS t ORDER BY t.name
+$$;
+
+CREATE OR REPLACE FUNCTION calib.probe(p_collection_id integer, p_data_id_key integer, p_span tstzrange)
+RETURNS TABLE (member_id integer, dataset_id uuid, ambiguous boolean)
+LANGUAGE sql STABLE
+AS $$
+/* The lookup rule, the one place it is written on PostgreSQL. The collection's stored
+   search path (calib.search_path: itself, or a chain's members flattened) is searched in
+   rank order and the first member with any match for the data ID key decides: RUN and
+   TAGGED members match by data ID for all time, CALIBRATION members by certifications
+   overlapping p_span (an instant t is the range [t,t]; a NULL span skips them). One row
+   for the deciding member: its dataset, and ambiguous = it has more than one match (the
+   caller raises KC011); no row when no member matches.
+   Arguments: p_collection_id and p_data_id_key internal ids (calib.collection,
+   calib.data_id), p_span the time (NULL skips CALIBRATION members).
+   Locks: none; read-only.
+   Errors: none of its own (callers resolve names to ids first and raise).
+
+   Used by calib._lookup, calib._lookup_one and the Python client's prepared find, all of
+   which resolve names to ids first and raise the errors. Inline-only: LANGUAGE sql without
+   SET search_path, so that PostgreSQL inlines it into the calling statement and plans it
+   with that statement's cached plan (a SET clause forbids inlining; the body would then be
+   planned again on every call). Its body is therefore parsed under the caller's
+   search_path: every name in it is schema-qualified, operators included. SECURITY INVOKER:
+   it reads with the caller's own table rights, so granting it to calib_reader and
+   calib_writer gives them nothing they cannot SELECT already.
+   Per member one probe of each kind, gated by the stored member_type; ARRAY(... LIMIT 2)
+   is computed once per member (OFFSET 0 keeps the planner from copying it into each use). */
+SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL
+FROM calib.search_path AS m
+CROSS JOIN LATERAL (
+    SELECT ARRAY(
+        SELECT c.dataset_id FROM calib.certification AS c
+        WHERE m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION' AND p_span IS NOT NULL
+          AND c.collection_id OPERATOR(pg_catalog.=) m.member_id
+          AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+          AND c.validity OPERATOR(pg_catalog.&&) p_span
+        UNION ALL
+        SELECT d.dataset_id FROM calib.dataset AS d
+        WHERE m.member_type OPERATOR(pg_catalog.=) 'RUN'
+          AND d.run_id OPERATOR(pg_catalog.=) m.member_id
+          AND d.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+        UNION ALL
+        SELECT t.dataset_id FROM calib.tag AS t
+        WHERE m.member_type OPERATOR(pg_catalog.=) 'TAGGED'
+          AND t.collection_id OPERATOR(pg_catalog.=) m.member_id
+          AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+        LIMIT 2) AS ids
+    OFFSET 0) AS x
+WHERE m.collection_id OPERATOR(pg_catalog.=) p_collection_id AND x.ids[1] IS NOT NULL
+ORDER BY m.rank
+LIMIT 1
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a
+   time: for each data ID the first RUN / TAGGED member holding it decides (as find with no
+   time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb
+   containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
+   "certify all biases in this run" picks its datasets.
+   Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad
+   value, or one of the other type than its dimension's; calib._canonical_where).
+   Locks: none; read-only. */
+/* Check both names up front: below, the planner may never evaluate the CTE that calls
+   _collection (nothing to join with), and an unknown collection would pass silently. */
+SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),
+       calib._canonical_where(calib._dataset_type(p_dataset_type), p_where);
+WITH chain AS (
+    SELECT f.* FROM calib._flatten(
+        (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id) AS f
+), ty AS (
+    SELECT * FROM calib._dataset_type(p_dataset_type)
+), w AS (
+    SELECT calib._canonical_where(calib._dataset_type(p_dataset_type), p_where) AS v
+), m AS (
+    SELECT ch.ord, d.dataset_id, d.data_id_key
+    FROM chain AS ch JOIN calib.dataset AS d ON d.run_id = ch.collection_id
+    WHERE ch.type = 'RUN' AND d.dataset_type_id = (SELECT dataset_type_id FROM ty)
+    UNION ALL
+    SELECT ch.ord, t.dataset_id, t.data_id_key
+    FROM chain AS ch JOIN calib.tag AS t ON t.collection_id = ch.collection_id
+    WHERE ch.type = 'TAGGED' AND t.dataset_type_id = (SELECT dataset_type_id FROM ty)
+), firsts AS (
+    SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key FROM m ORDER BY m.data_id_key, m.ord
+)
+SELECT f.dataset_id, (SELECT name FROM ty), di.value, r.name
+FROM firsts AS f
+JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
+JOIN calib.dataset AS d ON d.dataset_id = f.dataset_id
+JOIN calib.collection AS r ON r.collection_id = d.run_id
+WHERE p_where IS NULL OR di.value @> (SELECT v FROM w)
+ORDER BY f.data_id_key
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* query_datasets with the where clause as JSON text (a driver binding text): parsed by
+   calib._json_text (KC016 if it is not JSON). No default: a two-argument call keeps
+   reaching the typed form. */
+SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, calib._json_text(p_where, 'where'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.register_dataset_type(
+    p_name text, p_dimensions text[], p_is_calibration boolean DEFAULT true)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Register a dataset type: its data IDs have exactly the keys p_dimensions (ordered,
+   distinct names). Returns true if created, false if the same definition existed.
+   Names are stored in Unicode NFC; at most 32 dimensions (with the 2000-byte limit of a
+   data ID, no data ID can outgrow a btree entry).
+   Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another
+   definition.
+   Locks: none beyond the unique index. */
+DECLARE
+    v_existing calib.dataset_type;
+    v_dim text;
+BEGIN
+    /* Names are stored in NFC (calib._check_name), the dimension names too. */
+    p_name := normalize(p_name, NFC);
+    p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)
+                          FROM unnest(p_dimensions) WITH ORDINALITY AS u(d, ord) ORDER BY u.ord) END;
+    IF calib._check_name(p_name, 'dataset type name') IS NULL THEN END IF;
+    IF p_dimensions IS NULL OR p_is_calibration IS NULL THEN
+        IF calib._raise('KC015', 'dimensions and is_calibration must not be NULL',
+                             jsonb_build_object('kind', 'dataset_type_definition_null',
+                                                'dataset_type', p_name)) IS NULL THEN END IF;
+    END IF;
+    FOREACH v_dim IN ARRAY p_dimensions LOOP
+        IF calib._check_name(v_dim, 'dimension name') IS NULL THEN END IF;
+    END LOOP;
+    IF cardinality(p_dimensions) <> (SELECT count(DISTINCT d) FROM unnest(p_dimensions) AS d) THEN
+        IF calib._raise('KC015',
+            format('dimensions of dataset type %L repeat a name: %s', p_name, p_dimensions),
+            jsonb_build_object('kind', 'dimensions_repeated', 'dataset_type', p_name,
+                               'dimensions', to_jsonb(p_dimensions))) IS NULL THEN END IF;
+    END IF;
+    IF cardinality(p_dimensions) > 32 THEN
+        IF calib._raise('KC015',
+            format('dataset type %L has %s dimensions; at most 32 are allowed', p_name,
+                   cardinality(p_dimensions)),
+            jsonb_build_object('kind', 'dimensions_count', 'dataset_type', p_name,
+                               'count', cardinality(p_dimensions))) IS NULL THEN END IF;
+    END IF;
+    INSERT INTO calib.dataset_type (name, dimensions, is_calibration)
+    VALUES (p_name, p_dimensions, p_is_calibration)
+    ON CONFLICT ON CONSTRAINT dataset_type_name_key DO NOTHING;
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    SELECT * INTO v_existing FROM calib.dataset_type WHERE name = p_name;
+    IF v_existing.dimensions <> p_dimensions OR v_existing.is_calibration <> p_is_calibration THEN
+        IF calib._raise('KC010',
+            format('dataset type %L already exists with dimensions %s, is_calibration=%s',
+                   p_name, v_existing.dimensions, v_existing.is_calibration),
+            jsonb_build_object('kind', 'dataset_type_exists_as', 'dataset_type', p_name,
+                               'dimensions', to_jsonb(v_existing.dimensions),
+                               'is_calibration', v_existing.is_calibration)) IS NULL THEN END IF;
+    END IF;
+    RETURN false;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.register_dataset_type(
+    p_name text, p_dimensions jsonb, p_is_calibration boolean DEFAULT true)
+RETURNS boolean
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* register_dataset_type with the dimensions as one JSON array document of names
+   ('["instrument", "detector"]', calib._names). */
+SELECT calib.register_dataset_type(p_name, calib._names(p_dimensions, 'dimensions'),
+                                   p_is_calibration)
+$$;
+
+CREATE OR REPLACE FUNCTION calib.register_dataset_type(
+    p_name text, p_dimensions text, p_is_calibration text DEFAULT 'true')
+RETURNS boolean
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* register_dataset_type with every argument as text: the dimensions a JSON array or a
+   PostgreSQL array literal, is_calibration a boolean's text. */
+SELECT calib.register_dataset_type(
+    p_name, calib._names(calib._document(p_dimensions, 'dimensions', false), 'dimensions'),
+    calib._parse_boolean(p_is_calibration, 'is_calibration'))
+$$;
+
 -- Generated by migrations/comments.py from the headers in sql/functions/ (do not
 -- edit: edit the header, then run python migrations/comments.py). One COMMENT
 -- per public function overload: purpose, arguments, returns, locks, errors.
@@ -482,7 +1031,7 @@ Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of differen
 COMMENT ON FUNCTION calib.get_chain(text) IS
     'The direct children of CHAINED collection p_parent, in order.
 Arguments: p_parent text
-Locks: none; read-only.
+Locks: none. Read-only.
 Errors: KC002 unknown collection, KC003 not CHAINED.';
 COMMENT ON FUNCTION calib.get_datasets(uuid[]) IS
     'The datasets with the given ids, in input order.

@@ -128,7 +128,7 @@ Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of differen
 COMMENT ON FUNCTION calib.get_chain(text) IS
     'The direct children of CHAINED collection p_parent, in order.
 Arguments: p_parent text
-Locks: none; read-only.
+Locks: none. Read-only.
 Errors: KC002 unknown collection, KC003 not CHAINED.';
 COMMENT ON FUNCTION calib.get_datasets(uuid[]) IS
     'The datasets with the given ids, in input order.
