@@ -372,6 +372,17 @@ CASES: dict[str, tuple[Any, Any, frozenset[str]]] = {
                                               "found": "integer", "data_ids": 3,
                                               "example": DET1})],
         frozenset()),
+    "dimension_value_type_number": (
+        lambda db: [f"UPDATE {db.s}data_id SET value = "
+                    + ("jsonb_set(value, '{detector}', '1.5')" if db.kind == "postgresql"
+                       else "json_set(value, '$.detector', 1.5)")
+                    + f" WHERE dataset_type_id = (SELECT dataset_type_id FROM {db.s}dataset_type"
+                    " WHERE name = 'raw')"],
+        lambda db: [("dimension_value_type", {"dimension": "detector", "expected": "integer",
+                                              "found": "number", "data_ids": 1,
+                                              "example": {"instrument": "Cam",
+                                                          "detector": 1.5}})],
+        frozenset()),
     "dataset_outside_run": (
         lambda db: [f"UPDATE {db.s}collection SET type = 'TAGGED' WHERE name = 'run2'"],
         lambda db: [("dataset_outside_run", {"collection": "run2", "type": "TAGGED",
@@ -424,3 +435,21 @@ def test_the_functions_name_the_package_revision(pg_shared_url: str) -> None:
     # here (check_integrity would then report every database as schema_revision).
     with psycopg.connect(pg_shared_url) as conn:
         assert conn.execute("SELECT calib._revision()").fetchone()[0] == HEAD_REVISION
+
+
+def test_a_raw_chain_change_within_the_rules_is_healthy(db: Db) -> None:
+    # A DBA's raw SQL that keeps every rule (triggers on): PostgreSQL's triggers refresh the
+    # stored paths; SQLite marks them stale and lookups walk the chains, so stale stored
+    # paths are not a problem there.
+    statement = (f"INSERT INTO {db.s}collection_chain (parent_id, position, child_id)"
+                 f" VALUES ({_cid(db, 'chain')}, 3, {_cid(db, 'tagged')})")
+    if db.kind == "postgresql":
+        with psycopg.connect(db.url) as conn:
+            conn.execute(statement)
+    else:
+        with sqlite3.connect(sqlite_path(db.url)) as conn:
+            conn.execute(statement)
+        conn.close()
+    with calibcert.connect(db.url) as reg:
+        assert reg.get_chain("chain") == ["calib", "run", "tagged"]
+        assert reg.check_integrity() == []
