@@ -5,6 +5,7 @@ RETURNS TABLE (name text, type text, datasets bigint, tagged bigint, certificati
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 /* Statistics of every collection, by name: datasets (RUN: the datasets it holds), tagged
    (TAGGED: tag rows), certifications, calibration_keys (distinct data IDs certified) and
@@ -15,7 +16,10 @@ AS $$
    Arguments: none.
    Returns: one row per collection, ordered by name.
    Locks: none; read-only, one snapshot, runs on a hot standby.
-   Errors: none of its own. */
+   Errors: none of its own.
+
+   jit = off: JIT compilation costs more than the grouped scans it would speed up
+   (as for calib.check_integrity; bench/health.py). */
 /* A collection-state column (issue 15, item 3) goes after type, here and in the SQLite
    twin (sql/sqlite/functions/collection_stats.sql). */
 SELECT c.name, c.type,
