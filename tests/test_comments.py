@@ -6,6 +6,7 @@ errors, and a header that breaks the convention is refused by the generator."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -80,3 +81,17 @@ def test_a_header_without_locks_or_errors_is_refused(tmp_path, monkeypatch) -> N
     assert comments.comment_text(sec) == (
         "Frobs p_x.\nArguments: p_x integer DEFAULT 1, p_y text[] DEFAULT NULL\n"
         "Locks: none.\nErrors: none.")
+
+
+def test_psql_df_plus_shows_the_comment(pg_shared_url: str) -> None:
+    from test_migrations import client
+
+    out = subprocess.run([client("psql"), "-X", "-x", "-d", pg_shared_url, "-c",
+                          r"\df+ calib.certify"], capture_output=True, text=True, check=True,
+                         timeout=60).stdout
+    # Expanded display: one "Description | ..." line per overload, its comment's first line.
+    described = [line.split("|", 1)[1].strip() for line in out.splitlines()
+                 if line.startswith("Description")]
+    assert len(described) == 3, out
+    assert all(d.startswith(("Certify each dataset", "certify with")) for d in described), out
+    assert "Locks: the collection row, FOR NO KEY UPDATE" in out
