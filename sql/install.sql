@@ -11,6 +11,7 @@
 \ir functions/_raise.sql
 \ir functions/_bound_waits.sql
 \ir functions/_lock_timeout.sql
+\ir functions/_revision.sql
 \ir functions/_ts_text.sql
 \ir functions/_span_json.sql
 \ir functions/_span_text.sql
@@ -72,8 +73,11 @@
 \ir functions/certifications.sql
 \ir functions/query_datasets.sql
 \ir functions/get_datasets.sql
+\ir functions/check_integrity.sql
+\ir functions/collection_stats.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql
+\ir schema/comments.sql
 \ir schema/grants.sql
 \ir schema/security.sql
 \ir schema/version.sql

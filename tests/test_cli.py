@@ -410,7 +410,8 @@ def test_connection_and_schema_errors(home, tmp_path, empty_pg_url):
     # db upgrade works on the empty database, after which check passes
     ok(home, empty_pg_url, "db", "upgrade")
     r = ok(home, empty_pg_url, "db", "check", "--json")
-    assert r.json() == {"current": HEAD_REVISION, "head": HEAD_REVISION, "at_head": True}
+    assert r.json() == {"current": HEAD_REVISION, "head": HEAD_REVISION, "at_head": True,
+                        "healthy": True, "problems": []}
 
 
 def test_lock_timeout_is_exit_4(home, pg_url):

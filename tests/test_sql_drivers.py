@@ -107,6 +107,22 @@ SCENARIO: list[tuple[str, dict, object]] = [
        "run": "Cam/run1", "validity": '["2024-01-11 00:00:00+00","2024-02-01 00:00:00+00")'},
       {"collection": "Cam/calib", "dataset_id": U2, "dataset_type": "bias", "data_id": D2,
        "run": "Cam/run1", "validity": '["2024-02-01 00:00:00+00","2025-01-01 00:00:00+00")'}]),
+    # The health functions: no argument; a healthy database has no problem (no row).
+    ("calib.check_integrity()", {}, None),
+    ("calib.collection_stats()", {},
+     [{"name": "Cam/calib", "type": "CALIBRATION", "datasets": 0, "tagged": 0,
+       "certifications": 4, "calibration_keys": 2, "open_ended": 0,
+       "earliest_begin": "2024-01-01T00:00:00+00:00",
+       "latest_end": "2025-01-01T00:00:00+00:00", "children": 0},
+      {"name": "Cam/chain", "type": "CHAINED", "datasets": 0, "tagged": 0,
+       "certifications": 0, "calibration_keys": 0, "open_ended": 0, "earliest_begin": None,
+       "latest_end": None, "children": 2},
+      {"name": "Cam/run1", "type": "RUN", "datasets": 3, "tagged": 0, "certifications": 0,
+       "calibration_keys": 0, "open_ended": 0, "earliest_begin": None, "latest_end": None,
+       "children": 0},
+      {"name": "Cam/tagged", "type": "TAGGED", "datasets": 0, "tagged": 1,
+       "certifications": 0, "calibration_keys": 0, "open_ended": 0, "earliest_begin": None,
+       "latest_end": None, "children": 0}]),
     ("calib.find(:c, :t, :d, :at)",
      {"c": "Cam/chain", "t": "bias", "d": json.dumps(D2), "at": "2024-01-10T12:00Z"},
      [{"dataset_id": U2, "dataset_type": "bias", "data_id": D2, "run": "Cam/run1"}]),
@@ -147,7 +163,8 @@ PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "list_collections", "register_dataset_type", "list_dataset_types", "insert_datasets",
           "tag", "untag", "certify", "certify_series", "decertify", "close_open_range",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
-          "get_datasets", "probe", "set_collection_state", "set_collection_writers"}
+          "get_datasets", "probe", "set_collection_state", "set_collection_writers",
+          "check_integrity", "collection_stats"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:

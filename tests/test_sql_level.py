@@ -41,7 +41,9 @@ WRITER = "calib_test_writer"
 READER = "calib_test_reader"
 LOOKUPS = ("find", "find_many", "certifications")
 READ_FUNCTIONS = LOOKUPS + ("query_datasets", "get_datasets", "get_chain", "list_collections",
-                            "list_dataset_types", "probe")
+                            "list_dataset_types", "probe",
+                            # lead: reader (the health functions; roles are being reshaped)
+                            "check_integrity", "collection_stats")
 #: Public functions that run as their caller (inlined into the caller's statement; see
 #: sql/functions/probe.sql); every other public function is SECURITY DEFINER.
 INVOKER_FUNCTIONS = ("probe",)

@@ -16,9 +16,11 @@ from .types import (
     Certification,
     CollectionInfo,
     CollectionState,
+    CollectionStats,
     CollectionType,
     DatasetRef,
     DatasetTypeInfo,
+    IntegrityProblem,
     Timespan,
 )
 from .urls import resolve_url
@@ -28,9 +30,11 @@ __all__ = [
     "Certification",
     "CollectionInfo",
     "CollectionState",
+    "CollectionStats",
     "CollectionType",
     "DatasetRef",
     "DatasetTypeInfo",
+    "IntegrityProblem",
     "Registry",
     "Timespan",
     "connect",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import gc
+import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -23,10 +24,12 @@ from .types import (
     Certification,
     CollectionInfo,
     CollectionState,
+    CollectionStats,
     CollectionType,
     DataId,
     DatasetRef,
     DatasetTypeInfo,
+    IntegrityProblem,
     Timespan,
     canonical_data_id,
     check_name,
@@ -412,6 +415,19 @@ class Registry(abc.ABC):
         return self._certifications(lookup_name(collection, _COLL),
                                     lookup_name(dataset_type, _TYPE))
 
+    # -- health -----------------------------------------------------------------------
+
+    def check_integrity(self) -> list[IntegrityProblem]:
+        """Re-verify every invariant from the tables (README "Integrity check and
+        statistics"): one (check, detail) per violation, none when the database is
+        healthy; sorted by check, then detail, identically on both backends."""
+        return sorted(self._check_integrity(),
+                      key=lambda p: (p.check, json.dumps(p.detail, sort_keys=True)))
+
+    def collection_stats(self) -> list[CollectionStats]:
+        """Counts, open-ended ranges and time coverage of every collection, by name."""
+        return self._collection_stats()
+
     # -- transactions and lifetime ----------------------------------------------------
 
     def transaction(self, retries: int = 0) -> Transaction:
@@ -539,6 +555,12 @@ class Registry(abc.ABC):
 
     @abc.abstractmethod
     def _certifications(self, collection: str, dataset_type: str | None) -> list[Certification]: ...
+
+    @abc.abstractmethod
+    def _check_integrity(self) -> list[IntegrityProblem]: ...
+
+    @abc.abstractmethod
+    def _collection_stats(self) -> list[CollectionStats]: ...
 
     def _find(
         self, collection: str, dataset_type: str, data_id: dict[str, Any], at: At

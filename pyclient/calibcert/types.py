@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import (
     DataIdError,
@@ -358,3 +358,31 @@ class DatasetTypeInfo:
     name: str
     dimensions: tuple[str, ...]
     is_calibration: bool
+
+
+class IntegrityProblem(NamedTuple):
+    """One violation found by ``check_integrity()``: the check's name and its detail (plain
+    JSON values, the same on both backends; README "Integrity check and statistics").
+    A tuple, so ``for check, detail in registry.check_integrity()`` works."""
+
+    check: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CollectionStats:
+    """One row of ``collection_stats()``. Counts that do not apply to the collection's type
+    are 0; ``earliest_begin`` / ``latest_end`` are None when some certification is
+    unbounded on that side, or when there is none."""
+
+    name: str
+    type: CollectionType
+    # A collection-state field (issue 15, item 3) goes here, after type.
+    datasets: int
+    tagged: int
+    certifications: int
+    calibration_keys: int
+    open_ended: int
+    earliest_begin: datetime | None
+    latest_end: datetime | None
+    children: int

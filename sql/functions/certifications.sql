@@ -7,7 +7,8 @@ AS $$
 /* Every certification in p_collection (through a chain: in every CALIBRATION member, in
    search order, each row naming the member it is stored in), optionally of one dataset
    type. Ordered by member, dataset type, data ID (interning order), begin.
-   Errors: KC002 unknown collection, KC005 unknown dataset type. Read-only, no locks. */
+   Errors: KC002 unknown collection, KC005 unknown dataset type.
+   Locks: none; read-only. */
 /* Check both names up front: in the query below the dataset-type check runs only for rows
    found, so an unknown type would pass silently on a collection without certifications. */
 SELECT calib._collection(p_collection),

@@ -13,7 +13,8 @@ AS $$
    nothing matching is a no-op (0).
    Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
    KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009
-   bad timespan, KC008 bad data ID. Locks: the collection row, FOR NO KEY UPDATE. */
+   bad timespan, KC008 bad data ID.
+   Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);

@@ -9,7 +9,9 @@ AS $$
    CALIBRATION members match certifications whose timespan contains p_at. NULL p_at skips
    CALIBRATION members. No row when nothing matches.
    Errors: KC011 ambiguous (more than one certification in the deciding collection), KC002,
-   KC005, KC008. Read-only, STABLE, no locks: runs on a hot standby.
+   KC005, KC008.
+   Locks: none; read-only (STABLE), runs on a hot standby.
+
    PL/pgSQL rather than SQL only so that the statement's plan is cached per session (a
    SECURITY DEFINER SQL function is planned again on every call). */
 DECLARE

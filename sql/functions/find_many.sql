@@ -8,7 +8,8 @@ AS $$
    (ord = 1-based position), NULL dataset where nothing matched. A NULL instant skips
    CALIBRATION members for that pair.
    Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of different
-   lengths. Read-only, STABLE, no locks. */
+   lengths.
+   Locks: none; read-only (STABLE), runs on a hot standby. */
 SELECT l.ord, l.dataset_id, l.dataset_type, l.data_id, l.run
 FROM calib._lookup(p_collection, p_dataset_type, p_data_ids,
                    ARRAY(SELECT CASE WHEN t IS NULL THEN NULL ELSE tstzrange(t, t, '[]') END

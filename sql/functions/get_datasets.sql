@@ -4,8 +4,9 @@ LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-/* The datasets with the given ids, in input order. Errors: KC007 unknown id, KC015 NULL.
-   Read-only, no locks. */
+/* The datasets with the given ids, in input order.
+   Errors: KC007 unknown id, KC015 NULL.
+   Locks: none; read-only. */
 BEGIN
     IF calib._resolve_datasets(p_ids) IS NULL THEN END IF;
     RETURN QUERY

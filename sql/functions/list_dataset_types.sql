@@ -4,6 +4,8 @@ LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-/* Every dataset type, by name. Read-only. */
+/* Every dataset type, by name.
+   Locks: none; read-only.
+   Errors: none of its own. */
 SELECT t.name, t.dimensions, t.is_calibration FROM calib.dataset_type AS t ORDER BY t.name
 $$;

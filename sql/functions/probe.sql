@@ -9,6 +9,11 @@ AS $$
    overlapping p_span (an instant t is the range [t,t]; a NULL span skips them). One row
    for the deciding member: its dataset, and ambiguous = it has more than one match (the
    caller raises KC011); no row when no member matches.
+   Arguments: p_collection_id and p_data_id_key internal ids (calib.collection,
+   calib.data_id), p_span the time (NULL skips CALIBRATION members).
+   Locks: none; read-only.
+   Errors: none of its own (callers resolve names to ids first and raise).
+
    Used by calib._lookup, calib._lookup_one and the Python client's prepared find, all of
    which resolve names to ids first and raise the errors. Inline-only: LANGUAGE sql without
    SET search_path, so that PostgreSQL inlines it into the calling statement and plans it
@@ -18,8 +23,7 @@ AS $$
    it reads with the caller's own table rights, so granting it to calib_reader and
    calib_writer gives them nothing they cannot SELECT already.
    Per member one probe of each kind, gated by the stored member_type; ARRAY(... LIMIT 2)
-   is computed once per member (OFFSET 0 keeps the planner from copying it into each use).
-   Read-only, no locks. */
+   is computed once per member (OFFSET 0 keeps the planner from copying it into each use). */
 SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL
 FROM calib.search_path AS m
 CROSS JOIN LATERAL (

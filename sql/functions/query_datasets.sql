@@ -10,7 +10,8 @@ AS $$
    containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
    "certify all biases in this run" picks its datasets.
    Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad
-   value, or one of the other type than its dimension's; calib._canonical_where). Read-only, no locks. */
+   value, or one of the other type than its dimension's; calib._canonical_where).
+   Locks: none; read-only. */
 /* Check both names up front: below, the planner may never evaluate the CTE that calls
    _collection (nothing to join with), and an unknown collection would pass silently. */
 SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),

@@ -61,8 +61,9 @@ BEGIN
         'calib.get_chain(text)',
         'calib.list_collections(text)',
         'calib.list_dataset_types()',
-        'calib.probe(integer, integer, tstzrange)'
-        -- (lead: check_integrity(), collection_stats() go here)
+        'calib.probe(integer, integer, tstzrange)',
+        'calib.check_integrity()',
+        'calib.collection_stats()'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_reader);
     END LOOP;

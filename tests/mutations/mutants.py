@@ -41,6 +41,8 @@ PATHS = "tests/test_sqlite_search_paths.py::"
 BS = "tests/test_behaviour_states.py::"
 PGS = "tests/test_pg_states.py::"
 SQS = "tests/test_sqlite_states.py::"
+HEALTH = "tests/test_health.py::"
+CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -815,5 +817,44 @@ END;
         "        if True:\n            # A transaction of its own: a deadlock",
         "a call inside the caller's transaction is retried alone after a deadlock",
         (RETRIES + "test_a_single_call_inside_the_callers_transaction_is_not_retried",),
+    ),
+    # -- the integrity check and the statistics (revision 0012) ---------------------------
+    Mutant(
+        "pg-integrity-overlap-ignores-open-ends", "sql/functions/check_integrity.sql",
+        "max(coalesce(upper(ce.validity), 'infinity')) OVER (",
+        "max(upper(ce.validity)) OVER (",
+        "check_integrity misses an overlap with an open-ended certification",
+        (CORRUPT + "[postgresql-certification_overlap]",),
+    ),
+    Mutant(
+        "sqlite-integrity-overlap-pairing", "sql/sqlite/functions/check_integrity.sql",
+        "AND a.begin_us < b.begin_us AND a.end_us > b.begin_us",
+        "AND a.begin_us < b.begin_us AND a.end_us < b.begin_us",
+        "SQLite's check pairs an overlapping certification with those it does not overlap",
+        (CORRUPT + "[sqlite-certification_overlap]",),
+    ),
+    Mutant(
+        "pg-integrity-number-is-integer", "sql/functions/check_integrity.sql",
+        "AND e.value::text !~ '[.eE]' THEN 'integer'",
+        "THEN 'integer'",
+        "check_integrity takes a fractional data-ID value for an integer",
+        (CORRUPT + "[postgresql-dimension_value_type_number]",),
+    ),
+    Mutant(
+        "sqlite-integrity-compares-stale-paths", "sql/sqlite/functions/check_integrity.sql",
+        "WHERE st.members IS NOT fr.members\n  AND (SELECT stale FROM search_path_state"
+        " WHERE id = 1) = 0;",
+        "WHERE st.members IS NOT fr.members;",
+        "SQLite's check reports stored paths a raw chain change marked stale (lookups walk"
+        " the chains then: not a problem)",
+        (HEALTH + "test_a_raw_chain_change_within_the_rules_is_healthy[sqlite]",),
+    ),
+    Mutant(
+        "pg-stats-open-ended-counts-unbounded-begins", "sql/functions/collection_stats.sql",
+        "count(*) FILTER (WHERE upper_inf(x.validity)) AS open_ended",
+        "count(*) FILTER (WHERE upper_inf(x.validity) OR lower_inf(x.validity)) AS open_ended",
+        "collection_stats counts a certification unbounded below as open-ended",
+        (HEALTH + "test_collection_stats_match_counts_computed_from_plain_reads"
+         + PG,),
     ),
 )

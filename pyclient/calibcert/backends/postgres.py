@@ -36,9 +36,11 @@ from ..types import (
     Certification,
     CollectionInfo,
     CollectionState,
+    CollectionStats,
     CollectionType,
     DatasetRef,
     DatasetTypeInfo,
+    IntegrityProblem,
     Timespan,
     to_utc,
 )
@@ -83,6 +85,10 @@ class _PackedIdsDumper(Dumper):
 def _timespan(r: Range) -> Timespan:
     return Timespan(None if r.lower is None else to_utc(r.lower),
                     None if r.upper is None else to_utc(r.upper))
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None else to_utc(t)
 
 
 def _at_range(at: At) -> Range | None:
@@ -509,3 +515,16 @@ class PostgresRegistry(Registry):
             "SELECT * FROM calib.certifications(p_collection => %(c)s::text,"
             " p_dataset_type => %(t)s::text)", {"c": collection, "t": dataset_type})
         return [Certification(_ref(r), _timespan(r["validity"]), r["collection"]) for r in rows]
+
+    # -- health -----------------------------------------------------------------------
+
+    def _check_integrity(self) -> list[IntegrityProblem]:
+        rows = self._run('SELECT "check", detail FROM calib.check_integrity()', {})
+        return [IntegrityProblem(r["check"], r["detail"]) for r in rows]
+
+    def _collection_stats(self) -> list[CollectionStats]:
+        rows = self._run("SELECT * FROM calib.collection_stats()", {})
+        return [CollectionStats(
+            r["name"], CollectionType(r["type"]), r["datasets"], r["tagged"],
+            r["certifications"], r["calibration_keys"], r["open_ended"],
+            _utc(r["earliest_begin"]), _utc(r["latest_end"]), r["children"]) for r in rows]

@@ -31,6 +31,7 @@ EXIT_BAD_INPUT = 2
 EXIT_CONNECTION = 3
 EXIT_RETRY = 4
 EXIT_INTERNAL = 5
+EXIT_INTEGRITY = 6
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -45,6 +46,7 @@ Exit codes:
      (run `calibcert db upgrade`), `db check` not at head
   4  lock timeout or serialization failure: nothing changed, retry
   5  unexpected internal error (rerun with --traceback)
+  6  `db check`: the integrity check found problems (the report is on stdout)
 """
 
 _CONFLICTS = (
@@ -133,6 +135,7 @@ _LABELS = {
     EXIT_CONNECTION: "connection",
     EXIT_RETRY: "retry",
     EXIT_INTERNAL: "internal error",
+    EXIT_INTEGRITY: "integrity",
 }
 
 

@@ -8,11 +8,14 @@ from .base import CONTEXT, Group
 from .common import (
     EXIT_BAD_INPUT,
     EXIT_CONNECTION,
+    EXIT_INTEGRITY,
     CliError,
     common_options,
     dry_run_option,
     emit,
+    iso,
     message,
+    open_registry,
     resolved_url,
     settings,
 )
@@ -22,7 +25,7 @@ from .common import (
 
 @click.group(cls=Group, context_settings=CONTEXT)
 def db() -> None:
-    """Schema: create or upgrade it, show or check its revision."""
+    """Schema: create or upgrade it, show its revision, check its health, statistics."""
 
 
 def _revisions() -> tuple[str, str | None, str]:
@@ -161,10 +164,49 @@ def db_current() -> None:
 @db.command("check")
 @common_options
 def db_check() -> None:
-    """Exit 0 if the schema is at head, else 3 (for deployment scripts)."""
+    """Check the database: its schema revision (exit 3 unless at head), then every
+    invariant, re-verified from the tables (check_integrity): a report of each violation,
+    one row per problem with its check and detail, and exit 6 if there is any (for
+    deployment and monitoring scripts). Exit 0: at head and healthy. Read-only."""
+    import json
+
     _, current, head = _revisions()
-    emit({"current": current, "head": head, "at_head": current == head},
-         ["CURRENT", "HEAD", "AT HEAD"], [[current or "(none)", head, current == head]])
+    revision = {"current": current, "head": head, "at_head": current == head}
     if current != head:
+        emit(revision, ["CURRENT", "HEAD", "AT HEAD"],
+             [[current or "(none)", head, current == head]])
         raise CliError(f"schema is at {current or 'no revision'}, head is {head}: run "
                        "`calibcert db upgrade`", EXIT_CONNECTION)
+    with open_registry() as reg:
+        problems = reg.check_integrity()
+    emit({**revision, "healthy": not problems,
+          "problems": [{"check": p.check, "detail": p.detail} for p in problems]},
+         ["CHECK", "DETAIL"],
+         ([p.check, json.dumps(p.detail, ensure_ascii=False, sort_keys=True)]
+          for p in problems))
+    if problems:
+        checks = sorted({p.check for p in problems})
+        raise CliError(f"integrity check failed: {len(problems)} problem"
+                       f"{'s' if len(problems) != 1 else ''} ({', '.join(checks)}); see "
+                       "README \"Integrity check and statistics\"", EXIT_INTEGRITY)
+    message(f"database at revision {head} (head); integrity check: no problem found")
+
+
+@db.command("stats")
+@common_options
+def db_stats() -> None:
+    """Statistics of every collection (collection_stats): datasets of a RUN, tags of a
+    TAGGED collection, certifications, distinct calibration keys, open-ended ranges and
+    the time covered by a CALIBRATION collection (empty when unbounded or none), children
+    of a CHAINED one. Read-only."""
+    with open_registry() as reg:
+        stats = reg.collection_stats()
+    emit([{"name": s.name, "type": s.type, "datasets": s.datasets, "tagged": s.tagged,
+           "certifications": s.certifications, "calibration_keys": s.calibration_keys,
+           "open_ended": s.open_ended, "earliest_begin": s.earliest_begin,
+           "latest_end": s.latest_end, "children": s.children} for s in stats],
+         ["NAME", "TYPE", "DATASETS", "TAGGED", "CERTIFICATIONS", "KEYS", "OPEN-ENDED",
+          "EARLIEST BEGIN", "LATEST END", "CHILDREN"],
+         ([s.name, s.type.value, s.datasets, s.tagged, s.certifications, s.calibration_keys,
+           s.open_ended, iso(s.earliest_begin), iso(s.latest_end), s.children]
+          for s in stats), empty="no collections")

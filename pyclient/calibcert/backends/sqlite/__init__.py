@@ -62,15 +62,17 @@ below maps every public SQL function to its module; tests/test_sqlite_twins.py c
 values (how the SQL holds and prints values), connection (transactions, locks, caches),
 catalog (the private helpers _collection, _dataset_type, _flatten, _canonical_data_ids,
 _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, decertify,
-close_open_range, lookup, certifications. :class:`SqliteRegistry` is their mixins in one
-class.
+close_open_range, lookup, certifications, check_integrity, collection_stats.
+:class:`SqliteRegistry` is their mixins in one class.
 """
 
 from __future__ import annotations
 
 from .certifications import Certifications
 from .certify import Certify
+from .check_integrity import CheckIntegrity
 from .close_open_range import CloseOpenRange
+from .collection_stats import CollectionStatistics
 from .collections import Collections
 from .connection import SqliteConnection
 from .datasets import Datasets
@@ -107,6 +109,8 @@ TWINS: dict[str, str] = {
     "find": f"{_PKG}.lookup",
     "find_many": f"{_PKG}.lookup",
     "certifications": f"{_PKG}.certifications",
+    "check_integrity": f"{_PKG}.check_integrity",
+    "collection_stats": f"{_PKG}.collection_stats",
 }
 
 #: Public SQL functions with no SQLite twin, each with the reason (none today: every
@@ -119,5 +123,5 @@ POSTGRES_ONLY: dict[str, str] = {
 
 
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,
-                     Certifications, SqliteConnection):
+                     Certifications, CheckIntegrity, CollectionStatistics, SqliteConnection):
     """A calibcert database in one SQLite file (see the module docstring)."""
