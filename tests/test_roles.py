@@ -330,7 +330,7 @@ def upgrade_to_0012(url: str, prefix: str | None = None) -> None:
     if not INSTALL_FROM_SQL:
         calibcert.upgrade(url, role_prefix=prefix)
         return
-    source = ROOT / "migrations" / "sources" / "0012_roles.postgresql.sql"
+    source = ROOT / "migrations" / "sources" / "0012_dbas_in_control.postgresql.sql"
     with psycopg.connect(url) as conn:
         if prefix is not None:
             conn.execute("SELECT set_config('calib.role_prefix', %s, false)", (prefix,))

@@ -10,7 +10,7 @@ AS $$
    Names are stored in Unicode NFC; at most 32 dimensions (with the 2000-byte limit of a
    data ID, no data ID can outgrow a btree entry).
    Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another
-   definition; 55P03 (kind lock_timeout) below.
+   definition; 55P03 lock timeout (kind lock_timeout).
    Locks: the new name in the unique index dataset_type_name_key: a second transaction
    registering the same new name waits for the first to end, bounded (calib._bound_waits;
    55P03, kind lock_timeout, wait dataset_type_name). */

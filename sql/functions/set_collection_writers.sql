@@ -13,7 +13,8 @@ AS $$
    the default). Allowed on a FROZEN collection: the list is the collection's
    administration, not its content.
    Errors: KC002 unknown collection; KC015 an empty list, a NULL element, a role that does
-   not exist. Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections). */
+   not exist.
+   Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections). */
 DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_missing text;

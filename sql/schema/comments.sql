@@ -12,17 +12,17 @@ COMMENT ON FUNCTION calib.certify(text, uuid[], tstzrange, boolean) IS
     'Certify each dataset of p_datasets into CALIBRATION collection p_collection over p_timespan ([) bounds; +-infinity or a missing bound = unbounded). All or nothing: any overlap with a stored certification of the same calibration key (collection, dataset type, data ID), or between two datasets of this call, stores nothing. p_close_open: a stored certification of the same key with an unbounded end that begins before the new begin is first closed at the new begin; every other overlap still fails. Returns the number of certifications stored.
 Arguments: p_collection text, p_datasets uuid[], p_timespan tstzrange, p_close_open boolean DEFAULT false
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
-Errors: KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007 unknown dataset, KC006 non-calibration type, KC001 conflict (detail lists every conflict), 55P03 lock timeout.';
+Errors: KC017 caller not a writer, KC018 refused by the collection''s state, KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007 unknown dataset, KC006 non-calibration type, KC001 conflict (detail lists every conflict), 55P03 lock timeout.';
 COMMENT ON FUNCTION calib.certify(text, jsonb, tstzrange, boolean) IS
     'certify with the datasets as one JSON array document of UUID strings (''["<uuid>", ...]''); the same results and errors, plus KC016 for a document that is not such an array (calib._uuids).
 Arguments: p_collection text, p_datasets jsonb, p_timespan tstzrange, p_close_open boolean DEFAULT false
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
-Errors: KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007 unknown dataset, KC006 non-calibration type, KC001 conflict (detail lists every conflict), 55P03 lock timeout.';
+Errors: KC017 caller not a writer, KC018 refused by the collection''s state, KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007 unknown dataset, KC006 non-calibration type, KC001 conflict (detail lists every conflict), 55P03 lock timeout.';
 COMMENT ON FUNCTION calib.certify(text, text, text, text) IS
     'certify with every argument as text, the form that untyped literals and drivers binding text reach: datasets a JSON array or a PostgreSQL array literal (calib._document), the timespan a range of ISO 8601 instants with a UTC offset (calib._parse_timespan: a time without one is KC009), close_open a boolean''s text.
 Arguments: p_collection text, p_datasets text, p_timespan text, p_close_open text DEFAULT ''false''
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
-Errors: KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007 unknown dataset, KC006 non-calibration type, KC001 conflict (detail lists every conflict), 55P03 lock timeout.';
+Errors: KC017 caller not a writer, KC018 refused by the collection''s state, KC002/KC003 collection unknown or not CALIBRATION, KC009 bad timespan, KC007 unknown dataset, KC006 non-calibration type, KC001 conflict (detail lists every conflict), 55P03 lock timeout.';
 COMMENT ON FUNCTION calib.certify_series(text, uuid[], timestamptz[], boolean) IS
     'Certify a series given by begins only: item i is (p_datasets[i], p_begins[i]); each item''s end is the next begin of the same calibration key, the last one is unbounded. A NULL or -infinity begin means unbounded below. Then exactly as calib.certify. Returns the number of certifications stored.
 Arguments: p_collection text, p_datasets uuid[], p_begins timestamptz[], p_close_open boolean DEFAULT false
@@ -48,17 +48,17 @@ COMMENT ON FUNCTION calib.close_open_range(text, text, timestamptz, jsonb[]) IS
     'Give every certification of p_dataset_type in p_collection whose end is unbounded (only those data IDs when p_data_ids is given) the end p_end. Returns how many were closed.
 Arguments: p_collection text, p_dataset_type text, p_end timestamptz, p_data_ids jsonb[] DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
-Errors: KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
 COMMENT ON FUNCTION calib.close_open_range(text, text, timestamptz, jsonb) IS
     'close_open_range with the data IDs as one JSON array document (NULL or JSON null: all); same results and errors, KC016 for a document that is not an array. No default for p_data_ids: a three-argument call must keep reaching the typed form.
 Arguments: p_collection text, p_dataset_type text, p_end timestamptz, p_data_ids jsonb
 Locks: the collection row, FOR NO KEY UPDATE.
-Errors: KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
 COMMENT ON FUNCTION calib.close_open_range(text, text, text, text) IS
     'close_open_range with every argument as text: the end an ISO 8601 instant with a UTC offset (calib._parse_instant), the data IDs a JSON array or a PostgreSQL array literal.
 Arguments: p_collection text, p_dataset_type text, p_end text, p_data_ids text DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
-Errors: KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
 COMMENT ON FUNCTION calib.collection_stats() IS
     'Statistics of every collection, by name: datasets (RUN: the datasets it holds), tagged (TAGGED: tag rows), certifications, calibration_keys (distinct data IDs certified) and open_ended (certifications without an end) of a CALIBRATION collection, its earliest_begin and latest_end (NULL when some certification is unbounded on that side, or when there is none), children (CHAINED: direct children). A count that does not apply to the collection''s type is 0. Each table is read once, grouped by collection.
 Arguments: none.
@@ -68,23 +68,23 @@ Errors: none of its own.';
 COMMENT ON FUNCTION calib.copy_collection(text, text, text) IS
     'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc.
 Arguments: p_source text, p_destination text, p_doc text DEFAULT NULL
-Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in flight, then copies their complete result); the new row is invisible until commit.
+Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in flight, then copies their complete result); the new row is invisible until commit. A destination name that another open transaction is creating: wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name).
 Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
 COMMENT ON FUNCTION calib.decertify(text, text, tstzrange, jsonb[]) IS
     'Remove validity inside p_timespan from every certification of p_dataset_type in CALIBRATION collection p_collection (only those data IDs when p_data_ids is given): a certification fully covered is removed, one straddling an end is shortened, one containing the span is split in two. Set-based: one DELETE, one INSERT of the remaining pieces (range difference as multiranges). Returns the number of certifications touched; nothing matching is a no-op (0).
 Arguments: p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb[] DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
-Errors: KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009 bad timespan, KC008 bad data ID.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009 bad timespan, KC008 bad data ID.';
 COMMENT ON FUNCTION calib.decertify(text, text, tstzrange, jsonb) IS
     'decertify with the data IDs as one JSON array document (NULL or JSON null: all); same results and errors, KC016 for a document that is not an array. No default for p_data_ids: a three-argument call must keep reaching the typed form.
 Arguments: p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb
 Locks: the collection row, FOR NO KEY UPDATE.
-Errors: KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009 bad timespan, KC008 bad data ID.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009 bad timespan, KC008 bad data ID.';
 COMMENT ON FUNCTION calib.decertify(text, text, text, text) IS
     'decertify with every argument as text: the timespan a range of ISO 8601 instants with a UTC offset (calib._parse_timespan), the data IDs a JSON array or a PostgreSQL array literal (calib._document).
 Arguments: p_collection text, p_dataset_type text, p_timespan text, p_data_ids text DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
-Errors: KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009 bad timespan, KC008 bad data ID.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009 bad timespan, KC008 bad data ID.';
 COMMENT ON FUNCTION calib.find(text, text, jsonb, timestamptz) IS
     'The dataset of p_dataset_type with data ID p_data_id found by searching p_collection (chains flattened, in order) at instant p_at: the first member with any match decides; CALIBRATION members match certifications whose timespan contains p_at. NULL p_at skips CALIBRATION members. No row when nothing matches.
 Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz
@@ -148,20 +148,20 @@ Errors: KC007 unknown id, KC015 NULL.';
 COMMENT ON FUNCTION calib.insert_datasets(text, text, jsonb[], uuid[]) IS
     'Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID) in input order. p_ids brings the caller''s own UUIDs (same length); otherwise random UUIDs are generated. Set-based: data IDs are interned and datasets inserted with one statement each. A dimension used for the first time gets the value type of its first value here.
 Arguments: p_dataset_type text, p_run text, p_data_ids jsonb[], p_ids uuid[] DEFAULT NULL
-Locks: the run''s collection row (calib._lock_collections).
-Errors: KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
+Locks: the run''s collection row (calib._lock_collections); then the new data IDs (in data_id_type_value_key) and the new dataset ids (dataset_pkey), in sorted order: a transaction creating one of them too, still open, makes this call wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait data_id or dataset_id, with the call''s first data IDs / ids). A dimension''s first use: see calib._fix_dimensions.
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
 COMMENT ON FUNCTION calib.insert_datasets(text, text, jsonb, jsonb) IS
     'insert_datasets with the data IDs and the ids as JSON array documents (''[{"instrument": "Cam", "detector": 1}]'', ''["<uuid>"]''); same results and errors, KC016 for a document that is not such an array.
 Arguments: p_dataset_type text, p_run text, p_data_ids jsonb, p_ids jsonb DEFAULT NULL
-Locks: the run''s collection row (calib._lock_collections).
-Errors: KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
+Locks: the run''s collection row (calib._lock_collections); then the new data IDs (in data_id_type_value_key) and the new dataset ids (dataset_pkey), in sorted order: a transaction creating one of them too, still open, makes this call wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait data_id or dataset_id, with the call''s first data IDs / ids). A dimension''s first use: see calib._fix_dimensions.
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
 COMMENT ON FUNCTION calib.insert_datasets(text, text, text, text) IS
     'insert_datasets with every argument as text: data IDs and ids as JSON arrays or PostgreSQL array literals (calib._document).
 Arguments: p_dataset_type text, p_run text, p_data_ids text, p_ids text DEFAULT NULL
-Locks: the run''s collection row (calib._lock_collections).
-Errors: KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
+Locks: the run''s collection row (calib._lock_collections); then the new data IDs (in data_id_type_value_key) and the new dataset ids (dataset_pkey), in sorted order: a transaction creating one of them too, still open, makes this call wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait data_id or dataset_id, with the call''s first data IDs / ids). A dimension''s first use: see calib._fix_dimensions.
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
 COMMENT ON FUNCTION calib.list_collections(text) IS
-    'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name.
+    'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every certifier).
 Arguments: p_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: none of its own.';
@@ -188,70 +188,90 @@ Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a
 COMMENT ON FUNCTION calib.register_collection(text, text, text) IS
     'Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case). Returns true if it was created, false if it existed with the same type (a no-op; the stored doc is kept). Concurrent registrations of one name are safe (ON CONFLICT). The name is stored in Unicode NFC.
 Arguments: p_name text, p_type text, p_doc text DEFAULT NULL
-Locks: none beyond the unique index.
+Locks: the new name in the unique index collection_name_key: a second transaction registering the same new name waits for the first to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name).
 Errors: KC014 bad name, KC015 unknown type / NULL, KC010 exists with another type.';
 COMMENT ON FUNCTION calib.register_dataset_type(text, text[], boolean) IS
     'Register a dataset type: its data IDs have exactly the keys p_dimensions (ordered, distinct names). Returns true if created, false if the same definition existed. Names are stored in Unicode NFC; at most 32 dimensions (with the 2000-byte limit of a data ID, no data ID can outgrow a btree entry).
 Arguments: p_name text, p_dimensions text[], p_is_calibration boolean DEFAULT true
-Locks: none beyond the unique index.
-Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another definition.';
+Locks: the new name in the unique index dataset_type_name_key: a second transaction registering the same new name waits for the first to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait dataset_type_name).
+Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another definition; 55P03 lock timeout (kind lock_timeout).';
 COMMENT ON FUNCTION calib.register_dataset_type(text, jsonb, boolean) IS
     'register_dataset_type with the dimensions as one JSON array document of names (''["instrument", "detector"]'', calib._names).
 Arguments: p_name text, p_dimensions jsonb, p_is_calibration boolean DEFAULT true
-Locks: none beyond the unique index.
-Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another definition.';
+Locks: the new name in the unique index dataset_type_name_key: a second transaction registering the same new name waits for the first to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait dataset_type_name).
+Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another definition; 55P03 lock timeout (kind lock_timeout).';
 COMMENT ON FUNCTION calib.register_dataset_type(text, text, text) IS
     'register_dataset_type with every argument as text: the dimensions a JSON array or a PostgreSQL array literal, is_calibration a boolean''s text.
 Arguments: p_name text, p_dimensions text, p_is_calibration text DEFAULT ''true''
-Locks: none beyond the unique index.
-Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another definition.';
+Locks: the new name in the unique index dataset_type_name_key: a second transaction registering the same new name waits for the first to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait dataset_type_name).
+Errors: KC014 bad name, KC015 NULL / repeated dimension / more than 32, KC010 exists with another definition; 55P03 lock timeout (kind lock_timeout).';
 COMMENT ON FUNCTION calib.remove_collection(text) IS
     'Remove a TAGGED, CALIBRATION or CHAINED collection with its associations (tags, certifications, chain children); its datasets stay in their RUNs. A RUN may be removed only while it holds no dataset.
 Arguments: p_name text
 Locks: calib._lock_chains(), then the collection row.
-Errors: KC002 unknown, KC013 still a child of a chain / RUN with datasets.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002 unknown, KC013 still a child of a chain / RUN with datasets.';
 COMMENT ON FUNCTION calib.set_chain(text, text[]) IS
     'Replace the children of CHAINED collection p_parent, atomically, by p_children in order (a repeated child is kept at its first position only; an empty array empties the chain).
 Arguments: p_parent text, p_children text[]
 Locks: calib._lock_chains(), then the parent row (calib._lock_collections).
-Errors: KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the parent itself, or a chain that already contains the parent), KC015 NULL.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the parent itself, or a chain that already contains the parent), KC015 NULL.';
 COMMENT ON FUNCTION calib.set_chain(text, jsonb) IS
     'set_chain with the children as one JSON array document of names (calib._names). PL/pgSQL, as the typed form, so that both return the same void value.
 Arguments: p_parent text, p_children jsonb
 Locks: calib._lock_chains(), then the parent row (calib._lock_collections).
-Errors: KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the parent itself, or a chain that already contains the parent), KC015 NULL.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the parent itself, or a chain that already contains the parent), KC015 NULL.';
 COMMENT ON FUNCTION calib.set_chain(text, text) IS
     'set_chain with the children as text: a JSON array or a PostgreSQL array literal.
 Arguments: p_parent text, p_children text
 Locks: calib._lock_chains(), then the parent row (calib._lock_collections).
-Errors: KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the parent itself, or a chain that already contains the parent), KC015 NULL.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002 unknown parent or child, KC003 parent not CHAINED, KC004 a cycle (the parent itself, or a chain that already contains the parent), KC015 NULL.';
+COMMENT ON FUNCTION calib.set_collection_state(text, text) IS
+    'Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY (certify only at or after the latest begin of each calibration key, tag, insert_datasets, close_open and close_open_range; no decertify, untag, set_chain or removal) or FROZEN (no change at all, from any role, raw SQL included). Case-insensitive. Returns the previous state. Unfreezing (FROZEN to OPEN or APPEND_ONLY) is allowed to whoever may call this function (calib_admin): it is not itself refused by the state, nor by the writer list, which restricts changes of the collection''s content, not its administration.
+Arguments: p_name text, p_state text
+Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the writers in flight, and a writer that comes after sees the new state.
+Errors: KC002 unknown collection, KC015 NULL or unknown state.';
+COMMENT ON FUNCTION calib.set_collection_writers(text, text[]) IS
+    'Only members of the roles p_roles (directly or through other roles, as pg_has_role MEMBER says; a superuser always) may change collection p_name from now on; NULL resets to the default, every role allowed to call the mutating functions. A role repeated is kept once, at its first position. Roles are stored by name: a role renamed or dropped later grants nothing (fail-closed); set the list again. Which role is checked: the session''s SET ROLE, else its login (calib._caller). Returns the previous list (NULL for the default). Allowed on a FROZEN collection: the list is the collection''s administration, not its content.
+Arguments: p_name text, p_roles text[]
+Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
+Errors: KC002 unknown collection; KC015 an empty list, a NULL element, a role that does not exist.';
+COMMENT ON FUNCTION calib.set_collection_writers(text, jsonb) IS
+    'set_collection_writers with the roles as one JSON array document of names (calib._names); NULL or JSON null resets to every certifier.
+Arguments: p_name text, p_roles jsonb
+Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
+Errors: KC002 unknown collection; KC015 an empty list, a NULL element, a role that does not exist.';
+COMMENT ON FUNCTION calib.set_collection_writers(text, text) IS
+    'set_collection_writers with the roles as text: a JSON array or a PostgreSQL array literal; NULL resets to every certifier.
+Arguments: p_name text, p_roles text
+Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
+Errors: KC002 unknown collection; KC015 an empty list, a NULL element, a role that does not exist.';
 COMMENT ON FUNCTION calib.tag(text, uuid[]) IS
     'Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one dataset per (dataset type, data ID); tagging a dataset already there is a no-op. Returns the number of datasets newly tagged.
 Arguments: p_collection text, p_datasets uuid[]
 Locks: the collection row.
-Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another dataset of the same type and data ID is tagged already (or in the same call).';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another dataset of the same type and data ID is tagged already (or in the same call).';
 COMMENT ON FUNCTION calib.tag(text, jsonb) IS
     'tag with the datasets as one JSON array document of UUID strings (calib._uuids).
 Arguments: p_collection text, p_datasets jsonb
 Locks: the collection row.
-Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another dataset of the same type and data ID is tagged already (or in the same call).';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another dataset of the same type and data ID is tagged already (or in the same call).';
 COMMENT ON FUNCTION calib.tag(text, text) IS
     'tag with the datasets as text: a JSON array or a PostgreSQL array literal.
 Arguments: p_collection text, p_datasets text
 Locks: the collection row.
-Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another dataset of the same type and data ID is tagged already (or in the same call).';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset, KC010 another dataset of the same type and data ID is tagged already (or in the same call).';
 COMMENT ON FUNCTION calib.untag(text, uuid[]) IS
     'Remove datasets from TAGGED collection p_collection; datasets not tagged there are ignored. Returns the number removed.
 Arguments: p_collection text, p_datasets uuid[]
 Locks: the collection row.
-Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.';
 COMMENT ON FUNCTION calib.untag(text, jsonb) IS
     'untag with the datasets as one JSON array document of UUID strings (calib._uuids).
 Arguments: p_collection text, p_datasets jsonb
 Locks: the collection row.
-Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.';
 COMMENT ON FUNCTION calib.untag(text, text) IS
     'untag with the datasets as text: a JSON array or a PostgreSQL array literal.
 Arguments: p_collection text, p_datasets text
 Locks: the collection row.
-Errors: KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.';
+Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.';

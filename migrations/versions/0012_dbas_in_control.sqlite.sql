@@ -1,7 +1,7 @@
--- FROZEN upgrade of revision 0012, written by migrations/freeze.py from sources/0012_states.sqlite.sql.
+-- FROZEN upgrade of revision 0012, written by migrations/freeze.py from sources/0012_dbas_in_control.sqlite.sql.
 -- Never edit by hand.
 -- Revision 0012 (0011 -> 0012) on SQLite: the source that migrations/freeze.py expands into
--- versions/0012_states.sqlite.sql (issue 15, item 3). Collection states: the state column
+-- versions/0012_dbas_in_control.sqlite.sql (issue 15, item 3). Collection states: the state column
 -- (every existing collection becomes OPEN) and the FROZEN triggers. No writer lists (no
 -- roles on SQLite).
 -- Collection states on SQLite (revision 0012; the twin of the state column of

@@ -1,6 +1,6 @@
--- FROZEN downgrade of revision 0012, written by migrations/freeze.py from sources/0012_states.sqlite.down.sql.
+-- FROZEN downgrade of revision 0012, written by migrations/freeze.py from sources/0012_dbas_in_control.sqlite.down.sql.
 -- Never edit by hand.
--- Undo revision 0012 on SQLite (source of versions/0012_states.sqlite.down.sql): the FROZEN
+-- Undo revision 0012 on SQLite (source of versions/0012_dbas_in_control.sqlite.down.sql): the FROZEN
 -- triggers and the state column go (states are lost).
 DROP TRIGGER collection_frozen_update;
 DROP TRIGGER collection_frozen_delete;

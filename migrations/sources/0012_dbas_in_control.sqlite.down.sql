@@ -1,4 +1,4 @@
--- Undo revision 0012 on SQLite (source of versions/0012_states.sqlite.down.sql): the FROZEN
+-- Undo revision 0012 on SQLite (source of versions/0012_dbas_in_control.sqlite.down.sql): the FROZEN
 -- triggers and the state column go (states are lost).
 DROP TRIGGER collection_frozen_update;
 DROP TRIGGER collection_frozen_delete;

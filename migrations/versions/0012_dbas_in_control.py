@@ -1,6 +1,6 @@
-"""Health: calib.check_integrity() and calib.collection_stats() (SQLite: statements the
-backend runs, only the version moves), and a COMMENT on every public function generated
-from its header.
+"""DBAs in control (issue 15): three roles per database with a prefix chosen at install,
+collection states and writer lists, bounded waits, the integrity check, statistics and a
+COMMENT on every public function.
 
 Revision ID: 0012
 Revises: 0011

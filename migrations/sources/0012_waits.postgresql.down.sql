@@ -1,3 +1,0 @@
--- Undo revision 0012 on PostgreSQL (source of versions/0012_waits.postgresql.down.sql):
--- freeze.py puts back every function 0012 re-creates as 0011 had them and drops the two it
--- adds (calib._bound_waits, calib._lock_timeout); nothing else changed.
