@@ -82,6 +82,8 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.set_collection_writers(text,text)": _ADMIN,
     "calib.set_collection_writers(text,text[])": _ADMIN,
     # -- health (revision 0012): reader --------------------------------------------------------
+    "calib.check_integrity()": _READ,
+    "calib.collection_stats()": _READ,
     # (later: revert(...): _ADMIN; history functions: _READ)
 }
 
