@@ -105,22 +105,25 @@ def _expected_stats(reg) -> list[tuple]:
                 end = max(r.timespan.end for r in rows)
         else:
             children = len(reg.get_chain(c.name))
-        out.append((c.name, c.type, datasets, tagged, certs, keys, open_ended, begin, end,
-                    children))
+        out.append((c.name, c.type, c.state, datasets, tagged, certs, keys, open_ended, begin,
+                    end, children))
     return out
 
 
 def test_collection_stats_match_counts_computed_from_plain_reads(backend) -> None:
     _every_kind(backend)
-    got = [(s.name, s.type, s.datasets, s.tagged, s.certifications, s.calibration_keys,
-            s.open_ended, s.earliest_begin, s.latest_end, s.children)
+    backend.set_collection_state(RUN2, "FROZEN")
+    backend.set_collection_state("tagged", "APPEND_ONLY")
+    got = [(s.name, s.type, s.state, s.datasets, s.tagged, s.certifications,
+            s.calibration_keys, s.open_ended, s.earliest_begin, s.latest_end, s.children)
            for s in backend.collection_stats()]
     assert got == _expected_stats(backend)
     by_name = {row[0]: row for row in got}
     # Spelled out once, so that a wrong reading of the rule in both places still fails.
-    assert by_name[CALIB][2:] == (0, 0, 8, 4, 2, None, None, 0)  # one bias unbounded below
-    assert by_name["outer"][9] == 4 and by_name["tagged"][3] == 4
-    assert by_name[RUN][2] == 7 and by_name[RUN2][2] == 1
+    assert by_name[CALIB][2:] == ("OPEN", 0, 0, 8, 4, 2, None, None, 0)  # one unbounded below
+    assert by_name["outer"][10] == 4 and by_name["tagged"][4] == 4
+    assert by_name[RUN][3] == 7 and by_name[RUN2][3] == 1
+    assert (by_name[RUN2][2], by_name["tagged"][2]) == ("FROZEN", "APPEND_ONLY")
 
 
 def test_collection_stats_times(backend) -> None:

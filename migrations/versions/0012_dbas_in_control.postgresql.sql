@@ -2108,7 +2108,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION calib.collection_stats()
-RETURNS TABLE (name text, type text, datasets bigint, tagged bigint, certifications bigint,
+RETURNS TABLE (name text, type text, state text, datasets bigint, tagged bigint, certifications bigint,
                calibration_keys bigint, open_ended bigint, earliest_begin timestamptz,
                latest_end timestamptz, children bigint)
 LANGUAGE sql STABLE
@@ -2116,7 +2116,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
-/* Statistics of every collection, by name: datasets (RUN: the datasets it holds), tagged
+/* Statistics of every collection, by name: its state (OPEN, APPEND_ONLY, FROZEN), datasets (RUN: the datasets it holds), tagged
    (TAGGED: tag rows), certifications, calibration_keys (distinct data IDs certified) and
    open_ended (certifications without an end) of a CALIBRATION collection, its
    earliest_begin and latest_end (NULL when some certification is unbounded on that side,
@@ -2129,9 +2129,7 @@ AS $$
 
    jit = off: JIT compilation costs more than the grouped scans it would speed up
    (as for calib.check_integrity; bench/health.py). */
-/* A collection-state column (issue 15, item 3) goes after type, here and in the SQLite
-   twin (sql/sqlite/functions/collection_stats.sql). */
-SELECT c.name, c.type,
+SELECT c.name, c.type, c.state,
        coalesce(d.n, 0), coalesce(g.n, 0), coalesce(ce.n, 0), coalesce(ce.keys, 0),
        coalesce(ce.open_ended, 0),
        CASE WHEN ce.unbounded_begin = 0 THEN ce.earliest_begin END,
@@ -2590,7 +2588,7 @@ Arguments: p_collection text, p_dataset_type text, p_end text, p_data_ids text D
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
 COMMENT ON FUNCTION calib.collection_stats() IS
-    'Statistics of every collection, by name: datasets (RUN: the datasets it holds), tagged (TAGGED: tag rows), certifications, calibration_keys (distinct data IDs certified) and open_ended (certifications without an end) of a CALIBRATION collection, its earliest_begin and latest_end (NULL when some certification is unbounded on that side, or when there is none), children (CHAINED: direct children). A count that does not apply to the collection''s type is 0. Each table is read once, grouped by collection.
+    'Statistics of every collection, by name: its state (OPEN, APPEND_ONLY, FROZEN), datasets (RUN: the datasets it holds), tagged (TAGGED: tag rows), certifications, calibration_keys (distinct data IDs certified) and open_ended (certifications without an end) of a CALIBRATION collection, its earliest_begin and latest_end (NULL when some certification is unbounded on that side, or when there is none), children (CHAINED: direct children). A count that does not apply to the collection''s type is 0. Each table is read once, grouped by collection.
 Arguments: none.
 Returns: one row per collection, ordered by name.
 Locks: none; read-only, one snapshot, runs on a hot standby.

@@ -377,7 +377,7 @@ class CollectionStats:
 
     name: str
     type: CollectionType
-    # A collection-state field (issue 15, item 3) goes here, after type.
+    state: CollectionState
     datasets: int
     tagged: int
     certifications: int

@@ -857,4 +857,12 @@ END;
         (HEALTH + "test_collection_stats_match_counts_computed_from_plain_reads"
          + PG,),
     ),
+    Mutant(
+        "sqlite-stats-state-always-open", "sql/sqlite/functions/collection_stats.sql",
+        "SELECT c.name, c.type, c.state,",
+        "SELECT c.name, c.type, 'OPEN' AS state,",
+        "collection_stats on SQLite reports every collection as OPEN",
+        (HEALTH + "test_collection_stats_match_counts_computed_from_plain_reads"
+         + SQ,),
+    ),
 )

@@ -525,6 +525,7 @@ class PostgresRegistry(Registry):
     def _collection_stats(self) -> list[CollectionStats]:
         rows = self._run("SELECT * FROM calib.collection_stats()", {})
         return [CollectionStats(
-            r["name"], CollectionType(r["type"]), r["datasets"], r["tagged"],
+            r["name"], CollectionType(r["type"]), CollectionState(r["state"]),
+            r["datasets"], r["tagged"],
             r["certifications"], r["calibration_keys"], r["open_ended"],
             _utc(r["earliest_begin"]), _utc(r["latest_end"]), r["children"]) for r in rows]

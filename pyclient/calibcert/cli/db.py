@@ -195,18 +195,19 @@ def db_check() -> None:
 @db.command("stats")
 @common_options
 def db_stats() -> None:
-    """Statistics of every collection (collection_stats): datasets of a RUN, tags of a
-    TAGGED collection, certifications, distinct calibration keys, open-ended ranges and
+    """Statistics of every collection (collection_stats): its state, datasets of a RUN, tags
+    of a TAGGED collection, certifications, distinct calibration keys, open-ended ranges and
     the time covered by a CALIBRATION collection (empty when unbounded or none), children
     of a CHAINED one. Read-only."""
     with open_registry() as reg:
         stats = reg.collection_stats()
-    emit([{"name": s.name, "type": s.type, "datasets": s.datasets, "tagged": s.tagged,
+    emit([{"name": s.name, "type": s.type, "state": s.state, "datasets": s.datasets,
+           "tagged": s.tagged,
            "certifications": s.certifications, "calibration_keys": s.calibration_keys,
            "open_ended": s.open_ended, "earliest_begin": s.earliest_begin,
            "latest_end": s.latest_end, "children": s.children} for s in stats],
-         ["NAME", "TYPE", "DATASETS", "TAGGED", "CERTIFICATIONS", "KEYS", "OPEN-ENDED",
-          "EARLIEST BEGIN", "LATEST END", "CHILDREN"],
-         ([s.name, s.type.value, s.datasets, s.tagged, s.certifications, s.calibration_keys,
-           s.open_ended, iso(s.earliest_begin), iso(s.latest_end), s.children]
+         ["NAME", "TYPE", "STATE", "DATASETS", "TAGGED", "CERTIFICATIONS", "KEYS",
+          "OPEN-ENDED", "EARLIEST BEGIN", "LATEST END", "CHILDREN"],
+         ([s.name, s.type.value, s.state.value, s.datasets, s.tagged, s.certifications,
+           s.calibration_keys, s.open_ended, iso(s.earliest_begin), iso(s.latest_end), s.children]
           for s in stats), empty="no collections")

@@ -2,8 +2,7 @@
 -- columns with the same meaning (times as microseconds here, the unbounded sentinels
 -- already turned into NULL; the backend, pyclient/calibcert/backends/sqlite/
 -- collection_stats.py, makes them datetimes). One row per collection, by name.
--- A collection-state column (issue 15, item 3) goes after type, as on PostgreSQL.
-SELECT c.name, c.type,
+SELECT c.name, c.type, c.state,
        coalesce(d.n, 0) AS datasets, coalesce(g.n, 0) AS tagged,
        coalesce(ce.n, 0) AS certifications, coalesce(ce.keys, 0) AS calibration_keys,
        coalesce(ce.open_ended, 0) AS open_ended,

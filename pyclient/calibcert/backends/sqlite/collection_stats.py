@@ -3,7 +3,7 @@ sql/sqlite/functions/collection_stats.sql; no difference but times stored as mic
 
 from __future__ import annotations
 
-from ...types import CollectionStats, CollectionType
+from ...types import CollectionState, CollectionStats, CollectionType
 from .catalog import Catalog, _script
 from .values import _from_us
 
@@ -15,7 +15,8 @@ class CollectionStatistics(Catalog):
         with self._read():
             rows = self._conn.execute(_STATS).fetchall()
         return [CollectionStats(
-            r["name"], CollectionType(r["type"]), r["datasets"], r["tagged"],
+            r["name"], CollectionType(r["type"]), CollectionState(r["state"]),
+            r["datasets"], r["tagged"],
             r["certifications"], r["calibration_keys"], r["open_ended"],
             None if r["earliest_begin_us"] is None else _from_us(r["earliest_begin_us"]),
             None if r["latest_end_us"] is None else _from_us(r["latest_end_us"]),
