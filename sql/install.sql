@@ -8,6 +8,7 @@
 \ir schema/tables.sql
 \ir schema/dimension.sql
 \ir schema/search_path.sql
+\ir schema/history.sql
 \ir functions/_raise.sql
 \ir functions/_bound_waits.sql
 \ir functions/_lock_timeout.sql
@@ -37,6 +38,15 @@
 \ir functions/_lock_collections.sql
 \ir functions/_lock_chains.sql
 \ir functions/_caller.sql
+\ir functions/_change.sql
+\ir functions/_stamp_epoch.sql
+\ir functions/_record_versions.sql
+\ir functions/_visible.sql
+\ir functions/current_epoch.sql
+\ir functions/epoch_at.sql
+\ir functions/_as_of.sql
+\ir functions/_collection_as_of.sql
+\ir functions/_search_path_as_of.sql
 \ir functions/_check_change.sql
 \ir functions/_frozen_guard.sql
 \ir functions/_refresh_search_paths.sql
@@ -47,6 +57,7 @@
 \ir functions/_certification_conflicts.sql
 \ir functions/_certify_rows.sql
 \ir functions/probe.sql
+\ir functions/_probe_as_of.sql
 \ir functions/_lookup.sql
 \ir functions/_lookup_one.sql
 \ir functions/_normalize_validity.sql
@@ -75,8 +86,10 @@
 \ir functions/get_datasets.sql
 \ir functions/check_integrity.sql
 \ir functions/collection_stats.sql
+\ir functions/history.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql
+\ir schema/history_triggers.sql
 \ir schema/comments.sql
 \ir schema/grants.sql
 \ir schema/security.sql

@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION calib._lookup(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_spans tstzrange[])
+CREATE OR REPLACE FUNCTION calib._lookup(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_spans tstzrange[],
+                                         p_as_of bigint DEFAULT NULL)
 RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -14,11 +15,16 @@ AS $$
    subscripted per row: subscripting a jsonb[] or a uuid[] with NULLs walks it from the
    start). Data IDs equal to a stored one are valid and canonical already; the full
    validation runs only when some data ID is not stored.
+   p_as_of: answer as of that epoch (checked by calib._as_of): the collection as named
+   then, the rule applied by calib._probe_as_of to the versions visible then; NULL (every
+   current caller) reads the current tables through calib.probe, unchanged.
    Errors: KC011 when the deciding member of some query has more than one match (the first
    such query in input order); KC002 / KC005 / KC008 / KC015 for bad arguments. Read-only,
    no locks. */
 DECLARE
-    v_coll calib.collection := calib._collection(p_collection);
+    v_epoch bigint := calib._as_of(p_as_of);
+    v_coll_id integer := CASE WHEN p_as_of IS NULL THEN (calib._collection(p_collection)).collection_id
+                              ELSE (SELECT a.collection_id FROM calib._collection_as_of(p_collection, v_epoch) AS a) END;
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
     v_values jsonb[];
     v_keys integer[];
@@ -62,12 +68,27 @@ BEGIN
            min(u.ord) FILTER (WHERE p.ambiguous)
     INTO v_ids, v_members, v_pos
     FROM unnest(v_keys, p_spans) WITH ORDINALITY AS u(k, span, ord)
-    LEFT JOIN LATERAL calib.probe(v_coll.collection_id, u.k, u.span) AS p ON u.k IS NOT NULL;
+    LEFT JOIN LATERAL calib.probe(v_coll_id, u.k, u.span) AS p ON u.k IS NOT NULL
+    WHERE v_epoch IS NULL;
+    IF v_epoch IS NOT NULL THEN
+        SELECT array_agg(p.dataset_id ORDER BY u.ord), array_agg(p.member_id ORDER BY u.ord),
+               min(u.ord) FILTER (WHERE p.ambiguous)
+        INTO v_ids, v_members, v_pos
+        FROM unnest(v_keys, p_spans) WITH ORDINALITY AS u(k, span, ord)
+        LEFT JOIN LATERAL calib._probe_as_of(v_coll_id, u.k, u.span, v_epoch) AS p
+            ON u.k IS NOT NULL;
+    END IF;
 
     IF v_pos IS NOT NULL THEN
         v_span := p_spans[v_pos];
-        SELECT mc.name INTO v_member FROM calib.collection AS mc
-        WHERE mc.collection_id = v_members[v_pos];
+        IF v_epoch IS NULL THEN
+            SELECT mc.name INTO v_member FROM calib.collection AS mc
+            WHERE mc.collection_id = v_members[v_pos];
+        ELSE
+            SELECT a.member_name INTO v_member
+            FROM calib._search_path_as_of(v_coll_id, v_epoch) AS a
+            WHERE a.member_id = v_members[v_pos];
+        END IF;
         IF calib._raise('KC011',
             format('lookup of %L data ID %s in %L is ambiguous: collection %L has more than one '
                    'certification valid %s', p_dataset_type, v_values[v_pos], p_collection,
@@ -79,11 +100,19 @@ BEGIN
                              ELSE 'lookup_ambiguous_during' END,
                 'collection', v_member, 'searched', p_collection,
                 'dataset_type', p_dataset_type, 'data_id', v_values[v_pos],
-                'datasets', (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
+                'datasets', CASE WHEN v_epoch IS NULL THEN
+                            (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
                              FROM calib.certification AS c
                              JOIN calib.collection AS mc ON mc.collection_id = c.collection_id
                              WHERE mc.name = v_member AND c.data_id_key = v_keys[v_pos]
-                               AND c.validity && v_span))
+                               AND c.validity && v_span)
+                            ELSE
+                            (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
+                             FROM calib.certification_version AS c
+                             WHERE c.collection_id = v_members[v_pos] AND c.data_id_key = v_keys[v_pos]
+                               AND c.validity && v_span
+                               AND calib._visible(c.created_change, c.removed_change, v_epoch))
+                            END)
             || CASE WHEN lower(v_span) = upper(v_span)
                     THEN jsonb_build_object('at', calib._ts_text(lower(v_span)))
                     ELSE jsonb_build_object('timespan', calib._span_json(v_span)) END) IS NULL THEN END IF;

@@ -25,3 +25,41 @@ WHERE f.type = 'CALIBRATION'
        OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
 ORDER BY f.ord, t.name, c.data_id_key, lower(c.validity) NULLS FIRST
 $$;
+
+CREATE OR REPLACE FUNCTION calib.certifications(p_collection text, p_dataset_type text, p_as_of bigint)
+RETURNS TABLE (collection text, dataset_id uuid, dataset_type text, data_id jsonb, run text, validity tstzrange)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* certifications as of epoch p_as_of (NULL: now): every certification p_collection held
+   then, through its chains as they were then, each row naming the member it was in.
+   Errors: as certifications; KC015 as_of_range; KC002 for a collection that did not
+   exist at that epoch. */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+    v_coll_id integer;
+    v_type_id integer;
+BEGIN
+    IF v_epoch IS NULL THEN
+        RETURN QUERY SELECT * FROM calib.certifications(p_collection, p_dataset_type);
+        RETURN;
+    END IF;
+    v_coll_id := (SELECT a.collection_id FROM calib._collection_as_of(p_collection, v_epoch) AS a);
+    IF p_dataset_type IS NOT NULL THEN
+        v_type_id := (calib._dataset_type(p_dataset_type)).dataset_type_id;
+    END IF;
+    RETURN QUERY
+    SELECT f.member_name, c.dataset_id, t.name, di.value, r.name, c.validity
+    FROM calib._search_path_as_of(v_coll_id, v_epoch) AS f
+    JOIN calib.certification_version AS c ON c.collection_id = f.member_id
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
+    JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+    JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
+    JOIN calib.collection AS r ON r.collection_id = d.run_id
+    WHERE f.member_type = 'CALIBRATION'
+      AND calib._visible(c.created_change, c.removed_change, v_epoch)
+      AND (v_type_id IS NULL OR c.dataset_type_id = v_type_id)
+    ORDER BY f.rank, t.name, c.data_id_key, lower(c.validity) NULLS FIRST;
+END
+$$;

@@ -4,6 +4,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'certify'
 SET plan_cache_mode = force_generic_plan
 AS $$
 /* Certify each dataset of p_datasets into CALIBRATION collection p_collection over
@@ -79,6 +80,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'certify'
 AS $$
 /* certify with the datasets as one JSON array document of UUID strings
    ('["<uuid>", ...]'); the same results and errors, plus KC016 for a document that is not
@@ -92,6 +94,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'certify'
 AS $$
 /* certify with every argument as text, the form that untyped literals and drivers binding
    text reach: datasets a JSON array or a PostgreSQL array literal (calib._document), the

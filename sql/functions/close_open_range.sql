@@ -4,6 +4,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'close_open_range'
 AS $$
 /* Give every certification of p_dataset_type in p_collection whose end is unbounded (only
    those data IDs when p_data_ids is given) the end p_end. Returns how many were closed.
@@ -65,6 +66,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'close_open_range'
 AS $$
 /* close_open_range with the data IDs as one JSON array document (NULL or JSON null: all);
    same results and errors, KC016 for a document that is not an array. No default for
@@ -79,6 +81,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'close_open_range'
 AS $$
 /* close_open_range with every argument as text: the end an ISO 8601 instant with a UTC
    offset (calib._parse_instant), the data IDs a JSON array or a PostgreSQL array literal. */

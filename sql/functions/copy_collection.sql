@@ -3,6 +3,7 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'copy_collection'
 AS $$
 /* Create p_destination with the type of p_source and all its associations: certifications
    with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based:

@@ -4,6 +4,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'decertify'
 AS $$
 /* Remove validity inside p_timespan from every certification of p_dataset_type in
    CALIBRATION collection p_collection (only those data IDs when p_data_ids is given):
@@ -47,6 +48,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'decertify'
 AS $$
 /* decertify with the data IDs as one JSON array document (NULL or JSON null: all); same
    results and errors, KC016 for a document that is not an array. No default for
@@ -61,6 +63,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'decertify'
 AS $$
 /* decertify with every argument as text: the timespan a range of ISO 8601 instants with a
    UTC offset (calib._parse_timespan), the data IDs a JSON array or a PostgreSQL array

@@ -89,3 +89,89 @@ BEGIN
     END IF;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz, p_as_of bigint)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find as of epoch p_as_of (calib.current_epoch(), calib.epoch_at()): the answer find
+   gave at that epoch, through the chains and collections as they were then (a collection
+   removed or renamed since is found by the name it had). NULL p_as_of is find now (the
+   four-argument form, unchanged).
+   Errors: as find; KC015 as_of_range (negative, or beyond the current epoch); KC002 for a
+   collection that did not exist at that epoch. */
+BEGIN
+    IF p_as_of IS NULL THEN
+        RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type, p_data_id, p_at);
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT l.dataset_id, l.dataset_type, l.data_id, l.run
+    FROM calib._lookup(p_collection, p_dataset_type, ARRAY[p_data_id],
+                       ARRAY[CASE WHEN p_at IS NULL THEN NULL ELSE tstzrange(p_at, p_at, '[]') END],
+                       p_as_of) AS l
+    WHERE l.dataset_id IS NOT NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id jsonb, p_timespan tstzrange, p_as_of bigint)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* As find(..., tstzrange) as of epoch p_as_of (NULL: now). */
+BEGIN
+    IF p_as_of IS NULL THEN
+        RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type, p_data_id, p_timespan);
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT l.dataset_id, l.dataset_type, l.data_id, l.run
+    FROM calib._lookup(p_collection, p_dataset_type, ARRAY[p_data_id],
+                       ARRAY[CASE WHEN p_timespan IS NULL THEN NULL ELSE calib._timespan(p_timespan) END],
+                       p_as_of) AS l
+    WHERE l.dataset_id IS NOT NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id jsonb, p_at text, p_as_of bigint)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find(..., jsonb, text) as of epoch p_as_of (NULL: now): p_at an instant, or a timespan
+   when it starts with '[' or '(' (or is 'empty'), read strictly. */
+BEGIN
+    IF left(ltrim(p_at, E' \t\r\n'), 1) IN ('[', '(') OR lower(btrim(p_at)) = 'empty' THEN
+        RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type, p_data_id,
+                                              calib._parse_timespan(p_at, 'timespan'), p_as_of);
+    ELSE
+        RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type, p_data_id,
+                                              calib._parse_instant(p_at, 'at'), p_as_of);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find(p_collection text, p_dataset_type text, p_data_id text, p_at text, p_as_of text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch
+   in decimal digits, or NULL / '' for now. Then exactly the typed form.
+   Errors: as find; KC015 as_of_text for an epoch that is not a decimal integer. */
+BEGIN
+    IF p_as_of IS NOT NULL AND btrim(p_as_of) <> '' AND btrim(p_as_of) !~ '^-?[0-9]{1,18}$' THEN
+        IF calib._raise('KC015', format('as_of must be an epoch (an integer), not %L', p_as_of),
+            jsonb_build_object('kind', 'as_of_text', 'value', p_as_of)) IS NULL THEN END IF;
+    END IF;
+    RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type,
+                                          calib._json_text(p_data_id, 'data_id'), p_at,
+                                          nullif(btrim(p_as_of), '')::bigint);
+END
+$$;

@@ -71,3 +71,35 @@ SELECT * FROM calib.find_many(p_collection, p_dataset_type,
                               calib._document(p_data_ids, 'data_ids', true),
                               calib._document(p_at, 'at', false))
 $$;
+
+CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_at timestamptz[], p_as_of bigint)
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* find_many as of epoch p_as_of (NULL: now): the answers find gave at that epoch, through
+   the chains as they were then.
+   Errors: as find_many; KC015 as_of_range. */
+SELECT l.ord, l.dataset_id, l.dataset_type, l.data_id, l.run
+FROM calib._lookup(p_collection, p_dataset_type, p_data_ids,
+                   ARRAY(SELECT CASE WHEN t IS NULL THEN NULL ELSE tstzrange(t, t, '[]') END
+                         FROM unnest(p_at) WITH ORDINALITY AS u(t, o) ORDER BY o),
+                   p_as_of) AS l
+$$;
+
+CREATE OR REPLACE FUNCTION calib.find_many(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_timespans tstzrange[], p_as_of bigint)
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* As find_many(..., tstzrange[]) as of epoch p_as_of (NULL: now). */
+SELECT l.ord, l.dataset_id, l.dataset_type, l.data_id, l.run
+FROM calib._lookup(p_collection, p_dataset_type, p_data_ids,
+                   ARRAY(SELECT CASE WHEN s IS NULL THEN NULL
+                                     WHEN lower_inc(s) AND upper_inc(s) AND lower(s) = upper(s) THEN s
+                                     ELSE calib._timespan(s) END
+                         FROM unnest(p_timespans) WITH ORDINALITY AS u(s, o) ORDER BY o),
+                   p_as_of) AS l
+$$;

@@ -4,6 +4,7 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'insert_datasets'
 AS $$
 /* Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID)
    in input order. p_ids brings the caller's own UUIDs (same length); otherwise random
@@ -134,6 +135,7 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'insert_datasets'
 AS $$
 /* insert_datasets with the data IDs and the ids as JSON array documents
    ('[{"instrument": "Cam", "detector": 1}]', '["<uuid>"]'); same results and errors, KC016
@@ -149,6 +151,7 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'insert_datasets'
 AS $$
 /* insert_datasets with every argument as text: data IDs and ids as JSON arrays or
    PostgreSQL array literals (calib._document). */

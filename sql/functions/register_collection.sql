@@ -3,6 +3,7 @@ RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'register_collection'
 AS $$
 /* Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case).
    Returns true if it was created, false if it existed with the same type (a no-op; the

@@ -4,6 +4,7 @@ RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'register_dataset_type'
 AS $$
 /* Register a dataset type: its data IDs have exactly the keys p_dimensions (ordered,
    distinct names). Returns true if created, false if the same definition existed.
@@ -80,6 +81,7 @@ RETURNS boolean
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'register_dataset_type'
 AS $$
 /* register_dataset_type with the dimensions as one JSON array document of names
    ('["instrument", "detector"]', calib._names). */
@@ -93,6 +95,7 @@ RETURNS boolean
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'register_dataset_type'
 AS $$
 /* register_dataset_type with every argument as text: the dimensions a JSON array or a
    PostgreSQL array literal, is_calibration a boolean's text. */

@@ -3,6 +3,7 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'remove_collection'
 AS $$
 /* Remove a TAGGED, CALIBRATION or CHAINED collection with its associations (tags,
    certifications, chain children); its datasets stay in their RUNs. A RUN may be removed

@@ -3,6 +3,7 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'set_chain'
 AS $$
 /* Replace the children of CHAINED collection p_parent, atomically, by p_children in order
    (a repeated child is kept at its first position only; an empty array empties the chain).
@@ -79,6 +80,7 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'set_chain'
 AS $$
 /* set_chain with the children as one JSON array document of names (calib._names).
    PL/pgSQL, as the typed form, so that both return the same void value. */
@@ -92,6 +94,7 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'set_chain'
 AS $$
 /* set_chain with the children as text: a JSON array or a PostgreSQL array literal. */
 BEGIN

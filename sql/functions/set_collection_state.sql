@@ -3,6 +3,7 @@ RETURNS text
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'set_collection_state'
 AS $$
 /* Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY
    (certify only at or after the latest begin of each calibration key, tag, insert_datasets,

@@ -3,6 +3,7 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'set_collection_writers'
 AS $$
 /* Only members of the roles p_roles (directly or through other roles, as pg_has_role
    MEMBER says; a superuser always) may change collection p_name from now on; NULL resets
@@ -55,6 +56,7 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'set_collection_writers'
 AS $$
 /* set_collection_writers with the roles as one JSON array document of names (calib._names);
    NULL or JSON null resets to every certifier. */
@@ -68,6 +70,7 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'set_collection_writers'
 AS $$
 /* set_collection_writers with the roles as text: a JSON array or a PostgreSQL array
    literal; NULL resets to every certifier. */

@@ -3,6 +3,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'tag'
 AS $$
 /* Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one
    dataset per (dataset type, data ID); tagging a dataset already there is a no-op.
@@ -58,6 +59,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'tag'
 AS $$
 /* tag with the datasets as one JSON array document of UUID strings (calib._uuids). */
 SELECT calib.tag(p_collection, calib._uuids(p_datasets, 'datasets'))
@@ -68,6 +70,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'tag'
 AS $$
 /* tag with the datasets as text: a JSON array or a PostgreSQL array literal. */
 SELECT calib.tag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),

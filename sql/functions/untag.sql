@@ -3,6 +3,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'untag'
 AS $$
 /* Remove datasets from TAGGED collection p_collection; datasets not tagged there are
    ignored. Returns the number removed.
@@ -28,6 +29,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'untag'
 AS $$
 /* untag with the datasets as one JSON array document of UUID strings (calib._uuids). */
 SELECT calib.untag(p_collection, calib._uuids(p_datasets, 'datasets'))
@@ -38,6 +40,7 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET calib._operation = 'untag'
 AS $$
 /* untag with the datasets as text: a JSON array or a PostgreSQL array literal. */
 SELECT calib.untag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),

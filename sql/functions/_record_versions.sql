@@ -1,0 +1,158 @@
+CREATE OR REPLACE FUNCTION calib._record_versions()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The history of every versioned table, for every writer (the owner's raw SQL included:
+   operation 'sql'), one statement-level AFTER trigger per table and event
+   (sql/schema/history_triggers.sql) with its transition table: one pass per statement
+   however many rows, so a bulk certify pays a few set-based statements, not one call per
+   row. The changed rows' versions go into calib.<table>_version (chain_version for
+   collection_chain) under this transaction's change (calib._change()), with the operation
+   the calling public function declares in its SET calib._operation clause.
+   - old rows (UPDATE, DELETE): their open version is closed by this change, or dropped
+     when this same change created it (it was never visible to anyone);
+   - new rows (UPDATE, INSERT): a version this change closed with the same key and content
+     is opened again (a delete and re-insert of the same row, as set_chain does, or an
+     UPDATE that changed no versioned column, is no change); otherwise a new version.
+   An UPDATE is thus its old rows closed and its new rows opened, paired by primary key
+   (history pairs them again for validity before/after).
+   - TRUNCATE: every open version is closed.
+   Errors: none of its own. Locks: none beyond the version rows it writes. */
+DECLARE
+    v_change bigint := calib._change();
+    v_op text := coalesce(nullif(current_setting('calib._operation', true), ''), 'sql');
+BEGIN
+    IF TG_TABLE_NAME = 'certification' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.certification_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.certification_version AS v USING old_rows AS o
+            WHERE v.certification_id = o.certification_id AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.certification_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.certification_id = o.certification_id AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.certification_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.certification_id = n.certification_id AND v.removed_change = v_change
+              AND (v.certification_id, v.collection_id, v.dataset_type_id, v.data_id_key, v.dataset_id, v.validity) IS NOT DISTINCT FROM (n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity);
+            INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, created_operation)
+            SELECT n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity, v_change, v_op
+            FROM new_rows AS n
+            WHERE NOT EXISTS (SELECT FROM calib.certification_version AS v
+                              WHERE v.certification_id = n.certification_id AND v.removed_change IS NULL);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'collection' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.collection_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.collection_version AS v USING old_rows AS o
+            WHERE v.collection_id = o.collection_id AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.collection_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.collection_id = o.collection_id AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.collection_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.collection_id = n.collection_id AND v.removed_change = v_change
+              AND (v.collection_id, v.name, v.type, v.state, v.writers) IS NOT DISTINCT FROM (n.collection_id, n.name, n.type, n.state, n.writers);
+            INSERT INTO calib.collection_version (collection_id, name, type, state, writers, created_change, created_operation)
+            SELECT n.collection_id, n.name, n.type, n.state, n.writers, v_change, v_op
+            FROM new_rows AS n
+            WHERE NOT EXISTS (SELECT FROM calib.collection_version AS v
+                              WHERE v.collection_id = n.collection_id AND v.removed_change IS NULL);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'collection_chain' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.chain_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.chain_version AS v USING old_rows AS o
+            WHERE v.parent_id = o.parent_id AND v.position = o.position AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.chain_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.parent_id = o.parent_id AND v.position = o.position AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.chain_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.parent_id = n.parent_id AND v.position = n.position AND v.removed_change = v_change
+              AND (v.parent_id, v.position, v.child_id) IS NOT DISTINCT FROM (n.parent_id, n.position, n.child_id);
+            INSERT INTO calib.chain_version (parent_id, position, child_id, created_change, created_operation)
+            SELECT n.parent_id, n.position, n.child_id, v_change, v_op
+            FROM new_rows AS n
+            WHERE NOT EXISTS (SELECT FROM calib.chain_version AS v
+                              WHERE v.parent_id = n.parent_id AND v.position = n.position AND v.removed_change IS NULL);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'tag' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.tag_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.tag_version AS v USING old_rows AS o
+            WHERE v.collection_id = o.collection_id AND v.data_id_key = o.data_id_key AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.tag_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.collection_id = o.collection_id AND v.data_id_key = o.data_id_key AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.tag_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.collection_id = n.collection_id AND v.data_id_key = n.data_id_key AND v.removed_change = v_change
+              AND (v.collection_id, v.dataset_type_id, v.data_id_key, v.dataset_id) IS NOT DISTINCT FROM (n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id);
+            INSERT INTO calib.tag_version (collection_id, dataset_type_id, data_id_key, dataset_id, created_change, created_operation)
+            SELECT n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, v_change, v_op
+            FROM new_rows AS n
+            WHERE NOT EXISTS (SELECT FROM calib.tag_version AS v
+                              WHERE v.collection_id = n.collection_id AND v.data_id_key = n.data_id_key AND v.removed_change IS NULL);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'dataset' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.dataset_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.dataset_version AS v USING old_rows AS o
+            WHERE v.dataset_id = o.dataset_id AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.dataset_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.dataset_id = o.dataset_id AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.dataset_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.dataset_id = n.dataset_id AND v.removed_change = v_change
+              AND (v.dataset_id, v.dataset_type_id, v.data_id_key, v.run_id) IS NOT DISTINCT FROM (n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id);
+            INSERT INTO calib.dataset_version (dataset_id, dataset_type_id, data_id_key, run_id, created_change, created_operation)
+            SELECT n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id, v_change, v_op
+            FROM new_rows AS n
+            WHERE NOT EXISTS (SELECT FROM calib.dataset_version AS v
+                              WHERE v.dataset_id = n.dataset_id AND v.removed_change IS NULL);
+        END IF;
+        RETURN NULL;
+    END IF;
+    RETURN NULL;
+END
+$$;

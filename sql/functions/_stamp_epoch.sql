@@ -1,0 +1,26 @@
+CREATE OR REPLACE FUNCTION calib._stamp_epoch()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Deferred constraint trigger change_epoch on calib.change: at COMMIT, gives the
+   transaction's change its epoch and commit time. The epoch is taken under an exclusive
+   transaction-level advisory lock (key 7161124082373846386, the bytes 'calibcer'), held
+   until the commit has happened and is visible: the next committer waits for it, so epochs
+   follow commit order and once calib.current_epoch() returns E, no change with an epoch
+   below E can still commit. The lock is held only from here to the commit itself, so
+   writers of different collections run concurrently until their last moment. SET
+   CONSTRAINTS ALL IMMEDIATE fires this early: the epoch is then taken early and the lock
+   held longer, still in commit order (later writes of the same transaction reuse the
+   change). Numbering at first write instead would be wrong: see calib.epoch_seq.
+   Errors: none of its own. Locks: the epoch advisory lock, to the end of the transaction. */
+DECLARE
+    v_epoch bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7161124082373846386);
+    v_epoch := nextval('calib.epoch_seq');
+    UPDATE calib.change SET epoch = v_epoch, committed_at = clock_timestamp()
+    WHERE change_id = NEW.change_id;
+    RETURN NULL;
+END
+$$;
