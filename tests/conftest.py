@@ -39,7 +39,13 @@ STANDALONE_DB = "calib_standalone"
 #: ~16 ms (used after bulk tests only). Sequences go on counting and search_path_generation
 #: keeps its row; nothing in the API shows either.
 RESET_TABLES = ("certification", "tag", "dataset", "data_id", "dimension", "dataset_type",
-                "collection_chain", "search_path", "collection")
+                "collection_chain", "search_path", "collection",
+                # history (revision 0013): the versions, then the change log they refer to;
+                # the epoch sequence is reset with them (RESET_SEQUENCES).
+                "collection_version", "chain_version", "certification_version", "tag_version",
+                "dataset_version", "change")
+#: Run after a reset: epochs start again at 1 (calib.current_epoch() is then 0).
+RESET_SEQUENCES = "SELECT pg_catalog.setval('calib.epoch_seq', 1, false)"
 #: Tables the reset leaves alone on purpose.
 KEPT_TABLES = ("alembic_version", "installation", "search_path_generation")
 # CALIBCERT_TEST_INSTALL=sql builds the templates from sql/ (install.sql and its SQLite twin)
@@ -160,6 +166,7 @@ def pg_standalone_registry(pg_standalone_admin) -> Iterator[Registry]:
         admin.execute(f"TRUNCATE {', '.join(f'calib.{t}' for t in RESET_TABLES)}")
     else:
         admin.execute("; ".join(f"DELETE FROM calib.{t}" for t in RESET_TABLES))
+    admin.execute(RESET_SEQUENCES)
     dsn = admin.info.get_parameters()
     reg = calibcert.connect(
         f"postgresql://{dsn['user']}@{dsn['host']}:{dsn['port']}/{dsn['dbname']}")

@@ -58,6 +58,10 @@ KINDS: dict[str, tuple[str, str]] = {
         "certify_series into {collection!q}: {first[dataset_type]} data ID"
         " {first[data_id]!d} has two items beginning at {first[timespan][0]!b}"),
     # KC002 MissingCollectionError
+    # history (revision 0013): a name looked up as of an epoch / in the history
+    "collection_missing_as_of": (
+        "KC002", "collection {collection!q} did not exist at epoch {as_of}"),
+    "collection_never": ("KC002", "collection {collection!q} does not exist and never did"),
     "collection_missing": ("KC002", "collection {collection!q} does not exist"),
     "collection_removed_concurrently": (
         "KC002", "collection {collection!q} was removed by a concurrent transaction"),
@@ -199,6 +203,15 @@ KINDS: dict[str, tuple[str, str]] = {
         " datasets, {n_begins!v} begins)"),
     "lookup_times_count": (
         "KC015", "lookup in {collection!q} needs one time (or NULL) per data ID"),
+    "as_of_range": (
+        "KC015",
+        "as_of epoch {as_of} is out of range: epochs run from 0 to the current epoch"
+        " {current}"),
+    "as_of_text": ("KC015", "as_of must be an epoch (an integer), not {value!q}"),
+    "history_data_id_type": ("KC015", "history of a data ID needs its dataset type"),
+    "history_postgresql_only": (
+        "KC015",
+        "{what} needs history (epochs), which calibcert keeps on PostgreSQL only so far"),
     "lock_timeout_setting": (
         "KC015",
         "calib.lock_timeout must be a time such as '10s', '500ms' or '0' (do not wait), not"

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError, error
+from .history import HistoryMixin, check_epoch
 from .retry import Transaction
 from .types import (
     MAX_DIMENSIONS,
@@ -185,7 +186,7 @@ def normalize_data_ids(data_ids: Iterable[DataId] | None,
 _COLL, _TYPE = "collection name", "dataset type name"
 
 
-class Registry(abc.ABC):
+class Registry(HistoryMixin, abc.ABC):
     """A connection to a calibcert database. Obtain one with :func:`calibcert.connect`.
 
     Every mutating method is atomic on its own; :meth:`transaction` groups several into one
@@ -212,8 +213,12 @@ class Registry(abc.ABC):
         self._set_chain(lookup_name(parent, _COLL),
                         [check_name(c, "collection name") for c in children])
 
-    def get_chain(self, parent: str) -> list[str]:
-        """The direct children of CHAINED collection ``parent``."""
+    def get_chain(self, parent: str, *, as_of: int | None = None) -> list[str]:
+        """The direct children of CHAINED collection ``parent`` (``as_of``: as they were
+        at that epoch; README "History and time travel")."""
+        epoch = check_epoch(as_of)
+        if epoch is not None:
+            return self._get_chain_as_of(lookup_name(parent, _COLL), epoch)
         return self._get_chain(lookup_name(parent, _COLL))
 
     def remove_collection(self, name: str) -> None:
@@ -379,17 +384,27 @@ class Registry(abc.ABC):
     # -- lookups ----------------------------------------------------------------------
 
     def find(
-        self, collection: str, dataset_type: str, data_id: DataId, at: At
+        self, collection: str, dataset_type: str, data_id: DataId, at: At, *,
+        as_of: int | None = None,
     ) -> DatasetRef | None:
-        """The dataset valid for ``data_id`` at ``at`` in ``collection`` (see API.md)."""
+        """The dataset valid for ``data_id`` at ``at`` in ``collection`` (see API.md);
+        ``as_of``: the answer find gave at that epoch (``current_epoch()``)."""
         dataset_type = lookup_name(dataset_type, _TYPE)
+        epoch = check_epoch(as_of)
+        if epoch is not None:
+            return self._find_many_as_of(
+                lookup_name(collection, _COLL), dataset_type,
+                [canonical_data_id(data_id, None, dataset_type)], [normalize_at(at)], epoch)[0]
         return self._find(lookup_name(collection, _COLL), dataset_type,
                           canonical_data_id(data_id, None, dataset_type), normalize_at(at))
 
     def find_many(
-        self, collection: str, dataset_type: str, queries: Iterable[tuple[DataId, At]]
+        self, collection: str, dataset_type: str, queries: Iterable[tuple[DataId, At]], *,
+        as_of: int | None = None,
     ) -> list[DatasetRef | None]:
-        """``find`` for many (data_id, at) pairs in one round trip; results in input order."""
+        """``find`` for many (data_id, at) pairs in one round trip; results in input order
+        (``as_of``: as of that epoch)."""
+        epoch = check_epoch(as_of)
         collection = lookup_name(collection, _COLL)
         dataset_type = lookup_name(dataset_type, _TYPE)
         data_ids: list[dict[str, Any]] = []
@@ -405,13 +420,20 @@ class Registry(abc.ABC):
             times.append(normalize_at(at))
         if not data_ids:
             return []
+        if epoch is not None:
+            return self._find_many_as_of(collection, dataset_type, data_ids, times, epoch)
         with _no_cyclic_gc():
             return self._find_many(collection, dataset_type, data_ids, times)
 
     def certifications(
-        self, collection: str, dataset_type: str | None = None
+        self, collection: str, dataset_type: str | None = None, *, as_of: int | None = None
     ) -> list[Certification]:
-        """Every certification in ``collection`` (through a chain: each CALIBRATION child)."""
+        """Every certification in ``collection`` (through a chain: each CALIBRATION child);
+        ``as_of``: those it held at that epoch, through its chains as they were then."""
+        epoch = check_epoch(as_of)
+        if epoch is not None:
+            return self._certifications_as_of(lookup_name(collection, _COLL),
+                                              lookup_name(dataset_type, _TYPE), epoch)
         return self._certifications(lookup_name(collection, _COLL),
                                     lookup_name(dataset_type, _TYPE))
 

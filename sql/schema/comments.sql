@@ -8,6 +8,11 @@ COMMENT ON FUNCTION calib.certifications(text, text) IS
 Arguments: p_collection text, p_dataset_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: KC002 unknown collection, KC005 unknown dataset type.';
+COMMENT ON FUNCTION calib.certifications(text, text, bigint) IS
+    'certifications as of epoch p_as_of (NULL: now): every certification p_collection held then, through its chains as they were then, each row naming the member it was in.
+Arguments: p_collection text, p_dataset_type text, p_as_of bigint
+Locks: none; read-only.
+Errors: as certifications; KC015 as_of_range; KC002 for a collection that did not exist at that epoch.';
 COMMENT ON FUNCTION calib.certify(text, uuid[], tstzrange, boolean) IS
     'Certify each dataset of p_datasets into CALIBRATION collection p_collection over p_timespan ([) bounds; +-infinity or a missing bound = unbounded). All or nothing: any overlap with a stored certification of the same calibration key (collection, dataset type, data ID), or between two datasets of this call, stores nothing. p_close_open: a stored certification of the same key with an unbounded end that begins before the new begin is first closed at the new begin; every other overlap still fails. Returns the number of certifications stored.
 Arguments: p_collection text, p_datasets uuid[], p_timespan tstzrange, p_close_open boolean DEFAULT false
@@ -70,6 +75,11 @@ COMMENT ON FUNCTION calib.copy_collection(text, text, text) IS
 Arguments: p_source text, p_destination text, p_doc text DEFAULT NULL
 Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in flight, then copies their complete result); the new row is invisible until commit. A destination name that another open transaction is creating: wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name).
 Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
+COMMENT ON FUNCTION calib.current_epoch() IS
+    'The latest committed epoch (0 before any change): everything as of it is final, whatever commits later or concurrently (epochs follow commit order: calib._stamp_epoch).
+Arguments: none.
+Locks: none; read-only, runs on a hot standby.
+Errors: none.';
 COMMENT ON FUNCTION calib.decertify(text, text, tstzrange, jsonb[]) IS
     'Remove validity inside p_timespan from every certification of p_dataset_type in CALIBRATION collection p_collection (only those data IDs when p_data_ids is given): a certification fully covered is removed, one straddling an end is shortened, one containing the span is split in two. Set-based: one DELETE, one INSERT of the remaining pieces (range difference as multiranges). Returns the number of certifications touched; nothing matching is a no-op (0).
 Arguments: p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb[] DEFAULT NULL
@@ -85,6 +95,11 @@ COMMENT ON FUNCTION calib.decertify(text, text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_timespan text, p_data_ids text DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009 bad timespan, KC008 bad data ID.';
+COMMENT ON FUNCTION calib.epoch_at(timestamptz) IS
+    'The last epoch committed at or before p_instant (0 if none was).
+Arguments: p_instant timestamptz
+Locks: none; read-only, runs on a hot standby.
+Errors: KC015 NULL instant.';
 COMMENT ON FUNCTION calib.find(text, text, jsonb, timestamptz) IS
     'The dataset of p_dataset_type with data ID p_data_id found by searching p_collection (chains flattened, in order) at instant p_at: the first member with any match decides; CALIBRATION members match certifications whose timespan contains p_at. NULL p_at skips CALIBRATION members. No row when nothing matches.
 Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz
@@ -105,6 +120,26 @@ COMMENT ON FUNCTION calib.find(text, text, jsonb, text) IS
 Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at text
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: KC011 ambiguous (more than one certification in the deciding collection), KC002, KC005, KC008.';
+COMMENT ON FUNCTION calib.find(text, text, jsonb, timestamptz, bigint) IS
+    'find as of epoch p_as_of (calib.current_epoch(), calib.epoch_at()): the answer find gave at that epoch, through the chains and collections as they were then (a collection removed or renamed since is found by the name it had). NULL p_as_of is find now (the four-argument form, unchanged).
+Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz, p_as_of bigint
+Locks: none; read-only (STABLE), runs on a hot standby.
+Errors: as find; KC015 as_of_range (negative, or beyond the current epoch); KC002 for a collection that did not exist at that epoch.';
+COMMENT ON FUNCTION calib.find(text, text, jsonb, tstzrange, bigint) IS
+    'As find(..., tstzrange) as of epoch p_as_of (NULL: now).
+Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_timespan tstzrange, p_as_of bigint
+Locks: none; read-only (STABLE), runs on a hot standby.
+Errors: KC011 ambiguous (more than one certification in the deciding collection), KC002, KC005, KC008.';
+COMMENT ON FUNCTION calib.find(text, text, jsonb, text, bigint) IS
+    'find(..., jsonb, text) as of epoch p_as_of (NULL: now): p_at an instant, or a timespan when it starts with ''['' or ''('' (or is ''empty''), read strictly.
+Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at text, p_as_of bigint
+Locks: none; read-only (STABLE), runs on a hot standby.
+Errors: KC011 ambiguous (more than one certification in the deciding collection), KC002, KC005, KC008.';
+COMMENT ON FUNCTION calib.find(text, text, text, text, text) IS
+    'find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch in decimal digits, or NULL / '''' for now. Then exactly the typed form.
+Arguments: p_collection text, p_dataset_type text, p_data_id text, p_at text, p_as_of text
+Locks: none; read-only (STABLE), runs on a hot standby.
+Errors: as find; KC015 as_of_text for an epoch that is not a decimal integer.';
 COMMENT ON FUNCTION calib.find_many(text, text, jsonb[], timestamptz[]) IS
     'find for many (data ID, instant) pairs in one call: one row per pair, in input order (ord = 1-based position), NULL dataset where nothing matched. A NULL instant skips CALIBRATION members for that pair.
 Arguments: p_collection text, p_dataset_type text, p_data_ids jsonb[], p_at timestamptz[]
@@ -125,11 +160,26 @@ COMMENT ON FUNCTION calib.find_many(text, text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_data_ids text, p_at text
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of different lengths.';
+COMMENT ON FUNCTION calib.find_many(text, text, jsonb[], timestamptz[], bigint) IS
+    'find_many as of epoch p_as_of (NULL: now): the answers find gave at that epoch, through the chains as they were then.
+Arguments: p_collection text, p_dataset_type text, p_data_ids jsonb[], p_at timestamptz[], p_as_of bigint
+Locks: none; read-only (STABLE), runs on a hot standby.
+Errors: as find_many; KC015 as_of_range.';
+COMMENT ON FUNCTION calib.find_many(text, text, jsonb[], tstzrange[], bigint) IS
+    'As find_many(..., tstzrange[]) as of epoch p_as_of (NULL: now).
+Arguments: p_collection text, p_dataset_type text, p_data_ids jsonb[], p_timespans tstzrange[], p_as_of bigint
+Locks: none; read-only (STABLE), runs on a hot standby.
+Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of different lengths.';
 COMMENT ON FUNCTION calib.get_chain(text) IS
     'The direct children of CHAINED collection p_parent, in order.
 Arguments: p_parent text
 Locks: none. Read-only.
 Errors: KC002 unknown collection, KC003 not CHAINED.';
+COMMENT ON FUNCTION calib.get_chain(text, bigint) IS
+    'get_chain as of epoch p_as_of (NULL: now): the children chain p_parent had then, by the names they had then.
+Arguments: p_parent text, p_as_of bigint
+Locks: none. Read-only.
+Errors: as get_chain; KC015 as_of_range; KC002 for a chain that did not exist then.';
 COMMENT ON FUNCTION calib.get_datasets(uuid[]) IS
     'The datasets with the given ids, in input order.
 Arguments: p_ids uuid[]
@@ -145,6 +195,11 @@ COMMENT ON FUNCTION calib.get_datasets(text) IS
 Arguments: p_ids text
 Locks: none; read-only.
 Errors: KC007 unknown id, KC015 NULL.';
+COMMENT ON FUNCTION calib.history(text, text, jsonb, bigint, bigint) IS
+    'The changes of collection p_collection (every collection that ever bore that name, removed ones included), oldest first: one row per changed certification, tag, dataset (of a RUN), collection row or chain position per change. Each row: the change''s epoch and commit time, database role, client user and reason (calib.user, calib.reason), the operation (the public function, ''sql'' for raw SQL, ''upgrade'' for what existed at revision 0013), the collection''s name; for certifications the dataset type, data ID, dataset and validity before/after (certify: before NULL; removal by decertify: after NULL; a shortened or split certification: both, a split''s other piece a row with before NULL); for tags and datasets the same columns with NULL validity. Collection-level rows (detail.what = ''collection'': registration = before NULL, removal = after NULL, state or writer changes = both; ''chain'': a chain position''s child before/after) have NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is given. The caller''s own uncommitted change is shown with a NULL epoch.
+Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID needs its dataset type); p_since / p_until keep epochs in [since, until].
+Locks: none; read-only, runs on a hot standby.
+Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';
 COMMENT ON FUNCTION calib.insert_datasets(text, text, jsonb[], uuid[]) IS
     'Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID) in input order. p_ids brings the caller''s own UUIDs (same length); otherwise random UUIDs are generated. Set-based: data IDs are interned and datasets inserted with one statement each. A dimension used for the first time gets the value type of its first value here.
 Arguments: p_dataset_type text, p_run text, p_data_ids jsonb[], p_ids uuid[] DEFAULT NULL

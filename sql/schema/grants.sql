@@ -63,7 +63,19 @@ BEGIN
         'calib.list_dataset_types()',
         'calib.probe(integer, integer, tstzrange)',
         'calib.check_integrity()',
-        'calib.collection_stats()'
+        'calib.collection_stats()',
+        -- history (revision 0013): epochs, as-of forms, history
+        'calib.current_epoch()',
+        'calib.epoch_at(timestamptz)',
+        'calib.history(text, text, jsonb, bigint, bigint)',
+        'calib.find(text, text, jsonb, timestamptz, bigint)',
+        'calib.find(text, text, jsonb, tstzrange, bigint)',
+        'calib.find(text, text, jsonb, text, bigint)',
+        'calib.find(text, text, text, text, text)',
+        'calib.find_many(text, text, jsonb[], timestamptz[], bigint)',
+        'calib.find_many(text, text, jsonb[], tstzrange[], bigint)',
+        'calib.certifications(text, text, bigint)',
+        'calib.get_chain(text, bigint)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_reader);
     END LOOP;

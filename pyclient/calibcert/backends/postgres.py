@@ -44,6 +44,7 @@ from ..types import (
     Timespan,
     to_utc,
 )
+from .postgres_history import PostgresHistory
 
 #: Rows per statement for bulk writes (keeps client and server memory bounded).
 CHUNK = 50_000
@@ -150,10 +151,11 @@ def _ref(row: dict[str, Any]) -> DatasetRef:
     return DatasetRef(row["dataset_id"], row["dataset_type"], row["data_id"], row["run"])
 
 
-class PostgresRegistry(Registry):
+class PostgresRegistry(PostgresHistory, Registry):
     backend = "postgresql"
 
-    def __init__(self, conn: psycopg.Connection, *, owned: bool = True, check_schema: bool = True):
+    def __init__(self, conn: psycopg.Connection, *, owned: bool = True, check_schema: bool = True,
+                 reason: str | None = None, user: str | None = None):
         self._conn = conn
         # Only our own class: how the caller's connection dumps anything else is unchanged.
         conn.adapters.register_dumper(DatasetIdArray, _PackedIdsDumper)
@@ -162,6 +164,19 @@ class PostgresRegistry(Registry):
         self._cursor: psycopg.Cursor[Any] | None = None  # see _plain_cursor
         if check_schema:
             self.check_schema()
+        if reason is not None or user is not None:
+            self._set_actor(reason, user)
+
+    def _set_actor(self, reason: str | None, user: str | None) -> None:
+        # Session settings, read by calib._change at each transaction's first change (README
+        # "History and time travel"): one round trip at connect, nothing per call. On a
+        # caller's connection inside its transaction they last as long as it does (a
+        # rollback reverts them, as it reverts the changes they would describe).
+        with self._errors():
+            self._conn.execute(
+                "SELECT pg_catalog.set_config('calib.reason', %(r)s::text, false),"
+                " pg_catalog.set_config('calib.user', %(u)s::text, false)",
+                {"r": reason or "", "u": user or ""})
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> PostgresRegistry:

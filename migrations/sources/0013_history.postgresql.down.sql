@@ -1,0 +1,29 @@
+-- Undo revision 0013 on PostgreSQL (source of versions/0013_history.postgresql.down.sql).
+-- freeze.py first puts back every function 0013 re-creates as 0012 had them (the mutating
+-- functions without their operation label, calib._lookup with its four arguments) and,
+-- after this file, drops the functions 0013 created. Here: the version triggers, the change
+-- log, the version tables and the epoch sequence go (the history is lost; the current
+-- content is untouched).
+DROP TRIGGER certification_versions_insert ON calib.certification;
+DROP TRIGGER certification_versions_update ON calib.certification;
+DROP TRIGGER certification_versions_delete ON calib.certification;
+DROP TRIGGER certification_versions_truncate ON calib.certification;
+DROP TRIGGER collection_versions_insert ON calib.collection;
+DROP TRIGGER collection_versions_update ON calib.collection;
+DROP TRIGGER collection_versions_delete ON calib.collection;
+DROP TRIGGER collection_versions_truncate ON calib.collection;
+DROP TRIGGER collection_chain_versions_insert ON calib.collection_chain;
+DROP TRIGGER collection_chain_versions_update ON calib.collection_chain;
+DROP TRIGGER collection_chain_versions_delete ON calib.collection_chain;
+DROP TRIGGER collection_chain_versions_truncate ON calib.collection_chain;
+DROP TRIGGER tag_versions_insert ON calib.tag;
+DROP TRIGGER tag_versions_update ON calib.tag;
+DROP TRIGGER tag_versions_delete ON calib.tag;
+DROP TRIGGER tag_versions_truncate ON calib.tag;
+DROP TRIGGER dataset_versions_insert ON calib.dataset;
+DROP TRIGGER dataset_versions_update ON calib.dataset;
+DROP TRIGGER dataset_versions_delete ON calib.dataset;
+DROP TRIGGER dataset_versions_truncate ON calib.dataset;
+DROP TABLE calib.collection_version, calib.chain_version, calib.certification_version,
+    calib.tag_version, calib.dataset_version, calib.change;
+DROP SEQUENCE calib.epoch_seq;

@@ -1,0 +1,79 @@
+"""The PostgreSQL backend's history primitives (README "History and time travel"): the
+as-of overloads of calib.find_many / certifications / get_chain, current_epoch, epoch_at,
+history. A mixin of :class:`calibcert.backends.postgres.PostgresRegistry`, which gives it
+``_run`` / ``_scalar`` and the row converters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from ..history import At, HistoryRow
+from ..types import Certification, DatasetRef, Timespan
+
+_FIND_MANY_AS_OF = (
+    "SELECT * FROM calib.find_many(p_collection => %(c)s::text,"
+    " p_dataset_type => %(t)s::text, p_data_ids => %(d)s::jsonb[],"
+    " p_timespans => %(s)s::tstzrange[], p_as_of => %(e)s::bigint)")
+
+
+class PostgresHistory:
+    """History primitives; mixed into PostgresRegistry (uses its _run, _scalar)."""
+
+    _run: Any
+    _scalar: Any
+
+    def _current_epoch(self) -> int:
+        return self._scalar("SELECT calib.current_epoch()", {})
+
+    def _epoch_at(self, instant: datetime) -> int:
+        return self._scalar("SELECT calib.epoch_at(p_instant => %(i)s::timestamptz)",
+                            {"i": instant})
+
+    def _find_many_as_of(self, collection: str, dataset_type: str,
+                         data_ids: list[dict[str, Any]], times: list[At],
+                         as_of: int) -> list[DatasetRef | None]:
+        from .postgres import _at_range, _ref
+
+        rows = self._run(_FIND_MANY_AS_OF, {
+            "c": collection, "t": dataset_type, "d": [Jsonb(d) for d in data_ids],
+            "s": [_at_range(t) for t in times], "e": as_of})
+        return [None if r["dataset_id"] is None else _ref(r) for r in rows]
+
+    def _certifications_as_of(self, collection: str, dataset_type: str | None,
+                              as_of: int) -> list[Certification]:
+        from .postgres import _ref, _timespan
+
+        rows = self._run(
+            "SELECT * FROM calib.certifications(p_collection => %(c)s::text,"
+            " p_dataset_type => %(t)s::text, p_as_of => %(e)s::bigint)",
+            {"c": collection, "t": dataset_type, "e": as_of})
+        return [Certification(_ref(r), _timespan(r["validity"]), r["collection"]) for r in rows]
+
+    def _get_chain_as_of(self, parent: str, as_of: int) -> list[str]:
+        return self._scalar(
+            "SELECT calib.get_chain(p_parent => %(p)s::text, p_as_of => %(e)s::bigint)",
+            {"p": parent, "e": as_of})
+
+    def _history(self, collection: str, dataset_type: str | None,
+                 data_id: dict[str, Any] | None, since: int | None,
+                 until: int | None) -> list[HistoryRow]:
+        rows = self._run(
+            "SELECT * FROM calib.history(p_collection => %(c)s::text,"
+            " p_dataset_type => %(t)s::text, p_data_id => %(d)s::jsonb,"
+            " p_since => %(a)s::bigint, p_until => %(b)s::bigint)",
+            {"c": collection, "t": dataset_type,
+             "d": None if data_id is None else Jsonb(data_id), "a": since, "b": until})
+        return [HistoryRow(
+            r["epoch"], r["committed_at"], r["db_role"], r["app_user"], r["reason"],
+            r["operation"], r["collection"], r["dataset_type"], r["data_id"], r["dataset_id"],
+            _span(r["validity_before"]), _span(r["validity_after"]), r["detail"])
+            for r in rows]
+
+
+def _span(value: Any) -> Timespan | None:
+    from .postgres import _timespan
+
+    return None if value is None else _timespan(value)
