@@ -152,6 +152,75 @@ CALLS: dict[str, list[str]] = {
     # built-in one of them calls would be heard).
     "calib.check_integrity()": ['SELECT "check", detail FROM calib.check_integrity()'],
     "calib.collection_stats()": ["SELECT * FROM calib.collection_stats()"],
+    # History (revision 0013). The calls run in a rolled-back transaction: nothing is
+    # committed, so the current epoch is 0 (every collection is missing as of it: KC002),
+    # an as_of of NULL is now, and history shows the caller's own change (epoch NULL).
+    "calib.current_epoch()": ["SELECT calib.current_epoch()"],
+    "calib.epoch_at(timestamp with time zone)": [
+        f"SELECT calib.epoch_at({_AT})",
+        "SELECT calib.epoch_at(NULL::pg_catalog.timestamptz)",
+    ],
+    "calib.history(text,text,jsonb,bigint,bigint)": [
+        f"SELECT * FROM calib.history({_t('calib')}, NULL::pg_catalog.text,"
+        " NULL::pg_catalog.jsonb, NULL::pg_catalog.int8, NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.history({_t('chain')}, {_t('bias')}, {DET1},"
+        " 0::pg_catalog.int8, NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.history({_t('nowhere')}, NULL::pg_catalog.text,"
+        " NULL::pg_catalog.jsonb, NULL::pg_catalog.int8, NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.history({_t('calib')}, NULL::pg_catalog.text, {DET1},"
+        " NULL::pg_catalog.int8, NULL::pg_catalog.int8)",
+    ],
+    "calib.find(text,text,jsonb,timestamp with time zone,bigint)": [
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_AT},"
+        " NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_AT},"
+        " 0::pg_catalog.int8)",
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_AT},"
+        " 5::pg_catalog.int8)",
+    ],
+    "calib.find(text,text,jsonb,tstzrange,bigint)": [
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET2}, {_SPAN},"
+        " NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET2}, {_SPAN},"
+        " (-1)::pg_catalog.int8)",
+    ],
+    "calib.find(text,text,jsonb,text,bigint)": [
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET2},"
+        f" {_t('2020-06-01T00:00:00+00:00')}, NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET2},"
+        f" {_t('[2020-06-01T00:00:00+00:00,)')}, 0::pg_catalog.int8)",
+    ],
+    "calib.find(text,text,text,text,text)": [
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')},"
+        f" {_t('{\"instrument\": \"Cam\", \"detector\": 1}')},"
+        f" {_t('2020-06-01T00:00:00+00:00')}, {_t('')})",
+        f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')},"
+        f" {_t('{\"instrument\": \"Cam\", \"detector\": 1}')},"
+        f" {_t('2020-06-01T00:00:00+00:00')}, {_t('x1')})",
+    ],
+    "calib.find_many(text,text,jsonb[],timestamp with time zone[],bigint)": [
+        f"SELECT * FROM calib.find_many({_t('chain')}, {_t('bias')},"
+        f" ARRAY[{DET1}, {DET2}], ARRAY[{_AT}, NULL::pg_catalog.timestamptz],"
+        " NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.find_many({_t('chain')}, {_t('bias')},"
+        f" ARRAY[{DET1}], ARRAY[{_AT}], 0::pg_catalog.int8)",
+    ],
+    "calib.find_many(text,text,jsonb[],tstzrange[],bigint)": [
+        f"SELECT * FROM calib.find_many({_t('calib')}, {_t('bias')}, ARRAY[{DET1}, {DET2}],"
+        f" ARRAY[{_SPAN}, {_SPAN}], NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.find_many({_t('calib')}, {_t('bias')}, ARRAY[{DET1}],"
+        f" ARRAY[{_SPAN}], 3::pg_catalog.int8)",
+    ],
+    "calib.certifications(text,text,bigint)": [
+        f"SELECT * FROM calib.certifications({_t('chain')}, {_t('bias')},"
+        " NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.certifications({_t('chain')}, NULL::pg_catalog.text,"
+        " 0::pg_catalog.int8)",
+    ],
+    "calib.get_chain(text,bigint)": [
+        f"SELECT calib.get_chain({_t('chain')}, NULL::pg_catalog.int8)",
+        f"SELECT calib.get_chain({_t('chain')}, 0::pg_catalog.int8)",
+    ],
     "calib.probe(integer,integer,tstzrange)": [
         f"SELECT * FROM calib.probe({_ID('collection', 'name', 'chain')},"
         f" {_ID('data_id', 'value', DET1, 'data_id_key')}, {_SPAN})",

@@ -84,7 +84,19 @@ LOWEST_ROLE: dict[str, str] = {
     # -- health (revision 0012): reader --------------------------------------------------------
     "calib.check_integrity()": _READ,
     "calib.collection_stats()": _READ,
-    # (later: revert(...): _ADMIN; history functions: _READ)
+    # -- history (revision 0013): reader --------------------------------------------------
+    "calib.current_epoch()": _READ,
+    f"calib.epoch_at({_TS})": _READ,
+    "calib.history(text,text,jsonb,bigint,bigint)": _READ,
+    f"calib.find(text,text,jsonb,{_TS},bigint)": _READ,
+    "calib.find(text,text,jsonb,tstzrange,bigint)": _READ,
+    "calib.find(text,text,jsonb,text,bigint)": _READ,
+    "calib.find(text,text,text,text,text)": _READ,
+    f"calib.find_many(text,text,jsonb[],{_TS}[],bigint)": _READ,
+    "calib.find_many(text,text,jsonb[],tstzrange[],bigint)": _READ,
+    "calib.certifications(text,text,bigint)": _READ,
+    "calib.get_chain(text,bigint)": _READ,
+    # (later: revert(...): _ADMIN)
 }
 
 

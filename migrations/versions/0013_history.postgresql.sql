@@ -2288,7 +2288,9 @@ AS $$
    rows (detail.what = 'collection': registration = before NULL, removal = after NULL,
    state or writer changes = both; 'chain': a chain position's child before/after) have
    NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is
-   given. The caller's own uncommitted change is shown with a NULL epoch.
+   given. Within a change: certifications, tags, datasets by dataset type and data ID,
+   what went before what came, by begin. The caller's own uncommitted change is shown
+   with a NULL epoch.
    Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID
    needs its dataset type); p_since / p_until keep epochs in [since, until].
    Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid
@@ -2404,7 +2406,8 @@ BEGIN
       AND (p_since IS NULL OR ch.epoch >= p_since)
       AND (p_until IS NULL OR ch.epoch <= p_until)
     ORDER BY ch.epoch NULLS LAST, ch.change_id, i.kind, t.name, i.data_id_key,
-             lower(coalesce(i.after, i.before)) NULLS FIRST, i.detail::text;
+             i.after IS NOT NULL, lower(coalesce(i.after, i.before)) NULLS FIRST,
+             i.detail::text;
 END
 $$;
 
@@ -2696,7 +2699,7 @@ Arguments: p_ids text
 Locks: none; read-only.
 Errors: KC007 unknown id, KC015 NULL.';
 COMMENT ON FUNCTION calib.history(text, text, jsonb, bigint, bigint) IS
-    'The changes of collection p_collection (every collection that ever bore that name, removed ones included), oldest first: one row per changed certification, tag, dataset (of a RUN), collection row or chain position per change. Each row: the change''s epoch and commit time, database role, client user and reason (calib.user, calib.reason), the operation (the public function, ''sql'' for raw SQL, ''upgrade'' for what existed at revision 0013), the collection''s name; for certifications the dataset type, data ID, dataset and validity before/after (certify: before NULL; removal by decertify: after NULL; a shortened or split certification: both, a split''s other piece a row with before NULL); for tags and datasets the same columns with NULL validity. Collection-level rows (detail.what = ''collection'': registration = before NULL, removal = after NULL, state or writer changes = both; ''chain'': a chain position''s child before/after) have NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is given. The caller''s own uncommitted change is shown with a NULL epoch.
+    'The changes of collection p_collection (every collection that ever bore that name, removed ones included), oldest first: one row per changed certification, tag, dataset (of a RUN), collection row or chain position per change. Each row: the change''s epoch and commit time, database role, client user and reason (calib.user, calib.reason), the operation (the public function, ''sql'' for raw SQL, ''upgrade'' for what existed at revision 0013), the collection''s name; for certifications the dataset type, data ID, dataset and validity before/after (certify: before NULL; removal by decertify: after NULL; a shortened or split certification: both, a split''s other piece a row with before NULL); for tags and datasets the same columns with NULL validity. Collection-level rows (detail.what = ''collection'': registration = before NULL, removal = after NULL, state or writer changes = both; ''chain'': a chain position''s child before/after) have NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is given. Within a change: certifications, tags, datasets by dataset type and data ID, what went before what came, by begin. The caller''s own uncommitted change is shown with a NULL epoch.
 Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID needs its dataset type); p_since / p_until keep epochs in [since, until].
 Locks: none; read-only, runs on a hot standby.
 Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';

@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,9 @@ AS $$
    rows (detail.what = 'collection': registration = before NULL, removal = after NULL,
    state or writer changes = both; 'chain': a chain position's child before/after) have
    NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is
-   given. The caller's own uncommitted change is shown with a NULL epoch.
+   given. Within a change: certifications, tags, datasets by dataset type and data ID,
+   what went before what came, by begin. The caller's own uncommitted change is shown
+   with a NULL epoch.
    Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID
    needs its dataset type); p_since / p_until keep epochs in [since, until].
    Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid
@@ -134,6 +136,7 @@ BEGIN
       AND (p_since IS NULL OR ch.epoch >= p_since)
       AND (p_until IS NULL OR ch.epoch <= p_until)
     ORDER BY ch.epoch NULLS LAST, ch.change_id, i.kind, t.name, i.data_id_key,
-             lower(coalesce(i.after, i.before)) NULLS FIRST, i.detail::text;
+             i.after IS NOT NULL, lower(coalesce(i.after, i.before)) NULLS FIRST,
+             i.detail::text;
 END
 $$;

@@ -119,6 +119,13 @@ POSTGRES_ONLY: dict[str, str] = {
     "probe": "the lookup rule on internal ids, granted to services that prepare their own SQL"
              " lookups on PostgreSQL; SQLite has no SQL API, and its twin of the rule itself"
              " is lookup.py (_decide)",
+    # History (revision 0013) is PostgreSQL-only until its SQLite twin (issue 16): the
+    # client methods raise InvalidArgumentError (history_postgresql_only) on SQLite, and so
+    # do the as_of arguments of find, find_many, certifications and get_chain.
+    "current_epoch": "history (epochs) is kept on PostgreSQL only so far; SQLite follows"
+                     " (calibcert.history refuses it with history_postgresql_only)",
+    "epoch_at": "history (epochs) is kept on PostgreSQL only so far; SQLite follows",
+    "history": "history is kept on PostgreSQL only so far; SQLite follows",
 }
 
 
