@@ -42,6 +42,7 @@ BS = "tests/test_behaviour_states.py::"
 PGS = "tests/test_pg_states.py::"
 SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
+HIST = "tests/test_pg_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
@@ -864,5 +865,50 @@ END;
         "collection_stats on SQLite reports every collection as OPEN",
         (HEALTH + "test_collection_stats_match_counts_computed_from_plain_reads"
          + SQ,),
+    ),
+    # -- history (revision 0013) ---------------------------------------------------------
+    Mutant(
+        "pg-epoch-taken-at-first-write", "sql/functions/_stamp_epoch.sql",
+        "    v_epoch := nextval('calib.epoch_seq');\n"
+        "    UPDATE calib.change SET epoch = v_epoch,",
+        "    UPDATE calib.change SET epoch = NEW.change_id,",
+        "a change's epoch is the number it took at its first write (its change_id), not one"
+        " taken at COMMIT: a writer that commits late lands under an epoch already pinned",
+        (HIST + "test_a_pinned_epoch_never_changes_when_an_earlier_writer_commits_later",),
+    ),
+    Mutant(
+        "pg-visible-removal-boundary", "sql/functions/_visible.sql",
+        "AND r.epoch OPERATOR(pg_catalog.<=) p_epoch)",
+        "AND r.epoch OPERATOR(pg_catalog.<) p_epoch)",
+        "a version removed by the change of epoch E is still visible as of E",
+        (HIST + "test_as_of_replays_every_epoch",),
+    ),
+    Mutant(
+        "pg-visible-creation-boundary", "sql/functions/_visible.sql",
+        "AND c.epoch OPERATOR(pg_catalog.<=) p_epoch)",
+        "AND c.epoch OPERATOR(pg_catalog.<) p_epoch)",
+        "a version created by the change of epoch E is not visible as of E",
+        (HIST + "test_as_of_replays_every_epoch",),
+    ),
+    Mutant(
+        "pg-operation-not-recorded", "sql/functions/_record_versions.sql",
+        "v_op text := coalesce(nullif(current_setting('calib._operation', true), ''), 'sql');",
+        "v_op text := 'sql';",
+        "versions record every change as raw SQL instead of the function that made it",
+        (HIST + "test_history_records_operations_actor_and_reason",),
+    ),
+    Mutant(
+        "pg-change-borrowed-from-another-transaction", "sql/functions/_change.sql",
+        "WHERE c.change_id = v_text::bigint AND c.xid = pg_current_xact_id();",
+        "WHERE c.change_id = v_text::bigint;",
+        "a caller who sets calib._change by hand writes under another transaction's change",
+        (HIST + "test_one_change_per_transaction_and_no_borrowed_change",),
+    ),
+    Mutant(
+        "pg-past-chain-order-reversed", "sql/functions/_search_path_as_of.sql",
+        "SELECT row_number() OVER (ORDER BY f.path), c.collection_id, c.type, c.name",
+        "SELECT row_number() OVER (ORDER BY f.path DESC), c.collection_id, c.type, c.name",
+        "as-of lookups search a chain's members in reverse order",
+        (HIST + "test_as_of_replays_every_epoch",),
     ),
 )
