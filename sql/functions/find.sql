@@ -110,7 +110,7 @@ BEGIN
     RETURN QUERY
     SELECT l.dataset_id, l.dataset_type, l.data_id, l.run
     FROM calib._lookup(p_collection, p_dataset_type, ARRAY[p_data_id],
-                       ARRAY[CASE WHEN p_at IS NULL THEN NULL ELSE tstzrange(p_at, p_at, '[]') END],
+                       ARRAY[CASE WHEN p_at IS NOT NULL THEN tstzrange(p_at, p_at, '[]') END],
                        p_as_of) AS l
     WHERE l.dataset_id IS NOT NULL;
 END
