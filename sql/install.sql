@@ -38,6 +38,7 @@
 \ir functions/_lock_collections.sql
 \ir functions/_lock_chains.sql
 \ir functions/_caller.sql
+\ir functions/_operation.sql
 \ir functions/_change.sql
 \ir functions/_stamp_epoch.sql
 \ir functions/_record_versions.sql

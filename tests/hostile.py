@@ -70,6 +70,7 @@ def _ID(table: str, column: str, value: str, key: str = "collection_id") -> str:
             f" WHERE x.{column} OPERATOR(pg_catalog.=) {value} LIMIT 1)")
 
 
+DET1_TEXT = _t('{"instrument": "Cam", "detector": 1}')
 DET1, DET2, DET3, DET7 = (_j(f'{{"instrument": "Cam", "detector": {d}}}') for d in (1, 2, 3, 7))
 WHERE_DET2 = _j('{"detector": 2}')
 # Revision 0010's paths (NFC, the other type than a dimension's, forbidden characters).
@@ -192,10 +193,10 @@ CALLS: dict[str, list[str]] = {
     ],
     "calib.find(text,text,text,text,text)": [
         f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')},"
-        f" {_t('{\"instrument\": \"Cam\", \"detector\": 1}')},"
+        f" {DET1_TEXT},"
         f" {_t('2020-06-01T00:00:00+00:00')}, {_t('')})",
         f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')},"
-        f" {_t('{\"instrument\": \"Cam\", \"detector\": 1}')},"
+        f" {DET1_TEXT},"
         f" {_t('2020-06-01T00:00:00+00:00')}, {_t('x1')})",
     ],
     "calib.find_many(text,text,jsonb[],timestamp with time zone[],bigint)": [
@@ -722,7 +723,10 @@ OWNER = "calib_owner"
 #: and sql/functions/probe.sql. Roles by level: the database's reader is
 #: ``<calib.installation.role_prefix>_reader`` (the others are its members).
 INLINE_ONLY = {"calib._flatten(integer)": set(),
-               "calib.probe(integer,integer,tstzrange)": {"reader"}}
+               "calib.probe(integer,integer,tstzrange)": {"reader"},
+               # history (revision 0013): the as-of rule and the visibility predicate
+               "calib._probe_as_of(integer,integer,tstzrange,bigint)": set(),
+               "calib._visible(bigint,bigint,bigint)": set()}
 PINNED = "search_path=pg_catalog, pg_temp"
 
 

@@ -154,8 +154,9 @@ MUTANTS = {
         "ALTER FUNCTION calib._flatten(integer) SECURITY DEFINER",
         "calib._flatten(integer): inline-only"),
     "a function for PUBLIC": (
-        "GRANT EXECUTE ON FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]) TO PUBLIC",
-        "calib._lookup(text,text,jsonb[],tstzrange[]): executable by PUBLIC"),
+        "GRANT EXECUTE ON FUNCTION calib._lookup(text, text, jsonb[], tstzrange[], bigint)"
+        " TO PUBLIC",
+        "calib._lookup(text,text,jsonb[],tstzrange[],bigint): executable by PUBLIC"),
     "a function the installer forgot to hand over": (
         "CREATE FUNCTION calib.sneaky() RETURNS int LANGUAGE sql AS 'SELECT 1'",
         "calib.sneaky(): owned by"),

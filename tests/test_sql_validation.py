@@ -630,6 +630,23 @@ CASES = [
           " CREATE ROLE calibcert_vw_other NOLOGIN IN ROLE calib_writer;"
           " SELECT calib.set_collection_writers('calib', ARRAY['calibcert_vw_writer']);"
           " SET LOCAL ROLE calibcert_vw_other")),
+    # -- history (revision 0013): epochs and names as of an epoch ---------------------------
+    c("find as_of beyond the current epoch",
+      "SELECT * FROM calib.find('calib', 'bias', '" + D1 + "'::jsonb,"
+      " '2020-06-01 00:00+00'::timestamptz, 999999999)",
+      "KC015", "as_of_range", as_of=999999999),
+    c("certifications as_of negative", "SELECT * FROM calib.certifications('calib', NULL, -1)",
+      "KC015", "as_of_range", as_of=-1),
+    c("find as_of text not an epoch",
+      "SELECT * FROM calib.find('calib', 'bias', '" + D1 + "', '2020-06-01 00:00+00', 'soon')",
+      "KC015", "as_of_text", value="soon"),
+    c("get_chain as of epoch 0", "SELECT calib.get_chain('chain', 0)",
+      "KC002", "collection_missing_as_of", collection="chain", as_of=0),
+    c("history of a name never used", "SELECT * FROM calib.history('nowhere')",
+      "KC002", "collection_never", collection="nowhere"),
+    c("history of a data ID without its type",
+      "SELECT * FROM calib.history('calib', NULL, '" + D1 + "'::jsonb)",
+      "KC015", "history_data_id_type", collection="calib"),
 ]
 
 

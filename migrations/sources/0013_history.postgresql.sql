@@ -10,12 +10,13 @@
 --   (reason 'revision 0013: existing content', operation 'upgrade') creates a version of
 --   every existing row, so as-of reads at epoch 1 answer as the database did at the
 --   upgrade; epoch 0 is the empty state before it. An empty database starts at epoch 0.
--- * Every mutating function declares its operation (SET calib._operation), recorded with
---   its versions: those functions are re-created.
+-- * Every mutating function names its operation (calib._operation), recorded with its
+--   versions: those functions are re-created.
 -- * As-of forms of find, find_many, certifications, get_chain (new overloads with a
 --   trailing as_of; the existing forms are unchanged), current_epoch, epoch_at, history;
 --   calib._lookup takes p_as_of (a new signature: the old one is dropped).
 \ir ../../sql/schema/history.sql
+\ir ../../sql/functions/_operation.sql
 \ir ../../sql/functions/_change.sql
 \ir ../../sql/functions/_stamp_epoch.sql
 \ir ../../sql/functions/_record_versions.sql

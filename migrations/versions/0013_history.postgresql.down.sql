@@ -113,32 +113,6 @@ AS $function$
    calibcert.schema.HEAD_REVISION). */
 SELECT '0012'::text
 $function$;
-CREATE OR REPLACE FUNCTION calib.certify(p_collection text, p_datasets jsonb, p_timespan tstzrange, p_close_open boolean DEFAULT false)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* certify with the datasets as one JSON array document of UUID strings
-   ('["<uuid>", ...]'); the same results and errors, plus KC016 for a document that is not
-   such an array (calib._uuids). */
-SELECT calib.certify(p_collection, calib._uuids(p_datasets, 'datasets'), p_timespan, p_close_open)
-$function$;
-CREATE OR REPLACE FUNCTION calib.certify(p_collection text, p_datasets text, p_timespan text, p_close_open text DEFAULT 'false'::text)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* certify with every argument as text, the form that untyped literals and drivers binding
-   text reach: datasets a JSON array or a PostgreSQL array literal (calib._document), the
-   timespan a range of ISO 8601 instants with a UTC offset (calib._parse_timespan: a time
-   without one is KC009), close_open a boolean's text. */
-SELECT calib.certify(p_collection,
-                     calib._uuids(calib._document(p_datasets, 'datasets', false), 'datasets'),
-                     calib._parse_timespan(p_timespan, 'timespan'),
-                     calib._parse_boolean(p_close_open, 'close_open'))
-$function$;
 CREATE OR REPLACE FUNCTION calib.certify(p_collection text, p_datasets uuid[], p_timespan tstzrange, p_close_open boolean DEFAULT false)
  RETURNS integer
  LANGUAGE plpgsql
@@ -212,32 +186,6 @@ BEGIN
         false, coalesce(p_close_open, false));
 END
 $function$;
-CREATE OR REPLACE FUNCTION calib.certify_series(p_collection text, p_datasets jsonb, p_begins jsonb, p_close_open boolean DEFAULT false)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* certify_series with datasets and begins as JSON array documents: UUID strings, and ISO
-   8601 instants with a UTC offset (calib._uuids, calib._instants). Same results and errors;
-   KC016 for a document that is not such an array, KC009 for a time without an offset. */
-SELECT calib.certify_series(p_collection, calib._uuids(p_datasets, 'datasets'),
-                            calib._instants(p_begins, 'begins'), p_close_open)
-$function$;
-CREATE OR REPLACE FUNCTION calib.certify_series(p_collection text, p_datasets text, p_begins text, p_close_open text DEFAULT 'false'::text)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* certify_series with every argument as text: datasets and begins as JSON arrays or
-   PostgreSQL array literals (calib._document), close_open a boolean's text. */
-SELECT calib.certify_series(
-    p_collection,
-    calib._uuids(calib._document(p_datasets, 'datasets', false), 'datasets'),
-    calib._instants(calib._document(p_begins, 'begins', false), 'begins'),
-    calib._parse_boolean(p_close_open, 'close_open'))
-$function$;
 CREATE OR REPLACE FUNCTION calib.certify_series(p_collection text, p_datasets uuid[], p_begins timestamp with time zone[], p_close_open boolean DEFAULT false)
  RETURNS integer
  LANGUAGE plpgsql
@@ -272,30 +220,6 @@ BEGIN
     v_begins := ARRAY(SELECT nullif(b, '-infinity') FROM unnest(p_begins) WITH ORDINALITY AS u(b, ord) ORDER BY ord);
     RETURN calib._certify_rows(v_coll, p_datasets, v_begins, NULL, true, coalesce(p_close_open, false));
 END
-$function$;
-CREATE OR REPLACE FUNCTION calib.close_open_range(p_collection text, p_dataset_type text, p_end text, p_data_ids text DEFAULT NULL::text)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* close_open_range with every argument as text: the end an ISO 8601 instant with a UTC
-   offset (calib._parse_instant), the data IDs a JSON array or a PostgreSQL array literal. */
-SELECT calib.close_open_range(
-    p_collection, p_dataset_type, calib._parse_instant(p_end, 'end'),
-    calib._data_ids(calib._document(p_data_ids, 'data_ids', true), 'data_ids'))
-$function$;
-CREATE OR REPLACE FUNCTION calib.close_open_range(p_collection text, p_dataset_type text, p_end timestamp with time zone, p_data_ids jsonb)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* close_open_range with the data IDs as one JSON array document (NULL or JSON null: all);
-   same results and errors, KC016 for a document that is not an array. No default for
-   p_data_ids: a three-argument call must keep reaching the typed form. */
-SELECT calib.close_open_range(p_collection, p_dataset_type, p_end,
-                              calib._data_ids(p_data_ids, 'data_ids'))
 $function$;
 CREATE OR REPLACE FUNCTION calib.close_open_range(p_collection text, p_dataset_type text, p_end timestamp with time zone, p_data_ids jsonb[] DEFAULT NULL::jsonb[])
  RETURNS integer
@@ -416,31 +340,6 @@ BEGIN
     END IF;
 END
 $function$;
-CREATE OR REPLACE FUNCTION calib.decertify(p_collection text, p_dataset_type text, p_timespan text, p_data_ids text DEFAULT NULL::text)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* decertify with every argument as text: the timespan a range of ISO 8601 instants with a
-   UTC offset (calib._parse_timespan), the data IDs a JSON array or a PostgreSQL array
-   literal (calib._document). */
-SELECT calib.decertify(
-    p_collection, p_dataset_type, calib._parse_timespan(p_timespan, 'timespan'),
-    calib._data_ids(calib._document(p_data_ids, 'data_ids', true), 'data_ids'))
-$function$;
-CREATE OR REPLACE FUNCTION calib.decertify(p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* decertify with the data IDs as one JSON array document (NULL or JSON null: all); same
-   results and errors, KC016 for a document that is not an array. No default for
-   p_data_ids: a three-argument call must keep reaching the typed form. */
-SELECT calib.decertify(p_collection, p_dataset_type, p_timespan,
-                       calib._data_ids(p_data_ids, 'data_ids'))
-$function$;
 CREATE OR REPLACE FUNCTION calib.decertify(p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb[] DEFAULT NULL::jsonb[])
  RETURNS integer
  LANGUAGE plpgsql
@@ -481,19 +380,6 @@ BEGIN
     SELECT count(*) INTO v_n FROM hit;
     RETURN v_n;
 END
-$function$;
-CREATE OR REPLACE FUNCTION calib.insert_datasets(p_dataset_type text, p_run text, p_data_ids jsonb, p_ids jsonb DEFAULT NULL::jsonb)
- RETURNS TABLE(dataset_id uuid, data_id jsonb)
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* insert_datasets with the data IDs and the ids as JSON array documents
-   ('[{"instrument": "Cam", "detector": 1}]', '["<uuid>"]'); same results and errors, KC016
-   for a document that is not such an array. */
-SELECT * FROM calib.insert_datasets(p_dataset_type, p_run,
-                                    calib._data_ids(p_data_ids, 'data_ids'),
-                                    calib._uuids(p_ids, 'ids'))
 $function$;
 CREATE OR REPLACE FUNCTION calib.insert_datasets(p_dataset_type text, p_run text, p_data_ids jsonb[], p_ids uuid[] DEFAULT NULL::uuid[])
  RETURNS TABLE(dataset_id uuid, data_id jsonb)
@@ -623,19 +509,6 @@ BEGIN
     RETURN QUERY SELECT u.id, u.v FROM unnest(v_ids, v_values) AS u(id, v);
 END
 $function$;
-CREATE OR REPLACE FUNCTION calib.insert_datasets(p_dataset_type text, p_run text, p_data_ids text, p_ids text DEFAULT NULL::text)
- RETURNS TABLE(dataset_id uuid, data_id jsonb)
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* insert_datasets with every argument as text: data IDs and ids as JSON arrays or
-   PostgreSQL array literals (calib._document). */
-SELECT * FROM calib.insert_datasets(
-    p_dataset_type, p_run,
-    calib._data_ids(calib._document(p_data_ids, 'data_ids', true), 'data_ids'),
-    calib._uuids(calib._document(p_ids, 'ids', false), 'ids'))
-$function$;
 CREATE OR REPLACE FUNCTION calib.register_collection(p_name text, p_type text, p_doc text DEFAULT NULL::text)
  RETURNS boolean
  LANGUAGE plpgsql
@@ -687,29 +560,6 @@ BEGIN
     END IF;
     RETURN false;
 END
-$function$;
-CREATE OR REPLACE FUNCTION calib.register_dataset_type(p_name text, p_dimensions jsonb, p_is_calibration boolean DEFAULT true)
- RETURNS boolean
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* register_dataset_type with the dimensions as one JSON array document of names
-   ('["instrument", "detector"]', calib._names). */
-SELECT calib.register_dataset_type(p_name, calib._names(p_dimensions, 'dimensions'),
-                                   p_is_calibration)
-$function$;
-CREATE OR REPLACE FUNCTION calib.register_dataset_type(p_name text, p_dimensions text, p_is_calibration text DEFAULT 'true'::text)
- RETURNS boolean
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* register_dataset_type with every argument as text: the dimensions a JSON array or a
-   PostgreSQL array literal, is_calibration a boolean's text. */
-SELECT calib.register_dataset_type(
-    p_name, calib._names(calib._document(p_dimensions, 'dimensions', false), 'dimensions'),
-    calib._parse_boolean(p_is_calibration, 'is_calibration'))
 $function$;
 CREATE OR REPLACE FUNCTION calib.register_dataset_type(p_name text, p_dimensions text[], p_is_calibration boolean DEFAULT true)
  RETURNS boolean
@@ -1038,25 +888,6 @@ BEGIN
     RETURN v_old;
 END
 $function$;
-CREATE OR REPLACE FUNCTION calib.tag(p_collection text, p_datasets jsonb)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* tag with the datasets as one JSON array document of UUID strings (calib._uuids). */
-SELECT calib.tag(p_collection, calib._uuids(p_datasets, 'datasets'))
-$function$;
-CREATE OR REPLACE FUNCTION calib.tag(p_collection text, p_datasets text)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* tag with the datasets as text: a JSON array or a PostgreSQL array literal. */
-SELECT calib.tag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),
-                                           'datasets'))
-$function$;
 CREATE OR REPLACE FUNCTION calib.tag(p_collection text, p_datasets uuid[])
  RETURNS integer
  LANGUAGE plpgsql
@@ -1110,25 +941,6 @@ BEGIN
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END
-$function$;
-CREATE OR REPLACE FUNCTION calib.untag(p_collection text, p_datasets jsonb)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* untag with the datasets as one JSON array document of UUID strings (calib._uuids). */
-SELECT calib.untag(p_collection, calib._uuids(p_datasets, 'datasets'))
-$function$;
-CREATE OR REPLACE FUNCTION calib.untag(p_collection text, p_datasets text)
- RETURNS integer
- LANGUAGE sql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-/* untag with the datasets as text: a JSON array or a PostgreSQL array literal. */
-SELECT calib.untag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),
-                                           'datasets'))
 $function$;
 CREATE OR REPLACE FUNCTION calib.untag(p_collection text, p_datasets uuid[])
  RETURNS integer
@@ -1188,6 +1000,7 @@ DROP FUNCTION calib._as_of(bigint);
 DROP FUNCTION calib._change();
 DROP FUNCTION calib._collection_as_of(text,bigint,text[]);
 DROP FUNCTION calib._lookup(text,text,jsonb[],tstzrange[],bigint);
+DROP FUNCTION calib._operation(text);
 DROP FUNCTION calib._probe_as_of(integer,integer,tstzrange,bigint);
 DROP FUNCTION calib._record_versions();
 DROP FUNCTION calib._search_path_as_of(integer,bigint);

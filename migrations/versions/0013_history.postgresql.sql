@@ -12,8 +12,8 @@
 --   (reason 'revision 0013: existing content', operation 'upgrade') creates a version of
 --   every existing row, so as-of reads at epoch 1 answer as the database did at the
 --   upgrade; epoch 0 is the empty state before it. An empty database starts at epoch 0.
--- * Every mutating function declares its operation (SET calib._operation), recorded with
---   its versions: those functions are re-created.
+-- * Every mutating function names its operation (calib._operation), recorded with its
+--   versions: those functions are re-created.
 -- * As-of forms of find, find_many, certifications, get_chain (new overloads with a
 --   trailing as_of; the existing forms are unchanged), current_epoch, epoch_at, history;
 --   calib._lookup takes p_as_of (a new signature: the old one is dropped).
@@ -162,6 +162,24 @@ CREATE INDEX dataset_version_run_idx ON calib.dataset_version (run_id, data_id_k
 CREATE INDEX dataset_version_id_idx ON calib.dataset_version (dataset_id);
 CREATE INDEX change_committed_at_idx ON calib.change (committed_at);
 
+CREATE OR REPLACE FUNCTION calib._operation(p_name text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Names the public function that is changing content, for the history: every mutating
+   function calls it first (PERFORM calib._operation('certify')), and calib._record_versions
+   records the name with the versions the statement's triggers write. The name is kept in
+   the transaction-local setting calib._operation together with the statement's start
+   (statement_timestamp(), as epoch seconds), so that it labels only the writes of the
+   client statement that called the function: a later statement of the same transaction
+   (raw SQL by the owner) is recorded as 'sql'. A setting in the function's SET clause
+   would be cleaner, but PostgreSQL lets only superusers put a custom setting there, and
+   calibcert installs as calib_owner. Errors: none. Locks: none. */
+SELECT set_config('calib._operation',
+                  p_name || ' ' || extract(epoch FROM statement_timestamp())::text, true);
+$$;
+
 CREATE OR REPLACE FUNCTION calib._change()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -200,6 +218,7 @@ $$;
 CREATE OR REPLACE FUNCTION calib._stamp_epoch()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* Deferred constraint trigger change_epoch on calib.change: at COMMIT, gives the
@@ -212,6 +231,9 @@ AS $$
    CONSTRAINTS ALL IMMEDIATE fires this early: the epoch is then taken early and the lock
    held longer, still in commit order (later writes of the same transaction reuse the
    change). Numbering at first write instead would be wrong: see calib.epoch_seq.
+   SECURITY DEFINER: a deferred trigger runs at COMMIT as the session's role, outside the
+   SECURITY DEFINER function that made the change, and no service role may write
+   calib.change or take numbers from calib.epoch_seq itself.
    Errors: none of its own. Locks: the epoch advisory lock, to the end of the transaction. */
 DECLARE
     v_epoch bigint;
@@ -235,7 +257,8 @@ AS $$
    however many rows, so a bulk certify pays a few set-based statements, not one call per
    row. The changed rows' versions go into calib.<table>_version (chain_version for
    collection_chain) under this transaction's change (calib._change()), with the operation
-   the calling public function declares in its SET calib._operation clause.
+   the calling public function named (calib._operation) in this same client statement, else
+   'sql'.
    - old rows (UPDATE, DELETE): their open version is closed by this change, or dropped
      when this same change created it (it was never visible to anyone);
    - new rows (UPDATE, INSERT): a version this change closed with the same key and content
@@ -247,7 +270,10 @@ AS $$
    Errors: none of its own. Locks: none beyond the version rows it writes. */
 DECLARE
     v_change bigint := calib._change();
-    v_op text := coalesce(nullif(current_setting('calib._operation', true), ''), 'sql');
+    v_label text := current_setting('calib._operation', true);
+    v_op text := CASE WHEN split_part(v_label, ' ', 2)
+                           = extract(epoch FROM statement_timestamp())::text
+                      THEN split_part(v_label, ' ', 1) ELSE 'sql' END;
 BEGIN
     IF TG_TABLE_NAME = 'certification' THEN
         IF TG_OP = 'TRUNCATE' THEN
@@ -753,7 +779,6 @@ RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'register_collection'
 AS $$
 /* Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case).
    Returns true if it was created, false if it existed with the same type (a no-op; the
@@ -769,6 +794,7 @@ DECLARE
     v_old text;
     v_created boolean;
 BEGIN
+    PERFORM calib._operation('register_collection');  -- named in the history (revision 0013)
     p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
     IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN
@@ -807,7 +833,6 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_chain'
 AS $$
 /* Replace the children of CHAINED collection p_parent, atomically, by p_children in order
    (a repeated child is kept at its first position only; an empty array empties the chain).
@@ -821,6 +846,7 @@ DECLARE
     v_missing text;
     v_cycle text;
 BEGIN
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
     IF p_children IS NULL OR array_position(p_children, NULL) IS NOT NULL THEN
         IF calib._raise('KC015', 'chain children must be a non-NULL array of names',
                              jsonb_build_object('kind', 'chain_children_null',
@@ -884,11 +910,11 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_chain'
 AS $$
 /* set_chain with the children as one JSON array document of names (calib._names).
    PL/pgSQL, as the typed form, so that both return the same void value. */
 BEGIN
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
     IF calib.set_chain(p_parent, calib._names(p_children, 'children')) IS NULL THEN END IF;
 END
 $$;
@@ -898,10 +924,10 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_chain'
 AS $$
 /* set_chain with the children as text: a JSON array or a PostgreSQL array literal. */
 BEGIN
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
     IF calib.set_chain(p_parent, calib._names(calib._document(p_children, 'children', false),
                                                    'children')) IS NULL THEN END IF;
 END
@@ -912,7 +938,6 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'remove_collection'
 AS $$
 /* Remove a TAGGED, CALIBRATION or CHAINED collection with its associations (tags,
    certifications, chain children); its datasets stay in their RUNs. A RUN may be removed
@@ -924,6 +949,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_parent text;
 BEGIN
+    PERFORM calib._operation('remove_collection');  -- named in the history (revision 0013)
     IF calib._lock_chains() IS NULL THEN END IF;
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_coll := calib._collection(p_name);
@@ -954,7 +980,6 @@ RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'register_dataset_type'
 AS $$
 /* Register a dataset type: its data IDs have exactly the keys p_dimensions (ordered,
    distinct names). Returns true if created, false if the same definition existed.
@@ -971,6 +996,7 @@ DECLARE
     v_old text;
     v_created boolean;
 BEGIN
+    PERFORM calib._operation('register_dataset_type');  -- named in the history (revision 0013)
     /* Names are stored in NFC (calib._check_name), the dimension names too. */
     p_name := normalize(p_name, NFC);
     p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)
@@ -1031,7 +1057,6 @@ RETURNS boolean
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'register_dataset_type'
 AS $$
 /* register_dataset_type with the dimensions as one JSON array document of names
    ('["instrument", "detector"]', calib._names). */
@@ -1045,7 +1070,6 @@ RETURNS boolean
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'register_dataset_type'
 AS $$
 /* register_dataset_type with every argument as text: the dimensions a JSON array or a
    PostgreSQL array literal, is_calibration a boolean's text. */
@@ -1060,7 +1084,6 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'insert_datasets'
 AS $$
 /* Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID)
    in input order. p_ids brings the caller's own UUIDs (same length); otherwise random
@@ -1090,6 +1113,7 @@ DECLARE
     v_old text;
     v_step text;
 BEGIN
+    PERFORM calib._operation('insert_datasets');  -- named in the history (revision 0013)
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
         IF calib._raise('KC015',
@@ -1191,7 +1215,6 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'insert_datasets'
 AS $$
 /* insert_datasets with the data IDs and the ids as JSON array documents
    ('[{"instrument": "Cam", "detector": 1}]', '["<uuid>"]'); same results and errors, KC016
@@ -1207,7 +1230,6 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'insert_datasets'
 AS $$
 /* insert_datasets with every argument as text: data IDs and ids as JSON arrays or
    PostgreSQL array literals (calib._document). */
@@ -1222,7 +1244,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'tag'
 AS $$
 /* Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one
    dataset per (dataset type, data ID); tagging a dataset already there is a no-op.
@@ -1237,6 +1258,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
+    PERFORM calib._operation('tag');  -- named in the history (revision 0013)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'tag') IS NULL THEN END IF;
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
@@ -1278,7 +1300,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'tag'
 AS $$
 /* tag with the datasets as one JSON array document of UUID strings (calib._uuids). */
 SELECT calib.tag(p_collection, calib._uuids(p_datasets, 'datasets'))
@@ -1289,7 +1310,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'tag'
 AS $$
 /* tag with the datasets as text: a JSON array or a PostgreSQL array literal. */
 SELECT calib.tag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),
@@ -1301,7 +1321,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'untag'
 AS $$
 /* Remove datasets from TAGGED collection p_collection; datasets not tagged there are
    ignored. Returns the number removed.
@@ -1313,6 +1332,7 @@ DECLARE
     v_res record := calib._resolve_datasets(p_datasets);
     v_n integer;
 BEGIN
+    PERFORM calib._operation('untag');  -- named in the history (revision 0013)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'untag') IS NULL THEN END IF;
     DELETE FROM calib.tag AS t
@@ -1327,7 +1347,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'untag'
 AS $$
 /* untag with the datasets as one JSON array document of UUID strings (calib._uuids). */
 SELECT calib.untag(p_collection, calib._uuids(p_datasets, 'datasets'))
@@ -1338,7 +1357,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'untag'
 AS $$
 /* untag with the datasets as text: a JSON array or a PostgreSQL array literal. */
 SELECT calib.untag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),
@@ -1351,7 +1369,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify'
 SET plan_cache_mode = force_generic_plan
 AS $$
 /* Certify each dataset of p_datasets into CALIBRATION collection p_collection over
@@ -1386,6 +1403,7 @@ DECLARE
     v_coll calib.collection;
     v_span tstzrange;
 BEGIN
+    PERFORM calib._operation('certify');  -- named in the history (revision 0013)
     IF NOT coalesce(p_close_open, false) AND cardinality(p_datasets) > 0 THEN
         SELECT c.collection_id INTO v_id FROM calib.collection AS c
         WHERE c.name = p_collection AND c.type = 'CALIBRATION'
@@ -1427,7 +1445,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify'
 AS $$
 /* certify with the datasets as one JSON array document of UUID strings
    ('["<uuid>", ...]'); the same results and errors, plus KC016 for a document that is not
@@ -1441,7 +1458,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify'
 AS $$
 /* certify with every argument as text, the form that untyped literals and drivers binding
    text reach: datasets a JSON array or a PostgreSQL array literal (calib._document), the
@@ -1459,7 +1475,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify_series'
 AS $$
 /* Certify a series given by begins only: item i is (p_datasets[i], p_begins[i]); each
    item's end is the next begin of the same calibration key, the last one is unbounded.
@@ -1472,6 +1487,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_begins timestamptz[];
 BEGIN
+    PERFORM calib._operation('certify_series');  -- named in the history (revision 0013)
     IF p_datasets IS NULL OR p_begins IS NULL
        OR cardinality(p_datasets) <> cardinality(p_begins) THEN
         IF calib._raise('KC015',
@@ -1497,7 +1513,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify_series'
 AS $$
 /* certify_series with datasets and begins as JSON array documents: UUID strings, and ISO
    8601 instants with a UTC offset (calib._uuids, calib._instants). Same results and errors;
@@ -1512,7 +1527,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify_series'
 AS $$
 /* certify_series with every argument as text: datasets and begins as JSON arrays or
    PostgreSQL array literals (calib._document), close_open a boolean's text. */
@@ -1529,7 +1543,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'decertify'
 AS $$
 /* Remove validity inside p_timespan from every certification of p_dataset_type in
    CALIBRATION collection p_collection (only those data IDs when p_data_ids is given):
@@ -1548,6 +1561,7 @@ DECLARE
     v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
     v_n integer;
 BEGIN
+    PERFORM calib._operation('decertify');  -- named in the history (revision 0013)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
     WITH hit AS (
@@ -1573,7 +1587,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'decertify'
 AS $$
 /* decertify with the data IDs as one JSON array document (NULL or JSON null: all); same
    results and errors, KC016 for a document that is not an array. No default for
@@ -1588,7 +1601,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'decertify'
 AS $$
 /* decertify with every argument as text: the timespan a range of ISO 8601 instants with a
    UTC offset (calib._parse_timespan), the data IDs a JSON array or a PostgreSQL array
@@ -1604,7 +1616,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'close_open_range'
 AS $$
 /* Give every certification of p_dataset_type in p_collection whose end is unbounded (only
    those data IDs when p_data_ids is given) the end p_end. Returns how many were closed.
@@ -1619,6 +1630,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
+    PERFORM calib._operation('close_open_range');  -- named in the history (revision 0013)
     IF p_end IS NULL OR NOT isfinite(p_end) THEN
         IF calib._raise('KC009',
             format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
@@ -1666,7 +1678,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'close_open_range'
 AS $$
 /* close_open_range with the data IDs as one JSON array document (NULL or JSON null: all);
    same results and errors, KC016 for a document that is not an array. No default for
@@ -1681,7 +1692,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'close_open_range'
 AS $$
 /* close_open_range with every argument as text: the end an ISO 8601 instant with a UTC
    offset (calib._parse_instant), the data IDs a JSON array or a PostgreSQL array literal. */
@@ -1695,7 +1705,6 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'copy_collection'
 AS $$
 /* Create p_destination with the type of p_source and all its associations: certifications
    with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based:
@@ -1711,6 +1720,7 @@ DECLARE
     v_dst_id integer;
     v_old text;
 BEGIN
+    PERFORM calib._operation('copy_collection');  -- named in the history (revision 0013)
     p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
     IF calib._check_name(p_destination, 'collection name') IS NULL THEN END IF;
     IF v_src.type = 'CHAINED' THEN
@@ -1757,7 +1767,6 @@ RETURNS text
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_collection_state'
 AS $$
 /* Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY
    (certify only at or after the latest begin of each calibration key, tag, insert_datasets,
@@ -1773,6 +1782,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_old text;
 BEGIN
+    PERFORM calib._operation('set_collection_state');  -- named in the history (revision 0013)
     IF p_state IS NULL THEN
         IF calib._raise('KC015', 'collection state must not be NULL',
                         jsonb_build_object('kind', 'argument_null', 'what', 'collection state'))
@@ -1798,7 +1808,6 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_collection_writers'
 AS $$
 /* Only members of the roles p_roles (directly or through other roles, as pg_has_role
    MEMBER says; a superuser always) may change collection p_name from now on; NULL resets
@@ -1816,6 +1825,7 @@ DECLARE
     v_missing text;
     v_old text[];
 BEGIN
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
     IF p_roles IS NOT NULL THEN
         IF cardinality(p_roles) = 0 OR array_position(p_roles, NULL) IS NOT NULL THEN
             IF calib._raise('KC015',
@@ -1851,11 +1861,11 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_collection_writers'
 AS $$
 /* set_collection_writers with the roles as one JSON array document of names (calib._names);
    NULL or JSON null resets to every certifier. */
 BEGIN
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
     RETURN calib.set_collection_writers(p_name, calib._names(p_roles, 'writers'));
 END
 $$;
@@ -1865,11 +1875,11 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_collection_writers'
 AS $$
 /* set_collection_writers with the roles as text: a JSON array or a PostgreSQL array
    literal; NULL resets to every certifier. */
 BEGIN
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
     RETURN calib.set_collection_writers(
         p_name, calib._names(calib._document(p_roles, 'writers', false), 'writers'));
 END

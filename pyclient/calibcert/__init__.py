@@ -77,11 +77,11 @@ def connect(url: Any = None, **kwargs: Any) -> Registry:
 
             return PostgresRegistry.from_url(resolved, **kwargs)
         from .backends.sqlite import SqliteRegistry
-        from .errors import error
+        from .history import refuse
 
         # reason= / user= describe changes in the history, which SQLite does not keep yet.
         if kwargs.pop("reason", None) is not None or kwargs.pop("user", None) is not None:
-            raise error("history_postgresql_only", what="reason= / user=")
+            raise refuse("reason= / user=")
         return SqliteRegistry.from_url(resolved, **kwargs)
 
     import psycopg

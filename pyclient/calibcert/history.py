@@ -57,7 +57,7 @@ def check_epoch(value: Any, what: str = "as_of") -> int | None:
     return value
 
 
-def _refuse(what: str) -> InvalidArgumentError:
+def refuse(what: str) -> InvalidArgumentError:
     exc = error("history_postgresql_only", what=what)
     assert isinstance(exc, InvalidArgumentError)
     return exc
@@ -88,24 +88,24 @@ class HistoryMixin:
     # -- backend primitives (PostgreSQL overrides them) --------------------------------
 
     def _current_epoch(self) -> int:
-        raise _refuse("current_epoch")
+        raise refuse("current_epoch")
 
     def _epoch_at(self, instant: datetime) -> int:
-        raise _refuse("epoch_at")
+        raise refuse("epoch_at")
 
     def _history(self, collection: str, dataset_type: str | None,
                  data_id: dict[str, Any] | None, since: int | None,
                  until: int | None) -> list[HistoryRow]:
-        raise _refuse("history")
+        raise refuse("history")
 
     def _find_many_as_of(self, collection: str, dataset_type: str,
                          data_ids: list[dict[str, Any]], times: list[At],
                          as_of: int) -> list[DatasetRef | None]:
-        raise _refuse("as_of")
+        raise refuse("as_of")
 
     def _certifications_as_of(self, collection: str, dataset_type: str | None,
                               as_of: int) -> list[Certification]:
-        raise _refuse("as_of")
+        raise refuse("as_of")
 
     def _get_chain_as_of(self, parent: str, as_of: int) -> list[str]:
-        raise _refuse("as_of")
+        raise refuse("as_of")

@@ -9,7 +9,8 @@ AS $$
    however many rows, so a bulk certify pays a few set-based statements, not one call per
    row. The changed rows' versions go into calib.<table>_version (chain_version for
    collection_chain) under this transaction's change (calib._change()), with the operation
-   the calling public function declares in its SET calib._operation clause.
+   the calling public function named (calib._operation) in this same client statement, else
+   'sql'.
    - old rows (UPDATE, DELETE): their open version is closed by this change, or dropped
      when this same change created it (it was never visible to anyone);
    - new rows (UPDATE, INSERT): a version this change closed with the same key and content
@@ -21,7 +22,10 @@ AS $$
    Errors: none of its own. Locks: none beyond the version rows it writes. */
 DECLARE
     v_change bigint := calib._change();
-    v_op text := coalesce(nullif(current_setting('calib._operation', true), ''), 'sql');
+    v_label text := current_setting('calib._operation', true);
+    v_op text := CASE WHEN split_part(v_label, ' ', 2)
+                           = extract(epoch FROM statement_timestamp())::text
+                      THEN split_part(v_label, ' ', 1) ELSE 'sql' END;
 BEGIN
     IF TG_TABLE_NAME = 'certification' THEN
         IF TG_OP = 'TRUNCATE' THEN

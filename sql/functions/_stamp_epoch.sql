@@ -1,6 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._stamp_epoch()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* Deferred constraint trigger change_epoch on calib.change: at COMMIT, gives the
@@ -13,6 +14,9 @@ AS $$
    CONSTRAINTS ALL IMMEDIATE fires this early: the epoch is then taken early and the lock
    held longer, still in commit order (later writes of the same transaction reuse the
    change). Numbering at first write instead would be wrong: see calib.epoch_seq.
+   SECURITY DEFINER: a deferred trigger runs at COMMIT as the session's role, outside the
+   SECURITY DEFINER function that made the change, and no service role may write
+   calib.change or take numbers from calib.epoch_seq itself.
    Errors: none of its own. Locks: the epoch advisory lock, to the end of the transaction. */
 DECLARE
     v_epoch bigint;

@@ -4,7 +4,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify'
 SET plan_cache_mode = force_generic_plan
 AS $$
 /* Certify each dataset of p_datasets into CALIBRATION collection p_collection over
@@ -39,6 +38,7 @@ DECLARE
     v_coll calib.collection;
     v_span tstzrange;
 BEGIN
+    PERFORM calib._operation('certify');  -- named in the history (revision 0013)
     IF NOT coalesce(p_close_open, false) AND cardinality(p_datasets) > 0 THEN
         SELECT c.collection_id INTO v_id FROM calib.collection AS c
         WHERE c.name = p_collection AND c.type = 'CALIBRATION'
@@ -80,7 +80,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify'
 AS $$
 /* certify with the datasets as one JSON array document of UUID strings
    ('["<uuid>", ...]'); the same results and errors, plus KC016 for a document that is not
@@ -94,7 +93,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify'
 AS $$
 /* certify with every argument as text, the form that untyped literals and drivers binding
    text reach: datasets a JSON array or a PostgreSQL array literal (calib._document), the

@@ -4,7 +4,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify_series'
 AS $$
 /* Certify a series given by begins only: item i is (p_datasets[i], p_begins[i]); each
    item's end is the next begin of the same calibration key, the last one is unbounded.
@@ -17,6 +16,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_begins timestamptz[];
 BEGIN
+    PERFORM calib._operation('certify_series');  -- named in the history (revision 0013)
     IF p_datasets IS NULL OR p_begins IS NULL
        OR cardinality(p_datasets) <> cardinality(p_begins) THEN
         IF calib._raise('KC015',
@@ -42,7 +42,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify_series'
 AS $$
 /* certify_series with datasets and begins as JSON array documents: UUID strings, and ISO
    8601 instants with a UTC offset (calib._uuids, calib._instants). Same results and errors;
@@ -57,7 +56,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'certify_series'
 AS $$
 /* certify_series with every argument as text: datasets and begins as JSON arrays or
    PostgreSQL array literals (calib._document), close_open a boolean's text. */

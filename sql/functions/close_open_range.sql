@@ -4,7 +4,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'close_open_range'
 AS $$
 /* Give every certification of p_dataset_type in p_collection whose end is unbounded (only
    those data IDs when p_data_ids is given) the end p_end. Returns how many were closed.
@@ -19,6 +18,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
+    PERFORM calib._operation('close_open_range');  -- named in the history (revision 0013)
     IF p_end IS NULL OR NOT isfinite(p_end) THEN
         IF calib._raise('KC009',
             format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
@@ -66,7 +66,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'close_open_range'
 AS $$
 /* close_open_range with the data IDs as one JSON array document (NULL or JSON null: all);
    same results and errors, KC016 for a document that is not an array. No default for
@@ -81,7 +80,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'close_open_range'
 AS $$
 /* close_open_range with every argument as text: the end an ISO 8601 instant with a UTC
    offset (calib._parse_instant), the data IDs a JSON array or a PostgreSQL array literal. */

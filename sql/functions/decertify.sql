@@ -4,7 +4,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'decertify'
 AS $$
 /* Remove validity inside p_timespan from every certification of p_dataset_type in
    CALIBRATION collection p_collection (only those data IDs when p_data_ids is given):
@@ -23,6 +22,7 @@ DECLARE
     v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
     v_n integer;
 BEGIN
+    PERFORM calib._operation('decertify');  -- named in the history (revision 0013)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
     WITH hit AS (
@@ -48,7 +48,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'decertify'
 AS $$
 /* decertify with the data IDs as one JSON array document (NULL or JSON null: all); same
    results and errors, KC016 for a document that is not an array. No default for
@@ -63,7 +62,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'decertify'
 AS $$
 /* decertify with every argument as text: the timespan a range of ISO 8601 instants with a
    UTC offset (calib._parse_timespan), the data IDs a JSON array or a PostgreSQL array

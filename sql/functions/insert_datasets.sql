@@ -4,7 +4,6 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'insert_datasets'
 AS $$
 /* Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID)
    in input order. p_ids brings the caller's own UUIDs (same length); otherwise random
@@ -34,6 +33,7 @@ DECLARE
     v_old text;
     v_step text;
 BEGIN
+    PERFORM calib._operation('insert_datasets');  -- named in the history (revision 0013)
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
         IF calib._raise('KC015',
@@ -135,7 +135,6 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'insert_datasets'
 AS $$
 /* insert_datasets with the data IDs and the ids as JSON array documents
    ('[{"instrument": "Cam", "detector": 1}]', '["<uuid>"]'); same results and errors, KC016
@@ -151,7 +150,6 @@ RETURNS TABLE (dataset_id uuid, data_id jsonb)
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'insert_datasets'
 AS $$
 /* insert_datasets with every argument as text: data IDs and ids as JSON arrays or
    PostgreSQL array literals (calib._document). */

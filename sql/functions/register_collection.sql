@@ -3,7 +3,6 @@ RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'register_collection'
 AS $$
 /* Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case).
    Returns true if it was created, false if it existed with the same type (a no-op; the
@@ -19,6 +18,7 @@ DECLARE
     v_old text;
     v_created boolean;
 BEGIN
+    PERFORM calib._operation('register_collection');  -- named in the history (revision 0013)
     p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
     IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN

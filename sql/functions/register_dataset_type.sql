@@ -4,7 +4,6 @@ RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'register_dataset_type'
 AS $$
 /* Register a dataset type: its data IDs have exactly the keys p_dimensions (ordered,
    distinct names). Returns true if created, false if the same definition existed.
@@ -21,6 +20,7 @@ DECLARE
     v_old text;
     v_created boolean;
 BEGIN
+    PERFORM calib._operation('register_dataset_type');  -- named in the history (revision 0013)
     /* Names are stored in NFC (calib._check_name), the dimension names too. */
     p_name := normalize(p_name, NFC);
     p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)
@@ -81,7 +81,6 @@ RETURNS boolean
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'register_dataset_type'
 AS $$
 /* register_dataset_type with the dimensions as one JSON array document of names
    ('["instrument", "detector"]', calib._names). */
@@ -95,7 +94,6 @@ RETURNS boolean
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'register_dataset_type'
 AS $$
 /* register_dataset_type with every argument as text: the dimensions a JSON array or a
    PostgreSQL array literal, is_calibration a boolean's text. */

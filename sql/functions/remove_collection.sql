@@ -3,7 +3,6 @@ RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'remove_collection'
 AS $$
 /* Remove a TAGGED, CALIBRATION or CHAINED collection with its associations (tags,
    certifications, chain children); its datasets stay in their RUNs. A RUN may be removed
@@ -15,6 +14,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_parent text;
 BEGIN
+    PERFORM calib._operation('remove_collection');  -- named in the history (revision 0013)
     IF calib._lock_chains() IS NULL THEN END IF;
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_coll := calib._collection(p_name);

@@ -3,7 +3,6 @@ RETURNS text
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_collection_state'
 AS $$
 /* Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY
    (certify only at or after the latest begin of each calibration key, tag, insert_datasets,
@@ -19,6 +18,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_old text;
 BEGIN
+    PERFORM calib._operation('set_collection_state');  -- named in the history (revision 0013)
     IF p_state IS NULL THEN
         IF calib._raise('KC015', 'collection state must not be NULL',
                         jsonb_build_object('kind', 'argument_null', 'what', 'collection state'))

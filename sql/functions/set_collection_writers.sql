@@ -3,7 +3,6 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_collection_writers'
 AS $$
 /* Only members of the roles p_roles (directly or through other roles, as pg_has_role
    MEMBER says; a superuser always) may change collection p_name from now on; NULL resets
@@ -21,6 +20,7 @@ DECLARE
     v_missing text;
     v_old text[];
 BEGIN
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
     IF p_roles IS NOT NULL THEN
         IF cardinality(p_roles) = 0 OR array_position(p_roles, NULL) IS NOT NULL THEN
             IF calib._raise('KC015',
@@ -56,11 +56,11 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_collection_writers'
 AS $$
 /* set_collection_writers with the roles as one JSON array document of names (calib._names);
    NULL or JSON null resets to every certifier. */
 BEGIN
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
     RETURN calib.set_collection_writers(p_name, calib._names(p_roles, 'writers'));
 END
 $$;
@@ -70,11 +70,11 @@ RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'set_collection_writers'
 AS $$
 /* set_collection_writers with the roles as text: a JSON array or a PostgreSQL array
    literal; NULL resets to every certifier. */
 BEGIN
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
     RETURN calib.set_collection_writers(
         p_name, calib._names(calib._document(p_roles, 'writers', false), 'writers'));
 END

@@ -3,7 +3,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'tag'
 AS $$
 /* Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one
    dataset per (dataset type, data ID); tagging a dataset already there is a no-op.
@@ -18,6 +17,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
+    PERFORM calib._operation('tag');  -- named in the history (revision 0013)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'tag') IS NULL THEN END IF;
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
@@ -59,7 +59,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'tag'
 AS $$
 /* tag with the datasets as one JSON array document of UUID strings (calib._uuids). */
 SELECT calib.tag(p_collection, calib._uuids(p_datasets, 'datasets'))
@@ -70,7 +69,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'tag'
 AS $$
 /* tag with the datasets as text: a JSON array or a PostgreSQL array literal. */
 SELECT calib.tag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),

@@ -3,7 +3,6 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'untag'
 AS $$
 /* Remove datasets from TAGGED collection p_collection; datasets not tagged there are
    ignored. Returns the number removed.
@@ -15,6 +14,7 @@ DECLARE
     v_res record := calib._resolve_datasets(p_datasets);
     v_n integer;
 BEGIN
+    PERFORM calib._operation('untag');  -- named in the history (revision 0013)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'untag') IS NULL THEN END IF;
     DELETE FROM calib.tag AS t
@@ -29,7 +29,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'untag'
 AS $$
 /* untag with the datasets as one JSON array document of UUID strings (calib._uuids). */
 SELECT calib.untag(p_collection, calib._uuids(p_datasets, 'datasets'))
@@ -40,7 +39,6 @@ RETURNS integer
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET calib._operation = 'untag'
 AS $$
 /* untag with the datasets as text: a JSON array or a PostgreSQL array literal. */
 SELECT calib.untag(p_collection, calib._uuids(calib._document(p_datasets, 'datasets', false),

@@ -892,8 +892,8 @@ END;
     ),
     Mutant(
         "pg-operation-not-recorded", "sql/functions/_record_versions.sql",
-        "v_op text := coalesce(nullif(current_setting('calib._operation', true), ''), 'sql');",
-        "v_op text := 'sql';",
+        "                      THEN split_part(v_label, ' ', 1) ELSE 'sql' END;",
+        "                      THEN 'sql' ELSE 'sql' END;",
         "versions record every change as raw SQL instead of the function that made it",
         (HIST + "test_history_records_operations_actor_and_reason",),
     ),
