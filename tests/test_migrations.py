@@ -34,6 +34,7 @@ from calibcert.catalog import snapshot as catalog
 from calibcert.errors import SchemaVersionError
 from calibcert.schema import HEAD_REVISION, install_sql
 from calibcert.testing import find_bindir
+from helpers import pop_upgrade_history
 from hostile import security_problems
 from search_paths import assert_paths_match, path_of
 
@@ -201,7 +202,9 @@ def test_freeze_completes_a_delta_revisions_downgrade(pg_admin_url: str) -> None
     # and drop (new functions), and refuses a function re-created unchanged. Tried here as
     # if 0003 had re-created get_chain with another body and added a function.
     freeze = _freeze_module()
-    old = (ROOT / "sql" / "functions" / "get_chain.sql").read_text()
+    # The file's first function only (revision 0013 added an as-of overload after it).
+    old = (ROOT / "sql" / "functions" / "get_chain.sql").read_text().split(
+        "\n\nCREATE OR REPLACE FUNCTION")[0] + "\n"
     changed = old.replace("Read-only.", "Read-only!")
     assert changed != old
     new_function = ("CREATE OR REPLACE FUNCTION calib.brand_new(p integer) RETURNS integer\n"
@@ -315,6 +318,7 @@ def test_upgrade_from_0002_secures_in_place(empty_db) -> None:
     assert sum(map(len, before.values())) > 10
     calibcert.upgrade(url)
     after = _table_contents(url)
+    pop_upgrade_history(after)  # 0013: what existed becomes epoch 1
     # Revision 0009's table of dimension types, filled from the stored data IDs.
     assert after.pop("dimension") == [("detector", "integer")]
     # Revision 0012's one-row table: the database keeps the default role prefix.
@@ -327,6 +331,9 @@ def test_upgrade_from_0002_secures_in_place(empty_db) -> None:
     with calibcert.connect(url) as reg:
         at = datetime(2021, 1, 1, tzinfo=timezone.utc)
         assert reg.find("chain", "bias", {"detector": 2}, at).id == ids[1]
+        # 0013: the content as of epoch 1 is the content the upgrade found.
+        assert reg.find("chain", "bias", {"detector": 2}, at, as_of=1).id == ids[1]
+        assert reg.certifications("chain", as_of=1) == reg.certifications("chain")
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_db) -> None:

@@ -971,7 +971,7 @@ $function$;
 -- functions without their operation label, calib._lookup with its four arguments) and,
 -- after this file, drops the functions 0013 created. Here: the version triggers, the change
 -- log, the version tables and the epoch sequence go (the history is lost; the current
--- content is untouched).
+-- content is untouched); the four-argument calib._lookup gets its owner back.
 DROP TRIGGER certification_versions_insert ON calib.certification;
 DROP TRIGGER certification_versions_update ON calib.certification;
 DROP TRIGGER certification_versions_delete ON calib.certification;
@@ -995,6 +995,10 @@ DROP TRIGGER dataset_versions_truncate ON calib.dataset;
 DROP TABLE calib.collection_version, calib.chain_version, calib.certification_version,
     calib.tag_version, calib.dataset_version, calib.change;
 DROP SEQUENCE calib.epoch_seq;
+-- calib._lookup was dropped and created again with p_as_of: the restored four-argument form
+-- gets its owner back, and PUBLIC loses what CREATE FUNCTION gave it.
+ALTER FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]) OWNER TO calib_owner;
+REVOKE ALL ON FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]) FROM PUBLIC;
 -- The functions this revision creates (freeze.py).
 DROP FUNCTION calib._as_of(bigint);
 DROP FUNCTION calib._change();
