@@ -351,3 +351,17 @@ def test_sqlite_refuses_history_clearly(sqlite_url: str) -> None:
                 call()
     with pytest.raises(InvalidArgumentError, match="PostgreSQL only"):
         calibcert.connect(sqlite_url, reason="why")
+
+
+def test_raw_sql_after_a_function_in_one_transaction_is_recorded_as_sql(
+        reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
+    refs = world(reg)
+    reg.certify("X", [refs[2]], Timespan(t(2020), None))
+    conn = sessions()
+    certify_sql(conn, "X", refs[1].id, t(2020), None)
+    conn.execute("DELETE FROM calib.certification WHERE dataset_id = %s", (refs[2].id,))
+    conn.commit()
+    (e,) = {r.epoch for r in reg.history("X", since=reg.current_epoch())}
+    assert [(r.operation, r.dataset_id, r.validity_after is None)
+            for r in reg.history("X", TYPE, since=e)] == [
+        ("certify", refs[1].id, False), ("sql", refs[2].id, True)]

@@ -160,6 +160,13 @@ CREATE TABLE calib.dataset_version (
 );
 CREATE INDEX dataset_version_run_idx ON calib.dataset_version (run_id, data_id_key);
 CREATE INDEX dataset_version_id_idx ON calib.dataset_version (dataset_id);
+/* The versions a change closed: found when the same change opens a row again (a delete
+   and re-insert), and by history; partial, so that current versions cost nothing here. */
+CREATE INDEX collection_version_removed_idx ON calib.collection_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX chain_version_removed_idx ON calib.chain_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX certification_version_removed_idx ON calib.certification_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX tag_version_removed_idx ON calib.tag_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX dataset_version_removed_idx ON calib.dataset_version (removed_change) WHERE removed_change IS NOT NULL;
 CREATE INDEX change_committed_at_idx ON calib.change (committed_at);
 
 CREATE OR REPLACE FUNCTION calib._operation(p_name text)
@@ -264,6 +271,9 @@ AS $$
    - new rows (UPDATE, INSERT): a version this change closed with the same key and content
      is opened again (a delete and re-insert of the same row, as set_chain does, or an
      UPDATE that changed no versioned column, is no change); otherwise a new version.
+   No other open version of a new row's key can exist (the current table's primary key
+   forbids it), so the new versions are inserted without checking for one unless some
+   were opened again (the bulk path: one plain INSERT ... SELECT).
    An UPDATE is thus its old rows closed and its new rows opened, paired by primary key
    (history pairs them again for validity before/after).
    - TRUNCATE: every open version is closed.
@@ -271,6 +281,7 @@ AS $$
 DECLARE
     v_change bigint := calib._change();
     v_label text := current_setting('calib._operation', true);
+    v_reopened bigint;
     v_op text := CASE WHEN split_part(v_label, ' ', 2)
                            = extract(epoch FROM statement_timestamp())::text
                       THEN split_part(v_label, ' ', 1) ELSE 'sql' END;
@@ -293,11 +304,18 @@ BEGIN
             FROM new_rows AS n
             WHERE v.certification_id = n.certification_id AND v.removed_change = v_change
               AND (v.certification_id, v.collection_id, v.dataset_type_id, v.data_id_key, v.dataset_id, v.validity) IS NOT DISTINCT FROM (n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity);
-            INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, created_operation)
-            SELECT n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity, v_change, v_op
-            FROM new_rows AS n
-            WHERE NOT EXISTS (SELECT FROM calib.certification_version AS v
-                              WHERE v.certification_id = n.certification_id AND v.removed_change IS NULL);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, created_operation)
+                SELECT n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, created_operation)
+                SELECT n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.certification_version AS v
+                                  WHERE v.certification_id = n.certification_id AND v.removed_change IS NULL);
+            END IF;
         END IF;
         RETURN NULL;
     END IF;
@@ -319,11 +337,18 @@ BEGIN
             FROM new_rows AS n
             WHERE v.collection_id = n.collection_id AND v.removed_change = v_change
               AND (v.collection_id, v.name, v.type, v.state, v.writers) IS NOT DISTINCT FROM (n.collection_id, n.name, n.type, n.state, n.writers);
-            INSERT INTO calib.collection_version (collection_id, name, type, state, writers, created_change, created_operation)
-            SELECT n.collection_id, n.name, n.type, n.state, n.writers, v_change, v_op
-            FROM new_rows AS n
-            WHERE NOT EXISTS (SELECT FROM calib.collection_version AS v
-                              WHERE v.collection_id = n.collection_id AND v.removed_change IS NULL);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.collection_version (collection_id, name, type, state, writers, created_change, created_operation)
+                SELECT n.collection_id, n.name, n.type, n.state, n.writers, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.collection_version (collection_id, name, type, state, writers, created_change, created_operation)
+                SELECT n.collection_id, n.name, n.type, n.state, n.writers, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.collection_version AS v
+                                  WHERE v.collection_id = n.collection_id AND v.removed_change IS NULL);
+            END IF;
         END IF;
         RETURN NULL;
     END IF;
@@ -345,11 +370,18 @@ BEGIN
             FROM new_rows AS n
             WHERE v.parent_id = n.parent_id AND v.position = n.position AND v.removed_change = v_change
               AND (v.parent_id, v.position, v.child_id) IS NOT DISTINCT FROM (n.parent_id, n.position, n.child_id);
-            INSERT INTO calib.chain_version (parent_id, position, child_id, created_change, created_operation)
-            SELECT n.parent_id, n.position, n.child_id, v_change, v_op
-            FROM new_rows AS n
-            WHERE NOT EXISTS (SELECT FROM calib.chain_version AS v
-                              WHERE v.parent_id = n.parent_id AND v.position = n.position AND v.removed_change IS NULL);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.chain_version (parent_id, position, child_id, created_change, created_operation)
+                SELECT n.parent_id, n.position, n.child_id, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.chain_version (parent_id, position, child_id, created_change, created_operation)
+                SELECT n.parent_id, n.position, n.child_id, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.chain_version AS v
+                                  WHERE v.parent_id = n.parent_id AND v.position = n.position AND v.removed_change IS NULL);
+            END IF;
         END IF;
         RETURN NULL;
     END IF;
@@ -371,11 +403,18 @@ BEGIN
             FROM new_rows AS n
             WHERE v.collection_id = n.collection_id AND v.data_id_key = n.data_id_key AND v.removed_change = v_change
               AND (v.collection_id, v.dataset_type_id, v.data_id_key, v.dataset_id) IS NOT DISTINCT FROM (n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id);
-            INSERT INTO calib.tag_version (collection_id, dataset_type_id, data_id_key, dataset_id, created_change, created_operation)
-            SELECT n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, v_change, v_op
-            FROM new_rows AS n
-            WHERE NOT EXISTS (SELECT FROM calib.tag_version AS v
-                              WHERE v.collection_id = n.collection_id AND v.data_id_key = n.data_id_key AND v.removed_change IS NULL);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.tag_version (collection_id, dataset_type_id, data_id_key, dataset_id, created_change, created_operation)
+                SELECT n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.tag_version (collection_id, dataset_type_id, data_id_key, dataset_id, created_change, created_operation)
+                SELECT n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.tag_version AS v
+                                  WHERE v.collection_id = n.collection_id AND v.data_id_key = n.data_id_key AND v.removed_change IS NULL);
+            END IF;
         END IF;
         RETURN NULL;
     END IF;
@@ -397,11 +436,18 @@ BEGIN
             FROM new_rows AS n
             WHERE v.dataset_id = n.dataset_id AND v.removed_change = v_change
               AND (v.dataset_id, v.dataset_type_id, v.data_id_key, v.run_id) IS NOT DISTINCT FROM (n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id);
-            INSERT INTO calib.dataset_version (dataset_id, dataset_type_id, data_id_key, run_id, created_change, created_operation)
-            SELECT n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id, v_change, v_op
-            FROM new_rows AS n
-            WHERE NOT EXISTS (SELECT FROM calib.dataset_version AS v
-                              WHERE v.dataset_id = n.dataset_id AND v.removed_change IS NULL);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.dataset_version (dataset_id, dataset_type_id, data_id_key, run_id, created_change, created_operation)
+                SELECT n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.dataset_version (dataset_id, dataset_type_id, data_id_key, run_id, created_change, created_operation)
+                SELECT n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.dataset_version AS v
+                                  WHERE v.dataset_id = n.dataset_id AND v.removed_change IS NULL);
+            END IF;
         END IF;
         RETURN NULL;
     END IF;

@@ -141,4 +141,11 @@ CREATE TABLE calib.dataset_version (
 );
 CREATE INDEX dataset_version_run_idx ON calib.dataset_version (run_id, data_id_key);
 CREATE INDEX dataset_version_id_idx ON calib.dataset_version (dataset_id);
+/* The versions a change closed: found when the same change opens a row again (a delete
+   and re-insert), and by history; partial, so that current versions cost nothing here. */
+CREATE INDEX collection_version_removed_idx ON calib.collection_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX chain_version_removed_idx ON calib.chain_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX certification_version_removed_idx ON calib.certification_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX tag_version_removed_idx ON calib.tag_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX dataset_version_removed_idx ON calib.dataset_version (removed_change) WHERE removed_change IS NOT NULL;
 CREATE INDEX change_committed_at_idx ON calib.change (committed_at);
