@@ -365,3 +365,11 @@ def test_raw_sql_after_a_function_in_one_transaction_is_recorded_as_sql(
     assert [(r.operation, r.dataset_id, r.validity_after is None)
             for r in reg.history("X", TYPE, since=e)] == [
         ("certify", refs[1].id, False), ("sql", refs[2].id, True)]
+
+
+def test_a_call_that_changes_nothing_takes_no_epoch(reg: Registry) -> None:
+    world(reg)
+    before = reg.current_epoch()
+    assert reg.decertify("X", TYPE, Timespan(None, None)) == 0
+    assert reg.close_open_range("X", TYPE, t(2030)) == 0
+    assert reg.current_epoch() == before

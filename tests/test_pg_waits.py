@@ -85,6 +85,12 @@ SITES = [
     Site("new data ID", (), (_insert("run1", 777),), _insert("run2", 777),
          "data_id", {"dataset_type": TYPE, "collection": "run2", "n_data_ids": 1,
                      "data_ids": [{"instrument": "Cam", "detector": 777}]}),
+    # History (revision 0013): a transaction that numbers its change early (SET
+    # CONSTRAINTS ALL IMMEDIATE) holds the epoch lock to its end; another commit waits.
+    Site("epoch lock", (), ("SET CONSTRAINTS ALL IMMEDIATE",
+                            "SELECT calib.register_collection('e1', 'RUN')"),
+         "SELECT calib.register_collection('e2', 'RUN'); COMMIT",  # waits at COMMIT
+         "epoch", {}),
     Site("new dataset id", (), (_insert("run1", 778, dataset_id=NEW_ID),),
          _insert("run2", 779, dataset_id=NEW_ID),
          "dataset_id", {"collection": "run2", "datasets": [NEW_ID], "n_datasets": 1}),

@@ -241,11 +241,23 @@ AS $$
    SECURITY DEFINER: a deferred trigger runs at COMMIT as the session's role, outside the
    SECURITY DEFINER function that made the change, and no service role may write
    calib.change or take numbers from calib.epoch_seq itself.
-   Errors: none of its own. Locks: the epoch advisory lock, to the end of the transaction. */
+   Errors: 55P03 (wait 'epoch') when the lock is not granted within calib.lock_timeout.
+   Locks: the epoch advisory lock, to the end of the transaction. */
 DECLARE
     v_epoch bigint;
+    v_old text;
 BEGIN
-    PERFORM pg_advisory_xact_lock(7161124082373846386);
+    /* Bounded like every wait (calib._bound_waits): normally the holder is only committing,
+       but a session that ran SET CONSTRAINTS ALL IMMEDIATE holds the lock from its first
+       change to its end. */
+    v_old := calib._bound_waits();
+    BEGIN
+        PERFORM pg_advisory_xact_lock(7161124082373846386);
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('epoch', 'the epoch lock, held by another transaction that is committing',
+                               '{}') IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
     v_epoch := nextval('calib.epoch_seq');
     UPDATE calib.change SET epoch = v_epoch, committed_at = clock_timestamp()
     WHERE change_id = NEW.change_id;
@@ -279,13 +291,25 @@ AS $$
    - TRUNCATE: every open version is closed.
    Errors: none of its own. Locks: none beyond the version rows it writes. */
 DECLARE
-    v_change bigint := calib._change();
+    v_change bigint;
     v_label text := current_setting('calib._operation', true);
     v_reopened bigint;
     v_op text := CASE WHEN split_part(v_label, ' ', 2)
                            = extract(epoch FROM statement_timestamp())::text
                       THEN split_part(v_label, ' ', 1) ELSE 'sql' END;
 BEGIN
+    /* A statement that changed no row (statement triggers fire anyway) is no change: it
+       gets no change row, hence no epoch. */
+    IF TG_OP = 'INSERT' THEN
+        IF NOT EXISTS (SELECT FROM new_rows) THEN
+            RETURN NULL;
+        END IF;
+    ELSIF TG_OP IN ('UPDATE', 'DELETE') THEN
+        IF NOT EXISTS (SELECT FROM old_rows) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    v_change := calib._change();
     IF TG_TABLE_NAME = 'certification' THEN
         IF TG_OP = 'TRUNCATE' THEN
             UPDATE calib.certification_version SET removed_change = v_change, removed_operation = v_op

@@ -24,13 +24,25 @@ AS $$
    - TRUNCATE: every open version is closed.
    Errors: none of its own. Locks: none beyond the version rows it writes. */
 DECLARE
-    v_change bigint := calib._change();
+    v_change bigint;
     v_label text := current_setting('calib._operation', true);
     v_reopened bigint;
     v_op text := CASE WHEN split_part(v_label, ' ', 2)
                            = extract(epoch FROM statement_timestamp())::text
                       THEN split_part(v_label, ' ', 1) ELSE 'sql' END;
 BEGIN
+    /* A statement that changed no row (statement triggers fire anyway) is no change: it
+       gets no change row, hence no epoch. */
+    IF TG_OP = 'INSERT' THEN
+        IF NOT EXISTS (SELECT FROM new_rows) THEN
+            RETURN NULL;
+        END IF;
+    ELSIF TG_OP IN ('UPDATE', 'DELETE') THEN
+        IF NOT EXISTS (SELECT FROM old_rows) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    v_change := calib._change();
     IF TG_TABLE_NAME = 'certification' THEN
         IF TG_OP = 'TRUNCATE' THEN
             UPDATE calib.certification_version SET removed_change = v_change, removed_operation = v_op

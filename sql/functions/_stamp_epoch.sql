@@ -17,11 +17,23 @@ AS $$
    SECURITY DEFINER: a deferred trigger runs at COMMIT as the session's role, outside the
    SECURITY DEFINER function that made the change, and no service role may write
    calib.change or take numbers from calib.epoch_seq itself.
-   Errors: none of its own. Locks: the epoch advisory lock, to the end of the transaction. */
+   Errors: 55P03 (wait 'epoch') when the lock is not granted within calib.lock_timeout.
+   Locks: the epoch advisory lock, to the end of the transaction. */
 DECLARE
     v_epoch bigint;
+    v_old text;
 BEGIN
-    PERFORM pg_advisory_xact_lock(7161124082373846386);
+    /* Bounded like every wait (calib._bound_waits): normally the holder is only committing,
+       but a session that ran SET CONSTRAINTS ALL IMMEDIATE holds the lock from its first
+       change to its end. */
+    v_old := calib._bound_waits();
+    BEGIN
+        PERFORM pg_advisory_xact_lock(7161124082373846386);
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('epoch', 'the epoch lock, held by another transaction that is committing',
+                               '{}') IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
     v_epoch := nextval('calib.epoch_seq');
     UPDATE calib.change SET epoch = v_epoch, committed_at = clock_timestamp()
     WHERE change_id = NEW.change_id;
