@@ -373,3 +373,31 @@ def test_a_call_that_changes_nothing_takes_no_epoch(reg: Registry) -> None:
     assert reg.decertify("X", TYPE, Timespan(None, None)) == 0
     assert reg.close_open_range("X", TYPE, t(2030)) == 0
     assert reg.current_epoch() == before
+
+
+def test_cli_as_of_and_history(pg_url: str, reg: Registry, tmp_path) -> None:
+    import json
+
+    from test_cli import ok
+
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    refs = world(reg)
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    pinned = reg.current_epoch()
+    pinned_at = datetime.now(UTC)
+    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)), [det(1)])
+    at = "2021-03-01T00:00:00+00:00"
+    for as_of in (str(pinned), pinned_at.isoformat()):
+        found = json.loads(ok(home, pg_url, "find", "X", TYPE, "-d", "instrument=Cam,detector=1",
+                              "--at", at, "--as-of", as_of, "--json").out)
+        assert [r["dataset"]["id"] for r in found] == [str(refs[1].id)]
+    now = json.loads(ok(home, pg_url, "find", "X", TYPE, "-d", "instrument=Cam,detector=1",
+                        "--at", at, "--json").out)
+    assert [r["dataset"] for r in now] == [None]
+    listed = json.loads(ok(home, pg_url, "list", "X", "--as-of", str(pinned), "--json").out)
+    assert len(listed) == 1
+    rows = json.loads(ok(home, pg_url, "history", "X", "--dataset-type", TYPE, "--json").out)
+    assert [r["operation"] for r in rows] == ["certify", "decertify", "decertify", "decertify"]
+    table = ok(home, pg_url, "history", "X").out
+    assert "register_collection" in table and "decertify" in table

@@ -20,6 +20,7 @@ from .common import (
     show_span,
     show_time,
 )
+from .history import as_of_option, resolve_as_of
 
 # == lookups ================================================================================
 
@@ -32,14 +33,16 @@ from .common import (
 @click.option("--at", "ats", type=AT, multiple=True,
               help="Instant (or BEGIN/END timespan) to look up at (repeatable); omitted: "
                    "no time, CALIBRATION collections are skipped.")
+@as_of_option
 @common_options
 def find(collection: str, dataset_type: str, data_ids: tuple[dict, ...],
-         ats: tuple[Any, ...]) -> None:
+         ats: tuple[Any, ...], as_of: str | None) -> None:
     """Look up the DATASET_TYPE dataset valid for each --data-id at each --at in COLLECTION
     (chains searched in order). An ambiguous match is a conflict (exit 1)."""
     times: list[Any] = list(ats) or [None]
     queries = [(d, t) for t in times for d in data_ids]
-    found = _reg().find_many(collection, dataset_type, queries)
+    reg = _reg()
+    found = reg.find_many(collection, dataset_type, queries, as_of=resolve_as_of(reg, as_of))
     rows = [{"data_id": dict(sorted(d.items())), "at": _at_json(t), "dataset": r}
             for (d, t), r in zip(queries, found, strict=True)]
     emit(rows, ["AT", "DATA ID", "DATASET", "RUN"],
@@ -65,11 +68,17 @@ def _at_text(at: Any) -> str:
 @click.command("list")
 @click.argument("collection")
 @click.option("--dataset-type", help="Only this dataset type.")
+@as_of_option
 @common_options
-def list_(collection: str, dataset_type: str | None) -> None:
+def list_(collection: str, dataset_type: str | None, as_of: str | None) -> None:
     """List what COLLECTION holds: certifications (CALIBRATION, or CHAINED: every
-    CALIBRATION member, in search order), else its datasets (RUN, TAGGED)."""
+    CALIBRATION member, in search order), else its datasets (RUN, TAGGED). --as-of: the
+    certifications it held then (CALIBRATION or CHAINED collections)."""
     reg = _reg()
+    epoch = resolve_as_of(reg, as_of)
+    if epoch is not None:
+        _certs_out(reg.certifications(collection, dataset_type, as_of=epoch))
+        return
     ctype = _collection_type(reg, collection)
     if ctype in (CollectionType.CALIBRATION, CollectionType.CHAINED):
         certs = reg.certifications(collection, dataset_type)
