@@ -401,3 +401,10 @@ def test_cli_as_of_and_history(pg_url: str, reg: Registry, tmp_path) -> None:
     assert [r["operation"] for r in rows] == ["certify", "decertify", "decertify", "decertify"]
     table = ok(home, pg_url, "history", "X").out
     assert "register_collection" in table and "decertify" in table
+    # --reason / --user (before or after the subcommand) go with the change.
+    ok(home, pg_url, "--reason", "night 2024-02-10 was bad", "decertify", "X", TYPE,
+       "--begin", "2023-01-01T00:00:00+00:00", "--end", "2023-02-01T00:00:00+00:00",
+       "--user", "alice")
+    (last,) = {(r.reason, r.app_user, r.operation)
+               for r in reg.history("X", since=reg.current_epoch())}
+    assert last == ("night 2024-02-10 was bad", "alice", "decertify")

@@ -180,6 +180,8 @@ class Settings:
     json: bool = False
     traceback: bool = False
     full_ids: bool = False
+    reason: str | None = None  # history (revision 0013): why, and who, for every change
+    user: str | None = None
 
 
 def settings() -> Settings:
@@ -193,6 +195,18 @@ def settings() -> Settings:
 def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value:
         ctx.ensure_object(Settings).url = value
+    return value
+
+
+def _set_reason(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        ctx.ensure_object(Settings).reason = value
+    return value
+
+
+def _set_user(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        ctx.ensure_object(Settings).user = value
     return value
 
 
@@ -222,9 +236,9 @@ URL_HELP = (
 
 
 def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--url``, ``--json``, ``--full-ids`` and ``--traceback``, accepted on the group and on
-    every command (``calibcert --json list X`` and ``calibcert list X --json`` mean the
-    same)."""
+    """``--url``, ``--json``, ``--full-ids``, ``--traceback``, ``--reason`` and ``--user``,
+    accepted on the group and on every command (``calibcert --json list X`` and
+    ``calibcert list X --json`` mean the same)."""
     f = click.option("--full-ids", is_flag=True, expose_value=False, callback=_set_full_ids,
                      help="Show whole dataset ids in tables (default: their first 8 "
                           "characters; JSON always has them whole).")(f)
@@ -234,6 +248,12 @@ def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Print results as JSON (errors as one JSON line on stderr).")(f)
     f = click.option("--url", metavar="URL", expose_value=False, callback=_set_url,
                      help=URL_HELP)(f)
+    f = click.option("--reason", metavar="TEXT", expose_value=False, callback=_set_reason,
+                     help="Why: recorded with every change this command makes (PostgreSQL;"
+                          " calibcert history shows it).")(f)
+    f = click.option("--user", "user", metavar="NAME", expose_value=False, callback=_set_user,
+                     help="Who, as the application knows them: recorded with every change"
+                          " (PostgreSQL).")(f)
     return f
 
 
@@ -272,9 +292,10 @@ def open_registry():
 
     url = resolved_url()
     timeout = busy_timeout()
+    actor = {k: v for k, v in (("reason", settings().reason), ("user", settings().user)) if v}
     if timeout is not None and kind(url) == "sqlite":
-        return calibcert.connect(url, busy_timeout=timeout)
-    return calibcert.connect(url)
+        return calibcert.connect(url, busy_timeout=timeout, **actor)
+    return calibcert.connect(url, **actor)
 
 
 def resolved_url() -> str:
