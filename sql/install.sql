@@ -46,6 +46,7 @@
 \ir functions/current_epoch.sql
 \ir functions/epoch_at.sql
 \ir functions/_as_of.sql
+\ir functions/_epoch_text.sql
 \ir functions/_collection_as_of.sql
 \ir functions/_search_path_as_of.sql
 \ir functions/_check_change.sql

@@ -161,6 +161,16 @@ CALLS: dict[str, list[str]] = {
         f"SELECT calib.epoch_at({_AT})",
         "SELECT calib.epoch_at(NULL::pg_catalog.timestamptz)",
     ],
+    "calib.epoch_at(text)": [
+        f"SELECT calib.epoch_at({_t('2020-06-01T00:00:00+00:00')})",
+        f"SELECT calib.epoch_at({_t('2020-06-01')})",
+    ],
+    "calib.history(text,text,text,text,text)": [
+        f"SELECT * FROM calib.history({_t('calib')}, {_t('bias')}, {DET1_TEXT}, {_t('0')},"
+        f" {_t('')})",
+        f"SELECT * FROM calib.history({_t('calib')}, NULL::pg_catalog.text,"
+        f" NULL::pg_catalog.text, {_t('x')}, NULL::pg_catalog.text)",
+    ],
     "calib.history(text,text,jsonb,bigint,bigint)": [
         f"SELECT * FROM calib.history({_t('calib')}, NULL::pg_catalog.text,"
         " NULL::pg_catalog.jsonb, NULL::pg_catalog.int8, NULL::pg_catalog.int8)",

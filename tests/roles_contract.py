@@ -88,6 +88,8 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.current_epoch()": _READ,
     f"calib.epoch_at({_TS})": _READ,
     "calib.history(text,text,jsonb,bigint,bigint)": _READ,
+    "calib.epoch_at(text)": _READ,
+    "calib.history(text,text,text,text,text)": _READ,
     f"calib.find(text,text,jsonb,{_TS},bigint)": _READ,
     "calib.find(text,text,jsonb,tstzrange,bigint)": _READ,
     "calib.find(text,text,jsonb,text,bigint)": _READ,

@@ -36,6 +36,9 @@ D1, D2 = ({"instrument": "Cam", "detector": d} for d in (1, 2))
 #: ("error", SQLSTATE, kind)). Every call is wrapped as SELECT json_agg(r) FROM call AS r: a
 #: list of rows, or of the one value of a scalar function.
 SCENARIO: list[tuple[str, dict, object]] = [
+    # history (revision 0013): a fresh database is at epoch 0
+    ("calib.current_epoch()", {}, [0]),
+    ("calib.epoch_at(:t)", {"t": "2000-01-01T00:00Z"}, [0]),
     ("calib.register_collection(:n, :t, :d)", {"n": "Cam/run1", "t": "RUN", "d": None},
      [True]),
     ("calib.register_collection(:n, :t, :d)",
@@ -149,6 +152,13 @@ SCENARIO: list[tuple[str, dict, object]] = [
       "key": "SELECT data_id_key FROM calib.dataset WHERE dataset_id = '" + U1 + "'",
       "span": "[2024-03-01 12:00+00,2024-03-01 12:00+00]"},
      [{"member_id": "calib", "dataset_id": U1, "ambiguous": False}]),
+    # history (revision 0013): as of epoch 0 nothing existed; a name never used
+    ("calib.find(:c, :t, :d, :at, :e)",
+     {"c": "Cam/chain", "t": "bias", "d": json.dumps(D2), "at": "2024-01-10T12:00Z", "e": "0"},
+     ("error", "KC002", "collection_missing_as_of")),
+    ("calib.history(:c, :t, :d, :s, :u)",
+     {"c": "nope", "t": None, "d": None, "s": None, "u": None},
+     ("error", "KC002", "collection_never")),
     # collection states and writer lists (revision 0012)
     ("calib.set_collection_writers(:c, :w)", {"c": "Cam/tagged", "w": '["calib_writer"]'},
      [None]),
@@ -166,7 +176,7 @@ PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "tag", "untag", "certify", "certify_series", "decertify", "close_open_range",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
           "get_datasets", "probe", "set_collection_state", "set_collection_writers",
-          "check_integrity", "collection_stats"}
+          "check_integrity", "collection_stats", "current_epoch", "epoch_at", "history"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:

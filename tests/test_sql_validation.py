@@ -639,7 +639,7 @@ CASES = [
       "KC015", "as_of_range", as_of=-1),
     c("find as_of text not an epoch",
       "SELECT * FROM calib.find('calib', 'bias', '" + D1 + "', '2020-06-01 00:00+00', 'soon')",
-      "KC015", "as_of_text", value="soon"),
+      "KC015", "epoch_text", what="as_of", value="soon"),
     c("get_chain as of epoch 0", "SELECT calib.get_chain('chain', 0)",
       "KC002", "collection_missing_as_of", collection="chain", as_of=0),
     c("history of a name never used", "SELECT * FROM calib.history('nowhere')",

@@ -24,6 +24,7 @@
 \ir ../../sql/functions/current_epoch.sql
 \ir ../../sql/functions/epoch_at.sql
 \ir ../../sql/functions/_as_of.sql
+\ir ../../sql/functions/_epoch_text.sql
 \ir ../../sql/functions/_collection_as_of.sql
 \ir ../../sql/functions/_search_path_as_of.sql
 \ir ../../sql/functions/_probe_as_of.sql

@@ -1003,6 +1003,7 @@ REVOKE ALL ON FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]) FROM PUBL
 DROP FUNCTION calib._as_of(bigint);
 DROP FUNCTION calib._change();
 DROP FUNCTION calib._collection_as_of(text,bigint,text[]);
+DROP FUNCTION calib._epoch_text(text,text);
 DROP FUNCTION calib._lookup(text,text,jsonb[],tstzrange[],bigint);
 DROP FUNCTION calib._operation(text);
 DROP FUNCTION calib._probe_as_of(integer,integer,tstzrange,bigint);
@@ -1012,6 +1013,7 @@ DROP FUNCTION calib._stamp_epoch();
 DROP FUNCTION calib._visible(bigint,bigint,bigint);
 DROP FUNCTION calib.certifications(text,text,bigint);
 DROP FUNCTION calib.current_epoch();
+DROP FUNCTION calib.epoch_at(text);
 DROP FUNCTION calib.epoch_at(timestamp with time zone);
 DROP FUNCTION calib.find(text,text,jsonb,text,bigint);
 DROP FUNCTION calib.find(text,text,jsonb,timestamp with time zone,bigint);
@@ -1021,3 +1023,4 @@ DROP FUNCTION calib.find_many(text,text,jsonb[],timestamp with time zone[],bigin
 DROP FUNCTION calib.find_many(text,text,jsonb[],tstzrange[],bigint);
 DROP FUNCTION calib.get_chain(text,bigint);
 DROP FUNCTION calib.history(text,text,jsonb,bigint,bigint);
+DROP FUNCTION calib.history(text,text,text,text,text);

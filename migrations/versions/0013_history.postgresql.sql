@@ -537,6 +537,19 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION calib.epoch_at(p_instant text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* epoch_at with the instant as text (drivers binding text), read strictly
+   (calib._parse_instant: a time without a UTC offset is KC009). */
+BEGIN
+    RETURN calib.epoch_at(calib._parse_instant(p_instant, 'instant'));
+END
+$$;
+
 CREATE OR REPLACE FUNCTION calib._as_of(p_epoch bigint)
 RETURNS bigint
 LANGUAGE plpgsql STABLE
@@ -564,14 +577,35 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION calib._epoch_text(p_value text, p_what text)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* An epoch given as text (the all-text forms of the history functions): decimal digits,
+   optionally signed; NULL or '' is NULL (now / no bound). Range checks are the caller's
+   (calib._as_of). Errors: KC015 epoch_text. */
+BEGIN
+    IF p_value IS NULL OR btrim(p_value) = '' THEN
+        RETURN NULL;
+    END IF;
+    IF btrim(p_value) !~ '^-?[0-9]{1,18}$' THEN
+        IF calib._raise('KC015', format('%s must be an epoch (an integer), not %L', p_what, p_value),
+            jsonb_build_object('kind', 'epoch_text', 'what', p_what, 'value', p_value)) IS NULL THEN END IF;
+    END IF;
+    RETURN btrim(p_value)::bigint;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION calib._collection_as_of(p_name text, p_epoch bigint, p_types text[] DEFAULT NULL)
-RETURNS TABLE (collection_id integer, name text, type text)
+RETURNS integer
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* calib._collection as of epoch p_epoch (checked by the caller: calib._as_of): the
-   collection that bore the name p_name then (calib.collection_version), with the same
-   errors. A collection removed since, or a name reused since by another collection, is
+   id of the collection that bore the name p_name then (calib.collection_version), with
+   the same errors. A scalar, so that callers evaluate it as a plain expression (psql then
+   prints no function source in the CONTEXT of its errors). A collection removed since, or a name reused since by another collection, is
    answered as it was.
    Errors: KC002 unknown collection (at that epoch), KC003 wrong type, KC015 NULL name. */
 DECLARE
@@ -597,10 +631,7 @@ BEGIN
             jsonb_build_object('kind', 'collection_type', 'collection', p_name, 'type', v_row.type,
                                'expected', to_jsonb(p_types))) IS NULL THEN END IF;
     END IF;
-    collection_id := v_row.collection_id;
-    name := v_row.name;
-    type := v_row.type;
-    RETURN NEXT;
+    RETURN v_row.collection_id;
 END
 $$;
 
@@ -711,7 +742,7 @@ AS $$
 DECLARE
     v_epoch bigint := calib._as_of(p_as_of);
     v_coll_id integer := CASE WHEN p_as_of IS NULL THEN (calib._collection(p_collection)).collection_id
-                              ELSE (SELECT a.collection_id FROM calib._collection_as_of(p_collection, v_epoch) AS a) END;
+                              ELSE calib._collection_as_of(p_collection, v_epoch) END;
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
     v_values jsonb[];
     v_keys integer[];
@@ -2123,16 +2154,12 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch
-   in decimal digits, or NULL / '' for now. Then exactly the typed form.
-   Errors: as find; KC015 as_of_text for an epoch that is not a decimal integer. */
+   in decimal digits, or NULL / '' for now (calib._epoch_text). Then exactly the typed form.
+   Errors: as find; KC015 epoch_text for an epoch that is not a decimal integer. */
 BEGIN
-    IF p_as_of IS NOT NULL AND btrim(p_as_of) <> '' AND btrim(p_as_of) !~ '^-?[0-9]{1,18}$' THEN
-        IF calib._raise('KC015', format('as_of must be an epoch (an integer), not %L', p_as_of),
-            jsonb_build_object('kind', 'as_of_text', 'value', p_as_of)) IS NULL THEN END IF;
-    END IF;
     RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type,
                                           calib._json_text(p_data_id, 'data_id'), p_at,
-                                          nullif(btrim(p_as_of), '')::bigint);
+                                          calib._epoch_text(p_as_of, 'as_of'));
 END
 $$;
 
@@ -2289,7 +2316,7 @@ BEGIN
         RETURN QUERY SELECT * FROM calib.certifications(p_collection, p_dataset_type);
         RETURN;
     END IF;
-    v_coll_id := (SELECT a.collection_id FROM calib._collection_as_of(p_collection, v_epoch) AS a);
+    v_coll_id := calib._collection_as_of(p_collection, v_epoch);
     IF p_dataset_type IS NOT NULL THEN
         v_type_id := (calib._dataset_type(p_dataset_type)).dataset_type_id;
     END IF;
@@ -2339,8 +2366,7 @@ BEGIN
     IF v_epoch IS NULL THEN
         RETURN calib.get_chain(p_parent);
     END IF;
-    v_parent := (SELECT a.collection_id
-                 FROM calib._collection_as_of(p_parent, v_epoch, ARRAY['CHAINED']) AS a);
+    v_parent := calib._collection_as_of(p_parent, v_epoch, ARRAY['CHAINED']);
     RETURN coalesce((
         SELECT array_agg(c.name ORDER BY ch.position)
         FROM calib.chain_version AS ch
@@ -2491,6 +2517,26 @@ BEGIN
     ORDER BY ch.epoch NULLS LAST, ch.change_id, i.kind, t.name, i.data_id_key,
              i.after IS NOT NULL, lower(coalesce(i.after, i.before)) NULLS FIRST,
              i.detail::text;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.history(p_collection text, p_dataset_type text, p_data_id text, p_since text, p_until text)
+RETURNS TABLE (epoch bigint, committed_at timestamptz, db_role text, app_user text, reason text,
+               operation text, collection text, dataset_type text, data_id jsonb, dataset_id uuid,
+               validity_before tstzrange, validity_after tstzrange, detail jsonb)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* history with every argument as text (drivers binding text): the data ID as JSON text
+   (calib._json_text), the epochs in decimal digits (calib._epoch_text); NULL or '' for
+   none. Then exactly the typed form. */
+BEGIN
+    RETURN QUERY SELECT * FROM calib.history(
+        p_collection, p_dataset_type,
+        CASE WHEN p_data_id IS NULL OR btrim(p_data_id) = '' THEN NULL
+             ELSE calib._json_text(p_data_id, 'data_id') END,
+        calib._epoch_text(p_since, 'since'), calib._epoch_text(p_until, 'until'));
 END
 $$;
 
@@ -2686,6 +2732,11 @@ COMMENT ON FUNCTION calib.epoch_at(timestamptz) IS
 Arguments: p_instant timestamptz
 Locks: none; read-only, runs on a hot standby.
 Errors: KC015 NULL instant.';
+COMMENT ON FUNCTION calib.epoch_at(text) IS
+    'epoch_at with the instant as text (drivers binding text), read strictly (calib._parse_instant: a time without a UTC offset is KC009).
+Arguments: p_instant text
+Locks: none; read-only, runs on a hot standby.
+Errors: KC015 NULL instant.';
 COMMENT ON FUNCTION calib.find(text, text, jsonb, timestamptz) IS
     'The dataset of p_dataset_type with data ID p_data_id found by searching p_collection (chains flattened, in order) at instant p_at: the first member with any match decides; CALIBRATION members match certifications whose timespan contains p_at. NULL p_at skips CALIBRATION members. No row when nothing matches.
 Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz
@@ -2722,10 +2773,10 @@ Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at text, p
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: KC011 ambiguous (more than one certification in the deciding collection), KC002, KC005, KC008.';
 COMMENT ON FUNCTION calib.find(text, text, text, text, text) IS
-    'find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch in decimal digits, or NULL / '''' for now. Then exactly the typed form.
+    'find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch in decimal digits, or NULL / '''' for now (calib._epoch_text). Then exactly the typed form.
 Arguments: p_collection text, p_dataset_type text, p_data_id text, p_at text, p_as_of text
 Locks: none; read-only (STABLE), runs on a hot standby.
-Errors: as find; KC015 as_of_text for an epoch that is not a decimal integer.';
+Errors: as find; KC015 epoch_text for an epoch that is not a decimal integer.';
 COMMENT ON FUNCTION calib.find_many(text, text, jsonb[], timestamptz[]) IS
     'find for many (data ID, instant) pairs in one call: one row per pair, in input order (ord = 1-based position), NULL dataset where nothing matched. A NULL instant skips CALIBRATION members for that pair.
 Arguments: p_collection text, p_dataset_type text, p_data_ids jsonb[], p_at timestamptz[]
@@ -2784,6 +2835,11 @@ Errors: KC007 unknown id, KC015 NULL.';
 COMMENT ON FUNCTION calib.history(text, text, jsonb, bigint, bigint) IS
     'The changes of collection p_collection (every collection that ever bore that name, removed ones included), oldest first: one row per changed certification, tag, dataset (of a RUN), collection row or chain position per change. Each row: the change''s epoch and commit time, database role, client user and reason (calib.user, calib.reason), the operation (the public function, ''sql'' for raw SQL, ''upgrade'' for what existed at revision 0013), the collection''s name; for certifications the dataset type, data ID, dataset and validity before/after (certify: before NULL; removal by decertify: after NULL; a shortened or split certification: both, a split''s other piece a row with before NULL); for tags and datasets the same columns with NULL validity. Collection-level rows (detail.what = ''collection'': registration = before NULL, removal = after NULL, state or writer changes = both; ''chain'': a chain position''s child before/after) have NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is given. Within a change: certifications, tags, datasets by dataset type and data ID, what went before what came, by begin. The caller''s own uncommitted change is shown with a NULL epoch.
 Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID needs its dataset type); p_since / p_until keep epochs in [since, until].
+Locks: none; read-only, runs on a hot standby.
+Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';
+COMMENT ON FUNCTION calib.history(text, text, text, text, text) IS
+    'history with every argument as text (drivers binding text): the data ID as JSON text (calib._json_text), the epochs in decimal digits (calib._epoch_text); NULL or '''' for none. Then exactly the typed form.
+Arguments: p_collection text, p_dataset_type text, p_data_id text, p_since text, p_until text
 Locks: none; read-only, runs on a hot standby.
 Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';
 COMMENT ON FUNCTION calib.insert_datasets(text, text, jsonb[], uuid[]) IS
@@ -2986,7 +3042,9 @@ BEGIN
         -- history (revision 0013): epochs, as-of forms, history
         'calib.current_epoch()',
         'calib.epoch_at(timestamptz)',
+        'calib.epoch_at(text)',
         'calib.history(text, text, jsonb, bigint, bigint)',
+        'calib.history(text, text, text, text, text)',
         'calib.find(text, text, jsonb, timestamptz, bigint)',
         'calib.find(text, text, jsonb, tstzrange, bigint)',
         'calib.find(text, text, jsonb, text, bigint)',

@@ -207,7 +207,7 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC015",
         "as_of epoch {as_of} is out of range: epochs run from 0 to the current epoch"
         " {current}"),
-    "as_of_text": ("KC015", "as_of must be an epoch (an integer), not {value!q}"),
+    "epoch_text": ("KC015", "{what} must be an epoch (an integer), not {value!q}"),
     "history_data_id_type": ("KC015", "history of a data ID needs its dataset type"),
     "history_postgresql_only": (
         "KC015",

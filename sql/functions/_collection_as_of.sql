@@ -1,11 +1,12 @@
 CREATE OR REPLACE FUNCTION calib._collection_as_of(p_name text, p_epoch bigint, p_types text[] DEFAULT NULL)
-RETURNS TABLE (collection_id integer, name text, type text)
+RETURNS integer
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* calib._collection as of epoch p_epoch (checked by the caller: calib._as_of): the
-   collection that bore the name p_name then (calib.collection_version), with the same
-   errors. A collection removed since, or a name reused since by another collection, is
+   id of the collection that bore the name p_name then (calib.collection_version), with
+   the same errors. A scalar, so that callers evaluate it as a plain expression (psql then
+   prints no function source in the CONTEXT of its errors). A collection removed since, or a name reused since by another collection, is
    answered as it was.
    Errors: KC002 unknown collection (at that epoch), KC003 wrong type, KC015 NULL name. */
 DECLARE
@@ -31,9 +32,6 @@ BEGIN
             jsonb_build_object('kind', 'collection_type', 'collection', p_name, 'type', v_row.type,
                                'expected', to_jsonb(p_types))) IS NULL THEN END IF;
     END IF;
-    collection_id := v_row.collection_id;
-    name := v_row.name;
-    type := v_row.type;
-    RETURN NEXT;
+    RETURN v_row.collection_id;
 END
 $$;

@@ -24,7 +24,7 @@ AS $$
 DECLARE
     v_epoch bigint := calib._as_of(p_as_of);
     v_coll_id integer := CASE WHEN p_as_of IS NULL THEN (calib._collection(p_collection)).collection_id
-                              ELSE (SELECT a.collection_id FROM calib._collection_as_of(p_collection, v_epoch) AS a) END;
+                              ELSE calib._collection_as_of(p_collection, v_epoch) END;
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
     v_values jsonb[];
     v_keys integer[];

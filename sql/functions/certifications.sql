@@ -45,7 +45,7 @@ BEGIN
         RETURN QUERY SELECT * FROM calib.certifications(p_collection, p_dataset_type);
         RETURN;
     END IF;
-    v_coll_id := (SELECT a.collection_id FROM calib._collection_as_of(p_collection, v_epoch) AS a);
+    v_coll_id := calib._collection_as_of(p_collection, v_epoch);
     IF p_dataset_type IS NOT NULL THEN
         v_type_id := (calib._dataset_type(p_dataset_type)).dataset_type_id;
     END IF;

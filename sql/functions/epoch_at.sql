@@ -20,3 +20,16 @@ BEGIN
                      WHERE c.committed_at <= p_instant), 0);
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.epoch_at(p_instant text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* epoch_at with the instant as text (drivers binding text), read strictly
+   (calib._parse_instant: a time without a UTC offset is KC009). */
+BEGIN
+    RETURN calib.epoch_at(calib._parse_instant(p_instant, 'instant'));
+END
+$$;

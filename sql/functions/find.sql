@@ -163,15 +163,11 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch
-   in decimal digits, or NULL / '' for now. Then exactly the typed form.
-   Errors: as find; KC015 as_of_text for an epoch that is not a decimal integer. */
+   in decimal digits, or NULL / '' for now (calib._epoch_text). Then exactly the typed form.
+   Errors: as find; KC015 epoch_text for an epoch that is not a decimal integer. */
 BEGIN
-    IF p_as_of IS NOT NULL AND btrim(p_as_of) <> '' AND btrim(p_as_of) !~ '^-?[0-9]{1,18}$' THEN
-        IF calib._raise('KC015', format('as_of must be an epoch (an integer), not %L', p_as_of),
-            jsonb_build_object('kind', 'as_of_text', 'value', p_as_of)) IS NULL THEN END IF;
-    END IF;
     RETURN QUERY SELECT * FROM calib.find(p_collection, p_dataset_type,
                                           calib._json_text(p_data_id, 'data_id'), p_at,
-                                          nullif(btrim(p_as_of), '')::bigint);
+                                          calib._epoch_text(p_as_of, 'as_of'));
 END
 $$;

@@ -29,8 +29,7 @@ BEGIN
     IF v_epoch IS NULL THEN
         RETURN calib.get_chain(p_parent);
     END IF;
-    v_parent := (SELECT a.collection_id
-                 FROM calib._collection_as_of(p_parent, v_epoch, ARRAY['CHAINED']) AS a);
+    v_parent := calib._collection_as_of(p_parent, v_epoch, ARRAY['CHAINED']);
     RETURN coalesce((
         SELECT array_agg(c.name ORDER BY ch.position)
         FROM calib.chain_version AS ch

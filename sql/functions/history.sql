@@ -140,3 +140,23 @@ BEGIN
              i.detail::text;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.history(p_collection text, p_dataset_type text, p_data_id text, p_since text, p_until text)
+RETURNS TABLE (epoch bigint, committed_at timestamptz, db_role text, app_user text, reason text,
+               operation text, collection text, dataset_type text, data_id jsonb, dataset_id uuid,
+               validity_before tstzrange, validity_after tstzrange, detail jsonb)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* history with every argument as text (drivers binding text): the data ID as JSON text
+   (calib._json_text), the epochs in decimal digits (calib._epoch_text); NULL or '' for
+   none. Then exactly the typed form. */
+BEGIN
+    RETURN QUERY SELECT * FROM calib.history(
+        p_collection, p_dataset_type,
+        CASE WHEN p_data_id IS NULL OR btrim(p_data_id) = '' THEN NULL
+             ELSE calib._json_text(p_data_id, 'data_id') END,
+        calib._epoch_text(p_since, 'since'), calib._epoch_text(p_until, 'until'));
+END
+$$;

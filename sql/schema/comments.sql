@@ -100,6 +100,11 @@ COMMENT ON FUNCTION calib.epoch_at(timestamptz) IS
 Arguments: p_instant timestamptz
 Locks: none; read-only, runs on a hot standby.
 Errors: KC015 NULL instant.';
+COMMENT ON FUNCTION calib.epoch_at(text) IS
+    'epoch_at with the instant as text (drivers binding text), read strictly (calib._parse_instant: a time without a UTC offset is KC009).
+Arguments: p_instant text
+Locks: none; read-only, runs on a hot standby.
+Errors: KC015 NULL instant.';
 COMMENT ON FUNCTION calib.find(text, text, jsonb, timestamptz) IS
     'The dataset of p_dataset_type with data ID p_data_id found by searching p_collection (chains flattened, in order) at instant p_at: the first member with any match decides; CALIBRATION members match certifications whose timespan contains p_at. NULL p_at skips CALIBRATION members. No row when nothing matches.
 Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz
@@ -136,10 +141,10 @@ Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at text, p
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: KC011 ambiguous (more than one certification in the deciding collection), KC002, KC005, KC008.';
 COMMENT ON FUNCTION calib.find(text, text, text, text, text) IS
-    'find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch in decimal digits, or NULL / '''' for now. Then exactly the typed form.
+    'find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch in decimal digits, or NULL / '''' for now (calib._epoch_text). Then exactly the typed form.
 Arguments: p_collection text, p_dataset_type text, p_data_id text, p_at text, p_as_of text
 Locks: none; read-only (STABLE), runs on a hot standby.
-Errors: as find; KC015 as_of_text for an epoch that is not a decimal integer.';
+Errors: as find; KC015 epoch_text for an epoch that is not a decimal integer.';
 COMMENT ON FUNCTION calib.find_many(text, text, jsonb[], timestamptz[]) IS
     'find for many (data ID, instant) pairs in one call: one row per pair, in input order (ord = 1-based position), NULL dataset where nothing matched. A NULL instant skips CALIBRATION members for that pair.
 Arguments: p_collection text, p_dataset_type text, p_data_ids jsonb[], p_at timestamptz[]
@@ -198,6 +203,11 @@ Errors: KC007 unknown id, KC015 NULL.';
 COMMENT ON FUNCTION calib.history(text, text, jsonb, bigint, bigint) IS
     'The changes of collection p_collection (every collection that ever bore that name, removed ones included), oldest first: one row per changed certification, tag, dataset (of a RUN), collection row or chain position per change. Each row: the change''s epoch and commit time, database role, client user and reason (calib.user, calib.reason), the operation (the public function, ''sql'' for raw SQL, ''upgrade'' for what existed at revision 0013), the collection''s name; for certifications the dataset type, data ID, dataset and validity before/after (certify: before NULL; removal by decertify: after NULL; a shortened or split certification: both, a split''s other piece a row with before NULL); for tags and datasets the same columns with NULL validity. Collection-level rows (detail.what = ''collection'': registration = before NULL, removal = after NULL, state or writer changes = both; ''chain'': a chain position''s child before/after) have NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is given. Within a change: certifications, tags, datasets by dataset type and data ID, what went before what came, by begin. The caller''s own uncommitted change is shown with a NULL epoch.
 Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID needs its dataset type); p_since / p_until keep epochs in [since, until].
+Locks: none; read-only, runs on a hot standby.
+Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';
+COMMENT ON FUNCTION calib.history(text, text, text, text, text) IS
+    'history with every argument as text (drivers binding text): the data ID as JSON text (calib._json_text), the epochs in decimal digits (calib._epoch_text); NULL or '''' for none. Then exactly the typed form.
+Arguments: p_collection text, p_dataset_type text, p_data_id text, p_since text, p_until text
 Locks: none; read-only, runs on a hot standby.
 Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';
 COMMENT ON FUNCTION calib.insert_datasets(text, text, jsonb[], uuid[]) IS

@@ -67,7 +67,9 @@ BEGIN
         -- history (revision 0013): epochs, as-of forms, history
         'calib.current_epoch()',
         'calib.epoch_at(timestamptz)',
+        'calib.epoch_at(text)',
         'calib.history(text, text, jsonb, bigint, bigint)',
+        'calib.history(text, text, text, text, text)',
         'calib.find(text, text, jsonb, timestamptz, bigint)',
         'calib.find(text, text, jsonb, tstzrange, bigint)',
         'calib.find(text, text, jsonb, text, bigint)',
