@@ -197,9 +197,9 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-reader-may-decertify", "sql/schema/grants.sql",
-        "        'calib.probe(integer, integer, tstzrange)'\n",
-        "        'calib.probe(integer, integer, tstzrange)',\n"
-        "        'calib.decertify(text, text, tstzrange, jsonb[])'\n",
+        "        'calib.certifications(text, text)',\n",
+        "        'calib.certifications(text, text)',\n"
+        "        'calib.decertify(text, text, tstzrange, jsonb[])',\n",
         "calib_reader is granted the certifier function calib.decertify",
         (SQL + "test_function_grants_match_the_roles",
          ROLES + "test_each_role_calls_exactly_what_the_contract_allows[calib_reader]"),
