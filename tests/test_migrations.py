@@ -97,24 +97,9 @@ def assert_same_schema(a: str, b: str) -> None:
 
 
 @pytest.fixture
-def empty_db(pg_server, pg_admin_url):
+def empty_db(empty_databases):
     """Factory of fresh empty databases (dropped at the end)."""
-    from calibcert.testing import server_url
-
-    names: list[str] = []
-
-    def make() -> str:
-        name = f"calib_mig_{os.getpid()}_{len(names)}"
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return server_url(pg_server, name)
-
-    yield make
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return lambda: empty_databases("calib_mig")
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------

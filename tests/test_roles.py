@@ -188,23 +188,12 @@ PREFIXES = ("survey_a", "survey_b")
 
 
 @pytest.fixture
-def cluster(pg_server, pg_admin_url: str) -> Iterator:
+def cluster(empty_databases, pg_admin_url: str) -> Iterator:
     """A factory of empty databases; at the end they are dropped, then the roles the
     tests made (prefixes survey_a, survey_b and their logins)."""
-    names: list[str] = []
-
-    def make() -> str:
-        name = f"calib_roles_db_{len(names)}"
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return server_url(pg_server, name)
-
-    yield make
+    yield lambda: empty_databases("calib_roles_db")
+    empty_databases.drop_all()  # first: the roles hold privileges in them
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for (role,) in conn.execute(
                 "SELECT rolname FROM pg_roles WHERE rolname ~ '^(survey_[ab]|svc_)'"
                 " ORDER BY rolcanlogin DESC").fetchall():
