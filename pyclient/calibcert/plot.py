@@ -156,10 +156,15 @@ def timeline(source: LookupView | Sequence[Certification], *, title: str | None 
     colours = run_colours(sorted({c.ref.run for c in spans}))
     hatched = len(view.members) > 1
     hatches = member_hatches(view.members) if hatched else {}
-    legend_lines = _legend_lines(len(colours), len(view.members) if hatched else 0)
-    height = n * row_h + 1.8 + legend_lines * font * 1.9 / 72
-    fig = Figure(figsize=(WIDTH, height), layout="constrained")
-    ax = fig.add_subplot()
+    # The legends get a strip of their own below the plot, as tall as their lines.
+    lines = _legend_lines(len(colours), len(view.members) if hatched else 0)
+    legend_h = lines * font * 1.85 / 72
+    plot_h = n * row_h + 1.8
+    fig = Figure(figsize=(WIDTH, plot_h + legend_h + 0.1), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[plot_h, legend_h + 0.1])
+    ax = fig.add_subplot(grid[0])
+    strip = fig.add_subplot(grid[1])
+    strip.axis("off")
     lo, hi = _bounds(spans)
     x_lo, x_hi = mdates.date2num(lo), mdates.date2num(hi)
     ax.set_xlim(x_lo, x_hi)
@@ -215,7 +220,7 @@ def timeline(source: LookupView | Sequence[Certification], *, title: str | None 
         ax.text(0.5, 0.5, "no certifications", transform=ax.transAxes, ha="center",
                 va="center", fontsize=12, color="grey")
         ax.set_yticks([])
-    _legends(fig, view, colours, hatches, font)
+    _legends(fig, strip, view, colours, hatches, font)
     return fig
 
 
@@ -229,28 +234,32 @@ def _subtitle(view: LookupView, n_keys: int, common: str) -> str:
     return what + (f" — {common}" if common else "")
 
 
-def _legend_columns(n: int) -> int:
-    return max(1, min(4, math.ceil(n / 8)))
+def _legend_columns(n: int, half: bool) -> int:
+    return max(1, min(2 if half else 4, math.ceil(n / 8)))
 
 
 def _legend_lines(n_runs: int, n_members: int) -> int:
-    """Text lines the legends below the plot take (titles included)."""
-    runs = math.ceil(n_runs / _legend_columns(n_runs)) + 1 if n_runs else 0
-    members = n_members + 1 if n_members else 0
-    return runs + members
+    """Text lines of the taller legend (titles included): they stand side by side."""
+    runs = math.ceil(n_runs / _legend_columns(n_runs, n_members > 0)) + 1 if n_runs else 0
+    return max(runs, n_members + 1 if n_members else 0)
 
 
-def _legends(fig: Figure, view: LookupView, colours: dict[str, Any], hatches: dict[str, str],
-             font: float) -> None:
-    """RUN -> colour, then (a chain) member -> hatch in search order, below the plot."""
+def _legends(fig: Figure, strip: Any, view: LookupView, colours: dict[str, Any],
+             hatches: dict[str, str], font: float) -> None:
+    """In the strip below the plot: RUN -> colour (``fig.legends[0]``), and for a chain
+    member -> hatch in search order (``fig.legends[1]``) on the left, the RUNs then taking
+    the right half."""
+    style = {"fontsize": font, "title_fontsize": font, "alignment": "left", "frameon": False,
+             "loc": "upper left", "bbox_transform": strip.transAxes, "borderaxespad": 0.0,
+             "handlelength": 2.4, "handleheight": 1.1}
     if colours:
         title = "RUN of the dataset"
         if len(colours) > 20:
-            title += f" ({len(colours)} RUNs, 20 colours: colours repeat; --label run names them)"
+            title += (f" ({len(colours)} RUNs, 20 colours: colours repeat; label the bars by"
+                      " RUN to tell them apart)")
         handles = [Patch(facecolor=c, edgecolor="white", label=r) for r, c in colours.items()]
-        fig.legend(handles=handles, loc="outside lower left", ncols=_legend_columns(len(handles)),
-                   title=title, fontsize=font, title_fontsize=font, alignment="left",
-                   frameon=False)
+        fig.legend(handles=handles, ncols=_legend_columns(len(handles), bool(hatches)),
+                   title=title, bbox_to_anchor=(0.5 if hatches else 0.0, 1.0), **style)
     if hatches:
         answering = {a.member for a in view.answers}
         handles = []
@@ -259,10 +268,10 @@ def _legends(fig: Figure, view: LookupView, colours: dict[str, Any], hatches: di
             handles.append(Patch(facecolor="#dddddd", edgecolor="white", hatch=hatches[m.name],
                                  hatchcolor=HATCH_COLOUR,
                                  label=f"{i + 1}. {m.name} ({m.type.value}){note}"))
-        fig.legend(handles=handles, loc="outside lower left", ncols=1,
+        fig.legend(handles=handles, ncols=1, bbox_to_anchor=(0.0, 1.0),
                    title="answering member, in search order" + (
                        " (hatches repeat after 10)" if len(handles) > len(HATCHES) else ""),
-                   fontsize=font, title_fontsize=font, alignment="left", frameon=False)
+                   **style)
 
 
 def write_timeline(source: LookupView | Sequence[Certification], path: str | Path, *,
