@@ -208,7 +208,7 @@ def test_a_calibration_collection_is_its_certifications(backend: Registry) -> No
     assert {a.ref.dataset_type for a in lookup_view(backend, OUTER, "flat").answers} == {"flat"}
 
 
-@pytest.mark.parametrize("name,kind", [(RUN_A, "RUN"), (GOOD, "TAGGED")])
+@pytest.mark.parametrize("name,kind", [(RUN_A, "RUN"), (GOOD, "TAGGED")], ids=["run", "tagged"])
 def test_run_and_tagged_collections_are_refused(backend: Registry, name: str,
                                                 kind: str) -> None:
     build(backend)
