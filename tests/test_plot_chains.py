@@ -242,3 +242,23 @@ def test_colours_say_the_run_and_the_legend_says_when_they_repeat(backend: Regis
     assert [tuple(b.get_facecolor()) for b in bars] == colours  # day i is RUN i's colour
     few = timeline(backend.certifications(NEW)[:3])
     assert "repeat" not in few.legends[0].get_title().get_text()
+
+
+def test_a_chain_of_one_member_and_an_empty_chain(backend: Registry) -> None:
+    build(backend)
+    backend.register_collection("Cam/calib/one", CHAIN)
+    backend.set_chain("Cam/calib/one", [OLD])
+    fig = timeline(lookup_view(backend, "Cam/calib/one"))
+    # a chain always says who answers, even with a single member
+    assert [x.get_text() for x in fig.legends[1].get_texts()] == [f"1. {OLD} (CALIBRATION)"]
+    assert "5 intervals answered by 1 of 1 members" in fig.axes[0].get_title(loc="left")
+    backend.register_collection("Cam/calib/empty", CHAIN)
+    view = lookup_view(backend, "Cam/calib/empty")
+    assert view.members == () and view.answers == ()
+    fig = timeline(view)
+    assert "lookups find nothing" in {x.get_text() for x in fig.axes[0].texts}
+    # certifications of a chain drawn as given: not claimed to be what lookups see
+    given = timeline(backend.certifications(OUTER, "bias"))
+    title = given.axes[0].get_title(loc="left")
+    assert "as lookups see it" not in title and "3 collections" in title
+    assert given.legends[1].get_title().get_text() == "collection"

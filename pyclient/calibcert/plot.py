@@ -139,8 +139,8 @@ def timeline(source: LookupView | Sequence[Certification], *, title: str | None 
     ``label`` is ``"id"`` (first 8 hex digits of the dataset id), ``"run"`` or
     ``"member"``. Each bar is a Rectangle with gid ``cert-<n>``; arrows marking unbounded
     ends have gid ``open-<n>``. The figure's legends: RUN -> colour (``fig.legends[0]``)
-    and, when more than one member answers, member -> hatch in search order
-    (``fig.legends[1]``).
+    and, for a chain (or certifications of several collections), member -> hatch in search
+    order (``fig.legends[1]``).
     """
     if label not in LABELS:
         raise ValueError(f"label must be one of {', '.join(map(repr, LABELS))}, not {label!r}")
@@ -154,7 +154,7 @@ def timeline(source: LookupView | Sequence[Certification], *, title: str | None 
     n = max(len(keys), 1)
     row_h, font = _layout(n)
     colours = run_colours(sorted({c.ref.run for c in spans}))
-    hatched = len(view.members) > 1
+    hatched = view.type is CollectionType.CHAINED or len(view.members) > 1
     hatches = member_hatches(view.members) if hatched else {}
     # The legends get a strip of their own below the plot, as tall as their lines.
     lines = _legend_lines(len(colours), len(view.members) if hatched else 0)
@@ -217,7 +217,9 @@ def timeline(source: LookupView | Sequence[Certification], *, title: str | None 
     ax.set_xlabel("time (UTC); ◀ ▶ = unbounded" + ("; blank = lookups find nothing"
                                                    if hatched else ""), fontsize=font)
     if not spans:
-        ax.text(0.5, 0.5, "no certifications", transform=ax.transAxes, ha="center",
+        empty = ("lookups find nothing" if view.type is CollectionType.CHAINED
+                 else "no certifications")
+        ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center",
                 va="center", fontsize=12, color="grey")
         ax.set_yticks([])
     _legends(fig, strip, view, colours, hatches, font)
@@ -225,12 +227,13 @@ def timeline(source: LookupView | Sequence[Certification], *, title: str | None 
 
 
 def _subtitle(view: LookupView, n_keys: int, common: str) -> str:
-    if len(view.members) > 1 or view.type is CollectionType.CHAINED:
+    if view.type is CollectionType.CHAINED:
         answering = len({a.member for a in view.answers})
         what = (f"as lookups see it: {len(view.answers)} intervals answered by {answering}"
                 f" of {len(view.members)} members, {n_keys} data IDs")
-    else:
-        what = f"{len(view.answers)} certifications, {n_keys} data IDs"
+    else:  # certifications drawn as given (of several collections: hatched by collection)
+        what = f"{len(view.answers)} certifications, {n_keys} data IDs" + (
+            f", {len(view.members)} collections" if len(view.members) > 1 else "")
     return what + (f" — {common}" if common else "")
 
 
@@ -268,8 +271,10 @@ def _legends(fig: Figure, strip: Any, view: LookupView, colours: dict[str, Any],
             handles.append(Patch(facecolor="#dddddd", edgecolor="white", hatch=hatches[m.name],
                                  hatchcolor=HATCH_COLOUR,
                                  label=f"{i + 1}. {m.name} ({m.type.value}){note}"))
+        heading = ("answering member, in search order" if view.type is CollectionType.CHAINED
+                   else "collection")
         fig.legend(handles=handles, ncols=1, bbox_to_anchor=(0.0, 1.0),
-                   title="answering member, in search order" + (
+                   title=heading + (
                        " (hatches repeat after 10)" if len(handles) > len(HATCHES) else ""),
                    **style)
 
