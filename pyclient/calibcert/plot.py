@@ -12,7 +12,9 @@ a triangle pointing outwards. The figure grows with the number of rows, and row 
 font size shrink (down to a readable minimum) so hundreds of data IDs stay legible; the
 time axis is repeated at the top when the figure is tall.
 
-    fig = timeline(lookup_view(reg, "Cam/calib"), title="Cam/calib")
+    from calibcert.lookup_view import lookup_view
+
+    fig = timeline(lookup_view(reg, "Cam/defaults"), title="Cam/defaults")
     fig.savefig("timeline.png")           # or write_timeline(view, "timeline.svg")
 
 ``timeline`` also takes a plain list of certifications (``reg.certifications(name)``),
