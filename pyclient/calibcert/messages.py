@@ -65,6 +65,10 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC002", "collection {collection!q} (child of chain {parent!q}) does not exist"),
     # KC003 CollectionTypeError
     "collection_type": ("KC003", "collection {collection!q} is {type}; expected {expected!o}"),
+    "plot_collection_type": (
+        "KC003",
+        "collection {collection!q} is {type}, not {expected!o}: a {type} collection's datasets"
+        " answer lookups for all time, so it has no validity timeline to plot"),
     # KC004 CollectionCycleError
     "chain_cycle": (
         "KC004", "making {child!q} a child of chain {collection!q} would create a cycle"),

@@ -43,6 +43,7 @@ PGS = "tests/test_pg_states.py::"
 SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
+PLOT = "tests/test_plot_chains.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -864,5 +865,41 @@ END;
         "collection_stats on SQLite reports every collection as OPEN",
         (HEALTH + "test_collection_stats_match_counts_computed_from_plain_reads"
          + SQ,),
+    ),
+    # -- the plot: a chain drawn as lookups see it (pyclient/calibcert/lookup_view.py) -------
+    Mutant(
+        "plot-run-member-hides-nothing", "pyclient/calibcert/lookup_view.py",
+        "            free = []\n            continue",
+        "            continue",
+        "the plot lets members after a RUN / TAGGED member answer too, for keys it holds",
+        (PLOT + "test_the_figure_shows_what_find_returns" + SQ,),
+    ),
+    Mutant(
+        "plot-search-path-last-occurrence", "pyclient/calibcert/lookup_view.py",
+        "        if name in seen:\n            return\n",
+        "        if name in seen:\n            out[:] = [m for m in out if m.name != name]\n",
+        "the plot's search path keeps a repeated member at its last occurrence",
+        (PLOT + "test_the_search_path_and_the_answers_match_find" + SQ,),
+    ),
+    Mutant(
+        "plot-forgets-time-before-a-certification", "pyclient/calibcert/lookup_view.py",
+        "                if lo < cut_lo:\n                    rest.append((lo, cut_lo))\n",
+        "",
+        "the plot leaves no later member the time before a certification that answered",
+        (PLOT + "test_the_search_path_and_the_answers_match_find" + PG,),
+    ),
+    Mutant(
+        "plot-colour-per-dataset", "pyclient/calibcert/plot.py",
+        "            colour = colours[c.ref.run]",
+        "            colour = colours[sorted(colours)[hash(c.ref.id) % len(colours)]]",
+        "the plot colours bars by dataset, not by the RUN the legend names",
+        (PLOT + "test_the_figure_shows_what_find_returns" + SQ,),
+    ),
+    Mutant(
+        "plot-draws-run-collections", "pyclient/calibcert/lookup_view.py",
+        "    if types[name] not in PLOTTABLE:", "    if False:",
+        "the plot draws a RUN or TAGGED collection instead of refusing it",
+        (PLOT + "test_run_and_tagged_collections_are_refused[sqlite-run]",
+         PLOT + "test_run_and_tagged_collections_are_refused[sqlite-tagged]"),
     ),
 )
