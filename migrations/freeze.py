@@ -107,6 +107,14 @@ RELEASED: dict[str, str] = {
         "48265c5b685cc50135fd4cb1ecdefa15613d58da84aafef110d34ce9eef07cfd",
     "0011_psql_errors.postgresql.sql":
         "dccb2b5bf9ac15e136ee4272fd8accdcb5656fc3d0fd761c10ca1d92cf719f4c",
+    "0012_dbas_in_control.postgresql.down.sql":
+        "ffe14b0d35a2c7a3a22797bb919fd1d9986843a619faad3a1900b15658999ac1",
+    "0012_dbas_in_control.postgresql.sql":
+        "6790c65e0cc8200bbd782f442ffccfac52b2ecd57d9f922494f752aee583b86c",
+    "0012_dbas_in_control.sqlite.down.sql":
+        "1d9faf7f6894247220486c0fdb29e2bcb3dfa035d317e6016f62605e343d9848",
+    "0012_dbas_in_control.sqlite.sql":
+        "4f7e6fa05727cd3827e90b331d5d6c92b542b47a803210e90adeaee984f185e8",
 }
 
 HEADER = (
