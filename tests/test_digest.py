@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 
 import calibcert
-from calibcert import CollectionType, Registry
-from calibcert import exchange
+from calibcert import CollectionType, Registry, exchange
 from calibcert.errors import MissingCollectionError
 from helpers import t, ts
 from test_cli import cli, ok

@@ -30,6 +30,7 @@ from psycopg.types.string import StrDumper
 
 from test_sql_level import WRITER, as_role, login_roles  # noqa: F401 (fixture)
 
+
 def _sha(form: str) -> str:
     return "sha256:" + hashlib.sha256(form.encode()).hexdigest()
 

@@ -7,7 +7,6 @@
 -- nothing to change (its twin is Python: pyclient/calibcert/backends/sqlite/
 -- collection_digest.py).
 \ir ../../sql/functions/_revision.sql
-\ir ../../sql/functions/_digest_data_id.sql
 \ir ../../sql/functions/_digest_rows.sql
 \ir ../../sql/functions/collection_digest.sql
 \ir ../../sql/schema/comments.sql

@@ -17,6 +17,5 @@ $function$;
 -- freeze.py puts calib._revision back as 0012 had it and drops the three functions 0013
 -- created (their grants and comment go with them); nothing else to undo.
 -- The functions this revision creates (freeze.py).
-DROP FUNCTION calib._digest_data_id(jsonb);
 DROP FUNCTION calib._digest_rows(integer,text);
 DROP FUNCTION calib.collection_digest(text);

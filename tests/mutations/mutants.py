@@ -868,9 +868,9 @@ END;
     ),
     # -- collection digests (issue 16, item 7) ------------------------------------------------
     Mutant(
-        "pg-digest-untyped-values", "sql/functions/_digest_data_id.sql",
-        "to_json(e.key)::text || ':' || e.value::text",
-        "to_json(e.key)::text || ':' || to_json(e.value #>> '{}')::text",
+        "pg-digest-untyped-values", "sql/functions/_digest_rows.sql",
+        "string_agg(to_json(e.key)::text || ':' || e.value::text, ','",
+        "string_agg(to_json(e.key)::text || ':' || to_json(e.value #>> '{}')::text, ','",
         "the digest writes every data-ID value as a string: the integer 1 and \"1\" agree",
         (DIGEST + "test_digest_follows_the_readme_specification" + PG,),
     ),

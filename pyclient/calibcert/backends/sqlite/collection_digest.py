@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring as _json_str  # C-accelerated, non-ASCII kept
 
 from .catalog import Catalog
 from .values import MAX_US, MIN_US, _ts_text, _uuid
@@ -67,16 +68,27 @@ class CollectionDigest(Catalog):
                    " JOIN data_id AS d ON d.data_id_key = s.data_id_key"
                    " JOIN dataset_type AS t ON t.dataset_type_id = d.dataset_type_id"
                    " WHERE s.run_id = ?")
-        texts: dict[str, str] = {}  # each stored data ID re-encoded once
+        # Each stored data ID, dataset-type name and instant is written once (they repeat
+        # across rows); a string alone is encode_basestring, what json.dumps uses for it.
+        texts: dict[str, str] = {}
+        names: dict[str, str] = {}
+        instants: dict[int, str] = {MIN_US: "null", MAX_US: "null"}
         for r in self._q(sql, (collection_id,)):
             data_id = texts.get(r["value"])
             if data_id is None:
                 data_id = texts[r["value"]] = _json(json.loads(r["value"]))
+            name = names.get(r["name"])
+            if name is None:
+                name = names[r["name"]] = _json_str(r["name"])
             head = (f'"data_id":{data_id},"dataset_id":"{_uuid(r["dataset_id"])}",'
-                    f'"dataset_type":{_json(r["name"])}')
+                    f'"dataset_type":{name}')
             if collection_type == "CALIBRATION":
                 b, e = r["begin_us"], r["end_us"]
-                yield (f'{{"begin":{"null" if b == MIN_US else _json(_ts_text(b))},{head},'
-                       f'"end":{"null" if e == MAX_US else _json(_ts_text(e))}}}')
+                begin, end = instants.get(b), instants.get(e)
+                if begin is None:
+                    begin = instants[b] = _json_str(_ts_text(b))
+                if end is None:
+                    end = instants[e] = _json_str(_ts_text(e))
+                yield f'{{"begin":{begin},{head},"end":{end}}}'
             else:
                 yield "{" + head + "}"
