@@ -244,3 +244,41 @@ def test_cli_digest_and_export_import_into_another_database(url: str, tmp_path: 
     ok(home, target, "import", str(home / "all.json"))
     for name in COLLECTIONS:
         assert ok(home, target, "digest", name).out == expected[name] + "\n"
+
+
+# -- the README's example and snippet are exact ------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_section() -> str:
+    text = README.read_text()
+    start = text.index("### Collection digests (`calibcert-digest-v1`)")
+    return text[start:text.index("\n### ", start + 1)]
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(r"```" + lang + r"\n(.*?)```", _readme_section(), re.S)
+
+
+def test_the_readme_example_is_the_digest_of_its_content(backend: Registry) -> None:
+    form, digest = _blocks("text")
+    assert "sha256:" + hashlib.sha256(form.rstrip("\n").encode()).hexdigest() == digest.strip()
+    backend.register_dataset_type("bias", ("instrument", "detector"))
+    backend.register_collection("Cam/run", CollectionType.RUN)
+    backend.register_collection("Cam/calib", CollectionType.CALIBRATION)
+    (ref,) = backend.insert_datasets("bias", "Cam/run", [{"instrument": "Cam", "detector": 1}],
+                                     ids=["75679260-a40e-481d-a506-c0738ca71d9d"])
+    backend.certify("Cam/calib", [ref], ts(t(2024), None))
+    backend.decertify("Cam/calib", "bias", ts(t(2024, 2, 10, 12), t(2024, 2, 11, 12)))
+    assert backend.collection_digest("Cam/calib") == digest.strip()
+
+
+def test_the_readme_snippet_runs_as_written(backend: Registry) -> None:
+    (snippet,) = _blocks("python")
+    scope: dict[str, Any] = {"json": json, "hashlib": hashlib, "timezone": timezone}
+    exec(snippet, scope)  # noqa: S102 (the README's own code, checked)
+    build(backend)
+    for name in COLLECTIONS:
+        assert scope["digest"](backend, name) == backend.collection_digest(name) \
+            == spec_digest(backend, name)
