@@ -61,6 +61,8 @@ def _id(n: int) -> uuid.UUID:
 
 #: A string value with what JSON must escape (quote, backslash) and non-ASCII characters.
 ODD = 'g"\\é€𝄞'
+#: A dataset-type name (and below, a chain child's name) with the same characters.
+FLAT = 'flat "é"'
 
 
 def build(reg: Registry, detector_type: type = int) -> None:
@@ -69,22 +71,27 @@ def build(reg: Registry, detector_type: type = int) -> None:
     det = detector_type
     for name, kind in (("run", "RUN"), ("calib", "CALIBRATION"), ("tagged", "TAGGED"),
                        ("chain", "CHAINED"), ("empty", "CALIBRATION"),
-                       ("pathological", "CALIBRATION")):
+                       ("pathological", "CALIBRATION"), (ODD, "TAGGED")):
         reg.register_collection(name, kind)
     reg.register_dataset_type("bias", ("instrument", "detector"))
     # jsonb orders keys shorter first ("x" < "detector"); the digest by code point.
-    reg.register_dataset_type("flat", ("instrument", "detector", "x"))
+    reg.register_dataset_type(FLAT, ("instrument", "detector", "x"))
+    # a negative and a large integer: JSON numbers as written by both backends
     reg.insert_datasets("bias", "run", [{"instrument": "Cam", "detector": det(d)}
-                                        for d in (1, 2, 10)], ids=[_id(1), _id(2), _id(3)])
-    reg.insert_datasets("flat", "run", [{"instrument": "Cam", "detector": det(1), "x": ODD},
-                                        {"instrument": "Cam", "detector": det(1), "x": "1"}],
-                        ids=[_id(4), _id(5)])
+                                        for d in (1, 2, 10, -5, 2**62)],
+                        ids=[_id(1), _id(2), _id(3), _id(6), _id(7)])
+    # Values whose byte order differs from a linguistic one ("B" < "a" < "f" < "é").
+    reg.insert_datasets(FLAT, "run", [{"instrument": "Cam", "detector": det(1), "x": x}
+                                      for x in (ODD, "1", "é", "f", "a", "B")],
+                        ids=[_id(4), _id(5), _id(8), _id(9), _id(10), _id(11)])
     reg.certify("calib", [_id(1), _id(2)], ts(None, 2020))  # unbounded begin
     reg.certify("calib", [_id(1), _id(3)], ts(t(2021, 3, 4, 5, 6, 7, 89), None))  # open end
-    reg.certify("calib", [_id(4), _id(5)], ts(t(1999, 12, 31, 23, 59, 59, 999999), 2000))
+    reg.certify("calib", [_id(4), _id(5), _id(8), _id(9), _id(10), _id(11)],
+                ts(t(1999, 12, 31, 23, 59, 59, 999999), 2000))
+    reg.certify("calib", [_id(6), _id(7)], ts(t(1970), t(1970, microsecond=1)))
     reg.certify("pathological", [_id(4)], ts(None, None))  # unbounded on both sides
     reg.tag("tagged", [_id(2), _id(4)])
-    reg.set_chain("chain", ["calib", "tagged", "run"])
+    reg.set_chain("chain", ["calib", "tagged", ODD, "run"])
 
 
 def digests(reg: Registry) -> dict[str, str]:
@@ -177,7 +184,7 @@ def test_every_change_changes_the_digest(backend: Registry) -> None:
     assert reg.collection_digest("tagged") == start
 
     seen = {reg.collection_digest("chain")}
-    reg.set_chain("chain", ["tagged", "calib", "run"])  # the same children, another order
+    reg.set_chain("chain", ["tagged", "calib", ODD, "run"])  # the same children, another order
     changed("chain")
     reg.set_chain("chain", ["tagged", "calib"])
     changed("chain")
