@@ -14,11 +14,15 @@ from datetime import timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 import calibcert
 from calibcert import CollectionType, Registry, exchange
 from calibcert.errors import MissingCollectionError
+from calibcert.schema import install_sql
+from calibcert.testing import server_url
+from conftest import INSTALL_FROM_SQL
 from helpers import t, ts
 from test_cli import cli, ok
 
@@ -123,6 +127,34 @@ def test_an_empty_collection_is_its_header_alone(backend: Registry) -> None:
 def test_unknown_collection(backend: Registry) -> None:
     with pytest.raises(MissingCollectionError):
         backend.collection_digest("nope")
+
+
+def test_lines_sort_by_bytes_whatever_the_database_collation(pg_server, pg_admin_url,
+                                                             pg_registry: Registry) -> None:
+    # A database whose default collation is linguistic (ICU en-US: "a" < "B" < "é" < "f")
+    # computes the digests of a C-collated one: the lines are sorted by their bytes.
+    name = "calib_digest_icu"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu'
+                     " ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+    try:
+        url = server_url(pg_server, name)
+        if INSTALL_FROM_SQL:  # the mutation check: the sql/ under test
+            with psycopg.connect(url) as conn:
+                conn.execute(install_sql().encode())
+        else:
+            calibcert.upgrade(url)
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT array_agg(x ORDER BY x) FROM unnest("
+                                "ARRAY['f', 'é', 'B', 'a']) AS x").fetchone()[0] == [
+                "a", "B", "é", "f"]
+        build(pg_registry)
+        with calibcert.connect(url) as icu:
+            build(icu)
+            assert digests(icu) == digests(pg_registry)
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_same_content_same_digest_on_postgresql_and_sqlite(pg_registry: Registry,

@@ -890,6 +890,13 @@ END;
         (DIGEST + "test_a_copy_under_another_name_has_the_same_digest" + PG,),
     ),
     Mutant(
+        "pg-digest-sorted-by-collation", "sql/functions/collection_digest.sql",
+        "ORDER BY r.sort_key COLLATE \"C\")",
+        "ORDER BY r.sort_key)",
+        "the digest sorts its lines by the database's collation, not by their bytes",
+        (DIGEST + "test_lines_sort_by_bytes_whatever_the_database_collation",),
+    ),
+    Mutant(
         "sqlite-digest-untyped-values", "pyclient/calibcert/backends/sqlite/collection_digest.py",
         'data_id = texts[r["value"]] = _json(json.loads(r["value"]))',
         'data_id = texts[r["value"]] = _json({k: str(v) for k, v in'
