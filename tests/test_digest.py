@@ -265,7 +265,8 @@ def url(request) -> str:
     return request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url")
 
 
-def test_cli_digest_and_export_import_into_another_database(url: str, tmp_path: Path) -> None:
+def test_cli_digest_and_export_import_into_another_database(url: str, tmp_path: Path,
+                                                            request) -> None:
     home = tmp_path / "home"
     (home / "data").mkdir(parents=True)
     with calibcert.connect(url) as reg:
@@ -276,9 +277,10 @@ def test_cli_digest_and_export_import_into_another_database(url: str, tmp_path: 
         "collection": "chain", "digest": expected["chain"]}
     r = cli(home, url, "digest", "nope")
     assert r.code == 2 and "does not exist" in r.err, r
-    # calibcert export / import into a database of the other kind
+    # calibcert export / import into a new database of the other kind
     ok(home, url, "export", *COLLECTIONS, "-o", str(home / "all.json"))
-    target = f"sqlite:///{tmp_path / 'target.db'}"
+    target = (request.getfixturevalue("empty_pg_url") if url.startswith("sqlite")
+              else f"sqlite:///{tmp_path / 'target.db'}")
     ok(home, None, "db", "upgrade", "--url", target)
     ok(home, target, "import", str(home / "all.json"))
     for name in COLLECTIONS:
