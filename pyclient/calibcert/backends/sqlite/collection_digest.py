@@ -1,7 +1,6 @@
-"""collection_digest (twins sql/functions/collection_digest.sql, _digest_rows.sql and
-_digest_data_id.sql): the same canonical form (README "Collection digests"), built here in
-Python from the SQLite tables, so the same content gives the same digest on both backends.
-No difference but where the lines are made: times are stored as microseconds (written with
+"""collection_digest (twins sql/functions/collection_digest.sql and _digest_rows.sql): the
+same canonical form (README "Collection digests"), built here in Python from the SQLite
+tables, so the same content gives the same digest on both backends. No difference but where the lines are made: times are stored as microseconds (written with
 calib._ts_text's format by values._ts_text) and ids as 16 bytes."""
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ FORMAT = "calibcert-digest-v1"
 
 def _json(value: object) -> str:
     """One JSON text: keys sorted (code point order), no spaces, non-ASCII as itself, only
-    the characters JSON requires escaped -- what calib._digest_data_id and to_json write."""
+    the characters JSON requires escaped -- what calib._digest_rows and to_json write."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -40,7 +39,8 @@ class CollectionDigest(Catalog):
             if coll.type == "CHAINED":
                 lines: Iterable[str] = self._digest_children(coll.id)
             else:
-                lines = sorted(self._digest_rows(coll.id, coll.type), key=str.encode)
+                # str order is code point order, which is the lines' UTF-8 byte order.
+                lines = sorted(self._digest_rows(coll.id, coll.type))
             return digest_of(coll.type, lines)
 
     def _digest_children(self, parent_id: int) -> list[str]:
@@ -50,8 +50,8 @@ class CollectionDigest(Catalog):
         return [_json({"child": r["name"], "position": n}) for n, r in enumerate(rows, 1)]
 
     def _digest_rows(self, collection_id: int, collection_type: str) -> Iterator[str]:
-        """The content lines of calib._digest_rows, unsorted (the one query of the tables
-        behind a digest: an as-of digest changes only this)."""
+        """The content lines of calib._digest_rows, unsorted. With _digest_children, the
+        only reads of the tables behind a digest: an as-of digest changes only these."""
         if collection_type == "CALIBRATION":
             sql = ("SELECT c.dataset_id, c.begin_us, c.end_us, d.value, t.name"
                    " FROM certification AS c"
