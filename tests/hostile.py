@@ -152,6 +152,11 @@ CALLS: dict[str, list[str]] = {
     # built-in one of them calls would be heard).
     "calib.check_integrity()": ['SELECT "check", detail FROM calib.check_integrity()'],
     "calib.collection_stats()": ["SELECT * FROM calib.collection_stats()"],
+    # Every collection type's lines (CALIBRATION, TAGGED, RUN, CHAINED) and an unknown name.
+    "calib.collection_digest(text)": [
+        f"SELECT calib.collection_digest({_t(name)})"
+        for name in ("calib", "tagged", "run1", "chain", "nope")
+    ],
     "calib.probe(integer,integer,tstzrange)": [
         f"SELECT * FROM calib.probe({_ID('collection', 'name', 'chain')},"
         f" {_ID('data_id', 'value', DET1, 'data_id_key')}, {_SPAN})",

@@ -84,6 +84,8 @@ LOWEST_ROLE: dict[str, str] = {
     # -- health (revision 0012): reader --------------------------------------------------------
     "calib.check_integrity()": _READ,
     "calib.collection_stats()": _READ,
+    # -- digests (issue 16): reader ------------------------------------------------------------
+    "calib.collection_digest(text)": _READ,
     # (later: revert(...): _ADMIN; history functions: _READ)
 }
 

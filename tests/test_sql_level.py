@@ -43,7 +43,9 @@ LOOKUPS = ("find", "find_many", "certifications")
 READ_FUNCTIONS = LOOKUPS + ("query_datasets", "get_datasets", "get_chain", "list_collections",
                             "list_dataset_types", "probe",
                             # lead: reader (the health functions; roles are being reshaped)
-                            "check_integrity", "collection_stats")
+                            "check_integrity", "collection_stats",
+                            # issue 16: digests (reader)
+                            "collection_digest")
 #: Public functions that run as their caller (inlined into the caller's statement; see
 #: sql/functions/probe.sql); every other public function is SECURITY DEFINER.
 INVOKER_FUNCTIONS = ("probe",)

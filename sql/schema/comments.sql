@@ -59,6 +59,12 @@ COMMENT ON FUNCTION calib.close_open_range(text, text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_end text, p_data_ids text DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
+COMMENT ON FUNCTION calib.collection_digest(text) IS
+    'The digest of a collection''s current content: ''sha256:'' and the lowercase hex SHA-256 of its canonical form, which README "Collection digests" specifies exactly (so that another implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and after export/import; the collection''s own name, doc, state and writers are not content, so a copy under another name has the same digest. A chain''s digest covers the names of its children in order, not their content (each child has a digest of its own).
+Arguments: p_collection, the collection''s name.
+Returns: ''sha256:'' followed by 64 lowercase hex digits.
+Locks: none; read-only, one snapshot, runs on a hot standby.
+Errors: KC002 unknown collection, KC015 NULL name.';
 COMMENT ON FUNCTION calib.collection_stats() IS
     'Statistics of every collection, by name: its state (OPEN, APPEND_ONLY, FROZEN), datasets (RUN: the datasets it holds), tagged (TAGGED: tag rows), certifications, calibration_keys (distinct data IDs certified) and open_ended (certifications without an end) of a CALIBRATION collection, its earliest_begin and latest_end (NULL when some certification is unbounded on that side, or when there is none), children (CHAINED: direct children). A count that does not apply to the collection''s type is 0. Each table is read once, grouped by collection.
 Arguments: none.

@@ -63,7 +63,8 @@ BEGIN
         'calib.list_dataset_types()',
         'calib.probe(integer, integer, tstzrange)',
         'calib.check_integrity()',
-        'calib.collection_stats()'
+        'calib.collection_stats()',
+        'calib.collection_digest(text)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_reader);
     END LOOP;

@@ -40,6 +40,7 @@ def cli(ctx: click.Context) -> None:
 #: The commands in the order ``calibcert --help`` lists them (the order of a workflow).
 for _command in (db.db, collections.collection, collections.dataset_type, datasets.datasets,
                  datasets.tag, datasets.untag, certify.certify, certify.certify_series,
-                 certify.decertify, certify.close, lookup.find, lookup.list_, transfer.export_,
+                 certify.decertify, certify.close, lookup.find, lookup.list_, lookup.digest,
+                 transfer.export_,
                  transfer.import_, extras.plot, extras.demo):
     cli.add_command(_command)
