@@ -1,7 +1,8 @@
 """collection_digest (twins sql/functions/collection_digest.sql and _digest_rows.sql): the
 same canonical form (README "Collection digests"), built here in Python from the SQLite
-tables, so the same content gives the same digest on both backends. No difference but where the lines are made: times are stored as microseconds (written with
-calib._ts_text's format by values._ts_text) and ids as 16 bytes."""
+tables, so the same content gives the same digest on both backends. No difference but
+where the lines are made: times are stored as microseconds (written with calib._ts_text's
+format by values._ts_text) and ids as 16 bytes."""
 
 from __future__ import annotations
 
