@@ -1,4 +1,4 @@
-"""What history (revision 0013) costs a certify: the same calls with the version triggers
+"""What history (revision 0014) costs a certify: the same calls with the version triggers
 enabled and disabled (ALTER TABLE ... DISABLE TRIGGER, as the owner, on a scratch
 database), back to back, alternating which goes first. Rough: medians of a few repeats on
 whatever else the machine runs; see bench/README.md "History".

@@ -115,6 +115,10 @@ RELEASED: dict[str, str] = {
         "1d9faf7f6894247220486c0fdb29e2bcb3dfa035d317e6016f62605e343d9848",
     "0012_dbas_in_control.sqlite.sql":
         "4f7e6fa05727cd3827e90b331d5d6c92b542b47a803210e90adeaee984f185e8",
+    "0013_digest.postgresql.down.sql":
+        "7919bee29b32c41c289bc5c74e650e6aeeab8b22146e35cc47a514b2da954f0c",
+    "0013_digest.postgresql.sql":
+        "848035c74b49ae343820a3ae0bd967f52c3bf5160230afb326ae77b3f7aee9e9",
 }
 
 HEADER = (

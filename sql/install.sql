@@ -88,6 +88,8 @@
 \ir functions/get_datasets.sql
 \ir functions/check_integrity.sql
 \ir functions/collection_stats.sql
+\ir functions/_digest_rows.sql
+\ir functions/collection_digest.sql
 \ir functions/history.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql

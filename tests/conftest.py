@@ -40,7 +40,7 @@ STANDALONE_DB = "calib_standalone"
 #: keeps its row; nothing in the API shows either.
 RESET_TABLES = ("certification", "tag", "dataset", "data_id", "dimension", "dataset_type",
                 "collection_chain", "search_path", "collection",
-                # history (revision 0013): the versions, then the change log they refer to;
+                # history (revision 0014): the versions, then the change log they refer to;
                 # the epoch sequence is reset with them (RESET_SEQUENCES).
                 "collection_version", "chain_version", "certification_version", "tag_version",
                 "dataset_version", "change")
@@ -81,6 +81,33 @@ def _create_db(admin_url: str, name: str, template: str | None = None) -> None:
 def _drop_db(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class EmptyDatabases:
+    """A factory of fresh empty databases on the test server: ``make(prefix)`` returns the
+    URL of a new one; ``drop_all()`` (also run at the fixture's end) drops them."""
+
+    def __init__(self, server, admin_url: str) -> None:
+        self._server, self._admin_url, self.names = server, admin_url, []
+
+    def __call__(self, prefix: str = "calib_db") -> str:
+        name = f"{prefix}_{os.getpid()}_{len(self.names)}"
+        _drop_db(self._admin_url, name)
+        _create_db(self._admin_url, name)
+        self.names.append(name)
+        return server_url(self._server, name)
+
+    def drop_all(self) -> None:
+        while self.names:
+            _drop_db(self._admin_url, self.names.pop())
+
+
+@pytest.fixture
+def empty_databases(pg_server, pg_admin_url) -> Iterator[EmptyDatabases]:
+    """Fresh empty databases for one test (see EmptyDatabases), dropped at its end."""
+    factory = EmptyDatabases(pg_server, pg_admin_url)
+    yield factory
+    factory.drop_all()
 
 
 @pytest.fixture(scope="session")

@@ -110,20 +110,20 @@ def ids(refs: Iterable[DatasetRef | None]) -> list[uuid.UUID | None]:
     return [None if r is None else r.id for r in refs]
 
 
-#: Revision 0013's tables, each with the current table whose rows it versions.
+#: Revision 0014's tables, each with the current table whose rows it versions.
 VERSIONED = {"collection_version": "collection", "chain_version": "collection_chain",
              "certification_version": "certification", "tag_version": "tag",
              "dataset_version": "dataset"}
 
 
 def pop_upgrade_history(contents: dict[str, list[tuple[Any, ...]]]) -> None:
-    """Take revision 0013's history out of table contents read after an upgrade of a
+    """Take revision 0014's history out of table contents read after an upgrade of a
     database that held content, checking it is what the upgrade promises: one change, epoch
-    1, reason 'revision 0013: existing content', and one open version of every existing
+    1, reason 'revision 0014: existing content', and one open version of every existing
     row, created by that change with operation 'upgrade'."""
     (change,) = contents.pop("change")
     change_id, _xid, epoch, _committed_at, _role, user, reason = change
-    assert (epoch, user, reason) == (1, None, "revision 0013: existing content")
+    assert (epoch, user, reason) == (1, None, "revision 0014: existing content")
     for table, current in VERSIONED.items():
         rows = contents.pop(table)
         assert len(rows) == len(contents[current]), table

@@ -153,7 +153,7 @@ CALLS: dict[str, list[str]] = {
     # built-in one of them calls would be heard).
     "calib.check_integrity()": ['SELECT "check", detail FROM calib.check_integrity()'],
     "calib.collection_stats()": ["SELECT * FROM calib.collection_stats()"],
-    # History (revision 0013). The calls run in a rolled-back transaction: nothing is
+    # History (revision 0014). The calls run in a rolled-back transaction: nothing is
     # committed, so the current epoch is 0 (every collection is missing as of it: KC002),
     # an as_of of NULL is now, and history shows the caller's own change (epoch NULL).
     "calib.current_epoch()": ["SELECT calib.current_epoch()"],
@@ -231,6 +231,10 @@ CALLS: dict[str, list[str]] = {
     "calib.get_chain(text,bigint)": [
         f"SELECT calib.get_chain({_t('chain')}, NULL::pg_catalog.int8)",
         f"SELECT calib.get_chain({_t('chain')}, 0::pg_catalog.int8)",
+    # Every collection type's lines (CALIBRATION, TAGGED, RUN, CHAINED) and an unknown name.
+    "calib.collection_digest(text)": [
+        f"SELECT calib.collection_digest({_t(name)})"
+        for name in ("calib", "tagged", "run1", "chain", "nope")
     ],
     "calib.probe(integer,integer,tstzrange)": [
         f"SELECT * FROM calib.probe({_ID('collection', 'name', 'chain')},"
@@ -734,7 +738,7 @@ OWNER = "calib_owner"
 #: ``<calib.installation.role_prefix>_reader`` (the others are its members).
 INLINE_ONLY = {"calib._flatten(integer)": set(),
                "calib.probe(integer,integer,tstzrange)": {"reader"},
-               # history (revision 0013): the as-of rule and the visibility predicate
+               # history (revision 0014): the as-of rule and the visibility predicate
                "calib._probe_as_of(integer,integer,tstzrange,bigint)": set(),
                "calib._visible(bigint,bigint,bigint)": set()}
 PINNED = "search_path=pg_catalog, pg_temp"

@@ -84,7 +84,9 @@ LOWEST_ROLE: dict[str, str] = {
     # -- health (revision 0012): reader --------------------------------------------------------
     "calib.check_integrity()": _READ,
     "calib.collection_stats()": _READ,
-    # -- history (revision 0013): reader --------------------------------------------------
+    # -- digests (issue 16): reader ------------------------------------------------------------
+    "calib.collection_digest(text)": _READ,
+    # -- history (revision 0014): reader --------------------------------------------------
     "calib.current_epoch()": _READ,
     f"calib.epoch_at({_TS})": _READ,
     "calib.history(text,text,jsonb,bigint,bigint)": _READ,

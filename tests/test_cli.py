@@ -226,7 +226,9 @@ def test_workflow(home, url):
 
     # plot
     r = ok(home, url, "plot", CALIB, "-o", str(home / "t.svg"), "--json")
-    assert r.json() == {"output": str(home / "t.svg"), "certifications": 6, "rows": 3}
+    assert r.json() == {"output": str(home / "t.svg"), "collection": CALIB,
+                        "type": "CALIBRATION", "members": [CALIB], "answering": [CALIB],
+                        "certifications": 6, "intervals": 6, "rows": 3, "runs": 2}
     assert (home / "t.svg").read_text().count('id="cert-') == 6
 
 

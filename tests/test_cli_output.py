@@ -214,7 +214,9 @@ def test_plot_options_and_pdf(home, url, monkeypatch, capsys):
     pdf = home / "flats.pdf"
     r = ok(home, url, "plot", CALIB, "-o", str(pdf), "--dataset-type", "flat", "--label", "run",
            "--title", "Cam flats", "--json")
-    assert r.json() == {"output": str(pdf), "certifications": 2, "rows": 2}
+    assert r.json() == {"output": str(pdf), "collection": CALIB, "type": "CALIBRATION",
+                        "members": [CALIB], "answering": [CALIB], "certifications": 2,
+                        "intervals": 2, "rows": 2, "runs": 1}
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     assert b"/Title (Cam flats)" in data
@@ -259,6 +261,45 @@ def test_plot_options_and_pdf(home, url, monkeypatch, capsys):
     _one_line_error(cli(home, url, "plot", CALIB, "--dataset-type", "nope",
                         "-o", str(home / "n.png")), 2, "nope")
     assert not (home / "t.gif").exists() and not (home / "n.png").exists()
+
+
+def test_plot_a_chain_as_lookups_see_it(home, url):
+    _world(home, url)  # CHAIN = [CALIB, RUN2]: RUN2 answers wherever CALIB does not
+    svg = home / "chain.svg"
+    r = ok(home, url, "plot", CHAIN, "-o", str(svg), "--label", "member", "--json")
+    assert r.json() == {"output": str(svg), "collection": CHAIN, "type": "CHAINED",
+                        "members": [CALIB, RUN2], "answering": [CALIB, RUN2],
+                        "certifications": 5, "intervals": 12, "rows": 5, "runs": 2}
+    # biases: RUN2 before 2024-01-01, CALIB after; flats: RUN2 around CALIB's February
+    assert svg.read_text().count('id="cert-') == 12
+    assert f"<dc:title>{CHAIN}</dc:title>" in svg.read_text()
+    r = ok(home, url, "plot", CHAIN, "-o", str(home / "chain.png"))
+    assert r.err.strip().splitlines()[-1] == (
+        f"wrote {home / 'chain.png'}: 12 intervals answered by 2 of 2 members, 5 data IDs,"
+        " 2 RUNs")
+
+
+def test_plot_refuses_run_and_tagged_collections(home, url):
+    _world(home, url)
+    ok(home, url, "collection", "register", "Cam/good", "TAGGED")
+    for name, kind in ((RUN, "RUN"), ("Cam/good", "TAGGED")):
+        out = home / "refused.png"
+        _one_line_error(cli(home, url, "plot", name, "-o", str(out)), 2,
+                        f"collection {name!r} is {kind}, not CALIBRATION or CHAINED",
+                        "answer lookups for all time", "no validity timeline")
+        assert not out.exists()
+        r = cli(home, url, "plot", name, "-o", str(out), "--json")
+        assert r.code == 2 and r.out == ""
+        err = json.loads(r.err)
+        assert err["error"] == "CollectionTypeError" and err["exit_code"] == 2
+        assert err["details"] == {"kind": "plot_collection_type", "collection": name,
+                                  "type": kind, "expected": ["CALIBRATION", "CHAINED"]}
+    _one_line_error(cli(home, url, "plot", "Cam/nope", "-o", str(home / "n.png")), 2,
+                    "'Cam/nope' does not exist")
+    _one_line_error(cli(home, url, "plot", CHAIN, "--dataset-type", "nope",
+                        "-o", str(home / "n.png")), 2, "'nope' does not exist")
+    _one_line_error(cli(home, url, "plot", CHAIN, "--label", "hatch"), 2, "hatch")
+    assert not (home / "n.png").exists()
 
 
 # -- unexpected internal errors: exit 5 ---------------------------------------------------

@@ -357,7 +357,7 @@ def test_postgresql_upgrade_keeps_clean_data_and_fills_the_types(empty_pg: str) 
     before = _pg_contents(empty_pg)
     calibcert.upgrade(empty_pg)
     after = _pg_contents(empty_pg)
-    pop_upgrade_history(after)  # 0013: what existed becomes epoch 1
+    pop_upgrade_history(after)  # 0014: what existed becomes epoch 1
     # Revision 0012: every collection becomes OPEN, with no writer list.
     assert after.pop("collection") == [(*r, "OPEN", None) for r in before.pop("collection")]
     assert after == before

@@ -81,12 +81,14 @@ def _kinds_of(call: str) -> list[str]:
 
 
 def _sqlite_calls() -> list[tuple[str, ast.Call]]:
-    """(file:line, call) for every call of ``_err`` / ``error`` in the SQLite backend, in
-    calibcert.types (the value rules the client checks for both backends) and in
+    """(file:line, call) for every call of ``_err`` / ``error`` in the SQLite backend, and
+    in calibcert.types (the value rules the client checks for both backends),
+    calibcert.lookup_view (the plot's refusal of RUN and TAGGED collections) and
     calibcert.history (history's refusal on SQLite)."""
     out = []
-    for path in [*sorted(SQLITE_DIR.glob("*.py")), SQLITE_DIR.parents[1] / "types.py",
-                 SQLITE_DIR.parents[1] / "history.py"]:
+    client = SQLITE_DIR.parents[1]
+    for path in [*sorted(SQLITE_DIR.glob("*.py")), client / "types.py",
+                 client / "lookup_view.py", client / "history.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                     and node.func.id in ("_err", "error")):

@@ -98,24 +98,9 @@ def assert_same_schema(a: str, b: str) -> None:
 
 
 @pytest.fixture
-def empty_db(pg_server, pg_admin_url):
+def empty_db(empty_databases):
     """Factory of fresh empty databases (dropped at the end)."""
-    from calibcert.testing import server_url
-
-    names: list[str] = []
-
-    def make() -> str:
-        name = f"calib_mig_{os.getpid()}_{len(names)}"
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return server_url(pg_server, name)
-
-    yield make
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return lambda: empty_databases("calib_mig")
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------
@@ -202,7 +187,7 @@ def test_freeze_completes_a_delta_revisions_downgrade(pg_admin_url: str) -> None
     # and drop (new functions), and refuses a function re-created unchanged. Tried here as
     # if 0003 had re-created get_chain with another body and added a function.
     freeze = _freeze_module()
-    # The file's first function only (revision 0013 added an as-of overload after it).
+    # The file's first function only (revision 0014 added an as-of overload after it).
     old = (ROOT / "sql" / "functions" / "get_chain.sql").read_text().split(
         "\n\nCREATE OR REPLACE FUNCTION")[0] + "\n"
     changed = old.replace("Read-only.", "Read-only!")
@@ -237,7 +222,7 @@ def test_functions_before_a_revision_are_those_of_the_previous_one() -> None:
 
 
 EARLIER_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008",
-                     "0009", "0010", "0011", "0012")
+                     "0009", "0010", "0011", "0012", "0013")
 
 
 def test_earlier_revisions_are_all_tested() -> None:
@@ -318,7 +303,7 @@ def test_upgrade_from_0002_secures_in_place(empty_db) -> None:
     assert sum(map(len, before.values())) > 10
     calibcert.upgrade(url)
     after = _table_contents(url)
-    pop_upgrade_history(after)  # 0013: what existed becomes epoch 1
+    pop_upgrade_history(after)  # 0014: what existed becomes epoch 1
     # Revision 0009's table of dimension types, filled from the stored data IDs.
     assert after.pop("dimension") == [("detector", "integer")]
     # Revision 0012's one-row table: the database keeps the default role prefix.
@@ -331,7 +316,7 @@ def test_upgrade_from_0002_secures_in_place(empty_db) -> None:
     with calibcert.connect(url) as reg:
         at = datetime(2021, 1, 1, tzinfo=timezone.utc)
         assert reg.find("chain", "bias", {"detector": 2}, at).id == ids[1]
-        # 0013: the content as of epoch 1 is the content the upgrade found.
+        # 0014: the content as of epoch 1 is the content the upgrade found.
         assert reg.find("chain", "bias", {"detector": 2}, at, as_of=1).id == ids[1]
         assert reg.certifications("chain", as_of=1) == reg.certifications("chain")
 

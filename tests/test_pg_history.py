@@ -1,4 +1,4 @@
-"""History and time travel on PostgreSQL (README "History and time travel", revision 0013).
+"""History and time travel on PostgreSQL (README "History and time travel", revision 0014).
 
 The commit-ordering rule is tested the way it fails: real sessions, a writer that has made
 its first change and is held before COMMIT while another commits, a reader that pins

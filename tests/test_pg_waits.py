@@ -85,7 +85,7 @@ SITES = [
     Site("new data ID", (), (_insert("run1", 777),), _insert("run2", 777),
          "data_id", {"dataset_type": TYPE, "collection": "run2", "n_data_ids": 1,
                      "data_ids": [{"instrument": "Cam", "detector": 777}]}),
-    # History (revision 0013): a transaction that numbers its change early (SET
+    # History (revision 0014): a transaction that numbers its change early (SET
     # CONSTRAINTS ALL IMMEDIATE) holds the epoch lock to its end; another commit waits.
     Site("epoch lock", (), ("SET CONSTRAINTS ALL IMMEDIATE",
                             "SELECT calib.register_collection('e1', 'RUN')"),

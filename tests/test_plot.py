@@ -50,9 +50,11 @@ def test_bars_rows_and_open_ends():
     x_lo, x_hi = ax.get_xlim()
     assert row1[0].get_x() == pytest.approx(x_lo)
     assert row1[1].get_x() + row1[1].get_width() == pytest.approx(x_hi)
-    # adjacent certifications of different datasets get different colours
-    row2 = [b for b in bars(fig) if abs(b.get_y() + b.get_height() / 2 - 1) < 1e-9]
-    assert row2[0].get_facecolor() != row2[1].get_facecolor()
+    # colour says the RUN: one RUN, one colour, and the legend says which
+    assert len({b.get_facecolor() for b in bars(fig)}) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["run/1"]
+    assert len(fig.legends) == 1  # one collection: no member legend, no hatches
+    assert not any(b.get_hatch() for b in bars(fig))
     # bars are labelled with the short dataset id (where they are wide enough)
     texts = {t.get_text() for t in ax.texts}
     assert str(certs[3].ref.id)[:8] in texts

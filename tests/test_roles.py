@@ -188,23 +188,12 @@ PREFIXES = ("survey_a", "survey_b")
 
 
 @pytest.fixture
-def cluster(pg_server, pg_admin_url: str) -> Iterator:
+def cluster(empty_databases, pg_admin_url: str) -> Iterator:
     """A factory of empty databases; at the end they are dropped, then the roles the
     tests made (prefixes survey_a, survey_b and their logins)."""
-    names: list[str] = []
-
-    def make() -> str:
-        name = f"calib_roles_db_{len(names)}"
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return server_url(pg_server, name)
-
-    yield make
+    yield lambda: empty_databases("calib_roles_db")
+    empty_databases.drop_all()  # first: the roles hold privileges in them
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for (role,) in conn.execute(
                 "SELECT rolname FROM pg_roles WHERE rolname ~ '^(survey_[ab]|svc_)'"
                 " ORDER BY rolcanlogin DESC").fetchall():
@@ -323,19 +312,39 @@ def test_the_upgrade_script_carries_the_prefix(cluster) -> None:
 # -- upgrading from 0011 --------------------------------------------------------------------
 
 
+#: Files every revision re-runs whole at its end; they name the functions of every later
+#: revision too, so a replay of the sources from sql/ runs them once, after the last one.
+_CLOSING_FILES = ("schema/comments.sql", "schema/grants.sql", "schema/security.sql")
+
+
 def upgrade_to_0012(url: str, prefix: str | None = None) -> None:
-    """Upgrade a database at 0011 to head: with alembic (the frozen revision), or, when the
-    mutation check builds databases from sql/, with the revision's source, whose \\ir lines
-    reach the files of sql/ that it freezes."""
+    """Upgrade a database at 0011 to head: with alembic (the frozen revisions), or, when the
+    mutation check builds databases from sql/, with the sources of revisions 0012 to head,
+    whose \\ir lines reach the files of sql/ that they freeze (so a mutant of roles.sql or
+    grants.sql acts on the upgrade)."""
     if not INSTALL_FROM_SQL:
         calibcert.upgrade(url, role_prefix=prefix)
         return
-    source = ROOT / "migrations" / "sources" / "0012_dbas_in_control.postgresql.sql"
+    sources = sorted(p for p in (ROOT / "migrations" / "sources").glob("*.postgresql.sql")
+                     if p.name[:4] > "0011")
     with psycopg.connect(url) as conn:
         if prefix is not None:
             conn.execute("SELECT set_config('calib.role_prefix', %s, false)", (prefix,))
-        conn.execute(expand_script(source).encode())
+        for source in sources:
+            lines = source.read_text().splitlines(keepends=True)
+            kept = "".join(line for line in lines
+                           if not line.startswith("\\ir ")
+                           or not line.rstrip().endswith(_CLOSING_FILES))
+            conn.execute(_expand_text(kept, source.parent).encode())
+        for name in _CLOSING_FILES:
+            conn.execute(expand_script(sql_dir() / name).encode())
         conn.execute("UPDATE calib.alembic_version SET version_num = %s", (HEAD_REVISION,))
+
+
+def _expand_text(text: str, folder: Path) -> str:
+    """``text``, a psql script living in ``folder``, with its \\ir lines expanded."""
+    return "".join(expand_script(folder / line[4:].strip()) if line.startswith("\\ir ")
+                   else line for line in text.splitlines(keepends=True))
 
 
 def _world_at_0011(url: str, pg_admin_url: str) -> None:

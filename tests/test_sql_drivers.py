@@ -19,6 +19,7 @@ another service" says.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -29,6 +30,11 @@ from psycopg.types.string import StrDumper
 
 from test_sql_level import WRITER, as_role, login_roles  # noqa: F401 (fixture)
 
+
+def _sha(form: str) -> str:
+    return "sha256:" + hashlib.sha256(form.encode()).hexdigest()
+
+
 U1, U2, U3 = (f"6f1c9a52-0000-4000-8000-00000000000{i}" for i in (1, 2, 3))
 D1, D2 = ({"instrument": "Cam", "detector": d} for d in (1, 2))
 
@@ -36,7 +42,7 @@ D1, D2 = ({"instrument": "Cam", "detector": d} for d in (1, 2))
 #: ("error", SQLSTATE, kind)). Every call is wrapped as SELECT json_agg(r) FROM call AS r: a
 #: list of rows, or of the one value of a scalar function.
 SCENARIO: list[tuple[str, dict, object]] = [
-    # history (revision 0013): a fresh database is at epoch 0
+    # history (revision 0014): a fresh database is at epoch 0
     ("calib.current_epoch()", {}, [0]),
     ("calib.epoch_at(:t)", {"t": "2000-01-01T00:00Z"}, [0]),
     ("calib.register_collection(:n, :t, :d)", {"n": "Cam/run1", "t": "RUN", "d": None},
@@ -128,6 +134,16 @@ SCENARIO: list[tuple[str, dict, object]] = [
       {"name": "Cam/tagged", "type": "TAGGED", "state": "OPEN", "datasets": 0, "tagged": 1,
        "certifications": 0, "calibration_keys": 0, "open_ended": 0, "earliest_begin": None,
        "latest_end": None, "children": 0}]),
+    # Digests (README "Collection digests"), their forms written out here: the tag of U2
+    # (the integer detector 2: typed), the chain's children in order; an unknown name.
+    ("calib.collection_digest(:c)", {"c": "Cam/tagged"},
+     [_sha('{"format":"calibcert-digest-v1","type":"TAGGED"}\n'
+           '{"data_id":{"detector":2,"instrument":"Cam"},"dataset_id":"' + U2 + '",'
+           '"dataset_type":"bias"}')]),
+    ("calib.collection_digest(:c)", {"c": "Cam/chain"},
+     [_sha('{"format":"calibcert-digest-v1","type":"CHAINED"}\n'
+           '{"child":"Cam/calib","position":1}\n{"child":"Cam/run1","position":2}')]),
+    ("calib.collection_digest(:c)", {"c": "Cam/nope"}, ("error", "KC002", "collection_missing")),
     ("calib.find(:c, :t, :d, :at)",
      {"c": "Cam/chain", "t": "bias", "d": json.dumps(D2), "at": "2024-01-10T12:00Z"},
      [{"dataset_id": U2, "dataset_type": "bias", "data_id": D2, "run": "Cam/run1"}]),
@@ -152,7 +168,7 @@ SCENARIO: list[tuple[str, dict, object]] = [
       "key": "SELECT data_id_key FROM calib.dataset WHERE dataset_id = '" + U1 + "'",
       "span": "[2024-03-01 12:00+00,2024-03-01 12:00+00]"},
      [{"member_id": "calib", "dataset_id": U1, "ambiguous": False}]),
-    # history (revision 0013): as of epoch 0 nothing existed; a name never used
+    # history (revision 0014): as of epoch 0 nothing existed; a name never used
     ("calib.find(:c, :t, :d, :at, :e)",
      {"c": "Cam/chain", "t": "bias", "d": json.dumps(D2), "at": "2024-01-10T12:00Z", "e": "0"},
      ("error", "KC002", "collection_missing_as_of")),
@@ -176,7 +192,8 @@ PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "tag", "untag", "certify", "certify_series", "decertify", "close_open_range",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
           "get_datasets", "probe", "set_collection_state", "set_collection_writers",
-          "check_integrity", "collection_stats", "current_epoch", "epoch_at", "history"}
+          "check_integrity", "collection_stats", "collection_digest", "current_epoch",
+          "epoch_at", "history"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:

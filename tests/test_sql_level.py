@@ -44,8 +44,10 @@ READ_FUNCTIONS = LOOKUPS + ("query_datasets", "get_datasets", "get_chain", "list
                             "list_dataset_types", "probe",
                             # lead: reader (the health functions; roles are being reshaped)
                             "check_integrity", "collection_stats",
-                            # history (revision 0013)
-                            "current_epoch", "epoch_at", "history")
+                            # history (revision 0014)
+                            "current_epoch", "epoch_at", "history",
+                            # issue 16: digests (reader)
+                            "collection_digest")
 #: Public functions that run as their caller (inlined into the caller's statement; see
 #: sql/functions/probe.sql); every other public function is SECURITY DEFINER.
 INVOKER_FUNCTIONS = ("probe",)

@@ -630,7 +630,7 @@ CASES = [
           " CREATE ROLE calibcert_vw_other NOLOGIN IN ROLE calib_writer;"
           " SELECT calib.set_collection_writers('calib', ARRAY['calibcert_vw_writer']);"
           " SET LOCAL ROLE calibcert_vw_other")),
-    # -- history (revision 0013): epochs and names as of an epoch ---------------------------
+    # -- history (revision 0014): epochs and names as of an epoch ---------------------------
     c("find as_of beyond the current epoch",
       "SELECT * FROM calib.find('calib', 'bias', '" + D1 + "'::jsonb,"
       " '2020-06-01 00:00+00'::timestamptz, 999999999)",

@@ -106,7 +106,7 @@ def test_script_from_0008_keeps_the_data(new_db, home: Path, tmp_path: Path) -> 
     assert migrate.current(by_psql) == HEAD_REVISION
     assert_same_schema(by_client, by_psql)
     after = _table_contents(by_psql)  # (dataset ids are random: the client's copy differs)
-    pop_upgrade_history(after)  # 0013: what existed becomes epoch 1
+    pop_upgrade_history(after)  # 0014: what existed becomes epoch 1
     assert after.pop("dimension") == [("detector", "integer")]
     assert after.pop("installation") == [(True, "calib")]  # 0012: the default role prefix
     # Revision 0012: every collection becomes OPEN, with no writer list.

@@ -58,7 +58,7 @@ KINDS: dict[str, tuple[str, str]] = {
         "certify_series into {collection!q}: {first[dataset_type]} data ID"
         " {first[data_id]!d} has two items beginning at {first[timespan][0]!b}"),
     # KC002 MissingCollectionError
-    # history (revision 0013): a name looked up as of an epoch / in the history
+    # history (revision 0014): a name looked up as of an epoch / in the history
     "collection_missing_as_of": (
         "KC002", "collection {collection!q} did not exist at epoch {as_of}"),
     "collection_never": ("KC002", "collection {collection!q} does not exist and never did"),
@@ -69,6 +69,10 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC002", "collection {collection!q} (child of chain {parent!q}) does not exist"),
     # KC003 CollectionTypeError
     "collection_type": ("KC003", "collection {collection!q} is {type}; expected {expected!o}"),
+    "plot_collection_type": (
+        "KC003",
+        "collection {collection!q} is {type}, not {expected!o}: a {type} collection's datasets"
+        " answer lookups for all time, so it has no validity timeline to plot"),
     # KC004 CollectionCycleError
     "chain_cycle": (
         "KC004", "making {child!q} a child of chain {collection!q} would create a cycle"),

@@ -450,6 +450,12 @@ class Registry(HistoryMixin, abc.ABC):
         """Counts, open-ended ranges and time coverage of every collection, by name."""
         return self._collection_stats()
 
+    def collection_digest(self, collection: str) -> str:
+        """``sha256:<64 hex>`` of the collection's current content in the canonical form of
+        README "Collection digests": equal for equal content on both backends, after
+        export/import and under another name (copy_collection)."""
+        return self._collection_digest(lookup_name(collection, _COLL))
+
     # -- transactions and lifetime ----------------------------------------------------
 
     def transaction(self, retries: int = 0) -> Transaction:
@@ -583,6 +589,9 @@ class Registry(HistoryMixin, abc.ABC):
 
     @abc.abstractmethod
     def _collection_stats(self) -> list[CollectionStats]: ...
+
+    @abc.abstractmethod
+    def _collection_digest(self, collection: str) -> str: ...
 
     def _find(
         self, collection: str, dataset_type: str, data_id: dict[str, Any], at: At

@@ -38,7 +38,7 @@ DECLARE
     v_coll calib.collection;
     v_span tstzrange;
 BEGIN
-    PERFORM calib._operation('certify');  -- named in the history (revision 0013)
+    PERFORM calib._operation('certify');  -- named in the history (revision 0014)
     IF NOT coalesce(p_close_open, false) AND cardinality(p_datasets) > 0 THEN
         SELECT c.collection_id INTO v_id FROM calib.collection AS c
         WHERE c.name = p_collection AND c.type = 'CALIBRATION'

@@ -16,7 +16,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_begins timestamptz[];
 BEGIN
-    PERFORM calib._operation('certify_series');  -- named in the history (revision 0013)
+    PERFORM calib._operation('certify_series');  -- named in the history (revision 0014)
     IF p_datasets IS NULL OR p_begins IS NULL
        OR cardinality(p_datasets) <> cardinality(p_begins) THEN
         IF calib._raise('KC015',

@@ -18,7 +18,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
-    PERFORM calib._operation('close_open_range');  -- named in the history (revision 0013)
+    PERFORM calib._operation('close_open_range');  -- named in the history (revision 0014)
     IF p_end IS NULL OR NOT isfinite(p_end) THEN
         IF calib._raise('KC009',
             format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),

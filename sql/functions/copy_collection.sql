@@ -18,7 +18,7 @@ DECLARE
     v_dst_id integer;
     v_old text;
 BEGIN
-    PERFORM calib._operation('copy_collection');  -- named in the history (revision 0013)
+    PERFORM calib._operation('copy_collection');  -- named in the history (revision 0014)
     p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
     IF calib._check_name(p_destination, 'collection name') IS NULL THEN END IF;
     IF v_src.type = 'CHAINED' THEN

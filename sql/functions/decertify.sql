@@ -22,7 +22,7 @@ DECLARE
     v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
     v_n integer;
 BEGIN
-    PERFORM calib._operation('decertify');  -- named in the history (revision 0013)
+    PERFORM calib._operation('decertify');  -- named in the history (revision 0014)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
     WITH hit AS (

@@ -11,7 +11,7 @@ AS $$
    (of a RUN), collection row or chain position per change. Each row: the change's epoch
    and commit time, database role, client user and reason (calib.user, calib.reason), the
    operation (the public function, 'sql' for raw SQL, 'upgrade' for what existed at
-   revision 0013), the collection's name; for certifications the dataset type, data ID,
+   revision 0014), the collection's name; for certifications the dataset type, data ID,
    dataset and validity before/after (certify: before NULL; removal by decertify: after
    NULL; a shortened or split certification: both, a split's other piece a row with
    before NULL); for tags and datasets the same columns with NULL validity. Collection-level

@@ -33,7 +33,7 @@ DECLARE
     v_old text;
     v_step text;
 BEGIN
-    PERFORM calib._operation('insert_datasets');  -- named in the history (revision 0013)
+    PERFORM calib._operation('insert_datasets');  -- named in the history (revision 0014)
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
         IF calib._raise('KC015',

@@ -18,7 +18,7 @@ DECLARE
     v_old text;
     v_created boolean;
 BEGIN
-    PERFORM calib._operation('register_collection');  -- named in the history (revision 0013)
+    PERFORM calib._operation('register_collection');  -- named in the history (revision 0014)
     p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
     IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN

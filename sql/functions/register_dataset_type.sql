@@ -20,7 +20,7 @@ DECLARE
     v_old text;
     v_created boolean;
 BEGIN
-    PERFORM calib._operation('register_dataset_type');  -- named in the history (revision 0013)
+    PERFORM calib._operation('register_dataset_type');  -- named in the history (revision 0014)
     /* Names are stored in NFC (calib._check_name), the dimension names too. */
     p_name := normalize(p_name, NFC);
     p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)

@@ -14,7 +14,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_parent text;
 BEGIN
-    PERFORM calib._operation('remove_collection');  -- named in the history (revision 0013)
+    PERFORM calib._operation('remove_collection');  -- named in the history (revision 0014)
     IF calib._lock_chains() IS NULL THEN END IF;
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_coll := calib._collection(p_name);

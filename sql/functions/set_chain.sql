@@ -16,7 +16,7 @@ DECLARE
     v_missing text;
     v_cycle text;
 BEGIN
-    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0014)
     IF p_children IS NULL OR array_position(p_children, NULL) IS NOT NULL THEN
         IF calib._raise('KC015', 'chain children must be a non-NULL array of names',
                              jsonb_build_object('kind', 'chain_children_null',
@@ -84,7 +84,7 @@ AS $$
 /* set_chain with the children as one JSON array document of names (calib._names).
    PL/pgSQL, as the typed form, so that both return the same void value. */
 BEGIN
-    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0014)
     IF calib.set_chain(p_parent, calib._names(p_children, 'children')) IS NULL THEN END IF;
 END
 $$;
@@ -97,7 +97,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* set_chain with the children as text: a JSON array or a PostgreSQL array literal. */
 BEGIN
-    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0014)
     IF calib.set_chain(p_parent, calib._names(calib._document(p_children, 'children', false),
                                                    'children')) IS NULL THEN END IF;
 END

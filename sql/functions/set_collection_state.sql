@@ -18,7 +18,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_old text;
 BEGIN
-    PERFORM calib._operation('set_collection_state');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_collection_state');  -- named in the history (revision 0014)
     IF p_state IS NULL THEN
         IF calib._raise('KC015', 'collection state must not be NULL',
                         jsonb_build_object('kind', 'argument_null', 'what', 'collection state'))

@@ -20,7 +20,7 @@ DECLARE
     v_missing text;
     v_old text[];
 BEGIN
-    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0014)
     IF p_roles IS NOT NULL THEN
         IF cardinality(p_roles) = 0 OR array_position(p_roles, NULL) IS NOT NULL THEN
             IF calib._raise('KC015',
@@ -60,7 +60,7 @@ AS $$
 /* set_collection_writers with the roles as one JSON array document of names (calib._names);
    NULL or JSON null resets to every certifier. */
 BEGIN
-    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0014)
     RETURN calib.set_collection_writers(p_name, calib._names(p_roles, 'writers'));
 END
 $$;
@@ -74,7 +74,7 @@ AS $$
 /* set_collection_writers with the roles as text: a JSON array or a PostgreSQL array
    literal; NULL resets to every certifier. */
 BEGIN
-    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0014)
     RETURN calib.set_collection_writers(
         p_name, calib._names(calib._document(p_roles, 'writers', false), 'writers'));
 END

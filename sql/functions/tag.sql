@@ -17,7 +17,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
-    PERFORM calib._operation('tag');  -- named in the history (revision 0013)
+    PERFORM calib._operation('tag');  -- named in the history (revision 0014)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'tag') IS NULL THEN END IF;
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),

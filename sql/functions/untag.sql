@@ -14,7 +14,7 @@ DECLARE
     v_res record := calib._resolve_datasets(p_datasets);
     v_n integer;
 BEGIN
-    PERFORM calib._operation('untag');  -- named in the history (revision 0013)
+    PERFORM calib._operation('untag');  -- named in the history (revision 0014)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'untag') IS NULL THEN END IF;
     DELETE FROM calib.tag AS t

@@ -64,7 +64,8 @@ BEGIN
         'calib.probe(integer, integer, tstzrange)',
         'calib.check_integrity()',
         'calib.collection_stats()',
-        -- history (revision 0013): epochs, as-of forms, history
+        'calib.collection_digest(text)',
+        -- history (revision 0014): epochs, as-of forms, history
         'calib.current_epoch()',
         'calib.epoch_at(timestamptz)',
         'calib.epoch_at(text)',

@@ -1,4 +1,4 @@
-/* History (revision 0013; README "History and time travel"). Two time axes: a
+/* History (revision 0014; README "History and time travel"). Two time axes: a
    certification's validity (when the calibration applies) and its recorded span (from the
    change that created a version of the row to the change that removed or replaced it).
 
@@ -12,8 +12,8 @@
    takes 6 and commits, a reader pins 6, T1 commits 5 under it -- the racing tests in
    tests/test_pg_history.py catch that). A transaction that rolls back, at any point,
    leaves no epoch and no gap. Epoch 0 is the empty state before any change; a database
-   upgraded to 0013 gets one change with epoch 1 holding everything that existed then
-   (reason 'revision 0013: existing content', operation 'upgrade').
+   upgraded to 0014 gets one change with epoch 1 holding everything that existed then
+   (reason 'revision 0014: existing content', operation 'upgrade').
 
    The *_version tables: every version of every row of the versioned tables (collection,
    collection_chain, certification, tag, dataset), written only by the statement-level

@@ -1,5 +1,5 @@
 -- CREATE OR REPLACE: a revision can run this whole file again (migrations/sources/).
-/* History (revision 0013): every versioned table's changes go into its version table
+/* History (revision 0014): every versioned table's changes go into its version table
    (calib._record_versions), for every writer; statement-level with transition tables (one
    trigger per event, as PostgreSQL wants them). At COMMIT, the change row gets its epoch
    (calib._stamp_epoch, deferred constraint trigger). README "History and time travel". */

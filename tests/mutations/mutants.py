@@ -44,6 +44,8 @@ SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
 HIST = "tests/test_pg_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
+PLOT = "tests/test_plot_chains.py::"
+DIGEST = "tests/test_digest.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -866,7 +868,7 @@ END;
         (HEALTH + "test_collection_stats_match_counts_computed_from_plain_reads"
          + SQ,),
     ),
-    # -- history (revision 0013) ---------------------------------------------------------
+    # -- history (revision 0014) ---------------------------------------------------------
     Mutant(
         "pg-epoch-taken-at-first-write", "sql/functions/_stamp_epoch.sql",
         "    v_epoch := nextval('calib.epoch_seq');\n"
@@ -910,5 +912,78 @@ END;
         "SELECT row_number() OVER (ORDER BY f.path DESC), c.collection_id, c.type, c.name",
         "as-of lookups search a chain's members in reverse order",
         (HIST + "test_as_of_replays_every_epoch",),
+    # -- the plot: a chain drawn as lookups see it (pyclient/calibcert/lookup_view.py) -------
+    Mutant(
+        "plot-run-member-hides-nothing", "pyclient/calibcert/lookup_view.py",
+        "            free = []\n            continue",
+        "            continue",
+        "the plot lets members after a RUN / TAGGED member answer too, for keys it holds",
+        (PLOT + "test_the_figure_shows_what_find_returns" + SQ,),
+    ),
+    Mutant(
+        "plot-search-path-last-occurrence", "pyclient/calibcert/lookup_view.py",
+        "        if name in seen:\n            return\n",
+        "        if name in seen:\n            out[:] = [m for m in out if m.name != name]\n",
+        "the plot's search path keeps a repeated member at its last occurrence",
+        (PLOT + "test_the_search_path_and_the_answers_match_find" + SQ,),
+    ),
+    Mutant(
+        "plot-forgets-time-before-a-certification", "pyclient/calibcert/lookup_view.py",
+        "                if lo < cut_lo:\n                    rest.append((lo, cut_lo))\n",
+        "",
+        "the plot leaves no later member the time before a certification that answered",
+        (PLOT + "test_the_search_path_and_the_answers_match_find" + PG,),
+    ),
+    Mutant(
+        "plot-colour-per-dataset", "pyclient/calibcert/plot.py",
+        "            colour = colours[c.ref.run]",
+        "            colour = colours[sorted(colours)[hash(c.ref.id) % len(colours)]]",
+        "the plot colours bars by dataset, not by the RUN the legend names",
+        (PLOT + "test_the_figure_shows_what_find_returns" + SQ,),
+    ),
+    Mutant(
+        "plot-draws-run-collections", "pyclient/calibcert/lookup_view.py",
+        "    if types[name] not in PLOTTABLE:", "    if False:",
+        "the plot draws a RUN or TAGGED collection instead of refusing it",
+        (PLOT + "test_run_and_tagged_collections_are_refused[sqlite-run]",
+         PLOT + "test_run_and_tagged_collections_are_refused[sqlite-tagged]"),
+    ),
+    # -- collection digests (issue 16, item 7) ------------------------------------------------
+    Mutant(
+        "pg-digest-untyped-values", "sql/functions/_digest_rows.sql",
+        "string_agg(to_json(e.key)::text || ':' || e.value::text, ','",
+        "string_agg(to_json(e.key)::text || ':' || to_json(e.value #>> '{}')::text, ','",
+        "the digest writes every data-ID value as a string: the integer 1 and \"1\" agree",
+        (DIGEST + "test_digest_follows_the_readme_specification" + PG,),
+    ),
+    Mutant(
+        "pg-digest-chain-by-name", "sql/functions/_digest_rows.sql",
+        "row_number() OVER (ORDER BY x.position) AS n",
+        "row_number() OVER (ORDER BY k.name) AS n",
+        "a chain's digest lists its children by name, not in search order",
+        (DIGEST + "test_every_change_changes_the_digest" + PG,),
+    ),
+    Mutant(
+        "pg-digest-covers-the-name", "sql/functions/collection_digest.sql",
+        "'{\"format\":\"calibcert-digest-v1\",\"type\":' || to_json(c.type)::text || '}'",
+        "'{\"format\":\"calibcert-digest-v1\",\"name\":' || to_json(c.name)::text"
+        " || ',\"type\":' || to_json(c.type)::text || '}'",
+        "the digest covers the collection's own name: a copy has another digest",
+        (DIGEST + "test_a_copy_under_another_name_has_the_same_digest" + PG,),
+    ),
+    Mutant(
+        "pg-digest-sorted-by-collation", "sql/functions/collection_digest.sql",
+        "ORDER BY r.sort_key COLLATE \"C\")",
+        "ORDER BY r.sort_key)",
+        "the digest sorts its lines by the database's collation, not by their bytes",
+        (DIGEST + "test_lines_sort_by_bytes_whatever_the_database_collation",),
+    ),
+    Mutant(
+        "sqlite-digest-untyped-values", "pyclient/calibcert/backends/sqlite/collection_digest.py",
+        'data_id = texts[r["value"]] = _json(json.loads(r["value"]))',
+        'data_id = texts[r["value"]] = _json({k: str(v) for k, v in'
+        ' json.loads(r["value"]).items()})',
+        "the SQLite digest writes every data-ID value as a string",
+        (DIGEST + "test_same_content_same_digest_on_postgresql_and_sqlite",),
     ),
 )

@@ -537,6 +537,10 @@ class PostgresRegistry(PostgresHistory, Registry):
         rows = self._run('SELECT "check", detail FROM calib.check_integrity()', {})
         return [IntegrityProblem(r["check"], r["detail"]) for r in rows]
 
+    def _collection_digest(self, collection: str) -> str:
+        return self._scalar("SELECT calib.collection_digest(p_collection => %(c)s::text)",
+                            {"c": collection})
+
     def _collection_stats(self) -> list[CollectionStats]:
         rows = self._run("SELECT * FROM calib.collection_stats()", {})
         return [CollectionStats(

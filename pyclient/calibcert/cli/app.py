@@ -40,7 +40,8 @@ def cli(ctx: click.Context) -> None:
 #: The commands in the order ``calibcert --help`` lists them (the order of a workflow).
 for _command in (db.db, collections.collection, collections.dataset_type, datasets.datasets,
                  datasets.tag, datasets.untag, certify.certify, certify.certify_series,
-                 certify.decertify, certify.close, lookup.find, lookup.list_, history.history,
+                 certify.decertify, certify.close, lookup.find, lookup.list_, lookup.digest,
+                 history.history,
                  transfer.export_,
                  transfer.import_, extras.plot, extras.demo):
     cli.add_command(_command)

@@ -180,7 +180,7 @@ class Settings:
     json: bool = False
     traceback: bool = False
     full_ids: bool = False
-    reason: str | None = None  # history (revision 0013): why, and who, for every change
+    reason: str | None = None  # history (revision 0014): why, and who, for every change
     user: str | None = None
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..types import CollectionType
 from .base import _reg
 from .common import (
     common_options,
@@ -22,24 +23,45 @@ from .common import (
 @click.argument("collection")
 @click.option("-o", "--output", default="timeline.png", show_default=True,
               help="Image file: .png, .svg or .pdf.")
-@click.option("--dataset-type", help="Only this dataset type.")
-@click.option("--label", type=click.Choice(["id", "run"]), default="id", show_default=True,
-              help="Label bars with the dataset's short id or its RUN.")
+@click.option("--dataset-type", help="Only this dataset type (default: every calibration type).")
+@click.option("--label", type=click.Choice(["id", "run", "member"]), default="id",
+              show_default=True,
+              help="Label bars with the dataset's short id, its RUN, or the chain member that "
+                   "answers.")
 @click.option("--title", help="Plot title (default: the collection name).")
 @common_options
 def plot(collection: str, output: str, dataset_type: str | None, label: str,
          title: str | None) -> None:
-    """Draw the validity timeline of CALIBRATION (or CHAINED) COLLECTION: one row per
-    data ID, one bar per certification, gaps left blank."""
+    """Draw the validity timeline of a CALIBRATION or CHAINED COLLECTION, as lookups see it:
+    one row per data ID, one bar per interval in which lookups find one dataset, coloured by
+    the dataset's RUN (legend). A chain shows which member answers when (hatches, legend in
+    search order): the first member with a match decides, and a RUN or TAGGED member answers
+    for all time, hiding the members after it for the data IDs it holds. Times when lookups
+    find nothing are blank. A RUN or TAGGED collection is refused (exit 2): it has no
+    timeline."""
+    from ..lookup_view import lookup_view
     from ..plot import write_timeline
 
     if Path(output).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise click.UsageError(f"--output {output!r} must end in .png, .svg or .pdf")
-    certs = _reg().certifications(collection, dataset_type)
-    write_timeline(certs, output, title=title or collection, label=label)
-    keys = {(c.ref.dataset_type, json.dumps(c.ref.data_id, sort_keys=True)) for c in certs}
-    emit({"output": output, "certifications": len(certs), "rows": len(keys)})
-    message(f"wrote {output}: {len(certs)} certifications, {len(keys)} data IDs")
+    # --as-of (issue 16): the option goes here and its epoch into lookup_view, which makes
+    # every read of the plot in one block.
+    view = lookup_view(_reg(), collection, dataset_type)
+    write_timeline(view, output, title=title or view.collection, label=label)
+    rows = {(a.ref.dataset_type, json.dumps(a.ref.data_id, sort_keys=True))
+            for a in view.answers}
+    runs = {a.ref.run for a in view.answers}
+    answering = [m.name for m in view.members if any(a.member == m.name for a in view.answers)]
+    emit({"output": output, "collection": view.collection, "type": view.type.value,
+          "members": [m.name for m in view.members], "answering": answering,
+          "certifications": view.certifications, "intervals": len(view.answers),
+          "rows": len(rows), "runs": len(runs)})
+    if view.type is CollectionType.CHAINED:
+        what = (f"{len(view.answers)} intervals answered by {len(answering)} of"
+                f" {len(view.members)} members")
+    else:
+        what = f"{len(view.answers)} certifications"
+    message(f"wrote {output}: {what}, {len(rows)} data IDs, {len(runs)} RUNs")
 
 
 # == demo ===================================================================================

@@ -1,4 +1,4 @@
-"""``calibcert find`` and ``calibcert list``."""
+"""``calibcert find``, ``calibcert list`` and ``calibcert digest``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .common import (
     common_options,
     emit,
     iso,
+    settings,
     show_data_id,
     show_id,
     show_span,
@@ -95,3 +96,21 @@ def _certs_out(certs: Sequence[Certification]) -> None:
            show_id(c.ref.id), c.ref.run,
            show_time(c.timespan.begin, "-inf"), show_time(c.timespan.end, "+inf")]
           for c in certs), empty="no certifications")
+
+
+# == digest =================================================================================
+
+
+@click.command()
+@click.argument("collection")
+@common_options
+def digest(collection: str) -> None:
+    """Print the digest of COLLECTION's current content, sha256:<64 hex> (README "Collection
+    digests"): equal for equal content on PostgreSQL and SQLite, after export/import and
+    under another name; a chain's digest covers its children's names in order. With --json:
+    {"collection": ..., "digest": ...}. Read-only."""
+    value = _reg().collection_digest(collection)
+    if settings().json:
+        emit({"collection": collection, "digest": value})
+    else:
+        click.echo(value)

@@ -62,7 +62,8 @@ below maps every public SQL function to its module; tests/test_sqlite_twins.py c
 values (how the SQL holds and prints values), connection (transactions, locks, caches),
 catalog (the private helpers _collection, _dataset_type, _flatten, _canonical_data_ids,
 _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, decertify,
-close_open_range, lookup, certifications, check_integrity, collection_stats.
+close_open_range, lookup, certifications, check_integrity, collection_stats,
+collection_digest.
 :class:`SqliteRegistry` is their mixins in one class.
 """
 
@@ -72,6 +73,7 @@ from .certifications import Certifications
 from .certify import Certify
 from .check_integrity import CheckIntegrity
 from .close_open_range import CloseOpenRange
+from .collection_digest import CollectionDigest
 from .collection_stats import CollectionStatistics
 from .collections import Collections
 from .connection import SqliteConnection
@@ -111,6 +113,7 @@ TWINS: dict[str, str] = {
     "certifications": f"{_PKG}.certifications",
     "check_integrity": f"{_PKG}.check_integrity",
     "collection_stats": f"{_PKG}.collection_stats",
+    "collection_digest": f"{_PKG}.collection_digest",
 }
 
 #: Public SQL functions with no SQLite twin, each with the reason (none today: every
@@ -119,7 +122,7 @@ POSTGRES_ONLY: dict[str, str] = {
     "probe": "the lookup rule on internal ids, granted to services that prepare their own SQL"
              " lookups on PostgreSQL; SQLite has no SQL API, and its twin of the rule itself"
              " is lookup.py (_decide)",
-    # History (revision 0013) is PostgreSQL-only until its SQLite twin (issue 16): the
+    # History (revision 0014) is PostgreSQL-only until its SQLite twin (issue 16): the
     # client methods raise InvalidArgumentError (history_postgresql_only) on SQLite, and so
     # do the as_of arguments of find, find_many, certifications and get_chain.
     "current_epoch": "history (epochs) is kept on PostgreSQL only so far; SQLite follows"
@@ -130,5 +133,6 @@ POSTGRES_ONLY: dict[str, str] = {
 
 
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,
-                     Certifications, CheckIntegrity, CollectionStatistics, SqliteConnection):
+                     Certifications, CheckIntegrity, CollectionStatistics, CollectionDigest,
+                     SqliteConnection):
     """A calibcert database in one SQLite file (see the module docstring)."""

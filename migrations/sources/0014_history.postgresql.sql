@@ -1,5 +1,5 @@
--- Revision 0013 (0012 -> 0013) on PostgreSQL: the source that migrations/freeze.py expands
--- into versions/0013_history.postgresql.sql (issue 16, items 1-3: epochs, as-of reads,
+-- Revision 0014 (0013 -> 0014) on PostgreSQL: the source that migrations/freeze.py expands
+-- into versions/0014_history.postgresql.sql (issue 16, items 1-3: epochs, as-of reads,
 -- history; README "History and time travel").
 -- * calib.change (one row per committed change, its epoch stamped at COMMIT by the deferred
 --   constraint trigger change_epoch under the epoch lock, so epochs follow commit order),
@@ -7,7 +7,7 @@
 --   tag and dataset, kept by statement-level triggers (calib._record_versions) for every
 --   writer.
 -- * Existing content: when the database holds any collection, one change with epoch 1
---   (reason 'revision 0013: existing content', operation 'upgrade') creates a version of
+--   (reason 'revision 0014: existing content', operation 'upgrade') creates a version of
 --   every existing row, so as-of reads at epoch 1 answer as the database did at the
 --   upgrade; epoch 0 is the empty state before it. An empty database starts at epoch 0.
 -- * Every mutating function names its operation (calib._operation), recorded with its
@@ -33,7 +33,7 @@ DROP FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]);
 -- What existed at the upgrade: epoch 1 (before the triggers exist, so that the deferred
 -- epoch trigger does not number this change again).
 INSERT INTO calib.change (epoch, committed_at, db_role, reason)
-SELECT 1, clock_timestamp(), current_user, 'revision 0013: existing content'
+SELECT 1, clock_timestamp(), current_user, 'revision 0014: existing content'
 WHERE EXISTS (SELECT FROM calib.collection);
 DO $$
 BEGIN

@@ -1,6 +1,5 @@
-"""History (issue 16, items 1-3): a change log with commit-ordered epochs, row versions of
-every versioned table kept by triggers, as-of lookups and history(). PostgreSQL only;
-SQLite only moves its version number.
+"""Collection digests (issue 16, item 7): calib.collection_digest, the sha256 of a canonical
+form of a collection's content (README "Collection digests"), granted to the reader role.
 
 Revision ID: 0013
 Revises: 0012

@@ -1,7 +1,7 @@
--- FROZEN upgrade of revision 0013, written by migrations/freeze.py from sources/0013_history.postgresql.sql.
+-- FROZEN upgrade of revision 0014, written by migrations/freeze.py from sources/0014_history.postgresql.sql.
 -- Never edit by hand.
--- Revision 0013 (0012 -> 0013) on PostgreSQL: the source that migrations/freeze.py expands
--- into versions/0013_history.postgresql.sql (issue 16, items 1-3: epochs, as-of reads,
+-- Revision 0014 (0013 -> 0014) on PostgreSQL: the source that migrations/freeze.py expands
+-- into versions/0014_history.postgresql.sql (issue 16, items 1-3: epochs, as-of reads,
 -- history; README "History and time travel").
 -- * calib.change (one row per committed change, its epoch stamped at COMMIT by the deferred
 --   constraint trigger change_epoch under the epoch lock, so epochs follow commit order),
@@ -9,7 +9,7 @@
 --   tag and dataset, kept by statement-level triggers (calib._record_versions) for every
 --   writer.
 -- * Existing content: when the database holds any collection, one change with epoch 1
---   (reason 'revision 0013: existing content', operation 'upgrade') creates a version of
+--   (reason 'revision 0014: existing content', operation 'upgrade') creates a version of
 --   every existing row, so as-of reads at epoch 1 answer as the database did at the
 --   upgrade; epoch 0 is the empty state before it. An empty database starts at epoch 0.
 -- * Every mutating function names its operation (calib._operation), recorded with its
@@ -17,7 +17,7 @@
 -- * As-of forms of find, find_many, certifications, get_chain (new overloads with a
 --   trailing as_of; the existing forms are unchanged), current_epoch, epoch_at, history;
 --   calib._lookup takes p_as_of (a new signature: the old one is dropped).
-/* History (revision 0013; README "History and time travel"). Two time axes: a
+/* History (revision 0014; README "History and time travel"). Two time axes: a
    certification's validity (when the calibration applies) and its recorded span (from the
    change that created a version of the row to the change that removed or replaced it).
 
@@ -31,8 +31,8 @@
    takes 6 and commits, a reader pins 6, T1 commits 5 under it -- the racing tests in
    tests/test_pg_history.py catch that). A transaction that rolls back, at any point,
    leaves no epoch and no gap. Epoch 0 is the empty state before any change; a database
-   upgraded to 0013 gets one change with epoch 1 holding everything that existed then
-   (reason 'revision 0013: existing content', operation 'upgrade').
+   upgraded to 0014 gets one change with epoch 1 holding everything that existed then
+   (reason 'revision 0014: existing content', operation 'upgrade').
 
    The *_version tables: every version of every row of the versioned tables (collection,
    collection_chain, certification, tag, dataset), written only by the statement-level
@@ -848,7 +848,7 @@ $$;
 -- What existed at the upgrade: epoch 1 (before the triggers exist, so that the deferred
 -- epoch trigger does not number this change again).
 INSERT INTO calib.change (epoch, committed_at, db_role, reason)
-SELECT 1, clock_timestamp(), current_user, 'revision 0013: existing content'
+SELECT 1, clock_timestamp(), current_user, 'revision 0014: existing content'
 WHERE EXISTS (SELECT FROM calib.collection);
 DO $$
 BEGIN
@@ -898,7 +898,7 @@ DECLARE
     v_old text;
     v_created boolean;
 BEGIN
-    PERFORM calib._operation('register_collection');  -- named in the history (revision 0013)
+    PERFORM calib._operation('register_collection');  -- named in the history (revision 0014)
     p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
     IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN
@@ -950,7 +950,7 @@ DECLARE
     v_missing text;
     v_cycle text;
 BEGIN
-    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0014)
     IF p_children IS NULL OR array_position(p_children, NULL) IS NOT NULL THEN
         IF calib._raise('KC015', 'chain children must be a non-NULL array of names',
                              jsonb_build_object('kind', 'chain_children_null',
@@ -1018,7 +1018,7 @@ AS $$
 /* set_chain with the children as one JSON array document of names (calib._names).
    PL/pgSQL, as the typed form, so that both return the same void value. */
 BEGIN
-    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0014)
     IF calib.set_chain(p_parent, calib._names(p_children, 'children')) IS NULL THEN END IF;
 END
 $$;
@@ -1031,7 +1031,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* set_chain with the children as text: a JSON array or a PostgreSQL array literal. */
 BEGIN
-    PERFORM calib._operation('set_chain');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_chain');  -- named in the history (revision 0014)
     IF calib.set_chain(p_parent, calib._names(calib._document(p_children, 'children', false),
                                                    'children')) IS NULL THEN END IF;
 END
@@ -1053,7 +1053,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_parent text;
 BEGIN
-    PERFORM calib._operation('remove_collection');  -- named in the history (revision 0013)
+    PERFORM calib._operation('remove_collection');  -- named in the history (revision 0014)
     IF calib._lock_chains() IS NULL THEN END IF;
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_coll := calib._collection(p_name);
@@ -1100,7 +1100,7 @@ DECLARE
     v_old text;
     v_created boolean;
 BEGIN
-    PERFORM calib._operation('register_dataset_type');  -- named in the history (revision 0013)
+    PERFORM calib._operation('register_dataset_type');  -- named in the history (revision 0014)
     /* Names are stored in NFC (calib._check_name), the dimension names too. */
     p_name := normalize(p_name, NFC);
     p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)
@@ -1217,7 +1217,7 @@ DECLARE
     v_old text;
     v_step text;
 BEGIN
-    PERFORM calib._operation('insert_datasets');  -- named in the history (revision 0013)
+    PERFORM calib._operation('insert_datasets');  -- named in the history (revision 0014)
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
         IF calib._raise('KC015',
@@ -1362,7 +1362,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
-    PERFORM calib._operation('tag');  -- named in the history (revision 0013)
+    PERFORM calib._operation('tag');  -- named in the history (revision 0014)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'tag') IS NULL THEN END IF;
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
@@ -1436,7 +1436,7 @@ DECLARE
     v_res record := calib._resolve_datasets(p_datasets);
     v_n integer;
 BEGIN
-    PERFORM calib._operation('untag');  -- named in the history (revision 0013)
+    PERFORM calib._operation('untag');  -- named in the history (revision 0014)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'untag') IS NULL THEN END IF;
     DELETE FROM calib.tag AS t
@@ -1507,7 +1507,7 @@ DECLARE
     v_coll calib.collection;
     v_span tstzrange;
 BEGIN
-    PERFORM calib._operation('certify');  -- named in the history (revision 0013)
+    PERFORM calib._operation('certify');  -- named in the history (revision 0014)
     IF NOT coalesce(p_close_open, false) AND cardinality(p_datasets) > 0 THEN
         SELECT c.collection_id INTO v_id FROM calib.collection AS c
         WHERE c.name = p_collection AND c.type = 'CALIBRATION'
@@ -1591,7 +1591,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_begins timestamptz[];
 BEGIN
-    PERFORM calib._operation('certify_series');  -- named in the history (revision 0013)
+    PERFORM calib._operation('certify_series');  -- named in the history (revision 0014)
     IF p_datasets IS NULL OR p_begins IS NULL
        OR cardinality(p_datasets) <> cardinality(p_begins) THEN
         IF calib._raise('KC015',
@@ -1665,7 +1665,7 @@ DECLARE
     v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
     v_n integer;
 BEGIN
-    PERFORM calib._operation('decertify');  -- named in the history (revision 0013)
+    PERFORM calib._operation('decertify');  -- named in the history (revision 0014)
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
     WITH hit AS (
@@ -1734,7 +1734,7 @@ DECLARE
     v_bad record;
     v_n integer;
 BEGIN
-    PERFORM calib._operation('close_open_range');  -- named in the history (revision 0013)
+    PERFORM calib._operation('close_open_range');  -- named in the history (revision 0014)
     IF p_end IS NULL OR NOT isfinite(p_end) THEN
         IF calib._raise('KC009',
             format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
@@ -1824,7 +1824,7 @@ DECLARE
     v_dst_id integer;
     v_old text;
 BEGIN
-    PERFORM calib._operation('copy_collection');  -- named in the history (revision 0013)
+    PERFORM calib._operation('copy_collection');  -- named in the history (revision 0014)
     p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
     IF calib._check_name(p_destination, 'collection name') IS NULL THEN END IF;
     IF v_src.type = 'CHAINED' THEN
@@ -1886,7 +1886,7 @@ DECLARE
     v_coll calib.collection := calib._collection(p_name);
     v_old text;
 BEGIN
-    PERFORM calib._operation('set_collection_state');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_collection_state');  -- named in the history (revision 0014)
     IF p_state IS NULL THEN
         IF calib._raise('KC015', 'collection state must not be NULL',
                         jsonb_build_object('kind', 'argument_null', 'what', 'collection state'))
@@ -1929,7 +1929,7 @@ DECLARE
     v_missing text;
     v_old text[];
 BEGIN
-    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0014)
     IF p_roles IS NOT NULL THEN
         IF cardinality(p_roles) = 0 OR array_position(p_roles, NULL) IS NOT NULL THEN
             IF calib._raise('KC015',
@@ -1969,7 +1969,7 @@ AS $$
 /* set_collection_writers with the roles as one JSON array document of names (calib._names);
    NULL or JSON null resets to every certifier. */
 BEGIN
-    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0014)
     RETURN calib.set_collection_writers(p_name, calib._names(p_roles, 'writers'));
 END
 $$;
@@ -1983,7 +1983,7 @@ AS $$
 /* set_collection_writers with the roles as text: a JSON array or a PostgreSQL array
    literal; NULL resets to every certifier. */
 BEGIN
-    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0013)
+    PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0014)
     RETURN calib.set_collection_writers(
         p_name, calib._names(calib._document(p_roles, 'writers', false), 'writers'));
 END
@@ -2390,7 +2390,7 @@ AS $$
    (of a RUN), collection row or chain position per change. Each row: the change's epoch
    and commit time, database role, client user and reason (calib.user, calib.reason), the
    operation (the public function, 'sql' for raw SQL, 'upgrade' for what existed at
-   revision 0013), the collection's name; for certifications the dataset type, data ID,
+   revision 0014), the collection's name; for certifications the dataset type, data ID,
    dataset and validity before/after (certify: before NULL; removal by decertify: after
    NULL; a shortened or split certification: both, a split's other piece a row with
    before NULL); for tags and datasets the same columns with NULL validity. Collection-level
@@ -2549,11 +2549,11 @@ AS $$
    calib.alembic_version. Every later revision re-creates this function with its own number
    (tests/test_health.py fails when an installed database answers another revision than
    calibcert.schema.HEAD_REVISION). */
-SELECT '0013'::text
+SELECT '0014'::text
 $$;
 
 -- CREATE OR REPLACE: a revision can run this whole file again (migrations/sources/).
-/* History (revision 0013): every versioned table's changes go into its version table
+/* History (revision 0014): every versioned table's changes go into its version table
    (calib._record_versions), for every writer; statement-level with transition tables (one
    trigger per event, as PostgreSQL wants them). At COMMIT, the change row gets its epoch
    (calib._stamp_epoch, deferred constraint trigger). README "History and time travel". */
@@ -2696,6 +2696,12 @@ COMMENT ON FUNCTION calib.close_open_range(text, text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_end text, p_data_ids text DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
+COMMENT ON FUNCTION calib.collection_digest(text) IS
+    'The digest of a collection''s current content: ''sha256:'' and the lowercase hex SHA-256 of its canonical form, which README "Collection digests" specifies exactly (so that another implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and after export/import; the collection''s own name, doc, state and writers are not content, so a copy under another name has the same digest. A chain''s digest covers the names of its children in order, not their content (each child has a digest of its own).
+Arguments: p_collection, the collection''s name.
+Returns: ''sha256:'' followed by 64 lowercase hex digits.
+Locks: none; read-only, one snapshot, runs on a hot standby.
+Errors: KC002 unknown collection, KC015 NULL name.';
 COMMENT ON FUNCTION calib.collection_stats() IS
     'Statistics of every collection, by name: its state (OPEN, APPEND_ONLY, FROZEN), datasets (RUN: the datasets it holds), tagged (TAGGED: tag rows), certifications, calibration_keys (distinct data IDs certified) and open_ended (certifications without an end) of a CALIBRATION collection, its earliest_begin and latest_end (NULL when some certification is unbounded on that side, or when there is none), children (CHAINED: direct children). A count that does not apply to the collection''s type is 0. Each table is read once, grouped by collection.
 Arguments: none.
@@ -2833,7 +2839,7 @@ Arguments: p_ids text
 Locks: none; read-only.
 Errors: KC007 unknown id, KC015 NULL.';
 COMMENT ON FUNCTION calib.history(text, text, jsonb, bigint, bigint) IS
-    'The changes of collection p_collection (every collection that ever bore that name, removed ones included), oldest first: one row per changed certification, tag, dataset (of a RUN), collection row or chain position per change. Each row: the change''s epoch and commit time, database role, client user and reason (calib.user, calib.reason), the operation (the public function, ''sql'' for raw SQL, ''upgrade'' for what existed at revision 0013), the collection''s name; for certifications the dataset type, data ID, dataset and validity before/after (certify: before NULL; removal by decertify: after NULL; a shortened or split certification: both, a split''s other piece a row with before NULL); for tags and datasets the same columns with NULL validity. Collection-level rows (detail.what = ''collection'': registration = before NULL, removal = after NULL, state or writer changes = both; ''chain'': a chain position''s child before/after) have NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is given. Within a change: certifications, tags, datasets by dataset type and data ID, what went before what came, by begin. The caller''s own uncommitted change is shown with a NULL epoch.
+    'The changes of collection p_collection (every collection that ever bore that name, removed ones included), oldest first: one row per changed certification, tag, dataset (of a RUN), collection row or chain position per change. Each row: the change''s epoch and commit time, database role, client user and reason (calib.user, calib.reason), the operation (the public function, ''sql'' for raw SQL, ''upgrade'' for what existed at revision 0014), the collection''s name; for certifications the dataset type, data ID, dataset and validity before/after (certify: before NULL; removal by decertify: after NULL; a shortened or split certification: both, a split''s other piece a row with before NULL); for tags and datasets the same columns with NULL validity. Collection-level rows (detail.what = ''collection'': registration = before NULL, removal = after NULL, state or writer changes = both; ''chain'': a chain position''s child before/after) have NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is given. Within a change: certifications, tags, datasets by dataset type and data ID, what went before what came, by begin. The caller''s own uncommitted change is shown with a NULL epoch.
 Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID needs its dataset type); p_since / p_until keep epochs in [since, until].
 Locks: none; read-only, runs on a hot standby.
 Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';
@@ -3039,7 +3045,8 @@ BEGIN
         'calib.probe(integer, integer, tstzrange)',
         'calib.check_integrity()',
         'calib.collection_stats()',
-        -- history (revision 0013): epochs, as-of forms, history
+        'calib.collection_digest(text)',
+        -- history (revision 0014): epochs, as-of forms, history
         'calib.current_epoch()',
         'calib.epoch_at(timestamptz)',
         'calib.epoch_at(text)',

@@ -1,4 +1,4 @@
--- FROZEN downgrade of revision 0013, written by migrations/freeze.py from sources/0013_history.postgresql.down.sql.
+-- FROZEN downgrade of revision 0014, written by migrations/freeze.py from sources/0014_history.postgresql.down.sql.
 -- Never edit by hand.
 -- The functions this revision re-creates, as the previous revision had them (freeze.py).
 CREATE OR REPLACE FUNCTION calib._lookup(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_spans tstzrange[])
@@ -111,7 +111,7 @@ AS $function$
    calib.alembic_version. Every later revision re-creates this function with its own number
    (tests/test_health.py fails when an installed database answers another revision than
    calibcert.schema.HEAD_REVISION). */
-SELECT '0012'::text
+SELECT '0013'::text
 $function$;
 CREATE OR REPLACE FUNCTION calib.certify(p_collection text, p_datasets uuid[], p_timespan tstzrange, p_close_open boolean DEFAULT false)
  RETURNS integer
@@ -966,10 +966,10 @@ BEGIN
     RETURN v_n;
 END
 $function$;
--- Undo revision 0013 on PostgreSQL (source of versions/0013_history.postgresql.down.sql).
--- freeze.py first puts back every function 0013 re-creates as 0012 had them (the mutating
+-- Undo revision 0014 on PostgreSQL (source of versions/0014_history.postgresql.down.sql).
+-- freeze.py first puts back every function 0014 re-creates as 0013 had them (the mutating
 -- functions without their operation label, calib._lookup with its four arguments) and,
--- after this file, drops the functions 0013 created. Here: the version triggers, the change
+-- after this file, drops the functions 0014 created. Here: the version triggers, the change
 -- log, the version tables and the epoch sequence go (the history is lost; the current
 -- content is untouched); the four-argument calib._lookup gets its owner back.
 DROP TRIGGER certification_versions_insert ON calib.certification;

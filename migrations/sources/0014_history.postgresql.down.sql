@@ -1,7 +1,7 @@
--- Undo revision 0013 on PostgreSQL (source of versions/0013_history.postgresql.down.sql).
--- freeze.py first puts back every function 0013 re-creates as 0012 had them (the mutating
+-- Undo revision 0014 on PostgreSQL (source of versions/0014_history.postgresql.down.sql).
+-- freeze.py first puts back every function 0014 re-creates as 0013 had them (the mutating
 -- functions without their operation label, calib._lookup with its four arguments) and,
--- after this file, drops the functions 0013 created. Here: the version triggers, the change
+-- after this file, drops the functions 0014 created. Here: the version triggers, the change
 -- log, the version tables and the epoch sequence go (the history is lost; the current
 -- content is untouched); the four-argument calib._lookup gets its owner back.
 DROP TRIGGER certification_versions_insert ON calib.certification;

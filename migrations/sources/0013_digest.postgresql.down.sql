@@ -1,0 +1,3 @@
+-- Undo revision 0013 on PostgreSQL (source of versions/0013_digest.postgresql.down.sql).
+-- freeze.py puts calib._revision back as 0012 had it and drops the three functions 0013
+-- created (their grants and comment go with them); nothing else to undo.
