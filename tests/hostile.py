@@ -231,6 +231,7 @@ CALLS: dict[str, list[str]] = {
     "calib.get_chain(text,bigint)": [
         f"SELECT calib.get_chain({_t('chain')}, NULL::pg_catalog.int8)",
         f"SELECT calib.get_chain({_t('chain')}, 0::pg_catalog.int8)",
+    ],
     # Every collection type's lines (CALIBRATION, TAGGED, RUN, CHAINED) and an unknown name.
     "calib.collection_digest(text)": [
         f"SELECT calib.collection_digest({_t(name)})"

@@ -912,6 +912,7 @@ END;
         "SELECT row_number() OVER (ORDER BY f.path DESC), c.collection_id, c.type, c.name",
         "as-of lookups search a chain's members in reverse order",
         (HIST + "test_as_of_replays_every_epoch",),
+    ),
     # -- the plot: a chain drawn as lookups see it (pyclient/calibcert/lookup_view.py) -------
     Mutant(
         "plot-run-member-hides-nothing", "pyclient/calibcert/lookup_view.py",
