@@ -328,7 +328,7 @@ def test_one_change_per_transaction_and_no_borrowed_change(
     assert [(r.epoch, r.dataset_id) for r in reg.history("Y") if r.dataset_type] == [
         (other + 1, refs[3].id)]
     assert {e for e, in reg.connection.execute(
-        "SELECT DISTINCT created_change FROM calib.certification_version")} == {rows[0][0]}
+        "SELECT DISTINCT created_change FROM calib.certification_history")} == {rows[0][0]}
 
 
 def test_a_failed_commit_takes_no_epoch(
