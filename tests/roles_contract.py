@@ -100,6 +100,8 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.find_many(text,text,jsonb[],tstzrange[],bigint)": _READ,
     "calib.certifications(text,text,bigint)": _READ,
     "calib.get_chain(text,bigint)": _READ,
+    "calib.list_collections(text,bigint)": _READ,
+    "calib.query_datasets(text,text,jsonb,bigint)": _READ,
     # (later: revert(...): _ADMIN)
 }
 

@@ -1142,3 +1142,5 @@ DROP FUNCTION calib.find_many(text,text,jsonb[],tstzrange[],bigint);
 DROP FUNCTION calib.get_chain(text,bigint);
 DROP FUNCTION calib.history(text,text,jsonb,bigint,bigint);
 DROP FUNCTION calib.history(text,text,text,text,text);
+DROP FUNCTION calib.list_collections(text,bigint);
+DROP FUNCTION calib.query_datasets(text,text,jsonb,bigint);

@@ -2620,6 +2620,168 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION calib.list_collections(p_type text DEFAULT NULL)
+RETURNS TABLE (name text, type text, doc text, state text, writers text[])
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any
+   case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every
+   certifier).
+   Locks: none; read-only.
+   Errors: none of its own. */
+SELECT c.name, c.type, c.doc, c.state, c.writers
+FROM calib.collection AS c
+WHERE p_type IS NULL OR c.type = upper(p_type)
+ORDER BY c.name
+$$;
+
+CREATE OR REPLACE FUNCTION calib.list_collections(p_type text, p_as_of bigint)
+RETURNS TABLE (name text, type text, doc text, state text, writers text[])
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* list_collections as of epoch p_as_of (NULL: now, the one-argument form): every
+   collection that existed then, with its name, type, state and writer list then
+   (calib.collection_version). A collection's doc has no history: its current doc, NULL
+   for a collection removed since.
+   Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
+   Locks: none; read-only.
+   Errors: KC015 as_of_range. */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+BEGIN
+    IF v_epoch IS NULL THEN
+        RETURN QUERY SELECT * FROM calib.list_collections(p_type);
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT v.name, v.type, c.doc, v.state, v.writers
+    FROM calib.collection_version AS v
+    LEFT JOIN calib.collection AS c ON c.collection_id = v.collection_id
+    WHERE (p_type IS NULL OR v.type = upper(p_type))
+      AND calib._visible(v.created_change, v.removed_change, v_epoch)
+    ORDER BY v.name;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a
+   time: for each data ID the first RUN / TAGGED member holding it decides (as find with no
+   time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb
+   containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
+   "certify all biases in this run" picks its datasets.
+   Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad
+   value, or one of the other type than its dimension's; calib._canonical_where).
+   Locks: none; read-only. */
+/* Check both names up front: below, the planner may never evaluate the CTE that calls
+   _collection (nothing to join with), and an unknown collection would pass silently. */
+SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),
+       calib._canonical_where(calib._dataset_type(p_dataset_type), p_where);
+WITH chain AS (
+    SELECT f.* FROM calib._flatten(
+        (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id) AS f
+), ty AS (
+    SELECT * FROM calib._dataset_type(p_dataset_type)
+), w AS (
+    SELECT calib._canonical_where(calib._dataset_type(p_dataset_type), p_where) AS v
+), m AS (
+    SELECT ch.ord, d.dataset_id, d.data_id_key
+    FROM chain AS ch JOIN calib.dataset AS d ON d.run_id = ch.collection_id
+    WHERE ch.type = 'RUN' AND d.dataset_type_id = (SELECT dataset_type_id FROM ty)
+    UNION ALL
+    SELECT ch.ord, t.dataset_id, t.data_id_key
+    FROM chain AS ch JOIN calib.tag AS t ON t.collection_id = ch.collection_id
+    WHERE ch.type = 'TAGGED' AND t.dataset_type_id = (SELECT dataset_type_id FROM ty)
+), firsts AS (
+    SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key FROM m ORDER BY m.data_id_key, m.ord
+)
+SELECT f.dataset_id, (SELECT name FROM ty), di.value, r.name
+FROM firsts AS f
+JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
+JOIN calib.dataset AS d ON d.dataset_id = f.dataset_id
+JOIN calib.collection AS r ON r.collection_id = d.run_id
+WHERE p_where IS NULL OR di.value @> (SELECT v FROM w)
+ORDER BY f.data_id_key
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* query_datasets with the where clause as JSON text (a driver binding text): parsed by
+   calib._json_text (KC016 if it is not JSON). No default: a two-argument call keeps
+   reaching the typed form. */
+SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, calib._json_text(p_where, 'where'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where jsonb, p_as_of bigint)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule
+   (for each data ID the first RUN / TAGGED member of the search path holding it decides)
+   applied to the collections, chains, datasets and tags visible then; each dataset's RUN
+   by the name it had then.
+   Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
+   Locks: none; read-only.
+   Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015
+   as_of_range. */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+    v_coll integer;
+    v_type calib.dataset_type;
+    v_where jsonb;
+BEGIN
+    IF v_epoch IS NULL THEN
+        RETURN QUERY SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, p_where);
+        RETURN;
+    END IF;
+    v_coll := calib._collection_as_of(p_collection, v_epoch, ARRAY['RUN', 'TAGGED', 'CHAINED']);
+    v_type := calib._dataset_type(p_dataset_type);
+    v_where := calib._canonical_where(v_type, p_where);
+    RETURN QUERY
+    WITH m AS (
+        SELECT p.rank, d.dataset_id, d.data_id_key
+        FROM calib._search_path_as_of(v_coll, v_epoch) AS p
+        JOIN calib.dataset_version AS d ON d.run_id = p.member_id
+        WHERE p.member_type = 'RUN' AND d.dataset_type_id = v_type.dataset_type_id
+          AND calib._visible(d.created_change, d.removed_change, v_epoch)
+        UNION ALL
+        SELECT p.rank, t.dataset_id, t.data_id_key
+        FROM calib._search_path_as_of(v_coll, v_epoch) AS p
+        JOIN calib.tag_version AS t ON t.collection_id = p.member_id
+        WHERE p.member_type = 'TAGGED' AND t.dataset_type_id = v_type.dataset_type_id
+          AND calib._visible(t.created_change, t.removed_change, v_epoch)
+    ), firsts AS (
+        SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key
+        FROM m ORDER BY m.data_id_key, m.rank
+    )
+    SELECT f.dataset_id, v_type.name, di.value,
+           (SELECT r.name FROM calib.dataset_version AS d
+            JOIN calib.collection_version AS r ON r.collection_id = d.run_id
+            WHERE d.dataset_id = f.dataset_id
+              AND calib._visible(d.created_change, d.removed_change, v_epoch)
+              AND calib._visible(r.created_change, r.removed_change, v_epoch)
+            LIMIT 1)
+    FROM firsts AS f
+    JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
+    WHERE v_where IS NULL OR di.value @> v_where
+    ORDER BY f.data_id_key;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION calib.history(p_collection text, p_dataset_type text DEFAULT NULL, p_data_id jsonb DEFAULT NULL, p_since bigint DEFAULT NULL, p_until bigint DEFAULT NULL)
 RETURNS TABLE (epoch bigint, committed_at timestamptz, db_role text, app_user text, reason text,
                operation text, collection text, dataset_type text, data_id jsonb, dataset_id uuid,
@@ -3137,6 +3299,11 @@ COMMENT ON FUNCTION calib.list_collections(text) IS
 Arguments: p_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: none of its own.';
+COMMENT ON FUNCTION calib.list_collections(text, bigint) IS
+    'list_collections as of epoch p_as_of (NULL: now, the one-argument form): every collection that existed then, with its name, type, state and writer list then (calib.collection_version). A collection''s doc has no history: its current doc, NULL for a collection removed since.
+Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
+Locks: none; read-only.
+Errors: KC015 as_of_range.';
 COMMENT ON FUNCTION calib.list_dataset_types() IS
     'Every dataset type, by name.
 Arguments: none.
@@ -3157,6 +3324,11 @@ COMMENT ON FUNCTION calib.query_datasets(text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_where text
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
+COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb, bigint) IS
+    'query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule (for each data ID the first RUN / TAGGED member of the search path holding it decides) applied to the collections, chains, datasets and tags visible then; each dataset''s RUN by the name it had then.
+Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
+Locks: none; read-only.
+Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015 as_of_range.';
 COMMENT ON FUNCTION calib.register_collection(text, text, text) IS
     'Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case). Returns true if it was created, false if it existed with the same type (a no-op; the stored doc is kept). Concurrent registrations of one name are safe (ON CONFLICT). The name is stored in Unicode NFC.
 Arguments: p_name text, p_type text, p_doc text DEFAULT NULL
@@ -3328,7 +3500,9 @@ BEGIN
         'calib.find_many(text, text, jsonb[], timestamptz[], bigint)',
         'calib.find_many(text, text, jsonb[], tstzrange[], bigint)',
         'calib.certifications(text, text, bigint)',
-        'calib.get_chain(text, bigint)'
+        'calib.get_chain(text, bigint)',
+        'calib.list_collections(text, bigint)',
+        'calib.query_datasets(text, text, jsonb, bigint)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_reader);
     END LOOP;

@@ -236,6 +236,11 @@ COMMENT ON FUNCTION calib.list_collections(text) IS
 Arguments: p_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: none of its own.';
+COMMENT ON FUNCTION calib.list_collections(text, bigint) IS
+    'list_collections as of epoch p_as_of (NULL: now, the one-argument form): every collection that existed then, with its name, type, state and writer list then (calib.collection_version). A collection''s doc has no history: its current doc, NULL for a collection removed since.
+Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
+Locks: none; read-only.
+Errors: KC015 as_of_range.';
 COMMENT ON FUNCTION calib.list_dataset_types() IS
     'Every dataset type, by name.
 Arguments: none.
@@ -256,6 +261,11 @@ COMMENT ON FUNCTION calib.query_datasets(text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_where text
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
+COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb, bigint) IS
+    'query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule (for each data ID the first RUN / TAGGED member of the search path holding it decides) applied to the collections, chains, datasets and tags visible then; each dataset''s RUN by the name it had then.
+Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
+Locks: none; read-only.
+Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015 as_of_range.';
 COMMENT ON FUNCTION calib.register_collection(text, text, text) IS
     'Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case). Returns true if it was created, false if it existed with the same type (a no-op; the stored doc is kept). Concurrent registrations of one name are safe (ON CONFLICT). The name is stored in Unicode NFC.
 Arguments: p_name text, p_type text, p_doc text DEFAULT NULL

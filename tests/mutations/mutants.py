@@ -200,8 +200,8 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-reader-may-decertify", "sql/schema/grants.sql",
-        "        'calib.get_chain(text, bigint)'\n",
-        "        'calib.get_chain(text, bigint)',\n"
+        "        'calib.query_datasets(text, text, jsonb, bigint)'\n",
+        "        'calib.query_datasets(text, text, jsonb, bigint)',\n"
         "        'calib.decertify(text, text, tstzrange, jsonb[])'\n",
         "calib_reader is granted the certifier function calib.decertify",
         (SQL + "test_function_grants_match_the_roles",

@@ -73,20 +73,17 @@ def _at_text(at: Any) -> str:
 @common_options
 def list_(collection: str, dataset_type: str | None, as_of: str | None) -> None:
     """List what COLLECTION holds: certifications (CALIBRATION, or CHAINED: every
-    CALIBRATION member, in search order), else its datasets (RUN, TAGGED). --as-of: the
-    certifications it held then (CALIBRATION or CHAINED collections)."""
+    CALIBRATION member, in search order), else its datasets (RUN, TAGGED). --as-of: what
+    it held at that epoch (or time)."""
     reg = _reg()
     epoch = resolve_as_of(reg, as_of)
-    if epoch is not None:
-        _certs_out(reg.certifications(collection, dataset_type, as_of=epoch))
-        return
-    ctype = _collection_type(reg, collection)
+    ctype = _collection_type(reg, collection, epoch)
     if ctype in (CollectionType.CALIBRATION, CollectionType.CHAINED):
-        certs = reg.certifications(collection, dataset_type)
+        certs = reg.certifications(collection, dataset_type, as_of=epoch)
         _certs_out(certs)
         return
     types = [dataset_type] if dataset_type else [t.name for t in reg.list_dataset_types()]
-    refs = [r for t in types for r in reg.query_datasets(collection, t)]
+    refs = [r for t in types for r in reg.query_datasets(collection, t, as_of=epoch)]
     _refs_out(refs)
 
 
