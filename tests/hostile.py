@@ -237,6 +237,10 @@ CALLS: dict[str, list[str]] = {
         f"SELECT * FROM calib.list_collections({_t('run')}, 0::pg_catalog.int8)",
         f"SELECT * FROM calib.list_collections({_t('chained')}, (-1)::pg_catalog.int8)",
     ],
+    "calib.collection_digest(text,bigint)": [
+        f"SELECT calib.collection_digest({_t(name)}, 0::pg_catalog.int8)"
+        for name in ("calib", "chain", "nope")
+    ] + [f"SELECT calib.collection_digest({_t('run1')}, NULL::pg_catalog.int8)"],
     "calib.query_datasets(text,text,jsonb,bigint)": [
         f"SELECT * FROM calib.query_datasets({_t('chain')}, {_t('bias')},"
         " NULL::pg_catalog.jsonb, NULL::pg_catalog.int8)",

@@ -102,6 +102,7 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.get_chain(text,bigint)": _READ,
     "calib.list_collections(text,bigint)": _READ,
     "calib.query_datasets(text,text,jsonb,bigint)": _READ,
+    "calib.collection_digest(text,bigint)": _READ,
     # (later: revert(...): _ADMIN)
 }
 

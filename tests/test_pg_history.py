@@ -167,6 +167,9 @@ def test_as_of_replays_every_epoch(reg: Registry) -> None:
         state["collections"] = reg.list_collections()
         state["held"] = {name: reg.query_datasets(name, TYPE) for name in ("tagged", "run1")}
         state["held_where"] = reg.query_datasets("tagged", TYPE, {"detector": 4})
+        state["digests"] = {n: reg.collection_digest(n)
+                            for n in ("X", "Z", "C", "tagged", "run1") if n in state or
+                            n in ("tagged", "run1", "C")}
         recorded.append((reg.current_epoch(), state))
 
     reg.set_chain("C", ["X", "tagged", "run1"])
@@ -207,6 +210,9 @@ def test_as_of_replays_every_epoch(reg: Registry) -> None:
                     c for c in expected if c.type is CollectionType.CALIBRATION], epoch
             elif name == "held":
                 assert {n: reg.query_datasets(n, TYPE, as_of=epoch)
+                        for n in expected} == expected, epoch
+            elif name == "digests":
+                assert {n: reg.collection_digest(n, as_of=epoch)
                         for n in expected} == expected, epoch
             elif name == "held_where":
                 assert reg.query_datasets("tagged", TYPE, {"detector": 4},
@@ -481,6 +487,7 @@ def test_cli_export_plot_and_list_as_of(pg_url: str, reg: Registry, tmp_path) ->
     reg.certify("X", [refs[1]], Timespan(t(2020), None))
     pinned = reg.current_epoch()
     view_then = lookup_view(reg, "C", as_of=pinned)
+    digest_then = reg.collection_digest("X")
     doc_then = json.loads(ok(home, pg_url, "export", "C", "--json").out)
     # Later: the tag goes, the certification is split, the chain loses X, X is removed.
     reg.untag("tagged", [refs[2]])
@@ -499,6 +506,7 @@ def test_cli_export_plot_and_list_as_of(pg_url: str, reg: Registry, tmp_path) ->
     plotted = json.loads(ok(home, pg_url, "plot", "C", "-o", str(tmp_path / "p.png"),
                             "--as-of", str(pinned), "--json").out)
     assert plotted["members"] == ["X", "tagged"] and plotted["certifications"] == 1
+    assert ok(home, pg_url, "digest", "X", "--as-of", str(pinned)).out.strip() == digest_then
 
 
 def test_as_of_lookups_probe_indexes_in_their_generic_plan(reg: Registry) -> None:

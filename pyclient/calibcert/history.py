@@ -113,6 +113,9 @@ class HistoryMixin:
     def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
         raise refuse("as_of")
 
+    def _collection_digest_as_of(self, collection: str, as_of: int) -> str:
+        raise refuse("as_of")
+
     def _query_datasets_as_of(self, collection: str, dataset_type: str,
                               where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:
         raise refuse("as_of")

@@ -461,10 +461,14 @@ class Registry(HistoryMixin, abc.ABC):
         """Counts, open-ended ranges and time coverage of every collection, by name."""
         return self._collection_stats()
 
-    def collection_digest(self, collection: str) -> str:
-        """``sha256:<64 hex>`` of the collection's current content in the canonical form of
-        README "Collection digests": equal for equal content on both backends, after
-        export/import and under another name (copy_collection)."""
+    def collection_digest(self, collection: str, *, as_of: int | None = None) -> str:
+        """``sha256:<64 hex>`` of the collection's current content (``as_of``: its content
+        at that epoch) in the canonical form of README "Collection digests": equal for
+        equal content on both backends, after export/import and under another name
+        (copy_collection)."""
+        epoch = check_epoch(as_of)
+        if epoch is not None:
+            return self._collection_digest_as_of(lookup_name(collection, _COLL), epoch)
         return self._collection_digest(lookup_name(collection, _COLL))
 
     # -- transactions and lifetime ----------------------------------------------------

@@ -64,6 +64,12 @@ COMMENT ON FUNCTION calib.close_open_range(text, text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_end text, p_data_ids text DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
+COMMENT ON FUNCTION calib.collection_digest(text, bigint) IS
+    'calib.collection_digest(p_collection) as of epoch p_as_of (NULL: now): the digest of the collection''s content then, in the same canonical form (the 1-argument form''s header says it exactly): the rows of calib._digest_rows read as of that epoch, the collection as named then.
+Arguments: p_collection, the collection''s name (as named at p_as_of); p_as_of an epoch (calib.current_epoch()) or NULL for now.
+Returns: ''sha256:'' followed by 64 lowercase hex digits.
+Locks: none; read-only, one snapshot, runs on a hot standby.
+Errors: KC002 unknown collection (at that epoch), KC015 NULL name or as_of_range. jit = off: as for calib.collection_stats, compiling costs more than it saves here.';
 COMMENT ON FUNCTION calib.collection_digest(text) IS
     'The digest of a collection''s current content: ''sha256:'' and the lowercase hex SHA-256 of its canonical form, which README "Collection digests" specifies exactly (so that another implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and after export/import; the collection''s own name, doc, state and writers are not content, so a copy under another name has the same digest. A chain''s digest covers the names of its children in order, not their content (each child has a digest of its own).
 Arguments: p_collection, the collection''s name.

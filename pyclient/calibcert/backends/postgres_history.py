@@ -65,6 +65,10 @@ class PostgresHistory:
             "SELECT * FROM calib.list_collections(p_type => %(t)s::text,"
             " p_as_of => %(e)s::bigint)", {"t": type, "e": as_of})]
 
+    def _collection_digest_as_of(self, collection: str, as_of: int) -> str:
+        return self._scalar("SELECT calib.collection_digest(p_collection => %(c)s::text,"
+                            " p_as_of => %(e)s::bigint)", {"c": collection, "e": as_of})
+
     def _query_datasets_as_of(self, collection: str, dataset_type: str,
                               where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:
         from .postgres import _ref

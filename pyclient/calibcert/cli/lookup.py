@@ -100,13 +100,16 @@ def _certs_out(certs: Sequence[Certification]) -> None:
 
 @click.command()
 @click.argument("collection")
+@as_of_option
 @common_options
-def digest(collection: str) -> None:
-    """Print the digest of COLLECTION's current content, sha256:<64 hex> (README "Collection
-    digests"): equal for equal content on PostgreSQL and SQLite, after export/import and
-    under another name; a chain's digest covers its children's names in order. With --json:
-    {"collection": ..., "digest": ...}. Read-only."""
-    value = _reg().collection_digest(collection)
+def digest(collection: str, as_of: str | None) -> None:
+    """Print the digest of COLLECTION's current content (--as-of: its content at that epoch
+    or time), sha256:<64 hex> (README "Collection digests"): equal for equal content on
+    PostgreSQL and SQLite, after export/import and under another name; a chain's digest
+    covers its children's names in order. With --json: {"collection": ..., "digest": ...}.
+    Read-only."""
+    reg = _reg()
+    value = reg.collection_digest(collection, as_of=resolve_as_of(reg, as_of))
     if settings().json:
         emit({"collection": collection, "digest": value})
     else:
