@@ -85,6 +85,10 @@ FROM calib.dataset AS c CROSS JOIN calib.change AS ch WHERE ch.epoch = 1;
 \ir ../../sql/functions/history.sql
 \ir ../../sql/functions/_revision.sql
 \ir ../../sql/schema/history_triggers.sql
+-- explain:
+\ir ../../sql/functions/_member_candidates.sql
+\ir ../../sql/functions/_explain.sql
+\ir ../../sql/functions/explain.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql
