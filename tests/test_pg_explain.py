@@ -127,7 +127,7 @@ def test_an_ambiguous_lookup_is_explained_one_row_per_match(reg: Registry) -> No
     rows = reg.explain("C", TYPE, det(1), span)
     assert outcomes(rows) == [("A", "no match"), ("tg", "no match"), ("B", "ambiguous"),
                               ("B", "ambiguous"), ("run2", "skipped"), ("run1", "skipped")]
-    assert [str(r.dataset_id) for r in rows[2:4]] == err.value.details["datasets"]
+    assert [r.dataset_id for r in rows[2:4]] == err.value.details["datasets"]
     assert [r.timespan for r in rows[2:4]] == [Timespan(t(2020), t(2021)),
                                                Timespan(t(2022), None)]
     assert rows[2].epoch is not None and rows[3].epoch == rows[2].epoch + 1
@@ -282,7 +282,7 @@ def _check(reg: Registry, collection: str, d: int, at: Any, as_of: int | None,
     if isinstance(found_err, CalibrationLookupError):
         assert {r.member for r in deciding} == {found_err.details["collection"]}
         assert [r.outcome for r in deciding] == ["ambiguous"] * len(deciding) and len(deciding) > 1
-        assert [str(r.dataset_id) for r in deciding] == found_err.details["datasets"]
+        assert [r.dataset_id for r in deciding] == found_err.details["datasets"]
         result = "ambiguous"
     elif ref is None:
         assert deciding == []
