@@ -96,6 +96,9 @@
 \ir functions/_digest_rows.sql
 \ir functions/collection_digest.sql
 \ir functions/history.sql
+\ir functions/_member_candidates.sql
+\ir functions/_explain.sql
+\ir functions/explain.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql
 \ir schema/history_triggers.sql

@@ -181,6 +181,32 @@ CALLS: dict[str, list[str]] = {
         f"SELECT * FROM calib.history({_t('calib')}, NULL::pg_catalog.text, {DET1},"
         " NULL::pg_catalog.int8, NULL::pg_catalog.int8)",
     ],
+    # explain (revision 0014): now, with a pending change (epoch NULL), as of epoch 0
+    # (KC002), a timespan, the all-text form with an epoch and a bad one.
+    "calib.explain(text,text,jsonb,timestamp with time zone,bigint)": [
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET1}, {_AT},"
+        " NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET1},"
+        " NULL::pg_catalog.timestamptz, NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET7}, {_AT},"
+        " NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET1}, {_AT},"
+        " 0::pg_catalog.int8)",
+    ],
+    "calib.explain(text,text,jsonb,tstzrange,bigint)": [
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET2}, {_SPAN},"
+        " NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET2},"
+        " '[2000-01-01 00:00:00+00,)'::pg_catalog.tstzrange, NULL::pg_catalog.int8)",
+    ],
+    "calib.explain(text,text,text,text,text)": [
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET1_TEXT},"
+        f" {_t('2020-06-01T00:00:00+00:00')}, {_t('')})",
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET1_TEXT},"
+        f" {_t('[2020-06-01T00:00:00+00:00,)')}, {_t('0')})",
+        f"SELECT * FROM calib.explain({_t('chain')}, {_t('bias')}, {DET1_TEXT},"
+        f" {_t('2020-06-01T00:00:00+00:00')}, {_t('x1')})",
+    ],
     "calib.find(text,text,jsonb,timestamp with time zone,bigint)": [
         f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_AT},"
         " NULL::pg_catalog.int8)",

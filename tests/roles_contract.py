@@ -92,6 +92,10 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.history(text,text,jsonb,bigint,bigint)": _READ,
     "calib.epoch_at(text)": _READ,
     "calib.history(text,text,text,text,text)": _READ,
+    # -- explain (revision 0014): reader, like find -----------------------------------------
+    f"calib.explain(text,text,jsonb,{_TS},bigint)": _READ,
+    "calib.explain(text,text,jsonb,tstzrange,bigint)": _READ,
+    "calib.explain(text,text,text,text,text)": _READ,
     f"calib.find(text,text,jsonb,{_TS},bigint)": _READ,
     "calib.find(text,text,jsonb,tstzrange,bigint)": _READ,
     "calib.find(text,text,jsonb,text,bigint)": _READ,

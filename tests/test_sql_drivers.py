@@ -175,6 +175,10 @@ SCENARIO: list[tuple[str, dict, object]] = [
     ("calib.history(:c, :t, :d, :s, :u)",
      {"c": "nope", "t": None, "d": None, "s": None, "u": None},
      ("error", "KC002", "collection_never")),
+    # explain (revision 0014): every argument bound as text; as of epoch 0 nothing existed
+    ("calib.explain(:c, :t, :d, :at, :e)",
+     {"c": "Cam/chain", "t": "bias", "d": json.dumps(D2), "at": "2024-01-10T12:00Z", "e": "0"},
+     ("error", "KC002", "collection_missing_as_of")),
     # collection states and writer lists (revision 0012)
     ("calib.set_collection_writers(:c, :w)", {"c": "Cam/tagged", "w": '["calib_writer"]'},
      [None]),
@@ -193,7 +197,7 @@ PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
           "get_datasets", "probe", "set_collection_state", "set_collection_writers",
           "check_integrity", "collection_stats", "collection_digest", "current_epoch",
-          "epoch_at", "history"}
+          "epoch_at", "history", "explain"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:

@@ -46,6 +46,8 @@ READ_FUNCTIONS = LOOKUPS + ("query_datasets", "get_datasets", "get_chain", "list
                             "check_integrity", "collection_stats",
                             # history (revision 0014)
                             "current_epoch", "epoch_at", "history",
+                            # explain (revision 0014, issue 16 item 4)
+                            "explain",
                             # issue 16: digests (reader)
                             "collection_digest")
 #: Public functions that run as their caller (inlined into the caller's statement; see

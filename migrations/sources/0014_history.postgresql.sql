@@ -90,6 +90,10 @@ DROP FUNCTION calib._digest_rows(integer, text);
 \ir ../../sql/functions/history.sql
 \ir ../../sql/functions/_revision.sql
 \ir ../../sql/schema/history_triggers.sql
+-- explain:
+\ir ../../sql/functions/_member_candidates.sql
+\ir ../../sql/functions/_explain.sql
+\ir ../../sql/functions/explain.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError, error
+from .explain import ExplainMixin
 from .history import HistoryMixin, check_epoch
 from .retry import Transaction
 from .types import (
@@ -186,7 +187,7 @@ def normalize_data_ids(data_ids: Iterable[DataId] | None,
 _COLL, _TYPE = "collection name", "dataset type name"
 
 
-class Registry(HistoryMixin, abc.ABC):
+class Registry(HistoryMixin, ExplainMixin, abc.ABC):
     """A connection to a calibcert database. Obtain one with :func:`calibcert.connect`.
 
     Every mutating method is atomic on its own; :meth:`transaction` groups several into one

@@ -117,6 +117,23 @@ COMMENT ON FUNCTION calib.epoch_at(text) IS
 Arguments: p_instant text
 Locks: none; read-only, runs on a hot standby.
 Errors: KC015 NULL instant.';
+COMMENT ON FUNCTION calib.explain(text, text, jsonb, timestamptz, bigint) IS
+    'Why find(p_collection, p_dataset_type, p_data_id, p_at, p_as_of) answers what it answers: one row per member of the collection''s search path (as of p_as_of when given), in search order. outcome: ''no match'' (searched, nothing there), ''match'' (the deciding member: its dataset), ''ambiguous'' (the deciding member holds more than one match, find raises KC011: one row per match), ''skipped'' (not searched: after the deciding member, or a CALIBRATION member when p_at is NULL). On the deciding member''s rows: dataset_id, timespan (the matching certification''s validity; NULL for RUN and TAGGED members) and epoch (of the change that created the certification, tag or RUN dataset; NULL for the caller''s own uncommitted change). The decision is find''s own (calib.probe / calib._probe_as_of); see calib._explain.
+Arguments: as find; p_as_of an epoch (NULL: now).
+Returns: the rows above, by rank (and, for ''ambiguous'', by the matches'' begin).
+Locks: none; read-only (STABLE), runs on a hot standby.
+Errors: as find (KC002, KC005, KC008, KC015), KC015 as_of_range, KC002 for a collection that did not exist at p_as_of; never KC011.';
+COMMENT ON FUNCTION calib.explain(text, text, jsonb, tstzrange, bigint) IS
+    'explain of find(..., tstzrange): certifications overlapping p_timespan match ([) bounds, validated; NULL skips CALIBRATION members). Only a timespan can make a deciding member ''ambiguous'' (certifications of one data ID never overlap within a collection).
+Arguments: as find''s timespan form; p_as_of an epoch (NULL: now).
+Returns: as explain(..., timestamptz).
+Locks: none; read-only.
+Errors: as find''s timespan form (KC009 for a bad timespan); never KC011.';
+COMMENT ON FUNCTION calib.explain(text, text, text, text, text) IS
+    'explain with every argument as text (untyped literals, drivers binding text), read as find''s all-text form reads them: the data ID as JSON text (calib._json_text), p_at an instant, or a timespan when it starts with ''['' or ''('' (or is ''empty''), read strictly; p_as_of an epoch in decimal digits, NULL or '''' for now (calib._epoch_text).
+Arguments: as above. Returns: as explain(..., timestamptz).
+Locks: none; read-only.
+Errors: as find''s all-text form; KC015 epoch_text.';
 COMMENT ON FUNCTION calib.find(text, text, jsonb, timestamptz) IS
     'The dataset of p_dataset_type with data ID p_data_id found by searching p_collection (chains flattened, in order) at instant p_at: the first member with any match decides; CALIBRATION members match certifications whose timespan contains p_at. NULL p_at skips CALIBRATION members. No row when nothing matches.
 Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz

@@ -71,6 +71,10 @@ BEGIN
         'calib.epoch_at(text)',
         'calib.history(text, text, jsonb, bigint, bigint)',
         'calib.history(text, text, text, text, text)',
+        -- explain (revision 0014): a read, like find (reader)
+        'calib.explain(text, text, jsonb, timestamptz, bigint)',
+        'calib.explain(text, text, jsonb, tstzrange, bigint)',
+        'calib.explain(text, text, text, text, text)',
         'calib.find(text, text, jsonb, timestamptz, bigint)',
         'calib.find(text, text, jsonb, tstzrange, bigint)',
         'calib.find(text, text, jsonb, text, bigint)',

@@ -46,6 +46,7 @@ HIST = "tests/test_pg_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
+EXPL = "tests/test_pg_explain.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -1008,5 +1009,56 @@ END;
         ' json.loads(r["value"]).items()})',
         "the SQLite digest writes every data-ID value as a string",
         (DIGEST + "test_same_content_same_digest_on_postgresql_and_sqlite",),
+    ),
+    # -- explain (issue 16 item 4): the outcomes, the rows, the decision ------------------
+    Mutant(
+        "pg-explain-later-members-searched", "sql/functions/_explain.sql",
+        "                ELSE 'skipped' END,",
+        "                ELSE 'no match' END,",
+        "explain calls the members after the deciding one 'no match' (as if searched)",
+        (EXPL + "test_explain_decides_what_find_decides",),
+    ),
+    Mutant(
+        "pg-explain-calibration-searched-without-time", "sql/functions/_explain.sql",
+        "WHEN c.member_type = 'CALIBRATION' AND p_span IS NULL THEN 'skipped'",
+        "WHEN false THEN 'skipped'",
+        "with no time, explain says CALIBRATION members were searched (find skips them)",
+        (EXPL + "test_explain_decides_what_find_decides",),
+    ),
+    Mutant(
+        "pg-explain-ambiguous-one-row", "sql/functions/_explain.sql",
+        "WHERE c.n = 1 OR c.member_id = v_member",
+        "WHERE c.n = 1",
+        "an ambiguous member shows its first match only",
+        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match",),
+    ),
+    Mutant(
+        "pg-explain-ambiguity-hidden", "sql/functions/_explain.sql",
+        "THEN CASE WHEN v_ambiguous THEN 'ambiguous' ELSE 'match' END",
+        "THEN 'match'",
+        "explain calls an ambiguous deciding member a match",
+        (EXPL + "test_explain_decides_what_find_decides",),
+    ),
+    Mutant(
+        "pg-explain-as-of-decided-now", "sql/functions/_explain.sql",
+        "IF v_key IS NOT NULL AND v_epoch IS NULL THEN",
+        "IF v_key IS NOT NULL THEN",
+        "explain as of an epoch takes the deciding member from the current state",
+        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then",),
+    ),
+    Mutant(
+        "pg-explain-candidates-ignore-visibility", "sql/functions/_member_candidates.sql",
+        "          AND c.validity && p_span\n"
+        "          AND calib._visible(c.created_change, c.removed_change, p_epoch)\n",
+        "          AND c.validity && p_span\n",
+        "explain as of an epoch lists certifications that were not visible then",
+        (EXPL + "test_explain_decides_what_find_decides",),
+    ),
+    Mutant(
+        "pg-explain-run-epoch-lost", "sql/functions/_member_candidates.sql",
+        "WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NULL)",
+        "WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NOT NULL)",
+        "explain gives no creating epoch for a current RUN dataset",
+        (EXPL + "test_explain_names_every_member_in_search_order",),
     ),
 )

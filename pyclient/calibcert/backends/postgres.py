@@ -44,6 +44,7 @@ from ..types import (
     Timespan,
     to_utc,
 )
+from .postgres_explain import PostgresExplain
 from .postgres_history import PostgresHistory
 
 #: Rows per statement for bulk writes (keeps client and server memory bounded).
@@ -158,7 +159,7 @@ def _ref(row: dict[str, Any]) -> DatasetRef:
     return DatasetRef(row["dataset_id"], row["dataset_type"], row["data_id"], row["run"])
 
 
-class PostgresRegistry(PostgresHistory, Registry):
+class PostgresRegistry(PostgresHistory, PostgresExplain, Registry):
     backend = "postgresql"
 
     def __init__(self, conn: psycopg.Connection, *, owned: bool = True, check_schema: bool = True,

@@ -129,6 +129,9 @@ POSTGRES_ONLY: dict[str, str] = {
                      " (calibcert.history refuses it with history_postgresql_only)",
     "epoch_at": "history (epochs) is kept on PostgreSQL only so far; SQLite follows",
     "history": "history is kept on PostgreSQL only so far; SQLite follows",
+    "explain": "history (explain as of epochs, the epoch that created a match) is kept on"
+               " PostgreSQL only so far; SQLite follows (calibcert.explain refuses it with"
+               " history_postgresql_only)",
 }
 
 
