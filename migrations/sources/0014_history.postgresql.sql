@@ -85,6 +85,13 @@ FROM calib.dataset AS c CROSS JOIN calib.change AS ch WHERE ch.epoch = 1;
 \ir ../../sql/functions/history.sql
 \ir ../../sql/functions/_revision.sql
 \ir ../../sql/schema/history_triggers.sql
+-- retention: prune_history and the history horizon; request ids (calib.change.request_id,
+-- results) and their replay (calib._request, calib._request_result; the mutating functions
+-- above call them); history shows the request id (issue 16, items 8 and 11).
+\ir ../../sql/schema/retention.sql
+\ir ../../sql/functions/_request.sql
+\ir ../../sql/functions/_request_result.sql
+\ir ../../sql/functions/prune_history.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError, error
-from .history import HistoryMixin, check_epoch
+from .history import HistoryMixin, check_epoch, check_request_id
 from .retry import Transaction
 from .types import (
     MAX_DIMENSIONS,
@@ -458,7 +458,7 @@ class Registry(HistoryMixin, abc.ABC):
 
     # -- transactions and lifetime ----------------------------------------------------
 
-    def transaction(self, retries: int = 0) -> Transaction:
+    def transaction(self, retries: int = 0, request_id: str | None = None) -> Transaction:
         """Group several operations into one atomic unit (nested: a savepoint)::
 
             with reg.transaction():
@@ -474,8 +474,15 @@ class Registry(HistoryMixin, abc.ABC):
                     ...
 
         A single call made outside any transaction is retried that way by itself
-        (:data:`calibcert.retry.CALL_ATTEMPTS`). See :mod:`calibcert.retry`."""
-        return Transaction(self._transaction, self._in_transaction, retries)
+        (:data:`calibcert.retry.CALL_ATTEMPTS`). See :mod:`calibcert.retry`.
+
+        ``request_id`` (PostgreSQL, outermost transaction only): makes the block an
+        idempotent request (README "Retention and request ids"): if a transaction with this
+        id already committed, every mutating call of the block returns what the same call
+        returned then, in order, and changes nothing."""
+        opener = (self._transaction if request_id is None
+                  else self._request_transaction(check_request_id(request_id)))
+        return Transaction(opener, self._in_transaction, retries)
 
     @abc.abstractmethod
     def _transaction(self) -> AbstractContextManager[None]:
