@@ -27,6 +27,7 @@ from calibcert.errors import (
     TransactionConflictError,
 )
 from test_pg_concurrency import Call, pid_of, wait_until_blocked
+from test_pg_history import DETECTORS as DETS
 from test_pg_history import TYPE, answers, det, t, world
 
 #: The fixture of tests/test_pg_concurrency.py this module shares.
@@ -416,3 +417,39 @@ def test_sqlite_refuses_request_ids_and_prune(tmp_path: Any) -> None:
             with pytest.raises(InvalidArgumentError) as exc:
                 call()
             assert kind_of(exc) == "history_postgresql_only"
+
+
+# -- command line -----------------------------------------------------------------------
+
+
+def test_cli_prune_history_and_request_id(pg_url: str, reg: Registry, tmp_path: Any) -> None:
+    import json
+
+    from test_cli import cli, ok
+
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    world(reg)
+    # --request-id: the whole command is one request; a rerun prints the same and changes
+    # nothing (without the id, the rerun is a conflict).
+    args = ("certify", "run1", "X", TYPE, "--begin", "2020-01-01T00:00:00+00:00",
+            "--request-id", "cli-1", "--json")
+    first = json.loads(ok(home, pg_url, *args).out)
+    epoch = reg.current_epoch()
+    assert json.loads(ok(home, pg_url, *args).out) == first
+    assert reg.current_epoch() == epoch and len(reg.certifications("X")) == len(DETS)
+    assert cli(home, pg_url, *args[:-3]).code == 1
+    assert {r.request_id for r in reg.history("X", since=epoch)} == {"cli-1"}
+    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
+    reg.decertify("X", TYPE, Timespan(None, None), [det(2)])
+    current = reg.current_epoch()
+    # --dry-run reports and keeps everything; then the real prune.
+    dry = json.loads(ok(home, pg_url, "db", "prune-history", "--before", str(current),
+                        "--dry-run", "--json").out)
+    assert dry["versions_dropped"] > 0 and dry["before"] == current
+    assert len(reg.certifications("X", as_of=epoch)) == len(DETS)
+    done = json.loads(ok(home, pg_url, "db", "prune-history", "--before", str(current),
+                         "--json").out)
+    assert done == {**dry, "dry_run": False}
+    r = cli(home, pg_url, "list", "X", "--as-of", str(epoch))
+    assert r.code == 2 and f"history is kept from epoch {current} on" in r.err
