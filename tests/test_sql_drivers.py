@@ -175,6 +175,9 @@ SCENARIO: list[tuple[str, dict, object]] = [
     ("calib.history(:c, :t, :d, :s, :u)",
      {"c": "nope", "t": None, "d": None, "s": None, "u": None},
      ("error", "KC002", "collection_never")),
+    # retention: nothing to drop before epoch 0; an epoch beyond the current one
+    ("calib.prune_history(:b::bigint)", {"b": "0"}, [0]),
+    ("calib.prune_history(:b::bigint)", {"b": "999999"}, ("error", "KC015", "prune_range")),
     # collection states and writer lists (revision 0012)
     ("calib.set_collection_writers(:c, :w)", {"c": "Cam/tagged", "w": '["calib_writer"]'},
      [None]),
@@ -193,7 +196,7 @@ PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
           "get_datasets", "probe", "set_collection_state", "set_collection_writers",
           "check_integrity", "collection_stats", "collection_digest", "current_epoch",
-          "epoch_at", "history"}
+          "epoch_at", "history", "prune_history"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:
