@@ -272,6 +272,13 @@ def test_a_retried_transaction_replays_its_calls_in_order(reg: Registry) -> None
 
 def test_void_and_tag_calls_replay(reg: Registry) -> None:
     refs = world(reg)
+    more = [{"instrument": "Cam", "detector": d} for d in (7, 8)]
+    inserted = []
+    for _ in range(2):  # a retried insert returns the same datasets, not "already exists"
+        with reg.transaction(request_id="insert"):
+            inserted.append(reg.insert_datasets(TYPE, "run1", more))
+    assert inserted[0] == inserted[1] and len(inserted[0]) == 2
+    assert len(reg.query_datasets("run1", TYPE)) == len(refs) + 2
     reg.register_collection("tagged", CollectionType.TAGGED)
     reg.register_collection("C", CollectionType.CHAINED)
     for _ in range(2):
