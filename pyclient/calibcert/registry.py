@@ -476,13 +476,11 @@ class Registry(HistoryMixin, abc.ABC):
         A single call made outside any transaction is retried that way by itself
         (:data:`calibcert.retry.CALL_ATTEMPTS`). See :mod:`calibcert.retry`.
 
-        ``request_id`` (PostgreSQL, outermost transaction only): makes the block an
-        idempotent request (README "Retention and request ids"): if a transaction with this
-        id already committed, every mutating call of the block returns what the same call
-        returned then, in order, and changes nothing."""
-        opener = (self._transaction if request_id is None
-                  else self._request_transaction(check_request_id(request_id)))
-        return Transaction(opener, self._in_transaction, retries)
+        ``request_id`` (PostgreSQL, outermost only; README "Retention and request ids"): once
+        a block with this id has committed, its retry returns each call's first result."""
+        return Transaction(self._transaction if request_id is None else
+                           self._request_transaction(check_request_id(request_id)),
+                           self._in_transaction, retries)
 
     @abc.abstractmethod
     def _transaction(self) -> AbstractContextManager[None]:
