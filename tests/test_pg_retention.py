@@ -447,6 +447,8 @@ def test_cli_prune_history_and_request_id(pg_url: str, reg: Registry, tmp_path: 
     assert reg.current_epoch() == epoch and len(reg.certifications("X")) == len(DETS)
     assert cli(home, pg_url, *args[:-3]).code == 1
     assert {r.request_id for r in reg.history("X", since=epoch)} == {"cli-1"}
+    assert "REQUEST" in ok(home, pg_url, "history", "X").out.splitlines()[0]
+    assert "cli-1" in ok(home, pg_url, "history", "X").out
     reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
     reg.decertify("X", TYPE, Timespan(None, None), [det(2)])
     current = reg.current_epoch()
