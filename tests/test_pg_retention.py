@@ -176,8 +176,8 @@ def test_prune_arguments(reg: Registry) -> None:
 def test_prune_blocks_no_lookup_and_is_seen_whole(
         reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
     """A prune that has deleted but not committed blocks no reader (current or as of any
-    epoch); a reader whose one statement began before the commit answers from the old
-    state entirely."""
+    epoch) and no writer (lock_timeout 2 s: a wait would fail); once it commits, the
+    epochs below the horizon are refused and the later ones answer as before."""
     refs = world(reg)
     reg.certify("X", [refs[1]], Timespan(t(2020), None))
     old = reg.current_epoch()
@@ -194,11 +194,19 @@ def test_prune_blocks_no_lookup_and_is_seen_whole(
                           (old,)).fetchone()[0] == 1
     assert reader.execute("SELECT count(*) FROM calib.certifications('X', NULL, %s)",
                           (current,)).fetchone()[0] == 1
+    # Nor any writer: a decertify (which closes a version) and a certify commit at once.
+    reader.execute("SELECT calib.decertify('X', %s, '(,)'::tstzrange)", (TYPE,))
+    reader.execute("SELECT calib.certify('X'::text, %s::uuid[], tstzrange(%s, NULL))",
+                   ([refs[2].id], t(2022)))
+    later = reg.current_epoch()
+    assert later == current + 2
     pruner.commit()
+    assert len(reg.certifications("X", as_of=current)) == 1
+    assert [c.ref.id for c in reg.certifications("X", as_of=later)] == [refs[2].id]
     with pytest.raises(InvalidArgumentError) as exc:
         answers(reg, "X", old)
     assert kind_of(exc) == "as_of_pruned"
-    assert answers(reg, "X", current) == answers(reg, "X", None)
+    assert answers(reg, "X", later) == answers(reg, "X", None)
 
 
 def test_prune_is_for_admins(pg_url: str) -> None:
