@@ -238,6 +238,23 @@ CALLS: dict[str, list[str]] = {
         f"SELECT calib.get_chain({_t('chain')}, NULL::pg_catalog.int8)",
         f"SELECT calib.get_chain({_t('chain')}, 0::pg_catalog.int8)",
     ],
+    "calib.list_collections(text,bigint)": [
+        "SELECT * FROM calib.list_collections(NULL::pg_catalog.text, NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.list_collections({_t('run')}, 0::pg_catalog.int8)",
+        f"SELECT * FROM calib.list_collections({_t('chained')}, (-1)::pg_catalog.int8)",
+    ],
+    "calib.collection_digest(text,bigint)": [
+        f"SELECT calib.collection_digest({_t(name)}, 0::pg_catalog.int8)"
+        for name in ("calib", "chain", "nope")
+    ] + [f"SELECT calib.collection_digest({_t('run1')}, NULL::pg_catalog.int8)"],
+    "calib.query_datasets(text,text,jsonb,bigint)": [
+        f"SELECT * FROM calib.query_datasets({_t('chain')}, {_t('bias')},"
+        " NULL::pg_catalog.jsonb, NULL::pg_catalog.int8)",
+        f"SELECT * FROM calib.query_datasets({_t('chain')}, {_t('bias')},"
+        " NULL::pg_catalog.jsonb, 0::pg_catalog.int8)",
+        f"SELECT * FROM calib.query_datasets({_t('run1')}, {_t('bias')},"
+        f" {DET1}, 5::pg_catalog.int8)",
+    ],
     # Every collection type's lines (CALIBRATION, TAGGED, RUN, CHAINED) and an unknown name.
     "calib.collection_digest(text)": [
         f"SELECT calib.collection_digest({_t(name)})"

@@ -164,6 +164,12 @@ def test_as_of_replays_every_epoch(reg: Registry) -> None:
             if name in {c.name for c in reg.list_collections()}:
                 state[name] = answers(reg, name, None)
         state["chain"] = reg.get_chain("C")
+        state["collections"] = reg.list_collections()
+        state["held"] = {name: reg.query_datasets(name, TYPE) for name in ("tagged", "run1")}
+        state["held_where"] = reg.query_datasets("tagged", TYPE, {"detector": 4})
+        state["digests"] = {n: reg.collection_digest(n)
+                            for n in ("X", "Z", "C", "tagged", "run1") if n in state or
+                            n in ("tagged", "run1", "C")}
         recorded.append((reg.current_epoch(), state))
 
     reg.set_chain("C", ["X", "tagged", "run1"])
@@ -198,6 +204,19 @@ def test_as_of_replays_every_epoch(reg: Registry) -> None:
         for name, expected in state.items():
             if name == "chain":
                 assert reg.get_chain("C", as_of=epoch) == expected, epoch
+            elif name == "collections":
+                assert reg.list_collections(as_of=epoch) == expected, epoch
+                assert reg.list_collections("CALIBRATION", as_of=epoch) == [
+                    c for c in expected if c.type is CollectionType.CALIBRATION], epoch
+            elif name == "held":
+                assert {n: reg.query_datasets(n, TYPE, as_of=epoch)
+                        for n in expected} == expected, epoch
+            elif name == "digests":
+                assert {n: reg.collection_digest(n, as_of=epoch)
+                        for n in expected} == expected, epoch
+            elif name == "held_where":
+                assert reg.query_datasets("tagged", TYPE, {"detector": 4},
+                                          as_of=epoch) == expected, epoch
             else:
                 assert answers(reg, name, epoch) == expected, (epoch, name)
         if "Z" not in state:
@@ -448,6 +467,46 @@ def test_cli_as_of_and_history(pg_url: str, reg: Registry, tmp_path) -> None:
     (last,) = {(r.reason, r.app_user, r.operation)
                for r in reg.history("X", since=reg.current_epoch())}
     assert last == ("night 2024-02-10 was bad", "alice", "decertify")
+
+
+def test_cli_export_plot_and_list_as_of(pg_url: str, reg: Registry, tmp_path) -> None:
+    """export, plot and list --as-of show the content of that epoch, also of a collection
+    removed since, chains as they were, and a RUN / TAGGED collection's datasets then."""
+    import json
+
+    from calibcert.lookup_view import lookup_view
+    from test_cli import ok
+
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    refs = world(reg)
+    reg.register_collection("tagged", CollectionType.TAGGED)
+    reg.register_collection("C", CollectionType.CHAINED)
+    reg.set_chain("C", ["X", "tagged"])
+    reg.tag("tagged", [refs[2]])
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    pinned = reg.current_epoch()
+    view_then = lookup_view(reg, "C", as_of=pinned)
+    digest_then = reg.collection_digest("X")
+    doc_then = json.loads(ok(home, pg_url, "export", "C", "--json").out)
+    # Later: the tag goes, the certification is split, the chain loses X, X is removed.
+    reg.untag("tagged", [refs[2]])
+    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)))
+    reg.set_chain("C", ["tagged"])
+    reg.remove_collection("X")
+    out = json.loads(ok(home, pg_url, "export", "C", "--as-of", str(pinned), "--json").out)
+    assert out == doc_then
+    assert ok(home, pg_url, "export", "X", "--as-of", str(pinned), "--format", "csv").out \
+        .count("\n") == 2  # the header and the one certification
+    tagged = json.loads(ok(home, pg_url, "list", "tagged", "--as-of", str(pinned), "--json").out)
+    assert [r["id"] for r in tagged] == [str(refs[2].id)]
+    assert json.loads(ok(home, pg_url, "list", "tagged", "--json").out) == []
+    assert lookup_view(reg, "C", as_of=pinned) == view_then
+    assert [m.name for m in view_then.members] == ["X", "tagged"]
+    plotted = json.loads(ok(home, pg_url, "plot", "C", "-o", str(tmp_path / "p.png"),
+                            "--as-of", str(pinned), "--json").out)
+    assert plotted["members"] == ["X", "tagged"] and plotted["certifications"] == 1
+    assert ok(home, pg_url, "digest", "X", "--as-of", str(pinned)).out.strip() == digest_then
 
 
 def test_as_of_lookups_probe_indexes_in_their_generic_plan(reg: Registry) -> None:

@@ -100,8 +100,8 @@ def scenario(reg: Registry) -> None:
 
 
 def everything(reg: Registry, epoch: int) -> dict[str, Any]:
-    """Every as-of answer at ``epoch``, and the history since it (a collection missing
-    then: the error's kind)."""
+    """Every as-of answer at ``epoch`` (lookups, listings, digests), and the history since
+    it (a collection missing then: the error's kind)."""
 
     def ask(fn: Callable[[], Any]) -> Any:
         try:
@@ -109,9 +109,12 @@ def everything(reg: Registry, epoch: int) -> dict[str, Any]:
         except MissingCollectionError as exc:
             return exc.details["kind"]
 
-    out: dict[str, Any] = {"chain": ask(lambda: reg.get_chain("C", as_of=epoch))}
+    out: dict[str, Any] = {"chain": ask(lambda: reg.get_chain("C", as_of=epoch)),
+                           "collections": reg.list_collections(as_of=epoch),
+                           "run1": ask(lambda: reg.query_datasets("run1", TYPE, as_of=epoch))}
     for name in ("X", "Z", "C"):
         out[name] = ask(lambda name=name: answers(reg, name, epoch))
+        out[f"digest {name}"] = ask(lambda name=name: reg.collection_digest(name, as_of=epoch))
         out[f"history {name}"] = history_rows(reg, name, since=epoch)
     return out
 
@@ -146,6 +149,9 @@ def test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones(
         for call in (lambda e=epoch: reg.find("X", TYPE, det(1), t(2021, 3), as_of=e),
                      lambda e=epoch: reg.find_many("X", TYPE, [(det(1), None)], as_of=e),
                      lambda e=epoch: reg.get_chain("C", as_of=e),
+                     lambda e=epoch: reg.list_collections(as_of=e),
+                     lambda e=epoch: reg.query_datasets("run1", TYPE, as_of=e),
+                     lambda e=epoch: reg.collection_digest("X", as_of=e),
                      lambda e=epoch: reg.history("X", since=e)):
             with pytest.raises(InvalidArgumentError) as exc:
                 call()

@@ -35,3 +35,6 @@ DROP SEQUENCE calib.epoch_seq;
 -- gets its owner back, and PUBLIC loses what CREATE FUNCTION gave it.
 ALTER FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]) OWNER TO calib_owner;
 REVOKE ALL ON FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]) FROM PUBLIC;
+-- The same for calib._digest_rows, which took p_as_of.
+ALTER FUNCTION calib._digest_rows(integer, text) OWNER TO calib_owner;
+REVOKE ALL ON FUNCTION calib._digest_rows(integer, text) FROM PUBLIC;

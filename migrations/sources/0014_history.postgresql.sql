@@ -82,6 +82,11 @@ FROM calib.dataset AS c CROSS JOIN calib.change AS ch WHERE ch.epoch = 1;
 \ir ../../sql/functions/find_many.sql
 \ir ../../sql/functions/certifications.sql
 \ir ../../sql/functions/get_chain.sql
+\ir ../../sql/functions/list_collections.sql
+\ir ../../sql/functions/query_datasets.sql
+DROP FUNCTION calib._digest_rows(integer, text);
+\ir ../../sql/functions/_digest_rows.sql
+\ir ../../sql/functions/collection_digest.sql
 \ir ../../sql/functions/history.sql
 \ir ../../sql/functions/_revision.sql
 \ir ../../sql/schema/history_triggers.sql

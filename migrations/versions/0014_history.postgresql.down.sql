@@ -112,6 +112,76 @@ BEGIN
     RETURN v_n;
 END
 $function$;
+CREATE OR REPLACE FUNCTION calib._digest_rows(p_collection_id integer, p_type text)
+ RETURNS TABLE(sort_key text, line text)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET jit TO 'off'
+AS $function$
+/* The content lines of a collection's digest (README "Collection digests"), unsorted, each
+   with the key calib.collection_digest sorts it by: the line itself (compared as UTF-8
+   bytes, COLLATE "C"), or for a chain child its position, zero-padded. Every line is one
+   JSON text with sorted keys and no spaces:
+     CALIBRATION {"begin":B,"data_id":D,"dataset_id":"<uuid>","dataset_type":"<name>","end":E}
+     TAGGED, RUN {"data_id":D,"dataset_id":"<uuid>","dataset_type":"<name>"}
+     CHAINED     {"child":"<name>","position":N}   (N = 1, 2, ... in search order)
+   B and E: calib._ts_text's text in quotes, or null for an unbounded side. D: the data ID
+   as one JSON object, keys sorted by their UTF-8 bytes (COLLATE "C": code point order, as
+   Python sorts str), each value as jsonb prints a scalar (an integer as its digits, a
+   string quoted and escaped as JSON: \" \\ \b \f \n \r \t, \u00XX for the other control
+   characters, every other character as itself), so the integer 1 and the string "1"
+   differ. jsonb's own text (spaces, keys shorter first) is not this form.
+
+   The stored rows are read in one place, CTEs stored and children: an as-of digest
+   (issue 16) reads the rows as they were at an epoch there and changes nothing else.
+   Set-based: each data ID is written once per key, not once per row; the instants are
+   written with calib._ts_text's format spelled out, because a function with a SET clause
+   is never inlined and two calls per certification were most of the time (bench/digest.py). */
+WITH stored AS (
+    SELECT c.data_id_key, c.dataset_id, c.validity FROM calib.certification AS c
+    WHERE p_type = 'CALIBRATION' AND c.collection_id = p_collection_id
+    UNION ALL
+    SELECT g.data_id_key, g.dataset_id, NULL FROM calib.tag AS g
+    WHERE p_type = 'TAGGED' AND g.collection_id = p_collection_id
+    UNION ALL
+    SELECT s.data_id_key, s.dataset_id, NULL FROM calib.dataset AS s
+    WHERE p_type = 'RUN' AND s.run_id = p_collection_id
+), children AS (
+    SELECT k.name, row_number() OVER (ORDER BY x.position) AS n
+    FROM calib.collection_chain AS x
+    JOIN calib.collection AS k ON k.collection_id = x.child_id
+    WHERE p_type = 'CHAINED' AND x.parent_id = p_collection_id
+), keys AS (
+    SELECT di.data_id_key, to_json(t.name)::text AS dataset_type,
+           '{' || coalesce(string_agg(to_json(e.key)::text || ':' || e.value::text, ','
+                                      ORDER BY e.key COLLATE "C")
+                           FILTER (WHERE e.key IS NOT NULL), '') || '}' AS data_id
+    FROM (SELECT DISTINCT s.data_id_key FROM stored AS s) AS u
+    JOIN calib.data_id AS di ON di.data_id_key = u.data_id_key
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id
+    LEFT JOIN LATERAL jsonb_each(di.value) AS e ON true
+    GROUP BY di.data_id_key, t.name
+)
+SELECT l.line, l.line
+FROM (SELECT CASE WHEN p_type = 'CALIBRATION' THEN
+                  '{"begin":' || CASE WHEN lower_inf(s.validity) THEN 'null' ELSE
+                      '"' || to_char(lower(s.validity) AT TIME ZONE 'UTC',
+                                     'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') || '"' END
+                  || ',"data_id":' || k.data_id || ',"dataset_id":"' || s.dataset_id::text
+                  || '","dataset_type":' || k.dataset_type
+                  || ',"end":' || CASE WHEN upper_inf(s.validity) THEN 'null' ELSE
+                      '"' || to_char(upper(s.validity) AT TIME ZONE 'UTC',
+                                     'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') || '"' END || '}'
+             ELSE '{"data_id":' || k.data_id || ',"dataset_id":"' || s.dataset_id::text
+                  || '","dataset_type":' || k.dataset_type || '}'
+             END AS line
+      FROM stored AS s JOIN keys AS k ON k.data_id_key = s.data_id_key) AS l
+UNION ALL
+SELECT lpad(ch.n::text, 10, '0'),
+       '{"child":' || to_json(ch.name)::text || ',"position":' || ch.n::text || '}'
+FROM children AS ch
+$function$;
 CREATE OR REPLACE FUNCTION calib._lookup(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_spans tstzrange[])
  RETURNS TABLE(ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
  LANGUAGE plpgsql
@@ -390,6 +460,40 @@ BEGIN
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END
+$function$;
+CREATE OR REPLACE FUNCTION calib.collection_digest(p_collection text)
+ RETURNS text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET jit TO 'off'
+AS $function$
+/* The digest of a collection's current content: 'sha256:' and the lowercase hex SHA-256 of
+   its canonical form, which README "Collection digests" specifies exactly (so that another
+   implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and
+   after export/import; the collection's own name, doc, state and writers are not content,
+   so a copy under another name has the same digest. A chain's digest covers the names of
+   its children in order, not their content (each child has a digest of its own).
+   Arguments: p_collection, the collection's name.
+   Returns: 'sha256:' followed by 64 lowercase hex digits.
+   Locks: none; read-only, one snapshot, runs on a hot standby.
+   Errors: KC002 unknown collection, KC015 NULL name.
+
+   The form: UTF-8 text, lines joined by "\n" (none after the last):
+     line 1  {"format":"calibcert-digest-v1","type":"<collection type>"}
+     then    the content lines of calib._digest_rows, sorted by their UTF-8 bytes
+             (COLLATE "C"); a chain's children in search order.
+   The SQLite twin (backends/sqlite/collection_digest.py) and tests/test_digest.py's
+   few-line independent implementation compute the same form.
+   The whole form is one text value (string_agg, then sha256 of its bytes): PostgreSQL's
+   1 GB limit on a value bounds it to roughly 5 million certifications.
+   jit = off: as for calib.collection_stats, compiling costs more than it saves here. */
+SELECT 'sha256:' || encode(sha256(convert_to(
+           '{"format":"calibcert-digest-v1","type":' || to_json(c.type)::text || '}'
+           || coalesce((SELECT string_agg(E'\n' || r.line, '' ORDER BY r.sort_key COLLATE "C")
+                        FROM calib._digest_rows(c.collection_id, c.type) AS r), ''),
+           'UTF8')), 'hex')
+FROM calib._collection(p_collection) AS c
 $function$;
 CREATE OR REPLACE FUNCTION calib.copy_collection(p_source text, p_destination text, p_doc text DEFAULT NULL::text)
  RETURNS void
@@ -1114,12 +1218,16 @@ DROP SEQUENCE calib.epoch_seq;
 -- gets its owner back, and PUBLIC loses what CREATE FUNCTION gave it.
 ALTER FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]) OWNER TO calib_owner;
 REVOKE ALL ON FUNCTION calib._lookup(text, text, jsonb[], tstzrange[]) FROM PUBLIC;
+-- The same for calib._digest_rows, which took p_as_of.
+ALTER FUNCTION calib._digest_rows(integer, text) OWNER TO calib_owner;
+REVOKE ALL ON FUNCTION calib._digest_rows(integer, text) FROM PUBLIC;
 -- The functions this revision creates (freeze.py).
 DROP FUNCTION calib._as_of(bigint);
 DROP FUNCTION calib._certification_statement();
 DROP FUNCTION calib._change();
 DROP FUNCTION calib._collection_as_of(text,bigint,text[]);
 DROP FUNCTION calib._current_operation();
+DROP FUNCTION calib._digest_rows(integer,text,bigint);
 DROP FUNCTION calib._epoch_text(text,text);
 DROP FUNCTION calib._lookup(text,text,jsonb[],tstzrange[],bigint);
 DROP FUNCTION calib._operation(text);
@@ -1133,6 +1241,7 @@ DROP FUNCTION calib._stamp_epoch();
 DROP FUNCTION calib._stamp_row();
 DROP FUNCTION calib._visible(bigint,bigint,bigint);
 DROP FUNCTION calib.certifications(text,text,bigint);
+DROP FUNCTION calib.collection_digest(text,bigint);
 DROP FUNCTION calib.current_epoch();
 DROP FUNCTION calib.epoch_at(text);
 DROP FUNCTION calib.epoch_at(timestamp with time zone);
@@ -1145,4 +1254,6 @@ DROP FUNCTION calib.find_many(text,text,jsonb[],tstzrange[],bigint);
 DROP FUNCTION calib.get_chain(text,bigint);
 DROP FUNCTION calib.history(text,text,jsonb,bigint,bigint);
 DROP FUNCTION calib.history(text,text,text,text,text);
+DROP FUNCTION calib.list_collections(text,bigint);
 DROP FUNCTION calib.prune_history(bigint);
+DROP FUNCTION calib.query_datasets(text,text,jsonb,bigint);

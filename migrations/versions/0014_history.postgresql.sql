@@ -2790,6 +2790,326 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION calib.list_collections(p_type text DEFAULT NULL)
+RETURNS TABLE (name text, type text, doc text, state text, writers text[])
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any
+   case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every
+   certifier).
+   Locks: none; read-only.
+   Errors: none of its own. */
+SELECT c.name, c.type, c.doc, c.state, c.writers
+FROM calib.collection AS c
+WHERE p_type IS NULL OR c.type = upper(p_type)
+ORDER BY c.name
+$$;
+
+CREATE OR REPLACE FUNCTION calib.list_collections(p_type text, p_as_of bigint)
+RETURNS TABLE (name text, type text, doc text, state text, writers text[])
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* list_collections as of epoch p_as_of (NULL: now, the one-argument form): every
+   collection that existed then, with its name, type, state and writer list then
+   (calib.collection_version). A collection's doc has no history: its current doc, NULL
+   for a collection removed since.
+   Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
+   Locks: none; read-only.
+   Errors: KC015 as_of_range. */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+BEGIN
+    IF v_epoch IS NULL THEN
+        RETURN QUERY SELECT * FROM calib.list_collections(p_type);
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT v.name, v.type, c.doc, v.state, v.writers
+    FROM calib.collection_version AS v
+    LEFT JOIN calib.collection AS c ON c.collection_id = v.collection_id
+    WHERE (p_type IS NULL OR v.type = upper(p_type))
+      AND calib._visible(v.created_change, v.removed_change, v_epoch)
+    ORDER BY v.name;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a
+   time: for each data ID the first RUN / TAGGED member holding it decides (as find with no
+   time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb
+   containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
+   "certify all biases in this run" picks its datasets.
+   Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad
+   value, or one of the other type than its dimension's; calib._canonical_where).
+   Locks: none; read-only. */
+/* Check both names up front: below, the planner may never evaluate the CTE that calls
+   _collection (nothing to join with), and an unknown collection would pass silently. */
+SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),
+       calib._canonical_where(calib._dataset_type(p_dataset_type), p_where);
+WITH chain AS (
+    SELECT f.* FROM calib._flatten(
+        (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id) AS f
+), ty AS (
+    SELECT * FROM calib._dataset_type(p_dataset_type)
+), w AS (
+    SELECT calib._canonical_where(calib._dataset_type(p_dataset_type), p_where) AS v
+), m AS (
+    SELECT ch.ord, d.dataset_id, d.data_id_key
+    FROM chain AS ch JOIN calib.dataset AS d ON d.run_id = ch.collection_id
+    WHERE ch.type = 'RUN' AND d.dataset_type_id = (SELECT dataset_type_id FROM ty)
+    UNION ALL
+    SELECT ch.ord, t.dataset_id, t.data_id_key
+    FROM chain AS ch JOIN calib.tag AS t ON t.collection_id = ch.collection_id
+    WHERE ch.type = 'TAGGED' AND t.dataset_type_id = (SELECT dataset_type_id FROM ty)
+), firsts AS (
+    SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key FROM m ORDER BY m.data_id_key, m.ord
+)
+SELECT f.dataset_id, (SELECT name FROM ty), di.value, r.name
+FROM firsts AS f
+JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
+JOIN calib.dataset AS d ON d.dataset_id = f.dataset_id
+JOIN calib.collection AS r ON r.collection_id = d.run_id
+WHERE p_where IS NULL OR di.value @> (SELECT v FROM w)
+ORDER BY f.data_id_key
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* query_datasets with the where clause as JSON text (a driver binding text): parsed by
+   calib._json_text (KC016 if it is not JSON). No default: a two-argument call keeps
+   reaching the typed form. */
+SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, calib._json_text(p_where, 'where'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where jsonb, p_as_of bigint)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule
+   (for each data ID the first RUN / TAGGED member of the search path holding it decides)
+   applied to the collections, chains, datasets and tags visible then; each dataset's RUN
+   by the name it had then.
+   Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
+   Locks: none; read-only.
+   Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015
+   as_of_range. */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+    v_coll integer;
+    v_type calib.dataset_type;
+    v_where jsonb;
+BEGIN
+    IF v_epoch IS NULL THEN
+        RETURN QUERY SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, p_where);
+        RETURN;
+    END IF;
+    v_coll := calib._collection_as_of(p_collection, v_epoch, ARRAY['RUN', 'TAGGED', 'CHAINED']);
+    v_type := calib._dataset_type(p_dataset_type);
+    v_where := calib._canonical_where(v_type, p_where);
+    RETURN QUERY
+    WITH m AS (
+        SELECT p.rank, d.dataset_id, d.data_id_key
+        FROM calib._search_path_as_of(v_coll, v_epoch) AS p
+        JOIN calib.dataset_version AS d ON d.run_id = p.member_id
+        WHERE p.member_type = 'RUN' AND d.dataset_type_id = v_type.dataset_type_id
+          AND calib._visible(d.created_change, d.removed_change, v_epoch)
+        UNION ALL
+        SELECT p.rank, t.dataset_id, t.data_id_key
+        FROM calib._search_path_as_of(v_coll, v_epoch) AS p
+        JOIN calib.tag_version AS t ON t.collection_id = p.member_id
+        WHERE p.member_type = 'TAGGED' AND t.dataset_type_id = v_type.dataset_type_id
+          AND calib._visible(t.created_change, t.removed_change, v_epoch)
+    ), firsts AS (
+        SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key
+        FROM m ORDER BY m.data_id_key, m.rank
+    )
+    SELECT f.dataset_id, v_type.name, di.value,
+           (SELECT r.name FROM calib.dataset_version AS d
+            JOIN calib.collection_version AS r ON r.collection_id = d.run_id
+            WHERE d.dataset_id = f.dataset_id
+              AND calib._visible(d.created_change, d.removed_change, v_epoch)
+              AND calib._visible(r.created_change, r.removed_change, v_epoch)
+            LIMIT 1)
+    FROM firsts AS f
+    JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
+    WHERE v_where IS NULL OR di.value @> v_where
+    ORDER BY f.data_id_key;
+END
+$$;
+
+DROP FUNCTION calib._digest_rows(integer, text);
+CREATE OR REPLACE FUNCTION calib._digest_rows(p_collection_id integer, p_type text, p_as_of bigint)
+RETURNS TABLE (sort_key text, line text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+/* The content lines of a collection's digest (README "Collection digests"), unsorted, each
+   with the key calib.collection_digest sorts it by: the line itself (compared as UTF-8
+   bytes, COLLATE "C"), or for a chain child its position, zero-padded. Every line is one
+   JSON text with sorted keys and no spaces:
+     CALIBRATION {"begin":B,"data_id":D,"dataset_id":"<uuid>","dataset_type":"<name>","end":E}
+     TAGGED, RUN {"data_id":D,"dataset_id":"<uuid>","dataset_type":"<name>"}
+     CHAINED     {"child":"<name>","position":N}   (N = 1, 2, ... in search order)
+   B and E: calib._ts_text's text in quotes, or null for an unbounded side. D: the data ID
+   as one JSON object, keys sorted by their UTF-8 bytes (COLLATE "C": code point order, as
+   Python sorts str), each value as jsonb prints a scalar (an integer as its digits, a
+   string quoted and escaped as JSON: \" \\ \b \f \n \r \t, \u00XX for the other control
+   characters, every other character as itself), so the integer 1 and the string "1"
+   differ. jsonb's own text (spaces, keys shorter first) is not this form.
+
+   The stored rows are read in one place, CTEs stored and children: p_as_of NULL reads
+   the current tables; an epoch reads the versions visible then (calib._visible; a
+   chain's children by the names they had then). Nothing else depends on it.
+   Set-based: each data ID is written once per key, not once per row; the instants are
+   written with calib._ts_text's format spelled out, because a function with a SET clause
+   is never inlined and two calls per certification were most of the time (bench/digest.py). */
+WITH stored AS (
+    SELECT c.data_id_key, c.dataset_id, c.validity FROM calib.certification AS c
+    WHERE p_as_of IS NULL AND p_type = 'CALIBRATION' AND c.collection_id = p_collection_id
+    UNION ALL
+    SELECT g.data_id_key, g.dataset_id, NULL FROM calib.tag AS g
+    WHERE p_as_of IS NULL AND p_type = 'TAGGED' AND g.collection_id = p_collection_id
+    UNION ALL
+    SELECT s.data_id_key, s.dataset_id, NULL FROM calib.dataset AS s
+    WHERE p_as_of IS NULL AND p_type = 'RUN' AND s.run_id = p_collection_id
+    UNION ALL
+    SELECT c.data_id_key, c.dataset_id, c.validity FROM calib.certification_history AS c
+    WHERE p_as_of IS NOT NULL AND p_type = 'CALIBRATION' AND c.collection_id = p_collection_id
+      AND calib._visible(c.created_change, c.removed_change, p_as_of)
+    UNION ALL
+    SELECT g.data_id_key, g.dataset_id, NULL FROM calib.tag_version AS g
+    WHERE p_as_of IS NOT NULL AND p_type = 'TAGGED' AND g.collection_id = p_collection_id
+      AND calib._visible(g.created_change, g.removed_change, p_as_of)
+    UNION ALL
+    SELECT s.data_id_key, s.dataset_id, NULL FROM calib.dataset_version AS s
+    WHERE p_as_of IS NOT NULL AND p_type = 'RUN' AND s.run_id = p_collection_id
+      AND calib._visible(s.created_change, s.removed_change, p_as_of)
+), children AS (
+    SELECT l.name, row_number() OVER (ORDER BY l.position) AS n
+    FROM (SELECT x.position, k.name
+          FROM calib.collection_chain AS x
+          JOIN calib.collection AS k ON k.collection_id = x.child_id
+          WHERE p_as_of IS NULL AND p_type = 'CHAINED' AND x.parent_id = p_collection_id
+          UNION ALL
+          SELECT x.position, k.name
+          FROM calib.chain_version AS x
+          JOIN calib.collection_version AS k ON k.collection_id = x.child_id
+          WHERE p_as_of IS NOT NULL AND p_type = 'CHAINED' AND x.parent_id = p_collection_id
+            AND calib._visible(x.created_change, x.removed_change, p_as_of)
+            AND calib._visible(k.created_change, k.removed_change, p_as_of)) AS l
+), keys AS (
+    SELECT di.data_id_key, to_json(t.name)::text AS dataset_type,
+           '{' || coalesce(string_agg(to_json(e.key)::text || ':' || e.value::text, ','
+                                      ORDER BY e.key COLLATE "C")
+                           FILTER (WHERE e.key IS NOT NULL), '') || '}' AS data_id
+    FROM (SELECT DISTINCT s.data_id_key FROM stored AS s) AS u
+    JOIN calib.data_id AS di ON di.data_id_key = u.data_id_key
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id
+    LEFT JOIN LATERAL jsonb_each(di.value) AS e ON true
+    GROUP BY di.data_id_key, t.name
+)
+SELECT l.line, l.line
+FROM (SELECT CASE WHEN p_type = 'CALIBRATION' THEN
+                  '{"begin":' || CASE WHEN lower_inf(s.validity) THEN 'null' ELSE
+                      '"' || to_char(lower(s.validity) AT TIME ZONE 'UTC',
+                                     'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') || '"' END
+                  || ',"data_id":' || k.data_id || ',"dataset_id":"' || s.dataset_id::text
+                  || '","dataset_type":' || k.dataset_type
+                  || ',"end":' || CASE WHEN upper_inf(s.validity) THEN 'null' ELSE
+                      '"' || to_char(upper(s.validity) AT TIME ZONE 'UTC',
+                                     'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') || '"' END || '}'
+             ELSE '{"data_id":' || k.data_id || ',"dataset_id":"' || s.dataset_id::text
+                  || '","dataset_type":' || k.dataset_type || '}'
+             END AS line
+      FROM stored AS s JOIN keys AS k ON k.data_id_key = s.data_id_key) AS l
+UNION ALL
+SELECT lpad(ch.n::text, 10, '0'),
+       '{"child":' || to_json(ch.name)::text || ',"position":' || ch.n::text || '}'
+FROM children AS ch
+$$;
+
+CREATE OR REPLACE FUNCTION calib.collection_digest(p_collection text, p_as_of bigint)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+/* calib.collection_digest(p_collection) as of epoch p_as_of (NULL: now): the digest of the
+   collection's content then, in the same canonical form (the 1-argument form's header
+   says it exactly): the rows of calib._digest_rows read as of that epoch, the collection
+   as named then.
+   Arguments: p_collection, the collection's name (as named at p_as_of); p_as_of an epoch
+   (calib.current_epoch()) or NULL for now.
+   Returns: 'sha256:' followed by 64 lowercase hex digits.
+   Locks: none; read-only, one snapshot, runs on a hot standby.
+   Errors: KC002 unknown collection (at that epoch), KC015 NULL name or as_of_range.
+   jit = off: as for calib.collection_stats, compiling costs more than it saves here. */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+    v_id integer;
+    v_type text;
+BEGIN
+    IF v_epoch IS NULL THEN
+        SELECT c.collection_id, c.type INTO v_id, v_type FROM calib._collection(p_collection) AS c;
+    ELSE
+        v_id := calib._collection_as_of(p_collection, v_epoch);
+        SELECT v.type INTO v_type FROM calib.collection_version AS v
+        WHERE v.collection_id = v_id AND calib._visible(v.created_change, v.removed_change, v_epoch);
+    END IF;
+    RETURN 'sha256:' || encode(sha256(convert_to(
+               '{"format":"calibcert-digest-v1","type":' || to_json(v_type)::text || '}'
+               || coalesce((SELECT string_agg(E'\n' || r.line, '' ORDER BY r.sort_key COLLATE "C")
+                            FROM calib._digest_rows(v_id, v_type, v_epoch) AS r), ''),
+               'UTF8')), 'hex');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.collection_digest(p_collection text)
+RETURNS text
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The digest of a collection's current content: 'sha256:' and the lowercase hex SHA-256 of
+   its canonical form, which README "Collection digests" specifies exactly (so that another
+   implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and
+   after export/import; the collection's own name, doc, state and writers are not content,
+   so a copy under another name has the same digest. A chain's digest covers the names of
+   its children in order, not their content (each child has a digest of its own).
+   Arguments: p_collection, the collection's name.
+   Returns: 'sha256:' followed by 64 lowercase hex digits.
+   Locks: none; read-only, one snapshot, runs on a hot standby.
+   Errors: KC002 unknown collection, KC015 NULL name.
+
+   The form: UTF-8 text, lines joined by "\n" (none after the last):
+     line 1  {"format":"calibcert-digest-v1","type":"<collection type>"}
+     then    the content lines of calib._digest_rows, sorted by their UTF-8 bytes
+             (COLLATE "C"); a chain's children in search order.
+   The SQLite twin (backends/sqlite/collection_digest.py) and tests/test_digest.py's
+   few-line independent implementation compute the same form.
+   The whole form is one text value (string_agg, then sha256 of its bytes): PostgreSQL's
+   1 GB limit on a value bounds it to roughly 5 million certifications.
+   The work is the two-argument form's (as of NULL: now). */
+SELECT calib.collection_digest(p_collection, NULL::bigint)
+$$;
+
 CREATE OR REPLACE FUNCTION calib.history(p_collection text, p_dataset_type text DEFAULT NULL, p_data_id jsonb DEFAULT NULL, p_since bigint DEFAULT NULL, p_until bigint DEFAULT NULL)
 RETURNS TABLE (epoch bigint, committed_at timestamptz, db_role text, app_user text, reason text,
                operation text, collection text, dataset_type text, data_id jsonb, dataset_id uuid,
@@ -3439,6 +3759,12 @@ COMMENT ON FUNCTION calib.close_open_range(text, text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_end text, p_data_ids text DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
+COMMENT ON FUNCTION calib.collection_digest(text, bigint) IS
+    'calib.collection_digest(p_collection) as of epoch p_as_of (NULL: now): the digest of the collection''s content then, in the same canonical form (the 1-argument form''s header says it exactly): the rows of calib._digest_rows read as of that epoch, the collection as named then.
+Arguments: p_collection, the collection''s name (as named at p_as_of); p_as_of an epoch (calib.current_epoch()) or NULL for now.
+Returns: ''sha256:'' followed by 64 lowercase hex digits.
+Locks: none; read-only, one snapshot, runs on a hot standby.
+Errors: KC002 unknown collection (at that epoch), KC015 NULL name or as_of_range. jit = off: as for calib.collection_stats, compiling costs more than it saves here.';
 COMMENT ON FUNCTION calib.collection_digest(text) IS
     'The digest of a collection''s current content: ''sha256:'' and the lowercase hex SHA-256 of its canonical form, which README "Collection digests" specifies exactly (so that another implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and after export/import; the collection''s own name, doc, state and writers are not content, so a copy under another name has the same digest. A chain''s digest covers the names of its children in order, not their content (each child has a digest of its own).
 Arguments: p_collection, the collection''s name.
@@ -3611,6 +3937,11 @@ COMMENT ON FUNCTION calib.list_collections(text) IS
 Arguments: p_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: none of its own.';
+COMMENT ON FUNCTION calib.list_collections(text, bigint) IS
+    'list_collections as of epoch p_as_of (NULL: now, the one-argument form): every collection that existed then, with its name, type, state and writer list then (calib.collection_version). A collection''s doc has no history: its current doc, NULL for a collection removed since.
+Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
+Locks: none; read-only.
+Errors: KC015 as_of_range.';
 COMMENT ON FUNCTION calib.list_dataset_types() IS
     'Every dataset type, by name.
 Arguments: none.
@@ -3637,6 +3968,11 @@ COMMENT ON FUNCTION calib.query_datasets(text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_where text
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
+COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb, bigint) IS
+    'query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule (for each data ID the first RUN / TAGGED member of the search path holding it decides) applied to the collections, chains, datasets and tags visible then; each dataset''s RUN by the name it had then.
+Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
+Locks: none; read-only.
+Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015 as_of_range.';
 COMMENT ON FUNCTION calib.register_collection(text, text, text) IS
     'Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case). Returns true if it was created, false if it existed with the same type (a no-op; the stored doc is kept). Concurrent registrations of one name are safe (ON CONFLICT). The name is stored in Unicode NFC.
 Arguments: p_name text, p_type text, p_doc text DEFAULT NULL
@@ -3808,7 +4144,10 @@ BEGIN
         'calib.find_many(text, text, jsonb[], timestamptz[], bigint)',
         'calib.find_many(text, text, jsonb[], tstzrange[], bigint)',
         'calib.certifications(text, text, bigint)',
-        'calib.get_chain(text, bigint)'
+        'calib.get_chain(text, bigint)',
+        'calib.list_collections(text, bigint)',
+        'calib.query_datasets(text, text, jsonb, bigint)',
+        'calib.collection_digest(text, bigint)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_reader);
     END LOOP;

@@ -156,11 +156,13 @@ def _dataset_order(d: Mapping[str, Any]) -> tuple[Any, ...]:
 # -- export -------------------------------------------------------------------------------
 
 
-def export_data(reg: Registry, names: Sequence[str]) -> dict[str, Any]:
-    """The export document for ``names`` (see the module docstring for the closure)."""
+def export_data(reg: Registry, names: Sequence[str], as_of: int | None = None) -> dict[str, Any]:
+    """The export document for ``names`` (see the module docstring for the closure);
+    ``as_of``: their content at that epoch (each read is given it; a collection's doc and
+    the dataset types have no history: today's)."""
     if not names:
         raise InvalidArgumentError("export needs at least one collection")
-    infos = {c.name: c for c in reg.list_collections()}
+    infos = {c.name: c for c in reg.list_collections(as_of=as_of)}
     type_names = [t.name for t in reg.list_dataset_types()]
     wanted: list[str] = []
     pending = list(names)
@@ -172,7 +174,7 @@ def export_data(reg: Registry, names: Sequence[str]) -> dict[str, Any]:
             raise MissingCollectionError(f"collection {name!r} does not exist", collection=name)
         wanted.append(name)
         if infos[name].type is CollectionType.CHAINED:
-            pending.extend(reg.get_chain(name))
+            pending.extend(reg.get_chain(name, as_of=as_of))
 
     refs: dict[uuid.UUID, DatasetRef] = {}
     entries: dict[str, dict[str, Any]] = {}
@@ -180,18 +182,18 @@ def export_data(reg: Registry, names: Sequence[str]) -> dict[str, Any]:
         info = infos[name]
         entry: dict[str, Any] = {"name": name, "type": info.type.value, "doc": info.doc}
         if info.type is CollectionType.CALIBRATION:
-            certs = sorted(reg.certifications(name), key=_cert_order)
+            certs = sorted(reg.certifications(name, as_of=as_of), key=_cert_order)
             for c in certs:
                 refs[c.ref.id] = c.ref
             entry["certifications"] = [
                 {"dataset": str(c.ref.id), "begin": format_time(c.timespan.begin),
                  "end": format_time(c.timespan.end)} for c in certs]
         elif info.type is CollectionType.CHAINED:
-            entry["children"] = reg.get_chain(name)
+            entry["children"] = reg.get_chain(name, as_of=as_of)
         else:
             members: list[DatasetRef] = []
             for t in type_names:
-                members.extend(reg.query_datasets(name, t))
+                members.extend(reg.query_datasets(name, t, as_of=as_of))
             for r in members:
                 refs[r.id] = r
             if info.type is CollectionType.TAGGED:
@@ -465,12 +467,13 @@ def _import_certifications(reg: Registry, collection: str,
 # -- CSV: certifications alone ------------------------------------------------------------
 
 
-def export_certifications_csv(reg: Registry, collection: str) -> str:
-    """The certifications of one collection as CSV (header :data:`CERT_CSV_HEADER`)."""
+def export_certifications_csv(reg: Registry, collection: str, as_of: int | None = None) -> str:
+    """The certifications of one collection as CSV (header :data:`CERT_CSV_HEADER`);
+    ``as_of``: those it held at that epoch."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CERT_CSV_HEADER)
-    for c in sorted(reg.certifications(collection), key=_cert_order):
+    for c in sorted(reg.certifications(collection, as_of=as_of), key=_cert_order):
         writer.writerow([c.ref.dataset_type, _data_id_key(c.ref.data_id), str(c.ref.id),
                          c.ref.run, format_time(c.timespan.begin) or "",
                          format_time(c.timespan.end) or ""])

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import InvalidArgumentError, error
-from .types import Certification, DatasetRef, Timespan, lookup_name, to_utc
+from .types import Certification, CollectionInfo, DatasetRef, Timespan, lookup_name, to_utc
 
 #: ``find``'s time (as calibcert.registry.At, which imports this module).
 At = datetime | Timespan | None
@@ -133,4 +133,14 @@ class HistoryMixin:
         raise refuse("as_of")
 
     def _get_chain_as_of(self, parent: str, as_of: int) -> list[str]:
+        raise refuse("as_of")
+
+    def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
+        raise refuse("as_of")
+
+    def _collection_digest_as_of(self, collection: str, as_of: int) -> str:
+        raise refuse("as_of")
+
+    def _query_datasets_as_of(self, collection: str, dataset_type: str,
+                              where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:
         raise refuse("as_of")

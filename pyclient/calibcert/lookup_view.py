@@ -131,11 +131,11 @@ def answers_for_key(hits: Iterable[tuple[Member, Sequence[Certification] | Datas
     return sorted(out, key=lambda a: _bounds(a.timespan))
 
 
-def search_path(reg: Registry, collection: str,
-                types: dict[str, CollectionType]) -> tuple[Member, ...]:
+def search_path(reg: Registry, collection: str, types: dict[str, CollectionType],
+                as_of: int | None = None) -> tuple[Member, ...]:
     """The members a lookup in ``collection`` searches, in order: itself, or for a chain
     its non-CHAINED members depth-first, each once at its first occurrence (README "For
-    DBAs", stored search paths)."""
+    DBAs", stored search paths); ``as_of``: the chains as they were at that epoch."""
     out: list[Member] = []
     seen: set[str] = set()
 
@@ -144,7 +144,7 @@ def search_path(reg: Registry, collection: str,
             return
         seen.add(name)
         if types[name] is CollectionType.CHAINED:
-            for child in reg.get_chain(name):
+            for child in reg.get_chain(name, as_of=as_of):
                 walk(child)
         else:
             out.append(Member(name, types[name]))
@@ -153,34 +153,35 @@ def search_path(reg: Registry, collection: str,
     return tuple(out)
 
 
-def lookup_view(reg: Registry, collection: str, dataset_type: str | None = None) -> LookupView:
+def lookup_view(reg: Registry, collection: str, dataset_type: str | None = None,
+                as_of: int | None = None) -> LookupView:
     """What lookups in CALIBRATION or CHAINED ``collection`` answer (optionally for one
-    dataset type; else for every calibration dataset type). Raises CollectionTypeError for
-    a RUN or TAGGED collection, MissingCollectionError / MissingDatasetTypeError for
-    unknown names.
+    dataset type; else for every calibration dataset type); ``as_of``: what they answered
+    at that epoch. Raises CollectionTypeError for a RUN or TAGGED collection,
+    MissingCollectionError / MissingDatasetTypeError for unknown names.
 
-    Every read of the database is in the block below, the one place an as-of plot will
-    pass its epoch to (``certifications``, ``list_collections``, ``get_chain``,
-    ``query_datasets``, ``list_dataset_types``). They are separate calls, not one snapshot
-    (a ``transaction()`` would take SQLite's write lock): a plot drawn while writers work
-    may mix their states, which pinning one epoch will rule out."""
-    # -- reads (as_of goes here) --------------------------------------------------------
-    certs = reg.certifications(collection, dataset_type)  # first: it checks both names
+    Every read of the database is in the block below, each given ``as_of``
+    (``certifications``, ``list_collections``, ``get_chain``, ``query_datasets``; dataset
+    types have no history). They are separate calls, not one snapshot (a ``transaction()``
+    would take SQLite's write lock): a plot drawn now while writers work may mix their
+    states; one drawn as of an epoch (``current_epoch()`` pins the present) cannot."""
+    # -- reads ---------------------------------------------------------------------------
+    certs = reg.certifications(collection, dataset_type, as_of=as_of)  # checks both names
     name = lookup_name(collection)
-    types = {c.name: c.type for c in reg.list_collections()}
+    types = {c.name: c.type for c in reg.list_collections(as_of=as_of)}
     if name not in types:  # removed since the first read
         raise error("collection_missing", collection=name)
     if types[name] not in PLOTTABLE:
         raise error("plot_collection_type", collection=name, type=types[name].value,
                     expected=[t.value for t in PLOTTABLE])
-    members = search_path(reg, name, types)
+    members = search_path(reg, name, types, as_of)
     if dataset_type is not None:
         dataset_types = [lookup_name(dataset_type)]
     else:
         dataset_types = [t.name for t in reg.list_dataset_types() if t.is_calibration]
     held: dict[str, dict[tuple[str, str], DatasetRef]] = {
         m.name: {key_of(r.dataset_type, r.data_id): r
-                 for t in dataset_types for r in reg.query_datasets(m.name, t)}
+                 for t in dataset_types for r in reg.query_datasets(m.name, t, as_of=as_of)}
         for m in members if m.type is not CollectionType.CALIBRATION}
     # -- from here on, only what was read -----------------------------------------------
     certified: dict[tuple[str, tuple[str, str]], list[Certification]] = {}

@@ -225,9 +225,14 @@ class Registry(HistoryMixin, abc.ABC):
         """Remove a TAGGED / CALIBRATION / CHAINED collection, or an empty RUN."""
         self._remove_collection(lookup_name(name, _COLL))
 
-    def list_collections(self, type: CollectionType | str | None = None) -> list[CollectionInfo]:
-        """Every collection (optionally of one type), by name."""
+    def list_collections(self, type: CollectionType | str | None = None, *,
+                         as_of: int | None = None) -> list[CollectionInfo]:
+        """Every collection (optionally of one type), by name (``as_of``: those that existed
+        at that epoch, with their name, state and writers then; the doc is today's)."""
         t = None if type is None else CollectionType.parse(type).value
+        epoch = check_epoch(as_of)
+        if epoch is not None:
+            return self._list_collections_as_of(t, epoch)
         return self._list_collections(t)
 
     def set_collection_state(self, name: str, state: CollectionState | str) -> CollectionState:
@@ -301,12 +306,18 @@ class Registry(HistoryMixin, abc.ABC):
         return self._get_datasets(dataset_ids(ids))
 
     def query_datasets(
-        self, collection: str, dataset_type: str, where: DataId | None = None
+        self, collection: str, dataset_type: str, where: DataId | None = None, *,
+        as_of: int | None = None
     ) -> list[DatasetRef]:
         """Datasets of a type visible in a RUN / TAGGED / CHAINED collection (no time),
-        optionally only those whose data ID has the values in ``where``."""
+        optionally only those whose data ID has the values in ``where`` (``as_of``: those
+        it held at that epoch, through its chains as they were then)."""
         dataset_type = lookup_name(dataset_type, _TYPE)
         w = None if where is None else canonical_data_id(where, None, dataset_type)
+        epoch = check_epoch(as_of)
+        if epoch is not None:
+            return self._query_datasets_as_of(lookup_name(collection, _COLL), dataset_type, w,
+                                              epoch)
         return self._query_datasets(lookup_name(collection, _COLL), dataset_type, w)
 
     def tag(self, collection: str, datasets: Iterable[DatasetLike]) -> int:
@@ -450,10 +461,14 @@ class Registry(HistoryMixin, abc.ABC):
         """Counts, open-ended ranges and time coverage of every collection, by name."""
         return self._collection_stats()
 
-    def collection_digest(self, collection: str) -> str:
-        """``sha256:<64 hex>`` of the collection's current content in the canonical form of
-        README "Collection digests": equal for equal content on both backends, after
-        export/import and under another name (copy_collection)."""
+    def collection_digest(self, collection: str, *, as_of: int | None = None) -> str:
+        """``sha256:<64 hex>`` of the collection's current content (``as_of``: its content
+        at that epoch) in the canonical form of README "Collection digests": equal for
+        equal content on both backends, after export/import and under another name
+        (copy_collection)."""
+        epoch = check_epoch(as_of)
+        if epoch is not None:
+            return self._collection_digest_as_of(lookup_name(collection, _COLL), epoch)
         return self._collection_digest(lookup_name(collection, _COLL))
 
     # -- transactions and lifetime ----------------------------------------------------

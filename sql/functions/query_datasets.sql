@@ -54,3 +54,61 @@ AS $$
    reaching the typed form. */
 SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, calib._json_text(p_where, 'where'))
 $$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where jsonb, p_as_of bigint)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule
+   (for each data ID the first RUN / TAGGED member of the search path holding it decides)
+   applied to the collections, chains, datasets and tags visible then; each dataset's RUN
+   by the name it had then.
+   Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
+   Locks: none; read-only.
+   Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015
+   as_of_range. */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+    v_coll integer;
+    v_type calib.dataset_type;
+    v_where jsonb;
+BEGIN
+    IF v_epoch IS NULL THEN
+        RETURN QUERY SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, p_where);
+        RETURN;
+    END IF;
+    v_coll := calib._collection_as_of(p_collection, v_epoch, ARRAY['RUN', 'TAGGED', 'CHAINED']);
+    v_type := calib._dataset_type(p_dataset_type);
+    v_where := calib._canonical_where(v_type, p_where);
+    RETURN QUERY
+    WITH m AS (
+        SELECT p.rank, d.dataset_id, d.data_id_key
+        FROM calib._search_path_as_of(v_coll, v_epoch) AS p
+        JOIN calib.dataset_version AS d ON d.run_id = p.member_id
+        WHERE p.member_type = 'RUN' AND d.dataset_type_id = v_type.dataset_type_id
+          AND calib._visible(d.created_change, d.removed_change, v_epoch)
+        UNION ALL
+        SELECT p.rank, t.dataset_id, t.data_id_key
+        FROM calib._search_path_as_of(v_coll, v_epoch) AS p
+        JOIN calib.tag_version AS t ON t.collection_id = p.member_id
+        WHERE p.member_type = 'TAGGED' AND t.dataset_type_id = v_type.dataset_type_id
+          AND calib._visible(t.created_change, t.removed_change, v_epoch)
+    ), firsts AS (
+        SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key
+        FROM m ORDER BY m.data_id_key, m.rank
+    )
+    SELECT f.dataset_id, v_type.name, di.value,
+           (SELECT r.name FROM calib.dataset_version AS d
+            JOIN calib.collection_version AS r ON r.collection_id = d.run_id
+            WHERE d.dataset_id = f.dataset_id
+              AND calib._visible(d.created_change, d.removed_change, v_epoch)
+              AND calib._visible(r.created_change, r.removed_change, v_epoch)
+            LIMIT 1)
+    FROM firsts AS f
+    JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
+    WHERE v_where IS NULL OR di.value @> v_where
+    ORDER BY f.data_id_key;
+END
+$$;

@@ -64,6 +64,12 @@ COMMENT ON FUNCTION calib.close_open_range(text, text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_end text, p_data_ids text DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
+COMMENT ON FUNCTION calib.collection_digest(text, bigint) IS
+    'calib.collection_digest(p_collection) as of epoch p_as_of (NULL: now): the digest of the collection''s content then, in the same canonical form (the 1-argument form''s header says it exactly): the rows of calib._digest_rows read as of that epoch, the collection as named then.
+Arguments: p_collection, the collection''s name (as named at p_as_of); p_as_of an epoch (calib.current_epoch()) or NULL for now.
+Returns: ''sha256:'' followed by 64 lowercase hex digits.
+Locks: none; read-only, one snapshot, runs on a hot standby.
+Errors: KC002 unknown collection (at that epoch), KC015 NULL name or as_of_range. jit = off: as for calib.collection_stats, compiling costs more than it saves here.';
 COMMENT ON FUNCTION calib.collection_digest(text) IS
     'The digest of a collection''s current content: ''sha256:'' and the lowercase hex SHA-256 of its canonical form, which README "Collection digests" specifies exactly (so that another implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and after export/import; the collection''s own name, doc, state and writers are not content, so a copy under another name has the same digest. A chain''s digest covers the names of its children in order, not their content (each child has a digest of its own).
 Arguments: p_collection, the collection''s name.
@@ -236,6 +242,11 @@ COMMENT ON FUNCTION calib.list_collections(text) IS
 Arguments: p_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: none of its own.';
+COMMENT ON FUNCTION calib.list_collections(text, bigint) IS
+    'list_collections as of epoch p_as_of (NULL: now, the one-argument form): every collection that existed then, with its name, type, state and writer list then (calib.collection_version). A collection''s doc has no history: its current doc, NULL for a collection removed since.
+Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
+Locks: none; read-only.
+Errors: KC015 as_of_range.';
 COMMENT ON FUNCTION calib.list_dataset_types() IS
     'Every dataset type, by name.
 Arguments: none.
@@ -262,6 +273,11 @@ COMMENT ON FUNCTION calib.query_datasets(text, text, text) IS
 Arguments: p_collection text, p_dataset_type text, p_where text
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
+COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb, bigint) IS
+    'query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule (for each data ID the first RUN / TAGGED member of the search path holding it decides) applied to the collections, chains, datasets and tags visible then; each dataset''s RUN by the name it had then.
+Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
+Locks: none; read-only.
+Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015 as_of_range.';
 COMMENT ON FUNCTION calib.register_collection(text, text, text) IS
     'Register a collection. p_type is RUN, TAGGED, CALIBRATION or CHAINED (any case). Returns true if it was created, false if it existed with the same type (a no-op; the stored doc is kept). Concurrent registrations of one name are safe (ON CONFLICT). The name is stored in Unicode NFC.
 Arguments: p_name text, p_type text, p_doc text DEFAULT NULL

@@ -78,7 +78,10 @@ BEGIN
         'calib.find_many(text, text, jsonb[], timestamptz[], bigint)',
         'calib.find_many(text, text, jsonb[], tstzrange[], bigint)',
         'calib.certifications(text, text, bigint)',
-        'calib.get_chain(text, bigint)'
+        'calib.get_chain(text, bigint)',
+        'calib.list_collections(text, bigint)',
+        'calib.query_datasets(text, text, jsonb, bigint)',
+        'calib.collection_digest(text, bigint)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_reader);
     END LOOP;

@@ -201,8 +201,8 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-reader-may-decertify", "sql/schema/grants.sql",
-        "        'calib.get_chain(text, bigint)'\n",
-        "        'calib.get_chain(text, bigint)',\n"
+        "        'calib.collection_digest(text, bigint)'\n",
+        "        'calib.collection_digest(text, bigint)',\n"
         "        'calib.decertify(text, text, tstzrange, jsonb[])'\n",
         "calib_reader is granted the certifier function calib.decertify",
         (SQL + "test_function_grants_match_the_roles",
@@ -1059,16 +1059,16 @@ END;
     ),
     Mutant(
         "pg-digest-chain-by-name", "sql/functions/_digest_rows.sql",
-        "row_number() OVER (ORDER BY x.position) AS n",
-        "row_number() OVER (ORDER BY k.name) AS n",
+        "row_number() OVER (ORDER BY l.position) AS n",
+        "row_number() OVER (ORDER BY l.name) AS n",
         "a chain's digest lists its children by name, not in search order",
         (DIGEST + "test_every_change_changes_the_digest" + PG,),
     ),
     Mutant(
         "pg-digest-covers-the-name", "sql/functions/collection_digest.sql",
-        "'{\"format\":\"calibcert-digest-v1\",\"type\":' || to_json(c.type)::text || '}'",
-        "'{\"format\":\"calibcert-digest-v1\",\"name\":' || to_json(c.name)::text"
-        " || ',\"type\":' || to_json(c.type)::text || '}'",
+        "'{\"format\":\"calibcert-digest-v1\",\"type\":' || to_json(v_type)::text || '}'",
+        "'{\"format\":\"calibcert-digest-v1\",\"name\":' || to_json(p_collection)::text"
+        " || ',\"type\":' || to_json(v_type)::text || '}'",
         "the digest covers the collection's own name: a copy has another digest",
         (DIGEST + "test_a_copy_under_another_name_has_the_same_digest" + PG,),
     ),

@@ -147,6 +147,13 @@ _FIND_MANY_AT = _FIND_MANY + "p_at => %(s)b::timestamptz[])"
 _FIND_MANY_SPAN = _FIND_MANY + "p_timespans => %(s)s::tstzrange[])"
 
 
+def _collection_info(r: dict[str, Any]) -> CollectionInfo:
+    """A row of calib.list_collections (either form)."""
+    return CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
+                          CollectionState(r["state"]),
+                          None if r["writers"] is None else tuple(r["writers"]))
+
+
 def _ref(row: dict[str, Any]) -> DatasetRef:
     return DatasetRef(row["dataset_id"], row["dataset_type"], row["data_id"], row["run"])
 
@@ -343,10 +350,7 @@ class PostgresRegistry(PostgresHistory, Registry):
 
     def _list_collections(self, type: str | None) -> list[CollectionInfo]:
         rows = self._run("SELECT * FROM calib.list_collections(p_type => %(t)s::text)", {"t": type})
-        return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
-                               CollectionState(r["state"]),
-                               None if r["writers"] is None else tuple(r["writers"]))
-                for r in rows]
+        return [_collection_info(r) for r in rows]
 
     def _set_collection_state(self, name: str, state: str | None) -> str:
         return self._scalar("SELECT calib.set_collection_state(p_name => %(n)s::text,"

@@ -1,7 +1,8 @@
 """The PostgreSQL backend's history primitives (README "History and time travel"): the
-as-of overloads of calib.find_many / certifications / get_chain, current_epoch, epoch_at,
-history. A mixin of :class:`calibcert.backends.postgres.PostgresRegistry`, which gives it
-``_run`` / ``_scalar`` and the row converters."""
+as-of overloads of calib.find_many / certifications / get_chain / list_collections /
+query_datasets, current_epoch, epoch_at, history. A mixin of
+:class:`calibcert.backends.postgres.PostgresRegistry`, which gives it ``_run`` /
+``_scalar`` and the row converters."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from ..errors import InvalidArgumentError
 from ..history import At, HistoryRow
-from ..types import Certification, DatasetRef, Timespan
+from ..types import Certification, CollectionInfo, DatasetRef, Timespan
 
 _FIND_MANY_AS_OF = (
     "SELECT * FROM calib.find_many(p_collection => %(c)s::text,"
@@ -83,6 +84,27 @@ class PostgresHistory:
         return self._scalar(
             "SELECT calib.get_chain(p_parent => %(p)s::text, p_as_of => %(e)s::bigint)",
             {"p": parent, "e": as_of})
+
+    def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
+        from .postgres import _collection_info
+
+        return [_collection_info(r) for r in self._run(
+            "SELECT * FROM calib.list_collections(p_type => %(t)s::text,"
+            " p_as_of => %(e)s::bigint)", {"t": type, "e": as_of})]
+
+    def _collection_digest_as_of(self, collection: str, as_of: int) -> str:
+        return self._scalar("SELECT calib.collection_digest(p_collection => %(c)s::text,"
+                            " p_as_of => %(e)s::bigint)", {"c": collection, "e": as_of})
+
+    def _query_datasets_as_of(self, collection: str, dataset_type: str,
+                              where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:
+        from .postgres import _ref
+
+        return [_ref(r) for r in self._run(
+            "SELECT * FROM calib.query_datasets(p_collection => %(c)s::text,"
+            " p_dataset_type => %(t)s::text, p_where => %(w)s::jsonb, p_as_of => %(e)s::bigint)",
+            {"c": collection, "t": dataset_type, "w": None if where is None else Jsonb(where),
+             "e": as_of})]
 
     def _history(self, collection: str, dataset_type: str | None,
                  data_id: dict[str, Any] | None, since: int | None,

@@ -160,12 +160,15 @@ def _selection_options(f: Any) -> Any:
              "of several values: --where detector=1 --where detector=2).")(f)
 
 
-def _collection_type(reg: Registry, name: str) -> CollectionType:
-    for c in reg.list_collections():
+def _collection_type(reg: Registry, name: str, as_of: int | None = None) -> CollectionType:
+    """The type of collection ``name`` (``as_of``: at that epoch)."""
+    for c in reg.list_collections(as_of=as_of):
         if c.name == name:
             return c.type
-    from ..errors import MissingCollectionError
+    from ..errors import MissingCollectionError, error
 
+    if as_of is not None:
+        raise error("collection_missing_as_of", collection=name, as_of=as_of)
     raise MissingCollectionError(f"collection {name!r} does not exist", collection=name)
 
 

@@ -15,6 +15,7 @@ from .common import (
     message,
     resolved_url,
 )
+from .history import as_of_option, resolve_as_of
 
 # == plot ===================================================================================
 
@@ -29,24 +30,24 @@ from .common import (
               help="Label bars with the dataset's short id, its RUN, or the chain member that "
                    "answers.")
 @click.option("--title", help="Plot title (default: the collection name).")
+@as_of_option
 @common_options
 def plot(collection: str, output: str, dataset_type: str | None, label: str,
-         title: str | None) -> None:
+         title: str | None, as_of: str | None) -> None:
     """Draw the validity timeline of a CALIBRATION or CHAINED COLLECTION, as lookups see it:
     one row per data ID, one bar per interval in which lookups find one dataset, coloured by
     the dataset's RUN (legend). A chain shows which member answers when (hatches, legend in
     search order): the first member with a match decides, and a RUN or TAGGED member answers
     for all time, hiding the members after it for the data IDs it holds. Times when lookups
     find nothing are blank. A RUN or TAGGED collection is refused (exit 2): it has no
-    timeline."""
+    timeline. --as-of: as lookups saw it at that epoch (or time), chains as they were then."""
     from ..lookup_view import lookup_view
     from ..plot import write_timeline
 
     if Path(output).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise click.UsageError(f"--output {output!r} must end in .png, .svg or .pdf")
-    # --as-of (issue 16): the option goes here and its epoch into lookup_view, which makes
-    # every read of the plot in one block.
-    view = lookup_view(_reg(), collection, dataset_type)
+    reg = _reg()
+    view = lookup_view(reg, collection, dataset_type, resolve_as_of(reg, as_of))
     write_timeline(view, output, title=title or view.collection, label=label)
     rows = {(a.ref.dataset_type, json.dumps(a.ref.data_id, sort_keys=True))
             for a in view.answers}

@@ -73,20 +73,17 @@ def _at_text(at: Any) -> str:
 @common_options
 def list_(collection: str, dataset_type: str | None, as_of: str | None) -> None:
     """List what COLLECTION holds: certifications (CALIBRATION, or CHAINED: every
-    CALIBRATION member, in search order), else its datasets (RUN, TAGGED). --as-of: the
-    certifications it held then (CALIBRATION or CHAINED collections)."""
+    CALIBRATION member, in search order), else its datasets (RUN, TAGGED). --as-of: what
+    it held at that epoch (or time)."""
     reg = _reg()
     epoch = resolve_as_of(reg, as_of)
-    if epoch is not None:
-        _certs_out(reg.certifications(collection, dataset_type, as_of=epoch))
-        return
-    ctype = _collection_type(reg, collection)
+    ctype = _collection_type(reg, collection, epoch)
     if ctype in (CollectionType.CALIBRATION, CollectionType.CHAINED):
-        certs = reg.certifications(collection, dataset_type)
+        certs = reg.certifications(collection, dataset_type, as_of=epoch)
         _certs_out(certs)
         return
     types = [dataset_type] if dataset_type else [t.name for t in reg.list_dataset_types()]
-    refs = [r for t in types for r in reg.query_datasets(collection, t)]
+    refs = [r for t in types for r in reg.query_datasets(collection, t, as_of=epoch)]
     _refs_out(refs)
 
 
@@ -103,13 +100,16 @@ def _certs_out(certs: Sequence[Certification]) -> None:
 
 @click.command()
 @click.argument("collection")
+@as_of_option
 @common_options
-def digest(collection: str) -> None:
-    """Print the digest of COLLECTION's current content, sha256:<64 hex> (README "Collection
-    digests"): equal for equal content on PostgreSQL and SQLite, after export/import and
-    under another name; a chain's digest covers its children's names in order. With --json:
-    {"collection": ..., "digest": ...}. Read-only."""
-    value = _reg().collection_digest(collection)
+def digest(collection: str, as_of: str | None) -> None:
+    """Print the digest of COLLECTION's current content (--as-of: its content at that epoch
+    or time), sha256:<64 hex> (README "Collection digests"): equal for equal content on
+    PostgreSQL and SQLite, after export/import and under another name; a chain's digest
+    covers its children's names in order. With --json: {"collection": ..., "digest": ...}.
+    Read-only."""
+    reg = _reg()
+    value = reg.collection_digest(collection, as_of=resolve_as_of(reg, as_of))
     if settings().json:
         emit({"collection": collection, "digest": value})
     else:

@@ -19,6 +19,7 @@ from .common import (
     message,
     progress,
 )
+from .history import as_of_option, resolve_as_of
 
 # == export / import ========================================================================
 
@@ -30,22 +31,26 @@ from .common import (
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml", "csv"]),
               help="Default: from the output's suffix, else json. csv: the certifications "
                    "of one CALIBRATION collection.")
+@as_of_option
 @common_options
-def export_(collections: tuple[str, ...], output: str, fmt: str | None) -> None:
+def export_(collections: tuple[str, ...], output: str, fmt: str | None,
+            as_of: str | None) -> None:
     """Export COLLECTIONS (with their datasets, dataset types, certifications, tags and
-    chain children) to a versioned file (format: calibcert-export v1, see the README)."""
+    chain children) to a versioned file (format: calibcert-export v1, see the README).
+    --as-of: their content at that epoch (or time); the file carries no history."""
     fmt = _fmt(output, fmt)
     reg = _reg()
+    epoch = resolve_as_of(reg, as_of)
     if fmt == "csv":
         if len(collections) != 1:
             raise click.UsageError("CSV export takes exactly one CALIBRATION collection")
-        if _collection_type(reg, collections[0]) is not CollectionType.CALIBRATION:
+        if _collection_type(reg, collections[0], epoch) is not CollectionType.CALIBRATION:
             raise CliError(f"CSV export needs a CALIBRATION collection; {collections[0]!r} "
                            "is not one (use json or yaml)")
-        text = exchange.export_certifications_csv(reg, collections[0])
+        text = exchange.export_certifications_csv(reg, collections[0], epoch)
         summary = f"{text.count(chr(10)) - 1} certifications"
     else:
-        doc = exchange.export_data(reg, collections)
+        doc = exchange.export_data(reg, collections, epoch)
         text = exchange.dumps(doc, fmt)
         summary = (f"{len(doc['collections'])} collections, {len(doc['datasets'])} datasets, "
                    f"{sum(len(c.get('certifications', [])) for c in doc['collections'])} "
