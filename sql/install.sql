@@ -10,6 +10,7 @@
 \ir schema/search_path.sql
 \ir schema/history.sql
 \ir schema/certification_history.sql
+\ir schema/retention.sql
 \ir functions/_raise.sql
 \ir functions/_bound_waits.sql
 \ir functions/_lock_timeout.sql
@@ -99,6 +100,9 @@
 \ir functions/_member_candidates.sql
 \ir functions/_explain.sql
 \ir functions/explain.sql
+\ir functions/_request.sql
+\ir functions/_request_result.sql
+\ir functions/prune_history.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql
 \ir schema/history_triggers.sql

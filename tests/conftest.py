@@ -44,10 +44,13 @@ RESET_TABLES = ("certification", "tag", "dataset", "data_id", "dimension", "data
                 # the epoch sequence is reset with them (RESET_SEQUENCES).
                 "collection_version", "chain_version", "certification_version", "tag_version",
                 "dataset_version", "change")
-#: Run after a reset: epochs start again at 1 (calib.current_epoch() is then 0).
-RESET_SEQUENCES = "SELECT pg_catalog.setval('calib.epoch_seq', 1, false)"
+#: Run after a reset: epochs start again at 1 (calib.current_epoch() is then 0), and the
+#: history horizon (one row, kept) is back at 0 (nothing pruned).
+RESET_SEQUENCES = ("SELECT pg_catalog.setval('calib.epoch_seq', 1, false);"
+                   " UPDATE calib.history_horizon SET earliest_epoch = 0, pruned_at = NULL")
 #: Tables the reset leaves alone on purpose.
-KEPT_TABLES = ("alembic_version", "installation", "search_path_generation")
+KEPT_TABLES = ("alembic_version", "installation", "search_path_generation",
+               "history_horizon")
 # CALIBCERT_TEST_INSTALL=sql builds the templates from sql/ (install.sql and its SQLite twin)
 # instead of the alembic revisions, whose frozen copies a change to sql/ does not reach. The
 # mutation check (tests/mutations/) sets it so that a mutant of sql/ is what the tests run.

@@ -124,8 +124,11 @@ def pop_upgrade_history(contents: dict[str, list[tuple[Any, ...]]]) -> None:
     row, created by that change with operation 'upgrade' (for certifications: their two
     trailing columns, taken off here, and no closed version)."""
     (change,) = contents.pop("change")
-    change_id, _xid, epoch, _committed_at, _role, user, reason = change
+    change_id, _xid, epoch, _committed_at, _role, user, reason, request_id, results = change
     assert (epoch, user, reason) == (1, None, "revision 0014: existing content")
+    assert (request_id, results) == (None, None)  # retention: no request, nothing pruned
+    if "history_horizon" in contents:
+        assert contents.pop("history_horizon") == [(True, 0, None)]
     for table, current in VERSIONED.items():
         rows = contents.pop(table)
         assert len(rows) == len(contents[current]), table

@@ -171,6 +171,12 @@ CALLS: dict[str, list[str]] = {
         f"SELECT * FROM calib.history({_t('calib')}, NULL::pg_catalog.text,"
         f" NULL::pg_catalog.text, {_t('x')}, NULL::pg_catalog.text)",
     ],
+    # Retention (issue 16, item 8): nothing committed, so only epoch 0 is in range.
+    "calib.prune_history(bigint)": [
+        "SELECT calib.prune_history(0::pg_catalog.int8)",
+        "SELECT calib.prune_history(NULL::pg_catalog.int8)",
+        "SELECT calib.prune_history(7::pg_catalog.int8)",
+    ],
     "calib.history(text,text,jsonb,bigint,bigint)": [
         f"SELECT * FROM calib.history({_t('calib')}, NULL::pg_catalog.text,"
         " NULL::pg_catalog.jsonb, NULL::pg_catalog.int8, NULL::pg_catalog.int8)",
@@ -326,7 +332,14 @@ CALLS: dict[str, list[str]] = {
         f"SELECT calib.tag({_t('tagged')}, {_u(DS[3])})",
         f"SELECT calib.tag({_t('calib')}, {_u(DS[3])})",
     ],
-    "calib.untag(text,uuid[])": [f"SELECT calib.untag({_t('tagged')}, {_u(DS[2])})"],
+    "calib.untag(text,uuid[])": [
+        f"SELECT calib.untag({_t('tagged')}, {_u(DS[2])})",
+        # A request id (issue 16, item 11): calib._request claims it, calib._request_result
+        # records the result; the setting stays for the later calls of the transaction,
+        # which then run as calls of the same request.
+        f"SELECT calib.untag({_t('tagged')}, {_u(DS[3])})"
+        " FROM pg_catalog.set_config('calib.request_id', 'hostile', true) AS s",
+    ],
     "calib.certify(text,uuid[],tstzrange,boolean)": [
         f"SELECT calib.certify({_t('calib')}, {_u(DS[3])}, {_SPAN}, false)",
         f"SELECT calib.certify({_t('calib')}, {_u(DS[3], DS[2])},"

@@ -107,6 +107,8 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.list_collections(text,bigint)": _READ,
     "calib.query_datasets(text,text,jsonb,bigint)": _READ,
     "calib.collection_digest(text,bigint)": _READ,
+    # -- retention (issue 16, item 8): admin, dropping history is a DBA's decision ----------
+    "calib.prune_history(bigint)": _ADMIN,
     # (later: revert(...): _ADMIN)
 }
 

@@ -80,8 +80,12 @@ def test_every_code_raised_in_sql_is_mapped() -> None:
 #: Standard SQLSTATEs a calib function raises itself, each with the meaning PostgreSQL
 #: gives it: calib._lock_timeout re-raises the server's own lock timeout with what the
 #: call waited for in its DETAIL (README "Locks, waits and retries"), so a caller that
-#: handles 55P03 needs nothing new.
-STANDARD_CODES_RERAISED = {"55P03": "sql/functions/_lock_timeout.sql"}
+#: handles 55P03 needs nothing new. calib._request raises 40001 (serialization_failure)
+#: when a REPEATABLE READ / SERIALIZABLE caller's snapshot cannot see the change that
+#: committed its request id meanwhile (README "Retention and request ids"): a retry of
+#: the transaction then replays it, as for any serialization failure.
+STANDARD_CODES_RERAISED = {"55P03": "sql/functions/_lock_timeout.sql",
+                           "40001": "sql/functions/_request.sql"}
 
 
 def test_own_codes_use_a_class_of_our_own() -> None:

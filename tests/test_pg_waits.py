@@ -91,6 +91,15 @@ SITES = [
                             "SELECT calib.register_collection('e1', 'RUN')"),
          "SELECT calib.register_collection('e2', 'RUN'); COMMIT",  # waits at COMMIT
          "epoch", {}),
+    # Request ids (issue 16, item 11): a transaction holding the same request id.
+    Site("request id", (), ("SELECT set_config('calib.request_id', 'job', true)",
+                            "SELECT calib.register_collection('r1', 'RUN')"),
+         "SELECT set_config('calib.request_id', 'job', true);"
+         " SELECT calib.register_collection('r1', 'RUN')",
+         "request_id", {"request_id": "job"}),
+    # Retention (issue 16, item 8): two prunes take turns on the history horizon.
+    Site("history horizon", (), ("SELECT calib.prune_history(0)",),
+         "SELECT calib.prune_history(0)", "history_horizon", {}),
     Site("new dataset id", (), (_insert("run1", 778, dataset_id=NEW_ID),),
          _insert("run2", 779, dataset_id=NEW_ID),
          "dataset_id", {"collection": "run2", "datasets": [NEW_ID], "n_datasets": 1}),

@@ -179,6 +179,9 @@ SCENARIO: list[tuple[str, dict, object]] = [
     ("calib.explain(:c, :t, :d, :at, :e)",
      {"c": "Cam/chain", "t": "bias", "d": json.dumps(D2), "at": "2024-01-10T12:00Z", "e": "0"},
      ("error", "KC002", "collection_missing_as_of")),
+    # retention: nothing to drop before epoch 0; an epoch beyond the current one
+    ("calib.prune_history(:b::bigint)", {"b": "0"}, [0]),
+    ("calib.prune_history(:b::bigint)", {"b": "999999"}, ("error", "KC015", "prune_range")),
     # collection states and writer lists (revision 0012)
     ("calib.set_collection_writers(:c, :w)", {"c": "Cam/tagged", "w": '["calib_writer"]'},
      [None]),
@@ -197,7 +200,7 @@ PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
           "get_datasets", "probe", "set_collection_state", "set_collection_writers",
           "check_integrity", "collection_stats", "collection_digest", "current_epoch",
-          "epoch_at", "history", "explain"}
+          "epoch_at", "history", "explain", "prune_history"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:

@@ -87,6 +87,23 @@ def c(id: str, sql: str, code: str, kind: str, prepare: str = "", **detail: Any)
     return Case(id, sql, code, kind, detail, prepare)
 
 
+#: Retention: a horizon at epoch 1 (as calib.prune_history(1) leaves it).
+_PRUNED = "UPDATE calib.history_horizon SET earliest_epoch = 1"
+#: Request ids: a mutating call, run after the prepare statement set calib.request_id.
+_A_WRITE = "SELECT calib.register_collection('again', 'TAGGED')"
+
+
+def _committed_request(role_sql: str) -> str:
+    """A committed change (an epoch, as after its COMMIT) of request 'done', by ``role_sql``,
+    whose one call was a tag; then this transaction carries the same id (and forgets the
+    seed's change, as a new transaction would not have one)."""
+    return ("INSERT INTO calib.change (epoch, committed_at, db_role, request_id, results)"
+            f" VALUES (999999, now(), {role_sql}, 'done',"
+            " '[{\"op\": \"tag\", \"result\": 0}]');"
+            " SELECT set_config('calib.request_id', 'done', true),"
+            " set_config('calib._change', '', true)")
+
+
 CASES = [
     # -- the bound of every wait (calib._bound_waits) --------------------------------------
     c("calib.lock_timeout not a time", "SELECT calib.register_collection('waits', 'RUN')",
@@ -647,6 +664,27 @@ CASES = [
     c("history of a data ID without its type",
       "SELECT * FROM calib.history('calib', NULL, '" + D1 + "'::jsonb)",
       "KC015", "history_data_id_type", collection="calib"),
+    # -- retention and request ids (issue 16, items 8 and 11) ------------------------------
+    c("prune_history NULL", "SELECT calib.prune_history(NULL)",
+      "KC015", "argument_null", what="before"),
+    c("prune_history beyond the current epoch", "SELECT calib.prune_history(999999999)",
+      "KC015", "prune_range", before=999999999),
+    c("as_of below the history horizon",
+      "SELECT * FROM calib.certifications('calib', NULL, 0)",
+      "KC015", "as_of_pruned", prepare=_PRUNED, as_of=0, earliest=1),
+    c("history since below the history horizon",
+      "SELECT * FROM calib.history('calib', NULL, NULL, 0)",
+      "KC015", "as_of_pruned", prepare=_PRUNED, as_of=0, earliest=1),
+    c("request id too long", _A_WRITE, "KC015", "request_id_invalid",
+      prepare="SELECT set_config('calib.request_id', repeat('x', 201), true)", length=201),
+    c("request id set after the first change", _A_WRITE, "KC015", "request_id_late",
+      prepare="SELECT calib.register_collection('late', 'TAGGED');"
+              " SELECT set_config('calib.request_id', 'late', true)", request_id="late"),
+    c("request id of another role's change", _A_WRITE, "KC015", "request_id_foreign",
+      prepare=_committed_request("'someone_else'"), request_id="done"),
+    c("request id retried with another call", _A_WRITE, "KC015", "request_id_mismatch",
+      prepare=_committed_request("session_user"), request_id="done", call=1,
+      recorded="tag", operation="register_collection"),
 ]
 
 
@@ -700,6 +738,10 @@ def test_bad_input_raises_the_precise_error(owner: psycopg.Connection) -> None:
 #: kinds raised in sql/functions/ that no case here reaches, and why (and where they are
 #: tested instead).
 UNREACHED = {
+    "request_id_snapshot": (
+        "only when another transaction commits the same request id after a REPEATABLE READ "
+        "caller's snapshot: tests/test_pg_retention.py "
+        "(test_a_snapshot_that_cannot_see_the_holder_commit_is_a_conflict, two sessions)"),
     "lock_timeout": (
         "only when a wait for another open transaction runs out: tests/test_pg_waits.py, one "
         "case per wait (two real sessions)"),

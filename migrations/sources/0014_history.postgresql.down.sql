@@ -27,6 +27,7 @@ DROP TRIGGER dataset_versions_delete ON calib.dataset;
 DROP TRIGGER dataset_versions_truncate ON calib.dataset;
 DROP VIEW calib.certification_history;
 ALTER TABLE calib.certification DROP COLUMN created_change, DROP COLUMN created_operation;
+DROP TABLE calib.history_horizon;  -- retention
 DROP TABLE calib.collection_version, calib.chain_version, calib.certification_version,
     calib.tag_version, calib.dataset_version, calib.change;
 DROP SEQUENCE calib.epoch_seq;

@@ -94,6 +94,13 @@ DROP FUNCTION calib._digest_rows(integer, text);
 \ir ../../sql/functions/_member_candidates.sql
 \ir ../../sql/functions/_explain.sql
 \ir ../../sql/functions/explain.sql
+-- retention: prune_history and the history horizon; request ids (calib.change.request_id,
+-- results) and their replay (calib._request, calib._request_result; the mutating functions
+-- above call them); history shows the request id (issue 16, items 8 and 11).
+\ir ../../sql/schema/retention.sql
+\ir ../../sql/functions/_request.sql
+\ir ../../sql/functions/_request_result.sql
+\ir ../../sql/functions/prune_history.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -1210,6 +1210,7 @@ DROP TRIGGER dataset_versions_delete ON calib.dataset;
 DROP TRIGGER dataset_versions_truncate ON calib.dataset;
 DROP VIEW calib.certification_history;
 ALTER TABLE calib.certification DROP COLUMN created_change, DROP COLUMN created_operation;
+DROP TABLE calib.history_horizon;  -- retention
 DROP TABLE calib.collection_version, calib.chain_version, calib.certification_version,
     calib.tag_version, calib.dataset_version, calib.change;
 DROP SEQUENCE calib.epoch_seq;
@@ -1235,6 +1236,8 @@ DROP FUNCTION calib._operation(text);
 DROP FUNCTION calib._probe_all_as_of(integer,integer[],tstzrange[],bigint);
 DROP FUNCTION calib._probe_as_of(integer,integer,tstzrange,bigint);
 DROP FUNCTION calib._record_versions();
+DROP FUNCTION calib._request(text);
+DROP FUNCTION calib._request_result(text,jsonb);
 DROP FUNCTION calib._search_path_as_of(integer,bigint);
 DROP FUNCTION calib._stamp_epoch();
 DROP FUNCTION calib._stamp_row();
@@ -1257,4 +1260,5 @@ DROP FUNCTION calib.get_chain(text,bigint);
 DROP FUNCTION calib.history(text,text,jsonb,bigint,bigint);
 DROP FUNCTION calib.history(text,text,text,text,text);
 DROP FUNCTION calib.list_collections(text,bigint);
+DROP FUNCTION calib.prune_history(bigint);
 DROP FUNCTION calib.query_datasets(text,text,jsonb,bigint);

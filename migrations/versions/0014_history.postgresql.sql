@@ -667,10 +667,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* p_epoch checked as an as-of argument: 0 <= p_epoch <= calib.current_epoch() (a future
    epoch has no fixed answer yet). Returns it. NULL stays NULL (= now: the caller reads the
-   current tables).
-   Errors: KC015 as_of_range. */
+   current tables). An epoch below the history horizon (calib.history_horizon, raised by
+   calib.prune_history) is refused too: its closed versions are gone, so an answer would be
+   wrong. Read in the caller's snapshot (every as-of path is STABLE), so a prune that
+   commits during the call is seen with its deletions or not at all.
+   Errors: KC015 as_of_range, KC015 as_of_pruned. */
 DECLARE
     v_current bigint;
+    v_horizon bigint;
 BEGIN
     IF p_epoch IS NULL THEN
         RETURN NULL;
@@ -682,6 +686,14 @@ BEGIN
                    p_epoch, v_current),
             jsonb_build_object('kind', 'as_of_range', 'as_of', p_epoch,
                                'current', v_current)) IS NULL THEN END IF;
+    END IF;
+    SELECT h.earliest_epoch INTO v_horizon FROM calib.history_horizon AS h;
+    IF p_epoch < v_horizon THEN
+        IF calib._raise('KC015',
+            format('epoch %s was pruned: history is kept from epoch %s on (calib.prune_history)',
+                   p_epoch, v_horizon),
+            jsonb_build_object('kind', 'as_of_pruned', 'as_of', p_epoch,
+                               'earliest', v_horizon)) IS NULL THEN END IF;
     END IF;
     RETURN p_epoch;
 END
@@ -1014,12 +1026,19 @@ AS $$
    registering the same new name waits for the first to end, bounded (calib._bound_waits;
    55P03, kind lock_timeout, wait collection_name). */
 DECLARE
+    v_replay jsonb;
     v_type text := upper(p_type);
     v_existing text;
     v_old text;
     v_created boolean;
 BEGIN
     PERFORM calib._operation('register_collection');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('register_collection');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::boolean;
+        END IF;
+    END IF;
     p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
     IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN
@@ -1040,6 +1059,9 @@ BEGIN
     END;
     PERFORM set_config('lock_timeout', v_old, true);
     IF v_created THEN
+        IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+            PERFORM calib._request_result('register_collection', to_jsonb(true));
+        END IF;
         RETURN true;
     END IF;
     SELECT type INTO v_existing FROM calib.collection WHERE name = p_name;
@@ -1048,6 +1070,9 @@ BEGIN
             format('collection %L already exists as %s, not %s', p_name, v_existing, v_type),
             jsonb_build_object('kind', 'collection_exists_as', 'collection', p_name,
                                'type', v_existing, 'requested', v_type)) IS NULL THEN END IF;
+    END IF;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('register_collection', to_jsonb(false));
     END IF;
     RETURN false;
 END
@@ -1066,12 +1091,19 @@ AS $$
    parent itself, or a chain that already contains the parent), KC015 NULL.
    Locks: calib._lock_chains(), then the parent row (calib._lock_collections). */
 DECLARE
+    v_replay jsonb;
     v_parent calib.collection := calib._collection(p_parent, ARRAY['CHAINED']);
     v_ids integer[];
     v_missing text;
     v_cycle text;
 BEGIN
     PERFORM calib._operation('set_chain');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('set_chain');
+        IF v_replay IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END IF;
     IF p_children IS NULL OR array_position(p_children, NULL) IS NOT NULL THEN
         IF calib._raise('KC015', 'chain children must be a non-NULL array of names',
                              jsonb_build_object('kind', 'chain_children_null',
@@ -1127,6 +1159,9 @@ BEGIN
     INSERT INTO calib.collection_chain (parent_id, position, child_id)
     SELECT v_parent.collection_id, u.ord, u.id
     FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord);
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('set_chain', NULL);
+    END IF;
 END
 $$;
 
@@ -1171,10 +1206,20 @@ AS $$
    KC002 unknown, KC013 still a child of a chain / RUN with datasets.
    Locks: calib._lock_chains(), then the collection row. */
 DECLARE
-    v_coll calib.collection := calib._collection(p_name);
+    v_replay jsonb;
+    v_coll calib.collection;
     v_parent text;
 BEGIN
     PERFORM calib._operation('remove_collection');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('remove_collection');
+        IF v_replay IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END IF;
+    /* Unknown: refused before the chain lock. After the replay above, so that a retried
+       removal returns instead of finding the collection gone. */
+    v_coll := calib._collection(p_name);
     IF calib._lock_chains() IS NULL THEN END IF;
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_coll := calib._collection(p_name);
@@ -1196,6 +1241,9 @@ BEGIN
             jsonb_build_object('kind', 'run_has_datasets', 'collection', p_name)) IS NULL THEN END IF;
     END IF;
     DELETE FROM calib.collection WHERE collection_id = v_coll.collection_id;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('remove_collection', NULL);
+    END IF;
 END
 $$;
 
@@ -1216,12 +1264,19 @@ AS $$
    registering the same new name waits for the first to end, bounded (calib._bound_waits;
    55P03, kind lock_timeout, wait dataset_type_name). */
 DECLARE
+    v_replay jsonb;
     v_existing calib.dataset_type;
     v_dim text;
     v_old text;
     v_created boolean;
 BEGIN
     PERFORM calib._operation('register_dataset_type');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('register_dataset_type');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::boolean;
+        END IF;
+    END IF;
     /* Names are stored in NFC (calib._check_name), the dimension names too. */
     p_name := normalize(p_name, NFC);
     p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)
@@ -1261,6 +1316,9 @@ BEGIN
     END;
     PERFORM set_config('lock_timeout', v_old, true);
     IF v_created THEN
+        IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+            PERFORM calib._request_result('register_dataset_type', to_jsonb(true));
+        END IF;
         RETURN true;
     END IF;
     SELECT * INTO v_existing FROM calib.dataset_type WHERE name = p_name;
@@ -1271,6 +1329,9 @@ BEGIN
             jsonb_build_object('kind', 'dataset_type_exists_as', 'dataset_type', p_name,
                                'dimensions', to_jsonb(v_existing.dimensions),
                                'is_calibration', v_existing.is_calibration)) IS NULL THEN END IF;
+    END IF;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('register_dataset_type', to_jsonb(false));
     END IF;
     RETURN false;
 END
@@ -1337,8 +1398,18 @@ DECLARE
     v_dup_id uuid;
     v_old text;
     v_step text;
+    v_replay jsonb;
 BEGIN
     PERFORM calib._operation('insert_datasets');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('insert_datasets');
+        IF v_replay IS NOT NULL THEN
+            RETURN QUERY SELECT (r.e ->> 'dataset_id')::uuid, r.e -> 'data_id'
+                         FROM jsonb_array_elements(v_replay -> 'result') WITH ORDINALITY AS r(e, n)
+                         ORDER BY r.n;
+            RETURN;
+        END IF;
+    END IF;
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
         IF calib._raise('KC015',
@@ -1430,6 +1501,11 @@ BEGIN
     END;
     PERFORM set_config('lock_timeout', v_old, true);
 
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('insert_datasets', (
+            SELECT jsonb_agg(jsonb_build_object('dataset_id', u.id, 'data_id', u.v) ORDER BY u.n)
+            FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, n)));
+    END IF;
     RETURN QUERY SELECT u.id, u.v FROM unnest(v_ids, v_values) AS u(id, v);
 END
 $$;
@@ -1478,12 +1554,19 @@ AS $$
    dataset of the same type and data ID is tagged already (or in the same call).
    Locks: the collection row. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['TAGGED']);
     v_res record := calib._resolve_datasets(p_datasets);
     v_bad record;
     v_n integer;
 BEGIN
     PERFORM calib._operation('tag');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('tag');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'tag') IS NULL THEN END IF;
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
@@ -1516,6 +1599,9 @@ BEGIN
     FROM unnest(p_datasets, v_res.o_types, v_res.o_keys) AS u(id, t, k)
     ON CONFLICT ON CONSTRAINT tag_pkey DO NOTHING;
     GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('tag', to_jsonb(v_n));
+    END IF;
     RETURN v_n;
 END
 $$;
@@ -1553,16 +1639,26 @@ AS $$
    KC002/KC003 collection unknown or not TAGGED, KC007 unknown dataset.
    Locks: the collection row. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['TAGGED']);
     v_res record := calib._resolve_datasets(p_datasets);
     v_n integer;
 BEGIN
     PERFORM calib._operation('untag');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('untag');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'untag') IS NULL THEN END IF;
     DELETE FROM calib.tag AS t
     WHERE t.collection_id = v_coll.collection_id AND t.dataset_id = ANY (p_datasets);
     GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('untag', to_jsonb(v_n));
+    END IF;
     RETURN v_n;
 END
 $$;
@@ -1738,12 +1834,19 @@ AS $$
    force_generic_plan: a custom plan for a one-element array is always estimated cheaper,
    so the insert would otherwise be planned again on every call. */
 DECLARE
+    v_replay jsonb;
     v_n integer;
     v_id integer;
     v_coll calib.collection;
     v_span tstzrange;
 BEGIN
     PERFORM calib._operation('certify');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('certify');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF NOT coalesce(p_close_open, false) AND cardinality(p_datasets) > 0 THEN
         SELECT c.collection_id INTO v_id FROM calib.collection AS c
         WHERE c.name = p_collection AND c.type = 'CALIBRATION'
@@ -1762,6 +1865,7 @@ BEGIN
                 LEFT JOIN calib.dataset_type AS t
                   ON t.dataset_type_id = d.dataset_type_id AND t.is_calibration;
                 GET DIAGNOSTICS v_n = ROW_COUNT;
+                PERFORM calib._request_result('certify', to_jsonb(v_n)) WHERE current_setting('calib.request_id', true) <> '';
                 RETURN v_n;
             EXCEPTION WHEN integrity_constraint_violation THEN
                 NULL;  -- undone; the general way below raises the precise error
@@ -1772,10 +1876,14 @@ BEGIN
     v_coll := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_span := calib._timespan(p_timespan);
     v_n := coalesce(cardinality(p_datasets), 0);
-    RETURN calib._certify_rows(
+    v_n := calib._certify_rows(
         v_coll, p_datasets,
         array_fill(lower(v_span), ARRAY[v_n]), array_fill(upper(v_span), ARRAY[v_n]),
         false, coalesce(p_close_open, false));
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('certify', to_jsonb(v_n));
+    END IF;
+    RETURN v_n;
 END
 $$;
 
@@ -1824,10 +1932,18 @@ AS $$
    arrays of different lengths; KC009 a begin of +infinity.
    Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
+    v_replay jsonb;
+    v_n integer;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_begins timestamptz[];
 BEGIN
     PERFORM calib._operation('certify_series');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('certify_series');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF p_datasets IS NULL OR p_begins IS NULL
        OR cardinality(p_datasets) <> cardinality(p_begins) THEN
         IF calib._raise('KC015',
@@ -1843,7 +1959,11 @@ BEGIN
             jsonb_build_object('kind', 'series_infinite_begin', 'collection', p_collection)) IS NULL THEN END IF;
     END IF;
     v_begins := ARRAY(SELECT nullif(b, '-infinity') FROM unnest(p_begins) WITH ORDINALITY AS u(b, ord) ORDER BY ord);
-    RETURN calib._certify_rows(v_coll, p_datasets, v_begins, NULL, true, coalesce(p_close_open, false));
+    v_n := calib._certify_rows(v_coll, p_datasets, v_begins, NULL, true, coalesce(p_close_open, false));
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('certify_series', to_jsonb(v_n));
+    END IF;
+    RETURN v_n;
 END
 $$;
 
@@ -1895,6 +2015,7 @@ AS $$
    bad timespan, KC008 bad data ID.
    Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
     v_span tstzrange := calib._timespan(p_timespan);
@@ -1902,6 +2023,12 @@ DECLARE
     v_n integer;
 BEGIN
     PERFORM calib._operation('decertify');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('decertify');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
     WITH hit AS (
@@ -1917,6 +2044,9 @@ BEGIN
         FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span)) AS piece
     )
     SELECT count(*) INTO v_n FROM hit;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('decertify', to_jsonb(v_n));
+    END IF;
     RETURN v_n;
 END
 $$;
@@ -1964,6 +2094,7 @@ AS $$
    NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.
    Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
     v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
@@ -1971,6 +2102,12 @@ DECLARE
     v_n integer;
 BEGIN
     PERFORM calib._operation('close_open_range');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('close_open_range');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF p_end IS NULL OR NOT isfinite(p_end) THEN
         IF calib._raise('KC009',
             format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
@@ -2009,6 +2146,9 @@ BEGIN
       AND upper_inf(c.validity)
       AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys));
     GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('close_open_range', to_jsonb(v_n));
+    END IF;
     RETURN v_n;
 END
 $$;
@@ -2057,11 +2197,18 @@ AS $$
    destination name that another open transaction is creating: wait for it to end, bounded
    (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). */
 DECLARE
+    v_replay jsonb;
     v_src calib.collection := calib._collection(p_source, ARRAY['TAGGED', 'CALIBRATION', 'CHAINED']);
     v_dst_id integer;
     v_old text;
 BEGIN
     PERFORM calib._operation('copy_collection');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('copy_collection');
+        IF v_replay IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END IF;
     p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
     IF calib._check_name(p_destination, 'collection name') IS NULL THEN END IF;
     IF v_src.type = 'CHAINED' THEN
@@ -2100,6 +2247,9 @@ BEGIN
         SELECT v_dst_id, ch.position, ch.child_id
         FROM calib.collection_chain AS ch WHERE ch.parent_id = v_src.collection_id;
     END IF;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('copy_collection', NULL);
+    END IF;
 END
 $$;
 
@@ -2120,10 +2270,17 @@ AS $$
    Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the
    writers in flight, and a writer that comes after sees the new state. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_name);
     v_old text;
 BEGIN
     PERFORM calib._operation('set_collection_state');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('set_collection_state');
+        IF v_replay IS NOT NULL THEN
+            RETURN v_replay ->> 'result';
+        END IF;
+    END IF;
     IF p_state IS NULL THEN
         IF calib._raise('KC015', 'collection state must not be NULL',
                         jsonb_build_object('kind', 'argument_null', 'what', 'collection state'))
@@ -2140,6 +2297,9 @@ BEGIN
     WHERE c.collection_id = v_coll.collection_id;
     UPDATE calib.collection SET state = upper(p_state)
     WHERE collection_id = v_coll.collection_id AND state <> upper(p_state);
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('set_collection_state', to_jsonb(v_old));
+    END IF;
     RETURN v_old;
 END
 $$;
@@ -2162,11 +2322,18 @@ AS $$
    not exist.
    Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections). */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_name);
     v_missing text;
     v_old text[];
 BEGIN
     PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('set_collection_writers');
+        IF v_replay IS NOT NULL THEN
+            RETURN CASE WHEN jsonb_typeof(v_replay -> 'result') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(v_replay -> 'result')) END;
+        END IF;
+    END IF;
     IF p_roles IS NOT NULL THEN
         IF cardinality(p_roles) = 0 OR array_position(p_roles, NULL) IS NOT NULL THEN
             IF calib._raise('KC015',
@@ -2193,6 +2360,9 @@ BEGIN
     SELECT c.writers INTO v_old FROM calib.collection AS c
     WHERE c.collection_id = v_coll.collection_id;
     UPDATE calib.collection SET writers = p_roles WHERE collection_id = v_coll.collection_id;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('set_collection_writers', to_jsonb(v_old));
+    END IF;
     RETURN v_old;
 END
 $$;
@@ -2943,7 +3113,8 @@ $$;
 CREATE OR REPLACE FUNCTION calib.history(p_collection text, p_dataset_type text DEFAULT NULL, p_data_id jsonb DEFAULT NULL, p_since bigint DEFAULT NULL, p_until bigint DEFAULT NULL)
 RETURNS TABLE (epoch bigint, committed_at timestamptz, db_role text, app_user text, reason text,
                operation text, collection text, dataset_type text, data_id jsonb, dataset_id uuid,
-               validity_before tstzrange, validity_after tstzrange, detail jsonb)
+               validity_before tstzrange, validity_after tstzrange, detail jsonb,
+               request_id text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -2965,17 +3136,28 @@ AS $$
    with a NULL epoch.
    Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID
    needs its dataset type); p_since / p_until keep epochs in [since, until].
+   Pruned history (calib.prune_history): a p_since below the history horizon is refused
+   (the changes before it are incomplete); without p_since the rows start at the horizon.
+   The last column is the change's request id (setting calib.request_id), NULL without.
    Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid
-   data ID, KC015 data ID without dataset type.
+   data ID, KC015 data ID without dataset type, KC015 as_of_pruned.
    Locks: none; read-only, runs on a hot standby. */
 DECLARE
     v_ids integer[];
     v_type calib.dataset_type;
     v_key integer;
+    v_horizon bigint := (SELECT h.earliest_epoch FROM calib.history_horizon AS h);
 BEGIN
     IF p_collection IS NULL THEN
         IF calib._raise('KC015', 'collection name must not be NULL',
             jsonb_build_object('kind', 'argument_null', 'what', 'collection name')) IS NULL THEN END IF;
+    END IF;
+    IF p_since < v_horizon THEN
+        IF calib._raise('KC015',
+            format('epoch %s was pruned: history is kept from epoch %s on (calib.prune_history)',
+                   p_since, v_horizon),
+            jsonb_build_object('kind', 'as_of_pruned', 'as_of', p_since,
+                               'earliest', v_horizon)) IS NULL THEN END IF;
     END IF;
     p_collection := normalize(p_collection, NFC);
     v_ids := ARRAY(SELECT DISTINCT v.collection_id FROM calib.collection_version AS v
@@ -3068,7 +3250,7 @@ BEGIN
         WHERE v_type IS NULL
     )
     SELECT ch.epoch, ch.committed_at, ch.db_role, ch.app_user, ch.reason, i.op, p_collection,
-           t.name, di.value, i.dataset_id, i.before, i.after, i.detail
+           t.name, di.value, i.dataset_id, i.before, i.after, i.detail, ch.request_id
     FROM items AS i
     JOIN calib.change AS ch ON ch.change_id = i.change_id
     LEFT JOIN calib.dataset_type AS t ON t.dataset_type_id = i.dataset_type_id
@@ -3077,6 +3259,7 @@ BEGIN
       AND (v_key IS NULL OR i.data_id_key = v_key)
       AND (p_since IS NULL OR ch.epoch >= p_since)
       AND (p_until IS NULL OR ch.epoch <= p_until)
+      AND (ch.epoch IS NULL OR ch.epoch >= v_horizon)  -- what is left of pruned changes
     ORDER BY ch.epoch NULLS LAST, ch.change_id, i.kind, t.name, i.data_id_key,
              i.after IS NOT NULL, lower(coalesce(i.after, i.before)) NULLS FIRST,
              i.detail::text;
@@ -3086,7 +3269,8 @@ $$;
 CREATE OR REPLACE FUNCTION calib.history(p_collection text, p_dataset_type text, p_data_id text, p_since text, p_until text)
 RETURNS TABLE (epoch bigint, committed_at timestamptz, db_role text, app_user text, reason text,
                operation text, collection text, dataset_type text, data_id jsonb, dataset_id uuid,
-               validity_before tstzrange, validity_after tstzrange, detail jsonb)
+               validity_before tstzrange, validity_after tstzrange, detail jsonb,
+               request_id text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -3452,6 +3636,296 @@ BEGIN
 END
 $$;
 
+-- retention: prune_history and the history horizon; request ids (calib.change.request_id,
+-- results) and their replay (calib._request, calib._request_result; the mutating functions
+-- above call them); history shows the request id (issue 16, items 8 and 11).
+/* Retention and request ids (revision 0014; README "Retention and request ids"; issue 16,
+   items 8 and 11).
+
+   calib.history_horizon: one row, the earliest epoch whose state is still kept. 0 until
+   calib.prune_history(before) raises it to before; calib._as_of refuses an as-of epoch
+   below it (KC015 as_of_pruned), and calib.history refuses a since below it, instead of
+   answering from versions that are gone. The row is locked FOR UPDATE by prune_history
+   only (two prunes take turns); readers read it in the same snapshot as the versions
+   they then read (every as-of path is STABLE: one snapshot for the whole call), so a
+   concurrent prune is seen entirely or not at all.
+
+   calib.change.request_id: the caller's request id (setting calib.request_id), unique
+   among changes: a committed change keeps it for good, an uncommitted one holds it in the
+   unique index, so a second transaction that claims the same id waits (bounded) for the
+   first to commit (then it replays the first's results) or to roll back (then it goes on).
+   calib.change.results: what each mutating call of that change returned, in call order
+   ([{"op": "certify", "result": 3}, ...]), kept only for changes with a request id, so
+   that a retried transaction returns the same results call by call (calib._request). */
+ALTER TABLE calib.change ADD COLUMN request_id text, ADD COLUMN results jsonb;
+CREATE UNIQUE INDEX change_request_id_key ON calib.change (request_id)
+    WHERE request_id IS NOT NULL;
+
+CREATE TABLE calib.history_horizon (
+    only_row       boolean NOT NULL DEFAULT true,
+    earliest_epoch bigint NOT NULL DEFAULT 0,
+    pruned_at      timestamptz,
+    CONSTRAINT history_horizon_pkey PRIMARY KEY (only_row),
+    CONSTRAINT history_horizon_one_row CHECK (only_row),
+    CONSTRAINT history_horizon_epoch_check CHECK (earliest_epoch >= 0)
+);
+INSERT INTO calib.history_horizon DEFAULT VALUES;
+COMMENT ON TABLE calib.history_horizon IS
+    'One row: the earliest epoch whose state is still kept (calib.prune_history raises it); '
+    'as-of reads and history below it are refused (as_of_pruned).';
+
+CREATE OR REPLACE FUNCTION calib._request(p_operation text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Idempotent retries (README "Retention and request ids"): called first by every
+   mutating function when the setting calib.request_id is not empty (the functions test
+   the setting inline, so that a call without one pays nothing). A request id names one
+   change (transaction); a retried transaction carrying it replays the first one's
+   results call by call.
+   - This transaction already holds the id (its change was claimed by an earlier call):
+     NULL, the call runs (and records its result: calib._request_result).
+   - A committed change holds it: replay. Returns {"op", "result"} of the call at the same
+     position in that change (the n-th mutating call of this transaction gets the n-th
+     result); the caller returns that result and changes nothing. The change must be the
+     caller's own role's (calib._caller()): another role's id is refused without showing
+     its result. A call that does not match (another operation, or more calls than the
+     change made) is refused: the retry is not the same request.
+   - Nobody holds it: this transaction's change is created now and claims the id (the
+     unique index change_request_id_key). If an uncommitted transaction holds it, the
+     claim waits for it (bounded by calib.lock_timeout): it committed -> replay as above;
+     it rolled back -> the claim succeeds and the call runs. Under REPEATABLE READ or
+     SERIALIZABLE a change committed after the snapshot cannot be read: 40001, retry.
+   The setting must be in place before the transaction's first change: a transaction
+   whose change has no or another request id is refused (request_id_late).
+   Arguments: p_operation: the public function's name, as calib._operation has it.
+   Returns: NULL (run the call) or the recorded {"op", "result"} to return.
+   Errors: KC015 request_id_invalid (longer than 200 characters), KC015 request_id_late,
+   KC015 request_id_foreign (another role's change), KC015 request_id_mismatch,
+   40001 (the holder committed after this transaction's snapshot), 55P03 (wait
+   'request_id') when the holder does not end within calib.lock_timeout.
+   Locks: this transaction's change row; waits for a concurrent holder of the same id. */
+DECLARE
+    v_id text := nullif(current_setting('calib.request_id', true), '');
+    v_mine text := current_setting('calib._change', true);
+    v_change calib.change;
+    v_n integer;
+    v_old text;
+    v_claimed boolean := false;
+    v_step jsonb;
+BEGIN
+    IF v_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF length(v_id) > 200 THEN
+        IF calib._raise('KC015',
+            format('request id must be at most 200 characters, not %s', length(v_id)),
+            jsonb_build_object('kind', 'request_id_invalid', 'length', length(v_id))) IS NULL THEN END IF;
+    END IF;
+    /* Replaying already (an earlier call of this transaction found the id committed). */
+    v_n := nullif(current_setting('calib._replay_call', true), '')::integer;
+    IF v_n IS NULL THEN
+        /* This transaction's own change, if it has one (the same check as calib._change). */
+        IF v_mine ~ '^[0-9]{1,18}$' THEN
+            SELECT * INTO v_change FROM calib.change AS c
+            WHERE c.change_id = v_mine::bigint AND c.xid = pg_current_xact_id();
+            IF FOUND THEN
+                IF v_change.request_id IS DISTINCT FROM v_id THEN
+                    IF calib._raise('KC015',
+                        format('request id %L set after this transaction''s first change: set calib.request_id before the first call', v_id),
+                        jsonb_build_object('kind', 'request_id_late', 'request_id', v_id)) IS NULL THEN END IF;
+                END IF;
+                RETURN NULL;  -- ours: the call runs
+            END IF;
+        END IF;
+        SELECT * INTO v_change FROM calib.change AS c
+        WHERE c.request_id = v_id AND c.epoch IS NOT NULL;
+        IF NOT FOUND THEN
+            v_old := calib._bound_waits();
+            BEGIN
+                /* The claim: a concurrent holder makes this UPDATE wait on the unique index
+                   until it ends. */
+                v_mine := calib._change()::text;  -- its own statement: the UPDATE's
+                -- snapshot would not see a row its WHERE clause inserted
+                UPDATE calib.change SET request_id = v_id WHERE change_id = v_mine::bigint;
+                v_claimed := true;
+            EXCEPTION
+                WHEN unique_violation THEN
+                    NULL;  -- the holder committed: undone (change row and setting), replay below
+                WHEN lock_not_available THEN
+                    IF calib._lock_timeout('request_id',
+                        format('request id %L, held by a transaction that has not ended', v_id),
+                        jsonb_build_object('request_id', v_id)) IS NULL THEN END IF;
+            END;
+            PERFORM set_config('lock_timeout', v_old, true);
+            IF v_claimed THEN
+                RETURN NULL;
+            END IF;
+            /* A new statement: in READ COMMITTED it sees the holder's commit. */
+            SELECT * INTO v_change FROM calib.change AS c
+            WHERE c.request_id = v_id AND c.epoch IS NOT NULL;
+            IF NOT FOUND THEN
+                IF calib._raise('40001',
+                    format('request id %L was committed by another transaction after this transaction''s snapshot; retry', v_id),
+                    jsonb_build_object('kind', 'request_id_snapshot', 'request_id', v_id)) IS NULL THEN END IF;
+            END IF;
+        END IF;
+        IF v_change.db_role IS DISTINCT FROM calib._caller() THEN
+            IF calib._raise('KC015',
+                format('request id %L belongs to a change of another role: choose another request id', v_id),
+                jsonb_build_object('kind', 'request_id_foreign', 'request_id', v_id)) IS NULL THEN END IF;
+        END IF;
+        v_n := 0;
+    ELSE
+        SELECT * INTO v_change FROM calib.change AS c
+        WHERE c.request_id = v_id AND c.epoch IS NOT NULL;
+    END IF;
+    v_step := v_change.results -> v_n;
+    IF v_step IS NULL OR v_step ->> 'op' IS DISTINCT FROM p_operation THEN
+        IF calib._raise('KC015',
+            format('request id %L was committed at epoch %s, whose call %s was %s, not %s: a retry must repeat the same calls',
+                   v_id, v_change.epoch, v_n + 1, coalesce(v_step ->> 'op', 'none'), p_operation),
+            jsonb_build_object('kind', 'request_id_mismatch', 'request_id', v_id,
+                               'epoch', v_change.epoch, 'call', v_n + 1,
+                               'recorded', v_step ->> 'op', 'operation', p_operation)) IS NULL THEN END IF;
+    END IF;
+    PERFORM set_config('calib._replay_call', (v_n + 1)::text, true);
+    RETURN v_step;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._request_result(p_operation text, p_result jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Records what a mutating call returned, for a retry of its request (calib._request):
+   appends {"op": p_operation, "result": p_result} to the results of this transaction's
+   change when that change carries the request id in calib.request_id (the functions call
+   it only when the setting is not empty). A replaying transaction has no change of its
+   own with the id: nothing is recorded.
+   Arguments: p_operation: the function's name; p_result: its result as jsonb (null for
+   void).
+   Errors: none. Locks: this transaction's change row (already its own). */
+DECLARE
+    v_mine text := current_setting('calib._change', true);
+    v_id text := nullif(current_setting('calib.request_id', true), '');
+BEGIN
+    IF v_id IS NULL OR v_mine !~ '^[0-9]{1,18}$' THEN
+        RETURN;
+    END IF;
+    UPDATE calib.change AS c
+    SET results = coalesce(c.results, '[]'::jsonb)
+                  || jsonb_build_array(jsonb_build_object('op', p_operation,
+                                                          'result', coalesce(p_result, 'null'::jsonb)))
+    WHERE c.change_id = v_mine::bigint AND c.xid = pg_current_xact_id() AND c.request_id = v_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.prune_history(p_before bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Retention (README "Retention and request ids"): drops the history older than epoch
+   p_before. Deleted: every closed version (of certification_version, collection_version,
+   chain_version, tag_version, dataset_version) whose removing change has an epoch below
+   p_before -- no as-of read at an epoch >= p_before can see it (calib._visible: it was gone
+   by then) and history from p_before on never shows it --, then every change row below
+   p_before that no version and no current certification refers to any more. Versions
+   still visible at p_before (current ones, or closed at or after p_before) stay with the
+   changes that created them, so as-of reads at every epoch >= p_before answer exactly as
+   before (tests/test_pg_retention.py replays them all). The history horizon
+   (calib.history_horizon) becomes p_before: as-of reads and history since an epoch below
+   it are then refused (as_of_pruned) instead of answered wrongly. The horizon never moves
+   back: a p_before at or below it drops nothing. A change's request id goes with its
+   row: a retry of a pruned request is no longer recognised.
+   Arguments: p_before: 0 <= p_before <= calib.current_epoch().
+   Returns: the number of versions dropped.
+   Errors: KC015 argument_null, KC015 prune_range (p_before out of range), 55P03 (wait
+   'history_horizon') when another prune holds the horizon beyond calib.lock_timeout.
+   Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by
+   calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any
+   writer, and the deleted rows, which nobody writes any more (closed versions, changes
+   nothing refers to). No table lock: lookups (current and as-of) and writers go on. The
+   work is linear in the history dropped plus one pass over the current certifications;
+   to keep each transaction short, prune in steps of increasing p_before. */
+DECLARE
+    v_horizon bigint;
+    v_current bigint := calib.current_epoch();
+    v_changes bigint[];
+    v_n bigint;
+    v_total bigint := 0;
+    v_old text;
+BEGIN
+    IF p_before IS NULL THEN
+        IF calib._raise('KC015', 'prune_history needs an epoch (before) and got NULL',
+            jsonb_build_object('kind', 'argument_null', 'what', 'before')) IS NULL THEN END IF;
+    END IF;
+    IF p_before < 0 OR p_before > v_current THEN
+        IF calib._raise('KC015',
+            format('prune_history before epoch %s is out of range: epochs run from 0 to the current epoch %s',
+                   p_before, v_current),
+            jsonb_build_object('kind', 'prune_range', 'before', p_before,
+                               'current', v_current)) IS NULL THEN END IF;
+    END IF;
+    v_old := calib._bound_waits();
+    BEGIN
+        SELECT h.earliest_epoch INTO v_horizon FROM calib.history_horizon AS h FOR UPDATE;
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('history_horizon', 'the history horizon, held by another prune_history',
+                               '{}') IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
+    IF p_before <= v_horizon THEN
+        RETURN 0;
+    END IF;
+    v_changes := ARRAY(SELECT c.change_id FROM calib.change AS c WHERE c.epoch < p_before);
+    /* Closed versions whose removal committed before p_before: through the removed_change
+       indexes. A current version (removed_change NULL) and one closed by an uncommitted
+       change (no epoch) are never among them. */
+    DELETE FROM calib.certification_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM calib.collection_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM calib.chain_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM calib.tag_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM calib.dataset_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    /* The changes nothing refers to any more (one anti-join per reference: a hash
+       anti-join each, so one pass over every table rather than a probe per change). A new reference to an old change only ever
+       comes from an existing one (a current certification copied into its version table
+       when closed), which this statement's snapshot sees, so no concurrent writer can
+       need a row deleted here. */
+    DELETE FROM calib.change AS c
+    WHERE c.change_id = ANY (v_changes)
+      AND NOT EXISTS (SELECT FROM calib.certification AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.certification_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.certification_version AS x WHERE x.removed_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS x WHERE x.removed_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.chain_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.chain_version AS x WHERE x.removed_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.tag_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.tag_version AS x WHERE x.removed_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.dataset_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.dataset_version AS x WHERE x.removed_change = c.change_id);
+    UPDATE calib.history_horizon SET earliest_epoch = p_before, pruned_at = clock_timestamp();
+    RETURN v_total;
+END
+$$;
+
 -- Generated by migrations/comments.py from the headers in sql/functions/ (do not
 -- edit: edit the header, then run python migrations/comments.py). One COMMENT
 -- per public function overload: purpose, arguments, returns, locks, errors.
@@ -3685,14 +4159,14 @@ Locks: none; read-only.
 Errors: KC007 unknown id, KC015 NULL.';
 COMMENT ON FUNCTION calib.history(text, text, jsonb, bigint, bigint) IS
     'The changes of collection p_collection (every collection that ever bore that name, removed ones included), oldest first: one row per changed certification, tag, dataset (of a RUN), collection row or chain position per change. Each row: the change''s epoch and commit time, database role, client user and reason (calib.user, calib.reason), the operation (the public function, ''sql'' for raw SQL, ''upgrade'' for what existed at revision 0014), the collection''s name; for certifications the dataset type, data ID, dataset and validity before/after (certify: before NULL; removal by decertify: after NULL; a shortened or split certification: both, a split''s other piece a row with before NULL); for tags and datasets the same columns with NULL validity. Collection-level rows (detail.what = ''collection'': registration = before NULL, removal = after NULL, state or writer changes = both; ''chain'': a chain position''s child before/after) have NULL dataset columns and appear only when neither p_dataset_type nor p_data_id is given. Within a change: certifications, tags, datasets by dataset type and data ID, what went before what came, by begin. The caller''s own uncommitted change is shown with a NULL epoch.
-Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID needs its dataset type); p_since / p_until keep epochs in [since, until].
+Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID needs its dataset type); p_since / p_until keep epochs in [since, until]. Pruned history (calib.prune_history): a p_since below the history horizon is refused (the changes before it are incomplete); without p_since the rows start at the horizon. The last column is the change''s request id (setting calib.request_id), NULL without.
 Locks: none; read-only, runs on a hot standby.
-Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';
+Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type, KC015 as_of_pruned.';
 COMMENT ON FUNCTION calib.history(text, text, text, text, text) IS
     'history with every argument as text (drivers binding text): the data ID as JSON text (calib._json_text), the epochs in decimal digits (calib._epoch_text); NULL or '''' for none. Then exactly the typed form.
 Arguments: p_collection text, p_dataset_type text, p_data_id text, p_since text, p_until text
 Locks: none; read-only, runs on a hot standby.
-Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type.';
+Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid data ID, KC015 data ID without dataset type, KC015 as_of_pruned.';
 COMMENT ON FUNCTION calib.insert_datasets(text, text, jsonb[], uuid[]) IS
     'Create one dataset per data ID in RUN collection p_run; returns (id, canonical data ID) in input order. p_ids brings the caller''s own UUIDs (same length); otherwise random UUIDs are generated. Set-based: data IDs are interned and datasets inserted with one statement each. A dimension used for the first time gets the value type of its first value here.
 Arguments: p_dataset_type text, p_run text, p_data_ids jsonb[], p_ids uuid[] DEFAULT NULL
@@ -3728,6 +4202,12 @@ COMMENT ON FUNCTION calib.probe(integer, integer, tstzrange) IS
 Arguments: p_collection_id and p_data_id_key internal ids (calib.collection, calib.data_id), p_span the time (NULL skips CALIBRATION members).
 Locks: none; read-only.
 Errors: none of its own (callers resolve names to ids first and raise).';
+COMMENT ON FUNCTION calib.prune_history(bigint) IS
+    'Retention (README "Retention and request ids"): drops the history older than epoch p_before. Deleted: every closed version (of certification_version, collection_version, chain_version, tag_version, dataset_version) whose removing change has an epoch below p_before -- no as-of read at an epoch >= p_before can see it (calib._visible: it was gone by then) and history from p_before on never shows it --, then every change row below p_before that no version and no current certification refers to any more. Versions still visible at p_before (current ones, or closed at or after p_before) stay with the changes that created them, so as-of reads at every epoch >= p_before answer exactly as before (tests/test_pg_retention.py replays them all). The history horizon (calib.history_horizon) becomes p_before: as-of reads and history since an epoch below it are then refused (as_of_pruned) instead of answered wrongly. The horizon never moves back: a p_before at or below it drops nothing. A change''s request id goes with its row: a retry of a pruned request is no longer recognised.
+Arguments: p_before: 0 <= p_before <= calib.current_epoch().
+Returns: the number of versions dropped.
+Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any writer, and the deleted rows, which nobody writes any more (closed versions, changes nothing refers to). No table lock: lookups (current and as-of) and writers go on. The work is linear in the history dropped plus one pass over the current certifications; to keep each transaction short, prune in steps of increasing p_before.
+Errors: KC015 argument_null, KC015 prune_range (p_before out of range), 55P03 (wait ''history_horizon'') when another prune holds the horizon beyond calib.lock_timeout.';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb) IS
     'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets.
 Arguments: p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL
@@ -3967,7 +4447,9 @@ BEGIN
         'calib.set_collection_state(text, text)',
         'calib.set_collection_writers(text, text[])',
         'calib.set_collection_writers(text, jsonb)',
-        'calib.set_collection_writers(text, text)'
+        'calib.set_collection_writers(text, text)',
+        -- retention: dropping history is a DBA's decision, like the registry's shape
+        'calib.prune_history(bigint)'
         -- (later: revert)
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_admin);

@@ -9,6 +9,8 @@ and the backend primitives behind them. The defaults refuse with InvalidArgument
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +48,8 @@ class HistoryRow:
     validity_before: Timespan | None
     validity_after: Timespan | None
     detail: dict[str, Any] | None
+    #: The change's request id (``reg.transaction(request_id=...)``), None without one.
+    request_id: str | None = None
 
 
 def check_epoch(value: Any, what: str = "as_of") -> int | None:
@@ -54,6 +58,13 @@ def check_epoch(value: Any, what: str = "as_of") -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentError(f"{what} must be an epoch (an int), not {type(value).__name__}")
+    return value
+
+
+def check_request_id(value: Any) -> str:
+    """A request id: a non-empty str (its length is checked by the database)."""
+    if not isinstance(value, str) or not value:
+        raise InvalidArgumentError(f"request_id must be a non-empty str, not {value!r}")
     return value
 
 
@@ -85,7 +96,21 @@ class HistoryMixin:
                              lookup_name(dataset_type, "dataset type name"), data_id,
                              check_epoch(since, "since"), check_epoch(until, "until"))
 
+    def prune_history(self, before: int) -> int:
+        """Drop the history older than epoch ``before`` (README "Retention and request
+        ids"; the admin role): as-of reads at epochs >= ``before`` answer exactly as before,
+        as-of reads and ``history(since=...)`` below it raise InvalidArgumentError
+        (``as_of_pruned``). Returns the number of versions dropped."""
+        return self._prune_history(check_epoch(before, "before"))
+
     # -- backend primitives (PostgreSQL overrides them) --------------------------------
+
+    def _prune_history(self, before: int | None) -> int:
+        raise refuse("prune_history")
+
+    def _request_transaction(self, request_id: str) -> Callable[[], AbstractContextManager[None]]:
+        """The opener of a top-level transaction carrying ``request_id``."""
+        raise refuse("request_id")
 
     def _current_epoch(self) -> int:
         raise refuse("current_epoch")

@@ -212,6 +212,33 @@ KINDS: dict[str, tuple[str, str]] = {
         "as_of epoch {as_of} is out of range: epochs run from 0 to the current epoch"
         " {current}"),
     "epoch_text": ("KC015", "{what} must be an epoch (an integer), not {value!q}"),
+    # retention and request ids (README "Retention and request ids")
+    "as_of_pruned": (
+        "KC015",
+        "epoch {as_of} was pruned: history is kept from epoch {earliest} on"
+        " (calib.prune_history)"),
+    "prune_range": (
+        "KC015",
+        "prune_history before epoch {before} is out of range: epochs run from 0 to the"
+        " current epoch {current}"),
+    "request_id_invalid": (
+        "KC015", "request id must be at most 200 characters, not {length}"),
+    "request_id_late": (
+        "KC015",
+        "request id {request_id!q} set after this transaction's first change: set"
+        " calib.request_id before the first call"),
+    "request_id_foreign": (
+        "KC015",
+        "request id {request_id!q} belongs to a change of another role: choose another"
+        " request id"),
+    "request_id_mismatch": (
+        "KC015",
+        "request id {request_id!q} was committed at epoch {epoch}, whose call {call} was"
+        " {recorded!v}, not {operation}: a retry must repeat the same calls"),
+    "request_id_snapshot": (
+        "40001",
+        "request id {request_id!q} was committed by another transaction after this"
+        " transaction's snapshot; retry"),
     "history_data_id_type": ("KC015", "history of a data ID needs its dataset type"),
     "history_postgresql_only": (
         "KC015",

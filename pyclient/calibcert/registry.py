@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError, error
 from .explain import ExplainMixin
-from .history import HistoryMixin, check_epoch
+from .history import HistoryMixin, check_epoch, check_request_id
 from .retry import Transaction
 from .types import (
     MAX_DIMENSIONS,
@@ -474,7 +474,7 @@ class Registry(HistoryMixin, ExplainMixin, abc.ABC):
 
     # -- transactions and lifetime ----------------------------------------------------
 
-    def transaction(self, retries: int = 0) -> Transaction:
+    def transaction(self, retries: int = 0, request_id: str | None = None) -> Transaction:
         """Group several operations into one atomic unit (nested: a savepoint)::
 
             with reg.transaction():
@@ -490,8 +490,13 @@ class Registry(HistoryMixin, ExplainMixin, abc.ABC):
                     ...
 
         A single call made outside any transaction is retried that way by itself
-        (:data:`calibcert.retry.CALL_ATTEMPTS`). See :mod:`calibcert.retry`."""
-        return Transaction(self._transaction, self._in_transaction, retries)
+        (:data:`calibcert.retry.CALL_ATTEMPTS`). See :mod:`calibcert.retry`.
+
+        ``request_id`` (PostgreSQL, outermost only; README "Retention and request ids"): once
+        a block with this id has committed, its retry returns each call's first result."""
+        return Transaction(self._transaction if request_id is None else
+                           self._request_transaction(check_request_id(request_id)),
+                           self._in_transaction, retries)
 
     @abc.abstractmethod
     def _transaction(self) -> AbstractContextManager[None]:

@@ -33,12 +33,19 @@ AS $$
    force_generic_plan: a custom plan for a one-element array is always estimated cheaper,
    so the insert would otherwise be planned again on every call. */
 DECLARE
+    v_replay jsonb;
     v_n integer;
     v_id integer;
     v_coll calib.collection;
     v_span tstzrange;
 BEGIN
     PERFORM calib._operation('certify');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('certify');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF NOT coalesce(p_close_open, false) AND cardinality(p_datasets) > 0 THEN
         SELECT c.collection_id INTO v_id FROM calib.collection AS c
         WHERE c.name = p_collection AND c.type = 'CALIBRATION'
@@ -57,6 +64,7 @@ BEGIN
                 LEFT JOIN calib.dataset_type AS t
                   ON t.dataset_type_id = d.dataset_type_id AND t.is_calibration;
                 GET DIAGNOSTICS v_n = ROW_COUNT;
+                PERFORM calib._request_result('certify', to_jsonb(v_n)) WHERE current_setting('calib.request_id', true) <> '';
                 RETURN v_n;
             EXCEPTION WHEN integrity_constraint_violation THEN
                 NULL;  -- undone; the general way below raises the precise error
@@ -67,10 +75,14 @@ BEGIN
     v_coll := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_span := calib._timespan(p_timespan);
     v_n := coalesce(cardinality(p_datasets), 0);
-    RETURN calib._certify_rows(
+    v_n := calib._certify_rows(
         v_coll, p_datasets,
         array_fill(lower(v_span), ARRAY[v_n]), array_fill(upper(v_span), ARRAY[v_n]),
         false, coalesce(p_close_open, false));
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('certify', to_jsonb(v_n));
+    END IF;
+    RETURN v_n;
 END
 $$;
 

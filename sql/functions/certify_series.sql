@@ -13,10 +13,18 @@ AS $$
    arrays of different lengths; KC009 a begin of +infinity.
    Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
+    v_replay jsonb;
+    v_n integer;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_begins timestamptz[];
 BEGIN
     PERFORM calib._operation('certify_series');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('certify_series');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF p_datasets IS NULL OR p_begins IS NULL
        OR cardinality(p_datasets) <> cardinality(p_begins) THEN
         IF calib._raise('KC015',
@@ -32,7 +40,11 @@ BEGIN
             jsonb_build_object('kind', 'series_infinite_begin', 'collection', p_collection)) IS NULL THEN END IF;
     END IF;
     v_begins := ARRAY(SELECT nullif(b, '-infinity') FROM unnest(p_begins) WITH ORDINALITY AS u(b, ord) ORDER BY ord);
-    RETURN calib._certify_rows(v_coll, p_datasets, v_begins, NULL, true, coalesce(p_close_open, false));
+    v_n := calib._certify_rows(v_coll, p_datasets, v_begins, NULL, true, coalesce(p_close_open, false));
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('certify_series', to_jsonb(v_n));
+    END IF;
+    RETURN v_n;
 END
 $$;
 

@@ -12,6 +12,7 @@ AS $$
    NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.
    Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
     v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
@@ -19,6 +20,12 @@ DECLARE
     v_n integer;
 BEGIN
     PERFORM calib._operation('close_open_range');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('close_open_range');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF p_end IS NULL OR NOT isfinite(p_end) THEN
         IF calib._raise('KC009',
             format('close_open_range in %L needs a finite end, not %s', p_collection, coalesce(p_end::text, 'NULL')),
@@ -57,6 +64,9 @@ BEGIN
       AND upper_inf(c.validity)
       AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys));
     GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('close_open_range', to_jsonb(v_n));
+    END IF;
     RETURN v_n;
 END
 $$;

@@ -14,11 +14,18 @@ AS $$
    destination name that another open transaction is creating: wait for it to end, bounded
    (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). */
 DECLARE
+    v_replay jsonb;
     v_src calib.collection := calib._collection(p_source, ARRAY['TAGGED', 'CALIBRATION', 'CHAINED']);
     v_dst_id integer;
     v_old text;
 BEGIN
     PERFORM calib._operation('copy_collection');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('copy_collection');
+        IF v_replay IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END IF;
     p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
     IF calib._check_name(p_destination, 'collection name') IS NULL THEN END IF;
     IF v_src.type = 'CHAINED' THEN
@@ -56,6 +63,9 @@ BEGIN
         INSERT INTO calib.collection_chain (parent_id, position, child_id)
         SELECT v_dst_id, ch.position, ch.child_id
         FROM calib.collection_chain AS ch WHERE ch.parent_id = v_src.collection_id;
+    END IF;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('copy_collection', NULL);
     END IF;
 END
 $$;

@@ -16,6 +16,7 @@ AS $$
    bad timespan, KC008 bad data ID.
    Locks: the collection row, FOR NO KEY UPDATE. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
     v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
     v_span tstzrange := calib._timespan(p_timespan);
@@ -23,6 +24,12 @@ DECLARE
     v_n integer;
 BEGIN
     PERFORM calib._operation('decertify');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('decertify');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
     WITH hit AS (
@@ -38,6 +45,9 @@ BEGIN
         FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span)) AS piece
     )
     SELECT count(*) INTO v_n FROM hit;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('decertify', to_jsonb(v_n));
+    END IF;
     RETURN v_n;
 END
 $$;

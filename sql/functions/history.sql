@@ -1,7 +1,8 @@
 CREATE OR REPLACE FUNCTION calib.history(p_collection text, p_dataset_type text DEFAULT NULL, p_data_id jsonb DEFAULT NULL, p_since bigint DEFAULT NULL, p_until bigint DEFAULT NULL)
 RETURNS TABLE (epoch bigint, committed_at timestamptz, db_role text, app_user text, reason text,
                operation text, collection text, dataset_type text, data_id jsonb, dataset_id uuid,
-               validity_before tstzrange, validity_after tstzrange, detail jsonb)
+               validity_before tstzrange, validity_after tstzrange, detail jsonb,
+               request_id text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -23,17 +24,28 @@ AS $$
    with a NULL epoch.
    Arguments: p_dataset_type / p_data_id narrow to one dataset type / data ID (a data ID
    needs its dataset type); p_since / p_until keep epochs in [since, until].
+   Pruned history (calib.prune_history): a p_since below the history horizon is refused
+   (the changes before it are incomplete); without p_since the rows start at the horizon.
+   The last column is the change's request id (setting calib.request_id), NULL without.
    Errors: KC002 a name no collection ever had, KC005 unknown dataset type, KC008 invalid
-   data ID, KC015 data ID without dataset type.
+   data ID, KC015 data ID without dataset type, KC015 as_of_pruned.
    Locks: none; read-only, runs on a hot standby. */
 DECLARE
     v_ids integer[];
     v_type calib.dataset_type;
     v_key integer;
+    v_horizon bigint := (SELECT h.earliest_epoch FROM calib.history_horizon AS h);
 BEGIN
     IF p_collection IS NULL THEN
         IF calib._raise('KC015', 'collection name must not be NULL',
             jsonb_build_object('kind', 'argument_null', 'what', 'collection name')) IS NULL THEN END IF;
+    END IF;
+    IF p_since < v_horizon THEN
+        IF calib._raise('KC015',
+            format('epoch %s was pruned: history is kept from epoch %s on (calib.prune_history)',
+                   p_since, v_horizon),
+            jsonb_build_object('kind', 'as_of_pruned', 'as_of', p_since,
+                               'earliest', v_horizon)) IS NULL THEN END IF;
     END IF;
     p_collection := normalize(p_collection, NFC);
     v_ids := ARRAY(SELECT DISTINCT v.collection_id FROM calib.collection_version AS v
@@ -126,7 +138,7 @@ BEGIN
         WHERE v_type IS NULL
     )
     SELECT ch.epoch, ch.committed_at, ch.db_role, ch.app_user, ch.reason, i.op, p_collection,
-           t.name, di.value, i.dataset_id, i.before, i.after, i.detail
+           t.name, di.value, i.dataset_id, i.before, i.after, i.detail, ch.request_id
     FROM items AS i
     JOIN calib.change AS ch ON ch.change_id = i.change_id
     LEFT JOIN calib.dataset_type AS t ON t.dataset_type_id = i.dataset_type_id
@@ -135,6 +147,7 @@ BEGIN
       AND (v_key IS NULL OR i.data_id_key = v_key)
       AND (p_since IS NULL OR ch.epoch >= p_since)
       AND (p_until IS NULL OR ch.epoch <= p_until)
+      AND (ch.epoch IS NULL OR ch.epoch >= v_horizon)  -- what is left of pruned changes
     ORDER BY ch.epoch NULLS LAST, ch.change_id, i.kind, t.name, i.data_id_key,
              i.after IS NOT NULL, lower(coalesce(i.after, i.before)) NULLS FIRST,
              i.detail::text;
@@ -144,7 +157,8 @@ $$;
 CREATE OR REPLACE FUNCTION calib.history(p_collection text, p_dataset_type text, p_data_id text, p_since text, p_until text)
 RETURNS TABLE (epoch bigint, committed_at timestamptz, db_role text, app_user text, reason text,
                operation text, collection text, dataset_type text, data_id jsonb, dataset_id uuid,
-               validity_before tstzrange, validity_after tstzrange, detail jsonb)
+               validity_before tstzrange, validity_after tstzrange, detail jsonb,
+               request_id text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp

@@ -32,8 +32,18 @@ DECLARE
     v_dup_id uuid;
     v_old text;
     v_step text;
+    v_replay jsonb;
 BEGIN
     PERFORM calib._operation('insert_datasets');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('insert_datasets');
+        IF v_replay IS NOT NULL THEN
+            RETURN QUERY SELECT (r.e ->> 'dataset_id')::uuid, r.e -> 'data_id'
+                         FROM jsonb_array_elements(v_replay -> 'result') WITH ORDINALITY AS r(e, n)
+                         ORDER BY r.n;
+            RETURN;
+        END IF;
+    END IF;
     IF p_ids IS NOT NULL AND (cardinality(p_ids) <> cardinality(p_data_ids)
                               OR array_position(p_ids, NULL) IS NOT NULL) THEN
         IF calib._raise('KC015',
@@ -125,6 +135,11 @@ BEGIN
     END;
     PERFORM set_config('lock_timeout', v_old, true);
 
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('insert_datasets', (
+            SELECT jsonb_agg(jsonb_build_object('dataset_id', u.id, 'data_id', u.v) ORDER BY u.n)
+            FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, n)));
+    END IF;
     RETURN QUERY SELECT u.id, u.v FROM unnest(v_ids, v_values) AS u(id, v);
 END
 $$;

@@ -13,12 +13,19 @@ AS $$
    registering the same new name waits for the first to end, bounded (calib._bound_waits;
    55P03, kind lock_timeout, wait collection_name). */
 DECLARE
+    v_replay jsonb;
     v_type text := upper(p_type);
     v_existing text;
     v_old text;
     v_created boolean;
 BEGIN
     PERFORM calib._operation('register_collection');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('register_collection');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::boolean;
+        END IF;
+    END IF;
     p_name := normalize(p_name, NFC);  -- names are stored in NFC (calib._check_name)
     IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
     IF v_type IS NULL OR v_type NOT IN ('RUN', 'TAGGED', 'CALIBRATION', 'CHAINED') THEN
@@ -39,6 +46,9 @@ BEGIN
     END;
     PERFORM set_config('lock_timeout', v_old, true);
     IF v_created THEN
+        IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+            PERFORM calib._request_result('register_collection', to_jsonb(true));
+        END IF;
         RETURN true;
     END IF;
     SELECT type INTO v_existing FROM calib.collection WHERE name = p_name;
@@ -47,6 +57,9 @@ BEGIN
             format('collection %L already exists as %s, not %s', p_name, v_existing, v_type),
             jsonb_build_object('kind', 'collection_exists_as', 'collection', p_name,
                                'type', v_existing, 'requested', v_type)) IS NULL THEN END IF;
+    END IF;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('register_collection', to_jsonb(false));
     END IF;
     RETURN false;
 END

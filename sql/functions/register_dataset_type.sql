@@ -15,12 +15,19 @@ AS $$
    registering the same new name waits for the first to end, bounded (calib._bound_waits;
    55P03, kind lock_timeout, wait dataset_type_name). */
 DECLARE
+    v_replay jsonb;
     v_existing calib.dataset_type;
     v_dim text;
     v_old text;
     v_created boolean;
 BEGIN
     PERFORM calib._operation('register_dataset_type');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('register_dataset_type');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::boolean;
+        END IF;
+    END IF;
     /* Names are stored in NFC (calib._check_name), the dimension names too. */
     p_name := normalize(p_name, NFC);
     p_dimensions := CASE WHEN p_dimensions IS NOT NULL THEN ARRAY(SELECT normalize(u.d, NFC)
@@ -60,6 +67,9 @@ BEGIN
     END;
     PERFORM set_config('lock_timeout', v_old, true);
     IF v_created THEN
+        IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+            PERFORM calib._request_result('register_dataset_type', to_jsonb(true));
+        END IF;
         RETURN true;
     END IF;
     SELECT * INTO v_existing FROM calib.dataset_type WHERE name = p_name;
@@ -70,6 +80,9 @@ BEGIN
             jsonb_build_object('kind', 'dataset_type_exists_as', 'dataset_type', p_name,
                                'dimensions', to_jsonb(v_existing.dimensions),
                                'is_calibration', v_existing.is_calibration)) IS NULL THEN END IF;
+    END IF;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('register_dataset_type', to_jsonb(false));
     END IF;
     RETURN false;
 END

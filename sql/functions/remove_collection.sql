@@ -11,10 +11,20 @@ AS $$
    KC002 unknown, KC013 still a child of a chain / RUN with datasets.
    Locks: calib._lock_chains(), then the collection row. */
 DECLARE
-    v_coll calib.collection := calib._collection(p_name);
+    v_replay jsonb;
+    v_coll calib.collection;
     v_parent text;
 BEGIN
     PERFORM calib._operation('remove_collection');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('remove_collection');
+        IF v_replay IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END IF;
+    /* Unknown: refused before the chain lock. After the replay above, so that a retried
+       removal returns instead of finding the collection gone. */
+    v_coll := calib._collection(p_name);
     IF calib._lock_chains() IS NULL THEN END IF;
     /* Look it up again: a concurrent remove may have committed while we waited. */
     v_coll := calib._collection(p_name);
@@ -36,5 +46,8 @@ BEGIN
             jsonb_build_object('kind', 'run_has_datasets', 'collection', p_name)) IS NULL THEN END IF;
     END IF;
     DELETE FROM calib.collection WHERE collection_id = v_coll.collection_id;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('remove_collection', NULL);
+    END IF;
 END
 $$;

@@ -11,12 +11,19 @@ AS $$
    parent itself, or a chain that already contains the parent), KC015 NULL.
    Locks: calib._lock_chains(), then the parent row (calib._lock_collections). */
 DECLARE
+    v_replay jsonb;
     v_parent calib.collection := calib._collection(p_parent, ARRAY['CHAINED']);
     v_ids integer[];
     v_missing text;
     v_cycle text;
 BEGIN
     PERFORM calib._operation('set_chain');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('set_chain');
+        IF v_replay IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END IF;
     IF p_children IS NULL OR array_position(p_children, NULL) IS NOT NULL THEN
         IF calib._raise('KC015', 'chain children must be a non-NULL array of names',
                              jsonb_build_object('kind', 'chain_children_null',
@@ -72,6 +79,9 @@ BEGIN
     INSERT INTO calib.collection_chain (parent_id, position, child_id)
     SELECT v_parent.collection_id, u.ord, u.id
     FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord);
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('set_chain', NULL);
+    END IF;
 END
 $$;
 

@@ -15,10 +15,17 @@ AS $$
    Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the
    writers in flight, and a writer that comes after sees the new state. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_name);
     v_old text;
 BEGIN
     PERFORM calib._operation('set_collection_state');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('set_collection_state');
+        IF v_replay IS NOT NULL THEN
+            RETURN v_replay ->> 'result';
+        END IF;
+    END IF;
     IF p_state IS NULL THEN
         IF calib._raise('KC015', 'collection state must not be NULL',
                         jsonb_build_object('kind', 'argument_null', 'what', 'collection state'))
@@ -35,6 +42,9 @@ BEGIN
     WHERE c.collection_id = v_coll.collection_id;
     UPDATE calib.collection SET state = upper(p_state)
     WHERE collection_id = v_coll.collection_id AND state <> upper(p_state);
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('set_collection_state', to_jsonb(v_old));
+    END IF;
     RETURN v_old;
 END
 $$;

@@ -16,11 +16,18 @@ AS $$
    not exist.
    Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections). */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_name);
     v_missing text;
     v_old text[];
 BEGIN
     PERFORM calib._operation('set_collection_writers');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('set_collection_writers');
+        IF v_replay IS NOT NULL THEN
+            RETURN CASE WHEN jsonb_typeof(v_replay -> 'result') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(v_replay -> 'result')) END;
+        END IF;
+    END IF;
     IF p_roles IS NOT NULL THEN
         IF cardinality(p_roles) = 0 OR array_position(p_roles, NULL) IS NOT NULL THEN
             IF calib._raise('KC015',
@@ -47,6 +54,9 @@ BEGIN
     SELECT c.writers INTO v_old FROM calib.collection AS c
     WHERE c.collection_id = v_coll.collection_id;
     UPDATE calib.collection SET writers = p_roles WHERE collection_id = v_coll.collection_id;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('set_collection_writers', to_jsonb(v_old));
+    END IF;
     RETURN v_old;
 END
 $$;

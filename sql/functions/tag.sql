@@ -12,12 +12,19 @@ AS $$
    dataset of the same type and data ID is tagged already (or in the same call).
    Locks: the collection row. */
 DECLARE
+    v_replay jsonb;
     v_coll calib.collection := calib._collection(p_collection, ARRAY['TAGGED']);
     v_res record := calib._resolve_datasets(p_datasets);
     v_bad record;
     v_n integer;
 BEGIN
     PERFORM calib._operation('tag');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('tag');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'tag') IS NULL THEN END IF;
     WITH n AS (SELECT DISTINCT u.id, u.k FROM unnest(p_datasets, v_res.o_keys) AS u(id, k)),
@@ -50,6 +57,9 @@ BEGIN
     FROM unnest(p_datasets, v_res.o_types, v_res.o_keys) AS u(id, t, k)
     ON CONFLICT ON CONSTRAINT tag_pkey DO NOTHING;
     GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('tag', to_jsonb(v_n));
+    END IF;
     RETURN v_n;
 END
 $$;

@@ -131,7 +131,9 @@ BEGIN
         'calib.set_collection_state(text, text)',
         'calib.set_collection_writers(text, text[])',
         'calib.set_collection_writers(text, jsonb)',
-        'calib.set_collection_writers(text, text)'
+        'calib.set_collection_writers(text, text)',
+        -- retention: dropping history is a DBA's decision, like the registry's shape
+        'calib.prune_history(bigint)'
         -- (later: revert)
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_admin);

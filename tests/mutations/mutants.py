@@ -43,6 +43,7 @@ PGS = "tests/test_pg_states.py::"
 SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
 HIST = "tests/test_pg_history.py::"
+RET = "tests/test_pg_retention.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
@@ -935,6 +936,83 @@ END;
         "SELECT row_number() OVER (ORDER BY f.path DESC), c.collection_id, c.type, c.name",
         "as-of lookups search a chain's members in reverse order",
         (HIST + "test_as_of_replays_every_epoch",),
+    ),
+    # -- retention and request ids (issue 16, items 8 and 11) --------------------------------
+    Mutant(
+        "pg-prune-drops-the-horizon-epoch", "sql/functions/prune_history.sql",
+        "WHERE c.epoch < p_before);",
+        "WHERE c.epoch <= p_before);",
+        "prune_history also drops what the change at the horizon epoch removed: history since"
+        " the horizon loses its removals",
+        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+    ),
+    Mutant(
+        "pg-prune-drops-a-referenced-change", "sql/functions/prune_history.sql",
+        "      AND NOT EXISTS (SELECT FROM calib.certification AS x"
+        " WHERE x.created_change = c.change_id)\n",
+        "",
+        "prune_history drops the change that created a current certification: as-of reads"
+        " lose it",
+        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+    ),
+    Mutant(
+        "pg-prune-horizon-not-raised", "sql/functions/prune_history.sql",
+        "    UPDATE calib.history_horizon SET earliest_epoch = p_before,"
+        " pruned_at = clock_timestamp();",
+        "",
+        "prune_history drops history but leaves the horizon: pruned epochs answer wrongly",
+        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+    ),
+    Mutant(
+        "pg-as-of-below-the-horizon-answered", "sql/functions/_as_of.sql",
+        "    IF p_epoch < v_horizon THEN",
+        "    IF false THEN",
+        "as-of reads below the history horizon answer from what is left instead of failing",
+        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+    ),
+    Mutant(
+        "pg-history-below-the-horizon-answered", "sql/functions/history.sql",
+        "    IF p_since < v_horizon THEN",
+        "    IF false THEN",
+        "history since an epoch below the horizon answers with what is left",
+        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+    ),
+    Mutant(
+        "pg-request-id-not-claimed", "sql/functions/_request.sql",
+        "                UPDATE calib.change SET request_id = v_id"
+        " WHERE change_id = v_mine::bigint;",
+        "                PERFORM calib._change();",
+        "a request id is not recorded: a retried certify conflicts with its own first run",
+        (RET + "test_a_lost_acknowledgement_retried_returns_the_same_result",),
+    ),
+    Mutant(
+        "pg-request-replays-the-wrong-call", "sql/functions/_request.sql",
+        "    v_step := v_change.results -> v_n;",
+        "    v_step := v_change.results -> 0;",
+        "every call of a retried transaction returns the first call's result",
+        (RET + "test_a_retried_transaction_replays_its_calls_in_order",),
+    ),
+    Mutant(
+        "pg-request-result-not-recorded", "sql/functions/_request_result.sql",
+        "AND c.request_id = v_id;",
+        "AND false;",
+        "a request's results are not recorded: its retry cannot return them",
+        (RET + "test_a_lost_acknowledgement_retried_returns_the_same_result",),
+    ),
+    Mutant(
+        "pg-request-id-of-another-role-replayed", "sql/functions/_request.sql",
+        "        IF v_change.db_role IS DISTINCT FROM calib._caller() THEN",
+        "        IF false THEN",
+        "another role's request id replays that role's result instead of being refused",
+        (RET + "test_another_roles_request_id_is_refused_without_its_result",),
+    ),
+    Mutant(
+        "pg-request-id-set-late-accepted", "sql/functions/_request.sql",
+        "                IF v_change.request_id IS DISTINCT FROM v_id THEN",
+        "                IF false THEN",
+        "a request id set after the transaction's first change is accepted (its retry"
+        " cannot match the calls)",
+        (RET + "test_request_id_rules",),
     ),
     # -- the plot: a chain drawn as lookups see it (pyclient/calibcert/lookup_view.py) -------
     Mutant(

@@ -6,11 +6,14 @@ query_datasets, current_epoch, epoch_at, history. A mixin of
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ..errors import InvalidArgumentError
 from ..history import At, HistoryRow
 from ..types import Certification, CollectionInfo, DatasetRef, Timespan
 
@@ -25,6 +28,30 @@ class PostgresHistory:
 
     _run: Any
     _scalar: Any
+    _execute: Any
+    _transaction: Any
+    _in_transaction: Any
+
+    def _prune_history(self, before: int | None) -> int:
+        return self._scalar("SELECT calib.prune_history(p_before => %(b)s::bigint)",
+                            {"b": before})
+
+    def _request_transaction(self, request_id: str) -> Callable[[], AbstractContextManager[None]]:
+        # The id names one change, i.e. one top-level transaction: set transaction-locally
+        # (set_config(..., true)) as its first statement, so that every mutating call in it
+        # is recorded under the id (or replays the committed change's results in order).
+        @contextmanager
+        def opened() -> Iterator[None]:
+            if self._in_transaction():
+                raise InvalidArgumentError(
+                    "request_id names a whole transaction: give it to the outermost"
+                    " reg.transaction(), outside any other transaction")
+            with self._transaction():
+                self._execute("SELECT pg_catalog.set_config('calib.request_id', %(r)s::text,"
+                              " true)", {"r": request_id})
+                yield
+
+        return opened
 
     def _current_epoch(self) -> int:
         return self._scalar("SELECT calib.current_epoch()", {})
@@ -91,7 +118,8 @@ class PostgresHistory:
         return [HistoryRow(
             r["epoch"], r["committed_at"], r["db_role"], r["app_user"], r["reason"],
             r["operation"], r["collection"], r["dataset_type"], r["data_id"], r["dataset_id"],
-            _span(r["validity_before"]), _span(r["validity_after"]), r["detail"])
+            _span(r["validity_before"]), _span(r["validity_after"]), r["detail"],
+            r["request_id"])
             for r in rows]
 
 

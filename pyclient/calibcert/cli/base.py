@@ -43,6 +43,12 @@ def _reg() -> Registry:
     ctx = click.get_current_context()
     reg = open_registry()
     ctx.call_on_close(reg.close)
+    request_id = settings().request_id
+    if request_id:
+        # --request-id: the whole command is one transaction carrying the id, committed
+        # when the command succeeds (click closes it with the exception, if any: rolled
+        # back), so a rerun with the same id replays every call's result in order.
+        ctx.with_resource(reg.transaction(request_id=request_id))
     return reg
 
 

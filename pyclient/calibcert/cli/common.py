@@ -182,6 +182,7 @@ class Settings:
     full_ids: bool = False
     reason: str | None = None  # history (revision 0014): why, and who, for every change
     user: str | None = None
+    request_id: str | None = None  # idempotent retries: the command is one request
 
 
 def settings() -> Settings:
@@ -201,6 +202,13 @@ def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 def _set_reason(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value:
         ctx.ensure_object(Settings).reason = value
+    return value
+
+
+def _set_request_id(ctx: click.Context, _param: click.Parameter,
+                    value: str | None) -> str | None:
+    if value:
+        ctx.ensure_object(Settings).request_id = value
     return value
 
 
@@ -236,7 +244,8 @@ URL_HELP = (
 
 
 def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--url``, ``--json``, ``--full-ids``, ``--traceback``, ``--reason`` and ``--user``,
+    """``--url``, ``--json``, ``--full-ids``, ``--traceback``, ``--reason``, ``--user`` and
+    ``--request-id``,
     accepted on the group and on every command (``calibcert --json list X`` and
     ``calibcert list X --json`` mean the same)."""
     f = click.option("--full-ids", is_flag=True, expose_value=False, callback=_set_full_ids,
@@ -251,6 +260,12 @@ def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--reason", metavar="TEXT", expose_value=False, callback=_set_reason,
                      help="Why: recorded with every change this command makes (PostgreSQL;"
                           " calibcert history shows it).")(f)
+    f = click.option("--request-id", "request_id", metavar="ID", expose_value=False,
+                     callback=_set_request_id,
+                     help="Run the command as one transaction carrying this request id: run"
+                          " again with the same id after an unknown outcome (a lost"
+                          " connection), it prints what the first run did and changes"
+                          " nothing (PostgreSQL; README \"Retention and request ids\").")(f)
     f = click.option("--user", "user", metavar="NAME", expose_value=False, callback=_set_user,
                      help="Who, as the application knows them: recorded with every change"
                           " (PostgreSQL).")(f)

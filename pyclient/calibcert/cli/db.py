@@ -211,3 +211,42 @@ def db_stats() -> None:
          ([s.name, s.type.value, s.state.value, s.datasets, s.tagged, s.certifications,
            s.calibration_keys, s.open_ended, iso(s.earliest_begin), iso(s.latest_end), s.children]
           for s in stats), empty="no collections")
+
+
+@db.command("prune-history")
+@common_options
+@dry_run_option
+@click.option("--before", "before", required=True, metavar="EPOCH|TIME",
+              help="Keep the history from EPOCH on (or from the last epoch committed at or"
+                   " before TIME): as-of reads at earlier epochs are refused afterwards.")
+def db_prune_history(before: str, dry_run: bool) -> None:
+    """Drop the history older than an epoch (PostgreSQL, admin role; README "Retention and
+    request ids"): closed versions removed before it and the changes nothing refers to any
+    more. As-of reads at the epochs kept answer exactly as before; earlier ones fail with
+    as_of_pruned. With --dry-run the prune runs in a transaction that is rolled back."""
+    from .history import resolve_as_of
+
+    with open_registry() as reg:
+        epoch = resolve_as_of(reg, before)
+        if epoch is None:  # pragma: no cover - --before is required
+            raise CliError("--before is required")
+        dropped = _dry_prune(reg, epoch) if dry_run else reg.prune_history(epoch)
+    emit({"before": epoch, "versions_dropped": dropped, "dry_run": dry_run},
+         ["BEFORE", "VERSIONS DROPPED"], [[epoch, dropped]])
+    message(f"{'would drop' if dry_run else 'dropped'} {dropped} version"
+            f"{'s' if dropped != 1 else ''}; history kept from epoch {epoch} on")
+
+
+class _Undo(Exception):
+    """Rolls back a dry run's transaction."""
+
+
+def _dry_prune(reg, epoch: int) -> int:
+    dropped = 0
+    try:
+        with reg.transaction():
+            dropped = reg.prune_history(epoch)
+            raise _Undo
+    except _Undo:
+        pass
+    return dropped

@@ -47,11 +47,11 @@ def history(collection: str, dataset_type: str | None, data_id: dict | None,
     rows = _reg().history(collection, dataset_type, data_id, since, until)
     emit([asdict(r) for r in rows],
          ["EPOCH", "COMMITTED", "ROLE", "USER", "REASON", "OPERATION", "WHAT", "BEFORE",
-          "AFTER"],
+          "AFTER", "REQUEST"],
          ([r.epoch if r.epoch is not None else "(pending)", iso(r.committed_at) or "",
            r.db_role or "", r.app_user or "", r.reason or "", r.operation, _what(r),
            _side(r.validity_before, r.detail, "before"),
-           _side(r.validity_after, r.detail, "after")] for r in rows),
+           _side(r.validity_after, r.detail, "after"), r.request_id or ""] for r in rows),
          empty=f"no changes of {collection!r}")
 
 

@@ -132,6 +132,8 @@ POSTGRES_ONLY: dict[str, str] = {
     "explain": "history (explain as of epochs, the epoch that created a match) is kept on"
                " PostgreSQL only so far; SQLite follows (calibcert.explain refuses it with"
                " history_postgresql_only)",
+    "prune_history": "history (retention) is kept on PostgreSQL only so far; SQLite follows"
+                     " (calibcert.history refuses it with history_postgresql_only)",
 }
 
 
