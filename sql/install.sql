@@ -9,6 +9,7 @@
 \ir schema/dimension.sql
 \ir schema/search_path.sql
 \ir schema/history.sql
+\ir schema/snapshot.sql
 \ir schema/certification_history.sql
 \ir functions/_raise.sql
 \ir functions/_bound_waits.sql
@@ -62,8 +63,8 @@
 \ir functions/_data_id_keys.sql
 \ir functions/_certification_conflicts.sql
 \ir functions/_certify_rows.sql
-\ir functions/probe.sql
 \ir functions/_probe_as_of.sql
+\ir functions/probe.sql
 \ir functions/_probe_all_as_of.sql
 \ir functions/_lookup.sql
 \ir functions/_lookup_one.sql
@@ -71,6 +72,7 @@
 \ir functions/_data_id_types_trigger.sql
 \ir functions/register_collection.sql
 \ir functions/set_chain.sql
+\ir functions/_chain_as_of.sql
 \ir functions/get_chain.sql
 \ir functions/list_collections.sql
 \ir functions/remove_collection.sql
@@ -96,6 +98,7 @@
 \ir functions/_digest_rows.sql
 \ir functions/collection_digest.sql
 \ir functions/history.sql
+\ir functions/snapshot_collection.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql
 \ir schema/history_triggers.sql

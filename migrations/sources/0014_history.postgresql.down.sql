@@ -4,6 +4,34 @@
 -- after this file, drops the functions 0014 created. Here: the version triggers, the change
 -- log, the version tables and the epoch sequence go (the history is lost; the current
 -- content is untouched); the four-argument calib._lookup gets its owner back.
+-- snapshots: refused while a snapshot exists (0013 has no way to read one: it would turn
+-- into an empty FROZEN collection and lookups through it would silently change); remove
+-- them first (calib.remove_collection). Then the table and the search-path columns go, and
+-- list_collections (dropped and restored by freeze.py: its result lost two columns) gets
+-- its owner and its grant back.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM calib.snapshot AS s JOIN calib.collection AS c USING (collection_id)) THEN
+        RAISE EXCEPTION 'cannot downgrade below revision 0014 while snapshot collections exist: remove them first (calib.remove_collection)';
+    END IF;
+END
+$$;
+DROP TABLE calib.snapshot;
+ALTER TABLE calib.search_path
+    DROP CONSTRAINT search_path_snapshot_check,
+    DROP CONSTRAINT search_path_member_type_check,
+    DROP COLUMN snapshot_of,
+    DROP COLUMN snapshot_epoch,
+    ADD CONSTRAINT search_path_member_type_check
+        CHECK (member_type IN ('RUN', 'TAGGED', 'CALIBRATION'));
+ALTER FUNCTION calib.list_collections(text) OWNER TO calib_owner;
+REVOKE ALL ON FUNCTION calib.list_collections(text) FROM PUBLIC;
+DO $$
+BEGIN
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION calib.list_collections(text) TO %I',
+                              (SELECT i.role_prefix FROM calib.installation AS i) || '_reader');
+END
+$$;
 DROP TRIGGER certification_versions_statement ON calib.certification;
 DROP TRIGGER certification_versions_row ON calib.certification;
 DROP TRIGGER certification_versions_update ON calib.certification;

@@ -17,6 +17,8 @@
 --   trailing as_of; the existing forms are unchanged), current_epoch, epoch_at, history;
 --   calib._lookup takes p_as_of (a new signature: the old one is dropped).
 \ir ../../sql/schema/history.sql
+-- snapshots: the table and the search-path columns (here: the functions below and above read them)
+\ir ../../sql/schema/snapshot.sql
 -- What existed at the upgrade: epoch 1 (before the triggers exist, so that the deferred
 -- epoch trigger does not number this change again).
 INSERT INTO calib.change (epoch, committed_at, db_role, reason)
@@ -81,10 +83,23 @@ FROM calib.dataset AS c CROSS JOIN calib.change AS ch WHERE ch.epoch = 1;
 \ir ../../sql/functions/find.sql
 \ir ../../sql/functions/find_many.sql
 \ir ../../sql/functions/certifications.sql
+\ir ../../sql/functions/_chain_as_of.sql
 \ir ../../sql/functions/get_chain.sql
 \ir ../../sql/functions/history.sql
 \ir ../../sql/functions/_revision.sql
 \ir ../../sql/schema/history_triggers.sql
+-- snapshots:
+\ir ../../sql/functions/probe.sql
+\ir ../../sql/functions/_refresh_search_paths.sql
+\ir ../../sql/functions/check_integrity.sql
+\ir ../../sql/functions/_frozen_guard.sql
+\ir ../../sql/functions/_check_change.sql
+DROP FUNCTION calib._digest_rows(integer, text);
+\ir ../../sql/functions/_digest_rows.sql
+\ir ../../sql/functions/collection_digest.sql
+DROP FUNCTION calib.list_collections(text);
+\ir ../../sql/functions/list_collections.sql
+\ir ../../sql/functions/snapshot_collection.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError, error
 from .history import HistoryMixin, check_epoch
+from .snapshots import SnapshotMixin
 from .retry import Transaction
 from .types import (
     MAX_DIMENSIONS,
@@ -186,7 +187,7 @@ def normalize_data_ids(data_ids: Iterable[DataId] | None,
 _COLL, _TYPE = "collection name", "dataset type name"
 
 
-class Registry(HistoryMixin, abc.ABC):
+class Registry(HistoryMixin, SnapshotMixin, abc.ABC):
     """A connection to a calibcert database. Obtain one with :func:`calibcert.connect`.
 
     Every mutating method is atomic on its own; :meth:`transaction` groups several into one

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION calib._digest_rows(p_collection_id integer, p_type text)
+CREATE OR REPLACE FUNCTION calib._digest_rows(p_collection_id integer, p_type text, p_epoch bigint DEFAULT NULL)
 RETURNS TABLE (sort_key text, line text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -18,25 +18,47 @@ AS $$
    characters, every other character as itself), so the integer 1 and the string "1"
    differ. jsonb's own text (spaces, keys shorter first) is not this form.
 
-   The stored rows are read in one place, CTEs stored and children: an as-of digest
-   (issue 16) reads the rows as they were at an epoch there and changes nothing else.
+   The stored rows are read in one place, CTEs stored and children: p_epoch (NULL: the
+   current rows) reads the versions visible at that epoch there instead (revision 0014:
+   a snapshot's digest is its source's as of the snapshot's epoch; an as_of argument of
+   collection_digest can use the same) and changes nothing else.
    Set-based: each data ID is written once per key, not once per row; the instants are
    written with calib._ts_text's format spelled out, because a function with a SET clause
    is never inlined and two calls per certification were most of the time (bench/digest.py). */
 WITH stored AS (
     SELECT c.data_id_key, c.dataset_id, c.validity FROM calib.certification AS c
-    WHERE p_type = 'CALIBRATION' AND c.collection_id = p_collection_id
+    WHERE p_type = 'CALIBRATION' AND p_epoch IS NULL AND c.collection_id = p_collection_id
     UNION ALL
     SELECT g.data_id_key, g.dataset_id, NULL FROM calib.tag AS g
-    WHERE p_type = 'TAGGED' AND g.collection_id = p_collection_id
+    WHERE p_type = 'TAGGED' AND p_epoch IS NULL AND g.collection_id = p_collection_id
     UNION ALL
     SELECT s.data_id_key, s.dataset_id, NULL FROM calib.dataset AS s
-    WHERE p_type = 'RUN' AND s.run_id = p_collection_id
+    WHERE p_type = 'RUN' AND p_epoch IS NULL AND s.run_id = p_collection_id
+    /* As of epoch p_epoch (a snapshot's digest, revision 0014): the versions visible then. */
+    UNION ALL
+    SELECT c.data_id_key, c.dataset_id, c.validity FROM calib.certification_history AS c
+    WHERE p_type = 'CALIBRATION' AND p_epoch IS NOT NULL AND c.collection_id = p_collection_id
+      AND calib._visible(c.created_change, c.removed_change, p_epoch)
+    UNION ALL
+    SELECT g.data_id_key, g.dataset_id, NULL FROM calib.tag_version AS g
+    WHERE p_type = 'TAGGED' AND p_epoch IS NOT NULL AND g.collection_id = p_collection_id
+      AND calib._visible(g.created_change, g.removed_change, p_epoch)
+    UNION ALL
+    SELECT s.data_id_key, s.dataset_id, NULL FROM calib.dataset_version AS s
+    WHERE p_type = 'RUN' AND p_epoch IS NOT NULL AND s.run_id = p_collection_id
+      AND calib._visible(s.created_change, s.removed_change, p_epoch)
 ), children AS (
     SELECT k.name, row_number() OVER (ORDER BY x.position) AS n
     FROM calib.collection_chain AS x
     JOIN calib.collection AS k ON k.collection_id = x.child_id
-    WHERE p_type = 'CHAINED' AND x.parent_id = p_collection_id
+    WHERE p_type = 'CHAINED' AND p_epoch IS NULL AND x.parent_id = p_collection_id
+    UNION ALL
+    SELECT k.name, row_number() OVER (ORDER BY x.position)
+    FROM calib.chain_version AS x
+    JOIN calib.collection_version AS k ON k.collection_id = x.child_id
+         AND calib._visible(k.created_change, k.removed_change, p_epoch)
+    WHERE p_type = 'CHAINED' AND p_epoch IS NOT NULL AND x.parent_id = p_collection_id
+      AND calib._visible(x.created_change, x.removed_change, p_epoch)
 ), keys AS (
     SELECT di.data_id_key, to_json(t.name)::text AS dataset_type,
            '{' || coalesce(string_agg(to_json(e.key)::text || ':' || e.value::text, ','

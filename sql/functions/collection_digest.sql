@@ -10,7 +10,9 @@ AS $$
    implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and
    after export/import; the collection's own name, doc, state and writers are not content,
    so a copy under another name has the same digest. A chain's digest covers the names of
-   its children in order, not their content (each child has a digest of its own).
+   its children in order, not their content (each child has a digest of its own). A
+   snapshot's digest is its source's content as of the snapshot's epoch (calib.snapshot,
+   revision 0014): equal to the source's digest while the source has not changed since.
    Arguments: p_collection, the collection's name.
    Returns: 'sha256:' followed by 64 lowercase hex digits.
    Locks: none; read-only, one snapshot, runs on a hot standby.
@@ -28,7 +30,9 @@ AS $$
 SELECT 'sha256:' || encode(sha256(convert_to(
            '{"format":"calibcert-digest-v1","type":' || to_json(c.type)::text || '}'
            || coalesce((SELECT string_agg(E'\n' || r.line, '' ORDER BY r.sort_key COLLATE "C")
-                        FROM calib._digest_rows(c.collection_id, c.type) AS r), ''),
+                        FROM calib._digest_rows(coalesce(s.source_id, c.collection_id), c.type,
+                                                s.epoch) AS r), ''),
            'UTF8')), 'hex')
 FROM calib._collection(p_collection) AS c
+LEFT JOIN calib.snapshot AS s ON s.collection_id = c.collection_id
 $$;

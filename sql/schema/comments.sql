@@ -9,7 +9,7 @@ Arguments: p_collection text, p_dataset_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: KC002 unknown collection, KC005 unknown dataset type.';
 COMMENT ON FUNCTION calib.certifications(text, text, bigint) IS
-    'certifications as of epoch p_as_of (NULL: now): every certification p_collection held then, through its chains as they were then, each row naming the member it was in.
+    'certifications as of epoch p_as_of (NULL: now): every certification p_collection held then, through its chains as they were then, each row naming the member it was in (a member reached through a snapshot: as of the snapshot''s epoch, f.member_epoch).
 Arguments: p_collection text, p_dataset_type text, p_as_of bigint
 Locks: none; read-only.
 Errors: as certifications; KC015 as_of_range; KC002 for a collection that did not exist at that epoch.';
@@ -65,7 +65,7 @@ Arguments: p_collection text, p_dataset_type text, p_end text, p_data_ids text D
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC009 if one of them begins at or after p_end (nothing is changed) or p_end is NULL / infinite; KC002/KC003/KC005/KC006/KC008 as decertify.';
 COMMENT ON FUNCTION calib.collection_digest(text) IS
-    'The digest of a collection''s current content: ''sha256:'' and the lowercase hex SHA-256 of its canonical form, which README "Collection digests" specifies exactly (so that another implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and after export/import; the collection''s own name, doc, state and writers are not content, so a copy under another name has the same digest. A chain''s digest covers the names of its children in order, not their content (each child has a digest of its own).
+    'The digest of a collection''s current content: ''sha256:'' and the lowercase hex SHA-256 of its canonical form, which README "Collection digests" specifies exactly (so that another implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and after export/import; the collection''s own name, doc, state and writers are not content, so a copy under another name has the same digest. A chain''s digest covers the names of its children in order, not their content (each child has a digest of its own). A snapshot''s digest is its source''s content as of the snapshot''s epoch (calib.snapshot, revision 0014): equal to the source''s digest while the source has not changed since.
 Arguments: p_collection, the collection''s name.
 Returns: ''sha256:'' followed by 64 lowercase hex digits.
 Locks: none; read-only, one snapshot, runs on a hot standby.
@@ -182,12 +182,12 @@ Arguments: p_collection text, p_dataset_type text, p_data_ids jsonb[], p_timespa
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of different lengths.';
 COMMENT ON FUNCTION calib.get_chain(text) IS
-    'The direct children of CHAINED collection p_parent, in order.
+    'The direct children of CHAINED collection p_parent, in order. A snapshot of a chain (revision 0014): its source''s children as they were at the snapshot''s epoch (calib._chain_as_of).
 Arguments: p_parent text
 Locks: none. Read-only.
 Errors: KC002 unknown collection, KC003 not CHAINED.';
 COMMENT ON FUNCTION calib.get_chain(text, bigint) IS
-    'get_chain as of epoch p_as_of (NULL: now): the children chain p_parent had then, by the names they had then.
+    'get_chain as of epoch p_as_of (NULL: now): the children chain p_parent had then, by the names they had then (calib._chain_as_of).
 Arguments: p_parent text, p_as_of bigint
 Locks: none. Read-only.
 Errors: as get_chain; KC015 as_of_range; KC002 for a chain that did not exist then.';
@@ -232,7 +232,7 @@ Arguments: p_dataset_type text, p_run text, p_data_ids text, p_ids text DEFAULT 
 Locks: the run''s collection row (calib._lock_collections); then the new data IDs (in data_id_type_value_key) and the new dataset ids (dataset_pkey), in sorted order: a transaction creating one of them too, still open, makes this call wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait data_id or dataset_id, with the call''s first data IDs / ids). A dimension''s first use: see calib._fix_dimensions.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
 COMMENT ON FUNCTION calib.list_collections(text) IS
-    'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every certifier).
+    'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every certifier). A snapshot (calib.snapshot_collection, revision 0014) has the type of its source and names it: snapshot_of (the source''s name at the snapshot''s epoch, which it may no longer bear) and snapshot_epoch; both NULL for every other collection.
 Arguments: p_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: none of its own.';
@@ -300,7 +300,7 @@ COMMENT ON FUNCTION calib.set_collection_state(text, text) IS
     'Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY (certify only at or after the latest begin of each calibration key, tag, insert_datasets, close_open and close_open_range; no decertify, untag, set_chain or removal) or FROZEN (no change at all, from any role, raw SQL included). Case-insensitive. Returns the previous state. Unfreezing (FROZEN to OPEN or APPEND_ONLY) is allowed to whoever may call this function (calib_admin): it is not itself refused by the state, nor by the writer list, which restricts changes of the collection''s content, not its administration.
 Arguments: p_name text, p_state text
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the writers in flight, and a writer that comes after sees the new state.
-Errors: KC002 unknown collection, KC015 NULL or unknown state.';
+Errors: KC002 unknown collection, KC015 NULL or unknown state, KC018 snapshot_frozen (a snapshot, calib.snapshot_collection, stays FROZEN).';
 COMMENT ON FUNCTION calib.set_collection_writers(text, text[]) IS
     'Only members of the roles p_roles (directly or through other roles, as pg_has_role MEMBER says; a superuser always) may change collection p_name from now on; NULL resets to the default, every role allowed to call the mutating functions. A role repeated is kept once, at its first position. Roles are stored by name: a role renamed or dropped later grants nothing (fail-closed); set the list again. Which role is checked: the session''s SET ROLE, else its login (calib._caller). Returns the previous list (NULL for the default). Allowed on a FROZEN collection: the list is the collection''s administration, not its content.
 Arguments: p_name text, p_roles text[]
@@ -316,6 +316,12 @@ COMMENT ON FUNCTION calib.set_collection_writers(text, text) IS
 Arguments: p_name text, p_roles text
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
 Errors: KC002 unknown collection; KC015 an empty list, a NULL element, a role that does not exist.';
+COMMENT ON FUNCTION calib.snapshot_collection(text, text, bigint) IS
+    'Create collection p_name that reads as p_source did at epoch p_as_of (NULL: the current epoch at the call, calib.current_epoch(): what is committed, not the caller''s own uncommitted changes), in O(1): one collection row (the source''s type then, state FROZEN) and one calib.snapshot row (source id, epoch); no certification, tag, dataset or chain row is copied. Every read of it (find, find_many, certifications, get_chain, collection_digest, as a chain member) is an as-of read of the source (calib.probe''s snapshot branch, calib._probe_as_of). It refuses every write (FROZEN by construction: calib._check_change and the FROZEN triggers; set_collection_state refuses to unfreeze it); remove_collection (admin) removes it. The source is taken as named at that epoch, so a collection removed (or renamed away) since can still be snapshotted as it was; a snapshot keeps reading its source''s versions after the source is removed. A snapshot of a snapshot reads what the first one reads (same source, same epoch).
+Arguments: p_source the collection to read (any type), p_name the new collection''s name (calib._check_name rules), p_as_of the epoch (0 .. current_epoch(); NULL: current).
+Returns: the epoch the snapshot reads its source at.
+Locks: the new name in the unique index collection_name_key (a second transaction creating the same name waits for the first to end, bounded: calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). None on the source: the state at a committed epoch never changes. Its history: a change with operation snapshot_collection.
+Errors: KC002 collection_missing_as_of (no collection of that name at the epoch), KC010 collection_exists, KC014 bad name, KC015 as_of_range / NULL source or name.';
 COMMENT ON FUNCTION calib.tag(text, uuid[]) IS
     'Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one dataset per (dataset type, data ID); tagging a dataset already there is a no-op. Returns the number of datasets newly tagged.
 Arguments: p_collection text, p_datasets uuid[]

@@ -106,7 +106,11 @@ BEGIN
         'calib.close_open_range(text, text, timestamptz, jsonb[])',
         'calib.close_open_range(text, text, timestamptz, jsonb)',
         'calib.close_open_range(text, text, text, text)',
-        'calib.copy_collection(text, text, text)'
+        'calib.copy_collection(text, text, text)',
+        /* A snapshot is a copy that costs nothing: the same role as copy_collection (it
+           creates a collection from another's content and changes nothing else). Removing
+           one stays admin (remove_collection). */
+        'calib.snapshot_collection(text, text, bigint)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_certifier);
     END LOOP;

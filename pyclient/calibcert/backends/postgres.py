@@ -45,6 +45,7 @@ from ..types import (
     to_utc,
 )
 from .postgres_history import PostgresHistory
+from .postgres_snapshots import PostgresSnapshots
 
 #: Rows per statement for bulk writes (keeps client and server memory bounded).
 CHUNK = 50_000
@@ -151,7 +152,7 @@ def _ref(row: dict[str, Any]) -> DatasetRef:
     return DatasetRef(row["dataset_id"], row["dataset_type"], row["data_id"], row["run"])
 
 
-class PostgresRegistry(PostgresHistory, Registry):
+class PostgresRegistry(PostgresHistory, PostgresSnapshots, Registry):
     backend = "postgresql"
 
     def __init__(self, conn: psycopg.Connection, *, owned: bool = True, check_schema: bool = True,
@@ -345,7 +346,8 @@ class PostgresRegistry(PostgresHistory, Registry):
         rows = self._run("SELECT * FROM calib.list_collections(p_type => %(t)s::text)", {"t": type})
         return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
                                CollectionState(r["state"]),
-                               None if r["writers"] is None else tuple(r["writers"]))
+                               None if r["writers"] is None else tuple(r["writers"]),
+                               r["snapshot_of"], r["snapshot_epoch"])
                 for r in rows]
 
     def _set_collection_state(self, name: str, state: str | None) -> str:

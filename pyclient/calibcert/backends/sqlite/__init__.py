@@ -129,6 +129,9 @@ POSTGRES_ONLY: dict[str, str] = {
                      " (calibcert.history refuses it with history_postgresql_only)",
     "epoch_at": "history (epochs) is kept on PostgreSQL only so far; SQLite follows",
     "history": "history is kept on PostgreSQL only so far; SQLite follows",
+    "snapshot_collection": "history (snapshots read their source as of an epoch) is kept on"
+                           " PostgreSQL only so far; SQLite follows (calibcert.snapshots"
+                           " refuses it with history_postgresql_only)",
 }
 
 
