@@ -267,3 +267,43 @@ def test_the_lookup_of_a_collection_without_snapshots_never_runs_the_as_of_branc
     reg.find("SC", TYPE, det(1), t(2021))
     conn.execute("SELECT pg_stat_force_next_flush()")
     assert calls() > start
+
+
+def test_copying_a_snapshot_and_listing_its_datasets(reg: Registry) -> None:
+    refs = world(reg, ("X",))
+    reg.register_collection("tagged", CollectionType.TAGGED)
+    reg.register_collection("C", CollectionType.CHAINED)
+    reg.register_collection("Y", CollectionType.CALIBRATION)
+    reg.certify("X", [refs[1], refs[2]], Timespan(t(2020), None))
+    reg.tag("tagged", [refs[3], refs[4]])
+    reg.set_chain("C", ["X", "tagged", "Y"])
+    e1 = reg.current_epoch()
+    tags_then = reg.query_datasets("tagged", TYPE)
+    for source in ("X", "tagged", "C", "run1"):
+        reg.snapshot_collection(source, "S" + source)
+    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
+    reg.untag("tagged", [refs[3]])
+    reg.insert_datasets(TYPE, "run1", [det(7)])
+    reg.set_chain("C", ["X"])
+    # query_datasets reads a snapshot (and a chain listing one) as the source was.
+    assert reg.query_datasets("Stagged", TYPE) == tags_then
+    assert len(reg.query_datasets("Srun1", TYPE)) == len(DETECTORS)
+    assert len(reg.query_datasets("run1", TYPE)) == len(DETECTORS) + 1
+    assert [r.id for r in reg.query_datasets("SC", TYPE)] == [r.id for r in tags_then]
+    # A copy of a snapshot is an ordinary, writable collection with the content of then.
+    reg.copy_collection("SX", "copyX")
+    reg.copy_collection("Stagged", "copyT")
+    reg.copy_collection("SC", "copyC")
+    assert answers(reg, "copyX", None)[1:] == answers(reg, "X", e1)[1:]
+    assert reg.collection_digest("copyX") == reg.collection_digest("SX")
+    assert reg.query_datasets("copyT", TYPE) == tags_then
+    assert reg.get_chain("copyC") == ["X", "tagged", "Y"]
+    assert info(reg, "copyX").state == CollectionState.OPEN and info(reg, "copyX").snapshot_of is None
+    reg.certify("copyX", [refs[5]], Timespan(None, None))
+    # A snapshot of a chain whose member is gone can be read, but not copied.
+    reg.set_chain("copyC", [])
+    reg.remove_collection("Y")
+    with pytest.raises(MissingCollectionError, match="chain member 'Y' has been removed"):
+        reg.copy_collection("SC", "copyC2")
+    assert reg.get_chain("SC") == ["X", "tagged", "Y"]
+    assert reg.collection_digest("SX") != reg.collection_digest("X")

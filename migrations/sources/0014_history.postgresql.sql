@@ -99,6 +99,7 @@ DROP FUNCTION calib._digest_rows(integer, text);
 \ir ../../sql/functions/collection_digest.sql
 DROP FUNCTION calib.list_collections(text);
 \ir ../../sql/functions/list_collections.sql
+\ir ../../sql/functions/query_datasets.sql
 \ir ../../sql/functions/snapshot_collection.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql

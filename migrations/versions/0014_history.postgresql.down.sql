@@ -1386,6 +1386,50 @@ WHERE m.collection_id OPERATOR(pg_catalog.=) p_collection_id AND x.ids[1] IS NOT
 ORDER BY m.rank
 LIMIT 1
 $function$;
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(dataset_id uuid, dataset_type text, data_id jsonb, run text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a
+   time: for each data ID the first RUN / TAGGED member holding it decides (as find with no
+   time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb
+   containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
+   "certify all biases in this run" picks its datasets.
+   Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad
+   value, or one of the other type than its dimension's; calib._canonical_where).
+   Locks: none; read-only. */
+/* Check both names up front: below, the planner may never evaluate the CTE that calls
+   _collection (nothing to join with), and an unknown collection would pass silently. */
+SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),
+       calib._canonical_where(calib._dataset_type(p_dataset_type), p_where);
+WITH chain AS (
+    SELECT f.* FROM calib._flatten(
+        (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id) AS f
+), ty AS (
+    SELECT * FROM calib._dataset_type(p_dataset_type)
+), w AS (
+    SELECT calib._canonical_where(calib._dataset_type(p_dataset_type), p_where) AS v
+), m AS (
+    SELECT ch.ord, d.dataset_id, d.data_id_key
+    FROM chain AS ch JOIN calib.dataset AS d ON d.run_id = ch.collection_id
+    WHERE ch.type = 'RUN' AND d.dataset_type_id = (SELECT dataset_type_id FROM ty)
+    UNION ALL
+    SELECT ch.ord, t.dataset_id, t.data_id_key
+    FROM chain AS ch JOIN calib.tag AS t ON t.collection_id = ch.collection_id
+    WHERE ch.type = 'TAGGED' AND t.dataset_type_id = (SELECT dataset_type_id FROM ty)
+), firsts AS (
+    SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key FROM m ORDER BY m.data_id_key, m.ord
+)
+SELECT f.dataset_id, (SELECT name FROM ty), di.value, r.name
+FROM firsts AS f
+JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
+JOIN calib.dataset AS d ON d.dataset_id = f.dataset_id
+JOIN calib.collection AS r ON r.collection_id = d.run_id
+WHERE p_where IS NULL OR di.value @> (SELECT v FROM w)
+ORDER BY f.data_id_key
+$function$;
 CREATE OR REPLACE FUNCTION calib.register_collection(p_name text, p_type text, p_doc text DEFAULT NULL::text)
  RETURNS boolean
  LANGUAGE plpgsql

@@ -2096,8 +2096,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* Create p_destination with the type of p_source and all its associations: certifications
    with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based:
-   one INSERT ... SELECT. p_doc defaults to the source's doc.
-   Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad
+   one INSERT ... SELECT. p_doc defaults to the source's doc. A snapshot's copy gets its
+   source's associations as of the snapshot's epoch (revision 0014), in OPEN state.
+   Errors: KC002 unknown source (snapshot_member_removed: a snapshot of a chain whose
+   member has been removed since), KC003 source is a RUN, KC010 destination exists, KC014 bad
    destination name.
    Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in
    flight, then copies their complete result); the new row is invisible until commit. A
@@ -2107,6 +2109,8 @@ DECLARE
     v_src calib.collection := calib._collection(p_source, ARRAY['TAGGED', 'CALIBRATION', 'CHAINED']);
     v_dst_id integer;
     v_old text;
+    v_snap calib.snapshot;
+    v_gone text;
 BEGIN
     PERFORM calib._operation('copy_collection');  -- named in the history (revision 0014)
     p_destination := normalize(p_destination, NFC);  -- names are stored in NFC
@@ -2134,7 +2138,43 @@ BEGIN
                              jsonb_build_object('kind', 'collection_exists',
                                                 'collection', p_destination)) IS NULL THEN END IF;
     END IF;
-    IF v_src.type = 'CALIBRATION' THEN
+    SELECT * INTO v_snap FROM calib.snapshot AS s WHERE s.collection_id = v_src.collection_id;
+    IF FOUND THEN
+        /* A snapshot (revision 0014) holds no rows: the copy gets its source's as of the
+           snapshot's epoch (an ordinary, writable collection). A chain's children must
+           still exist. */
+        IF v_src.type = 'CALIBRATION' THEN
+            INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+            SELECT v_dst_id, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity
+            FROM calib.certification_history AS c WHERE c.collection_id = v_snap.source_id
+              AND calib._visible(c.created_change, c.removed_change, v_snap.epoch);
+        ELSIF v_src.type = 'TAGGED' THEN
+            INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)
+            SELECT v_dst_id, t.dataset_type_id, t.data_id_key, t.dataset_id
+            FROM calib.tag_version AS t WHERE t.collection_id = v_snap.source_id
+              AND calib._visible(t.created_change, t.removed_change, v_snap.epoch);
+        ELSE
+            SELECT v.name INTO v_gone
+            FROM calib.chain_version AS ch
+            JOIN calib.collection_version AS v ON v.collection_id = ch.child_id
+                 AND calib._visible(v.created_change, v.removed_change, v_snap.epoch)
+            WHERE ch.parent_id = v_snap.source_id
+              AND calib._visible(ch.created_change, ch.removed_change, v_snap.epoch)
+              AND NOT EXISTS (SELECT FROM calib.collection AS k WHERE k.collection_id = ch.child_id)
+            ORDER BY ch.position LIMIT 1;
+            IF FOUND THEN
+                IF calib._raise('KC002',
+                    format('cannot copy snapshot %L: its chain member %L has been removed since',
+                           p_source, v_gone),
+                    jsonb_build_object('kind', 'snapshot_member_removed', 'collection', p_source,
+                                       'member', v_gone)) IS NULL THEN END IF;
+            END IF;
+            INSERT INTO calib.collection_chain (parent_id, position, child_id)
+            SELECT v_dst_id, ch.position, ch.child_id
+            FROM calib.chain_version AS ch WHERE ch.parent_id = v_snap.source_id
+              AND calib._visible(ch.created_change, ch.removed_change, v_snap.epoch);
+        END IF;
+    ELSIF v_src.type = 'CALIBRATION' THEN
         INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
         SELECT v_dst_id, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity
         FROM calib.certification AS c WHERE c.collection_id = v_src.collection_id;
@@ -3808,6 +3848,83 @@ WHERE p_type IS NULL OR c.type = upper(p_type)
 ORDER BY c.name
 $$;
 
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a
+   time: for each data ID the first RUN / TAGGED member holding it decides (as find with no
+   time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb
+   containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
+   "certify all biases in this run" picks its datasets. A snapshot (revision 0014) holds
+   its source's datasets and tags as of the snapshot's epoch.
+   Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad
+   value, or one of the other type than its dimension's; calib._canonical_where).
+   Locks: none; read-only. */
+/* Check both names up front: below, the planner may never evaluate the CTE that calls
+   _collection (nothing to join with), and an unknown collection would pass silently. */
+SELECT calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED']),
+       calib._canonical_where(calib._dataset_type(p_dataset_type), p_where);
+WITH chain AS (
+    SELECT f.* FROM calib._flatten(
+        (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id) AS f
+), ty AS (
+    SELECT * FROM calib._dataset_type(p_dataset_type)
+), w AS (
+    SELECT calib._canonical_where(calib._dataset_type(p_dataset_type), p_where) AS v
+), snap AS (
+    /* Snapshot members (revision 0014): their source's members as of the snapshot's
+       epoch, each read at its member_epoch. */
+    SELECT sp.rank AS ord, a.rank AS sub, a.member_id, a.member_type, a.member_epoch
+    FROM calib.search_path AS sp
+    CROSS JOIN LATERAL calib._search_path_as_of(sp.snapshot_of, sp.snapshot_epoch) AS a
+    WHERE sp.collection_id = (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id
+      AND sp.snapshot_epoch IS NOT NULL
+), m AS (
+    SELECT ch.ord, 0::bigint AS sub, d.dataset_id, d.data_id_key
+    FROM chain AS ch JOIN calib.dataset AS d ON d.run_id = ch.collection_id
+    WHERE ch.type = 'RUN' AND d.dataset_type_id = (SELECT dataset_type_id FROM ty)
+    UNION ALL
+    SELECT ch.ord, 0::bigint, t.dataset_id, t.data_id_key
+    FROM chain AS ch JOIN calib.tag AS t ON t.collection_id = ch.collection_id
+    WHERE ch.type = 'TAGGED' AND t.dataset_type_id = (SELECT dataset_type_id FROM ty)
+    UNION ALL
+    SELECT sn.ord, sn.sub, d.dataset_id, d.data_id_key
+    FROM snap AS sn JOIN calib.dataset_version AS d ON d.run_id = sn.member_id
+    WHERE sn.member_type = 'RUN' AND d.dataset_type_id = (SELECT dataset_type_id FROM ty)
+      AND calib._visible(d.created_change, d.removed_change, sn.member_epoch)
+    UNION ALL
+    SELECT sn.ord, sn.sub, t.dataset_id, t.data_id_key
+    FROM snap AS sn JOIN calib.tag_version AS t ON t.collection_id = sn.member_id
+    WHERE sn.member_type = 'TAGGED' AND t.dataset_type_id = (SELECT dataset_type_id FROM ty)
+      AND calib._visible(t.created_change, t.removed_change, sn.member_epoch)
+), firsts AS (
+    SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key FROM m
+    ORDER BY m.data_id_key, m.ord, m.sub
+)
+SELECT f.dataset_id, (SELECT name FROM ty), di.value, r.name
+FROM firsts AS f
+JOIN calib.data_id AS di ON di.data_id_key = f.data_id_key
+JOIN calib.dataset AS d ON d.dataset_id = f.dataset_id
+JOIN calib.collection AS r ON r.collection_id = d.run_id
+WHERE p_where IS NULL OR di.value @> (SELECT v FROM w)
+ORDER BY f.data_id_key
+$$;
+
+CREATE OR REPLACE FUNCTION calib.query_datasets(p_collection text, p_dataset_type text, p_where text)
+RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* query_datasets with the where clause as JSON text (a driver binding text): parsed by
+   calib._json_text (KC016 if it is not JSON). No default: a two-argument call keeps
+   reaching the typed form. */
+SELECT * FROM calib.query_datasets(p_collection, p_dataset_type, calib._json_text(p_where, 'where'))
+$$;
+
 CREATE OR REPLACE FUNCTION calib.snapshot_collection(p_source text, p_name text, p_as_of bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -3967,10 +4084,10 @@ Returns: one row per collection, ordered by name.
 Locks: none; read-only, one snapshot, runs on a hot standby.
 Errors: none of its own.';
 COMMENT ON FUNCTION calib.copy_collection(text, text, text) IS
-    'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc.
+    'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc. A snapshot''s copy gets its source''s associations as of the snapshot''s epoch (revision 0014), in OPEN state.
 Arguments: p_source text, p_destination text, p_doc text DEFAULT NULL
 Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in flight, then copies their complete result); the new row is invisible until commit. A destination name that another open transaction is creating: wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name).
-Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
+Errors: KC002 unknown source (snapshot_member_removed: a snapshot of a chain whose member has been removed since), KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
 COMMENT ON FUNCTION calib.current_epoch() IS
     'The latest committed epoch (0 before any change): everything as of it is final, whatever commits later or concurrently (epochs follow commit order: calib._stamp_epoch).
 Arguments: none.
@@ -4137,7 +4254,7 @@ Arguments: p_collection_id and p_data_id_key internal ids (calib.collection, cal
 Locks: none; read-only.
 Errors: none of its own (callers resolve names to ids first and raise).';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb) IS
-    'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets.
+    'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets. A snapshot (revision 0014) holds its source''s datasets and tags as of the snapshot''s epoch.
 Arguments: p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';

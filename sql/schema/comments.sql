@@ -77,10 +77,10 @@ Returns: one row per collection, ordered by name.
 Locks: none; read-only, one snapshot, runs on a hot standby.
 Errors: none of its own.';
 COMMENT ON FUNCTION calib.copy_collection(text, text, text) IS
-    'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc.
+    'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc. A snapshot''s copy gets its source''s associations as of the snapshot''s epoch (revision 0014), in OPEN state.
 Arguments: p_source text, p_destination text, p_doc text DEFAULT NULL
 Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in flight, then copies their complete result); the new row is invisible until commit. A destination name that another open transaction is creating: wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name).
-Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
+Errors: KC002 unknown source (snapshot_member_removed: a snapshot of a chain whose member has been removed since), KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
 COMMENT ON FUNCTION calib.current_epoch() IS
     'The latest committed epoch (0 before any change): everything as of it is final, whatever commits later or concurrently (epochs follow commit order: calib._stamp_epoch).
 Arguments: none.
@@ -247,7 +247,7 @@ Arguments: p_collection_id and p_data_id_key internal ids (calib.collection, cal
 Locks: none; read-only.
 Errors: none of its own (callers resolve names to ids first and raise).';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb) IS
-    'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets.
+    'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets. A snapshot (revision 0014) holds its source''s datasets and tags as of the snapshot''s epoch.
 Arguments: p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
