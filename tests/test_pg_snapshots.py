@@ -307,3 +307,31 @@ def test_copying_a_snapshot_and_listing_its_datasets(reg: Registry) -> None:
         reg.copy_collection("SC", "copyC2")
     assert reg.get_chain("SC") == ["X", "tagged", "Y"]
     assert reg.collection_digest("SX") != reg.collection_digest("X")
+
+
+def test_a_reader_finds_through_snapshots_on_the_fast_path(pg_url: str, pg_admin_url: str,
+                                                           reg: Registry) -> None:
+    """calib.probe runs with its caller's rights: a reader's prepared find (the client's
+    fast path) must reach snapshot members too, and keep the fast path on."""
+    refs = world(reg, ("X",))
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    reg.snapshot_collection("X", "SX")
+    reg.register_collection("C", CollectionType.CHAINED)
+    reg.set_chain("C", ["SX", "run1"])
+    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
+    login = "snapshot_test_reader"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP ROLE IF EXISTS {login}")
+        conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE calib_reader")
+    try:
+        scheme, rest = pg_url.split("://", 1)
+        with calibcert.connect(f"{scheme}://{login}@{rest.split('@', 1)[1]}") as reader:
+            for name in ("SX", "C"):
+                found = reader.find(name, TYPE, det(1), t(2021))
+                assert found is not None and found.id == refs[1].id
+            assert reader._fast_find is True  # type: ignore[attr-defined]
+            found = reader.find("C", TYPE, det(2), t(2021))  # the RUN member
+            assert found is not None and found.id == refs[2].id
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE IF EXISTS {login}")

@@ -1983,3 +1983,4 @@ DROP FUNCTION calib.get_chain(text,bigint);
 DROP FUNCTION calib.history(text,text,jsonb,bigint,bigint);
 DROP FUNCTION calib.history(text,text,text,text,text);
 DROP FUNCTION calib.snapshot_collection(text,text,bigint);
+DROP FUNCTION calib.snapshot_collection(text,text,text);

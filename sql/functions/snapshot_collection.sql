@@ -77,3 +77,19 @@ BEGIN
     RETURN v_epoch;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION calib.snapshot_collection(p_source text, p_name text, p_as_of text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* snapshot_collection with every argument as text (drivers binding text): p_as_of an
+   epoch in decimal digits, or NULL / '' for the current epoch (calib._epoch_text). Then
+   exactly the typed form. No default: a two-argument call reaches the typed form.
+   Arguments, Returns, Locks: as the typed form.
+   Errors: as the typed form; KC015 epoch_text for an epoch that is not a decimal integer. */
+BEGIN
+    RETURN calib.snapshot_collection(p_source, p_name, calib._epoch_text(p_as_of, 'as_of'));
+END
+$$;

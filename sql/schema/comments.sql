@@ -322,6 +322,11 @@ Arguments: p_source the collection to read (any type), p_name the new collection
 Returns: the epoch the snapshot reads its source at.
 Locks: the new name in the unique index collection_name_key (a second transaction creating the same name waits for the first to end, bounded: calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). None on the source: the state at a committed epoch never changes. Its history: a change with operation snapshot_collection.
 Errors: KC002 collection_missing_as_of (no collection of that name at the epoch), KC010 collection_exists, KC014 bad name, KC015 as_of_range / NULL source or name.';
+COMMENT ON FUNCTION calib.snapshot_collection(text, text, text) IS
+    'snapshot_collection with every argument as text (drivers binding text): p_as_of an epoch in decimal digits, or NULL / '''' for the current epoch (calib._epoch_text). Then exactly the typed form. No default: a two-argument call reaches the typed form. Arguments, Returns, Locks: as the typed form.
+Arguments: p_source text, p_name text, p_as_of text
+Locks: the new name in the unique index collection_name_key (a second transaction creating the same name waits for the first to end, bounded: calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). None on the source: the state at a committed epoch never changes. Its history: a change with operation snapshot_collection.
+Errors: as the typed form; KC015 epoch_text for an epoch that is not a decimal integer.';
 COMMENT ON FUNCTION calib.tag(text, uuid[]) IS
     'Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one dataset per (dataset type, data ID); tagging a dataset already there is a no-op. Returns the number of datasets newly tagged.
 Arguments: p_collection text, p_datasets uuid[]

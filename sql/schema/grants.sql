@@ -62,6 +62,14 @@ BEGIN
         'calib.list_collections(text)',
         'calib.list_dataset_types()',
         'calib.probe(integer, integer, tstzrange)',
+        /* Snapshots (revision 0014): calib.probe reads a snapshot member through the as-of
+           rule, inlined into the caller's statement and run with the caller's rights, so a
+           reader who may call probe needs these three private, read-only helpers too
+           (PostgreSQL checks EXECUTE when the plan starts, even for a branch that never
+           runs). They read only tables every reader may SELECT: nothing is gained. */
+        'calib._probe_as_of(integer, integer, tstzrange, bigint)',
+        'calib._search_path_as_of(integer, bigint)',
+        'calib._visible(bigint, bigint, bigint)',
         'calib.check_integrity()',
         'calib.collection_stats()',
         'calib.collection_digest(text)',
@@ -110,7 +118,8 @@ BEGIN
         /* A snapshot is a copy that costs nothing: the same role as copy_collection (it
            creates a collection from another's content and changes nothing else). Removing
            one stays admin (remove_collection). */
-        'calib.snapshot_collection(text, text, bigint)'
+        'calib.snapshot_collection(text, text, bigint)',
+        'calib.snapshot_collection(text, text, text)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_certifier);
     END LOOP;
