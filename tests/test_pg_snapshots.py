@@ -335,3 +335,42 @@ def test_a_reader_finds_through_snapshots_on_the_fast_path(pg_url: str, pg_admin
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute(f"DROP ROLE IF EXISTS {login}")
+
+
+def test_cli_collection_snapshot(pg_url: str, reg: Registry, tmp_path) -> None:
+    import json
+    from datetime import datetime, timezone
+
+    from test_cli import cli, ok
+
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    refs = world(reg, ("X",))
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    pinned = reg.current_epoch()
+    pinned_at = datetime.now(timezone.utc)
+    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
+    made = json.loads(ok(home, pg_url, "collection", "snapshot", "X", "S1", "--as-of",
+                         str(pinned), "--json").out)
+    assert (made["collection"], made["epoch"]) == ("S1", pinned)
+    out = ok(home, pg_url, "collection", "snapshot", "X", "S2", "--as-of",
+             pinned_at.isoformat(), "--reason", "freeze March")
+    assert f"S2: a snapshot of X as of epoch {pinned}" in out.out + out.err
+    assert reg.history("S2")[0].reason == "freeze March"
+    ok(home, pg_url, "collection", "snapshot", "X", "S3")
+    assert info(reg, "S3").snapshot_epoch == reg.current_epoch() - 1
+    # --dry-run: shown, not made.
+    ok(home, pg_url, "collection", "snapshot", "X", "S4", "--dry-run")
+    assert "S4" not in {c.name for c in reg.list_collections()}
+    listed = {c["name"]: c for c in json.loads(ok(home, pg_url, "collection", "list",
+                                                  "--json").out)}
+    assert (listed["S1"]["snapshot_of"], listed["S1"]["snapshot_epoch"]) == ("X", pinned)
+    assert listed["X"]["snapshot_of"] is None
+    table = ok(home, pg_url, "collection", "list").out
+    assert f"of X at epoch {pinned}" in table
+    found = json.loads(ok(home, pg_url, "find", "S1", TYPE, "-d", "instrument=Cam,detector=1",
+                          "--at", "2021-03-01T00:00:00+00:00", "--json").out)
+    assert [r["dataset"]["id"] for r in found] == [str(refs[1].id)]
+    # Writes are refused with the state's exit code and message.
+    r = cli(home, pg_url, "decertify", "S1", TYPE, "--begin", "2023-01-01T00:00:00+00:00")
+    assert r.code != 0 and "FROZEN" in r.err
