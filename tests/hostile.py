@@ -320,10 +320,12 @@ CALLS: dict[str, list[str]] = {
     # Snapshots (revision 0014): a snapshot now, as of epoch 2 (before the certifications),
     # of a snapshot, out of range, of an unknown source, a taken name; copying one.
     "calib.snapshot_collection(text,text,bigint)": [
-        f"SELECT calib.snapshot_collection({_t('calib')}, {_t('calib-then')}, NULL::pg_catalog.int8)",
+        f"SELECT calib.snapshot_collection({_t('calib')}, {_t('calib-then')},"
+        " NULL::pg_catalog.int8)",
         f"SELECT calib.snapshot_collection({_t('chain')}, {_t('chain-2')}, 6::pg_catalog.int8),"
         f" calib.find({_t('chain-2')}, {_t('bias')}, {DET1}, {_AT})",
-        f"SELECT calib.snapshot_collection({_t('chain-then')}, {_t('again')}, NULL::pg_catalog.int8),"
+        f"SELECT calib.snapshot_collection({_t('chain-then')}, {_t('again')},"
+        " NULL::pg_catalog.int8),"
         f" calib.copy_collection({_t('again')}, {_t('again-copy')}, NULL::pg_catalog.text)",
         f"SELECT calib.snapshot_collection({_t('calib')}, {_t('x')}, 100000::pg_catalog.int8)",
         f"SELECT calib.snapshot_collection({_t('nowhere')}, {_t('x')}, NULL::pg_catalog.int8)",

@@ -15,9 +15,13 @@ import pytest
 
 import calibcert
 from calibcert import CollectionState, CollectionType, Registry, Timespan
-from calibcert.errors import (CalibrationLookupError, CollectionStateError,
-                              ConflictingDefinitionError, InvalidArgumentError,
-                              MissingCollectionError)
+from calibcert.errors import (
+    CalibrationLookupError,
+    CollectionStateError,
+    ConflictingDefinitionError,
+    InvalidArgumentError,
+    MissingCollectionError,
+)
 from test_pg_history import DETECTORS, TIMES, TYPE, answers, det, t, world
 
 
@@ -298,7 +302,8 @@ def test_copying_a_snapshot_and_listing_its_datasets(reg: Registry) -> None:
     assert reg.collection_digest("copyX") == reg.collection_digest("SX")
     assert reg.query_datasets("copyT", TYPE) == tags_then
     assert reg.get_chain("copyC") == ["X", "tagged", "Y"]
-    assert info(reg, "copyX").state == CollectionState.OPEN and info(reg, "copyX").snapshot_of is None
+    copy_x = info(reg, "copyX")
+    assert copy_x.state == CollectionState.OPEN and copy_x.snapshot_of is None
     reg.certify("copyX", [refs[5]], Timespan(None, None))
     # A snapshot of a chain whose member is gone can be read, but not copied.
     reg.set_chain("copyC", [])
@@ -374,3 +379,19 @@ def test_cli_collection_snapshot(pg_url: str, reg: Registry, tmp_path) -> None:
     # Writes are refused with the state's exit code and message.
     r = cli(home, pg_url, "decertify", "S1", TYPE, "--begin", "2023-01-01T00:00:00+00:00")
     assert r.code != 0 and "FROZEN" in r.err
+
+
+def test_an_export_of_a_snapshot_holds_its_content_of_then(reg: Registry,
+                                                           sqlite_url: str) -> None:
+    from calibcert.exchange import export_data, import_data
+
+    refs = world(reg, ("X",))
+    reg.certify("X", [refs[1], refs[2]], Timespan(t(2020), None))
+    reg.snapshot_collection("X", "S")
+    digest = reg.collection_digest("S")
+    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
+    doc = export_data(reg, ["S"])
+    with calibcert.connect(sqlite_url) as other:
+        import_data(other, doc)
+        assert other.collection_digest("S") == digest
+        assert info(other, "S").snapshot_of is None  # an ordinary collection there

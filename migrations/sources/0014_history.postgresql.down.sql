@@ -17,6 +17,27 @@ BEGIN
 END
 $$;
 DROP TABLE calib.snapshot;
+-- The functions put back by freeze.py keep the comments 0014 gave them: 0013's, again.
+COMMENT ON FUNCTION calib.copy_collection(text, text, text) IS 'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc.
+Arguments: p_source text, p_destination text, p_doc text DEFAULT NULL
+Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in flight, then copies their complete result); the new row is invisible until commit. A destination name that another open transaction is creating: wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name).
+Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
+COMMENT ON FUNCTION calib.get_chain(text) IS 'The direct children of CHAINED collection p_parent, in order.
+Arguments: p_parent text
+Locks: none. Read-only.
+Errors: KC002 unknown collection, KC003 not CHAINED.';
+COMMENT ON FUNCTION calib.list_collections(text) IS 'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every certifier).
+Arguments: p_type text DEFAULT NULL
+Locks: none; read-only.
+Errors: none of its own.';
+COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb) IS 'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets.
+Arguments: p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL
+Locks: none; read-only.
+Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
+COMMENT ON FUNCTION calib.set_collection_state(text, text) IS 'Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY (certify only at or after the latest begin of each calibration key, tag, insert_datasets, close_open and close_open_range; no decertify, untag, set_chain or removal) or FROZEN (no change at all, from any role, raw SQL included). Case-insensitive. Returns the previous state. Unfreezing (FROZEN to OPEN or APPEND_ONLY) is allowed to whoever may call this function (calib_admin): it is not itself refused by the state, nor by the writer list, which restricts changes of the collection''s content, not its administration.
+Arguments: p_name text, p_state text
+Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the writers in flight, and a writer that comes after sees the new state.
+Errors: KC002 unknown collection, KC015 NULL or unknown state.';
 ALTER TABLE calib.search_path
     DROP CONSTRAINT search_path_snapshot_check,
     DROP CONSTRAINT search_path_member_type_check,

@@ -19,8 +19,8 @@ from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError, error
 from .history import HistoryMixin, check_epoch
-from .snapshots import SnapshotMixin
 from .retry import Transaction
+from .snapshots import SnapshotMixin
 from .types import (
     MAX_DIMENSIONS,
     Certification,

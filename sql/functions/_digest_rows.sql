@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION calib._digest_rows(p_collection_id integer, p_type text, p_epoch bigint DEFAULT NULL)
+CREATE OR REPLACE FUNCTION calib._digest_rows(p_collection_id integer, p_type text, p_epoch bigint)
 RETURNS TABLE (sort_key text, line text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -19,7 +19,8 @@ AS $$
    differ. jsonb's own text (spaces, keys shorter first) is not this form.
 
    The stored rows are read in one place, CTEs stored and children: p_epoch (NULL: the
-   current rows) reads the versions visible at that epoch there instead (revision 0014:
+   current rows; no default, so that revision 0013's two-argument form, put back by a
+   downgrade next to this one until it is dropped, is called unambiguously) reads the versions visible at that epoch there instead (revision 0014:
    a snapshot's digest is its source's as of the snapshot's epoch; an as_of argument of
    collection_digest can use the same) and changes nothing else.
    Set-based: each data ID is written once per key, not once per row; the instants are

@@ -46,6 +46,7 @@ HIST = "tests/test_pg_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
+SNAP = "tests/test_pg_snapshots.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -1008,5 +1009,107 @@ END;
         ' json.loads(r["value"]).items()})',
         "the SQLite digest writes every data-ID value as a string",
         (DIGEST + "test_same_content_same_digest_on_postgresql_and_sqlite",),
+    ),
+    # -- snapshots (revision 0014, issue 16 item 6) ---------------------------------------
+    Mutant(
+        "pg-snapshot-read-now", "sql/functions/probe.sql",
+        "p_span, m.snapshot_epoch) AS a",
+        "p_span, calib.current_epoch()) AS a",
+        "a lookup of a snapshot reads its source as it is now, not as of the snapshot's epoch",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    Mutant(
+        "pg-snapshot-branch-not-gated", "sql/functions/probe.sql",
+        "              WHERE m.snapshot_epoch IS NOT NULL) AS s",
+        "              ) AS s",
+        "calib.probe runs the as-of branch for every member, not only for snapshots",
+        (SNAP + "test_the_lookup_of_a_collection_without_snapshots_never_runs_the_as_of_branch",),
+    ),
+    Mutant(
+        "pg-snapshot-walk-at-outer-epoch", "sql/functions/_search_path_as_of.sql",
+        "SELECT 1, s.source_id, s.epoch FROM calib.snapshot AS s",
+        "SELECT 1, s.source_id, w.epoch FROM calib.snapshot AS s",
+        "an as-of read through a snapshot reads its source at the reader's epoch",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    Mutant(
+        "pg-snapshot-certifications-now", "sql/functions/certifications.sql",
+        "      AND calib._visible(c.created_change, c.removed_change, a.member_epoch)\n"
+        "      AND (p_dataset_type IS NULL",
+        "      AND c.removed_change IS NULL\n"
+        "      AND (p_dataset_type IS NULL",
+        "certifications of a snapshot lists its source's current certifications",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    Mutant(
+        "pg-snapshot-digest-now", "sql/functions/collection_digest.sql",
+        "                                                s.epoch) AS r), ''),",
+        "                                                NULL) AS r), ''),",
+        "a snapshot's digest is its source's current digest",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    Mutant(
+        "pg-snapshot-chain-now", "sql/functions/_chain_as_of.sql",
+        "        p_epoch := v_snap.epoch;",
+        "        p_epoch := calib.current_epoch();",
+        "get_chain of a snapshot of a chain gives the source's current children",
+        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+    ),
+    Mutant(
+        "pg-snapshot-chained-member-dropped", "sql/functions/_refresh_search_paths.sql",
+        "WHERE c.type <> 'CHAINED' OR s.collection_id IS NOT NULL",
+        "WHERE c.type <> 'CHAINED'",
+        "a chain that lists a snapshot of a chain does not search it",
+        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+    ),
+    Mutant(
+        "pg-snapshot-datasets-now", "sql/functions/query_datasets.sql",
+        "      AND calib._visible(t.created_change, t.removed_change, sn.member_epoch)",
+        "      AND t.removed_change IS NULL",
+        "query_datasets of a snapshot lists its source's current tags",
+        (SNAP + "test_copying_a_snapshot_and_listing_its_datasets",),
+    ),
+    Mutant(
+        "pg-snapshot-copy-empty", "sql/functions/copy_collection.sql",
+        "v_src.collection_id;\n    IF FOUND THEN",
+        "v_src.collection_id;\n    IF false THEN",
+        "a copy of a snapshot copies the snapshot's own (no) rows: an empty collection",
+        (SNAP + "test_copying_a_snapshot_and_listing_its_datasets",),
+    ),
+    Mutant(
+        "pg-snapshot-thawed-by-state", "sql/functions/set_collection_state.sql",
+        "    IF upper(p_state) <> 'FROZEN'\n       AND EXISTS",
+        "    IF false\n       AND EXISTS",
+        "set_collection_state does not refuse to unfreeze a snapshot itself (only the trigger"
+        " does, with the generic kind)",
+        ("tests/test_sql_validation.py::test_bad_input_raises_the_precise_error",),
+    ),
+    Mutant(
+        "pg-snapshot-thawed-by-raw-sql", "sql/functions/_frozen_guard.sql",
+        "                           WHEN NEW.state <> 'FROZEN' THEN OLD.name ELSE v_name END;",
+        "                           ELSE v_name END;",
+        "the owner's raw UPDATE unfreezes a snapshot",
+        (SNAP + "test_every_write_to_a_snapshot_is_refused",),
+    ),
+    Mutant(
+        "pg-snapshot-not-removable", "sql/functions/_check_change.sql",
+        "       AND NOT (p_operation = 'remove_collection'",
+        "       AND NOT (false",
+        "an admin cannot remove a snapshot (FROZEN, and it can never be unfrozen)",
+        (SNAP + "test_every_write_to_a_snapshot_is_refused",),
+    ),
+    Mutant(
+        "pg-snapshot-of-snapshot-nested", "sql/functions/snapshot_collection.sql",
+        "        v_src_id := v_inner.source_id;\n        v_epoch := v_inner.epoch;",
+        "        v_src_id := v_src_id;",
+        "a snapshot of a snapshot names the first snapshot as its source",
+        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+    ),
+    Mutant(
+        "pg-snapshot-reader-lacks-helper", "sql/schema/grants.sql",
+        "        'calib._visible(bigint, bigint, bigint)',\n",
+        "",
+        "a reader may call calib.probe but not the as-of helper it inlines",
+        (SNAP + "test_a_reader_finds_through_snapshots_on_the_fast_path",),
     ),
 )

@@ -12,12 +12,12 @@ from ..registry import Registry
 from ..types import CollectionInfo, CollectionState, CollectionType
 from . import changes
 from .base import CONTEXT, Group, _done, _reg
-from .history import as_of_option, resolve_as_of
 from .common import (
     common_options,
     dry_run_option,
     emit,
 )
+from .history import as_of_option, resolve_as_of
 
 # == collections ============================================================================
 
