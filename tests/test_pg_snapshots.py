@@ -68,11 +68,19 @@ def test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source(reg: Registry)
     e2 = reg.current_epoch()
     reg.snapshot_collection("X", "S2")
     reg.decertify("X", TYPE, Timespan(None, None), [det(5)])
-    with pytest.raises(CalibrationLookupError):
-        reg.find("S2", TYPE, {"instrument": "Cam", "detector": 5}, Timespan(t(2019, 6), t(2020, 6)))
-    with pytest.raises(CalibrationLookupError):
-        reg.find("X", TYPE, {"instrument": "Cam", "detector": 5}, Timespan(t(2019, 6), t(2020, 6)),
-                 as_of=e2)
+    span = Timespan(t(2019, 6), t(2020, 6))
+    with pytest.raises(CalibrationLookupError) as then:
+        reg.find("X", TYPE, det(5), span, as_of=e2)
+    reg.register_collection("C", CollectionType.CHAINED)
+    reg.set_chain("C", ["S2"])
+    # The error names the member of the source that had the two certifications, and both
+    # datasets, whether the snapshot is read now, as of an epoch, or through a chain.
+    for name, as_of in (("S2", None), ("S2", reg.current_epoch()), ("C", None)):
+        with pytest.raises(CalibrationLookupError) as exc:
+            reg.find(name, TYPE, det(5), span, as_of=as_of)
+        assert str(exc.value) == str(then.value).replace("in 'X'", f"in {name!r}")
+        assert exc.value.details["datasets"] == [refs[5].id] * 2
+        assert exc.value.details["collection"] == "X"
     # list_collections: the source's type, FROZEN, and what it is a snapshot of.
     s = info(reg, "S")
     assert (s.type, s.state, s.snapshot_of, s.snapshot_epoch) == (

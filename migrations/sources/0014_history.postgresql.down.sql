@@ -45,6 +45,14 @@ ALTER TABLE calib.search_path
     DROP COLUMN snapshot_epoch,
     ADD CONSTRAINT search_path_member_type_check
         CHECK (member_type IN ('RUN', 'TAGGED', 'CALIBRATION'));
+COMMENT ON FUNCTION calib.collection_digest(text) IS 'The digest of a collection''s current content: ''sha256:'' and the lowercase hex SHA-256 of its canonical form, which README "Collection digests" specifies exactly (so that another implementation can recompute it). Equal for equal content on PostgreSQL and SQLite and after export/import; the collection''s own name, doc, state and writers are not content, so a copy under another name has the same digest. A chain''s digest covers the names of its children in order, not their content (each child has a digest of its own).
+Arguments: p_collection, the collection''s name.
+Returns: ''sha256:'' followed by 64 lowercase hex digits.
+Locks: none; read-only, one snapshot, runs on a hot standby.
+Errors: KC002 unknown collection, KC015 NULL name.';
+-- calib._digest_rows lost its epoch argument: the two-argument form is created again.
+ALTER FUNCTION calib._digest_rows(integer, text) OWNER TO calib_owner;
+REVOKE ALL ON FUNCTION calib._digest_rows(integer, text) FROM PUBLIC;
 ALTER FUNCTION calib.list_collections(text) OWNER TO calib_owner;
 REVOKE ALL ON FUNCTION calib.list_collections(text) FROM PUBLIC;
 DO $$

@@ -1112,4 +1112,11 @@ END;
         "a reader may call calib.probe but not the as-of helper it inlines",
         (SNAP + "test_a_reader_finds_through_snapshots_on_the_fast_path",),
     ),
+    Mutant(
+        "pg-snapshot-ambiguity-unnamed", "sql/functions/_lookup.sql",
+        "              AND sp.snapshot_epoch IS NOT NULL;",
+        "              AND false;",
+        "an ambiguous lookup decided by a snapshot names the snapshot and lists no dataset",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
 )
