@@ -403,3 +403,21 @@ def test_an_export_of_a_snapshot_holds_its_content_of_then(reg: Registry,
         import_data(other, doc)
         assert other.collection_digest("S") == digest
         assert info(other, "S").snapshot_of is None  # an ordinary collection there
+
+
+def test_a_snapshot_waits_for_no_writer_and_never_sees_an_uncommitted_change(
+        pg_url: str, reg: Registry) -> None:
+    """Real sessions: a writer holds the source's row lock with an uncommitted certify; the
+    snapshot is made at once (calib.lock_timeout 0 would fail any wait) and reads the
+    committed state, also after the writer commits."""
+    refs = world(reg, ("X",))
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    before = answers(reg, "X", None)
+    with psycopg.connect(pg_url) as writer, psycopg.connect(pg_url, autocommit=True) as other:
+        writer.execute("SELECT calib.certify('X', ARRAY[%s]::uuid[], '[2020-01-01 00:00+00,)')",
+                       (refs[2].id,))
+        other.execute("SET calib.lock_timeout = '0'")
+        (epoch,) = other.execute("SELECT calib.snapshot_collection('X', 'S')").fetchone()
+        writer.commit()
+    assert epoch == reg.current_epoch() - 2  # S's own change, then the writer's
+    assert answers(reg, "S", None) == before != answers(reg, "X", None)

@@ -211,8 +211,8 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- roles (revision 0012) ---------------------------------------------------------------
     Mutant(
         "pg-certifier-may-register-collections", "sql/schema/grants.sql",
-        "        'calib.copy_collection(text, text, text)'\n",
-        "        'calib.copy_collection(text, text, text)',\n"
+        "        'calib.snapshot_collection(text, text, text)'\n",
+        "        'calib.snapshot_collection(text, text, text)',\n"
         "        'calib.register_collection(text, text, text)'\n",
         "calib_certifier (so calib_writer) may register collections, an admin function",
         (ROLES + "test_each_role_calls_exactly_what_the_contract_allows[calib_writer]",),
@@ -649,8 +649,8 @@ END;
     # -- collection states and writer lists (revision 0012) --------------------------------
     Mutant(
         "pg-frozen-not-checked", "sql/functions/_check_change.sql",
-        "    IF v_coll.state = 'FROZEN' THEN",
-        "    IF false THEN",
+        "    IF v_coll.state = 'FROZEN'\n       AND NOT",
+        "    IF false\n       AND NOT",
         "calib._check_change lets every operation into a FROZEN collection (the triggers"
         " still refuse the rows, without the operation's name)",
         (BS + "test_state_allows_or_refuses_each_operation[postgresql-in-transaction-FROZEN"
