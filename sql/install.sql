@@ -64,6 +64,7 @@
 \ir functions/_certification_conflicts.sql
 \ir functions/_certify_rows.sql
 \ir functions/_probe_as_of.sql
+\ir functions/_snapshot_ids.sql
 \ir functions/probe.sql
 \ir functions/_probe_all_as_of.sql
 \ir functions/_lookup.sql

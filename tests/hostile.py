@@ -771,8 +771,7 @@ OWNER = "calib_owner"
 INLINE_ONLY = {"calib._flatten(integer)": set(),
                "calib.probe(integer,integer,tstzrange)": {"reader"},
                # history (revision 0014): the as-of rule
-               # reader: calib.probe inlines it for snapshot members (revision 0014)
-               "calib._probe_as_of(integer,integer,tstzrange,bigint)": {"reader"}}
+               "calib._probe_as_of(integer,integer,tstzrange,bigint)": set()}
 PINNED = "search_path=pg_catalog, pg_temp"
 
 

@@ -354,15 +354,13 @@ def test_private_helpers_are_not_callable(connect_as) -> None:
         "   OR has_function_privilege('calib_reader', p.oid, 'EXECUTE')"
         "   OR has_function_privilege('public', p.oid, 'EXECUTE'))").fetchall()
     # The one exception (revision 0014, snapshots): calib.probe, granted to readers and run
-    # with their rights, inlines the as-of rule for snapshot members, so readers may
-    # execute these read-only helpers (sql/schema/grants.sql); nobody may call any other.
+    # with their rights, calls this read-only helper for snapshot members, so readers may
+    # execute it (sql/schema/grants.sql); nobody may call any other.
     assert sorted(p for (p,) in private) == [
-        "calib._probe_as_of(integer,integer,tstzrange,bigint)",
-        "calib._search_path_as_of(integer,bigint)",
-        "calib._visible(bigint,bigint,bigint)"]
+        "calib._snapshot_ids(integer,integer,tstzrange,bigint)"]
     assert not writer.execute(
-        "SELECT has_function_privilege('public', 'calib._visible(bigint,bigint,bigint)',"
-        " 'EXECUTE')").fetchone()[0]
+        "SELECT has_function_privilege('public',"
+        " 'calib._snapshot_ids(integer,integer,tstzrange,bigint)', 'EXECUTE')").fetchone()[0]
 
 
 def test_reader_looks_up_but_cannot_change(connect_as) -> None:

@@ -89,6 +89,7 @@ FROM calib.dataset AS c CROSS JOIN calib.change AS ch WHERE ch.epoch = 1;
 \ir ../../sql/functions/_revision.sql
 \ir ../../sql/schema/history_triggers.sql
 -- snapshots:
+\ir ../../sql/functions/_snapshot_ids.sql
 \ir ../../sql/functions/probe.sql
 \ir ../../sql/functions/_refresh_search_paths.sql
 \ir ../../sql/functions/check_integrity.sql

@@ -1995,6 +1995,7 @@ DROP FUNCTION calib._probe_all_as_of(integer,integer[],tstzrange[],bigint);
 DROP FUNCTION calib._probe_as_of(integer,integer,tstzrange,bigint);
 DROP FUNCTION calib._record_versions();
 DROP FUNCTION calib._search_path_as_of(integer,bigint);
+DROP FUNCTION calib._snapshot_ids(integer,integer,tstzrange,bigint);
 DROP FUNCTION calib._stamp_epoch();
 DROP FUNCTION calib._stamp_row();
 DROP FUNCTION calib._visible(bigint,bigint,bigint);

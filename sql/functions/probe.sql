@@ -25,10 +25,11 @@ AS $$
    Per member one probe of each kind, gated by the stored member_type; ARRAY(... LIMIT 2)
    is computed once per member (OFFSET 0 keeps the planner from copying it into each use).
    A snapshot member (snapshot_epoch set, revision 0014) is its source as of the snapshot's
-   epoch: calib._probe_as_of, the same rule over the versions visible then, answers for it
-   (its dataset, twice when ambiguous, so that ids[2] says so). The condition on
-   m.snapshot_epoch is a one-time filter: for every other member that branch is never run.
-   A snapshot has no rows of its own, so the three branches above find nothing for it. */
+   epoch: calib._snapshot_ids applies the same rule (calib._probe_as_of) to the versions
+   visible then (its dataset, twice when ambiguous, so that ids[2] says so). The condition
+   on m.snapshot_epoch is a one-time filter: for every other member that branch is never
+   run, and the plan holds no version table (see calib._snapshot_ids for why). A snapshot
+   has no rows of its own, so the three branches above find nothing for it. */
 SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL
 FROM calib.search_path AS m
 CROSS JOIN LATERAL (
@@ -49,12 +50,10 @@ CROSS JOIN LATERAL (
           AND t.collection_id OPERATOR(pg_catalog.=) m.member_id
           AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
         UNION ALL
-        SELECT s.dataset_id
-        FROM (SELECT a.dataset_id, a.ambiguous
-              FROM calib._probe_as_of(m.snapshot_of, p_data_id_key, p_span, m.snapshot_epoch) AS a
-              WHERE m.snapshot_epoch IS NOT NULL) AS s
-        CROSS JOIN (VALUES (false), (true)) AS n(second)
-        WHERE NOT n.second OR s.ambiguous
+        SELECT s.id
+        FROM pg_catalog.unnest(calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span,
+                                                   m.snapshot_epoch)) AS s(id)
+        WHERE m.snapshot_epoch IS NOT NULL
         LIMIT 2) AS ids
     OFFSET 0) AS x
 WHERE m.collection_id OPERATOR(pg_catalog.=) p_collection_id AND x.ids[1] IS NOT NULL

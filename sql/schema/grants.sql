@@ -62,14 +62,11 @@ BEGIN
         'calib.list_collections(text)',
         'calib.list_dataset_types()',
         'calib.probe(integer, integer, tstzrange)',
-        /* Snapshots (revision 0014): calib.probe reads a snapshot member through the as-of
-           rule, inlined into the caller's statement and run with the caller's rights, so a
-           reader who may call probe needs these three private, read-only helpers too
-           (PostgreSQL checks EXECUTE when the plan starts, even for a branch that never
-           runs). They read only tables every reader may SELECT: nothing is gained. */
-        'calib._probe_as_of(integer, integer, tstzrange, bigint)',
-        'calib._search_path_as_of(integer, bigint)',
-        'calib._visible(bigint, bigint, bigint)',
+        /* Snapshots (revision 0014): calib.probe, run with its caller's rights, answers a
+           snapshot member by calling this private, read-only helper (PostgreSQL checks
+           EXECUTE when the plan starts, even for a branch that never runs): an as-of
+           lookup by ids, which a reader may make anyway. */
+        'calib._snapshot_ids(integer, integer, tstzrange, bigint)',
         'calib.check_integrity()',
         'calib.collection_stats()',
         'calib.collection_digest(text)',

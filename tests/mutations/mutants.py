@@ -1013,15 +1013,15 @@ END;
     # -- snapshots (revision 0014, issue 16 item 6) ---------------------------------------
     Mutant(
         "pg-snapshot-read-now", "sql/functions/probe.sql",
-        "p_span, m.snapshot_epoch) AS a",
-        "p_span, calib.current_epoch()) AS a",
+        "                                                   m.snapshot_epoch)) AS s(id)",
+        "                                                   calib.current_epoch())) AS s(id)",
         "a lookup of a snapshot reads its source as it is now, not as of the snapshot's epoch",
         (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
     ),
     Mutant(
         "pg-snapshot-branch-not-gated", "sql/functions/probe.sql",
-        "              WHERE m.snapshot_epoch IS NOT NULL) AS s",
-        "              ) AS s",
+        "        WHERE m.snapshot_epoch IS NOT NULL\n        LIMIT 2) AS ids",
+        "        LIMIT 2) AS ids",
         "calib.probe runs the as-of branch for every member, not only for snapshots",
         (SNAP + "test_the_lookup_of_a_collection_without_snapshots_never_runs_the_as_of_branch",),
     ),
@@ -1107,9 +1107,9 @@ END;
     ),
     Mutant(
         "pg-snapshot-reader-lacks-helper", "sql/schema/grants.sql",
-        "        'calib._visible(bigint, bigint, bigint)',\n",
+        "        'calib._snapshot_ids(integer, integer, tstzrange, bigint)',\n",
         "",
-        "a reader may call calib.probe but not the as-of helper it inlines",
+        "a reader may call calib.probe but not the snapshot helper it calls",
         (SNAP + "test_a_reader_finds_through_snapshots_on_the_fast_path",),
     ),
     Mutant(
