@@ -50,9 +50,8 @@ CROSS JOIN LATERAL (
           AND t.collection_id OPERATOR(pg_catalog.=) m.member_id
           AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
         UNION ALL
-        SELECT s.id
-        FROM pg_catalog.unnest(calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span,
-                                                   m.snapshot_epoch)) AS s(id)
+        SELECT pg_catalog.unnest(calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span,
+                                                     m.snapshot_epoch))
         WHERE m.snapshot_epoch IS NOT NULL
         LIMIT 2) AS ids
     OFFSET 0) AS x

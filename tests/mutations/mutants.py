@@ -1013,8 +1013,8 @@ END;
     # -- snapshots (revision 0014, issue 16 item 6) ---------------------------------------
     Mutant(
         "pg-snapshot-read-now", "sql/functions/probe.sql",
-        "                                                   m.snapshot_epoch)) AS s(id)",
-        "                                                   calib.current_epoch())) AS s(id)",
+        "                                                     m.snapshot_epoch))",
+        "                                                     calib.current_epoch()))",
         "a lookup of a snapshot reads its source as it is now, not as of the snapshot's epoch",
         (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
     ),
