@@ -9,6 +9,7 @@
 \ir schema/dimension.sql
 \ir schema/search_path.sql
 \ir schema/history.sql
+\ir schema/snapshot.sql
 \ir schema/certification_history.sql
 \ir schema/retention.sql
 \ir functions/_raise.sql
@@ -63,8 +64,9 @@
 \ir functions/_data_id_keys.sql
 \ir functions/_certification_conflicts.sql
 \ir functions/_certify_rows.sql
-\ir functions/probe.sql
 \ir functions/_probe_as_of.sql
+\ir functions/_snapshot_ids.sql
+\ir functions/probe.sql
 \ir functions/_probe_all_as_of.sql
 \ir functions/_lookup.sql
 \ir functions/_lookup_one.sql
@@ -72,6 +74,7 @@
 \ir functions/_data_id_types_trigger.sql
 \ir functions/register_collection.sql
 \ir functions/set_chain.sql
+\ir functions/_chain_as_of.sql
 \ir functions/get_chain.sql
 \ir functions/list_collections.sql
 \ir functions/remove_collection.sql
@@ -103,6 +106,7 @@
 \ir functions/_request.sql
 \ir functions/_request_result.sql
 \ir functions/prune_history.sql
+\ir functions/snapshot_collection.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql
 \ir schema/history_triggers.sql

@@ -43,7 +43,9 @@ RESET_TABLES = ("certification", "tag", "dataset", "data_id", "dimension", "data
                 # history (revision 0014): the versions, then the change log they refer to;
                 # the epoch sequence is reset with them (RESET_SEQUENCES).
                 "collection_version", "chain_version", "certification_version", "tag_version",
-                "dataset_version", "change")
+                "dataset_version", "change",
+                # snapshots (revision 0014)
+                "snapshot")
 #: Run after a reset: epochs start again at 1 (calib.current_epoch() is then 0), and the
 #: history horizon (one row, kept) is back at 0 (nothing pruned).
 RESET_SEQUENCES = ("SELECT pg_catalog.setval('calib.epoch_seq', 1, false);"

@@ -122,7 +122,8 @@ def pop_upgrade_history(contents: dict[str, list[tuple[Any, ...]]]) -> None:
     database that held content, checking it is what the upgrade promises: one change, epoch
     1, reason 'revision 0014: existing content', and one open version of every existing
     row, created by that change with operation 'upgrade' (for certifications: their two
-    trailing columns, taken off here, and no closed version)."""
+    trailing columns, taken off here, and no closed version); no snapshot, and the search
+    paths' snapshot columns (taken off here) NULL."""
     (change,) = contents.pop("change")
     change_id, _xid, epoch, _committed_at, _role, user, reason, request_id, results = change
     assert (epoch, user, reason) == (1, None, "revision 0014: existing content")
@@ -137,3 +138,8 @@ def pop_upgrade_history(contents: dict[str, list[tuple[Any, ...]]]) -> None:
     certs = contents["certification"]
     assert {row[-2:] for row in certs} <= {(change_id, "upgrade")}
     contents["certification"] = [row[:-2] for row in certs]
+    # Snapshots (0014): no snapshot yet, and the search paths' two snapshot columns NULL.
+    assert contents.pop("snapshot") == []
+    paths = contents["search_path"]
+    assert {row[-2:] for row in paths} <= {(None, None)}
+    contents["search_path"] = [row[:-2] for row in paths]

@@ -95,6 +95,12 @@ SELECT count(*) FROM calib.insert_datasets('raw', 'run1', ARRAY[{DET1}], {_u(DS[
 SELECT calib.certify('calib', {_u(DS[1])}, '[2020-01-01 00:00+00,)');
 SELECT calib.certify('calib', {_u(DS[2])}, '[2020-01-01 00:00+00,2021-01-01 00:00+00)');
 SELECT calib.tag('tagged', {_u(DS[2])});
+-- snapshots (revision 0014): a snapshot of the chain, listed by another chain. A snapshot
+-- reads what is committed: the statements above are one transaction until this COMMIT.
+COMMIT;
+SELECT calib.snapshot_collection('chain', 'chain-then');
+SELECT calib.register_collection('outer', 'CHAINED');
+SELECT calib.set_chain('outer', ARRAY['chain-then']);
 """
 
 _AT = "'2020-06-01 00:00:00+00'::pg_catalog.timestamptz"
@@ -105,6 +111,7 @@ _NO_IDS = "NULL::pg_catalog.jsonb[]"
 #: some that fail, so that the error path (calib._raise and the detail builders) runs too.
 CALLS: dict[str, list[str]] = {
     "calib.find(text,text,jsonb,timestamp with time zone)": [
+        f"SELECT * FROM calib.find({_t('outer')}, {_t('bias')}, {DET1}, {_AT})",
         f"SELECT * FROM calib.find({_t('chain')}, {_t('bias')}, {DET1}, {_AT})",
         f"SELECT * FROM calib.find({_t('calib')}, {_t('bias')}, {DET2},"
         " NULL::pg_catalog.timestamptz)",
@@ -127,10 +134,12 @@ CALLS: dict[str, list[str]] = {
         f" ARRAY[{_SPAN}, {_SPAN}])",
     ],
     "calib.certifications(text,text)": [
+        f"SELECT * FROM calib.certifications({_t('outer')}, {_t('bias')})",
         f"SELECT * FROM calib.certifications({_t('chain')}, {_t('bias')})",
         f"SELECT * FROM calib.certifications({_t('calib')}, NULL::pg_catalog.text)",
     ],
     "calib.query_datasets(text,text,jsonb)": [
+        f"SELECT * FROM calib.query_datasets({_t('outer')}, {_t('bias')}, NULL::pg_catalog.jsonb)",
         f"SELECT * FROM calib.query_datasets({_t('chain')}, {_t('bias')},"
         f" {WHERE_DET2})",
         f"SELECT * FROM calib.query_datasets({_t('tagged')}, {_t('bias')}, NULL::pg_catalog.jsonb)",
@@ -141,6 +150,7 @@ CALLS: dict[str, list[str]] = {
         f"SELECT * FROM calib.get_datasets({_u(DS[1], DS[4], DS[9])})",
     ],
     "calib.get_chain(text)": [
+        f"SELECT calib.get_chain({_t('chain-then')})",
         f"SELECT calib.get_chain({_t('chain')})",
         f"SELECT calib.get_chain({_t('calib')})",
     ],
@@ -284,7 +294,7 @@ CALLS: dict[str, list[str]] = {
     # Every collection type's lines (CALIBRATION, TAGGED, RUN, CHAINED) and an unknown name.
     "calib.collection_digest(text)": [
         f"SELECT calib.collection_digest({_t(name)})"
-        for name in ("calib", "tagged", "run1", "chain", "nope")
+        for name in ("calib", "tagged", "run1", "chain", "nope", "chain-then")
     ],
     "calib.probe(integer,integer,tstzrange)": [
         f"SELECT * FROM calib.probe({_ID('collection', 'name', 'chain')},"
@@ -306,6 +316,8 @@ CALLS: dict[str, list[str]] = {
     "calib.remove_collection(text)": [
         f"SELECT calib.remove_collection({_t('tagged')})",
         f"SELECT calib.remove_collection({_t('calib')})",
+        f"SELECT calib.set_chain({_t('outer')}, ARRAY[]::pg_catalog.text[]),"
+        f" calib.remove_collection({_t('chain-then')})",
     ],
     "calib.register_dataset_type(text,text[],boolean)": [
         f"SELECT calib.register_dataset_type({_t('dark')},"
@@ -361,6 +373,24 @@ CALLS: dict[str, list[str]] = {
         f"SELECT calib.close_open_range({_t('calib')}, {_t('bias')},"
         f" '2019-01-01 00:00+00'::pg_catalog.timestamptz, {_NO_IDS})",
     ],
+    # Snapshots (revision 0014): a snapshot now, as of epoch 2 (before the certifications),
+    # of a snapshot, out of range, of an unknown source, a taken name; copying one.
+    "calib.snapshot_collection(text,text,bigint)": [
+        f"SELECT calib.snapshot_collection({_t('calib')}, {_t('calib-then')},"
+        " NULL::pg_catalog.int8)",
+        f"SELECT calib.snapshot_collection({_t('chain')}, {_t('chain-2')}, 6::pg_catalog.int8),"
+        f" calib.find({_t('chain-2')}, {_t('bias')}, {DET1}, {_AT})",
+        f"SELECT calib.snapshot_collection({_t('chain-then')}, {_t('again')},"
+        " NULL::pg_catalog.int8),"
+        f" calib.copy_collection({_t('again')}, {_t('again-copy')}, NULL::pg_catalog.text)",
+        f"SELECT calib.snapshot_collection({_t('calib')}, {_t('x')}, 100000::pg_catalog.int8)",
+        f"SELECT calib.snapshot_collection({_t('nowhere')}, {_t('x')}, NULL::pg_catalog.int8)",
+        f"SELECT calib.snapshot_collection({_t('calib')}, {_t('tagged')}, NULL::pg_catalog.int8)",
+    ],
+    "calib.snapshot_collection(text,text,text)": [
+        f"SELECT calib.snapshot_collection({_t('calib')}, {_t('calib-then')}, {_t('')})",
+        f"SELECT calib.snapshot_collection({_t('calib')}, {_t('x')}, {_t('yesterday')})",
+    ],
     "calib.copy_collection(text,text,text)": [
         f"SELECT calib.copy_collection({_t('calib')}, {_t('calib-copy')}, NULL::pg_catalog.text)",
         f"SELECT calib.copy_collection({_t('chain')}, {_t('chain-copy')}, {_t('doc')})",
@@ -378,6 +408,7 @@ CALLS: dict[str, list[str]] = {
         f" calib.decertify({_t('calib')}, {_t('bias')}, {_SPAN}, {_NO_IDS})",
         f"SELECT calib.set_collection_state({_t('tagged')}, {_t('FROZEN')}),"
         f" calib.untag({_t('tagged')}, {_u(DS[2])})",
+        f"SELECT calib.set_collection_state({_t('chain-then')}, {_t('OPEN')})",
     ],
     "calib.set_collection_writers(text,text[])": [
         f"SELECT calib.set_collection_writers({_t('calib')}, ARRAY[{_t('calib_writer')}])",

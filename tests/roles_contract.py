@@ -67,6 +67,9 @@ LOWEST_ROLE: dict[str, str] = {
     f"calib.close_open_range(text,text,{_TS},jsonb)": _CERTIFY,
     f"calib.close_open_range(text,text,{_TS},jsonb[])": _CERTIFY,
     "calib.copy_collection(text,text,text)": _CERTIFY,
+    # snapshots (revision 0014): a copy that costs nothing, as copy_collection
+    "calib.snapshot_collection(text,text,bigint)": _CERTIFY,
+    "calib.snapshot_collection(text,text,text)": _CERTIFY,
     # -- the registry's shape: admin -------------------------------------------------------
     "calib.register_collection(text,text,text)": _ADMIN,
     "calib.remove_collection(text)": _ADMIN,

@@ -125,6 +125,7 @@ def test_help_names_url_sources_and_exit_codes(home):
     runner = CliRunner()
     for cmd in (["certify"], ["decertify"], ["close"], ["certify-series"], ["import"],
                 ["collection", "register"], ["collection", "remove"], ["collection", "copy"],
+                ["collection", "snapshot"],
                 ["collection", "chain"], ["collection", "state"], ["collection", "writers"],
                 ["dataset-type", "register"], ["datasets", "insert"],
                 ["tag"], ["untag"], ["db", "upgrade"]):
@@ -204,7 +205,8 @@ def test_workflow(home, url):
     assert {c["collection"] for c in through} == {CALIB, "Cam/calib/v1"}
     colls = {c["name"]: c for c in ok(home, url, "collection", "list", "--json").json()}
     assert colls["Cam/calib/v1"] == {"name": "Cam/calib/v1", "type": "CALIBRATION",
-                                     "doc": "release 1", "state": "OPEN", "writers": None}
+                                     "doc": "release 1", "state": "OPEN", "writers": None,
+                                     "snapshot_of": None, "snapshot_epoch": None}
     # no time: CALIBRATION members skipped, the RUN in the chain answers
     r = ok(home, url, "find", CHAIN, "bias", "-d", "instrument=Cam,detector=2", "--json")
     assert r.json()[0]["dataset"]["run"] == RUN

@@ -67,7 +67,7 @@ SCENARIO: list[tuple[str, dict, object]] = [
     ("calib.get_chain(:p)", {"p": "Cam/chain"}, [["Cam/calib", "Cam/run1"]]),
     ("calib.list_collections(:t)", {"t": "TAGGED"},
      [{"name": "Cam/tagged", "type": "TAGGED", "doc": None, "state": "OPEN",
-       "writers": None}]),
+       "writers": None, "snapshot_of": None, "snapshot_epoch": None}]),
     ("calib.insert_datasets(:t, :r, :d, :i)",
      {"t": "bias", "r": "Cam/run1", "d": json.dumps([D1, D2]), "i": json.dumps([U1, U2])},
      [{"dataset_id": U1, "data_id": D1}, {"dataset_id": U2, "data_id": D2}]),
@@ -182,6 +182,14 @@ SCENARIO: list[tuple[str, dict, object]] = [
     # retention: nothing to drop before epoch 0; an epoch beyond the current one
     ("calib.prune_history(:b::bigint)", {"b": "0"}, [0]),
     ("calib.prune_history(:b::bigint)", {"b": "999999"}, ("error", "KC015", "prune_range")),
+    # snapshots (revision 0014): Cam/calib as of epoch 2 (registered, nothing certified)
+    ("calib.snapshot_collection(:s, :n, :e)", {"s": "Cam/calib", "n": "Cam/calib/then", "e": "2"},
+     [2]),
+    ("calib.certifications(:c, :t)", {"c": "Cam/calib/then", "t": "bias"}, None),
+    ("calib.certify(:c, :d, :s, :o)",
+     {"c": "Cam/calib/then", "d": json.dumps([U1]), "s": "[2024-01-01T00:00Z,)", "o": "false"},
+     ("error", "KC018", "collection_frozen")),
+    ("calib.remove_collection(:n)", {"n": "Cam/calib/then"}, [""]),
     # collection states and writer lists (revision 0012)
     ("calib.set_collection_writers(:c, :w)", {"c": "Cam/tagged", "w": '["calib_writer"]'},
      [None]),
@@ -200,7 +208,7 @@ PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
           "get_datasets", "probe", "set_collection_state", "set_collection_writers",
           "check_integrity", "collection_stats", "collection_digest", "current_epoch",
-          "epoch_at", "history", "explain", "prune_history"}
+          "epoch_at", "history", "explain", "prune_history", "snapshot_collection"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:

@@ -59,7 +59,9 @@ WRITE_FUNCTIONS = ("register_collection", "set_chain", "remove_collection",
                    # revision 0012's setters (calib_admin's)
                    "set_collection_state", "set_collection_writers",
                    # issue 16, retention (calib_admin's)
-                   "prune_history")
+                   "prune_history",
+                   # snapshots (revision 0014, certifier)
+                   "snapshot_collection")
 
 
 # -- roles and sessions --------------------------------------------------------------------
@@ -355,7 +357,14 @@ def test_private_helpers_are_not_callable(connect_as) -> None:
         "   OR has_function_privilege('calib_writer', p.oid, 'EXECUTE')"
         "   OR has_function_privilege('calib_reader', p.oid, 'EXECUTE')"
         "   OR has_function_privilege('public', p.oid, 'EXECUTE'))").fetchall()
-    assert private == []
+    # The one exception (revision 0014, snapshots): calib.probe, granted to readers and run
+    # with their rights, calls this read-only helper for snapshot members, so readers may
+    # execute it (sql/schema/grants.sql); nobody may call any other.
+    assert sorted(p for (p,) in private) == [
+        "calib._snapshot_ids(integer,integer,tstzrange,bigint)"]
+    assert not writer.execute(
+        "SELECT has_function_privilege('public',"
+        " 'calib._snapshot_ids(integer,integer,tstzrange,bigint)', 'EXECUTE')").fetchone()[0]
 
 
 def test_reader_looks_up_but_cannot_change(connect_as) -> None:

@@ -685,6 +685,18 @@ CASES = [
     c("request id retried with another call", _A_WRITE, "KC015", "request_id_mismatch",
       prepare=_committed_request("session_user"), request_id="done", call=1,
       recorded="tag", operation="register_collection"),
+    # snapshots (revision 0014): made by hand (a snapshot reads what is committed, and these
+    # cases run in a transaction at epoch 0), then asked to thaw
+    c("a snapshot stays FROZEN", "SELECT calib.set_collection_state('snap', 'open')",
+      "KC018", "snapshot_frozen",
+      prepare="INSERT INTO calib.collection (name, type, state) VALUES ('snap', 'CALIBRATION',"
+              " 'FROZEN'); INSERT INTO calib.snapshot (collection_id, source_id, epoch)"
+              " SELECT s.collection_id, c.collection_id, 0 FROM calib.collection AS s,"
+              " calib.collection AS c WHERE s.name = 'snap' AND c.name = 'calib'",
+      collection="snap", state="OPEN"),
+    c("snapshot_collection with an epoch that is not one",
+      "SELECT calib.snapshot_collection('calib', 'snap', 'last week')",
+      "KC015", "epoch_text", what="as_of", value="last week"),
 ]
 
 
@@ -753,6 +765,9 @@ UNREACHED = {
         "only when the exclusion constraint refuses an insert but the conflict query, run "
         "right after in the same transaction, finds no overlapping row: impossible while "
         "writers hold the collection lock; a defensive branch"),
+    "snapshot_member_removed": (
+        "only for a snapshot of a chain as of a committed epoch whose member is removed "
+        "later: tests/test_pg_snapshots.py (test_copying_a_snapshot_and_listing_its_datasets)"),
 }
 
 

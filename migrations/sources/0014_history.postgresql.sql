@@ -17,6 +17,8 @@
 --   trailing as_of; the existing forms are unchanged), current_epoch, epoch_at, history;
 --   calib._lookup takes p_as_of (a new signature: the old one is dropped).
 \ir ../../sql/schema/history.sql
+-- snapshots: the table and the search-path columns (here: the functions below and above read them)
+\ir ../../sql/schema/snapshot.sql
 -- What existed at the upgrade: epoch 1 (before the triggers exist, so that the deferred
 -- epoch trigger does not number this change again).
 INSERT INTO calib.change (epoch, committed_at, db_role, reason)
@@ -81,7 +83,9 @@ FROM calib.dataset AS c CROSS JOIN calib.change AS ch WHERE ch.epoch = 1;
 \ir ../../sql/functions/find.sql
 \ir ../../sql/functions/find_many.sql
 \ir ../../sql/functions/certifications.sql
+\ir ../../sql/functions/_chain_as_of.sql
 \ir ../../sql/functions/get_chain.sql
+DROP FUNCTION calib.list_collections(text);  -- its result gains the snapshot columns
 \ir ../../sql/functions/list_collections.sql
 \ir ../../sql/functions/query_datasets.sql
 DROP FUNCTION calib._digest_rows(integer, text);
@@ -101,6 +105,14 @@ DROP FUNCTION calib._digest_rows(integer, text);
 \ir ../../sql/functions/_request.sql
 \ir ../../sql/functions/_request_result.sql
 \ir ../../sql/functions/prune_history.sql
+-- snapshots:
+\ir ../../sql/functions/_snapshot_ids.sql
+\ir ../../sql/functions/probe.sql
+\ir ../../sql/functions/_refresh_search_paths.sql
+\ir ../../sql/functions/check_integrity.sql
+\ir ../../sql/functions/_frozen_guard.sql
+\ir ../../sql/functions/_check_change.sql
+\ir ../../sql/functions/snapshot_collection.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

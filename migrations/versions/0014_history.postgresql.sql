@@ -175,6 +175,43 @@ CREATE INDEX tag_version_removed_idx ON calib.tag_version (removed_change) WHERE
 CREATE INDEX dataset_version_removed_idx ON calib.dataset_version (removed_change) WHERE removed_change IS NOT NULL;
 CREATE INDEX change_committed_at_idx ON calib.change (committed_at);
 
+-- snapshots: the table and the search-path columns (here: the functions below and above read them)
+/* Snapshots (revision 0014, issue 16 item 6; README "Snapshots"). A snapshot is a
+   collection row (its own name, the source's type, state FROZEN) plus one row here naming
+   what it reads: the source collection's id and the epoch. Nothing is copied: every read
+   of the snapshot is an as-of read of the source (calib._probe_as_of, the as-of rule), so
+   creating one costs the same at any size of the source.
+   No foreign keys, on purpose: a row outlives both collections. Collection ids are never
+   reused, the source's versions stay after it is removed (a snapshot keeps reading them),
+   and a removed snapshot's row keeps telling as-of reads of an epoch when it existed what
+   it was. The row never changes: calib.snapshot_collection inserts it; nobody but the
+   owner can write the table. A snapshot's source is never itself a snapshot (a snapshot
+   of a snapshot names the first one's source and epoch). */
+CREATE TABLE calib.snapshot (
+    collection_id integer NOT NULL,
+    source_id     integer NOT NULL,
+    epoch         bigint NOT NULL,
+    CONSTRAINT snapshot_pkey PRIMARY KEY (collection_id),
+    CONSTRAINT snapshot_epoch_check CHECK (epoch >= 0)
+);
+COMMENT ON TABLE calib.snapshot IS
+    'Snapshot collections: the collection reads as source_id did at epoch (as-of reads, no '
+    'rows copied). Rows outlive both collections; written only by calib.snapshot_collection.';
+
+/* A stored search path names a snapshot member with its source and epoch, so that
+   calib.probe sends only those members through the as-of rule (a one-time filter: the
+   members without a snapshot pay nothing for it). A CHAINED snapshot is such a member as
+   a whole (its source's path as of the epoch is walked at lookup time). */
+ALTER TABLE calib.search_path
+    ADD COLUMN snapshot_of integer,
+    ADD COLUMN snapshot_epoch bigint,
+    DROP CONSTRAINT search_path_member_type_check,
+    ADD CONSTRAINT search_path_member_type_check
+        CHECK (member_type IN ('RUN', 'TAGGED', 'CALIBRATION')
+               OR (member_type = 'CHAINED' AND snapshot_epoch IS NOT NULL)),
+    ADD CONSTRAINT search_path_snapshot_check
+        CHECK ((snapshot_of IS NULL) = (snapshot_epoch IS NULL));
+
 -- What existed at the upgrade: epoch 1 (before the triggers exist, so that the deferred
 -- epoch trigger does not number this change again).
 INSERT INTO calib.change (epoch, committed_at, db_role, reason)
@@ -758,7 +795,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION calib._search_path_as_of(p_collection_id integer, p_epoch bigint)
-RETURNS TABLE (rank bigint, member_id integer, member_type text, member_name text)
+RETURNS TABLE (rank bigint, member_id integer, member_type text, member_name text, member_epoch bigint)
 LANGUAGE plpgsql STABLE
 ROWS 5
 SET search_path = pg_catalog, pg_temp
@@ -776,26 +813,35 @@ AS $$
    size of the path, not of the database. PL/pgSQL so that the plan is made once per
    session (a SQL function's body is planned again on every call). ROWS 5: search paths
    are short; the default estimate of 1000 rows made the as-of lookup's plan look costly
-   enough for JIT compilation (20 ms per call). */
+   enough for JIT compilation (20 ms per call).
+   member_epoch (snapshots, revision 0014): the epoch each member is read at. A snapshot
+   (calib.snapshot) reached by the walk is replaced by its source as of the snapshot's
+   epoch (its one child, at that epoch), so a member reached through a snapshot carries the
+   snapshot's epoch and every other member p_epoch; a member is listed once per epoch it is
+   read at. Snapshots never form a cycle: a snapshot's epoch precedes its own creation. */
 BEGIN
 RETURN QUERY
-WITH RECURSIVE walk (collection_id, path) AS (
-    SELECT p_collection_id, ARRAY[]::integer[]
+WITH RECURSIVE walk (collection_id, epoch, path) AS (
+    SELECT p_collection_id, p_epoch, ARRAY[]::integer[]
     UNION ALL
-    SELECT ch.child_id, w.path || ch.position
+    SELECT ch.child_id, ch.epoch, w.path || ch.position
     FROM walk AS w
-    CROSS JOIN LATERAL (SELECT v.position, v.child_id FROM calib.chain_version AS v
+    CROSS JOIN LATERAL (SELECT v.position, v.child_id, w.epoch FROM calib.chain_version AS v
                         WHERE v.parent_id = w.collection_id
-                          AND calib._visible(v.created_change, v.removed_change, p_epoch)) AS ch
-) CYCLE collection_id SET looped USING visited
-SELECT row_number() OVER (ORDER BY f.path), c.collection_id, c.type, c.name
-FROM (SELECT DISTINCT ON (w.collection_id) w.collection_id, w.path
+                          AND calib._visible(v.created_change, v.removed_change, w.epoch)
+                        UNION ALL
+                        SELECT 1, s.source_id, s.epoch FROM calib.snapshot AS s
+                        WHERE s.collection_id = w.collection_id) AS ch(position, child_id, epoch)
+) CYCLE collection_id, epoch SET looped USING visited
+SELECT row_number() OVER (ORDER BY f.path), c.collection_id, c.type, c.name, f.epoch
+FROM (SELECT DISTINCT ON (w.collection_id, w.epoch) w.collection_id, w.epoch, w.path
       FROM walk AS w WHERE NOT w.looped
-      ORDER BY w.collection_id, w.path) AS f
+      ORDER BY w.collection_id, w.epoch, w.path) AS f
 CROSS JOIN LATERAL (SELECT v.collection_id, v.type, v.name FROM calib.collection_version AS v
                     WHERE v.collection_id = f.collection_id
-                      AND calib._visible(v.created_change, v.removed_change, p_epoch)) AS c
-WHERE c.type <> 'CHAINED';
+                      AND calib._visible(v.created_change, v.removed_change, f.epoch)) AS c
+WHERE c.type <> 'CHAINED'
+  AND NOT EXISTS (SELECT FROM calib.snapshot AS s WHERE s.collection_id = f.collection_id);
 END
 $$;
 
@@ -809,7 +855,8 @@ AS $$
    applied to the versions visible then (calib._visible) along the search path as it was
    then (calib._search_path_as_of). Kept next to calib.probe in shape, branch for branch:
    a change to the rule changes both (tests/test_pg_history.py compares them at the
-   current epoch).
+   current epoch). Each member is read at its own epoch (member_epoch: p_as_of, or the
+   epoch of the snapshot it was reached through), so this is also how snapshots are read.
    Arguments: p_collection_id and p_data_id_key internal ids, p_span the time (NULL skips
    CALIBRATION members), p_as_of a checked epoch (calib._as_of).
    Locks: none; read-only.
@@ -825,19 +872,19 @@ CROSS JOIN LATERAL (
           AND c.collection_id OPERATOR(pg_catalog.=) m.member_id
           AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
           AND c.validity OPERATOR(pg_catalog.&&) p_span
-          AND calib._visible(c.created_change, c.removed_change, p_as_of)
+          AND calib._visible(c.created_change, c.removed_change, m.member_epoch)
         UNION ALL
         SELECT d.dataset_id FROM calib.dataset_version AS d
         WHERE m.member_type OPERATOR(pg_catalog.=) 'RUN'
           AND d.run_id OPERATOR(pg_catalog.=) m.member_id
           AND d.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
-          AND calib._visible(d.created_change, d.removed_change, p_as_of)
+          AND calib._visible(d.created_change, d.removed_change, m.member_epoch)
         UNION ALL
         SELECT t.dataset_id FROM calib.tag_version AS t
         WHERE m.member_type OPERATOR(pg_catalog.=) 'TAGGED'
           AND t.collection_id OPERATOR(pg_catalog.=) m.member_id
           AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
-          AND calib._visible(t.created_change, t.removed_change, p_as_of)
+          AND calib._visible(t.created_change, t.removed_change, m.member_epoch)
         LIMIT 2) AS ids
     OFFSET 0) AS x
 WHERE x.ids[1] IS NOT NULL
@@ -906,6 +953,9 @@ DECLARE
     v_pos integer;
     v_span tstzrange;
     v_member text;
+    v_member_id integer;
+    v_read_epoch bigint;
+    v_root integer;
 BEGIN
     IF p_data_ids IS NULL THEN
         IF calib._raise('KC015', 'data IDs must not be NULL',
@@ -950,13 +1000,30 @@ BEGIN
 
     IF v_pos IS NOT NULL THEN
         v_span := p_spans[v_pos];
+        v_member_id := v_members[v_pos];
+        v_read_epoch := v_epoch;
+        v_root := v_coll_id;
         IF v_epoch IS NULL THEN
+            /* A snapshot member (revision 0014) decided: name the member of its source
+               that did, as of the snapshot's epoch. */
+            SELECT sp.snapshot_of, sp.snapshot_epoch INTO v_root, v_read_epoch
+            FROM calib.search_path AS sp
+            WHERE sp.collection_id = v_coll_id AND sp.member_id = v_member_id
+              AND sp.snapshot_epoch IS NOT NULL;
+            IF FOUND THEN
+                SELECT p.member_id INTO v_member_id
+                FROM calib._probe_as_of(v_root, v_keys[v_pos], v_span, v_read_epoch) AS p;
+            END IF;
+        END IF;
+        IF v_read_epoch IS NULL THEN
             SELECT mc.name INTO v_member FROM calib.collection AS mc
-            WHERE mc.collection_id = v_members[v_pos];
+            WHERE mc.collection_id = v_member_id;
         ELSE
-            SELECT a.member_name INTO v_member
-            FROM calib._search_path_as_of(v_coll_id, v_epoch) AS a
-            WHERE a.member_id = v_members[v_pos];
+            /* Each member is read at its own epoch (a snapshot's, when reached through one). */
+            SELECT a.member_name, a.member_epoch INTO v_member, v_read_epoch
+            FROM calib._search_path_as_of(v_root, v_read_epoch) AS a
+            WHERE a.member_id = v_member_id
+            ORDER BY a.rank LIMIT 1;
         END IF;
         IF calib._raise('KC011',
             format('lookup of %L data ID %s in %L is ambiguous: collection %L has more than one '
@@ -969,7 +1036,7 @@ BEGIN
                              ELSE 'lookup_ambiguous_during' END,
                 'collection', v_member, 'searched', p_collection,
                 'dataset_type', p_dataset_type, 'data_id', v_values[v_pos],
-                'datasets', CASE WHEN v_epoch IS NULL THEN
+                'datasets', CASE WHEN v_read_epoch IS NULL THEN
                             (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
                              FROM calib.certification AS c
                              JOIN calib.collection AS mc ON mc.collection_id = c.collection_id
@@ -978,9 +1045,9 @@ BEGIN
                             ELSE
                             (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
                              FROM calib.certification_history AS c
-                             WHERE c.collection_id = v_members[v_pos] AND c.data_id_key = v_keys[v_pos]
+                             WHERE c.collection_id = v_member_id AND c.data_id_key = v_keys[v_pos]
                                AND c.validity && v_span
-                               AND calib._visible(c.created_change, c.removed_change, v_epoch))
+                               AND calib._visible(c.created_change, c.removed_change, v_read_epoch))
                             END)
             || CASE WHEN lower(v_span) = upper(v_span)
                     THEN jsonb_build_object('at', calib._ts_text(lower(v_span)))
@@ -2189,8 +2256,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* Create p_destination with the type of p_source and all its associations: certifications
    with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based:
-   one INSERT ... SELECT. p_doc defaults to the source's doc.
-   Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad
+   one INSERT ... SELECT. p_doc defaults to the source's doc. A snapshot's copy gets its
+   source's associations as of the snapshot's epoch (revision 0014), in OPEN state.
+   Errors: KC002 unknown source (snapshot_member_removed: a snapshot of a chain whose
+   member has been removed since), KC003 source is a RUN, KC010 destination exists, KC014 bad
    destination name.
    Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in
    flight, then copies their complete result); the new row is invisible until commit. A
@@ -2201,6 +2270,8 @@ DECLARE
     v_src calib.collection := calib._collection(p_source, ARRAY['TAGGED', 'CALIBRATION', 'CHAINED']);
     v_dst_id integer;
     v_old text;
+    v_snap calib.snapshot;
+    v_gone text;
 BEGIN
     PERFORM calib._operation('copy_collection');  -- named in the history (revision 0014)
     IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
@@ -2234,7 +2305,43 @@ BEGIN
                              jsonb_build_object('kind', 'collection_exists',
                                                 'collection', p_destination)) IS NULL THEN END IF;
     END IF;
-    IF v_src.type = 'CALIBRATION' THEN
+    SELECT * INTO v_snap FROM calib.snapshot AS s WHERE s.collection_id = v_src.collection_id;
+    IF FOUND THEN
+        /* A snapshot (revision 0014) holds no rows: the copy gets its source's as of the
+           snapshot's epoch (an ordinary, writable collection). A chain's children must
+           still exist. */
+        IF v_src.type = 'CALIBRATION' THEN
+            INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+            SELECT v_dst_id, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity
+            FROM calib.certification_history AS c WHERE c.collection_id = v_snap.source_id
+              AND calib._visible(c.created_change, c.removed_change, v_snap.epoch);
+        ELSIF v_src.type = 'TAGGED' THEN
+            INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)
+            SELECT v_dst_id, t.dataset_type_id, t.data_id_key, t.dataset_id
+            FROM calib.tag_version AS t WHERE t.collection_id = v_snap.source_id
+              AND calib._visible(t.created_change, t.removed_change, v_snap.epoch);
+        ELSE
+            SELECT v.name INTO v_gone
+            FROM calib.chain_version AS ch
+            JOIN calib.collection_version AS v ON v.collection_id = ch.child_id
+                 AND calib._visible(v.created_change, v.removed_change, v_snap.epoch)
+            WHERE ch.parent_id = v_snap.source_id
+              AND calib._visible(ch.created_change, ch.removed_change, v_snap.epoch)
+              AND NOT EXISTS (SELECT FROM calib.collection AS k WHERE k.collection_id = ch.child_id)
+            ORDER BY ch.position LIMIT 1;
+            IF FOUND THEN
+                IF calib._raise('KC002',
+                    format('cannot copy snapshot %L: its chain member %L has been removed since',
+                           p_source, v_gone),
+                    jsonb_build_object('kind', 'snapshot_member_removed', 'collection', p_source,
+                                       'member', v_gone)) IS NULL THEN END IF;
+            END IF;
+            INSERT INTO calib.collection_chain (parent_id, position, child_id)
+            SELECT v_dst_id, ch.position, ch.child_id
+            FROM calib.chain_version AS ch WHERE ch.parent_id = v_snap.source_id
+              AND calib._visible(ch.created_change, ch.removed_change, v_snap.epoch);
+        END IF;
+    ELSIF v_src.type = 'CALIBRATION' THEN
         INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
         SELECT v_dst_id, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity
         FROM calib.certification AS c WHERE c.collection_id = v_src.collection_id;
@@ -2266,7 +2373,8 @@ AS $$
    state. Unfreezing (FROZEN to OPEN or APPEND_ONLY) is allowed to whoever may call this
    function (calib_admin): it is not itself refused by the state, nor by the writer list,
    which restricts changes of the collection's content, not its administration.
-   Errors: KC002 unknown collection, KC015 NULL or unknown state.
+   Errors: KC002 unknown collection, KC015 NULL or unknown state, KC018 snapshot_frozen (a
+   snapshot, calib.snapshot_collection, stays FROZEN).
    Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the
    writers in flight, and a writer that comes after sees the new state. */
 DECLARE
@@ -2291,6 +2399,14 @@ BEGIN
             format('unknown collection state %L; expected OPEN, APPEND_ONLY or FROZEN', p_state),
             jsonb_build_object('kind', 'collection_state_unknown', 'state', p_state,
                                'collection', p_name)) IS NULL THEN END IF;
+    END IF;
+    IF upper(p_state) <> 'FROZEN'
+       AND EXISTS (SELECT FROM calib.snapshot AS s WHERE s.collection_id = v_coll.collection_id) THEN
+        IF calib._raise('KC018',
+            format('collection %L is a snapshot: FROZEN by construction, it cannot become %s',
+                   v_coll.name, upper(p_state)),
+            jsonb_build_object('kind', 'snapshot_frozen', 'collection', v_coll.name,
+                               'state', upper(p_state))) IS NULL THEN END IF;
     END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     SELECT c.state INTO v_old FROM calib.collection AS c
@@ -2697,17 +2813,39 @@ AS $$
    found, so an unknown type would pass silently on a collection without certifications. */
 SELECT calib._collection(p_collection),
        CASE WHEN p_dataset_type IS NOT NULL THEN calib._dataset_type(p_dataset_type) END;
-SELECT f.name, c.dataset_id, t.name, di.value, r.name, c.validity
-FROM calib._flatten((calib._collection(p_collection)).collection_id) AS f
-JOIN calib.certification AS c ON c.collection_id = f.collection_id
-JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
-JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
-JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
-JOIN calib.collection AS r ON r.collection_id = d.run_id
-WHERE f.type = 'CALIBRATION'
-  AND (p_dataset_type IS NULL
-       OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
-ORDER BY f.ord, t.name, c.data_id_key, lower(c.validity) NULLS FIRST
+/* Snapshot members (revision 0014) hold no rows: theirs are their source's certifications
+   as of the snapshot's epoch, through its chains as they were then (the second branch,
+   which runs only for members with a snapshot_epoch). */
+SELECT x.collection, x.dataset_id, x.dataset_type, x.data_id, x.run, x.validity
+FROM (
+    SELECT f.ord, 0::bigint AS sub, f.name AS collection, c.dataset_id, t.name AS dataset_type,
+           c.data_id_key, di.value AS data_id, r.name AS run, c.validity
+    FROM calib._flatten((calib._collection(p_collection)).collection_id) AS f
+    JOIN calib.certification AS c ON c.collection_id = f.collection_id
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
+    JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+    JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
+    JOIN calib.collection AS r ON r.collection_id = d.run_id
+    WHERE f.type = 'CALIBRATION'
+      AND (p_dataset_type IS NULL
+           OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
+    UNION ALL
+    SELECT sp.rank, a.rank, a.member_name, c.dataset_id, t.name, c.data_id_key, di.value,
+           r.name, c.validity
+    FROM calib.search_path AS sp
+    CROSS JOIN LATERAL calib._search_path_as_of(sp.snapshot_of, sp.snapshot_epoch) AS a
+    JOIN calib.certification_history AS c ON c.collection_id = a.member_id
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
+    JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+    JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
+    JOIN calib.collection AS r ON r.collection_id = d.run_id
+    WHERE sp.collection_id = (calib._collection(p_collection)).collection_id
+      AND sp.snapshot_epoch IS NOT NULL AND a.member_type = 'CALIBRATION'
+      AND calib._visible(c.created_change, c.removed_change, a.member_epoch)
+      AND (p_dataset_type IS NULL
+           OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
+) AS x
+ORDER BY x.ord, x.sub, x.dataset_type, x.data_id_key, lower(x.validity) NULLS FIRST
 $$;
 
 CREATE OR REPLACE FUNCTION calib.certifications(p_collection text, p_dataset_type text, p_as_of bigint)
@@ -2717,7 +2855,8 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* certifications as of epoch p_as_of (NULL: now): every certification p_collection held
-   then, through its chains as they were then, each row naming the member it was in.
+   then, through its chains as they were then, each row naming the member it was in (a
+   member reached through a snapshot: as of the snapshot's epoch, f.member_epoch).
    Errors: as certifications; KC015 as_of_range; KC002 for a collection that did not
    exist at that epoch. */
 DECLARE
@@ -2742,25 +2881,66 @@ BEGIN
     JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
     JOIN calib.collection AS r ON r.collection_id = d.run_id
     WHERE f.member_type = 'CALIBRATION'
-      AND calib._visible(c.created_change, c.removed_change, v_epoch)
+      AND calib._visible(c.created_change, c.removed_change, f.member_epoch)
       AND (v_type_id IS NULL OR c.dataset_type_id = v_type_id)
     ORDER BY f.rank, t.name, c.data_id_key, lower(c.validity) NULLS FIRST;
 END
 $$;
 
+CREATE OR REPLACE FUNCTION calib._chain_as_of(p_parent_id integer, p_epoch bigint)
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The children of chain p_parent_id as of epoch p_epoch, by the names they had then (the
+   as-of form of calib.get_chain); a snapshot's are its source's as of the snapshot's epoch
+   (calib.snapshot; p_epoch is then not used).
+   Arguments: p_parent_id a CHAINED collection's id (the caller resolved and checked it),
+   p_epoch a checked epoch (calib._as_of).
+   Returns: the names in chain order, an empty array for an empty chain.
+   Locks: none; read-only.
+   Errors: none of its own. Private. */
+DECLARE
+    v_snap calib.snapshot;
+BEGIN
+    SELECT * INTO v_snap FROM calib.snapshot AS s WHERE s.collection_id = p_parent_id;
+    IF FOUND THEN
+        p_parent_id := v_snap.source_id;
+        p_epoch := v_snap.epoch;
+    END IF;
+    RETURN coalesce((
+        SELECT array_agg(c.name ORDER BY ch.position)
+        FROM calib.chain_version AS ch
+        JOIN calib.collection_version AS c ON c.collection_id = ch.child_id
+             AND calib._visible(c.created_change, c.removed_change, p_epoch)
+        WHERE ch.parent_id = p_parent_id
+          AND calib._visible(ch.created_change, ch.removed_change, p_epoch)), ARRAY[]::text[]);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION calib.get_chain(p_parent text)
 RETURNS text[]
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-/* The direct children of CHAINED collection p_parent, in order.
+/* The direct children of CHAINED collection p_parent, in order. A snapshot of a chain
+   (revision 0014): its source's children as they were at the snapshot's epoch
+   (calib._chain_as_of).
    Errors: KC002 unknown collection, KC003 not CHAINED.
    Locks: none. Read-only. */
-SELECT coalesce(array_agg(c.name ORDER BY ch.position), ARRAY[]::text[])
-FROM calib.collection_chain AS ch
-JOIN calib.collection AS c ON c.collection_id = ch.child_id
-WHERE ch.parent_id = (calib._collection(p_parent, ARRAY['CHAINED'])).collection_id
+DECLARE
+    v_parent integer := (calib._collection(p_parent, ARRAY['CHAINED'])).collection_id;
+BEGIN
+    IF EXISTS (SELECT FROM calib.snapshot AS s WHERE s.collection_id = v_parent) THEN
+        RETURN calib._chain_as_of(v_parent, NULL);
+    END IF;
+    RETURN coalesce((
+        SELECT array_agg(c.name ORDER BY ch.position)
+        FROM calib.collection_chain AS ch
+        JOIN calib.collection AS c ON c.collection_id = ch.child_id
+        WHERE ch.parent_id = v_parent), ARRAY[]::text[]);
+END
 $$;
 
 CREATE OR REPLACE FUNCTION calib.get_chain(p_parent text, p_as_of bigint)
@@ -2770,53 +2950,54 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* get_chain as of epoch p_as_of (NULL: now): the children chain p_parent had then, by the
-   names they had then.
+   names they had then (calib._chain_as_of).
    Errors: as get_chain; KC015 as_of_range; KC002 for a chain that did not exist then. */
 DECLARE
     v_epoch bigint := calib._as_of(p_as_of);
-    v_parent integer;
 BEGIN
     IF v_epoch IS NULL THEN
         RETURN calib.get_chain(p_parent);
     END IF;
-    v_parent := calib._collection_as_of(p_parent, v_epoch, ARRAY['CHAINED']);
-    RETURN coalesce((
-        SELECT array_agg(c.name ORDER BY ch.position)
-        FROM calib.chain_version AS ch
-        JOIN calib.collection_version AS c ON c.collection_id = ch.child_id
-             AND calib._visible(c.created_change, c.removed_change, v_epoch)
-        WHERE ch.parent_id = v_parent
-          AND calib._visible(ch.created_change, ch.removed_change, v_epoch)), ARRAY[]::text[]);
+    RETURN calib._chain_as_of(calib._collection_as_of(p_parent, v_epoch, ARRAY['CHAINED']), v_epoch);
 END
 $$;
 
+DROP FUNCTION calib.list_collections(text);  -- its result gains the snapshot columns
 CREATE OR REPLACE FUNCTION calib.list_collections(p_type text DEFAULT NULL)
-RETURNS TABLE (name text, type text, doc text, state text, writers text[])
+RETURNS TABLE (name text, type text, doc text, state text, writers text[],
+               snapshot_of text, snapshot_epoch bigint)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any
    case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every
-   certifier).
+   certifier). A snapshot (calib.snapshot_collection, revision 0014) has the type of its
+   source and names it: snapshot_of (the source's name at the snapshot's epoch, which it
+   may no longer bear) and snapshot_epoch; both NULL for every other collection.
    Locks: none; read-only.
    Errors: none of its own. */
-SELECT c.name, c.type, c.doc, c.state, c.writers
+SELECT c.name, c.type, c.doc, c.state, c.writers, src.name, s.epoch
 FROM calib.collection AS c
+LEFT JOIN calib.snapshot AS s ON s.collection_id = c.collection_id
+LEFT JOIN LATERAL (SELECT v.name FROM calib.collection_version AS v
+                   WHERE v.collection_id = s.source_id
+                     AND calib._visible(v.created_change, v.removed_change, s.epoch)) AS src ON true
 WHERE p_type IS NULL OR c.type = upper(p_type)
 ORDER BY c.name
 $$;
 
 CREATE OR REPLACE FUNCTION calib.list_collections(p_type text, p_as_of bigint)
-RETURNS TABLE (name text, type text, doc text, state text, writers text[])
+RETURNS TABLE (name text, type text, doc text, state text, writers text[],
+               snapshot_of text, snapshot_epoch bigint)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* list_collections as of epoch p_as_of (NULL: now, the one-argument form): every
    collection that existed then, with its name, type, state and writer list then
-   (calib.collection_version). A collection's doc has no history: its current doc, NULL
-   for a collection removed since.
+   (calib.collection_version), a snapshot with its source and epoch. A collection's doc
+   has no history: its current doc, NULL for a collection removed since.
    Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
    Locks: none; read-only.
    Errors: KC015 as_of_range. */
@@ -2828,9 +3009,14 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-    SELECT v.name, v.type, c.doc, v.state, v.writers
+    SELECT v.name, v.type, c.doc, v.state, v.writers, src.name, s.epoch
     FROM calib.collection_version AS v
     LEFT JOIN calib.collection AS c ON c.collection_id = v.collection_id
+    LEFT JOIN calib.snapshot AS s ON s.collection_id = v.collection_id
+    LEFT JOIN LATERAL (SELECT w.name FROM calib.collection_version AS w
+                       WHERE w.collection_id = s.source_id
+                         AND calib._visible(w.created_change, w.removed_change, s.epoch)) AS src
+        ON true
     WHERE (p_type IS NULL OR v.type = upper(p_type))
       AND calib._visible(v.created_change, v.removed_change, v_epoch)
     ORDER BY v.name;
@@ -2847,7 +3033,8 @@ AS $$
    time: for each data ID the first RUN / TAGGED member holding it decides (as find with no
    time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb
    containment, e.g. '{"detector": 3}'). Ordered by data ID (interning order). This is how
-   "certify all biases in this run" picks its datasets.
+   "certify all biases in this run" picks its datasets. A snapshot (revision 0014) holds
+   its source's datasets and tags as of the snapshot's epoch.
    Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad
    value, or one of the other type than its dimension's; calib._canonical_where).
    Locks: none; read-only. */
@@ -2862,16 +3049,35 @@ WITH chain AS (
     SELECT * FROM calib._dataset_type(p_dataset_type)
 ), w AS (
     SELECT calib._canonical_where(calib._dataset_type(p_dataset_type), p_where) AS v
+), snap AS (
+    /* Snapshot members (revision 0014): their source's members as of the snapshot's
+       epoch, each read at its member_epoch. */
+    SELECT sp.rank AS ord, a.rank AS sub, a.member_id, a.member_type, a.member_epoch
+    FROM calib.search_path AS sp
+    CROSS JOIN LATERAL calib._search_path_as_of(sp.snapshot_of, sp.snapshot_epoch) AS a
+    WHERE sp.collection_id = (calib._collection(p_collection, ARRAY['RUN', 'TAGGED', 'CHAINED'])).collection_id
+      AND sp.snapshot_epoch IS NOT NULL
 ), m AS (
-    SELECT ch.ord, d.dataset_id, d.data_id_key
+    SELECT ch.ord, 0::bigint AS sub, d.dataset_id, d.data_id_key
     FROM chain AS ch JOIN calib.dataset AS d ON d.run_id = ch.collection_id
     WHERE ch.type = 'RUN' AND d.dataset_type_id = (SELECT dataset_type_id FROM ty)
     UNION ALL
-    SELECT ch.ord, t.dataset_id, t.data_id_key
+    SELECT ch.ord, 0::bigint, t.dataset_id, t.data_id_key
     FROM chain AS ch JOIN calib.tag AS t ON t.collection_id = ch.collection_id
     WHERE ch.type = 'TAGGED' AND t.dataset_type_id = (SELECT dataset_type_id FROM ty)
+    UNION ALL
+    SELECT sn.ord, sn.sub, d.dataset_id, d.data_id_key
+    FROM snap AS sn JOIN calib.dataset_version AS d ON d.run_id = sn.member_id
+    WHERE sn.member_type = 'RUN' AND d.dataset_type_id = (SELECT dataset_type_id FROM ty)
+      AND calib._visible(d.created_change, d.removed_change, sn.member_epoch)
+    UNION ALL
+    SELECT sn.ord, sn.sub, t.dataset_id, t.data_id_key
+    FROM snap AS sn JOIN calib.tag_version AS t ON t.collection_id = sn.member_id
+    WHERE sn.member_type = 'TAGGED' AND t.dataset_type_id = (SELECT dataset_type_id FROM ty)
+      AND calib._visible(t.created_change, t.removed_change, sn.member_epoch)
 ), firsts AS (
-    SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key FROM m ORDER BY m.data_id_key, m.ord
+    SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key FROM m
+    ORDER BY m.data_id_key, m.ord, m.sub
 )
 SELECT f.dataset_id, (SELECT name FROM ty), di.value, r.name
 FROM firsts AS f
@@ -2902,8 +3108,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 /* query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule
    (for each data ID the first RUN / TAGGED member of the search path holding it decides)
-   applied to the collections, chains, datasets and tags visible then; each dataset's RUN
-   by the name it had then.
+   applied to the collections, chains, datasets and tags visible then (a snapshot member
+   read at its own epoch: calib._search_path_as_of's member_epoch); each dataset's RUN by
+   the name it had then.
    Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
    Locks: none; read-only.
    Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015
@@ -2927,13 +3134,13 @@ BEGIN
         FROM calib._search_path_as_of(v_coll, v_epoch) AS p
         JOIN calib.dataset_version AS d ON d.run_id = p.member_id
         WHERE p.member_type = 'RUN' AND d.dataset_type_id = v_type.dataset_type_id
-          AND calib._visible(d.created_change, d.removed_change, v_epoch)
+          AND calib._visible(d.created_change, d.removed_change, p.member_epoch)
         UNION ALL
         SELECT p.rank, t.dataset_id, t.data_id_key
         FROM calib._search_path_as_of(v_coll, v_epoch) AS p
         JOIN calib.tag_version AS t ON t.collection_id = p.member_id
         WHERE p.member_type = 'TAGGED' AND t.dataset_type_id = v_type.dataset_type_id
-          AND calib._visible(t.created_change, t.removed_change, v_epoch)
+          AND calib._visible(t.created_change, t.removed_change, p.member_epoch)
     ), firsts AS (
         SELECT DISTINCT ON (m.data_id_key) m.dataset_id, m.data_id_key
         FROM m ORDER BY m.data_id_key, m.rank
@@ -3065,6 +3272,7 @@ DECLARE
     v_epoch bigint := calib._as_of(p_as_of);
     v_id integer;
     v_type text;
+    v_snapshot calib.snapshot;
 BEGIN
     IF v_epoch IS NULL THEN
         SELECT c.collection_id, c.type INTO v_id, v_type FROM calib._collection(p_collection) AS c;
@@ -3072,6 +3280,13 @@ BEGIN
         v_id := calib._collection_as_of(p_collection, v_epoch);
         SELECT v.type INTO v_type FROM calib.collection_version AS v
         WHERE v.collection_id = v_id AND calib._visible(v.created_change, v.removed_change, v_epoch);
+    END IF;
+    /* A snapshot (calib.snapshot_collection) holds its source's content as of its epoch
+       (never later than p_as_of: it existed then). */
+    SELECT * INTO v_snapshot FROM calib.snapshot AS s WHERE s.collection_id = v_id;
+    IF FOUND THEN
+        v_id := v_snapshot.source_id;
+        v_epoch := v_snapshot.epoch;
     END IF;
     RETURN 'sha256:' || encode(sha256(convert_to(
                '{"format":"calibcert-digest-v1","type":' || to_json(v_type)::text || '}'
@@ -3926,6 +4141,772 @@ BEGIN
 END
 $$;
 
+-- snapshots:
+CREATE OR REPLACE FUNCTION calib._snapshot_ids(p_source_id integer, p_data_id_key integer, p_span tstzrange, p_epoch bigint)
+RETURNS uuid[]
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+/* What a snapshot member answers in calib.probe (revision 0014): the lookup rule applied to
+   its source as of the snapshot's epoch (calib._probe_as_of): the deciding member's
+   dataset, twice when it has more than one match (so that probe's ids[2] says
+   "ambiguous"), NULL when no member matches.
+   Arguments: p_source_id the snapshot's source (calib.snapshot.source_id), p_data_id_key
+   the data ID's key, p_span the time (NULL skips CALIBRATION members), p_epoch the
+   snapshot's epoch.
+   Returns: NULL, one dataset id, or the same id twice.
+   Locks: none; read-only.
+   Errors: none of its own.
+   Why a function of its own, not calib._probe_as_of inlined into calib.probe: an inlined
+   branch puts the version tables and their indexes into every cached lookup plan, and
+   each execution then locks and opens them even when no member is a snapshot (measured:
+   +100 us on a find through a chain of 3 members); a call in a one-time-filtered branch
+   costs nothing until a snapshot is met. SECURITY DEFINER: calib.probe runs with its
+   caller's rights, so the reader role is granted this one read-only helper (an as-of
+   lookup, which readers may make anyway) rather than the as-of rule's own helpers.
+   force_generic_plan: planned once per session, like calib._probe_all_as_of. */
+BEGIN
+    RETURN (SELECT CASE WHEN p.ambiguous THEN ARRAY[p.dataset_id, p.dataset_id]
+                        ELSE ARRAY[p.dataset_id] END
+            FROM calib._probe_as_of(p_source_id, p_data_id_key, p_span, p_epoch) AS p);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.probe(p_collection_id integer, p_data_id_key integer, p_span tstzrange)
+RETURNS TABLE (member_id integer, dataset_id uuid, ambiguous boolean)
+LANGUAGE sql STABLE
+AS $$
+/* The lookup rule, the one place it is written on PostgreSQL. The collection's stored
+   search path (calib.search_path: itself, or a chain's members flattened) is searched in
+   rank order and the first member with any match for the data ID key decides: RUN and
+   TAGGED members match by data ID for all time, CALIBRATION members by certifications
+   overlapping p_span (an instant t is the range [t,t]; a NULL span skips them). One row
+   for the deciding member: its dataset, and ambiguous = it has more than one match (the
+   caller raises KC011); no row when no member matches.
+   Arguments: p_collection_id and p_data_id_key internal ids (calib.collection,
+   calib.data_id), p_span the time (NULL skips CALIBRATION members).
+   Locks: none; read-only.
+   Errors: none of its own (callers resolve names to ids first and raise).
+
+   Used by calib._lookup, calib._lookup_one and the Python client's prepared find, all of
+   which resolve names to ids first and raise the errors. Inline-only: LANGUAGE sql without
+   SET search_path, so that PostgreSQL inlines it into the calling statement and plans it
+   with that statement's cached plan (a SET clause forbids inlining; the body would then be
+   planned again on every call). Its body is therefore parsed under the caller's
+   search_path: every name in it is schema-qualified, operators included. SECURITY INVOKER:
+   it reads with the caller's own table rights, so granting it to calib_reader and
+   calib_writer gives them nothing they cannot SELECT already.
+   Per member one probe of each kind, gated by the stored member_type; ARRAY(... LIMIT 2)
+   is computed once per member (OFFSET 0 keeps the planner from copying it into each use).
+   A snapshot member (snapshot_epoch set, revision 0014) is its source as of the snapshot's
+   epoch: calib._snapshot_ids applies the same rule (calib._probe_as_of) to the versions
+   visible then (its dataset, twice when ambiguous, so that ids[2] says so). The condition
+   on m.snapshot_epoch is a one-time filter: for every other member that branch is never
+   run, and the plan holds no version table (see calib._snapshot_ids for why). A snapshot
+   has no rows of its own, so the three branches above find nothing for it. */
+SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL
+FROM calib.search_path AS m
+CROSS JOIN LATERAL (
+    SELECT ARRAY(
+        SELECT c.dataset_id FROM calib.certification AS c
+        WHERE m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION' AND p_span IS NOT NULL
+          AND c.collection_id OPERATOR(pg_catalog.=) m.member_id
+          AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+          AND c.validity OPERATOR(pg_catalog.&&) p_span
+        UNION ALL
+        SELECT d.dataset_id FROM calib.dataset AS d
+        WHERE m.member_type OPERATOR(pg_catalog.=) 'RUN'
+          AND d.run_id OPERATOR(pg_catalog.=) m.member_id
+          AND d.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+        UNION ALL
+        SELECT t.dataset_id FROM calib.tag AS t
+        WHERE m.member_type OPERATOR(pg_catalog.=) 'TAGGED'
+          AND t.collection_id OPERATOR(pg_catalog.=) m.member_id
+          AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+        UNION ALL
+        SELECT pg_catalog.unnest(calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span,
+                                                     m.snapshot_epoch))
+        WHERE m.snapshot_epoch IS NOT NULL
+        LIMIT 2) AS ids
+    OFFSET 0) AS x
+WHERE m.collection_id OPERATOR(pg_catalog.=) p_collection_id AND x.ids[1] IS NOT NULL
+ORDER BY m.rank
+LIMIT 1
+$$;
+
+CREATE OR REPLACE FUNCTION calib._refresh_search_paths(p_collection_ids integer[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+/* Recompute calib.search_path for the collections p_collection_ids and for every chain
+   above them (walked up through collection_chain.child_id), from the chains as they are
+   now. The one place where the chain walk lives: a CHAINED collection gets its non-CHAINED
+   members depth-first in chain order (position paths sort lexicographically in exactly that
+   order), chains expanded, each collection once at its first occurrence, ranked 1..n; any
+   other collection gets itself (rank 1); an id without a collection gets nothing. A
+   snapshot (calib.snapshot, revision 0014), CHAINED or not, is one member with its source
+   and epoch (it has no chain rows to walk): calib.probe reads it as of that epoch. A path
+   changes only if some chain at or below it changed, so the triggers on collection_chain
+   pass the parents a statement changed. Call it with every collection id for an initial
+   fill.
+   Errors: KC004 when the chains reachable from p_collection_ids contain a cycle (only a raw
+   writer can store one: set_chain refuses cycles before writing); 40001 when the caller's
+   snapshot predates another chain change (REPEATABLE READ / SERIALIZABLE: see
+   calib.search_path_generation); 55P03 when the chain lock is not granted in time.
+   Locks: calib._lock_chains() (held to the end of the transaction), so that no other
+   transaction changes chains between this walk and commit. A raw writer of
+   collection_chain already holds ROW EXCLUSIVE on it when its trigger asks for this lock:
+   two raw writers that skip the protocol (set_chain, remove_collection and copy_collection
+   take the chain lock before writing) can deadlock here, and PostgreSQL then rolls one of
+   them back (40P01); neither stores a path computed from a stale chain graph.
+   force_generic_plan: PostgreSQL otherwise planned the recursive statements afresh on each
+   call (custom plans looked cheaper), about half of a refresh (420 -> 215 us for a
+   three-member chain). */
+DECLARE
+    v_ids integer[];
+    v_cycle record;
+BEGIN
+    IF coalesce(cardinality(p_collection_ids), 0) = 0 THEN
+        RETURN;
+    END IF;
+    IF calib._lock_chains() IS NULL THEN END IF;
+    INSERT INTO calib.search_path_generation AS g (generation) VALUES (1)
+    ON CONFLICT ON CONSTRAINT search_path_generation_pkey
+    DO UPDATE SET generation = g.generation + 1;
+
+    /* The given collections and every chain above them (UNION: ends even on a cycle). */
+    v_ids := ARRAY(
+        WITH RECURSIVE up (collection_id) AS (
+            SELECT u FROM unnest(p_collection_ids) AS u WHERE u IS NOT NULL
+            UNION
+            SELECT ch.parent_id
+            FROM up JOIN calib.collection_chain AS ch ON ch.child_id = up.collection_id
+        )
+        SELECT up.collection_id FROM up);
+    DELETE FROM calib.search_path WHERE collection_id = ANY (v_ids);
+
+    /* One walk down from each collection; a path that meets a collection already on it is
+       a cycle: it is not followed, and reported below (the insert is then rolled back). */
+    WITH RECURSIVE walk (root_id, parent_id, collection_id, path) AS (
+        SELECT c.collection_id, NULL::integer, c.collection_id, ARRAY[]::integer[]
+        FROM calib.collection AS c
+        WHERE c.collection_id = ANY (v_ids)
+        UNION ALL
+        SELECT w.root_id, ch.parent_id, ch.child_id, w.path || ch.position
+        FROM walk AS w JOIN calib.collection_chain AS ch ON ch.parent_id = w.collection_id
+    ) CYCLE collection_id SET looped USING visited,
+    stored AS (
+        INSERT INTO calib.search_path (collection_id, rank, member_id, member_type,
+                                       snapshot_of, snapshot_epoch)
+        SELECT f.root_id, row_number() OVER (PARTITION BY f.root_id ORDER BY f.path),
+               c.collection_id, c.type, s.source_id, s.epoch
+        FROM (SELECT DISTINCT ON (w.root_id, w.collection_id) w.root_id, w.collection_id, w.path
+              FROM walk AS w WHERE NOT w.looped
+              ORDER BY w.root_id, w.collection_id, w.path) AS f
+        JOIN calib.collection AS c ON c.collection_id = f.collection_id
+        LEFT JOIN calib.snapshot AS s ON s.collection_id = c.collection_id
+        WHERE c.type <> 'CHAINED' OR s.collection_id IS NOT NULL
+    )
+    SELECT p.name AS parent, k.name AS child INTO v_cycle
+    FROM walk AS w
+    JOIN calib.collection AS p ON p.collection_id = w.parent_id
+    JOIN calib.collection AS k ON k.collection_id = w.collection_id
+    WHERE w.looped
+    ORDER BY w.root_id, w.path
+    LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC004',
+            format('making %L a child of chain %L would create a cycle', v_cycle.child,
+                   v_cycle.parent),
+            jsonb_build_object('kind', 'chain_cycle', 'collection', v_cycle.parent,
+                               'child', v_cycle.child)) IS NULL THEN END IF;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.check_integrity()
+RETURNS TABLE ("check" text, detail jsonb)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+/* Re-verifies every invariant of calibcert from the tables themselves, trusting no
+   constraint or trigger (a superuser can drop or bypass those): one row per violation, no
+   row when the database is healthy. Check names and detail keys: README "Integrity check
+   and statistics"; the SQLite twin (sql/sqlite/functions/check_integrity.sql) reports the
+   same checks under the same names. Set-based (one pass per check, no per-row loop), so it
+   stays fast on a large database.
+   Arguments: none.
+   Returns: rows (check, detail), ordered by check, then detail.
+   Locks: none; read-only, one snapshot (STABLE), runs on a hot standby.
+   Errors: none of its own.
+
+   jit = off: the statement is large and costed high on a big database, and PostgreSQL's
+   JIT compilation of it took 6.7 s of a 7.4 s check of 10^5 certifications (0.6 s
+   without; bench/health.py). */
+BEGIN
+    RETURN QUERY
+    WITH problems (name, detail) AS (
+        /* The revision stored by alembic (or by install.sql) is the one these functions
+           belong to. */
+        SELECT 'schema_revision',
+               jsonb_build_object('expected', calib._revision(),
+                                  'found', (SELECT coalesce(jsonb_agg(v.version_num::text
+                                                            ORDER BY v.version_num), '[]')
+                                            FROM calib.alembic_version AS v))
+        WHERE (SELECT array_agg(v.version_num::text) FROM calib.alembic_version AS v)
+              IS DISTINCT FROM ARRAY[calib._revision()]
+
+        /* Every internal reference points at an existing row (what the foreign keys say),
+           grouped by the missing key. */
+        UNION ALL
+        SELECT 'missing_reference',
+               jsonb_build_object('table', m.tbl, 'references', m.ref, 'key', m.key,
+                                  'rows', m.n)
+        FROM (
+            SELECT 'collection_chain' AS tbl, 'collection' AS ref,
+                   jsonb_build_object('parent_id', ch.parent_id) AS key, count(*) AS n
+            FROM calib.collection_chain AS ch
+            WHERE NOT EXISTS (SELECT FROM calib.collection AS c
+                              WHERE c.collection_id = ch.parent_id)
+            GROUP BY ch.parent_id
+            UNION ALL
+            SELECT 'collection_chain', 'collection',
+                   jsonb_build_object('child_id', ch.child_id), count(*)
+            FROM calib.collection_chain AS ch
+            WHERE NOT EXISTS (SELECT FROM calib.collection AS c
+                              WHERE c.collection_id = ch.child_id)
+            GROUP BY ch.child_id
+            UNION ALL
+            SELECT 'data_id', 'dataset_type',
+                   jsonb_build_object('dataset_type_id', di.dataset_type_id), count(*)
+            FROM calib.data_id AS di
+            WHERE NOT EXISTS (SELECT FROM calib.dataset_type AS t
+                              WHERE t.dataset_type_id = di.dataset_type_id)
+            GROUP BY di.dataset_type_id
+            UNION ALL
+            SELECT 'dataset', 'collection', jsonb_build_object('run_id', d.run_id), count(*)
+            FROM calib.dataset AS d
+            WHERE NOT EXISTS (SELECT FROM calib.collection AS c WHERE c.collection_id = d.run_id)
+            GROUP BY d.run_id
+            UNION ALL
+            SELECT 'dataset', 'data_id',
+                   jsonb_build_object('data_id_key', d.data_id_key,
+                                      'dataset_type_id', d.dataset_type_id), count(*)
+            FROM calib.dataset AS d
+            WHERE NOT EXISTS (SELECT FROM calib.data_id AS di
+                              WHERE di.data_id_key = d.data_id_key
+                                AND di.dataset_type_id = d.dataset_type_id)
+            GROUP BY d.data_id_key, d.dataset_type_id
+            UNION ALL
+            SELECT 'tag', 'collection', jsonb_build_object('collection_id', g.collection_id),
+                   count(*)
+            FROM calib.tag AS g
+            WHERE NOT EXISTS (SELECT FROM calib.collection AS c
+                              WHERE c.collection_id = g.collection_id)
+            GROUP BY g.collection_id
+            UNION ALL
+            SELECT 'tag', 'dataset',
+                   jsonb_build_object('dataset_id', g.dataset_id,
+                                      'dataset_type_id', g.dataset_type_id,
+                                      'data_id_key', g.data_id_key), count(*)
+            FROM calib.tag AS g
+            WHERE NOT EXISTS (SELECT FROM calib.dataset AS d
+                              WHERE d.dataset_id = g.dataset_id
+                                AND d.dataset_type_id = g.dataset_type_id
+                                AND d.data_id_key = g.data_id_key)
+            GROUP BY g.dataset_id, g.dataset_type_id, g.data_id_key
+            UNION ALL
+            SELECT 'certification', 'collection',
+                   jsonb_build_object('collection_id', ce.collection_id), count(*)
+            FROM calib.certification AS ce
+            WHERE NOT EXISTS (SELECT FROM calib.collection AS c
+                              WHERE c.collection_id = ce.collection_id)
+            GROUP BY ce.collection_id
+            UNION ALL
+            SELECT 'certification', 'dataset',
+                   jsonb_build_object('dataset_id', ce.dataset_id,
+                                      'dataset_type_id', ce.dataset_type_id,
+                                      'data_id_key', ce.data_id_key), count(*)
+            FROM calib.certification AS ce
+            WHERE NOT EXISTS (SELECT FROM calib.dataset AS d
+                              WHERE d.dataset_id = ce.dataset_id
+                                AND d.dataset_type_id = ce.dataset_type_id
+                                AND d.data_id_key = ce.data_id_key)
+            GROUP BY ce.dataset_id, ce.dataset_type_id, ce.data_id_key
+        ) AS m
+
+        /* Each kind of row lives in the kind of collection made for it (the type is read
+           from collection, not from the pinning columns of the row itself). */
+        UNION ALL
+        SELECT 'dataset_outside_run',
+               jsonb_build_object('collection', c.name, 'type', c.type, 'rows', count(*))
+        FROM calib.dataset AS d JOIN calib.collection AS c ON c.collection_id = d.run_id
+        WHERE c.type <> 'RUN'
+        GROUP BY c.name, c.type
+        UNION ALL
+        SELECT 'tag_outside_tagged',
+               jsonb_build_object('collection', c.name, 'type', c.type, 'rows', count(*))
+        FROM calib.tag AS g JOIN calib.collection AS c ON c.collection_id = g.collection_id
+        WHERE c.type <> 'TAGGED'
+        GROUP BY c.name, c.type
+        UNION ALL
+        SELECT 'certification_outside_calibration',
+               jsonb_build_object('collection', c.name, 'type', c.type, 'rows', count(*))
+        FROM calib.certification AS ce
+        JOIN calib.collection AS c ON c.collection_id = ce.collection_id
+        WHERE c.type <> 'CALIBRATION'
+        GROUP BY c.name, c.type
+        UNION ALL
+        SELECT 'chain_outside_chained',
+               jsonb_build_object('collection', c.name, 'type', c.type, 'rows', count(*))
+        FROM calib.collection_chain AS ch
+        JOIN calib.collection AS c ON c.collection_id = ch.parent_id
+        WHERE c.type <> 'CHAINED'
+        GROUP BY c.name, c.type
+
+        /* Only calibration dataset types are certified. */
+        UNION ALL
+        SELECT 'certification_not_calibration_type',
+               jsonb_build_object('collection', c.name, 'dataset_type', t.name,
+                                  'rows', count(*))
+        FROM calib.certification AS ce
+        JOIN calib.dataset_type AS t ON t.dataset_type_id = ce.dataset_type_id
+        LEFT JOIN calib.collection AS c ON c.collection_id = ce.collection_id
+        WHERE NOT t.is_calibration
+        GROUP BY c.name, t.name
+
+        /* A TAGGED collection holds at most one dataset per (dataset type, data ID), read
+           from the datasets themselves. */
+        UNION ALL
+        SELECT 'tag_duplicate_data_id',
+               jsonb_build_object('collection', c.name, 'dataset_type', t.name,
+                                  'data_id', di.value, 'datasets', x.ids)
+        FROM (SELECT g.collection_id, d.dataset_type_id, d.data_id_key,
+                     jsonb_agg(d.dataset_id::text ORDER BY d.dataset_id::text) AS ids
+              FROM calib.tag AS g JOIN calib.dataset AS d ON d.dataset_id = g.dataset_id
+              GROUP BY g.collection_id, d.dataset_type_id, d.data_id_key
+              HAVING count(*) > 1) AS x
+        LEFT JOIN calib.collection AS c ON c.collection_id = x.collection_id
+        LEFT JOIN calib.dataset_type AS t ON t.dataset_type_id = x.dataset_type_id
+        LEFT JOIN calib.data_id AS di ON di.data_id_key = x.data_id_key
+
+        /* No two certifications of one calibration key (collection, data ID) overlap. One
+           sort per key: a certification that begins before the latest end of those sorted
+           before it overlaps one of them; only those (few) are paired with what they
+           overlap. */
+        UNION ALL
+        SELECT 'certification_overlap',
+               jsonb_build_object('collection', c.name, 'dataset_type', t.name,
+                                  'data_id', di.value,
+                                  'dataset', a.dataset_id::text,
+                                  'timespan', calib._span_json(a.validity),
+                                  'other_dataset', b.dataset_id::text,
+                                  'other_timespan', calib._span_json(b.validity))
+        FROM (SELECT s.* FROM (
+                  SELECT ce.certification_id, ce.collection_id, ce.data_id_key,
+                         ce.dataset_type_id, ce.validity, ce.dataset_id,
+                         max(coalesce(upper(ce.validity), 'infinity')) OVER (
+                             PARTITION BY ce.collection_id, ce.data_id_key
+                             ORDER BY coalesce(lower(ce.validity), '-infinity'),
+                                      ce.certification_id
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end
+                  FROM calib.certification AS ce) AS s
+              WHERE s.before_end > coalesce(lower(s.validity), '-infinity')) AS b
+        JOIN calib.certification AS a
+          ON a.collection_id = b.collection_id AND a.data_id_key = b.data_id_key
+         AND a.validity && b.validity
+         AND (coalesce(lower(a.validity), '-infinity'), a.certification_id)
+             < (coalesce(lower(b.validity), '-infinity'), b.certification_id)
+        LEFT JOIN calib.collection AS c ON c.collection_id = b.collection_id
+        LEFT JOIN calib.dataset_type AS t ON t.dataset_type_id = b.dataset_type_id
+        LEFT JOIN calib.data_id AS di ON di.data_id_key = b.data_id_key
+
+        /* Chains are acyclic: a chain that reaches itself through its children. */
+        UNION ALL
+        SELECT 'chain_cycle', jsonb_build_object('collection', c.name)
+        FROM (WITH RECURSIVE reach (start_id, collection_id) AS (
+                  SELECT ch.parent_id, ch.child_id FROM calib.collection_chain AS ch
+                  UNION
+                  SELECT r.start_id, ch.child_id
+                  FROM reach AS r JOIN calib.collection_chain AS ch
+                    ON ch.parent_id = r.collection_id)
+              SELECT DISTINCT r.start_id FROM reach AS r
+              WHERE r.start_id = r.collection_id) AS y
+        JOIN calib.collection AS c ON c.collection_id = y.start_id
+
+        /* Stored search paths equal a fresh flattening (the walk of
+           calib._refresh_search_paths, cycles not followed), compared member by member
+           with rank and type; the detail lists both as [name, type] pairs. */
+        UNION ALL
+        SELECT 'search_path_mismatch',
+               jsonb_build_object('collection', coalesce(c.name, p.collection_id::text),
+                                  'stored', coalesce(p.stored_names, '[]'),
+                                  'expected', coalesce(p.fresh_names, '[]'))
+        FROM (
+            SELECT coalesce(st.collection_id, fr.collection_id) AS collection_id,
+                   st.names AS stored_names, fr.names AS fresh_names
+            FROM (SELECT sp.collection_id,
+                         jsonb_agg(jsonb_build_array(sp.rank, sp.member_id, sp.member_type)
+                                   ORDER BY sp.rank) AS members,
+                         jsonb_agg(jsonb_build_array(coalesce(m.name, sp.member_id::text),
+                                                     sp.member_type) ORDER BY sp.rank)
+                             AS names
+                  FROM calib.search_path AS sp
+                  LEFT JOIN calib.collection AS m ON m.collection_id = sp.member_id
+                  GROUP BY sp.collection_id) AS st
+            FULL JOIN (
+                WITH RECURSIVE walk (root_id, collection_id, path) AS (
+                    SELECT c0.collection_id, c0.collection_id, ARRAY[]::integer[]
+                    FROM calib.collection AS c0
+                    UNION ALL
+                    SELECT w.root_id, ch.child_id, w.path || ch.position
+                    FROM walk AS w
+                    JOIN calib.collection_chain AS ch ON ch.parent_id = w.collection_id
+                ) CYCLE collection_id SET looped USING visited,
+                ranked AS (
+                    SELECT f.root_id, c1.collection_id, c1.name, c1.type,
+                           row_number() OVER (PARTITION BY f.root_id ORDER BY f.path) AS rank
+                    FROM (SELECT DISTINCT ON (w.root_id, w.collection_id)
+                                 w.root_id, w.collection_id, w.path
+                          FROM walk AS w WHERE NOT w.looped
+                          ORDER BY w.root_id, w.collection_id, w.path) AS f
+                    JOIN calib.collection AS c1 ON c1.collection_id = f.collection_id
+                    WHERE c1.type <> 'CHAINED'
+                       OR EXISTS (SELECT FROM calib.snapshot AS s1
+                                  WHERE s1.collection_id = c1.collection_id))
+                SELECT r.root_id AS collection_id,
+                       jsonb_agg(jsonb_build_array(r.rank, r.collection_id, r.type)
+                                 ORDER BY r.rank) AS members,
+                       jsonb_agg(jsonb_build_array(r.name, r.type) ORDER BY r.rank) AS names
+                FROM ranked AS r GROUP BY r.root_id) AS fr
+              ON fr.collection_id = st.collection_id
+            WHERE st.members IS DISTINCT FROM fr.members) AS p
+        LEFT JOIN calib.collection AS c ON c.collection_id = p.collection_id
+
+        /* A data ID has exactly its dataset type's dimensions as keys. */
+        UNION ALL
+        SELECT 'data_id_dimensions',
+               jsonb_build_object('dataset_type', t.name, 'data_id', di.value,
+                                  'dimensions', to_jsonb(t.dimensions))
+        FROM calib.data_id AS di
+        JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id
+        WHERE ARRAY(SELECT k FROM jsonb_object_keys(di.value) AS k ORDER BY k)
+              IS DISTINCT FROM ARRAY(SELECT u FROM unnest(t.dimensions) AS u ORDER BY u)
+
+        /* Every data-ID value has the type calib.dimension fixes for its dimension
+           (integer or string; a dimension missing there expects null), grouped by
+           dimension and type found, with the first such data ID as example. */
+        UNION ALL
+        SELECT 'dimension_value_type',
+               jsonb_build_object('dimension', v.dim, 'expected', dm.value_type,
+                                  'found', v.found, 'data_ids', count(*),
+                                  'example', (array_agg(v.value ORDER BY v.data_id_key))[1])
+        FROM (SELECT di.data_id_key, di.value, e.key AS dim,
+                     CASE WHEN jsonb_typeof(e.value) = 'string' THEN 'string'
+                          WHEN jsonb_typeof(e.value) = 'number'
+                               AND e.value::text !~ '[.eE]' THEN 'integer'
+                          ELSE jsonb_typeof(e.value) END AS found
+              FROM calib.data_id AS di, jsonb_each(di.value) AS e) AS v
+        LEFT JOIN calib.dimension AS dm ON dm.name = v.dim
+        WHERE dm.value_type IS DISTINCT FROM v.found
+        GROUP BY v.dim, dm.value_type, v.found
+    )
+    SELECT p.name, p.detail FROM problems AS p ORDER BY p.name, p.detail::text;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._frozen_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The FROZEN rule for every writer, the table owner's raw SQL included (triggers in
+   sql/schema/frozen.sql): no row of a FROZEN collection is inserted, changed or deleted.
+   The functions refuse first, with the operation's name (calib._check_change); this is
+   what holds when a statement does not go through them.
+   Three uses:
+   - table collection, FOR EACH ROW, BEFORE UPDATE OR DELETE: a FROZEN collection is not
+     removed, renamed, retyped or re-documented; changing only its state or writers is
+     allowed (that is how an admin unfreezes it: calib.set_collection_state). A snapshot
+     (revision 0014) is the other way round: it may be deleted, and never unfrozen.
+   - tables certification, tag, dataset and collection_chain, AFTER each statement, with
+     its transition table (new_rows or old_rows; one trigger per event, as PostgreSQL
+     wants), joined on the column that holds the collection (collection_id, run_id,
+     parent_id). One query per statement, however many rows, and none while no collection
+     is FROZEN. A chain's child is not
+     guarded: putting a FROZEN collection into a chain, or taking it out, changes the
+     chain, not the child.
+   - TRUNCATE of any of these tables while a collection is FROZEN.
+   Errors: KC018 collection_frozen (operation: the statement and table). */
+DECLARE
+    v_name text;
+BEGIN
+    IF TG_LEVEL = 'ROW' THEN
+        IF OLD.state = 'FROZEN'
+           AND (TG_OP = 'DELETE'
+                OR (NEW.collection_id, NEW.name, NEW.type, NEW.doc)
+                   IS DISTINCT FROM (OLD.collection_id, OLD.name, OLD.type, OLD.doc)) THEN
+            v_name := OLD.name;
+        END IF;
+        /* A snapshot (calib.snapshot) is FROZEN by construction: it may be removed, never
+           unfrozen. */
+        IF EXISTS (SELECT FROM calib.snapshot AS s WHERE s.collection_id = OLD.collection_id) THEN
+            v_name := CASE WHEN TG_OP = 'DELETE' THEN NULL
+                           WHEN NEW.state <> 'FROZEN' THEN OLD.name ELSE v_name END;
+        END IF;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        SELECT c.name INTO v_name FROM calib.collection AS c WHERE c.state = 'FROZEN'
+        ORDER BY c.name LIMIT 1;
+    ELSIF EXISTS (SELECT FROM calib.collection AS c WHERE c.state = 'FROZEN') THEN
+        /* Static statements, one per table (PL/pgSQL keeps their plans per trigger table;
+           a dynamic EXECUTE was planned on every statement, doubling a one-dataset
+           certify); the EXISTS above, on the partial index collection_frozen_idx, spares
+           the transition tables while nothing is frozen. */
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            CASE TG_TABLE_NAME
+            WHEN 'certification', 'tag' THEN
+                SELECT c.name INTO v_name FROM new_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.collection_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            WHEN 'dataset' THEN
+                SELECT c.name INTO v_name FROM new_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.run_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            ELSE
+                SELECT c.name INTO v_name FROM new_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.parent_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            END CASE;
+        END IF;
+        IF v_name IS NULL AND TG_OP IN ('UPDATE', 'DELETE') THEN
+            CASE TG_TABLE_NAME
+            WHEN 'certification', 'tag' THEN
+                SELECT c.name INTO v_name FROM old_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.collection_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            WHEN 'dataset' THEN
+                SELECT c.name INTO v_name FROM old_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.run_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            ELSE
+                SELECT c.name INTO v_name FROM old_rows AS r
+                JOIN calib.collection AS c ON c.collection_id = r.parent_id
+                WHERE c.state = 'FROZEN' ORDER BY c.name LIMIT 1;
+            END CASE;
+        END IF;
+    END IF;
+    IF v_name IS NOT NULL THEN
+        IF calib._raise('KC018',
+            format('collection %L is FROZEN: %s refused', v_name,
+                   lower(TG_OP) || ' on table calib.' || TG_TABLE_NAME),
+            jsonb_build_object('kind', 'collection_frozen', 'collection', v_name,
+                               'operation', lower(TG_OP) || ' on table calib.' || TG_TABLE_NAME))
+            IS NULL THEN END IF;
+    END IF;
+    IF TG_LEVEL = 'ROW' AND TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._check_change(
+    p_collection_id integer, p_operation text,
+    p_keys integer[] DEFAULT NULL, p_begins timestamptz[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* May the caller make change p_operation to collection p_collection_id now? The one place
+   the writer list and the collection states are checked, called by every mutating
+   function right after it locked the collection row (calib._lock_collections): the state
+   and writers read here are then those of the locked row, so a set_collection_state
+   committed concurrently is seen either wholly before or wholly after the change.
+   Rules, in this order:
+   1. writers: when the collection has a writer list, the caller (calib._caller) must be a
+      member (pg_has_role MEMBER, so also through intermediate roles; a superuser is a
+      member of every role) of one of the roles still existing; KC017 otherwise.
+   2. FROZEN: every operation is refused (KC018), but the removal of a snapshot (FROZEN
+      by construction, never unfrozen: calib.snapshot_collection). The FROZEN triggers
+      (sql/schema/frozen.sql) refuse the raw table writes as well; this gives the precise
+      error first.
+   3. APPEND_ONLY: decertify, untag, remove_collection and set_chain are refused (KC018);
+      certify / certify_series (p_keys, p_begins: the calibration key and begin of each
+      item, NULL begin = unbounded below) only where each begin is at or after the latest
+      begin stored for its key in the collection. tag, insert_datasets, close_open and
+      close_open_range add or end ranges and are allowed.
+   Errors: KC017 access_denied; KC018 collection_frozen, collection_append_only,
+   append_only_begin. */
+DECLARE
+    v_coll calib.collection;
+    v_caller text;
+    v_bad record;
+BEGIN
+    SELECT * INTO v_coll FROM calib.collection WHERE collection_id = p_collection_id;
+    IF v_coll.writers IS NOT NULL THEN
+        v_caller := calib._caller();
+        IF NOT EXISTS (SELECT FROM unnest(v_coll.writers) AS w(name)
+                       JOIN pg_roles AS r ON r.rolname = w.name
+                       WHERE pg_has_role(v_caller, r.oid, 'MEMBER')) THEN
+            IF calib._raise('KC017',
+                format('role %L may not change collection %L: only members of %s may (%s refused)',
+                       v_caller, v_coll.name, array_to_string(v_coll.writers, ', '), p_operation),
+                jsonb_build_object('kind', 'access_denied', 'collection', v_coll.name,
+                                   'role', v_caller, 'writers', to_jsonb(v_coll.writers),
+                                   'operation', p_operation)) IS NULL THEN END IF;
+        END IF;
+    END IF;
+    IF v_coll.state = 'FROZEN'
+       AND NOT (p_operation = 'remove_collection'
+                AND EXISTS (SELECT FROM calib.snapshot AS s
+                            WHERE s.collection_id = p_collection_id)) THEN
+        IF calib._raise('KC018',
+            format('collection %L is FROZEN: %s refused', v_coll.name, p_operation),
+            jsonb_build_object('kind', 'collection_frozen', 'collection', v_coll.name,
+                               'operation', p_operation)) IS NULL THEN END IF;
+    END IF;
+    IF v_coll.state = 'APPEND_ONLY' THEN
+        IF p_operation IN ('decertify', 'untag', 'remove_collection', 'set_chain') THEN
+            IF calib._raise('KC018',
+                format('collection %L is APPEND_ONLY: %s refused', v_coll.name, p_operation),
+                jsonb_build_object('kind', 'collection_append_only', 'collection', v_coll.name,
+                                   'operation', p_operation)) IS NULL THEN END IF;
+        END IF;
+        IF p_keys IS NOT NULL THEN
+            /* The APPEND_ONLY begin rule (its SQLite twin: backends/sqlite/states.py). An
+               unbounded begin is -infinity on both sides of the comparison. */
+            SELECT u.ord, u.b, l.latest, di.value AS data_id, t.name AS type_name INTO v_bad
+            FROM unnest(p_keys, p_begins) WITH ORDINALITY AS u(k, b, ord)
+            CROSS JOIN LATERAL (
+                SELECT max(coalesce(lower(c.validity), '-infinity')) AS latest
+                FROM calib.certification AS c
+                WHERE c.collection_id = p_collection_id AND c.data_id_key = u.k) AS l
+            JOIN calib.data_id AS di ON di.data_id_key = u.k
+            JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id
+            WHERE coalesce(u.b, '-infinity') < l.latest
+            ORDER BY u.ord LIMIT 1;
+            IF FOUND THEN
+                IF calib._raise('KC018',
+                    format('collection %L is APPEND_ONLY: %s refused: %L data ID %s begins at %s, before the latest begin %s',
+                           v_coll.name, p_operation, v_bad.type_name, v_bad.data_id,
+                           coalesce(calib._ts_text(v_bad.b), '-infinity'),
+                           CASE WHEN isfinite(v_bad.latest) THEN calib._ts_text(v_bad.latest)
+                                ELSE '-infinity' END),
+                    jsonb_build_object('kind', 'append_only_begin', 'collection', v_coll.name,
+                                       'operation', p_operation, 'dataset_type', v_bad.type_name,
+                                       'data_id', v_bad.data_id,
+                                       'begin', calib._ts_text(v_bad.b),
+                                       'latest', CASE WHEN isfinite(v_bad.latest)
+                                                      THEN calib._ts_text(v_bad.latest) END))
+                    IS NULL THEN END IF;
+            END IF;
+        END IF;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.snapshot_collection(p_source text, p_name text, p_as_of bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Create collection p_name that reads as p_source did at epoch p_as_of (NULL: the current
+   epoch at the call, calib.current_epoch(): what is committed, not the caller's own
+   uncommitted changes), in O(1): one collection row (the source's type then, state
+   FROZEN) and one calib.snapshot row (source id, epoch); no certification, tag, dataset or
+   chain row is copied. Every read of it (find, find_many, certifications, get_chain,
+   collection_digest, as a chain member) is an as-of read of the source (calib.probe's
+   snapshot branch, calib._probe_as_of). It refuses every write (FROZEN by construction:
+   calib._check_change and the FROZEN triggers; set_collection_state refuses to unfreeze
+   it); remove_collection (admin) removes it. The source is taken as named at that epoch,
+   so a collection removed (or renamed away) since can still be snapshotted as it was; a
+   snapshot keeps reading its source's versions after the source is removed. A snapshot of
+   a snapshot reads what the first one reads (same source, same epoch).
+   Arguments: p_source the collection to read (any type), p_name the new collection's name
+   (calib._check_name rules), p_as_of the epoch (0 .. current_epoch(); NULL: current).
+   Returns: the epoch the snapshot reads its source at.
+   Locks: the new name in the unique index collection_name_key (a second transaction
+   creating the same name waits for the first to end, bounded: calib._bound_waits; 55P03,
+   kind lock_timeout, wait collection_name). None on the source: the state at a committed
+   epoch never changes. Its history: a change with operation snapshot_collection.
+   Errors: KC002 collection_missing_as_of (no collection of that name at the epoch), KC010
+   collection_exists, KC014 bad name, KC015 as_of_range / NULL source or name. */
+DECLARE
+    v_epoch bigint := coalesce(calib._as_of(p_as_of), calib.current_epoch());
+    v_src_id integer;
+    v_type text;
+    v_id integer;
+    v_old text;
+    v_inner calib.snapshot;
+BEGIN
+    PERFORM calib._operation('snapshot_collection');  -- named in the history
+    IF p_name IS NULL THEN
+        IF calib._raise('KC015', 'collection name must not be NULL',
+            jsonb_build_object('kind', 'argument_null', 'what', 'collection name')) IS NULL THEN END IF;
+    END IF;
+    p_name := normalize(p_name, NFC);  -- names are stored in NFC
+    IF calib._check_name(p_name, 'collection name') IS NULL THEN END IF;
+    v_src_id := calib._collection_as_of(p_source, v_epoch);
+    SELECT v.type INTO v_type FROM calib.collection_version AS v
+    WHERE v.collection_id = v_src_id AND calib._visible(v.created_change, v.removed_change, v_epoch);
+    /* A snapshot of a snapshot: the first one's source and epoch (a source is never a
+       snapshot, so reads follow one indirection, never a chain of them). */
+    SELECT * INTO v_inner FROM calib.snapshot AS s WHERE s.collection_id = v_src_id;
+    IF FOUND THEN
+        v_src_id := v_inner.source_id;
+        v_epoch := v_inner.epoch;
+    END IF;
+    v_old := calib._bound_waits();
+    BEGIN
+        INSERT INTO calib.collection (name, type, state) VALUES (p_name, v_type, 'FROZEN')
+        ON CONFLICT ON CONSTRAINT collection_name_key DO NOTHING
+        RETURNING collection_id INTO v_id;
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('collection_name',
+            format('another transaction creating collection %L', p_name),
+            jsonb_build_object('collection', p_name, 'source', p_source)) IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
+    IF v_id IS NULL THEN
+        IF calib._raise('KC010', format('collection %L already exists', p_name),
+                        jsonb_build_object('kind', 'collection_exists',
+                                           'collection', p_name)) IS NULL THEN END IF;
+    END IF;
+    INSERT INTO calib.snapshot (collection_id, source_id, epoch) VALUES (v_id, v_src_id, v_epoch);
+    /* Its own search path: the one member, itself, with the source and epoch. Written here
+       rather than by calib._refresh_search_paths, which would take the chain lock: no chain
+       can list a collection before it commits, so its path is this one row (check_integrity
+       compares it with the walk). */
+    DELETE FROM calib.search_path WHERE collection_id = v_id;
+    INSERT INTO calib.search_path (collection_id, rank, member_id, member_type, snapshot_of, snapshot_epoch)
+    VALUES (v_id, 1, v_id, v_type, v_src_id, v_epoch);
+    RETURN v_epoch;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.snapshot_collection(p_source text, p_name text, p_as_of text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* snapshot_collection with every argument as text (drivers binding text): p_as_of an
+   epoch in decimal digits, or NULL / '' for the current epoch (calib._epoch_text). Then
+   exactly the typed form. No default: a two-argument call reaches the typed form.
+   Arguments, Returns, Locks: as the typed form.
+   Errors: as the typed form; KC015 epoch_text for an epoch that is not a decimal integer. */
+BEGIN
+    RETURN calib.snapshot_collection(p_source, p_name, calib._epoch_text(p_as_of, 'as_of'));
+END
+$$;
+
 -- Generated by migrations/comments.py from the headers in sql/functions/ (do not
 -- edit: edit the header, then run python migrations/comments.py). One COMMENT
 -- per public function overload: purpose, arguments, returns, locks, errors.
@@ -3937,7 +4918,7 @@ Arguments: p_collection text, p_dataset_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: KC002 unknown collection, KC005 unknown dataset type.';
 COMMENT ON FUNCTION calib.certifications(text, text, bigint) IS
-    'certifications as of epoch p_as_of (NULL: now): every certification p_collection held then, through its chains as they were then, each row naming the member it was in.
+    'certifications as of epoch p_as_of (NULL: now): every certification p_collection held then, through its chains as they were then, each row naming the member it was in (a member reached through a snapshot: as of the snapshot''s epoch, f.member_epoch).
 Arguments: p_collection text, p_dataset_type text, p_as_of bigint
 Locks: none; read-only.
 Errors: as certifications; KC015 as_of_range; KC002 for a collection that did not exist at that epoch.';
@@ -4011,10 +4992,10 @@ Returns: one row per collection, ordered by name.
 Locks: none; read-only, one snapshot, runs on a hot standby.
 Errors: none of its own.';
 COMMENT ON FUNCTION calib.copy_collection(text, text, text) IS
-    'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc.
+    'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc. A snapshot''s copy gets its source''s associations as of the snapshot''s epoch (revision 0014), in OPEN state.
 Arguments: p_source text, p_destination text, p_doc text DEFAULT NULL
 Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in flight, then copies their complete result); the new row is invisible until commit. A destination name that another open transaction is creating: wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name).
-Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
+Errors: KC002 unknown source (snapshot_member_removed: a snapshot of a chain whose member has been removed since), KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
 COMMENT ON FUNCTION calib.current_epoch() IS
     'The latest committed epoch (0 before any change): everything as of it is final, whatever commits later or concurrently (epochs follow commit order: calib._stamp_epoch).
 Arguments: none.
@@ -4133,12 +5114,12 @@ Arguments: p_collection text, p_dataset_type text, p_data_ids jsonb[], p_timespa
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of different lengths.';
 COMMENT ON FUNCTION calib.get_chain(text) IS
-    'The direct children of CHAINED collection p_parent, in order.
+    'The direct children of CHAINED collection p_parent, in order. A snapshot of a chain (revision 0014): its source''s children as they were at the snapshot''s epoch (calib._chain_as_of).
 Arguments: p_parent text
 Locks: none. Read-only.
 Errors: KC002 unknown collection, KC003 not CHAINED.';
 COMMENT ON FUNCTION calib.get_chain(text, bigint) IS
-    'get_chain as of epoch p_as_of (NULL: now): the children chain p_parent had then, by the names they had then.
+    'get_chain as of epoch p_as_of (NULL: now): the children chain p_parent had then, by the names they had then (calib._chain_as_of).
 Arguments: p_parent text, p_as_of bigint
 Locks: none. Read-only.
 Errors: as get_chain; KC015 as_of_range; KC002 for a chain that did not exist then.';
@@ -4183,12 +5164,12 @@ Arguments: p_dataset_type text, p_run text, p_data_ids text, p_ids text DEFAULT 
 Locks: the run''s collection row (calib._lock_collections); then the new data IDs (in data_id_type_value_key) and the new dataset ids (dataset_pkey), in sorted order: a transaction creating one of them too, still open, makes this call wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait data_id or dataset_id, with the call''s first data IDs / ids). A dimension''s first use: see calib._fix_dimensions.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
 COMMENT ON FUNCTION calib.list_collections(text) IS
-    'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every certifier).
+    'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every certifier). A snapshot (calib.snapshot_collection, revision 0014) has the type of its source and names it: snapshot_of (the source''s name at the snapshot''s epoch, which it may no longer bear) and snapshot_epoch; both NULL for every other collection.
 Arguments: p_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: none of its own.';
 COMMENT ON FUNCTION calib.list_collections(text, bigint) IS
-    'list_collections as of epoch p_as_of (NULL: now, the one-argument form): every collection that existed then, with its name, type, state and writer list then (calib.collection_version). A collection''s doc has no history: its current doc, NULL for a collection removed since.
+    'list_collections as of epoch p_as_of (NULL: now, the one-argument form): every collection that existed then, with its name, type, state and writer list then (calib.collection_version), a snapshot with its source and epoch. A collection''s doc has no history: its current doc, NULL for a collection removed since.
 Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
 Locks: none; read-only.
 Errors: KC015 as_of_range.';
@@ -4209,7 +5190,7 @@ Returns: the number of versions dropped.
 Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any writer, and the deleted rows, which nobody writes any more (closed versions, changes nothing refers to). No table lock: lookups (current and as-of) and writers go on. The work is linear in the history dropped plus one pass over the current certifications; to keep each transaction short, prune in steps of increasing p_before.
 Errors: KC015 argument_null, KC015 prune_range (p_before out of range), 55P03 (wait ''history_horizon'') when another prune holds the horizon beyond calib.lock_timeout.';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb) IS
-    'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets.
+    'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets. A snapshot (revision 0014) holds its source''s datasets and tags as of the snapshot''s epoch.
 Arguments: p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
@@ -4219,7 +5200,7 @@ Arguments: p_collection text, p_dataset_type text, p_where text
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb, bigint) IS
-    'query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule (for each data ID the first RUN / TAGGED member of the search path holding it decides) applied to the collections, chains, datasets and tags visible then; each dataset''s RUN by the name it had then.
+    'query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule (for each data ID the first RUN / TAGGED member of the search path holding it decides) applied to the collections, chains, datasets and tags visible then (a snapshot member read at its own epoch: calib._search_path_as_of''s member_epoch); each dataset''s RUN by the name it had then.
 Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
 Locks: none; read-only.
 Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015 as_of_range.';
@@ -4267,7 +5248,7 @@ COMMENT ON FUNCTION calib.set_collection_state(text, text) IS
     'Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY (certify only at or after the latest begin of each calibration key, tag, insert_datasets, close_open and close_open_range; no decertify, untag, set_chain or removal) or FROZEN (no change at all, from any role, raw SQL included). Case-insensitive. Returns the previous state. Unfreezing (FROZEN to OPEN or APPEND_ONLY) is allowed to whoever may call this function (calib_admin): it is not itself refused by the state, nor by the writer list, which restricts changes of the collection''s content, not its administration.
 Arguments: p_name text, p_state text
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the writers in flight, and a writer that comes after sees the new state.
-Errors: KC002 unknown collection, KC015 NULL or unknown state.';
+Errors: KC002 unknown collection, KC015 NULL or unknown state, KC018 snapshot_frozen (a snapshot, calib.snapshot_collection, stays FROZEN).';
 COMMENT ON FUNCTION calib.set_collection_writers(text, text[]) IS
     'Only members of the roles p_roles (directly or through other roles, as pg_has_role MEMBER says; a superuser always) may change collection p_name from now on; NULL resets to the default, every role allowed to call the mutating functions. A role repeated is kept once, at its first position. Roles are stored by name: a role renamed or dropped later grants nothing (fail-closed); set the list again. Which role is checked: the session''s SET ROLE, else its login (calib._caller). Returns the previous list (NULL for the default). Allowed on a FROZEN collection: the list is the collection''s administration, not its content.
 Arguments: p_name text, p_roles text[]
@@ -4283,6 +5264,17 @@ COMMENT ON FUNCTION calib.set_collection_writers(text, text) IS
 Arguments: p_name text, p_roles text
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
 Errors: KC002 unknown collection; KC015 an empty list, a NULL element, a role that does not exist.';
+COMMENT ON FUNCTION calib.snapshot_collection(text, text, bigint) IS
+    'Create collection p_name that reads as p_source did at epoch p_as_of (NULL: the current epoch at the call, calib.current_epoch(): what is committed, not the caller''s own uncommitted changes), in O(1): one collection row (the source''s type then, state FROZEN) and one calib.snapshot row (source id, epoch); no certification, tag, dataset or chain row is copied. Every read of it (find, find_many, certifications, get_chain, collection_digest, as a chain member) is an as-of read of the source (calib.probe''s snapshot branch, calib._probe_as_of). It refuses every write (FROZEN by construction: calib._check_change and the FROZEN triggers; set_collection_state refuses to unfreeze it); remove_collection (admin) removes it. The source is taken as named at that epoch, so a collection removed (or renamed away) since can still be snapshotted as it was; a snapshot keeps reading its source''s versions after the source is removed. A snapshot of a snapshot reads what the first one reads (same source, same epoch).
+Arguments: p_source the collection to read (any type), p_name the new collection''s name (calib._check_name rules), p_as_of the epoch (0 .. current_epoch(); NULL: current).
+Returns: the epoch the snapshot reads its source at.
+Locks: the new name in the unique index collection_name_key (a second transaction creating the same name waits for the first to end, bounded: calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). None on the source: the state at a committed epoch never changes. Its history: a change with operation snapshot_collection.
+Errors: KC002 collection_missing_as_of (no collection of that name at the epoch), KC010 collection_exists, KC014 bad name, KC015 as_of_range / NULL source or name.';
+COMMENT ON FUNCTION calib.snapshot_collection(text, text, text) IS
+    'snapshot_collection with every argument as text (drivers binding text): p_as_of an epoch in decimal digits, or NULL / '''' for the current epoch (calib._epoch_text). Then exactly the typed form. No default: a two-argument call reaches the typed form. Arguments, Returns, Locks: as the typed form.
+Arguments: p_source text, p_name text, p_as_of text
+Locks: the new name in the unique index collection_name_key (a second transaction creating the same name waits for the first to end, bounded: calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). None on the source: the state at a committed epoch never changes. Its history: a change with operation snapshot_collection.
+Errors: as the typed form; KC015 epoch_text for an epoch that is not a decimal integer.';
 COMMENT ON FUNCTION calib.tag(text, uuid[]) IS
     'Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one dataset per (dataset type, data ID); tagging a dataset already there is a no-op. Returns the number of datasets newly tagged.
 Arguments: p_collection text, p_datasets uuid[]
@@ -4378,6 +5370,11 @@ BEGIN
         'calib.list_collections(text)',
         'calib.list_dataset_types()',
         'calib.probe(integer, integer, tstzrange)',
+        /* Snapshots (revision 0014): calib.probe, run with its caller's rights, answers a
+           snapshot member by calling this private, read-only helper (PostgreSQL checks
+           EXECUTE when the plan starts, even for a branch that never runs): an as-of
+           lookup by ids, which a reader may make anyway. */
+        'calib._snapshot_ids(integer, integer, tstzrange, bigint)',
         'calib.check_integrity()',
         'calib.collection_stats()',
         'calib.collection_digest(text)',
@@ -4429,7 +5426,12 @@ BEGIN
         'calib.close_open_range(text, text, timestamptz, jsonb[])',
         'calib.close_open_range(text, text, timestamptz, jsonb)',
         'calib.close_open_range(text, text, text, text)',
-        'calib.copy_collection(text, text, text)'
+        'calib.copy_collection(text, text, text)',
+        /* A snapshot is a copy that costs nothing: the same role as copy_collection (it
+           creates a collection from another's content and changes nothing else). Removing
+           one stays admin (remove_collection). */
+        'calib.snapshot_collection(text, text, bigint)',
+        'calib.snapshot_collection(text, text, text)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_certifier);
     END LOOP;

@@ -67,6 +67,11 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC002", "collection {collection!q} was removed by a concurrent transaction"),
     "chain_child_missing": (
         "KC002", "collection {collection!q} (child of chain {parent!q}) does not exist"),
+    # snapshots (revision 0014): copying a snapshot of a chain whose member is gone
+    "snapshot_member_removed": (
+        "KC002",
+        "cannot copy snapshot {collection!q}: its chain member {member!q} has been removed"
+        " since"),
     # KC003 CollectionTypeError
     "collection_type": ("KC003", "collection {collection!q} is {type}; expected {expected!o}"),
     "plot_collection_type": (
@@ -279,6 +284,11 @@ KINDS: dict[str, tuple[str, str]] = {
         " {writers!l} may ({operation} refused)"),
     # KC018 CollectionStateError
     "collection_frozen": ("KC018", "collection {collection!q} is FROZEN: {operation} refused"),
+    # snapshots (revision 0014): FROZEN by construction
+    "snapshot_frozen": (
+        "KC018",
+        "collection {collection!q} is a snapshot: FROZEN by construction, it cannot become"
+        " {state}"),
     "collection_append_only": (
         "KC018", "collection {collection!q} is APPEND_ONLY: {operation} refused"),
     "append_only_begin": (

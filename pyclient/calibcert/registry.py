@@ -21,6 +21,7 @@ from .errors import InvalidArgumentError, InvalidTimespanError, error
 from .explain import ExplainMixin
 from .history import HistoryMixin, check_epoch, check_request_id
 from .retry import Transaction
+from .snapshots import SnapshotMixin
 from .types import (
     MAX_DIMENSIONS,
     Certification,
@@ -187,7 +188,7 @@ def normalize_data_ids(data_ids: Iterable[DataId] | None,
 _COLL, _TYPE = "collection name", "dataset type name"
 
 
-class Registry(HistoryMixin, ExplainMixin, abc.ABC):
+class Registry(HistoryMixin, ExplainMixin, SnapshotMixin, abc.ABC):
     """A connection to a calibcert database. Obtain one with :func:`calibcert.connect`.
 
     Every mutating method is atomic on its own; :meth:`transaction` groups several into one

@@ -344,13 +344,17 @@ class Certification:
 class CollectionInfo:
     """A collection as list_collections shows it: ``state`` (OPEN, APPEND_ONLY, FROZEN)
     and ``writers`` (the roles whose members may change it; None: every certifier, and
-    always None on SQLite, which has no roles)."""
+    always None on SQLite, which has no roles). A snapshot (``snapshot_collection``) names
+    its source (``snapshot_of``, the name it had then) and the epoch it reads at
+    (``snapshot_epoch``); both None for every other collection."""
 
     name: str
     type: CollectionType
     doc: str | None = None
     state: CollectionState = CollectionState.OPEN
     writers: tuple[str, ...] | None = None
+    snapshot_of: str | None = None
+    snapshot_epoch: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ AS $$
    1. writers: when the collection has a writer list, the caller (calib._caller) must be a
       member (pg_has_role MEMBER, so also through intermediate roles; a superuser is a
       member of every role) of one of the roles still existing; KC017 otherwise.
-   2. FROZEN: every operation is refused (KC018). The FROZEN triggers
+   2. FROZEN: every operation is refused (KC018), but the removal of a snapshot (FROZEN
+      by construction, never unfrozen: calib.snapshot_collection). The FROZEN triggers
       (sql/schema/frozen.sql) refuse the raw table writes as well; this gives the precise
       error first.
    3. APPEND_ONLY: decertify, untag, remove_collection and set_chain are refused (KC018);
@@ -43,7 +44,10 @@ BEGIN
                                    'operation', p_operation)) IS NULL THEN END IF;
         END IF;
     END IF;
-    IF v_coll.state = 'FROZEN' THEN
+    IF v_coll.state = 'FROZEN'
+       AND NOT (p_operation = 'remove_collection'
+                AND EXISTS (SELECT FROM calib.snapshot AS s
+                            WHERE s.collection_id = p_collection_id)) THEN
         IF calib._raise('KC018',
             format('collection %L is FROZEN: %s refused', v_coll.name, p_operation),
             jsonb_build_object('kind', 'collection_frozen', 'collection', v_coll.name,

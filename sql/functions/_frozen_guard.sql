@@ -10,7 +10,8 @@ AS $$
    Three uses:
    - table collection, FOR EACH ROW, BEFORE UPDATE OR DELETE: a FROZEN collection is not
      removed, renamed, retyped or re-documented; changing only its state or writers is
-     allowed (that is how an admin unfreezes it: calib.set_collection_state).
+     allowed (that is how an admin unfreezes it: calib.set_collection_state). A snapshot
+     (revision 0014) is the other way round: it may be deleted, and never unfrozen.
    - tables certification, tag, dataset and collection_chain, AFTER each statement, with
      its transition table (new_rows or old_rows; one trigger per event, as PostgreSQL
      wants), joined on the column that holds the collection (collection_id, run_id,
@@ -29,6 +30,12 @@ BEGIN
                 OR (NEW.collection_id, NEW.name, NEW.type, NEW.doc)
                    IS DISTINCT FROM (OLD.collection_id, OLD.name, OLD.type, OLD.doc)) THEN
             v_name := OLD.name;
+        END IF;
+        /* A snapshot (calib.snapshot) is FROZEN by construction: it may be removed, never
+           unfrozen. */
+        IF EXISTS (SELECT FROM calib.snapshot AS s WHERE s.collection_id = OLD.collection_id) THEN
+            v_name := CASE WHEN TG_OP = 'DELETE' THEN NULL
+                           WHEN NEW.state <> 'FROZEN' THEN OLD.name ELSE v_name END;
         END IF;
     ELSIF TG_OP = 'TRUNCATE' THEN
         SELECT c.name INTO v_name FROM calib.collection AS c WHERE c.state = 'FROZEN'

@@ -36,6 +36,9 @@ DECLARE
     v_pos integer;
     v_span tstzrange;
     v_member text;
+    v_member_id integer;
+    v_read_epoch bigint;
+    v_root integer;
 BEGIN
     IF p_data_ids IS NULL THEN
         IF calib._raise('KC015', 'data IDs must not be NULL',
@@ -80,13 +83,30 @@ BEGIN
 
     IF v_pos IS NOT NULL THEN
         v_span := p_spans[v_pos];
+        v_member_id := v_members[v_pos];
+        v_read_epoch := v_epoch;
+        v_root := v_coll_id;
         IF v_epoch IS NULL THEN
+            /* A snapshot member (revision 0014) decided: name the member of its source
+               that did, as of the snapshot's epoch. */
+            SELECT sp.snapshot_of, sp.snapshot_epoch INTO v_root, v_read_epoch
+            FROM calib.search_path AS sp
+            WHERE sp.collection_id = v_coll_id AND sp.member_id = v_member_id
+              AND sp.snapshot_epoch IS NOT NULL;
+            IF FOUND THEN
+                SELECT p.member_id INTO v_member_id
+                FROM calib._probe_as_of(v_root, v_keys[v_pos], v_span, v_read_epoch) AS p;
+            END IF;
+        END IF;
+        IF v_read_epoch IS NULL THEN
             SELECT mc.name INTO v_member FROM calib.collection AS mc
-            WHERE mc.collection_id = v_members[v_pos];
+            WHERE mc.collection_id = v_member_id;
         ELSE
-            SELECT a.member_name INTO v_member
-            FROM calib._search_path_as_of(v_coll_id, v_epoch) AS a
-            WHERE a.member_id = v_members[v_pos];
+            /* Each member is read at its own epoch (a snapshot's, when reached through one). */
+            SELECT a.member_name, a.member_epoch INTO v_member, v_read_epoch
+            FROM calib._search_path_as_of(v_root, v_read_epoch) AS a
+            WHERE a.member_id = v_member_id
+            ORDER BY a.rank LIMIT 1;
         END IF;
         IF calib._raise('KC011',
             format('lookup of %L data ID %s in %L is ambiguous: collection %L has more than one '
@@ -99,7 +119,7 @@ BEGIN
                              ELSE 'lookup_ambiguous_during' END,
                 'collection', v_member, 'searched', p_collection,
                 'dataset_type', p_dataset_type, 'data_id', v_values[v_pos],
-                'datasets', CASE WHEN v_epoch IS NULL THEN
+                'datasets', CASE WHEN v_read_epoch IS NULL THEN
                             (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
                              FROM calib.certification AS c
                              JOIN calib.collection AS mc ON mc.collection_id = c.collection_id
@@ -108,9 +128,9 @@ BEGIN
                             ELSE
                             (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
                              FROM calib.certification_history AS c
-                             WHERE c.collection_id = v_members[v_pos] AND c.data_id_key = v_keys[v_pos]
+                             WHERE c.collection_id = v_member_id AND c.data_id_key = v_keys[v_pos]
                                AND c.validity && v_span
-                               AND calib._visible(c.created_change, c.removed_change, v_epoch))
+                               AND calib._visible(c.created_change, c.removed_change, v_read_epoch))
                             END)
             || CASE WHEN lower(v_span) = upper(v_span)
                     THEN jsonb_build_object('at', calib._ts_text(lower(v_span)))

@@ -8,7 +8,8 @@ AS $$
    applied to the versions visible then (calib._visible) along the search path as it was
    then (calib._search_path_as_of). Kept next to calib.probe in shape, branch for branch:
    a change to the rule changes both (tests/test_pg_history.py compares them at the
-   current epoch).
+   current epoch). Each member is read at its own epoch (member_epoch: p_as_of, or the
+   epoch of the snapshot it was reached through), so this is also how snapshots are read.
    Arguments: p_collection_id and p_data_id_key internal ids, p_span the time (NULL skips
    CALIBRATION members), p_as_of a checked epoch (calib._as_of).
    Locks: none; read-only.
@@ -24,19 +25,19 @@ CROSS JOIN LATERAL (
           AND c.collection_id OPERATOR(pg_catalog.=) m.member_id
           AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
           AND c.validity OPERATOR(pg_catalog.&&) p_span
-          AND calib._visible(c.created_change, c.removed_change, p_as_of)
+          AND calib._visible(c.created_change, c.removed_change, m.member_epoch)
         UNION ALL
         SELECT d.dataset_id FROM calib.dataset_version AS d
         WHERE m.member_type OPERATOR(pg_catalog.=) 'RUN'
           AND d.run_id OPERATOR(pg_catalog.=) m.member_id
           AND d.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
-          AND calib._visible(d.created_change, d.removed_change, p_as_of)
+          AND calib._visible(d.created_change, d.removed_change, m.member_epoch)
         UNION ALL
         SELECT t.dataset_id FROM calib.tag_version AS t
         WHERE m.member_type OPERATOR(pg_catalog.=) 'TAGGED'
           AND t.collection_id OPERATOR(pg_catalog.=) m.member_id
           AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
-          AND calib._visible(t.created_change, t.removed_change, p_as_of)
+          AND calib._visible(t.created_change, t.removed_change, m.member_epoch)
         LIMIT 2) AS ids
     OFFSET 0) AS x
 WHERE x.ids[1] IS NOT NULL

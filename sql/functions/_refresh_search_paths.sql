@@ -9,7 +9,9 @@ AS $$
    now. The one place where the chain walk lives: a CHAINED collection gets its non-CHAINED
    members depth-first in chain order (position paths sort lexicographically in exactly that
    order), chains expanded, each collection once at its first occurrence, ranked 1..n; any
-   other collection gets itself (rank 1); an id without a collection gets nothing. A path
+   other collection gets itself (rank 1); an id without a collection gets nothing. A
+   snapshot (calib.snapshot, revision 0014), CHAINED or not, is one member with its source
+   and epoch (it has no chain rows to walk): calib.probe reads it as of that epoch. A path
    changes only if some chain at or below it changed, so the triggers on collection_chain
    pass the parents a statement changed. Call it with every collection id for an initial
    fill.
@@ -60,14 +62,16 @@ BEGIN
         FROM walk AS w JOIN calib.collection_chain AS ch ON ch.parent_id = w.collection_id
     ) CYCLE collection_id SET looped USING visited,
     stored AS (
-        INSERT INTO calib.search_path (collection_id, rank, member_id, member_type)
+        INSERT INTO calib.search_path (collection_id, rank, member_id, member_type,
+                                       snapshot_of, snapshot_epoch)
         SELECT f.root_id, row_number() OVER (PARTITION BY f.root_id ORDER BY f.path),
-               c.collection_id, c.type
+               c.collection_id, c.type, s.source_id, s.epoch
         FROM (SELECT DISTINCT ON (w.root_id, w.collection_id) w.root_id, w.collection_id, w.path
               FROM walk AS w WHERE NOT w.looped
               ORDER BY w.root_id, w.collection_id, w.path) AS f
         JOIN calib.collection AS c ON c.collection_id = f.collection_id
-        WHERE c.type <> 'CHAINED'
+        LEFT JOIN calib.snapshot AS s ON s.collection_id = c.collection_id
+        WHERE c.type <> 'CHAINED' OR s.collection_id IS NOT NULL
     )
     SELECT p.name AS parent, k.name AS child INTO v_cycle
     FROM walk AS w

@@ -1,5 +1,5 @@
 CREATE OR REPLACE FUNCTION calib._search_path_as_of(p_collection_id integer, p_epoch bigint)
-RETURNS TABLE (rank bigint, member_id integer, member_type text, member_name text)
+RETURNS TABLE (rank bigint, member_id integer, member_type text, member_name text, member_epoch bigint)
 LANGUAGE plpgsql STABLE
 ROWS 5
 SET search_path = pg_catalog, pg_temp
@@ -17,25 +17,34 @@ AS $$
    size of the path, not of the database. PL/pgSQL so that the plan is made once per
    session (a SQL function's body is planned again on every call). ROWS 5: search paths
    are short; the default estimate of 1000 rows made the as-of lookup's plan look costly
-   enough for JIT compilation (20 ms per call). */
+   enough for JIT compilation (20 ms per call).
+   member_epoch (snapshots, revision 0014): the epoch each member is read at. A snapshot
+   (calib.snapshot) reached by the walk is replaced by its source as of the snapshot's
+   epoch (its one child, at that epoch), so a member reached through a snapshot carries the
+   snapshot's epoch and every other member p_epoch; a member is listed once per epoch it is
+   read at. Snapshots never form a cycle: a snapshot's epoch precedes its own creation. */
 BEGIN
 RETURN QUERY
-WITH RECURSIVE walk (collection_id, path) AS (
-    SELECT p_collection_id, ARRAY[]::integer[]
+WITH RECURSIVE walk (collection_id, epoch, path) AS (
+    SELECT p_collection_id, p_epoch, ARRAY[]::integer[]
     UNION ALL
-    SELECT ch.child_id, w.path || ch.position
+    SELECT ch.child_id, ch.epoch, w.path || ch.position
     FROM walk AS w
-    CROSS JOIN LATERAL (SELECT v.position, v.child_id FROM calib.chain_version AS v
+    CROSS JOIN LATERAL (SELECT v.position, v.child_id, w.epoch FROM calib.chain_version AS v
                         WHERE v.parent_id = w.collection_id
-                          AND calib._visible(v.created_change, v.removed_change, p_epoch)) AS ch
-) CYCLE collection_id SET looped USING visited
-SELECT row_number() OVER (ORDER BY f.path), c.collection_id, c.type, c.name
-FROM (SELECT DISTINCT ON (w.collection_id) w.collection_id, w.path
+                          AND calib._visible(v.created_change, v.removed_change, w.epoch)
+                        UNION ALL
+                        SELECT 1, s.source_id, s.epoch FROM calib.snapshot AS s
+                        WHERE s.collection_id = w.collection_id) AS ch(position, child_id, epoch)
+) CYCLE collection_id, epoch SET looped USING visited
+SELECT row_number() OVER (ORDER BY f.path), c.collection_id, c.type, c.name, f.epoch
+FROM (SELECT DISTINCT ON (w.collection_id, w.epoch) w.collection_id, w.epoch, w.path
       FROM walk AS w WHERE NOT w.looped
-      ORDER BY w.collection_id, w.path) AS f
+      ORDER BY w.collection_id, w.epoch, w.path) AS f
 CROSS JOIN LATERAL (SELECT v.collection_id, v.type, v.name FROM calib.collection_version AS v
                     WHERE v.collection_id = f.collection_id
-                      AND calib._visible(v.created_change, v.removed_change, p_epoch)) AS c
-WHERE c.type <> 'CHAINED';
+                      AND calib._visible(v.created_change, v.removed_change, f.epoch)) AS c
+WHERE c.type <> 'CHAINED'
+  AND NOT EXISTS (SELECT FROM calib.snapshot AS s WHERE s.collection_id = f.collection_id);
 END
 $$;

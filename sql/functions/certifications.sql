@@ -13,17 +13,39 @@ AS $$
    found, so an unknown type would pass silently on a collection without certifications. */
 SELECT calib._collection(p_collection),
        CASE WHEN p_dataset_type IS NOT NULL THEN calib._dataset_type(p_dataset_type) END;
-SELECT f.name, c.dataset_id, t.name, di.value, r.name, c.validity
-FROM calib._flatten((calib._collection(p_collection)).collection_id) AS f
-JOIN calib.certification AS c ON c.collection_id = f.collection_id
-JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
-JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
-JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
-JOIN calib.collection AS r ON r.collection_id = d.run_id
-WHERE f.type = 'CALIBRATION'
-  AND (p_dataset_type IS NULL
-       OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
-ORDER BY f.ord, t.name, c.data_id_key, lower(c.validity) NULLS FIRST
+/* Snapshot members (revision 0014) hold no rows: theirs are their source's certifications
+   as of the snapshot's epoch, through its chains as they were then (the second branch,
+   which runs only for members with a snapshot_epoch). */
+SELECT x.collection, x.dataset_id, x.dataset_type, x.data_id, x.run, x.validity
+FROM (
+    SELECT f.ord, 0::bigint AS sub, f.name AS collection, c.dataset_id, t.name AS dataset_type,
+           c.data_id_key, di.value AS data_id, r.name AS run, c.validity
+    FROM calib._flatten((calib._collection(p_collection)).collection_id) AS f
+    JOIN calib.certification AS c ON c.collection_id = f.collection_id
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
+    JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+    JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
+    JOIN calib.collection AS r ON r.collection_id = d.run_id
+    WHERE f.type = 'CALIBRATION'
+      AND (p_dataset_type IS NULL
+           OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
+    UNION ALL
+    SELECT sp.rank, a.rank, a.member_name, c.dataset_id, t.name, c.data_id_key, di.value,
+           r.name, c.validity
+    FROM calib.search_path AS sp
+    CROSS JOIN LATERAL calib._search_path_as_of(sp.snapshot_of, sp.snapshot_epoch) AS a
+    JOIN calib.certification_history AS c ON c.collection_id = a.member_id
+    JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
+    JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+    JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
+    JOIN calib.collection AS r ON r.collection_id = d.run_id
+    WHERE sp.collection_id = (calib._collection(p_collection)).collection_id
+      AND sp.snapshot_epoch IS NOT NULL AND a.member_type = 'CALIBRATION'
+      AND calib._visible(c.created_change, c.removed_change, a.member_epoch)
+      AND (p_dataset_type IS NULL
+           OR c.dataset_type_id = (calib._dataset_type(p_dataset_type)).dataset_type_id)
+) AS x
+ORDER BY x.ord, x.sub, x.dataset_type, x.data_id_key, lower(x.validity) NULLS FIRST
 $$;
 
 CREATE OR REPLACE FUNCTION calib.certifications(p_collection text, p_dataset_type text, p_as_of bigint)
@@ -33,7 +55,8 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* certifications as of epoch p_as_of (NULL: now): every certification p_collection held
-   then, through its chains as they were then, each row naming the member it was in.
+   then, through its chains as they were then, each row naming the member it was in (a
+   member reached through a snapshot: as of the snapshot's epoch, f.member_epoch).
    Errors: as certifications; KC015 as_of_range; KC002 for a collection that did not
    exist at that epoch. */
 DECLARE
@@ -58,7 +81,7 @@ BEGIN
     JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
     JOIN calib.collection AS r ON r.collection_id = d.run_id
     WHERE f.member_type = 'CALIBRATION'
-      AND calib._visible(c.created_change, c.removed_change, v_epoch)
+      AND calib._visible(c.created_change, c.removed_change, f.member_epoch)
       AND (v_type_id IS NULL OR c.dataset_type_id = v_type_id)
     ORDER BY f.rank, t.name, c.data_id_key, lower(c.validity) NULLS FIRST;
 END

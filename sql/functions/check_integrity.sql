@@ -247,7 +247,9 @@ BEGIN
                           FROM walk AS w WHERE NOT w.looped
                           ORDER BY w.root_id, w.collection_id, w.path) AS f
                     JOIN calib.collection AS c1 ON c1.collection_id = f.collection_id
-                    WHERE c1.type <> 'CHAINED')
+                    WHERE c1.type <> 'CHAINED'
+                       OR EXISTS (SELECT FROM calib.snapshot AS s1
+                                  WHERE s1.collection_id = c1.collection_id))
                 SELECT r.root_id AS collection_id,
                        jsonb_agg(jsonb_build_array(r.rank, r.collection_id, r.type)
                                  ORDER BY r.rank) AS members,

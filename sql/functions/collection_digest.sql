@@ -19,6 +19,7 @@ DECLARE
     v_epoch bigint := calib._as_of(p_as_of);
     v_id integer;
     v_type text;
+    v_snapshot calib.snapshot;
 BEGIN
     IF v_epoch IS NULL THEN
         SELECT c.collection_id, c.type INTO v_id, v_type FROM calib._collection(p_collection) AS c;
@@ -26,6 +27,13 @@ BEGIN
         v_id := calib._collection_as_of(p_collection, v_epoch);
         SELECT v.type INTO v_type FROM calib.collection_version AS v
         WHERE v.collection_id = v_id AND calib._visible(v.created_change, v.removed_change, v_epoch);
+    END IF;
+    /* A snapshot (calib.snapshot_collection) holds its source's content as of its epoch
+       (never later than p_as_of: it existed then). */
+    SELECT * INTO v_snapshot FROM calib.snapshot AS s WHERE s.collection_id = v_id;
+    IF FOUND THEN
+        v_id := v_snapshot.source_id;
+        v_epoch := v_snapshot.epoch;
     END IF;
     RETURN 'sha256:' || encode(sha256(convert_to(
                '{"format":"calibcert-digest-v1","type":' || to_json(v_type)::text || '}'

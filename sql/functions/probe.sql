@@ -23,7 +23,13 @@ AS $$
    it reads with the caller's own table rights, so granting it to calib_reader and
    calib_writer gives them nothing they cannot SELECT already.
    Per member one probe of each kind, gated by the stored member_type; ARRAY(... LIMIT 2)
-   is computed once per member (OFFSET 0 keeps the planner from copying it into each use). */
+   is computed once per member (OFFSET 0 keeps the planner from copying it into each use).
+   A snapshot member (snapshot_epoch set, revision 0014) is its source as of the snapshot's
+   epoch: calib._snapshot_ids applies the same rule (calib._probe_as_of) to the versions
+   visible then (its dataset, twice when ambiguous, so that ids[2] says so). The condition
+   on m.snapshot_epoch is a one-time filter: for every other member that branch is never
+   run, and the plan holds no version table (see calib._snapshot_ids for why). A snapshot
+   has no rows of its own, so the three branches above find nothing for it. */
 SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL
 FROM calib.search_path AS m
 CROSS JOIN LATERAL (
@@ -43,6 +49,10 @@ CROSS JOIN LATERAL (
         WHERE m.member_type OPERATOR(pg_catalog.=) 'TAGGED'
           AND t.collection_id OPERATOR(pg_catalog.=) m.member_id
           AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+        UNION ALL
+        SELECT pg_catalog.unnest(calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span,
+                                                     m.snapshot_epoch))
+        WHERE m.snapshot_epoch IS NOT NULL
         LIMIT 2) AS ids
     OFFSET 0) AS x
 WHERE m.collection_id OPERATOR(pg_catalog.=) p_collection_id AND x.ids[1] IS NOT NULL

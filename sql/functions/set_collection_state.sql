@@ -11,7 +11,8 @@ AS $$
    state. Unfreezing (FROZEN to OPEN or APPEND_ONLY) is allowed to whoever may call this
    function (calib_admin): it is not itself refused by the state, nor by the writer list,
    which restricts changes of the collection's content, not its administration.
-   Errors: KC002 unknown collection, KC015 NULL or unknown state.
+   Errors: KC002 unknown collection, KC015 NULL or unknown state, KC018 snapshot_frozen (a
+   snapshot, calib.snapshot_collection, stays FROZEN).
    Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the
    writers in flight, and a writer that comes after sees the new state. */
 DECLARE
@@ -36,6 +37,14 @@ BEGIN
             format('unknown collection state %L; expected OPEN, APPEND_ONLY or FROZEN', p_state),
             jsonb_build_object('kind', 'collection_state_unknown', 'state', p_state,
                                'collection', p_name)) IS NULL THEN END IF;
+    END IF;
+    IF upper(p_state) <> 'FROZEN'
+       AND EXISTS (SELECT FROM calib.snapshot AS s WHERE s.collection_id = v_coll.collection_id) THEN
+        IF calib._raise('KC018',
+            format('collection %L is a snapshot: FROZEN by construction, it cannot become %s',
+                   v_coll.name, upper(p_state)),
+            jsonb_build_object('kind', 'snapshot_frozen', 'collection', v_coll.name,
+                               'state', upper(p_state))) IS NULL THEN END IF;
     END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     SELECT c.state INTO v_old FROM calib.collection AS c

@@ -9,7 +9,7 @@ Arguments: p_collection text, p_dataset_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: KC002 unknown collection, KC005 unknown dataset type.';
 COMMENT ON FUNCTION calib.certifications(text, text, bigint) IS
-    'certifications as of epoch p_as_of (NULL: now): every certification p_collection held then, through its chains as they were then, each row naming the member it was in.
+    'certifications as of epoch p_as_of (NULL: now): every certification p_collection held then, through its chains as they were then, each row naming the member it was in (a member reached through a snapshot: as of the snapshot''s epoch, f.member_epoch).
 Arguments: p_collection text, p_dataset_type text, p_as_of bigint
 Locks: none; read-only.
 Errors: as certifications; KC015 as_of_range; KC002 for a collection that did not exist at that epoch.';
@@ -83,10 +83,10 @@ Returns: one row per collection, ordered by name.
 Locks: none; read-only, one snapshot, runs on a hot standby.
 Errors: none of its own.';
 COMMENT ON FUNCTION calib.copy_collection(text, text, text) IS
-    'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc.
+    'Create p_destination with the type of p_source and all its associations: certifications with their timespans (CALIBRATION), tags (TAGGED) or chain children (CHAINED). Set-based: one INSERT ... SELECT. p_doc defaults to the source''s doc. A snapshot''s copy gets its source''s associations as of the snapshot''s epoch (revision 0014), in OPEN state.
 Arguments: p_source text, p_destination text, p_doc text DEFAULT NULL
 Locks: for a chain, calib._lock_chains(); the source row FOR SHARE (waits for writers in flight, then copies their complete result); the new row is invisible until commit. A destination name that another open transaction is creating: wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait collection_name).
-Errors: KC002 unknown source, KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
+Errors: KC002 unknown source (snapshot_member_removed: a snapshot of a chain whose member has been removed since), KC003 source is a RUN, KC010 destination exists, KC014 bad destination name.';
 COMMENT ON FUNCTION calib.current_epoch() IS
     'The latest committed epoch (0 before any change): everything as of it is final, whatever commits later or concurrently (epochs follow commit order: calib._stamp_epoch).
 Arguments: none.
@@ -205,12 +205,12 @@ Arguments: p_collection text, p_dataset_type text, p_data_ids jsonb[], p_timespa
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: as find (KC011 names the first ambiguous pair); KC015 arrays of different lengths.';
 COMMENT ON FUNCTION calib.get_chain(text) IS
-    'The direct children of CHAINED collection p_parent, in order.
+    'The direct children of CHAINED collection p_parent, in order. A snapshot of a chain (revision 0014): its source''s children as they were at the snapshot''s epoch (calib._chain_as_of).
 Arguments: p_parent text
 Locks: none. Read-only.
 Errors: KC002 unknown collection, KC003 not CHAINED.';
 COMMENT ON FUNCTION calib.get_chain(text, bigint) IS
-    'get_chain as of epoch p_as_of (NULL: now): the children chain p_parent had then, by the names they had then.
+    'get_chain as of epoch p_as_of (NULL: now): the children chain p_parent had then, by the names they had then (calib._chain_as_of).
 Arguments: p_parent text, p_as_of bigint
 Locks: none. Read-only.
 Errors: as get_chain; KC015 as_of_range; KC002 for a chain that did not exist then.';
@@ -255,12 +255,12 @@ Arguments: p_dataset_type text, p_run text, p_data_ids text, p_ids text DEFAULT 
 Locks: the run''s collection row (calib._lock_collections); then the new data IDs (in data_id_type_value_key) and the new dataset ids (dataset_pkey), in sorted order: a transaction creating one of them too, still open, makes this call wait for it to end, bounded (calib._bound_waits; 55P03, kind lock_timeout, wait data_id or dataset_id, with the call''s first data IDs / ids). A dimension''s first use: see calib._fix_dimensions.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 run unknown or not a RUN, KC005 unknown type, KC008 bad data ID (calib._canonical_data_ids: also a value of the other type than its dimension''s), KC010 a data ID repeated in the call or already in the run, or an id already used, KC015 NULLs / p_ids of another length.';
 COMMENT ON FUNCTION calib.list_collections(text) IS
-    'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every certifier).
+    'Every collection (optionally of one type: RUN, TAGGED, CALIBRATION or CHAINED, any case), by name, with its state (OPEN, APPEND_ONLY, FROZEN) and writer list (NULL: every certifier). A snapshot (calib.snapshot_collection, revision 0014) has the type of its source and names it: snapshot_of (the source''s name at the snapshot''s epoch, which it may no longer bear) and snapshot_epoch; both NULL for every other collection.
 Arguments: p_type text DEFAULT NULL
 Locks: none; read-only.
 Errors: none of its own.';
 COMMENT ON FUNCTION calib.list_collections(text, bigint) IS
-    'list_collections as of epoch p_as_of (NULL: now, the one-argument form): every collection that existed then, with its name, type, state and writer list then (calib.collection_version). A collection''s doc has no history: its current doc, NULL for a collection removed since.
+    'list_collections as of epoch p_as_of (NULL: now, the one-argument form): every collection that existed then, with its name, type, state and writer list then (calib.collection_version), a snapshot with its source and epoch. A collection''s doc has no history: its current doc, NULL for a collection removed since.
 Arguments: p_type (as list_collections), p_as_of an epoch (calib.current_epoch()).
 Locks: none; read-only.
 Errors: KC015 as_of_range.';
@@ -281,7 +281,7 @@ Returns: the number of versions dropped.
 Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any writer, and the deleted rows, which nobody writes any more (closed versions, changes nothing refers to). No table lock: lookups (current and as-of) and writers go on. The work is linear in the history dropped plus one pass over the current certifications; to keep each transaction short, prune in steps of increasing p_before.
 Errors: KC015 argument_null, KC015 prune_range (p_before out of range), 55P03 (wait ''history_horizon'') when another prune holds the horizon beyond calib.lock_timeout.';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb) IS
-    'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets.
+    'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets. A snapshot (revision 0014) holds its source''s datasets and tags as of the snapshot''s epoch.
 Arguments: p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
@@ -291,7 +291,7 @@ Arguments: p_collection text, p_dataset_type text, p_where text
 Locks: none; read-only.
 Errors: KC002, KC003 (a CALIBRATION collection itself), KC005, KC008 (p_where: a bad value, or one of the other type than its dimension''s; calib._canonical_where).';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb, bigint) IS
-    'query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule (for each data ID the first RUN / TAGGED member of the search path holding it decides) applied to the collections, chains, datasets and tags visible then; each dataset''s RUN by the name it had then.
+    'query_datasets as of epoch p_as_of (NULL: now, the three-argument form): the same rule (for each data ID the first RUN / TAGGED member of the search path holding it decides) applied to the collections, chains, datasets and tags visible then (a snapshot member read at its own epoch: calib._search_path_as_of''s member_epoch); each dataset''s RUN by the name it had then.
 Arguments: as query_datasets; p_as_of an epoch (calib.current_epoch()).
 Locks: none; read-only.
 Errors: as query_datasets, KC002 for a collection missing at that epoch; KC015 as_of_range.';
@@ -339,7 +339,7 @@ COMMENT ON FUNCTION calib.set_collection_state(text, text) IS
     'Set the state of collection p_name: OPEN (every change allowed, the default), APPEND_ONLY (certify only at or after the latest begin of each calibration key, tag, insert_datasets, close_open and close_open_range; no decertify, untag, set_chain or removal) or FROZEN (no change at all, from any role, raw SQL included). Case-insensitive. Returns the previous state. Unfreezing (FROZEN to OPEN or APPEND_ONLY) is allowed to whoever may call this function (calib_admin): it is not itself refused by the state, nor by the writer list, which restricts changes of the collection''s content, not its administration.
 Arguments: p_name text, p_state text
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections): waits for the writers in flight, and a writer that comes after sees the new state.
-Errors: KC002 unknown collection, KC015 NULL or unknown state.';
+Errors: KC002 unknown collection, KC015 NULL or unknown state, KC018 snapshot_frozen (a snapshot, calib.snapshot_collection, stays FROZEN).';
 COMMENT ON FUNCTION calib.set_collection_writers(text, text[]) IS
     'Only members of the roles p_roles (directly or through other roles, as pg_has_role MEMBER says; a superuser always) may change collection p_name from now on; NULL resets to the default, every role allowed to call the mutating functions. A role repeated is kept once, at its first position. Roles are stored by name: a role renamed or dropped later grants nothing (fail-closed); set the list again. Which role is checked: the session''s SET ROLE, else its login (calib._caller). Returns the previous list (NULL for the default). Allowed on a FROZEN collection: the list is the collection''s administration, not its content.
 Arguments: p_name text, p_roles text[]
@@ -355,6 +355,17 @@ COMMENT ON FUNCTION calib.set_collection_writers(text, text) IS
 Arguments: p_name text, p_roles text
 Locks: the collection row, FOR NO KEY UPDATE (calib._lock_collections).
 Errors: KC002 unknown collection; KC015 an empty list, a NULL element, a role that does not exist.';
+COMMENT ON FUNCTION calib.snapshot_collection(text, text, bigint) IS
+    'Create collection p_name that reads as p_source did at epoch p_as_of (NULL: the current epoch at the call, calib.current_epoch(): what is committed, not the caller''s own uncommitted changes), in O(1): one collection row (the source''s type then, state FROZEN) and one calib.snapshot row (source id, epoch); no certification, tag, dataset or chain row is copied. Every read of it (find, find_many, certifications, get_chain, collection_digest, as a chain member) is an as-of read of the source (calib.probe''s snapshot branch, calib._probe_as_of). It refuses every write (FROZEN by construction: calib._check_change and the FROZEN triggers; set_collection_state refuses to unfreeze it); remove_collection (admin) removes it. The source is taken as named at that epoch, so a collection removed (or renamed away) since can still be snapshotted as it was; a snapshot keeps reading its source''s versions after the source is removed. A snapshot of a snapshot reads what the first one reads (same source, same epoch).
+Arguments: p_source the collection to read (any type), p_name the new collection''s name (calib._check_name rules), p_as_of the epoch (0 .. current_epoch(); NULL: current).
+Returns: the epoch the snapshot reads its source at.
+Locks: the new name in the unique index collection_name_key (a second transaction creating the same name waits for the first to end, bounded: calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). None on the source: the state at a committed epoch never changes. Its history: a change with operation snapshot_collection.
+Errors: KC002 collection_missing_as_of (no collection of that name at the epoch), KC010 collection_exists, KC014 bad name, KC015 as_of_range / NULL source or name.';
+COMMENT ON FUNCTION calib.snapshot_collection(text, text, text) IS
+    'snapshot_collection with every argument as text (drivers binding text): p_as_of an epoch in decimal digits, or NULL / '''' for the current epoch (calib._epoch_text). Then exactly the typed form. No default: a two-argument call reaches the typed form. Arguments, Returns, Locks: as the typed form.
+Arguments: p_source text, p_name text, p_as_of text
+Locks: the new name in the unique index collection_name_key (a second transaction creating the same name waits for the first to end, bounded: calib._bound_waits; 55P03, kind lock_timeout, wait collection_name). None on the source: the state at a committed epoch never changes. Its history: a change with operation snapshot_collection.
+Errors: as the typed form; KC015 epoch_text for an epoch that is not a decimal integer.';
 COMMENT ON FUNCTION calib.tag(text, uuid[]) IS
     'Add datasets to TAGGED collection p_collection. A TAGGED collection holds at most one dataset per (dataset type, data ID); tagging a dataset already there is a no-op. Returns the number of datasets newly tagged.
 Arguments: p_collection text, p_datasets uuid[]

@@ -62,6 +62,11 @@ BEGIN
         'calib.list_collections(text)',
         'calib.list_dataset_types()',
         'calib.probe(integer, integer, tstzrange)',
+        /* Snapshots (revision 0014): calib.probe, run with its caller's rights, answers a
+           snapshot member by calling this private, read-only helper (PostgreSQL checks
+           EXECUTE when the plan starts, even for a branch that never runs): an as-of
+           lookup by ids, which a reader may make anyway. */
+        'calib._snapshot_ids(integer, integer, tstzrange, bigint)',
         'calib.check_integrity()',
         'calib.collection_stats()',
         'calib.collection_digest(text)',
@@ -113,7 +118,12 @@ BEGIN
         'calib.close_open_range(text, text, timestamptz, jsonb[])',
         'calib.close_open_range(text, text, timestamptz, jsonb)',
         'calib.close_open_range(text, text, text, text)',
-        'calib.copy_collection(text, text, text)'
+        'calib.copy_collection(text, text, text)',
+        /* A snapshot is a copy that costs nothing: the same role as copy_collection (it
+           creates a collection from another's content and changes nothing else). Removing
+           one stays admin (remove_collection). */
+        'calib.snapshot_collection(text, text, bigint)',
+        'calib.snapshot_collection(text, text, text)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_certifier);
     END LOOP;

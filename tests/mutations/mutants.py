@@ -48,6 +48,7 @@ CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
 EXPL = "tests/test_pg_explain.py::"
+SNAP = "tests/test_pg_snapshots.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -212,8 +213,8 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- roles (revision 0012) ---------------------------------------------------------------
     Mutant(
         "pg-certifier-may-register-collections", "sql/schema/grants.sql",
-        "        'calib.copy_collection(text, text, text)'\n",
-        "        'calib.copy_collection(text, text, text)',\n"
+        "        'calib.snapshot_collection(text, text, text)'\n",
+        "        'calib.snapshot_collection(text, text, text)',\n"
         "        'calib.register_collection(text, text, text)'\n",
         "calib_certifier (so calib_writer) may register collections, an admin function",
         (ROLES + "test_each_role_calls_exactly_what_the_contract_allows[calib_writer]",),
@@ -650,8 +651,8 @@ END;
     # -- collection states and writer lists (revision 0012) --------------------------------
     Mutant(
         "pg-frozen-not-checked", "sql/functions/_check_change.sql",
-        "    IF v_coll.state = 'FROZEN' THEN",
-        "    IF false THEN",
+        "    IF v_coll.state = 'FROZEN'\n       AND NOT",
+        "    IF false\n       AND NOT",
         "calib._check_change lets every operation into a FROZEN collection (the triggers"
         " still refuse the rows, without the operation's name)",
         (BS + "test_state_allows_or_refuses_each_operation[postgresql-in-transaction-FROZEN"
@@ -1138,5 +1139,114 @@ END;
         "WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NOT NULL)",
         "explain gives no creating epoch for a current RUN dataset",
         (EXPL + "test_explain_names_every_member_in_search_order",),
+    ),
+    # -- snapshots (revision 0014, issue 16 item 6) ---------------------------------------
+    Mutant(
+        "pg-snapshot-read-now", "sql/functions/probe.sql",
+        "                                                     m.snapshot_epoch))",
+        "                                                     calib.current_epoch()))",
+        "a lookup of a snapshot reads its source as it is now, not as of the snapshot's epoch",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    Mutant(
+        "pg-snapshot-branch-not-gated", "sql/functions/probe.sql",
+        "        WHERE m.snapshot_epoch IS NOT NULL\n        LIMIT 2) AS ids",
+        "        LIMIT 2) AS ids",
+        "calib.probe runs the as-of branch for every member, not only for snapshots",
+        (SNAP + "test_the_lookup_of_a_collection_without_snapshots_never_runs_the_as_of_branch",),
+    ),
+    Mutant(
+        "pg-snapshot-walk-at-outer-epoch", "sql/functions/_search_path_as_of.sql",
+        "SELECT 1, s.source_id, s.epoch FROM calib.snapshot AS s",
+        "SELECT 1, s.source_id, w.epoch FROM calib.snapshot AS s",
+        "an as-of read through a snapshot reads its source at the reader's epoch",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    Mutant(
+        "pg-snapshot-certifications-now", "sql/functions/certifications.sql",
+        "      AND calib._visible(c.created_change, c.removed_change, a.member_epoch)\n"
+        "      AND (p_dataset_type IS NULL",
+        "      AND c.removed_change IS NULL\n"
+        "      AND (p_dataset_type IS NULL",
+        "certifications of a snapshot lists its source's current certifications",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    Mutant(
+        "pg-snapshot-digest-now", "sql/functions/collection_digest.sql",
+        "        v_epoch := v_snapshot.epoch;\n",
+        "        v_epoch := NULL;\n",
+        "a snapshot's digest is its source's current digest",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    Mutant(
+        "pg-snapshot-chain-now", "sql/functions/_chain_as_of.sql",
+        "        p_epoch := v_snap.epoch;",
+        "        p_epoch := calib.current_epoch();",
+        "get_chain of a snapshot of a chain gives the source's current children",
+        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+    ),
+    Mutant(
+        "pg-snapshot-chained-member-dropped", "sql/functions/_refresh_search_paths.sql",
+        "WHERE c.type <> 'CHAINED' OR s.collection_id IS NOT NULL",
+        "WHERE c.type <> 'CHAINED'",
+        "a chain that lists a snapshot of a chain does not search it",
+        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+    ),
+    Mutant(
+        "pg-snapshot-datasets-now", "sql/functions/query_datasets.sql",
+        "      AND calib._visible(t.created_change, t.removed_change, sn.member_epoch)",
+        "      AND t.removed_change IS NULL",
+        "query_datasets of a snapshot lists its source's current tags",
+        (SNAP + "test_copying_a_snapshot_and_listing_its_datasets",),
+    ),
+    Mutant(
+        "pg-snapshot-copy-empty", "sql/functions/copy_collection.sql",
+        "v_src.collection_id;\n    IF FOUND THEN",
+        "v_src.collection_id;\n    IF false THEN",
+        "a copy of a snapshot copies the snapshot's own (no) rows: an empty collection",
+        (SNAP + "test_copying_a_snapshot_and_listing_its_datasets",),
+    ),
+    Mutant(
+        "pg-snapshot-thawed-by-state", "sql/functions/set_collection_state.sql",
+        "    IF upper(p_state) <> 'FROZEN'\n       AND EXISTS",
+        "    IF false\n       AND EXISTS",
+        "set_collection_state does not refuse to unfreeze a snapshot itself (only the trigger"
+        " does, with the generic kind)",
+        ("tests/test_sql_validation.py::test_bad_input_raises_the_precise_error",),
+    ),
+    Mutant(
+        "pg-snapshot-thawed-by-raw-sql", "sql/functions/_frozen_guard.sql",
+        "                           WHEN NEW.state <> 'FROZEN' THEN OLD.name ELSE v_name END;",
+        "                           ELSE v_name END;",
+        "the owner's raw UPDATE unfreezes a snapshot",
+        (SNAP + "test_every_write_to_a_snapshot_is_refused",),
+    ),
+    Mutant(
+        "pg-snapshot-not-removable", "sql/functions/_check_change.sql",
+        "       AND NOT (p_operation = 'remove_collection'",
+        "       AND NOT (false",
+        "an admin cannot remove a snapshot (FROZEN, and it can never be unfrozen)",
+        (SNAP + "test_every_write_to_a_snapshot_is_refused",),
+    ),
+    Mutant(
+        "pg-snapshot-of-snapshot-nested", "sql/functions/snapshot_collection.sql",
+        "        v_src_id := v_inner.source_id;\n        v_epoch := v_inner.epoch;",
+        "        v_src_id := v_src_id;",
+        "a snapshot of a snapshot names the first snapshot as its source",
+        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+    ),
+    Mutant(
+        "pg-snapshot-reader-lacks-helper", "sql/schema/grants.sql",
+        "        'calib._snapshot_ids(integer, integer, tstzrange, bigint)',\n",
+        "",
+        "a reader may call calib.probe but not the snapshot helper it calls",
+        (SNAP + "test_a_reader_finds_through_snapshots_on_the_fast_path",),
+    ),
+    Mutant(
+        "pg-snapshot-ambiguity-unnamed", "sql/functions/_lookup.sql",
+        "              AND sp.snapshot_epoch IS NOT NULL;",
+        "              AND false;",
+        "an ambiguous lookup decided by a snapshot names the snapshot and lists no dataset",
+        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
     ),
 )

@@ -46,6 +46,7 @@ from ..types import (
 )
 from .postgres_explain import PostgresExplain
 from .postgres_history import PostgresHistory
+from .postgres_snapshots import PostgresSnapshots
 
 #: Rows per statement for bulk writes (keeps client and server memory bounded).
 CHUNK = 50_000
@@ -152,14 +153,15 @@ def _collection_info(r: dict[str, Any]) -> CollectionInfo:
     """A row of calib.list_collections (either form)."""
     return CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
                           CollectionState(r["state"]),
-                          None if r["writers"] is None else tuple(r["writers"]))
+                          None if r["writers"] is None else tuple(r["writers"]),
+                          r["snapshot_of"], r["snapshot_epoch"])
 
 
 def _ref(row: dict[str, Any]) -> DatasetRef:
     return DatasetRef(row["dataset_id"], row["dataset_type"], row["data_id"], row["run"])
 
 
-class PostgresRegistry(PostgresHistory, PostgresExplain, Registry):
+class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Registry):
     backend = "postgresql"
 
     def __init__(self, conn: psycopg.Connection, *, owned: bool = True, check_schema: bool = True,

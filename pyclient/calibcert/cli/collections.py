@@ -17,13 +17,15 @@ from .common import (
     dry_run_option,
     emit,
 )
+from .history import as_of_option, resolve_as_of
 
 # == collections ============================================================================
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
 def collection() -> None:
-    """Register, list, remove, copy and chain collections; set their states and writers."""
+    """Register, list, remove, copy, snapshot and chain collections; set their states and
+    writers."""
 
 
 @collection.command("register")
@@ -49,11 +51,16 @@ def collection_list(type_: str | None) -> None:
     """List collections by name."""
     infos = _reg().list_collections(type_)
     emit([{"name": c.name, "type": c.type.value, "doc": c.doc, "state": c.state.value,
-           "writers": None if c.writers is None else list(c.writers)} for c in infos],
-         ["NAME", "TYPE", "STATE", "WRITERS", "DOC"],
-         ([c.name, c.type.value, c.state.value, _writers_text(c.writers), c.doc or ""]
-          for c in infos),
+           "writers": None if c.writers is None else list(c.writers),
+           "snapshot_of": c.snapshot_of, "snapshot_epoch": c.snapshot_epoch} for c in infos],
+         ["NAME", "TYPE", "STATE", "WRITERS", "SNAPSHOT", "DOC"],
+         ([c.name, c.type.value, c.state.value, _writers_text(c.writers), _snapshot_text(c),
+           c.doc or ""] for c in infos),
          empty="no collections")
+
+
+def _snapshot_text(c: CollectionInfo) -> str:
+    return "" if c.snapshot_of is None else f"of {c.snapshot_of} at epoch {c.snapshot_epoch}"
 
 
 def _writers_text(writers: tuple[str, ...] | None) -> str:
@@ -150,6 +157,24 @@ def collection_copy(source: str, destination: str, doc: str | None, dry_run: boo
                           lambda: reg.copy_collection(source, destination, doc), dry_run)
     _done(ch, {"source": source, "destination": destination},
           f"copied {source} to {destination}")
+
+
+@collection.command("snapshot")
+@click.argument("source")
+@click.argument("name")
+@as_of_option
+@common_options
+@dry_run_option
+def collection_snapshot(source: str, name: str, as_of: str | None, dry_run: bool) -> None:
+    """Create NAME reading as SOURCE did at --as-of (default: the latest committed epoch),
+    without copying anything: FROZEN for good, readable wherever a collection is (README
+    "Snapshots"). PostgreSQL only."""
+    reg = _reg()
+    epoch, ch = changes.apply(
+        reg, [name],
+        lambda: reg.snapshot_collection(source, name, as_of=resolve_as_of(reg, as_of)), dry_run)
+    _done(ch, {"source": source, "collection": name, "epoch": epoch},
+          f"{name}: a snapshot of {source} as of epoch {epoch}")
 
 
 @collection.command("chain")

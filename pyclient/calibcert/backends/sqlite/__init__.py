@@ -134,6 +134,9 @@ POSTGRES_ONLY: dict[str, str] = {
                " history_postgresql_only)",
     "prune_history": "history (retention) is kept on PostgreSQL only so far; SQLite follows"
                      " (calibcert.history refuses it with history_postgresql_only)",
+    "snapshot_collection": "history (snapshots read their source as of an epoch) is kept on"
+                           " PostgreSQL only so far; SQLite follows (calibcert.snapshots"
+                           " refuses it with history_postgresql_only)",
 }
 
 
