@@ -96,6 +96,10 @@
 \ir functions/_digest_rows.sql
 \ir functions/collection_digest.sql
 \ir functions/history.sql
+\ir functions/_revert_conflict.sql
+\ir functions/_revert_actions.sql
+\ir functions/_revert_apply.sql
+\ir functions/revert.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql
 \ir schema/history_triggers.sql

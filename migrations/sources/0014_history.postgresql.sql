@@ -85,6 +85,11 @@ FROM calib.dataset AS c CROSS JOIN calib.change AS ch WHERE ch.epoch = 1;
 \ir ../../sql/functions/history.sql
 \ir ../../sql/functions/_revision.sql
 \ir ../../sql/schema/history_triggers.sql
+-- revert:
+\ir ../../sql/functions/_revert_conflict.sql
+\ir ../../sql/functions/_revert_actions.sql
+\ir ../../sql/functions/_revert_apply.sql
+\ir ../../sql/functions/revert.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

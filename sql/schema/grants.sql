@@ -124,8 +124,10 @@ BEGIN
         'calib.set_collection_state(text, text)',
         'calib.set_collection_writers(text, text[])',
         'calib.set_collection_writers(text, jsonb)',
-        'calib.set_collection_writers(text, text)'
-        -- (later: revert)
+        'calib.set_collection_writers(text, text)',
+        -- revert (revision 0014): a change can span collections, chains and collection
+        -- registrations, which only admins make (README "Revert")
+        'calib.revert(bigint, boolean)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_admin);
     END LOOP;

@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ..history import At, HistoryRow
+from ..history import At, HistoryRow, RevertRow
 from ..types import Certification, DatasetRef, Timespan
 
 _FIND_MANY_AS_OF = (
@@ -71,6 +71,13 @@ class PostgresHistory:
             r["operation"], r["collection"], r["dataset_type"], r["data_id"], r["dataset_id"],
             _span(r["validity_before"]), _span(r["validity_after"]), r["detail"])
             for r in rows]
+
+    def _revert(self, epoch: int, dry_run: bool) -> list[RevertRow]:
+        rows = self._run(
+            "SELECT * FROM calib.revert(p_epoch => %(e)s::bigint, p_dry_run => %(d)s::boolean)",
+            {"e": epoch, "d": dry_run})
+        return [RevertRow(r["action"], r["collection"], r["dataset_type"], r["data_id"],
+                          r["dataset"], _span(r["validity"]), r["detail"]) for r in rows]
 
 
 def _span(value: Any) -> Timespan | None:
