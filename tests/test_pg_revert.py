@@ -420,3 +420,45 @@ def test_a_revert_racing_a_certify_one_wins(reg: Registry, pg_url, first: str) -
     certs = [c for c in reg.certifications("X") if c.ref.data_id == det(1)]
     winner = refs[1].id if first == "revert" else other.id
     assert [c.ref.id for c in certs] == [winner]
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def test_cli_revert(pg_url: str, reg: Registry, owner, tmp_path) -> None:
+    import json
+
+    from test_cli import cli, ok
+
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    refs = world(reg)
+    before = content(owner)
+    reg.certify("X", [refs[3]], Timespan(t(2021), None))
+    e = reg.current_epoch()
+    after = content(owner)
+    dry = json.loads(ok(home, pg_url, "revert", str(e), "--dry-run", "--json").out)
+    assert [(r["action"], r["collection"], r["data_id"]) for r in dry] == [
+        ("remove certification", "X", det(3))]
+    assert content(owner) == after
+    table = ok(home, pg_url, "revert", str(e), "--dry-run")
+    assert "remove certification" in table.out and "dry run" in table.err
+    ok(home, pg_url, "revert", str(e), "--reason", "wrong detector", "--user", "bob")
+    assert content(owner) == before
+    (last,) = {(h.operation, h.reason, h.app_user)
+               for h in reg.history("X", since=reg.current_epoch())}
+    assert last == ("revert", "wrong detector", "bob")
+    again = cli(home, pg_url, "revert", str(e))
+    assert again.code == 1 and "cannot revert epoch" in again.err, again
+    missing = cli(home, pg_url, "revert", "999")
+    assert missing.code == 2 and "nothing to revert" in missing.err, missing
+    lite = f"sqlite:///{tmp_path / 'x.db'}"
+    ok(home, lite, "db", "upgrade")
+    sqlite = cli(home, lite, "revert", "1")
+    assert sqlite.code == 2 and "PostgreSQL only" in sqlite.err, sqlite
+
+
+def test_sqlite_refuses_revert(sqlite_registry) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        sqlite_registry.revert(1)
+    assert info.value.details["kind"] == "history_postgresql_only"

@@ -129,6 +129,8 @@ POSTGRES_ONLY: dict[str, str] = {
                      " (calibcert.history refuses it with history_postgresql_only)",
     "epoch_at": "history (epochs) is kept on PostgreSQL only so far; SQLite follows",
     "history": "history is kept on PostgreSQL only so far; SQLite follows",
+    "revert": "history (the versions a revert restores) is kept on PostgreSQL only so far;"
+              " SQLite follows (calibcert.history refuses it with history_postgresql_only)",
 }
 
 
