@@ -55,7 +55,9 @@ WRITE_FUNCTIONS = ("register_collection", "set_chain", "remove_collection",
                    "register_dataset_type", "insert_datasets", "tag", "untag", "certify",
                    "certify_series", "decertify", "close_open_range", "copy_collection",
                    # revision 0012's setters (calib_admin's)
-                   "set_collection_state", "set_collection_writers")
+                   "set_collection_state", "set_collection_writers",
+                   # revision 0014 (calib_admin's)
+                   "revert")
 
 
 # -- roles and sessions --------------------------------------------------------------------

@@ -16,14 +16,14 @@ AS $$
    RevertConflictError, naming the epoch and the later epoch in the way), or a restored
    certification would overlap a later one (KC001, kind revert_overlap). What is not
    versioned is not reverted: dataset types, interned data IDs, a collection's doc.
-   The change's reason is 'revert of epoch N' unless calib.reason is set.
+   The change's reason is 'revert of epoch N' unless calib.reason is set. Role:
+   calib_admin (README "Revert": a change can span collections, chains and collection
+   registrations, which only admins make).
    Arguments: p_epoch an epoch of calib.change; p_dry_run true: everything is done and
    checked, then rolled back (a conflict raises just the same), nothing is written.
    Returns: what it does (or would do), calib._revert_actions: one row per row removed or
    restored (action, collection, dataset_type, data_id, dataset, validity, detail), in the
    order it is done.
-   Role: calib_admin (README "Revert": a change can span collections, chains and
-   collection registrations, which only admins make).
    Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing), KC019,
    KC001, KC017/KC018 a touched collection's writer list or state (FROZEN, APPEND_ONLY);
    55P03 a lock wait ran out.
@@ -72,5 +72,23 @@ BEGIN
     IF v_reason = '' THEN
         PERFORM set_config('calib.reason', v_reason, true);
     END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.revert(p_epoch text, p_dry_run text)
+RETURNS TABLE (action text, collection text, dataset_type text, data_id jsonb, dataset uuid,
+               validity tstzrange, detail jsonb)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* revert with both arguments as text (drivers binding text): the epoch in decimal digits
+   (calib._epoch_text), dry_run as PostgreSQL reads a boolean (NULL or '': false). Then
+   exactly the typed form. */
+BEGIN
+    PERFORM calib._operation('revert');  -- named in the history
+    RETURN QUERY SELECT * FROM calib.revert(
+        calib._epoch_text(p_epoch, 'epoch'),
+        coalesce(calib._parse_boolean(nullif(btrim(p_dry_run), ''), 'dry_run'), false));
 END
 $$;

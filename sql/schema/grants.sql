@@ -127,7 +127,8 @@ BEGIN
         'calib.set_collection_writers(text, text)',
         -- revert (revision 0014): a change can span collections, chains and collection
         -- registrations, which only admins make (README "Revert")
-        'calib.revert(bigint, boolean)'
+        'calib.revert(bigint, boolean)',
+        'calib.revert(text, text)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_admin);
     END LOOP;
