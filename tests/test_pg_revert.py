@@ -22,7 +22,6 @@ import pytest
 import calibcert
 from calibcert import CollectionType, Registry, Timespan
 from calibcert.errors import (
-    AccessDeniedError,
     CollectionStateError,
     ConflictingCertificationError,
     InvalidArgumentError,
@@ -244,7 +243,8 @@ def test_a_certification_changed_since(reg: Registry, owner) -> None:
     later = reg.current_epoch()
     for dry in (True, False):
         d = conflict(reg, owner, e, RevertConflictError, "revert_row_changed", dry)
-        assert (d["epoch"], d["later_epoch"], d["what"], d["collection"]) == (e, later, "certification", "X")
+        assert (d["epoch"], d["later_epoch"], d["what"], d["collection"]) == (
+            e, later, "certification", "X")
         assert d["data_id"] == det(3) and str(d["dataset"]) == str(refs[3].id)
 
 
