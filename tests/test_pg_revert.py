@@ -462,3 +462,38 @@ def test_sqlite_refuses_revert(sqlite_registry) -> None:
     with pytest.raises(InvalidArgumentError) as info:
         sqlite_registry.revert(1)
     assert info.value.details["kind"] == "history_postgresql_only"
+
+
+def test_a_revert_waits_for_a_decertify_in_flight_and_reports_it(reg: Registry, pg_url) -> None:
+    """The revert's checks run after its collection locks: a decertify of the row it would
+    remove, uncommitted when the revert starts, is seen once it commits (a revert that
+    checked first would find the row current, then delete nothing and succeed)."""
+    refs = world(reg)
+    reg.certify("X", [refs[3]], Timespan(t(2021), None))
+    e = reg.current_epoch()
+    a, b = psycopg.connect(pg_url), psycopg.connect(pg_url)
+    try:
+        a.execute("SELECT calib.decertify('X'::text, 'bias'::text,"
+                  " tstzrange('2021-06-01 00:00+00', NULL, '[)'), NULL::jsonb[])")
+        outcome: dict[str, Any] = {}
+
+        def run_revert() -> None:
+            try:
+                b.execute("SELECT * FROM calib.revert(%s)", (e,))
+                b.commit()
+                outcome["ok"] = True
+            except psycopg.Error as exc:
+                b.rollback()
+                outcome["error"] = (exc.sqlstate, exc.diag.message_detail)
+
+        th = threading.Thread(target=run_revert)
+        th.start()
+        time.sleep(0.5)
+        assert th.is_alive(), "the revert did not wait for the decertify's lock"
+        a.commit()
+        th.join(30)
+        assert outcome.get("error", ("",))[0] == "KC019", outcome
+        assert '"revert_row_changed"' in outcome["error"][1]
+    finally:
+        a.close()
+        b.close()
