@@ -106,9 +106,12 @@ def as_of_view(reg: Registry, epoch: int | None) -> dict[str, Any]:
 # Each operation kind, as a change of its own.
 OPERATIONS: dict[str, Callable[[Registry, dict[int, Any]], Any]] = {
     "certify": lambda r, d: r.certify("X", [d[3], d[4]], Timespan(t(2021), t(2022))),
-    "certify close_open": lambda r, d: r.certify("X", [d[5]], Timespan(t(2022), None),
-                                                 close_open=True) if r.certify(
-        "X", [d[3]], Timespan(t(2021), None)) else None,
+    # a new RUN, a dataset of detector 1 in it, certified with close_open (which shortens
+    # run1's detector 1 certification): one change of four kinds
+    "certify close_open": lambda r, d: (
+        r.register_collection("run2", CollectionType.RUN),
+        r.certify("X", r.insert_datasets(TYPE, "run2", [det(1)]), Timespan(t(2022), None),
+                  close_open=True)),
     "decertify split": lambda r, d: r.decertify("X", TYPE, Timespan(t(2021), t(2022))),
     "decertify all": lambda r, d: r.decertify("X", TYPE, Timespan(None, None)),
     "close_open_range": lambda r, d: r.close_open_range("X", TYPE, t(2023)),

@@ -195,7 +195,8 @@ BEGIN
                       WHERE v.collection_id = o.collection_id AND v.created_change = p_change)
     ORDER BY o.collection_id;
 
-    /* Restored rows need their collection (and dataset, child) to exist still. */
+    /* Restored rows need their collection (and dataset, child) to exist still, or to be
+       restored by this revert (collections are back by now; datasets come next). */
     SELECT x.what, x.collection_id, x.data_id_key, x.dataset_id, x.validity, x.missing, x.extra,
            (SELECT max(v.removed_change) FROM calib.collection_version AS v
             WHERE v.collection_id = x.gone_collection) AS gone_c,
@@ -226,7 +227,11 @@ BEGIN
         FROM calib.tag_version AS v
         LEFT JOIN calib.collection AS c ON c.collection_id = v.collection_id
         LEFT JOIN calib.dataset AS d ON d.dataset_id = v.dataset_id
-        WHERE v.removed_change = p_change AND (c.collection_id IS NULL OR d.dataset_id IS NULL)
+        WHERE v.removed_change = p_change
+          AND (c.collection_id IS NULL
+               OR (d.dataset_id IS NULL  -- and not one this revert restores
+                   AND NOT EXISTS (SELECT FROM calib.dataset_version AS r
+                                   WHERE r.dataset_id = v.dataset_id AND r.removed_change = p_change)))
         UNION ALL
         SELECT 'certification', v.collection_id, v.data_id_key, v.dataset_id, v.validity,
                CASE WHEN c.collection_id IS NULL THEN 'collection' ELSE 'dataset' END, NULL,
@@ -234,7 +239,11 @@ BEGIN
         FROM calib.certification_version AS v
         LEFT JOIN calib.collection AS c ON c.collection_id = v.collection_id
         LEFT JOIN calib.dataset AS d ON d.dataset_id = v.dataset_id
-        WHERE v.removed_change = p_change AND (c.collection_id IS NULL OR d.dataset_id IS NULL)
+        WHERE v.removed_change = p_change
+          AND (c.collection_id IS NULL
+               OR (d.dataset_id IS NULL  -- and not one this revert restores
+                   AND NOT EXISTS (SELECT FROM calib.dataset_version AS r
+                                   WHERE r.dataset_id = v.dataset_id AND r.removed_change = p_change)))
     ) AS x
     LIMIT 1;
     IF FOUND THEN
