@@ -1001,6 +1001,13 @@ END;
         (REV + "test_revert_restores_the_state_before_the_change[set_collection_state]",),
     ),
     Mutant(
+        "pg-revert-restored-dataset-counts-as-removed", "sql/functions/_revert_apply.sql",
+        "AND r.removed_change = p_change)))\n    ) AS x",
+        "AND false)))\n    ) AS x",
+        "a restored certification's dataset that the same revert restores counts as removed",
+        (REV + "test_revert_restores_the_state_before_the_change[certify close_open]",),
+    ),
+    Mutant(
         "pg-revert-dry-run-writes", "sql/functions/revert.sql",
         "    IF p_dry_run THEN",
         "    IF false THEN",
