@@ -25,7 +25,6 @@ DECLARE
     v_type text;
     v_data_id jsonb;
     v_row text;
-    v_details jsonb;
 BEGIN
     SELECT coalesce((SELECT c.name FROM calib.collection AS c WHERE c.collection_id = p_collection_id),
                     (SELECT v.name FROM calib.collection_version AS v WHERE v.collection_id = p_collection_id
@@ -43,12 +42,6 @@ BEGIN
     ELSE
         v_row := quote_literal(v_name);
     END IF;
-    v_details := jsonb_build_object('epoch', p_epoch, 'later_epoch', v_later, 'what', p_what,
-                                    'collection', v_name, 'row', v_row)
-                 || CASE WHEN p_key IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
-                        'dataset_type', v_type, 'data_id', v_data_id, 'dataset', p_dataset,
-                        'validity', calib._span_json(p_validity)) END
-                 || coalesce(p_extra, '{}');
     IF calib._raise('KC019',
         format('cannot revert epoch %s: %s %s in %L %s', p_epoch, p_what, v_row, v_name,
                CASE p_kind
@@ -57,8 +50,15 @@ BEGIN
                WHEN 'revert_occupied' THEN 'cannot be restored: its place was taken by epoch '
                ELSE format('cannot be restored: its %s was removed by epoch ', p_extra->>'missing')
                END || coalesce(v_later::text, 'NULL (this transaction)')),
-        v_details || jsonb_build_object('kind', CASE WHEN p_kind IN (
-            'revert_row_changed', 'revert_in_use', 'revert_occupied', 'revert_target_removed')
-            THEN p_kind END)) IS NULL THEN END IF;
+        jsonb_build_object('kind', CASE p_kind WHEN 'revert_row_changed' THEN 'revert_row_changed'
+                                               WHEN 'revert_in_use' THEN 'revert_in_use'
+                                               WHEN 'revert_occupied' THEN 'revert_occupied'
+                                               ELSE 'revert_target_removed' END,
+                           'epoch', p_epoch, 'later_epoch', v_later, 'what', p_what,
+                           'collection', v_name, 'row', v_row, 'missing', p_extra->'missing')
+        || CASE WHEN p_key IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
+               'dataset_type', v_type, 'data_id', v_data_id, 'dataset', p_dataset,
+               'validity', calib._span_json(p_validity)) END
+        || coalesce(p_extra, '{}')) IS NULL THEN END IF;
 END
 $$;
