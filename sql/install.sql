@@ -107,6 +107,10 @@
 \ir functions/_request_result.sql
 \ir functions/prune_history.sql
 \ir functions/snapshot_collection.sql
+\ir functions/_revert_conflict.sql
+\ir functions/_revert_actions.sql
+\ir functions/_revert_apply.sql
+\ir functions/revert.sql
 \ir schema/triggers.sql
 \ir schema/frozen.sql
 \ir schema/history_triggers.sql

@@ -398,6 +398,23 @@ CALLS: dict[str, list[str]] = {
     ],
     # Collection states and writers (revision 0012): the setters, and through them the
     # checks every writer runs (calib._check_change, calib._caller) and the FROZEN triggers.
+    # revert (revision 0014): the committed world's change(s), undone for real and as a
+    # dry run (every step of calib._revert_apply runs: removals, the checks, the locks); a
+    # missing epoch; a conflict with the caller's own later change (a decertify made first
+    # in the same statement: its argument is evaluated before revert runs).
+    "calib.revert(bigint,boolean)": [
+        "SELECT * FROM calib.revert(calib.current_epoch(), false)",
+        "SELECT * FROM calib.revert(calib.current_epoch(), true)",
+        "SELECT * FROM calib.revert(-1::pg_catalog.int8, false)",
+        "SELECT * FROM calib.revert(calib.current_epoch() OPERATOR(pg_catalog.+)"
+        f" 0::pg_catalog.int8 OPERATOR(pg_catalog.*) calib.decertify({_t('calib')}, {_t('bias')},"
+        f" {_SPAN}, {_NO_IDS}), false)",
+    ],
+    "calib.revert(text,text)": [
+        f"SELECT * FROM calib.revert(calib.current_epoch()::pg_catalog.text, {_t('yes')})",
+        f"SELECT * FROM calib.revert({_t('1')}, {_t('maybe')})",
+        f"SELECT * FROM calib.revert({_t('soon')}, {_t('')})",
+    ],
     "calib.set_collection_state(text,text)": [
         f"SELECT calib.set_collection_state({_t('calib')}, {_t('frozen')})",
         f"SELECT calib.set_collection_state({_t('calib')}, {_t('thawed')})",

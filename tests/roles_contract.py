@@ -81,6 +81,9 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.register_dataset_type(text,text[],boolean)": _ADMIN,
     # -- collection states and writer lists (revision 0012): admin ---------------------------
     "calib.set_collection_state(text,text)": _ADMIN,
+    # revert (revision 0014): a change can span collections, chains and registrations
+    "calib.revert(bigint,boolean)": _ADMIN,
+    "calib.revert(text,text)": _ADMIN,
     "calib.set_collection_writers(text,jsonb)": _ADMIN,
     "calib.set_collection_writers(text,text)": _ADMIN,
     "calib.set_collection_writers(text,text[])": _ADMIN,

@@ -200,6 +200,11 @@ SCENARIO: list[tuple[str, dict, object]] = [
     ("calib.set_collection_state(:c, :s)", {"c": "Cam/tagged", "s": "frozen"}, ["OPEN"]),
     ("calib.untag(:c, :d)", {"c": "Cam/tagged", "d": json.dumps([U2])},
      ("error", "KC018", "collection_frozen")),
+    # revert (revision 0014): an epoch that is no change; a dry run that a later change
+    # stands in the way of (Cam/run1, registered first, holds datasets since)
+    ("calib.revert(:e, :d)", {"e": "999999", "d": "true"},
+     ("error", "KC015", "revert_epoch_missing")),
+    ("calib.revert(:e, :d)", {"e": "1", "d": "true"}, ("error", "KC019", "revert_in_use")),
 ]
 #: Every public function appears in the scenario (overloads count once).
 PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
@@ -208,7 +213,7 @@ PUBLIC = {"register_collection", "set_chain", "get_chain", "remove_collection",
           "copy_collection", "find", "find_many", "certifications", "query_datasets",
           "get_datasets", "probe", "set_collection_state", "set_collection_writers",
           "check_integrity", "collection_stats", "collection_digest", "current_epoch",
-          "epoch_at", "history", "explain", "prune_history", "snapshot_collection"}
+          "epoch_at", "history", "explain", "prune_history", "snapshot_collection", "revert"}
 
 
 def test_the_scenario_calls_every_public_function(pg_shared_url: str) -> None:

@@ -61,7 +61,9 @@ WRITE_FUNCTIONS = ("register_collection", "set_chain", "remove_collection",
                    # issue 16, retention (calib_admin's)
                    "prune_history",
                    # snapshots (revision 0014, certifier)
-                   "snapshot_collection")
+                   "snapshot_collection",
+                   # revision 0014 (calib_admin's)
+                   "revert")
 
 
 # -- roles and sessions --------------------------------------------------------------------

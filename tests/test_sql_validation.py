@@ -697,6 +697,10 @@ CASES = [
     c("snapshot_collection with an epoch that is not one",
       "SELECT calib.snapshot_collection('calib', 'snap', 'last week')",
       "KC015", "epoch_text", what="as_of", value="last week"),
+    c("revert of an epoch that is no change", "SELECT * FROM calib.revert(99)",
+      "KC015", "revert_epoch_missing", epoch=99, current=0),
+    c("revert with a NULL epoch", "SELECT * FROM calib.revert(NULL, true)",
+      "KC015", "argument_null", what="epoch"),
 ]
 
 
@@ -761,6 +765,15 @@ UNREACHED = {
         "only when a collection is removed by a transaction that commits while the caller "
         "waits for its row lock: tests/test_pg_concurrency.py "
         "(test_a_writer_that_waited_for_a_removal_reports_the_missing_collection)"),
+    # revert (revision 0014): a conflict needs a change committed after the reverted one;
+    # these cases run in one rolled-back transaction, which is one change.
+    **{kind: ("needs a later committed change: tests/test_pg_revert.py, one test per kind"
+              " (real commits)")
+       for kind in ("revert_row_changed", "revert_in_use", "revert_occupied",
+                    "revert_target_removed", "revert_chain_cycle", "revert_overlap")},
+    "revert_dry_run": (
+        "never leaves calib.revert: the signal that rolls a dry run back, caught there;"
+        " tests/test_pg_revert.py (test_dry_run_returns_the_same_rows_and_changes_nothing)"),
     "certification_conflict_concurrent": (
         "only when the exclusion constraint refuses an insert but the conflict query, run "
         "right after in the same transaction, finds no overlapping row: impossible while "

@@ -113,6 +113,11 @@ DROP FUNCTION calib._digest_rows(integer, text);
 \ir ../../sql/functions/_frozen_guard.sql
 \ir ../../sql/functions/_check_change.sql
 \ir ../../sql/functions/snapshot_collection.sql
+-- revert:
+\ir ../../sql/functions/_revert_conflict.sql
+\ir ../../sql/functions/_revert_actions.sql
+\ir ../../sql/functions/_revert_apply.sql
+\ir ../../sql/functions/revert.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -163,6 +163,20 @@ class CollectionStateError(CalibCertError):
     sqlstate = "KC018"
 
 
+class RevertConflictError(CalibCertError):
+    """``revert(epoch)`` cannot undo that change because of a later one: a row the change
+    created has been changed or removed since (``revert_row_changed``), a dataset or
+    collection it created is used since (``revert_in_use``), a row to restore lost its place
+    (``revert_occupied``) or its collection, dataset or child (``revert_target_removed``),
+    or restoring a chain position would make a cycle (``revert_chain_cycle``). ``details``:
+    ``epoch``, ``later_epoch`` (None: the caller's own uncommitted change), ``what``,
+    ``collection``, ``row`` and, for dataset rows, ``dataset_type``, ``data_id``,
+    ``dataset``. Nothing was changed. (An overlap with a later certification is a
+    ConflictingCertificationError, kind ``revert_overlap``.)"""
+
+    sqlstate = "KC019"
+
+
 class LockTimeoutError(CalibCertError):
     """A writer could not take its locks within ``lock_timeout`` (SQLSTATE 55P03, or SQLite
     busy timeout). Nothing was changed; the call may be retried."""
@@ -213,6 +227,7 @@ _OWN_CLASSES: tuple[type[CalibCertError], ...] = (
     InvalidDocumentError,
     AccessDeniedError,
     CollectionStateError,
+    RevertConflictError,
 )
 
 #: SQLSTATE → exception class. Our own class-KC codes, then the standard codes we map.

@@ -52,6 +52,26 @@ class HistoryRow:
     request_id: str | None = None
 
 
+@dataclass(frozen=True)
+class RevertRow:
+    """One row of ``revert()``: what reverting a change does (or, in a dry run, would do),
+    in the order it is done (see ``calib._revert_actions``). ``action`` is one of
+    ``remove certification``, ``restore certification``, ``remove tag``, ``restore tag``,
+    ``remove dataset``, ``restore dataset``, ``remove chain position``, ``restore chain
+    position``, ``remove collection``, ``restore collection``, ``restore collection
+    settings``. Dataset rows carry ``dataset_type``, ``data_id``, ``dataset`` (and the
+    ``validity`` of a certification); ``detail`` is ``{"position", "child"}`` for a chain
+    position, ``{"type", "state", "writers"}`` (the values restored) for a collection."""
+
+    action: str
+    collection: str
+    dataset_type: str | None
+    data_id: dict[str, Any] | None
+    dataset: Any
+    validity: Timespan | None
+    detail: dict[str, Any] | None
+
+
 def check_epoch(value: Any, what: str = "as_of") -> int | None:
     """An epoch argument: None (now) or a non-negative int (bool refused)."""
     if value is None:
@@ -103,6 +123,22 @@ class HistoryMixin:
         (``as_of_pruned``). Returns the number of versions dropped."""
         return self._prune_history(check_epoch(before, "before"))
 
+    def revert(self, epoch: int, dry_run: bool = False) -> list[RevertRow]:
+        """Undo the change committed as ``epoch`` by committing its inverse as a new change
+        (README "Revert"; needs calib_admin): what it created is removed, what it removed or
+        changed is restored as it was. Returns what was done (:class:`RevertRow`); with
+        ``dry_run`` the same rows and the same checks, and nothing is changed. A later
+        change in the way raises RevertConflictError (or ConflictingCertificationError for
+        an overlap) and nothing is changed. The change's reason is the registry's
+        ``reason``, else ``revert of epoch N``."""
+        value = check_epoch(epoch, "epoch")
+        if value is None:
+            raise error("argument_null", what="epoch")
+        if not isinstance(dry_run, bool):
+            raise InvalidArgumentError(
+                f"dry_run must be a bool, not {type(dry_run).__name__}")
+        return self._revert(value, dry_run)
+
     # -- backend primitives (PostgreSQL overrides them) --------------------------------
 
     def _prune_history(self, before: int | None) -> int:
@@ -111,6 +147,9 @@ class HistoryMixin:
     def _request_transaction(self, request_id: str) -> Callable[[], AbstractContextManager[None]]:
         """The opener of a top-level transaction carrying ``request_id``."""
         raise refuse("request_id")
+
+    def _revert(self, epoch: int, dry_run: bool) -> list[RevertRow]:
+        raise refuse("revert")
 
     def _current_epoch(self) -> int:
         raise refuse("current_epoch")

@@ -57,6 +57,12 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC001",
         "certify_series into {collection!q}: {first[dataset_type]} data ID"
         " {first[data_id]!d} has two items beginning at {first[timespan][0]!b}"),
+    "revert_overlap": (
+        "KC001",
+        "cannot revert epoch {epoch}: restoring {first[dataset_type]} data ID"
+        " {first[data_id]!d}, dataset {first[dataset]} over {first[timespan]!p} in"
+        " {collection!q} overlaps dataset {first[conflicting_dataset]} over"
+        " {first[conflicting_timespan]!p}, certified by epoch {first[conflicting_epoch]}{more}"),
     # KC002 MissingCollectionError
     # history (revision 0014): a name looked up as of an epoch / in the history
     "collection_missing_as_of": (
@@ -245,6 +251,10 @@ KINDS: dict[str, tuple[str, str]] = {
         "request id {request_id!q} was committed by another transaction after this"
         " transaction's snapshot; retry"),
     "history_data_id_type": ("KC015", "history of a data ID needs its dataset type"),
+    "revert_epoch_missing": (
+        "KC015",
+        "epoch {epoch} is not a committed change: nothing to revert (current epoch"
+        " {current})"),
     "history_postgresql_only": (
         "KC015",
         "{what} needs history (epochs), which calibcert keeps on PostgreSQL only so far"),
@@ -295,6 +305,28 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC018",
         "collection {collection!q} is APPEND_ONLY: {operation} refused: {dataset_type!q} data"
         " ID {data_id!d} begins at {begin!b}, before the latest begin {latest!b}"),
+    # KC019 RevertConflictError (README "Revert"); row: the row as the server wrote it
+    "revert_row_changed": (
+        "KC019",
+        "cannot revert epoch {epoch}: {what} {row} in {collection!q} was changed or removed"
+        " since, by epoch {later_epoch!v}"),
+    "revert_in_use": (
+        "KC019",
+        "cannot revert epoch {epoch}: {what} {row} in {collection!q} is in use since epoch"
+        " {later_epoch!v}"),
+    "revert_occupied": (
+        "KC019",
+        "cannot revert epoch {epoch}: {what} {row} in {collection!q} cannot be restored: its"
+        " place was taken by epoch {later_epoch!v}"),
+    "revert_target_removed": (
+        "KC019",
+        "cannot revert epoch {epoch}: {what} {row} in {collection!q} cannot be restored: its"
+        " {missing} was removed by epoch {later_epoch!v}"),
+    "revert_chain_cycle": (
+        "KC019",
+        "cannot revert epoch {epoch}: restoring the chain {collection!q} would create a"
+        " cycle"),
+    "revert_dry_run": ("KC019", "dry run of revert of epoch {epoch}: rolled back"),
 }
 
 

@@ -320,6 +320,17 @@ COMMENT ON FUNCTION calib.remove_collection(text) IS
 Arguments: p_name text
 Locks: calib._lock_chains(), then the collection row.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002 unknown, KC013 still a child of a chain / RUN with datasets.';
+COMMENT ON FUNCTION calib.revert(bigint, boolean) IS
+    'Undo the change committed as epoch p_epoch by writing its inverse as a new change (operation ''revert''; history is kept, and a revert can itself be reverted): the certifications, tags, chain positions, datasets and collections it created are removed, those it removed or changed are restored as they were (same ids, validity, state and writers), collections whose state or writers it changed get them back. A later change that makes this impossible fails the whole call and nothing is changed: a row the change created has since been changed or removed, a dataset or collection it created is used since, a row to restore has lost its place, its collection or its dataset (KC019 RevertConflictError, naming the epoch and the later epoch in the way), or a restored certification would overlap a later one (KC001, kind revert_overlap). What is not versioned is not reverted: dataset types, interned data IDs, a collection''s doc. The change''s reason is ''revert of epoch N'' unless calib.reason is set. Role: calib_admin (README "Revert": a change can span collections, chains and collection registrations, which only admins make).
+Arguments: p_epoch an epoch of calib.change; p_dry_run true: everything is done and checked, then rolled back (a conflict raises just the same), nothing is written.
+Returns: what it does (or would do), calib._revert_actions: one row per row removed or restored (action, collection, dataset_type, data_id, dataset, validity, detail), in the order it is done.
+Locks: calib._lock_chains() when chains or collection registrations are touched, then every touched collection''s row in ascending id (calib._lock_collections), before any check (calib._revert_apply).
+Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing), KC019, KC001, KC017/KC018 a touched collection''s writer list or state (FROZEN, APPEND_ONLY); 55P03 a lock wait ran out.';
+COMMENT ON FUNCTION calib.revert(text, text) IS
+    'revert with both arguments as text (drivers binding text): the epoch in decimal digits (calib._epoch_text), dry_run as PostgreSQL reads a boolean (NULL or '''': false). Then exactly the typed form.
+Arguments: p_epoch text, p_dry_run text
+Locks: calib._lock_chains() when chains or collection registrations are touched, then every touched collection''s row in ascending id (calib._lock_collections), before any check (calib._revert_apply).
+Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing), KC019, KC001, KC017/KC018 a touched collection''s writer list or state (FROZEN, APPEND_ONLY); 55P03 a lock wait ran out.';
 COMMENT ON FUNCTION calib.set_chain(text, text[]) IS
     'Replace the children of CHAINED collection p_parent, atomically, by p_children in order (a repeated child is kept at its first position only; an empty array empties the chain).
 Arguments: p_parent text, p_children text[]

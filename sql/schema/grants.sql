@@ -143,8 +143,11 @@ BEGIN
         'calib.set_collection_writers(text, jsonb)',
         'calib.set_collection_writers(text, text)',
         -- retention: dropping history is a DBA's decision, like the registry's shape
-        'calib.prune_history(bigint)'
-        -- (later: revert)
+        'calib.prune_history(bigint)',
+        -- revert (revision 0014): a change can span collections, chains and collection
+        -- registrations, which only admins make (README "Revert")
+        'calib.revert(bigint, boolean)',
+        'calib.revert(text, text)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_admin);
     END LOOP;

@@ -44,6 +44,7 @@ SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
 HIST = "tests/test_pg_history.py::"
 RET = "tests/test_pg_retention.py::"
+REV = "tests/test_pg_revert.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
@@ -1014,6 +1015,91 @@ END;
         "a request id set after the transaction's first change is accepted (its retry"
         " cannot match the calls)",
         (RET + "test_request_id_rules",),
+    ),
+    # -- revert (revision 0014, README "Revert") -------------------------------------------
+    Mutant(
+        "pg-revert-changed-row-unchecked", "sql/functions/_revert_apply.sql",
+        "    SELECT v.* INTO v_bad FROM calib.certification_version AS v\n"
+        "    WHERE v.created_change = p_change ORDER BY v.removed_change LIMIT 1;",
+        "    SELECT v.* INTO v_bad FROM calib.certification_version AS v\n"
+        "    WHERE false ORDER BY v.removed_change LIMIT 1;",
+        "a revert does not notice that a certification the change created was changed since",
+        (REV + "test_a_certification_changed_since",),
+    ),
+    Mutant(
+        "pg-revert-checks-before-locking", "sql/functions/_revert_apply.sql",
+        "        IF calib._lock_collections(v_ids) IS NULL THEN END IF;",
+        "        NULL;",
+        "a revert checks without the collection locks: a decertify in flight is missed",
+        (REV + "test_a_revert_waits_for_a_decertify_in_flight_and_reports_it",),
+    ),
+    Mutant(
+        "pg-revert-dataset-in-use-unchecked", "sql/functions/_revert_apply.sql",
+        "    WHERE v.created_change = p_change AND v.removed_change IS NULL\n"
+        "    ORDER BY v.dataset_id LIMIT 1;",
+        "    WHERE false\n    ORDER BY v.dataset_id LIMIT 1;",
+        "a revert removes a dataset that later certifications use",
+        (REV + "test_a_dataset_or_collection_in_use_since",),
+    ),
+    Mutant(
+        "pg-revert-occupied-tag-unchecked", "sql/functions/_revert_apply.sql",
+        "    WHERE v.removed_change = p_change ORDER BY v.collection_id, v.data_id_key LIMIT 1;",
+        "    WHERE false ORDER BY v.collection_id, v.data_id_key LIMIT 1;",
+        "a revert restores a tag whose place a later tag took",
+        (REV + "test_a_place_taken_since",),
+    ),
+    Mutant(
+        "pg-revert-cycle-unchecked", "sql/functions/_revert_apply.sql",
+        "    WHERE r.collection_id = r.start_id ORDER BY c.name LIMIT 1;",
+        "    WHERE false ORDER BY c.name LIMIT 1;",
+        "a revert restores a chain position that closes a loop (only the search-path trigger"
+        " stops it, with another error)",
+        (REV + "test_a_restored_chain_that_would_make_a_cycle",),
+    ),
+    Mutant(
+        "pg-revert-ignores-states", "sql/functions/_revert_apply.sql",
+        "        IF calib._check_change(v_id, 'revert') IS NULL THEN END IF;",
+        "        NULL;",
+        "a revert ignores the writer list and the FROZEN state",
+        (REV + "test_frozen_and_append_only_and_writers",),
+    ),
+    Mutant(
+        "pg-revert-restored-certification-new-id", "sql/functions/_revert_apply.sql",
+        "dataset_id, validity) OVERRIDING SYSTEM VALUE\n"
+        "        SELECT v.certification_id, v.collection_id,",
+        "dataset_id, validity)\n"
+        "        SELECT nextval(pg_get_serial_sequence('calib.certification',"
+        " 'certification_id')), v.collection_id,",
+        "a restored certification is a new row, not the one the change removed",
+        (REV + "test_revert_restores_the_state_before_the_change[decertify split]",),
+    ),
+    Mutant(
+        "pg-revert-settings-not-restored", "sql/functions/_revert_apply.sql",
+        "    WHERE o.removed_change = p_change AND c.collection_id = o.collection_id;",
+        "    WHERE false AND c.collection_id = o.collection_id;",
+        "a revert of a state change leaves the new state",
+        (REV + "test_revert_restores_the_state_before_the_change[set_collection_state]",),
+    ),
+    Mutant(
+        "pg-revert-restored-dataset-counts-as-removed", "sql/functions/_revert_apply.sql",
+        "AND r.removed_change = p_change)))\n    ) AS x",
+        "AND false)))\n    ) AS x",
+        "a restored certification's dataset that the same revert restores counts as removed",
+        (REV + "test_revert_restores_the_state_before_the_change[certify close_open]",),
+    ),
+    Mutant(
+        "pg-revert-dry-run-writes", "sql/functions/revert.sql",
+        "    IF p_dry_run THEN",
+        "    IF false THEN",
+        "a dry run of revert changes the registry",
+        (REV + "test_dry_run_returns_the_same_rows_and_changes_nothing",),
+    ),
+    Mutant(
+        "pg-revert-reason-not-defaulted", "sql/functions/revert.sql",
+        "        PERFORM set_config('calib.reason', format('revert of epoch %s', p_epoch), true);",
+        "        NULL;",
+        "a revert's change has no reason when none was given",
+        (REV + "test_revert_restores_the_state_before_the_change[certify]",),
     ),
     # -- the plot: a chain drawn as lookups see it (pyclient/calibcert/lookup_view.py) -------
     Mutant(

@@ -14,7 +14,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from ..errors import InvalidArgumentError
-from ..history import At, HistoryRow
+from ..history import At, HistoryRow, RevertRow
 from ..types import Certification, CollectionInfo, DatasetRef, Timespan
 
 _FIND_MANY_AS_OF = (
@@ -121,6 +121,13 @@ class PostgresHistory:
             _span(r["validity_before"]), _span(r["validity_after"]), r["detail"],
             r["request_id"])
             for r in rows]
+
+    def _revert(self, epoch: int, dry_run: bool) -> list[RevertRow]:
+        rows = self._run(
+            "SELECT * FROM calib.revert(p_epoch => %(e)s::bigint, p_dry_run => %(d)s::boolean)",
+            {"e": epoch, "d": dry_run})
+        return [RevertRow(r["action"], r["collection"], r["dataset_type"], r["data_id"],
+                          r["dataset"], _span(r["validity"]), r["detail"]) for r in rows]
 
 
 def _span(value: Any) -> Timespan | None:

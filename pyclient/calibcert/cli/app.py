@@ -41,7 +41,7 @@ def cli(ctx: click.Context) -> None:
 for _command in (db.db, collections.collection, collections.dataset_type, datasets.datasets,
                  datasets.tag, datasets.untag, certify.certify, certify.certify_series,
                  certify.decertify, certify.close, lookup.find, lookup.list_, lookup.digest,
-                 history.history, explain.explain,
+                 history.history, history.revert, explain.explain,
                  transfer.export_,
                  transfer.import_, extras.plot, extras.demo):
     cli.add_command(_command)

@@ -37,7 +37,8 @@ EXIT_CODES_HELP = """\b
 Exit codes:
   0  success
   1  conflict: overlapping certification, ambiguous lookup, definition clash,
-     collection still in use, change refused by a collection's state or writer list
+     collection still in use, change refused by a collection's state or writer list,
+     a revert that a later change stands in the way of
   2  bad input: usage error, unknown collection / dataset type / dataset, bad data ID,
      bad or naive time, wrong collection type, value too large or not valid Unicode,
      unreadable or invalid input file (the message names file and line)
@@ -56,6 +57,7 @@ _CONFLICTS = (
     errors.CollectionInUseError,
     errors.CollectionStateError,
     errors.AccessDeniedError,
+    errors.RevertConflictError,
 )
 _RETRYABLE = (errors.LockTimeoutError, errors.TransactionConflictError)
 

@@ -1,6 +1,6 @@
 """History on the command line (README "History and time travel"): ``--as-of`` for
-``find`` and ``list``, and ``calibcert history``. PostgreSQL only so far (SQLite refuses
-with InvalidArgumentError, exit 2)."""
+``find`` and ``list``, ``calibcert history`` and ``calibcert revert``. PostgreSQL only so
+far (SQLite refuses with InvalidArgumentError, exit 2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,18 @@ import click
 
 from ..registry import Registry
 from .base import _reg
-from .common import DATA_ID, common_options, emit, iso, parse_time, show_data_id, show_id, show_span
+from .common import (
+    DATA_ID,
+    common_options,
+    dry_run_option,
+    emit,
+    iso,
+    message,
+    parse_time,
+    show_data_id,
+    show_id,
+    show_span,
+)
 
 AS_OF_HELP = ("Answer as of EPOCH (an integer: calibcert history shows them), or as of the"
               " last epoch committed at or before TIME.")
@@ -79,3 +90,33 @@ def _side(span: Any, detail: dict | None, side: str) -> str:
         return ("present" if present else "-") if side == "after" else (
             "-" if present else "present")
     return "-"
+
+
+@click.command()
+@click.argument("epoch", type=int)
+@dry_run_option
+@common_options
+def revert(epoch: int, dry_run: bool) -> None:
+    """Undo the change committed as EPOCH (calibcert history shows them) by committing its
+    inverse as a new change: what it created is removed, what it removed or changed is
+    restored. A later change in the way fails it and nothing is changed (exit 1). Needs
+    calib_admin (PostgreSQL only). The reason is --reason, else 'revert of epoch EPOCH'."""
+    rows = _reg().revert(epoch, dry_run=dry_run)
+    emit([asdict(r) for r in rows], ["ACTION", "COLLECTION", "WHAT", "VALIDITY"],
+         ([r.action, r.collection, _revert_what(r),
+           show_span(r.validity) if r.validity is not None else ""] for r in rows),
+         empty=f"epoch {epoch} changed nothing that can be reverted")
+    if rows:
+        message(f"{'would revert' if dry_run else 'reverted'} epoch {epoch}: {len(rows)} rows"
+                + (" (dry run: nothing changed)" if dry_run else ""))
+
+
+def _revert_what(row: Any) -> str:
+    if row.dataset_type is not None:
+        return f"{row.dataset_type} {show_data_id(row.data_id)} {show_id(row.dataset)}"
+    detail = row.detail or {}
+    if "position" in detail:
+        return f"position {detail['position']}: {detail.get('child')}"
+    writers = detail.get("writers")
+    return (f"{detail.get('type')} {detail.get('state')}"
+            + ("" if writers is None else f" writers {', '.join(writers)}"))

@@ -137,6 +137,8 @@ POSTGRES_ONLY: dict[str, str] = {
     "snapshot_collection": "history (snapshots read their source as of an epoch) is kept on"
                            " PostgreSQL only so far; SQLite follows (calibcert.snapshots"
                            " refuses it with history_postgresql_only)",
+    "revert": "history (the versions a revert restores) is kept on PostgreSQL only so far;"
+              " SQLite follows (calibcert.history refuses it with history_postgresql_only)",
 }
 
 
