@@ -754,6 +754,10 @@ def test_bad_input_raises_the_precise_error(owner: psycopg.Connection) -> None:
 #: kinds raised in sql/functions/ that no case here reaches, and why (and where they are
 #: tested instead).
 UNREACHED = {
+    "prune_snapshot": (
+        "needs a committed snapshot older than the committed epoch pruned before: "
+        "tests/test_pg_retention.py "
+        "(test_prune_keeps_what_snapshots_read_and_revert_stays_above_the_horizon)"),
     "request_id_snapshot": (
         "only when another transaction commits the same request id after a REPEATABLE READ "
         "caller's snapshot: tests/test_pg_retention.py "

@@ -4061,7 +4061,8 @@ AS $$
    row: a retry of a pruned request is no longer recognised.
    Arguments: p_before: 0 <= p_before <= calib.current_epoch().
    Returns: the number of versions dropped.
-   Errors: KC015 argument_null, KC015 prune_range (p_before out of range), 55P03 (wait
+   Errors: KC015 argument_null, KC015 prune_range (p_before out of range), KC015
+   prune_snapshot (a snapshot reads an epoch below p_before), 55P03 (wait
    'history_horizon') when another prune holds the horizon beyond calib.lock_timeout.
    Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by
    calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any
@@ -4076,6 +4077,7 @@ DECLARE
     v_n bigint;
     v_total bigint := 0;
     v_old text;
+    v_snapshot bigint;
 BEGIN
     IF p_before IS NULL THEN
         IF calib._raise('KC015', 'prune_history needs an epoch (before) and got NULL',
@@ -4087,6 +4089,22 @@ BEGIN
                    p_before, v_current),
             jsonb_build_object('kind', 'prune_range', 'before', p_before,
                                'current', v_current)) IS NULL THEN END IF;
+    END IF;
+    /* A snapshot reads its source as of its epoch, for as long as it exists or can still be
+       read as of an epoch >= p_before (removed at or after it): its versions must stay. */
+    SELECT min(s.epoch) INTO v_snapshot FROM calib.snapshot AS s
+    WHERE s.epoch < p_before
+      AND EXISTS (SELECT FROM calib.collection_version AS v
+                  LEFT JOIN calib.change AS r ON r.change_id = v.removed_change
+                  WHERE v.collection_id = s.collection_id
+                    AND (v.removed_change IS NULL OR r.epoch IS NULL OR r.epoch >= p_before));
+    IF v_snapshot IS NOT NULL THEN
+        IF calib._raise('KC015',
+            format('prune_history before epoch %s would drop what a snapshot reads (epoch %s): '
+                   'remove the snapshot first, or prune before epoch %s at most',
+                   p_before, v_snapshot, v_snapshot),
+            jsonb_build_object('kind', 'prune_snapshot', 'before', p_before,
+                               'snapshot_epoch', v_snapshot)) IS NULL THEN END IF;
     END IF;
     v_old := calib._bound_waits();
     BEGIN
@@ -4907,6 +4925,645 @@ BEGIN
 END
 $$;
 
+-- revert:
+CREATE OR REPLACE FUNCTION calib._revert_conflict(
+    p_kind text, p_epoch bigint, p_later bigint, p_what text, p_collection_id integer,
+    p_key integer DEFAULT NULL, p_dataset uuid DEFAULT NULL, p_validity tstzrange DEFAULT NULL,
+    p_extra jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Raise the RevertConflictError (KC019) of calib.revert: the later change p_later (a
+   change_id; its epoch is named, NULL for the caller's own uncommitted change) stands in
+   the way of reverting epoch p_epoch at a row of p_what ('certification', 'tag',
+   'dataset', 'chain position', 'collection') in collection p_collection_id (the name it
+   bears or bore). The one place the conflict's details are built, so that every kind
+   names the same facts: epoch, later_epoch, what, collection, row (the row as people read
+   it), and for dataset rows dataset_type, data_id, dataset (and validity).
+   Arguments: p_kind one of revert_row_changed (a row the change created was changed or
+   removed since), revert_in_use (a dataset or collection the change created is used by a
+   later row), revert_occupied (a later row holds the place of a row to restore),
+   revert_target_removed (the collection, dataset or child a restored row needs was removed
+   since; p_extra.missing says which); p_extra: more facts (position, child, missing).
+   Errors: KC019 always. Locks: none. */
+DECLARE
+    v_name text;
+    v_later bigint;
+    v_type text;
+    v_data_id jsonb;
+    v_row text;
+BEGIN
+    SELECT coalesce((SELECT c.name FROM calib.collection AS c WHERE c.collection_id = p_collection_id),
+                    (SELECT v.name FROM calib.collection_version AS v WHERE v.collection_id = p_collection_id
+                     ORDER BY v.created_change DESC LIMIT 1)) INTO v_name;
+    SELECT ch.epoch INTO v_later FROM calib.change AS ch WHERE ch.change_id = p_later;
+    IF p_key IS NOT NULL THEN
+        SELECT t.name, di.value INTO v_type, v_data_id
+        FROM calib.data_id AS di JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id
+        WHERE di.data_id_key = p_key;
+        v_row := format('%s data ID %s, dataset %s', v_type, v_data_id::text, p_dataset)
+                 || CASE WHEN p_validity IS NULL THEN ''
+                         ELSE ' over ' || calib._span_text(calib._span_json(p_validity)) END;
+    ELSIF p_extra ? 'position' THEN
+        v_row := format('%s (child %L)', p_extra->>'position', p_extra->>'child');
+    ELSE
+        v_row := quote_literal(v_name);
+    END IF;
+    IF calib._raise('KC019',
+        format('cannot revert epoch %s: %s %s in %L %s', p_epoch, p_what, v_row, v_name,
+               CASE p_kind
+               WHEN 'revert_row_changed' THEN 'was changed or removed since, by epoch '
+               WHEN 'revert_in_use' THEN 'is in use since epoch '
+               WHEN 'revert_occupied' THEN 'cannot be restored: its place was taken by epoch '
+               ELSE format('cannot be restored: its %s was removed by epoch ', p_extra->>'missing')
+               END || coalesce(v_later::text, 'NULL (this transaction)')),
+        jsonb_build_object('kind', CASE p_kind WHEN 'revert_row_changed' THEN 'revert_row_changed'
+                                               WHEN 'revert_in_use' THEN 'revert_in_use'
+                                               WHEN 'revert_occupied' THEN 'revert_occupied'
+                                               ELSE 'revert_target_removed' END,
+                           'epoch', p_epoch, 'later_epoch', v_later, 'what', p_what,
+                           'collection', v_name, 'row', v_row, 'missing', p_extra->'missing')
+        || CASE WHEN p_key IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
+               'dataset_type', v_type, 'data_id', v_data_id, 'dataset', p_dataset,
+               'validity', calib._span_json(p_validity)) END
+        || coalesce(p_extra, '{}')) IS NULL THEN END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._revert_actions(p_change bigint)
+RETURNS TABLE (action text, collection text, dataset_type text, data_id jsonb, dataset uuid,
+               validity tstzrange, detail jsonb)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* What reverting change p_change (a change_id) does, one row per row it removes or
+   restores, in the order calib._revert_apply does it: the rows the change created are
+   removed (certifications, tags, chain positions, datasets, then registered collections),
+   then what it removed is restored (collections, datasets, chain positions, tags,
+   certifications), and last the collections whose state or writers it changed get them
+   back. Read before anything is written, so calib.revert returns the same rows with and
+   without p_dry_run. Rows the change created that a later change closed are not listed:
+   they make the revert fail (KC019).
+   Columns: action ('remove certification', 'restore certification', 'remove tag',
+   'restore tag', 'remove dataset', 'restore dataset', 'remove chain position',
+   'restore chain position', 'remove collection', 'restore collection', 'restore collection
+   settings'), the collection's name, for dataset rows the dataset type, data ID and
+   dataset (and the validity of a certification), detail: {position, child} of a chain
+   position, {type, state, writers} of a collection (the values it gets back).
+   Errors: none. Locks: none. */
+WITH items AS (
+    SELECT 1 AS step, 'remove certification' AS action, c.collection_id, c.data_id_key,
+           c.dataset_id, c.validity, NULL::jsonb AS detail
+    FROM calib.certification AS c WHERE c.created_change = p_change
+    UNION ALL
+    SELECT 2, 'remove tag', v.collection_id, v.data_id_key, v.dataset_id, NULL, NULL
+    FROM calib.tag_version AS v WHERE v.created_change = p_change AND v.removed_change IS NULL
+    UNION ALL
+    SELECT 3, 'remove chain position', v.parent_id, NULL, NULL, NULL,
+           jsonb_build_object('position', v.position, 'child', (
+               SELECT n.name FROM calib.collection_version AS n WHERE n.collection_id = v.child_id
+               ORDER BY n.created_change DESC LIMIT 1))
+    FROM calib.chain_version AS v WHERE v.created_change = p_change AND v.removed_change IS NULL
+    UNION ALL
+    SELECT 4, 'remove dataset', v.run_id, v.data_id_key, v.dataset_id, NULL, NULL
+    FROM calib.dataset_version AS v WHERE v.created_change = p_change AND v.removed_change IS NULL
+    UNION ALL
+    SELECT CASE WHEN o.collection_id IS NULL THEN 5 ELSE 11 END,
+           CASE WHEN o.collection_id IS NULL THEN 'remove collection'
+                ELSE 'restore collection settings' END,
+           v.collection_id, NULL, NULL, NULL,
+           CASE WHEN o.collection_id IS NOT NULL THEN jsonb_build_object(
+               'type', o.type, 'state', o.state, 'writers', o.writers) END
+    FROM calib.collection_version AS v
+    LEFT JOIN calib.collection_version AS o
+      ON o.collection_id = v.collection_id AND o.removed_change = p_change
+    WHERE v.created_change = p_change AND v.removed_change IS NULL
+    UNION ALL
+    SELECT 6, 'restore collection', o.collection_id, NULL, NULL, NULL,
+           jsonb_build_object('type', o.type, 'state', o.state, 'writers', o.writers)
+    FROM calib.collection_version AS o
+    WHERE o.removed_change = p_change
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS v
+                      WHERE v.collection_id = o.collection_id AND v.created_change = p_change)
+    UNION ALL
+    SELECT 7, 'restore dataset', v.run_id, v.data_id_key, v.dataset_id, NULL, NULL
+    FROM calib.dataset_version AS v WHERE v.removed_change = p_change
+    UNION ALL
+    SELECT 8, 'restore chain position', v.parent_id, NULL, NULL, NULL,
+           jsonb_build_object('position', v.position, 'child', (
+               SELECT n.name FROM calib.collection_version AS n WHERE n.collection_id = v.child_id
+               ORDER BY n.created_change DESC LIMIT 1))
+    FROM calib.chain_version AS v WHERE v.removed_change = p_change
+    UNION ALL
+    SELECT 9, 'restore tag', v.collection_id, v.data_id_key, v.dataset_id, NULL, NULL
+    FROM calib.tag_version AS v WHERE v.removed_change = p_change
+    UNION ALL
+    SELECT 10, 'restore certification', v.collection_id, v.data_id_key, v.dataset_id,
+           v.validity, NULL
+    FROM calib.certification_version AS v WHERE v.removed_change = p_change
+)
+SELECT i.action,
+       (SELECT n.name FROM calib.collection_version AS n WHERE n.collection_id = i.collection_id
+        ORDER BY n.created_change DESC LIMIT 1),
+       t.name, di.value, i.dataset_id, i.validity, i.detail
+FROM items AS i
+LEFT JOIN calib.data_id AS di ON di.data_id_key = i.data_id_key
+LEFT JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id
+ORDER BY i.step, 2, t.name, i.data_id_key, lower(i.validity) NULLS FIRST, (i.detail->>'position')::integer
+$$;
+
+CREATE OR REPLACE FUNCTION calib._revert_apply(p_change bigint, p_epoch bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Write the inverse of change p_change (epoch p_epoch) as part of the caller's change
+   (calib.revert). Every check is made right before the write it guards and every failure
+   raises, so the whole revert is one atomic statement: it changes everything or nothing.
+   Order (the order of calib._revert_actions):
+   1. locks: calib._lock_chains() when the change touched a chain or registered / removed a
+      collection, then the rows of every touched collection that exists now, ascending
+      (calib._lock_collections); then the writer list and state of each (calib._check_change
+      with operation 'revert'; an APPEND_ONLY collection refuses a revert too, which removes
+      or rewrites what is there), except collections whose only change was their state or
+      writers: that is administration, not content, as for set_collection_state.
+   2. what the change created is removed: its certifications, tags, chain positions,
+      datasets (unless used since: revert_in_use), registered collections (unless holding
+      content or in a chain since: revert_in_use). A created row that a later change closed
+      is revert_row_changed.
+   3. what it removed is restored as it was (the same ids): collections (unless the name is
+      taken: revert_occupied), datasets, chain positions (then no cycle: revert_chain_cycle),
+      tags, certifications (an overlap with a later one: KC001 revert_overlap). A restored
+      row whose collection, dataset or child was removed since: revert_target_removed; whose
+      place a later row holds: revert_occupied.
+   4. collections whose state or writers it changed get their old values back.
+   Errors: KC019 (calib._revert_conflict), KC001 revert_overlap, KC017/KC018 from
+   calib._check_change, KC018 collection_append_only, 55P03, KC002 (the locks).
+   Locks: as in 1. */
+DECLARE
+    v_ids integer[];
+    v_content integer[];
+    v_id integer;
+    v_bad record;
+    v_conflicts jsonb;
+    v_name text;
+BEGIN
+    /* 1. Which collections, then the locks. */
+    v_content := ARRAY(
+        SELECT c.collection_id FROM calib.certification AS c WHERE c.created_change = p_change
+        UNION SELECT v.collection_id FROM calib.certification_version AS v
+              WHERE v.created_change = p_change OR v.removed_change = p_change
+        UNION SELECT v.collection_id FROM calib.tag_version AS v
+              WHERE v.created_change = p_change OR v.removed_change = p_change
+        UNION SELECT v.run_id FROM calib.dataset_version AS v
+              WHERE v.created_change = p_change OR v.removed_change = p_change
+        UNION SELECT v.parent_id FROM calib.chain_version AS v
+              WHERE v.created_change = p_change OR v.removed_change = p_change
+        /* registered or removed by the change (not only its settings changed) */
+        UNION SELECT v.collection_id FROM calib.collection_version AS v
+              WHERE (v.created_change = p_change OR v.removed_change = p_change)
+                AND NOT (EXISTS (SELECT FROM calib.collection_version AS a
+                                 WHERE a.collection_id = v.collection_id AND a.created_change = p_change)
+                         AND EXISTS (SELECT FROM calib.collection_version AS b
+                                     WHERE b.collection_id = v.collection_id AND b.removed_change = p_change)));
+    v_ids := ARRAY(
+        SELECT c.collection_id FROM calib.collection AS c
+        WHERE c.collection_id = ANY (v_content)
+           OR c.collection_id IN (SELECT v.collection_id FROM calib.collection_version AS v
+                                  WHERE v.created_change = p_change OR v.removed_change = p_change)
+        ORDER BY 1);
+    IF EXISTS (SELECT FROM calib.chain_version AS v WHERE v.created_change = p_change OR v.removed_change = p_change)
+       OR EXISTS (SELECT FROM calib.collection_version AS v
+                  WHERE (v.created_change = p_change OR v.removed_change = p_change)
+                    AND v.collection_id = ANY (v_content)) THEN
+        IF calib._lock_chains() IS NULL THEN END IF;
+    END IF;
+    IF cardinality(v_ids) > 0 THEN
+        IF calib._lock_collections(v_ids) IS NULL THEN END IF;
+    END IF;
+    /* A snapshot is FROZEN by construction and its content is its source's: a revert can
+       only remove it (the change created it) or bring it back, both of which an admin
+       may do as remove_collection does; so its state is not checked. */
+    FOR v_id IN SELECT c.collection_id FROM calib.collection AS c
+                WHERE c.collection_id = ANY (v_content)
+                  AND NOT EXISTS (SELECT FROM calib.snapshot AS s
+                                  WHERE s.collection_id = c.collection_id)
+                ORDER BY 1 LOOP
+        IF calib._check_change(v_id, 'revert') IS NULL THEN END IF;
+        SELECT c.name INTO v_bad FROM calib.collection AS c
+        WHERE c.collection_id = v_id AND c.state = 'APPEND_ONLY';
+        IF FOUND THEN
+            IF calib._raise('KC018', format('collection %L is APPEND_ONLY: revert refused', v_bad.name),
+                jsonb_build_object('kind', 'collection_append_only', 'collection', v_bad.name,
+                                   'operation', 'revert')) IS NULL THEN END IF;
+        END IF;
+    END LOOP;
+
+    /* 2. Remove what the change created, checking it was not changed since. */
+    SELECT v.* INTO v_bad FROM calib.certification_version AS v
+    WHERE v.created_change = p_change ORDER BY v.removed_change LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_row_changed', p_epoch, v_bad.removed_change, 'certification',
+            v_bad.collection_id, v_bad.data_id_key, v_bad.dataset_id, v_bad.validity) IS NULL THEN END IF;
+    END IF;
+    DELETE FROM calib.certification AS c WHERE c.created_change = p_change;
+
+    SELECT v.* INTO v_bad FROM calib.tag_version AS v
+    WHERE v.created_change = p_change AND v.removed_change IS NOT NULL ORDER BY v.removed_change LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_row_changed', p_epoch, v_bad.removed_change, 'tag',
+            v_bad.collection_id, v_bad.data_id_key, v_bad.dataset_id) IS NULL THEN END IF;
+    END IF;
+    DELETE FROM calib.tag AS t USING calib.tag_version AS v
+    WHERE v.created_change = p_change AND v.removed_change IS NULL
+      AND t.collection_id = v.collection_id AND t.data_id_key = v.data_id_key;
+
+    SELECT v.*, (SELECT n.name FROM calib.collection_version AS n WHERE n.collection_id = v.child_id
+                 ORDER BY n.created_change DESC LIMIT 1) AS child INTO v_bad
+    FROM calib.chain_version AS v
+    WHERE v.created_change = p_change AND v.removed_change IS NOT NULL ORDER BY v.removed_change LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_row_changed', p_epoch, v_bad.removed_change, 'chain position',
+            v_bad.parent_id, p_extra => jsonb_build_object('position', v_bad.position, 'child', v_bad.child))
+            IS NULL THEN END IF;
+    END IF;
+    DELETE FROM calib.collection_chain AS c USING calib.chain_version AS v
+    WHERE v.created_change = p_change AND v.removed_change IS NULL
+      AND c.parent_id = v.parent_id AND c.position = v.position;
+
+    SELECT v.* INTO v_bad FROM calib.dataset_version AS v
+    WHERE v.created_change = p_change AND v.removed_change IS NOT NULL ORDER BY v.removed_change LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_row_changed', p_epoch, v_bad.removed_change, 'dataset',
+            v_bad.run_id, v_bad.data_id_key, v_bad.dataset_id) IS NULL THEN END IF;
+    END IF;
+    /* A dataset is removed only while nothing refers to it (the certifications and tags
+       the change made are gone by now; later ones hold it). */
+    SELECT v.run_id, v.data_id_key, v.dataset_id, u.change_id INTO v_bad
+    FROM calib.dataset_version AS v
+    CROSS JOIN LATERAL (
+        SELECT c.created_change AS change_id FROM calib.certification AS c WHERE c.dataset_id = v.dataset_id
+        UNION ALL
+        SELECT t.created_change FROM calib.tag_version AS t
+        WHERE t.dataset_id = v.dataset_id AND t.removed_change IS NULL
+        LIMIT 1) AS u
+    WHERE v.created_change = p_change AND v.removed_change IS NULL
+    ORDER BY v.dataset_id LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_in_use', p_epoch, v_bad.change_id, 'dataset',
+            v_bad.run_id, v_bad.data_id_key, v_bad.dataset_id) IS NULL THEN END IF;
+    END IF;
+    DELETE FROM calib.dataset AS d USING calib.dataset_version AS v
+    WHERE v.created_change = p_change AND v.removed_change IS NULL AND d.dataset_id = v.dataset_id;
+
+    /* Collections: a version the change opened and a later change closed (a removal, or
+       a state or writer change since) stands in the way of both a removal and a settings
+       restore. */
+    SELECT v.* INTO v_bad FROM calib.collection_version AS v
+    WHERE v.created_change = p_change AND v.removed_change IS NOT NULL ORDER BY v.removed_change LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_row_changed', p_epoch, v_bad.removed_change, 'collection',
+            v_bad.collection_id) IS NULL THEN END IF;
+    END IF;
+    /* Registered by the change: removed unless it holds content, or is in a chain, since. */
+    SELECT v.collection_id, u.change_id INTO v_bad
+    FROM calib.collection_version AS v
+    CROSS JOIN LATERAL (
+        SELECT c.created_change AS change_id FROM calib.certification AS c WHERE c.collection_id = v.collection_id
+        UNION ALL
+        SELECT t.created_change FROM calib.tag_version AS t
+        WHERE t.collection_id = v.collection_id AND t.removed_change IS NULL
+        UNION ALL
+        SELECT d.created_change FROM calib.dataset_version AS d
+        WHERE d.run_id = v.collection_id AND d.removed_change IS NULL
+        UNION ALL
+        SELECT h.created_change FROM calib.chain_version AS h
+        WHERE (h.parent_id = v.collection_id OR h.child_id = v.collection_id) AND h.removed_change IS NULL
+        LIMIT 1) AS u
+    WHERE v.created_change = p_change AND v.removed_change IS NULL
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS o
+                      WHERE o.collection_id = v.collection_id AND o.removed_change = p_change)
+    ORDER BY v.collection_id LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_in_use', p_epoch, v_bad.change_id, 'collection',
+            v_bad.collection_id) IS NULL THEN END IF;
+    END IF;
+    DELETE FROM calib.collection AS c USING calib.collection_version AS v
+    WHERE v.created_change = p_change AND v.removed_change IS NULL AND c.collection_id = v.collection_id
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS o
+                      WHERE o.collection_id = v.collection_id AND o.removed_change = p_change);
+
+    /* 3. Restore what the change removed, as it was. */
+    SELECT o.collection_id, c.collection_id AS holder INTO v_bad
+    FROM calib.collection_version AS o
+    JOIN calib.collection AS c ON c.name = o.name
+    WHERE o.removed_change = p_change
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS v
+                      WHERE v.collection_id = o.collection_id AND v.created_change = p_change)
+    ORDER BY o.name LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_occupied', p_epoch,
+            (SELECT v.created_change FROM calib.collection_version AS v
+             WHERE v.collection_id = v_bad.holder ORDER BY v.created_change LIMIT 1),
+            'collection', v_bad.collection_id) IS NULL THEN END IF;
+    END IF;
+    INSERT INTO calib.collection (collection_id, name, type, state, writers) OVERRIDING SYSTEM VALUE
+    SELECT o.collection_id, o.name, o.type, o.state, o.writers
+    FROM calib.collection_version AS o
+    WHERE o.removed_change = p_change
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS v
+                      WHERE v.collection_id = o.collection_id AND v.created_change = p_change)
+    ORDER BY o.collection_id;
+    /* A restored snapshot (its calib.snapshot row outlives the collection) reads its source
+       again: its own search path is the one row calib.snapshot_collection writes, with the
+       source and epoch (the path the insert above made has neither). */
+    DELETE FROM calib.search_path AS sp USING calib.snapshot AS s, calib.collection_version AS o
+    WHERE sp.collection_id = s.collection_id AND o.collection_id = s.collection_id
+      AND o.removed_change = p_change
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS v
+                      WHERE v.collection_id = o.collection_id AND v.created_change = p_change);
+    INSERT INTO calib.search_path (collection_id, rank, member_id, member_type, snapshot_of, snapshot_epoch)
+    SELECT s.collection_id, 1, s.collection_id, o.type, s.source_id, s.epoch
+    FROM calib.snapshot AS s JOIN calib.collection_version AS o ON o.collection_id = s.collection_id
+    WHERE o.removed_change = p_change
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS v
+                      WHERE v.collection_id = o.collection_id AND v.created_change = p_change);
+
+    /* Restored rows need their collection (and dataset, child) to exist still, or to be
+       restored by this revert (collections are back by now; datasets come next). */
+    SELECT x.what, x.collection_id, x.data_id_key, x.dataset_id, x.validity, x.missing, x.extra,
+           (SELECT max(v.removed_change) FROM calib.collection_version AS v
+            WHERE v.collection_id = x.gone_collection) AS gone_c,
+           (SELECT max(v.removed_change) FROM calib.dataset_version AS v
+            WHERE v.dataset_id = x.gone_dataset) AS gone_d INTO v_bad
+    FROM (
+        SELECT 'dataset' AS what, v.run_id AS collection_id, v.data_id_key, v.dataset_id,
+               NULL::tstzrange AS validity, 'collection' AS missing, NULL::jsonb AS extra,
+               v.run_id AS gone_collection, NULL::uuid AS gone_dataset
+        FROM calib.dataset_version AS v
+        WHERE v.removed_change = p_change
+          AND NOT EXISTS (SELECT FROM calib.collection AS c WHERE c.collection_id = v.run_id)
+        UNION ALL
+        SELECT 'chain position', v.parent_id, NULL, NULL, NULL,
+               CASE WHEN p.collection_id IS NULL THEN 'collection' ELSE 'child collection' END,
+               jsonb_build_object('position', v.position, 'child', (
+                   SELECT n.name FROM calib.collection_version AS n WHERE n.collection_id = v.child_id
+                   ORDER BY n.created_change DESC LIMIT 1)),
+               CASE WHEN p.collection_id IS NULL THEN v.parent_id ELSE v.child_id END, NULL
+        FROM calib.chain_version AS v
+        LEFT JOIN calib.collection AS p ON p.collection_id = v.parent_id
+        LEFT JOIN calib.collection AS k ON k.collection_id = v.child_id
+        WHERE v.removed_change = p_change AND (p.collection_id IS NULL OR k.collection_id IS NULL)
+        UNION ALL
+        SELECT 'tag', v.collection_id, v.data_id_key, v.dataset_id, NULL,
+               CASE WHEN c.collection_id IS NULL THEN 'collection' ELSE 'dataset' END, NULL,
+               v.collection_id, v.dataset_id
+        FROM calib.tag_version AS v
+        LEFT JOIN calib.collection AS c ON c.collection_id = v.collection_id
+        LEFT JOIN calib.dataset AS d ON d.dataset_id = v.dataset_id
+        WHERE v.removed_change = p_change
+          AND (c.collection_id IS NULL
+               OR (d.dataset_id IS NULL  -- and not one this revert restores
+                   AND NOT EXISTS (SELECT FROM calib.dataset_version AS r
+                                   WHERE r.dataset_id = v.dataset_id AND r.removed_change = p_change)))
+        UNION ALL
+        SELECT 'certification', v.collection_id, v.data_id_key, v.dataset_id, v.validity,
+               CASE WHEN c.collection_id IS NULL THEN 'collection' ELSE 'dataset' END, NULL,
+               v.collection_id, v.dataset_id
+        FROM calib.certification_version AS v
+        LEFT JOIN calib.collection AS c ON c.collection_id = v.collection_id
+        LEFT JOIN calib.dataset AS d ON d.dataset_id = v.dataset_id
+        WHERE v.removed_change = p_change
+          AND (c.collection_id IS NULL
+               OR (d.dataset_id IS NULL  -- and not one this revert restores
+                   AND NOT EXISTS (SELECT FROM calib.dataset_version AS r
+                                   WHERE r.dataset_id = v.dataset_id AND r.removed_change = p_change)))
+    ) AS x
+    LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_target_removed', p_epoch,
+            CASE WHEN v_bad.missing = 'dataset' THEN v_bad.gone_d ELSE v_bad.gone_c END,
+            v_bad.what, v_bad.collection_id, v_bad.data_id_key, v_bad.dataset_id, v_bad.validity,
+            coalesce(v_bad.extra, '{}') || jsonb_build_object('missing', v_bad.missing)) IS NULL THEN END IF;
+    END IF;
+
+    SELECT v.run_id, v.data_id_key, v.dataset_id, h.created_change AS holder INTO v_bad
+    FROM calib.dataset_version AS v
+    JOIN calib.dataset_version AS h
+      ON h.removed_change IS NULL AND (h.dataset_id = v.dataset_id
+                                       OR (h.run_id = v.run_id AND h.data_id_key = v.data_id_key))
+    WHERE v.removed_change = p_change ORDER BY v.dataset_id LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_occupied', p_epoch, v_bad.holder, 'dataset',
+            v_bad.run_id, v_bad.data_id_key, v_bad.dataset_id) IS NULL THEN END IF;
+    END IF;
+    INSERT INTO calib.dataset (dataset_id, dataset_type_id, data_id_key, run_id)
+    SELECT v.dataset_id, v.dataset_type_id, v.data_id_key, v.run_id
+    FROM calib.dataset_version AS v WHERE v.removed_change = p_change;
+
+    SELECT v.parent_id, v.position, h.created_change AS holder,
+           (SELECT n.name FROM calib.collection_version AS n WHERE n.collection_id = v.child_id
+            ORDER BY n.created_change DESC LIMIT 1) AS child INTO v_bad
+    FROM calib.chain_version AS v
+    JOIN calib.chain_version AS h
+      ON h.removed_change IS NULL AND h.parent_id = v.parent_id
+         AND (h.position = v.position OR h.child_id = v.child_id)
+    WHERE v.removed_change = p_change ORDER BY v.parent_id, v.position LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_occupied', p_epoch, v_bad.holder, 'chain position',
+            v_bad.parent_id, p_extra => jsonb_build_object('position', v_bad.position, 'child', v_bad.child))
+            IS NULL THEN END IF;
+    END IF;
+    /* A restored position must not close a loop that later chain changes opened:
+       checked on the chains as they will be (the current ones and the restored ones). */
+    WITH RECURSIVE edges (parent_id, child_id) AS (
+        SELECT ch.parent_id, ch.child_id FROM calib.collection_chain AS ch
+        UNION
+        SELECT v.parent_id, v.child_id FROM calib.chain_version AS v WHERE v.removed_change = p_change
+    ), reach (start_id, collection_id) AS (
+        SELECT v.parent_id, v.child_id
+        FROM calib.chain_version AS v WHERE v.removed_change = p_change
+        UNION
+        SELECT r.start_id, e.child_id
+        FROM reach AS r JOIN edges AS e ON e.parent_id = r.collection_id
+    )
+    SELECT c.name AS parent INTO v_bad
+    FROM reach AS r JOIN calib.collection AS c ON c.collection_id = r.start_id
+    WHERE r.collection_id = r.start_id ORDER BY c.name LIMIT 1;
+    IF FOUND THEN
+        IF calib._raise('KC019',
+            format('cannot revert epoch %s: restoring the chain %L would create a cycle', p_epoch, v_bad.parent),
+            jsonb_build_object('kind', 'revert_chain_cycle', 'epoch', p_epoch,
+                               'collection', v_bad.parent)) IS NULL THEN END IF;
+    END IF;
+    INSERT INTO calib.collection_chain (parent_id, position, child_id)
+    SELECT v.parent_id, v.position, v.child_id
+    FROM calib.chain_version AS v WHERE v.removed_change = p_change;
+
+    SELECT v.collection_id, v.data_id_key, v.dataset_id, h.created_change AS holder INTO v_bad
+    FROM calib.tag_version AS v
+    JOIN calib.tag_version AS h
+      ON h.removed_change IS NULL AND h.collection_id = v.collection_id
+         AND (h.data_id_key = v.data_id_key OR h.dataset_id = v.dataset_id)
+    WHERE v.removed_change = p_change ORDER BY v.collection_id, v.data_id_key LIMIT 1;
+    IF FOUND THEN
+        IF calib._revert_conflict('revert_occupied', p_epoch, v_bad.holder, 'tag',
+            v_bad.collection_id, v_bad.data_id_key, v_bad.dataset_id) IS NULL THEN END IF;
+    END IF;
+    INSERT INTO calib.tag (collection_id, dataset_type_id, data_id_key, dataset_id)
+    SELECT v.collection_id, v.dataset_type_id, v.data_id_key, v.dataset_id
+    FROM calib.tag_version AS v WHERE v.removed_change = p_change;
+
+    BEGIN
+        INSERT INTO calib.certification (certification_id, collection_id, dataset_type_id,
+                                         data_id_key, dataset_id, validity) OVERRIDING SYSTEM VALUE
+        SELECT v.certification_id, v.collection_id, v.dataset_type_id, v.data_id_key,
+               v.dataset_id, v.validity
+        FROM calib.certification_version AS v WHERE v.removed_change = p_change;
+    EXCEPTION WHEN exclusion_violation THEN
+        /* The restored rows were rolled back to this block's start: list what they would
+           overlap among the current certifications, with the epoch that made each. */
+        SELECT jsonb_agg(jsonb_build_object(
+                   'dataset_type', t.name, 'data_id', di.value, 'dataset', x.dataset_id,
+                   'timespan', calib._span_json(x.validity),
+                   'conflicting_dataset', x.other, 'conflicting_timespan', calib._span_json(x.other_span),
+                   'conflicting_epoch', x.other_epoch)
+                   ORDER BY t.name, x.data_id_key, lower(x.validity) NULLS FIRST),
+               min(x.collection) INTO v_conflicts, v_name
+        FROM (SELECT v.collection_id, v.data_id_key, v.dataset_id, v.validity,
+                     c.dataset_id AS other, c.validity AS other_span, ch.epoch AS other_epoch,
+                     k.name AS collection
+              FROM calib.certification_version AS v
+              JOIN calib.certification AS c
+                ON c.collection_id = v.collection_id AND c.data_id_key = v.data_id_key
+                   AND c.validity && v.validity
+              JOIN calib.collection AS k ON k.collection_id = v.collection_id
+              LEFT JOIN calib.change AS ch ON ch.change_id = c.created_change
+              WHERE v.removed_change = p_change
+              LIMIT 100) AS x
+        JOIN calib.data_id AS di ON di.data_id_key = x.data_id_key
+        JOIN calib.dataset_type AS t ON t.dataset_type_id = di.dataset_type_id;
+        IF calib._raise('KC001',
+            format('cannot revert epoch %s: restoring %s data ID %s, dataset %s over %s in %L overlaps dataset %s over %s, certified by epoch %s',
+                   p_epoch, v_conflicts->0->>'dataset_type', v_conflicts->0->'data_id',
+                   v_conflicts->0->>'dataset', calib._span_text(v_conflicts->0->'timespan'),
+                   v_name, v_conflicts->0->>'conflicting_dataset',
+                   calib._span_text(v_conflicts->0->'conflicting_timespan'),
+                   coalesce(v_conflicts->0->>'conflicting_epoch', 'NULL (this transaction)')),
+            jsonb_build_object('kind', 'revert_overlap', 'epoch', p_epoch,
+                               'collection', v_name, 'conflicts', v_conflicts)) IS NULL THEN END IF;
+    END;
+
+    /* 4. The old state and writers of collections the change reconfigured. */
+    UPDATE calib.collection AS c SET state = o.state, writers = o.writers
+    FROM calib.collection_version AS o
+    JOIN calib.collection_version AS v
+      ON v.collection_id = o.collection_id AND v.created_change = p_change AND v.removed_change IS NULL
+    WHERE o.removed_change = p_change AND c.collection_id = o.collection_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.revert(p_epoch bigint, p_dry_run boolean DEFAULT false)
+RETURNS TABLE (action text, collection text, dataset_type text, data_id jsonb, dataset uuid,
+               validity tstzrange, detail jsonb)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Undo the change committed as epoch p_epoch by writing its inverse as a new change
+   (operation 'revert'; history is kept, and a revert can itself be reverted): the
+   certifications, tags, chain positions, datasets and collections it created are removed,
+   those it removed or changed are restored as they were (same ids, validity, state and
+   writers), collections whose state or writers it changed get them back. A later change
+   that makes this impossible fails the whole call and nothing is changed: a row the change
+   created has since been changed or removed, a dataset or collection it created is used
+   since, a row to restore has lost its place, its collection or its dataset (KC019
+   RevertConflictError, naming the epoch and the later epoch in the way), or a restored
+   certification would overlap a later one (KC001, kind revert_overlap). What is not
+   versioned is not reverted: dataset types, interned data IDs, a collection's doc.
+   The change's reason is 'revert of epoch N' unless calib.reason is set. Role:
+   calib_admin (README "Revert": a change can span collections, chains and collection
+   registrations, which only admins make).
+   Arguments: p_epoch an epoch of calib.change; p_dry_run true: everything is done and
+   checked, then rolled back (a conflict raises just the same), nothing is written.
+   Returns: what it does (or would do), calib._revert_actions: one row per row removed or
+   restored (action, collection, dataset_type, data_id, dataset, validity, detail), in the
+   order it is done.
+   Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing) or one
+   below the history horizon (as_of_pruned), KC019,
+   KC001, KC017/KC018 a touched collection's writer list or state (FROZEN, APPEND_ONLY);
+   55P03 a lock wait ran out.
+   Locks: calib._lock_chains() when chains or collection registrations are touched, then
+   every touched collection's row in ascending id (calib._lock_collections), before any
+   check (calib._revert_apply). */
+DECLARE
+    v_change bigint;
+    v_reason text := coalesce(current_setting('calib.reason', true), '');
+    v_done boolean := false;
+BEGIN
+    PERFORM calib._operation('revert');  -- named in the history
+    IF p_epoch IS NULL THEN
+        IF calib._raise('KC015', 'epoch must not be NULL',
+            jsonb_build_object('kind', 'argument_null', 'what', 'epoch')) IS NULL THEN END IF;
+    END IF;
+    /* A change below the history horizon (calib.prune_history) lost the closed versions a
+       revert would restore: refused (as_of_pruned) rather than half done. */
+    IF p_epoch >= 0 AND p_epoch <= calib.current_epoch() AND calib._as_of(p_epoch) IS NULL THEN
+    END IF;
+    SELECT c.change_id INTO v_change FROM calib.change AS c WHERE c.epoch = p_epoch;
+    IF NOT FOUND THEN
+        IF calib._raise('KC015',
+            format('epoch %s is not a committed change: nothing to revert (current epoch %s)',
+                   p_epoch, calib.current_epoch()),
+            jsonb_build_object('kind', 'revert_epoch_missing', 'epoch', p_epoch,
+                               'current', calib.current_epoch())) IS NULL THEN END IF;
+    END IF;
+    /* What it does, read before anything is written. */
+    RETURN QUERY SELECT * FROM calib._revert_actions(v_change);
+    IF v_reason = '' THEN
+        PERFORM set_config('calib.reason', format('revert of epoch %s', p_epoch), true);
+    END IF;
+    IF p_dry_run THEN
+        /* Do it all, then undo it: the dry run meets exactly the checks and conflicts of
+           the real call. The signal is a KC019 of its own kind, caught right here. */
+        BEGIN
+            IF calib._revert_apply(v_change, p_epoch) IS NULL THEN END IF;
+            v_done := true;
+            IF calib._raise('KC019', 'dry run of revert: rolled back',
+                jsonb_build_object('kind', 'revert_dry_run', 'epoch', p_epoch)) IS NULL THEN END IF;
+        EXCEPTION WHEN SQLSTATE 'KC019' THEN
+            IF NOT v_done THEN
+                RAISE;
+            END IF;
+        END;
+    ELSE
+        IF calib._revert_apply(v_change, p_epoch) IS NULL THEN END IF;
+    END IF;
+    IF v_reason = '' THEN
+        PERFORM set_config('calib.reason', v_reason, true);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.revert(p_epoch text, p_dry_run text)
+RETURNS TABLE (action text, collection text, dataset_type text, data_id jsonb, dataset uuid,
+               validity tstzrange, detail jsonb)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* revert with both arguments as text (drivers binding text): the epoch in decimal digits
+   (calib._epoch_text), dry_run as PostgreSQL reads a boolean (NULL or '': false). Then
+   exactly the typed form. */
+BEGIN
+    PERFORM calib._operation('revert');  -- named in the history
+    RETURN QUERY SELECT * FROM calib.revert(
+        calib._epoch_text(p_epoch, 'epoch'),
+        coalesce(calib._parse_boolean(nullif(btrim(p_dry_run), ''), 'dry_run'), false));
+END
+$$;
+
 -- Generated by migrations/comments.py from the headers in sql/functions/ (do not
 -- edit: edit the header, then run python migrations/comments.py). One COMMENT
 -- per public function overload: purpose, arguments, returns, locks, errors.
@@ -5188,7 +5845,7 @@ COMMENT ON FUNCTION calib.prune_history(bigint) IS
 Arguments: p_before: 0 <= p_before <= calib.current_epoch().
 Returns: the number of versions dropped.
 Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any writer, and the deleted rows, which nobody writes any more (closed versions, changes nothing refers to). No table lock: lookups (current and as-of) and writers go on. The work is linear in the history dropped plus one pass over the current certifications; to keep each transaction short, prune in steps of increasing p_before.
-Errors: KC015 argument_null, KC015 prune_range (p_before out of range), 55P03 (wait ''history_horizon'') when another prune holds the horizon beyond calib.lock_timeout.';
+Errors: KC015 argument_null, KC015 prune_range (p_before out of range), KC015 prune_snapshot (a snapshot reads an epoch below p_before), 55P03 (wait ''history_horizon'') when another prune holds the horizon beyond calib.lock_timeout.';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb) IS
     'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets. A snapshot (revision 0014) holds its source''s datasets and tags as of the snapshot''s epoch.
 Arguments: p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL
@@ -5229,6 +5886,17 @@ COMMENT ON FUNCTION calib.remove_collection(text) IS
 Arguments: p_name text
 Locks: calib._lock_chains(), then the collection row.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002 unknown, KC013 still a child of a chain / RUN with datasets.';
+COMMENT ON FUNCTION calib.revert(bigint, boolean) IS
+    'Undo the change committed as epoch p_epoch by writing its inverse as a new change (operation ''revert''; history is kept, and a revert can itself be reverted): the certifications, tags, chain positions, datasets and collections it created are removed, those it removed or changed are restored as they were (same ids, validity, state and writers), collections whose state or writers it changed get them back. A later change that makes this impossible fails the whole call and nothing is changed: a row the change created has since been changed or removed, a dataset or collection it created is used since, a row to restore has lost its place, its collection or its dataset (KC019 RevertConflictError, naming the epoch and the later epoch in the way), or a restored certification would overlap a later one (KC001, kind revert_overlap). What is not versioned is not reverted: dataset types, interned data IDs, a collection''s doc. The change''s reason is ''revert of epoch N'' unless calib.reason is set. Role: calib_admin (README "Revert": a change can span collections, chains and collection registrations, which only admins make).
+Arguments: p_epoch an epoch of calib.change; p_dry_run true: everything is done and checked, then rolled back (a conflict raises just the same), nothing is written.
+Returns: what it does (or would do), calib._revert_actions: one row per row removed or restored (action, collection, dataset_type, data_id, dataset, validity, detail), in the order it is done.
+Locks: calib._lock_chains() when chains or collection registrations are touched, then every touched collection''s row in ascending id (calib._lock_collections), before any check (calib._revert_apply).
+Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing) or one below the history horizon (as_of_pruned), KC019, KC001, KC017/KC018 a touched collection''s writer list or state (FROZEN, APPEND_ONLY); 55P03 a lock wait ran out.';
+COMMENT ON FUNCTION calib.revert(text, text) IS
+    'revert with both arguments as text (drivers binding text): the epoch in decimal digits (calib._epoch_text), dry_run as PostgreSQL reads a boolean (NULL or '''': false). Then exactly the typed form.
+Arguments: p_epoch text, p_dry_run text
+Locks: calib._lock_chains() when chains or collection registrations are touched, then every touched collection''s row in ascending id (calib._lock_collections), before any check (calib._revert_apply).
+Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing) or one below the history horizon (as_of_pruned), KC019, KC001, KC017/KC018 a touched collection''s writer list or state (FROZEN, APPEND_ONLY); 55P03 a lock wait ran out.';
 COMMENT ON FUNCTION calib.set_chain(text, text[]) IS
     'Replace the children of CHAINED collection p_parent, atomically, by p_children in order (a repeated child is kept at its first position only; an empty array empties the chain).
 Arguments: p_parent text, p_children text[]
@@ -5451,8 +6119,11 @@ BEGIN
         'calib.set_collection_writers(text, jsonb)',
         'calib.set_collection_writers(text, text)',
         -- retention: dropping history is a DBA's decision, like the registry's shape
-        'calib.prune_history(bigint)'
-        -- (later: revert)
+        'calib.prune_history(bigint)',
+        -- revert (revision 0014): a change can span collections, chains and collection
+        -- registrations, which only admins make (README "Revert")
+        'calib.revert(bigint, boolean)',
+        'calib.revert(text, text)'
     ]::regprocedure[] LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', v_function, v_admin);
     END LOOP;

@@ -228,6 +228,11 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC015",
         "epoch {as_of} was pruned: history is kept from epoch {earliest} on"
         " (calib.prune_history)"),
+    "prune_snapshot": (
+        "KC015",
+        "prune_history before epoch {before} would drop what a snapshot reads (epoch"
+        " {snapshot_epoch}): remove the snapshot first, or prune before epoch"
+        " {snapshot_epoch} at most"),
     "prune_range": (
         "KC015",
         "prune_history before epoch {before} is out of range: epochs run from 0 to the"

@@ -67,8 +67,14 @@ BEGIN
     IF cardinality(v_ids) > 0 THEN
         IF calib._lock_collections(v_ids) IS NULL THEN END IF;
     END IF;
+    /* A snapshot is FROZEN by construction and its content is its source's: a revert can
+       only remove it (the change created it) or bring it back, both of which an admin
+       may do as remove_collection does; so its state is not checked. */
     FOR v_id IN SELECT c.collection_id FROM calib.collection AS c
-                WHERE c.collection_id = ANY (v_content) ORDER BY 1 LOOP
+                WHERE c.collection_id = ANY (v_content)
+                  AND NOT EXISTS (SELECT FROM calib.snapshot AS s
+                                  WHERE s.collection_id = c.collection_id)
+                ORDER BY 1 LOOP
         IF calib._check_change(v_id, 'revert') IS NULL THEN END IF;
         SELECT c.name INTO v_bad FROM calib.collection AS c
         WHERE c.collection_id = v_id AND c.state = 'APPEND_ONLY';
@@ -194,6 +200,20 @@ BEGIN
       AND NOT EXISTS (SELECT FROM calib.collection_version AS v
                       WHERE v.collection_id = o.collection_id AND v.created_change = p_change)
     ORDER BY o.collection_id;
+    /* A restored snapshot (its calib.snapshot row outlives the collection) reads its source
+       again: its own search path is the one row calib.snapshot_collection writes, with the
+       source and epoch (the path the insert above made has neither). */
+    DELETE FROM calib.search_path AS sp USING calib.snapshot AS s, calib.collection_version AS o
+    WHERE sp.collection_id = s.collection_id AND o.collection_id = s.collection_id
+      AND o.removed_change = p_change
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS v
+                      WHERE v.collection_id = o.collection_id AND v.created_change = p_change);
+    INSERT INTO calib.search_path (collection_id, rank, member_id, member_type, snapshot_of, snapshot_epoch)
+    SELECT s.collection_id, 1, s.collection_id, o.type, s.source_id, s.epoch
+    FROM calib.snapshot AS s JOIN calib.collection_version AS o ON o.collection_id = s.collection_id
+    WHERE o.removed_change = p_change
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS v
+                      WHERE v.collection_id = o.collection_id AND v.created_change = p_change);
 
     /* Restored rows need their collection (and dataset, child) to exist still, or to be
        restored by this revert (collections are back by now; datasets come next). */

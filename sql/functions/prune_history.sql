@@ -19,7 +19,8 @@ AS $$
    row: a retry of a pruned request is no longer recognised.
    Arguments: p_before: 0 <= p_before <= calib.current_epoch().
    Returns: the number of versions dropped.
-   Errors: KC015 argument_null, KC015 prune_range (p_before out of range), 55P03 (wait
+   Errors: KC015 argument_null, KC015 prune_range (p_before out of range), KC015
+   prune_snapshot (a snapshot reads an epoch below p_before), 55P03 (wait
    'history_horizon') when another prune holds the horizon beyond calib.lock_timeout.
    Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by
    calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any
@@ -34,6 +35,7 @@ DECLARE
     v_n bigint;
     v_total bigint := 0;
     v_old text;
+    v_snapshot bigint;
 BEGIN
     IF p_before IS NULL THEN
         IF calib._raise('KC015', 'prune_history needs an epoch (before) and got NULL',
@@ -45,6 +47,22 @@ BEGIN
                    p_before, v_current),
             jsonb_build_object('kind', 'prune_range', 'before', p_before,
                                'current', v_current)) IS NULL THEN END IF;
+    END IF;
+    /* A snapshot reads its source as of its epoch, for as long as it exists or can still be
+       read as of an epoch >= p_before (removed at or after it): its versions must stay. */
+    SELECT min(s.epoch) INTO v_snapshot FROM calib.snapshot AS s
+    WHERE s.epoch < p_before
+      AND EXISTS (SELECT FROM calib.collection_version AS v
+                  LEFT JOIN calib.change AS r ON r.change_id = v.removed_change
+                  WHERE v.collection_id = s.collection_id
+                    AND (v.removed_change IS NULL OR r.epoch IS NULL OR r.epoch >= p_before));
+    IF v_snapshot IS NOT NULL THEN
+        IF calib._raise('KC015',
+            format('prune_history before epoch %s would drop what a snapshot reads (epoch %s): '
+                   'remove the snapshot first, or prune before epoch %s at most',
+                   p_before, v_snapshot, v_snapshot),
+            jsonb_build_object('kind', 'prune_snapshot', 'before', p_before,
+                               'snapshot_epoch', v_snapshot)) IS NULL THEN END IF;
     END IF;
     v_old := calib._bound_waits();
     BEGIN

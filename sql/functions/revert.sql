@@ -24,7 +24,8 @@ AS $$
    Returns: what it does (or would do), calib._revert_actions: one row per row removed or
    restored (action, collection, dataset_type, data_id, dataset, validity, detail), in the
    order it is done.
-   Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing), KC019,
+   Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing) or one
+   below the history horizon (as_of_pruned), KC019,
    KC001, KC017/KC018 a touched collection's writer list or state (FROZEN, APPEND_ONLY);
    55P03 a lock wait ran out.
    Locks: calib._lock_chains() when chains or collection registrations are touched, then
@@ -39,6 +40,10 @@ BEGIN
     IF p_epoch IS NULL THEN
         IF calib._raise('KC015', 'epoch must not be NULL',
             jsonb_build_object('kind', 'argument_null', 'what', 'epoch')) IS NULL THEN END IF;
+    END IF;
+    /* A change below the history horizon (calib.prune_history) lost the closed versions a
+       revert would restore: refused (as_of_pruned) rather than half done. */
+    IF p_epoch >= 0 AND p_epoch <= calib.current_epoch() AND calib._as_of(p_epoch) IS NULL THEN
     END IF;
     SELECT c.change_id INTO v_change FROM calib.change AS c WHERE c.epoch = p_epoch;
     IF NOT FOUND THEN

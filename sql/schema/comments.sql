@@ -279,7 +279,7 @@ COMMENT ON FUNCTION calib.prune_history(bigint) IS
 Arguments: p_before: 0 <= p_before <= calib.current_epoch().
 Returns: the number of versions dropped.
 Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any writer, and the deleted rows, which nobody writes any more (closed versions, changes nothing refers to). No table lock: lookups (current and as-of) and writers go on. The work is linear in the history dropped plus one pass over the current certifications; to keep each transaction short, prune in steps of increasing p_before.
-Errors: KC015 argument_null, KC015 prune_range (p_before out of range), 55P03 (wait ''history_horizon'') when another prune holds the horizon beyond calib.lock_timeout.';
+Errors: KC015 argument_null, KC015 prune_range (p_before out of range), KC015 prune_snapshot (a snapshot reads an epoch below p_before), 55P03 (wait ''history_horizon'') when another prune holds the horizon beyond calib.lock_timeout.';
 COMMENT ON FUNCTION calib.query_datasets(text, text, jsonb) IS
     'The datasets of p_dataset_type visible in a RUN, TAGGED or CHAINED collection without a time: for each data ID the first RUN / TAGGED member holding it decides (as find with no time); CALIBRATION members are skipped. p_where narrows by data-ID values (jsonb containment, e.g. ''{"detector": 3}''). Ordered by data ID (interning order). This is how "certify all biases in this run" picks its datasets. A snapshot (revision 0014) holds its source''s datasets and tags as of the snapshot''s epoch.
 Arguments: p_collection text, p_dataset_type text, p_where jsonb DEFAULT NULL
@@ -325,12 +325,12 @@ COMMENT ON FUNCTION calib.revert(bigint, boolean) IS
 Arguments: p_epoch an epoch of calib.change; p_dry_run true: everything is done and checked, then rolled back (a conflict raises just the same), nothing is written.
 Returns: what it does (or would do), calib._revert_actions: one row per row removed or restored (action, collection, dataset_type, data_id, dataset, validity, detail), in the order it is done.
 Locks: calib._lock_chains() when chains or collection registrations are touched, then every touched collection''s row in ascending id (calib._lock_collections), before any check (calib._revert_apply).
-Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing), KC019, KC001, KC017/KC018 a touched collection''s writer list or state (FROZEN, APPEND_ONLY); 55P03 a lock wait ran out.';
+Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing) or one below the history horizon (as_of_pruned), KC019, KC001, KC017/KC018 a touched collection''s writer list or state (FROZEN, APPEND_ONLY); 55P03 a lock wait ran out.';
 COMMENT ON FUNCTION calib.revert(text, text) IS
     'revert with both arguments as text (drivers binding text): the epoch in decimal digits (calib._epoch_text), dry_run as PostgreSQL reads a boolean (NULL or '''': false). Then exactly the typed form.
 Arguments: p_epoch text, p_dry_run text
 Locks: calib._lock_chains() when chains or collection registrations are touched, then every touched collection''s row in ascending id (calib._lock_collections), before any check (calib._revert_apply).
-Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing), KC019, KC001, KC017/KC018 a touched collection''s writer list or state (FROZEN, APPEND_ONLY); 55P03 a lock wait ran out.';
+Errors: KC015 NULL epoch or no change with that epoch (revert_epoch_missing) or one below the history horizon (as_of_pruned), KC019, KC001, KC017/KC018 a touched collection''s writer list or state (FROZEN, APPEND_ONLY); 55P03 a lock wait ran out.';
 COMMENT ON FUNCTION calib.set_chain(text, text[]) IS
     'Replace the children of CHAINED collection p_parent, atomically, by p_children in order (a repeated child is kept at its first position only; an empty array empties the chain).
 Arguments: p_parent text, p_children text[]
