@@ -165,7 +165,6 @@ class Certify(States):
                 self._conn.executemany(
                     _INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(coll.id, t, k, u, r, b, ends[(k, b)], chg, op) for u, t, k, r, b in rows])
-                self._reopen_certifications(coll.id, chg)
         except sqlite3.IntegrityError as exc:
             if not _is_overlap(exc):
                 raise
@@ -259,7 +258,6 @@ class Certify(States):
                     _INSERT + f" SELECT :cid, t, k, id, r, b, e, :chg, :op FROM {table}"
                     " ORDER BY ord", {"cid": coll.id, "chg": chg, "op": self._operation_now}
                 ).rowcount
-                self._reopen_certifications(coll.id, chg)
                 return n
         except sqlite3.IntegrityError as exc:
             if not _is_overlap(exc):

@@ -17,7 +17,6 @@ from .values import (
     _err,
 )
 
-
 #: A new collection's id: never one a removed collection had (its history keeps its id,
 #: and history(name) gathers every id that ever bore the name); PostgreSQL's sequence never
 #: reuses one either. NULL (an empty file) lets SQLite choose.

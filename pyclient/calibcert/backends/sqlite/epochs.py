@@ -95,31 +95,6 @@ class ChangeLog:
         self._conn.execute(_NEW_CHANGE, (_to_us(datetime.now().astimezone()),))
         return self._conn.execute(_OPEN_CHANGE).fetchone()[0]
 
-    def _reopen_certifications(self, collection_id: int, change: int) -> None:
-        """After the backend inserted certifications of ``collection_id`` under ``change``:
-        a row equal to a version this same change closed (decertify, then certify the same
-        span again, in one transaction) is that version again, as the insert trigger does
-        for other writers: no change. Costs one probe unless this change closed any."""
-        if self._conn.execute("SELECT 1 FROM certification_version WHERE removed_change = ?"
-                              " AND collection_id = ? LIMIT 1",
-                              (change, collection_id)).fetchone() is None:
-            return
-        same = ("v.collection_id = c.collection_id AND v.data_id_key = c.data_id_key"
-                " AND v.begin_us = c.begin_us AND v.end_us = c.end_us"
-                " AND v.dataset_id = c.dataset_id AND v.removed_change = :chg")
-        self._conn.execute(
-            "UPDATE certification AS c SET (created_change, created_operation) ="
-            f" (SELECT v.created_change, v.created_operation FROM certification_version AS v"
-            f"  WHERE {same})"
-            " WHERE c.collection_id = :cid AND c.created_change = :chg"
-            f" AND EXISTS (SELECT 1 FROM certification_version AS v WHERE {same})",
-            {"cid": collection_id, "chg": change})
-        self._conn.execute(
-            "DELETE FROM certification_version AS v WHERE v.removed_change = :chg"
-            " AND v.collection_id = :cid AND EXISTS (SELECT 1 FROM certification AS c"
-            f" WHERE {same} AND c.created_change = v.created_change)",
-            {"cid": collection_id, "chg": change})
-
     # -- readers -------------------------------------------------------------------------
 
     def _current_epoch(self) -> int:
