@@ -256,3 +256,16 @@ def test_cli_as_of_history_and_reason(sqlite_url: str, tmp_path: Path) -> None:
         (last,) = {(r.reason, r.app_user, r.operation)
                    for r in reg.history("X", since=reg.current_epoch())}
     assert last == ("night 2024-02-10 was bad", "alice", "decertify")
+
+
+def test_a_removed_collections_id_is_never_given_again(sqlite_url: str) -> None:
+    """history(name) gathers every collection id that ever bore the name: a new collection
+    must not get the id of a removed one (SQLite would give the largest rowid + 1 again)."""
+    with calibcert.connect(sqlite_url) as reg:
+        reg.register_collection("A", CollectionType.TAGGED)
+        reg.remove_collection("A")
+        reg.register_collection("B", CollectionType.CALIBRATION)
+        assert [(r.operation, r.detail["after"] and r.detail["after"]["name"])
+                for r in reg.history("A")] == [("register_collection", "A"),
+                                               ("remove_collection", None)]
+        assert [r.operation for r in reg.history("B")] == ["register_collection"]
