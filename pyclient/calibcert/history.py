@@ -2,9 +2,9 @@
 as-of arguments and ``history()``.
 
 :class:`HistoryMixin` gives :class:`calibcert.registry.Registry` its public history methods
-and the backend primitives behind them. The defaults refuse with InvalidArgumentError
-(``history_postgresql_only``): only the PostgreSQL backend keeps history so far
-(tests/test_pg_history.py); the SQLite backend inherits the refusal until its twin exists.
+and the backend primitives behind them, which both backends implement
+(backends/postgres_history.py; backends/sqlite/epochs.py, as_of.py, history.py), with the
+same answers (tests/test_behaviour_history.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .errors import InvalidArgumentError, error
+from .errors import InvalidArgumentError
 from .types import Certification, DatasetRef, Timespan, lookup_name, to_utc
 
 #: ``find``'s time (as calibcert.registry.At, which imports this module).
@@ -57,12 +57,6 @@ def check_epoch(value: Any, what: str = "as_of") -> int | None:
     return value
 
 
-def refuse(what: str) -> InvalidArgumentError:
-    exc = error("history_postgresql_only", what=what)
-    assert isinstance(exc, InvalidArgumentError)
-    return exc
-
-
 class HistoryMixin:
     """Public history methods of a Registry, and their backend primitives."""
 
@@ -85,27 +79,27 @@ class HistoryMixin:
                              lookup_name(dataset_type, "dataset type name"), data_id,
                              check_epoch(since, "since"), check_epoch(until, "until"))
 
-    # -- backend primitives (PostgreSQL overrides them) --------------------------------
+    # -- backend primitives (each backend implements them) ------------------------------
 
     def _current_epoch(self) -> int:
-        raise refuse("current_epoch")
+        raise NotImplementedError
 
     def _epoch_at(self, instant: datetime) -> int:
-        raise refuse("epoch_at")
+        raise NotImplementedError
 
     def _history(self, collection: str, dataset_type: str | None,
                  data_id: dict[str, Any] | None, since: int | None,
                  until: int | None) -> list[HistoryRow]:
-        raise refuse("history")
+        raise NotImplementedError
 
     def _find_many_as_of(self, collection: str, dataset_type: str,
                          data_ids: list[dict[str, Any]], times: list[At],
                          as_of: int) -> list[DatasetRef | None]:
-        raise refuse("as_of")
+        raise NotImplementedError
 
     def _certifications_as_of(self, collection: str, dataset_type: str | None,
                               as_of: int) -> list[Certification]:
-        raise refuse("as_of")
+        raise NotImplementedError
 
     def _get_chain_as_of(self, parent: str, as_of: int) -> list[str]:
-        raise refuse("as_of")
+        raise NotImplementedError

@@ -213,9 +213,6 @@ KINDS: dict[str, tuple[str, str]] = {
         " {current}"),
     "epoch_text": ("KC015", "{what} must be an epoch (an integer), not {value!q}"),
     "history_data_id_type": ("KC015", "history of a data ID needs its dataset type"),
-    "history_postgresql_only": (
-        "KC015",
-        "{what} needs history (epochs), which calibcert keeps on PostgreSQL only so far"),
     "lock_timeout_setting": (
         "KC015",
         "calib.lock_timeout must be a time such as '10s', '500ms' or '0' (do not wait), not"

@@ -1,6 +1,5 @@
 """History on the command line (README "History and time travel"): ``--as-of`` for
-``find`` and ``list``, and ``calibcert history``. PostgreSQL only so far (SQLite refuses
-with InvalidArgumentError, exit 2)."""
+``find`` and ``list``, and ``calibcert history``, on both backends."""
 
 from __future__ import annotations
 

@@ -150,11 +150,13 @@ class AsOf(Catalog):
                 qb, qe = spans[i]
                 datasets = [str(_uuid(r[0])) for r in reversed(self._calibration_rows(
                     member.id, keys[texts[i]], qe, epoch, -1)) if r[3] > qb]
-                details = dict(collection=member.name, searched=coll.name,
-                               dataset_type=dtype.name, data_id=data_ids[i], datasets=datasets)
                 if isinstance(times[i], datetime):
-                    raise error("lookup_ambiguous_at", **details, at=_ts_text(qb))
-                raise error("lookup_ambiguous_during", **details, timespan=_span_json(qb, qe))
+                    raise error("lookup_ambiguous_at", collection=member.name,
+                                searched=coll.name, dataset_type=dtype.name,
+                                data_id=data_ids[i], datasets=datasets, at=_ts_text(qb))
+                raise error("lookup_ambiguous_during", collection=member.name,
+                            searched=coll.name, dataset_type=dtype.name, data_id=data_ids[i],
+                            datasets=datasets, timespan=_span_json(qb, qe))
             return out
 
     def _keys(self, type_id: int, texts: list[str]) -> dict[str, int]:

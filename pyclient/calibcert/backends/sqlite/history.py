@@ -6,7 +6,7 @@ ever bore the name, oldest first. Differs by necessity: SQLite has no certificat
 a certification an UPDATE changed is paired with the row it became through
 certification_version.successor_begin_us (same collection and data ID key; see
 sql/sqlite/schema/history.sql); the rows are gathered by SQL and ordered here, by
-calib.history's ORDER BY (jsonb's text of ``detail`` included, :func:`_jsonb_text`).
+calib.history's ORDER BY (jsonb's text of ``detail`` included, :func:`_detail_sort_key`).
 """
 
 from __future__ import annotations
@@ -65,14 +65,14 @@ FROM {table} WHERE {owner} IN (SELECT value FROM json_each(:ids))
   AND (:tid IS NULL OR dataset_type_id = :tid) AND (:key IS NULL OR data_id_key = :key)"""
 
 
-def _jsonb_text(value: Any) -> str:
+def _detail_sort_key(value: Any) -> str:
     """PostgreSQL's text of a jsonb value (keys shorter first, then bytewise; ", " and
     ": " separators): calib.history's last sort key."""
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_jsonb_text(value[k])}"
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_detail_sort_key(value[k])}"
                                for k in _jsonb_key_order(value)) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_jsonb_text(v) for v in value) + "]"
+        return "[" + ", ".join(_detail_sort_key(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -187,7 +187,7 @@ class History(Catalog):
             order = (epoch is None, epoch or 0, chg, kind,
                      (tid is not None, type_names.get(tid, "")), (key is not None, key or 0),
                      after is not None, (span is not None, MIN_US if span is None else span[0]),
-                     "" if detail is None else _jsonb_text(detail))
+                     "" if detail is None else _detail_sort_key(detail))
             rows.append((order, HistoryRow(
                 epoch, committed_at(ch["committed_at"]), ch["db_role"], ch["app_user"],
                 ch["reason"], op, collection, type_names.get(tid) if tid is not None else None,
