@@ -97,18 +97,24 @@ class ChangeLog:
 
     # -- readers -------------------------------------------------------------------------
 
+    def _seal_raw_change(self) -> None:
+        """Before current_epoch, epoch_at and history: a change a raw writer committed is
+        sealed (given its epoch) first, when this registry is outside a transaction (it
+        takes the write lock for that; inside one, an open change is the caller's own)."""
+        if (not self._in_transaction()  # type: ignore[attr-defined]
+                and self._conn.execute(_OPEN_CHANGE).fetchone() is not None):
+            with self._write():  # type: ignore[attr-defined]
+                pass  # BEGIN IMMEDIATE seals it (_seal_pending)
+
     def _current_epoch(self) -> int:
-        """The latest sealed epoch. A change a raw writer committed is sealed first when
-        this registry is outside a transaction (it takes the write lock for that)."""
-        in_tx = self._in_transaction()  # type: ignore[attr-defined]
+        """The latest sealed epoch (a raw writer's committed change sealed first)."""
         with self._errors():  # type: ignore[attr-defined]
-            if not in_tx and self._conn.execute(_OPEN_CHANGE).fetchone() is not None:
-                with self._write():  # type: ignore[attr-defined]
-                    pass  # BEGIN IMMEDIATE seals it (_seal_pending)
+            self._seal_raw_change()
             return self._conn.execute(_CURRENT).fetchone()[0]
 
     def _epoch_at(self, instant: datetime) -> int:
         with self._errors():  # type: ignore[attr-defined]
+            self._seal_raw_change()
             return self._conn.execute(
                 "SELECT coalesce(max(change_id), 0) FROM change"
                 " WHERE open IS NULL AND committed_at <= ?", (_to_us(instant),)).fetchone()[0]

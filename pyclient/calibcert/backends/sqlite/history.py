@@ -80,6 +80,8 @@ class History(Catalog):
     def _history(self, collection: str, dataset_type: str | None,
                  data_id: dict[str, Any] | None, since: int | None,
                  until: int | None) -> list[HistoryRow]:
+        with self._errors():
+            self._seal_raw_change()  # type: ignore[attr-defined]
         with self._read():
             ids = [r[0] for r in self._q(
                 "SELECT DISTINCT collection_id FROM collection_version WHERE name = ?",
