@@ -16,6 +16,7 @@ change.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import sqlite3
 from datetime import datetime
@@ -33,9 +34,11 @@ _NEW_CHANGE = ("INSERT INTO change (change_id, open, committed_at)"
 _CURRENT = "SELECT coalesce(max(change_id), 0) FROM change WHERE open IS NULL"
 
 
+@functools.cache
 def _os_user() -> str | None:
     """The SQLite twin of a change's db_role: the operating-system user running the
-    client (SQLite has no roles). None when the platform cannot say."""
+    client (SQLite has no roles), read once per process. None when the platform cannot
+    say."""
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name is not an error worth failing a commit
