@@ -161,7 +161,7 @@ class Certify(States):
             with self._attempt():
                 if close_open:
                     self._close_open(coll, ((k, bs[0]) for k, bs in by_key.items()))
-                chg, op = self._change_id(), self._operation_now
+                chg, op = self._change_id(), self._operation_label
                 self._conn.executemany(
                     _INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(coll.id, t, k, u, r, b, ends[(k, b)], chg, op) for u, t, k, r, b in rows])
@@ -256,7 +256,7 @@ class Certify(States):
                 chg = self._change_id()
                 n = self._conn.execute(
                     _INSERT + f" SELECT :cid, t, k, id, r, b, e, :chg, :op FROM {table}"
-                    " ORDER BY ord", {"cid": coll.id, "chg": chg, "op": self._operation_now}
+                    " ORDER BY ord", {"cid": coll.id, "chg": chg, "op": self._operation_label}
                 ).rowcount
                 return n
         except sqlite3.IntegrityError as exc:

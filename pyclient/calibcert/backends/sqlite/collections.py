@@ -131,7 +131,7 @@ class Collections(States):
                     " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"
                     " SELECT ?, dataset_type_id, data_id_key, dataset_id, run_id, begin_us,"
                     " end_us, ?, ? FROM certification WHERE collection_id = ?",
-                    (dst, self._change_id(), self._operation_now, src.id))
+                    (dst, self._change_id(), self._operation_label, src.id))
             elif src.type == "TAGGED":
                 self._conn.execute(
                     "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id,"

@@ -53,5 +53,5 @@ class Decertify(States):
                     " UNION ALL"
                     " SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE e > :e",
                     {"cid": coll.id, "b": b, "e": e, "chg": self._change_id(),
-                     "op": self._operation_now})
+                     "op": self._operation_label})
             return n

@@ -70,6 +70,12 @@ class ChangeLog:
             self._operation_now = op
         return previous
 
+    @property
+    def _operation_label(self) -> str:
+        """What the backend's own inserts record as their operation: the call's, else 'sql'
+        (as the triggers record a write no call named)."""
+        return self._operation_now or "sql"
+
     def _forget_operation(self, previous: str | None) -> None:
         """After a rollback (which restored change_context by itself)."""
         self._operation_now = previous
