@@ -164,19 +164,25 @@ def test_raw_sqlite_writers_are_recorded(sqlite_url: str) -> None:
             (e, "sql", refs[2].id, True, "review"), (e, "certify", refs[4].id, False, "review")]
 
 
-def test_a_raw_change_undone_in_its_transaction_leaves_no_row(sqlite_url: str) -> None:
+def test_a_raw_change_undone_in_its_transaction_changes_no_answer(sqlite_url: str) -> None:
+    """As on PostgreSQL: the certification's old version is closed and its row is this
+    change's (history shows the same validity before and after); no answer changes."""
     path = sqlite_url.removeprefix("sqlite:///")
     with calibcert.connect(sqlite_url) as reg:
         refs = world(reg)
         reg.certify("X", [refs[1]], Timespan(t(2020), None))
-        before = reg.history("X")
+        certified = reg.current_epoch()
         conn = raw(path)
         conn.execute("UPDATE certification SET end_us = begin_us + 1")
         conn.execute(f"UPDATE certification SET end_us = {2**63 - 1}")
         conn.commit()
         conn.close()
-        assert reg.history("X") == before  # an epoch, and nothing in it
-        assert answers(reg, "X", reg.current_epoch() - 1) == answers(reg, "X", None)
+        e = reg.current_epoch()
+        assert e == certified + 1
+        assert answers(reg, "X", certified) == answers(reg, "X", e) == answers(reg, "X", None)
+        assert [(r.epoch, r.operation, r.validity_before, r.validity_after)
+                for r in reg.history("X", TYPE, since=e)] == [
+            (e, "sql", Timespan(t(2020), None), Timespan(t(2020), None))]
 
 
 # -- upgrade ---------------------------------------------------------------------------

@@ -42,8 +42,8 @@
 -- A version is visible at epoch E when created_change <= E and removed_change is NULL or
 -- > E (backends/sqlite/as_of.py, the one place as-of reads are written). A version created
 -- and removed by the same change is dropped (nobody ever saw it); a row deleted and
--- inserted again unchanged by the same change (set_chain, untag and tag) is no change (a
--- certification's identity is its row: see certification_history_insert). No foreign keys:
+-- inserted again unchanged by the same change (set_chain, untag and tag) is no change; a
+-- closed certification version is never opened again (see its triggers). No foreign keys:
 -- a removed collection's history stays.
 CREATE TABLE change (
     change_id    INTEGER NOT NULL,
@@ -135,7 +135,7 @@ CREATE TABLE certification_version (
 -- As-of probes: (collection, data ID key, begin) like the current rows' primary key.
 CREATE INDEX certification_version_probe_idx
     ON certification_version (collection_id, data_id_key, begin_us);
--- What a change closed (reopening, history by epoch).
+-- What a change closed (history by epoch).
 CREATE INDEX certification_version_removed_idx ON certification_version (removed_change);
 CREATE INDEX certification_version_type_idx
     ON certification_version (collection_id, dataset_type_id);
@@ -359,9 +359,8 @@ END;
 
 -- A changed row (the same certification): its old version is closed (unless this change
 -- created it: then whatever it replaced now leads to the new row), and the row becomes
--- this change's, or again the version this change closed if it is equal to it (an update
--- and its undoing in one change are no change, as PostgreSQL's reopening by
--- certification_id).
+-- this change's. A closed certification version is never opened again (as PostgreSQL:
+-- an update and its undoing in one change show the old and the new, equal, validity).
 CREATE TRIGGER certification_history_update AFTER UPDATE OF collection_id, dataset_type_id,
     data_id_key, dataset_id, run_id, begin_us, end_us ON certification
 WHEN OLD.collection_id IS NOT NEW.collection_id OR OLD.data_id_key IS NOT NEW.data_id_key
@@ -391,25 +390,6 @@ BEGIN
         created_operation = coalesce((SELECT operation FROM change_context WHERE id = 1), 'sql')
     WHERE collection_id = NEW.collection_id AND data_id_key = NEW.data_id_key
       AND begin_us = NEW.begin_us;
-    UPDATE certification
-    SET (created_change, created_operation) = (
-        SELECT v.created_change, v.created_operation FROM certification_version AS v
-        WHERE v.collection_id = NEW.collection_id AND v.data_id_key = NEW.data_id_key
-          AND v.begin_us = NEW.begin_us AND v.end_us = NEW.end_us
-          AND v.dataset_id = NEW.dataset_id
-          AND v.removed_change = (SELECT change_id FROM change WHERE open = 1))
-    WHERE collection_id = NEW.collection_id AND data_id_key = NEW.data_id_key
-      AND begin_us = NEW.begin_us
-      AND EXISTS (
-        SELECT 1 FROM certification_version AS v
-        WHERE v.collection_id = NEW.collection_id AND v.data_id_key = NEW.data_id_key
-          AND v.begin_us = NEW.begin_us AND v.end_us = NEW.end_us
-          AND v.dataset_id = NEW.dataset_id
-          AND v.removed_change = (SELECT change_id FROM change WHERE open = 1));
-    DELETE FROM certification_version
-    WHERE collection_id = NEW.collection_id AND data_id_key = NEW.data_id_key
-      AND begin_us = NEW.begin_us AND end_us = NEW.end_us AND dataset_id = NEW.dataset_id
-      AND removed_change = (SELECT change_id FROM change WHERE open = 1);
 END;
 
 -- A removed row: its version is closed, unless this change created it (never seen: then
