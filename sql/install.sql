@@ -9,6 +9,7 @@
 \ir schema/dimension.sql
 \ir schema/search_path.sql
 \ir schema/history.sql
+\ir schema/certification_history.sql
 \ir functions/_raise.sql
 \ir functions/_bound_waits.sql
 \ir functions/_lock_timeout.sql
@@ -41,7 +42,10 @@
 \ir functions/_operation.sql
 \ir functions/_change.sql
 \ir functions/_stamp_epoch.sql
+\ir functions/_current_operation.sql
 \ir functions/_record_versions.sql
+\ir functions/_certification_statement.sql
+\ir functions/_stamp_row.sql
 \ir functions/_visible.sql
 \ir functions/current_epoch.sql
 \ir functions/epoch_at.sql
@@ -60,6 +64,7 @@
 \ir functions/_certify_rows.sql
 \ir functions/probe.sql
 \ir functions/_probe_as_of.sql
+\ir functions/_probe_all_as_of.sql
 \ir functions/_lookup.sql
 \ir functions/_lookup_one.sql
 \ir functions/_normalize_validity.sql

@@ -110,17 +110,19 @@ def ids(refs: Iterable[DatasetRef | None]) -> list[uuid.UUID | None]:
     return [None if r is None else r.id for r in refs]
 
 
-#: Revision 0014's tables, each with the current table whose rows it versions.
+#: Revision 0014's tables, each with the current table whose rows it versions (every
+#: version; certification_version keeps closed versions only, and current certifications
+#: carry their creating change in two trailing columns).
 VERSIONED = {"collection_version": "collection", "chain_version": "collection_chain",
-             "certification_version": "certification", "tag_version": "tag",
-             "dataset_version": "dataset"}
+             "tag_version": "tag", "dataset_version": "dataset"}
 
 
 def pop_upgrade_history(contents: dict[str, list[tuple[Any, ...]]]) -> None:
     """Take revision 0014's history out of table contents read after an upgrade of a
     database that held content, checking it is what the upgrade promises: one change, epoch
     1, reason 'revision 0014: existing content', and one open version of every existing
-    row, created by that change with operation 'upgrade'."""
+    row, created by that change with operation 'upgrade' (for certifications: their two
+    trailing columns, taken off here, and no closed version)."""
     (change,) = contents.pop("change")
     change_id, _xid, epoch, _committed_at, _role, user, reason = change
     assert (epoch, user, reason) == (1, None, "revision 0014: existing content")
@@ -128,3 +130,7 @@ def pop_upgrade_history(contents: dict[str, list[tuple[Any, ...]]]) -> None:
         rows = contents.pop(table)
         assert len(rows) == len(contents[current]), table
         assert {row[-4:] for row in rows} <= {(change_id, None, "upgrade", None)}, table
+    assert contents.pop("certification_version") == []
+    certs = contents["certification"]
+    assert {row[-2:] for row in certs} <= {(change_id, "upgrade")}
+    contents["certification"] = [row[:-2] for row in certs]

@@ -739,9 +739,8 @@ OWNER = "calib_owner"
 #: ``<calib.installation.role_prefix>_reader`` (the others are its members).
 INLINE_ONLY = {"calib._flatten(integer)": set(),
                "calib.probe(integer,integer,tstzrange)": {"reader"},
-               # history (revision 0014): the as-of rule and the visibility predicate
-               "calib._probe_as_of(integer,integer,tstzrange,bigint)": set(),
-               "calib._visible(bigint,bigint,bigint)": set()}
+               # history (revision 0014): the as-of rule
+               "calib._probe_as_of(integer,integer,tstzrange,bigint)": set()}
 PINNED = "search_path=pg_catalog, pg_temp"
 
 

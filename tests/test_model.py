@@ -11,6 +11,12 @@ raise the same ``calibcert.errors`` class (with the same conflicting calibration
 the same deciding collection). After every step the whole visible state must agree, and no
 two certifications of one calibration key may overlap.
 
+History (issue 16 item 9): after every step each backend that keeps history reports its
+current epoch, and the model's answers to the state reads are remembered with it; at the
+end of the example every remembered epoch is read back **as of** that epoch on that backend
+and must equal what the model held then (certifications through chains, chains, lookups).
+An epoch that did not move while the model's state did is a change that escaped the ledger.
+
 Default run is short (CI). Long run::
 
     CALIBCERT_MODEL_EXAMPLES=2000 CALIBCERT_MODEL_STEPS=60 python -m pytest tests/test_model.py -q
@@ -233,10 +239,15 @@ class CalibMachine(RuleBasedStateMachine):
         self.model = Model()
         self.backends = [open_() for open_ in self.openers]
         self.next_id = 1
+        #: (epoch per backend that keeps history, the model's answers to state_reads then)
+        self.past: list[tuple[dict[str, int], list[tuple[Op, tuple[Any, ...]]]]] = []
 
     def teardown(self) -> None:
-        for b in self.backends:
-            b.close()
+        try:
+            self.check_the_past()
+        finally:
+            for b in self.backends:
+                b.close()
 
     # -- running one operation everywhere ------------------------------------------------
 
@@ -395,23 +406,69 @@ class CalibMachine(RuleBasedStateMachine):
 
     # -- invariants -----------------------------------------------------------------------
 
+    def state_reads(self) -> list[Op]:
+        """The reads that show the whole visible state: certifications of every CALIBRATION
+        and CHAINED collection (directly and through chains), every chain, what every RUN /
+        TAGGED collection holds, and lookups of every detector at a few instants."""
+        ops = []
+        for name, ctype in sorted(self.model.collections.items()):
+            if ctype in ("CALIBRATION", "CHAINED"):
+                ops.append(Op("certifications", (name,)))
+            if ctype == "CHAINED":
+                ops.append(Op("get_chain", (name,)))
+            for t, (dims, _) in sorted(self.model.dataset_types.items()):
+                at = [None] if ctype in ("TAGGED", "RUN") else GRID[::2]
+                queries = [({k: (d if k == "detector" else "Cam") for k in dims}, a)
+                           for d in DETECTORS for a in at]
+                ops.append(Op("find_many", (name, t, queries)))
+        return ops
+
     @invariant()
     def same_state(self) -> None:
         """Collections, certifications (direct and through chains), chains, and what every
         RUN / TAGGED collection holds agree everywhere; no calibration key overlaps."""
         self.query(Op("list_collections", ()))
-        for name, ctype in sorted(self.model.collections.items()):
-            if ctype in ("CALIBRATION", "CHAINED"):
-                rows = self.query(Op("certifications", (name,)))
-                if ctype == "CALIBRATION":
-                    check_no_overlap(name, rows)
-            if ctype == "CHAINED":
-                self.query(Op("get_chain", (name,)))
-            if ctype in ("TAGGED", "RUN"):
-                for t, (dims, _) in sorted(self.model.dataset_types.items()):
-                    queries = [({k: (d if k == "detector" else "Cam") for k in dims}, None)
-                               for d in DETECTORS]
-                    self.query(Op("find_many", (name, t, queries)))
+        for op in self.state_reads():
+            rows = self.query(op)
+            if op.method == "certifications" and \
+                    self.model.collections[op.args[0]] == "CALIBRATION":
+                check_no_overlap(op.args[0], rows)
+
+    @invariant()
+    def remember_the_present(self) -> None:
+        """Each history-keeping backend's epoch now, with the model's answers now."""
+        epochs = {}
+        for b in self.backends:
+            try:
+                epochs[b.name] = b.reg.current_epoch()
+            except errors.InvalidArgumentError:  # a backend without history (yet)
+                continue
+        if not epochs:
+            return
+        state = [(op, outcome(op, self.model)) for op in self.state_reads()]
+        if self.past:
+            last_epochs, last_state = self.past[-1]
+            for name, epoch in epochs.items():
+                assert epoch >= last_epochs[name], f"{name}: epoch went back"
+                if epoch == last_epochs[name]:
+                    # Dataset types have no history (they are never removed): a new one
+                    # only adds reads, all empty. Every earlier read must answer the same.
+                    now = {repr(op): result for op, result in state}
+                    changed = [op for op, result in last_state if now.get(repr(op)) != result]
+                    assert not changed, (
+                        f"{name}: {changed[0]!r} changed, epoch {epoch} did not move")
+        self.past.append((epochs, state))
+
+    def check_the_past(self) -> None:
+        """Every remembered epoch, read back as of it, answers what the model held then."""
+        for epochs, state in self.past:
+            for b in self.backends:
+                if b.name not in epochs:
+                    continue
+                for op, expected in state:
+                    past = Op(op.method, op.args, (*op.kwargs, ("as_of", epochs[b.name])))
+                    got = outcome(past, b.reg)
+                    assert got == expected, f"{past!r}: model then {expected}, {b.name} {got}"
 
 
 def check_no_overlap(collection: str, rows: list[tuple[Any, ...]]) -> None:
@@ -426,18 +483,23 @@ def check_no_overlap(collection: str, rows: list[tuple[Any, ...]]) -> None:
 # -- backends for one test function ---------------------------------------------------------
 
 TABLES = ("calib.certification, calib.tag, calib.collection_chain, calib.dataset, "
-          "calib.data_id, calib.dataset_type, calib.collection")
+          "calib.data_id, calib.dataset_type, calib.collection, calib.certification_version, "
+          "calib.collection_version, calib.chain_version, calib.tag_version, "
+          "calib.dataset_version, calib.change")
 
 
 @pytest.fixture
 def postgresql_opener(pg_url: str) -> Iterator[Opener]:
-    """One database for the test function; every example starts from TRUNCATEd tables
-    (a separate connection does it; the registry's autocommit connection is idle then)."""
+    """One database for the test function; every example starts from TRUNCATEd tables,
+    its history included, at epoch 0 (a separate connection does it, with no trigger
+    firing; the registry's autocommit connection is idle then)."""
     reg = calibcert.connect(pg_url)
     admin = psycopg.connect(pg_url, autocommit=True)
+    admin.execute("SET session_replication_role = replica")
 
     def open_() -> Backend:
         admin.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        admin.execute("SELECT pg_catalog.setval('calib.epoch_seq', 1, false)")
         return Backend("postgresql", reg)
 
     try:

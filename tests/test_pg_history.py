@@ -328,7 +328,47 @@ def test_one_change_per_transaction_and_no_borrowed_change(
     assert [(r.epoch, r.dataset_id) for r in reg.history("Y") if r.dataset_type] == [
         (other + 1, refs[3].id)]
     assert {e for e, in reg.connection.execute(
-        "SELECT DISTINCT created_change FROM calib.certification_version")} == {rows[0][0]}
+        "SELECT DISTINCT created_change FROM calib.certification_history")} == {rows[0][0]}
+    # The same when the transaction's first write is not a certification (calib._change()
+    # checks the remembered change itself).
+    conn.execute("SELECT set_config('calib._change', %s, true)", (str(other_id),))
+    conn.execute("SELECT calib.register_collection('Z', 'CALIBRATION')")
+    conn.commit()
+    assert [r.epoch for r in reg.history("Z")] == [other + 2]
+
+
+def test_raw_sql_naming_its_own_change_or_none_is_recorded_as_this_change(
+        reg: Registry) -> None:
+    """Current certifications carry their creating change. A raw INSERT that names another
+    change, and a raw UPDATE that leaves the old one, are stamped with the writing
+    transaction's change all the same (calib._stamp_row): as-of reads of the epochs before
+    still answer as they did, and history shows the raw change."""
+    refs = world(reg)
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    e1 = reg.current_epoch()
+    first = reg.connection.execute("SELECT change_id FROM calib.change WHERE epoch = %s",
+                                   (e1,)).fetchone()[0]
+    before = answers(reg, "X", e1)
+    # As the owner: shorten the certification, and insert one that claims epoch e1's change.
+    with reg.connection.transaction():
+        reg.connection.execute(
+            "UPDATE calib.certification SET validity = tstzrange(lower(validity), %s, '[)')",
+            (t(2021),))
+        reg.connection.execute(
+            "INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key,"
+            " dataset_id, validity, created_change, created_operation)"
+            " SELECT c.collection_id, d.dataset_type_id, d.data_id_key, d.dataset_id,"
+            " tstzrange(%s, NULL, '[)'), %s, 'certify'"
+            " FROM calib.collection AS c, calib.dataset AS d"
+            " WHERE c.name = 'X' AND d.dataset_id = %s", (t(2020), first, refs[2].id))
+    e2 = reg.current_epoch()
+    assert e2 == e1 + 1
+    assert answers(reg, "X", e1) == before
+    assert answers(reg, "X", e2) == answers(reg, "X", None)
+    assert [(r.operation, r.dataset_id, r.validity_before, r.validity_after)
+            for r in reg.history("X", TYPE, since=e2)] == [
+        ("sql", refs[1].id, Timespan(t(2020), None), Timespan(t(2020), t(2021))),
+        ("sql", refs[2].id, None, Timespan(t(2020), None))]
 
 
 def test_a_failed_commit_takes_no_epoch(
@@ -408,3 +448,32 @@ def test_cli_as_of_and_history(pg_url: str, reg: Registry, tmp_path) -> None:
     (last,) = {(r.reason, r.app_user, r.operation)
                for r in reg.history("X", since=reg.current_epoch())}
     assert last == ("night 2024-02-10 was bad", "alice", "decertify")
+
+
+def test_as_of_lookups_probe_indexes_in_their_generic_plan(reg: Registry) -> None:
+    """calib._probe_all_as_of runs its statement with a generic plan (planned once per
+    session): that plan must probe the certification indexes (current rows: the exclusion
+    index; closed versions: their GiST index), never scan a table, whatever the
+    statistics (here: none, the tables were never analysed)."""
+    refs = world(reg)
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)))
+    conn = reg.connection
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    try:
+        conn.execute(
+            "PREPARE q(integer, integer[], tstzrange[], bigint) AS"
+            " SELECT u.ord, p.dataset_id FROM unnest($2, $3) WITH ORDINALITY AS u(k, span, ord)"
+            " LEFT JOIN LATERAL calib._probe_as_of($1, u.k, u.span, $4) AS p ON u.k IS NOT NULL")
+        coll, key = conn.execute(
+            "SELECT collection_id, data_id_key FROM calib.certification LIMIT 1").fetchone()
+        epoch = int(reg.current_epoch())
+        plan = "\n".join(r[0] for r in conn.execute(
+            f"EXPLAIN EXECUTE q({int(coll)}, ARRAY[{int(key)}],"
+            f" ARRAY['[2020-06-01 00:00+00,2020-06-01 00:00+00]'::tstzrange], {epoch})"))
+    finally:
+        conn.execute("DEALLOCATE ALL")
+        conn.execute("RESET plan_cache_mode")
+    assert "Index Scan using certification_no_overlap on certification" in plan, plan
+    assert "certification_version_probe_idx on certification_version" in plan, plan
+    assert "Seq Scan" not in plan, plan

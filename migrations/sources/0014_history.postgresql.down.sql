@@ -4,7 +4,8 @@
 -- after this file, drops the functions 0014 created. Here: the version triggers, the change
 -- log, the version tables and the epoch sequence go (the history is lost; the current
 -- content is untouched); the four-argument calib._lookup gets its owner back.
-DROP TRIGGER certification_versions_insert ON calib.certification;
+DROP TRIGGER certification_versions_statement ON calib.certification;
+DROP TRIGGER certification_versions_row ON calib.certification;
 DROP TRIGGER certification_versions_update ON calib.certification;
 DROP TRIGGER certification_versions_delete ON calib.certification;
 DROP TRIGGER certification_versions_truncate ON calib.certification;
@@ -24,6 +25,8 @@ DROP TRIGGER dataset_versions_insert ON calib.dataset;
 DROP TRIGGER dataset_versions_update ON calib.dataset;
 DROP TRIGGER dataset_versions_delete ON calib.dataset;
 DROP TRIGGER dataset_versions_truncate ON calib.dataset;
+DROP VIEW calib.certification_history;
+ALTER TABLE calib.certification DROP COLUMN created_change, DROP COLUMN created_operation;
 DROP TABLE calib.collection_version, calib.chain_version, calib.certification_version,
     calib.tag_version, calib.dataset_version, calib.change;
 DROP SEQUENCE calib.epoch_seq;

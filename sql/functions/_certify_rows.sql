@@ -71,7 +71,8 @@ BEGIN
         /* For each key, the earliest new begin closes a stored open range that begins
            before it. A key with an item unbounded below closes nothing. */
         UPDATE calib.certification AS c
-        SET validity = tstzrange(lower(c.validity), f.first_begin, '[)')
+        SET validity = tstzrange(lower(c.validity), f.first_begin, '[)'),
+            created_change = DEFAULT, created_operation = DEFAULT  -- a new version (history)
         FROM (SELECT u.k, min(u.b) AS first_begin
               FROM unnest(v_res.o_keys, p_begins) AS u(k, b)
               GROUP BY u.k HAVING bool_and(u.b IS NOT NULL)) AS f

@@ -1,6 +1,7 @@
 CREATE OR REPLACE FUNCTION calib._change()
 RETURNS bigint
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* This transaction's change (calib.change.change_id), created at its first versioned write
@@ -11,7 +12,8 @@ AS $$
    (xid = pg_current_xact_id(), the top-level id even inside a savepoint): a caller who
    sets calib._change by hand cannot attribute its writes to another transaction's change,
    and a non-number there is ignored. A rolled-back savepoint reverts the setting and the
-   row alike, so the next write creates a new row.
+   row alike, so the next write creates a new row. SECURITY DEFINER: the column default
+   of calib.certification.created_change calls it as whoever inserts (a raw writer too).
    Errors: none of its own. Locks: none. */
 DECLARE
     v_text text := current_setting('calib._change', true);

@@ -16,7 +16,8 @@ AS $$
    start). Data IDs equal to a stored one are valid and canonical already; the full
    validation runs only when some data ID is not stored.
    p_as_of: answer as of that epoch (checked by calib._as_of): the collection as named
-   then, the rule applied by calib._probe_as_of to the versions visible then; NULL (every
+   then, the rule applied by calib._probe_as_of (calib._probe_all_as_of) to the versions
+   visible then; NULL (every
    current caller) reads the current tables through calib.probe, unchanged.
    Errors: KC011 when the deciding member of some query has more than one match (the first
    such query in input order); KC002 / KC005 / KC008 / KC015 for bad arguments. Read-only,
@@ -71,12 +72,10 @@ BEGIN
     LEFT JOIN LATERAL calib.probe(v_coll_id, u.k, u.span) AS p ON u.k IS NOT NULL
     WHERE v_epoch IS NULL;
     IF v_epoch IS NOT NULL THEN
-        SELECT array_agg(p.dataset_id ORDER BY u.ord), array_agg(p.member_id ORDER BY u.ord),
-               min(u.ord) FILTER (WHERE p.ambiguous)
+        SELECT array_agg(p.dataset_id ORDER BY p.ord), array_agg(p.member_id ORDER BY p.ord),
+               min(p.ord) FILTER (WHERE p.ambiguous)
         INTO v_ids, v_members, v_pos
-        FROM unnest(v_keys, p_spans) WITH ORDINALITY AS u(k, span, ord)
-        LEFT JOIN LATERAL calib._probe_as_of(v_coll_id, u.k, u.span, v_epoch) AS p
-            ON u.k IS NOT NULL;
+        FROM calib._probe_all_as_of(v_coll_id, v_keys, p_spans, v_epoch) AS p;
     END IF;
 
     IF v_pos IS NOT NULL THEN
@@ -108,7 +107,7 @@ BEGIN
                                AND c.validity && v_span)
                             ELSE
                             (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
-                             FROM calib.certification_version AS c
+                             FROM calib.certification_history AS c
                              WHERE c.collection_id = v_members[v_pos] AND c.data_id_key = v_keys[v_pos]
                                AND c.validity && v_span
                                AND calib._visible(c.created_change, c.removed_change, v_epoch))

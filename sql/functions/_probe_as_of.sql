@@ -19,7 +19,7 @@ SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL
 FROM calib._search_path_as_of(p_collection_id, p_as_of) AS m
 CROSS JOIN LATERAL (
     SELECT ARRAY(
-        SELECT c.dataset_id FROM calib.certification_version AS c
+        SELECT c.dataset_id FROM calib.certification_history AS c
         WHERE m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION' AND p_span IS NOT NULL
           AND c.collection_id OPERATOR(pg_catalog.=) m.member_id
           AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key

@@ -11,7 +11,8 @@ AS $$
    row. The changed rows' versions go into calib.<table>_version (chain_version for
    collection_chain) under this transaction's change (calib._change()), with the operation
    the calling public function named (calib._operation) in this same client statement, else
-   'sql'.
+   'sql' (calib._current_operation). Certifications differ (their current rows carry their
+   creating change; see calib.certification_version): only their old rows come here.
    - old rows (UPDATE, DELETE): their open version is closed by this change, or dropped
      when this same change created it (it was never visible to anyone);
    - new rows (UPDATE, INSERT): a version this change closed with the same key and content
@@ -28,11 +29,8 @@ AS $$
    Errors: none of its own. Locks: none beyond the version rows it writes. */
 DECLARE
     v_change bigint;
-    v_label text := current_setting('calib._operation', true);
     v_reopened bigint;
-    v_op text := CASE WHEN split_part(v_label, ' ', 2)
-                           = extract(epoch FROM statement_timestamp())::text
-                      THEN split_part(v_label, ' ', 1) ELSE 'sql' END;
+    v_op text := calib._current_operation();
 BEGIN
     /* A statement that changed no row (statement triggers fire anyway) is no change: it
        gets no change row, hence no epoch. */
@@ -47,35 +45,17 @@ BEGIN
     END IF;
     v_change := calib._change();
     IF TG_TABLE_NAME = 'certification' THEN
+        /* Current certifications carry their creating change: only the old rows of an
+           UPDATE or DELETE (or every row, BEFORE a TRUNCATE) become closed versions, those
+           this same change created excepted (nobody ever saw them). */
         IF TG_OP = 'TRUNCATE' THEN
-            UPDATE calib.certification_version SET removed_change = v_change, removed_operation = v_op
-            WHERE removed_change IS NULL;
-            RETURN NULL;
-        END IF;
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            DELETE FROM calib.certification_version AS v USING old_rows AS o
-            WHERE v.certification_id = o.certification_id AND v.removed_change IS NULL AND v.created_change = v_change;
-            UPDATE calib.certification_version AS v SET removed_change = v_change, removed_operation = v_op
-            FROM old_rows AS o
-            WHERE v.certification_id = o.certification_id AND v.removed_change IS NULL;
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            UPDATE calib.certification_version AS v SET removed_change = NULL, removed_operation = NULL
-            FROM new_rows AS n
-            WHERE v.certification_id = n.certification_id AND v.removed_change = v_change
-              AND (v.certification_id, v.collection_id, v.dataset_type_id, v.data_id_key, v.dataset_id, v.validity) IS NOT DISTINCT FROM (n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity);
-            GET DIAGNOSTICS v_reopened = ROW_COUNT;
-            IF v_reopened = 0 THEN
-                INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, created_operation)
-                SELECT n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity, v_change, v_op
-                FROM new_rows AS n;
-            ELSE
-                INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, created_operation)
-                SELECT n.certification_id, n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, n.validity, v_change, v_op
-                FROM new_rows AS n
-                WHERE NOT EXISTS (SELECT FROM calib.certification_version AS v
-                                  WHERE v.certification_id = n.certification_id AND v.removed_change IS NULL);
-            END IF;
+            INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, removed_change, created_operation, removed_operation)
+            SELECT o.certification_id, o.collection_id, o.dataset_type_id, o.data_id_key, o.dataset_id, o.validity, o.created_change, v_change, o.created_operation, v_op
+            FROM calib.certification AS o WHERE o.created_change <> v_change;
+        ELSE
+            INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, removed_change, created_operation, removed_operation)
+            SELECT o.certification_id, o.collection_id, o.dataset_type_id, o.data_id_key, o.dataset_id, o.validity, o.created_change, v_change, o.created_operation, v_op
+            FROM old_rows AS o WHERE o.created_change <> v_change;
         END IF;
         RETURN NULL;
     END IF;

@@ -23,17 +23,21 @@ DECLARE
     v_epoch bigint;
     v_old text;
 BEGIN
-    /* Bounded like every wait (calib._bound_waits): normally the holder is only committing,
-       but a session that ran SET CONSTRAINTS ALL IMMEDIATE holds the lock from its first
-       change to its end. */
-    v_old := calib._bound_waits();
-    BEGIN
-        PERFORM pg_advisory_xact_lock(7161124082373846386);
-    EXCEPTION WHEN lock_not_available THEN
-        IF calib._lock_timeout('epoch', 'the epoch lock, held by another transaction that is committing',
-                               '{}') IS NULL THEN END IF;
-    END;
-    PERFORM set_config('lock_timeout', v_old, true);
+    /* Usually nobody else is committing: take the lock without waiting, and without the
+       cost of the bounded wait below (a savepoint and two settings; a 1-row certify paid
+       ~15% more for them). Otherwise wait, bounded like every wait (calib._bound_waits):
+       normally the holder is only committing, but a session that ran SET CONSTRAINTS ALL
+       IMMEDIATE holds the lock from its first change to its end. */
+    IF NOT pg_try_advisory_xact_lock(7161124082373846386) THEN
+        v_old := calib._bound_waits();
+        BEGIN
+            PERFORM pg_advisory_xact_lock(7161124082373846386);
+        EXCEPTION WHEN lock_not_available THEN
+            IF calib._lock_timeout('epoch', 'the epoch lock, held by another transaction that is committing',
+                                   '{}') IS NULL THEN END IF;
+        END;
+        PERFORM set_config('lock_timeout', v_old, true);
+    END IF;
     v_epoch := nextval('calib.epoch_seq');
     UPDATE calib.change SET epoch = v_epoch, committed_at = clock_timestamp()
     WHERE change_id = NEW.change_id;

@@ -52,7 +52,7 @@ BEGIN
     RETURN QUERY
     SELECT f.member_name, c.dataset_id, t.name, di.value, r.name, c.validity
     FROM calib._search_path_as_of(v_coll_id, v_epoch) AS f
-    JOIN calib.certification_version AS c ON c.collection_id = f.member_id
+    JOIN calib.certification_history AS c ON c.collection_id = f.member_id
     JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
     JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
     JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id

@@ -49,7 +49,8 @@ BEGIN
                                'end', calib._ts_text(p_end))) IS NULL THEN END IF;
     END IF;
     UPDATE calib.certification AS c
-    SET validity = tstzrange(lower(c.validity), p_end, '[)')
+    SET validity = tstzrange(lower(c.validity), p_end, '[)'),
+        created_change = DEFAULT, created_operation = DEFAULT  -- a new version (history)
     WHERE c.collection_id = v_coll.collection_id
       AND c.dataset_type_id = v_type.dataset_type_id
       AND c.validity && tstzrange(p_end, NULL, '[)')

@@ -95,11 +95,14 @@ RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 /* find as of epoch p_as_of (calib.current_epoch(), calib.epoch_at()): the answer find
    gave at that epoch, through the chains and collections as they were then (a collection
    removed or renamed since is found by the name it had). NULL p_as_of is find now (the
-   four-argument form, unchanged).
+   four-argument form, unchanged). Generic plans (plan_cache_mode): planned once per session;
+   custom plans of calib._lookup's statements were made again on every call (1.1 ms instead
+   of 0.55 ms per find as of an epoch).
    Errors: as find; KC015 as_of_range (negative, or beyond the current epoch); KC002 for a
    collection that did not exist at that epoch. */
 BEGIN
@@ -121,6 +124,7 @@ RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 /* As find(..., tstzrange) as of epoch p_as_of (NULL: now). */
 BEGIN
@@ -142,6 +146,7 @@ RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 /* find(..., jsonb, text) as of epoch p_as_of (NULL: now): p_at an instant, or a timespan
    when it starts with '[' or '(' (or is 'empty'), read strictly. */
@@ -161,6 +166,7 @@ RETURNS TABLE (dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 /* find as of an epoch with every argument as text (drivers binding text): p_as_of an epoch
    in decimal digits, or NULL / '' for now (calib._epoch_text). Then exactly the typed form.

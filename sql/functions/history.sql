@@ -66,10 +66,10 @@ BEGIN
                coalesce(a.data_id_key, b.data_id_key) AS data_id_key,
                coalesce(a.dataset_id, b.dataset_id) AS dataset_id,
                b.validity AS before, a.validity AS after
-        FROM (SELECT * FROM calib.certification_version AS v
+        FROM (SELECT * FROM calib.certification_history AS v
               WHERE v.collection_id = ANY (v_ids)) AS a
         FULL JOIN (SELECT * FROM calib.certification_version AS v
-                   WHERE v.collection_id = ANY (v_ids) AND v.removed_change IS NOT NULL) AS b
+                   WHERE v.collection_id = ANY (v_ids)) AS b
           ON b.certification_id = a.certification_id AND b.removed_change = a.created_change
     ), items AS (
         SELECT c.change_id, c.op, c.collection_id, c.dataset_type_id, c.data_id_key,

@@ -132,7 +132,7 @@ Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at text
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: KC011 ambiguous (more than one certification in the deciding collection), KC002, KC005, KC008.';
 COMMENT ON FUNCTION calib.find(text, text, jsonb, timestamptz, bigint) IS
-    'find as of epoch p_as_of (calib.current_epoch(), calib.epoch_at()): the answer find gave at that epoch, through the chains and collections as they were then (a collection removed or renamed since is found by the name it had). NULL p_as_of is find now (the four-argument form, unchanged).
+    'find as of epoch p_as_of (calib.current_epoch(), calib.epoch_at()): the answer find gave at that epoch, through the chains and collections as they were then (a collection removed or renamed since is found by the name it had). NULL p_as_of is find now (the four-argument form, unchanged). Generic plans (plan_cache_mode): planned once per session; custom plans of calib._lookup''s statements were made again on every call (1.1 ms instead of 0.55 ms per find as of an epoch).
 Arguments: p_collection text, p_dataset_type text, p_data_id jsonb, p_at timestamptz, p_as_of bigint
 Locks: none; read-only (STABLE), runs on a hot standby.
 Errors: as find; KC015 as_of_range (negative, or beyond the current epoch); KC002 for a collection that did not exist at that epoch.';

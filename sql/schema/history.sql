@@ -16,8 +16,9 @@
    (reason 'revision 0014: existing content', operation 'upgrade').
 
    The *_version tables: every version of every row of the versioned tables (collection,
-   collection_chain, certification, tag, dataset), written only by the statement-level
-   triggers of schema/history_triggers.sql (calib._record_versions), owned by calib_owner,
+   collection_chain, tag, dataset; for certification the closed versions only, see
+   below), written only by the triggers of schema/history_triggers.sql
+   (calib._record_versions), owned by calib_owner,
    for every writer including the owner's raw SQL (operation 'sql'). A version is visible
    at epoch E when its created change has an epoch <= E and its removed change is NULL or
    has none <= E (calib._visible, the one place this is written). The current tables stay
@@ -84,6 +85,13 @@ CREATE TABLE calib.chain_version (
 );
 CREATE INDEX chain_version_parent_idx ON calib.chain_version (parent_id, position);
 
+/* Certifications are the one high-volume table, so their history is kept the other way
+   round (the layout of SQL:2011 system versioning): a current row carries the change that
+   created it (calib.certification.created_change / created_operation, columns added by
+   schema/history_triggers.sql), and this table holds only the *closed* versions, those a
+   later change removed or replaced (copied here by calib._record_versions from the UPDATE
+   or DELETE's old rows). A certify therefore writes each row once, as before the ledger;
+   the view calib.certification_history is every version, current and closed. */
 CREATE TABLE calib.certification_version (
     certification_id  bigint NOT NULL,
     collection_id     integer NOT NULL,
@@ -92,9 +100,9 @@ CREATE TABLE calib.certification_version (
     dataset_id        uuid NOT NULL,
     validity          tstzrange NOT NULL,
     created_change    bigint NOT NULL,
-    removed_change    bigint,
+    removed_change    bigint NOT NULL,
     created_operation text NOT NULL,
-    removed_operation text,
+    removed_operation text NOT NULL,
     CONSTRAINT certification_version_created_fkey FOREIGN KEY (created_change)
         REFERENCES calib.change (change_id),
     CONSTRAINT certification_version_removed_fkey FOREIGN KEY (removed_change)
@@ -103,9 +111,6 @@ CREATE TABLE calib.certification_version (
 /* As-of probes: (collection, data ID key, validity) like the live exclusion index. */
 CREATE INDEX certification_version_probe_idx ON calib.certification_version
     USING gist (collection_id, data_id_key, validity);
-/* Closing the open version of a row (updates, deletes). */
-CREATE INDEX certification_version_open_idx ON calib.certification_version (certification_id)
-    WHERE removed_change IS NULL;
 CREATE INDEX certification_version_collection_idx
     ON calib.certification_version (collection_id, dataset_type_id);
 
@@ -145,7 +150,7 @@ CREATE INDEX dataset_version_id_idx ON calib.dataset_version (dataset_id);
    and re-insert), and by history; partial, so that current versions cost nothing here. */
 CREATE INDEX collection_version_removed_idx ON calib.collection_version (removed_change) WHERE removed_change IS NOT NULL;
 CREATE INDEX chain_version_removed_idx ON calib.chain_version (removed_change) WHERE removed_change IS NOT NULL;
-CREATE INDEX certification_version_removed_idx ON calib.certification_version (removed_change) WHERE removed_change IS NOT NULL;
+CREATE INDEX certification_version_removed_idx ON calib.certification_version (removed_change);
 CREATE INDEX tag_version_removed_idx ON calib.tag_version (removed_change) WHERE removed_change IS NOT NULL;
 CREATE INDEX dataset_version_removed_idx ON calib.dataset_version (removed_change) WHERE removed_change IS NOT NULL;
 CREATE INDEX change_committed_at_idx ON calib.change (committed_at);

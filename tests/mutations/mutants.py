@@ -895,9 +895,9 @@ END;
         (HIST + "test_as_of_replays_every_epoch",),
     ),
     Mutant(
-        "pg-operation-not-recorded", "sql/functions/_record_versions.sql",
-        "                      THEN split_part(v_label, ' ', 1) ELSE 'sql' END;",
-        "                      THEN 'sql' ELSE 'sql' END;",
+        "pg-operation-not-recorded", "sql/functions/_current_operation.sql",
+        "            THEN split_part(v.label, ' ', 1) ELSE 'sql' END",
+        "            THEN 'sql' ELSE 'sql' END",
         "versions record every change as raw SQL instead of the function that made it",
         (HIST + "test_history_records_operations_actor_and_reason",),
     ),
@@ -907,6 +907,28 @@ END;
         "WHERE c.change_id = v_text::bigint;",
         "a caller who sets calib._change by hand writes under another transaction's change",
         (HIST + "test_one_change_per_transaction_and_no_borrowed_change",),
+    ),
+    Mutant(
+        "pg-certification-change-borrowed", "sql/functions/_certification_statement.sql",
+        "AND c.xid = pg_current_xact_id())) THEN",
+        ")) THEN",
+        "a caller who sets calib._change by hand dates its certifications into another"
+        " transaction's change",
+        (HIST + "test_one_change_per_transaction_and_no_borrowed_change",),
+    ),
+    Mutant(
+        "pg-raw-certification-not-stamped", "sql/functions/_stamp_row.sql",
+        "    NEW.created_change := calib._change();\n", "",
+        "a raw INSERT keeps the change it names, a raw UPDATE the old one: the past changes",
+        (HIST + "test_raw_sql_naming_its_own_change_or_none_is_recorded_as_this_change",),
+    ),
+    Mutant(
+        "pg-closed-certification-versions-lost", "sql/functions/_record_versions.sql",
+        "            FROM old_rows AS o WHERE o.created_change <> v_change;",
+        "            FROM old_rows AS o WHERE false;",
+        "a decertified or shortened certification leaves no closed version: as-of reads"
+        " forget it",
+        (HIST + "test_as_of_replays_every_epoch",),
     ),
     Mutant(
         "pg-past-chain-order-reversed", "sql/functions/_search_path_as_of.sql",
