@@ -246,16 +246,18 @@ class SqliteConnection(ChangeLog, Registry):
         outer = self._depth == 0
         fk_off = bulk and outer
         savepoint = f"calibcert_{self._depth}"
+        begun = False
         try:
             if fk_off:
                 conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT {savepoint}")
+            begun = True
             if outer:
                 self._seal_pending()
             previous = self._set_operation(op) if op is not None else None
         except sqlite3.Error as exc:
-            if self._conn.in_transaction and outer:
-                self._conn.execute("ROLLBACK")
+            if begun:  # the history's first statements failed: undo the BEGIN too
+                self._undo(outer, savepoint)
             if fk_off:
                 conn.execute("PRAGMA foreign_keys = ON")
             err = self._translate(exc)
