@@ -251,7 +251,9 @@ def _overlap(db: Db) -> list[str]:
                 " dataset_id, validity) SELECT collection_id, dataset_type_id, data_id_key,"
                 " dataset_id, '[2020-06-01 00:00+00,2020-07-01 00:00+00)' FROM"
                 f" calib.certification WHERE dataset_id = {db.uuid(U[2])}"]
-    return ["INSERT INTO certification SELECT collection_id, collection_type, dataset_type_id,"
+    return ["INSERT INTO certification (collection_id, collection_type, dataset_type_id,"
+            " data_id_key, dataset_id, run_id, begin_us, end_us)"
+            " SELECT collection_id, collection_type, dataset_type_id,"
             " data_id_key, dataset_id, run_id, 1590969600000000, 1593561600000000"
             f" FROM certification WHERE dataset_id = {db.uuid(U[2])}"]
 
@@ -262,7 +264,9 @@ def _cert_into(db: Db, collection: str) -> list[str]:
                 f" dataset_id, validity) SELECT {_cid(db, collection)}, dataset_type_id,"
                 " data_id_key, dataset_id, validity FROM calib.certification"
                 f" WHERE dataset_id = {db.uuid(U[1])}"]
-    return [f"INSERT INTO certification SELECT {_cid(db, collection)}, collection_type,"
+    return ["INSERT INTO certification (collection_id, collection_type, dataset_type_id,"
+            " data_id_key, dataset_id, run_id, begin_us, end_us)"
+            f" SELECT {_cid(db, collection)}, collection_type,"
             " dataset_type_id, data_id_key, dataset_id, run_id, begin_us, end_us"
             f" FROM certification WHERE dataset_id = {db.uuid(U[1])}"]
 

@@ -401,17 +401,6 @@ def test_a_failed_commit_takes_no_epoch(
     assert reg.certifications("X", as_of=before) == []
 
 
-def test_sqlite_refuses_history_clearly(sqlite_url: str) -> None:
-    with calibcert.connect(sqlite_url) as reg:
-        for call in (reg.current_epoch, lambda: reg.history("X"),
-                     lambda: reg.certifications("X", as_of=0),
-                     lambda: reg.get_chain("X", as_of=0)):
-            with pytest.raises(InvalidArgumentError, match="PostgreSQL only"):
-                call()
-    with pytest.raises(InvalidArgumentError, match="PostgreSQL only"):
-        calibcert.connect(sqlite_url, reason="why")
-
-
 def test_raw_sql_after_a_function_in_one_transaction_is_recorded_as_sql(
         reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
     refs = world(reg)

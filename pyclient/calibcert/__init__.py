@@ -64,8 +64,8 @@ def connect(url: Any = None, **kwargs: Any) -> Registry:
     the embedded default SQLite file), or an open connection of the caller's: a psycopg 3
     connection, or a SQLAlchemy Engine / Connection using psycopg (calls then run in the
     caller's transaction, and ``close()`` leaves the connection open).
-    ``reason`` / ``user`` (PostgreSQL): recorded with every change this registry makes
-    (settings calib.reason / calib.user for the session; README "History and time travel").
+    ``reason`` / ``user``: recorded with every change this registry makes (PostgreSQL: the
+    settings calib.reason / calib.user for the session; README "History and time travel").
     Raises SchemaVersionError if the schema is missing or not at head.
     """
     from .urls import kind
@@ -77,11 +77,7 @@ def connect(url: Any = None, **kwargs: Any) -> Registry:
 
             return PostgresRegistry.from_url(resolved, **kwargs)
         from .backends.sqlite import SqliteRegistry
-        from .history import refuse
 
-        # reason= / user= describe changes in the history, which SQLite does not keep yet.
-        if kwargs.pop("reason", None) is not None or kwargs.pop("user", None) is not None:
-            raise refuse("reason= / user=")
         return SqliteRegistry.from_url(resolved, **kwargs)
 
     import psycopg

@@ -2,9 +2,9 @@
 as-of arguments and ``history()``.
 
 :class:`HistoryMixin` gives :class:`calibcert.registry.Registry` its public history methods
-and the backend primitives behind them. The defaults refuse with InvalidArgumentError
-(``history_postgresql_only``): only the PostgreSQL backend keeps history so far
-(tests/test_pg_history.py); the SQLite backend inherits the refusal until its twin exists.
+and the backend primitives behind them, which both backends implement
+(backends/postgres_history.py; backends/sqlite/epochs.py, as_of.py, history.py), with the
+same answers (tests/test_behaviour_history.py).
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def check_request_id(value: Any) -> str:
 
 
 def refuse(what: str) -> InvalidArgumentError:
+    """The refusal of a part of history that only the PostgreSQL backend has so far."""
     exc = error("history_postgresql_only", what=what)
     assert isinstance(exc, InvalidArgumentError)
     return exc
@@ -139,7 +140,8 @@ class HistoryMixin:
                 f"dry_run must be a bool, not {type(dry_run).__name__}")
         return self._revert(value, dry_run)
 
-    # -- backend primitives (PostgreSQL overrides them) --------------------------------
+    # -- backend primitives: each backend implements the core ones (NotImplementedError
+    # here); the parts built on PostgreSQL only so far refuse on SQLite (refuse()) ----
 
     def _prune_history(self, before: int | None) -> int:
         raise refuse("prune_history")
@@ -152,34 +154,34 @@ class HistoryMixin:
         raise refuse("revert")
 
     def _current_epoch(self) -> int:
-        raise refuse("current_epoch")
+        raise NotImplementedError
 
     def _epoch_at(self, instant: datetime) -> int:
-        raise refuse("epoch_at")
+        raise NotImplementedError
 
     def _history(self, collection: str, dataset_type: str | None,
                  data_id: dict[str, Any] | None, since: int | None,
                  until: int | None) -> list[HistoryRow]:
-        raise refuse("history")
+        raise NotImplementedError
 
     def _find_many_as_of(self, collection: str, dataset_type: str,
                          data_ids: list[dict[str, Any]], times: list[At],
                          as_of: int) -> list[DatasetRef | None]:
-        raise refuse("as_of")
+        raise NotImplementedError
 
     def _certifications_as_of(self, collection: str, dataset_type: str | None,
                               as_of: int) -> list[Certification]:
-        raise refuse("as_of")
+        raise NotImplementedError
 
     def _get_chain_as_of(self, parent: str, as_of: int) -> list[str]:
-        raise refuse("as_of")
+        raise NotImplementedError
 
     def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
-        raise refuse("as_of")
+        raise refuse("list_collections as_of")
 
     def _collection_digest_as_of(self, collection: str, as_of: int) -> str:
-        raise refuse("as_of")
+        raise refuse("collection_digest as_of")
 
     def _query_datasets_as_of(self, collection: str, dataset_type: str,
                               where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:
-        raise refuse("as_of")
+        raise refuse("query_datasets as_of")

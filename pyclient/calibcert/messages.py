@@ -262,7 +262,8 @@ KINDS: dict[str, tuple[str, str]] = {
         " {current})"),
     "history_postgresql_only": (
         "KC015",
-        "{what} needs history (epochs), which calibcert keeps on PostgreSQL only so far"),
+        "{what} is built on PostgreSQL only so far (SQLite keeps epochs and answers find,"
+        " certifications, get_chain and history as of them)"),
     "lock_timeout_setting": (
         "KC015",
         "calib.lock_timeout must be a time such as '10s', '500ms' or '0' (do not wait), not"

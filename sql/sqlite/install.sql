@@ -9,4 +9,5 @@
 \ir schema/search_path.sql
 \ir schema/dimension.sql
 \ir schema/states.sql
+\ir schema/history.sql
 \ir schema/version.sql

@@ -45,6 +45,8 @@ HEALTH = "tests/test_health.py::"
 HIST = "tests/test_pg_history.py::"
 RET = "tests/test_pg_retention.py::"
 REV = "tests/test_pg_revert.py::"
+BH = "tests/test_behaviour_history.py::"
+HSQ = "tests/test_sqlite_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
@@ -527,8 +529,8 @@ END;
     # -- pyclient/calibcert/backends/sqlite -----------------------------------------------------
     Mutant(
         "sqlite-decertify-split-half", "pyclient/calibcert/backends/sqlite/decertify.py",
-        '" SELECT :cid, t, k, id, r, :e, e FROM _hit WHERE e > :e",',
-        '" SELECT :cid, t, k, id, r, :e, e FROM _hit WHERE e > :e AND b >= :b",',
+        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE e > :e",',
+        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE e > :e AND b >= :b",',
         "SQLite decertify forgets the second half of a split",
         (BC + "test_decertify_removes_shortens_and_splits" + SQ,),
     ),
@@ -577,9 +579,9 @@ END;
     ),
     Mutant(
         "sqlite-copy-drops-open-ends", "pyclient/calibcert/backends/sqlite/collections.py",
-        '" end_us FROM certification WHERE collection_id = ?", (dst, src.id))',
-        '" end_us FROM certification WHERE collection_id = ? AND end_us < 9223372036854775807",'
-        " (dst, src.id))",
+        '" end_us, ?, ? FROM certification WHERE collection_id = ?",',
+        '" end_us, ?, ? FROM certification WHERE collection_id = ?'
+        ' AND end_us < 9223372036854775807",',
         "SQLite copy_collection drops certifications with an open end",
         (BCO + "test_copy_calibration_preserves_timespans_and_is_independent" + SQ,),
     ),
@@ -1334,5 +1336,77 @@ END;
         "              AND false;",
         "an ambiguous lookup decided by a snapshot names the snapshot and lists no dataset",
         (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+    ),
+    # -- history on SQLite (revision 0014: sql/sqlite/schema/history.sql,
+    #    backends/sqlite/epochs.py, as_of.py, history.py) -----------------------------------
+    Mutant(
+        "sqlite-raw-change-never-sealed", "pyclient/calibcert/backends/sqlite/epochs.py",
+        'self._conn.execute("UPDATE change SET open = NULL WHERE open = 1")',
+        'self._conn.execute("SELECT 1")',
+        "a change a raw sqlite3 writer committed is never sealed: it never gets its epoch,"
+        " and the next calibcert transaction writes into it",
+        (HSQ + "test_raw_sqlite_writers_are_recorded",),
+    ),
+    Mutant(
+        "sqlite-own-change-not-sealed-at-commit",
+        "pyclient/calibcert/backends/sqlite/connection.py",
+        "                if outer:\n                    self._seal_own()\n",
+        "",
+        "the backend commits without sealing its change: it is sealed later as a raw one,"
+        " without its actor, reason and commit time",
+        (BH + "test_history_records_operations_actor_and_reason" + SQ,),
+    ),
+    Mutant(
+        "sqlite-visible-removal-boundary", "pyclient/calibcert/backends/sqlite/as_of.py",
+        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change > :e)")',
+        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change >= :e)")',
+        "a version removed by the change of epoch E is still visible as of E",
+        (BH + "test_as_of_replays_every_epoch" + SQ,),
+    ),
+    Mutant(
+        "sqlite-current-rows-visible-before-creation",
+        "pyclient/calibcert/backends/sqlite/as_of.py",
+        "                     AND c.created_change <= :e ORDER BY c.begin_us DESC LIMIT :n)",
+        "                     ORDER BY c.begin_us DESC LIMIT :n)",
+        "as-of lookups read current certifications created after the epoch",
+        (BH + "test_as_of_replays_every_epoch" + SQ,),
+    ),
+    Mutant(
+        "sqlite-operation-not-named", "pyclient/calibcert/backends/sqlite/connection.py",
+        "            previous = self._set_operation(op) if op is not None else None\n",
+        "            previous = None\n",
+        "the backend does not name its operation: the triggers record 'sql'",
+        (BH + "test_history_records_operations_actor_and_reason" + SQ,),
+    ),
+    Mutant(
+        "sqlite-stale-created-change-kept", "sql/sqlite/schema/history.sql",
+        "WHEN NEW.created_operation = 'upgrade'\n"
+        "  OR NEW.created_change IS NOT (SELECT change_id FROM change WHERE open = 1)",
+        "WHEN NEW.created_operation = 'upgrade'",
+        "a raw insert that copies another change's created_change keeps it (a forged past)",
+        (HSQ + "test_raw_sqlite_writers_are_recorded",),
+    ),
+    Mutant(
+        "sqlite-past-chain-order-reversed", "pyclient/calibcert/backends/sqlite/as_of.py",
+        'f" WHERE {VISIBLE(\'v\')} ORDER BY v.parent_id, v.position",',
+        'f" WHERE {VISIBLE(\'v\')} ORDER BY v.parent_id, v.position DESC",',
+        "past search paths walk each chain's children backwards",
+        (BH + "test_as_of_replays_every_epoch" + SQ,),
+    ),
+    Mutant(
+        "sqlite-collection-id-reused", "pyclient/calibcert/backends/sqlite/collections.py",
+        '            self._conn.execute(_INSERT_COLLECTION, (name, type, doc))',
+        '            self._conn.execute("INSERT INTO collection (name, type, doc)"\n'
+        '                               " VALUES (?, ?, ?)", (name, type, doc))',
+        "a new collection may get a removed one's id: its history mixes with the old name's",
+        (HSQ + "test_a_removed_collections_id_is_never_given_again",),
+    ),
+    Mutant(
+        "sqlite-update-pairs-nothing", "pyclient/calibcert/backends/sqlite/history.py",
+        " AND b.successor_begin_us = a.begin_us AND b.removed_change = a.created_change",
+        " AND b.successor_begin_us = a.begin_us + 1 AND b.removed_change = a.created_change",
+        "history does not pair a changed certification with what it became (close_open"
+        " shows a removal and a creation)",
+        (BH + "test_history_records_operations_actor_and_reason" + SQ,),
     ),
 )

@@ -260,8 +260,8 @@ def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--url", metavar="URL", expose_value=False, callback=_set_url,
                      help=URL_HELP)(f)
     f = click.option("--reason", metavar="TEXT", expose_value=False, callback=_set_reason,
-                     help="Why: recorded with every change this command makes (PostgreSQL;"
-                          " calibcert history shows it).")(f)
+                     help="Why: recorded with every change this command makes"
+                          " (calibcert history shows it).")(f)
     f = click.option("--request-id", "request_id", metavar="ID", expose_value=False,
                      callback=_set_request_id,
                      help="Run the command as one transaction carrying this request id: run"
@@ -269,8 +269,8 @@ def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           " connection), it prints what the first run did and changes"
                           " nothing (PostgreSQL; README \"Retention and request ids\").")(f)
     f = click.option("--user", "user", metavar="NAME", expose_value=False, callback=_set_user,
-                     help="Who, as the application knows them: recorded with every change"
-                          " (PostgreSQL).")(f)
+                     help="Who, as the application knows them: recorded with every"
+                          " change.")(f)
     return f
 
 

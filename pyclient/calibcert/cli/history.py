@@ -1,6 +1,6 @@
 """History on the command line (README "History and time travel"): ``--as-of`` for
-``find`` and ``list``, ``calibcert history`` and ``calibcert revert``. PostgreSQL only so
-far (SQLite refuses with InvalidArgumentError, exit 2)."""
+``find`` and ``list`` and ``calibcert history`` (both backends), and ``calibcert revert``
+(PostgreSQL only so far: SQLite refuses with InvalidArgumentError, exit 2)."""
 
 from __future__ import annotations
 

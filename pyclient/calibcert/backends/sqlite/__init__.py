@@ -63,12 +63,14 @@ values (how the SQL holds and prints values), connection (transactions, locks, c
 catalog (the private helpers _collection, _dataset_type, _flatten, _canonical_data_ids,
 _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, decertify,
 close_open_range, lookup, certifications, check_integrity, collection_stats,
-collection_digest.
+collection_digest, and history: epochs (the change of a write transaction, its seal, the
+epoch readers), as_of (as-of lookups), history.
 :class:`SqliteRegistry` is their mixins in one class.
 """
 
 from __future__ import annotations
 
+from .as_of import AsOf
 from .certifications import Certifications
 from .certify import Certify
 from .check_integrity import CheckIntegrity
@@ -79,6 +81,7 @@ from .collections import Collections
 from .connection import SqliteConnection
 from .datasets import Datasets
 from .decertify import Decertify
+from .history import History
 from .lookup import Lookup
 from .tags import Tags
 
@@ -114,6 +117,9 @@ TWINS: dict[str, str] = {
     "check_integrity": f"{_PKG}.check_integrity",
     "collection_stats": f"{_PKG}.collection_stats",
     "collection_digest": f"{_PKG}.collection_digest",
+    "current_epoch": f"{_PKG}.epochs",
+    "epoch_at": f"{_PKG}.epochs",
+    "history": f"{_PKG}.history",
 }
 
 #: Public SQL functions with no SQLite twin, each with the reason (none today: every
@@ -122,13 +128,8 @@ POSTGRES_ONLY: dict[str, str] = {
     "probe": "the lookup rule on internal ids, granted to services that prepare their own SQL"
              " lookups on PostgreSQL; SQLite has no SQL API, and its twin of the rule itself"
              " is lookup.py (_decide)",
-    # History (revision 0014) is PostgreSQL-only until its SQLite twin (issue 16): the
-    # client methods raise InvalidArgumentError (history_postgresql_only) on SQLite, and so
-    # do the as_of arguments of find, find_many, certifications and get_chain.
-    "current_epoch": "history (epochs) is kept on PostgreSQL only so far; SQLite follows"
-                     " (calibcert.history refuses it with history_postgresql_only)",
-    "epoch_at": "history (epochs) is kept on PostgreSQL only so far; SQLite follows",
-    "history": "history is kept on PostgreSQL only so far; SQLite follows",
+    # Parts of history (revision 0014) built on PostgreSQL only so far: the client raises
+    # InvalidArgumentError (history_postgresql_only) for them on SQLite.
     "explain": "history (explain as of epochs, the epoch that created a match) is kept on"
                " PostgreSQL only so far; SQLite follows (calibcert.explain refuses it with"
                " history_postgresql_only)",
@@ -144,5 +145,5 @@ POSTGRES_ONLY: dict[str, str] = {
 
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,
                      Certifications, CheckIntegrity, CollectionStatistics, CollectionDigest,
-                     SqliteConnection):
+                     AsOf, History, SqliteConnection):
     """A calibcert database in one SQLite file (see the module docstring)."""

@@ -67,8 +67,10 @@ def _overlaps_stored(k: str, b: str, e: str, fb: str, cid: str = ":cid",
 #: The test for item r of a scratch table (_item), for the general way's conflict list.
 _STORED_OVERLAP = _overlaps_stored("r.k", "r.b", "r.e", "r.fb")
 
+#: created_change / created_operation: the history (revision 0014), stamped here so that the
+#: insert trigger has nothing to do (epochs.py, _change_id).
 _INSERT = ("INSERT INTO certification (collection_id, dataset_type_id, data_id_key, dataset_id,"
-           " run_id, begin_us, end_us)")
+           " run_id, begin_us, end_us, created_change, created_operation)")
 
 
 def _is_overlap(exc: sqlite3.IntegrityError) -> bool:
@@ -88,7 +90,7 @@ class Certify(States):
     def _certify(self, collection: str, ids: list[uuid.UUID], timespan: Timespan,
                  close_open: bool) -> int:
         b, e = _begin_us(timespan.begin), _end_us(timespan.end)
-        with self._write(bulk=len(ids) >= BULK_ROWS):
+        with self._write(op="certify", bulk=len(ids) >= BULK_ROWS):
             coll = self._collection(collection, ("CALIBRATION",))
             # The fast way only for an OPEN collection: nothing for _check_change to refuse.
             if (len(ids) <= FEW and coll.state == "OPEN"
@@ -102,7 +104,7 @@ class Certify(States):
 
     def _certify_series(self, collection: str, ids: list[uuid.UUID],
                         begins: list[datetime | None], close_open: bool) -> int:
-        with self._write(bulk=len(ids) >= BULK_ROWS):
+        with self._write(op="certify_series", bulk=len(ids) >= BULK_ROWS):
             coll = self._collection(collection, ("CALIBRATION",))
             if len(ids) != len(begins):
                 raise _err("series_begins_count", collection=collection, n_datasets=len(ids),
@@ -159,9 +161,10 @@ class Certify(States):
             with self._attempt():
                 if close_open:
                     self._close_open(coll, ((k, bs[0]) for k, bs in by_key.items()))
+                chg, op = self._change_id(), self._operation_label
                 self._conn.executemany(
-                    _INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(coll.id, t, k, u, r, b, ends[(k, b)]) for u, t, k, r, b in rows])
+                    _INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(coll.id, t, k, u, r, b, ends[(k, b)], chg, op) for u, t, k, r, b in rows])
         except sqlite3.IntegrityError as exc:
             if not _is_overlap(exc):
                 raise
@@ -250,9 +253,12 @@ class Certify(States):
                 if close_open:
                     self._close_open(coll, self._conn.execute(
                         f"SELECT k, min(fb) FROM {table} GROUP BY k").fetchall())
-                return self._conn.execute(
-                    _INSERT + f" SELECT :cid, t, k, id, r, b, e FROM {table} ORDER BY ord",
-                    {"cid": coll.id}).rowcount
+                chg = self._change_id()
+                n = self._conn.execute(
+                    _INSERT + f" SELECT :cid, t, k, id, r, b, e, :chg, :op FROM {table}"
+                    " ORDER BY ord", {"cid": coll.id, "chg": chg, "op": self._operation_label}
+                ).rowcount
+                return n
         except sqlite3.IntegrityError as exc:
             if not _is_overlap(exc):
                 raise

@@ -21,7 +21,7 @@ class CloseOpenRange(States):
     def _close_open_range(self, collection: str, dataset_type: str, end: datetime,
                           data_ids: list[dict[str, Any]] | None) -> int:
         end_us = _to_us(end)
-        with self._write():
+        with self._write(op="close_open_range"):
             coll = self._collection(collection, ("CALIBRATION",))
             dtype = self._dataset_type(dataset_type, need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)

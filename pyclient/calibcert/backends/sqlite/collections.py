@@ -17,24 +17,31 @@ from .values import (
     _err,
 )
 
+#: A new collection's id: never one a removed collection had (its history keeps its id,
+#: and history(name) gathers every id that ever bore the name); PostgreSQL's sequence never
+#: reuses one either. NULL (an empty file) lets SQLite choose.
+_INSERT_COLLECTION = (
+    "INSERT INTO collection (collection_id, name, type, doc) VALUES ("
+    "(SELECT max(m) + 1 FROM (SELECT max(collection_id) AS m FROM collection"
+    " UNION ALL SELECT max(collection_id) FROM collection_version)), ?, ?, ?)")
+
 
 class Collections(States):
     # -- collections ------------------------------------------------------------------
 
     def _register_collection(self, name: str, type: str, doc: str | None) -> bool:
-        with self._write():
+        with self._write(op="register_collection"):
             row = self._one("SELECT type FROM collection WHERE name = ?", (name,))
             if row is not None:
                 if row["type"] != type:
                     raise _err("collection_exists_as", collection=name, type=row["type"],
                                requested=type)
                 return False
-            self._conn.execute("INSERT INTO collection (name, type, doc) VALUES (?, ?, ?)",
-                               (name, type, doc))
+            self._conn.execute(_INSERT_COLLECTION, (name, type, doc))
             return True
 
     def _set_chain(self, parent: str, children: list[str]) -> None:
-        with self._write():
+        with self._write(op="set_chain"):
             self._invalidate()
             p = self._collection(parent, ("CHAINED",))
             self._check_change(p, "set_chain")
@@ -85,7 +92,7 @@ class Collections(States):
                 " WHERE ch.parent_id = ? ORDER BY ch.position", (p.id,))]
 
     def _remove_collection(self, name: str) -> None:
-        with self._write():
+        with self._write(op="remove_collection"):
             self._invalidate()
             coll = self._collection(name)
             self._check_change(coll, "remove_collection")
@@ -110,20 +117,21 @@ class Collections(States):
                                CollectionState(r["state"])) for r in rows]
 
     def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
-        with self._write(bulk=True):
+        with self._write(op="copy_collection", bulk=True):
             self._invalidate()
             src = self._collection(source, ("TAGGED", "CALIBRATION", "CHAINED"))
             if self._one("SELECT 1 FROM collection WHERE name = ?", (destination,)):
                 raise _err("collection_exists", collection=destination)
-            cur = self._conn.execute("INSERT INTO collection (name, type, doc) VALUES (?, ?, ?)",
+            cur = self._conn.execute(_INSERT_COLLECTION,
                                      (destination, src.type, src.doc if doc is None else doc))
             dst = cur.lastrowid
             if src.type == "CALIBRATION":
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
-                    " dataset_id, run_id, begin_us, end_us)"
+                    " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"
                     " SELECT ?, dataset_type_id, data_id_key, dataset_id, run_id, begin_us,"
-                    " end_us FROM certification WHERE collection_id = ?", (dst, src.id))
+                    " end_us, ?, ? FROM certification WHERE collection_id = ?",
+                    (dst, self._change_id(), self._operation_label, src.id))
             elif src.type == "TAGGED":
                 self._conn.execute(
                     "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id,"

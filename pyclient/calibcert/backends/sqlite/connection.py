@@ -22,6 +22,7 @@ from ...errors import (
 from ...registry import Registry
 from ...schema import HEAD_REVISION
 from ...urls import sqlite_path
+from .epochs import ChangeLog
 from .values import _BUSY_CODES, MIN_SQLITE
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ _VERSION = "SELECT version FROM catalog_version WHERE id = 1"
 
 
 
-class SqliteConnection(Registry):
+class SqliteConnection(ChangeLog, Registry):
     """A calibcert database in one SQLite file (see the module docstring)."""
 
     backend = "sqlite"
@@ -106,10 +107,12 @@ class SqliteConnection(Registry):
 
     @classmethod
     def from_url(cls: type[_C], url: str, *, busy_timeout: float = 10.0,
-                 synchronous: str = "NORMAL", check_schema: bool = True) -> _C:
+                 synchronous: str = "NORMAL", check_schema: bool = True,
+                 reason: str | None = None, user: str | None = None) -> _C:
         """Open ``sqlite:///path``. The file must exist (``calibcert db upgrade`` creates
         it) unless ``check_schema=False``. ``busy_timeout``: seconds a writer waits for the
-        file's write lock before LockTimeoutError."""
+        file's write lock before LockTimeoutError. ``reason`` / ``user``: recorded with
+        every change this registry makes (README "History and time travel")."""
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise RuntimeError(
                 f"calibcert needs SQLite >= {'.'.join(map(str, MIN_SQLITE))}, "
@@ -132,7 +135,9 @@ class SqliteConnection(Registry):
             # 32 MiB of page cache (SQLite's default is 2 MiB): bulk calls probe the dataset
             # index at random. No mmap: a mapped file counts in the client's resident memory.
             conn.execute("PRAGMA cache_size = -32768")
-            return cls(conn, path, busy_timeout=busy_timeout, check_schema=check_schema)
+            reg = cls(conn, path, busy_timeout=busy_timeout, check_schema=check_schema)
+            reg._set_actor(reason, user)
+            return reg
         except sqlite3.Error as exc:
             conn.close()
             _raise_naming_file(exc, path)
@@ -220,7 +225,7 @@ class SqliteConnection(Registry):
         return self._depth > 0 or self._conn.in_transaction
 
     @contextmanager
-    def _write(self, bulk: bool = False) -> Iterator[None]:
+    def _write(self, bulk: bool = False, op: str | None = None) -> Iterator[None]:
         """One atomic unit (a mutating call, or a ``transaction()`` block): BEGIN IMMEDIATE
         at the outermost level, a SAVEPOINT inside a transaction. On any exception it is
         undone, and the lookup caches are dropped (a rollback can undo catalog changes).
@@ -230,6 +235,10 @@ class SqliteConnection(Registry):
         collection). At the outermost level such a call runs with SQLite's per-row
         foreign-key lookups off (the pragma cannot change inside a transaction); they would
         only repeat the reads that produced the rows, at about half the cost of the write.
+
+        ``op``: the public operation (as calib._operation names it on PostgreSQL), recorded
+        in the history with what the call writes (history.py: the change of the
+        transaction is opened by the first write and sealed here before COMMIT).
         """
         if self._reading:
             raise RuntimeError("calibcert: a write cannot start inside a lookup")
@@ -237,11 +246,18 @@ class SqliteConnection(Registry):
         outer = self._depth == 0
         fk_off = bulk and outer
         savepoint = f"calibcert_{self._depth}"
+        begun = False
         try:
             if fk_off:
                 conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT {savepoint}")
+            begun = True
+            if outer:
+                self._seal_pending()
+            previous = self._set_operation(op) if op is not None else None
         except sqlite3.Error as exc:
+            if begun:  # the history's first statements failed: undo the BEGIN too
+                self._undo(outer, savepoint)
             if fk_off:
                 conn.execute("PRAGMA foreign_keys = ON")
             err = self._translate(exc)
@@ -254,6 +270,8 @@ class SqliteConnection(Registry):
             yield
         except BaseException as exc:
             self._depth = entered
+            if op is not None:
+                self._forget_operation(previous)
             self._undo(outer, savepoint)
             self._invalidate()
             err = (self._translate(exc) if isinstance(exc, (sqlite3.Error, UnicodeEncodeError))
@@ -264,8 +282,14 @@ class SqliteConnection(Registry):
         else:
             self._depth = entered
             try:
+                if op is not None:
+                    self._set_operation(previous)
+                if outer:
+                    self._seal_own()
                 conn.execute("COMMIT" if outer else f"RELEASE {savepoint}")
             except sqlite3.Error as exc:
+                if op is not None:
+                    self._forget_operation(previous)
                 self._undo(outer, savepoint)
                 self._invalidate()
                 err = self._translate(exc)

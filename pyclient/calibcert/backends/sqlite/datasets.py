@@ -35,7 +35,7 @@ class Datasets(States):
 
     def _register_dataset_type(self, name: str, dimensions: tuple[str, ...],
                                is_calibration: bool) -> bool:
-        with self._write():
+        with self._write(op="register_dataset_type"):
             row = self._one("SELECT dimensions, is_calibration FROM dataset_type WHERE name = ?",
                             (name,))
             if row is not None:
@@ -58,7 +58,7 @@ class Datasets(States):
     def _insert_datasets(self, dataset_type: str, run: str, data_ids: list[dict[str, Any]],
                          ids: list[uuid.UUID] | None) -> list[DatasetRef]:
         # An empty batch still checks the dataset type and the RUN (as PostgreSQL does).
-        with self._write(bulk=len(data_ids) >= BULK_ROWS):
+        with self._write(op="insert_datasets", bulk=len(data_ids) >= BULK_ROWS):
             dtype = self._dataset_type(dataset_type)
             coll = self._collection(run, ("RUN",))
             enc = self._encoder(dtype)

@@ -25,7 +25,7 @@ class Decertify(States):
     def _decertify(self, collection: str, dataset_type: str, timespan: Timespan,
                    data_ids: list[dict[str, Any]] | None) -> int:
         b, e = _begin_us(timespan.begin), _end_us(timespan.end)
-        with self._write():
+        with self._write(op="decertify"):
             coll = self._collection(collection, ("CALIBRATION",))
             dtype = self._dataset_type(dataset_type, need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)
@@ -48,9 +48,10 @@ class Decertify(States):
                     " AND (data_id_key, begin_us) IN (SELECT k, b FROM _hit)", (coll.id,))
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
-                    " dataset_id, run_id, begin_us, end_us)"
-                    " SELECT :cid, t, k, id, r, b, :b FROM _hit WHERE b < :b"
+                    " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"
+                    " SELECT :cid, t, k, id, r, b, :b, :chg, :op FROM _hit WHERE b < :b"
                     " UNION ALL"
-                    " SELECT :cid, t, k, id, r, :e, e FROM _hit WHERE e > :e",
-                    {"cid": coll.id, "b": b, "e": e})
+                    " SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE e > :e",
+                    {"cid": coll.id, "b": b, "e": e, "chg": self._change_id(),
+                     "op": self._operation_label})
             return n

@@ -19,7 +19,7 @@ APPEND_ONLY_REFUSED = ("decertify", "untag", "remove_collection", "set_chain")
 
 class States(Catalog):
     def _set_collection_state(self, name: str, state: str | None) -> str:
-        with self._write():
+        with self._write(op="set_collection_state"):
             self._invalidate()
             coll = self._collection(name)
             if state is None:

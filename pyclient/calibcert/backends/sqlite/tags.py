@@ -16,7 +16,7 @@ from .values import (
 
 class Tags(States):
     def _tag(self, collection: str, ids: list[uuid.UUID]) -> int:
-        with self._write():
+        with self._write(op="tag"):
             coll = self._collection(collection, ("TAGGED",))
             self._stage_ids(ids)
             self._resolve()
@@ -55,7 +55,7 @@ class Tags(States):
                    dataset=str(_uuid(a)), conflicting_dataset=str(_uuid(b)))
 
     def _untag(self, collection: str, ids: list[uuid.UUID]) -> int:
-        with self._write():
+        with self._write(op="untag"):
             coll = self._collection(collection, ("TAGGED",))
             self._stage_ids(ids)
             self._resolve()

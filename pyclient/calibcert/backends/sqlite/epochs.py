@@ -1,0 +1,141 @@
+"""Epochs on SQLite: the change of a write transaction, its operation, its seal, and the
+epoch readers (twins sql/functions/_change.sql, _operation.sql, _stamp_epoch.sql, _as_of.sql,
+current_epoch.sql, epoch_at.sql; README "History and time travel").
+
+Differs by necessity: SQLite has no commit trigger and no transaction id. The file's
+triggers (sql/sqlite/schema/history.sql) open the transaction's change at its first
+versioned write, numbered max + 1: writers are serialized (BEGIN IMMEDIATE), so that number
+is already commit-ordered. The change stays *open* (``change.open = 1``) until it is
+sealed: by :meth:`ChangeLog._seal_own` just before this backend's COMMIT (commit time,
+actor, reason), or, for a change a raw writer committed (plain sqlite3 cannot seal), by the
+next calibcert transaction that takes the write lock (:meth:`ChangeLog._seal_pending`:
+whatever is open then was committed by another transaction). Only sealed changes have an
+epoch: ``current_epoch()`` never returns an open one, so a pinned epoch's answers never
+change.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from ...errors import error
+from .values import _from_us, _to_us
+
+#: This transaction's change: the open one (there is at most one: change_open_key).
+_OPEN_CHANGE = "SELECT change_id FROM change WHERE open = 1"
+#: A new change, numbered as the triggers number it (history.sql).
+_NEW_CHANGE = ("INSERT INTO change (change_id, open, committed_at)"
+               " SELECT coalesce(max(change_id), 0) + 1, 1, ? FROM change")
+#: The largest sealed epoch.
+_CURRENT = "SELECT coalesce(max(change_id), 0) FROM change WHERE open IS NULL"
+
+
+@functools.cache
+def _os_user() -> str | None:
+    """The SQLite twin of a change's db_role: the operating-system user running the
+    client (SQLite has no roles), read once per process. None when the platform cannot
+    say."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not an error worth failing a commit
+        return None
+
+
+class ChangeLog:
+    """The write side of the change log (mixed into SqliteConnection, whose ``_write``
+    calls these), and the epoch readers."""
+
+    _conn: sqlite3.Connection
+    #: The operation change_context holds now (None: raw SQL), mirrored here so that a
+    #: nested call restores its caller's.
+    _operation_now: str | None = None
+    #: connect(url, reason=, user=): recorded with every change this registry makes.
+    _reason: str | None = None
+    _user: str | None = None
+
+    def _set_actor(self, reason: str | None, user: str | None) -> None:
+        self._reason = reason or None
+        self._user = user or None
+
+    def _set_operation(self, op: str | None) -> str | None:
+        """Name the public operation the triggers record (None: 'sql'); returns the
+        previous name. Only written when it changes."""
+        previous = self._operation_now
+        if op != previous:
+            self._conn.execute("UPDATE change_context SET operation = ? WHERE id = 1", (op,))
+            self._operation_now = op
+        return previous
+
+    @property
+    def _operation_label(self) -> str:
+        """What the backend's own inserts record as their operation: the call's, else 'sql'
+        (as the triggers record a write no call named)."""
+        return self._operation_now or "sql"
+
+    def _forget_operation(self, previous: str | None) -> None:
+        """After a rollback (which restored change_context by itself)."""
+        self._operation_now = previous
+
+    def _seal_pending(self) -> None:
+        """At BEGIN IMMEDIATE: a change still open now was committed by a raw writer
+        (ours are sealed before COMMIT): it gets its epoch, keeping the time of its first
+        write (the trigger's) and no actor."""
+        self._conn.execute("UPDATE change SET open = NULL WHERE open = 1")
+
+    def _seal_own(self) -> None:
+        """Just before COMMIT: this transaction's change (if it changed anything) becomes
+        its epoch, with the commit time, the actor and the reason."""
+        self._conn.execute(
+            "UPDATE change SET open = NULL, committed_at = ?, db_role = ?, app_user = ?,"
+            " reason = ? WHERE open = 1",
+            (_to_us(datetime.now().astimezone()), _os_user(), self._user, self._reason))
+
+    def _change_id(self) -> int:
+        """This transaction's change, opened if it has none yet: for the backend's own
+        certification inserts, which stamp ``created_change`` themselves (the insert
+        trigger then has nothing to do: a bulk certify pays no per-row history work)."""
+        row = self._conn.execute(_OPEN_CHANGE).fetchone()
+        if row is not None:
+            return row[0]
+        self._conn.execute(_NEW_CHANGE, (_to_us(datetime.now().astimezone()),))
+        return self._conn.execute(_OPEN_CHANGE).fetchone()[0]
+
+    # -- readers -------------------------------------------------------------------------
+
+    def _seal_raw_change(self) -> None:
+        """Before current_epoch, epoch_at and history: a change a raw writer committed is
+        sealed (given its epoch) first, when this registry is outside a transaction (it
+        takes the write lock for that; inside one, an open change is the caller's own)."""
+        if (not self._in_transaction()  # type: ignore[attr-defined]
+                and self._conn.execute(_OPEN_CHANGE).fetchone() is not None):
+            with self._write():  # type: ignore[attr-defined]
+                pass  # BEGIN IMMEDIATE seals it (_seal_pending)
+
+    def _current_epoch(self) -> int:
+        """The latest sealed epoch (a raw writer's committed change sealed first)."""
+        with self._errors():  # type: ignore[attr-defined]
+            self._seal_raw_change()
+            return self._conn.execute(_CURRENT).fetchone()[0]
+
+    def _epoch_at(self, instant: datetime) -> int:
+        with self._errors():  # type: ignore[attr-defined]
+            self._seal_raw_change()
+            return self._conn.execute(
+                "SELECT coalesce(max(change_id), 0) FROM change"
+                " WHERE open IS NULL AND committed_at <= ?", (_to_us(instant),)).fetchone()[0]
+
+    def _as_of(self, epoch: int) -> int:
+        """``epoch`` checked as an as-of argument: 0 <= epoch <= current_epoch()
+        (calib._as_of; a future epoch has no fixed answer yet)."""
+        current = self._conn.execute(_CURRENT).fetchone()[0]
+        if epoch < 0 or epoch > current:
+            raise error("as_of_range", as_of=epoch, current=current)
+        return epoch
+
+
+def committed_at(value: Any) -> datetime | None:
+    return None if value is None else _from_us(value)
