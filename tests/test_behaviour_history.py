@@ -109,6 +109,11 @@ def scenario(reg: Registry) -> list[tuple[int, dict[str, Any]]]:
         state: dict[str, Any] = {n: answers(reg, n, None) for n in ("X", "Z", "C", "tagged")
                                  if n in names}
         state["chain"] = reg.get_chain("C")
+        # What listings answered then (as-of list_collections and query_datasets; the doc
+        # has no history, and none of these collections has one).
+        state["collections"] = reg.list_collections()
+        state["held"] = {n: reg.query_datasets(n, TYPE) for n in ("tagged", "run1")}
+        state["held_where"] = reg.query_datasets("tagged", TYPE, {"detector": 4})
         recorded.append((reg.current_epoch(), state))
 
     record()
@@ -161,6 +166,13 @@ def test_as_of_replays_every_epoch(reg: Registry) -> None:
     assert epochs[0] > 0 and epochs == sorted(epochs) and epochs[-1] == reg.current_epoch()
     for epoch, state in recorded:
         assert reg.get_chain("C", as_of=epoch) == state["chain"], epoch
+        assert reg.list_collections(as_of=epoch) == state["collections"], epoch
+        assert reg.list_collections("TAGGED", as_of=epoch) == [
+            c for c in state["collections"] if c.type is CollectionType.TAGGED], epoch
+        assert {n: reg.query_datasets(n, TYPE, as_of=epoch)
+                for n in state["held"]} == state["held"], epoch
+        assert reg.query_datasets("tagged", TYPE, {"detector": 4},
+                                  as_of=epoch) == state["held_where"], epoch
         for name in ("X", "Z", "C", "tagged"):
             if name in state:
                 assert answers(reg, name, epoch) == state[name], (epoch, name)

@@ -1,4 +1,5 @@
-"""As-of reads: find / find_many, certifications and get_chain as of an epoch (twins
+"""As-of reads: find / find_many, certifications, get_chain and list_collections as of an
+epoch (query_datasets' as-of form is in datasets.py) (twins
 sql/functions/_visible.sql, _collection_as_of.sql, _search_path_as_of.sql, _probe_as_of.sql
 and the as-of forms in find_many.sql, certifications.sql, get_chain.sql; README "History and
 time travel").
@@ -22,7 +23,13 @@ from typing import Any
 
 from ...errors import error
 from ...registry import At
-from ...types import Certification, DatasetRef
+from ...types import (
+    Certification,
+    CollectionInfo,
+    CollectionState,
+    CollectionType,
+    DatasetRef,
+)
 from .catalog import Catalog, _Member
 from .lookup import _decide, _query_span
 from .values import _span_json, _timespan, _ts_text, _uuid
@@ -208,6 +215,19 @@ class AsOf(Catalog):
                     out.append(Certification(ref, _timespan(r["begin_us"], r["end_us"]),
                                              m.name))
             return out
+
+    def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
+        """calib.list_collections as of an epoch: the collections visible then, with their
+        name, type and state then (the doc has no history: today's, None if removed)."""
+        with self._read():
+            epoch = self._as_of(as_of)  # type: ignore[attr-defined]
+            rows = self._q(
+                f"SELECT v.name, v.type, c.doc, v.state FROM collection_version AS v"
+                f" LEFT JOIN collection AS c ON c.collection_id = v.collection_id"
+                f" WHERE {VISIBLE('v')} AND (:t IS NULL OR v.type = upper(:t)) ORDER BY v.name",
+                {"e": epoch, "t": type})
+            return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
+                                   CollectionState(r["state"])) for r in rows]
 
     def _get_chain_as_of(self, parent: str, as_of: int) -> list[str]:
         with self._read():

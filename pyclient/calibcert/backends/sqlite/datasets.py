@@ -13,6 +13,7 @@ from ...types import (
     DatasetRef,
     DatasetTypeInfo,
 )
+from .as_of import VISIBLE
 from .catalog import _Coll, _DataIds, _Type
 from .states import States
 from .values import (
@@ -23,6 +24,52 @@ from .values import (
     _uuid,
 )
 
+#: What a RUN / TAGGED member of :members holds of dataset type :tid (the first member holding
+#: a data ID decides; calib.query_datasets).
+_HELD_NOW = """
+WITH m (pos, cid, typ) AS (
+    SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+    FROM json_each(:members)
+), hits (pos, dataset_id, k, run_id) AS (
+    SELECT m.pos, d.dataset_id, d.data_id_key, d.run_id FROM m
+    CROSS JOIN dataset AS d ON d.run_id = m.cid AND d.dataset_type_id = :tid
+    WHERE m.typ = 'RUN'
+    UNION ALL
+    SELECT m.pos, g.dataset_id, g.data_id_key, g.run_id FROM m
+    CROSS JOIN tag AS g ON g.collection_id = m.cid AND g.dataset_type_id = :tid
+    WHERE m.typ = 'TAGGED'
+), firsts AS (
+    -- SQLite takes the bare columns from the row holding min(pos).
+    SELECT k, dataset_id, run_id, min(pos) FROM hits GROUP BY k
+)
+SELECT f.dataset_id, di.value, r.name AS run FROM firsts AS f
+CROSS JOIN data_id AS di ON di.data_id_key = f.k
+CROSS JOIN collection AS r ON r.collection_id = f.run_id
+ORDER BY f.k
+"""
+
+#: The same as of epoch :e: the versions visible then (as_of.py VISIBLE), the RUN by its name then.
+_HELD_AS_OF = f"""
+WITH m (pos, cid, typ) AS (
+    SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+    FROM json_each(:members)
+), hits (pos, dataset_id, k, run_id) AS (
+    SELECT m.pos, d.dataset_id, d.data_id_key, d.run_id FROM m
+    CROSS JOIN dataset_version AS d ON d.run_id = m.cid AND d.dataset_type_id = :tid
+    WHERE m.typ = 'RUN' AND {VISIBLE('d')}
+    UNION ALL
+    SELECT m.pos, g.dataset_id, g.data_id_key, g.run_id FROM m
+    CROSS JOIN tag_version AS g ON g.collection_id = m.cid AND g.dataset_type_id = :tid
+    WHERE m.typ = 'TAGGED' AND {VISIBLE('g')}
+), firsts AS (
+    -- SQLite takes the bare columns from the row holding min(pos).
+    SELECT k, dataset_id, run_id, min(pos) FROM hits GROUP BY k
+)
+SELECT f.dataset_id, di.value, r.name AS run FROM firsts AS f
+CROSS JOIN data_id AS di ON di.data_id_key = f.k
+CROSS JOIN collection_version AS r ON r.collection_id = f.run_id AND {VISIBLE('r')}
+ORDER BY f.k
+"""
 
 class Datasets(States):
     #: _ins: insert_datasets' new datasets (id, canonical data ID, interning rank, key).
@@ -148,8 +195,24 @@ class Datasets(States):
 
     def _query_datasets(self, collection: str, dataset_type: str,
                         where: dict[str, Any] | None) -> list[DatasetRef]:
+        return self._query(collection, dataset_type, where, None)
+
+    def _query_datasets_as_of(self, collection: str, dataset_type: str,
+                              where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:
+        """The as-of form of calib.query_datasets: the same rule on the collections,
+        chains, datasets and tags visible at the epoch (as_of.py's VISIBLE)."""
+        return self._query(collection, dataset_type, where, as_of)
+
+    def _query(self, collection: str, dataset_type: str, where: dict[str, Any] | None,
+               as_of: int | None) -> list[DatasetRef]:
         with self._read():
-            coll = self._collection(collection, ("RUN", "TAGGED", "CHAINED"))
+            epoch = None
+            if as_of is None:
+                coll = self._collection(collection, ("RUN", "TAGGED", "CHAINED"))
+            else:
+                epoch = self._as_of(as_of)  # type: ignore[attr-defined]
+                coll = self._collection_as_of(  # type: ignore[attr-defined]
+                    collection, epoch, ("RUN", "TAGGED", "CHAINED"))
             dtype = self._dataset_type(dataset_type)
             if where is not None:
                 # calib._canonical_where: a key that is not a dimension, and a value of the
@@ -165,31 +228,14 @@ class Datasets(States):
                     if t is not None and (t == "string") != isinstance(v, str):
                         raise _err("data_id_value_type", dataset_type=dataset_type,
                                    data_id=where, dimension=k, value_type=t, value=v)
-            members = self._members(coll.id)
-            rows = self._q(
-                """
-                WITH m (pos, cid, typ) AS (
-                    SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]')
-                    FROM json_each(:members)
-                ), hits (pos, dataset_id, k, run_id) AS (
-                    SELECT m.pos, d.dataset_id, d.data_id_key, d.run_id FROM m
-                    CROSS JOIN dataset AS d ON d.run_id = m.cid AND d.dataset_type_id = :tid
-                    WHERE m.typ = 'RUN'
-                    UNION ALL
-                    SELECT m.pos, g.dataset_id, g.data_id_key, g.run_id FROM m
-                    CROSS JOIN tag AS g ON g.collection_id = m.cid AND g.dataset_type_id = :tid
-                    WHERE m.typ = 'TAGGED'
-                ), firsts AS (
-                    -- SQLite takes the bare columns from the row holding min(pos).
-                    SELECT k, dataset_id, run_id, min(pos) FROM hits GROUP BY k
-                )
-                SELECT f.dataset_id, di.value, r.name AS run FROM firsts AS f
-                CROSS JOIN data_id AS di ON di.data_id_key = f.k
-                CROSS JOIN collection AS r ON r.collection_id = f.run_id
-                ORDER BY f.k
-                """,
-                {"members": json.dumps([[m["id"], m["type"]] for m in members]),
-                 "tid": dtype.id})
+            if epoch is None:
+                members = [[m["id"], m["type"]] for m in self._members(coll.id)]
+                rows = self._q(_HELD_NOW, {"members": json.dumps(members), "tid": dtype.id})
+            else:
+                members = [[m.id, m.type] for m in
+                           self._search_path_as_of(coll.id, epoch)]  # type: ignore[attr-defined]
+                rows = self._q(_HELD_AS_OF, {"members": json.dumps(members), "tid": dtype.id,
+                                             "e": epoch})
         out = []
         for r in rows:
             value = json.loads(r["value"])
