@@ -119,6 +119,14 @@ RELEASED: dict[str, str] = {
         "7919bee29b32c41c289bc5c74e650e6aeeab8b22146e35cc47a514b2da954f0c",
     "0013_digest.postgresql.sql":
         "848035c74b49ae343820a3ae0bd967f52c3bf5160230afb326ae77b3f7aee9e9",
+    "0014_history.postgresql.down.sql":
+        "7d6fa5bb386a32505e60db5ec02aabbe5594397009aae3ab67826d2905b64541",
+    "0014_history.postgresql.sql":
+        "dfd830dc6249613014d459f032d8e365fa4b0a80e26c97c2898ce60fd589ffff",
+    "0014_history.sqlite.down.sql":
+        "4f4ef61fa25677834a9e2850e79527381f4ff827aa4bd1ff803b647b67483f9f",
+    "0014_history.sqlite.sql":
+        "bef784dfecfae8bc845c0c978f0161c1cbb3399b528344ca1390bd3098ad56c3",
 }
 
 HEADER = (
