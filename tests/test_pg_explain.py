@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
@@ -30,17 +29,7 @@ from calibcert.errors import (
     MissingDatasetTypeError,
 )
 from calibcert.explain import ExplainRow
-
-UTC = timezone.utc
-TYPE = "bias"
-
-
-def t(year: int, month: int = 1) -> datetime:
-    return datetime(year, month, 1, tzinfo=UTC)
-
-
-def det(d: int) -> dict[str, Any]:
-    return {"instrument": "Cam", "detector": d}
+from test_pg_history import TYPE, det, t
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 import calibcert
+import test_pg_concurrency
 from calibcert import CollectionType, Registry, Timespan
 from calibcert.errors import InvalidArgumentError, MissingCollectionError
 
@@ -44,18 +45,8 @@ def reg(pg_url: str) -> Iterator[Registry]:
         yield r
 
 
-@pytest.fixture
-def sessions(pg_url: str) -> Iterator[Callable[..., psycopg.Connection]]:
-    opened: list[psycopg.Connection] = []
-
-    def open_session(autocommit: bool = False) -> psycopg.Connection:
-        conn = psycopg.connect(pg_url, autocommit=autocommit)
-        opened.append(conn)
-        return conn
-
-    yield open_session
-    for conn in opened:
-        conn.close()
+#: The raw-session factory of tests/test_pg_concurrency.py.
+sessions = test_pg_concurrency.sessions
 
 
 def world(reg: Registry, calibrations: tuple[str, ...] = ("X",)) -> dict[int, Any]:

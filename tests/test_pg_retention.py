@@ -40,18 +40,8 @@ def reg(pg_url: str) -> Iterator[Registry]:
         yield r
 
 
-@pytest.fixture
-def sessions(pg_url: str) -> Iterator[Callable[..., psycopg.Connection]]:
-    opened: list[psycopg.Connection] = []
-
-    def open_session(autocommit: bool = False) -> psycopg.Connection:
-        conn = psycopg.connect(pg_url, autocommit=autocommit)
-        opened.append(conn)
-        return conn
-
-    yield open_session
-    for conn in opened:
-        conn.close()
+#: The raw-session factory of tests/test_pg_concurrency.py.
+sessions = test_pg_concurrency.sessions
 
 
 def kind_of(exc: pytest.ExceptionInfo[Any]) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
@@ -27,17 +26,7 @@ from calibcert.errors import (
     InvalidArgumentError,
     RevertConflictError,
 )
-
-UTC = timezone.utc
-TYPE = "bias"
-
-
-def t(year: int, month: int = 1) -> datetime:
-    return datetime(year, month, 1, tzinfo=UTC)
-
-
-def det(d: int) -> dict[str, Any]:
-    return {"instrument": "Cam", "detector": d}
+from test_pg_history import TYPE, det, t
 
 
 @pytest.fixture
