@@ -365,6 +365,23 @@ def test_a_writer_granted_before_0012_is_a_certifier_after_it(cluster, pg_admin_
                 conn.execute(forbidden)
 
 
+def test_grants_take_back_what_an_earlier_revision_gave_the_writer(cluster) -> None:
+    """Before 0012, calib_writer held EXECUTE on mutating functions directly. grants.sql
+    (which every revision that changes grants runs, the upgrade to 0012 first) revokes
+    everything from the package roles and calib_writer before it grants exactly: a direct
+    grant left from an earlier revision does not survive it."""
+    url = cluster()
+    calibcert.upgrade(url)
+    direct = ("SELECT EXISTS (SELECT FROM pg_catalog.pg_proc AS p,"
+              " aclexplode(p.proacl) AS a WHERE p.oid = 'calib.remove_collection(text)'"
+              "::regprocedure AND a.grantee = 'calib_writer'::regrole)")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("GRANT EXECUTE ON FUNCTION calib.remove_collection(text) TO calib_writer")
+        assert conn.execute(direct).fetchone() == (True,)
+        conn.execute(expand_script(sql_dir() / "schema/grants.sql").encode())
+        assert conn.execute(direct).fetchone() == (False,)
+
+
 def test_an_upgrade_to_0012_with_a_prefix_moves_the_database_to_new_roles(
         cluster, pg_admin_url) -> None:
     url = cluster()

@@ -248,7 +248,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "WHERE r.rolname IN (v_reader, v_certifier, v_admin, 'calib_reader', 'calib_writer')",
         "WHERE r.rolname IN (v_reader, v_certifier, v_admin)",
         "an upgrade from 0011 leaves calib_writer its direct grants (admin functions included)",
-        (ROLES + "test_a_writer_granted_before_0012_is_a_certifier_after_it",),
+        (ROLES + "test_a_writer_granted_before_0012_is_a_certifier_after_it",
+         ROLES + "test_grants_take_back_what_an_earlier_revision_gave_the_writer"),
     ),
     Mutant(
         "pg-prefix-ignored", "sql/schema/roles.sql",
