@@ -1,0 +1,2 @@
+-- Undo revision 0015 on PostgreSQL (source of versions/0015_twins_and_speed.postgresql.down.sql).
+-- freeze.py puts back what 0015 changed as 0014 had it and drops what it created.
