@@ -13,8 +13,9 @@ full_page_writes on; unlike the test servers), one database per system, over TCP
 
 Prints, per backend and phase, the mean milliseconds per call of each system, the ratio
 theirs / ours of the means (how many times faster calibcert is: the total time of the phase)
-and the target of issue 17 item 4, met or MISSED; then the medians and their ratio. Exits non-zero if the Butler cannot be installed or run, or if either system
-answers a lookup wrongly; a missed target is reported, not an error.
+and the target of issue 17 item 4, met or MISSED; then the medians and their ratio. Exits
+non-zero if the Butler cannot be installed or run, or if either system answers a lookup
+wrongly; a missed target is reported, not an error.
 
 The Butler's virtual environment is made once with the ``venv`` module and
 ``pip install lsst-daf-butler psycopg[binary]``, and reused: ``$CALIBCERT_BUTLER_VENV``, default
