@@ -1,6 +1,6 @@
 """Where calibcert's time goes in the Butler workload on PostgreSQL (bench/butler.py's phases).
 
-    python bench/butler_profile.py [--quick] [--top 6]
+    python bench/butler_profile.py [--quick] [--backend postgresql|sqlite] [--top 6] [--plans]
 
 Runs calibcert's side of bench/butler.py (the same ``_workload``) on a default-durability
 server started with pg_stat_statements (``track = all``: statements inside calib's
@@ -30,6 +30,7 @@ import io
 import pstats
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,9 +43,11 @@ import psycopg
 import calibcert
 from calibcert import CollectionType, Timespan
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 from butler import DURABLE_SERVER_ARGS, _workload, log  # noqa: E402
 from butler_workload import DATASET_TYPE, Workload, day  # noqa: E402
+from calibcert.testing import server_url, start_server  # noqa: E402
 
 PROFILE_ARGS = (DURABLE_SERVER_ARGS
                 + " -c shared_preload_libraries=pg_stat_statements,auto_explain"
@@ -58,17 +61,19 @@ PROFILE_ARGS = (DURABLE_SERVER_ARGS
 class Probe:
     """The ``around`` hook of _workload: statements, client CPU and a cProfile per phase."""
 
-    def __init__(self, admin: psycopg.Connection, top: int, w: Workload) -> None:
+    def __init__(self, admin: psycopg.Connection | None, top: int, w: Workload) -> None:
         self.admin = admin
         self.top = top
         #: calls per phase (after ANALYZE the certify phase has 5: see after_analyze)
         self.calls = {"certify": w.epochs, "single certify": w.detectors,
-                      "point lookup": w.lookups, "chain lookup": w.lookups, "decertify": 1}
+                      "point lookup": w.lookups, "chain lookup": w.lookups,
+                      "decertify": w.decertifies}
         self.report: list[str] = []
 
     @contextmanager
     def __call__(self, phase: str) -> Iterator[None]:
-        self.admin.execute("SELECT pg_stat_statements_reset()")
+        if self.admin is not None:
+            self.admin.execute("SELECT pg_stat_statements_reset()")
         prof = cProfile.Profile()
         c0, t0 = time.process_time(), time.perf_counter()
         prof.enable()
@@ -80,6 +85,11 @@ class Probe:
 
     def summarise(self, phase: str, wall: float, cpu: float, prof: cProfile.Profile) -> None:
         n = self.calls[phase]
+        if self.admin is None:  # SQLite: the client is everything but the file's waits
+            out = [f"## {phase}: {n} calls, wall {1e3 * wall / n:.3f} ms/call, client CPU "
+                   f"{1e3 * cpu / n:.3f} ms/call"]
+            self.finish(out, prof)
+            return
         rows = self.admin.execute(
             "SELECT toplevel, calls, total_exec_time, total_plan_time,"
             " regexp_replace(left(query, 110), '\\s+', ' ', 'g')"
@@ -99,12 +109,16 @@ class Probe:
         for toplevel, c, ms, plan_ms, q in shown:
             out.append(f"   {'T' if toplevel else 'n'} {c / n:6.2f}x {ms / c:8.3f} ms "
                        f"{plan_ms / c:7.3f} ms  {q}")
+        self.finish(out, prof)
+
+    def finish(self, out: list[str], prof: cProfile.Profile) -> None:
         s = io.StringIO()
         pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(self.top + 6)
         lines = [line for line in s.getvalue().splitlines() if line.strip()]
         start = next(i for i, line in enumerate(lines) if "ncalls" in line)
         out.append("   client (cProfile, cumulative):")
-        out += ["   " + line for line in lines[start: start + self.top + 7]]
+        out += ["   " + line.replace(str(HERE.parent) + "/", "")
+                for line in lines[start: start + self.top + 7]]
         self.report.append("\n".join(out))
         print(self.report[-1], flush=True)
 
@@ -137,8 +151,14 @@ def floors(url: str, repeats: int = 200) -> dict[str, float]:
 
 
 def after_analyze(reg: calibcert.Registry, w: Workload, url: str, probe: Probe) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("ANALYZE")
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.execute("ANALYZE")
+    else:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
     print("\n# the same phases after ANALYZE", flush=True)
     extra = range(w.epochs + 1, w.epochs + 6)
     refs = {}
@@ -156,7 +176,8 @@ def after_analyze(reg: calibcert.Registry, w: Workload, url: str, probe: Probe) 
             found = sum(reg.find(collection, DATASET_TYPE, w.data_id(k), at) is not None
                         for k, _, at in questions)
         log(f"{phase} after ANALYZE: {found} of {len(questions)} found")
-    d = w.epochs // 2 + 1
+    d = w.epochs // 2 + w.decertifies
+    probe.calls["decertify"] = 1
     with probe("decertify"):
         reg.decertify("calib", DATASET_TYPE, Timespan(day(d + 0.25), day(d + 0.75)))
 
@@ -170,15 +191,21 @@ def server_log(server: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from calibcert.testing import server_url, start_server
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql",
+                    help="sqlite: client CPU and cProfile only (the client is the backend)")
     ap.add_argument("--top", type=int, default=6, help="statements / functions shown")
     ap.add_argument("--plans", action="store_true",
                     help="print auto_explain's plans of the statements over 15 ms")
     args = ap.parse_args(argv)
     w = Workload.quick() if args.quick else Workload()
+    if args.backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="calibcert-butler-profile-") as tmp:
+            url = f"sqlite:///{tmp}/calibcert.db"
+            calibcert.upgrade(url)
+            profile(url, Probe(None, args.top, w), w)
+        return 0
     server = start_server(postgres_args=PROFILE_ARGS)
     try:
         admin_url = server_url(server, "postgres")
@@ -188,18 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         calibcert.upgrade(url)
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute("CREATE EXTENSION pg_stat_statements")
-            probe = Probe(admin, args.top, w)
-            reg = calibcert.connect(url)
-            try:
-                print(f"# {w.detectors} detectors x {w.epochs} epochs, {w.lookups} lookups;"
-                      " right after the certifies, statistics as autovacuum left them",
-                      flush=True)
-                result: dict[str, Any] = _workload(reg, w, around=probe)
-                for phase, each in result["seconds"].items():
-                    log(f"{phase}: {1e3 * statistics.mean(each):.3f} ms/call (profiled)")
-                after_analyze(reg, w, url, probe)
-            finally:
-                reg.close()
+            profile(url, Probe(admin, args.top, w), w)
         print("\n# floors on this server (median ms per call)")
         for name, ms in floors(url).items():
             print(f"   {ms:8.3f} ms  {name}")
@@ -209,6 +225,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def profile(url: str, probe: Probe, w: Workload) -> None:
+    reg = calibcert.connect(url)
+    try:
+        print(f"# {w.detectors} detectors x {w.epochs} epochs, {w.lookups} lookups;"
+              " right after the certifies, statistics as autovacuum left them", flush=True)
+        result: dict[str, Any] = _workload(reg, w, around=probe)
+        for phase, each in result["seconds"].items():
+            log(f"{phase}: {1e3 * statistics.mean(each):.3f} ms/call (profiled)")
+        after_analyze(reg, w, url, probe)
+    finally:
+        reg.close()
 
 
 if __name__ == "__main__":

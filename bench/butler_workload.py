@@ -13,7 +13,9 @@ The workload (issue 17, item 4), for ``detectors`` = 200 and ``epochs`` = 50:
   instants strictly inside an epoch, asked of the CALIBRATION collection directly and through
   a 3-level chain (``chain/3`` -> ``chain/2`` -> ``chain/1`` -> ``calib``);
 - ``decertify``: one call removing [day D + 0.25, day D + 0.75) for D = epochs // 2, which
-  splits the 200 ranges of that epoch in two.
+  splits the 200 ranges of that epoch in two; made ``decertifies`` times (default 3) on the
+  epochs D, D + 1, ..., each call alike, because one sample of a call is too noisy on a
+  loaded machine.
 
 Times are UTC here; the Butler side converts them to TAI astropy Times (its own scale).
 """
@@ -41,11 +43,12 @@ class Workload:
     detectors: int = 200
     epochs: int = 50
     lookups: int = 1_000
+    decertifies: int = 3
 
     @classmethod
     def quick(cls) -> Workload:
         """The smoke run: the same call sizes (200 datasets a call), fewer calls."""
-        return cls(detectors=200, epochs=5, lookups=100)
+        return cls(detectors=200, epochs=5, lookups=100, decertifies=3)
 
     def data_id(self, k: int) -> dict[str, object]:
         return {"instrument": INSTRUMENT, "detector": k}
@@ -55,9 +58,14 @@ class Workload:
         return day(j), day(j + 1)
 
     @property
-    def decertify_span(self) -> tuple[datetime, datetime]:
-        d = self.epochs // 2
-        return day(d + 0.25), day(d + 0.75)
+    def decertify_spans(self) -> list[tuple[datetime, datetime]]:
+        """One span per decertify call, each inside its own epoch (all before ``epochs``)."""
+        first = self.epochs // 2
+        if first + self.decertifies > self.epochs:
+            raise ValueError(f"{self.decertifies} decertifies need more than {self.epochs} "
+                             "epochs")
+        return [(day(d + 0.25), day(d + 0.75))
+                for d in range(first, first + self.decertifies)]
 
     def questions(self) -> list[tuple[int, int, datetime]]:
         """(detector, epoch, instant): the instant lies inside epoch j's span, away from its
@@ -73,8 +81,9 @@ class Workload:
 
     @property
     def expected_after(self) -> int:
-        """Certifications stored at the end: every epoch's, plus the 200 split pieces."""
-        return self.detectors * (self.epochs + 1) + self.detectors
+        """Certifications stored at the end: every epoch's, plus a piece per split range."""
+        return self.detectors * (self.epochs + 1 + self.decertifies)
 
     def as_dict(self) -> dict[str, int]:
-        return {"detectors": self.detectors, "epochs": self.epochs, "lookups": self.lookups}
+        return {"detectors": self.detectors, "epochs": self.epochs, "lookups": self.lookups,
+                "decertifies": self.decertifies}
