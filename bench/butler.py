@@ -21,7 +21,7 @@ wrongly; a missed target is reported, not an error.
 The Butler's virtual environment is made once with the ``venv`` module and
 ``pip install lsst-daf-butler psycopg[binary]``, and reused: ``$CALIBCERT_BUTLER_VENV``, default
 ``~/.cache/calibcert/butler-venv``. ``--quick`` keeps the call sizes (200 datasets a
-certify) with 5 epochs and 100 lookups of each kind: a smoke run of about a minute.
+certify) with 5 epochs and 100 lookups of each kind: a smoke run of 1-2 minutes.
 """
 
 from __future__ import annotations
