@@ -843,6 +843,37 @@ END;
         "SQLite's check pairs an overlapping certification with those it does not overlap",
         (CORRUPT + "[sqlite-certification_overlap]",),
     ),
+    # -- the integrity check of history (revision 0015) -------------------------------------
+    Mutant(
+        "pg-integrity-history-overlap-wrong-bound", "sql/functions/check_integrity.sql",
+        "AND b.created < coalesce(a.removed, 'Infinity'::numeric)",
+        "AND b.created < coalesce(a.created, 'Infinity'::numeric)",
+        "check_integrity ends a closed version's visibility where it began: two versions"
+        " visible together from one epoch on are not seen to overlap",
+        (CORRUPT + "[postgresql-history_overlap]",),
+    ),
+    Mutant(
+        "sqlite-integrity-history-overlap-wrong-bound", "sql/sqlite/functions/check_integrity.sql",
+        "AND b.created_change < a.removed_change",
+        "AND b.created_change < a.created_change",
+        "SQLite's check ends a closed version's visibility where it began",
+        (CORRUPT + "[sqlite-history_overlap]",),
+    ),
+    Mutant(
+        "pg-integrity-history-order-strict", "sql/functions/check_integrity.sql",
+        "WHERE rc.epoch <= cc.epoch",
+        "WHERE rc.epoch < cc.epoch",
+        "check_integrity accepts a version removed by the change that created it (never"
+        " kept: nobody saw it)",
+        (CORRUPT + "[postgresql-history_version_order]",),
+    ),
+    Mutant(
+        "sqlite-integrity-history-order-strict", "sql/sqlite/functions/check_integrity.sql",
+        "WHERE v.removed_change <= v.created_change",
+        "WHERE v.removed_change < v.created_change",
+        "SQLite's check accepts a version removed by the change that created it",
+        (CORRUPT + "[sqlite-history_version_order]",),
+    ),
     Mutant(
         "pg-integrity-number-is-integer", "sql/functions/check_integrity.sql",
         "AND e.value::text !~ '[.eE]' THEN 'integer'",
