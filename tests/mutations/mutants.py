@@ -843,6 +843,30 @@ END;
         "SQLite's check pairs an overlapping certification with those it does not overlap",
         (CORRUPT + "[sqlite-certification_overlap]",),
     ),
+    # -- the Butler's export files (issue 19) ------------------------------------------------
+    Mutant(
+        "butler-leap-second-shifted", "pyclient/calibcert/butler_format.py",
+        '    if s == "60":\n',
+        '    if s == "61":\n',
+        "a TAI instant inside a leap second is imported as some other UTC instant",
+        ("tests/test_butler_format.py::"
+         "test_every_microsecond_around_a_leap_second_survives_the_round_trip",),
+    ),
+    Mutant(
+        "butler-nanoseconds-truncated", "pyclient/calibcert/butler_format.py",
+        "    if nanos % 1000:\n",
+        "    if nanos % 1000 and False:\n",
+        "a TAI time with nanoseconds is silently truncated to microseconds",
+        ("tests/test_butler_format.py::"
+         "test_a_tai_time_calibcert_cannot_hold_exactly_is_refused",),
+    ),
+    Mutant(
+        "butler-unknown-dataset-accepted", "pyclient/calibcert/butler_format.py",
+        "        if dataset_id not in datasets:\n",
+        "        if False:\n",
+        "an association naming a dataset the export does not hold is accepted",
+        ("tests/test_butler_format.py::test_a_malformed_export_is_refused_naming_the_element",),
+    ),
     # -- the integrity check of history (revision 0015) -------------------------------------
     Mutant(
         "pg-integrity-history-overlap-wrong-bound", "sql/functions/check_integrity.sql",
