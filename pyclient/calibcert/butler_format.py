@@ -449,7 +449,10 @@ def to_butler(doc: Mapping[str, Any], storage_classes: Mapping[str, str] | None 
                          "storage_class": storage_classes[dtype],
                          "is_calibration": bool(t["is_calibration"])})
         data.append({"type": "dataset", "dataset_type": dtype, "run": run, "records": [
-            {"dataset_id": [_Uuid(d["id"])], "data_id": [dict(d["data_id"])], "path": None}
+            # The Butler's import needs a path per dataset even when it reads no file
+            # (without_datastore=True): a placeholder naming the dataset, not a file.
+            {"dataset_id": [_Uuid(d["id"])], "data_id": [dict(d["data_id"])],
+             "path": f"calibcert/{d['id']}"}
             for d in rows]})
     for c in colls:
         if c["type"] == "TAGGED" and c.get("tags"):
