@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .. import butler_format, exchange
+from .. import exchange
 from ..registry import Registry
 from ..types import CollectionType
 from . import changes
@@ -53,6 +53,8 @@ def export_(collections: tuple[str, ...], output: str, fmt: str | None,
     reg = _reg()
     epoch = resolve_as_of(reg, as_of)
     if to_butler:
+        from .. import butler_format  # YAML and astropy only when asked for
+
         classes = {}
         for item in storage_classes:
             name, sep, cls = item.partition("=")
@@ -141,6 +143,8 @@ def import_(file: str, fmt: str | None, collection: str | None, series: bool, cl
                 lambda p: exchange.import_certifications(reg, collection, rows, p).as_dict())
     else:
         if from_butler:
+            from .. import butler_format  # YAML and astropy only when asked for
+
             read = butler_format.from_butler(text, source)
             doc = read.doc
             if read.dropped:  # README "To and from the Rubin Butler": not carried
