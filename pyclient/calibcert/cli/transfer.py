@@ -52,21 +52,7 @@ def export_(collections: tuple[str, ...], output: str, fmt: str | None,
     fmt = "yaml" if to_butler else _fmt(output, fmt)
     reg = _reg()
     epoch = resolve_as_of(reg, as_of)
-    if to_butler:
-        from .. import butler_format  # YAML and astropy only when asked for
-
-        classes = {}
-        for item in storage_classes:
-            name, sep, cls = item.partition("=")
-            if not sep or not name or not cls:
-                raise click.UsageError(f"--storage-class {item!r}: expected TYPE=CLASS")
-            classes[name] = cls
-        doc = exchange.export_data(reg, collections, epoch)
-        text = butler_format.to_butler(doc, classes)
-        summary = (f"{len(doc['collections'])} collections, {len(doc['datasets'])} datasets, "
-                   f"{sum(len(c.get('certifications', [])) for c in doc['collections'])} "
-                   "certifications (Butler format)")
-    elif fmt == "csv":
+    if fmt == "csv":
         if len(collections) != 1:
             raise click.UsageError("CSV export takes exactly one CALIBRATION collection")
         if _collection_type(reg, collections[0], epoch) is not CollectionType.CALIBRATION:
@@ -76,15 +62,31 @@ def export_(collections: tuple[str, ...], output: str, fmt: str | None,
         summary = f"{text.count(chr(10)) - 1} certifications"
     else:
         doc = exchange.export_data(reg, collections, epoch)
-        text = exchange.dumps(doc, fmt)
+        if to_butler:
+            from .. import butler_format  # YAML and astropy only when asked for
+
+            text = butler_format.to_butler(doc, _storage_classes(storage_classes))
+        else:
+            text = exchange.dumps(doc, fmt)
         summary = (f"{len(doc['collections'])} collections, {len(doc['datasets'])} datasets, "
                    f"{sum(len(c.get('certifications', [])) for c in doc['collections'])} "
-                   "certifications")
+                   f"certifications{' (Butler format)' if to_butler else ''}")
     if output == "-":
         click.echo(text, nl=False)
     else:
         Path(output).write_text(text, encoding="utf-8")
         message(f"exported {summary} to {output}")
+
+
+def _storage_classes(items: tuple[str, ...]) -> dict[str, str]:
+    """--storage-class TYPE=CLASS options as a mapping."""
+    classes = {}
+    for item in items:
+        name, sep, cls = item.partition("=")
+        if not sep or not name or not cls:
+            raise click.UsageError(f"--storage-class {item!r}: expected TYPE=CLASS")
+        classes[name] = cls
+    return classes
 
 
 @click.command("import")
