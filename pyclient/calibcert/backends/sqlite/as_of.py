@@ -12,6 +12,9 @@ lookup.py's, applied to those versions along the search path walked from the cha
 visible at E (:meth:`AsOf._search_path_as_of`, the walk of refresh_search_paths.sql); at the
 current epoch the answers equal the live ones (tests/test_behaviour_history.py replays every
 epoch of a scenario). Current lookups never come here: their fast path is unchanged.
+explain.py (explain as of an epoch) and collection_digest.py (the digest as of an epoch)
+read through the same method and fragments (:meth:`AsOf._hits_as_of`,
+:func:`CERTIFICATIONS_AS_OF`, :data:`CHILDREN_AS_OF`).
 """
 
 from __future__ import annotations
