@@ -76,21 +76,24 @@ class CollectionDigest(Catalog):
         """The content lines of calib._digest_rows, unsorted, now or as of ``epoch``. With
         _digest_children, the only reads of the tables behind a digest: an as-of digest
         changes only the tables read (the versions visible then)."""
+        # Now: the current table and its condition, as before history (the statement the
+        # digest's cost was measured with); as of: the versions visible then.
         if epoch is None:
-            stored = {"CALIBRATION": "certification AS c WHERE c.collection_id = :cid",
-                      "TAGGED": "tag AS c WHERE c.collection_id = :cid",
-                      "RUN": "dataset AS c WHERE c.run_id = :cid"}[collection_type]
+            stored, where = {"CALIBRATION": ("certification AS c", "c.collection_id = :cid"),
+                             "TAGGED": ("tag AS c", "c.collection_id = :cid"),
+                             "RUN": ("dataset AS c", "c.run_id = :cid")}[collection_type]
         else:
-            stored = {"CALIBRATION": f"{CERTIFICATIONS_AS_OF('c.collection_id = :cid')} AS c",
-                      "TAGGED": f"tag_version AS c WHERE c.collection_id = :cid"
-                                f" AND {VISIBLE('c')}",
-                      "RUN": f"dataset_version AS c WHERE c.run_id = :cid"
-                             f" AND {VISIBLE('c')}"}[collection_type]
+            stored, where = {
+                "CALIBRATION": (f"{CERTIFICATIONS_AS_OF('c.collection_id = :cid')} AS c",
+                                "true"),
+                "TAGGED": ("tag_version AS c", f"c.collection_id = :cid AND {VISIBLE('c')}"),
+                "RUN": ("dataset_version AS c", f"c.run_id = :cid AND {VISIBLE('c')}"),
+            }[collection_type]
         times = ", c.begin_us, c.end_us" if collection_type == "CALIBRATION" else ""
-        sql = (f"SELECT c.dataset_id{times}, d.value, t.name"
-               f" FROM (SELECT * FROM {stored}) AS c"
+        sql = (f"SELECT c.dataset_id{times}, d.value, t.name FROM {stored}"
                " JOIN data_id AS d ON d.data_id_key = c.data_id_key"
-               " JOIN dataset_type AS t ON t.dataset_type_id = d.dataset_type_id")
+               " JOIN dataset_type AS t ON t.dataset_type_id = d.dataset_type_id"
+               f" WHERE {where}")
         # Each stored data ID, dataset-type name and instant is written once (they repeat
         # across rows); a string alone is encode_basestring, what json.dumps uses for it.
         texts: dict[str, str] = {}
