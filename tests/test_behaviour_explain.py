@@ -565,6 +565,19 @@ def test_sqlite_explain_names_a_raw_writers_change_by_its_epoch(
     # As of before the raw change, neither was there.
     assert [r.outcome for r in reg.explain("C", TYPE, det(3), None, as_of=certified)] == [
         "skipped", "no match", "skipped", "match", "skipped"]
+    # A raw chain change (the stored search paths go stale): explain walks the chains as
+    # they are, as find does, and as of before it, as they were.
+    conn = sqlite3.connect(reg.path)  # type: ignore[attr-defined]
+    conn.execute("DELETE FROM collection_chain WHERE parent_id ="
+                 " (SELECT collection_id FROM collection WHERE name = 'C') AND position <= 2")
+    conn.commit()
+    conn.close()
+    rows = reg.explain("C", TYPE, det(3), None)
+    assert outcomes(rows) == [("B", "skipped"), ("run2", "match"), ("run1", "skipped")]
+    assert reg.find("C", TYPE, det(3), None).id == rows[1].dataset_id == R2[3]
+    assert [r.member for r in reg.explain("C", TYPE, det(3), None,
+                                          as_of=reg.current_epoch() - 1)] == [
+        "A", "tg", "B", "run2", "run1"]
 
 
 def test_sqlite_explain_reads_one_snapshot_while_a_writer_commits(
