@@ -180,7 +180,7 @@ class HistoryMixin:
         raise refuse("list_collections as_of")
 
     def _collection_digest_as_of(self, collection: str, as_of: int) -> str:
-        raise refuse("collection_digest as_of")
+        raise NotImplementedError
 
     def _query_datasets_as_of(self, collection: str, dataset_type: str,
                               where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:

@@ -50,7 +50,8 @@ HSQ = "tests/test_sqlite_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
-EXPL = "tests/test_pg_explain.py::"
+EXPL = "tests/test_behaviour_explain.py::"
+SQX = "pyclient/calibcert/backends/sqlite/explain.py"
 SNAP = "tests/test_pg_snapshots.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
@@ -1239,35 +1240,35 @@ END;
         "                ELSE 'skipped' END,",
         "                ELSE 'no match' END,",
         "explain calls the members after the deciding one 'no match' (as if searched)",
-        (EXPL + "test_explain_decides_what_find_decides",),
+        (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-calibration-searched-without-time", "sql/functions/_explain.sql",
         "WHEN c.member_type = 'CALIBRATION' AND p_span IS NULL THEN 'skipped'",
         "WHEN false THEN 'skipped'",
         "with no time, explain says CALIBRATION members were searched (find skips them)",
-        (EXPL + "test_explain_decides_what_find_decides",),
+        (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-ambiguous-one-row", "sql/functions/_explain.sql",
         "WHERE c.n = 1 OR c.member_id = v_member",
         "WHERE c.n = 1",
         "an ambiguous member shows its first match only",
-        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match",),
+        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-ambiguity-hidden", "sql/functions/_explain.sql",
         "THEN CASE WHEN v_ambiguous THEN 'ambiguous' ELSE 'match' END",
         "THEN 'match'",
         "explain calls an ambiguous deciding member a match",
-        (EXPL + "test_explain_decides_what_find_decides",),
+        (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-as-of-decided-now", "sql/functions/_explain.sql",
         "IF v_key IS NOT NULL AND v_epoch IS NULL THEN",
         "IF v_key IS NOT NULL THEN",
         "explain as of an epoch takes the deciding member from the current state",
-        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then",),
+        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-candidates-ignore-visibility", "sql/functions/_member_candidates.sql",
@@ -1275,14 +1276,93 @@ END;
         "          AND calib._visible(c.created_change, c.removed_change, p_epoch)\n",
         "          AND c.validity && p_span\n",
         "explain as of an epoch lists certifications that were not visible then",
-        (EXPL + "test_explain_decides_what_find_decides",),
+        (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-run-epoch-lost", "sql/functions/_member_candidates.sql",
         "WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NULL)",
         "WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NOT NULL)",
         "explain gives no creating epoch for a current RUN dataset",
-        (EXPL + "test_explain_names_every_member_in_search_order",),
+        (EXPL + "test_explain_names_every_member_in_search_order" + PG_STANDALONE,),
+    ),
+    # -- explain and the as-of digest on SQLite (issue 16 items 4 and 7) ------------------
+    Mutant(
+        "sqlite-explain-later-members-searched", SQX,
+        "        else:\n            outcome = \"skipped\"\n",
+        "        else:\n            outcome = \"no match\"\n",
+        "SQLite explain calls the members after the deciding one 'no match' (as if searched)",
+        (EXPL + "test_explain_decides_what_find_decides" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-calibration-searched-without-time", SQX,
+        "        if m.type == \"CALIBRATION\" and no_time:",
+        "        if False:",
+        "with no time, SQLite explain says CALIBRATION members were searched (find skips them)",
+        (EXPL + "test_explain_decides_what_find_decides" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-ambiguity-hidden", SQX,
+        "outcome = \"ambiguous\" if len(hits) > 1 else \"match\"",
+        "outcome = \"match\"",
+        "SQLite explain calls an ambiguous deciding member a match",
+        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-as-of-read-now", SQX,
+        "        if epoch is not None:\n            return self._hits_as_of(",
+        "        if False:\n            return self._hits_as_of(",
+        "SQLite explain as of an epoch reads what the members hold now",
+        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-pending-change-numbered", SQX,
+        "None if h[4] == pending else h[4]",
+        "h[4]",
+        "SQLite explain gives the caller's own uncommitted change an epoch",
+        (EXPL + "test_explain_inside_a_transaction_sees_its_own_pending_change" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-raw-change-not-sealed", SQX,
+        "                self._seal_raw_change()  # type: ignore[attr-defined]",
+        "                pass",
+        "SQLite explain shows a raw writer's committed change as pending (no epoch)",
+        (EXPL + "test_sqlite_explain_names_a_raw_writers_change_by_its_epoch",),
+    ),
+    Mutant(
+        "sqlite-explain-not-one-snapshot", SQX,
+        "        with self._read():\n            if as_of is None:",
+        "        with self._errors():\n            if as_of is None:",
+        "SQLite explain reads each member in its own snapshot (a commit in between mixes states)",
+        (EXPL + "test_sqlite_explain_reads_one_snapshot_while_a_writer_commits",),
+    ),
+    Mutant(
+        "sqlite-hits-as-of-cut", "pyclient/calibcert/backends/sqlite/as_of.py",
+        "return [r for r in (rows if n < 0 else rows[:n]) if r[3] > qb]",
+        "return [r for r in rows[:n] if r[3] > qb]",
+        "the as-of matches of a member asked for all (-1) lose the oldest one",
+        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match" + SQ,),
+    ),
+    Mutant(
+        "sqlite-certifications-as-of-created-later", "pyclient/calibcert/backends/sqlite/as_of.py",
+        "            f\" WHERE {where} AND c.created_change <= :e\"",
+        "            f\" WHERE {where}\"",
+        "SQLite as-of reads (digest, certifications) see current certifications created later",
+        (EXPL + "test_digest_as_of_is_the_digest_of_that_time" + SQ,),
+    ),
+    Mutant(
+        "sqlite-digest-as-of-rows-now", "pyclient/calibcert/backends/sqlite/collection_digest.py",
+        "lines = sorted(self._digest_rows(coll.id, coll.type, epoch))",
+        "lines = sorted(self._digest_rows(coll.id, coll.type))",
+        "SQLite collection_digest as of an epoch digests the current content",
+        (EXPL + "test_digest_as_of_is_the_digest_of_that_time" + SQ,),
+    ),
+    Mutant(
+        "sqlite-digest-as-of-children-now",
+        "pyclient/calibcert/backends/sqlite/collection_digest.py",
+        "lines: Iterable[str] = self._digest_children(coll.id, epoch)",
+        "lines: Iterable[str] = self._digest_children(coll.id)",
+        "SQLite collection_digest of a chain as of an epoch lists its children now",
+        (EXPL + "test_digest_as_of_is_the_digest_of_that_time" + SQ,),
     ),
     # -- snapshots (revision 0014, issue 16 item 6) ---------------------------------------
     Mutant(
