@@ -7,9 +7,9 @@ the test settings; SQLite: a temporary file) with ``keys`` bias datasets in a RU
 certified ``epochs`` times in one CALIBRATION collection with certify_series (one day
 each, the last open-ended: keys x epochs certifications), the RUN and the CALIBRATION
 collection in a chain, every dataset tagged, and two decertifies that split and shorten
-every key's first day (history: closed versions for the history checks); then times ``check_integrity()`` and
-``collection_stats()`` through the client (median of the repeats, seconds) and asserts the
-check finds nothing. Prints one JSON line per backend.
+every key's first day (history: closed versions for the history checks); then times
+``check_integrity()`` and ``collection_stats()`` through the client (median of the repeats,
+seconds) and asserts the check finds nothing. Prints one JSON line per backend.
 """
 
 from __future__ import annotations
