@@ -44,6 +44,9 @@ SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
 HIST = "tests/test_pg_history.py::"
 RET = "tests/test_pg_retention.py::"
+BRET = "tests/test_behaviour_retention.py::"
+PRUNE_ALL = "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones"
+SQRET = "tests/test_sqlite_retention.py::"
 REV = "tests/test_pg_revert.py::"
 BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
@@ -949,7 +952,7 @@ END;
         "WHERE c.epoch <= p_before);",
         "prune_history also drops what the change at the horizon epoch removed: history since"
         " the horizon loses its removals",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-prune-drops-a-referenced-change", "sql/functions/prune_history.sql",
@@ -958,7 +961,7 @@ END;
         "",
         "prune_history drops the change that created a current certification: as-of reads"
         " lose it",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-prune-horizon-not-raised", "sql/functions/prune_history.sql",
@@ -966,21 +969,21 @@ END;
         " pruned_at = clock_timestamp();",
         "",
         "prune_history drops history but leaves the horizon: pruned epochs answer wrongly",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-as-of-below-the-horizon-answered", "sql/functions/_as_of.sql",
         "    IF p_epoch < v_horizon THEN",
         "    IF false THEN",
         "as-of reads below the history horizon answer from what is left instead of failing",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-history-below-the-horizon-answered", "sql/functions/history.sql",
         "    IF p_since < v_horizon THEN",
         "    IF false THEN",
         "history since an epoch below the horizon answers with what is left",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-id-not-claimed", "sql/functions/_request.sql",
@@ -988,21 +991,21 @@ END;
         " WHERE change_id = v_mine::bigint;",
         "                PERFORM calib._change();",
         "a request id is not recorded: a retried certify conflicts with its own first run",
-        (RET + "test_a_lost_acknowledgement_retried_returns_the_same_result",),
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-replays-the-wrong-call", "sql/functions/_request.sql",
         "    v_step := v_change.results -> v_n;",
         "    v_step := v_change.results -> 0;",
         "every call of a retried transaction returns the first call's result",
-        (RET + "test_a_retried_transaction_replays_its_calls_in_order",),
+        (BRET + "test_a_retried_transaction_replays_its_calls_in_order" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-result-not-recorded", "sql/functions/_request_result.sql",
         "AND c.request_id = v_id;",
         "AND false;",
         "a request's results are not recorded: its retry cannot return them",
-        (RET + "test_a_lost_acknowledgement_retried_returns_the_same_result",),
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-id-of-another-role-replayed", "sql/functions/_request.sql",
@@ -1017,7 +1020,7 @@ END;
         "                IF false THEN",
         "a request id set after the transaction's first change is accepted (its retry"
         " cannot match the calls)",
-        (RET + "test_request_id_rules",),
+        (RET + "test_a_request_id_set_late_is_refused",),
     ),
     # -- revert (revision 0014, README "Revert") -------------------------------------------
     Mutant(
