@@ -316,6 +316,15 @@ def test_a_failed_call_of_a_request_records_nothing(reg: Registry) -> None:
         assert reg.certify("X", [refs[1]], Timespan(t(2020), None)) == 1
         assert reg.decertify("X", TYPE, Timespan(t(2030), None)) == 1
     assert certs(reg) == [(refs[1].id, Timespan(t(2020), t(2030)))]
+    # A replayed call undone with its nested transaction is replayed again: the position
+    # goes back with the savepoint.
+    with reg.transaction(request_id="partial"):
+        with pytest.raises(RuntimeError), reg.transaction():
+            assert reg.certify("X", [refs[1]], Timespan(t(2020), None)) == 1
+            raise RuntimeError("undo")
+        assert reg.certify("X", [refs[1]], Timespan(t(2020), None)) == 1
+        assert reg.decertify("X", TYPE, Timespan(t(2030), None)) == 1
+    assert certs(reg) == [(refs[1].id, Timespan(t(2020), t(2030)))]
 
 
 def test_request_id_rules(reg: Registry) -> None:
