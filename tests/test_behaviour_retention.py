@@ -407,7 +407,7 @@ def test_cli_prune_history_and_request_id(reg: Registry, tmp_path: Path) -> None
     done = json.loads(ok(home, url, "db", "prune-history", "--before", str(current),
                          "--json").out)
     assert done == {**dry, "dry_run": False}
-    for command in (("list", "X"), ("export", "X"),
+    for command in (("list", "X"), ("export", "X"), ("plot", "X", "-o", str(tmp_path / "p.png")),
                     ("find", "X", TYPE, "-d", "instrument=Cam,detector=3",
                      "--at", "2021-01-01T00:00:00+00:00")):
         r = cli(home, url, *command, "--as-of", str(epoch))
