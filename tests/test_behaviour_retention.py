@@ -199,6 +199,13 @@ def test_a_prune_in_a_rolled_back_transaction_changes_nothing(reg: Registry) -> 
     assert scalar(reg, "SELECT earliest_epoch FROM calib.history_horizon") == 0
 
 
+# sq-snapshots / sq-revert (folded by the lead): tests/test_pg_retention.py's
+# test_prune_keeps_what_snapshots_read_and_revert_stays_above_the_horizon (prune_snapshot;
+# revert below the horizon is as_of_pruned) moves here once SQLite has snapshot_collection
+# and revert; SQLite's revert refuses a pruned epoch if it resolves it through
+# epochs.py's _as_of, as calib.revert does through calib._as_of.
+
+
 # -- request ids ------------------------------------------------------------------------
 
 
