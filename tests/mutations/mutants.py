@@ -44,6 +44,12 @@ SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
 HIST = "tests/test_pg_history.py::"
 RET = "tests/test_pg_retention.py::"
+BRET = "tests/test_behaviour_retention.py::"
+PRUNE_ALL = "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones"
+SQ_PRUNE = "pyclient/calibcert/backends/sqlite/prune_history.py"
+SQ_REQUEST = "pyclient/calibcert/backends/sqlite/request.py"
+SQ_HISTORY = "pyclient/calibcert/backends/sqlite/history.py"
+SQRET = "tests/test_sqlite_retention.py::"
 REV = "tests/test_pg_revert.py::"
 BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
@@ -1005,7 +1011,7 @@ END;
         "WHERE c.epoch <= p_before);",
         "prune_history also drops what the change at the horizon epoch removed: history since"
         " the horizon loses its removals",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-prune-drops-a-referenced-change", "sql/functions/prune_history.sql",
@@ -1014,7 +1020,7 @@ END;
         "",
         "prune_history drops the change that created a current certification: as-of reads"
         " lose it",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-prune-horizon-not-raised", "sql/functions/prune_history.sql",
@@ -1022,21 +1028,21 @@ END;
         " pruned_at = clock_timestamp();",
         "",
         "prune_history drops history but leaves the horizon: pruned epochs answer wrongly",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-as-of-below-the-horizon-answered", "sql/functions/_as_of.sql",
         "    IF p_epoch < v_horizon THEN",
         "    IF false THEN",
         "as-of reads below the history horizon answer from what is left instead of failing",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-history-below-the-horizon-answered", "sql/functions/history.sql",
         "    IF p_since < v_horizon THEN",
         "    IF false THEN",
         "history since an epoch below the horizon answers with what is left",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-id-not-claimed", "sql/functions/_request.sql",
@@ -1044,21 +1050,21 @@ END;
         " WHERE change_id = v_mine::bigint;",
         "                PERFORM calib._change();",
         "a request id is not recorded: a retried certify conflicts with its own first run",
-        (RET + "test_a_lost_acknowledgement_retried_returns_the_same_result",),
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-replays-the-wrong-call", "sql/functions/_request.sql",
         "    v_step := v_change.results -> v_n;",
         "    v_step := v_change.results -> 0;",
         "every call of a retried transaction returns the first call's result",
-        (RET + "test_a_retried_transaction_replays_its_calls_in_order",),
+        (BRET + "test_a_retried_transaction_replays_its_calls_in_order" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-result-not-recorded", "sql/functions/_request_result.sql",
         "AND c.request_id = v_id;",
         "AND false;",
         "a request's results are not recorded: its retry cannot return them",
-        (RET + "test_a_lost_acknowledgement_retried_returns_the_same_result",),
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-id-of-another-role-replayed", "sql/functions/_request.sql",
@@ -1073,7 +1079,114 @@ END;
         "                IF false THEN",
         "a request id set after the transaction's first change is accepted (its retry"
         " cannot match the calls)",
-        (RET + "test_request_id_rules",),
+        (RET + "test_a_request_id_set_late_is_refused",),
+    ),
+    # -- retention and request ids on SQLite (revision 0015) ------------------------------
+    Mutant(
+        "sqlite-prune-drops-the-horizon-epoch", SQ_PRUNE,
+        'f"DELETE FROM {table} WHERE removed_change < ?"',
+        'f"DELETE FROM {table} WHERE removed_change <= ?"',
+        "prune_history on SQLite also drops what the change at the horizon epoch removed",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-prune-drops-a-referenced-change", SQ_PRUNE,
+        '["SELECT created_change FROM certification"]',
+        '["SELECT NULL WHERE 0"]',
+        "prune_history on SQLite drops the change that created a current certification",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-prune-keeps-every-change", SQ_PRUNE,
+        '" WHERE removed_change IS NOT NULL"',
+        '""',
+        "prune_history on SQLite lets a NULL into its NOT IN list: no change row is dropped",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-prune-horizon-not-raised", SQ_PRUNE,
+        '"UPDATE history_horizon SET earliest_epoch = ?, pruned_at = ? WHERE only_row = 1"',
+        '"UPDATE history_horizon SET pruned_at = ? WHERE ? AND only_row = 1"',
+        "prune_history on SQLite drops history but leaves the horizon",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-as-of-below-the-horizon-answered", "pyclient/calibcert/backends/sqlite/epochs.py",
+        "        self._check_horizon(epoch)\n        return epoch\n",
+        "        return epoch\n",
+        "as-of reads on SQLite below the history horizon answer from what is left",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-history-below-the-horizon-answered", SQ_HISTORY,
+        "                self._check_horizon(since)  # type: ignore[attr-defined]\n",
+        "                pass\n",
+        "history since an epoch below the horizon answers on SQLite with what is left",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-history-shows-pruned-changes", SQ_HISTORY,
+        "                continue  # what is left of pruned changes\n",
+        "                pass\n",
+        "history on SQLite shows the rows left of changes below the horizon",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-horizon-moves-back-raw", "sql/sqlite/schema/retention.sql",
+        "WHEN NEW.earliest_epoch < OLD.earliest_epoch OR NEW.only_row IS NOT OLD.only_row",
+        "WHEN NEW.only_row IS NOT OLD.only_row",
+        "a raw sqlite3 writer moves the history horizon back: pruned epochs answer again",
+        (SQRET + "test_raw_writers_cannot_move_the_horizon_back",),
+    ),
+    Mutant(
+        "sqlite-request-id-not-claimed", SQ_REQUEST,
+        '"UPDATE change SET request_id = ? WHERE change_id = ?"',
+        '"UPDATE change SET request_id = NULL WHERE ? AND change_id = ?"',
+        "a request id is not recorded on SQLite: a retried certify conflicts with its first run",
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + SQ,),
+    ),
+    Mutant(
+        "sqlite-request-replays-the-wrong-call", SQ_REQUEST,
+        "step = steps[n] if n < len(steps) else None",
+        "step = steps[0] if n < len(steps) else None",
+        "every call of a retried transaction returns the first call's result on SQLite",
+        (BRET + "test_a_retried_transaction_replays_its_calls_in_order" + SQ,),
+    ),
+    Mutant(
+        "sqlite-request-result-not-recorded", SQ_REQUEST,
+        '" WHERE open = 1 AND request_id = ?"',
+        '" WHERE open = 1 AND request_id = ? AND 0"',
+        "a request's results are not recorded on SQLite: its retry cannot return them",
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + SQ,),
+    ),
+    Mutant(
+        "sqlite-request-id-of-another-user-replayed", SQ_REQUEST,
+        "            if held[1] != _os_user():",
+        "            if False:",
+        "another user's request id replays that user's result on SQLite instead of failing",
+        (SQRET + "test_another_users_request_id_is_refused_without_its_result",),
+    ),
+    Mutant(
+        "sqlite-request-id-set-late-accepted", SQ_REQUEST,
+        "                if own[1] != rid:",
+        "                if False:",
+        "a request whose transaction changed something before its first call is accepted",
+        (SQRET + "test_a_request_after_a_raw_write_in_its_transaction_is_late",),
+    ),
+    Mutant(
+        "sqlite-request-replay-position-not-undone", SQ_REQUEST,
+        "            if self._request_id is not None:\n"
+        "                self._replay_call = position\n",
+        "            pass\n",
+        "a replayed call undone with its nested transaction still moves the replay on",
+        (BRET + "test_a_failed_call_of_a_request_records_nothing" + SQ,),
+    ),
+    Mutant(
+        "sqlite-request-id-outlives-its-transaction", SQ_REQUEST,
+        "                    self._request_id = self._replay_call = None\n",
+        "                    self._replay_call = None\n",
+        "the request id stays set after its transaction: the next call replays it",
+        (BRET + "test_request_id_rules" + SQ,),
     ),
     # -- revert (revision 0014, README "Revert") -------------------------------------------
     Mutant(
@@ -1538,7 +1651,7 @@ END;
         (HSQ + "test_a_removed_collections_id_is_never_given_again",),
     ),
     Mutant(
-        "sqlite-update-pairs-nothing", "pyclient/calibcert/backends/sqlite/history.py",
+        "sqlite-update-pairs-nothing", SQ_HISTORY,
         " AND b.successor_begin_us = a.begin_us AND b.removed_change = a.created_change",
         " AND b.successor_begin_us = a.begin_us + 1 AND b.removed_change = a.created_change",
         "history does not pair a changed certification with what it became (close_open"
