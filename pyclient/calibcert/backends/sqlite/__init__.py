@@ -64,7 +64,8 @@ catalog (the private helpers _collection, _dataset_type, _flatten, _canonical_da
 _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, decertify,
 close_open_range, lookup, certifications, check_integrity, collection_stats,
 collection_digest, and history: epochs (the change of a write transaction, its seal, the
-epoch readers), as_of (as-of lookups), history.
+epoch readers), as_of (as-of lookups), history, explain, prune_history (retention),
+request (request ids around every mutating call).
 :class:`SqliteRegistry` is their mixins in one class.
 """
 
@@ -81,8 +82,11 @@ from .collections import Collections
 from .connection import SqliteConnection
 from .datasets import Datasets
 from .decertify import Decertify
+from .explain import Explain
 from .history import History
 from .lookup import Lookup
+from .prune_history import PruneHistory
+from .request import Requests, with_request_ids
 from .tags import Tags
 
 __all__ = ["POSTGRES_ONLY", "TWINS", "SqliteRegistry"]
@@ -120,6 +124,8 @@ TWINS: dict[str, str] = {
     "current_epoch": f"{_PKG}.epochs",
     "epoch_at": f"{_PKG}.epochs",
     "history": f"{_PKG}.history",
+    "explain": f"{_PKG}.explain",
+    "prune_history": f"{_PKG}.prune_history",
 }
 
 #: Public SQL functions with no SQLite twin, each with the reason (none today: every
@@ -130,11 +136,6 @@ POSTGRES_ONLY: dict[str, str] = {
              " is lookup.py (_decide)",
     # Parts of history (revision 0014) built on PostgreSQL only so far: the client raises
     # InvalidArgumentError (history_postgresql_only) for them on SQLite.
-    "explain": "history (explain as of epochs, the epoch that created a match) is kept on"
-               " PostgreSQL only so far; SQLite follows (calibcert.explain refuses it with"
-               " history_postgresql_only)",
-    "prune_history": "history (retention) is kept on PostgreSQL only so far; SQLite follows"
-                     " (calibcert.history refuses it with history_postgresql_only)",
     "snapshot_collection": "history (snapshots read their source as of an epoch) is kept on"
                            " PostgreSQL only so far; SQLite follows (calibcert.snapshots"
                            " refuses it with history_postgresql_only)",
@@ -143,7 +144,8 @@ POSTGRES_ONLY: dict[str, str] = {
 }
 
 
+@with_request_ids  # every mutating call takes part in request ids (request.py)
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,
                      Certifications, CheckIntegrity, CollectionStatistics, CollectionDigest,
-                     AsOf, History, SqliteConnection):
+                     Explain, AsOf, History, PruneHistory, Requests, SqliteConnection):
     """A calibcert database in one SQLite file (see the module docstring)."""
