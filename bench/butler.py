@@ -18,10 +18,11 @@ and the target of issue 17 item 4, met or MISSED; then the medians and their rat
 non-zero if the Butler cannot be installed or run, or if either system answers a lookup
 wrongly; a missed target is reported, not an error.
 
-The Butler's virtual environment is made once with the ``venv`` module and
-``pip install lsst-daf-butler psycopg[binary]``, and reused: ``$CALIBCERT_BUTLER_VENV``, default
-``~/.cache/calibcert/butler-venv``. ``--quick`` keeps the call sizes (200 datasets a
-certify) with 5 epochs and 100 lookups of each kind: a smoke run of 1-2 minutes.
+The Butler's virtual environment is calibcert.testing.butler_python's (made once with the
+``venv`` module and ``pip install lsst-daf-butler psycopg[binary]``, then reused:
+``$CALIBCERT_BUTLER_VENV``, default ``~/.cache/calibcert/butler-venv``). ``--quick`` keeps
+the call sizes (200 datasets a certify) with 5 epochs and 100 lookups of each kind: a smoke
+run of 1-2 minutes.
 """
 
 from __future__ import annotations
@@ -29,13 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import venv
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
@@ -50,15 +49,6 @@ from calibcert import CollectionType, Timespan
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from butler_workload import CHAIN_DEPTH, DATASET_TYPE, DIMENSIONS, Workload  # noqa: E402
-
-VENV = Path(os.environ.get("CALIBCERT_BUTLER_VENV",
-                           Path.home() / ".cache" / "calibcert" / "butler-venv"))
-#: What the venv gets: psycopg (3) is the driver SQLAlchemy 2.1 picks for the Butler's
-#: ``postgresql://`` registry URL.
-REQUIREMENTS = ("lsst-daf-butler", "psycopg[binary]")
-#: Written last by a complete install, listing REQUIREMENTS: without it, or with another
-#: list, the venv is made again.
-MARKER = "calibcert-butler-ready"
 
 PHASES = ("certify", "single certify", "point lookup", "chain lookup", "decertify")
 #: Issue 17 item 4: theirs / ours must be at least this, per backend and phase.
@@ -83,30 +73,15 @@ def log(msg: str) -> None:
 
 # -- the Butler's virtual environment -------------------------------------------------------
 
-def venv_python() -> Path:
-    return VENV / "bin" / "python"
-
-
 def ensure_venv() -> Path:
-    """The venv's interpreter, installing lsst-daf-butler first if needed (once)."""
-    python = venv_python()
-    marker = VENV / MARKER
-    if python.exists() and marker.exists() and marker.read_text().split() == [*REQUIREMENTS]:
-        return python
-    log(f"making the Butler's virtual environment in {VENV} (once)")
-    if VENV.exists():
-        shutil.rmtree(VENV)
-    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    cmd = [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchError(f"cannot install the Butler ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
-    check = subprocess.run([str(python), "-c", "import lsst.daf.butler, psycopg"],
-                           capture_output=True, text=True)
-    if check.returncode != 0:
-        raise BenchError(f"the Butler was installed but does not import:\n{check.stderr}")
-    (VENV / MARKER).write_text(" ".join(REQUIREMENTS) + "\n")
-    return python
+    """The interpreter of the Butler's virtual environment (calibcert.testing.butler_python,
+    shared with tests/test_butler_roundtrip.py: installed once, cached)."""
+    from calibcert.testing import butler_python
+
+    try:
+        return Path(butler_python())
+    except RuntimeError as exc:  # pip's or the import's output: fail loudly, never skip
+        raise BenchError(str(exc)) from exc
 
 
 def run_butler(python: Path, w: Workload, root: str, db: str | None) -> dict[str, Any]:
