@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -249,6 +250,14 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(text)
 
 
+def dump_json(doc: dict[str, Any]) -> str:
+    """Indented JSON with each list of numbers (the per-call seconds) on one line."""
+    text = json.dumps(doc, indent=2, default=str)
+    return re.sub(r"\[\s+([-0-9.e,\s]+?)\s+\]",
+                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]",
+                  text) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
@@ -291,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             "date": started.isoformat(timespec="seconds"), "seconds": elapsed,
             "workload": w.as_dict(), "systems": systems, "results": results, "raw": raw,
         }
-        Path(args.json).write_text(json.dumps(doc, indent=2, default=str) + "\n")
+        Path(args.json).write_text(dump_json(doc))
     return 0
 
 
