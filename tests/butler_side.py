@@ -16,6 +16,8 @@ in January 2020, and flat for detector 1 over [2016-12-31T23:59:59.999999,
 2017-01-01T00:00:00.000001): two microseconds of UTC that hold a leap second of TAI;
 TAGGED ``Cam/calib/tagged`` (the run2 biases); CHAINED ``Cam/calib/chain`` = [Cam/calib,
 Cam/calib/tagged]. Times on this side's JSON are UTC ISO strings with microseconds.
+tests/data/butler/export_small.yaml is such an export (``build``), read by
+tests/test_butler_format.py without the Butler.
 """
 
 from __future__ import annotations

@@ -170,6 +170,29 @@ def test_an_export_reads_as_the_document_calibcert_imports() -> None:
     assert read.dropped == {"dimension_records": 1, "file_artifacts": 2, "storage_classes": 1}
 
 
+def test_a_file_the_real_butler_wrote_reads_as_the_butler_holds_it() -> None:
+    # tests/data/butler/export_small.yaml: written by lsst-daf-butler 30.2026.4300 through
+    # tests/butler_side.py build (the repository test_butler_roundtrip.py makes); the
+    # expected rows are that Butler's own dump of its certifications in UTC. TAI - UTC is
+    # 35 s in 2015, 36 s in 2016 and 37 s after; one range holds the 2016 leap second.
+    text = (Path(__file__).parent / "data" / "butler" / "export_small.yaml").read_text()
+    read = from_butler(text, "export_small.yaml")
+    colls = {c["name"]: c for c in read.doc["collections"]}
+    types = {d["id"]: d["dataset_type"] for d in read.doc["datasets"]}
+    got = sorted((types[x["dataset"]], x["begin"] or "", x["end"] or "")
+                 for x in colls["Cam/calib"]["certifications"])
+    first, last, leap = "2015-06-01T00:00:00Z", "2016-12-31T12:00:00Z", "2017-01-01T12:00:00Z"
+    assert got == sorted(
+        [("bias", first, last)] * 3 + [("bias", leap, "2017-06-01T00:00:00Z")] * 3
+        + [("bias", "2017-06-01T00:00:00Z", "")] * 3
+        + [("flat", "", "2020-01-01T00:00:00Z"),
+           ("flat", "2020-02-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+           ("flat", "2016-12-31T23:59:59.999999Z", "2017-01-01T00:00:00.000001Z")])
+    assert colls["Cam/calib/chain"]["children"] == ["Cam/calib", "Cam/calib/tagged"]
+    assert len(colls["Cam/calib/tagged"]["tags"]) == 3
+    assert read.dropped["dimension_records"] == 4
+
+
 BAD = {
     "unknown YAML tag": (export_text(extra="- type: run\n  name: !foo x"),
                          "line 60, column 9: cannot parse YAML: could not determine a "
