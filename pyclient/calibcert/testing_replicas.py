@@ -20,8 +20,14 @@ from typing import Any
 
 import psycopg
 
-from .testing import SERVER_ARGS, _unprivileged_user, _wrapper, find_bindir, server_url, \
-    start_server
+from .testing import (
+    SERVER_ARGS,
+    _unprivileged_user,
+    _wrapper,
+    find_bindir,
+    server_url,
+    start_server,
+)
 
 #: The primary's extra settings: WAL for streaming standbys, feedback so that long
 #: standby reads do not get cancelled by vacuum on the primary.
