@@ -267,6 +267,7 @@ def test_a_stopped_standby_fails_over_with_a_log_line(cluster, names, caplog):
     with replicated(cluster) as reg:
         refs = world(reg, names)
         spy = spy_all(reg, "find")
+        reg.check_interval = 60.0  # no look first: the read itself meets the dead connection
         try:
             s1.stop()
             with caplog.at_level(logging.WARNING, logger="calibcert.replicas"):
@@ -290,13 +291,27 @@ def test_a_promoted_standby_is_never_read_again(cluster, names, caplog):
     with calibcert.connect(cluster.primary_url(DB), read_urls=[s3.url(DB)],
                            read_wait=0.3) as reg:
         refs = world(reg, names, detectors=(1, 2))
+        cluster.wait_replayed(s3, DB)
         assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
         s3.promote()
         # Writes on the promoted server diverge from the primary's history.
         with calibcert.connect(s3.url(DB)) as ghost:
             ghost.decertify(names["calib"], names["type"], Timespan(T0, T1), [{"detector": 2}])
+        reg.decertify(names["calib"], names["type"], Timespan(T0, T1), [{"detector": 1}])
+        # The promoted server numbered its own change with an epoch the primary has also
+        # committed, meaning another state there: a pinned read on it would answer wrongly.
+        with calibcert.connect(s3.url(DB)) as ghost:
+            epoch = ghost.current_epoch()
+            for i in range(64):  # the primary's epochs catch up with the ghost's number
+                if reg.current_epoch() >= epoch:
+                    break
+                reg.register_collection(f"{names['run']}_{i}", "RUN")
+            assert epoch <= reg.current_epoch()
+            assert ghost.find(names["calib"], names["type"], {"detector": 2}, AT,
+                              as_of=epoch) is None
         with caplog.at_level(logging.WARNING, logger="calibcert.replicas"):
-            reg.decertify(names["calib"], names["type"], Timespan(T0, T1), [{"detector": 1}])
+            assert reg.find(names["calib"], names["type"], {"detector": 2}, AT,
+                            as_of=epoch) == refs[1]
             assert reg.find_many(names["calib"], names["type"],
                                  [({"detector": 1}, AT), ({"detector": 2}, AT)]) == [None, refs[1]]
         assert any("promoted" in r.getMessage() for r in caplog.records)
