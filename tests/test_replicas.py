@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -227,17 +228,17 @@ def test_a_pinned_read_waits_for_a_standby_that_reached_the_epoch(cluster, names
 
 
 def test_another_clients_write_is_seen_within_max_lag(cluster, names):
-    with replicated(cluster, read_wait=0.2, max_lag=0.5) as reg, \
+    with replicated(cluster, read_wait=0.2, max_lag=1.5) as reg, \
             calibcert.connect(cluster.primary_url(DB)) as other:
         refs = world(reg, names)
-        assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
         paused(cluster, True)
         try:
+            # A read now samples the primary's position: the paused standbys have it.
+            assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
             other.decertify(names["calib"], names["type"], Timespan(T0, T1))
             # Within max_lag the standby's older state is allowed ...
             assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
-            import time
-            time.sleep(0.6)
+            time.sleep(1.6)
             # ... past it, no longer: the primary answers.
             assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) is None
         finally:
@@ -483,6 +484,27 @@ def test_cli_read_urls_from_options_and_environment(cluster, names, monkeypatch,
     assert "not a postgresql" in capsys.readouterr().err
     monkeypatch.setenv("CALIBCERT_READ_URLS", f"{s1} postgresql://postgres@127.0.0.1:1/{DB}")
     assert run(args) == 0  # a standby that is down: logged, the lookup still answers
+    capsys.readouterr()
+
+
+def test_cli_pooled_through_pgbouncer_records_each_commands_reason(cluster, names,
+                                                                  monkeypatch, capsys):
+    from calibcert.cli import run
+
+    b = cluster.bouncer
+    common = ["--url", b.url("primary"), "--read-url", b.url("standby1")]
+    assert run(["collection", "register", names["run"], "RUN", *common, "--pooled",
+                "--reason", "first"]) == 0
+    monkeypatch.setenv("CALIBCERT_POOLED", "1")
+    assert run(["collection", "register", names["calib"], "CALIBRATION", *common,
+                "--reason", "second"]) == 0
+    capsys.readouterr()
+    with calibcert.connect(cluster.primary_url(DB)) as primary:
+        assert [r.reason for r in primary.history(names["run"])] == ["first"]
+        assert [r.reason for r in primary.history(names["calib"])] == ["second"]
+    with psycopg.connect(b.url("primary"), prepare_threshold=None) as conn:
+        assert conn.execute("SELECT current_setting('calib.reason', true)").fetchone()[0] \
+            in (None, "")
 
 
 def test_arguments_are_checked(cluster):
