@@ -126,10 +126,18 @@ def main(argv: list[str] | None = None) -> int:
         bouncer = cluster.add_bouncer(DB, pool_size=4)
         print(f"{args.processes} processes x {args.seconds} s, {args.keys} keys, "
               f"nproc {os.cpu_count()}", file=sys.stderr)
+        # One process first: the client's own cost per lookup, on an idle cluster: to the
+        # primary, to a standby directly (no routing), through the routing layer.
         rows = [
-            ("lookups/s, primary alone", lookups_per_second(
+            ("lookups/s, 1 process, primary", lookups_per_second(
+                primary, [], expected, 1, args.seconds), "calls/s"),
+            ("lookups/s, 1 process, a standby directly", lookups_per_second(
+                standbys[0].url(DB), [], expected, 1, args.seconds), "calls/s"),
+            ("lookups/s, 1 process, primary + 2 standbys", lookups_per_second(
+                primary, [s.url(DB) for s in standbys], expected, 1, args.seconds), "calls/s"),
+            (f"lookups/s, {args.processes} processes, primary alone", lookups_per_second(
                 primary, [], expected, args.processes, args.seconds), "calls/s"),
-            ("lookups/s, primary + 2 standbys", lookups_per_second(
+            (f"lookups/s, {args.processes} processes, primary + 2 standbys", lookups_per_second(
                 primary, [s.url(DB) for s in standbys], expected, args.processes,
                 args.seconds), "calls/s"),
         ]

@@ -514,3 +514,27 @@ def test_arguments_are_checked(cluster):
         calibcert.connect(cluster.primary_url(DB), read_urls=[cluster.standbys[0].url(DB)],
                           read_wait=-1)
     assert parse_lsn("1/A") == (1 << 32) + 10 and parse_lsn(None) == 0
+
+
+def test_a_reader_role_reads_from_the_standbys(cluster, names):
+    # The positions and the epoch the routing asks for are readable by calib_reader: no
+    # superuser, no pg_monitor.
+    with calibcert.connect(cluster.primary_url(DB)) as admin:
+        refs = world(admin, names)
+        admin.connection.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rep_reader')"
+            " THEN CREATE ROLE rep_reader LOGIN IN ROLE calib_reader; END IF; END $$")
+    for s in cluster.standbys[:2]:  # the role reaches the standbys with the WAL
+        cluster.wait_replayed(s, DB)
+    url = cluster.primary_url(DB).replace("postgres@", "rep_reader@")
+    with calibcert.connect(url, read_urls=[s.url(DB).replace("postgres@", "rep_reader@")
+                                           for s in cluster.standbys[:2]],
+                           read_wait=5.0) as reg:
+        assert reg.primary.connection.execute("SELECT current_user").fetchone()[0] == \
+            "rep_reader"
+        spy = spy_all(reg, "find")
+        for _ in range(2):
+            assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
+        assert spy.counts == {"primary": 0, "standby1": 1, "standby2": 1}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reg.register_collection("not_for_readers", "RUN")
