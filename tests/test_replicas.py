@@ -364,9 +364,12 @@ def test_the_exclusion_constraint_guards_the_primary_while_standbys_serve_reads(
             failures.append(exc)
             barrier.abort()
 
+    served: list[Spy] = []
+
     def reader() -> None:
         try:
             with replicated(cluster) as reg:
+                served.append(spy_all(reg, "find"))
                 while not stop.is_set():
                     for r in range(rounds):
                         seen.append((r, reg.find(names["calib"], names["type"],
@@ -394,6 +397,8 @@ def test_the_exclusion_constraint_guards_the_primary_while_standbys_serve_reads(
             winners[c.ref.data_id["detector"]] = c.ref.id
     assert len(winners) == rounds
     assert seen and all(got is None or got.id == winners[r] for r, got in seen)
+    counts = served[0].counts  # the reads did go to the standbys while the writers raced
+    assert counts["standby1"] > 0 and counts["standby2"] > 0, counts
 
 
 # -- 4: PgBouncer in transaction pooling mode, psycopg_pool --------------------------------
