@@ -543,3 +543,19 @@ def test_a_reader_role_reads_from_the_standbys(cluster, names):
         assert spy.counts == {"primary": 0, "standby1": 1, "standby2": 1}
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reg.register_collection("not_for_readers", "RUN")
+
+
+def test_a_psycopg_pool_connection_as_primary_with_standbys(cluster, names):
+    from psycopg_pool import ConnectionPool
+
+    with ConnectionPool(cluster.primary_url(DB), min_size=1, max_size=2, open=True,
+                        kwargs={"autocommit": True}) as pool, pool.connection() as conn:
+        with calibcert.connect(conn, pooled=True, reason="pool+replicas", read_wait=5.0,
+                               read_urls=[s.url(DB) for s in cluster.standbys[:2]]) as reg:
+            refs = world(reg, names)
+            spy = spy_all(reg, "find")
+            assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
+            reg.decertify(names["calib"], names["type"], Timespan(T0, T1))
+            assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) is None
+            assert spy.counts["primary"] == 0
+        assert not conn.closed  # the pool's connection stays the pool's

@@ -71,29 +71,38 @@ def connect(url: Any = None, *, read_urls: Any = None, read_wait: float = 1.0,
     (PgBouncer) or is shared: no prepared statements, reason / user set per transaction
     (README "Deploying at scale").
     ``read_urls`` (PostgreSQL URLs; None with ``url`` None: $CALIBCERT_READ_URLS, separated
-    by spaces or commas): hot standbys of ``url`` that serve the lookups, never older than
+    by spaces or commas): hot standbys of ``url`` (or of the caller's connection's
+    server) that serve the lookups, never older than
     the client's own writes nor than ``max_lag`` seconds; a read waits up to ``read_wait``
     seconds for a standby to catch up, then the primary answers
     (:mod:`calibcert.replicas`).
     Raises SchemaVersionError if the schema is missing or not at head.
     """
-    from .urls import kind, resolve_read_urls
+    from .urls import resolve_read_urls
+
+    standbys = resolve_read_urls(read_urls, from_env=url is None)
+    reg = _open(url, **kwargs)
+    if not standbys:
+        return reg
+    if reg.backend != "postgresql":
+        reg.close()
+        raise ValueError("read_urls are PostgreSQL hot standbys: not for a SQLite database")
+    from .replicas import open_replicated
+
+    return open_replicated(reg, standbys, pooled=bool(kwargs.get("pooled")),
+                           read_wait=read_wait, max_lag=max_lag)
+
+
+def _open(url: Any, **kwargs: Any) -> Registry:
+    """connect() without standbys: the registry of one database or connection."""
+    from .urls import kind
 
     if url is None or isinstance(url, str):
         resolved = resolve_url(url)
-        standbys = resolve_read_urls(read_urls, from_env=url is None)
         if kind(resolved) == "postgresql":
             from .backends.postgres import PostgresRegistry
 
-            reg = PostgresRegistry.from_url(resolved, **kwargs)
-            if not standbys:
-                return reg
-            from .replicas import open_replicated
-
-            return open_replicated(reg, standbys, pooled=bool(kwargs.get("pooled")),
-                                   read_wait=read_wait, max_lag=max_lag)
-        if standbys:
-            raise ValueError("read_urls are PostgreSQL hot standbys: not for a SQLite database")
+            return PostgresRegistry.from_url(resolved, **kwargs)
         from .backends.sqlite import SqliteRegistry
 
         return SqliteRegistry.from_url(resolved, **kwargs)
