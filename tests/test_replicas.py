@@ -22,7 +22,11 @@ import pytest
 
 import calibcert
 from calibcert import Timespan
-from calibcert.errors import ConflictingCertificationError, InvalidArgumentError
+from calibcert.errors import (
+    ConflictingCertificationError,
+    ConnectionLostError,
+    InvalidArgumentError,
+)
 from calibcert.replicas import ReplicatedRegistry, parse_lsn
 from calibcert.schema import install_sql
 from calibcert.testing_replicas import Cluster
@@ -559,3 +563,20 @@ def test_a_psycopg_pool_connection_as_primary_with_standbys(cluster, names):
             assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) is None
             assert spy.counts["primary"] == 0
         assert not conn.closed  # the pool's connection stays the pool's
+
+
+def test_pinned_reads_need_no_primary(cluster, names):
+    with replicated(cluster, max_lag=1.0) as reg:
+        refs = world(reg, names)
+        epoch = reg.current_epoch()
+        assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
+        reg.primary.connection.close()  # the primary is out of reach from now on
+        for _ in range(2):
+            assert reg.find(names["calib"], names["type"], {"detector": 1}, AT,
+                            as_of=epoch) == refs[0]
+            assert reg.certifications(names["calib"], as_of=epoch) != []
+        # Past max_lag a current read needs the primary's position: it fails rather than
+        # answer a state of unknown age.
+        time.sleep(1.1)
+        with pytest.raises(ConnectionLostError):
+            reg.find(names["calib"], names["type"], {"detector": 1}, AT)

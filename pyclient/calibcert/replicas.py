@@ -176,8 +176,18 @@ class ReplicatedRegistry:
             self._written = True
         return attr
 
+    def _primary_in_transaction(self) -> bool:
+        """A transaction open on the primary's connection (ours or the caller's): its
+        reads belong to it. A connection that is gone has none (UNKNOWN): a pinned read can
+        then still be served by a standby."""
+        from psycopg.pq import TransactionStatus
+
+        status = self.primary.connection.pgconn.transaction_status
+        return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR,
+                          TransactionStatus.ACTIVE)
+
     def _read(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if self.primary._in_transaction():
+        if self._primary_in_transaction():
             return getattr(self.primary, name)(*args, **kwargs)
         epoch = kwargs.get("as_of") if name in PINNED else None
         if epoch is not None and (type(epoch) is not int or epoch < 0):
