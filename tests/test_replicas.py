@@ -282,8 +282,14 @@ def test_a_stopped_standby_fails_over_with_a_log_line(cluster, names, caplog):
             assert any("failed" in r.getMessage() and str(s1.port) in r.getMessage()
                        for r in caplog.records)
             s2.stop()
-            assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
-            assert spy.counts["primary"] == 1
+            with caplog.at_level(logging.INFO, logger="calibcert.replicas"):
+                started = time.monotonic()
+                assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
+                # Both down: straight to the primary, without waiting read_wait (5 s).
+                assert time.monotonic() - started < 2.5
+                assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
+            assert spy.counts["primary"] == 2
+            assert any("no standby is available" in r.getMessage() for r in caplog.records)
         finally:
             if s1.proc is None:
                 s1.start()

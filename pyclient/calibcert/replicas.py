@@ -195,7 +195,9 @@ class ReplicatedRegistry:
         lsn = self._needed_lsn() if epoch is None else 0
         deadline = time.monotonic() + self.read_wait
         while True:
+            available = False
             for standby in self._rotation():
+                available = True
                 if not self._fresh(standby, lsn, epoch):
                     continue
                 try:
@@ -204,12 +206,14 @@ class ReplicatedRegistry:
                     if not _standby_failed(exc):
                         raise
                     standby.down(exc)
-            if time.monotonic() >= deadline:
-                break
+            if not available or time.monotonic() >= deadline:
+                break  # every standby down or promoted: nothing to wait for
             time.sleep(0.005)
-        logger.info("%s served by the primary: no standby %s within %.3g s", name,
-                    f"reached epoch {epoch}" if epoch is not None else
-                    "replayed the position needed", self.read_wait)
+        logger.info("%s served by the primary: %s", name,
+                    "no standby is available" if not available else
+                    f"no standby reached epoch {epoch} within {self.read_wait:.3g} s"
+                    if epoch is not None else
+                    f"no standby replayed the position needed within {self.read_wait:.3g} s")
         return getattr(self.primary, name)(*args, **kwargs)
 
     def _rotation(self) -> Iterator[_Standby]:
