@@ -25,6 +25,8 @@ inside a transaction go to the primary (they belong to it).
 What a standby has replayed is asked in one statement (recovery, replay position, epoch),
 only when the cached answer does not already show it fresh enough, and at least every
 ``check_interval`` seconds. Like a Registry, a ReplicatedRegistry is for one thread.
+Statements a caller runs itself on ``reg.connection`` (the primary's) are not seen as
+writes: read-your-writes covers the registry's own calls.
 """
 
 from __future__ import annotations
