@@ -57,7 +57,8 @@ def upgrade(url: str | None = None, revision: str = "head",
     _upgrade(url, revision, role_prefix)
 
 
-def connect(url: Any = None, **kwargs: Any) -> Registry:
+def connect(url: Any = None, *, read_urls: Any = None, read_wait: float = 1.0,
+            max_lag: float = 5.0, **kwargs: Any) -> Registry:
     """Open a calibcert database.
 
     ``url``: ``"postgresql://..."``, ``"sqlite:///path"``, ``None`` ($CALIBCERT_URL, else
@@ -66,8 +67,34 @@ def connect(url: Any = None, **kwargs: Any) -> Registry:
     caller's transaction, and ``close()`` leaves the connection open).
     ``reason`` / ``user``: recorded with every change this registry makes (PostgreSQL: the
     settings calib.reason / calib.user for the session; README "History and time travel").
+    ``pooled`` (PostgreSQL): the connection goes through a pooler in transaction mode
+    (PgBouncer) or is shared: no prepared statements, reason / user set per transaction
+    (README "Deploying at scale").
+    ``read_urls`` (PostgreSQL URLs; None with ``url`` None: $CALIBCERT_READ_URLS, separated
+    by spaces or commas): hot standbys of ``url`` (or of the caller's connection's
+    server) that serve the lookups, never older than
+    the client's own writes nor than ``max_lag`` seconds; a read waits up to ``read_wait``
+    seconds for a standby to catch up, then the primary answers
+    (:mod:`calibcert.replicas`).
     Raises SchemaVersionError if the schema is missing or not at head.
     """
+    from .urls import resolve_read_urls
+
+    standbys = resolve_read_urls(read_urls, from_env=url is None)
+    reg = _open(url, **kwargs)
+    if not standbys:
+        return reg
+    if reg.backend != "postgresql":
+        reg.close()
+        raise ValueError("read_urls are PostgreSQL hot standbys: not for a SQLite database")
+    from .replicas import open_replicated
+
+    return open_replicated(reg, standbys, pooled=bool(kwargs.get("pooled")),
+                           read_wait=read_wait, max_lag=max_lag)
+
+
+def _open(url: Any, **kwargs: Any) -> Registry:
+    """connect() without standbys: the registry of one database or connection."""
     from .urls import kind
 
     if url is None or isinstance(url, str):

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 ENV_VAR = "CALIBCERT_URL"
+#: Hot standbys serving the lookups (README "Deploying at scale"), spaces or commas between.
+READ_URLS_VAR = "CALIBCERT_READ_URLS"
 
 
 def default_sqlite_path() -> Path:
@@ -30,6 +32,22 @@ def resolve_url(url: str | None) -> str:
     path = default_sqlite_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+def resolve_read_urls(read_urls: object, from_env: bool = True) -> list[str]:
+    """The standby URLs: the list given (a single string is one URL), else (``from_env``)
+    $CALIBCERT_READ_URLS split at spaces and commas; each must be a PostgreSQL URL."""
+    if read_urls is None:
+        text = os.environ.get(READ_URLS_VAR, "") if from_env else ""
+        urls = [u for u in text.replace(",", " ").split() if u]
+    elif isinstance(read_urls, str):
+        urls = [read_urls]
+    else:
+        urls = list(read_urls)
+    for u in urls:
+        if not isinstance(u, str) or kind(u) != "postgresql":
+            raise ValueError(f"read URL {u!r} is not a postgresql://... URL")
+    return urls
 
 
 def kind(url: str) -> str:

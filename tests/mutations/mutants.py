@@ -59,6 +59,7 @@ DIGEST = "tests/test_digest.py::"
 EXPL = "tests/test_behaviour_explain.py::"
 SQX = "pyclient/calibcert/backends/sqlite/explain.py"
 SNAP = "tests/test_pg_snapshots.py::"
+REP = "tests/test_replicas.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -484,6 +485,57 @@ MUTANTS: tuple[Mutant, ...] = (
         'return Range(at, None, "[)")  # an instant',
         "find_many with timespans sends an instant as [t, +inf)",
         (BL + "test_find_many_matches_find" + PG,),
+    ),
+    # -- pyclient/calibcert/replicas.py (read replicas) -----------------------------------
+    Mutant(
+        "replicas-no-read-your-writes", "pyclient/calibcert/replicas.py",
+        "            self._own_lsn = max(self._own_lsn, self._primary_lsn())\n",
+        "",
+        "a read after the client's own write does not wait for a standby to replay it",
+        (REP + "test_a_read_after_a_write_never_sees_the_state_before_it",),
+    ),
+    Mutant(
+        "replicas-no-staleness-floor", "pyclient/calibcert/replicas.py",
+        "        return max(self._own_lsn, self._samples[0][1])",
+        "        return self._own_lsn",
+        "a standby serves current reads however far behind the primary it is",
+        (REP + "test_a_new_client_never_reads_older_than_the_primary_when_it_connected",),
+    ),
+    Mutant(
+        "replicas-pinned-any-standby", "pyclient/calibcert/replicas.py",
+        "            return standby.epoch >= epoch if epoch is not None",
+        "            return True if epoch is not None",
+        "a read as_of an epoch goes to a standby that has not reached it",
+        (REP + "test_a_pinned_read_waits_for_a_standby_that_reached_the_epoch",),
+    ),
+    Mutant(
+        "replicas-promoted-still-read", "pyclient/calibcert/replicas.py",
+        "        if not recovering:\n",
+        "        if False:\n",
+        "a promoted standby (no longer in recovery) keeps serving reads",
+        (REP + "test_a_promoted_standby_is_never_read_again",),
+    ),
+    Mutant(
+        "replicas-stopped-standby-fails-lookup", "pyclient/calibcert/replicas.py",
+        "                    if not _standby_failed(exc):\n",
+        "                    if True:\n",
+        "a standby that stopped makes the lookup fail instead of failing over",
+        (REP + "test_a_stopped_standby_fails_over_with_a_log_line",),
+    ),
+    Mutant(
+        "pgclient-pooled-session-actor", "pyclient/calibcert/backends/postgres.py",
+        "            if pooled:\n                self._local_actor",
+        "            if False:\n                self._local_actor",
+        "a pooled registry sets reason / user for the whole (shared) server session",
+        (REP + "test_pooled_clients_sharing_one_server_connection_keep_their_own_reasons",
+         REP + "test_psycopg_pool_connections_are_returned_without_our_settings"),
+    ),
+    Mutant(
+        "pgclient-pooled-prepares", "pyclient/calibcert/backends/postgres.py",
+        "        if pooled:\n            conn.prepare_threshold = None",
+        "        if False:\n            conn.prepare_threshold = None",
+        "a pooled registry lets psycopg prepare statements (PgBouncer < 1.21 mixes them up)",
+        (REP + "test_pooled_clients_sharing_one_server_connection_keep_their_own_reasons",),
     ),
     # -- sql/sqlite/schema/guards.sql -------------------------------------------------------
     Mutant(

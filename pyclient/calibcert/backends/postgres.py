@@ -165,8 +165,16 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
     backend = "postgresql"
 
     def __init__(self, conn: psycopg.Connection, *, owned: bool = True, check_schema: bool = True,
-                 reason: str | None = None, user: str | None = None):
+                 reason: str | None = None, user: str | None = None, pooled: bool = False):
         self._conn = conn
+        # pooled (README "Deploying at scale"): the server session may serve other clients
+        # between our transactions (PgBouncer in transaction mode, a psycopg_pool shared
+        # connection), so nothing is left in it: no prepared statements (PgBouncer < 1.21
+        # would run them on another server connection) and the actor settings set
+        # transaction-locally in each transaction that may change something.
+        self._local_actor: dict[str, str] | None = None
+        if pooled:
+            conn.prepare_threshold = None
         # Only our own class: how the caller's connection dumps anything else is unchanged.
         conn.adapters.register_dumper(DatasetIdArray, _PackedIdsDumper)
         self._owned = owned
@@ -175,7 +183,10 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
         if check_schema:
             self.check_schema()
         if reason is not None or user is not None:
-            self._set_actor(reason, user)
+            if pooled:
+                self._local_actor = {"r": reason or "", "u": user or ""}
+            else:
+                self._set_actor(reason, user)
 
     def _set_actor(self, reason: str | None, user: str | None) -> None:
         # Session settings, read by calib._change at each transaction's first change (README
@@ -187,6 +198,15 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
                 "SELECT pg_catalog.set_config('calib.reason', %(r)s::text, false),"
                 " pg_catalog.set_config('calib.user', %(u)s::text, false)",
                 {"r": reason or "", "u": user or ""})
+
+    _LOCAL_ACTOR = ("SELECT pg_catalog.set_config('calib.reason', %(r)s::text, true),"
+                    " pg_catalog.set_config('calib.user', %(u)s::text, true)")
+
+    def _apply_local_actor(self) -> None:
+        """Pooled mode: the actor settings for the current transaction only (inside a
+        savepoint they outlive its release, and a rollback drops them with the changes)."""
+        if self._local_actor is not None:
+            self._conn.execute(self._LOCAL_ACTOR, self._local_actor)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> PostgresRegistry:
@@ -256,9 +276,15 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
             # A transaction of its own: a deadlock victim is run again (calibcert.retry).
             return call_with_retries(lambda: self._standalone_run(sql, params))
         with self._errors(), self._conn.transaction():
+            self._apply_local_actor()
             return self._execute(sql, params)
 
     def _standalone_run(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self._local_actor is not None:
+            # Pooled with an actor: BEGIN, the settings, the call, COMMIT.
+            with self._errors(), self._conn.transaction():
+                self._apply_local_actor()
+                return self._execute(sql, params)
         with self._errors():
             return self._execute(sql, params)
 
@@ -268,7 +294,7 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
             return cur.fetchall() if cur.description else []
 
     def _scalar(self, sql: str, params: dict[str, Any]) -> Any:
-        if self._standalone():
+        if self._standalone() and self._local_actor is None:
             # One statement, atomic by itself (as in _run), on one reused cursor with plain
             # tuple rows: a new dict-row cursor per call cost ~17 us of a one-dataset
             # certify's ~170 (bench/README.md).
@@ -319,7 +345,10 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        outermost = not self._in_transaction()
         with self._errors(), self._conn.transaction():
+            if outermost:
+                self._apply_local_actor()
             yield
 
     def _in_transaction(self) -> bool:

@@ -15,6 +15,7 @@ import click
 
 from .app import cli
 from .common import EXIT_INTERNAL, error_json, error_line, exit_code_for
+from .common import env_flag as _env_flag
 
 __all__ = ["cli", "main", "run"]
 
@@ -45,11 +46,6 @@ def run(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc(file=sys.stderr)
         click.echo(error_json(exc, code) if want_json else error_line(exc, code), err=True)
         return code
-
-
-def _env_flag(name: str) -> bool:
-    """An on/off environment variable: set and not one of "", 0, false, no, off."""
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

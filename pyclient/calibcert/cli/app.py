@@ -18,10 +18,12 @@ certifications with validity timespans, lookups, export/import and plots.
 \b
 The database is chosen by --url, else $CALIBCERT_URL, else the embedded SQLite
 file ($XDG_DATA_HOME/calibcert/calibcert.db, usually
-~/.local/share/calibcert/calibcert.db). Run `calibcert db upgrade` once on a new
-database. Times are ISO 8601 with a timezone (2024-03-01T12:00Z); an omitted end
-means unbounded. Data IDs are KEY=VALUE[,KEY=VALUE...] (integers become ints;
-quote as "..." to force a string) or a JSON object.
+~/.local/share/calibcert/calibcert.db). Lookups may be served by PostgreSQL hot
+standbys: --read-url (repeatable), else $CALIBCERT_READ_URLS. Run `calibcert db
+upgrade` once on a new database. Times are ISO 8601 with a timezone
+(2024-03-01T12:00Z); an omitted end means unbounded. Data IDs are
+KEY=VALUE[,KEY=VALUE...] (integers become ints; quote as "..." to force a string)
+or a JSON object.
 
 \b
 Results go to stdout (tables, or JSON with --json), messages and errors to stderr.

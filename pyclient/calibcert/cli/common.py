@@ -185,6 +185,8 @@ class Settings:
     reason: str | None = None  # history (revision 0014): why, and who, for every change
     user: str | None = None
     request_id: str | None = None  # idempotent retries: the command is one request
+    read_urls: list[str] | None = None  # hot standbys for the lookups (calibcert.replicas)
+    pooled: bool = False  # through PgBouncer in transaction mode: nothing left in the session
 
 
 def settings() -> Settings:
@@ -198,6 +200,20 @@ def settings() -> Settings:
 def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value:
         ctx.ensure_object(Settings).url = value
+    return value
+
+
+def _set_read_urls(ctx: click.Context, _param: click.Parameter,
+                   value: tuple[str, ...]) -> tuple[str, ...]:
+    if value:
+        obj = ctx.ensure_object(Settings)
+        obj.read_urls = [*(obj.read_urls or []), *value]
+    return value
+
+
+def _set_pooled(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(Settings).pooled = True
     return value
 
 
@@ -246,8 +262,8 @@ URL_HELP = (
 
 
 def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--url``, ``--json``, ``--full-ids``, ``--traceback``, ``--reason``, ``--user`` and
-    ``--request-id``,
+    """``--url``, ``--read-url``, ``--pooled``, ``--json``, ``--full-ids``, ``--traceback``,
+    ``--reason``, ``--user`` and ``--request-id``,
     accepted on the group and on every command (``calibcert --json list X`` and
     ``calibcert list X --json`` mean the same)."""
     f = click.option("--full-ids", is_flag=True, expose_value=False, callback=_set_full_ids,
@@ -259,6 +275,16 @@ def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Print results as JSON (errors as one JSON line on stderr).")(f)
     f = click.option("--url", metavar="URL", expose_value=False, callback=_set_url,
                      help=URL_HELP)(f)
+    f = click.option("--read-url", "read_urls", metavar="URL", multiple=True,
+                     expose_value=False, callback=_set_read_urls,
+                     help="A PostgreSQL hot standby of --url that serves the lookups"
+                          " (repeatable; default: $CALIBCERT_READ_URLS, separated by spaces"
+                          " or commas). Reads never see a state older than this command's"
+                          " own writes (README \"Deploying at scale\").")(f)
+    f = click.option("--pooled", is_flag=True, expose_value=False, callback=_set_pooled,
+                     help="The URLs lead through a pooler in transaction mode (PgBouncer):"
+                          " no prepared statements, --reason / --user set per transaction"
+                          " (default: $CALIBCERT_POOLED; README \"Deploying at scale\").")(f)
     f = click.option("--reason", metavar="TEXT", expose_value=False, callback=_set_reason,
                      help="Why: recorded with every change this command makes"
                           " (calibcert history shows it).")(f)
@@ -312,7 +338,30 @@ def open_registry():
     actor = {k: v for k, v in (("reason", settings().reason), ("user", settings().user)) if v}
     if timeout is not None and kind(url) == "sqlite":
         return calibcert.connect(url, busy_timeout=timeout, **actor)
-    return calibcert.connect(url, **actor)
+    from ..urls import resolve_read_urls
+
+    try:
+        read_urls = resolve_read_urls(settings().read_urls)
+    except ValueError as exc:
+        raise ConnectionProblem(str(exc)) from None
+    if read_urls and kind(url) != "postgresql":
+        raise ConnectionProblem("--read-url names PostgreSQL hot standbys: not for a SQLite"
+                                " database")
+    pooled = settings().pooled or env_flag(POOLED_VAR)
+    if pooled and kind(url) == "postgresql":
+        actor["pooled"] = True
+    return calibcert.connect(url, read_urls=read_urls or None, **actor)
+
+
+#: Environment variable: the CLI's connections go through a pooler (as --pooled).
+POOLED_VAR = "CALIBCERT_POOLED"
+
+
+def env_flag(name: str) -> bool:
+    """An on/off environment variable: set and not one of "", 0, false, no, off."""
+    import os
+
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def resolved_url() -> str:
