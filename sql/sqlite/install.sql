@@ -10,4 +10,5 @@
 \ir schema/dimension.sql
 \ir schema/states.sql
 \ir schema/history.sql
+\ir schema/snapshot.sql
 \ir schema/version.sql

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring as _json_str  # C-accelerated, non-ASCII kept
 
+from .as_of import VISIBLE
 from .catalog import Catalog
 from .values import MAX_US, MIN_US, _ts_text, _uuid
 
@@ -37,44 +38,69 @@ class CollectionDigest(Catalog):
     def _collection_digest(self, name: str) -> str:
         with self._read():
             coll = self._collection(name)
+            # A snapshot: its source's content as of the snapshot's epoch.
+            snap = self._snapshot_of(coll.id)  # type: ignore[attr-defined]
             if coll.type == "CHAINED":
-                lines: Iterable[str] = self._digest_children(coll.id)
+                lines: Iterable[str] = self._digest_children(coll.id, snap)
             else:
+                source_id, epoch = snap if snap is not None else (coll.id, None)
                 # str order is code point order, which is the lines' UTF-8 byte order.
-                lines = sorted(self._digest_rows(coll.id, coll.type))
+                lines = sorted(self._digest_rows(source_id, coll.type, epoch))
             return digest_of(coll.type, lines)
 
-    def _digest_children(self, parent_id: int) -> list[str]:
-        rows = self._q("SELECT c.name FROM collection_chain AS ch"
-                       " JOIN collection AS c ON c.collection_id = ch.child_id"
-                       " WHERE ch.parent_id = ? ORDER BY ch.position", (parent_id,))
-        return [_json({"child": r["name"], "position": n}) for n, r in enumerate(rows, 1)]
+    def _digest_children(self, parent_id: int,
+                         snap: tuple[int, int] | None = None) -> list[str]:
+        """The chain's lines; a snapshot's (``snap``: its source and epoch) are its
+        source's children as of the epoch, by their names then."""
+        if snap is not None:
+            names = self._chain_as_of(parent_id, snap[1])  # type: ignore[attr-defined]
+        else:
+            names = [r["name"] for r in self._q(
+                "SELECT c.name FROM collection_chain AS ch"
+                " JOIN collection AS c ON c.collection_id = ch.child_id"
+                " WHERE ch.parent_id = ? ORDER BY ch.position", (parent_id,))]
+        return [_json({"child": name, "position": n}) for n, name in enumerate(names, 1)]
 
-    def _digest_rows(self, collection_id: int, collection_type: str) -> Iterator[str]:
-        """The content lines of calib._digest_rows, unsorted. With _digest_children, the
-        only reads of the tables behind a digest: an as-of digest changes only these."""
+    def _digest_rows(self, collection_id: int, collection_type: str,
+                     epoch: int | None = None) -> Iterator[str]:
+        """The content lines of calib._digest_rows, unsorted: the current rows, or (``epoch``)
+        the versions visible then (a snapshot's source). With _digest_children, the only
+        reads of the tables behind a digest: an as-of digest changes only these."""
+        if epoch is None:
+            rows = {"CALIBRATION": "certification", "TAGGED": "tag", "RUN": "dataset"}
+        else:
+            rows = {
+                "CALIBRATION":
+                    "(SELECT dataset_id, data_id_key, begin_us, end_us, collection_id"
+                    " FROM certification WHERE collection_id = :cid AND created_change <= :e"
+                    " UNION ALL SELECT dataset_id, data_id_key, begin_us, end_us, collection_id"
+                    f" FROM certification_version AS v WHERE v.collection_id = :cid"
+                    f" AND {VISIBLE('v')})",
+                "TAGGED": f"(SELECT * FROM tag_version AS v WHERE {VISIBLE('v')})",
+                "RUN": f"(SELECT * FROM dataset_version AS v WHERE {VISIBLE('v')})",
+            }
         if collection_type == "CALIBRATION":
             sql = ("SELECT c.dataset_id, c.begin_us, c.end_us, d.value, t.name"
-                   " FROM certification AS c"
+                   f" FROM {rows['CALIBRATION']} AS c"
                    " JOIN data_id AS d ON d.data_id_key = c.data_id_key"
                    " JOIN dataset_type AS t ON t.dataset_type_id = d.dataset_type_id"
-                   " WHERE c.collection_id = ?")
+                   " WHERE c.collection_id = :cid")
         elif collection_type == "TAGGED":
-            sql = ("SELECT g.dataset_id, d.value, t.name FROM tag AS g"
+            sql = (f"SELECT g.dataset_id, d.value, t.name FROM {rows['TAGGED']} AS g"
                    " JOIN data_id AS d ON d.data_id_key = g.data_id_key"
                    " JOIN dataset_type AS t ON t.dataset_type_id = d.dataset_type_id"
-                   " WHERE g.collection_id = ?")
+                   " WHERE g.collection_id = :cid")
         else:
-            sql = ("SELECT s.dataset_id, d.value, t.name FROM dataset AS s"
+            sql = (f"SELECT s.dataset_id, d.value, t.name FROM {rows['RUN']} AS s"
                    " JOIN data_id AS d ON d.data_id_key = s.data_id_key"
                    " JOIN dataset_type AS t ON t.dataset_type_id = d.dataset_type_id"
-                   " WHERE s.run_id = ?")
+                   " WHERE s.run_id = :cid")
         # Each stored data ID, dataset-type name and instant is written once (they repeat
         # across rows); a string alone is encode_basestring, what json.dumps uses for it.
         texts: dict[str, str] = {}
         names: dict[str, str] = {}
         instants: dict[int, str] = {MIN_US: "null", MAX_US: "null"}
-        for r in self._q(sql, (collection_id,)):
+        for r in self._q(sql, {"cid": collection_id, "e": epoch}):
             data_id = texts.get(r["value"])
             if data_id is None:
                 data_id = texts[r["value"]] = _json(json.loads(r["value"]))

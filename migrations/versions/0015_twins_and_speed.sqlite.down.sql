@@ -1,0 +1,58 @@
+-- FROZEN downgrade of revision 0015, written by migrations/freeze.py from sources/0015_twins_and_speed.sqlite.down.sql.
+-- Never edit by hand.
+-- Undo revision 0015 on SQLite (source of versions/0015_twins_and_speed.sqlite.down.sql).
+-- Each topic adds its block below.
+
+-- sq-snapshots: refused while a snapshot exists (0014 has no way to read one: it would
+-- turn into an empty FROZEN collection and change lookups silently; remove them first).
+-- SQLite scripts cannot raise, so the refusal is a CHECK on a temporary row, before any
+-- change.
+CREATE TEMP TABLE downgrade_0015_check (
+    snapshots INTEGER CONSTRAINT downgrade_refused_while_snapshot_collections_exist
+        CHECK (snapshots = 0));
+INSERT INTO temp.downgrade_0015_check (snapshots)
+SELECT count(*) FROM snapshot AS s JOIN collection AS c ON c.collection_id = s.collection_id;
+DROP TABLE temp.downgrade_0015_check;
+DROP TRIGGER collection_frozen_delete;
+DROP TRIGGER collection_snapshot_state;
+DROP TRIGGER snapshot_guard_delete;
+DROP TRIGGER snapshot_guard_update;
+DROP TRIGGER snapshot_search_path_insert;
+DROP TRIGGER snapshot_guard_insert;
+DROP TRIGGER collection_search_path_delete;
+DROP TRIGGER collection_search_path_insert;
+CREATE TABLE search_path_old (
+    collection_id INTEGER NOT NULL,
+    rank          INTEGER NOT NULL,
+    member_id     INTEGER NOT NULL,
+    member_type   TEXT NOT NULL,
+    CONSTRAINT search_path_pkey PRIMARY KEY (collection_id, rank),
+    CONSTRAINT search_path_member_key UNIQUE (member_id, collection_id),
+    CONSTRAINT search_path_rank_check CHECK (rank > 0),
+    CONSTRAINT search_path_member_type_check
+        CHECK (member_type IN ('RUN', 'TAGGED', 'CALIBRATION')),
+    CONSTRAINT search_path_collection_fkey FOREIGN KEY (collection_id)
+        REFERENCES collection (collection_id) ON DELETE CASCADE,
+    CONSTRAINT search_path_member_fkey FOREIGN KEY (member_id, member_type)
+        REFERENCES collection (collection_id, type) ON UPDATE CASCADE ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO search_path_old (collection_id, rank, member_id, member_type)
+SELECT collection_id, rank, member_id, member_type FROM search_path
+WHERE member_type <> 'CHAINED';
+DROP TABLE search_path;
+ALTER TABLE search_path_old RENAME TO search_path;
+CREATE TRIGGER collection_search_path_insert AFTER INSERT ON collection
+WHEN NEW.type <> 'CHAINED'
+BEGIN
+    INSERT INTO search_path (collection_id, rank, member_id, member_type)
+    VALUES (NEW.collection_id, 1, NEW.collection_id, NEW.type);
+END;
+CREATE TRIGGER collection_search_path_delete AFTER DELETE ON collection
+BEGIN
+    DELETE FROM search_path
+    WHERE collection_id = OLD.collection_id OR member_id = OLD.collection_id;
+END;
+CREATE TRIGGER collection_frozen_delete BEFORE DELETE ON collection
+WHEN OLD.state = 'FROZEN'
+BEGIN SELECT RAISE(ABORT, 'collection_frozen'); END;
+DROP TABLE snapshot;
