@@ -32,7 +32,7 @@ class SnapshotCollection(Catalog):
             src = self._collection_as_of(source, epoch)  # type: ignore[attr-defined]
             # A snapshot of a snapshot reads what the first one reads: a source is never a
             # snapshot, so reads follow one indirection.
-            inner = self._snapshots().get(src.id)
+            inner = self._snapshot_of(src.id)
             source_id, epoch = inner if inner is not None else (src.id, epoch)
             if self._one("SELECT 1 FROM collection WHERE name = ?", (name,)):
                 raise _err("collection_exists", collection=name)
