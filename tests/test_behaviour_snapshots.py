@@ -372,3 +372,28 @@ def test_list_collections_as_of_names_snapshots(reg: Registry) -> None:
     assert found is not None and found.id == refs[1].id
     with pytest.raises(MissingCollectionError):
         reg.find("X", TYPE, det(1), t(2021))
+
+
+def test_the_plot_of_a_snapshot_draws_its_source_as_of_then(reg: Registry) -> None:
+    from calibcert.lookup_view import lookup_view
+
+    refs = world(reg, ("X", "Y"))
+    reg.register_collection("tagged", CollectionType.TAGGED)
+    reg.register_collection("C", CollectionType.CHAINED)
+    reg.certify("X", [refs[1], refs[2]], Timespan(t(2020), t(2022)))
+    reg.certify("Y", [refs[3]], Timespan(None, None))
+    reg.tag("tagged", [refs[4]])
+    reg.set_chain("C", ["X", "tagged", "Y"])
+    e = reg.snapshot_collection("C", "SC")
+    reg.snapshot_collection("X", "SX")
+    reg.register_collection("P", CollectionType.CHAINED)
+    reg.set_chain("P", ["SX", "Y"])
+    p_then = lookup_view(reg, "P").answers
+    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
+    reg.untag("tagged", [refs[4]])
+    reg.set_chain("C", ["Y"])
+    then = lookup_view(reg, "C", as_of=e)
+    assert len(then.answers) == 4 and then.answers != lookup_view(reg, "C").answers
+    assert lookup_view(reg, "SC").answers == then.answers
+    assert lookup_view(reg, "SX").answers == lookup_view(reg, "X", as_of=e).answers
+    assert lookup_view(reg, "P").answers == p_then

@@ -17,9 +17,12 @@ DROP TRIGGER snapshot_guard_delete;
 DROP TRIGGER snapshot_guard_update;
 DROP TRIGGER snapshot_search_path_insert;
 DROP TRIGGER snapshot_guard_insert;
-DROP TRIGGER collection_search_path_delete;
 DROP TRIGGER collection_search_path_insert;
-CREATE TABLE search_path_old (
+CREATE TEMP TABLE search_path_rows AS
+SELECT collection_id, rank, member_id, member_type FROM search_path
+WHERE member_type <> 'CHAINED';
+DROP TABLE search_path;
+CREATE TABLE search_path (
     collection_id INTEGER NOT NULL,
     rank          INTEGER NOT NULL,
     member_id     INTEGER NOT NULL,
@@ -34,21 +37,14 @@ CREATE TABLE search_path_old (
     CONSTRAINT search_path_member_fkey FOREIGN KEY (member_id, member_type)
         REFERENCES collection (collection_id, type) ON UPDATE CASCADE ON DELETE CASCADE
 ) WITHOUT ROWID;
-INSERT INTO search_path_old (collection_id, rank, member_id, member_type)
-SELECT collection_id, rank, member_id, member_type FROM search_path
-WHERE member_type <> 'CHAINED';
-DROP TABLE search_path;
-ALTER TABLE search_path_old RENAME TO search_path;
+INSERT INTO search_path (collection_id, rank, member_id, member_type)
+SELECT collection_id, rank, member_id, member_type FROM temp.search_path_rows;
+DROP TABLE temp.search_path_rows;
 CREATE TRIGGER collection_search_path_insert AFTER INSERT ON collection
 WHEN NEW.type <> 'CHAINED'
 BEGIN
     INSERT INTO search_path (collection_id, rank, member_id, member_type)
     VALUES (NEW.collection_id, 1, NEW.collection_id, NEW.type);
-END;
-CREATE TRIGGER collection_search_path_delete AFTER DELETE ON collection
-BEGIN
-    DELETE FROM search_path
-    WHERE collection_id = OLD.collection_id OR member_id = OLD.collection_id;
 END;
 CREATE TRIGGER collection_frozen_delete BEFORE DELETE ON collection
 WHEN OLD.state = 'FROZEN'

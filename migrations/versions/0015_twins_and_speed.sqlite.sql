@@ -27,12 +27,13 @@ CREATE TABLE snapshot (
 -- PostgreSQL), and a snapshot of a chain is one member of type CHAINED (allowed only with
 -- an epoch), never expanded: its source's path as of the epoch is walked when a lookup
 -- plan is made (backends/sqlite/snapshot_collection.py). SQLite cannot change a CHECK, so
--- the table is rebuilt (existing paths have no snapshot member); the two triggers that
--- write it are dropped first (SQLite refuses to rename a table while a trigger names a
--- missing one) and made again, snapshot-aware.
+-- the table is made again with its rows (existing paths have no snapshot member); the
+-- trigger that writes a new collection's row is made again, snapshot-aware.
 DROP TRIGGER collection_search_path_insert;
-DROP TRIGGER collection_search_path_delete;
-CREATE TABLE search_path_new (
+CREATE TEMP TABLE search_path_rows AS
+SELECT collection_id, rank, member_id, member_type FROM search_path;
+DROP TABLE search_path;
+CREATE TABLE search_path (
     collection_id  INTEGER NOT NULL,
     rank           INTEGER NOT NULL,
     member_id      INTEGER NOT NULL,
@@ -52,10 +53,9 @@ CREATE TABLE search_path_new (
     CONSTRAINT search_path_member_fkey FOREIGN KEY (member_id, member_type)
         REFERENCES collection (collection_id, type) ON UPDATE CASCADE ON DELETE CASCADE
 ) WITHOUT ROWID;
-INSERT INTO search_path_new (collection_id, rank, member_id, member_type)
-SELECT collection_id, rank, member_id, member_type FROM search_path;
-DROP TABLE search_path;
-ALTER TABLE search_path_new RENAME TO search_path;
+INSERT INTO search_path (collection_id, rank, member_id, member_type)
+SELECT collection_id, rank, member_id, member_type FROM temp.search_path_rows;
+DROP TABLE temp.search_path_rows;
 
 -- A new collection: its own row (a new chain is empty: no rows), with its source and epoch
 -- when it is a snapshot (a snapshot restored by a revert: its snapshot row outlived it).
@@ -67,13 +67,6 @@ BEGIN
     SELECT NEW.collection_id, 1, NEW.collection_id, NEW.type, s.source_id, s.epoch
     FROM (SELECT 1) LEFT JOIN snapshot AS s ON s.collection_id = NEW.collection_id
     WHERE NEW.type <> 'CHAINED' OR s.collection_id IS NOT NULL;
-END;
--- A removed collection: its rows, whatever PRAGMA foreign_keys says (a chain cannot list
--- it: collection_chain_child_fkey).
-CREATE TRIGGER collection_search_path_delete AFTER DELETE ON collection
-BEGIN
-    DELETE FROM search_path
-    WHERE collection_id = OLD.collection_id OR member_id = OLD.collection_id;
 END;
 
 -- Guards for every writer of the file, plain sqlite3 included (as guards.sql and

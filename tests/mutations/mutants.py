@@ -727,8 +727,8 @@ END;
     ),
     Mutant(
         "sqlite-frozen-not-checked", "pyclient/calibcert/backends/sqlite/states.py",
-        'if coll.state == "FROZEN":',
-        "if False:",
+        'if coll.state == "FROZEN" and not (',
+        "if False and not (",
         "the SQLite backend lets every operation into a FROZEN collection",
         (BS + "test_state_allows_or_refuses_each_operation[sqlite-FROZEN-tag]",),
     ),
@@ -1117,8 +1117,9 @@ END;
     ),
     Mutant(
         "plot-search-path-last-occurrence", "pyclient/calibcert/lookup_view.py",
-        "        if name in seen:\n            return\n",
-        "        if name in seen:\n            out[:] = [m for m in out if m.name != name]\n",
+        "        if (name, epoch) in seen:\n            return\n",
+        "        if (name, epoch) in seen:\n"
+        "            out[:] = [m for m in out if m.name != name]\n",
         "the plot's search path keeps a repeated member at its last occurrence",
         (PLOT + "test_the_search_path_and_the_answers_match_find" + SQ,),
     ),
@@ -1492,8 +1493,8 @@ END;
     ),
     Mutant(
         "sqlite-visible-removal-boundary", "pyclient/calibcert/backends/sqlite/as_of.py",
-        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change > :e)")',
-        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change >= :e)")',
+        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change > {e})")',
+        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change >= {e})")',
         "a version removed by the change of epoch E is still visible as of E",
         (BH + "test_as_of_replays_every_epoch" + SQ,),
     ),
