@@ -7,7 +7,7 @@ the source was; every write is refused with the same error; creating one copies 
 History needs commits, so these run on the standalone PostgreSQL registry and on SQLite
 (tests/test_behaviour_history.py's ``reg``). PostgreSQL's own (SQL level, roles, raw
 sessions, the as-of branch's cost) are in tests/test_pg_snapshots.py, SQLite's (raw sqlite3
-writers, the bench) in tests/test_sqlite_snapshots.py.
+writers, racing processes, the downgrade) in tests/test_sqlite_snapshots.py.
 """
 
 from __future__ import annotations

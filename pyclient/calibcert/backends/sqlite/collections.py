@@ -17,10 +17,10 @@ from .values import (
 #: A new collection's id: never one a removed collection had (its history keeps its id,
 #: and history(name) gathers every id that ever bore the name); PostgreSQL's sequence never
 #: reuses one either. NULL (an empty file) lets SQLite choose.
-_INSERT_COLLECTION = (
-    "INSERT INTO collection (collection_id, name, type, doc) VALUES ("
-    "(SELECT max(m) + 1 FROM (SELECT max(collection_id) AS m FROM collection"
-    " UNION ALL SELECT max(collection_id) FROM collection_version)), ?, ?, ?)")
+NEW_COLLECTION_ID = ("(SELECT max(m) + 1 FROM (SELECT max(collection_id) AS m FROM collection"
+                     " UNION ALL SELECT max(collection_id) FROM collection_version))")
+_INSERT_COLLECTION = ("INSERT INTO collection (collection_id, name, type, doc)"
+                      f" VALUES ({NEW_COLLECTION_ID}, ?, ?, ?)")
 
 
 class Collections(States):

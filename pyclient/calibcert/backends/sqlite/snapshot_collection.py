@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .as_of import VISIBLE
 from .catalog import Catalog, _Coll
-from .collections import _INSERT_COLLECTION
+from .collections import NEW_COLLECTION_ID
 from .values import _err
 
 
@@ -36,9 +36,10 @@ class SnapshotCollection(Catalog):
             source_id, epoch = inner if inner is not None else (src.id, epoch)
             if self._one("SELECT 1 FROM collection WHERE name = ?", (name,)):
                 raise _err("collection_exists", collection=name)
-            cur = self._conn.execute(_INSERT_COLLECTION.replace(
-                "(collection_id, name, type, doc)", "(collection_id, name, type, doc, state)"
-            ).replace("?, ?, ?)", "?, ?, ?, 'FROZEN')"), (name, src.type, None))
+            # FROZEN from its first row (the snapshot row's guard requires it), no doc.
+            cur = self._conn.execute(
+                "INSERT INTO collection (collection_id, name, type, state)"
+                f" VALUES ({NEW_COLLECTION_ID}, ?, ?, 'FROZEN')", (name, src.type))
             # Its search path row (source, epoch) is written by the snapshot row's trigger.
             self._conn.execute("INSERT INTO snapshot (collection_id, source_id, epoch)"
                                " VALUES (?, ?, ?)", (cur.lastrowid, source_id, epoch))
