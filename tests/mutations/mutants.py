@@ -1124,6 +1124,14 @@ END;
         (PLOT + "test_the_search_path_and_the_answers_match_find" + SQ,),
     ),
     Mutant(
+        "plot-snapshot-as-itself", "pyclient/calibcert/lookup_view.py",
+        "        if info.snapshot_of is not None:",
+        "        if False:",
+        "the plot searches a snapshot as a collection of its own (it holds no rows: nothing"
+        " drawn)",
+        (BSNAP + "test_the_plot_of_a_snapshot_draws_its_source_as_of_then" + SQ_ONLY,),
+    ),
+    Mutant(
         "plot-forgets-time-before-a-certification", "pyclient/calibcert/lookup_view.py",
         "                if lo < cut_lo:\n                    rest.append((lo, cut_lo))\n",
         "",
@@ -1312,7 +1320,7 @@ END;
         "                           WHEN NEW.state <> 'FROZEN' THEN OLD.name ELSE v_name END;",
         "                           ELSE v_name END;",
         "the owner's raw UPDATE unfreezes a snapshot",
-        (BSNAP + "test_every_write_to_a_snapshot_is_refused" + PG_ALONE,),
+        (SNAP + "test_raw_sql_by_the_owner_cannot_write_a_snapshot",),
     ),
     Mutant(
         "pg-snapshot-not-removable", "sql/functions/_check_change.sql",
