@@ -1361,8 +1361,8 @@ END;
     ),
     Mutant(
         "sqlite-snapshot-walk-at-outer-epoch", "pyclient/calibcert/backends/sqlite/as_of.py",
-        "out.extend(self._search_path_as_of(source_id, source_epoch))",
-        "out.extend(self._search_path_as_of(source_id, epoch))",
+        "                walk(*snapshots[cid])",
+        "                walk(snapshots[cid][0], e)",
         "an as-of read through a snapshot reads its source at the reader's epoch",
         (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
     ),

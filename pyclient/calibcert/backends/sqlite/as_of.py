@@ -94,39 +94,46 @@ class AsOf(Catalog):
 
     def _search_path_as_of(self, collection_id: int, epoch: int) -> list[_Member]:
         """calib._search_path_as_of: the non-CHAINED members of the collection's chains as
-        they were at ``epoch``, depth-first in chain order, each once at its first
-        occurrence (a non-chain collection is its own path), each read at ``epoch``; a
+        they were at ``epoch``, depth-first in chain order, each read at ``epoch``; a
         snapshot met on the way is its source's members as of the snapshot's epoch
-        (calib._search_path_as_of's member_epoch). Walked on each call: past paths are read
-        rarely, and the small tables are read whole."""
-        colls = {r[0]: (r[1], r[2]) for r in self._q(
-            f"SELECT v.collection_id, v.name, v.type FROM collection_version AS v"
-            f" WHERE {VISIBLE('v')}", {"e": epoch})}
-        children: dict[int, list[int]] = {}
-        for r in self._q(f"SELECT v.parent_id, v.child_id FROM chain_version AS v"
-                         f" WHERE {VISIBLE('v')} ORDER BY v.parent_id, v.position",
-                         {"e": epoch}):
-            children.setdefault(r[0], []).append(r[1])
+        (member_epoch); a member is listed once per epoch it is read at, at its first
+        occurrence (a non-chain collection is its own path). Walked on each call: past
+        paths are read rarely, and the small tables are read whole (once per epoch)."""
         snapshots = self._snapshots()  # type: ignore[attr-defined]
-        out: list[_Member] = []
-        seen: set[int] = set()
+        graphs: dict[int, tuple[dict[int, tuple[str, str]], dict[int, list[int]]]] = {}
 
-        def walk(cid: int) -> None:
-            if cid in seen or cid not in colls:
+        def graph(e: int) -> tuple[dict[int, tuple[str, str]], dict[int, list[int]]]:
+            if e not in graphs:
+                colls = {r[0]: (r[1], r[2]) for r in self._q(
+                    f"SELECT v.collection_id, v.name, v.type FROM collection_version AS v"
+                    f" WHERE {VISIBLE('v')}", {"e": e})}
+                children: dict[int, list[int]] = {}
+                for r in self._q(f"SELECT v.parent_id, v.child_id FROM chain_version AS v"
+                                 f" WHERE {VISIBLE('v')} ORDER BY v.parent_id, v.position",
+                                 {"e": e}):
+                    children.setdefault(r[0], []).append(r[1])
+                graphs[e] = colls, children
+            return graphs[e]
+
+        out: list[_Member] = []
+        seen: set[tuple[int, int]] = set()
+
+        def walk(cid: int, e: int) -> None:
+            colls, children = graph(e)
+            if (cid, e) in seen or cid not in colls:
                 return
-            seen.add(cid)
+            seen.add((cid, e))
             name, type_ = colls[cid]
             if cid in snapshots:
-                source_id, source_epoch = snapshots[cid]
-                out.extend(self._search_path_as_of(source_id, source_epoch))
+                walk(*snapshots[cid])
                 return
             if type_ != "CHAINED":
-                out.append(_Member(cid, name, type_, epoch))
+                out.append(_Member(cid, name, type_, e))
                 return
             for child in children.get(cid, ()):
-                walk(child)
+                walk(child, e)
 
-        walk(collection_id)
+        walk(collection_id, epoch)
         return out
 
     # -- the as-of forms of the public readers ---------------------------------------
