@@ -6,9 +6,10 @@ Fills one database per backend (PostgreSQL: its own server, calibcert.testing.st
 the test settings; SQLite: a temporary file) with ``keys`` bias datasets in a RUN, each
 certified ``epochs`` times in one CALIBRATION collection with certify_series (one day
 each, the last open-ended: keys x epochs certifications), the RUN and the CALIBRATION
-collection in a chain, every dataset tagged; then times ``check_integrity()`` and
-``collection_stats()`` through the client (median of the repeats, seconds) and asserts the
-check finds nothing. Prints one JSON line per backend.
+collection in a chain, every dataset tagged, and two decertifies that split and shorten
+every key's first day (history: closed versions for the history checks); then times
+``check_integrity()`` and ``collection_stats()`` through the client (median of the repeats,
+seconds) and asserts the check finds nothing. Prints one JSON line per backend.
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ def fill(reg, keys: int, epochs: int) -> int:
                                [{"instrument": "Cam", "detector": k} for k in range(keys)])
     reg.tag("tagged", refs)
     items = [(ref, BASE + timedelta(days=j)) for j in range(epochs) for ref in refs]
-    return reg.certify_series("calib", items)
+    stored = reg.certify_series("calib", items)
+    # History for the history checks: one decertify that splits every key's first day,
+    # one that removes the afternoon piece it left: each key keeps `epochs` certifications
+    # and gains closed versions.
+    noon = BASE + timedelta(hours=12)
+    reg.decertify("calib", "bias", calibcert.Timespan(BASE + timedelta(hours=6), noon))
+    reg.decertify("calib", "bias", calibcert.Timespan(noon, BASE + timedelta(days=1)))
+    return stored
 
 
 def measure(url: str, keys: int, epochs: int, repeats: int) -> dict[str, object]:

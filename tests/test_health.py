@@ -188,7 +188,12 @@ class Db:
                 rows = conn.execute(
                     "SELECT 'c:' || name, collection_id FROM calib.collection UNION ALL"
                     " SELECT 't:' || name, dataset_type_id FROM calib.dataset_type UNION ALL"
-                    " SELECT 'k:' || dataset_id, data_id_key FROM calib.dataset").fetchall()
+                    " SELECT 'k:' || dataset_id, data_id_key FROM calib.dataset UNION ALL"
+                    # the epochs that created each certification and collection (history)
+                    " SELECT 'e:' || c.dataset_id, h.epoch FROM calib.certification AS c"
+                    " JOIN calib.change AS h ON h.change_id = c.created_change UNION ALL"
+                    " SELECT 'e:' || v.name, h.epoch FROM calib.collection_version AS v"
+                    " JOIN calib.change AS h ON h.change_id = v.created_change").fetchall()
         else:
             conn = sqlite3.connect(sqlite_path(self.url))
             try:
@@ -198,6 +203,11 @@ class Db:
                     " SELECT 'r:' || name, collection_id FROM collection")]
                 rows += [("k:" + str(uuid.UUID(bytes=d)), k) for d, k in conn.execute(
                     "SELECT dataset_id, data_id_key FROM dataset")]
+                # the epochs (change ids on SQLite) that created certifications, collections
+                rows += [("e:" + str(uuid.UUID(bytes=d)), e) for d, e in conn.execute(
+                    "SELECT dataset_id, created_change FROM certification")]
+                rows += conn.execute(
+                    "SELECT 'e:' || name, created_change FROM collection_version").fetchall()
             finally:
                 conn.close()
         self.ids = dict(rows)
@@ -301,6 +311,26 @@ def _drop_instrument(db: Db) -> list[str]:
             f" (SELECT dataset_type_id FROM {db.s}dataset_type WHERE name = 'raw')"]
 
 
+def _history_overlap(db: Db) -> list[str]:
+    """A closed version of U2's certification over June 2020, visible from U2's own epoch
+    until the latest change: while both were visible, they overlapped."""
+    if db.kind == "postgresql":
+        return ["INSERT INTO calib.certification_version (certification_id, collection_id,"
+                " dataset_type_id, data_id_key, dataset_id, validity, created_change,"
+                " removed_change, created_operation, removed_operation)"
+                " SELECT certification_id + 1000, collection_id, dataset_type_id, data_id_key,"
+                " dataset_id, '[2020-06-01 00:00+00,2020-07-01 00:00+00)', created_change,"
+                " (SELECT max(change_id) FROM calib.change), 'sql', 'sql'"
+                f" FROM calib.certification WHERE dataset_id = {db.uuid(U[2])}"]
+    return ["INSERT INTO certification_version (collection_id, data_id_key, begin_us, end_us,"
+            " dataset_type_id, dataset_id, run_id, created_change, removed_change,"
+            " created_operation, removed_operation)"
+            " SELECT collection_id, data_id_key, 1590969600000000, 1593561600000000,"
+            " dataset_type_id, dataset_id, run_id, created_change,"
+            " (SELECT max(change_id) FROM change), 'sql', 'sql'"
+            f" FROM certification WHERE dataset_id = {db.uuid(U[2])}"]
+
+
 PATH = {"calib": ["calib", "CALIBRATION"], "run": ["run", "RUN"], "tagged": ["tagged", "TAGGED"]}
 
 #: name -> (raw statements, the problems that must be reported exactly, other checks that
@@ -313,6 +343,20 @@ CASES: dict[str, tuple[Any, Any, frozenset[str]]] = {
             "collection": "calib", "dataset_type": "bias", "data_id": DET2,
             "dataset": str(U[2]), "timespan": [T2020, None],
             "other_dataset": str(U[2]), "other_timespan": [T_JUNE, T_JULY]})],
+        frozenset()),
+    "history_overlap": (
+        _history_overlap,
+        lambda db: [("history_overlap", {
+            "collection": "calib", "dataset_type": "bias", "data_id": DET2,
+            "epoch": db.ids[f"e:{U[2]}"], "dataset": str(U[2]), "timespan": [T_JUNE, T_JULY],
+            "other_dataset": str(U[2]), "other_timespan": [T2020, None]})],
+        frozenset()),
+    "history_version_order": (
+        lambda db: [f"UPDATE {db.s}collection_version SET removed_change = created_change"
+                    " WHERE name = 'run2'"],
+        lambda db: [("history_version_order", {
+            "table": "collection_version", "created_epoch": db.ids["e:run2"],
+            "removed_epoch": db.ids["e:run2"], "versions": 1})],
         frozenset()),
     "certification_not_calibration_type": (
         lambda db: [f"UPDATE {db.s}dataset_type SET is_calibration = (1 = 0)"
@@ -459,4 +503,25 @@ def test_a_raw_chain_change_within_the_rules_is_healthy(db: Db) -> None:
         conn.close()
     with calibcert.connect(db.url) as reg:
         assert reg.get_chain("chain") == ["calib", "run", "tagged"]
+        assert reg.check_integrity() == []
+
+
+def test_a_history_of_every_write_kind_is_healthy(db: Db) -> None:
+    # The history checks must not mistake what the functions keep for corruption: ranges
+    # split, shortened, closed, certified again over the freed span, in one transaction and
+    # across many; tags, chains and collections changed and removed.
+    jul, aug = datetime(2020, 7, 1, tzinfo=UTC), datetime(2020, 8, 1, tzinfo=UTC)
+    with calibcert.connect(db.url) as reg:
+        reg.decertify("calib", "bias", Timespan(jul, aug))          # splits U1 and U2
+        reg.certify("calib", [U[4]], Timespan(jul, aug))            # U4 (detector 1) in the gap
+        reg.close_open_range("calib", "bias", Y2021)                # U2's open end closed
+        with reg.transaction():
+            reg.decertify("calib", "bias", Timespan(Y2020, jul))    # removed in one change ...
+            reg.certify("calib", [U[1]], Timespan(Y2020, jul))      # ... and certified again
+            reg.certify("calib", [U[2]], Timespan(datetime(2021, 6, 1, tzinfo=UTC), None))
+        reg.untag("tagged", [U[1]])
+        reg.tag("tagged", [U[1]])
+        reg.set_chain("chain", ["run", "calib"])
+        reg.remove_collection("outer")
+        assert len(reg.certifications("calib")) == 5
         assert reg.check_integrity() == []

@@ -1,11 +1,12 @@
 """Retention (prune_history) and idempotent request ids on PostgreSQL (README "Retention and
 request ids"; issue 16, items 8 and 11).
 
-Retention is proven the way it could fail: every as-of answer (certifications, find_many,
-find, get_chain, history) of every epoch is recorded before the prune and compared after
-it; the epochs below the horizon must raise ``as_of_pruned`` instead of answering. Request
-ids are tested with real sessions: a lost commit acknowledgement (commit, then the same
-call again), two connections racing with one id (commit and rollback), another role's id.
+What is PostgreSQL's own: a prune that has not committed blocks no reader or writer, who
+may prune (roles), request ids claimed by two sessions racing (commit and rollback), the
+bounded wait, the REPEATABLE READ case, another role's id, an id set late by SQL, writer
+lists and digests. The backend-independent tests (every as-of answer of every epoch kept or
+refused by a prune, a lost acknowledgement, retried blocks, the CLI) are
+tests/test_behaviour_retention.py; SQLite's own are tests/test_sqlite_retention.py.
 """
 
 from __future__ import annotations
@@ -20,14 +21,11 @@ import calibcert
 import test_pg_concurrency
 from calibcert import CollectionType, Registry, Timespan
 from calibcert.errors import (
-    ConflictingCertificationError,
     InvalidArgumentError,
     LockTimeoutError,
-    MissingCollectionError,
     TransactionConflictError,
 )
 from test_pg_concurrency import Call, pid_of, wait_until_blocked
-from test_pg_history import DETECTORS as DETS
 from test_pg_history import TYPE, answers, det, t, world
 
 #: The fixture of tests/test_pg_concurrency.py this module shares.
@@ -48,125 +46,7 @@ def kind_of(exc: pytest.ExceptionInfo[Any]) -> str:
     return exc.value.details["kind"]
 
 
-VERSION_TABLES = ("certification_version", "collection_version", "chain_version",
-                  "tag_version", "dataset_version")
-
-
-def version_count(conn: psycopg.Connection) -> int:
-    return sum(conn.execute(f"SELECT count(*) FROM calib.{v}").fetchone()[0]
-               for v in VERSION_TABLES)
-
-
-def history_rows(reg: Registry, name: str, since: int | None = None) -> list[Any]:
-    return reg.history(name, since=since)
-
-
 # -- retention --------------------------------------------------------------------------
-
-
-def scenario(reg: Registry) -> None:
-    """Changes of every kind: splits, close_open, tags, chains, a removed collection whose
-    name is reused, a state change."""
-    refs = world(reg, ("X", "Z"))
-    reg.register_collection("tagged", CollectionType.TAGGED)
-    reg.register_collection("C", CollectionType.CHAINED)
-    reg.set_chain("C", ["X", "tagged", "run1"])
-    reg.certify("X", [refs[1], refs[2]], Timespan(t(2020), None))
-    reg.certify("Z", [refs[3]], Timespan(t(2020), t(2023)))
-    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)), [det(1)])
-    reg.close_open_range("X", TYPE, t(2024), [det(2)])
-    reg.tag("tagged", [refs[4]])
-    with reg.transaction():
-        reg.set_chain("C", ["Z", "X", "run1"])
-        reg.untag("tagged", [refs[4]])
-        reg.certify("X", [refs[4]], Timespan(t(2019), t(2020)))
-    reg.set_chain("C", ["X", "run1"])
-    reg.remove_collection("Z")
-    reg.register_collection("Z", CollectionType.CALIBRATION)
-    reg.certify("Z", [refs[5]], Timespan(None, None))
-    reg.set_chain("C", ["Z", "X"])
-    reg.decertify("X", TYPE, Timespan(None, None), [det(4)])
-    reg.set_collection_state("X", "FROZEN")
-
-
-def everything(reg: Registry, epoch: int) -> dict[str, Any]:
-    """Every as-of answer at ``epoch`` (lookups, listings, digests), and the history since
-    it (a collection missing then: the error's kind)."""
-
-    def ask(fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except MissingCollectionError as exc:
-            return exc.details["kind"]
-
-    out: dict[str, Any] = {"chain": ask(lambda: reg.get_chain("C", as_of=epoch)),
-                           "collections": reg.list_collections(as_of=epoch),
-                           "run1": ask(lambda: reg.query_datasets("run1", TYPE, as_of=epoch))}
-    for name in ("X", "Z", "C"):
-        out[name] = ask(lambda name=name: answers(reg, name, epoch))
-        out[f"digest {name}"] = ask(lambda name=name: reg.collection_digest(name, as_of=epoch))
-        out[f"history {name}"] = history_rows(reg, name, since=epoch)
-    return out
-
-
-def test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones(
-        reg: Registry, pg_url: str) -> None:
-    scenario(reg)
-    current = reg.current_epoch()
-    before = current - 3  # after the splits, removals and chain changes
-    recorded = {e: everything(reg, e) for e in range(0, current + 1)}
-    full_history = {n: history_rows(reg, n) for n in ("X", "Z", "C")}
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        versions = version_count(conn)
-        changes = conn.execute("SELECT count(*) FROM calib.change").fetchone()[0]
-        dropped = reg.prune_history(before)
-        assert dropped > 0
-        assert version_count(conn) == versions - dropped
-        # Changes nothing refers to are gone; the ones current versions need stay.
-        assert conn.execute("SELECT count(*) FROM calib.change").fetchone()[0] < changes
-        assert conn.execute(
-            "SELECT count(*) FROM calib.change WHERE epoch >= %s", (before,)
-        ).fetchone()[0] == current - before + 1
-        assert conn.execute("SELECT earliest_epoch FROM calib.history_horizon"
-                            ).fetchone()[0] == before
-    for epoch in range(before, current + 1):
-        assert everything(reg, epoch) == recorded[epoch], epoch
-    for epoch in range(0, before):
-        with pytest.raises(InvalidArgumentError) as exc:
-            reg.certifications("X", as_of=epoch)
-        assert kind_of(exc) == "as_of_pruned"
-        assert f"kept from epoch {before} on" in str(exc.value)
-        for call in (lambda e=epoch: reg.find("X", TYPE, det(1), t(2021, 3), as_of=e),
-                     lambda e=epoch: reg.find_many("X", TYPE, [(det(1), None)], as_of=e),
-                     lambda e=epoch: reg.get_chain("C", as_of=e),
-                     lambda e=epoch: reg.list_collections(as_of=e),
-                     lambda e=epoch: reg.query_datasets("run1", TYPE, as_of=e),
-                     lambda e=epoch: reg.collection_digest("X", as_of=e),
-                     lambda e=epoch: reg.history("X", since=e)):
-            with pytest.raises(InvalidArgumentError) as exc:
-                call()
-            assert kind_of(exc) == "as_of_pruned"
-    # history without since: what is kept, i.e. exactly the changes from the horizon on.
-    for name, rows in full_history.items():
-        assert history_rows(reg, name) == [r for r in rows if r.epoch >= before], name
-    # The horizon never moves back; a later prune drops the rest.
-    assert reg.prune_history(before) == 0
-    assert reg.prune_history(1) == 0
-    reg.prune_history(current)
-    assert everything(reg, current) == recorded[current]
-
-
-def test_prune_arguments(reg: Registry) -> None:
-    world(reg)
-    current = reg.current_epoch()
-    for bad, kind in ((current + 1, "prune_range"), (-1, "prune_range"),
-                      (None, "argument_null")):
-        with pytest.raises(InvalidArgumentError) as exc:
-            reg._prune_history(bad)  # type: ignore[attr-defined]
-        assert kind_of(exc) == kind
-    with pytest.raises(InvalidArgumentError):
-        reg.prune_history("3")  # type: ignore[arg-type]
-    assert reg.prune_history(0) == 0
 
 
 def test_prune_blocks_no_lookup_and_is_seen_whole(
@@ -223,79 +103,6 @@ def test_prune_is_for_admins(pg_url: str) -> None:
 
 def certs(reg: Registry, name: str = "X") -> list[Any]:
     return [(c.ref.id, c.timespan) for c in reg.certifications(name)]
-
-
-def test_a_lost_acknowledgement_retried_returns_the_same_result(reg: Registry) -> None:
-    refs = world(reg)
-    span = Timespan(t(2020), None)
-    with reg.transaction(request_id="job-1"):
-        assert reg.certify("X", [refs[1], refs[2]], span) == 2
-    state, epoch = certs(reg), reg.current_epoch()
-    # The client did not see the commit: it sends the same call again.
-    for _ in range(2):
-        with reg.transaction(request_id="job-1"):
-            assert reg.certify("X", [refs[1], refs[2]], span) == 2
-    assert certs(reg) == state and reg.current_epoch() == epoch
-    # Without the id the same call is a conflict, as before; with another id too.
-    with pytest.raises(ConflictingCertificationError):
-        reg.certify("X", [refs[1]], span)
-    with pytest.raises(ConflictingCertificationError), reg.transaction(request_id="job-2"):
-        reg.certify("X", [refs[1]], span)
-    assert certs(reg) == state
-    rows = reg.history("X")
-    assert [r.request_id for r in rows if r.operation == "certify"] == ["job-1", "job-1"]
-    assert {r.request_id for r in rows if r.operation != "certify"} == {None}
-
-
-def test_a_retried_transaction_replays_its_calls_in_order(reg: Registry) -> None:
-    refs = world(reg)
-
-    def work() -> tuple[Any, ...]:
-        with reg.transaction(request_id="batch-7"):
-            created = reg.register_collection("Y", CollectionType.CALIBRATION)
-            n = reg.certify("Y", [refs[1], refs[2], refs[3]], Timespan(t(2020), None))
-            gone = reg.decertify("Y", TYPE, Timespan(None, None), [det(2)])
-            state = reg.set_collection_state("Y", "FROZEN")
-            reg.copy_collection("Y", "Ycopy")
-            writers = reg.set_collection_writers("Ycopy", ["calib_writer"])
-        return created, n, gone, state, writers
-
-    first = work()
-    assert first == (True, 3, 1, "OPEN", None)
-    state, epoch = certs(reg, "Y"), reg.current_epoch()
-    assert work() == first
-    assert certs(reg, "Y") == state and reg.current_epoch() == epoch
-    # A retry that is not the same request is refused, and changes nothing.
-    with pytest.raises(InvalidArgumentError) as exc, reg.transaction(request_id="batch-7"):
-        reg.register_collection("Y", CollectionType.CALIBRATION)
-        reg.decertify("Y", TYPE, Timespan(None, None), [det(1)])
-    assert kind_of(exc) == "request_id_mismatch"
-    assert "whose call 2 was certify, not decertify" in str(exc.value)
-    assert certs(reg, "Y") == state
-
-
-def test_void_and_tag_calls_replay(reg: Registry) -> None:
-    refs = world(reg)
-    more = [{"instrument": "Cam", "detector": d} for d in (7, 8)]
-    inserted = []
-    for _ in range(2):  # a retried insert returns the same datasets, not "already exists"
-        with reg.transaction(request_id="insert"):
-            inserted.append(reg.insert_datasets(TYPE, "run1", more))
-    assert inserted[0] == inserted[1] and len(inserted[0]) == 2
-    assert len(reg.query_datasets("run1", TYPE)) == len(refs) + 2
-    reg.register_collection("tagged", CollectionType.TAGGED)
-    reg.register_collection("C", CollectionType.CHAINED)
-    for _ in range(2):
-        with reg.transaction(request_id="tags"):
-            assert reg.tag("tagged", [refs[1], refs[2]]) == 2
-            assert reg.untag("tagged", [refs[2]]) == 1
-            reg.set_chain("C", ["tagged"])
-            assert reg.certify_series("X", [(refs[3], t(2020)), (refs[4], t(2021))]) == 2
-            assert reg.close_open_range("X", TYPE, t(2025), [det(4)]) == 1
-    for _ in range(2):
-        with reg.transaction(request_id="remove"):
-            reg.remove_collection("C")
-    assert "C" not in {c.name for c in reg.list_collections()}
 
 
 def test_two_connections_racing_with_one_id(
@@ -370,16 +177,12 @@ def test_a_snapshot_that_cannot_see_the_holder_commit_is_a_conflict(
     assert TransactionConflictError.sqlstate == "40001"
 
 
-def test_request_id_rules(reg: Registry, sessions: Callable[..., psycopg.Connection],
-                          pg_url: str) -> None:
+def test_a_request_id_set_late_is_refused(
+        reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
+    """Set after the transaction's first change (SQL: SET LOCAL after a call): refused, the
+    retry could not match the calls. (The client-side rules, on both backends:
+    tests/test_behaviour_retention.py.)"""
     refs = world(reg)
-    with pytest.raises(InvalidArgumentError) as exc, reg.transaction(request_id="x" * 201):
-        reg.certify("X", [refs[1]], Timespan(t(2020), None))
-    assert kind_of(exc) == "request_id_invalid"
-    for bad in ("", 3, None.__class__):
-        with pytest.raises(InvalidArgumentError):
-            reg.transaction(request_id=bad)  # type: ignore[arg-type]
-    # Set after the transaction's first change: refused (the retry could not match).
     conn = sessions()
     conn.execute("SELECT calib.certify('X'::text, %s::uuid[], tstzrange(%s, NULL))",
                   ([refs[1].id], t(2020)))
@@ -389,10 +192,26 @@ def test_request_id_rules(reg: Registry, sessions: Callable[..., psycopg.Connect
                      ([refs[2].id], t(2020)))
     assert '"kind": "request_id_late"' in (raised.value.diag.message_detail or "")
     conn.rollback()
-    # Nested inside another transaction: refused by the client.
-    with pytest.raises(InvalidArgumentError), reg.transaction():
-        with reg.transaction(request_id="inner"):
-            pass
+
+
+def test_writer_lists_and_digests_as_of_the_horizon(reg: Registry) -> None:
+    """What SQLite does not have (yet): set_collection_writers replays in a retried
+    request; collection_digest as of a pruned epoch is refused (the rest of the as-of reads:
+    tests/test_behaviour_retention.py)."""
+    refs = world(reg)
+    for _ in range(2):
+        with reg.transaction(request_id="writers"):
+            assert reg.set_collection_writers("X", ["calib_writer"]) is None
+            assert reg.certify("X", [refs[1]], Timespan(t(2020), None)) == 1
+    epoch = reg.current_epoch()
+    digest = reg.collection_digest("X", as_of=epoch)
+    reg.decertify("X", TYPE, Timespan(None, None))
+    reg.register_collection("Y", CollectionType.CALIBRATION)
+    assert reg.prune_history(reg.current_epoch()) > 0
+    with pytest.raises(InvalidArgumentError) as exc:
+        reg.collection_digest("X", as_of=epoch)
+    assert kind_of(exc) == "as_of_pruned"
+    assert reg.collection_digest("X", as_of=reg.current_epoch()) != digest
 
 
 def test_another_roles_request_id_is_refused_without_its_result(
@@ -417,55 +236,6 @@ def test_another_roles_request_id_is_refused_without_its_result(
         conn.execute("UPDATE calib.change SET request_id = 'stolen'")
     conn.rollback()
     assert [c.ref.id for c in reg.certifications("X")] == [refs[1].id]
-
-
-def test_sqlite_refuses_request_ids_and_prune(tmp_path: Any) -> None:
-    url = f"sqlite:///{tmp_path / 'x.db'}"
-    calibcert.upgrade(url)
-    with calibcert.connect(url) as lite:
-        for call in (lambda: lite.prune_history(1),
-                     lambda: lite.transaction(request_id="a")):
-            with pytest.raises(InvalidArgumentError) as exc:
-                call()
-            assert kind_of(exc) == "history_postgresql_only"
-
-
-# -- command line -----------------------------------------------------------------------
-
-
-def test_cli_prune_history_and_request_id(pg_url: str, reg: Registry, tmp_path: Any) -> None:
-    import json
-
-    from test_cli import cli, ok
-
-    home = tmp_path / "home"
-    (home / "data").mkdir(parents=True)
-    world(reg)
-    # --request-id: the whole command is one request; a rerun prints the same and changes
-    # nothing (without the id, the rerun is a conflict).
-    args = ("certify", "run1", "X", TYPE, "--begin", "2020-01-01T00:00:00+00:00",
-            "--request-id", "cli-1", "--json")
-    first = json.loads(ok(home, pg_url, *args).out)
-    epoch = reg.current_epoch()
-    assert json.loads(ok(home, pg_url, *args).out) == first
-    assert reg.current_epoch() == epoch and len(reg.certifications("X")) == len(DETS)
-    assert cli(home, pg_url, *args[:-3]).code == 1
-    assert {r.request_id for r in reg.history("X", since=epoch)} == {"cli-1"}
-    assert "REQUEST" in ok(home, pg_url, "history", "X").out.splitlines()[0]
-    assert "cli-1" in ok(home, pg_url, "history", "X").out
-    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
-    reg.decertify("X", TYPE, Timespan(None, None), [det(2)])
-    current = reg.current_epoch()
-    # --dry-run reports and keeps everything; then the real prune.
-    dry = json.loads(ok(home, pg_url, "db", "prune-history", "--before", str(current),
-                        "--dry-run", "--json").out)
-    assert dry["versions_dropped"] > 0 and dry["before"] == current
-    assert len(reg.certifications("X", as_of=epoch)) == len(DETS)
-    done = json.loads(ok(home, pg_url, "db", "prune-history", "--before", str(current),
-                         "--json").out)
-    assert done == {**dry, "dry_run": False}
-    r = cli(home, pg_url, "list", "X", "--as-of", str(epoch))
-    assert r.code == 2 and f"history is kept from epoch {current} on" in r.err
 
 
 def test_prune_keeps_what_snapshots_read_and_revert_stays_above_the_horizon(

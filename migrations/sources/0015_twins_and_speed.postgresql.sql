@@ -2,6 +2,8 @@
 -- into versions/0015_twins_and_speed.postgresql.sql. calib._revision answers 0015; each
 -- topic adds its block below, before the closing comments, grants and security.
 \ir ../../sql/functions/_revision.sql
+-- integrity: check_integrity also checks the history (history_overlap, history_version_order).
+\ir ../../sql/functions/check_integrity.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

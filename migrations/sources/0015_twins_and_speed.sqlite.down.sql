@@ -1,10 +1,10 @@
 -- Undo revision 0015 on SQLite (source of versions/0015_twins_and_speed.sqlite.down.sql).
 -- Each topic adds its block below.
 
--- sq-snapshots: refused while a snapshot exists (0014 has no way to read one: it would
--- turn into an empty FROZEN collection and change lookups silently; remove them first).
--- SQLite scripts cannot raise, so the refusal is a CHECK on a temporary row, before any
--- change.
+-- sq-snapshots (first: its refusal must come before any block changes anything): refused
+-- while a snapshot exists (0014 has no way to read one: it would turn into an empty FROZEN
+-- collection and change lookups silently; remove them first). SQLite scripts cannot raise,
+-- so the refusal is a CHECK on a temporary row.
 CREATE TEMP TABLE downgrade_0015_check (
     snapshots INTEGER CONSTRAINT downgrade_refused_while_snapshot_collections_exist
         CHECK (snapshots = 0));
@@ -50,3 +50,11 @@ CREATE TRIGGER collection_frozen_delete BEFORE DELETE ON collection
 WHEN OLD.state = 'FROZEN'
 BEGIN SELECT RAISE(ABORT, 'collection_frozen'); END;
 DROP TABLE snapshot;
+
+-- sq-retention: the horizon and the request ids go (pruned history stays pruned).
+DROP TRIGGER history_horizon_guard_delete;
+DROP TRIGGER history_horizon_guard_update;
+DROP TABLE history_horizon;
+DROP INDEX change_request_id_key;
+ALTER TABLE change DROP COLUMN results;
+ALTER TABLE change DROP COLUMN request_id;

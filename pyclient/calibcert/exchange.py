@@ -239,16 +239,17 @@ def strip_bom(text: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def parse_structured(text: str, fmt: str, what: str) -> Any:
+def parse_structured(text: str, fmt: str, what: str, loader: Any = None) -> Any:
     """Parse JSON or YAML (``fmt == "yaml"``) text: the one parser of every file the CLI and
     the importers read. A syntax error is an InvalidArgumentError naming ``what`` (the file)
-    and the line and column of the problem; a byte-order mark is accepted."""
+    and the line and column of the problem; a byte-order mark is accepted. ``loader``: a
+    yaml.SafeLoader subclass that knows more tags (the Butler's export files)."""
     text = strip_bom(text)
     if fmt == "yaml":
         import yaml
 
         try:
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=loader or yaml.SafeLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = " ".join(str(getattr(exc, "problem", None) or exc).split())

@@ -1,9 +1,9 @@
 """``explain()`` in the client (README "Explain"): why a lookup answers what it answers.
 
 :class:`ExplainMixin` gives :class:`calibcert.registry.Registry` its ``explain`` method and
-the backend primitive behind it. The default refuses with InvalidArgumentError
-(``history_postgresql_only``), as the other history calls do: only the PostgreSQL backend
-has it so far (tests/test_pg_explain.py); the SQLite backend inherits the refusal.
+the backend primitive behind it, which both backends implement
+(backends/postgres_explain.py, backends/sqlite/explain.py) with the same rows
+(tests/test_behaviour_explain.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .history import check_epoch, refuse
+from .history import check_epoch
 from .types import DataId, Timespan, canonical_data_id, lookup_name
 
 #: The outcomes of one searched member, in the words of ``calib.explain``.
@@ -60,8 +60,8 @@ class ExplainMixin:
                              canonical_data_id(data_id, None, dataset_type),
                              normalize_at(at), epoch)
 
-    # -- backend primitive (PostgreSQL overrides it) ------------------------------------
+    # -- backend primitive (each backend implements it) ---------------------------------
 
     def _explain(self, collection: str, dataset_type: str, data_id: dict[str, Any],
                  at: datetime | Timespan | None, as_of: int | None) -> list[ExplainRow]:
-        raise refuse("explain")
+        raise NotImplementedError

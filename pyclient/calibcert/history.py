@@ -88,6 +88,13 @@ def check_request_id(value: Any) -> str:
     return value
 
 
+def request_id_nested() -> InvalidArgumentError:
+    """The refusal of a request id inside another transaction (both backends)."""
+    return InvalidArgumentError(
+        "request_id names a whole transaction: give it to the outermost"
+        " reg.transaction(), outside any other transaction")
+
+
 def refuse(what: str) -> InvalidArgumentError:
     """The refusal of a part of history that only the PostgreSQL backend has so far."""
     exc = error("history_postgresql_only", what=what)
@@ -144,11 +151,11 @@ class HistoryMixin:
     # here); the parts built on PostgreSQL only so far refuse on SQLite (refuse()) ----
 
     def _prune_history(self, before: int | None) -> int:
-        raise refuse("prune_history")
+        raise NotImplementedError
 
     def _request_transaction(self, request_id: str) -> Callable[[], AbstractContextManager[None]]:
         """The opener of a top-level transaction carrying ``request_id``."""
-        raise refuse("request_id")
+        raise NotImplementedError
 
     def _revert(self, epoch: int, dry_run: bool) -> list[RevertRow]:
         raise refuse("revert")
@@ -180,7 +187,7 @@ class HistoryMixin:
         raise refuse("list_collections as_of")
 
     def _collection_digest_as_of(self, collection: str, as_of: int) -> str:
-        raise refuse("collection_digest as_of")
+        raise NotImplementedError
 
     def _query_datasets_as_of(self, collection: str, dataset_type: str,
                               where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:

@@ -493,8 +493,8 @@ class Registry(HistoryMixin, ExplainMixin, SnapshotMixin, abc.ABC):
         A single call made outside any transaction is retried that way by itself
         (:data:`calibcert.retry.CALL_ATTEMPTS`). See :mod:`calibcert.retry`.
 
-        ``request_id`` (PostgreSQL, outermost only; README "Retention and request ids"): once
-        a block with this id has committed, its retry returns each call's first result."""
+        ``request_id`` (outermost only; README "Retention and request ids"): once a block
+        with this id has committed, its retry returns each call's first result."""
         return Transaction(self._transaction if request_id is None else
                            self._request_transaction(check_request_id(request_id)),
                            self._in_transaction, retries)

@@ -108,3 +108,48 @@ def start_server(**settings: Any):
 def server_url(server, dbname: str = "postgres") -> str:
     dsn = server.dsn()
     return f"postgresql://{dsn['user']}@{dsn['host']}:{dsn['port']}/{dbname}"
+
+
+# -- the Rubin Butler, for the tests and benchmarks that compare with it -----------------------
+
+#: The Butler's own virtual environment (made once, reused): $CALIBCERT_BUTLER_VENV, else
+#: ~/.cache/calibcert/butler-venv.
+BUTLER_VENV = os.environ.get("CALIBCERT_BUTLER_VENV",
+                             os.path.join(os.path.expanduser("~"), ".cache", "calibcert",
+                                          "butler-venv"))
+#: What it gets: psycopg (3) is the driver SQLAlchemy picks for a ``postgresql://`` registry.
+BUTLER_REQUIREMENTS = ("lsst-daf-butler", "psycopg[binary]")
+#: Written last by a complete install, listing BUTLER_REQUIREMENTS: without it, or with
+#: another list, the environment is made again.
+BUTLER_MARKER = "calibcert-butler-ready"
+
+
+def butler_python() -> str:
+    """The interpreter of a virtual environment holding lsst-daf-butler from the Python
+    registry, installed first if needed (once; a few minutes). Raises RuntimeError with
+    pip's output when it cannot be installed: callers fail, never skip."""
+    import subprocess
+    import venv
+
+    python = os.path.join(BUTLER_VENV, "bin", "python")
+    marker = os.path.join(BUTLER_VENV, BUTLER_MARKER)
+    if os.path.exists(python) and os.path.exists(marker):
+        with open(marker) as f:
+            if f.read().split() == [*BUTLER_REQUIREMENTS]:
+                return python
+    if os.path.exists(BUTLER_VENV):
+        shutil.rmtree(BUTLER_VENV)
+    venv.EnvBuilder(with_pip=True, clear=True).create(BUTLER_VENV)
+    cmd = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+           *BUTLER_REQUIREMENTS]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"cannot install the Butler ({' '.join(cmd)}):\n"
+                           f"{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    check = subprocess.run([python, "-c", "import lsst.daf.butler, psycopg"],
+                           capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError(f"the Butler was installed but does not import:\n{check.stderr}")
+    with open(marker, "w") as f:
+        f.write(" ".join(BUTLER_REQUIREMENTS) + "\n")
+    return python

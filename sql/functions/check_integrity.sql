@@ -197,6 +197,68 @@ BEGIN
         LEFT JOIN calib.dataset_type AS t ON t.dataset_type_id = b.dataset_type_id
         LEFT JOIN calib.data_id AS di ON di.data_id_key = b.data_id_key
 
+        /* History (README "History and time travel"): every past state obeyed the same
+           rule. Two versions of one calibration key (collection, data ID) whose validities
+           overlap were never visible at the same epoch: a version is visible from its
+           creating change's epoch until its removing one's (calib._visible), so the two
+           epoch intervals must not meet. Pairs with a closed version only (two current
+           ones are certification_overlap's); each pair once; a change still pending (no
+           epoch yet) is not part of any past state. */
+        UNION ALL
+        SELECT 'history_overlap',
+               jsonb_build_object('collection', c.name, 'dataset_type', t.name,
+                                  'data_id', di.value, 'epoch', greatest(a.created, b.created),
+                                  'dataset', a.dataset_id::text,
+                                  'timespan', calib._span_json(a.validity),
+                                  'other_dataset', b.dataset_id::text,
+                                  'other_timespan', calib._span_json(b.validity))
+        FROM (SELECT v.*, cc.epoch AS created, rc.epoch AS removed
+              FROM calib.certification_version AS v
+              JOIN calib.change AS cc ON cc.change_id = v.created_change
+              JOIN calib.change AS rc ON rc.change_id = v.removed_change
+              WHERE cc.epoch IS NOT NULL) AS a
+        JOIN (SELECT h.*, cc.epoch AS created, rc.epoch AS removed
+              FROM calib.certification_history AS h
+              JOIN calib.change AS cc ON cc.change_id = h.created_change
+              LEFT JOIN calib.change AS rc ON rc.change_id = h.removed_change
+              WHERE cc.epoch IS NOT NULL) AS b
+          ON b.collection_id = a.collection_id AND b.data_id_key = a.data_id_key
+         AND b.validity && a.validity
+         AND b.created < coalesce(a.removed, 'Infinity'::numeric)
+         AND a.created < coalesce(b.removed, 'Infinity'::numeric)
+         AND (b.removed_change IS NULL
+              OR (a.certification_id, a.created_change)
+                 < (b.certification_id, b.created_change))
+        LEFT JOIN calib.collection AS c ON c.collection_id = a.collection_id
+        LEFT JOIN calib.dataset_type AS t ON t.dataset_type_id = a.dataset_type_id
+        LEFT JOIN calib.data_id AS di ON di.data_id_key = a.data_id_key
+
+        /* A version ends after it begins: its removing change has a later epoch than its
+           creating one (a version created and removed by one change is never kept), in
+           every version table; grouped by table and the two epochs. */
+        UNION ALL
+        SELECT 'history_version_order',
+               jsonb_build_object('table', v.tbl, 'created_epoch', cc.epoch,
+                                  'removed_epoch', rc.epoch, 'versions', count(*))
+        FROM (SELECT 'certification_version' AS tbl, x.created_change, x.removed_change
+              FROM calib.certification_version AS x
+              UNION ALL
+              SELECT 'collection_version', x.created_change, x.removed_change
+              FROM calib.collection_version AS x WHERE x.removed_change IS NOT NULL
+              UNION ALL
+              SELECT 'chain_version', x.created_change, x.removed_change
+              FROM calib.chain_version AS x WHERE x.removed_change IS NOT NULL
+              UNION ALL
+              SELECT 'tag_version', x.created_change, x.removed_change
+              FROM calib.tag_version AS x WHERE x.removed_change IS NOT NULL
+              UNION ALL
+              SELECT 'dataset_version', x.created_change, x.removed_change
+              FROM calib.dataset_version AS x WHERE x.removed_change IS NOT NULL) AS v
+        JOIN calib.change AS cc ON cc.change_id = v.created_change
+        JOIN calib.change AS rc ON rc.change_id = v.removed_change
+        WHERE rc.epoch <= cc.epoch
+        GROUP BY v.tbl, cc.epoch, rc.epoch
+
         /* Chains are acyclic: a chain that reaches itself through its children. */
         UNION ALL
         SELECT 'chain_cycle', jsonb_build_object('collection', c.name)

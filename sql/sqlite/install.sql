@@ -10,5 +10,6 @@
 \ir schema/dimension.sql
 \ir schema/states.sql
 \ir schema/history.sql
+\ir schema/retention.sql
 \ir schema/snapshot.sql
 \ir schema/version.sql

@@ -44,13 +44,20 @@ SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
 HIST = "tests/test_pg_history.py::"
 RET = "tests/test_pg_retention.py::"
+BRET = "tests/test_behaviour_retention.py::"
+PRUNE_ALL = "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones"
+SQ_PRUNE = "pyclient/calibcert/backends/sqlite/prune_history.py"
+SQ_REQUEST = "pyclient/calibcert/backends/sqlite/request.py"
+SQ_HISTORY = "pyclient/calibcert/backends/sqlite/history.py"
+SQRET = "tests/test_sqlite_retention.py::"
 REV = "tests/test_pg_revert.py::"
 BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
-EXPL = "tests/test_pg_explain.py::"
+EXPL = "tests/test_behaviour_explain.py::"
+SQX = "pyclient/calibcert/backends/sqlite/explain.py"
 SNAP = "tests/test_pg_snapshots.py::"
 BSNAP = "tests/test_behaviour_snapshots.py::"
 SQSNAP = "tests/test_sqlite_snapshots.py::"
@@ -846,6 +853,61 @@ END;
         "SQLite's check pairs an overlapping certification with those it does not overlap",
         (CORRUPT + "[sqlite-certification_overlap]",),
     ),
+    # -- the Butler's export files (issue 19) ------------------------------------------------
+    Mutant(
+        "butler-leap-second-shifted", "pyclient/calibcert/butler_format.py",
+        '    if s == "60":\n',
+        '    if s == "61":\n',
+        "a TAI instant inside a leap second is imported as some other UTC instant",
+        ("tests/test_butler_format.py::"
+         "test_every_microsecond_around_a_leap_second_survives_the_round_trip",),
+    ),
+    Mutant(
+        "butler-nanoseconds-truncated", "pyclient/calibcert/butler_format.py",
+        "    if nanos % 1000:\n",
+        "    if nanos % 1000 and False:\n",
+        "a TAI time with nanoseconds is silently truncated to microseconds",
+        ("tests/test_butler_format.py::"
+         "test_a_tai_time_calibcert_cannot_hold_exactly_is_refused",),
+    ),
+    Mutant(
+        "butler-unknown-dataset-accepted", "pyclient/calibcert/butler_format.py",
+        "        if dataset_id not in datasets:\n",
+        "        if False:\n",
+        "an association naming a dataset the export does not hold is accepted",
+        ("tests/test_butler_format.py::test_a_malformed_export_is_refused_naming_the_element",),
+    ),
+    # -- the integrity check of history (revision 0015) -------------------------------------
+    Mutant(
+        "pg-integrity-history-overlap-wrong-bound", "sql/functions/check_integrity.sql",
+        "AND b.created < coalesce(a.removed, 'Infinity'::numeric)",
+        "AND b.created < coalesce(a.created, 'Infinity'::numeric)",
+        "check_integrity ends a closed version's visibility where it began: two versions"
+        " visible together from one epoch on are not seen to overlap",
+        (CORRUPT + "[postgresql-history_overlap]",),
+    ),
+    Mutant(
+        "sqlite-integrity-history-overlap-wrong-bound", "sql/sqlite/functions/check_integrity.sql",
+        "AND b.created_change < a.removed_change",
+        "AND b.created_change < a.created_change",
+        "SQLite's check ends a closed version's visibility where it began",
+        (CORRUPT + "[sqlite-history_overlap]",),
+    ),
+    Mutant(
+        "pg-integrity-history-order-strict", "sql/functions/check_integrity.sql",
+        "WHERE rc.epoch <= cc.epoch",
+        "WHERE rc.epoch < cc.epoch",
+        "check_integrity accepts a version removed by the change that created it (never"
+        " kept: nobody saw it)",
+        (CORRUPT + "[postgresql-history_version_order]",),
+    ),
+    Mutant(
+        "sqlite-integrity-history-order-strict", "sql/sqlite/functions/check_integrity.sql",
+        "WHERE v.removed_change <= v.created_change",
+        "WHERE v.removed_change < v.created_change",
+        "SQLite's check accepts a version removed by the change that created it",
+        (CORRUPT + "[sqlite-history_version_order]",),
+    ),
     Mutant(
         "pg-integrity-number-is-integer", "sql/functions/check_integrity.sql",
         "AND e.value::text !~ '[.eE]' THEN 'integer'",
@@ -952,7 +1014,7 @@ END;
         "WHERE c.epoch <= p_before);",
         "prune_history also drops what the change at the horizon epoch removed: history since"
         " the horizon loses its removals",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-prune-drops-a-referenced-change", "sql/functions/prune_history.sql",
@@ -961,7 +1023,7 @@ END;
         "",
         "prune_history drops the change that created a current certification: as-of reads"
         " lose it",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-prune-horizon-not-raised", "sql/functions/prune_history.sql",
@@ -969,21 +1031,21 @@ END;
         " pruned_at = clock_timestamp();",
         "",
         "prune_history drops history but leaves the horizon: pruned epochs answer wrongly",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-as-of-below-the-horizon-answered", "sql/functions/_as_of.sql",
         "    IF p_epoch < v_horizon THEN",
         "    IF false THEN",
         "as-of reads below the history horizon answer from what is left instead of failing",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-history-below-the-horizon-answered", "sql/functions/history.sql",
         "    IF p_since < v_horizon THEN",
         "    IF false THEN",
         "history since an epoch below the horizon answers with what is left",
-        (RET + "test_prune_keeps_every_later_epoch_and_refuses_the_earlier_ones",),
+        (BRET + PRUNE_ALL + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-id-not-claimed", "sql/functions/_request.sql",
@@ -991,21 +1053,21 @@ END;
         " WHERE change_id = v_mine::bigint;",
         "                PERFORM calib._change();",
         "a request id is not recorded: a retried certify conflicts with its own first run",
-        (RET + "test_a_lost_acknowledgement_retried_returns_the_same_result",),
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-replays-the-wrong-call", "sql/functions/_request.sql",
         "    v_step := v_change.results -> v_n;",
         "    v_step := v_change.results -> 0;",
         "every call of a retried transaction returns the first call's result",
-        (RET + "test_a_retried_transaction_replays_its_calls_in_order",),
+        (BRET + "test_a_retried_transaction_replays_its_calls_in_order" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-result-not-recorded", "sql/functions/_request_result.sql",
         "AND c.request_id = v_id;",
         "AND false;",
         "a request's results are not recorded: its retry cannot return them",
-        (RET + "test_a_lost_acknowledgement_retried_returns_the_same_result",),
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-request-id-of-another-role-replayed", "sql/functions/_request.sql",
@@ -1020,7 +1082,114 @@ END;
         "                IF false THEN",
         "a request id set after the transaction's first change is accepted (its retry"
         " cannot match the calls)",
-        (RET + "test_request_id_rules",),
+        (RET + "test_a_request_id_set_late_is_refused",),
+    ),
+    # -- retention and request ids on SQLite (revision 0015) ------------------------------
+    Mutant(
+        "sqlite-prune-drops-the-horizon-epoch", SQ_PRUNE,
+        'f"DELETE FROM {table} WHERE removed_change < ?"',
+        'f"DELETE FROM {table} WHERE removed_change <= ?"',
+        "prune_history on SQLite also drops what the change at the horizon epoch removed",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-prune-drops-a-referenced-change", SQ_PRUNE,
+        '["SELECT created_change FROM certification"]',
+        '["SELECT NULL WHERE 0"]',
+        "prune_history on SQLite drops the change that created a current certification",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-prune-keeps-every-change", SQ_PRUNE,
+        '" WHERE removed_change IS NOT NULL"',
+        '""',
+        "prune_history on SQLite lets a NULL into its NOT IN list: no change row is dropped",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-prune-horizon-not-raised", SQ_PRUNE,
+        '"UPDATE history_horizon SET earliest_epoch = ?, pruned_at = ? WHERE only_row = 1"',
+        '"UPDATE history_horizon SET pruned_at = ? WHERE ? AND only_row = 1"',
+        "prune_history on SQLite drops history but leaves the horizon",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-as-of-below-the-horizon-answered", "pyclient/calibcert/backends/sqlite/epochs.py",
+        "        self._check_horizon(epoch)\n        return epoch\n",
+        "        return epoch\n",
+        "as-of reads on SQLite below the history horizon answer from what is left",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-history-below-the-horizon-answered", SQ_HISTORY,
+        "                self._check_horizon(since)  # type: ignore[attr-defined]\n",
+        "                pass\n",
+        "history since an epoch below the horizon answers on SQLite with what is left",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-history-shows-pruned-changes", SQ_HISTORY,
+        "                continue  # what is left of pruned changes\n",
+        "                pass\n",
+        "history on SQLite shows the rows left of changes below the horizon",
+        (BRET + PRUNE_ALL + SQ,),
+    ),
+    Mutant(
+        "sqlite-horizon-moves-back-raw", "sql/sqlite/schema/retention.sql",
+        "WHEN NEW.earliest_epoch < OLD.earliest_epoch OR NEW.only_row IS NOT OLD.only_row",
+        "WHEN NEW.only_row IS NOT OLD.only_row",
+        "a raw sqlite3 writer moves the history horizon back: pruned epochs answer again",
+        (SQRET + "test_raw_writers_cannot_move_the_horizon_back",),
+    ),
+    Mutant(
+        "sqlite-request-id-not-claimed", SQ_REQUEST,
+        '"UPDATE change SET request_id = ? WHERE change_id = ?"',
+        '"UPDATE change SET request_id = NULL WHERE ? AND change_id = ?"',
+        "a request id is not recorded on SQLite: a retried certify conflicts with its first run",
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + SQ,),
+    ),
+    Mutant(
+        "sqlite-request-replays-the-wrong-call", SQ_REQUEST,
+        "step = steps[n] if n < len(steps) else None",
+        "step = steps[0] if n < len(steps) else None",
+        "every call of a retried transaction returns the first call's result on SQLite",
+        (BRET + "test_a_retried_transaction_replays_its_calls_in_order" + SQ,),
+    ),
+    Mutant(
+        "sqlite-request-result-not-recorded", SQ_REQUEST,
+        '" WHERE open = 1 AND request_id = ?"',
+        '" WHERE open = 1 AND request_id = ? AND 0"',
+        "a request's results are not recorded on SQLite: its retry cannot return them",
+        (BRET + "test_a_lost_acknowledgement_retried_returns_the_same_result" + SQ,),
+    ),
+    Mutant(
+        "sqlite-request-id-of-another-user-replayed", SQ_REQUEST,
+        "            if held[1] != _os_user():",
+        "            if False:",
+        "another user's request id replays that user's result on SQLite instead of failing",
+        (SQRET + "test_another_users_request_id_is_refused_without_its_result",),
+    ),
+    Mutant(
+        "sqlite-request-id-set-late-accepted", SQ_REQUEST,
+        "                if own[1] != rid:",
+        "                if False:",
+        "a request whose transaction changed something before its first call is accepted",
+        (SQRET + "test_a_request_after_a_raw_write_in_its_transaction_is_late",),
+    ),
+    Mutant(
+        "sqlite-request-replay-position-not-undone", SQ_REQUEST,
+        "            if self._request_id is not None:\n"
+        "                self._replay_call = position\n",
+        "            pass\n",
+        "a replayed call undone with its nested transaction still moves the replay on",
+        (BRET + "test_a_failed_call_of_a_request_records_nothing" + SQ,),
+    ),
+    Mutant(
+        "sqlite-request-id-outlives-its-transaction", SQ_REQUEST,
+        "                    self._request_id = self._replay_call = None\n",
+        "                    self._replay_call = None\n",
+        "the request id stays set after its transaction: the next call replays it",
+        (BRET + "test_request_id_rules" + SQ,),
     ),
     # -- revert (revision 0014, README "Revert") -------------------------------------------
     Mutant(
@@ -1196,35 +1365,35 @@ END;
         "                ELSE 'skipped' END,",
         "                ELSE 'no match' END,",
         "explain calls the members after the deciding one 'no match' (as if searched)",
-        (EXPL + "test_explain_decides_what_find_decides",),
+        (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-calibration-searched-without-time", "sql/functions/_explain.sql",
         "WHEN c.member_type = 'CALIBRATION' AND p_span IS NULL THEN 'skipped'",
         "WHEN false THEN 'skipped'",
         "with no time, explain says CALIBRATION members were searched (find skips them)",
-        (EXPL + "test_explain_decides_what_find_decides",),
+        (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-ambiguous-one-row", "sql/functions/_explain.sql",
         "WHERE c.n = 1 OR c.member_id = v_member",
         "WHERE c.n = 1",
         "an ambiguous member shows its first match only",
-        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match",),
+        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-ambiguity-hidden", "sql/functions/_explain.sql",
         "THEN CASE WHEN v_ambiguous THEN 'ambiguous' ELSE 'match' END",
         "THEN 'match'",
         "explain calls an ambiguous deciding member a match",
-        (EXPL + "test_explain_decides_what_find_decides",),
+        (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-as-of-decided-now", "sql/functions/_explain.sql",
         "IF v_key IS NOT NULL AND v_epoch IS NULL THEN",
         "IF v_key IS NOT NULL THEN",
         "explain as of an epoch takes the deciding member from the current state",
-        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then",),
+        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-candidates-ignore-visibility", "sql/functions/_member_candidates.sql",
@@ -1232,14 +1401,93 @@ END;
         "          AND calib._visible(c.created_change, c.removed_change, p_epoch)\n",
         "          AND c.validity && p_span\n",
         "explain as of an epoch lists certifications that were not visible then",
-        (EXPL + "test_explain_decides_what_find_decides",),
+        (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-explain-run-epoch-lost", "sql/functions/_member_candidates.sql",
         "WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NULL)",
         "WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NOT NULL)",
         "explain gives no creating epoch for a current RUN dataset",
-        (EXPL + "test_explain_names_every_member_in_search_order",),
+        (EXPL + "test_explain_names_every_member_in_search_order" + PG_STANDALONE,),
+    ),
+    # -- explain and the as-of digest on SQLite (issue 16 items 4 and 7) ------------------
+    Mutant(
+        "sqlite-explain-later-members-searched", SQX,
+        "        else:\n            outcome = \"skipped\"\n",
+        "        else:\n            outcome = \"no match\"\n",
+        "SQLite explain calls the members after the deciding one 'no match' (as if searched)",
+        (EXPL + "test_explain_decides_what_find_decides" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-calibration-searched-without-time", SQX,
+        "        if m.type == \"CALIBRATION\" and no_time:",
+        "        if False:",
+        "with no time, SQLite explain says CALIBRATION members were searched (find skips them)",
+        (EXPL + "test_explain_decides_what_find_decides" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-ambiguity-hidden", SQX,
+        "outcome = \"ambiguous\" if len(hits) > 1 else \"match\"",
+        "outcome = \"match\"",
+        "SQLite explain calls an ambiguous deciding member a match",
+        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-as-of-read-now", SQX,
+        "        if epoch is not None:\n            return self._hits_as_of(",
+        "        if False:\n            return self._hits_as_of(",
+        "SQLite explain as of an epoch reads what the members hold now",
+        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-pending-change-numbered", SQX,
+        "None if h[4] == pending else h[4]",
+        "h[4]",
+        "SQLite explain gives the caller's own uncommitted change an epoch",
+        (EXPL + "test_explain_inside_a_transaction_sees_its_own_pending_change" + SQ,),
+    ),
+    Mutant(
+        "sqlite-explain-raw-change-not-sealed", SQX,
+        "                self._seal_raw_change()  # type: ignore[attr-defined]",
+        "                pass",
+        "SQLite explain shows a raw writer's committed change as pending (no epoch)",
+        (EXPL + "test_sqlite_explain_names_a_raw_writers_change_by_its_epoch",),
+    ),
+    Mutant(
+        "sqlite-explain-not-one-snapshot", SQX,
+        "        with self._read():\n            if as_of is None:",
+        "        with self._errors():\n            if as_of is None:",
+        "SQLite explain reads each member in its own snapshot (a commit in between mixes states)",
+        (EXPL + "test_sqlite_explain_reads_one_snapshot_while_a_writer_commits",),
+    ),
+    Mutant(
+        "sqlite-hits-as-of-cut", "pyclient/calibcert/backends/sqlite/as_of.py",
+        "return [r for r in (rows if n < 0 else rows[:n]) if r[3] > qb]",
+        "return [r for r in rows[:n] if r[3] > qb]",
+        "the as-of matches of a member asked for all (-1) lose the oldest one",
+        (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match" + SQ,),
+    ),
+    Mutant(
+        "sqlite-certifications-as-of-created-later", "pyclient/calibcert/backends/sqlite/as_of.py",
+        "            f\" WHERE {where} AND c.created_change <= :e\"",
+        "            f\" WHERE {where}\"",
+        "SQLite as-of reads (digest, certifications) see current certifications created later",
+        (EXPL + "test_digest_as_of_is_the_digest_of_that_time" + SQ,),
+    ),
+    Mutant(
+        "sqlite-digest-as-of-rows-now", "pyclient/calibcert/backends/sqlite/collection_digest.py",
+        "lines = sorted(self._digest_rows(coll.id, coll.type, epoch))",
+        "lines = sorted(self._digest_rows(coll.id, coll.type))",
+        "SQLite collection_digest as of an epoch digests the current content",
+        (EXPL + "test_digest_as_of_is_the_digest_of_that_time" + SQ,),
+    ),
+    Mutant(
+        "sqlite-digest-as-of-children-now",
+        "pyclient/calibcert/backends/sqlite/collection_digest.py",
+        "lines: Iterable[str] = self._digest_children(coll.id, epoch)",
+        "lines: Iterable[str] = self._digest_children(coll.id)",
+        "SQLite collection_digest of a chain as of an epoch lists its children now",
+        (EXPL + "test_digest_as_of_is_the_digest_of_that_time" + SQ,),
     ),
     # -- snapshots (revision 0014, issue 16 item 6) ---------------------------------------
     Mutant(
@@ -1398,8 +1646,8 @@ END;
     ),
     Mutant(
         "sqlite-snapshot-digest-now", "pyclient/calibcert/backends/sqlite/collection_digest.py",
-        "source_id, epoch = snap if snap is not None else (coll.id, None)",
-        "source_id, epoch = (coll.id, None)",
+        "        if snap is not None:\n            collection_id, epoch = snap\n",
+        "",
         "a snapshot's digest is its own (empty) content's",
         (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
     ),
@@ -1545,7 +1793,7 @@ END;
         (HSQ + "test_a_removed_collections_id_is_never_given_again",),
     ),
     Mutant(
-        "sqlite-update-pairs-nothing", "pyclient/calibcert/backends/sqlite/history.py",
+        "sqlite-update-pairs-nothing", SQ_HISTORY,
         " AND b.successor_begin_us = a.begin_us AND b.removed_change = a.created_change",
         " AND b.successor_begin_us = a.begin_us + 1 AND b.removed_change = a.created_change",
         "history does not pair a changed certification with what it became (close_open"

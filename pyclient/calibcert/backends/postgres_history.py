@@ -13,8 +13,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ..errors import InvalidArgumentError
-from ..history import At, HistoryRow, RevertRow
+from ..history import At, HistoryRow, RevertRow, request_id_nested
 from ..types import Certification, CollectionInfo, DatasetRef, Timespan
 
 _FIND_MANY_AS_OF = (
@@ -43,9 +42,7 @@ class PostgresHistory:
         @contextmanager
         def opened() -> Iterator[None]:
             if self._in_transaction():
-                raise InvalidArgumentError(
-                    "request_id names a whole transaction: give it to the outermost"
-                    " reg.transaction(), outside any other transaction")
+                raise request_id_nested()
             with self._transaction():
                 self._execute("SELECT pg_catalog.set_config('calib.request_id', %(r)s::text,"
                               " true)", {"r": request_id})

@@ -267,7 +267,7 @@ def common_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Run the command as one transaction carrying this request id: run"
                           " again with the same id after an unknown outcome (a lost"
                           " connection), it prints what the first run did and changes"
-                          " nothing (PostgreSQL; README \"Retention and request ids\").")(f)
+                          " nothing (README \"Retention and request ids\").")(f)
     f = click.option("--user", "user", metavar="NAME", expose_value=False, callback=_set_user,
                      help="Who, as the application knows them: recorded with every"
                           " change.")(f)

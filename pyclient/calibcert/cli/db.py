@@ -220,10 +220,11 @@ def db_stats() -> None:
               help="Keep the history from EPOCH on (or from the last epoch committed at or"
                    " before TIME): as-of reads at earlier epochs are refused afterwards.")
 def db_prune_history(before: str, dry_run: bool) -> None:
-    """Drop the history older than an epoch (PostgreSQL, admin role; README "Retention and
-    request ids"): closed versions removed before it and the changes nothing refers to any
-    more. As-of reads at the epochs kept answer exactly as before; earlier ones fail with
-    as_of_pruned. With --dry-run the prune runs in a transaction that is rolled back."""
+    """Drop the history older than an epoch (PostgreSQL: the admin role; SQLite: whoever
+    may write the file; README "Retention and request ids"): closed versions removed before
+    it and the changes nothing refers to any more. As-of reads at the epochs kept answer
+    exactly as before; earlier ones fail with as_of_pruned. With --dry-run the prune runs in
+    a transaction that is rolled back."""
     from .history import resolve_as_of
 
     with open_registry() as reg:

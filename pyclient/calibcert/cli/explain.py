@@ -1,6 +1,5 @@
 """``calibcert explain`` (README "Explain"): why a lookup answers what it answers, one row
-per member of the search path. PostgreSQL only so far (SQLite refuses with
-InvalidArgumentError, exit 2)."""
+per member of the search path, on both backends."""
 
 from __future__ import annotations
 

@@ -31,14 +31,25 @@ from .history import as_of_option, resolve_as_of
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml", "csv"]),
               help="Default: from the output's suffix, else json. csv: the certifications "
                    "of one CALIBRATION collection.")
+@click.option("--to-butler", is_flag=True,
+              help="Write a Rubin Butler export file (YAML, TAI times) for Butler.import_ "
+                   "instead (README \"To and from the Rubin Butler\").")
+@click.option("--storage-class", "storage_classes", multiple=True, metavar="TYPE=CLASS",
+              help="With --to-butler: define dataset type TYPE with this Butler storage "
+                   "class in the file (repeatable); types without one must already exist "
+                   "in the target repository.")
 @as_of_option
 @common_options
 def export_(collections: tuple[str, ...], output: str, fmt: str | None,
-            as_of: str | None) -> None:
+            as_of: str | None, to_butler: bool, storage_classes: tuple[str, ...]) -> None:
     """Export COLLECTIONS (with their datasets, dataset types, certifications, tags and
     chain children) to a versioned file (format: calibcert-export v1, see the README).
     --as-of: their content at that epoch (or time); the file carries no history."""
-    fmt = _fmt(output, fmt)
+    if storage_classes and not to_butler:
+        raise click.UsageError("--storage-class applies to --to-butler only")
+    if to_butler and fmt not in (None, "yaml"):
+        raise click.UsageError("--to-butler writes YAML: drop --format")
+    fmt = "yaml" if to_butler else _fmt(output, fmt)
     reg = _reg()
     epoch = resolve_as_of(reg, as_of)
     if fmt == "csv":
@@ -51,15 +62,31 @@ def export_(collections: tuple[str, ...], output: str, fmt: str | None,
         summary = f"{text.count(chr(10)) - 1} certifications"
     else:
         doc = exchange.export_data(reg, collections, epoch)
-        text = exchange.dumps(doc, fmt)
+        if to_butler:
+            from .. import butler_format  # YAML and astropy only when asked for
+
+            text = butler_format.to_butler(doc, _storage_classes(storage_classes))
+        else:
+            text = exchange.dumps(doc, fmt)
         summary = (f"{len(doc['collections'])} collections, {len(doc['datasets'])} datasets, "
                    f"{sum(len(c.get('certifications', [])) for c in doc['collections'])} "
-                   "certifications")
+                   f"certifications{' (Butler format)' if to_butler else ''}")
     if output == "-":
         click.echo(text, nl=False)
     else:
         Path(output).write_text(text, encoding="utf-8")
         message(f"exported {summary} to {output}")
+
+
+def _storage_classes(items: tuple[str, ...]) -> dict[str, str]:
+    """--storage-class TYPE=CLASS options as a mapping."""
+    classes = {}
+    for item in items:
+        name, sep, cls = item.partition("=")
+        if not sep or not name or not cls:
+            raise click.UsageError(f"--storage-class {item!r}: expected TYPE=CLASS")
+        classes[name] = cls
+    return classes
 
 
 @click.command("import")
@@ -71,10 +98,14 @@ def export_(collections: tuple[str, ...], output: str, fmt: str | None,
 @click.option("--series", is_flag=True,
               help="CSV/JSON/YAML of dataset,begin: certify through certify-series.")
 @click.option("--close-open", is_flag=True, help="With --series: as in certify-series.")
+@click.option("--from-butler", is_flag=True,
+              help="FILE is a Rubin Butler export (Butler.export(format='yaml')): its RUN, "
+                   "TAGGED, CALIBRATION and CHAINED collections, datasets and validity "
+                   "ranges (TAI, converted to UTC) are imported.")
 @common_options
 @dry_run_option
 def import_(file: str, fmt: str | None, collection: str | None, series: bool, close_open: bool,
-            dry_run: bool) -> None:
+            from_butler: bool, dry_run: bool) -> None:
     """Import an export file atomically (all or nothing; conflicts abort everything and
     exit 1). Definitions and rows already present identically are skipped.
 
@@ -83,7 +114,10 @@ def import_(file: str, fmt: str | None, collection: str | None, series: bool, cl
     has a bad row or element is refused (exit 2, naming the file and line or element)
     and nothing is imported.
     """
-    fmt = _fmt(file, fmt)
+    if from_butler and (series or collection or fmt not in (None, "yaml")):
+        raise click.UsageError("--from-butler reads a Butler YAML export: drop --format, "
+                               "--series and --collection")
+    fmt = "yaml" if from_butler else _fmt(file, fmt)
     if (series or fmt == "csv") and not collection:
         raise click.UsageError("--collection is required for CSV and --series imports")
     if collection and not (series or fmt == "csv"):
@@ -110,7 +144,16 @@ def import_(file: str, fmt: str | None, collection: str | None, series: bool, cl
                 reg, [collection], len(rows), dry_run,
                 lambda p: exchange.import_certifications(reg, collection, rows, p).as_dict())
     else:
-        doc = exchange.loads(text, fmt, source)
+        if from_butler:
+            from .. import butler_format  # YAML and astropy only when asked for
+
+            read = butler_format.from_butler(text, source)
+            doc = read.doc
+            if read.dropped:  # README "To and from the Rubin Butler": not carried
+                message("not carried (registry content only): " + ", ".join(
+                    f"{v} {k.replace('_', ' ')}" for k, v in sorted(read.dropped.items())))
+        else:
+            doc = exchange.loads(text, fmt, source)
         scope = [c["name"] for c in doc["collections"]]
         result, ch = _with_progress(reg, scope, exchange.import_size(doc), dry_run,
                                     lambda p: exchange.import_data(reg, doc, p).as_dict())

@@ -158,6 +158,54 @@ LEFT JOIN collection AS c ON c.collection_id = b.collection_id
 LEFT JOIN dataset_type AS t ON t.dataset_type_id = b.dataset_type_id
 LEFT JOIN data_id AS di ON di.data_id_key = b.data_id_key;
 
+-- history_overlap: two versions of one calibration key whose validities overlap were never
+-- visible at the same epoch (a version is visible from its created_change, an epoch here,
+-- until its removed_change); pairs with a closed version only, each pair once.
+WITH h AS (
+    SELECT collection_id, data_id_key, begin_us, end_us, dataset_id, created_change,
+           NULL AS removed_change
+    FROM certification
+    UNION ALL
+    SELECT collection_id, data_id_key, begin_us, end_us, dataset_id, created_change,
+           removed_change
+    FROM certification_version)
+SELECT 'history_overlap',
+       json_object('collection', c.name, 'dataset_type', t.name, 'data_id', json(di.value),
+                   'epoch', max(a.created_change, b.created_change),
+                   'dataset', _uuid_text(a.dataset_id),
+                   'timespan', json(_span_json(a.begin_us, a.end_us)),
+                   'other_dataset', _uuid_text(b.dataset_id),
+                   'other_timespan', json(_span_json(b.begin_us, b.end_us)))
+FROM certification_version AS a
+JOIN h AS b
+  ON b.collection_id = a.collection_id AND b.data_id_key = a.data_id_key
+ AND b.begin_us < a.end_us AND a.begin_us < b.end_us
+ AND b.created_change < a.removed_change
+ AND a.created_change < coalesce(b.removed_change, 9223372036854775807)
+ AND (b.removed_change IS NULL
+      OR (a.begin_us, a.created_change) < (b.begin_us, b.created_change))
+LEFT JOIN collection AS c ON c.collection_id = a.collection_id
+LEFT JOIN dataset_type AS t ON t.dataset_type_id = a.dataset_type_id
+LEFT JOIN data_id AS di ON di.data_id_key = a.data_id_key;
+
+-- history_version_order: a version's removing change comes after its creating one, in
+-- every version table (epochs are change ids here).
+SELECT 'history_version_order',
+       json_object('table', v.tbl, 'created_epoch', v.created_change,
+                   'removed_epoch', v.removed_change, 'versions', count(*))
+FROM (SELECT 'certification_version' AS tbl, created_change, removed_change
+      FROM certification_version
+      UNION ALL
+      SELECT 'collection_version', created_change, removed_change FROM collection_version
+      UNION ALL
+      SELECT 'chain_version', created_change, removed_change FROM chain_version
+      UNION ALL
+      SELECT 'tag_version', created_change, removed_change FROM tag_version
+      UNION ALL
+      SELECT 'dataset_version', created_change, removed_change FROM dataset_version) AS v
+WHERE v.removed_change <= v.created_change
+GROUP BY v.tbl, v.created_change, v.removed_change;
+
 -- chain_cycle
 WITH RECURSIVE reach (start_id, collection_id) AS (
     SELECT ch.parent_id, ch.child_id FROM collection_chain AS ch

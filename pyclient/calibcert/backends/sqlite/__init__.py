@@ -64,7 +64,8 @@ catalog (the private helpers _collection, _dataset_type, _flatten, _canonical_da
 _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, decertify,
 close_open_range, lookup, certifications, check_integrity, collection_stats,
 collection_digest, and history: epochs (the change of a write transaction, its seal, the
-epoch readers), as_of (as-of lookups), history, snapshot_collection.
+epoch readers), as_of (as-of lookups), history, explain, prune_history (retention),
+request (request ids around every mutating call), snapshot_collection.
 :class:`SqliteRegistry` is their mixins in one class.
 """
 
@@ -81,8 +82,11 @@ from .collections import Collections
 from .connection import SqliteConnection
 from .datasets import Datasets
 from .decertify import Decertify
+from .explain import Explain
 from .history import History
 from .lookup import Lookup
+from .prune_history import PruneHistory
+from .request import Requests, with_request_ids
 from .snapshot_collection import SnapshotCollection
 from .tags import Tags
 
@@ -121,6 +125,8 @@ TWINS: dict[str, str] = {
     "current_epoch": f"{_PKG}.epochs",
     "epoch_at": f"{_PKG}.epochs",
     "history": f"{_PKG}.history",
+    "explain": f"{_PKG}.explain",
+    "prune_history": f"{_PKG}.prune_history",
     "snapshot_collection": f"{_PKG}.snapshot_collection",
 }
 
@@ -132,17 +138,14 @@ POSTGRES_ONLY: dict[str, str] = {
              " is lookup.py (_decide)",
     # Parts of history (revision 0014) built on PostgreSQL only so far: the client raises
     # InvalidArgumentError (history_postgresql_only) for them on SQLite.
-    "explain": "history (explain as of epochs, the epoch that created a match) is kept on"
-               " PostgreSQL only so far; SQLite follows (calibcert.explain refuses it with"
-               " history_postgresql_only)",
-    "prune_history": "history (retention) is kept on PostgreSQL only so far; SQLite follows"
-                     " (calibcert.history refuses it with history_postgresql_only)",
     "revert": "history (the versions a revert restores) is kept on PostgreSQL only so far;"
               " SQLite follows (calibcert.history refuses it with history_postgresql_only)",
 }
 
 
+@with_request_ids  # every mutating call takes part in request ids (request.py)
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,
                      Certifications, CheckIntegrity, CollectionStatistics, CollectionDigest,
-                     AsOf, History, SnapshotCollection, SqliteConnection):
+                     Explain, AsOf, History, PruneHistory, Requests, SnapshotCollection,
+                     SqliteConnection):
     """A calibcert database in one SQLite file (see the module docstring)."""

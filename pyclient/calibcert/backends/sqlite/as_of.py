@@ -12,6 +12,9 @@ lookup.py's, applied to those versions along the search path walked from the cha
 visible at E (:meth:`AsOf._search_path_as_of`, the walk of refresh_search_paths.sql); at the
 current epoch the answers equal the live ones (tests/test_behaviour_history.py replays every
 epoch of a scenario). Current lookups never come here: their fast path is unchanged.
+explain.py (explain as of an epoch) and collection_digest.py (the digest as of an epoch)
+read through the same method and fragments (:meth:`AsOf._hits_as_of`,
+:func:`CERTIFICATIONS_AS_OF`, :data:`CHILDREN_AS_OF`).
 """
 
 from __future__ import annotations
@@ -42,24 +45,49 @@ def VISIBLE(alias: str, e: str = ":e") -> str:  # noqa: N802 - a SQL fragment, n
             f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change > {e})")
 
 
+#: The columns the current certifications and their closed versions share.
+_CERT_COLUMNS = ("collection_id, data_id_key, begin_us, end_us, dataset_type_id, dataset_id,"
+                 " run_id, created_change")
+
+
+def CERTIFICATIONS_AS_OF(where: str) -> str:  # noqa: N802 - a SQL fragment
+    """The certifications visible as of :e that satisfy ``where`` (a condition on alias
+    ``c``), as one subquery of :data:`_CERT_COLUMNS`: current rows created by then, closed
+    versions open then (a current row is never removed, so its creation alone decides)."""
+    return (f"(SELECT {_CERT_COLUMNS} FROM certification AS c"
+            f" WHERE {where} AND c.created_change <= :e"
+            f" UNION ALL SELECT {_CERT_COLUMNS} FROM certification_version AS c"
+            f" WHERE {where} AND {VISIBLE('c')})")
+
+
+#: A chain's children as of :e, by the names they had then, in chain order.
+CHILDREN_AS_OF = (f"SELECT c.name FROM chain_version AS ch"
+                  f" JOIN collection_version AS c ON c.collection_id = ch.child_id"
+                  f"  AND {VISIBLE('c')}"
+                  f" WHERE ch.parent_id = :p AND {VISIBLE('ch')} ORDER BY ch.position")
+
 #: The certifications of key :k in member :m beginning before :qe visible as of :e, latest
-#: first, at most :n of each source: current rows created by then, closed versions open
-#: then. Visible rows of one key never overlap (they were current together), so the latest
-#: two decide a query (lookup.py's rule).
+#: first, at most :n of each source (-1: all): current rows created by then, closed
+#: versions open then. Visible rows of one key never overlap (they were current together),
+#: so the latest two decide a query (lookup.py's rule). Columns: dataset_id, run_id,
+#: begin_us, end_us, created_change.
 _CERTS = f"""
-    SELECT * FROM (SELECT c.dataset_id, c.run_id, c.begin_us, c.end_us FROM certification AS c
+    SELECT * FROM (SELECT c.dataset_id, c.run_id, c.begin_us, c.end_us, c.created_change
+                   FROM certification AS c
                    WHERE c.collection_id = :m AND c.data_id_key = :k AND c.begin_us < :qe
                      AND c.created_change <= :e ORDER BY c.begin_us DESC LIMIT :n)
     UNION ALL
-    SELECT * FROM (SELECT v.dataset_id, v.run_id, v.begin_us, v.end_us
+    SELECT * FROM (SELECT v.dataset_id, v.run_id, v.begin_us, v.end_us, v.created_change
                    FROM certification_version AS v
                    WHERE v.collection_id = :m AND v.data_id_key = :k AND v.begin_us < :qe
                      AND {VISIBLE("v")} ORDER BY v.begin_us DESC LIMIT :n)"""
+#: The same columns for a RUN's datasets and a TAGGED collection's tags.
 _OTHER = {
-    "RUN": f"SELECT d.dataset_id, d.run_id FROM dataset_version AS d"
-           f" WHERE d.run_id = :m AND d.data_id_key = :k AND {VISIBLE('d')} LIMIT 2",
-    "TAGGED": f"SELECT g.dataset_id, g.run_id FROM tag_version AS g"
-              f" WHERE g.collection_id = :m AND g.data_id_key = :k AND {VISIBLE('g')} LIMIT 2",
+    "RUN": f"SELECT d.dataset_id, d.run_id, NULL, NULL, d.created_change FROM dataset_version"
+           f" AS d WHERE d.run_id = :m AND d.data_id_key = :k AND {VISIBLE('d')} LIMIT :n",
+    "TAGGED": f"SELECT g.dataset_id, g.run_id, NULL, NULL, g.created_change FROM tag_version"
+              f" AS g WHERE g.collection_id = :m AND g.data_id_key = :k AND {VISIBLE('g')}"
+              f" LIMIT :n",
 }
 
 
@@ -184,21 +212,16 @@ class AsOf(Catalog):
                         data_ids: list[dict[str, Any]], out: list[DatasetRef | None],
                         ambiguous: list[tuple[int, int]]) -> list[int]:
         """The lookup rule's probe of member ``member`` (search-path position ``pos``) as
-        of its epoch, for the pending queries: their refs go into ``out``, an ambiguous
-        match into ``ambiguous``; returns the queries it matched. Used by as-of lookups and
-        by current lookups through a snapshot member (lookup.py)."""
+        of its epoch (``member.epoch``), for the pending queries: their refs go into
+        ``out``, an ambiguous match into ``ambiguous``; returns the queries it matched.
+        Used by as-of lookups and by current lookups through a snapshot member
+        (lookup.py)."""
         matched = []
         for i in pending:
             k, (qb, qe) = keys.get(texts[i]), spans[i]
             if k is None:
                 continue
-            if member.type == "CALIBRATION":
-                if qb is None:
-                    continue
-                rows = self._calibration_rows(member.id, k, qe, member.epoch, 2)
-                hits = [r for r in rows[:2] if r[3] > qb]
-            else:
-                hits = self._q(_OTHER[member.type], {"m": member.id, "k": k, "e": member.epoch})
+            hits = self._hits_as_of(member, k, qb, qe, member.epoch, 2)  # type: ignore[arg-type]
             if hits:
                 if len(hits) > 1:
                     ambiguous.append((i, pos))
@@ -211,8 +234,8 @@ class AsOf(Catalog):
                          qe: int | None) -> list[str]:
         """The datasets an ambiguous query matches in CALIBRATION member ``member`` as of
         its epoch, in validity order (KC011's ``datasets``)."""
-        return [str(_uuid(r[0])) for r in reversed(self._calibration_rows(
-            member.id, key, qe, member.epoch, -1)) if r[3] > qb]  # type: ignore[arg-type]
+        return [str(_uuid(r[0])) for r in reversed(self._hits_as_of(
+            member, key, qb, qe, member.epoch, -1))]  # type: ignore[arg-type]
 
     def _keys(self, type_id: int, texts: list[str]) -> dict[str, int]:
         """The interned keys of the data-ID texts ever stored (others match nothing)."""
@@ -221,12 +244,21 @@ class AsOf(Catalog):
             " AND di.value IN (SELECT value FROM json_each(?))",
             (type_id, json.dumps(sorted(set(texts)))))}
 
-    def _calibration_rows(self, member_id: int, key: int, qe: int | None, epoch: int | None,
-                          n: int) -> list[Any]:
-        """The visible certifications of the key beginning before ``qe``, latest first (at
-        most ``n`` of each source; -1: all)."""
-        rows = self._q(_CERTS, {"m": member_id, "k": key, "qe": qe, "e": epoch, "n": n})
-        return sorted(rows, key=lambda r: r[2], reverse=True)
+    def _hits_as_of(self, member: _Member, key: int, qb: int | None, qe: int | None,
+                    epoch: int, n: int) -> list[Any]:
+        """What one member held as of ``epoch`` for data-ID key ``key`` in [qb, qe) (qb
+        None: no time, a CALIBRATION member holds nothing then): the matching versions,
+        latest first, rows (dataset_id, run_id, begin_us, end_us, created_change). find
+        asks ``n`` = 2 (a second match is the ambiguity), explain and the ambiguity's
+        details -1 (all). The one place the as-of match of a member is written."""
+        if member.type != "CALIBRATION":
+            return self._q(_OTHER[member.type], {"m": member.id, "k": key, "e": epoch, "n": n})
+        if qb is None:
+            return []
+        rows = sorted(self._q(_CERTS, {"m": member.id, "k": key, "qe": qe, "e": epoch,
+                                       "n": n}), key=lambda r: r[2], reverse=True)
+        # Latest first and never overlapping: the matches (end after qb) come first.
+        return [r for r in (rows if n < 0 else rows[:n]) if r[3] > qb]
 
     def _certifications_as_of(self, collection: str, dataset_type: str | None,
                               as_of: int) -> list[Certification]:
@@ -250,13 +282,7 @@ class AsOf(Catalog):
         rows = self._q(
             "SELECT c.dataset_id, c.data_id_key, t.name AS type, di.value,"
             " r.name AS run, c.begin_us, c.end_us"
-            " FROM (SELECT dataset_id, dataset_type_id, data_id_key, run_id, begin_us,"
-            "              end_us FROM certification"
-            "       WHERE collection_id = :cid AND created_change <= :e"
-            "       UNION ALL"
-            "       SELECT dataset_id, dataset_type_id, data_id_key, run_id, begin_us,"
-            "              end_us FROM certification_version AS v"
-            f"      WHERE v.collection_id = :cid AND {VISIBLE('v')}) AS c"
+            f" FROM {CERTIFICATIONS_AS_OF('c.collection_id = :cid')} AS c"
             " CROSS JOIN dataset_type AS t ON t.dataset_type_id = c.dataset_type_id"
             " CROSS JOIN data_id AS di ON di.data_id_key = c.data_id_key"
             " CROSS JOIN collection AS r ON r.collection_id = c.run_id"
@@ -268,13 +294,13 @@ class AsOf(Catalog):
             if value is None:
                 value = values[r["data_id_key"]] = json.loads(r["value"])
             ref = DatasetRef(_uuid(r["dataset_id"]), r["type"], dict(value), r["run"])
-            out.append(Certification(ref, _timespan(r["begin_us"], r["end_us"]),
-                                     m.name))
+            out.append(Certification(ref, _timespan(r["begin_us"], r["end_us"]), m.name))
         return out
 
     def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
         """calib.list_collections as of an epoch: the collections visible then, with their
-        name, type and state then (the doc has no history: today's, None if removed)."""
+        name, type and state then (the doc has no history: today's, None if removed), and
+        a snapshot's source and epoch."""
         with self._read():
             epoch = self._as_of(as_of)  # type: ignore[attr-defined]
             rows = self._q(

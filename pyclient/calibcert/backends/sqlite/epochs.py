@@ -1,6 +1,7 @@
 """Epochs on SQLite: the change of a write transaction, its operation, its seal, and the
-epoch readers (twins sql/functions/_change.sql, _operation.sql, _stamp_epoch.sql, _as_of.sql,
-current_epoch.sql, epoch_at.sql; README "History and time travel").
+epoch readers (twins sql/functions/_change.sql, _operation.sql, _stamp_epoch.sql, _as_of.sql
+with its history-horizon check, current_epoch.sql, epoch_at.sql; README "History and time
+travel").
 
 Differs by necessity: SQLite has no commit trigger and no transaction id. The file's
 triggers (sql/sqlite/schema/history.sql) open the transaction's change at its first
@@ -32,6 +33,8 @@ _NEW_CHANGE = ("INSERT INTO change (change_id, open, committed_at)"
                " SELECT coalesce(max(change_id), 0) + 1, 1, ? FROM change")
 #: The largest sealed epoch.
 _CURRENT = "SELECT coalesce(max(change_id), 0) FROM change WHERE open IS NULL"
+#: The history horizon (sql/sqlite/schema/retention.sql).
+_HORIZON = "SELECT earliest_epoch FROM history_horizon WHERE only_row = 1"
 
 
 @functools.cache
@@ -130,11 +133,26 @@ class ChangeLog:
 
     def _as_of(self, epoch: int) -> int:
         """``epoch`` checked as an as-of argument: 0 <= epoch <= current_epoch()
-        (calib._as_of; a future epoch has no fixed answer yet)."""
+        (calib._as_of; a future epoch has no fixed answer yet), and not below the history
+        horizon (prune_history dropped the versions it would need: an answer would be
+        wrong). The one place every as-of read resolves its epoch; read in the caller's
+        snapshot, so a prune committing meanwhile is seen whole or not at all."""
         current = self._conn.execute(_CURRENT).fetchone()[0]
         if epoch < 0 or epoch > current:
             raise error("as_of_range", as_of=epoch, current=current)
+        self._check_horizon(epoch)
         return epoch
+
+    def _horizon(self) -> int:
+        """The history horizon: the earliest epoch whose state is kept (history_horizon)."""
+        return self._conn.execute(_HORIZON).fetchone()[0]
+
+    def _check_horizon(self, epoch: int) -> None:
+        """An epoch below the horizon is refused (as_of_pruned): as-of reads and
+        ``history(since=...)``."""
+        horizon = self._horizon()
+        if epoch < horizon:
+            raise error("as_of_pruned", as_of=epoch, earliest=horizon)
 
 
 def committed_at(value: Any) -> datetime | None:

@@ -83,6 +83,11 @@ class History(Catalog):
         with self._errors():
             self._seal_raw_change()  # type: ignore[attr-defined]
         with self._read():
+            # Pruned history (prune_history): a since below the horizon is refused (the
+            # changes before it are incomplete); without since, rows start at the horizon.
+            horizon = self._horizon()  # type: ignore[attr-defined]
+            if since is not None:
+                self._check_horizon(since)  # type: ignore[attr-defined]
             ids = [r[0] for r in self._q(
                 "SELECT DISTINCT collection_id FROM collection_version WHERE name = ?",
                 (collection,))]
@@ -118,7 +123,7 @@ class History(Catalog):
                                   {"what": what, flag: bool(r[5])}))
             if dtype is None:
                 items.extend(self._collection_items(ids))
-            return self._rows(collection, items, since, until)
+            return self._rows(collection, items, since, until, horizon)
 
     def _collection_items(self, ids: list[int]) -> list[tuple[Any, ...]]:
         """The collection's own versions and its chain positions (kind 0)."""
@@ -170,9 +175,10 @@ class History(Catalog):
                             None, None, detail(b, None)))
 
     def _rows(self, collection: str, items: list[tuple[Any, ...]], since: int | None,
-              until: int | None) -> list[HistoryRow]:
+              until: int | None, horizon: int) -> list[HistoryRow]:
         changes = {r[0]: r for r in self._q(
-            "SELECT change_id, open, committed_at, db_role, app_user, reason FROM change"
+            "SELECT change_id, open, committed_at, db_role, app_user, reason, request_id"
+            " FROM change"
             " WHERE change_id IN (SELECT value FROM json_each(?))",
             (json.dumps(sorted({i[0] for i in items})),))}
         type_names = {r[0]: r[1] for r in self._q("SELECT dataset_type_id, name FROM dataset_type")}
@@ -185,6 +191,8 @@ class History(Catalog):
                 continue
             if until is not None and (epoch is None or epoch > until):
                 continue
+            if epoch is not None and epoch < horizon:
+                continue  # what is left of pruned changes
             span = after or before
             order = (epoch is None, epoch or 0, chg, kind,
                      (tid is not None, type_names.get(tid, "")), (key is not None, key or 0),
@@ -196,6 +204,6 @@ class History(Catalog):
                 None if key is None else dict(values[key]),
                 None if dataset is None else _uuid(dataset),
                 None if before is None else _timespan(*before),
-                None if after is None else _timespan(*after), detail)))
+                None if after is None else _timespan(*after), detail, ch["request_id"])))
         rows.sort(key=lambda r: r[0])
         return [r for _, r in rows]

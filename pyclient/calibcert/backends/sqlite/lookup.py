@@ -124,8 +124,10 @@ _MEMBER_AT = f"""
           FROM json_each(:texts) AS j) AS q
     CROSS JOIN data_id AS di ON di.dataset_type_id = :tid AND di.value = q.v"""
 
-#: The certifications a query matches in a member (all of them: the ambiguous case).
-_MATCHES = ("SELECT c.dataset_id FROM certification AS c WHERE c.collection_id = ?"
+#: The certifications a query matches in a member (all of them: the ambiguous case, and
+#: explain's rows), by begin. Parameters: member id, dataset type id, data-ID text, qe, qb.
+_MATCHES = ("SELECT c.dataset_id, c.run_id, c.begin_us, c.end_us, c.created_change"
+            " FROM certification AS c WHERE c.collection_id = ?"
             " AND c.data_id_key = (SELECT data_id_key FROM data_id"
             " WHERE dataset_type_id = ? AND value = ?)"
             " AND c.begin_us < ? AND c.end_us > ? ORDER BY c.begin_us")

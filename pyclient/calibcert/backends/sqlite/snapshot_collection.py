@@ -13,7 +13,7 @@ for raw writers too (sql/sqlite/schema/snapshot.sql).
 
 from __future__ import annotations
 
-from .as_of import VISIBLE
+from .as_of import CHILDREN_AS_OF, VISIBLE
 from .catalog import Catalog, _Coll
 from .collections import NEW_COLLECTION_ID
 from .values import _err
@@ -63,12 +63,7 @@ class SnapshotCollection(Catalog):
         snap = self._snapshot_of(parent_id)
         if snap is not None:
             parent_id, epoch = snap
-        return [r[0] for r in self._q(
-            f"SELECT c.name FROM chain_version AS ch"
-            f" JOIN collection_version AS c ON c.collection_id = ch.child_id"
-            f"  AND {VISIBLE('c')}"
-            f" WHERE ch.parent_id = :p AND {VISIBLE('ch')} ORDER BY ch.position",
-            {"p": parent_id, "e": epoch})]
+        return [r[0] for r in self._q(CHILDREN_AS_OF, {"p": parent_id, "e": epoch})]
 
     def _copy_snapshot(self, src: _Coll, dst: int, snap: tuple[int, int]) -> None:
         """copy_collection of a snapshot: the source's rows as of the snapshot's epoch into
