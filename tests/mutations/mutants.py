@@ -1728,6 +1728,22 @@ END;
         "a snapshot's own search path row lacks its source and epoch (it reads as empty)",
         (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
     ),
+    Mutant(
+        "sqlite-prune-past-snapshot", "pyclient/calibcert/backends/sqlite/prune_history.py",
+        '"SELECT min(s.epoch) FROM snapshot AS s WHERE s.epoch < :b"',
+        '"SELECT min(s.epoch) FROM snapshot AS s WHERE s.epoch < 0"',
+        "prune_history drops the versions a snapshot reads",
+        ("tests/test_behaviour_retention.py::test_prune_keeps_what_snapshots_read" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-prune-past-removed-snapshot",
+        "pyclient/calibcert/backends/sqlite/prune_history.py",
+        '"               AND (v.removed_change IS NULL OR v.removed_change >= :b))",',
+        '"               AND (v.removed_change IS NULL OR v.removed_change > :b))",',
+        "prune_history drops what a snapshot removed at the prune's epoch read as of the"
+        " epochs before",
+        ("tests/test_behaviour_retention.py::test_prune_keeps_what_snapshots_read" + SQ_ONLY,),
+    ),
     # -- history on SQLite (revision 0014: sql/sqlite/schema/history.sql,
     #    backends/sqlite/epochs.py, as_of.py, history.py) -----------------------------------
     Mutant(
