@@ -20,6 +20,15 @@ throughout (the test suite's settings), labelled so.
 
     python bench/snapshot.py [--sizes 10000,1000000] [--calls 50] [--lookups 2000]
                              [--repeats 5] [--fast]
+
+``--backend sqlite`` measures 1. and 3. on a SQLite file (revision 0015) with the client's
+default durability (WAL, synchronous=NORMAL), through the Python API: each
+``snapshot_collection`` its own transaction, and the call alone in a ``transaction()``
+rolled back; the fill uses the API's bulk insert_datasets and certify. (2. is
+PostgreSQL's: on SQLite a snapshot member costs a lookup nothing until it is met, since the
+plan is cached per connection.)
+
+    python bench/snapshot.py --backend sqlite [--sizes 10000,1000000] [--calls 50]
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 import psycopg
 
@@ -128,14 +138,92 @@ def probe_without_snapshots(conn: psycopg.Connection) -> None:
     conn.execute(old)
 
 
+class _Rollback(Exception):
+    """Leaves a transaction() block, undoing it."""
+
+
+def main_sqlite(args: argparse.Namespace) -> None:
+    """1. and 3. on a SQLite file (see the module docstring)."""
+    import tempfile
+    from pathlib import Path
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'snap.db'}"
+        calibcert.upgrade(url)
+        reg = calibcert.connect(url)
+        reg.register_dataset_type("bias", ["d"])
+        reg.register_collection("run", "RUN")
+        created: dict[int, tuple[float, float]] = {}
+        filled = 0
+        for size in sizes:
+            start = time.perf_counter()
+            source = f"X{size}"
+            reg.register_collection(source, "CALIBRATION")
+            for first in range(filled, filled + size, CHUNK):
+                n = min(CHUNK, filled + size - first)
+                refs = reg.insert_datasets("bias", "run", [{"d": i} for i in range(first,
+                                                                                 first + n)])
+                reg.certify(source, refs, calibcert.Timespan(
+                    datetime(2020, 1, 1, tzinfo=timezone.utc), None))
+            filled += size
+            print(f"# filled {size} certifications in {time.perf_counter() - start:.1f} s")
+            committed, alone = [], []
+            for _ in range(args.calls):
+                name = f"snap-{uuid.uuid4().hex[:10]}"
+                start = time.perf_counter()
+                reg.snapshot_collection(source, name)
+                committed.append(time.perf_counter() - start)
+                try:
+                    with reg.transaction():
+                        start = time.perf_counter()
+                        reg.snapshot_collection(source, name + "-rb")
+                        alone.append(time.perf_counter() - start)
+                        raise _Rollback
+                except _Rollback:
+                    pass
+            created[size] = statistics.median(committed), statistics.median(alone)
+        direct = through = 0.0
+        if sizes:
+            big = f"X{sizes[-1]}"
+            reg.snapshot_collection(big, "S")
+            at = datetime(2022, 1, 1, tzinfo=timezone.utc)  # AT
+            keys = [filled - sizes[-1] + (i * 7919) % sizes[-1] for i in range(args.lookups)]
+
+            def finds(collection: str) -> float:
+                it = iter(keys)
+                return per_call(lambda: reg.find(collection, "bias", {"d": next(it)}, at),
+                                len(keys))
+
+            direct = statistics.median(finds(big) for _ in range(args.repeats))
+            through = statistics.median(finds("S") for _ in range(args.repeats))
+        reg.close()
+    print("# snapshots on SQLite, default durability (WAL, synchronous=NORMAL); medians")
+    print("| certifications in the source | snapshot_collection, committed"
+          " | the call alone (rolled back) |")
+    print("|---|---|---|")
+    for size, (committed_s, alone_s) in created.items():
+        print(f"| {size:,} | {committed_s * 1e3:.2f} ms | {alone_s * 1e3:.2f} ms |")
+    if sizes:
+        print()
+        print(f"| find, {sizes[-1]:,} certifications (per call) | |")
+        print("|---|---|")
+        print(f"| the source | {direct * 1e6:.0f} us |")
+        print(f"| its snapshot (the as-of rule) | {through * 1e6:.0f} us |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--fast", action="store_true", help="fsync off throughout (labelled)")
     args = parser.parse_args()
+    if args.backend == "sqlite":
+        main_sqlite(args)
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]  # "": only the chain comparison
     server = start_server(postgres_args=FAST_ARGS if args.fast else DURABLE_ARGS)
     label = "fsync OFF throughout (test settings)" if args.fast else "default durability"

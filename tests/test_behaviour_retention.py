@@ -193,11 +193,41 @@ def test_a_prune_in_a_rolled_back_transaction_changes_nothing(reg: Registry) -> 
     assert scalar(reg, "SELECT earliest_epoch FROM calib.history_horizon") == 0
 
 
-# sq-snapshots / sq-revert (folded by the lead): tests/test_pg_retention.py's
-# test_prune_keeps_what_snapshots_read_and_revert_stays_above_the_horizon (prune_snapshot;
-# revert below the horizon is as_of_pruned) moves here once SQLite has snapshot_collection
-# and revert; SQLite's revert refuses a pruned epoch if it resolves it through
-# epochs.py's _as_of, as calib.revert does through calib._as_of.
+def test_prune_keeps_what_snapshots_read(reg: Registry) -> None:
+    """A snapshot reads its source as of its epoch: a prune past that epoch is refused
+    (prune_snapshot) while the snapshot exists or can still be read as of an epoch at or
+    after the prune's, and allowed once its removal is older than that."""
+    refs = world(reg)
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    e_certify = reg.current_epoch()
+    reg.snapshot_collection("X", "S")
+    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)))
+    e_split = reg.current_epoch()
+    before = answers(reg, "S", None)
+    with pytest.raises(InvalidArgumentError) as exc:
+        reg.prune_history(e_split)
+    assert exc.value.kind == "prune_snapshot"
+    assert exc.value.details["snapshot_epoch"] == e_certify
+    assert str(exc.value) == (
+        f"prune_history before epoch {e_split} would drop what a snapshot reads (epoch"
+        f" {e_certify}): remove the snapshot first, or prune before epoch {e_certify} at most")
+    assert answers(reg, "S", None) == before
+    assert reg.prune_history(e_certify) >= 0  # at the snapshot's epoch: allowed
+    reg.remove_collection("S")
+    # Removed at this epoch, S can still be read as of the epochs before: the prune must
+    # stay at or below S's epoch until that removal is itself older than the horizon.
+    e_removed = reg.current_epoch()
+    with pytest.raises(InvalidArgumentError):
+        reg.prune_history(e_removed)
+    reg.register_collection("Y", CollectionType.CALIBRATION)
+    assert reg.prune_history(reg.current_epoch()) > 0
+
+
+# sq-revert (folded by the lead): the revert half of tests/test_pg_retention.py's
+# test_prune_keeps_what_snapshots_read_and_revert_stays_above_the_horizon (revert below the
+# horizon is as_of_pruned) moves here once SQLite has revert; SQLite's revert refuses a
+# pruned epoch if it resolves it through epochs.py's _as_of, as calib.revert does through
+# calib._as_of.
 
 
 # -- request ids ------------------------------------------------------------------------

@@ -5,3 +5,7 @@
 -- sq-retention: the history horizon (prune_history) and change.request_id / results
 -- (request ids).
 \ir ../../sql/sqlite/schema/retention.sql
+
+-- sq-snapshots: the snapshot table, the search paths' snapshot columns, the guards
+-- (README "Snapshots").
+\ir ../../sql/sqlite/schema/snapshot.sql

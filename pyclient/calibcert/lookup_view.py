@@ -28,7 +28,14 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .errors import error
-from .types import Certification, CollectionType, DatasetRef, Timespan, lookup_name
+from .types import (
+    Certification,
+    CollectionInfo,
+    CollectionType,
+    DatasetRef,
+    Timespan,
+    lookup_name,
+)
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -57,6 +64,9 @@ class Member:
 
     name: str
     type: CollectionType
+    #: The epoch it is read at when it is a snapshot's source's member (README
+    #: "Snapshots": a snapshot searches its source as of its epoch); None otherwise.
+    as_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -131,25 +141,34 @@ def answers_for_key(hits: Iterable[tuple[Member, Sequence[Certification] | Datas
     return sorted(out, key=lambda a: _bounds(a.timespan))
 
 
-def search_path(reg: Registry, collection: str, types: dict[str, CollectionType],
+def search_path(reg: Registry, collection: str, infos: dict[str, CollectionInfo],
                 as_of: int | None = None) -> tuple[Member, ...]:
     """The members a lookup in ``collection`` searches, in order: itself, or for a chain
     its non-CHAINED members depth-first, each once at its first occurrence (README "For
-    DBAs", stored search paths); ``as_of``: the chains as they were at that epoch."""
+    DBAs", stored search paths); ``as_of``: the chains as they were at that epoch
+    (``infos``: list_collections then, by name). A snapshot is its source's members as of
+    the snapshot's epoch (Member.as_of)."""
     out: list[Member] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, int | None]] = set()
+    catalogs = {as_of: infos}
 
-    def walk(name: str) -> None:
-        if name in seen:
+    def walk(name: str, epoch: int | None) -> None:
+        if (name, epoch) in seen:
             return
-        seen.add(name)
-        if types[name] is CollectionType.CHAINED:
-            for child in reg.get_chain(name, as_of=as_of):
-                walk(child)
+        seen.add((name, epoch))
+        info = catalogs[epoch][name]
+        if info.snapshot_of is not None:
+            then = info.snapshot_epoch
+            if then not in catalogs:
+                catalogs[then] = {c.name: c for c in reg.list_collections(as_of=then)}
+            walk(info.snapshot_of, then)
+        elif info.type is CollectionType.CHAINED:
+            for child in reg.get_chain(name, as_of=epoch):
+                walk(child, epoch)
         else:
-            out.append(Member(name, types[name]))
+            out.append(Member(name, info.type, None if epoch == as_of else epoch))
 
-    walk(collection)
+    walk(collection, as_of)
     return tuple(out)
 
 
@@ -168,20 +187,22 @@ def lookup_view(reg: Registry, collection: str, dataset_type: str | None = None,
     # -- reads ---------------------------------------------------------------------------
     certs = reg.certifications(collection, dataset_type, as_of=as_of)  # checks both names
     name = lookup_name(collection)
-    types = {c.name: c.type for c in reg.list_collections(as_of=as_of)}
+    infos = {c.name: c for c in reg.list_collections(as_of=as_of)}
+    types = {n: c.type for n, c in infos.items()}
     if name not in types:  # removed since the first read
         raise error("collection_missing", collection=name)
     if types[name] not in PLOTTABLE:
         raise error("plot_collection_type", collection=name, type=types[name].value,
                     expected=[t.value for t in PLOTTABLE])
-    members = search_path(reg, name, types, as_of)
+    members = search_path(reg, name, infos, as_of)
     if dataset_type is not None:
         dataset_types = [lookup_name(dataset_type)]
     else:
         dataset_types = [t.name for t in reg.list_dataset_types() if t.is_calibration]
     held: dict[str, dict[tuple[str, str], DatasetRef]] = {
-        m.name: {key_of(r.dataset_type, r.data_id): r
-                 for t in dataset_types for r in reg.query_datasets(m.name, t, as_of=as_of)}
+        m.name: {key_of(r.dataset_type, r.data_id): r for t in dataset_types
+                 for r in reg.query_datasets(m.name, t,
+                                             as_of=as_of if m.as_of is None else m.as_of)}
         for m in members if m.type is not CollectionType.CALIBRATION}
     # -- from here on, only what was read -----------------------------------------------
     certified: dict[tuple[str, tuple[str, str]], list[Certification]] = {}

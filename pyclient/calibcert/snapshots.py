@@ -2,14 +2,13 @@
 
 A snapshot is a collection that reads as its source did at an epoch, created without
 copying a row and refusing every write. :class:`SnapshotMixin` gives
-:class:`calibcert.registry.Registry` the public method; its backend primitive refuses with
-InvalidArgumentError (``history_postgresql_only``) until the SQLite backend keeps history,
-and the PostgreSQL backend overrides it (backends/postgres_snapshots.py).
+:class:`calibcert.registry.Registry` the public method; each backend implements its
+primitive (backends/postgres_snapshots.py, backends/sqlite/snapshot_collection.py).
 """
 
 from __future__ import annotations
 
-from .history import check_epoch, refuse
+from .history import check_epoch
 from .types import check_name, lookup_name
 
 
@@ -29,7 +28,7 @@ class SnapshotMixin:
                                          check_name(name, "collection name"),
                                          check_epoch(as_of))
 
-    # -- backend primitive (PostgreSQL overrides it) ------------------------------------
+    # -- backend primitive ----------------------------------------------------------------
 
     def _snapshot_collection(self, source: str, name: str, as_of: int | None) -> int:
-        raise refuse("snapshot_collection")
+        raise NotImplementedError

@@ -11,4 +11,5 @@
 \ir schema/states.sql
 \ir schema/history.sql
 \ir schema/retention.sql
+\ir schema/snapshot.sql
 \ir schema/version.sql

@@ -60,6 +60,9 @@ EXPL = "tests/test_behaviour_explain.py::"
 SQX = "pyclient/calibcert/backends/sqlite/explain.py"
 SNAP = "tests/test_pg_snapshots.py::"
 REP = "tests/test_replicas.py::"
+BSNAP = "tests/test_behaviour_snapshots.py::"
+SQSNAP = "tests/test_sqlite_snapshots.py::"
+PG_ALONE, SQ_ONLY = "[postgresql-standalone]", "[sqlite]"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -783,8 +786,8 @@ END;
     ),
     Mutant(
         "sqlite-frozen-not-checked", "pyclient/calibcert/backends/sqlite/states.py",
-        'if coll.state == "FROZEN":',
-        "if False:",
+        'if coll.state == "FROZEN" and not (',
+        "if False and not (",
         "the SQLite backend lets every operation into a FROZEN collection",
         (BS + "test_state_allows_or_refuses_each_operation[sqlite-FROZEN-tag]",),
     ),
@@ -1335,10 +1338,19 @@ END;
     ),
     Mutant(
         "plot-search-path-last-occurrence", "pyclient/calibcert/lookup_view.py",
-        "        if name in seen:\n            return\n",
-        "        if name in seen:\n            out[:] = [m for m in out if m.name != name]\n",
+        "        if (name, epoch) in seen:\n            return\n",
+        "        if (name, epoch) in seen:\n"
+        "            out[:] = [m for m in out if m.name != name]\n",
         "the plot's search path keeps a repeated member at its last occurrence",
         (PLOT + "test_the_search_path_and_the_answers_match_find" + SQ,),
+    ),
+    Mutant(
+        "plot-snapshot-as-itself", "pyclient/calibcert/lookup_view.py",
+        "        if info.snapshot_of is not None:",
+        "        if False:",
+        "the plot searches a snapshot as a collection of its own (it holds no rows: nothing"
+        " drawn)",
+        (BSNAP + "test_the_plot_of_a_snapshot_draws_its_source_as_of_then" + SQ_ONLY,),
     ),
     Mutant(
         "plot-forgets-time-before-a-certification", "pyclient/calibcert/lookup_view.py",
@@ -1516,16 +1528,16 @@ END;
     ),
     Mutant(
         "sqlite-digest-as-of-rows-now", "pyclient/calibcert/backends/sqlite/collection_digest.py",
-        "lines = sorted(self._digest_rows(coll.id, coll.type, epoch))",
-        "lines = sorted(self._digest_rows(coll.id, coll.type))",
+        "lines = sorted(self._digest_rows(collection_id, collection_type, epoch))",
+        "lines = sorted(self._digest_rows(collection_id, collection_type))",
         "SQLite collection_digest as of an epoch digests the current content",
         (EXPL + "test_digest_as_of_is_the_digest_of_that_time" + SQ,),
     ),
     Mutant(
         "sqlite-digest-as-of-children-now",
         "pyclient/calibcert/backends/sqlite/collection_digest.py",
-        "lines: Iterable[str] = self._digest_children(coll.id, epoch)",
-        "lines: Iterable[str] = self._digest_children(coll.id)",
+        "lines: Iterable[str] = self._digest_children(collection_id, epoch)",
+        "lines: Iterable[str] = self._digest_children(collection_id)",
         "SQLite collection_digest of a chain as of an epoch lists its children now",
         (EXPL + "test_digest_as_of_is_the_digest_of_that_time" + SQ,),
     ),
@@ -1535,7 +1547,7 @@ END;
         "                                                     m.snapshot_epoch))",
         "                                                     calib.current_epoch()))",
         "a lookup of a snapshot reads its source as it is now, not as of the snapshot's epoch",
-        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-branch-not-gated", "sql/functions/probe.sql",
@@ -1549,7 +1561,7 @@ END;
         "SELECT 1, s.source_id, s.epoch FROM calib.snapshot AS s",
         "SELECT 1, s.source_id, w.epoch FROM calib.snapshot AS s",
         "an as-of read through a snapshot reads its source at the reader's epoch",
-        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-certifications-now", "sql/functions/certifications.sql",
@@ -1558,42 +1570,42 @@ END;
         "      AND c.removed_change IS NULL\n"
         "      AND (p_dataset_type IS NULL",
         "certifications of a snapshot lists its source's current certifications",
-        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-digest-now", "sql/functions/collection_digest.sql",
         "        v_epoch := v_snapshot.epoch;\n",
         "        v_epoch := NULL;\n",
         "a snapshot's digest is its source's current digest",
-        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-chain-now", "sql/functions/_chain_as_of.sql",
         "        p_epoch := v_snap.epoch;",
         "        p_epoch := calib.current_epoch();",
         "get_chain of a snapshot of a chain gives the source's current children",
-        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+        (BSNAP + "test_snapshots_of_chains_and_chains_of_snapshots" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-chained-member-dropped", "sql/functions/_refresh_search_paths.sql",
         "WHERE c.type <> 'CHAINED' OR s.collection_id IS NOT NULL",
         "WHERE c.type <> 'CHAINED'",
         "a chain that lists a snapshot of a chain does not search it",
-        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+        (BSNAP + "test_snapshots_of_chains_and_chains_of_snapshots" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-datasets-now", "sql/functions/query_datasets.sql",
         "      AND calib._visible(t.created_change, t.removed_change, sn.member_epoch)",
         "      AND t.removed_change IS NULL",
         "query_datasets of a snapshot lists its source's current tags",
-        (SNAP + "test_copying_a_snapshot_and_listing_its_datasets",),
+        (BSNAP + "test_copying_a_snapshot_and_listing_its_datasets" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-copy-empty", "sql/functions/copy_collection.sql",
         "v_src.collection_id;\n    IF FOUND THEN",
         "v_src.collection_id;\n    IF false THEN",
         "a copy of a snapshot copies the snapshot's own (no) rows: an empty collection",
-        (SNAP + "test_copying_a_snapshot_and_listing_its_datasets",),
+        (BSNAP + "test_copying_a_snapshot_and_listing_its_datasets" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-thawed-by-state", "sql/functions/set_collection_state.sql",
@@ -1608,21 +1620,21 @@ END;
         "                           WHEN NEW.state <> 'FROZEN' THEN OLD.name ELSE v_name END;",
         "                           ELSE v_name END;",
         "the owner's raw UPDATE unfreezes a snapshot",
-        (SNAP + "test_every_write_to_a_snapshot_is_refused",),
+        (SNAP + "test_raw_sql_by_the_owner_cannot_write_a_snapshot",),
     ),
     Mutant(
         "pg-snapshot-not-removable", "sql/functions/_check_change.sql",
         "       AND NOT (p_operation = 'remove_collection'",
         "       AND NOT (false",
         "an admin cannot remove a snapshot (FROZEN, and it can never be unfrozen)",
-        (SNAP + "test_every_write_to_a_snapshot_is_refused",),
+        (BSNAP + "test_every_write_to_a_snapshot_is_refused" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-of-snapshot-nested", "sql/functions/snapshot_collection.sql",
         "        v_src_id := v_inner.source_id;\n        v_epoch := v_inner.epoch;",
         "        v_src_id := v_src_id;",
         "a snapshot of a snapshot names the first snapshot as its source",
-        (SNAP + "test_snapshots_of_chains_and_chains_of_snapshots",),
+        (BSNAP + "test_snapshots_of_chains_and_chains_of_snapshots" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-reader-lacks-helper", "sql/schema/grants.sql",
@@ -1636,7 +1648,153 @@ END;
         "              AND sp.snapshot_epoch IS NOT NULL;",
         "              AND false;",
         "an ambiguous lookup decided by a snapshot names the snapshot and lists no dataset",
-        (SNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source",),
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + PG_ALONE,),
+    ),
+    # -- snapshots on SQLite (revision 0015: sql/sqlite/schema/snapshot.sql,
+    #    backends/sqlite/snapshot_collection.py and the snapshot parts of the readers) ------
+    Mutant(
+        "sqlite-snapshot-read-now", "pyclient/calibcert/backends/sqlite/catalog.py",
+        'r["snapshot_of"], r["snapshot_epoch"]))',
+        'r["snapshot_of"], 2 ** 62))',
+        "a lookup of a snapshot reads its source as it is now, not as of the snapshot's epoch",
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-walk-at-outer-epoch", "pyclient/calibcert/backends/sqlite/as_of.py",
+        "                walk(*snapshots[cid])",
+        "                walk(snapshots[cid][0], e)",
+        "an as-of read through a snapshot reads its source at the reader's epoch",
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-fast-path", "pyclient/calibcert/backends/sqlite/lookup.py",
+        "if plan is None or self._cv is None or plan.as_of:",
+        "if plan is None or self._cv is None:",
+        "the one-statement find probes a snapshot member's current rows",
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-chained-member-dropped", "sql/sqlite/functions/walk_search_paths.sql",
+        "WHERE c.type <> 'CHAINED' OR s.collection_id IS NOT NULL;",
+        "WHERE c.type <> 'CHAINED';",
+        "a chain that lists a snapshot of a chain does not search it",
+        (BSNAP + "test_snapshots_of_chains_and_chains_of_snapshots" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-certifications-now",
+        "pyclient/calibcert/backends/sqlite/certifications.py",
+        "                if m.epoch is not None:  # a snapshot's source, as of its epoch",
+        "                if False:  # a snapshot's source, as of its epoch",
+        "certifications of a snapshot lists its source's current certifications",
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-ambiguity-now", "pyclient/calibcert/backends/sqlite/lookup.py",
+        "        if member.epoch is not None:  # a snapshot's source, as of its epoch\n"
+        "            datasets",
+        "        if False:\n            datasets",
+        "an ambiguous lookup through a snapshot lists the source's current matches",
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-digest-now", "pyclient/calibcert/backends/sqlite/collection_digest.py",
+        "        if snap is not None:\n            collection_id, epoch = snap\n",
+        "",
+        "a snapshot's digest is its own (empty) content's",
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-datasets-now", "pyclient/calibcert/backends/sqlite/datasets.py",
+        "WHERE m.typ = 'TAGGED' AND m.e IS NOT NULL AND {VISIBLE('g', 'm.e')}",
+        "WHERE m.typ = 'TAGGED' AND m.e IS NOT NULL AND g.removed_change IS NULL",
+        "query_datasets of a snapshot lists its source's current tags",
+        (BSNAP + "test_copying_a_snapshot_and_listing_its_datasets" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-copy-empty", "pyclient/calibcert/backends/sqlite/collections.py",
+        "            if snap is not None:  # no rows of its own",
+        "            if False:  # no rows of its own",
+        "a copy of a snapshot copies the snapshot's own (no) rows: an empty collection",
+        (BSNAP + "test_copying_a_snapshot_and_listing_its_datasets" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-of-snapshot-nested",
+        "pyclient/calibcert/backends/sqlite/snapshot_collection.py",
+        "source_id, epoch = inner if inner is not None else (src.id, epoch)",
+        "source_id, epoch = (src.id, epoch)",
+        "a snapshot of a snapshot names the first snapshot as its source",
+        (BSNAP + "test_snapshots_of_chains_and_chains_of_snapshots" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-thawed-by-state", "pyclient/calibcert/backends/sqlite/states.py",
+        '            if state.upper() != "FROZEN" and self._snapshot_of(',
+        '            if False and self._snapshot_of(',
+        "set_collection_state does not refuse to unfreeze a snapshot itself (only the trigger"
+        " does, with a raw error)",
+        (BSNAP + "test_every_write_to_a_snapshot_is_refused" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-not-removable", "pyclient/calibcert/backends/sqlite/states.py",
+        '                operation == "remove_collection"  # a snapshot',
+        '                False  # a snapshot',
+        "remove_collection refuses a snapshot (FROZEN, and it can never be unfrozen)",
+        (BSNAP + "test_every_write_to_a_snapshot_is_refused" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-snapshot-thawed-by-raw-sql", "sql/sqlite/schema/snapshot.sql",
+        "WHEN NEW.state IS NOT 'FROZEN'\n AND EXISTS",
+        "WHEN 0\n AND EXISTS",
+        "a raw sqlite3 UPDATE unfreezes a snapshot",
+        (SQSNAP + "test_a_raw_writer_cannot_write_into_a_snapshot_or_change_one",),
+    ),
+    Mutant(
+        "sqlite-snapshot-table-mutable", "sql/sqlite/schema/snapshot.sql",
+        "BEGIN SELECT RAISE(ABORT, 'snapshot_immutable'); END;\n"
+        "CREATE TRIGGER snapshot_guard_delete",
+        "BEGIN SELECT 1; END;\nCREATE TRIGGER snapshot_guard_delete",
+        "a raw sqlite3 UPDATE moves a snapshot to another source or epoch",
+        (SQSNAP + "test_a_raw_writer_cannot_write_into_a_snapshot_or_change_one",),
+    ),
+    Mutant(
+        "sqlite-snapshot-any-collection", "sql/sqlite/schema/snapshot.sql",
+        "    WHERE NOT EXISTS (SELECT 1 FROM collection_version AS v\n"
+        "                      JOIN change AS ch",
+        "    WHERE 0 AND NOT EXISTS (SELECT 1 FROM collection_version AS v\n"
+        "                      JOIN change AS ch",
+        "a raw sqlite3 writer turns an existing collection into a snapshot (its past reads"
+        " change)",
+        (SQSNAP + "test_a_raw_writer_cannot_turn_a_collection_into_a_snapshot",),
+    ),
+    Mutant(
+        "sqlite-snapshot-raw-future-epoch", "sql/sqlite/schema/snapshot.sql",
+        "       OR NEW.epoch > (SELECT coalesce(max(change_id), 0) FROM change WHERE open IS NULL)",
+        "       OR NEW.epoch > (SELECT coalesce(max(change_id), 0) + 1 FROM change)",
+        "a raw sqlite3 snapshot may read an epoch not committed yet",
+        (SQSNAP + "test_a_raw_writer_cannot_turn_a_collection_into_a_snapshot",),
+    ),
+    Mutant(
+        "sqlite-snapshot-raw-path-plain", "sql/sqlite/schema/snapshot.sql",
+        "    DELETE FROM search_path WHERE collection_id = NEW.collection_id;\n"
+        "    INSERT INTO search_path",
+        "    DELETE FROM search_path WHERE 0;\n    INSERT OR IGNORE INTO search_path",
+        "a snapshot's own search path row lacks its source and epoch (it reads as empty)",
+        (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-prune-past-snapshot", "pyclient/calibcert/backends/sqlite/prune_history.py",
+        '"SELECT min(s.epoch) FROM snapshot AS s WHERE s.epoch < :b"',
+        '"SELECT min(s.epoch) FROM snapshot AS s WHERE s.epoch < 0"',
+        "prune_history drops the versions a snapshot reads",
+        ("tests/test_behaviour_retention.py::test_prune_keeps_what_snapshots_read" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-prune-past-removed-snapshot",
+        "pyclient/calibcert/backends/sqlite/prune_history.py",
+        '"               AND (v.removed_change IS NULL OR v.removed_change >= :b))",',
+        '"               AND (v.removed_change IS NULL OR v.removed_change > :b))",',
+        "prune_history drops what a snapshot removed at the prune's epoch read as of the"
+        " epochs before",
+        ("tests/test_behaviour_retention.py::test_prune_keeps_what_snapshots_read" + SQ_ONLY,),
     ),
     # -- history on SQLite (revision 0014: sql/sqlite/schema/history.sql,
     #    backends/sqlite/epochs.py, as_of.py, history.py) -----------------------------------
@@ -1659,8 +1817,8 @@ END;
     ),
     Mutant(
         "sqlite-visible-removal-boundary", "pyclient/calibcert/backends/sqlite/as_of.py",
-        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change > :e)")',
-        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change >= :e)")',
+        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change > {e})")',
+        'f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change >= {e})")',
         "a version removed by the change of epoch E is still visible as of E",
         (BH + "test_as_of_replays_every_epoch" + SQ,),
     ),

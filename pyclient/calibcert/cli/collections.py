@@ -168,7 +168,7 @@ def collection_copy(source: str, destination: str, doc: str | None, dry_run: boo
 def collection_snapshot(source: str, name: str, as_of: str | None, dry_run: bool) -> None:
     """Create NAME reading as SOURCE did at --as-of (default: the latest committed epoch),
     without copying anything: FROZEN for good, readable wherever a collection is (README
-    "Snapshots"). PostgreSQL only."""
+    "Snapshots"), on PostgreSQL and SQLite."""
     reg = _reg()
     epoch, ch = changes.apply(
         reg, [name],

@@ -20,6 +20,8 @@ SELECT up.collection_id FROM up;
 \ir walk_search_paths.sql
 DELETE FROM search_path
 WHERE collection_id IN (SELECT s.collection_id FROM temp.search_path_scope AS s);
-INSERT INTO search_path (collection_id, rank, member_id, member_type)
-SELECT w.collection_id, w.rank, w.member_id, w.member_type FROM temp.search_path_walk AS w;
+INSERT INTO search_path (collection_id, rank, member_id, member_type, snapshot_of,
+                         snapshot_epoch)
+SELECT w.collection_id, w.rank, w.member_id, w.member_type, w.snapshot_of, w.snapshot_epoch
+FROM temp.search_path_walk AS w;
 UPDATE search_path_state SET stale = 0 WHERE id = 1 AND stale = 1;

@@ -65,7 +65,7 @@ _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, de
 close_open_range, lookup, certifications, check_integrity, collection_stats,
 collection_digest, and history: epochs (the change of a write transaction, its seal, the
 epoch readers), as_of (as-of lookups), history, explain, prune_history (retention),
-request (request ids around every mutating call).
+request (request ids around every mutating call), snapshot_collection.
 :class:`SqliteRegistry` is their mixins in one class.
 """
 
@@ -87,6 +87,7 @@ from .history import History
 from .lookup import Lookup
 from .prune_history import PruneHistory
 from .request import Requests, with_request_ids
+from .snapshot_collection import SnapshotCollection
 from .tags import Tags
 
 __all__ = ["POSTGRES_ONLY", "TWINS", "SqliteRegistry"]
@@ -126,6 +127,7 @@ TWINS: dict[str, str] = {
     "history": f"{_PKG}.history",
     "explain": f"{_PKG}.explain",
     "prune_history": f"{_PKG}.prune_history",
+    "snapshot_collection": f"{_PKG}.snapshot_collection",
 }
 
 #: Public SQL functions with no SQLite twin, each with the reason (none today: every
@@ -136,9 +138,6 @@ POSTGRES_ONLY: dict[str, str] = {
              " is lookup.py (_decide)",
     # Parts of history (revision 0014) built on PostgreSQL only so far: the client raises
     # InvalidArgumentError (history_postgresql_only) for them on SQLite.
-    "snapshot_collection": "history (snapshots read their source as of an epoch) is kept on"
-                           " PostgreSQL only so far; SQLite follows (calibcert.snapshots"
-                           " refuses it with history_postgresql_only)",
     "revert": "history (the versions a revert restores) is kept on PostgreSQL only so far;"
               " SQLite follows (calibcert.history refuses it with history_postgresql_only)",
 }
@@ -147,5 +146,6 @@ POSTGRES_ONLY: dict[str, str] = {
 @with_request_ids  # every mutating call takes part in request ids (request.py)
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,
                      Certifications, CheckIntegrity, CollectionStatistics, CollectionDigest,
-                     Explain, AsOf, History, PruneHistory, Requests, SqliteConnection):
+                     Explain, AsOf, History, PruneHistory, Requests, SnapshotCollection,
+                     SqliteConnection):
     """A calibcert database in one SQLite file (see the module docstring)."""

@@ -38,10 +38,11 @@ from .lookup import _decide, _query_span
 from .values import _span_json, _timespan, _ts_text, _uuid
 
 
-def VISIBLE(alias: str) -> str:  # noqa: N802 - a SQL fragment, named like a constant
-    """The version ``alias`` (a row of a <table>_version table) is visible as of :e."""
-    return (f"{alias}.created_change <= :e"
-            f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change > :e)")
+def VISIBLE(alias: str, e: str = ":e") -> str:  # noqa: N802 - a SQL fragment, named like a constant
+    """The version ``alias`` (a row of a <table>_version table) is visible as of epoch
+    ``e`` (a SQL expression, :e by default)."""
+    return (f"{alias}.created_change <= {e}"
+            f" AND ({alias}.removed_change IS NULL OR {alias}.removed_change > {e})")
 
 
 #: The columns the current certifications and their closed versions share.
@@ -90,6 +91,21 @@ _OTHER = {
 }
 
 
+#: list_collections' snapshot columns: the source's name at the snapshot's epoch (which it
+#: may no longer bear) and the epoch; NULL for every other collection (``s``: the
+#: collection's snapshot row, LEFT JOINed).
+SNAPSHOT_COLUMNS = (
+    f"(SELECT sv.name FROM collection_version AS sv WHERE sv.collection_id = s.source_id"
+    f" AND {VISIBLE('sv', 's.epoch')}) AS snapshot_of, s.epoch AS snapshot_epoch")
+
+
+def collection_info(r: Any) -> CollectionInfo:
+    """A list_collections row (name, type, doc, state, snapshot_of, snapshot_epoch)."""
+    return CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
+                          CollectionState(r["state"]), None, r["snapshot_of"],
+                          r["snapshot_epoch"])
+
+
 class AsOf(Catalog):
     def _collection_as_of(self, name: str, epoch: int,
                           types: Sequence[str] | None = None) -> _Member:
@@ -106,32 +122,46 @@ class AsOf(Catalog):
 
     def _search_path_as_of(self, collection_id: int, epoch: int) -> list[_Member]:
         """calib._search_path_as_of: the non-CHAINED members of the collection's chains as
-        they were at ``epoch``, depth-first in chain order, each once at its first
-        occurrence (a non-chain collection is its own path). Walked on each call: past paths
-        are read rarely, and the small tables are read whole."""
-        colls = {r[0]: (r[1], r[2]) for r in self._q(
-            f"SELECT v.collection_id, v.name, v.type FROM collection_version AS v"
-            f" WHERE {VISIBLE('v')}", {"e": epoch})}
-        children: dict[int, list[int]] = {}
-        for r in self._q(f"SELECT v.parent_id, v.child_id FROM chain_version AS v"
-                         f" WHERE {VISIBLE('v')} ORDER BY v.parent_id, v.position",
-                         {"e": epoch}):
-            children.setdefault(r[0], []).append(r[1])
-        out: list[_Member] = []
-        seen: set[int] = set()
+        they were at ``epoch``, depth-first in chain order, each read at ``epoch``; a
+        snapshot met on the way is its source's members as of the snapshot's epoch
+        (member_epoch); a member is listed once per epoch it is read at, at its first
+        occurrence (a non-chain collection is its own path). Walked on each call: past
+        paths are read rarely, and the small tables are read whole (once per epoch)."""
+        snapshots = self._snapshots()  # type: ignore[attr-defined]
+        graphs: dict[int, tuple[dict[int, tuple[str, str]], dict[int, list[int]]]] = {}
 
-        def walk(cid: int) -> None:
-            if cid in seen or cid not in colls:
+        def graph(e: int) -> tuple[dict[int, tuple[str, str]], dict[int, list[int]]]:
+            if e not in graphs:
+                colls = {r[0]: (r[1], r[2]) for r in self._q(
+                    f"SELECT v.collection_id, v.name, v.type FROM collection_version AS v"
+                    f" WHERE {VISIBLE('v')}", {"e": e})}
+                children: dict[int, list[int]] = {}
+                for r in self._q(f"SELECT v.parent_id, v.child_id FROM chain_version AS v"
+                                 f" WHERE {VISIBLE('v')} ORDER BY v.parent_id, v.position",
+                                 {"e": e}):
+                    children.setdefault(r[0], []).append(r[1])
+                graphs[e] = colls, children
+            return graphs[e]
+
+        out: list[_Member] = []
+        seen: set[tuple[int, int]] = set()
+
+        def walk(cid: int, e: int) -> None:
+            colls, children = graph(e)
+            if (cid, e) in seen or cid not in colls:
                 return
-            seen.add(cid)
+            seen.add((cid, e))
             name, type_ = colls[cid]
+            if cid in snapshots:
+                walk(*snapshots[cid])
+                return
             if type_ != "CHAINED":
-                out.append(_Member(cid, name, type_))
+                out.append(_Member(cid, name, type_, e))
                 return
             for child in children.get(cid, ()):
-                walk(child)
+                walk(child, e)
 
-        walk(collection_id)
+        walk(collection_id, epoch)
         return out
 
     # -- the as-of forms of the public readers ---------------------------------------
@@ -157,19 +187,8 @@ class AsOf(Catalog):
             ambiguous: list[tuple[int, int]] = []
 
             def probe(pos: int, member: _Member, pending: list[int]) -> list[int]:
-                matched = []
-                for i in pending:
-                    k, (qb, qe) = keys.get(texts[i]), spans[i]
-                    if k is None:
-                        continue
-                    hits = self._hits_as_of(member, k, qb, qe, epoch, 2)
-                    if hits:
-                        if len(hits) > 1:
-                            ambiguous.append((i, pos))
-                        out[i] = DatasetRef(_uuid(hits[0][0]), dtype.name, data_ids[i],
-                                            self._run_name(hits[0][1]))
-                        matched.append(i)
-                return matched
+                return self._probe_versions(pos, member, pending, keys, texts, spans,
+                                            dtype.name, data_ids, out, ambiguous)
 
             if members:
                 _decide(members, list(range(len(data_ids))), probe)
@@ -177,8 +196,7 @@ class AsOf(Catalog):
                 i, pos = min(ambiguous)
                 member = members[pos]
                 qb, qe = spans[i]
-                datasets = [str(_uuid(r[0])) for r in reversed(self._hits_as_of(
-                    member, keys[texts[i]], qb, qe, epoch, -1))]
+                datasets = self._ambiguous_as_of(member, keys[texts[i]], qb, qe)
                 if isinstance(times[i], datetime):
                     raise error("lookup_ambiguous_at", collection=member.name,
                                 searched=coll.name, dataset_type=dtype.name,
@@ -187,6 +205,37 @@ class AsOf(Catalog):
                             searched=coll.name, dataset_type=dtype.name, data_id=data_ids[i],
                             datasets=datasets, timespan=_span_json(qb, qe))
             return out
+
+    def _probe_versions(self, pos: int, member: _Member, pending: list[int],
+                        keys: dict[str, int], texts: list[str],
+                        spans: list[tuple[int | None, int | None]], type_name: str,
+                        data_ids: list[dict[str, Any]], out: list[DatasetRef | None],
+                        ambiguous: list[tuple[int, int]]) -> list[int]:
+        """The lookup rule's probe of member ``member`` (search-path position ``pos``) as
+        of its epoch (``member.epoch``), for the pending queries: their refs go into
+        ``out``, an ambiguous match into ``ambiguous``; returns the queries it matched.
+        Used by as-of lookups and by current lookups through a snapshot member
+        (lookup.py)."""
+        matched = []
+        for i in pending:
+            k, (qb, qe) = keys.get(texts[i]), spans[i]
+            if k is None:
+                continue
+            hits = self._hits_as_of(member, k, qb, qe, member.epoch, 2)  # type: ignore[arg-type]
+            if hits:
+                if len(hits) > 1:
+                    ambiguous.append((i, pos))
+                out[i] = DatasetRef(_uuid(hits[0][0]), type_name, data_ids[i],
+                                    self._run_name(hits[0][1]))
+                matched.append(i)
+        return matched
+
+    def _ambiguous_as_of(self, member: _Member, key: int, qb: int | None,
+                         qe: int | None) -> list[str]:
+        """The datasets an ambiguous query matches in CALIBRATION member ``member`` as of
+        its epoch, in validity order (KC011's ``datasets``)."""
+        return [str(_uuid(r[0])) for r in reversed(self._hits_as_of(
+            member, key, qb, qe, member.epoch, -1))]  # type: ignore[arg-type]
 
     def _keys(self, type_id: int, texts: list[str]) -> dict[str, int]:
         """The interned keys of the data-ID texts ever stored (others match nothing)."""
@@ -220,42 +269,51 @@ class AsOf(Catalog):
             out: list[Certification] = []
             values: dict[int, dict[str, Any]] = {}
             for m in self._search_path_as_of(coll.id, epoch):
-                if m.type != "CALIBRATION":
-                    continue
-                rows = self._q(
-                    "SELECT c.dataset_id, c.data_id_key, t.name AS type, di.value,"
-                    " r.name AS run, c.begin_us, c.end_us"
-                    f" FROM {CERTIFICATIONS_AS_OF('c.collection_id = :cid')} AS c"
-                    " CROSS JOIN dataset_type AS t ON t.dataset_type_id = c.dataset_type_id"
-                    " CROSS JOIN data_id AS di ON di.data_id_key = c.data_id_key"
-                    " CROSS JOIN collection AS r ON r.collection_id = c.run_id"
-                    " WHERE :tid IS NULL OR c.dataset_type_id = :tid"
-                    " ORDER BY t.name, c.data_id_key, c.begin_us",
-                    {"cid": m.id, "tid": tid, "e": epoch})
-                for r in rows:
-                    value = values.get(r["data_id_key"])
-                    if value is None:
-                        value = values[r["data_id_key"]] = json.loads(r["value"])
-                    ref = DatasetRef(_uuid(r["dataset_id"]), r["type"], dict(value), r["run"])
-                    out.append(Certification(ref, _timespan(r["begin_us"], r["end_us"]),
-                                             m.name))
+                if m.type == "CALIBRATION":
+                    out.extend(self._member_certifications(m, tid, values))
             return out
+
+    def _member_certifications(self, m: _Member, tid: int | None,
+                               values: dict[int, dict[str, Any]]) -> list[Certification]:
+        """The certifications of CALIBRATION member ``m`` visible as of its epoch (of
+        dataset type ``tid``; None: all), in certifications' order; ``values`` caches the
+        data IDs by key."""
+        out: list[Certification] = []
+        rows = self._q(
+            "SELECT c.dataset_id, c.data_id_key, t.name AS type, di.value,"
+            " r.name AS run, c.begin_us, c.end_us"
+            f" FROM {CERTIFICATIONS_AS_OF('c.collection_id = :cid')} AS c"
+            " CROSS JOIN dataset_type AS t ON t.dataset_type_id = c.dataset_type_id"
+            " CROSS JOIN data_id AS di ON di.data_id_key = c.data_id_key"
+            " CROSS JOIN collection AS r ON r.collection_id = c.run_id"
+            " WHERE :tid IS NULL OR c.dataset_type_id = :tid"
+            " ORDER BY t.name, c.data_id_key, c.begin_us",
+            {"cid": m.id, "tid": tid, "e": m.epoch})
+        for r in rows:
+            value = values.get(r["data_id_key"])
+            if value is None:
+                value = values[r["data_id_key"]] = json.loads(r["value"])
+            ref = DatasetRef(_uuid(r["dataset_id"]), r["type"], dict(value), r["run"])
+            out.append(Certification(ref, _timespan(r["begin_us"], r["end_us"]), m.name))
+        return out
 
     def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
         """calib.list_collections as of an epoch: the collections visible then, with their
-        name, type and state then (the doc has no history: today's, None if removed)."""
+        name, type and state then (the doc has no history: today's, None if removed), and
+        a snapshot's source and epoch."""
         with self._read():
             epoch = self._as_of(as_of)  # type: ignore[attr-defined]
             rows = self._q(
-                f"SELECT v.name, v.type, c.doc, v.state FROM collection_version AS v"
+                f"SELECT v.name, v.type, c.doc, v.state, {SNAPSHOT_COLUMNS}"
+                f" FROM collection_version AS v"
                 f" LEFT JOIN collection AS c ON c.collection_id = v.collection_id"
+                f" LEFT JOIN snapshot AS s ON s.collection_id = v.collection_id"
                 f" WHERE {VISIBLE('v')} AND (:t IS NULL OR v.type = upper(:t)) ORDER BY v.name",
                 {"e": epoch, "t": type})
-            return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
-                                   CollectionState(r["state"])) for r in rows]
+            return [collection_info(r) for r in rows]
 
     def _get_chain_as_of(self, parent: str, as_of: int) -> list[str]:
         with self._read():
             epoch = self._as_of(as_of)  # type: ignore[attr-defined]
             p = self._collection_as_of(parent, epoch, ("CHAINED",))
-            return [r[0] for r in self._q(CHILDREN_AS_OF, {"p": p.id, "e": epoch})]
+            return self._chain_as_of(p.id, epoch)  # type: ignore[attr-defined]

@@ -52,6 +52,10 @@ class _Member:
     id: int
     name: str
     type: str
+    #: The epoch its rows are read at: None for the current rows; the as-of read's epoch,
+    #: or a snapshot's (a snapshot member is its source's members as of the snapshot's
+    #: epoch, snapshot_collection.py).
+    epoch: int | None = None
 
 
 class _DataIds:
@@ -133,6 +137,9 @@ class _Plan:
     dtype: _Type
     enc: _DataIds
     members: tuple[_Member, ...]
+    #: Some member is read as of an epoch (a snapshot): the one-statement fast path
+    #: (lookup.py _find_cached) leaves such lookups to the general path.
+    as_of: bool = False
 
 
 #: A lookup the fast path could not answer alone.
@@ -162,8 +169,9 @@ _WALK = _script("walk_search_paths")
 _REFRESH = _script("refresh_search_paths")
 
 #: The search path of a collection as stored, or as walked while the stored paths are stale.
-_STORED_PATH = ("SELECT sp.member_id AS id, c.name AS name, sp.member_type AS type"
-                " FROM {table} AS sp JOIN collection AS c ON c.collection_id = sp.member_id"
+_STORED_PATH = ("SELECT sp.member_id AS id, c.name AS name, sp.member_type AS type,"
+                " sp.snapshot_of, sp.snapshot_epoch FROM {table} AS sp"
+                " JOIN collection AS c ON c.collection_id = sp.member_id"
                 " WHERE sp.collection_id = ? ORDER BY sp.rank")
 _STALE = "SELECT stale FROM search_path_state WHERE id = 1"
 
@@ -176,7 +184,7 @@ class Catalog(SqliteConnection):
         "CREATE TEMP TABLE IF NOT EXISTS search_path_scope (collection_id INTEGER PRIMARY KEY)",
         "CREATE TEMP TABLE IF NOT EXISTS search_path_walk (collection_id INTEGER NOT NULL,"
         " rank INTEGER NOT NULL, member_id INTEGER NOT NULL, member_type TEXT NOT NULL,"
-        " PRIMARY KEY (collection_id, rank))",
+        " snapshot_of INTEGER, snapshot_epoch INTEGER, PRIMARY KEY (collection_id, rank))",
         "CREATE TEMP TABLE IF NOT EXISTS _ids (ord INTEGER PRIMARY KEY, id BLOB, b INTEGER)",
         "CREATE TEMP TABLE IF NOT EXISTS _item (ord INTEGER PRIMARY KEY, id BLOB, t INTEGER,"
         " k INTEGER, r INTEGER, b INTEGER, e INTEGER, fb INTEGER)",
@@ -248,8 +256,9 @@ class Catalog(SqliteConnection):
         if plan is None:
             coll = self._collection(collection)
             dtype = self._dataset_type(dataset_type)
-            members = tuple(_Member(r["id"], r["name"], r["type"]) for r in self._members(coll.id))
-            plan = _Plan(coll, dtype, self._encoder(dtype), members)
+            members = self._search_members(coll.id)
+            plan = _Plan(coll, dtype, self._encoder(dtype), members,
+                         any(m.epoch is not None for m in members))
             self._plans[(collection, dataset_type)] = plan
         return plan
 
@@ -320,6 +329,20 @@ class Catalog(SqliteConnection):
         for statement in _WALK:
             self._conn.execute(statement)
         return self._q(_STORED_PATH.format(table="temp.search_path_walk"), (collection_id,))
+
+    def _search_members(self, collection_id: int) -> tuple[_Member, ...]:
+        """The members a read of the collection searches, in order (:meth:`_members`), a
+        snapshot member replaced by its source's members as of the snapshot's epoch (as
+        calib.probe's snapshot branch reads it: the first of them with a match decides,
+        which is the snapshot deciding). Members without a snapshot pay nothing."""
+        out: list[_Member] = []
+        for r in self._members(collection_id):
+            if r["snapshot_epoch"] is None:
+                out.append(_Member(r["id"], r["name"], r["type"]))
+            else:
+                out.extend(self._search_path_as_of(  # type: ignore[attr-defined]
+                    r["snapshot_of"], r["snapshot_epoch"]))
+        return tuple(out)
 
     def _paths_stale(self) -> bool:
         """Whether the stored search paths are marked stale (a raw writer changed a chain

@@ -23,8 +23,12 @@ class Certifications(Catalog):
             tid = None if dataset_type is None else self._dataset_type(dataset_type).id
             out: list[Certification] = []
             values: dict[int, dict[str, Any]] = {}
-            for m in self._members(coll.id):
-                if m["type"] != "CALIBRATION":
+            for m in self._search_members(coll.id):
+                if m.type != "CALIBRATION":
+                    continue
+                if m.epoch is not None:  # a snapshot's source, as of its epoch
+                    out.extend(self._member_certifications(  # type: ignore[attr-defined]
+                        m, tid, values))
                     continue
                 for r in self._conn.execute(
                         "SELECT c.dataset_id, c.data_id_key, t.name AS type, di.value,"
@@ -36,11 +40,11 @@ class Certifications(Catalog):
                         " WHERE c.collection_id = :cid"
                         "   AND (:tid IS NULL OR c.dataset_type_id = :tid)"
                         " ORDER BY t.name, c.data_id_key, c.begin_us",
-                        {"cid": m["id"], "tid": tid}):
+                        {"cid": m.id, "tid": tid}):
                     value = values.get(r["data_id_key"])
                     if value is None:
                         value = values[r["data_id_key"]] = json.loads(r["value"])
                     ref = DatasetRef(_uuid(r["dataset_id"]), r["type"], dict(value), r["run"])
                     out.append(Certification(ref, _timespan(r["begin_us"], r["end_us"]),
-                                             m["name"]))
+                                             m.name))
             return out

@@ -39,12 +39,7 @@ class CollectionDigest(Catalog):
     def _collection_digest(self, name: str) -> str:
         with self._read():
             coll = self._collection(name)
-            if coll.type == "CHAINED":
-                lines: Iterable[str] = self._digest_children(coll.id)
-            else:
-                # str order is code point order, which is the lines' UTF-8 byte order.
-                lines = sorted(self._digest_rows(coll.id, coll.type))
-            return digest_of(coll.type, lines)
+            return self._digest(coll.id, coll.type, None)
 
     def _collection_digest_as_of(self, name: str, as_of: int) -> str:
         """calib.collection_digest(name, as_of): the same form, of the collection that bore
@@ -53,13 +48,21 @@ class CollectionDigest(Catalog):
         with self._read():
             epoch = self._as_of(as_of)  # type: ignore[attr-defined]
             coll = self._collection_as_of(name, epoch)  # type: ignore[attr-defined]
-            # sq-snapshots folds here: a snapshot's digest is its source's as of the
-            # snapshot's epoch (calib.collection_digest reads calib.snapshot first).
-            if coll.type == "CHAINED":
-                lines: Iterable[str] = self._digest_children(coll.id, epoch)
-            else:
-                lines = sorted(self._digest_rows(coll.id, coll.type, epoch))
-            return digest_of(coll.type, lines)
+            return self._digest(coll.id, coll.type, epoch)
+
+    def _digest(self, collection_id: int, collection_type: str, epoch: int | None) -> str:
+        """The digest of a collection now (``epoch`` None) or as of ``epoch``; a snapshot's
+        is its source's as of the snapshot's epoch (calib.collection_digest reads
+        calib.snapshot first)."""
+        snap = self._snapshot_of(collection_id)  # type: ignore[attr-defined]
+        if snap is not None:
+            collection_id, epoch = snap
+        if collection_type == "CHAINED":
+            lines: Iterable[str] = self._digest_children(collection_id, epoch)
+        else:
+            # str order is code point order, which is the lines' UTF-8 byte order.
+            lines = sorted(self._digest_rows(collection_id, collection_type, epoch))
+        return digest_of(collection_type, lines)
 
     def _digest_children(self, parent_id: int, epoch: int | None = None) -> list[str]:
         """A chain's lines: its children's names in chain order (as named at ``epoch``)."""

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import json
 
-from ...types import (
-    CollectionInfo,
-    CollectionState,
-    CollectionType,
-)
+from ...types import CollectionInfo
+from .as_of import SNAPSHOT_COLUMNS, collection_info
 from .states import States
 from .values import (
     _err,
@@ -20,10 +17,10 @@ from .values import (
 #: A new collection's id: never one a removed collection had (its history keeps its id,
 #: and history(name) gathers every id that ever bore the name); PostgreSQL's sequence never
 #: reuses one either. NULL (an empty file) lets SQLite choose.
-_INSERT_COLLECTION = (
-    "INSERT INTO collection (collection_id, name, type, doc) VALUES ("
-    "(SELECT max(m) + 1 FROM (SELECT max(collection_id) AS m FROM collection"
-    " UNION ALL SELECT max(collection_id) FROM collection_version)), ?, ?, ?)")
+NEW_COLLECTION_ID = ("(SELECT max(m) + 1 FROM (SELECT max(collection_id) AS m FROM collection"
+                     " UNION ALL SELECT max(collection_id) FROM collection_version))")
+_INSERT_COLLECTION = ("INSERT INTO collection (collection_id, name, type, doc)"
+                      f" VALUES ({NEW_COLLECTION_ID}, ?, ?, ?)")
 
 
 class Collections(States):
@@ -86,6 +83,9 @@ class Collections(States):
     def _get_chain(self, parent: str) -> list[str]:
         with self._read():
             p = self._collection(parent, ("CHAINED",))
+            snap = self._snapshot_of(p.id)  # type: ignore[attr-defined]
+            if snap is not None:  # its source's children as of its epoch
+                return self._chain_as_of(p.id, snap[1])  # type: ignore[attr-defined]
             return [r["name"] for r in self._q(
                 "SELECT c.name FROM collection_chain AS ch"
                 " JOIN collection AS c ON c.collection_id = ch.child_id"
@@ -111,10 +111,11 @@ class Collections(States):
             self._refresh_search_paths([], was_stale)
 
     def _list_collections(self, type: str | None) -> list[CollectionInfo]:
-        rows = self._q("SELECT name, type, doc, state FROM collection"
-                       " WHERE ? IS NULL OR type = upper(?) ORDER BY name", (type, type))
-        return [CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
-                               CollectionState(r["state"])) for r in rows]
+        rows = self._q(f"SELECT c.name, c.type, c.doc, c.state, {SNAPSHOT_COLUMNS}"
+                       " FROM collection AS c"
+                       " LEFT JOIN snapshot AS s ON s.collection_id = c.collection_id"
+                       " WHERE :t IS NULL OR c.type = upper(:t) ORDER BY c.name", {"t": type})
+        return [collection_info(r) for r in rows]
 
     def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
         with self._write(op="copy_collection", bulk=True):
@@ -125,7 +126,10 @@ class Collections(States):
             cur = self._conn.execute(_INSERT_COLLECTION,
                                      (destination, src.type, src.doc if doc is None else doc))
             dst = cur.lastrowid
-            if src.type == "CALIBRATION":
+            snap = self._snapshot_of(src.id)  # type: ignore[attr-defined]
+            if snap is not None:  # no rows of its own: its source's as of its epoch
+                self._copy_snapshot(src, dst, snap)  # type: ignore[attr-defined]
+            elif src.type == "CALIBRATION":
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
                     " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"

@@ -48,26 +48,41 @@ CROSS JOIN collection AS r ON r.collection_id = f.run_id
 ORDER BY f.k
 """
 
-#: The same as of epoch :e: the versions visible then (as_of.py VISIBLE), the RUN by its name then.
+#: The same with each member read at its own epoch (its third item): the versions visible
+#: then (as_of.py VISIBLE), or the current rows where it is NULL (a current read through a
+#: snapshot member). The RUN by its name at its member's epoch (a RUN is never renamed,
+#: and is not removed while it has datasets: its current name where it has no epoch).
 _HELD_AS_OF = f"""
-WITH m (pos, cid, typ) AS (
-    SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+WITH m (pos, cid, typ, e) AS (
+    SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+           json_extract(value, '$[2]')
     FROM json_each(:members)
-), hits (pos, dataset_id, k, run_id) AS (
-    SELECT m.pos, d.dataset_id, d.data_id_key, d.run_id FROM m
+), hits (pos, dataset_id, k, run_id, e) AS (
+    SELECT m.pos, d.dataset_id, d.data_id_key, d.run_id, m.e FROM m
     CROSS JOIN dataset_version AS d ON d.run_id = m.cid AND d.dataset_type_id = :tid
-    WHERE m.typ = 'RUN' AND {VISIBLE('d')}
+    WHERE m.typ = 'RUN' AND m.e IS NOT NULL AND {VISIBLE('d', 'm.e')}
     UNION ALL
-    SELECT m.pos, g.dataset_id, g.data_id_key, g.run_id FROM m
+    SELECT m.pos, g.dataset_id, g.data_id_key, g.run_id, m.e FROM m
     CROSS JOIN tag_version AS g ON g.collection_id = m.cid AND g.dataset_type_id = :tid
-    WHERE m.typ = 'TAGGED' AND {VISIBLE('g')}
+    WHERE m.typ = 'TAGGED' AND m.e IS NOT NULL AND {VISIBLE('g', 'm.e')}
+    UNION ALL
+    SELECT m.pos, d.dataset_id, d.data_id_key, d.run_id, NULL FROM m
+    CROSS JOIN dataset AS d ON d.run_id = m.cid AND d.dataset_type_id = :tid
+    WHERE m.typ = 'RUN' AND m.e IS NULL
+    UNION ALL
+    SELECT m.pos, g.dataset_id, g.data_id_key, g.run_id, NULL FROM m
+    CROSS JOIN tag AS g ON g.collection_id = m.cid AND g.dataset_type_id = :tid
+    WHERE m.typ = 'TAGGED' AND m.e IS NULL
 ), firsts AS (
     -- SQLite takes the bare columns from the row holding min(pos).
-    SELECT k, dataset_id, run_id, min(pos) FROM hits GROUP BY k
+    SELECT k, dataset_id, run_id, e, min(pos) FROM hits GROUP BY k
 )
-SELECT f.dataset_id, di.value, r.name AS run FROM firsts AS f
+SELECT f.dataset_id, di.value,
+       coalesce((SELECT r.name FROM collection_version AS r
+                 WHERE r.collection_id = f.run_id AND {VISIBLE('r', 'f.e')}),
+                (SELECT r.name FROM collection AS r WHERE r.collection_id = f.run_id)) AS run
+FROM firsts AS f
 CROSS JOIN data_id AS di ON di.data_id_key = f.k
-CROSS JOIN collection_version AS r ON r.collection_id = f.run_id AND {VISIBLE('r')}
 ORDER BY f.k
 """
 
@@ -228,14 +243,13 @@ class Datasets(States):
                     if t is not None and (t == "string") != isinstance(v, str):
                         raise _err("data_id_value_type", dataset_type=dataset_type,
                                    data_id=where, dimension=k, value_type=t, value=v)
-            if epoch is None:
-                members = [[m["id"], m["type"]] for m in self._members(coll.id)]
+            path = (self._search_members(coll.id) if epoch is None
+                    else self._search_path_as_of(coll.id, epoch))  # type: ignore[attr-defined]
+            members = [[m.id, m.type, m.epoch] for m in path]
+            if all(m.epoch is None for m in path):
                 rows = self._q(_HELD_NOW, {"members": json.dumps(members), "tid": dtype.id})
-            else:
-                members = [[m.id, m.type] for m in
-                           self._search_path_as_of(coll.id, epoch)]  # type: ignore[attr-defined]
-                rows = self._q(_HELD_AS_OF, {"members": json.dumps(members), "tid": dtype.id,
-                                             "e": epoch})
+            else:  # as of an epoch, or through a snapshot (its source as of its epoch)
+                rows = self._q(_HELD_AS_OF, {"members": json.dumps(members), "tid": dtype.id})
         out = []
         for r in rows:
             value = json.loads(r["value"])

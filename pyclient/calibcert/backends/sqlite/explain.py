@@ -91,6 +91,8 @@ class Explain(AsOf):
         (dataset_id, run_id, begin_us, end_us, created_change)."""
         if epoch is not None:
             return self._hits_as_of(member, key, qb, qe, epoch, -1)
+        if member.type == "CHAINED":  # a snapshot of a chain: it holds no rows (as PG)
+            return []
         if member.type != "CALIBRATION":
             return self._q(_HELD[member.type], (member.id, key))
         if qb is None:  # no time: find never searches a CALIBRATION member

@@ -169,7 +169,15 @@ class Lookup(Catalog):
             ambiguous: list[tuple[int, int]] = []  # (query, member position)
             at_instants = all(isinstance(at, datetime) for at in times)
 
+            keys: dict[str, int] = self._keys(  # type: ignore[attr-defined]
+                plan.dtype.id, texts) if plan.as_of else {}
+            spans = [_query_span(at) for at in times] if plan.as_of else []
+
             def probe(pos: int, member: _Member, pending: list[int]) -> Iterable[int]:
+                if member.epoch is not None:  # a snapshot's source, as of its epoch
+                    return self._probe_versions(  # type: ignore[attr-defined]
+                        pos, member, pending, keys, texts, spans, plan.dtype.name, data_ids,
+                        out, ambiguous)
                 if member.type == "CALIBRATION" and at_instants:
                     return self._member_at(plan, member, pending, data_ids, texts, times, out)
                 cur = self._probe_cursor.execute(_MEMBER[member.type], {
@@ -245,7 +253,7 @@ class Lookup(Catalog):
         version: the answer stands only if the cache is still valid. Anything else (no plan
         yet, an error to report, an ambiguous match) is left to the general path: _MISS."""
         plan = self._plans.get((collection, dataset_type))
-        if plan is None or self._cv is None:
+        if plan is None or self._cv is None or plan.as_of:
             return _MISS
         try:
             plan.enc.check(data_id)
@@ -311,8 +319,14 @@ class Lookup(Catalog):
         """KC011 for query ``i``, ambiguous in search-path member ``pos``."""
         member = plan.members[pos]
         qb, qe = _query_span(times[i])
-        datasets = [str(_uuid(r["dataset_id"])) for r in self._q(_MATCHES, (
-            member.id, plan.dtype.id, plan.enc.text(data_ids[i]), qe, qb))]
+        text = plan.enc.text(data_ids[i])
+        if member.epoch is not None:  # a snapshot's source, as of its epoch
+            datasets = self._ambiguous_as_of(  # type: ignore[attr-defined]
+                member, self._keys(plan.dtype.id, [text])[text],  # type: ignore[attr-defined]
+                qb, qe)
+        else:
+            datasets = [str(_uuid(r["dataset_id"])) for r in self._q(_MATCHES, (
+                member.id, plan.dtype.id, text, qe, qb))]
         if isinstance(times[i], datetime):
             raise _err("lookup_ambiguous_at", collection=member.name, searched=plan.coll.name,
                        dataset_type=plan.dtype.name, data_id=data_ids[i], datasets=datasets,

@@ -43,9 +43,17 @@ class PruneHistory(Catalog):
             current = self._one(_CURRENT)[0]
             if before < 0 or before > current:
                 raise error("prune_range", before=before, current=current)
-            # sq-snapshots (folded by the lead): refuse, as sql/functions/prune_history.sql
-            # does (kind prune_snapshot), a `before` above the epoch of a snapshot that can
-            # still be read as of an epoch >= before; here, before the horizon is read.
+            # A snapshot reads its source as of its epoch, for as long as it exists or can
+            # still be read as of an epoch >= before (removed at or after it, or by this
+            # transaction's own open change): its versions must stay.
+            snapshot = self._one(
+                "SELECT min(s.epoch) FROM snapshot AS s WHERE s.epoch < :b"
+                " AND EXISTS (SELECT 1 FROM collection_version AS v"
+                "             WHERE v.collection_id = s.collection_id"
+                "               AND (v.removed_change IS NULL OR v.removed_change >= :b))",
+                {"b": before})[0]
+            if snapshot is not None:
+                raise error("prune_snapshot", before=before, snapshot_epoch=snapshot)
             if before <= self._horizon():  # type: ignore[attr-defined]
                 return 0
             dropped = 0

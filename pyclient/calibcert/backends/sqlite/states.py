@@ -26,6 +26,9 @@ class States(Catalog):
                 raise _err("argument_null", what="collection state")
             if state.upper() not in ("OPEN", "APPEND_ONLY", "FROZEN"):
                 raise _err("collection_state_unknown", state=state, collection=name)
+            if state.upper() != "FROZEN" and self._snapshot_of(  # type: ignore[attr-defined]
+                    coll.id) is not None:
+                raise _err("snapshot_frozen", collection=name, state=state.upper())
             self._conn.execute("UPDATE collection SET state = ? WHERE collection_id = ?"
                                " AND state <> ?", (state.upper(), coll.id, state.upper()))
             return coll.state
@@ -41,7 +44,9 @@ class States(Catalog):
         certification (``items``: the scratch table of its items, with key ``k`` and begin
         ``b``, MIN_US when unbounded), an item that begins before the latest begin stored
         for its key."""
-        if coll.state == "FROZEN":
+        if coll.state == "FROZEN" and not (
+                operation == "remove_collection"  # a snapshot: FROZEN by construction
+                and self._snapshot_of(coll.id) is not None):  # type: ignore[attr-defined]
             raise _err("collection_frozen", collection=coll.name, operation=operation)
         if coll.state != "APPEND_ONLY":
             return
