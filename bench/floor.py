@@ -64,6 +64,18 @@ class PgFloor:
     def analyze(self) -> None:
         self.conn.execute(f"ANALYZE {_PG_TABLE}")
 
+    def analyze_all(self, reg: object) -> None:
+        """Statistics for every table of the database, calibcert's and the floor's."""
+        self.conn.execute("ANALYZE")
+
+    def no_autovacuum(self) -> None:
+        """Autovacuum off for calibcert's and the floor's tables: statistics appear only
+        when the benchmark runs ANALYZE (the state right after a bulk load)."""
+        for (table,) in self.conn.execute(
+                "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                " WHERE schemaname IN ('calib', 'bench_floor')").fetchall():
+            self.conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+
     def bulk(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
              begin: datetime | None, end: datetime | None) -> None:
         self.conn.execute(
@@ -207,6 +219,14 @@ class SqliteFloor:
 
     def close(self) -> None:
         self.conn.close()
+
+    def analyze_all(self, reg: object) -> None:
+        """sqlite_stat1 for the whole file, written through the client's own connection so
+        that its next statements are planned with it."""
+        reg.connection.execute("ANALYZE")  # type: ignore[attr-defined]
+
+    def no_autovacuum(self) -> None:
+        """Nothing to do: SQLite writes statistics only when asked (ANALYZE)."""
 
     def analyze(self) -> None:
         self.conn.execute("ANALYZE")
