@@ -57,6 +57,8 @@ class PgFloor:
         self.conn.execute(
             f"CREATE TABLE IF NOT EXISTS {_PG_TABLE} (LIKE calib.certification INCLUDING ALL)"
         )
+        self.conn.execute("CREATE TABLE IF NOT EXISTS bench_floor.collection"
+                          " (collection_id int PRIMARY KEY)")
 
     def close(self) -> None:
         self.conn.close()
@@ -133,10 +135,14 @@ class PgFloor:
         return cur.rowcount
 
     def copy(self, src: int, dst: int) -> int:
+        # copy_collection creates its destination: the floor inserts a collection row too
+        # (the same statement: one round trip).
         cur = self.conn.execute(
-            f"INSERT INTO {_PG_TABLE} ({_PG_COLS})"
-            " SELECT %(d)s::int, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity"
-            f" FROM {_PG_TABLE} AS c WHERE c.collection_id = %(s)s::int",
+            "WITH dst AS (INSERT INTO bench_floor.collection (collection_id) VALUES"
+            " (%(d)s::int) RETURNING collection_id)"
+            f" INSERT INTO {_PG_TABLE} ({_PG_COLS})"
+            " SELECT dst.collection_id, c.dataset_type_id, c.data_id_key, c.dataset_id,"
+            f" c.validity FROM dst, {_PG_TABLE} AS c WHERE c.collection_id = %(s)s::int",
             {"s": src, "d": dst},
         )
         return cur.rowcount
@@ -181,6 +187,7 @@ CREATE TABLE IF NOT EXISTS {_SQ_TABLE} (
     PRIMARY KEY (collection_id, data_id_key, begin_us),
     CHECK (begin_us < end_us)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bench_floor_collection (collection_id INTEGER PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS {_SQ_TABLE}_type_end_idx
     ON {_SQ_TABLE} (collection_id, dataset_type_id, end_us);
 """
@@ -322,6 +329,8 @@ class SqliteFloor:
 
     def copy(self, src: int, dst: int) -> int:
         with self._write() as c:
+            # copy_collection creates its destination: a collection row here too
+            c.execute("INSERT INTO bench_floor_collection (collection_id) VALUES (?)", (dst,))
             return c.execute(
                 f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
                 " dataset_id, begin_us, end_us) SELECT :d, dataset_type_id, data_id_key,"
