@@ -571,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="writes,lookups",
                     help="parts to run: writes, lookups, memory (memory = --memory)")
     ap.add_argument("--batches", help="rows per call of the write operations "
-                    "(default 1,10,200,2000,1e5; 1,10,200 with --sizes tiny)")
+                    "(default 1,10,200,2000,1e5; 1,200 with --sizes tiny)")
     ap.add_argument("--durability", default="default",
                     help="PostgreSQL server settings, in order: 'default' (fsync and "
                     "synchronous_commit on: the headline), 'off' (the test settings), or both "

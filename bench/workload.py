@@ -31,11 +31,11 @@ DEFAULT_SIZES: dict[str, int] = {
 }
 TINY_SIZES: dict[str, int] = {
     "find": 50, "find_small": 100, "find_large": 1_000, "find_many": 50, "memory": 2_000,
-    "batch_calls": 3, "batch_rows": 400, "certify200_calls": 2,
+    "batch_calls": 2, "batch_rows": 400, "certify200_calls": 1,
 }
 #: Rows per call of the write operations (bench/batches.py); --batches overrides.
 DEFAULT_BATCHES = (1, 10, 200, 2_000, 100_000)
-TINY_BATCHES = (1, 10, 200)
+TINY_BATCHES = (1, 200)
 #: Begins per calibration key in the certify_series operation.
 SERIES_EPOCHS = 10
 
