@@ -1436,4 +1436,12 @@ END;
         "find_many resolves data IDs with a join: a large batch scans the whole data_id table",
         (LPLANS + "test_pg_lookups_probe_indexes_without_and_with_statistics",),
     ),
+    Mutant(
+        "sqlite-lookup-key-unindexed", "pyclient/calibcert/backends/sqlite/lookup.py",
+        "WHERE di.dataset_type_id = ?2 AND di.value = ?3)",
+        "WHERE di.dataset_type_id = ?2 AND di.value || '' = ?3)",
+        "SQLite lookups resolve the data ID by an expression the index cannot serve: each"
+        " find scans data_id",
+        (LPLANS + "test_sqlite_lookups_probe_indexes_without_and_with_statistics",),
+    ),
 )
