@@ -57,12 +57,26 @@ class PgFloor:
         self.conn.execute(
             f"CREATE TABLE IF NOT EXISTS {_PG_TABLE} (LIKE calib.certification INCLUDING ALL)"
         )
+        self.conn.execute("CREATE TABLE IF NOT EXISTS bench_floor.collection"
+                          " (collection_id int PRIMARY KEY)")
 
     def close(self) -> None:
         self.conn.close()
 
     def analyze(self) -> None:
         self.conn.execute(f"ANALYZE {_PG_TABLE}")
+
+    def analyze_all(self, reg: object) -> None:
+        """Statistics for every table of the database, calibcert's and the floor's."""
+        self.conn.execute("ANALYZE")
+
+    def no_autovacuum(self) -> None:
+        """Autovacuum off for calibcert's and the floor's tables: statistics appear only
+        when the benchmark runs ANALYZE (the state right after a bulk load)."""
+        for (table,) in self.conn.execute(
+                "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                " WHERE schemaname IN ('calib', 'bench_floor')").fetchall():
+            self.conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
 
     def bulk(self, coll: int, type_id: int, keys: Sequence[int], ids: Sequence[uuid.UUID],
              begin: datetime | None, end: datetime | None) -> None:
@@ -121,10 +135,14 @@ class PgFloor:
         return cur.rowcount
 
     def copy(self, src: int, dst: int) -> int:
+        # copy_collection creates its destination: the floor inserts a collection row too
+        # (the same statement: one round trip).
         cur = self.conn.execute(
-            f"INSERT INTO {_PG_TABLE} ({_PG_COLS})"
-            " SELECT %(d)s::int, c.dataset_type_id, c.data_id_key, c.dataset_id, c.validity"
-            f" FROM {_PG_TABLE} AS c WHERE c.collection_id = %(s)s::int",
+            "WITH dst AS (INSERT INTO bench_floor.collection (collection_id) VALUES"
+            " (%(d)s::int) RETURNING collection_id)"
+            f" INSERT INTO {_PG_TABLE} ({_PG_COLS})"
+            " SELECT dst.collection_id, c.dataset_type_id, c.data_id_key, c.dataset_id,"
+            f" c.validity FROM dst, {_PG_TABLE} AS c WHERE c.collection_id = %(s)s::int",
             {"s": src, "d": dst},
         )
         return cur.rowcount
@@ -169,6 +187,7 @@ CREATE TABLE IF NOT EXISTS {_SQ_TABLE} (
     PRIMARY KEY (collection_id, data_id_key, begin_us),
     CHECK (begin_us < end_us)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bench_floor_collection (collection_id INTEGER PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS {_SQ_TABLE}_type_end_idx
     ON {_SQ_TABLE} (collection_id, dataset_type_id, end_us);
 """
@@ -207,6 +226,14 @@ class SqliteFloor:
 
     def close(self) -> None:
         self.conn.close()
+
+    def analyze_all(self, reg: object) -> None:
+        """sqlite_stat1 for the whole file, written through the client's own connection so
+        that its next statements are planned with it."""
+        reg.connection.execute("ANALYZE")  # type: ignore[attr-defined]
+
+    def no_autovacuum(self) -> None:
+        """Nothing to do: SQLite writes statistics only when asked (ANALYZE)."""
 
     def analyze(self) -> None:
         self.conn.execute("ANALYZE")
@@ -302,6 +329,8 @@ class SqliteFloor:
 
     def copy(self, src: int, dst: int) -> int:
         with self._write() as c:
+            # copy_collection creates its destination: a collection row here too
+            c.execute("INSERT INTO bench_floor_collection (collection_id) VALUES (?)", (dst,))
             return c.execute(
                 f"INSERT INTO {_SQ_TABLE} (collection_id, dataset_type_id, data_id_key,"
                 " dataset_id, begin_us, end_us) SELECT :d, dataset_type_id, data_id_key,"

@@ -20,22 +20,22 @@ SEED = 20240501
 
 #: Default sizes (the issue's); ``--sizes tiny`` is the smoke run of the test suite.
 DEFAULT_SIZES: dict[str, int] = {
-    "bulk": 100_000,        # datasets in one certify call
-    "one": 1_000,           # certify calls of one dataset each
-    "series": 100_000,      # (dataset, begin) pairs in one certify_series call
-    "decertify": 10_000,    # certifications split or truncated by one decertify
-    "close": 10_000,        # open certifications closed by one close_open_range
-    "copy": 100_000,        # certifications copied by one copy_collection
     "find": 10_000,         # single find round trips per repeat
     "find_small": 1_000,    # stored certifications, small lookup database
     "find_large": 1_000_000,  # stored certifications, large lookup database
     "find_many": 10_000,    # (data ID, time) pairs in one find_many call
     "memory": 1_000_000,    # datasets certified in one call by the RSS probe (--memory)
+    "batch_calls": 300,     # at most this many calls per batch size and repeat (bench/batches.py)
+    "batch_rows": 20_000,   # and about this many rows in all (at least one call)
+    "certify200_calls": 20,  # 200-row certify calls at each stored size (scaling)
 }
 TINY_SIZES: dict[str, int] = {
-    "bulk": 200, "one": 20, "series": 200, "decertify": 40, "close": 40, "copy": 200,
     "find": 50, "find_small": 100, "find_large": 1_000, "find_many": 50, "memory": 2_000,
+    "batch_calls": 2, "batch_rows": 400, "certify200_calls": 1,
 }
+#: Rows per call of the write operations (bench/batches.py); --batches overrides.
+DEFAULT_BATCHES = (1, 10, 200, 2_000, 100_000)
+TINY_BATCHES = (1, 200)
 #: Begins per calibration key in the certify_series operation.
 SERIES_EPOCHS = 10
 

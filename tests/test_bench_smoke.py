@@ -15,18 +15,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Every write operation at every batch size of the tiny run (bench/batches.py), then the
+#: lookups: before ANALYZE, after, their ratio, and per-call cost at both stored sizes.
 OPERATIONS = [
-    "certify (bulk)",
-    "certify (one per call)",
-    "certify_series",
-    "decertify",
-    "close_open_range",
-    "copy_collection",
+    f"{op} ×{b}/call" for b in (1, 200)
+    for op in ("certify", "certify_series", "decertify", "close_open_range", "copy_collection")
+] + [
     "find @",
     "find (3-level chain) @",
-    "find_many",
-    "find latency",
-    "find (3-level chain) latency",
+    "find_many @",
+    "certify ×200/call @",
+    "find @1e+03 stored, no statistics",
+    "find_many @1e+03 stored, no statistics",
+    "find @1e+03 stored: before / after ANALYZE",
+    "find (3-level chain) @1e+03 stored: before / after ANALYZE",
+    "find_many @1e+03 stored: before / after ANALYZE",
+    "find per-call time",
+    "find (3-level chain) per-call time",
+    "find_many per-call time",
+    "certify ×200/call per-call time",
     "certify (bulk) client peak RSS",
 ]
 
@@ -51,9 +58,11 @@ def test_tiny_benchmark_run_reports_every_operation_with_its_floor(tmp_path: Pat
                 for key in ("ours_median", "floor_median", "ratio"):
                     assert isinstance(r[key], float) and math.isfinite(r[key]), (r, key)
                     assert r[key] > 0, (r, key)
-        # the single-find rows exist at both stored sizes, with latencies
-        finds = [r for r in rows if r["operation"].startswith("find @")]
-        assert len(finds) == 2
+        # the single-find rows exist at both stored sizes, before and after ANALYZE, with
+        # latencies
+        finds = [r for r in rows if r["operation"].startswith("find @")
+                 and "ANALYZE" not in r["operation"]]
+        assert len(finds) == 4
         assert all(set(r["latency_median_us"]) == {"ours median", "ours p99", "floor median",
                                                    "floor p99"} for r in finds)
     # the printed table carries the same rows: both figures and a ratio on each line

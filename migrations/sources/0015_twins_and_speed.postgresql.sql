@@ -4,6 +4,10 @@
 \ir ../../sql/functions/_revision.sql
 -- integrity: check_integrity also checks the history (history_overlap, history_version_order).
 \ir ../../sql/functions/check_integrity.sql
+-- speed: lookups probe indexes whatever the statistics (issue 17 item 3): find_many names
+-- each dataset's RUN with one primary-key probe per query (calib._lookup).
+\ir ../../sql/functions/_lookup.sql
+-- speed: end
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

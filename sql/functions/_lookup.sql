@@ -45,18 +45,27 @@ BEGIN
             jsonb_build_object('kind', 'argument_null', 'what', 'data IDs')) IS NULL THEN END IF;
     END IF;
     v_n := cardinality(p_data_ids);
+    /* Data IDs to keys: one probe of the unique (type, value) index per query (a LATERAL
+       subquery with OFFSET 0 is never flattened into a join). As a plain join, the planner
+       hash-joined a scan of the whole data_id table once a batch was a sizeable share of
+       it; per-query probes cost the same whatever the table's size and statistics
+       (issue 17, tests/test_lookup_plans.py). */
     SELECT array_agg(di.data_id_key ORDER BY u.ord), array_agg(di.value ORDER BY u.ord),
            count(*) FILTER (WHERE di.data_id_key IS NULL)
     INTO v_keys, v_values, v_open
     FROM unnest(p_data_ids) WITH ORDINALITY AS u(v, ord)
-    LEFT JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v;
+    LEFT JOIN LATERAL (SELECT di.data_id_key, di.value FROM calib.data_id AS di
+                       WHERE di.dataset_type_id = v_type.dataset_type_id
+                         AND di.value = u.v OFFSET 0) AS di ON true;
     IF v_open > 0 THEN
         /* Some data ID is not stored: validate them all (KC008 names the first bad one in
            input order) and look the canonical forms up. */
         v_values := calib._canonical_data_ids(v_type, p_data_ids);
         SELECT array_agg(di.data_id_key ORDER BY u.ord) INTO v_keys
         FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
-        LEFT JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v;
+        LEFT JOIN LATERAL (SELECT di.data_id_key FROM calib.data_id AS di
+                           WHERE di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v
+                           OFFSET 0) AS di ON true;
     END IF;
     IF p_spans IS NULL OR cardinality(p_spans) <> v_n THEN
         IF calib._raise('KC015',
@@ -137,11 +146,16 @@ BEGIN
                     ELSE jsonb_build_object('timespan', calib._span_json(v_span)) END) IS NULL THEN END IF;
     END IF;
 
+    /* The RUN of each dataset as a scalar subquery: one primary-key probe per query
+       whatever the statistics. As a join, the planner hash-joined a scan of the whole
+       dataset table when it had no statistics yet (right after a bulk load; issue 17,
+       tests/test_lookup_plans.py). */
     RETURN QUERY
-    SELECT u.ord, u.id, v_type.name, CASE WHEN u.id IS NULL THEN NULL ELSE u.v END, r.name
+    SELECT u.ord, u.id, v_type.name, CASE WHEN u.id IS NULL THEN NULL ELSE u.v END,
+           (SELECT r.name FROM calib.dataset AS d
+            JOIN calib.collection AS r ON r.collection_id = d.run_id
+            WHERE d.dataset_id = u.id)
     FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, ord)
-    LEFT JOIN calib.dataset AS d ON d.dataset_id = u.id
-    LEFT JOIN calib.collection AS r ON r.collection_id = d.run_id
     ORDER BY u.ord;
 END
 $$;

@@ -63,6 +63,7 @@ REP = "tests/test_replicas.py::"
 BSNAP = "tests/test_behaviour_snapshots.py::"
 SQSNAP = "tests/test_sqlite_snapshots.py::"
 PG_ALONE, SQ_ONLY = "[postgresql-standalone]", "[sqlite]"
+LPLANS = "tests/test_lookup_plans.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -1867,5 +1868,38 @@ END;
         "history does not pair a changed certification with what it became (close_open"
         " shows a removal and a creation)",
         (BH + "test_history_records_operations_actor_and_reason" + SQ,),
+    ),
+    # -- speed (issue 17 item 3, revision 0015): lookups probe indexes whatever the
+    #    statistics -------------------------------------------------------------------------
+    Mutant(
+        "pg-find-many-run-names-by-join", "sql/functions/_lookup.sql",
+        "           (SELECT r.name FROM calib.dataset AS d\n"
+        "            JOIN calib.collection AS r ON r.collection_id = d.run_id\n"
+        "            WHERE d.dataset_id = u.id)\n"
+        "    FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, ord)\n",
+        "           r.name\n"
+        "    FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, ord)\n"
+        "    LEFT JOIN calib.dataset AS d ON d.dataset_id = u.id\n"
+        "    LEFT JOIN calib.collection AS r ON r.collection_id = d.run_id\n",
+        "find_many names the RUNs with a join: without statistics it scans all datasets",
+        (LPLANS + "test_pg_lookups_probe_indexes_without_and_with_statistics",),
+    ),
+    Mutant(
+        "pg-find-many-keys-by-join", "sql/functions/_lookup.sql",
+        "    LEFT JOIN LATERAL (SELECT di.data_id_key, di.value FROM calib.data_id AS di\n"
+        "                       WHERE di.dataset_type_id = v_type.dataset_type_id\n"
+        "                         AND di.value = u.v OFFSET 0) AS di ON true;",
+        "    LEFT JOIN calib.data_id AS di ON di.dataset_type_id = v_type.dataset_type_id"
+        " AND di.value = u.v;",
+        "find_many resolves data IDs with a join: a large batch scans the whole data_id table",
+        (LPLANS + "test_pg_lookups_probe_indexes_without_and_with_statistics",),
+    ),
+    Mutant(
+        "sqlite-lookup-key-unindexed", "pyclient/calibcert/backends/sqlite/lookup.py",
+        "WHERE di.dataset_type_id = ?2 AND di.value = ?3)",
+        "WHERE di.dataset_type_id = ?2 AND di.value || '' = ?3)",
+        "SQLite lookups resolve the data ID by an expression the index cannot serve: each"
+        " find scans data_id",
+        (LPLANS + "test_sqlite_lookups_probe_indexes_without_and_with_statistics",),
     ),
 )

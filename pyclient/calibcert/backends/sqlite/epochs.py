@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import getpass
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from ...errors import error
@@ -35,6 +35,13 @@ _NEW_CHANGE = ("INSERT INTO change (change_id, open, committed_at)"
 _CURRENT = "SELECT coalesce(max(change_id), 0) FROM change WHERE open IS NULL"
 #: The history horizon (sql/sqlite/schema/retention.sql).
 _HORIZON = "SELECT earliest_epoch FROM history_horizon WHERE only_row = 1"
+
+
+def _now_us() -> int:
+    """Now, in microseconds since 1970 UTC. An aware UTC time: datetime.now().astimezone()
+    gives the same instant but asks for the local zone on every call (about 9 us, twice per
+    write call)."""
+    return _to_us(datetime.now(timezone.utc))
 
 
 @functools.cache
@@ -95,7 +102,7 @@ class ChangeLog:
         self._conn.execute(
             "UPDATE change SET open = NULL, committed_at = ?, db_role = ?, app_user = ?,"
             " reason = ? WHERE open = 1",
-            (_to_us(datetime.now().astimezone()), _os_user(), self._user, self._reason))
+            (_now_us(), _os_user(), self._user, self._reason))
 
     def _change_id(self) -> int:
         """This transaction's change, opened if it has none yet: for the backend's own
@@ -104,8 +111,9 @@ class ChangeLog:
         row = self._conn.execute(_OPEN_CHANGE).fetchone()
         if row is not None:
             return row[0]
-        self._conn.execute(_NEW_CHANGE, (_to_us(datetime.now().astimezone()),))
-        return self._conn.execute(_OPEN_CHANGE).fetchone()[0]
+        # change_id is an INTEGER PRIMARY KEY (the rowid): the insert's lastrowid is it, so
+        # no second SELECT (issue 17: one statement less per write call).
+        return self._conn.execute(_NEW_CHANGE, (_now_us(),)).lastrowid
 
     # -- readers -------------------------------------------------------------------------
 
