@@ -64,7 +64,8 @@ catalog (the private helpers _collection, _dataset_type, _flatten, _canonical_da
 _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, decertify,
 close_open_range, lookup, certifications, check_integrity, collection_stats,
 collection_digest, and history: epochs (the change of a write transaction, its seal, the
-epoch readers), as_of (as-of lookups), history.
+epoch readers), as_of (as-of lookups), history, revert (with revert_actions: what a revert
+does and how its conflicts are named).
 :class:`SqliteRegistry` is their mixins in one class.
 """
 
@@ -83,6 +84,7 @@ from .datasets import Datasets
 from .decertify import Decertify
 from .history import History
 from .lookup import Lookup
+from .revert import Revert
 from .tags import Tags
 
 __all__ = ["POSTGRES_ONLY", "TWINS", "SqliteRegistry"]
@@ -120,6 +122,7 @@ TWINS: dict[str, str] = {
     "current_epoch": f"{_PKG}.epochs",
     "epoch_at": f"{_PKG}.epochs",
     "history": f"{_PKG}.history",
+    "revert": f"{_PKG}.revert",
 }
 
 #: Public SQL functions with no SQLite twin, each with the reason (none today: every
@@ -138,12 +141,10 @@ POSTGRES_ONLY: dict[str, str] = {
     "snapshot_collection": "history (snapshots read their source as of an epoch) is kept on"
                            " PostgreSQL only so far; SQLite follows (calibcert.snapshots"
                            " refuses it with history_postgresql_only)",
-    "revert": "history (the versions a revert restores) is kept on PostgreSQL only so far;"
-              " SQLite follows (calibcert.history refuses it with history_postgresql_only)",
 }
 
 
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,
                      Certifications, CheckIntegrity, CollectionStatistics, CollectionDigest,
-                     AsOf, History, SqliteConnection):
+                     AsOf, History, Revert, SqliteConnection):
     """A calibcert database in one SQLite file (see the module docstring)."""
