@@ -150,10 +150,11 @@ class HistoryMixin:
         """The opener of a top-level transaction carrying ``request_id``."""
         raise refuse("request_id")
 
-    def _revert(self, epoch: int, dry_run: bool) -> list[RevertRow]:
-        raise refuse("revert")
 
     def _current_epoch(self) -> int:
+        raise NotImplementedError
+
+    def _revert(self, epoch: int, dry_run: bool) -> list[RevertRow]:
         raise NotImplementedError
 
     def _epoch_at(self, instant: datetime) -> int:
