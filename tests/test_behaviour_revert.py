@@ -443,3 +443,39 @@ def test_a_revert_inside_a_transaction_is_undone_with_it(reg: Registry) -> None:
         reg.revert(e, dry_run=True)
     assert det(4) in [c.ref.data_id for c in reg.certifications("X")]
     assert det(3) in [c.ref.data_id for c in reg.certifications("X")]
+
+
+def test_restoring_a_certification_a_revert_of_the_revert_brought_back(reg: Registry) -> None:
+    """Found by the model test: reverting a change twice over a revert of its revert. The
+    second restore meets the very certification the first brought back (on PostgreSQL the
+    same certification_id): an overlap, refused as such, nothing changed."""
+    refs = world(reg)
+    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
+    e = reg.current_epoch()
+    reg.revert(e)  # restores detector 1's certification
+    reg.revert(reg.current_epoch())  # removes it again
+    r2 = reg.current_epoch()
+    reg.revert(r2)  # and brings it back once more
+    d = conflict(reg, r2, ConflictingCertificationError, "revert_overlap")
+    first = d["conflicts"][0]
+    assert (str(first["dataset"]), str(first["conflicting_dataset"])) == (
+        str(refs[1].id), str(refs[1].id))
+    assert first["conflicting_epoch"] == reg.current_epoch()
+    # Cut since: still the same version, still an overlap.
+    reg.decertify("X", TYPE, Timespan(t(2021), None), [det(1)])
+    conflict(reg, r2, ConflictingCertificationError, "revert_overlap")
+
+
+def test_the_open_change_is_not_an_epoch(reg: Registry) -> None:
+    """Inside a transaction that changed something, its own change has no epoch yet: it
+    cannot be reverted (on SQLite its number is already taken, and still refused)."""
+    refs = world(reg)
+    current = reg.current_epoch()
+    with reg.transaction():
+        reg.certify("X", [refs[3]], Timespan(t(2021), None))
+        with pytest.raises(InvalidArgumentError) as info:
+            reg.revert(current + 1)
+        assert info.value.details["kind"] == "revert_epoch_missing"
+        assert info.value.details["current"] == current
+    assert reg.current_epoch() == current + 1
+    assert det(3) in [c.ref.data_id for c in reg.certifications("X")]

@@ -50,6 +50,7 @@ from calibcert import errors
 from calibcert.registry import Registry
 from calibcert.types import Certification, CollectionInfo, DatasetRef, Timespan
 from model import Model, freeze, overlaps
+from model_revert import Ledger
 
 EXAMPLES = int(os.environ.get("CALIBCERT_MODEL_EXAMPLES", "60"))
 STEPS = int(os.environ.get("CALIBCERT_MODEL_STEPS", "25"))
@@ -211,6 +212,16 @@ def outcome(op: Op, target: Any) -> tuple[Any, ...]:
         return ("error", *error_outcome(exc))
 
 
+def revert_outcome(reg: Registry, epoch: int, dry_run: bool) -> tuple[Any, ...]:
+    """What a revert did: its actions as sorted (action, collection) pairs, or its error's
+    class and kind."""
+    try:
+        rows = reg.revert(epoch, dry_run=dry_run)
+    except errors.CalibCertError as exc:
+        return ("error", type(exc).__name__, exc.details.get("kind"))
+    return ("ok", sorted((r.action, r.collection) for r in rows))
+
+
 class Rollback(Exception):
     """Raised at the end of a transaction block to undo it."""
 
@@ -241,6 +252,8 @@ class CalibMachine(RuleBasedStateMachine):
         self.next_id = 1
         #: (epoch per backend that keeps history, the model's answers to state_reads then)
         self.past: list[tuple[dict[str, int], list[tuple[Op, tuple[Any, ...]]]]] = []
+        #: the model's content after every step, for revert (tests/model_revert.py)
+        self.ledger = Ledger()
 
     def teardown(self) -> None:
         try:
@@ -404,6 +417,25 @@ class CalibMachine(RuleBasedStateMachine):
             if not commit:
                 raise Rollback
 
+    @rule(data=st.data())
+    def revert(self, data: st.DataObject) -> None:
+        """Revert the change of an earlier step (also a revert's): the model's ledger
+        predicts the content after it, or the conflict (tests/model_revert.py), and every
+        backend must do exactly that; a dry run must answer the same and change nothing."""
+        steps = self.ledger.revertible()
+        if not steps:
+            return
+        step = data.draw(st.sampled_from(steps), label="step")
+        dry_run = data.draw(st.sampled_from([False, False, True]), label="dry_run")
+        epochs = self.ledger.records[step][0]
+        note(f"revert(epoch of step {step}: {epochs}, dry_run={dry_run})")
+        expected, after = self.ledger.predict(step, self.model)
+        for b in self.backends:
+            got = revert_outcome(b.reg, epochs[b.name], dry_run)
+            assert got == expected, f"revert of step {step}: model {expected}, {b.name} {got}"
+        if after is not None and not dry_run:
+            self.model = after
+
     # -- invariants -----------------------------------------------------------------------
 
     def state_reads(self) -> list[Op]:
@@ -445,6 +477,7 @@ class CalibMachine(RuleBasedStateMachine):
                 continue
         if not epochs:
             return
+        self.ledger.record(epochs, self.model)
         state = [(op, outcome(op, self.model)) for op in self.state_reads()]
         if self.past:
             last_epochs, last_state = self.past[-1]

@@ -2,6 +2,9 @@
 -- into versions/0015_twins_and_speed.postgresql.sql. calib._revision answers 0015; each
 -- topic adds its block below, before the closing comments, grants and security.
 \ir ../../sql/functions/_revision.sql
+-- sq-revert: a restored certification whose id a revert of the revert brought back is
+-- refused as an overlap (KC001 revert_overlap), not as a raw unique violation.
+\ir ../../sql/functions/_revert_apply.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql
