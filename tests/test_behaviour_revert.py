@@ -479,3 +479,25 @@ def test_the_open_change_is_not_an_epoch(reg: Registry) -> None:
         assert info.value.details["current"] == current
     assert reg.current_epoch() == current + 1
     assert det(3) in [c.ref.data_id for c in reg.certifications("X")]
+
+
+def test_as_of_answers_keep_what_a_revert_removed(reg: Registry) -> None:
+    """Found by the model test: a dataset (and a RUN) a revert removes were there at earlier
+    epochs, and as-of answers then still name and list them."""
+    world(reg)
+    with reg.transaction():
+        reg.register_collection("run3", CollectionType.RUN)
+        (new,) = reg.insert_datasets(TYPE, "run3", [det(9)])
+    e = reg.current_epoch()
+    reg.certify("X", [new], Timespan(t(2030), None))
+    certified = reg.current_epoch()
+    reg.decertify("X", TYPE, Timespan(None, None), [det(9)])
+    was_found = reg.find("run3", TYPE, det(9), None, as_of=e)
+    listed = reg.certifications("X", as_of=certified)
+    assert [c.ref for c in listed if c.ref.id == new.id] == [new]
+    assert was_found == new and new.run == "run3"
+    reg.revert(e)
+    with pytest.raises(MissingCollectionError):
+        reg.find("run3", TYPE, det(9), None)
+    assert reg.find("run3", TYPE, det(9), None, as_of=e) == was_found
+    assert reg.certifications("X", as_of=certified) == listed

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,12 +36,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, note, settings
+from hypothesis import HealthCheck, event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -53,6 +55,8 @@ from model import Model, freeze, overlaps
 from model_revert import Ledger
 
 EXAMPLES = int(os.environ.get("CALIBCERT_MODEL_EXAMPLES", "60"))
+#: Reverts of random earlier changes at the end of each example (besides the revert rules).
+REVERTS_AT_THE_END = 2
 STEPS = int(os.environ.get("CALIBCERT_MODEL_STEPS", "25"))
 
 #: The real backends driven next to the model (a comma-separated subset for debugging).
@@ -257,6 +261,8 @@ class CalibMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
+            if self.ledger.records:
+                self.revert_at_the_end()
             self.check_the_past()
         finally:
             for b in self.backends:
@@ -417,24 +423,46 @@ class CalibMachine(RuleBasedStateMachine):
             if not commit:
                 raise Rollback
 
+    @precondition(lambda self: bool(self.ledger.revertible()))
     @rule(data=st.data())
     def revert(self, data: st.DataObject) -> None:
         """Revert the change of an earlier step (also a revert's): the model's ledger
         predicts the content after it, or the conflict (tests/model_revert.py), and every
         backend must do exactly that; a dry run must answer the same and change nothing."""
-        steps = self.ledger.revertible()
-        if not steps:
-            return
-        step = data.draw(st.sampled_from(steps), label="step")
-        dry_run = data.draw(st.sampled_from([False, False, True]), label="dry_run")
+        step = data.draw(st.sampled_from(self.ledger.revertible()), label="step")
+        self.check_revert(step, data.draw(st.sampled_from([False, False, True]),
+                                          label="dry_run"))
+
+    @precondition(lambda self: bool(self.ledger.revertible()))
+    @rule(data=st.data())
+    def revert_recent(self, data: st.DataObject) -> None:
+        """The same for one of the last few changes (fewer later changes in its way)."""
+        step = data.draw(st.sampled_from(self.ledger.revertible()[-3:]), label="step")
+        self.check_revert(step, False)
+
+    def check_revert(self, step: int, dry_run: bool) -> None:
         epochs = self.ledger.records[step][0]
         note(f"revert(epoch of step {step}: {epochs}, dry_run={dry_run})")
         expected, after = self.ledger.predict(step, self.model)
+        event(f"revert: {expected[0]} {expected[-1] if expected[0] == 'error' else ''}")
         for b in self.backends:
             got = revert_outcome(b.reg, epochs[b.name], dry_run)
             assert got == expected, f"revert of step {step}: model {expected}, {b.name} {got}"
         if after is not None and not dry_run:
             self.model = after
+
+    def revert_at_the_end(self) -> None:
+        """After the random operations: a few reverts of earlier changes, chosen by a
+        generator seeded from the example (its epochs), each checked as the rule does,
+        then the state and the history as after any step."""
+        rng = random.Random(repr([r[0] for r in self.ledger.records]))
+        for _ in range(REVERTS_AT_THE_END):
+            steps = self.ledger.revertible()
+            if not steps:
+                return
+            self.check_revert(rng.choice(steps), False)
+            self.same_state()
+            self.remember_the_present()
 
     # -- invariants -----------------------------------------------------------------------
 

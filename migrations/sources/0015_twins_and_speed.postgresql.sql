@@ -5,6 +5,10 @@
 -- sq-revert: a restored certification whose id a revert of the revert brought back is
 -- refused as an overlap (KC001 revert_overlap), not as a raw unique violation.
 \ir ../../sql/functions/_revert_apply.sql
+-- sq-revert: as-of lookups and certifications still name (and list) a dataset whose RUN
+-- or row a revert removed since.
+\ir ../../sql/functions/_lookup.sql
+\ir ../../sql/functions/certifications.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -1116,6 +1116,20 @@ END;
         (BREV + "test_restoring_a_certification_a_revert_of_the_revert_brought_back"
          + PG_STANDALONE,),
     ),
+    Mutant(
+        "pg-as-of-lookup-loses-removed-run", "sql/functions/_lookup.sql",
+        "           coalesce(r.name, CASE WHEN u.id IS NOT NULL THEN (",
+        "           coalesce(r.name, CASE WHEN false THEN (",
+        "an as-of lookup names no RUN for a dataset a revert removed since",
+        (BREV + "test_as_of_answers_keep_what_a_revert_removed" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-as-of-certifications-drop-removed", "sql/functions/certifications.sql",
+        "    LEFT JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id\n",
+        "    JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id\n",
+        "as-of certifications leave out a dataset a revert removed since",
+        (BREV + "test_as_of_answers_keep_what_a_revert_removed" + PG_STANDALONE,),
+    ),
     # -- revert on SQLite (backends/sqlite/revert.py, revert_actions.py) ---------------------
     Mutant(
         "sqlite-revert-changed-row-unchecked", "pyclient/calibcert/backends/sqlite/revert.py",
@@ -1206,6 +1220,14 @@ END;
         '"SELECT 1 FROM change WHERE change_id = ?",',
         "a revert on SQLite accepts the caller's own uncommitted change as an epoch",
         (BREV + "test_the_open_change_is_not_an_epoch" + SQ,),
+    ),
+    Mutant(
+        "sqlite-as-of-certifications-drop-removed-run",
+        "pyclient/calibcert/backends/sqlite/as_of.py",
+        '" LEFT JOIN collection AS r ON r.collection_id = c.run_id"',
+        '" JOIN collection AS r ON r.collection_id = c.run_id"',
+        "as-of certifications on SQLite leave out a dataset whose RUN a revert removed since",
+        (BREV + "test_as_of_answers_keep_what_a_revert_removed" + SQ,),
     ),
     # -- the plot: a chain drawn as lookups see it (pyclient/calibcert/lookup_view.py) -------
     Mutant(
