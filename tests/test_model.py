@@ -56,7 +56,7 @@ from model_revert import Ledger
 
 EXAMPLES = int(os.environ.get("CALIBCERT_MODEL_EXAMPLES", "60"))
 #: Reverts of random earlier changes at the end of each example (besides the revert rules).
-REVERTS_AT_THE_END = 2
+REVERTS_AT_THE_END = 1
 STEPS = int(os.environ.get("CALIBCERT_MODEL_STEPS", "25"))
 
 #: The real backends driven next to the model (a comma-separated subset for debugging).
@@ -433,13 +433,6 @@ class CalibMachine(RuleBasedStateMachine):
         self.check_revert(step, data.draw(st.sampled_from([False, False, True]),
                                           label="dry_run"))
 
-    @precondition(lambda self: bool(self.ledger.revertible()))
-    @rule(data=st.data())
-    def revert_recent(self, data: st.DataObject) -> None:
-        """The same for one of the last few changes (fewer later changes in its way)."""
-        step = data.draw(st.sampled_from(self.ledger.revertible()[-3:]), label="step")
-        self.check_revert(step, False)
-
     def check_revert(self, step: int, dry_run: bool) -> None:
         epochs = self.ledger.records[step][0]
         note(f"revert(epoch of step {step}: {epochs}, dry_run={dry_run})")
@@ -452,9 +445,9 @@ class CalibMachine(RuleBasedStateMachine):
             self.model = after
 
     def revert_at_the_end(self) -> None:
-        """After the random operations: a few reverts of earlier changes, chosen by a
-        generator seeded from the example (its epochs), each checked as the rule does,
-        then the state and the history as after any step."""
+        """After the random operations: reverts of earlier changes (REVERTS_AT_THE_END),
+        chosen by a generator seeded from the example (its epochs), each checked as the
+        rule does, then the state and the history as after any step."""
         rng = random.Random(repr([r[0] for r in self.ledger.records]))
         for _ in range(REVERTS_AT_THE_END):
             steps = self.ledger.revertible()
