@@ -221,3 +221,24 @@ def test_collection_registered_and_removed_by_a_revert_keeps_its_id(sqlite_url: 
             "SELECT collection_id FROM collection WHERE name = 'Z'").fetchone()[0]
         assert z > ids[0][0]
         assert isinstance(content(reg)["Y"], tuple)
+
+
+def test_a_revert_of_chain_changes_stores_fresh_search_paths(sqlite_url: str) -> None:
+    """A revert that changes chains stores their search paths again, as set_chain does
+    (a stale mark would make every lookup walk the chains)."""
+    from test_sqlite_search_paths import stale, stored
+
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    with calibcert.connect(sqlite_url) as reg:
+        world(reg)
+        reg.register_collection("D", CollectionType.CHAINED)
+        reg.set_chain("D", ["C"])
+        reg.set_chain("C", ["T"])
+        e = reg.current_epoch()
+        assert stored(path, "D") == ["T"]
+        reg.revert(e)
+        assert not stale(path)
+        assert stored(path, "C") == ["X", "T"] and stored(path, "D") == ["X", "T"]
+        reg.revert(reg.current_epoch())
+        assert not stale(path)
+        assert stored(path, "D") == ["T"]

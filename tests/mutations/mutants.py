@@ -46,6 +46,7 @@ HIST = "tests/test_pg_history.py::"
 RET = "tests/test_pg_retention.py::"
 REV = "tests/test_pg_revert.py::"
 BREV = "tests/test_behaviour_revert.py::"
+SREV = "tests/test_sqlite_revert.py::"
 BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
@@ -1191,7 +1192,7 @@ END;
         "        if chains:\n            self._refresh_search_paths(",
         "        if False:\n            self._refresh_search_paths(",
         "a revert on SQLite changes chains but leaves the stored search paths as they were",
-        (BREV + "test_revert_restores_the_state_before_the_change[sqlite-set_chain]",),
+        (SREV + "test_a_revert_of_chain_changes_stores_fresh_search_paths",),
     ),
     Mutant(
         "sqlite-revert-dry-run-writes", "pyclient/calibcert/backends/sqlite/revert.py",
@@ -1208,11 +1209,11 @@ END;
         (BREV + "test_revert_restores_the_state_before_the_change[sqlite-certify]",),
     ),
     Mutant(
-        "sqlite-revert-reason-overrides", "pyclient/calibcert/backends/sqlite/epochs.py",
+        "sqlite-revert-reason-lost-at-seal", "pyclient/calibcert/backends/sqlite/epochs.py",
         '" reason = coalesce(?, reason) WHERE open = 1",',
-        '" reason = coalesce(reason, ?) WHERE open = 1",',
-        "the registry's reason does not win over revert's default on SQLite",
-        (BREV + "test_reason_defaults_and_a_given_reason_is_kept" + SQ,),
+        '" reason = ? WHERE open = 1",',
+        "the seal drops the reason revert gave its change on SQLite",
+        (BREV + "test_revert_restores_the_state_before_the_change[sqlite-certify]",),
     ),
     Mutant(
         "sqlite-revert-epoch-open-accepted", "pyclient/calibcert/backends/sqlite/revert.py",
