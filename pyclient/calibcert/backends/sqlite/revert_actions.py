@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from ...history import RevertRow
-from .history import _detail_sort_key as _jsonb_text
+from .history import _detail_sort_key as _jsonb_as_pg_prints
 from .states import States
 from .values import MIN_US, _err, _span_json, _timespan, _uuid
 
@@ -105,8 +105,10 @@ def _literal(text: str | None) -> str:
     return "'" + quoted + "'"
 
 
-def _span_text(span: list[str | None]) -> str:
-    """calib._span_text: [begin, end), -inf / +inf for an unbounded side."""
+def _span_as_read(span: list[str | None]) -> str:
+    """The SQL span text: [begin, end), -inf / +inf for an unbounded side. Only for the
+    ``row`` detail of a revert conflict, which calib._revert_conflict writes as text (the
+    row as people read it); messages themselves are rendered by calibcert.messages."""
     return f"[{span[0] or '-inf'}, {span[1] or '+inf'})"
 
 
@@ -152,24 +154,47 @@ class RevertActions(States):
         way of, at a row of ``what`` in collection ``collection_id``."""
         extra = extra or {}
         name = self._collection_name(collection_id)
-        details: dict[str, Any] = {
-            "epoch": epoch, "later_epoch": self._epoch_of(later), "what": what,
-            "collection": name, "missing": extra.get("missing")}
+        dtype = data_id = validity = None
         if key is not None:
-            row = self._one("SELECT t.name, di.value FROM data_id AS di JOIN dataset_type AS t"
-                            " ON t.dataset_type_id = di.dataset_type_id WHERE di.data_id_key = ?",
-                            (key,))
+            dtype = self._one("SELECT t.name FROM data_id AS di JOIN dataset_type AS t"
+                              " ON t.dataset_type_id = di.dataset_type_id"
+                              " WHERE di.data_id_key = ?", (key,))[0]
             data_id = self._data_id_values([key])[key]
             validity = None if span is None else _span_json(*span)
-            text = f"{row[0]} data ID {_jsonb_text(data_id)}, dataset {_uuid(dataset)}"
+            row = f"{dtype} data ID {_jsonb_as_pg_prints(data_id)}, dataset {_uuid(dataset)}"
             if validity is not None:
-                text += " over " + _span_text(validity)
-            details.update({"dataset_type": row[0], "data_id": data_id,
-                            "dataset": str(_uuid(dataset)), "validity": validity})
+                row += " over " + _span_as_read(validity)
         elif "position" in extra:
-            text = f"{extra['position']} (child {_literal(extra.get('child'))})"
+            row = f"{extra['position']} (child {_literal(extra.get('child'))})"
         else:
-            text = _literal(name)
-        details["row"] = text
-        details.update(extra)
-        raise _err(kind, **details)
+            row = _literal(name)
+        later_epoch = self._epoch_of(later)
+        missing, position, child = extra.get("missing"), extra.get("position"), extra.get("child")
+        uid = None if dataset is None else str(_uuid(dataset))
+        # One literal kind per call, every fact named (tests/test_error_messages.py).
+        if kind == "revert_row_changed":
+            exc = _err("revert_row_changed", epoch=epoch, later_epoch=later_epoch, what=what,
+                       collection=name, row=row, missing=missing, dataset_type=dtype,
+                       data_id=data_id, dataset=uid, validity=validity, position=position,
+                       child=child)
+        elif kind == "revert_in_use":
+            exc = _err("revert_in_use", epoch=epoch, later_epoch=later_epoch, what=what,
+                       collection=name, row=row, missing=missing, dataset_type=dtype,
+                       data_id=data_id, dataset=uid, validity=validity, position=position,
+                       child=child)
+        elif kind == "revert_occupied":
+            exc = _err("revert_occupied", epoch=epoch, later_epoch=later_epoch, what=what,
+                       collection=name, row=row, missing=missing, dataset_type=dtype,
+                       data_id=data_id, dataset=uid, validity=validity, position=position,
+                       child=child)
+        else:
+            exc = _err("revert_target_removed", epoch=epoch, later_epoch=later_epoch,
+                       what=what, collection=name, row=row, missing=missing,
+                       dataset_type=dtype, data_id=data_id, dataset=uid, validity=validity,
+                       position=position, child=child)
+        # The details calib._revert_conflict builds: the dataset facts for a dataset row
+        # only, the position facts for a chain position only.
+        for k in ((() if key is not None else ("dataset_type", "data_id", "dataset", "validity"))
+                  + (() if "position" in extra else ("position", "child"))):
+            exc.details.pop(k)
+        raise exc
