@@ -22,10 +22,11 @@ dicts with ``dataset_type`` and ``data_id`` (every conflicting calibration key);
 from __future__ import annotations
 
 import copy
+import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,13 +49,21 @@ class Dataset:
     run: str
 
 
+#: Version numbers of certifications (see Cert.vid).
+_VIDS = itertools.count(1)
+
+
 @dataclass
 class Cert:
-    """A stored certification: ``[begin, end)``, None = unbounded."""
+    """A stored certification: ``[begin, end)``, None = unbounded. ``vid`` tells apart two
+    certifications of equal value, one removed and the other made later (the history keeps
+    them as two versions; tests/model_revert.py); changing ``end`` in place keeps it but
+    changes the value, which is a new version too."""
 
     dataset: uuid.UUID
     begin: datetime | None
     end: datetime | None
+    vid: int = field(default_factory=lambda: next(_VIDS))
 
 
 def overlaps(b1: datetime | None, e1: datetime | None,
@@ -79,6 +88,10 @@ class Model:
 
     def __init__(self) -> None:
         self.collections: dict[str, str] = {}  # name -> type
+        # name -> an id of its own per registration (a name removed and registered again is
+        # another collection: the history keeps them apart; tests/model_revert.py)
+        self.ids: dict[str, int] = {}
+        self.next_id = 1
         self.dataset_types: dict[str, tuple[tuple[str, ...], bool]] = {}  # dims, is_calibration
         self.datasets: dict[uuid.UUID, Dataset] = {}
         self.tags: dict[str, list[uuid.UUID]] = {}  # TAGGED name -> dataset ids
@@ -157,11 +170,16 @@ class Model:
                 raise errors.ConflictingDefinitionError(f"{name!r} exists with another type",
                                                         collection=name)
             return False
-        self.collections[name] = ctype
+        self._new_collection(name, ctype)
         table = {"TAGGED": self.tags, "CALIBRATION": self.certs, "CHAINED": self.chains}
         if ctype in table:
             table[ctype][name] = []
         return True
+
+    def _new_collection(self, name: str, ctype: str) -> None:
+        self.collections[name] = ctype
+        self.ids[name] = self.next_id
+        self.next_id += 1
 
     def get_chain(self, parent: str) -> list[str]:
         self._collection(parent, "CHAINED")
@@ -202,6 +220,7 @@ class Model:
         if ctype == "RUN" and any(d.run == name for d in self.datasets.values()):
             raise errors.CollectionInUseError(f"RUN {name!r} holds datasets", collection=name)
         del self.collections[name]
+        del self.ids[name]
         for table in (self.tags, self.certs, self.chains):
             table.pop(name, None)
 
@@ -210,10 +229,12 @@ class Model:
         if destination in self.collections:
             raise errors.ConflictingDefinitionError(f"{destination!r} exists",
                                                     collection=destination)
-        self.collections[destination] = ctype
+        self._new_collection(destination, ctype)
         for table in (self.tags, self.certs, self.chains):
             if source in table:
                 table[destination] = copy.deepcopy(table[source])
+        for c in self.certs.get(destination, []):
+            c.vid = next(_VIDS)  # new rows of another collection
 
     # -- dataset types and datasets ---------------------------------------------------------
 

@@ -233,6 +233,23 @@ def test_prune_keeps_what_snapshots_read(reg: Registry) -> None:
 # -- request ids ------------------------------------------------------------------------
 
 
+def test_a_revert_below_the_horizon_is_refused(reg: Registry) -> None:
+    """A change below the horizon lost the versions a revert restores: its revert is
+    refused (as_of_pruned); one above it still works."""
+    refs = world(reg)
+    reg.certify("X", [refs[1]], Timespan(t(2020), None))
+    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)))
+    e_split = reg.current_epoch()
+    reg.register_collection("Y", CollectionType.CALIBRATION)
+    assert reg.prune_history(reg.current_epoch()) > 0
+    with pytest.raises(InvalidArgumentError) as exc:
+        reg.revert(e_split)
+    assert kind_of(exc) == "as_of_pruned"
+    reg.certify("Y", [refs[2]], Timespan(t(2020), None))
+    assert [r.action for r in reg.revert(reg.current_epoch())]
+    assert reg.certifications("Y") == []
+
+
 def certs(reg: Registry, name: str = "X") -> list[Any]:
     return [(c.ref.id, c.timespan) for c in reg.certifications(name)]
 

@@ -26,6 +26,7 @@ from calibcert.errors import (
     ConflictingDefinitionError,
     InvalidArgumentError,
     MissingCollectionError,
+    RevertConflictError,
 )
 from conftest import BACKENDS
 from test_behaviour_history import reopen
@@ -397,3 +398,33 @@ def test_the_plot_of_a_snapshot_draws_its_source_as_of_then(reg: Registry) -> No
     assert lookup_view(reg, "SC").answers == then.answers
     assert lookup_view(reg, "SX").answers == lookup_view(reg, "X", as_of=e).answers
     assert lookup_view(reg, "P").answers == p_then
+
+
+def test_a_removed_snapshot_comes_back_with_a_revert(reg: Registry) -> None:
+    """revert of a snapshot's removal restores a snapshot that reads its source as of its
+    epoch again (its own search path carries the source and epoch), not an empty
+    collection; reverting that revert removes it again (FROZEN by construction: no state
+    check stands in the way), and a snapshot's creation reverts cleanly unless it changed
+    since."""
+    refs = world(reg, ("X",))
+    reg.certify("X", [refs[1], refs[2]], Timespan(t(2020), None))
+    reg.snapshot_collection("X", "S")
+    then = answers(reg, "S", None)
+    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
+    reg.remove_collection("S")
+    reg.revert(reg.current_epoch())
+    assert answers(reg, "S", None) == then
+    assert info(reg, "S").snapshot_of == "X"
+    assert reg.check_integrity() == []
+    created = next(h.epoch for h in reg.history("S") if h.operation == "snapshot_collection")
+    reg.revert(reg.current_epoch())
+    assert "S" not in {c.name for c in reg.list_collections()}
+    reg.revert(reg.current_epoch())  # the revert of the revert of the removal
+    assert answers(reg, "S", None) == then
+    with pytest.raises(RevertConflictError):  # its creation: S was removed since
+        reg.revert(created)
+    reg.snapshot_collection("X", "T")  # a fresh one's creation reverts cleanly
+    reg.revert(reg.current_epoch())
+    assert "T" not in {c.name for c in reg.list_collections()}
+    assert reg.check_integrity() == []
+

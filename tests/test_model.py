@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,12 +36,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, note, settings
+from hypothesis import HealthCheck, event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -50,8 +52,11 @@ from calibcert import errors
 from calibcert.registry import Registry
 from calibcert.types import Certification, CollectionInfo, DatasetRef, Timespan
 from model import Model, freeze, overlaps
+from model_revert import Ledger
 
 EXAMPLES = int(os.environ.get("CALIBCERT_MODEL_EXAMPLES", "60"))
+#: Reverts of random earlier changes at the end of each example (besides the revert rules).
+REVERTS_AT_THE_END = 1
 STEPS = int(os.environ.get("CALIBCERT_MODEL_STEPS", "25"))
 
 #: The real backends driven next to the model (a comma-separated subset for debugging).
@@ -211,6 +216,16 @@ def outcome(op: Op, target: Any) -> tuple[Any, ...]:
         return ("error", *error_outcome(exc))
 
 
+def revert_outcome(reg: Registry, epoch: int, dry_run: bool) -> tuple[Any, ...]:
+    """What a revert did: its actions as sorted (action, collection) pairs, or its error's
+    class and kind."""
+    try:
+        rows = reg.revert(epoch, dry_run=dry_run)
+    except errors.CalibCertError as exc:
+        return ("error", type(exc).__name__, exc.details.get("kind"))
+    return ("ok", sorted((r.action, r.collection) for r in rows))
+
+
 class Rollback(Exception):
     """Raised at the end of a transaction block to undo it."""
 
@@ -241,9 +256,13 @@ class CalibMachine(RuleBasedStateMachine):
         self.next_id = 1
         #: (epoch per backend that keeps history, the model's answers to state_reads then)
         self.past: list[tuple[dict[str, int], list[tuple[Op, tuple[Any, ...]]]]] = []
+        #: the model's content after every step, for revert (tests/model_revert.py)
+        self.ledger = Ledger()
 
     def teardown(self) -> None:
         try:
+            if self.ledger.records:
+                self.revert_at_the_end()
             self.check_the_past()
         finally:
             for b in self.backends:
@@ -404,6 +423,40 @@ class CalibMachine(RuleBasedStateMachine):
             if not commit:
                 raise Rollback
 
+    @precondition(lambda self: bool(self.ledger.revertible()))
+    @rule(data=st.data())
+    def revert(self, data: st.DataObject) -> None:
+        """Revert the change of an earlier step (also a revert's): the model's ledger
+        predicts the content after it, or the conflict (tests/model_revert.py), and every
+        backend must do exactly that; a dry run must answer the same and change nothing."""
+        step = data.draw(st.sampled_from(self.ledger.revertible()), label="step")
+        self.check_revert(step, data.draw(st.sampled_from([False, False, True]),
+                                          label="dry_run"))
+
+    def check_revert(self, step: int, dry_run: bool) -> None:
+        epochs = self.ledger.records[step][0]
+        note(f"revert(epoch of step {step}: {epochs}, dry_run={dry_run})")
+        expected, after = self.ledger.predict(step, self.model)
+        event(f"revert: {expected[0]} {expected[-1] if expected[0] == 'error' else ''}")
+        for b in self.backends:
+            got = revert_outcome(b.reg, epochs[b.name], dry_run)
+            assert got == expected, f"revert of step {step}: model {expected}, {b.name} {got}"
+        if after is not None and not dry_run:
+            self.model = after
+
+    def revert_at_the_end(self) -> None:
+        """After the random operations: reverts of earlier changes (REVERTS_AT_THE_END),
+        chosen by a generator seeded from the example (its epochs), each checked as the
+        rule does, then the state and the history as after any step."""
+        rng = random.Random(repr([r[0] for r in self.ledger.records]))
+        for _ in range(REVERTS_AT_THE_END):
+            steps = self.ledger.revertible()
+            if not steps:
+                return
+            self.check_revert(rng.choice(steps), False)
+            self.same_state()
+            self.remember_the_present()
+
     # -- invariants -----------------------------------------------------------------------
 
     def state_reads(self) -> list[Op]:
@@ -445,6 +498,7 @@ class CalibMachine(RuleBasedStateMachine):
                 continue
         if not epochs:
             return
+        self.ledger.record(epochs, self.model)
         state = [(op, outcome(op, self.model)) for op in self.state_reads()]
         if self.past:
             last_epochs, last_state = self.past[-1]

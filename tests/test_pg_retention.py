@@ -236,36 +236,3 @@ def test_another_roles_request_id_is_refused_without_its_result(
         conn.execute("UPDATE calib.change SET request_id = 'stolen'")
     conn.rollback()
     assert [c.ref.id for c in reg.certifications("X")] == [refs[1].id]
-
-
-def test_prune_keeps_what_snapshots_read_and_revert_stays_above_the_horizon(
-        reg: Registry) -> None:
-    """A snapshot reads its source as of its epoch: a prune past that epoch is refused
-    (prune_snapshot) while the snapshot exists, and allowed once it is removed. A change
-    below the horizon lost the versions a revert restores: its revert is refused
-    (as_of_pruned), and one above it still works."""
-    refs = world(reg)
-    reg.certify("X", [refs[1]], Timespan(t(2020), None))
-    e_certify = reg.current_epoch()
-    reg.snapshot_collection("X", "S")
-    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)))
-    e_split = reg.current_epoch()
-    before = answers(reg, "S", None)
-    with pytest.raises(InvalidArgumentError) as exc:
-        reg.prune_history(e_split)
-    assert kind_of(exc) == "prune_snapshot" and exc.value.details["snapshot_epoch"] == e_certify
-    assert answers(reg, "S", None) == before
-    reg.remove_collection("S")
-    # Removed at this epoch, S can still be read as of the epochs before: the prune must
-    # stay at or below S's epoch until that removal is itself older than the horizon.
-    with pytest.raises(InvalidArgumentError):
-        reg.prune_history(e_split)
-    reg.register_collection("Y", CollectionType.CALIBRATION)
-    horizon = reg.current_epoch()
-    assert reg.prune_history(horizon) > 0
-    with pytest.raises(InvalidArgumentError) as exc:
-        reg.revert(e_split)
-    assert kind_of(exc) == "as_of_pruned"
-    reg.certify("Y", [refs[2]], Timespan(t(2020), None))
-    assert [r.action for r in reg.revert(reg.current_epoch())]
-    assert reg.certifications("Y") == []

@@ -1,11 +1,11 @@
-"""revert(epoch) on PostgreSQL (README "Revert", issue 16 item 5).
+"""revert(epoch) on PostgreSQL (README "Revert", issue 16 item 5): what only PostgreSQL has.
 
-Every operation kind is reverted and the whole content (collections with state and
-writers, chains, tags, datasets, certifications with their ids) must equal what it was
-before that change, and what ``certifications(as_of=E-1)`` answers; reverting the revert
-brings the change back. Each kind of conflict is provoked by a later change and must raise
-its precise error and change nothing. A revert races a certify on the same collection with
-real sessions: one wins, no overlap.
+The behaviour (every operation kind reverted, dry runs, reasons, every conflict and its
+message, states) runs on both backends in tests/test_behaviour_revert.py. Here: the whole
+content read at the SQL level (certification ids and writer lists: a restored
+certification is the same row, a writer list change is reverted), writer lists and roles,
+the collection locks (a revert races a certify on the same collection with real sessions:
+one wins, no overlap; a revert waits for a decertify in flight), and the CLI on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ import pytest
 import calibcert
 from calibcert import CollectionType, Registry, Timespan
 from calibcert.errors import (
-    CollectionStateError,
-    ConflictingCertificationError,
-    InvalidArgumentError,
     RevertConflictError,
 )
+from test_behaviour_revert import other_det1
 from test_pg_history import TYPE, det, t
 
 
@@ -92,28 +90,13 @@ def as_of_view(reg: Registry, epoch: int | None) -> dict[str, Any]:
     return out
 
 
-# Each operation kind, as a change of its own.
+# Kinds whose PostgreSQL-level facts matter: restored certification ids, a collection
+# restored with its id and writers, a writer list reverted (every kind runs on both
+# backends in tests/test_behaviour_revert.py).
 OPERATIONS: dict[str, Callable[[Registry, dict[int, Any]], Any]] = {
-    "certify": lambda r, d: r.certify("X", [d[3], d[4]], Timespan(t(2021), t(2022))),
-    # a new RUN, a dataset of detector 1 in it, certified with close_open (which shortens
-    # run1's detector 1 certification): one change of four kinds
-    "certify close_open": lambda r, d: (
-        r.register_collection("run2", CollectionType.RUN),
-        r.certify("X", r.insert_datasets(TYPE, "run2", [det(1)]), Timespan(t(2022), None),
-                  close_open=True)),
     "decertify split": lambda r, d: r.decertify("X", TYPE, Timespan(t(2021), t(2022))),
-    "decertify all": lambda r, d: r.decertify("X", TYPE, Timespan(None, None)),
-    "close_open_range": lambda r, d: r.close_open_range("X", TYPE, t(2023)),
-    "tag": lambda r, d: r.tag("T", [d[2], d[3]]),
-    "untag": lambda r, d: r.untag("T", [d[1]]),
-    "insert_datasets": lambda r, d: r.insert_datasets(TYPE, "run1", [det(7), det(8)]),
-    "register_collection": lambda r, d: r.register_collection("X2", CollectionType.CALIBRATION),
     "remove_collection": lambda r, d: (r.set_chain("C", ["T"]), r.remove_collection("X")),
-    "set_chain": lambda r, d: r.set_chain("C", ["T", "X"]),
-    "set_chain shorter": lambda r, d: r.set_chain("C", ["T"]),
-    "set_collection_state": lambda r, d: r.set_collection_state("X", "APPEND_ONLY"),
     "set_collection_writers": lambda r, d: r.set_collection_writers("X", ["calib_admin"]),
-    "copy_collection": lambda r, d: r.copy_collection("X", "X2"),
 }
 
 
@@ -159,190 +142,13 @@ def test_revert_restores_the_state_before_the_change(reg: Registry, owner, pg_ur
         assert content(owner) == before
 
 
-def test_dry_run_returns_the_same_rows_and_changes_nothing(reg: Registry, owner, pg_url) -> None:
-    refs = world(reg)
-    before = content(owner)
-
-    def op(r: Registry, d: dict[int, Any]) -> None:
-        r.decertify("X", TYPE, Timespan(t(2021), t(2022)))
-        r.untag("T", [d[1]])
-        r.tag("T", [d[4]])
-        r.set_chain("C", ["T"])
-
-    epoch = in_one_change(reg, pg_url, op, refs)
-    after = content(owner)
-    dry = reg.revert(epoch, dry_run=True)
-    assert content(owner) == after and reg.current_epoch() == epoch
-    real = reg.revert(epoch)
-    assert real == dry
-    assert content(owner) == before
-    actions = [(r.action, r.collection) for r in real]
-    assert actions == [
-        ("remove certification", "X"), ("remove certification", "X"),
-        ("remove certification", "X"), ("remove certification", "X"),
-        ("remove tag", "T"), ("remove chain position", "C"),
-        ("restore chain position", "C"), ("restore chain position", "C"),
-        ("restore tag", "T"), ("restore certification", "X"), ("restore certification", "X"),
-    ], actions
-    restored = [r for r in real if r.action == "restore certification"]
-    assert {str(r.dataset) for r in restored} == {str(refs[1].id), str(refs[2].id)}
-    assert all(r.validity == Timespan(t(2020), None) for r in restored)
-    chain = [r.detail for r in real if r.action == "restore chain position"]
-    assert chain == [{"position": 1, "child": "X"}, {"position": 2, "child": "T"}]
+# -- writer lists and roles (the conflicts: tests/test_behaviour_revert.py) ----------
 
 
-def test_reason_defaults_and_a_given_reason_is_kept(reg: Registry, pg_url) -> None:
+def test_writer_lists(reg: Registry, owner, pg_url) -> None:
     refs = world(reg)
     reg.certify("X", [refs[3]], Timespan(t(2021), None))
     e = reg.current_epoch()
-    with calibcert.connect(pg_url, reason="bad certify", user="alice") as r2:
-        r2.revert(e)
-    last = [h for h in reg.history("X") if h.epoch == reg.current_epoch()]
-    assert last and {(h.operation, h.reason, h.app_user) for h in last} == {
-        ("revert", "bad certify", "alice")}
-
-
-def test_an_unknown_epoch_is_refused(reg: Registry) -> None:
-    world(reg)
-    for epoch in (0, reg.current_epoch() + 1, -3):
-        with pytest.raises(InvalidArgumentError) as info:
-            reg.revert(epoch)
-        assert info.value.details["kind"] == "revert_epoch_missing"
-    with pytest.raises(InvalidArgumentError):
-        reg.revert(None)  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgumentError):
-        reg.revert(True)  # type: ignore[arg-type]
-
-
-# -- conflicts: each kind, and nothing changed ------------------------------------------
-
-
-def conflict(reg: Registry, owner, epoch: int, exc: type[Exception], kind: str,
-             dry_run: bool = False) -> dict[str, Any]:
-    before, current = content(owner), reg.current_epoch()
-    with pytest.raises(exc) as info:
-        reg.revert(epoch, dry_run=dry_run)
-    assert info.value.details["kind"] == kind, info.value
-    assert content(owner) == before and reg.current_epoch() == current
-    return info.value.details
-
-
-def test_a_certification_changed_since(reg: Registry, owner) -> None:
-    refs = world(reg)
-    reg.certify("X", [refs[3]], Timespan(t(2021), None))
-    e = reg.current_epoch()
-    reg.close_open_range("X", TYPE, t(2025), [det(3)])
-    later = reg.current_epoch()
-    for dry in (True, False):
-        d = conflict(reg, owner, e, RevertConflictError, "revert_row_changed", dry)
-        assert (d["epoch"], d["later_epoch"], d["what"], d["collection"]) == (
-            e, later, "certification", "X")
-        assert d["data_id"] == det(3) and str(d["dataset"]) == str(refs[3].id)
-
-
-def test_a_tag_a_chain_a_collection_changed_since(reg: Registry, owner) -> None:
-    refs = world(reg)
-    reg.tag("T", [refs[2]])
-    e_tag = reg.current_epoch()
-    reg.untag("T", [refs[2]])
-    d = conflict(reg, owner, e_tag, RevertConflictError, "revert_row_changed")
-    assert d["what"] == "tag" and d["later_epoch"] == reg.current_epoch()
-    reg.set_chain("C", ["T"])
-    e_chain = reg.current_epoch()
-    reg.set_chain("C", ["X"])
-    d = conflict(reg, owner, e_chain, RevertConflictError, "revert_row_changed")
-    assert d["what"] == "chain position" and d["position"] == 1 and d["child"] == "T"
-    reg.set_collection_state("X", "APPEND_ONLY")
-    e_state = reg.current_epoch()
-    reg.set_collection_state("X", "OPEN")
-    d = conflict(reg, owner, e_state, RevertConflictError, "revert_row_changed")
-    assert d["what"] == "collection" and d["collection"] == "X"
-
-
-def test_a_dataset_or_collection_in_use_since(reg: Registry, owner) -> None:
-    world(reg)
-    new = reg.insert_datasets(TYPE, "run1", [det(9)])
-    e_ds = reg.current_epoch()
-    reg.certify("X", new, Timespan(t(2030), None))
-    d = conflict(reg, owner, e_ds, RevertConflictError, "revert_in_use")
-    assert d["what"] == "dataset" and d["later_epoch"] == reg.current_epoch()
-    reg.register_collection("X2", CollectionType.CALIBRATION)
-    e_coll = reg.current_epoch()
-    reg.set_chain("C", ["X", "T", "X2"])
-    d = conflict(reg, owner, e_coll, RevertConflictError, "revert_in_use")
-    assert d["what"] == "collection" and d["collection"] == "X2"
-
-
-def test_a_place_taken_since(reg: Registry, owner) -> None:
-    refs = world(reg)
-    reg.untag("T", [refs[1]])
-    e = reg.current_epoch()
-    reg.tag("T", [refs[1]])
-    d = conflict(reg, owner, e, RevertConflictError, "revert_occupied")
-    assert d["what"] == "tag" and d["later_epoch"] == reg.current_epoch()
-    reg.set_chain("C", ["T"])
-    reg.remove_collection("X")
-    e = reg.current_epoch()
-    reg.register_collection("X", CollectionType.TAGGED)
-    d = conflict(reg, owner, e, RevertConflictError, "revert_occupied")
-    assert d["what"] == "collection" and d["later_epoch"] == reg.current_epoch()
-
-
-def test_a_collection_removed_since(reg: Registry, owner) -> None:
-    refs = world(reg)
-    reg.untag("T", [refs[1]])
-    e = reg.current_epoch()
-    reg.set_chain("C", ["X"])
-    reg.remove_collection("T")
-    d = conflict(reg, owner, e, RevertConflictError, "revert_target_removed")
-    assert d["missing"] == "collection" and d["later_epoch"] == reg.current_epoch()
-
-
-def test_a_restored_chain_that_would_make_a_cycle(reg: Registry, owner) -> None:
-    world(reg)
-    reg.register_collection("D", CollectionType.CHAINED)
-    reg.set_chain("C", ["X", "D"])
-    reg.set_chain("C", ["X"])
-    e = reg.current_epoch()
-    reg.set_chain("D", ["C"])
-    d = conflict(reg, owner, e, RevertConflictError, "revert_chain_cycle")
-    assert d["collection"] == "C"
-
-
-def other_det1(reg: Registry) -> Any:
-    """A second dataset of detector 1 (in run2): it can overlap run1's."""
-    reg.register_collection("run2", CollectionType.RUN)
-    return reg.insert_datasets(TYPE, "run2", [det(1)])[0]
-
-
-def test_a_restored_certification_that_would_overlap(reg: Registry, owner) -> None:
-    world(reg)
-    other = other_det1(reg)
-    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)), [det(1)])
-    e = reg.current_epoch()
-    reg.certify("X", [other], Timespan(t(2021, 6), t(2021, 7)))
-    later = reg.current_epoch()
-    d = conflict(reg, owner, e, ConflictingCertificationError, "revert_overlap")
-    first = d["conflicts"][0]
-    assert (d["epoch"], first["conflicting_epoch"], str(first["conflicting_dataset"])) == (
-        e, later, str(other.id))
-
-
-def test_frozen_and_append_only_and_writers(reg: Registry, owner, pg_url) -> None:
-    refs = world(reg)
-    reg.certify("X", [refs[3]], Timespan(t(2021), None))
-    e = reg.current_epoch()
-    reg.set_collection_state("X", "FROZEN")
-    d = conflict(reg, owner, e, CollectionStateError, "collection_frozen")
-    assert d["operation"] == "revert"
-    reg.set_collection_state("X", "APPEND_ONLY")
-    d = conflict(reg, owner, e, CollectionStateError, "collection_append_only")
-    reg.set_collection_state("X", "OPEN")
-    # A state change alone is administration: reverted on a FROZEN collection too.
-    reg.set_collection_state("T", "FROZEN")
-    reg.revert(reg.current_epoch())
-    assert content(owner)["collections"][-1] == ("run1", "RUN", "OPEN", None)
-    assert ("T", "TAGGED", "OPEN", None) in content(owner)["collections"]
     # Writers: an admin that is not a writer of X may not revert a change of X.
     owner.execute("CREATE ROLE revert_admin LOGIN IN ROLE calib_admin")
     owner.execute("CREATE ROLE revert_writers NOLOGIN")
@@ -444,16 +250,6 @@ def test_cli_revert(pg_url: str, reg: Registry, owner, tmp_path) -> None:
     assert again.code == 1 and "cannot revert epoch" in again.err, again
     missing = cli(home, pg_url, "revert", "999")
     assert missing.code == 2 and "nothing to revert" in missing.err, missing
-    lite = f"sqlite:///{tmp_path / 'x.db'}"
-    ok(home, lite, "db", "upgrade")
-    sqlite = cli(home, lite, "revert", "1")
-    assert sqlite.code == 2 and "PostgreSQL only" in sqlite.err, sqlite
-
-
-def test_sqlite_refuses_revert(sqlite_registry) -> None:
-    with pytest.raises(InvalidArgumentError) as info:
-        sqlite_registry.revert(1)
-    assert info.value.details["kind"] == "history_postgresql_only"
 
 
 def test_a_revert_waits_for_a_decertify_in_flight_and_reports_it(reg: Registry, pg_url) -> None:

@@ -128,19 +128,3 @@ def test_a_snapshot_waits_for_no_writer_and_never_sees_an_uncommitted_change(
         writer.commit()
     assert epoch == reg.current_epoch() - 2  # S's own change, then the writer's
     assert answers(reg, "S", None) == before != answers(reg, "X", None)
-
-
-def test_a_removed_snapshot_comes_back_with_a_revert(reg: Registry) -> None:
-    """revert of a snapshot's removal restores a snapshot that reads its source as of its
-    epoch again (its own search path carries the source and epoch), not an empty
-    collection."""
-    refs = world(reg, ("X",))
-    reg.certify("X", [refs[1], refs[2]], Timespan(t(2020), None))
-    reg.snapshot_collection("X", "S")
-    then = answers(reg, "S", None)
-    reg.decertify("X", TYPE, Timespan(None, None), [det(1)])
-    reg.remove_collection("S")
-    reg.revert(reg.current_epoch())
-    assert answers(reg, "S", None) == then
-    assert info(reg, "S").snapshot_of == "X"
-    assert reg.check_integrity() == []

@@ -756,8 +756,7 @@ def test_bad_input_raises_the_precise_error(owner: psycopg.Connection) -> None:
 UNREACHED = {
     "prune_snapshot": (
         "needs a committed snapshot older than the committed epoch pruned before: "
-        "tests/test_pg_retention.py "
-        "(test_prune_keeps_what_snapshots_read_and_revert_stays_above_the_horizon)"),
+        "tests/test_behaviour_retention.py (test_prune_keeps_what_snapshots_read)"),
     "request_id_snapshot": (
         "only when another transaction commits the same request id after a REPEATABLE READ "
         "caller's snapshot: tests/test_pg_retention.py "

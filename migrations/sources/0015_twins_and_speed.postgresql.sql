@@ -8,6 +8,12 @@
 -- each dataset's RUN with one primary-key probe per query (calib._lookup).
 \ir ../../sql/functions/_lookup.sql
 -- speed: end
+-- sq-revert: a restored certification whose id a revert of the revert brought back is
+-- refused as an overlap (KC001 revert_overlap), not as a raw unique violation.
+\ir ../../sql/functions/_revert_apply.sql
+-- sq-revert: as-of lookups and certifications still name (and list) a dataset whose RUN
+-- or row a revert removed since (calib._lookup is in the speed block above).
+\ir ../../sql/functions/certifications.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

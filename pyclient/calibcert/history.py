@@ -95,13 +95,6 @@ def request_id_nested() -> InvalidArgumentError:
         " reg.transaction(), outside any other transaction")
 
 
-def refuse(what: str) -> InvalidArgumentError:
-    """The refusal of a part of history that only the PostgreSQL backend has so far."""
-    exc = error("history_postgresql_only", what=what)
-    assert isinstance(exc, InvalidArgumentError)
-    return exc
-
-
 class HistoryMixin:
     """Public history methods of a Registry, and their backend primitives."""
 
@@ -147,8 +140,7 @@ class HistoryMixin:
                 f"dry_run must be a bool, not {type(dry_run).__name__}")
         return self._revert(value, dry_run)
 
-    # -- backend primitives: each backend implements the core ones (NotImplementedError
-    # here); the parts built on PostgreSQL only so far refuse on SQLite (refuse()) ----
+    # -- backend primitives: each backend implements them (NotImplementedError here) ----
 
     def _prune_history(self, before: int | None) -> int:
         raise NotImplementedError
@@ -157,10 +149,10 @@ class HistoryMixin:
         """The opener of a top-level transaction carrying ``request_id``."""
         raise NotImplementedError
 
-    def _revert(self, epoch: int, dry_run: bool) -> list[RevertRow]:
-        raise refuse("revert")
-
     def _current_epoch(self) -> int:
+        raise NotImplementedError
+
+    def _revert(self, epoch: int, dry_run: bool) -> list[RevertRow]:
         raise NotImplementedError
 
     def _epoch_at(self, instant: datetime) -> int:
@@ -184,11 +176,11 @@ class HistoryMixin:
         raise NotImplementedError
 
     def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
-        raise refuse("list_collections as_of")
+        raise NotImplementedError
 
     def _collection_digest_as_of(self, collection: str, as_of: int) -> str:
         raise NotImplementedError
 
     def _query_datasets_as_of(self, collection: str, dataset_type: str,
                               where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:
-        raise refuse("query_datasets as_of")
+        raise NotImplementedError

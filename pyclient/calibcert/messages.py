@@ -260,10 +260,6 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC015",
         "epoch {epoch} is not a committed change: nothing to revert (current epoch"
         " {current})"),
-    "history_postgresql_only": (
-        "KC015",
-        "{what} is built on PostgreSQL only so far (SQLite keeps epochs and answers find,"
-        " certifications, get_chain and history as of them)"),
     "lock_timeout_setting": (
         "KC015",
         "calib.lock_timeout must be a time such as '10s', '500ms' or '0' (do not wait), not"

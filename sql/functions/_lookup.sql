@@ -151,10 +151,16 @@ BEGIN
        dataset table when it had no statistics yet (right after a bulk load; issue 17,
        tests/test_lookup_plans.py). */
     RETURN QUERY
+    /* A dataset (or its RUN) that a revert removed since is still named, as of an epoch
+       it was there, by its RUN's last name (read only then: coalesce is lazy). */
     SELECT u.ord, u.id, v_type.name, CASE WHEN u.id IS NULL THEN NULL ELSE u.v END,
-           (SELECT r.name FROM calib.dataset AS d
-            JOIN calib.collection AS r ON r.collection_id = d.run_id
-            WHERE d.dataset_id = u.id)
+           coalesce((SELECT r.name FROM calib.dataset AS d
+                     JOIN calib.collection AS r ON r.collection_id = d.run_id
+                     WHERE d.dataset_id = u.id),
+                    CASE WHEN u.id IS NOT NULL THEN (
+                        SELECT n.name FROM calib.dataset_version AS dv
+                        JOIN calib.collection_version AS n ON n.collection_id = dv.run_id
+                        WHERE dv.dataset_id = u.id ORDER BY n.created_change DESC LIMIT 1) END)
     FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, ord)
     ORDER BY u.ord;
 END

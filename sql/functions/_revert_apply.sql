@@ -346,9 +346,11 @@ BEGIN
         SELECT v.certification_id, v.collection_id, v.dataset_type_id, v.data_id_key,
                v.dataset_id, v.validity
         FROM calib.certification_version AS v WHERE v.removed_change = p_change;
-    EXCEPTION WHEN exclusion_violation THEN
+    EXCEPTION WHEN exclusion_violation OR unique_violation THEN
         /* The restored rows were rolled back to this block's start: list what they would
-           overlap among the current certifications, with the epoch that made each. */
+           overlap among the current certifications, with the epoch that made each. A
+           certification_id already held (unique_violation) is the same version brought
+           back earlier by a revert of the revert, possibly cut since: it overlaps too. */
         SELECT jsonb_agg(jsonb_build_object(
                    'dataset_type', t.name, 'data_id', di.value, 'dataset', x.dataset_id,
                    'timespan', calib._span_json(x.validity),

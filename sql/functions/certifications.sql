@@ -73,13 +73,19 @@ BEGIN
         v_type_id := (calib._dataset_type(p_dataset_type)).dataset_type_id;
     END IF;
     RETURN QUERY
-    SELECT f.member_name, c.dataset_id, t.name, di.value, r.name, c.validity
+    /* A dataset (or its RUN) that a revert removed since is still listed, named by its
+       RUN's last name (read only then: coalesce is lazy). */
+    SELECT f.member_name, c.dataset_id, t.name, di.value,
+           coalesce(r.name, (SELECT n.name FROM calib.dataset_version AS dv
+                             JOIN calib.collection_version AS n ON n.collection_id = dv.run_id
+                             WHERE dv.dataset_id = c.dataset_id
+                             ORDER BY n.created_change DESC LIMIT 1)), c.validity
     FROM calib._search_path_as_of(v_coll_id, v_epoch) AS f
     JOIN calib.certification_history AS c ON c.collection_id = f.member_id
     JOIN calib.dataset_type AS t ON t.dataset_type_id = c.dataset_type_id
     JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
-    JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
-    JOIN calib.collection AS r ON r.collection_id = d.run_id
+    LEFT JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id
+    LEFT JOIN calib.collection AS r ON r.collection_id = d.run_id
     WHERE f.member_type = 'CALIBRATION'
       AND calib._visible(c.created_change, c.removed_change, f.member_epoch)
       AND (v_type_id IS NULL OR c.dataset_type_id = v_type_id)

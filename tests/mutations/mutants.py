@@ -51,6 +51,8 @@ SQ_REQUEST = "pyclient/calibcert/backends/sqlite/request.py"
 SQ_HISTORY = "pyclient/calibcert/backends/sqlite/history.py"
 SQRET = "tests/test_sqlite_retention.py::"
 REV = "tests/test_pg_revert.py::"
+BREV = "tests/test_behaviour_revert.py::"
+SREV = "tests/test_sqlite_revert.py::"
 BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
@@ -930,6 +932,24 @@ END;
         "an association naming a dataset the export does not hold is accepted",
         ("tests/test_butler_format.py::test_a_malformed_export_is_refused_naming_the_element",),
     ),
+    # -- SQLite revert meets retention and snapshots (revision 0015) -------------------------
+    Mutant(
+        "sqlite-revert-below-horizon", "pyclient/calibcert/backends/sqlite/revert.py",
+        "                self._check_horizon(epoch)\n",
+        "",
+        "SQLite reverts a change whose versions a prune dropped (it restores nothing, or"
+        " half of it)",
+        (BRET + "test_a_revert_below_the_horizon_is_refused" + SQ_ONLY,),
+    ),
+    Mutant(
+        "sqlite-revert-checks-snapshot-state", "pyclient/calibcert/backends/sqlite/revert.py",
+        '                           f" ({_CONTENT}) AND collection_id NOT IN"\n'
+        '                           " (SELECT collection_id FROM snapshot)'
+        ' ORDER BY collection_id", p):',
+        '                           f" ({_CONTENT}) ORDER BY collection_id", p):',
+        "SQLite refuses to revert a snapshot's removal because the snapshot is FROZEN",
+        (BSNAP + "test_a_removed_snapshot_comes_back_with_a_revert" + SQ_ONLY,),
+    ),
     # -- the integrity check of history (revision 0015) -------------------------------------
     Mutant(
         "pg-integrity-history-overlap-wrong-bound", "sql/functions/check_integrity.sql",
@@ -1252,7 +1272,7 @@ END;
         "    SELECT v.* INTO v_bad FROM calib.certification_version AS v\n"
         "    WHERE false ORDER BY v.removed_change LIMIT 1;",
         "a revert does not notice that a certification the change created was changed since",
-        (REV + "test_a_certification_changed_since",),
+        (BREV + "test_a_certification_changed_since" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-revert-checks-before-locking", "sql/functions/_revert_apply.sql",
@@ -1267,14 +1287,14 @@ END;
         "    ORDER BY v.dataset_id LIMIT 1;",
         "    WHERE false\n    ORDER BY v.dataset_id LIMIT 1;",
         "a revert removes a dataset that later certifications use",
-        (REV + "test_a_dataset_or_collection_in_use_since",),
+        (BREV + "test_a_dataset_or_collection_in_use_since" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-revert-occupied-tag-unchecked", "sql/functions/_revert_apply.sql",
         "    WHERE v.removed_change = p_change ORDER BY v.collection_id, v.data_id_key LIMIT 1;",
         "    WHERE false ORDER BY v.collection_id, v.data_id_key LIMIT 1;",
         "a revert restores a tag whose place a later tag took",
-        (REV + "test_a_place_taken_since",),
+        (BREV + "test_a_place_taken_since" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-revert-cycle-unchecked", "sql/functions/_revert_apply.sql",
@@ -1282,14 +1302,14 @@ END;
         "    WHERE false ORDER BY c.name LIMIT 1;",
         "a revert restores a chain position that closes a loop (only the search-path trigger"
         " stops it, with another error)",
-        (REV + "test_a_restored_chain_that_would_make_a_cycle",),
+        (BREV + "test_a_restored_chain_that_would_make_a_cycle" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-revert-ignores-states", "sql/functions/_revert_apply.sql",
         "        IF calib._check_change(v_id, 'revert') IS NULL THEN END IF;",
         "        NULL;",
         "a revert ignores the writer list and the FROZEN state",
-        (REV + "test_frozen_and_append_only_and_writers",),
+        (BREV + "test_frozen_and_append_only" + PG_STANDALONE, REV + "test_writer_lists"),
     ),
     Mutant(
         "pg-revert-restored-certification-new-id", "sql/functions/_revert_apply.sql",
@@ -1306,28 +1326,152 @@ END;
         "    WHERE o.removed_change = p_change AND c.collection_id = o.collection_id;",
         "    WHERE false AND c.collection_id = o.collection_id;",
         "a revert of a state change leaves the new state",
-        (REV + "test_revert_restores_the_state_before_the_change[set_collection_state]",),
+        (BREV + "test_revert_restores_the_state_before_the_change"
+         "[postgresql-standalone-set_collection_state]",),
     ),
     Mutant(
         "pg-revert-restored-dataset-counts-as-removed", "sql/functions/_revert_apply.sql",
         "AND r.removed_change = p_change)))\n    ) AS x",
         "AND false)))\n    ) AS x",
         "a restored certification's dataset that the same revert restores counts as removed",
-        (REV + "test_revert_restores_the_state_before_the_change[certify close_open]",),
+        (BREV + "test_revert_restores_the_state_before_the_change"
+         "[postgresql-standalone-certify close_open]",),
     ),
     Mutant(
         "pg-revert-dry-run-writes", "sql/functions/revert.sql",
         "    IF p_dry_run THEN",
         "    IF false THEN",
         "a dry run of revert changes the registry",
-        (REV + "test_dry_run_returns_the_same_rows_and_changes_nothing",),
+        (BREV + "test_dry_run_returns_the_same_rows_and_changes_nothing" + PG_STANDALONE,),
     ),
     Mutant(
         "pg-revert-reason-not-defaulted", "sql/functions/revert.sql",
         "        PERFORM set_config('calib.reason', format('revert of epoch %s', p_epoch), true);",
         "        NULL;",
         "a revert's change has no reason when none was given",
-        (REV + "test_revert_restores_the_state_before_the_change[certify]",),
+        (BREV + "test_revert_restores_the_state_before_the_change[postgresql-standalone-certify]",),
+    ),
+    Mutant(
+        "pg-revert-held-id-not-an-overlap", "sql/functions/_revert_apply.sql",
+        "    EXCEPTION WHEN exclusion_violation OR unique_violation THEN",
+        "    EXCEPTION WHEN exclusion_violation THEN",
+        "restoring a certification a revert of the revert brought back fails with a raw"
+        " unique violation instead of revert_overlap",
+        (BREV + "test_restoring_a_certification_a_revert_of_the_revert_brought_back"
+         + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-as-of-lookup-loses-removed-run", "sql/functions/_lookup.sql",
+        "                    CASE WHEN u.id IS NOT NULL THEN (\n",
+        "                    CASE WHEN false THEN (\n",
+        "an as-of lookup names no RUN for a dataset a revert removed since",
+        (BREV + "test_as_of_answers_keep_what_a_revert_removed" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-as-of-certifications-drop-removed", "sql/functions/certifications.sql",
+        "    LEFT JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id\n",
+        "    JOIN calib.dataset AS d ON d.dataset_id = c.dataset_id\n",
+        "as-of certifications leave out a dataset a revert removed since",
+        (BREV + "test_as_of_answers_keep_what_a_revert_removed" + PG_STANDALONE,),
+    ),
+    # -- revert on SQLite (backends/sqlite/revert.py, revert_actions.py) ---------------------
+    Mutant(
+        "sqlite-revert-changed-row-unchecked", "pyclient/calibcert/backends/sqlite/revert.py",
+        '        bad = self._one("SELECT * FROM certification_version WHERE created_change = :p"',
+        '        bad = self._one("SELECT * FROM certification_version WHERE 0 AND :p IS NULL"',
+        "a revert on SQLite removes certifications the change created without noticing one"
+        " was changed since",
+        (BREV + "test_a_certification_changed_since" + SQ,),
+    ),
+    Mutant(
+        "sqlite-revert-dataset-in-use-unchecked", "pyclient/calibcert/backends/sqlite/revert.py",
+        '            " ORDER BY v.dataset_id LIMIT 1", p)\n        if bad is not None:\n'
+        '            self._revert_conflict("revert_in_use"',
+        '            " AND 0 ORDER BY v.dataset_id LIMIT 1", p)\n        if bad is not None:\n'
+        '            self._revert_conflict("revert_in_use"',
+        "a revert on SQLite removes a dataset that later certifications use",
+        (BREV + "test_a_dataset_or_collection_in_use_since" + SQ,),
+    ),
+    Mutant(
+        "sqlite-revert-occupied-chain-unchecked", "pyclient/calibcert/backends/sqlite/revert.py",
+        '" WHERE v.removed_change = :p ORDER BY v.parent_id, v.position LIMIT 1", p)',
+        '" WHERE 0 AND v.removed_change = :p ORDER BY v.parent_id, v.position LIMIT 1", p)',
+        "a revert on SQLite restores a chain position whose place a later one took",
+        (BREV + "test_a_chain_position_taken_since" + SQ,),
+    ),
+    Mutant(
+        "sqlite-revert-cycle-unchecked", "pyclient/calibcert/backends/sqlite/revert.py",
+        "                if cid == start:\n                    looped.append(start)",
+        "                if False:\n                    looped.append(start)",
+        "a revert on SQLite restores a chain position that closes a loop",
+        (BREV + "test_a_restored_chain_that_would_make_a_cycle" + SQ,),
+    ),
+    Mutant(
+        "sqlite-revert-overlap-unchecked", "pyclient/calibcert/backends/sqlite/revert.py",
+        "        if over:\n            values",
+        "        if False:\n            values",
+        "a revert on SQLite restores a certification over a later one (the file's guard"
+        " trigger stops it, with another error)",
+        (BREV + "test_a_restored_certification_that_would_overlap" + SQ,),
+    ),
+    Mutant(
+        "sqlite-revert-ignores-states", "pyclient/calibcert/backends/sqlite/revert.py",
+        '            self._check_change(coll, "revert")',
+        "            pass",
+        "a revert on SQLite ignores FROZEN collections (the file's triggers stop it, with"
+        " another error)",
+        (BREV + "test_frozen_and_append_only" + SQ,),
+    ),
+    Mutant(
+        "sqlite-revert-target-removed-unchecked",
+        "pyclient/calibcert/backends/sqlite/revert.py",
+        "        bad = self._one(_TARGET_REMOVED, p)",
+        "        bad = None",
+        "a revert on SQLite restores a tag into a collection removed since",
+        (BREV + "test_a_collection_removed_since" + SQ,),
+    ),
+    Mutant(
+        "sqlite-revert-paths-not-refreshed", "pyclient/calibcert/backends/sqlite/revert.py",
+        "        if chains:\n            self._refresh_search_paths(",
+        "        if False:\n            self._refresh_search_paths(",
+        "a revert on SQLite changes chains but leaves the stored search paths as they were",
+        (SREV + "test_a_revert_of_chain_changes_stores_fresh_search_paths",),
+    ),
+    Mutant(
+        "sqlite-revert-dry-run-writes", "pyclient/calibcert/backends/sqlite/revert.py",
+        "                if dry_run:\n                    raise _DryRun",
+        "                if False:\n                    raise _DryRun",
+        "a dry run of revert on SQLite changes the file",
+        (BREV + "test_dry_run_returns_the_same_rows_and_changes_nothing" + SQ,),
+    ),
+    Mutant(
+        "sqlite-revert-reason-not-defaulted", "pyclient/calibcert/backends/sqlite/revert.py",
+        "                if opened and self._reason is None:",
+        "                if False:",
+        "a revert's change on SQLite has no reason when none was given",
+        (BREV + "test_revert_restores_the_state_before_the_change[sqlite-certify]",),
+    ),
+    Mutant(
+        "sqlite-revert-reason-lost-at-seal", "pyclient/calibcert/backends/sqlite/epochs.py",
+        '" reason = coalesce(?, reason) WHERE open = 1",',
+        '" reason = ? WHERE open = 1",',
+        "the seal drops the reason revert gave its change on SQLite",
+        (BREV + "test_revert_restores_the_state_before_the_change[sqlite-certify]",),
+    ),
+    Mutant(
+        "sqlite-revert-epoch-open-accepted", "pyclient/calibcert/backends/sqlite/revert.py",
+        '"SELECT 1 FROM change WHERE change_id = ? AND open IS NULL",',
+        '"SELECT 1 FROM change WHERE change_id = ?",',
+        "a revert on SQLite accepts the caller's own uncommitted change as an epoch",
+        (BREV + "test_the_open_change_is_not_an_epoch" + SQ,),
+    ),
+    Mutant(
+        "sqlite-as-of-certifications-drop-removed-run",
+        "pyclient/calibcert/backends/sqlite/as_of.py",
+        '" LEFT JOIN collection AS r ON r.collection_id = c.run_id"',
+        '" JOIN collection AS r ON r.collection_id = c.run_id"',
+        "as-of certifications on SQLite leave out a dataset whose RUN a revert removed since",
+        (BREV + "test_as_of_answers_keep_what_a_revert_removed" + SQ,),
     ),
     # -- the plot: a chain drawn as lookups see it (pyclient/calibcert/lookup_view.py) -------
     Mutant(
@@ -1873,15 +2017,9 @@ END;
     #    statistics -------------------------------------------------------------------------
     Mutant(
         "pg-find-many-run-names-by-join", "sql/functions/_lookup.sql",
-        "           (SELECT r.name FROM calib.dataset AS d\n"
-        "            JOIN calib.collection AS r ON r.collection_id = d.run_id\n"
-        "            WHERE d.dataset_id = u.id)\n"
-        "    FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, ord)\n",
-        "           r.name\n"
-        "    FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, ord)\n"
-        "    LEFT JOIN calib.dataset AS d ON d.dataset_id = u.id\n"
-        "    LEFT JOIN calib.collection AS r ON r.collection_id = d.run_id\n",
-        "find_many names the RUNs with a join: without statistics it scans all datasets",
+        "                     WHERE d.dataset_id = u.id),\n",
+        "                     WHERE d.dataset_id::text = u.id::text),\n",
+        "find_many names the RUNs by a comparison no index serves: it scans all datasets",
         (LPLANS + "test_pg_lookups_probe_indexes_without_and_with_statistics",),
     ),
     Mutant(

@@ -1,6 +1,5 @@
 """History on the command line (README "History and time travel"): ``--as-of`` for
-``find`` and ``list`` and ``calibcert history`` (both backends), and ``calibcert revert``
-(PostgreSQL only so far: SQLite refuses with InvalidArgumentError, exit 2)."""
+``find`` and ``list``, ``calibcert history`` and ``calibcert revert`` (both backends)."""
 
 from __future__ import annotations
 
@@ -100,7 +99,8 @@ def revert(epoch: int, dry_run: bool) -> None:
     """Undo the change committed as EPOCH (calibcert history shows them) by committing its
     inverse as a new change: what it created is removed, what it removed or changed is
     restored. A later change in the way fails it and nothing is changed (exit 1). Needs
-    calib_admin (PostgreSQL only). The reason is --reason, else 'revert of epoch EPOCH'."""
+    calib_admin on PostgreSQL (SQLite has no roles). The reason is --reason, else 'revert
+    of epoch EPOCH'."""
     rows = _reg().revert(epoch, dry_run=dry_run)
     emit([asdict(r) for r in rows], ["ACTION", "COLLECTION", "WHAT", "VALIDITY"],
          ([r.action, r.collection, _revert_what(r),

@@ -65,7 +65,8 @@ _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, de
 close_open_range, lookup, certifications, check_integrity, collection_stats,
 collection_digest, and history: epochs (the change of a write transaction, its seal, the
 epoch readers), as_of (as-of lookups), history, explain, prune_history (retention),
-request (request ids around every mutating call), snapshot_collection.
+request (request ids around every mutating call), snapshot_collection, revert (with
+revert_actions: what a revert does and how its conflicts are named).
 :class:`SqliteRegistry` is their mixins in one class.
 """
 
@@ -87,6 +88,7 @@ from .history import History
 from .lookup import Lookup
 from .prune_history import PruneHistory
 from .request import Requests, with_request_ids
+from .revert import Revert
 from .snapshot_collection import SnapshotCollection
 from .tags import Tags
 
@@ -128,6 +130,7 @@ TWINS: dict[str, str] = {
     "explain": f"{_PKG}.explain",
     "prune_history": f"{_PKG}.prune_history",
     "snapshot_collection": f"{_PKG}.snapshot_collection",
+    "revert": f"{_PKG}.revert",
 }
 
 #: Public SQL functions with no SQLite twin, each with the reason (none today: every
@@ -136,10 +139,6 @@ POSTGRES_ONLY: dict[str, str] = {
     "probe": "the lookup rule on internal ids, granted to services that prepare their own SQL"
              " lookups on PostgreSQL; SQLite has no SQL API, and its twin of the rule itself"
              " is lookup.py (_decide)",
-    # Parts of history (revision 0014) built on PostgreSQL only so far: the client raises
-    # InvalidArgumentError (history_postgresql_only) for them on SQLite.
-    "revert": "history (the versions a revert restores) is kept on PostgreSQL only so far;"
-              " SQLite follows (calibcert.history refuses it with history_postgresql_only)",
 }
 
 
@@ -147,5 +146,5 @@ POSTGRES_ONLY: dict[str, str] = {
 class SqliteRegistry(Collections, Datasets, Tags, Certify, Decertify, CloseOpenRange, Lookup,
                      Certifications, CheckIntegrity, CollectionStatistics, CollectionDigest,
                      Explain, AsOf, History, PruneHistory, Requests, SnapshotCollection,
-                     SqliteConnection):
+                     Revert, SqliteConnection):
     """A calibcert database in one SQLite file (see the module docstring)."""

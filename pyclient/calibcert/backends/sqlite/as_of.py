@@ -281,11 +281,14 @@ class AsOf(Catalog):
         out: list[Certification] = []
         rows = self._q(
             "SELECT c.dataset_id, c.data_id_key, t.name AS type, di.value,"
-            " r.name AS run, c.begin_us, c.end_us"
+            # A RUN a revert removed since keeps the name it bore last.
+            " coalesce(r.name, (SELECT n.name FROM collection_version AS n"
+            "  WHERE n.collection_id = c.run_id ORDER BY n.created_change DESC"
+            "  LIMIT 1)) AS run, c.begin_us, c.end_us"
             f" FROM {CERTIFICATIONS_AS_OF('c.collection_id = :cid')} AS c"
             " CROSS JOIN dataset_type AS t ON t.dataset_type_id = c.dataset_type_id"
             " CROSS JOIN data_id AS di ON di.data_id_key = c.data_id_key"
-            " CROSS JOIN collection AS r ON r.collection_id = c.run_id"
+            " LEFT JOIN collection AS r ON r.collection_id = c.run_id"
             " WHERE :tid IS NULL OR c.dataset_type_id = :tid"
             " ORDER BY t.name, c.data_id_key, c.begin_us",
             {"cid": m.id, "tid": tid, "e": m.epoch})

@@ -245,8 +245,13 @@ class Catalog(SqliteConnection):
     def _run_name(self, run_id: int) -> str:
         name = self._run_names.get(run_id)
         if name is None:
-            row = self._one("SELECT name FROM collection WHERE collection_id = ?", (run_id,))
-            name = self._run_names[run_id] = row["name"]
+            # The name a RUN bears, or bore last when a revert removed it since (an as-of
+            # answer still names it).
+            row = self._one("SELECT coalesce((SELECT name FROM collection WHERE"
+                            " collection_id = :r), (SELECT name FROM collection_version WHERE"
+                            " collection_id = :r ORDER BY created_change DESC LIMIT 1))",
+                            {"r": run_id})
+            name = self._run_names[run_id] = row[0]
         return name
 
     def _plan(self, collection: str, dataset_type: str) -> _Plan:

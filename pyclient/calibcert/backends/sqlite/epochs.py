@@ -98,10 +98,11 @@ class ChangeLog:
 
     def _seal_own(self) -> None:
         """Just before COMMIT: this transaction's change (if it changed anything) becomes
-        its epoch, with the commit time, the actor and the reason."""
+        its epoch, with the commit time, the actor and the reason (the registry's; else the
+        one the call that opened the change gave it: revert's 'revert of epoch N')."""
         self._conn.execute(
             "UPDATE change SET open = NULL, committed_at = ?, db_role = ?, app_user = ?,"
-            " reason = ? WHERE open = 1",
+            " reason = coalesce(?, reason) WHERE open = 1",
             (_now_us(), _os_user(), self._user, self._reason))
 
     def _change_id(self) -> int:
