@@ -297,6 +297,10 @@ def test_epochs_count_committed_changes_only(reg: Registry) -> None:
     assert reg.decertify("X", TYPE, Timespan(None, None)) == 0
     assert reg.close_open_range("X", TYPE, t(2030)) == 0
     assert reg.register_collection("X", CollectionType.CALIBRATION) is False
+    assert reg.certify("X", [], Timespan(t(2020), None)) == 0
+    assert reg.certify_series("X", []) == 0
+    assert reg.insert_datasets(TYPE, "run1", []) == []
+    assert reg.untag("tagged", []) == 0
     with pytest.raises(ConflictingDefinitionError):
         reg.register_dataset_type(TYPE, ("instrument",))
     with pytest.raises(calibcert.errors.ConflictingCertificationError):

@@ -932,6 +932,16 @@ END;
         "an association naming a dataset the export does not hold is accepted",
         ("tests/test_butler_format.py::test_a_malformed_export_is_refused_naming_the_element",),
     ),
+    Mutant(
+        "sqlite-certify-nothing-takes-an-epoch", "pyclient/calibcert/backends/sqlite/certify.py",
+        "        if not ids:\n"
+        "            return True  # nothing to write: no change opened, so no epoch (as on"
+        " PostgreSQL)\n",
+        "",
+        "a certify of no dataset opens a change on SQLite: an epoch that changed nothing,"
+        " and the backends' epochs drift apart",
+        (BH + "test_epochs_count_committed_changes_only" + SQ,),
+    ),
     # -- SQLite revert meets retention and snapshots (revision 0015) -------------------------
     Mutant(
         "sqlite-revert-below-horizon", "pyclient/calibcert/backends/sqlite/revert.py",

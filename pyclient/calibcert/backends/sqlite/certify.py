@@ -136,6 +136,8 @@ class Certify(States):
         the guard trigger refuses on any overlap. If any rule fails, nothing is left
         written and False sends the call to the general path, which finds and reports the
         error exactly."""
+        if not ids:
+            return True  # nothing to write: no change opened, so no epoch (as on PostgreSQL)
         blobs = list(_id_bytes(ids))
         found = self._resolve_few(blobs)
         rows: list[tuple[bytes, int, int, int, int]] = []  # (id, type, key, run, begin)
