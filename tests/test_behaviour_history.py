@@ -292,8 +292,11 @@ def test_history_of_the_collection_itself(reg: Registry) -> None:
 def test_epochs_count_committed_changes_only(reg: Registry) -> None:
     assert reg.current_epoch() == 0
     refs = world(reg)
+    reg.register_collection("C", CollectionType.CHAINED)
+    reg.set_chain("C", ["X", "run1"])
     before = reg.current_epoch()
     # A call that changes nothing takes no epoch; nor does a failed call.
+    reg.set_chain("C", ["X", "run1", "X"])  # the same chain (a repeat keeps its first place)
     assert reg.decertify("X", TYPE, Timespan(None, None)) == 0
     assert reg.close_open_range("X", TYPE, t(2030)) == 0
     assert reg.register_collection("X", CollectionType.CALIBRATION) is False

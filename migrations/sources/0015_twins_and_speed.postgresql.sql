@@ -14,6 +14,8 @@
 -- sq-revert: as-of lookups and certifications still name (and list) a dataset whose RUN
 -- or row a revert removed since (calib._lookup is in the speed block above).
 \ir ../../sql/functions/certifications.sql
+-- epochs: set_chain with the same children writes nothing (no epoch).
+\ir ../../sql/functions/set_chain.sql
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

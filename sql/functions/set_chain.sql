@@ -75,10 +75,17 @@ BEGIN
             jsonb_build_object('kind', 'chain_cycle', 'collection', p_parent, 'child', v_cycle)) IS NULL THEN END IF;
     END IF;
 
-    DELETE FROM calib.collection_chain WHERE parent_id = v_parent.collection_id;
-    INSERT INTO calib.collection_chain (parent_id, position, child_id)
-    SELECT v_parent.collection_id, u.ord, u.id
-    FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord);
+    /* The same children in the same order change nothing: no rows written, so no change
+       and no epoch (revision 0015; the delete and re-insert left no version either, but
+       took an epoch). */
+    IF v_ids IS DISTINCT FROM ARRAY(SELECT ch.child_id FROM calib.collection_chain AS ch
+                                    WHERE ch.parent_id = v_parent.collection_id
+                                    ORDER BY ch.position) THEN
+        DELETE FROM calib.collection_chain WHERE parent_id = v_parent.collection_id;
+        INSERT INTO calib.collection_chain (parent_id, position, child_id)
+        SELECT v_parent.collection_id, u.ord, u.id
+        FROM unnest(v_ids) WITH ORDINALITY AS u(id, ord);
+    END IF;
     IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
         PERFORM calib._request_result('set_chain', NULL);
     END IF;

@@ -942,6 +942,20 @@ END;
         " and the backends' epochs drift apart",
         (BH + "test_epochs_count_committed_changes_only" + SQ,),
     ),
+    Mutant(
+        "pg-set-chain-same-takes-an-epoch", "sql/functions/set_chain.sql",
+        "    IF v_ids IS DISTINCT FROM ARRAY(",
+        "    IF v_ids IS NOT NULL OR v_ids IS DISTINCT FROM ARRAY(",
+        "set_chain rewrites an unchanged chain: an epoch that changed nothing",
+        (BH + "test_epochs_count_committed_changes_only" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "sqlite-set-chain-same-takes-an-epoch", "pyclient/calibcert/backends/sqlite/collections.py",
+        "            if ids != now:",
+        "            if True:",
+        "SQLite's set_chain rewrites an unchanged chain: an epoch that changed nothing",
+        (BH + "test_epochs_count_committed_changes_only" + SQ,),
+    ),
     # -- SQLite revert meets retention and snapshots (revision 0015) -------------------------
     Mutant(
         "sqlite-revert-below-horizon", "pyclient/calibcert/backends/sqlite/revert.py",

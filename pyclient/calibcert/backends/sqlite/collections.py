@@ -55,10 +55,13 @@ class Collections(States):
             if via is not None:
                 raise _err("chain_cycle", collection=parent, child=via)
             was_stale = self._paths_stale()
-            self._conn.execute("DELETE FROM collection_chain WHERE parent_id = ?", (p.id,))
-            self._conn.executemany(
-                "INSERT INTO collection_chain (parent_id, position, child_id) VALUES (?, ?, ?)",
-                ((p.id, pos, cid) for pos, cid in enumerate(ids, 1)))
+            now = [r[0] for r in self._q("SELECT child_id FROM collection_chain"
+                                         " WHERE parent_id = ? ORDER BY position", (p.id,))]
+            if ids != now:  # the same children in the same order: no change, no epoch
+                self._conn.execute("DELETE FROM collection_chain WHERE parent_id = ?", (p.id,))
+                self._conn.executemany(
+                    "INSERT INTO collection_chain (parent_id, position, child_id)"
+                    " VALUES (?, ?, ?)", ((p.id, pos, cid) for pos, cid in enumerate(ids, 1)))
             self._refresh_search_paths([p.id], was_stale)
 
     def _cycle_via(self, parent_id: int, ids: list[int]) -> str | None:
