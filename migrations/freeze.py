@@ -127,6 +127,14 @@ RELEASED: dict[str, str] = {
         "4f4ef61fa25677834a9e2850e79527381f4ff827aa4bd1ff803b647b67483f9f",
     "0014_history.sqlite.sql":
         "bef784dfecfae8bc845c0c978f0161c1cbb3399b528344ca1390bd3098ad56c3",
+    "0015_twins_and_speed.postgresql.down.sql":
+        "df682cabbba05c802fbf8796d32e2fb339436ae63f8912a2b724d1d4225172a7",
+    "0015_twins_and_speed.postgresql.sql":
+        "cccd16499a3bd4cefbe58297e89fdb68bb322b778b05689a1d1146006ab9bfa8",
+    "0015_twins_and_speed.sqlite.down.sql":
+        "0a9d6c5892c85b9e95f8a142125be9debbd7877df6550e1461c53da25dea1e08",
+    "0015_twins_and_speed.sqlite.sql":
+        "572efed04efc8b0e69a99504e55df95cf56e7410d845b488d3d63662d60f2fbb",
 }
 
 HEADER = (
