@@ -193,6 +193,24 @@ def test_a_file_the_real_butler_wrote_reads_as_the_butler_holds_it() -> None:
     assert read.dropped["dimension_records"] == 4
 
 
+def test_implied_dimensions_are_not_part_of_the_key() -> None:
+    # What lsst-daf-butler 30.2026.4300 writes for a flat: its dataset type lists the implied
+    # band, its data IDs carry the required dimensions only.
+    text = export_text().replace(
+        "  dimensions: [instrument, detector]\n",
+        "  dimensions: [band, instrument, detector, physical_filter]\n").replace(
+        "{instrument: Cam, detector: 1}", "{instrument: Cam, detector: 1, physical_filter: g_01}"
+    ).replace(
+        "{instrument: Cam, detector: 2}", "{instrument: Cam, detector: 2, physical_filter: g_01}")
+    doc = from_butler(text).doc
+    assert doc["dataset_types"][0]["dimensions"] == ["instrument", "detector", "physical_filter"]
+    # Data IDs of one type that name different dimensions are refused.
+    mixed = text.replace("{instrument: Cam, detector: 2, physical_filter: g_01}",
+                         "{instrument: Cam, detector: 2, band: g, physical_filter: g_01}")
+    with pytest.raises(InvalidArgumentError, match="name different dimensions"):
+        from_butler(mixed)
+
+
 BAD = {
     "unknown YAML tag": (export_text(extra="- type: run\n  name: !foo x"),
                          "line 60, column 9: cannot parse YAML: could not determine a "

@@ -251,11 +251,36 @@ def _convert(raw: Any) -> ButlerRead:
         # (the Butler reads such files the same way): the import says so if it does not.
         if d["run"] not in collections:
             collections[d["run"]] = {"name": d["run"], "type": "RUN", "doc": None}
+    _key_dimensions(types, datasets.values())
     doc = {"format": FORMAT, "version": VERSION,
            "dataset_types": sorted(types.values(), key=lambda t: t["name"]),
            "collections": sorted(collections.values(), key=lambda c: c["name"]),
            "datasets": sorted(datasets.values(), key=lambda d: d["id"])}
     return ButlerRead(doc, {k: v for k, v in dropped.items() if v})
+
+
+def _key_dimensions(types: dict[str, dict[str, Any]],
+                    datasets: Iterable[Mapping[str, Any]]) -> None:
+    """A Butler dataset type lists its implied dimensions too (``physical_filter`` implies
+    ``band``), but its data IDs carry only the required ones, which identify it. calibcert
+    keys a data ID by exactly its type's dimensions: a type keeps the dimensions its data
+    IDs carry (in the Butler's order), which must be the same for all of them."""
+    keys: dict[str, set[frozenset[str]]] = {}
+    for d in datasets:
+        keys.setdefault(d["dataset_type"], set()).add(frozenset(d["data_id"]))
+    for name, found in keys.items():
+        t = types.get(name)
+        if t is None:
+            continue
+        if len(found) > 1:
+            raise _fail("datasets", f"the data IDs of dataset type {name!r} name different"
+                                    f" dimensions: {sorted(sorted(k) for k in found)}")
+        (carried,) = found
+        extra = carried - set(t["dimensions"])
+        if extra:
+            raise _fail("datasets", f"data IDs of dataset type {name!r} name {sorted(extra)},"
+                                    f" not among its dimensions {t['dimensions']}")
+        t["dimensions"] = [x for x in t["dimensions"] if x in carried]
 
 
 def _read_collection(block: Mapping[str, Any], where: str,

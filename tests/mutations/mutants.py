@@ -926,6 +926,14 @@ END;
          "test_a_tai_time_calibcert_cannot_hold_exactly_is_refused",),
     ),
     Mutant(
+        "butler-implied-dimensions-kept", "pyclient/calibcert/butler_format.py",
+        '        t["dimensions"] = [x for x in t["dimensions"] if x in carried]\n',
+        "",
+        "a Butler dataset type keeps its implied dimensions (band): its data IDs, which"
+        " carry only the required ones, no longer match it",
+        ("tests/test_butler_format.py::test_implied_dimensions_are_not_part_of_the_key",),
+    ),
+    Mutant(
         "butler-unknown-dataset-accepted", "pyclient/calibcert/butler_format.py",
         "        if dataset_id not in datasets:\n",
         "        if False:\n",
