@@ -133,37 +133,44 @@ def in_one_change(reg: Registry, op: Callable[[Registry, dict[int, Any]], Any],
     return reg.current_epoch()
 
 
-@pytest.mark.parametrize("kind", sorted(OPERATIONS))
-def test_revert_restores_the_state_before_the_change(reg: Registry, kind) -> None:
-    refs = world(reg)
-    before, before_view = content(reg), as_of_view(reg, None)
-    epoch = in_one_change(reg, OPERATIONS[kind], refs)
-    after = content(reg)
+def check_revert_round_trip(reg: Registry, content: Callable[[], Any],
+                            change: Callable[[], int]) -> None:
+    """Run ``change`` (one change; returns its epoch) and revert it: the content
+    (``content()``) and the as-of view are those before it; the revert's own change says
+    so in history; reverting the revert brings the change back; reverting the change again
+    conflicts when it created rows (the revert removed those versions), else undoes it
+    again. Shared with tests/test_pg_revert.py, which reads PostgreSQL's own facts."""
+    before, before_view = content(), as_of_view(reg, None)
+    epoch = change()
+    after = content()
     assert after != before, "the operation changed nothing: a vacuous case"
     rows = reg.revert(epoch)
     assert rows, "revert did nothing"
-    assert content(reg) == before
+    assert content() == before
     assert as_of_view(reg, None) == before_view == as_of_view(reg, epoch - 1)
     revert_epoch = reg.current_epoch()
     assert revert_epoch == epoch + 1
     ops = {(h.operation, h.reason) for h in reg.history("run1") + reg.history("T")
            + (reg.history("X")) if h.epoch == revert_epoch}
     assert ops <= {("revert", f"revert of epoch {epoch}")}
-    # Reverting the revert brings the change back.
     reg.revert(revert_epoch)
-    assert content(reg) == after
-    # Reverting the change again: the rows it created were removed by the revert (those
-    # of the revert of the revert are other versions), so that conflicts; a change that
-    # only removed rows is simply undone again.
+    assert content() == after
     if any(r.action.startswith("remove") or r.action == "restore collection settings"
            for r in rows):
         with pytest.raises(RevertConflictError) as info:
             reg.revert(epoch)
         assert info.value.details["later_epoch"] == revert_epoch
-        assert content(reg) == after
+        assert content() == after
     else:
         reg.revert(epoch)
-        assert content(reg) == before
+        assert content() == before
+
+
+@pytest.mark.parametrize("kind", sorted(OPERATIONS))
+def test_revert_restores_the_state_before_the_change(reg: Registry, kind) -> None:
+    refs = world(reg)
+    check_revert_round_trip(reg, lambda: content(reg),
+                            lambda: in_one_change(reg, OPERATIONS[kind], refs))
 
 
 def test_dry_run_returns_the_same_rows_and_changes_nothing(reg: Registry) -> None:

@@ -20,10 +20,7 @@ import pytest
 
 import calibcert
 from calibcert import CollectionType, Registry, Timespan
-from calibcert.errors import (
-    RevertConflictError,
-)
-from test_behaviour_revert import other_det1
+from test_behaviour_revert import check_revert_round_trip, other_det1
 from test_pg_history import TYPE, det, t
 
 
@@ -74,22 +71,6 @@ def content(conn: psycopg.Connection) -> dict[str, Any]:
     return {k: conn.execute(v).fetchall() for k, v in q.items()}
 
 
-def as_of_view(reg: Registry, epoch: int | None) -> dict[str, Any]:
-    """What lookups answer (now, or as of an epoch) for the world's collections."""
-    out: dict[str, Any] = {}
-    for name in ("X", "X2", "C"):
-        try:
-            out[name] = sorted((str(c.ref.id), str(c.timespan), c.collection)
-                               for c in reg.certifications(name, as_of=epoch))
-        except calibcert.errors.MissingCollectionError:
-            out[name] = None
-    try:
-        out["chain"] = reg.get_chain("C", as_of=epoch)
-    except calibcert.errors.MissingCollectionError:
-        out["chain"] = None
-    return out
-
-
 # Kinds whose PostgreSQL-level facts matter: restored certification ids, a collection
 # restored with its id and writers, a writer list reverted (every kind runs on both
 # backends in tests/test_behaviour_revert.py).
@@ -112,34 +93,8 @@ def in_one_change(reg: Registry, pg_url: str, op: Callable[[Registry, dict[int, 
 @pytest.mark.parametrize("kind", sorted(OPERATIONS))
 def test_revert_restores_the_state_before_the_change(reg: Registry, owner, pg_url, kind) -> None:
     refs = world(reg)
-    before, before_view = content(owner), as_of_view(reg, None)
-    epoch = in_one_change(reg, pg_url, OPERATIONS[kind], refs)
-    after = content(owner)
-    assert after != before, "the operation changed nothing: a vacuous case"
-    rows = reg.revert(epoch)
-    assert rows, "revert did nothing"
-    assert content(owner) == before
-    assert as_of_view(reg, None) == before_view == as_of_view(reg, epoch - 1)
-    revert_epoch = reg.current_epoch()
-    assert revert_epoch == epoch + 1
-    ops = {(h.operation, h.reason) for h in reg.history("run1") + reg.history("T")
-           + (reg.history("X")) if h.epoch == revert_epoch}
-    assert ops <= {("revert", f"revert of epoch {epoch}")}
-    # Reverting the revert brings the change back.
-    reg.revert(revert_epoch)
-    assert content(owner) == after
-    # Reverting the change again: the rows it created were removed by the revert (those
-    # of the revert of the revert are other versions), so that conflicts; a change that
-    # only removed rows is simply undone again.
-    if any(r.action.startswith("remove") or r.action == "restore collection settings"
-           for r in rows):
-        with pytest.raises(RevertConflictError) as info:
-            reg.revert(epoch)
-        assert info.value.details["later_epoch"] == revert_epoch
-        assert content(owner) == after
-    else:
-        reg.revert(epoch)
-        assert content(owner) == before
+    check_revert_round_trip(reg, lambda: content(owner),
+                            lambda: in_one_change(reg, pg_url, OPERATIONS[kind], refs))
 
 
 # -- writer lists and roles (the conflicts: tests/test_behaviour_revert.py) ----------
