@@ -19,8 +19,8 @@ import psycopg
 import pytest
 
 import calibcert
-from calibcert import CollectionType, Registry, Timespan
-from test_behaviour_revert import check_revert_round_trip, other_det1
+from calibcert import Registry, Timespan
+from test_behaviour_revert import check_revert_round_trip, other_det1, world
 from test_pg_history import TYPE, det, t
 
 
@@ -34,22 +34,6 @@ def reg(pg_url: str) -> Iterator[Registry]:
 def owner(pg_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         yield conn
-
-
-def world(reg: Registry) -> dict[int, Any]:
-    """run1 (detectors 1-6), CALIBRATION X with 1 and 2 certified from 2020, TAGGED T with
-    dataset 1, CHAINED C = [X, T]."""
-    reg.register_dataset_type(TYPE, ("instrument", "detector"))
-    reg.register_collection("run1", CollectionType.RUN)
-    refs = {r.data_id["detector"]: r for r in reg.insert_datasets(TYPE, "run1",
-                                                                   [det(d) for d in range(1, 7)])}
-    reg.register_collection("X", CollectionType.CALIBRATION)
-    reg.register_collection("T", CollectionType.TAGGED)
-    reg.register_collection("C", CollectionType.CHAINED)
-    reg.certify("X", [refs[1], refs[2]], Timespan(t(2020), None))
-    reg.tag("T", [refs[1]])
-    reg.set_chain("C", ["X", "T"])
-    return refs
 
 
 def content(conn: psycopg.Connection) -> dict[str, Any]:

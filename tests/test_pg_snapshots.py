@@ -7,7 +7,6 @@ tests/test_behaviour_snapshots.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
@@ -21,17 +20,6 @@ from test_pg_history import DETECTORS, TIMES, TYPE, answers, det, t, world
 def reg(pg_url: str) -> Iterator[Registry]:
     with calibcert.connect(pg_url) as r:
         yield r
-
-
-def everything(reg: Registry, collection: str, as_of: int | None) -> tuple[Any, ...]:
-    """answers() (certifications, find_many over every detector and time, find) and the
-    digest (now only: as-of digests are not a public form)."""
-    digest = reg.collection_digest(collection) if as_of is None else None
-    return answers(reg, collection, as_of), digest
-
-
-def info(reg: Registry, name: str) -> calibcert.CollectionInfo:
-    return next(c for c in reg.list_collections() if c.name == name)
 
 
 def test_raw_sql_by_the_owner_cannot_write_a_snapshot(pg_url: str, reg: Registry) -> None:
