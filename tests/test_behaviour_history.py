@@ -287,6 +287,8 @@ def test_history_of_the_collection_itself(reg: Registry) -> None:
                        "child_after": None}),
         ("set_chain", {"what": "chain", "position": 2, "child_before": "X", "child_after": None}),
     ]
+    with pytest.raises(MissingCollectionError, match="never did"):
+        reg.history("nowhere")
 
 
 def test_epochs_count_committed_changes_only(reg: Registry) -> None:

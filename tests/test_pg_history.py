@@ -279,42 +279,6 @@ def test_history_records_operations_actor_and_reason(pg_url: str, reg: Registry)
             if r.dataset_type] == [e_certify]
 
 
-def test_history_of_the_collection_itself(reg: Registry) -> None:
-    world(reg)
-    reg.register_collection("C", CollectionType.CHAINED)
-    reg.set_chain("C", ["X"])
-    reg.set_chain("C", ["run1", "X"])
-    reg.set_collection_state("X", "APPEND_ONLY")
-    reg.set_collection_state("X", "OPEN")
-    reg.set_chain("C", [])
-    reg.remove_collection("X")
-    x = [(r.operation, r.detail) for r in reg.history("X")]
-    state = {"name": "X", "type": "CALIBRATION", "writers": None}
-    assert x == [
-        ("register_collection", {"what": "collection", "before": None,
-                                 "after": {**state, "state": "OPEN"}}),
-        ("set_collection_state", {"what": "collection", "before": {**state, "state": "OPEN"},
-                                  "after": {**state, "state": "APPEND_ONLY"}}),
-        ("set_collection_state", {"what": "collection",
-                                  "before": {**state, "state": "APPEND_ONLY"},
-                                  "after": {**state, "state": "OPEN"}}),
-        ("remove_collection", {"what": "collection", "before": {**state, "state": "OPEN"},
-                               "after": None}),
-    ]
-    chain = [(r.operation, r.detail) for r in reg.history("C") if r.detail["what"] == "chain"]
-    assert chain == [
-        ("set_chain", {"what": "chain", "position": 1, "child_before": None, "child_after": "X"}),
-        ("set_chain", {"what": "chain", "position": 1, "child_before": "X",
-                       "child_after": "run1"}),
-        ("set_chain", {"what": "chain", "position": 2, "child_before": None, "child_after": "X"}),
-        ("set_chain", {"what": "chain", "position": 1, "child_before": "run1",
-                       "child_after": None}),
-        ("set_chain", {"what": "chain", "position": 2, "child_before": "X", "child_after": None}),
-    ]
-    with pytest.raises(MissingCollectionError, match="never did"):
-        reg.history("nowhere")
-
-
 def test_one_change_per_transaction_and_no_borrowed_change(
         reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
     refs = world(reg, ("X", "Y"))
