@@ -1,0 +1,2 @@
+-- Undo revision 0016 on PostgreSQL (source of versions/0016_speed.postgresql.down.sql).
+-- freeze.py puts back what 0016 changed as 0015 had it and drops what it created.
