@@ -238,6 +238,42 @@ def test_explain_inside_a_transaction_sees_its_own_pending_change(reg: Registry)
     assert reg.explain("C", TYPE, det(1), t(2021))[0].epoch == reg.current_epoch()
 
 
+def test_explain_through_a_snapshot_reads_it_as_find_does(reg: Registry) -> None:
+    """A snapshot member is explained as find reads it: its source's members as of the
+    snapshot's epoch, each row read then (revision 0016; before, the snapshot showed as
+    'match' holding nothing on PostgreSQL, and as holding nothing on SQLite). A member
+    listed twice (read now, and through the snapshot) decides only where it matches."""
+    r1, _ = world(reg)
+    reg.certify("A", [r1[1]], Timespan(t(2020), None))
+    certified = reg.current_epoch()
+    reg.snapshot_collection("C", "SC")
+    reg.decertify("A", TYPE, Timespan(None, None))  # A holds nothing now
+    reg.register_collection("E", CollectionType.CHAINED)
+    reg.set_chain("E", ["A", "SC", "run2"])
+    now = reg.current_epoch()
+    expected = [("A", "CALIBRATION", "no match", None, None, None),
+                ("A", "CALIBRATION", "match", r1[1].id, Timespan(t(2020), None), certified),
+                ("tg", "TAGGED", "skipped", None, None, None),
+                ("B", "CALIBRATION", "skipped", None, None, None),
+                ("run2", "RUN", "skipped", None, None, None),
+                ("run1", "RUN", "skipped", None, None, None),
+                ("run2", "RUN", "skipped", None, None, None)]
+    assert reg.find("E", TYPE, det(1), t(2021)).id == r1[1].id
+    for as_of in (None, now):  # now, and as of the current epoch: the same rows
+        rows = reg.explain("E", TYPE, det(1), t(2021), as_of=as_of)
+        assert [r.rank for r in rows] == list(range(1, 8))
+        assert [(r.member, r.member_type, r.outcome, r.dataset_id, r.timespan, r.epoch)
+                for r in rows] == expected, as_of
+    # Nothing certified for detector 4: run1, read through the snapshot, decides.
+    inserted = [h.epoch for h in reg.history("run1", TYPE, det(4))]
+    rows = reg.explain("E", TYPE, det(4), t(2021))
+    assert reg.find("E", TYPE, det(4), t(2021)).id == r1[4].id
+    assert [(r.member, r.outcome) for r in rows] == [
+        ("A", "no match"), ("A", "no match"), ("tg", "no match"), ("B", "no match"),
+        ("run2", "no match"), ("run1", "match"), ("run2", "skipped")]
+    assert (rows[5].dataset_id, [rows[5].epoch]) == (r1[4].id, inserted)
+
+
 def test_explain_raises_finds_errors(reg: Registry) -> None:
     world(reg)
     bad = [("nowhere", TYPE, det(1), None, MissingCollectionError),

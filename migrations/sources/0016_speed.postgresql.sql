@@ -2,6 +2,11 @@
 -- into versions/0016_speed.postgresql.sql. calib._revision answers 0016; each topic adds its
 -- block below, before the closing comments, grants and security.
 \ir ../../sql/functions/_revision.sql
+-- explain: a snapshot member is explained as find reads it (its source's members as of the
+-- snapshot's epoch), and as of an epoch each member is read at its own epoch.
+\ir ../../sql/functions/_member_candidates.sql
+\ir ../../sql/functions/_explain.sql
+-- explain: end
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

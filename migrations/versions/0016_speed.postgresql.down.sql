@@ -1,6 +1,157 @@
 -- FROZEN downgrade of revision 0016, written by migrations/freeze.py from sources/0016_speed.postgresql.down.sql.
 -- Never edit by hand.
 -- The functions this revision re-creates, as the previous revision had them (freeze.py).
+CREATE OR REPLACE FUNCTION calib._explain(p_collection text, p_dataset_type text, p_data_id jsonb, p_span tstzrange, p_as_of bigint)
+ RETURNS TABLE(rank bigint, member text, member_type text, outcome text, dataset_id uuid, timespan tstzrange, epoch bigint)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* The body of calib.explain (its forms differ only in how the time is given): p_span is
+   the lookup's time as calib._lookup takes it (an instant t is [t,t]; NULL skips
+   CALIBRATION members). Names, the as-of epoch and the data ID are resolved and checked
+   by the same helpers and in the same order as calib._lookup, so that explain raises
+   exactly find's errors. The deciding member, its dataset and whether it is ambiguous come
+   from calib.probe (now) or calib._probe_as_of (as of p_as_of) themselves, the rule find
+   applies; calib._member_candidates only lists what each member holds. Outcomes: members
+   before the deciding one 'no match', the deciding one 'match' (one row) or 'ambiguous'
+   (one row per match), later members 'skipped' (not searched); with no time, CALIBRATION
+   members are 'skipped' too (find never searches them); when nothing matches every
+   searched member is 'no match'. Dataset, timespan (CALIBRATION matches only) and the
+   epoch that created the match (NULL: the caller's own uncommitted change) are given on the
+   deciding member's rows only.
+   Errors: those of find (KC002, KC005, KC008, KC015 as_of_range, KC002 collection_missing_as_of),
+   never KC011: an ambiguous match is an answer here.
+   Locks: none; read-only. */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+    v_coll_id integer := CASE WHEN p_as_of IS NULL THEN (calib._collection(p_collection)).collection_id
+                              ELSE calib._collection_as_of(p_collection, v_epoch) END;
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
+    v_value jsonb;
+    v_key integer;
+    v_member integer;
+    v_ambiguous boolean;
+BEGIN
+    v_value := (calib._canonical_data_ids(v_type, ARRAY[p_data_id]))[1];
+    SELECT di.data_id_key INTO v_key FROM calib.data_id AS di
+    WHERE di.dataset_type_id = v_type.dataset_type_id AND di.value = v_value;
+    /* A data ID never stored (NULL key) matches nothing: no probe, as in calib._lookup. */
+    IF v_key IS NOT NULL AND v_epoch IS NULL THEN
+        SELECT p.member_id, p.ambiguous INTO v_member, v_ambiguous
+        FROM calib.probe(v_coll_id, v_key, p_span) AS p;
+    ELSIF v_key IS NOT NULL THEN
+        SELECT p.member_id, p.ambiguous INTO v_member, v_ambiguous
+        FROM calib._probe_as_of(v_coll_id, v_key, p_span, v_epoch) AS p;
+    END IF;
+    RETURN QUERY
+    WITH c AS (
+        SELECT m.rank, m.member_id, m.member_name, m.member_type, m.dataset_id, m.validity,
+               m.created_change,
+               row_number() OVER (PARTITION BY m.rank
+                                  ORDER BY lower(m.validity) NULLS FIRST, m.dataset_id) AS n
+        FROM calib._member_candidates(v_coll_id, v_key, p_span, v_epoch) AS m
+    )
+    SELECT c.rank, c.member_name, c.member_type,
+           CASE WHEN c.member_id = v_member
+                    THEN CASE WHEN v_ambiguous THEN 'ambiguous' ELSE 'match' END
+                WHEN c.member_type = 'CALIBRATION' AND p_span IS NULL THEN 'skipped'
+                WHEN v_member IS NULL
+                     OR c.rank < (SELECT d.rank FROM c AS d WHERE d.member_id = v_member LIMIT 1)
+                    THEN 'no match'
+                ELSE 'skipped' END,
+           CASE WHEN c.member_id = v_member THEN c.dataset_id END,
+           CASE WHEN c.member_id = v_member THEN c.validity END,
+           CASE WHEN c.member_id = v_member THEN ch.epoch END
+    FROM c
+    LEFT JOIN calib.change AS ch ON ch.change_id = c.created_change
+    WHERE c.n = 1 OR c.member_id = v_member
+    ORDER BY c.rank, c.n;
+END
+$function$;
+CREATE OR REPLACE FUNCTION calib._member_candidates(p_collection_id integer, p_data_id_key integer, p_span tstzrange, p_epoch bigint)
+ RETURNS TABLE(rank bigint, member_id integer, member_name text, member_type text, dataset_id uuid, validity tstzrange, created_change bigint)
+ LANGUAGE plpgsql
+ STABLE ROWS 5
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Every member of the search path of collection p_collection_id, in rank order, with every
+   match it holds for data ID key p_data_id_key (calib.explain): one row per match, or one
+   row with NULL dataset_id when it holds none. The matches are exactly those of the
+   branches of calib.probe (p_epoch NULL: the current tables, the stored search path) and
+   calib._probe_as_of (p_epoch: the versions visible then, calib._visible, along
+   calib._search_path_as_of), predicate for predicate, but not cut to the first two of the
+   first matching member: explain shows them all. Which member decides is not decided here:
+   calib.explain asks calib.probe / calib._probe_as_of themselves, so that it explains
+   exactly what find decided (tests/test_pg_explain.py compares the two on random cases).
+   created_change: the change that created the matching certification, dataset (RUN) or
+   tag version (calib.change; its epoch is NULL while uncommitted).
+   Arguments: p_collection_id and p_data_id_key internal ids (a NULL key matches nothing),
+   p_span the time (NULL skips CALIBRATION members: no matches), p_epoch a checked epoch
+   (calib._as_of) or NULL for now.
+   Locks: none; read-only.
+   Errors: none of its own (calib.explain resolves names to ids first and raises).
+   PL/pgSQL so that both statements are planned once per session. */
+BEGIN
+    IF p_epoch IS NULL THEN
+        RETURN QUERY
+        SELECT m.rank::bigint, m.member_id, mc.name, m.member_type,
+               x.dataset_id, x.validity, x.created_change
+        FROM calib.search_path AS m
+        JOIN calib.collection AS mc ON mc.collection_id = m.member_id
+        LEFT JOIN LATERAL (
+            SELECT c.dataset_id, c.validity, c.created_change FROM calib.certification AS c
+            WHERE m.member_type = 'CALIBRATION' AND p_span IS NOT NULL
+              AND c.collection_id = m.member_id
+              AND c.data_id_key = p_data_id_key
+              AND c.validity && p_span
+            UNION ALL
+            SELECT d.dataset_id, NULL::tstzrange,
+                   (SELECT v.created_change FROM calib.dataset_version AS v
+                    WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NULL)
+            FROM calib.dataset AS d
+            WHERE m.member_type = 'RUN'
+              AND d.run_id = m.member_id
+              AND d.data_id_key = p_data_id_key
+            UNION ALL
+            SELECT t.dataset_id, NULL::tstzrange,
+                   (SELECT v.created_change FROM calib.tag_version AS v
+                    WHERE v.collection_id = t.collection_id AND v.data_id_key = t.data_id_key
+                      AND v.dataset_id = t.dataset_id AND v.removed_change IS NULL)
+            FROM calib.tag AS t
+            WHERE m.member_type = 'TAGGED'
+              AND t.collection_id = m.member_id
+              AND t.data_id_key = p_data_id_key) AS x ON true
+        WHERE m.collection_id = p_collection_id
+        ORDER BY m.rank, lower(x.validity) NULLS FIRST, x.dataset_id;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT m.rank, m.member_id, m.member_name, m.member_type,
+           x.dataset_id, x.validity, x.created_change
+    FROM calib._search_path_as_of(p_collection_id, p_epoch) AS m
+    LEFT JOIN LATERAL (
+        SELECT c.dataset_id, c.validity, c.created_change FROM calib.certification_history AS c
+        WHERE m.member_type = 'CALIBRATION' AND p_span IS NOT NULL
+          AND c.collection_id = m.member_id
+          AND c.data_id_key = p_data_id_key
+          AND c.validity && p_span
+          AND calib._visible(c.created_change, c.removed_change, p_epoch)
+        UNION ALL
+        SELECT d.dataset_id, NULL::tstzrange, d.created_change FROM calib.dataset_version AS d
+        WHERE m.member_type = 'RUN'
+          AND d.run_id = m.member_id
+          AND d.data_id_key = p_data_id_key
+          AND calib._visible(d.created_change, d.removed_change, p_epoch)
+        UNION ALL
+        SELECT t.dataset_id, NULL::tstzrange, t.created_change FROM calib.tag_version AS t
+        WHERE m.member_type = 'TAGGED'
+          AND t.collection_id = m.member_id
+          AND t.data_id_key = p_data_id_key
+          AND calib._visible(t.created_change, t.removed_change, p_epoch)) AS x ON true
+    ORDER BY m.rank, lower(x.validity) NULLS FIRST, x.dataset_id;
+END
+$function$;
 CREATE OR REPLACE FUNCTION calib._revision()
  RETURNS text
  LANGUAGE sql

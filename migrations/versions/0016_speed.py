@@ -1,5 +1,6 @@
-"""Issue 17 (speed of small writes, decertify, close_open_range, copy) and issue 12 item 9
-(find in a CALIBRATION collection): see the sources in migrations/sources/0016_speed.*.
+"""Issue 17 (speed of small writes, decertify, close_open_range, copy), issue 12 item 9
+(find in a CALIBRATION collection) and explain through snapshots: see the sources in
+migrations/sources/0016_speed.*.
 
 Revision ID: 0016
 Revises: 0015

@@ -28,6 +28,7 @@ DECLARE
     v_value jsonb;
     v_key integer;
     v_member integer;
+    v_source_member integer;
     v_ambiguous boolean;
 BEGIN
     v_value := (calib._canonical_data_ids(v_type, ARRAY[p_data_id]))[1];
@@ -41,6 +42,17 @@ BEGIN
         SELECT p.member_id, p.ambiguous INTO v_member, v_ambiguous
         FROM calib._probe_as_of(v_coll_id, v_key, p_span, v_epoch) AS p;
     END IF;
+    IF v_member IS NOT NULL AND v_epoch IS NULL THEN
+        /* A snapshot member decided (revision 0016): the member of its source that did, as
+           of the snapshot's epoch (calib._member_candidates lists those members in its
+           place), as calib._lookup names it. */
+        SELECT p.member_id INTO v_source_member
+        FROM calib.search_path AS sp
+        CROSS JOIN LATERAL calib._probe_as_of(sp.snapshot_of, v_key, p_span, sp.snapshot_epoch) AS p
+        WHERE sp.collection_id = v_coll_id AND sp.member_id = v_member
+          AND sp.snapshot_epoch IS NOT NULL;
+        v_member := coalesce(v_source_member, v_member);
+    END IF;
     RETURN QUERY
     WITH c AS (
         SELECT m.rank, m.member_id, m.member_name, m.member_type, m.dataset_id, m.validity,
@@ -48,21 +60,24 @@ BEGIN
                row_number() OVER (PARTITION BY m.rank
                                   ORDER BY lower(m.validity) NULLS FIRST, m.dataset_id) AS n
         FROM calib._member_candidates(v_coll_id, v_key, p_span, v_epoch) AS m
-    )
+    ),
+    /* The deciding member's rank: its first listing that holds a match (a member can be
+       listed twice: read now, and through a snapshot as of its epoch). */
+    d AS (SELECT min(c.rank) AS rank FROM c
+          WHERE c.member_id = v_member AND c.dataset_id IS NOT NULL)
     SELECT c.rank, c.member_name, c.member_type,
-           CASE WHEN c.member_id = v_member
+           CASE WHEN c.rank = d.rank
                     THEN CASE WHEN v_ambiguous THEN 'ambiguous' ELSE 'match' END
                 WHEN c.member_type = 'CALIBRATION' AND p_span IS NULL THEN 'skipped'
-                WHEN v_member IS NULL
-                     OR c.rank < (SELECT d.rank FROM c AS d WHERE d.member_id = v_member LIMIT 1)
-                    THEN 'no match'
+                WHEN d.rank IS NULL OR c.rank < d.rank THEN 'no match'
                 ELSE 'skipped' END,
-           CASE WHEN c.member_id = v_member THEN c.dataset_id END,
-           CASE WHEN c.member_id = v_member THEN c.validity END,
-           CASE WHEN c.member_id = v_member THEN ch.epoch END
+           CASE WHEN c.rank = d.rank THEN c.dataset_id END,
+           CASE WHEN c.rank = d.rank THEN c.validity END,
+           CASE WHEN c.rank = d.rank THEN ch.epoch END
     FROM c
+    CROSS JOIN d
     LEFT JOIN calib.change AS ch ON ch.change_id = c.created_change
-    WHERE c.n = 1 OR c.member_id = v_member
+    WHERE c.n = 1 OR c.rank = d.rank
     ORDER BY c.rank, c.n;
 END
 $$;

@@ -1605,7 +1605,7 @@ END;
     ),
     Mutant(
         "pg-explain-ambiguous-one-row", "sql/functions/_explain.sql",
-        "WHERE c.n = 1 OR c.member_id = v_member",
+        "WHERE c.n = 1 OR c.rank = d.rank",
         "WHERE c.n = 1",
         "an ambiguous member shows its first match only",
         (EXPL + "test_an_ambiguous_lookup_is_explained_one_row_per_match" + PG_STANDALONE,),
@@ -1627,7 +1627,7 @@ END;
     Mutant(
         "pg-explain-candidates-ignore-visibility", "sql/functions/_member_candidates.sql",
         "          AND c.validity && p_span\n"
-        "          AND calib._visible(c.created_change, c.removed_change, p_epoch)\n",
+        "          AND calib._visible(c.created_change, c.removed_change, m.member_epoch)\n",
         "          AND c.validity && p_span\n",
         "explain as of an epoch lists certifications that were not visible then",
         (EXPL + "test_explain_decides_what_find_decides" + PG_STANDALONE,),
@@ -1638,6 +1638,50 @@ END;
         "WHERE v.dataset_id = d.dataset_id AND v.removed_change IS NOT NULL)",
         "explain gives no creating epoch for a current RUN dataset",
         (EXPL + "test_explain_names_every_member_in_search_order" + PG_STANDALONE,),
+    ),
+    # -- explain through snapshots (revision 0016) -----------------------------------------
+    Mutant(
+        "pg-explain-snapshot-read-at-query-epoch", "sql/functions/_member_candidates.sql",
+        "AND calib._visible(c.created_change, c.removed_change, m.member_epoch)",
+        "AND calib._visible(c.created_change, c.removed_change, coalesce(p_epoch, m.member_epoch))",
+        "explain as of an epoch reads a snapshot's source at that epoch, not the snapshot's",
+        (EXPL + "test_explain_through_a_snapshot_reads_it_as_find_does" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-explain-snapshot-not-expanded", "sql/functions/_member_candidates.sql",
+        "            WHERE sp.snapshot_epoch IS NOT NULL) AS a ON true",
+        "            WHERE false) AS a ON true",
+        "explain lists nothing for a snapshot member (its source's members are not read)",
+        (EXPL + "test_explain_through_a_snapshot_reads_it_as_find_does" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-explain-decider-listing-without-match", "sql/functions/_explain.sql",
+        "WHERE c.member_id = v_member AND c.dataset_id IS NOT NULL)",
+        "WHERE c.member_id = v_member)",
+        "explain marks the deciding member's first listing, even one that holds no match",
+        (EXPL + "test_explain_through_a_snapshot_reads_it_as_find_does" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-explain-snapshot-decider-unmapped", "sql/functions/_explain.sql",
+        "    IF v_member IS NOT NULL AND v_epoch IS NULL THEN",
+        "    IF false THEN",
+        "explain looks for the snapshot itself among its source's members and marks none",
+        (EXPL + "test_explain_through_a_snapshot_reads_it_as_find_does" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-explain-decider-lost-without-snapshot", "sql/functions/_explain.sql",
+        "v_member := coalesce(v_source_member, v_member);",
+        "v_member := v_source_member;",
+        "explain loses the deciding member when no snapshot decided (SELECT INTO of no row)",
+        (EXPL + "test_explain_names_every_member_in_search_order" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "sqlite-explain-snapshot-not-expanded", SQX,
+        "members = self._search_members(self._collection(collection).id)",
+        "members = tuple(_Member(r[\"id\"], r[\"name\"], r[\"type\"])"
+        " for r in self._members(self._collection(collection).id))",
+        "SQLite explain shows a snapshot member as itself, holding nothing",
+        (EXPL + "test_explain_through_a_snapshot_reads_it_as_find_does" + SQ,),
     ),
     # -- explain and the as-of digest on SQLite (issue 16 items 4 and 7) ------------------
     Mutant(
@@ -1663,10 +1707,12 @@ END;
     ),
     Mutant(
         "sqlite-explain-as-of-read-now", SQX,
-        "        if epoch is not None:\n            return self._hits_as_of(",
+        "        if member.epoch is not None:  # as of an epoch, or through a snapshot: its own"
+        " epoch\n            return self._hits_as_of(",
         "        if False:\n            return self._hits_as_of(",
-        "SQLite explain as of an epoch reads what the members hold now",
-        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then" + SQ,),
+        "SQLite explain as of an epoch (or through a snapshot) reads what the members hold now",
+        (EXPL + "test_explain_as_of_an_epoch_answers_as_find_did_then" + SQ,
+         EXPL + "test_explain_through_a_snapshot_reads_it_as_find_does" + SQ),
     ),
     Mutant(
         "sqlite-explain-pending-change-numbered", SQX,

@@ -56,9 +56,9 @@ class Explain(AsOf):
         with self._read():
             if as_of is None:
                 epoch = None
-                coll = self._collection(collection)
-                members = tuple(_Member(r["id"], r["name"], r["type"])
-                                for r in self._members(coll.id))
+                # As find searches it: a snapshot member is its source's members as of
+                # the snapshot's epoch (each carrying that epoch).
+                members = self._search_members(self._collection(collection).id)
             else:
                 epoch = self._as_of(as_of)  # type: ignore[attr-defined]
                 members = tuple(self._search_path_as_of(
@@ -72,7 +72,7 @@ class Explain(AsOf):
             deciding: list[Any] = []  # (position, its matches)
 
             def probe(pos: int, member: _Member, pending: list[int]) -> list[int]:
-                hits = self._candidates(member, dtype, text, key, qb, qe, epoch)  # type: ignore[arg-type]
+                hits = self._candidates(member, dtype, text, key, qb, qe)  # type: ignore[arg-type]
                 if hits:
                     deciding[:] = [pos, hits]
                     return pending
@@ -86,13 +86,12 @@ class Explain(AsOf):
             return _rows(members, deciding, qb is None, pending)
 
     def _candidates(self, member: _Member, dtype: _Type, text: str, key: int, qb: int | None,
-                    qe: int | None, epoch: int | None) -> list[Any]:
-        """Every match of the query in one member (find reads the same, cut at two): rows
-        (dataset_id, run_id, begin_us, end_us, created_change)."""
-        if epoch is not None:
-            return self._hits_as_of(member, key, qb, qe, epoch, -1)
-        if member.type == "CHAINED":  # a snapshot of a chain: it holds no rows (as PG)
-            return []
+                    qe: int | None) -> list[Any]:
+        """Every match of the query in one member (find reads the same, cut at two), read
+        at the member's epoch (None: now): rows (dataset_id, run_id, begin_us, end_us,
+        created_change)."""
+        if member.epoch is not None:  # as of an epoch, or through a snapshot: its own epoch
+            return self._hits_as_of(member, key, qb, qe, member.epoch, -1)
         if member.type != "CALIBRATION":
             return self._q(_HELD[member.type], (member.id, key))
         if qb is None:  # no time: find never searches a CALIBRATION member
