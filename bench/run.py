@@ -61,6 +61,10 @@ EXTRA = 10**8
 #: Targets: ratio ours/floor of the medians must be at least this (see README).
 #: The write operations' targets depend on the batch size: bench/batches.py target().
 TARGETS = {"find": 0.5, "find (3-level chain)": 0.5, "find_many": 0.5}
+#: The find_many batch of the per-call scaling row: this many distinct data IDs (the
+#: smallest lookup database holds 100).
+DISTINCT_MANY = 100
+TARGETS[f"find_many ×{DISTINCT_MANY} distinct data IDs"] = TARGETS["find_many"]
 #: A lookup right after a bulk certify (no statistics yet) against the same lookup after
 #: ANALYZE: median latency ratio at most this (issue 17 item 3).
 STATS_TARGET = 1.5
@@ -205,6 +209,13 @@ class Suite:
                     many = self._find_many(reg, floor, layout, refs)
                     latency[f"find_many@{label}"] = 1 / statistics.median(many.ours)
                     latency[f"floor find_many@{label}"] = 1 / statistics.median(many.floor)
+                    # The same batch shape at every size: the 10^4 random pairs above ask
+                    # 100 data IDs 100 times each at 10^3 stored and 10^4 distinct ones at
+                    # 10^6, so their per-call ratio measures the batch, not the table.
+                    few = self._find_many(reg, floor, layout, refs, distinct=DISTINCT_MANY)
+                    latency[f"find_many{DISTINCT_MANY}@{label}"] = 1 / statistics.median(few.ours)
+                    latency[f"floor find_many{DISTINCT_MANY}@{label}"] = (
+                        1 / statistics.median(few.floor))
                     for via in ("find", "find (3-level chain)"):
                         self._stats_row(f"{via} @{layout.total:.0e} stored",
                                         fresh[f"{via}@{label}"], latency[f"{via}@{label}"],
@@ -221,7 +232,10 @@ class Suite:
                     reg.close()
         small, large = self.sizes["find_small"], self.sizes["find_large"]
         for via, key in (("find", "find"), ("find (3-level chain)", "find (3-level chain)"),
-                         ("find_many", "find_many"), ("certify ×200/call", "certify200")):
+                         ("find_many", "find_many"),
+                         (f"find_many ×{DISTINCT_MANY} distinct data IDs",
+                          f"find_many{DISTINCT_MANY}"),
+                         ("certify ×200/call", "certify200")):
             fkey = "floor" if key.startswith("find (") or key == "find" else f"floor {key}"
             ratio = latency[f"{key}@find_large"] / latency[f"{key}@find_small"]
             floor_ratio = latency[f"{fkey}@find_large"] / latency[f"{fkey}@find_small"]
@@ -353,23 +367,33 @@ class Suite:
         return out
 
     def _find_many(self, reg: calibcert.Registry, floor: Any, layout: LookupLayout,
-                   refs: list[calibcert.DatasetRef], phase: str = "") -> Result:
-        n = self.sizes["find_many"]
-        queries = layout.queries(n, salt=1)
+                   refs: list[calibcert.DatasetRef], phase: str = "",
+                   distinct: int | None = None) -> Result:
+        """find_many of sizes["find_many"] random pairs (data IDs repeat when the database
+        holds fewer), or, with ``distinct``, of that many distinct data IDs: the same batch
+        shape at every stored size, for the per-call scaling row (issue 17 item 5)."""
+        if distinct is None:
+            name, queries = "find_many", layout.queries(self.sizes["find_many"], salt=1)
+        else:
+            queries = layout.distinct_queries(distinct, salt=2)
+            name = f"find_many ×{distinct} distinct data IDs"
+        n = len(queries)
+        # A batch of 100 takes about a millisecond: ten times the repeats for a steady median.
+        repeats = self.repeats if distinct is None else 10 * self.repeats
         pairs = [(data_id(k), at) for k, at in queries]
         fkeys = [floor_key(k) for k, _ in queries]
         ats = [at for _, at in queries]
         expected = [refs[k].id for k, _ in queries]
         ours, flo = [], []
-        for r in range(self.repeats):
+        for r in range(repeats):
             to, tf, got_o, got_f = self.pair(
                 r, partial(reg.find_many, "calib", DATASET_TYPE, pairs),
                 partial(floor.find_many, 1, fkeys, ats))
             assert [ref.id for ref in got_o] == expected and got_f == expected
             ours.append(n / to)
             flo.append(n / tf)
-        res = self.add("find_many", n, "lookups/s", ours, flo, note=f"{layout.total} stored")
-        res.operation = f"find_many @{layout.total:.0e} stored{phase}"
+        res = self.add(name, n, "lookups/s", ours, flo, note=f"{layout.total} stored")
+        res.operation = f"{name} @{layout.total:.0e} stored{phase}"
         return res
 
 

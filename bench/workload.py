@@ -88,6 +88,14 @@ class LookupLayout:
     def total(self) -> int:
         return self.keys * self.epochs
 
+    def distinct_queries(self, n: int, salt: int = 0) -> list[tuple[int, datetime]]:
+        """``n`` pairs (at most ``keys``) of distinct data IDs, each at an instant matching
+        exactly one certification: a batch of the same shape at every stored size."""
+        rng = random.Random(SEED + salt)
+        return [(k, epoch(rng.randrange(self.epochs))
+                 + timedelta(microseconds=rng.randrange(86_400_000_000)))
+                for k in rng.sample(range(self.keys), min(n, self.keys))]
+
     def queries(self, n: int, salt: int = 0) -> list[tuple[int, datetime]]:
         """``n`` (key index, instant) pairs, each matching exactly one certification."""
         rng = random.Random(SEED + salt)
