@@ -14,7 +14,12 @@ full_page_writes on; unlike the test servers), one database per system, over TCP
 
 Prints, per backend and phase, the mean milliseconds per call of each system, the ratio
 theirs / ours of the means (how many times faster calibcert is: the total time of the phase)
-and the target of issue 17 item 4, met or MISSED; then the medians and their ratio. Exits
+and the target of issue 17 item 4, met or MISSED; then the medians and their ratio. For the
+write phases it also runs the *floor* (bench/floor.py: bare SQL on a table with
+calib.certification's exclusion constraint and indexes, keys already resolved, no history,
+locks or checks) in the same database or file with the same durability, and prints Butler /
+floor: the most any implementation that keeps that constraint and commits durably could
+reach on this machine. Exits
 non-zero if the Butler cannot be installed or run, or if either system answers a lookup
 wrongly; a missed target is reported, not an error.
 
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
@@ -50,6 +56,7 @@ from calibcert import CollectionType, Timespan
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from butler_workload import CHAIN_DEPTH, DATASET_TYPE, DIMENSIONS, Workload  # noqa: E402
+from floor import PgFloor, SqliteFloor  # noqa: E402
 
 PHASES = ("certify", "single certify", "point lookup", "chain lookup", "decertify")
 #: Issue 17 item 4: theirs / ours must be at least this, per backend and phase.
@@ -175,10 +182,41 @@ def _workload(reg: calibcert.Registry, w: Workload,
     return {"seconds": out, "versions": {"calibcert": calibcert.__version__}}
 
 
+def run_floor(w: Workload, floor: PgFloor | SqliteFloor) -> dict[str, list[float]]:
+    """The write phases of the workload on the floor, timed the same way: 200-row bulk
+    inserts per epoch, single inserts, the decertify splits (one collection, one type,
+    keys 0..detectors-1, fresh dataset ids). What any implementation needs at least."""
+    ids = [[uuid.uuid4() for _ in range(w.detectors)] for _ in range(w.epochs + 1)]
+    keys = list(range(w.detectors))
+    out: dict[str, list[float]] = {"certify": [], "single certify": [], "decertify": []}
+    for j in range(w.epochs):
+        t0 = time.perf_counter()
+        floor.bulk(1, 1, keys, ids[j], *w.span(j))
+        out["certify"].append(time.perf_counter() - t0)
+    begin, end = w.span(w.epochs)
+    for k in keys:
+        t0 = time.perf_counter()
+        floor.one(1, 1, k, ids[w.epochs][k], begin, end)
+        out["single certify"].append(time.perf_counter() - t0)
+    for cut in w.decertify_spans:
+        t0 = time.perf_counter()
+        n = floor.decertify(1, 1, *cut)
+        out["decertify"].append(time.perf_counter() - t0)
+        if n != w.detectors:
+            raise AssertionError(f"floor decertify cut {n} ranges, expected {w.detectors}")
+    log("floor: done")
+    return out
+
+
 # -- the two backends -----------------------------------------------------------------------
 
 def run_sqlite(w: Workload, python: Path, workdir: str) -> tuple[dict, dict, dict]:
     ours = run_ours(w, f"sqlite:///{workdir}/calibcert.db")
+    floor = SqliteFloor(f"{workdir}/calibcert.db")
+    try:
+        ours["floor"] = run_floor(w, floor)
+    finally:
+        floor.close()
     log("Butler, SQLite registry")
     theirs = run_butler(python, w, os.path.join(workdir, "butler-sqlite"), None)
     return ours, theirs, {"sqlite": sqlite3.sqlite_version}
@@ -201,6 +239,11 @@ def run_postgresql(w: Workload, python: Path, workdir: str) -> tuple[dict, dict,
             conn.execute("CREATE EXTENSION btree_gist")
         log(f"PostgreSQL {settings}")
         ours = run_ours(w, server_url(server, "bench_calibcert"))
+        floor = PgFloor(server_url(server, "bench_calibcert"))
+        try:
+            ours["floor"] = run_floor(w, floor)
+        finally:
+            floor.close()
         log("Butler, PostgreSQL registry")
         theirs = run_butler(python, w, os.path.join(workdir, "butler-postgresql"),
                             server_url(server, "bench_butler"))
@@ -227,19 +270,26 @@ def rows(backend: str, ours: dict, theirs: dict) -> list[dict[str, Any]]:
             # ratio of the medians is printed beside it (the targets apply to the means).
             "median_ratio": sorted(t)[len(t) // 2] / sorted(o)[len(o) // 2],
         })
+        f = ours.get("floor", {}).get(phase)
+        if f:  # the write phases: the floor's time, and the most a ratio could be here
+            out[-1]["floor_ms"] = 1e3 * sum(f) / len(f)
+            out[-1]["butler_over_floor"] = (sum(t) / len(t)) / (sum(f) / len(f))
     return out
 
 
 def table(results: list[dict[str, Any]]) -> str:
     head = ["backend", "phase", "calls", "ours ms/call", "Butler ms/call", "Butler / ours",
-            "target", "", "medians: ours / Butler ms, ratio"]
+            "target", "", "medians: ours / Butler ms, ratio", "floor ms/call",
+            "Butler / floor"]
     lines = [head]
     for r in results:
         lines.append([r["backend"], r["phase"], str(r["calls"]), f"{r['ours_ms']:.3f}",
                       f"{r['theirs_ms']:.3f}", f"{r['ratio']:.1f}x", f">= {r['target']:g}x",
                       "met" if r["met"] else "MISSED",
                       f"{r['ours_median_ms']:.3f} / {r['theirs_median_ms']:.3f}, "
-                      f"{r['median_ratio']:.1f}x"])
+                      f"{r['median_ratio']:.1f}x",
+                      f"{r['floor_ms']:.3f}" if "floor_ms" in r else "-",
+                      f"{r['butler_over_floor']:.1f}x" if "floor_ms" in r else "-"])
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = []
     for i, line in enumerate(lines):
