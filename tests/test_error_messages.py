@@ -42,6 +42,8 @@ DERIVED_FROM = {
     "unexpected_part": {"unexpected"},
     "range": {"bounds", "begin", "end"},
     "element_part": {"position"},
+    # A revert conflict's row: its dataset facts or its position facts when it has them.
+    "row": {"collection"},
 }
 
 
@@ -215,6 +217,31 @@ CONFLICT = {
      " than one certification valid at 2020-01-01T00:00:00.000000+00:00"),
     ("series_begins_count", {"collection": "c", "n_datasets": None, "n_begins": 2},
      "certify_series into 'c' needs one begin per dataset (NULL datasets, 2 begins)"),
+    # A revert conflict's row, rendered from its facts: a data ID as jsonb prints it (keys
+    # shorter first, whatever the dict's order), the validity as given; a chain position;
+    # a collection.
+    ("revert_row_changed", {"epoch": 4, "later_epoch": 6, "what": "certification",
+                            "collection": "X", "dataset_type": "bias",
+                            "data_id": {"abc": 1, "zz": {"yyy": 2, "b": "é"}},
+                            "dataset": "8c8b7f6e-5d4c-4b3a-9a1b-0c2d3e4f5a6b",
+                            "validity": ["2021-01-01T00:00:00.000000+00:00", None]},
+     "cannot revert epoch 4: certification bias data ID {\"zz\": {\"b\": \"é\", \"yyy\": 2},"
+     " \"abc\": 1}, dataset 8c8b7f6e-5d4c-4b3a-9a1b-0c2d3e4f5a6b over"
+     " [2021-01-01T00:00:00.000000+00:00, +inf) in 'X' was changed or removed since, by"
+     " epoch 6"),
+    ("revert_in_use", {"epoch": 4, "later_epoch": None, "what": "dataset", "collection": "r",
+                       "dataset_type": "bias", "data_id": {"d": 1}, "dataset": "u",
+                       "validity": None},
+     "cannot revert epoch 4: dataset bias data ID {\"d\": 1}, dataset u in 'r' is in use"
+     " since epoch NULL"),
+    ("revert_occupied", {"epoch": 4, "later_epoch": 5, "what": "chain position",
+                         "collection": "C", "position": 2, "child": "T"},
+     "cannot revert epoch 4: chain position 2 (child 'T') in 'C' cannot be restored: its"
+     " place was taken by epoch 5"),
+    ("revert_target_removed", {"epoch": 4, "later_epoch": 5, "what": "collection",
+                               "collection": "it's", "missing": "collection"},
+     "cannot revert epoch 4: collection \"it's\" in \"it's\" cannot be restored: its"
+     " collection was removed by epoch 5"),
 ])
 def test_render(kind: str, details: dict, expected: str) -> None:
     assert messages.render(kind, details) == expected

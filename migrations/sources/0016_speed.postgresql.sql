@@ -7,6 +7,10 @@
 \ir ../../sql/functions/_member_candidates.sql
 \ir ../../sql/functions/_explain.sql
 -- explain: end
+-- revert: a conflict's details carry the row's facts, no longer its text (the clients render
+-- it from them, as every other message).
+\ir ../../sql/functions/_revert_conflict.sql
+-- revert: end
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -28,8 +28,9 @@ conversions ``{field!x}``:
 A few fields are derived from the details rather than stored (:data:`_DERIVED`): ``first``
 (the first conflict), ``more`` (`` (and N more)``), ``short_name`` (a name cut to 40
 characters), ``missing_part`` / ``unexpected_part`` (the keys a data ID lacks or has too
-many), ``range`` (a timespan with its bounds as given) and ``element_part`` (`` (element
-N)`` for an element of a list document, empty for a whole argument).
+many), ``range`` (a timespan with its bounds as given), ``element_part`` (`` (element
+N)`` for an element of a list document, empty for a whole argument) and ``row`` (the row a
+revert conflict names, from its dataset, position or collection facts).
 
 This module imports nothing from calibcert: :mod:`calibcert.errors` builds the exceptions
 from it (:func:`calibcert.errors.error`).
@@ -307,7 +308,7 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC018",
         "collection {collection!q} is APPEND_ONLY: {operation} refused: {dataset_type!q} data"
         " ID {data_id!d} begins at {begin!b}, before the latest begin {latest!b}"),
-    # KC019 RevertConflictError (README "Revert"); row: the row as the server wrote it
+    # KC019 RevertConflictError (README "Revert"); row: derived (_revert_row)
     "revert_row_changed": (
         "KC019",
         "cannot revert epoch {epoch}: {what} {row} in {collection!q} was changed or removed"
@@ -394,6 +395,23 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def jsonb_key_order(keys: Any) -> list[str]:
+    """jsonb stores (and prints) object keys shorter first, then bytewise."""
+    return sorted(keys, key=lambda k: (len(k.encode()), k.encode()))
+
+
+def jsonb_text(value: Any) -> str:
+    """Any JSON value exactly as PostgreSQL prints it as jsonb, whatever the order of a
+    dict's keys: keys in jsonb's order (:func:`jsonb_key_order`), ``", "`` and ``": "``
+    separators (``{"zz": 1, "abc": 2}``)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {jsonb_text(value[k])}"
+                               for k in jsonb_key_order(value)) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(jsonb_text(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def value_text(value: Any) -> str:
     """Any other value; NULL for none."""
     return "NULL" if value is None else str(value)
@@ -441,6 +459,21 @@ def _range(d: Mapping[str, Any]) -> str:
             f"{'+inf' if end is None else instant(end)}{bounds[1]}")
 
 
+def _revert_row(d: Mapping[str, Any]) -> str:
+    """The row a revert conflict names, as people read it (calib._revert_conflict prints
+    the same in its server message): a dataset row by type, data ID (as jsonb prints it),
+    dataset and validity; a chain position by position and child; else the collection."""
+    if d.get("dataset_type") is not None:
+        text = (f"{d['dataset_type']} data ID {jsonb_text(d.get('data_id'))},"
+                f" dataset {d.get('dataset')}")
+        span = d.get("validity")
+        return text if span is None else (
+            f"{text} over [{span[0] or '-inf'}, {span[1] or '+inf'})")
+    if d.get("position") is not None:
+        return f"{d['position']} (child {name(d.get('child'))})"
+    return name(d.get("collection"))
+
+
 #: Fields computed from the details when a template names them.
 _DERIVED: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "first": lambda d: d["conflicts"][0],
@@ -451,6 +484,7 @@ _DERIVED: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "range": _range,
     "element_part": lambda d: ("" if d.get("position") is None
                                else f" (element {d['position']})"),
+    "row": _revert_row,
 }
 
 

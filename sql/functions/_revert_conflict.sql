@@ -11,8 +11,10 @@ AS $$
    the way of reverting epoch p_epoch at a row of p_what ('certification', 'tag',
    'dataset', 'chain position', 'collection') in collection p_collection_id (the name it
    bears or bore). The one place the conflict's details are built, so that every kind
-   names the same facts: epoch, later_epoch, what, collection, row (the row as people read
-   it), and for dataset rows dataset_type, data_id, dataset (and validity).
+   names the same facts: epoch, later_epoch, what, collection, and for dataset rows
+   dataset_type, data_id, dataset (and validity), for chain positions position and child.
+   The message names the row as people read it; the details carry its facts only (since
+   revision 0016: the clients render the row from them, calibcert.messages _revert_row).
    Arguments: p_kind one of revert_row_changed (a row the change created was changed or
    removed since), revert_in_use (a dataset or collection the change created is used by a
    later row), revert_occupied (a later row holds the place of a row to restore),
@@ -55,7 +57,7 @@ BEGIN
                                                WHEN 'revert_occupied' THEN 'revert_occupied'
                                                ELSE 'revert_target_removed' END,
                            'epoch', p_epoch, 'later_epoch', v_later, 'what', p_what,
-                           'collection', v_name, 'row', v_row, 'missing', p_extra->'missing')
+                           'collection', v_name, 'missing', p_extra->'missing')
         || CASE WHEN p_key IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
                'dataset_type', v_type, 'data_id', v_data_id, 'dataset', p_dataset,
                'validity', calib._span_json(p_validity)) END

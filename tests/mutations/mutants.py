@@ -1639,6 +1639,22 @@ END;
         "explain gives no creating epoch for a current RUN dataset",
         (EXPL + "test_explain_names_every_member_in_search_order" + PG_STANDALONE,),
     ),
+    # -- messages: a revert conflict's row from its facts (revision 0016) -------------------
+    Mutant(
+        "messages-jsonb-keys-alphabetical", "pyclient/calibcert/messages.py",
+        "    return sorted(keys, key=lambda k: (len(k.encode()), k.encode()))",
+        "    return sorted(keys)",
+        "a data ID in a message lists its keys alphabetically, not as PostgreSQL prints jsonb",
+        ("tests/test_error_messages.py::test_render",),
+    ),
+    Mutant(
+        "messages-revert-row-without-validity", "pyclient/calibcert/messages.py",
+        "        return text if span is None else (",
+        "        return text if True else (",
+        "a revert conflict's message leaves out the validity of the certification it names",
+        ("tests/test_error_messages.py::test_render",
+         BREV + "test_a_certification_changed_since" + SQ),
+    ),
     # -- explain through snapshots (revision 0016) -----------------------------------------
     Mutant(
         "pg-explain-snapshot-read-at-query-epoch", "sql/functions/_member_candidates.sql",

@@ -16,10 +16,11 @@ from typing import Any
 
 from ...errors import error
 from ...history import HistoryRow
+from ...messages import jsonb_text
 from ...types import canonical_data_id
 from .catalog import Catalog
 from .epochs import committed_at
-from .values import MIN_US, _jsonb_key_order, _timespan, _uuid
+from .values import MIN_US, _timespan, _uuid
 
 #: Certification rows: every version (current or closed) at the change that created it,
 #: with the closed version it replaced (paired), then every closed version no version
@@ -65,15 +66,8 @@ FROM {table} WHERE {owner} IN (SELECT value FROM json_each(:ids))
   AND (:tid IS NULL OR dataset_type_id = :tid) AND (:key IS NULL OR data_id_key = :key)"""
 
 
-def _detail_sort_key(value: Any) -> str:
-    """PostgreSQL's text of a jsonb value (keys shorter first, then bytewise; ", " and
-    ": " separators): calib.history's last sort key."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_detail_sort_key(value[k])}"
-                               for k in _jsonb_key_order(value)) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_detail_sort_key(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
+#: PostgreSQL's text of a jsonb value: calib.history's last sort key.
+_detail_sort_key = jsonb_text
 
 
 class History(Catalog):

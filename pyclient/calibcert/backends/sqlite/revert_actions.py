@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from ...history import RevertRow
-from .history import _detail_sort_key as _jsonb_as_pg_prints
 from .states import States
 from .values import MIN_US, _err, _span_json, _timespan, _uuid
 
@@ -94,24 +93,6 @@ def _sort_key(r: Any) -> tuple[Any, ...]:
             (r["b"] is not None, MIN_US if r["b"] is None else r["b"]), last(r["pos"]))
 
 
-def _literal(text: str | None) -> str:
-    """PostgreSQL's quote_literal / format('%L'): NULL unquoted, E'...' when a backslash
-    must be doubled."""
-    if text is None:
-        return "NULL"
-    quoted = text.replace("'", "''")
-    if "\\" in text:
-        return "E'" + quoted.replace("\\", "\\\\") + "'"
-    return "'" + quoted + "'"
-
-
-def _span_as_read(span: list[str | None]) -> str:
-    """The SQL span text: [begin, end), -inf / +inf for an unbounded side. Only for the
-    ``row`` detail of a revert conflict, which calib._revert_conflict writes as text (the
-    row as people read it); messages themselves are rendered by calibcert.messages."""
-    return f"[{span[0] or '-inf'}, {span[1] or '+inf'})"
-
-
 class RevertActions(States):
     def _revert_actions(self, change: int) -> list[RevertRow]:
         rows = sorted(self._q(_ITEMS, {"p": change}), key=_sort_key)
@@ -161,35 +142,28 @@ class RevertActions(States):
                               " WHERE di.data_id_key = ?", (key,))[0]
             data_id = self._data_id_values([key])[key]
             validity = None if span is None else _span_json(*span)
-            row = f"{dtype} data ID {_jsonb_as_pg_prints(data_id)}, dataset {_uuid(dataset)}"
-            if validity is not None:
-                row += " over " + _span_as_read(validity)
-        elif "position" in extra:
-            row = f"{extra['position']} (child {_literal(extra.get('child'))})"
-        else:
-            row = _literal(name)
         later_epoch = self._epoch_of(later)
         missing, position, child = extra.get("missing"), extra.get("position"), extra.get("child")
         uid = None if dataset is None else str(_uuid(dataset))
         # One literal kind per call, every fact named (tests/test_error_messages.py).
         if kind == "revert_row_changed":
             exc = _err("revert_row_changed", epoch=epoch, later_epoch=later_epoch, what=what,
-                       collection=name, row=row, missing=missing, dataset_type=dtype,
+                       collection=name, missing=missing, dataset_type=dtype,
                        data_id=data_id, dataset=uid, validity=validity, position=position,
                        child=child)
         elif kind == "revert_in_use":
             exc = _err("revert_in_use", epoch=epoch, later_epoch=later_epoch, what=what,
-                       collection=name, row=row, missing=missing, dataset_type=dtype,
+                       collection=name, missing=missing, dataset_type=dtype,
                        data_id=data_id, dataset=uid, validity=validity, position=position,
                        child=child)
         elif kind == "revert_occupied":
             exc = _err("revert_occupied", epoch=epoch, later_epoch=later_epoch, what=what,
-                       collection=name, row=row, missing=missing, dataset_type=dtype,
+                       collection=name, missing=missing, dataset_type=dtype,
                        data_id=data_id, dataset=uid, validity=validity, position=position,
                        child=child)
         else:
             exc = _err("revert_target_removed", epoch=epoch, later_epoch=later_epoch,
-                       what=what, collection=name, row=row, missing=missing,
+                       what=what, collection=name, missing=missing,
                        dataset_type=dtype, data_id=data_id, dataset=uid, validity=validity,
                        position=position, child=child)
         # The details calib._revert_conflict builds: the dataset facts for a dataset row

@@ -7,11 +7,12 @@ calibcert.messages renders its message, as it does for PostgreSQL's errors."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ...errors import error
+from ...messages import jsonb_key_order
 from ...registry import DatasetIdArray
 from ...types import (
     Timespan,
@@ -75,9 +76,8 @@ def _span_json(b: int, e: int) -> list[str | None]:
     return [None if b == MIN_US else _ts_text(b), None if e == MAX_US else _ts_text(e)]
 
 
-def _jsonb_key_order(keys: Iterable[str]) -> list[str]:
-    """jsonb stores object keys shorter first, then bytewise."""
-    return sorted(keys, key=lambda k: (len(k.encode()), k.encode()))
+#: jsonb stores object keys shorter first, then bytewise (written once, in messages).
+_jsonb_key_order = jsonb_key_order
 
 
 #: How every module of this backend raises: ``_err(kind, **details)`` (details in their
