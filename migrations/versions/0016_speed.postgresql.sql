@@ -45,8 +45,9 @@ AS $$
    calib_writer gives them nothing they cannot SELECT already.
    Per member exactly one probe runs, chosen by a CASE on the member's stored kind: a
    snapshot (snapshot_epoch set, revision 0014) asks calib._snapshot_ids, a CALIBRATION
-   member its certifications overlapping p_span, a RUN its datasets, a TAGGED collection its
-   tags, each an ARRAY(... LIMIT 2) subplan; the subquery with OFFSET 0 computes the CASE
+   member its certifications overlapping p_span (none when p_span is NULL: the CASE then
+   falls through to NULL), a RUN its datasets, a TAGGED collection its tags, each an
+   ARRAY(... LIMIT 2) subplan; the subquery with OFFSET 0 computes the CASE
    once per member (the planner would otherwise copy it into the filter and the output).
    Why a CASE of subplans rather than a UNION ALL of branches behind one-time filters (issue
    12 item 9): the executor starts every node of a cached plan on every execution, whether
@@ -63,10 +64,9 @@ SELECT x.member_id, x.ids[1], x.ids[2] IS NOT NULL
 FROM (SELECT m.member_id, m.rank,
              CASE WHEN m.snapshot_epoch IS NOT NULL
                   THEN calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span, m.snapshot_epoch)
-                  WHEN m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION'
+                  WHEN m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION' AND p_span IS NOT NULL
                   THEN ARRAY(SELECT c.dataset_id FROM calib.certification AS c
-                             WHERE p_span IS NOT NULL
-                               AND c.collection_id OPERATOR(pg_catalog.=) m.member_id
+                             WHERE c.collection_id OPERATOR(pg_catalog.=) m.member_id
                                AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
                                AND c.validity OPERATOR(pg_catalog.&&) p_span
                              LIMIT 2)
