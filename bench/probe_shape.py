@@ -8,7 +8,8 @@ certifications: N/5 data IDs x 5 epochs in a CALIBRATION collection, a RUN holdi
 datasets, a TAGGED collection with every other one, a 3-level chain over the CALIBRATION
 collection and a chain [TAGGED, CALIBRATION, RUN]), each statement is prepared on one
 connection and run in alternating rounds of ``calls`` lookups of random keys (best and
-median round, microseconds per lookup), with plan_cache_mode default and
+median round, microseconds per lookup: wall clock, and the server process's CPU time, which
+other jobs on a shared machine barely disturb), with plan_cache_mode default and
 force_generic_plan. Statements: ``old`` is revision 0003's ``_FIND_FAST`` (CALIBRATION
 collections only; kept here verbatim as the yardstick), ``probe`` the client's
 ``_FIND_PROBE`` as installed. ``--variants`` loads a file of SQL functions ``calib.probe_*``
@@ -44,7 +45,8 @@ OLD = (
     "SELECT co.type, c.dataset_id, t.name, di.value, r.name"
     " FROM calib.collection AS co"
     " JOIN calib.dataset_type AS t ON t.name = %(t)s::text"
-    " JOIN calib.data_id AS di ON di.dataset_type_id = t.dataset_type_id AND di.value = %(d)s::jsonb"
+    " JOIN calib.data_id AS di"
+    " ON di.dataset_type_id = t.dataset_type_id AND di.value = %(d)s::jsonb"
     " LEFT JOIN calib.certification AS c"
     "   ON co.type = 'CALIBRATION' AND c.collection_id = co.collection_id"
     "  AND c.data_id_key = di.data_id_key"
@@ -120,7 +122,7 @@ def rounds(url: str, ids: list[Any], stmts: dict[str, str], collection: str, mod
                     cpu[name].append(dc / calls / 1e3)
                 row = cur.execute(sql, ps[-1], prepare=True).fetchall()
                 want = ids[ks[-1]]
-                got = row[0][1 if name.startswith("old") else 0]  # old: (type, dataset, ...)
+                got = row[0][1 if name == "old" else 0]  # old: (type, dataset, ...)
                 # the mixed chain answers the tagged dataset first: the same dataset here
                 assert got == want, (name, collection, got, want)
     return ({k: v for k, v in times.items() if v}, {k: v for k, v in cpu.items() if v})
