@@ -44,8 +44,9 @@ def test_raw_sql_by_the_owner_cannot_write_a_snapshot(pg_url: str, reg: Registry
 
 def test_the_lookup_of_a_collection_without_snapshots_never_runs_the_as_of_branch(
         reg: Registry) -> None:
-    """The snapshot branch of calib.probe is behind a one-time filter: a chain of three
-    ordinary members never calls calib._search_path_as_of (counted by pg_stat_user_functions)."""
+    """The snapshot branch of calib.probe is the CASE arm of snapshot members only: a chain of
+    three ordinary members never calls calib._search_path_as_of (counted by
+    pg_stat_user_functions)."""
     refs = world(reg, ("X", "Y"))
     reg.register_collection("C", CollectionType.CHAINED)
     reg.set_chain("C", ["X", "Y", "run1"])

@@ -22,40 +22,49 @@ AS $$
    search_path: every name in it is schema-qualified, operators included. SECURITY INVOKER:
    it reads with the caller's own table rights, so granting it to calib_reader and
    calib_writer gives them nothing they cannot SELECT already.
-   Per member one probe of each kind, gated by the stored member_type; ARRAY(... LIMIT 2)
-   is computed once per member (OFFSET 0 keeps the planner from copying it into each use).
-   A snapshot member (snapshot_epoch set, revision 0014) is its source as of the snapshot's
-   epoch: calib._snapshot_ids applies the same rule (calib._probe_as_of) to the versions
-   visible then (its dataset, twice when ambiguous, so that ids[2] says so). The condition
-   on m.snapshot_epoch is a one-time filter: for every other member that branch is never
-   run, and the plan holds no version table (see calib._snapshot_ids for why). A snapshot
-   has no rows of its own, so the three branches above find nothing for it. */
-SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL
-FROM calib.search_path AS m
-CROSS JOIN LATERAL (
-    SELECT ARRAY(
-        SELECT c.dataset_id FROM calib.certification AS c
-        WHERE m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION' AND p_span IS NOT NULL
-          AND c.collection_id OPERATOR(pg_catalog.=) m.member_id
-          AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
-          AND c.validity OPERATOR(pg_catalog.&&) p_span
-        UNION ALL
-        SELECT d.dataset_id FROM calib.dataset AS d
-        WHERE m.member_type OPERATOR(pg_catalog.=) 'RUN'
-          AND d.run_id OPERATOR(pg_catalog.=) m.member_id
-          AND d.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
-        UNION ALL
-        SELECT t.dataset_id FROM calib.tag AS t
-        WHERE m.member_type OPERATOR(pg_catalog.=) 'TAGGED'
-          AND t.collection_id OPERATOR(pg_catalog.=) m.member_id
-          AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
-        UNION ALL
-        SELECT pg_catalog.unnest(calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span,
-                                                     m.snapshot_epoch))
-        WHERE m.snapshot_epoch IS NOT NULL
-        LIMIT 2) AS ids
-    OFFSET 0) AS x
-WHERE m.collection_id OPERATOR(pg_catalog.=) p_collection_id AND x.ids[1] IS NOT NULL
-ORDER BY m.rank
+   Per member exactly one probe runs, chosen by a CASE on the member's stored kind: a
+   snapshot (snapshot_epoch set, revision 0014) asks calib._snapshot_ids, a CALIBRATION
+   member its certifications overlapping p_span (none when p_span is NULL: the CASE then
+   falls through to NULL), a RUN its datasets, a TAGGED collection its tags, each an
+   ARRAY(... LIMIT 2) subplan; the subquery with OFFSET 0 computes the CASE
+   once per member (the planner would otherwise copy it into the filter and the output).
+   Why a CASE of subplans rather than a UNION ALL of branches behind one-time filters (issue
+   12 item 9): the executor starts every node of a cached plan on every execution, whether
+   it runs or not; the CASE has no Append, no filter nodes and no set-returning wrapper, so
+   a lookup starts fewer nodes (bench/README.md "issue 12 item 9" has the figures). The
+   RUN and TAGGED probes stay inline, not behind a function call: such a call (PL/pgSQL,
+   SET search_path) costs more per RUN or TAGGED member than the two subplans cost every
+   lookup, and chains of RUNs must not get slower. A snapshot reads its source as of the
+   snapshot's epoch through calib._snapshot_ids (its dataset, twice when ambiguous, so that
+   ids[2] says so), a call rather than inlined calib._probe_as_of so that the plan holds no
+   version table (see calib._snapshot_ids for why). A snapshot has no rows of its own and is
+   never probed as its stored kind. */
+SELECT x.member_id, x.ids[1], x.ids[2] IS NOT NULL
+FROM (SELECT m.member_id, m.rank,
+             CASE WHEN m.snapshot_epoch IS NOT NULL
+                  THEN calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span, m.snapshot_epoch)
+                  WHEN m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION' AND p_span IS NOT NULL
+                  THEN ARRAY(SELECT c.dataset_id FROM calib.certification AS c
+                             WHERE c.collection_id OPERATOR(pg_catalog.=) m.member_id
+                               AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+                               AND c.validity OPERATOR(pg_catalog.&&) p_span
+                             LIMIT 2)
+                  WHEN m.member_type OPERATOR(pg_catalog.=) 'RUN'
+                  THEN ARRAY(SELECT d.dataset_id FROM calib.dataset AS d
+                             WHERE d.run_id OPERATOR(pg_catalog.=) m.member_id
+                               AND d.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+                             LIMIT 2)
+                  WHEN m.member_type OPERATOR(pg_catalog.=) 'TAGGED'
+                  THEN ARRAY(SELECT t.dataset_id FROM calib.tag AS t
+                             WHERE t.collection_id OPERATOR(pg_catalog.=) m.member_id
+                               AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+                             LIMIT 2)
+             END AS ids
+      FROM calib.search_path AS m
+      WHERE m.collection_id OPERATOR(pg_catalog.=) p_collection_id
+      ORDER BY m.rank
+      OFFSET 0) AS x
+WHERE x.ids[1] IS NOT NULL
+ORDER BY x.rank
 LIMIT 1
 $$;

@@ -376,17 +376,33 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- sql/functions: lookups ----------------------------------------------------------------
     Mutant(
         "pg-probe-ignores-ambiguity", "sql/functions/probe.sql",
-        "SELECT m.member_id, x.ids[1], x.ids[2] IS NOT NULL",
-        "SELECT m.member_id, x.ids[1], false",
+        "SELECT x.member_id, x.ids[1], x.ids[2] IS NOT NULL",
+        "SELECT x.member_id, x.ids[1], false",
         "the lookup rule (calib.probe) never reports an ambiguous match",
         (BL + "test_find_ambiguous" + PG,),
     ),
     Mutant(
         "pg-probe-last-member", "sql/functions/probe.sql",
-        "ORDER BY m.rank\nLIMIT 1",
-        "ORDER BY m.rank DESC\nLIMIT 1",
+        "ORDER BY x.rank\nLIMIT 1",
+        "ORDER BY x.rank DESC\nLIMIT 1",
         "the lookup rule returns the last matching member of a chain instead of the first",
         (BL + "test_find_chain_order_decides" + PG,),
+    ),
+    # issue 12 item 9 (revision 0016): each member's one probe is chosen by a CASE on its
+    # stored kind; a kind sent to the wrong probe (or to none) must be caught.
+    Mutant(
+        "pg-probe-tagged-unprobed", "sql/functions/probe.sql",
+        "WHEN m.member_type OPERATOR(pg_catalog.=) 'TAGGED'",
+        "WHEN m.member_type OPERATOR(pg_catalog.=) 'RUN'",
+        "the lookup rule never finds anything in a TAGGED member",
+        (BL + "test_find_run_and_tagged_by_position" + PG,),
+    ),
+    Mutant(
+        "pg-probe-calibration-any-time", "sql/functions/probe.sql",
+        "                               AND c.validity OPERATOR(pg_catalog.&&) p_span\n",
+        "",
+        "the lookup rule takes a CALIBRATION member's certifications valid at any time",
+        (BL + "test_find_instant_begin_inclusive_end_exclusive" + PG,),
     ),
     Mutant(
         "pg-find-instant-empty", "sql/functions/find.sql",
@@ -1783,15 +1799,15 @@ END;
     # -- snapshots (revision 0014, issue 16 item 6) ---------------------------------------
     Mutant(
         "pg-snapshot-read-now", "sql/functions/probe.sql",
-        "                                                     m.snapshot_epoch))",
-        "                                                     calib.current_epoch()))",
+        "calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span, m.snapshot_epoch)",
+        "calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span, calib.current_epoch())",
         "a lookup of a snapshot reads its source as it is now, not as of the snapshot's epoch",
         (BSNAP + "test_every_read_of_a_snapshot_is_the_as_of_read_of_its_source" + PG_ALONE,),
     ),
     Mutant(
         "pg-snapshot-branch-not-gated", "sql/functions/probe.sql",
-        "        WHERE m.snapshot_epoch IS NOT NULL\n        LIMIT 2) AS ids",
-        "        LIMIT 2) AS ids",
+        "CASE WHEN m.snapshot_epoch IS NOT NULL\n",
+        "CASE WHEN true\n",
         "calib.probe runs the as-of branch for every member, not only for snapshots",
         (SNAP + "test_the_lookup_of_a_collection_without_snapshots_never_runs_the_as_of_branch",),
     ),
