@@ -159,9 +159,12 @@ class Suite:
         return t_ours, t_floor, out_ours, out_floor
 
     def add(self, op: str, size: int, unit: str, ours: list[float], floor: list[float],
-            **kw: Any) -> Result:
+            record: bool = True, **kw: Any) -> Result:
+        """A result row (``record`` False: only returned, for the scaling rounds)."""
         res = Result(self.backend, op, size, unit, ours, floor, TARGETS.get(op),
                      durability=self.durability, **kw)
+        if not record:
+            return res
         self.results.append(res)
         log(f"{self.backend} ({self.durability}) {op}: ours {[round(x) for x in res.ours]}"
             f" floor {[round(x) for x in res.floor]} ratio {res.ratio:.2f}")
@@ -191,45 +194,74 @@ class Suite:
     # -- lookups ------------------------------------------------------------------------
 
     def run_lookups(self) -> None:
-        """At find_small and find_large stored certifications: every lookup right after the
-        bulk certify that stored them (no statistics: autovacuum is off for these tables,
-        as if it had not come round yet), then ANALYZE, then every lookup again, then
-        200-row certify calls (per-call cost against the stored size)."""
-        latency: dict[str, float] = {}
-        for label in ("find_small", "find_large"):
-            layout = LookupLayout.for_size(self.sizes[label])
-            with self.databases(label) as (url, floor):
-                reg = calibcert.connect(url)
-                try:
-                    refs, extra = self._populate(reg, floor, layout)
-                    fresh = self._finds(reg, floor, layout, refs, label, ", no statistics")
-                    fresh_many = self._find_many(reg, floor, layout, refs, ", no statistics")
-                    floor.analyze_all(reg)
-                    latency.update(self._finds(reg, floor, layout, refs, label))
-                    many = self._find_many(reg, floor, layout, refs)
-                    latency[f"find_many@{label}"] = 1 / statistics.median(many.ours)
-                    latency[f"floor find_many@{label}"] = 1 / statistics.median(many.floor)
-                    # The same batch shape at every size: the 10^4 random pairs above ask
-                    # 100 data IDs 100 times each at 10^3 stored and 10^4 distinct ones at
-                    # 10^6, so their per-call ratio measures the batch, not the table.
-                    few = self._find_many(reg, floor, layout, refs, distinct=DISTINCT_MANY)
-                    latency[f"find_many{DISTINCT_MANY}@{label}"] = 1 / statistics.median(few.ours)
-                    latency[f"floor find_many{DISTINCT_MANY}@{label}"] = (
-                        1 / statistics.median(few.floor))
-                    for via in ("find", "find (3-level chain)"):
-                        self._stats_row(f"{via} @{layout.total:.0e} stored",
-                                        fresh[f"{via}@{label}"], latency[f"{via}@{label}"],
-                                        fresh[f"floor@{label}"], latency[f"floor@{label}"])
-                    self._stats_row(f"find_many @{layout.total:.0e} stored",
-                                    1 / statistics.median(fresh_many.ours),
-                                    latency[f"find_many@{label}"],
-                                    1 / statistics.median(fresh_many.floor),
-                                    latency[f"floor find_many@{label}"])
-                    c200 = self._certify200(reg, floor, layout, extra)
-                    latency[f"certify200@{label}"] = 1 / statistics.median(c200.ours)
-                    latency[f"floor certify200@{label}"] = 1 / statistics.median(c200.floor)
-                finally:
+        """At find_small and find_large stored certifications, in two databases kept side
+        by side: every lookup right after the bulk certify that stored them (no statistics:
+        autovacuum is off for these tables, as if it had not come round yet), then ANALYZE,
+        then every lookup again, then 200-row certify calls. Then the per-call scaling
+        (issue 17 item 5): the same calls again on both databases in alternating rounds, so
+        that the machine's load moving between the two sizes does not read as growth."""
+        layouts = {label: LookupLayout.for_size(self.sizes[label])
+                   for label in ("find_small", "find_large")}
+        with self.databases("find_small") as small, self.databases("find_large") as large:
+            dbs = {"find_small": small, "find_large": large}
+            regs = {label: calibcert.connect(url) for label, (url, _) in dbs.items()}
+            try:
+                state = {label: self._lookups_at(regs[label], dbs[label][1], layouts[label],
+                                                 label) for label in dbs}
+                self._scaling(regs, {k: v[1] for k, v in dbs.items()}, layouts, state)
+            finally:
+                for reg in regs.values():
                     reg.close()
+
+    def _lookups_at(self, reg: calibcert.Registry, floor: Any, layout: LookupLayout,
+                    label: str) -> tuple[list[calibcert.DatasetRef], list[Any]]:
+        """The rows at one stored size; returns what the scaling rounds need (the refs of
+        the lookup keys, the datasets of the 200-row certify calls)."""
+        refs, extra = self._populate(reg, floor, layout)
+        fresh = self._finds(reg, floor, layout, refs, label, ", no statistics")
+        fresh_many = self._find_many(reg, floor, layout, refs, ", no statistics")
+        floor.analyze_all(reg)
+        analysed = self._finds(reg, floor, layout, refs, label)
+        many = self._find_many(reg, floor, layout, refs)
+        self._find_many(reg, floor, layout, refs, distinct=DISTINCT_MANY)
+        for via in ("find", "find (3-level chain)"):
+            self._stats_row(f"{via} @{layout.total:.0e} stored",
+                            fresh[f"{via}@{label}"], analysed[f"{via}@{label}"],
+                            fresh[f"floor@{label}"], analysed[f"floor@{label}"])
+        self._stats_row(f"find_many @{layout.total:.0e} stored",
+                        1 / statistics.median(fresh_many.ours),
+                        1 / statistics.median(many.ours),
+                        1 / statistics.median(fresh_many.floor),
+                        1 / statistics.median(many.floor))
+        self._certify200(reg, floor, layout, extra)
+        return refs, extra
+
+    def _scaling(self, regs: dict[str, calibcert.Registry], floors: dict[str, Any],
+                 layouts: dict[str, LookupLayout], state: dict[str, Any]) -> None:
+        """Median latency per call at find_large / at find_small, ours and the floor's,
+        both sizes measured in alternating rounds (one round of each call per size and
+        repeat, the order swapped every repeat)."""
+        lat: dict[str, dict[str, list[float]]] = {label: {} for label in regs}
+
+        def note(label: str, key: str, seconds: float) -> None:
+            lat[label].setdefault(key, []).append(seconds)
+
+        for r in range(self.repeats):
+            for label in (list(regs) if r % 2 == 0 else list(reversed(regs))):
+                reg, floor, layout = regs[label], floors[label], layouts[label]
+                refs, extra = state[label]
+                for key, value in self._finds(reg, floor, layout, refs, label,
+                                              rounds=1).items():
+                    note(label, key.split("@")[0], value)
+                for key, distinct in (("find_many", None),
+                                      (f"find_many{DISTINCT_MANY}", DISTINCT_MANY)):
+                    res = self._find_many(reg, floor, layout, refs, distinct=distinct,
+                                          rounds=1 if distinct is None else 10, record=False)
+                    note(label, key, 1 / statistics.median(res.ours))
+                    note(label, f"floor {key}", 1 / statistics.median(res.floor))
+                res = self._certify200(reg, floor, layout, extra, rounds=1, record=False)
+                note(label, "certify200", 1 / statistics.median(res.ours))
+                note(label, "floor certify200", 1 / statistics.median(res.floor))
         small, large = self.sizes["find_small"], self.sizes["find_large"]
         for via, key in (("find", "find"), ("find (3-level chain)", "find (3-level chain)"),
                          ("find_many", "find_many"),
@@ -237,12 +269,15 @@ class Suite:
                           f"find_many{DISTINCT_MANY}"),
                          ("certify ×200/call", "certify200")):
             fkey = "floor" if key.startswith("find (") or key == "find" else f"floor {key}"
-            ratio = latency[f"{key}@find_large"] / latency[f"{key}@find_small"]
-            floor_ratio = latency[f"{fkey}@find_large"] / latency[f"{fkey}@find_small"]
+            ratio = (statistics.median(lat["find_large"][key])
+                     / statistics.median(lat["find_small"][key]))
+            floor_ratio = (statistics.median(lat["find_large"][fkey])
+                           / statistics.median(lat["find_small"][fkey]))
             self.results.append(Result(
                 self.backend, f"{via} per-call time {large:.0e} / {small:.0e} stored", large,
                 "x (median latency ratio)", [ratio], [floor_ratio], None,
-                note=f"target <= {SCALING_TARGET}", durability=self.durability))
+                note=f"target <= {SCALING_TARGET}; sizes interleaved",
+                durability=self.durability))
 
     def _stats_row(self, what: str, fresh: float, analysed: float, floor_fresh: float,
                    floor_analysed: float) -> None:
@@ -253,14 +288,16 @@ class Suite:
             note=f"target <= {STATS_TARGET}", durability=self.durability))
 
     def _certify200(self, reg: calibcert.Registry, floor: Any, layout: LookupLayout,
-                    extra: list[tuple[int, calibcert.DatasetRef]]) -> Result:
+                    extra: list[tuple[int, calibcert.DatasetRef]], rounds: int | None = None,
+                    record: bool = True) -> Result:
         """certify calls of 200 datasets each into a CALIBRATION collection of their own,
         in a database holding layout.total certifications (scaling, issue 17 item 5)."""
         n = self.sizes["certify200_calls"]
         span = Timespan(epoch(0), epoch(1))
         ours, flo = [], []
-        for r in range(self.repeats):
-            c, fc = f"c200/{r}", self.next_floor_coll()
+        for r in range(self.repeats if rounds is None else rounds):
+            fc = self.next_floor_coll()
+            c = f"c200/{fc}"  # a new collection every time (the floor's numbering)
             reg.register_collection(c, CollectionType.CALIBRATION)
             chunks = [extra[i * 200:(i + 1) * 200] for i in range(n)]
 
@@ -276,7 +313,7 @@ class Suite:
             ours.append(n / to)
             flo.append(n / tf)
         res = self.add(f"certify ×200/call @{layout.total:.0e} stored", 200, "calls/s",
-                       ours, flo, note=f"{n} calls")
+                       ours, flo, note=f"{n} calls", record=record)
         res.target = 0.6
         return res
 
@@ -312,8 +349,10 @@ class Suite:
         return refs, list(enumerate(extra))
 
     def _finds(self, reg: calibcert.Registry, floor: Any, layout: LookupLayout,
-               refs: list[calibcert.DatasetRef], label: str, phase: str = ""
-               ) -> dict[str, float]:
+               refs: list[calibcert.DatasetRef], label: str, phase: str = "",
+               rounds: int | None = None) -> dict[str, float]:
+        """find and chain find against the floor's; the median latencies (seconds) by
+        '<call>@<label>'. ``rounds`` given: that many rounds, and no result row."""
         n = self.sizes["find"]
         queries = layout.queries(n)
         did = [data_id(k) for k, _ in queries]
@@ -343,7 +382,7 @@ class Suite:
             assert found == expected
             return sum(each), each
 
-        for r in range(self.repeats):
+        for r in range(self.repeats if rounds is None else rounds):
             order = [("find", lambda: ours("calib")),
                      ("find (3-level chain)", lambda: ours("chain/3")), ("floor", bare)]
             if r % 2:
@@ -355,6 +394,9 @@ class Suite:
                 lat[f"{name} p99"].append(1e6 * percentile(each, 0.99))
         out = {}
         for via in ("find", "find (3-level chain)"):
+            out[f"{via}@{label}"] = statistics.median(lat[f"{via} median"]) / 1e6
+            if rounds is not None:
+                continue
             self.add(via, n, "calls/s", runs[via], runs["floor"],
                      latency_us={"ours median": lat[f"{via} median"],
                                  "ours p99": lat[f"{via} p99"],
@@ -362,13 +404,13 @@ class Suite:
                                  "floor p99": lat["floor p99"]},
                      note=f"{stored} stored")
             self.results[-1].operation = f"{via} @{stored:.0e} stored{phase}"
-            out[f"{via}@{label}"] = statistics.median(lat[f"{via} median"])
-        out[f"floor@{label}"] = statistics.median(lat["floor median"])
+        out[f"floor@{label}"] = statistics.median(lat["floor median"]) / 1e6
         return out
 
     def _find_many(self, reg: calibcert.Registry, floor: Any, layout: LookupLayout,
                    refs: list[calibcert.DatasetRef], phase: str = "",
-                   distinct: int | None = None) -> Result:
+                   distinct: int | None = None, rounds: int | None = None,
+                   record: bool = True) -> Result:
         """find_many of sizes["find_many"] random pairs (data IDs repeat when the database
         holds fewer), or, with ``distinct``, of that many distinct data IDs: the same batch
         shape at every stored size, for the per-call scaling row (issue 17 item 5)."""
@@ -379,7 +421,7 @@ class Suite:
             name = f"find_many ×{distinct} distinct data IDs"
         n = len(queries)
         # A batch of 100 takes about a millisecond: ten times the repeats for a steady median.
-        repeats = self.repeats if distinct is None else 10 * self.repeats
+        repeats = rounds or (self.repeats if distinct is None else 10 * self.repeats)
         pairs = [(data_id(k), at) for k, at in queries]
         fkeys = [floor_key(k) for k, _ in queries]
         ats = [at for _, at in queries]
@@ -392,7 +434,8 @@ class Suite:
             assert [ref.id for ref in got_o] == expected and got_f == expected
             ours.append(n / to)
             flo.append(n / tf)
-        res = self.add(name, n, "lookups/s", ours, flo, note=f"{layout.total} stored")
+        res = self.add(name, n, "lookups/s", ours, flo, note=f"{layout.total} stored",
+                       record=record)
         res.operation = f"{name} @{layout.total:.0e} stored{phase}"
         return res
 
