@@ -2,6 +2,11 @@
 -- into versions/0016_speed.postgresql.sql. calib._revision answers 0016; each topic adds its
 -- block below, before the closing comments, grants and security.
 \ir ../../sql/functions/_revision.sql
+-- pg-writes: decertify shortens a row in place (UPDATE with a new certification_id: the
+-- history is the same as a delete and an insert) and inserts only a split's second piece:
+-- PostgreSQL re-checks no foreign key for a row whose key columns did not change.
+\ir ../../sql/functions/decertify.sql
+-- pg-writes: end
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql
