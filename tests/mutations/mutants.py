@@ -345,10 +345,34 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-decertify-split-half", "sql/functions/decertify.sql",
-        "FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span)) AS piece",
-        "FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span))"
-        " WITH ORDINALITY AS u(piece, n) WHERE u.n = 1",
+        "FROM cut WHERE NOT isempty(cut.first) AND NOT isempty(cut.second)",
+        "FROM cut WHERE false",
         "decertify keeps only the first piece of a split certification",
+        (BC + "test_decertify_removes_shortens_and_splits" + PG,),
+    ),
+    # -- pg-writes (revision 0016): decertify shortens in place, the history unchanged --
+    Mutant(
+        "pg-decertify-shortened-keeps-id", "sql/functions/decertify.sql",
+        "            certification_id = DEFAULT,  -- a new row for the history, as an insert\n",
+        "",
+        "a certification decertify shortens keeps its id: the history pairs the old and new"
+        " piece as one change of validity instead of a removal and a new piece (as SQLite"
+        " records it)",
+        (BH + "test_history_records_operations_actor_and_reason" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-decertify-covered-kept", "sql/functions/decertify.sql",
+        "          AND c.validity && v_span AND c.validity <@ v_span\n",
+        "          AND c.validity && v_span AND false\n",
+        "decertify leaves the certifications its span covers entirely",
+        (BC + "test_decertify_removes_shortens_and_splits" + PG,),
+    ),
+    Mutant(
+        "pg-decertify-empty-piece", "sql/functions/decertify.sql",
+        "FROM cut WHERE NOT isempty(cut.first) AND NOT isempty(cut.second)",
+        "FROM cut WHERE NOT isempty(cut.first) OR NOT isempty(cut.second)",
+        "decertify inserts a second piece for a certification it only shortened (an empty"
+        " range, or the piece it kept again)",
         (BC + "test_decertify_removes_shortens_and_splits" + PG,),
     ),
     Mutant(
