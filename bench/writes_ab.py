@@ -3,6 +3,7 @@
     python bench/writes_ab.py [--ref main] [--durability default|off] [--rounds 5]
                               [--batches 1,10,200,2000] [--calls 40]
                               [--ops decertify,close_open_range,copy_collection]
+                              [--old-sql ablation.sql]
 
 Two databases on one throw-away server, both upgraded to head; in ``old`` the functions of
 FILES are put back as they are at git ``--ref`` (CREATE OR REPLACE as the superuser keeps
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=40, help="calls per batch size of <= 10 rows")
     ap.add_argument("--rows", type=int, default=4000, help="rows per round per batch size")
     ap.add_argument("--ops", default="decertify,close_open_range,copy_collection")
+    ap.add_argument("--old-sql", help="an SQL file run in old after --ref's definitions (an"
+                    " ablation: --ref HEAD --old-sql drop_something.sql)")
     args = ap.parse_args(argv)
     from calibcert.testing import SERVER_ARGS, server_url, start_server
 
@@ -129,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                 sql = subprocess.run(["git", "-C", str(ROOT), "show", f"{args.ref}:{f}"],
                                      check=True, capture_output=True, text=True).stdout
                 conn.execute(sql)
+            if args.old_sql:
+                conn.execute(Path(args.old_sql).read_text())
         n = max(batches)
         sides = {"old": Side(urls["ab_old"], n), "new": Side(urls["ab_new"], n)}
         floor = PgFloor(urls["ab_new"])
