@@ -12,7 +12,7 @@ their owner). Each round times, for every operation and batch size, ``calls`` ca
 rotated every round: the machine is shared, so only figures of the same round compare. The
 setup of each call (collections, the certifications to cut, close or copy) is untimed, as
 in bench/batches.py. Prints the medians over the rounds: rows/s of each, ours/floor for old
-and new, and new/old.
+and new, new/old of the medians, and the median (range) of the rounds' own new/old.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ FILES = ("sql/functions/decertify.sql", "sql/functions/close_open_range.sql",
          "sql/functions/_record_versions.sql", "sql/functions/_stamp_row.sql",
          "sql/functions/_search_path_trigger.sql", "sql/functions/_lock_collections.sql",
          "sql/functions/_collection.sql", "sql/functions/_check_change.sql",
-         "sql/functions/_current_operation.sql", "sql/schema/history_triggers.sql")
+         "sql/functions/_current_operation.sql", "sql/functions/_caller.sql",
+         "sql/functions/_data_id_keys.sql", "sql/functions/_forbidden_character.sql",
+         "sql/schema/history_triggers.sql")
 
 
 class Side:
@@ -157,13 +159,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
         print(f"durability {args.durability}, {args.rounds} rounds, old = {args.ref}")
         print("| operation | rows/call | old rows/s | new rows/s | floor rows/s "
-              "| old/floor | new/floor | new/old |")
-        print("|---|---|---|---|---|---|---|---|")
+              "| old/floor | new/floor | new/old | new/old per round |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for op in ops:
             for b in batches:
                 o, w, f = (statistics.median(got[(op, b, k)]) for k in ("old", "new", "floor"))
+                paired = sorted(n_ / o_ for n_, o_ in zip(got[(op, b, "new")],
+                                                          got[(op, b, "old")]))
                 print(f"| {op} | {b:,} | {o:,.0f} | {w:,.0f} | {f:,.0f} | {o / f:.2f} "
-                      f"| {w / f:.2f} | {w / o:.2f} |")
+                      f"| {w / f:.2f} | {w / o:.2f} | {statistics.median(paired):.2f}"
+                      f" ({paired[0]:.2f}–{paired[-1]:.2f}) |")
         for s in sides.values():
             s.reg.close()
         floor.close()
