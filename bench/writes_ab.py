@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             for b in batches:
                 o, w, f = (statistics.median(got[(op, b, k)]) for k in ("old", "new", "floor"))
                 paired = sorted(n_ / o_ for n_, o_ in zip(got[(op, b, "new")],
-                                                          got[(op, b, "old")]))
+                                                          got[(op, b, "old")], strict=True))
                 print(f"| {op} | {b:,} | {o:,.0f} | {w:,.0f} | {f:,.0f} | {o / f:.2f} "
                       f"| {w / f:.2f} | {w / o:.2f} | {statistics.median(paired):.2f}"
                       f" ({paired[0]:.2f}–{paired[-1]:.2f}) |")
