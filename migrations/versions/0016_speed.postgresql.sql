@@ -152,14 +152,14 @@ AS $$
    list is calibcert.types.FORBIDDEN_RANGES (which adds lone surrogates, that PostgreSQL
    cannot receive); tests/test_names_and_values.py compares the two over every code point.
    The table CHECKs of names call it too, so raw writers meet the same rule.
-   An E'' literal: the pattern reads the same whatever standard_conforming_strings is.
-   PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never inlined
-   and was parsed and planned again at every call (20-60 us); PL/pgSQL keeps its plan
-   for the session (bench/README.md "PostgreSQL writes (revision 0016)").
-   The table CHECKs evaluate it for every name written. */
+   An E'' literal: the pattern reads the same whatever standard_conforming_strings is. */
 DECLARE
     m text[] := regexp_match(p_text, E'([\\x01-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\\U000110bd\\U000110cd\\U00013430-\\U0001343f\\U0001bca0-\\U0001bca3\\U0001d173-\\U0001d17a\\U000e0001\\U000e0020-\\U000e007f])');
 BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes").
+       The table CHECKs evaluate it for every name written. */
     IF m IS NULL THEN
         RETURN NULL;
     END IF;
@@ -181,11 +181,11 @@ AS $$
    usual way to drop privileges) would be checked as the login, which may be a member of
    every writer role. The one case where this differs from the caller's current_user is a
    call from inside another SECURITY DEFINER function: the session's role is checked, not
-   that function's owner (README "Collection states and writers").
-   PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never inlined
-   and was parsed and planned again at every call (20-60 us); PL/pgSQL keeps its plan
-   for the session (bench/README.md "PostgreSQL writes (revision 0016)"). */
+   that function's owner (README "Collection states and writers"). */
 BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
     RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text
                 ELSE current_setting('role') END;
 END
@@ -204,11 +204,11 @@ AS $$
    client statement that called the function: a later statement of the same transaction
    (raw SQL by the owner) is recorded as 'sql'. A setting in the function's SET clause
    would be cleaner, but PostgreSQL lets only superusers put a custom setting there, and
-   calibcert installs as calib_owner. Errors: none. Locks: none.
-   PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never inlined
-   and was parsed and planned again at every call (20-60 us); PL/pgSQL keeps its plan
-   for the session (bench/README.md "PostgreSQL writes (revision 0016)"). */
+   calibcert installs as calib_owner. Errors: none. Locks: none. */
 BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
     PERFORM set_config('calib._operation',
                        p_name || ' ' || extract(epoch FROM statement_timestamp())::text, true);
 END
@@ -223,13 +223,13 @@ AS $$
    the public function that named itself with calib._operation in this same statement
    (its label carries the statement's start), else 'sql' (raw SQL, or a later statement of
    the transaction). The one place this is decided (calib._record_versions,
-   calib._certification_statement). Errors: none. Locks: none.
-   PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never inlined
-   and was parsed and planned again at every call (20-60 us); PL/pgSQL keeps its plan
-   for the session (bench/README.md "PostgreSQL writes (revision 0016)"). */
+   calib._certification_statement). Errors: none. Locks: none. */
 DECLARE
     v_label text := current_setting('calib._operation', true);
 BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
     RETURN CASE WHEN split_part(v_label, ' ', 2) = extract(epoch FROM statement_timestamp())::text
                 THEN split_part(v_label, ' ', 1) ELSE 'sql' END;
 END
@@ -241,11 +241,11 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* The interned keys of the given data IDs (validated, KC008); data IDs never stored have
-   no key and are simply absent from the result. NULL in, NULL out ("no filter").
-   PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never inlined
-   and was parsed and planned again at every call (20-60 us); PL/pgSQL keeps its plan
-   for the session (bench/README.md "PostgreSQL writes (revision 0016)"). */
+   no key and are simply absent from the result. NULL in, NULL out ("no filter"). */
 BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
     IF p_data_ids IS NULL THEN
         RETURN NULL;
     END IF;

@@ -12,11 +12,11 @@ AS $$
    usual way to drop privileges) would be checked as the login, which may be a member of
    every writer role. The one case where this differs from the caller's current_user is a
    call from inside another SECURITY DEFINER function: the session's role is checked, not
-   that function's owner (README "Collection states and writers").
-   PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never inlined
-   and was parsed and planned again at every call (20-60 us); PL/pgSQL keeps its plan
-   for the session (bench/README.md "PostgreSQL writes (revision 0016)"). */
+   that function's owner (README "Collection states and writers"). */
 BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
     RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text
                 ELSE current_setting('role') END;
 END

@@ -4,11 +4,11 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* The interned keys of the given data IDs (validated, KC008); data IDs never stored have
-   no key and are simply absent from the result. NULL in, NULL out ("no filter").
-   PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never inlined
-   and was parsed and planned again at every call (20-60 us); PL/pgSQL keeps its plan
-   for the session (bench/README.md "PostgreSQL writes (revision 0016)"). */
+   no key and are simply absent from the result. NULL in, NULL out ("no filter"). */
 BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
     IF p_data_ids IS NULL THEN
         RETURN NULL;
     END IF;

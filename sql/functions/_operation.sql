@@ -11,11 +11,11 @@ AS $$
    client statement that called the function: a later statement of the same transaction
    (raw SQL by the owner) is recorded as 'sql'. A setting in the function's SET clause
    would be cleaner, but PostgreSQL lets only superusers put a custom setting there, and
-   calibcert installs as calib_owner. Errors: none. Locks: none.
-   PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never inlined
-   and was parsed and planned again at every call (20-60 us); PL/pgSQL keeps its plan
-   for the session (bench/README.md "PostgreSQL writes (revision 0016)"). */
+   calibcert installs as calib_owner. Errors: none. Locks: none. */
 BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
     PERFORM set_config('calib._operation',
                        p_name || ' ' || extract(epoch FROM statement_timestamp())::text, true);
 END
