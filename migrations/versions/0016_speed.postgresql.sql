@@ -67,31 +67,29 @@ BEGIN
     END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
-    WITH gone AS (
-        DELETE FROM calib.certification AS c
-        WHERE c.collection_id = v_coll.collection_id
-          AND c.dataset_type_id = v_type.dataset_type_id
-          AND c.validity && v_span AND c.validity <@ v_span
-          AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
-        RETURNING 1
-    ), hit AS (
-        SELECT c.ctid AS row_id, c.validity
+    WITH hit AS (
+        /* One scan of the matching rows (materialized: both statements below read it). */
+        SELECT c.ctid AS row_id, c.validity, c.validity <@ v_span AS covered
         FROM calib.certification AS c
         WHERE c.collection_id = v_coll.collection_id
           AND c.dataset_type_id = v_type.dataset_type_id
-          AND c.validity && v_span AND NOT c.validity <@ v_span
+          AND c.validity && v_span
           AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+    ), gone AS (
+        DELETE FROM calib.certification AS c
+        USING hit WHERE c.ctid = hit.row_id AND hit.covered
+        RETURNING 1
     ), cut AS (
         /* hit.validity is the row as it was (RETURNING sees only the new one): its second
-           piece. Joined by ctid (one TID fetch a row): a row that a writer outside the
-           locking protocol changed meanwhile has moved and is left alone rather than cut
-           from a stale value. */
+           piece. Joined by ctid (one TID fetch a row), as the DELETE: a row that a writer
+           outside the locking protocol changed meanwhile has moved and is left alone
+           rather than cut from a stale value. */
         UPDATE calib.certification AS c
         SET validity = CASE WHEN isempty(c.validity * v_before) THEN c.validity * v_after
                             ELSE c.validity * v_before END,
             certification_id = DEFAULT,  -- a new row for the history, as an insert
             created_change = DEFAULT, created_operation = DEFAULT
-        FROM hit WHERE c.ctid = hit.row_id
+        FROM hit WHERE c.ctid = hit.row_id AND NOT hit.covered
         RETURNING c.collection_id, c.dataset_type_id, c.data_id_key, c.dataset_id,
                   hit.validity * v_before AS first, hit.validity * v_after AS second
     ), pieces AS (
