@@ -17,6 +17,19 @@
 -- it from them, as every other message).
 \ir ../../sql/functions/_revert_conflict.sql
 -- revert: end
+-- pg-writes: decertify shortens a row in place (UPDATE with a new certification_id: the
+-- history is the same as a delete and an insert) and inserts only a split's second piece:
+-- PostgreSQL re-checks no foreign key for a row whose key columns did not change.
+\ir ../../sql/functions/decertify.sql
+-- pg-writes: the small helpers every write calls (the operation's name, the caller's role,
+-- data-ID keys, the forbidden-character rule of names) in PL/pgSQL instead of SQL: a SQL
+-- function with a SET clause is parsed and planned again at every call.
+\ir ../../sql/functions/_forbidden_character.sql
+\ir ../../sql/functions/_caller.sql
+\ir ../../sql/functions/_operation.sql
+\ir ../../sql/functions/_current_operation.sql
+\ir ../../sql/functions/_data_id_keys.sql
+-- pg-writes: end
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -355,6 +355,246 @@ END
 $$;
 
 -- revert: end
+-- pg-writes: decertify shortens a row in place (UPDATE with a new certification_id: the
+-- history is the same as a delete and an insert) and inserts only a split's second piece:
+-- PostgreSQL re-checks no foreign key for a row whose key columns did not change.
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Remove validity inside p_timespan from every certification of p_dataset_type in
+   CALIBRATION collection p_collection (only those data IDs when p_data_ids is given):
+   a certification fully covered is removed, one straddling an end is shortened, one
+   containing the span is split in two. Set-based, one statement: a DELETE of the covered
+   rows; an UPDATE that shortens each other row in place to its first remaining piece; an
+   INSERT of the second piece of a split. The UPDATE gives the row a new certification_id
+   (certification_id = DEFAULT) and this change as its creator: the history records the
+   old row closed and new rows opened, exactly as a delete and an insert would, and
+   calib.history / calib.explain / calib.revert / as-of reads answer the same. It is done
+   in place because PostgreSQL does not re-check the foreign keys of a row whose key
+   columns did not change: a split costs one foreign-key check per parent instead of two
+   (revision 0016, bench/README.md "PostgreSQL writes (revision 0016)"). The INSERT reads
+   the UPDATE's RETURNING rows, so each row is shortened before its second piece is checked
+   against the exclusion constraint. Returns the number of certifications touched; nothing
+   matching is a no-op (0).
+   Errors: KC017/KC018 refused by the writer list / state (calib._check_change),
+   KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009
+   bad timespan, KC008 bad data ID.
+   Locks: the collection row, FOR NO KEY UPDATE. */
+DECLARE
+    v_replay jsonb;
+    v_coll calib.collection := calib._collection(p_collection, ARRAY['CALIBRATION']);
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type, true);
+    v_span tstzrange := calib._timespan(p_timespan);
+    v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
+    /* What is left of a row before and after the span ('empty' when the span is unbounded
+       on that side): row * v_before is its first piece, row * v_after its second. */
+    v_before tstzrange := CASE WHEN lower_inf(v_span) THEN 'empty'
+                               ELSE tstzrange(NULL, lower(v_span), '[)') END;
+    v_after tstzrange := CASE WHEN upper_inf(v_span) THEN 'empty'
+                              ELSE tstzrange(upper(v_span), NULL, '[)') END;
+    v_n integer;
+BEGIN
+    PERFORM calib._operation('decertify');  -- named in the history (revision 0014)
+    IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
+        v_replay := calib._request('decertify');
+        IF v_replay IS NOT NULL THEN
+            RETURN (v_replay -> 'result')::integer;
+        END IF;
+    END IF;
+    IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
+    IF calib._check_change(v_coll.collection_id, 'decertify') IS NULL THEN END IF;
+    WITH hit AS (
+        /* One scan of the matching rows (materialized: both statements below read it). */
+        SELECT c.ctid AS row_id, c.validity, c.validity <@ v_span AS covered
+        FROM calib.certification AS c
+        WHERE c.collection_id = v_coll.collection_id
+          AND c.dataset_type_id = v_type.dataset_type_id
+          AND c.validity && v_span
+          AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+    ), gone AS (
+        DELETE FROM calib.certification AS c
+        USING hit WHERE c.ctid = hit.row_id AND hit.covered
+        RETURNING 1
+    ), cut AS (
+        /* hit.validity is the row as it was (RETURNING sees only the new one): its second
+           piece. Joined by ctid (one TID fetch a row), as the DELETE: a row that a writer
+           outside the locking protocol changed meanwhile has moved and is left alone
+           rather than cut from a stale value. */
+        UPDATE calib.certification AS c
+        SET validity = CASE WHEN isempty(c.validity * v_before) THEN c.validity * v_after
+                            ELSE c.validity * v_before END,
+            certification_id = DEFAULT,  -- a new row for the history, as an insert
+            created_change = DEFAULT, created_operation = DEFAULT
+        FROM hit WHERE c.ctid = hit.row_id AND NOT hit.covered
+        RETURNING c.collection_id, c.dataset_type_id, c.data_id_key, c.dataset_id,
+                  hit.validity * v_before AS first, hit.validity * v_after AS second
+    ), pieces AS (
+        INSERT INTO calib.certification (collection_id, dataset_type_id, data_id_key, dataset_id, validity)
+        SELECT cut.collection_id, cut.dataset_type_id, cut.data_id_key, cut.dataset_id, cut.second
+        FROM cut WHERE NOT isempty(cut.first) AND NOT isempty(cut.second)
+    )
+    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM cut) INTO v_n;
+    IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
+        PERFORM calib._request_result('decertify', to_jsonb(v_n));
+    END IF;
+    RETURN v_n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* decertify with the data IDs as one JSON array document (NULL or JSON null: all); same
+   results and errors, KC016 for a document that is not an array. No default for
+   p_data_ids: a three-argument call must keep reaching the typed form. */
+SELECT calib.decertify(p_collection, p_dataset_type, p_timespan,
+                       calib._data_ids(p_data_ids, 'data_ids'))
+$$;
+
+CREATE OR REPLACE FUNCTION calib.decertify(
+    p_collection text, p_dataset_type text, p_timespan text, p_data_ids text DEFAULT NULL)
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* decertify with every argument as text: the timespan a range of ISO 8601 instants with a
+   UTC offset (calib._parse_timespan), the data IDs a JSON array or a PostgreSQL array
+   literal (calib._document). */
+SELECT calib.decertify(
+    p_collection, p_dataset_type, calib._parse_timespan(p_timespan, 'timespan'),
+    calib._data_ids(calib._document(p_data_ids, 'data_ids', true), 'data_ids'))
+$$;
+
+-- pg-writes: the small helpers every write calls (the operation's name, the caller's role,
+-- data-ID keys, the forbidden-character rule of names) in PL/pgSQL instead of SQL: a SQL
+-- function with a SET clause is parsed and planned again at every call.
+CREATE OR REPLACE FUNCTION calib._forbidden_character(p_text text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The first character of p_text that names and data-ID string values may not hold, as
+   'U+XXXX', or NULL when there is none. Refused: the control characters (Unicode category
+   Cc; PostgreSQL text cannot hold NUL anyway) and the format characters (Cf, as of
+   Unicode 15): soft hyphen, bidi marks, embeddings, overrides and isolates, zero-width
+   space and joiners, word joiner, invisible operators, byte-order mark, tags... The same
+   list is calibcert.types.FORBIDDEN_RANGES (which adds lone surrogates, that PostgreSQL
+   cannot receive); tests/test_names_and_values.py compares the two over every code point.
+   The table CHECKs of names call it too, so raw writers meet the same rule.
+   An E'' literal: the pattern reads the same whatever standard_conforming_strings is. */
+DECLARE
+    m text[] := regexp_match(p_text, E'([\\x01-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\\U000110bd\\U000110cd\\U00013430-\\U0001343f\\U0001bca0-\\U0001bca3\\U0001d173-\\U0001d17a\\U000e0001\\U000e0020-\\U000e007f])');
+BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes").
+       The table CHECKs evaluate it for every name written. */
+    IF m IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN 'U+' || upper(lpad(to_hex(ascii(m[1])), greatest(4, length(to_hex(ascii(m[1])))), '0'));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._caller()
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The role a writer list is checked against: the session's effective role, as the caller
+   saw it before entering calibcert's SECURITY DEFINER functions, where current_user is
+   calib_owner. That is the role set by SET ROLE (the setting "role", which a SECURITY
+   DEFINER call does not change, and which PostgreSQL only lets a session set to a role its
+   login may SET ROLE to), else the login role (session_user). Why not session_user alone:
+   a pooler or an application that logs in as one role and runs SET ROLE per end user (the
+   usual way to drop privileges) would be checked as the login, which may be a member of
+   every writer role. The one case where this differs from the caller's current_user is a
+   call from inside another SECURITY DEFINER function: the session's role is checked, not
+   that function's owner (README "Collection states and writers"). */
+BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
+    RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text
+                ELSE current_setting('role') END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._operation(p_name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* Names the public function that is changing content, for the history: every mutating
+   function calls it first (PERFORM calib._operation('certify')), and calib._record_versions
+   records the name with the versions the statement's triggers write. The name is kept in
+   the transaction-local setting calib._operation together with the statement's start
+   (statement_timestamp(), as epoch seconds), so that it labels only the writes of the
+   client statement that called the function: a later statement of the same transaction
+   (raw SQL by the owner) is recorded as 'sql'. A setting in the function's SET clause
+   would be cleaner, but PostgreSQL lets only superusers put a custom setting there, and
+   calibcert installs as calib_owner. Errors: none. Locks: none. */
+BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
+    PERFORM set_config('calib._operation',
+                       p_name || ' ' || extract(epoch FROM statement_timestamp())::text, true);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._current_operation()
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The operation the versions written by the current client statement are recorded with:
+   the public function that named itself with calib._operation in this same statement
+   (its label carries the statement's start), else 'sql' (raw SQL, or a later statement of
+   the transaction). The one place this is decided (calib._record_versions,
+   calib._certification_statement). Errors: none. Locks: none. */
+DECLARE
+    v_label text := current_setting('calib._operation', true);
+BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
+    RETURN CASE WHEN split_part(v_label, ' ', 2) = extract(epoch FROM statement_timestamp())::text
+                THEN split_part(v_label, ' ', 1) ELSE 'sql' END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._data_id_keys(p_type calib.dataset_type, p_data_ids jsonb[])
+RETURNS integer[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The interned keys of the given data IDs (validated, KC008); data IDs never stored have
+   no key and are simply absent from the result. NULL in, NULL out ("no filter"). */
+BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
+    IF p_data_ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN ARRAY(
+        SELECT di.data_id_key
+        FROM unnest(calib._canonical_data_ids(p_type, p_data_ids)) AS v
+        JOIN calib.data_id AS di ON di.dataset_type_id = p_type.dataset_type_id AND di.value = v);
+END
+$$;
+
+-- pg-writes: end
 -- Generated by migrations/comments.py from the headers in sql/functions/ (do not
 -- edit: edit the header, then run python migrations/comments.py). One COMMENT
 -- per public function overload: purpose, arguments, returns, locks, errors.
@@ -450,7 +690,7 @@ Arguments: none.
 Locks: none; read-only, runs on a hot standby.
 Errors: none.';
 COMMENT ON FUNCTION calib.decertify(text, text, tstzrange, jsonb[]) IS
-    'Remove validity inside p_timespan from every certification of p_dataset_type in CALIBRATION collection p_collection (only those data IDs when p_data_ids is given): a certification fully covered is removed, one straddling an end is shortened, one containing the span is split in two. Set-based: one DELETE, one INSERT of the remaining pieces (range difference as multiranges). Returns the number of certifications touched; nothing matching is a no-op (0).
+    'Remove validity inside p_timespan from every certification of p_dataset_type in CALIBRATION collection p_collection (only those data IDs when p_data_ids is given): a certification fully covered is removed, one straddling an end is shortened, one containing the span is split in two. Set-based, one statement: a DELETE of the covered rows; an UPDATE that shortens each other row in place to its first remaining piece; an INSERT of the second piece of a split. The UPDATE gives the row a new certification_id (certification_id = DEFAULT) and this change as its creator: the history records the old row closed and new rows opened, exactly as a delete and an insert would, and calib.history / calib.explain / calib.revert / as-of reads answer the same. It is done in place because PostgreSQL does not re-check the foreign keys of a row whose key columns did not change: a split costs one foreign-key check per parent instead of two (revision 0016, bench/README.md "PostgreSQL writes (revision 0016)"). The INSERT reads the UPDATE''s RETURNING rows, so each row is shortened before its second piece is checked against the exclusion constraint. Returns the number of certifications touched; nothing matching is a no-op (0).
 Arguments: p_collection text, p_dataset_type text, p_timespan tstzrange, p_data_ids jsonb[] DEFAULT NULL
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: KC017/KC018 refused by the writer list / state (calib._check_change), KC002/KC003 collection, KC005 unknown type, KC006 not a calibration type, KC009 bad timespan, KC008 bad data ID.';

@@ -1,6 +1,6 @@
 CREATE OR REPLACE FUNCTION calib._caller()
 RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* The role a writer list is checked against: the session's effective role, as the caller
@@ -13,6 +13,11 @@ AS $$
    every writer role. The one case where this differs from the caller's current_user is a
    call from inside another SECURITY DEFINER function: the session's role is checked, not
    that function's owner (README "Collection states and writers"). */
-SELECT CASE WHEN current_setting('role') = 'none' THEN session_user::text
-            ELSE current_setting('role') END
+BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
+    RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text
+                ELSE current_setting('role') END;
+END
 $$;

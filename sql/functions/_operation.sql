@@ -1,6 +1,6 @@
 CREATE OR REPLACE FUNCTION calib._operation(p_name text)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 /* Names the public function that is changing content, for the history: every mutating
@@ -12,6 +12,11 @@ AS $$
    (raw SQL by the owner) is recorded as 'sql'. A setting in the function's SET clause
    would be cleaner, but PostgreSQL lets only superusers put a custom setting there, and
    calibcert installs as calib_owner. Errors: none. Locks: none. */
-SELECT set_config('calib._operation',
-                  p_name || ' ' || extract(epoch FROM statement_timestamp())::text, true);
+BEGIN
+    /* PL/pgSQL, not SQL (revision 0016): a SQL function with a SET clause is never
+       inlined and was parsed and planned again at every call (20-60 us); PL/pgSQL
+       keeps its plan for the session (bench/README.md "PostgreSQL writes"). */
+    PERFORM set_config('calib._operation',
+                       p_name || ' ' || extract(epoch FROM statement_timestamp())::text, true);
+END
 $$;

@@ -345,10 +345,34 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-decertify-split-half", "sql/functions/decertify.sql",
-        "FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span)) AS piece",
-        "FROM hit, unnest(tstzmultirange(hit.validity) - tstzmultirange(v_span))"
-        " WITH ORDINALITY AS u(piece, n) WHERE u.n = 1",
+        "FROM cut WHERE NOT isempty(cut.first) AND NOT isempty(cut.second)",
+        "FROM cut WHERE false",
         "decertify keeps only the first piece of a split certification",
+        (BC + "test_decertify_removes_shortens_and_splits" + PG,),
+    ),
+    # -- pg-writes (revision 0016): decertify shortens in place, the history unchanged --
+    Mutant(
+        "pg-decertify-shortened-keeps-id", "sql/functions/decertify.sql",
+        "            certification_id = DEFAULT,  -- a new row for the history, as an insert\n",
+        "",
+        "a certification decertify shortens keeps its id: the history pairs the old and new"
+        " piece as one change of validity instead of a removal and a new piece (as SQLite"
+        " records it)",
+        (BH + "test_history_records_operations_actor_and_reason" + PG_STANDALONE,),
+    ),
+    Mutant(
+        "pg-decertify-covered-kept", "sql/functions/decertify.sql",
+        "        USING hit WHERE c.ctid = hit.row_id AND hit.covered\n",
+        "        USING hit WHERE c.ctid = hit.row_id AND false\n",
+        "decertify leaves the certifications its span covers entirely",
+        (BC + "test_decertify_removes_shortens_and_splits" + PG,),
+    ),
+    Mutant(
+        "pg-decertify-empty-piece", "sql/functions/decertify.sql",
+        "FROM cut WHERE NOT isempty(cut.first) AND NOT isempty(cut.second)",
+        "FROM cut WHERE NOT isempty(cut.first) OR NOT isempty(cut.second)",
+        "decertify inserts a second piece for a certification it only shortened (an empty"
+        " range, or the piece it kept again)",
         (BC + "test_decertify_removes_shortens_and_splits" + PG,),
     ),
     Mutant(
@@ -775,8 +799,8 @@ END;
     ),
     Mutant(
         "pg-caller-is-session-user", "sql/functions/_caller.sql",
-        "SELECT CASE WHEN current_setting('role') = 'none' THEN session_user::text",
-        "SELECT CASE WHEN true THEN session_user::text",
+        "    RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text",
+        "    RETURN CASE WHEN true THEN session_user::text",
         "the writer check ignores SET ROLE (checks the login)",
         (PGS + "test_set_role_is_the_identity_checked",),
     ),
@@ -1087,10 +1111,33 @@ END;
     ),
     Mutant(
         "pg-operation-not-recorded", "sql/functions/_current_operation.sql",
-        "            THEN split_part(v.label, ' ', 1) ELSE 'sql' END",
-        "            THEN 'sql' ELSE 'sql' END",
+        "                THEN split_part(v_label, ' ', 1) ELSE 'sql' END;",
+        "                THEN 'sql' ELSE 'sql' END;",
         "versions record every change as raw SQL instead of the function that made it",
         (HIST + "test_history_records_operations_actor_and_reason",),
+    ),
+    # pg-writes (revision 0016): the helpers every write calls, now PL/pgSQL
+    Mutant(
+        "pg-operation-label-without-statement", "sql/functions/_operation.sql",
+        "p_name || ' ' || extract(epoch FROM statement_timestamp())::text, true);",
+        "p_name, true);",
+        "the operation's name is kept without its statement's start: every version is"
+        " recorded as raw SQL",
+        (HIST + "test_history_records_operations_actor_and_reason",),
+    ),
+    Mutant(
+        "pg-data-id-keys-ignored", "sql/functions/_data_id_keys.sql",
+        "    IF p_data_ids IS NULL THEN\n",
+        "    IF true THEN\n",
+        "decertify and close_open_range ignore the data IDs they are given (every key)",
+        (BC + "test_decertify_filters_by_data_id_and_type" + PG,),
+    ),
+    Mutant(
+        "pg-forbidden-character-never-found", "sql/functions/_forbidden_character.sql",
+        "    IF m IS NULL THEN\n",
+        "    IF true THEN\n",
+        "names and data-ID values may hold control and format characters on PostgreSQL",
+        ("tests/test_names_and_values.py::test_python_and_sql_refuse_the_same_characters",),
     ),
     Mutant(
         "pg-change-borrowed-from-another-transaction", "sql/functions/_change.sql",
