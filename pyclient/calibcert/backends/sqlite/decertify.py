@@ -9,13 +9,14 @@ from ...types import (
     Timespan,
 )
 from .states import States
+from .versions import Versions
 from .values import (
     _begin_us,
     _end_us,
 )
 
 
-class Decertify(States):
+class Decertify(States, Versions):
     #: _hit: the certifications decertify touches, before they are cut.
     TEMP_TABLES = (
         "CREATE TEMP TABLE IF NOT EXISTS _hit (k INTEGER, t INTEGER, id BLOB, r INTEGER,"
@@ -25,7 +26,8 @@ class Decertify(States):
     def _decertify(self, collection: str, dataset_type: str, timespan: Timespan,
                    data_ids: list[dict[str, Any]] | None) -> int:
         b, e = _begin_us(timespan.begin), _end_us(timespan.end)
-        with self._write(op="decertify"):
+        # versions: the closed versions are written per statement (versions.py).
+        with self._write(op="decertify", versions=True):
             coll = self._collection(collection, ("CALIBRATION",))
             dtype = self._dataset_type(dataset_type, need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)
@@ -43,9 +45,12 @@ class Decertify(States):
             if n:
                 # Remove the rows, then store what is left of each outside [b, e): the part
                 # before b and the part after e (a containing row leaves both).
+                hit = {"cid": coll.id}
+                where = ("c.collection_id = :cid"
+                         " AND (c.data_id_key, c.begin_us) IN (SELECT k, b FROM _hit)")
+                self._close_versions(where, hit, successor=False)
                 self._conn.execute(
-                    "DELETE FROM certification WHERE collection_id = ?"
-                    " AND (data_id_key, begin_us) IN (SELECT k, b FROM _hit)", (coll.id,))
+                    "DELETE FROM certification AS c WHERE " + where, hit)
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
                     " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"

@@ -28,9 +28,10 @@ from .values import _from_us, _to_us
 
 #: This transaction's change: the open one (there is at most one: change_open_key).
 _OPEN_CHANGE = "SELECT change_id FROM change WHERE open = 1"
-#: A new change, numbered as the triggers number it (history.sql).
+#: A new change, numbered as the triggers number it (history.sql), unless one is open.
 _NEW_CHANGE = ("INSERT INTO change (change_id, open, committed_at)"
-               " SELECT coalesce(max(change_id), 0) + 1, 1, ? FROM change")
+               " SELECT (SELECT coalesce(max(change_id), 0) + 1 FROM change), 1, ?"
+               " WHERE NOT EXISTS (SELECT 1 FROM change WHERE open = 1)")
 #: The largest sealed epoch.
 _CURRENT = "SELECT coalesce(max(change_id), 0) FROM change WHERE open IS NULL"
 #: The history horizon (sql/sqlite/schema/retention.sql).
@@ -60,9 +61,15 @@ class ChangeLog:
     calls these), and the epoch readers."""
 
     _conn: sqlite3.Connection
-    #: The operation change_context holds now (None: raw SQL), mirrored here so that a
-    #: nested call restores its caller's.
-    _operation_now: str | None = None
+    #: What change_context holds now: (operation, versions); (None, None) is a raw writer's
+    #: ('sql', row triggers record every version), mirrored here so that a nested call
+    #: restores its caller's and an unchanged row is never written.
+    _context_now: tuple[str | None, int | None] = (None, None)
+    #: What the running call wants there (written by _name_operation, lazily for calls
+    #: whose every write stamps its own history: see Ctx below).
+    _context_call: tuple[str | None, int | None] = (None, None)
+    #: This transaction's change as _change_id last found it (None: ask the file).
+    _open_change: int | None = None
     #: connect(url, reason=, user=): recorded with every change this registry makes.
     _reason: str | None = None
     _user: str | None = None
@@ -71,24 +78,52 @@ class ChangeLog:
         self._reason = reason or None
         self._user = user or None
 
-    def _set_operation(self, op: str | None) -> str | None:
-        """Name the public operation the triggers record (None: 'sql'); returns the
-        previous name. Only written when it changes."""
-        previous = self._operation_now
-        if op != previous:
-            self._conn.execute("UPDATE change_context SET operation = ? WHERE id = 1", (op,))
-            self._operation_now = op
-        return previous
+    def _enter_operation(self, op: str, *, lazy: bool, versions: bool
+                         ) -> tuple[tuple[str | None, int | None], tuple[str | None, int | None]]:
+        """A call named ``op`` starts (calib._operation's twin); returns what to restore.
+        ``versions``: the call writes the closed versions of the certifications it updates
+        or deletes itself (versions.py; change_context.versions makes the row triggers step
+        aside). ``lazy``: every write of the call stamps its operation itself (certify's
+        inserts carry created_operation), so change_context is only written if the call
+        reaches a statement whose triggers read it (_name_operation; revision 0016: two
+        statements and a page of the file less per certify)."""
+        saved = (self._context_call, self._context_now)
+        self._context_call = (op, 1 if versions else None)
+        if not lazy:
+            try:
+                self._name_operation()
+            except BaseException:
+                self._context_call = saved[0]
+                raise
+        return saved
+
+    def _name_operation(self) -> None:
+        """Make change_context say what the running call is, before a statement whose
+        triggers read it (one UPDATE, only when it differs)."""
+        if self._context_call != self._context_now:
+            op, versions = self._context_call
+            self._conn.execute("UPDATE change_context SET operation = ?, versions = ?"
+                               " WHERE id = 1", (op, versions))
+            self._context_now = self._context_call
+
+    def _leave_operation(self, saved: tuple[tuple[str | None, int | None],
+                                            tuple[str | None, int | None]]) -> None:
+        """The call returns: change_context as its caller had it (written only if the call
+        changed it)."""
+        self._context_call = saved[1]
+        self._name_operation()
+        self._context_call = saved[0]
+
+    def _forget_operation(self, saved: tuple[tuple[str | None, int | None],
+                                             tuple[str | None, int | None]]) -> None:
+        """After a rollback (which restored change_context by itself)."""
+        self._context_call, self._context_now = saved
 
     @property
     def _operation_label(self) -> str:
         """What the backend's own inserts record as their operation: the call's, else 'sql'
         (as the triggers record a write no call named)."""
-        return self._operation_now or "sql"
-
-    def _forget_operation(self, previous: str | None) -> None:
-        """After a rollback (which restored change_context by itself)."""
-        self._operation_now = previous
+        return self._context_call[0] or "sql"
 
     def _seal_pending(self) -> None:
         """At BEGIN IMMEDIATE: a change still open now was committed by a raw writer
@@ -109,12 +144,21 @@ class ChangeLog:
         """This transaction's change, opened if it has none yet: for the backend's own
         certification inserts, which stamp ``created_change`` themselves (the insert
         trigger then has nothing to do: a bulk certify pays no per-row history work)."""
-        row = self._conn.execute(_OPEN_CHANGE).fetchone()
-        if row is not None:
-            return row[0]
-        # change_id is an INTEGER PRIMARY KEY (the rowid): the insert's lastrowid is it, so
-        # no second SELECT (issue 17: one statement less per write call).
-        return self._conn.execute(_NEW_CHANGE, (_now_us(),)).lastrowid
+        if self._open_change is not None:
+            return self._open_change
+        # One statement when it opens the change (the first write of a transaction, the
+        # usual case: revision 0016), two when one is open already. change_id is an
+        # INTEGER PRIMARY KEY (the rowid): the insert's lastrowid is it.
+        cur = self._conn.execute(_NEW_CHANGE, (_now_us(),))
+        chg = (cur.lastrowid if cur.rowcount == 1
+               else self._conn.execute(_OPEN_CHANGE).fetchone()[0])
+        self._open_change = chg
+        return chg
+
+    def _forget_change(self) -> None:
+        """At every transaction boundary and rollback (a rolled-back savepoint can take the
+        change's row with it): _change_id asks the file again."""
+        self._open_change = None
 
     # -- readers -------------------------------------------------------------------------
 
