@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from .states import States
-from .versions import Versions
 from .values import (
     MAX_US,
     _err,
@@ -16,14 +15,15 @@ from .values import (
     _ts_text,
     _uuid,
 )
+from .versions import Versions
 
 
 class CloseOpenRange(States, Versions):
     def _close_open_range(self, collection: str, dataset_type: str, end: datetime,
                           data_ids: list[dict[str, Any]] | None) -> int:
         end_us = _to_us(end)
-        # versions: the closed versions are written per statement (versions.py).
-        with self._write(op="close_open_range", versions=True):
+        # lazy_op: named once the number of rows is known (versions.py).
+        with self._write(op="close_open_range", lazy_op=True):
             coll = self._collection(collection, ("CALIBRATION",))
             dtype = self._dataset_type(dataset_type, need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)
@@ -43,11 +43,12 @@ class CloseOpenRange(States, Versions):
                 raise _err("close_open_range_begins_after", collection=collection,
                            dataset_type=dataset_type, data_id=data_id, dataset=str(ds),
                            timespan=_span_json(bad["begin_us"], MAX_US), end=_ts_text(end_us))
-            if not bad["n"]:
-                return 0  # nothing changes: no change is opened, so no epoch
+            if not self._versions_by_statement(bad["n"]):
+                return self._conn.execute(
+                    f"UPDATE certification SET end_us = :end WHERE {where}", params).rowcount
             self._close_versions(where, params, successor=True)
-            # The rows become this change's (what certification_history_update's last
-            # statement does for a row it records).
+            # The rows become this change's (certification_history_update's last statement,
+            # for the rows it records).
             return self._conn.execute(
                 "UPDATE certification SET end_us = :end, created_change = :chg_,"
                 f" created_operation = :op_ WHERE {where}",

@@ -225,8 +225,8 @@ class SqliteConnection(ChangeLog, Registry):
         return self._depth > 0 or self._conn.in_transaction
 
     @contextmanager
-    def _write(self, bulk: bool = False, op: str | None = None, *, lazy_op: bool = False,
-               versions: bool = False) -> Iterator[None]:
+    def _write(self, bulk: bool = False, op: str | None = None, *, lazy_op: bool = False
+               ) -> Iterator[None]:
         """One atomic unit (a mutating call, or a ``transaction()`` block): BEGIN IMMEDIATE
         at the outermost level, a SAVEPOINT inside a transaction. On any exception it is
         undone, and the lookup caches are dropped (a rollback can undo catalog changes).
@@ -240,7 +240,7 @@ class SqliteConnection(ChangeLog, Registry):
         ``op``: the public operation (as calib._operation names it on PostgreSQL), recorded
         in the history with what the call writes (history.py: the change of the
         transaction is opened by the first write and sealed here before COMMIT).
-        ``lazy_op`` / ``versions``: see epochs.ChangeLog._enter_operation.
+        ``lazy_op``: see epochs.ChangeLog._enter_operation.
         """
         if self._reading:
             raise RuntimeError("calibcert: a write cannot start inside a lookup")
@@ -257,7 +257,7 @@ class SqliteConnection(ChangeLog, Registry):
             if outer:
                 self._forget_change()
                 self._seal_pending()
-            previous = (self._enter_operation(op, lazy=lazy_op, versions=versions)
+            previous = (self._enter_operation(op, lazy=lazy_op)
                         if op is not None else None)
         except sqlite3.Error as exc:
             if begun:  # the history's first statements failed: undo the BEGIN too

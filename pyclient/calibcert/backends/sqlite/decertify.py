@@ -9,11 +9,11 @@ from ...types import (
     Timespan,
 )
 from .states import States
-from .versions import Versions
 from .values import (
     _begin_us,
     _end_us,
 )
+from .versions import Versions
 
 
 class Decertify(States, Versions):
@@ -26,31 +26,30 @@ class Decertify(States, Versions):
     def _decertify(self, collection: str, dataset_type: str, timespan: Timespan,
                    data_ids: list[dict[str, Any]] | None) -> int:
         b, e = _begin_us(timespan.begin), _end_us(timespan.end)
-        # versions: the closed versions are written per statement (versions.py).
-        with self._write(op="decertify", versions=True):
+        # lazy_op: named once the number of rows is known (versions.py).
+        with self._write(op="decertify", lazy_op=True):
             coll = self._collection(collection, ("CALIBRATION",))
             dtype = self._dataset_type(dataset_type, need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)
             self._check_change(coll, "decertify")
             self._conn.execute("DELETE FROM _hit")
-            self._conn.execute(
+            n = self._conn.execute(
                 "INSERT INTO _hit (k, t, id, r, b, e)"
                 " SELECT data_id_key, dataset_type_id, dataset_id, run_id, begin_us, end_us"
                 " FROM certification"
                 " WHERE collection_id = :cid AND dataset_type_id = :tid"
                 "   AND end_us > :b AND begin_us < :e"
                 "   AND (:keys IS NULL OR data_id_key IN (SELECT value FROM json_each(:keys)))",
-                {"cid": coll.id, "tid": dtype.id, "b": b, "e": e, "keys": keys})
-            n = self._one("SELECT count(*) AS n FROM _hit")["n"]
+                {"cid": coll.id, "tid": dtype.id, "b": b, "e": e, "keys": keys}).rowcount
             if n:
                 # Remove the rows, then store what is left of each outside [b, e): the part
                 # before b and the part after e (a containing row leaves both).
                 hit = {"cid": coll.id}
                 where = ("c.collection_id = :cid"
                          " AND (c.data_id_key, c.begin_us) IN (SELECT k, b FROM _hit)")
-                self._close_versions(where, hit, successor=False)
-                self._conn.execute(
-                    "DELETE FROM certification AS c WHERE " + where, hit)
+                if self._versions_by_statement(n):
+                    self._close_versions(where, hit, successor=False)
+                self._conn.execute("DELETE FROM certification AS c WHERE " + where, hit)
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
                     " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"
