@@ -158,3 +158,25 @@ def test_raw_update_moving_a_row_to_another_collection_is_probed(sqlite_url: str
                      " WHERE collection_id = ?", (x,))  # a shrink in place is fine
     finally:
         conn.close()
+
+
+def test_certify_names_its_operation_for_close_open(sqlite_url: str) -> None:
+    # certify names its operation in change_context only before its close_open UPDATE (the
+    # one statement whose triggers read it; its inserts stamp it themselves).
+    with calibcert.connect(sqlite_url) as reg:
+        reg.register_dataset_type(TYPE, ("instrument", "detector"))
+        for run in ("run1", "run2"):
+            reg.register_collection(run, CollectionType.RUN)
+        old = reg.insert_datasets(TYPE, "run1", [det(1)])
+        new = reg.insert_datasets(TYPE, "run2", [det(1)])
+        reg.register_collection("X", CollectionType.CALIBRATION)
+        reg.certify("X", old, Timespan(t(2020), None))
+        reg.certify("X", new, Timespan(t(2022), None), close_open=True)
+        e = reg.current_epoch()
+        got = [(r.epoch, r.operation, r.dataset_id, r.validity_after)
+               for r in reg.history("X", TYPE, since=e)]
+        assert tuple(reg.connection.execute(
+            "SELECT operation, versions FROM change_context").fetchone()) == (None, None)
+    assert sorted(got, key=str) == sorted([
+        (e, "certify", old[0].id, Timespan(t(2020), t(2022))),
+        (e, "certify", new[0].id, Timespan(t(2022), None))], key=str)

@@ -618,6 +618,13 @@ END;
         (HSQ + "test_raw_sqlite_writers_are_recorded",),
     ),
     Mutant(
+        "sqlite-certify-close-open-unnamed", "pyclient/calibcert/backends/sqlite/certify.py",
+        "        self._name_operation()\n        self._conn.executemany(",
+        "        self._conn.executemany(",
+        "certify's close_open UPDATE runs before the lazily named operation is written",
+        (SQV + "test_certify_names_its_operation_for_close_open",),
+    ),
+    Mutant(
         "sqlite-versions-flag-sticks", "pyclient/calibcert/backends/sqlite/epochs.py",
         "        self._context_call = saved[1]\n        self._name_operation()",
         "        self._context_call = (saved[1][0], self._context_now[1])\n"
@@ -658,8 +665,8 @@ END;
     ),
     Mutant(
         "sqlite-close-range-boundary", "pyclient/calibcert/backends/sqlite/close_open_range.py",
-        'f" WHERE {where} AND begin_us >= :end"',
-        'f" WHERE {where} AND begin_us > :end"',
+        'f"  FROM certification WHERE {where} AND begin_us >= :end"',
+        'f"  FROM certification WHERE {where} AND begin_us > :end"',
         "SQLite close_open_range accepts an end equal to an open range's begin",
         (BC + "test_close_open_range_refuses_end_not_after_begin" + SQ_AT,),
     ),
@@ -2065,7 +2072,8 @@ END;
     ),
     Mutant(
         "sqlite-operation-not-named", "pyclient/calibcert/backends/sqlite/connection.py",
-        "            previous = self._set_operation(op) if op is not None else None\n",
+        "            previous = (self._enter_operation(op, lazy=lazy_op)\n"
+        "                        if op is not None else None)\n",
         "            previous = None\n",
         "the backend does not name its operation: the triggers record 'sql'",
         (BH + "test_history_records_operations_actor_and_reason" + SQ,),
