@@ -641,8 +641,8 @@ END;
     ),
     Mutant(
         "sqlite-versions-successor-kept", "pyclient/calibcert/backends/sqlite/versions.py",
-        "        if not successor:\n",
-        "        if False:\n",
+        "        if not successor and not fresh:",
+        "        if False:",
         "a version whose successor a later delete of the same change removed still leads there",
         (SQV + "test_statement_versions_equal_the_row_triggers",),
     ),

@@ -142,17 +142,23 @@ class ChangeLog:
         """This transaction's change, opened if it has none yet: for the backend's own
         certification inserts, which stamp ``created_change`` themselves (the insert
         trigger then has nothing to do: a bulk certify pays no per-row history work)."""
+        return self._change_id_fresh()[0]
+
+    def _change_id_fresh(self) -> tuple[int, bool]:
+        """_change_id, and whether this call opened it (then no row carries it yet)."""
         if self._open_change is not None:
-            return self._open_change
+            return self._open_change, False
         # Asked once per transaction (revision 0016: decertify, close_open_range and the
         # certify fallback asked up to three times). Not one INSERT ... WHERE NOT EXISTS
         # nor an upsert naming the open row: when a trigger opened the change already
         # (copy_collection's new collection) those cost ~50 us of CPU, the SELECT ~14.
         row = self._conn.execute(_OPEN_CHANGE).fetchone()
+        if row is not None:
+            self._open_change = row[0]
+            return row[0], False
         # change_id is an INTEGER PRIMARY KEY (the rowid): the insert's lastrowid is it.
-        chg = self._open_change = (row[0] if row is not None else
-                                   self._conn.execute(_NEW_CHANGE, (_now_us(),)).lastrowid)
-        return chg
+        self._open_change = self._conn.execute(_NEW_CHANGE, (_now_us(),)).lastrowid
+        return self._open_change, True
 
     def _forget_change(self) -> None:
         """At every transaction boundary and rollback (a rolled-back savepoint can take the

@@ -47,7 +47,7 @@ class Versions(SqliteConnection):
         change, unless this change created them (nobody saw those: the trigger keeps
         nothing either). After _versions_by_statement said True; the caller's own UPDATE
         sets created_change and created_operation to this change's, as the trigger would."""
-        chg = self._change_id()
+        chg, fresh = self._change_id_fresh()
         p = {**params, "chg_": chg, "op_": self._operation_label}
         self._conn.execute(
             f"INSERT INTO certification_version ({_COLUMNS})"
@@ -55,7 +55,7 @@ class Versions(SqliteConnection):
             f"       c.dataset_id, c.run_id, {'c.begin_us' if successor else 'NULL'},"
             "       c.created_change, :chg_, c.created_operation, :op_"
             f" FROM certification AS c WHERE ({where}) AND c.created_change IS NOT :chg_", p)
-        if not successor:
+        if not successor and not fresh:  # fresh: no row carries the change yet
             # A row this change created replaced a version this change closed (an UPDATE
             # earlier in the transaction): removed now, it no longer leads anywhere (the
             # delete trigger's second statement). Nothing to do for an UPDATE that keeps
