@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring as _json_str  # C-accelerated, non-ASCII kept
 from typing import Any
 
+from ...registry import DatasetIdArray
 from ...schema import expand_script, sql_dir
 from .connection import SqliteConnection
 from .values import (
@@ -22,6 +23,14 @@ from .values import (
     _jsonb_key_order,
     _uuid,
 )
+
+#: _stage_ids: ids 1..n of a packed chunk into _ids, numbered from first + 1.
+_STAGE_PACKED = ("WITH RECURSIVE s(n) AS (SELECT 1 WHERE :n > 0"
+                 " UNION ALL SELECT n + 1 FROM s WHERE n < :n)"
+                 " INSERT INTO _ids (ord, id) SELECT :first + n, substr(:buf, 16 * n - 15, 16)"
+                 " FROM s")
+_STAGE_CHUNK = 8192
+
 
 # -- rows ---------------------------------------------------------------------------------
 
@@ -298,8 +307,15 @@ class Catalog(SqliteConnection):
         """Put the call's dataset ids (and begins) into temp table _ids, in input order."""
         self._conn.execute("DELETE FROM _ids")
         if begins is None:
-            self._conn.executemany("INSERT INTO _ids (ord, id) VALUES (?, ?)",
-                                   enumerate(_id_bytes(ids), 1))
+            # One statement per chunk of packed ids, cut by SQLite itself (revision 0016: a
+            # row per executemany step cost ~3 us of CPU, a fifth of a 200-row certify).
+            buf = ids.packed() if isinstance(ids, DatasetIdArray) else b"".join(
+                _id_bytes(ids))
+            step = 16 * _STAGE_CHUNK
+            for off in range(0, len(buf), step):
+                chunk = bytes(buf[off:off + step])
+                self._conn.execute(_STAGE_PACKED, {"buf": chunk, "n": len(chunk) // 16,
+                                                   "first": off // 16})
         else:
             self._conn.executemany(
                 "INSERT INTO _ids (ord, id, b) VALUES (?, ?, ?)",

@@ -194,10 +194,9 @@ class Certify(States):
 
     def _check_calibration_types(self, coll: _Coll, table: str) -> None:
         """KC006: every dataset must be of a calibration type."""
-        types = [r["t"] for r in self._q(f"SELECT DISTINCT t FROM {table}")]
         row = self._one("SELECT name FROM dataset_type WHERE NOT is_calibration"
-                        " AND dataset_type_id IN (SELECT value FROM json_each(?))"
-                        " ORDER BY dataset_type_id LIMIT 1", (json.dumps(types),))
+                        f" AND dataset_type_id IN (SELECT t FROM {table})"
+                        " ORDER BY dataset_type_id LIMIT 1")
         if row is not None:
             raise _err("not_calibration_certify", dataset_type=row["name"],
                        collection=coll.name)
