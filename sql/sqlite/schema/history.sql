@@ -19,8 +19,9 @@
 -- change first when it can take the write lock): an open change has no epoch yet.
 --
 -- Operations. change_context (one row) holds the public operation the backend is running
--- (set for the call, cleared when it returns); the triggers record it with each version,
--- 'sql' when it is NULL (a raw statement, also one inside a calibcert transaction).
+-- (set by the call before its first statement whose triggers read it, cleared when it
+-- returns); the triggers record it with each version, 'sql' when it is NULL (a raw
+-- statement, also one inside a calibcert transaction).
 --
 -- Versions. certification: the current rows carry the change that created them
 -- (created_change, created_operation; existing rows at the upgrade: change 1, 'upgrade'),
