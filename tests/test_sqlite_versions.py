@@ -180,3 +180,28 @@ def test_certify_names_its_operation_for_close_open(sqlite_url: str) -> None:
     assert sorted(got, key=str) == sorted([
         (e, "certify", old[0].id, Timespan(t(2020), t(2022))),
         (e, "certify", new[0].id, Timespan(t(2022), None))], key=str)
+
+
+def test_a_rolled_back_savepoint_takes_the_remembered_change_with_it(sqlite_url: str) -> None:
+    # The backend remembers its transaction's change (epochs.py _change_id); a nested block
+    # that opened it and was rolled back took the change's row with it, so the next call
+    # must open a new one, or its versions would name a change that never commits.
+    with calibcert.connect(sqlite_url) as reg:
+        reg.register_dataset_type(TYPE, ("instrument", "detector"))
+        reg.register_collection("run1", CollectionType.RUN)
+        refs = reg.insert_datasets(TYPE, "run1", [det(d) for d in DETECTORS])
+        for name in ("X", "Y"):
+            reg.register_collection(name, CollectionType.CALIBRATION)
+        reg.certify("X", refs, Timespan(t(2020), None))
+        before = reg.current_epoch()
+        with reg.transaction():
+            with pytest.raises(RuntimeError):
+                with reg.transaction():
+                    reg.certify("Y", refs[:1], Timespan(t(2020), None))  # opens the change
+                    raise RuntimeError("undo the block")
+            reg.close_open_range("X", TYPE, t(2025))  # versions by statement
+        assert reg.current_epoch() == before + 1
+        got = [(r.epoch, r.operation, r.validity_after)
+               for r in reg.history("X", TYPE, since=before + 1)]
+        assert reg.certifications("Y") == []
+    assert got == [(before + 1, "close_open_range", Timespan(t(2020), t(2025)))] * len(refs)

@@ -625,6 +625,15 @@ END;
         (SQV + "test_certify_names_its_operation_for_close_open",),
     ),
     Mutant(
+        "sqlite-change-remembered-past-rollback",
+        "pyclient/calibcert/backends/sqlite/connection.py",
+        "    def _undo(self, outer: bool, savepoint: str) -> None:\n"
+        "        self._forget_change()\n",
+        "    def _undo(self, outer: bool, savepoint: str) -> None:\n",
+        "a rolled-back savepoint leaves the backend naming a change whose row is gone",
+        (SQV + "test_a_rolled_back_savepoint_takes_the_remembered_change_with_it",),
+    ),
+    Mutant(
         "sqlite-versions-flag-sticks", "pyclient/calibcert/backends/sqlite/epochs.py",
         "        self._context_call = saved[1]\n        self._name_operation()",
         "        self._context_call = (saved[1][0], self._context_now[1])\n"
