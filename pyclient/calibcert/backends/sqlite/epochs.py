@@ -65,7 +65,7 @@ class ChangeLog:
     #: restores its caller's and an unchanged row is never written.
     _context_now: tuple[str | None, int | None] = (None, None)
     #: What the running call wants there (written by _name_operation, lazily for calls
-    #: whose every write stamps its own history: see Ctx below).
+    #: whose every write stamps its own history: see _enter_operation).
     _context_call: tuple[str | None, int | None] = (None, None)
     #: This transaction's change as _change_id last found it (None: ask the file).
     _open_change: int | None = None
