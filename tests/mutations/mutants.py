@@ -55,6 +55,7 @@ BREV = "tests/test_behaviour_revert.py::"
 SREV = "tests/test_sqlite_revert.py::"
 BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
+SQV = "tests/test_sqlite_versions.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
@@ -632,6 +633,77 @@ END;
         "removing a collection leaves its certifications (raw writers, foreign_keys off)",
         (GUARDS + "test_raw_deletes_neither_orphan_nor_lose_children",),
     ),
+    # -- sq-writes (revision 0016): the rules re-expressed for speed ------------------------
+    Mutant(
+        "sqlite-guard-shrink-skip-grows", "sql/sqlite/schema/guards.sql",
+        "          AND NEW.begin_us >= OLD.begin_us AND NEW.end_us <= OLD.end_us)",
+        "          AND NEW.begin_us >= OLD.begin_us)",
+        "the update guard skips its probe for a row whose end moves later (not a shrink)",
+        (GAPS + "test_raw_update_stretching_over_a_later_row_is_refused",),
+    ),
+    Mutant(
+        "sqlite-guard-shrink-skip-moves", "sql/sqlite/schema/guards.sql",
+        "WHEN NOT (NEW.collection_id = OLD.collection_id AND NEW.data_id_key = OLD.data_id_key",
+        "WHEN NOT (NEW.data_id_key = OLD.data_id_key",
+        "the update guard skips its probe for a row moved into another collection",
+        (SQV + "test_raw_update_moving_a_row_to_another_collection_is_probed",),
+    ),
+    Mutant(
+        "sqlite-history-delete-always-aside", "sql/sqlite/schema/history.sql",
+        "CREATE TRIGGER certification_history_delete AFTER DELETE ON certification\n"
+        "WHEN (SELECT versions FROM change_context WHERE id = 1) IS NULL",
+        "CREATE TRIGGER certification_history_delete AFTER DELETE ON certification\n"
+        "WHEN (SELECT versions FROM change_context WHERE id = 1) IS NULL AND 0",
+        "the certification delete trigger steps aside for every writer (raw deletes unrecorded)",
+        (HSQ + "test_raw_sqlite_writers_are_recorded",),
+    ),
+    Mutant(
+        "sqlite-certify-close-open-unnamed", "pyclient/calibcert/backends/sqlite/certify.py",
+        "        self._name_operation()\n        self._conn.executemany(",
+        "        self._conn.executemany(",
+        "certify's close_open UPDATE runs before the lazily named operation is written",
+        (SQV + "test_certify_names_its_operation_for_close_open",),
+    ),
+    Mutant(
+        "sqlite-change-remembered-past-rollback",
+        "pyclient/calibcert/backends/sqlite/connection.py",
+        "    def _undo(self, outer: bool, savepoint: str) -> None:\n"
+        "        self._forget_change()\n",
+        "    def _undo(self, outer: bool, savepoint: str) -> None:\n",
+        "a rolled-back savepoint leaves the backend naming a change whose row is gone",
+        (SQV + "test_a_rolled_back_savepoint_takes_the_remembered_change_with_it",),
+    ),
+    Mutant(
+        "sqlite-versions-flag-sticks", "pyclient/calibcert/backends/sqlite/epochs.py",
+        "        self._context_call = saved[1]\n        self._name_operation()",
+        "        self._context_call = (saved[1][0], self._context_now[1])\n"
+        "        self._name_operation()",
+        "change_context.versions stays set after the call: later raw writes go unrecorded",
+        (SQV + "test_raw_writers_around_a_statement_versions_call_are_recorded",),
+    ),
+    Mutant(
+        "sqlite-versions-keep-own-rows", "pyclient/calibcert/backends/sqlite/versions.py",
+        " AND c.created_change IS NOT :chg_\", p)",
+        "\", p)",
+        "per-statement versions also keep rows the same change created (nobody saw them)",
+        (SQV + "test_statement_versions_equal_the_row_triggers",),
+    ),
+    Mutant(
+        "sqlite-versions-successor-kept", "pyclient/calibcert/backends/sqlite/versions.py",
+        "        if not successor and not fresh:",
+        "        if False:",
+        "a version whose successor a later delete of the same change removed still leads there",
+        (SQV + "test_statement_versions_equal_the_row_triggers",),
+    ),
+    Mutant(
+        "sqlite-versions-close-unstamped", "pyclient/calibcert/backends/sqlite/close_open_range.py",
+        '"UPDATE certification SET end_us = :end, created_change = :chg_,"\n'
+        '                f" created_operation = :op_ WHERE {where}",',
+        '"UPDATE certification SET end_us = :end"\n'
+        '                f" WHERE {where}",',
+        "close_open_range by statement leaves the rows stamped with their old change",
+        (SQV + "test_statement_versions_equal_the_row_triggers",),
+    ),
     # -- pyclient/calibcert/backends/sqlite -----------------------------------------------------
     Mutant(
         "sqlite-decertify-split-half", "pyclient/calibcert/backends/sqlite/decertify.py",
@@ -642,8 +714,8 @@ END;
     ),
     Mutant(
         "sqlite-close-range-boundary", "pyclient/calibcert/backends/sqlite/close_open_range.py",
-        'f" WHERE {where} AND begin_us >= :end"',
-        'f" WHERE {where} AND begin_us > :end"',
+        'f"  FROM certification WHERE {where} AND begin_us >= :end"',
+        'f"  FROM certification WHERE {where} AND begin_us > :end"',
         "SQLite close_open_range accepts an end equal to an open range's begin",
         (BC + "test_close_open_range_refuses_end_not_after_begin" + SQ_AT,),
     ),
@@ -2134,7 +2206,8 @@ END;
     ),
     Mutant(
         "sqlite-operation-not-named", "pyclient/calibcert/backends/sqlite/connection.py",
-        "            previous = self._set_operation(op) if op is not None else None\n",
+        "            previous = (self._enter_operation(op, lazy=lazy_op)\n"
+        "                        if op is not None else None)\n",
         "            previous = None\n",
         "the backend does not name its operation: the triggers record 'sql'",
         (BH + "test_history_records_operations_actor_and_reason" + SQ,),

@@ -41,9 +41,14 @@ BEGIN
                         AND d.data_id_key = NEW.data_id_key AND d.run_id = NEW.run_id);
 END;
 
--- As above, the row being changed aside (its old version is still stored).
+-- As above, the row being changed aside (its old version is still stored). A row that only
+-- shrinks (same key, new validity inside the old one: close_open_range, certify's
+-- close_open) cannot overlap anything its old validity did not, so it skips the probe
+-- (revision 0016: the probe was a tenth of such an UPDATE's per-row cost), for every writer.
 CREATE TRIGGER certification_guard_update BEFORE UPDATE OF collection_id, data_id_key, begin_us, end_us
 ON certification
+WHEN NOT (NEW.collection_id = OLD.collection_id AND NEW.data_id_key = OLD.data_id_key
+          AND NEW.begin_us >= OLD.begin_us AND NEW.end_us <= OLD.end_us)
 BEGIN
     SELECT RAISE(ABORT, 'certification_no_overlap')
     WHERE (SELECT c.end_us FROM certification AS c

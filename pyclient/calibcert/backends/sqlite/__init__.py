@@ -64,9 +64,10 @@ catalog (the private helpers _collection, _dataset_type, _flatten, _canonical_da
 _data_id_keys, _resolve_datasets), then collections, datasets, tags, certify, decertify,
 close_open_range, lookup, certifications, check_integrity, collection_stats,
 collection_digest, and history: epochs (the change of a write transaction, its seal, the
-epoch readers), as_of (as-of lookups), history, explain, prune_history (retention),
-request (request ids around every mutating call), snapshot_collection, revert (with
-revert_actions: what a revert does and how its conflicts are named).
+epoch readers), versions (closed certification versions written per statement by
+decertify and close_open_range), as_of (as-of lookups), history, explain, prune_history
+(retention), request (request ids around every mutating call), snapshot_collection, revert
+(with revert_actions: what a revert does and how its conflicts are named).
 :class:`SqliteRegistry` is their mixins in one class.
 """
 

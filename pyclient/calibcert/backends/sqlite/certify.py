@@ -90,7 +90,7 @@ class Certify(States):
     def _certify(self, collection: str, ids: list[uuid.UUID], timespan: Timespan,
                  close_open: bool) -> int:
         b, e = _begin_us(timespan.begin), _end_us(timespan.end)
-        with self._write(op="certify", bulk=len(ids) >= BULK_ROWS):
+        with self._write(op="certify", bulk=len(ids) >= BULK_ROWS, lazy_op=True):
             coll = self._collection(collection, ("CALIBRATION",))
             # The fast way only for an OPEN collection: nothing for _check_change to refuse.
             if (len(ids) <= FEW and coll.state == "OPEN"
@@ -104,7 +104,7 @@ class Certify(States):
 
     def _certify_series(self, collection: str, ids: list[uuid.UUID],
                         begins: list[datetime | None], close_open: bool) -> int:
-        with self._write(op="certify_series", bulk=len(ids) >= BULK_ROWS):
+        with self._write(op="certify_series", bulk=len(ids) >= BULK_ROWS, lazy_op=True):
             coll = self._collection(collection, ("CALIBRATION",))
             if len(ids) != len(begins):
                 raise _err("series_begins_count", collection=collection, n_datasets=len(ids),
@@ -159,14 +159,21 @@ class Certify(States):
             for i, b in enumerate(bs):
                 ends[(k, b)] = end if end is not None else (bs[i + 1] if i + 1 < len(bs)
                                                             else MAX_US)
+        values = [(coll.id, t, k, u, r, b, ends[(k, b)]) for u, t, k, r, b in rows]
         try:
+            if len(values) == 1 and not close_open:
+                # One statement: the guard's RAISE(ABORT) undoes it whole, so no savepoint
+                # (revision 0016: two statements less). A change it opened stays open, but
+                # the general way then fails too and the call's transaction is undone.
+                self._conn.execute(_INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   (*values[0], self._change_id(), self._operation_label))
+                return True
             with self._attempt():
                 if close_open:
                     self._close_open(coll, ((k, bs[0]) for k, bs in by_key.items()))
                 chg, op = self._change_id(), self._operation_label
-                self._conn.executemany(
-                    _INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(coll.id, t, k, u, r, b, ends[(k, b)], chg, op) for u, t, k, r, b in rows])
+                self._conn.executemany(_INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                       [(*v, chg, op) for v in values])
         except sqlite3.IntegrityError as exc:
             if not _is_overlap(exc):
                 raise
@@ -187,10 +194,9 @@ class Certify(States):
 
     def _check_calibration_types(self, coll: _Coll, table: str) -> None:
         """KC006: every dataset must be of a calibration type."""
-        types = [r["t"] for r in self._q(f"SELECT DISTINCT t FROM {table}")]
         row = self._one("SELECT name FROM dataset_type WHERE NOT is_calibration"
-                        " AND dataset_type_id IN (SELECT value FROM json_each(?))"
-                        " ORDER BY dataset_type_id LIMIT 1", (json.dumps(types),))
+                        f" AND dataset_type_id IN (SELECT t FROM {table})"
+                        " ORDER BY dataset_type_id LIMIT 1")
         if row is not None:
             raise _err("not_calibration_certify", dataset_type=row["name"],
                        collection=coll.name)
@@ -226,7 +232,10 @@ class Certify(States):
         return {r["data_id_key"]: r["name"] for r in rows}
 
     def _close_open(self, coll: _Coll, firsts: Iterable[tuple[int, int]]) -> None:
-        """close_open for each (key, first new begin) of a call (_CLOSE_OPEN)."""
+        """close_open for each (key, first new begin) of a call (_CLOSE_OPEN). Its UPDATE is
+        the one write of certify whose history triggers read the operation (the inserts
+        stamp it: the call's operation is named lazily, epochs.py)."""
+        self._name_operation()
         self._conn.executemany(_CLOSE_OPEN, ({"cid": coll.id, "k": k, "fb": fb}
                                              for k, fb in firsts))
 
@@ -238,6 +247,7 @@ class Certify(States):
         try:
             yield
         except BaseException:
+            self._forget_change()  # the attempt may have opened it
             self._conn.execute("ROLLBACK TO calibcert_attempt")
             self._conn.execute("RELEASE calibcert_attempt")
             raise

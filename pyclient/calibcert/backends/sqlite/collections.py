@@ -11,6 +11,7 @@ from ...types import CollectionInfo
 from .as_of import SNAPSHOT_COLUMNS, collection_info
 from .states import States
 from .values import (
+    BULK_ROWS,
     _err,
 )
 
@@ -113,6 +114,25 @@ class Collections(States):
             self._conn.execute("DELETE FROM collection WHERE collection_id = ?", (coll.id,))
             self._refresh_search_paths([], was_stale)
 
+    def _copies_many(self, source: str) -> bool:
+        """Does copying ``source`` write BULK_ROWS rows or more (then the copy runs without
+        the per-row foreign-key lookups, _write's ``bulk``)? Read before the call's
+        transaction, so only a hint: the rows are copies of rows read under the write lock
+        whatever it says. Not for every copy: changing PRAGMA foreign_keys expires every
+        prepared statement of the connection, and re-preparing the collection and
+        certification inserts with their triggers was most of a small copy's time
+        (revision 0016: 700 us of CPU for a copy of one row)."""
+        if self._depth or self._reading:
+            return False  # inside a transaction the pragma cannot change anyway
+        with self._errors():
+            row = self._conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM certification AS c"
+                " WHERE c.collection_id = (SELECT collection_id FROM collection WHERE name = ?)"
+                " UNION ALL SELECT 1 FROM tag AS t"
+                " WHERE t.collection_id = (SELECT collection_id FROM collection WHERE name = ?)"
+                " LIMIT ?)", (source, source, BULK_ROWS)).fetchone()
+        return row[0] >= BULK_ROWS
+
     def _list_collections(self, type: str | None) -> list[CollectionInfo]:
         rows = self._q(f"SELECT c.name, c.type, c.doc, c.state, {SNAPSHOT_COLUMNS}"
                        " FROM collection AS c"
@@ -121,7 +141,7 @@ class Collections(States):
         return [collection_info(r) for r in rows]
 
     def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
-        with self._write(op="copy_collection", bulk=True):
+        with self._write(op="copy_collection", bulk=self._copies_many(source)):
             self._invalidate()
             src = self._collection(source, ("TAGGED", "CALIBRATION", "CHAINED"))
             if self._one("SELECT 1 FROM collection WHERE name = ?", (destination,)):

@@ -225,7 +225,8 @@ class SqliteConnection(ChangeLog, Registry):
         return self._depth > 0 or self._conn.in_transaction
 
     @contextmanager
-    def _write(self, bulk: bool = False, op: str | None = None) -> Iterator[None]:
+    def _write(self, bulk: bool = False, op: str | None = None, *, lazy_op: bool = False
+               ) -> Iterator[None]:
         """One atomic unit (a mutating call, or a ``transaction()`` block): BEGIN IMMEDIATE
         at the outermost level, a SAVEPOINT inside a transaction. On any exception it is
         undone, and the lookup caches are dropped (a rollback can undo catalog changes).
@@ -239,6 +240,7 @@ class SqliteConnection(ChangeLog, Registry):
         ``op``: the public operation (as calib._operation names it on PostgreSQL), recorded
         in the history with what the call writes (history.py: the change of the
         transaction is opened by the first write and sealed here before COMMIT).
+        ``lazy_op``: see epochs.ChangeLog._enter_operation.
         """
         if self._reading:
             raise RuntimeError("calibcert: a write cannot start inside a lookup")
@@ -253,8 +255,10 @@ class SqliteConnection(ChangeLog, Registry):
             conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT {savepoint}")
             begun = True
             if outer:
+                self._forget_change()
                 self._seal_pending()
-            previous = self._set_operation(op) if op is not None else None
+            previous = (self._enter_operation(op, lazy=lazy_op)
+                        if op is not None else None)
         except sqlite3.Error as exc:
             if begun:  # the history's first statements failed: undo the BEGIN too
                 self._undo(outer, savepoint)
@@ -270,7 +274,7 @@ class SqliteConnection(ChangeLog, Registry):
             yield
         except BaseException as exc:
             self._depth = entered
-            if op is not None:
+            if previous is not None:
                 self._forget_operation(previous)
             self._undo(outer, savepoint)
             self._invalidate()
@@ -282,13 +286,15 @@ class SqliteConnection(ChangeLog, Registry):
         else:
             self._depth = entered
             try:
-                if op is not None:
-                    self._set_operation(previous)
+                if previous is not None:
+                    self._leave_operation(previous)
                 if outer:
                     self._seal_own()
                 conn.execute("COMMIT" if outer else f"RELEASE {savepoint}")
+                if outer:
+                    self._forget_change()
             except sqlite3.Error as exc:
-                if op is not None:
+                if previous is not None:
                     self._forget_operation(previous)
                 self._undo(outer, savepoint)
                 self._invalidate()
@@ -301,6 +307,7 @@ class SqliteConnection(ChangeLog, Registry):
                 conn.execute("PRAGMA foreign_keys = ON")
 
     def _undo(self, outer: bool, savepoint: str) -> None:
+        self._forget_change()
         if not self._conn.in_transaction:
             return  # some errors end the transaction by themselves
         if outer:

@@ -13,9 +13,10 @@ from .values import (
     _begin_us,
     _end_us,
 )
+from .versions import Versions
 
 
-class Decertify(States):
+class Decertify(States, Versions):
     #: _hit: the certifications decertify touches, before they are cut.
     TEMP_TABLES = (
         "CREATE TEMP TABLE IF NOT EXISTS _hit (k INTEGER, t INTEGER, id BLOB, r INTEGER,"
@@ -25,27 +26,40 @@ class Decertify(States):
     def _decertify(self, collection: str, dataset_type: str, timespan: Timespan,
                    data_ids: list[dict[str, Any]] | None) -> int:
         b, e = _begin_us(timespan.begin), _end_us(timespan.end)
-        with self._write(op="decertify"):
+        # lazy_op: named once the number of rows is known (versions.py).
+        with self._write(op="decertify", lazy_op=True):
             coll = self._collection(collection, ("CALIBRATION",))
             dtype = self._dataset_type(dataset_type, need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)
             self._check_change(coll, "decertify")
             self._conn.execute("DELETE FROM _hit")
-            self._conn.execute(
+            # The rows ending after b are found on certification_type_end_idx alone (its
+            # entries carry the primary key, begin_us included), and only those that also
+            # begin before e are read from the table: a plain SELECT of the row's columns
+            # read every row ending after b first (revision 0016: on the Butler's 10^4
+            # certifications, 2.6 ms of a 10 ms decertify, 0.5 ms this way).
+            # (INSERT first: a statement that begins with WITH has no rowcount in sqlite3.)
+            n = self._conn.execute(
                 "INSERT INTO _hit (k, t, id, r, b, e)"
-                " SELECT data_id_key, dataset_type_id, dataset_id, run_id, begin_us, end_us"
-                " FROM certification"
-                " WHERE collection_id = :cid AND dataset_type_id = :tid"
-                "   AND end_us > :b AND begin_us < :e"
-                "   AND (:keys IS NULL OR data_id_key IN (SELECT value FROM json_each(:keys)))",
-                {"cid": coll.id, "tid": dtype.id, "b": b, "e": e, "keys": keys})
-            n = self._one("SELECT count(*) AS n FROM _hit")["n"]
+                " WITH h AS MATERIALIZED (SELECT data_id_key AS k, begin_us AS b"
+                "   FROM certification"
+                "   WHERE collection_id = :cid AND dataset_type_id = :tid"
+                "     AND end_us > :b AND begin_us < :e"
+                "     AND (:keys IS NULL OR data_id_key IN (SELECT value FROM json_each(:keys))))"
+                " SELECT c.data_id_key, c.dataset_type_id, c.dataset_id, c.run_id, c.begin_us,"
+                "        c.end_us"
+                " FROM h CROSS JOIN certification AS c"
+                "   ON c.collection_id = :cid AND c.data_id_key = h.k AND c.begin_us = h.b",
+                {"cid": coll.id, "tid": dtype.id, "b": b, "e": e, "keys": keys}).rowcount
             if n:
                 # Remove the rows, then store what is left of each outside [b, e): the part
                 # before b and the part after e (a containing row leaves both).
-                self._conn.execute(
-                    "DELETE FROM certification WHERE collection_id = ?"
-                    " AND (data_id_key, begin_us) IN (SELECT k, b FROM _hit)", (coll.id,))
+                hit = {"cid": coll.id}
+                where = ("c.collection_id = :cid"
+                         " AND (c.data_id_key, c.begin_us) IN (SELECT k, b FROM _hit)")
+                if self._versions_by_statement(n):
+                    self._close_versions(where, hit, successor=False)
+                self._conn.execute("DELETE FROM certification AS c WHERE " + where, hit)
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
                     " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"

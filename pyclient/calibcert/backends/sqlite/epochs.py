@@ -60,9 +60,15 @@ class ChangeLog:
     calls these), and the epoch readers."""
 
     _conn: sqlite3.Connection
-    #: The operation change_context holds now (None: raw SQL), mirrored here so that a
-    #: nested call restores its caller's.
-    _operation_now: str | None = None
+    #: What change_context holds now: (operation, versions); (None, None) is a raw writer's
+    #: ('sql', row triggers record every version), mirrored here so that a nested call
+    #: restores its caller's and an unchanged row is never written.
+    _context_now: tuple[str | None, int | None] = (None, None)
+    #: What the running call wants there (written by _name_operation, lazily for calls
+    #: whose every write stamps its own history: see _enter_operation).
+    _context_call: tuple[str | None, int | None] = (None, None)
+    #: This transaction's change as _change_id last found it (None: ask the file).
+    _open_change: int | None = None
     #: connect(url, reason=, user=): recorded with every change this registry makes.
     _reason: str | None = None
     _user: str | None = None
@@ -71,24 +77,51 @@ class ChangeLog:
         self._reason = reason or None
         self._user = user or None
 
-    def _set_operation(self, op: str | None) -> str | None:
-        """Name the public operation the triggers record (None: 'sql'); returns the
-        previous name. Only written when it changes."""
-        previous = self._operation_now
-        if op != previous:
-            self._conn.execute("UPDATE change_context SET operation = ? WHERE id = 1", (op,))
-            self._operation_now = op
-        return previous
+    def _enter_operation(self, op: str, *, lazy: bool
+                         ) -> tuple[tuple[str | None, int | None], tuple[str | None, int | None]]:
+        """A call named ``op`` starts (calib._operation's twin); returns what to restore.
+        ``lazy``: the call names its operation itself (_name_operation) before the first
+        statement whose triggers read it: certify's inserts stamp created_operation and
+        only its close_open UPDATE needs it (revision 0016: two statements and a page of
+        the file less per certify); decertify and close_open_range decide first whether
+        they write the versions themselves (versions.py)."""
+        saved = (self._context_call, self._context_now)
+        self._context_call = (op, None)
+        if not lazy:
+            try:
+                self._name_operation()
+            except BaseException:
+                self._context_call = saved[0]
+                raise
+        return saved
+
+    def _name_operation(self) -> None:
+        """Make change_context say what the running call is, before a statement whose
+        triggers read it (one UPDATE, only when it differs)."""
+        if self._context_call != self._context_now:
+            op, versions = self._context_call
+            self._conn.execute("UPDATE change_context SET operation = ?, versions = ?"
+                               " WHERE id = 1", (op, versions))
+            self._context_now = self._context_call
+
+    def _leave_operation(self, saved: tuple[tuple[str | None, int | None],
+                                            tuple[str | None, int | None]]) -> None:
+        """The call returns: change_context as its caller had it (written only if the call
+        changed it)."""
+        self._context_call = saved[1]
+        self._name_operation()
+        self._context_call = saved[0]
+
+    def _forget_operation(self, saved: tuple[tuple[str | None, int | None],
+                                             tuple[str | None, int | None]]) -> None:
+        """After a rollback (which restored change_context by itself)."""
+        self._context_call, self._context_now = saved
 
     @property
     def _operation_label(self) -> str:
         """What the backend's own inserts record as their operation: the call's, else 'sql'
         (as the triggers record a write no call named)."""
-        return self._operation_now or "sql"
-
-    def _forget_operation(self, previous: str | None) -> None:
-        """After a rollback (which restored change_context by itself)."""
-        self._operation_now = previous
+        return self._context_call[0] or "sql"
 
     def _seal_pending(self) -> None:
         """At BEGIN IMMEDIATE: a change still open now was committed by a raw writer
@@ -109,12 +142,28 @@ class ChangeLog:
         """This transaction's change, opened if it has none yet: for the backend's own
         certification inserts, which stamp ``created_change`` themselves (the insert
         trigger then has nothing to do: a bulk certify pays no per-row history work)."""
+        return self._change_id_fresh()[0]
+
+    def _change_id_fresh(self) -> tuple[int, bool]:
+        """_change_id, and whether this call opened it (then no row carries it yet)."""
+        if self._open_change is not None:
+            return self._open_change, False
+        # Asked once per transaction (revision 0016: decertify, close_open_range and the
+        # certify fallback asked up to three times). Not one INSERT ... WHERE NOT EXISTS
+        # nor an upsert naming the open row: when a trigger opened the change already
+        # (copy_collection's new collection) those cost ~50 us of CPU, the SELECT ~14.
         row = self._conn.execute(_OPEN_CHANGE).fetchone()
         if row is not None:
-            return row[0]
-        # change_id is an INTEGER PRIMARY KEY (the rowid): the insert's lastrowid is it, so
-        # no second SELECT (issue 17: one statement less per write call).
-        return self._conn.execute(_NEW_CHANGE, (_now_us(),)).lastrowid
+            self._open_change = row[0]
+            return row[0], False
+        # change_id is an INTEGER PRIMARY KEY (the rowid): the insert's lastrowid is it.
+        self._open_change = self._conn.execute(_NEW_CHANGE, (_now_us(),)).lastrowid
+        return self._open_change, True
+
+    def _forget_change(self) -> None:
+        """At every transaction boundary and rollback (a rolled-back savepoint can take the
+        change's row with it): _change_id asks the file again."""
+        self._open_change = None
 
     # -- readers -------------------------------------------------------------------------
 

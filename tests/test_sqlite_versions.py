@@ -1,0 +1,207 @@
+"""Closed certification versions written per statement on SQLite (revision 0016,
+backends/sqlite/versions.py): decertify and close_open_range of many rows write the version
+rows themselves and the row triggers step aside. Proved here: both ways leave the same rows
+(certifications, versions, changes) and the same history, also when one transaction changes
+rows it created or updated earlier; raw writers, in the same transaction and after it, are
+still recorded by the triggers; and an UPDATE that moves a row to another key, or stretches
+it, is still probed for overlaps (the shrink skip of the update guard).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import calibcert
+from calibcert import CollectionType, Registry, Timespan
+from calibcert.backends.sqlite import versions
+from helpers import t
+
+TYPE = "bias"
+DETECTORS = range(1, 11)  # more than versions.STATEMENT_VERSIONS
+_MICRO = timedelta(microseconds=1)
+
+
+def det(d: int) -> dict[str, Any]:
+    return {"instrument": "Cam", "detector": d}
+
+
+def _scenario(reg: Registry) -> None:
+    reg.register_dataset_type(TYPE, ("instrument", "detector"))
+    reg.register_collection("run1", CollectionType.RUN)
+    refs = reg.insert_datasets(TYPE, "run1", [det(d) for d in DETECTORS],
+                               ids=[uuid.UUID(int=d) for d in DETECTORS])  # both files alike
+    for name in ("X", "Y", "Z"):
+        reg.register_collection(name, CollectionType.CALIBRATION)
+    reg.certify("X", refs, Timespan(t(2020), None))
+    reg.close_open_range("X", TYPE, t(2024), [det(d) for d in DETECTORS if d % 2])
+    reg.decertify("X", TYPE, Timespan(t(2021), t(2022)))  # splits every row
+    reg.decertify("X", TYPE, Timespan(t(2019), t(2021)))  # removes the left pieces
+    # One transaction changes rows it created: no version of them is kept.
+    with reg.transaction():
+        reg.certify("Y", refs, Timespan(t(2020), None))
+        reg.close_open_range("Y", TYPE, t(2026))
+        reg.decertify("Y", TYPE, Timespan(t(2023), t(2024)))
+    # One transaction updates rows of an earlier change (their versions lead to the rows),
+    # then removes them: those versions no longer lead anywhere.
+    reg.certify("Z", refs, Timespan(t(2020), None))
+    with reg.transaction():
+        reg.close_open_range("Z", TYPE, t(2025))
+        reg.decertify("Z", TYPE, Timespan(t(2019), t(2030)), [det(d) for d in DETECTORS
+                                                               if d > 3])
+    reg.certify("Z", refs[3:], Timespan(t(2026), None), close_open=True)
+    reg.close_open_range("Z", TYPE, t(2027))
+
+
+def _state(reg: Registry) -> tuple[Any, ...]:
+    conn = reg.connection
+    rows = [tuple(r) for r in conn.execute(
+        "SELECT * FROM certification ORDER BY collection_id, data_id_key, begin_us")]
+    version_rows = [tuple(r) for r in conn.execute(
+        "SELECT * FROM certification_version ORDER BY removed_change, collection_id,"
+        " data_id_key, begin_us, created_change")]
+    changes = [tuple(r) for r in conn.execute(
+        "SELECT change_id, open, reason FROM change ORDER BY change_id")]
+    history = [(r.epoch, r.collection, r.operation, str(r.dataset_id), r.validity_before,
+                r.validity_after) for name in ("X", "Y", "Z") for r in reg.history(name, TYPE)]
+    z_born = min(r[0] for r in history if r[1] == "Z")
+    certs = [(c.collection, str(c.ref.id), c.timespan)
+             for e in range(z_born, reg.current_epoch() + 1)
+             for c in reg.certifications("Z", as_of=e)]
+    return rows, version_rows, changes, history, certs
+
+
+def _run(url: str, statement_versions: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    with monkeypatch.context() as m:
+        m.setattr(versions, "STATEMENT_VERSIONS", statement_versions)
+        with calibcert.connect(url) as reg:
+            _scenario(reg)
+            return _state(reg)
+
+
+def test_statement_versions_equal_the_row_triggers(sqlite_url: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    other = tmp_path / "other.db"
+    other.write_bytes(Path(sqlite_url.removeprefix("sqlite:///")).read_bytes())
+    by_triggers = _run(f"sqlite:///{other}", 10**9, monkeypatch)
+    by_statement = _run(sqlite_url, 1, monkeypatch)
+    assert by_statement == by_triggers
+    rows, version_rows, _, history, _ = by_statement
+    # The scenario reaches what it is for: versions closed by update and by delete, some
+    # leading to their successor, and rows created and changed within one change.
+    assert any(v[7] is not None for v in version_rows)  # successor_begin_us
+    assert any(v[7] is None for v in version_rows)
+    assert {v[11] for v in version_rows} >= {"decertify", "close_open_range"}
+    assert {h[2] for h in history} >= {"certify", "decertify", "close_open_range"}
+
+
+def test_raw_writers_around_a_statement_versions_call_are_recorded(sqlite_url: str) -> None:
+    path = sqlite_url.removeprefix("sqlite:///")
+    with calibcert.connect(sqlite_url) as reg:
+        reg.register_dataset_type(TYPE, ("instrument", "detector"))
+        reg.register_collection("run1", CollectionType.RUN)
+        refs = reg.insert_datasets(TYPE, "run1", [det(d) for d in DETECTORS])
+        reg.register_collection("X", CollectionType.CALIBRATION)
+        reg.certify("X", refs, Timespan(t(2020), None))
+        before = reg.current_epoch()
+        assert len(refs) >= versions.STATEMENT_VERSIONS
+        with reg.transaction():
+            reg.close_open_range("X", TYPE, t(2025))  # by statement
+            # raw SQL in the same transaction, after the call: the triggers record it
+            reg.connection.execute("DELETE FROM certification WHERE dataset_id = ?",
+                                   (refs[0].id.bytes,))
+        assert tuple(reg.connection.execute(
+            "SELECT operation, versions FROM change_context").fetchone()) == (None, None)
+        raw = sqlite3.connect(path)
+        raw.execute("UPDATE certification SET end_us = end_us - 1 WHERE dataset_id = ?",
+                    (refs[1].id.bytes,))
+        raw.commit()
+        raw.close()
+        after = [(r.epoch, r.operation, r.dataset_id, r.validity_before, r.validity_after)
+                 for r in reg.history("X", TYPE, since=before + 1)]
+    e = before + 1
+    closed = Timespan(t(2020), t(2025))
+    # The raw DELETE of a row the call had just closed: the delete trigger ran (the row's
+    # version no longer leads to a current row: removed in epoch e, not closed).
+    assert (e, "close_open_range", refs[0].id, Timespan(t(2020), None), None) in after
+    assert sorted((r for r in after if r[2] != refs[0].id and r[0] == e), key=str) == sorted(
+        ((e, "close_open_range", ref.id, Timespan(t(2020), None), closed) for ref in refs[1:]),
+        key=str)
+    # The raw UPDATE after the transaction: recorded as 'sql'.
+    assert after[-1] == (e + 1, "sql", refs[1].id, closed,
+                         Timespan(t(2020), t(2025) - _MICRO))
+
+
+def test_raw_update_moving_a_row_to_another_collection_is_probed(sqlite_url: str) -> None:
+    # The update guard skips its probe only for a row that keeps its key and shrinks: one
+    # moved to another collection (even shrinking) is checked against that one's rows.
+    with calibcert.connect(sqlite_url) as reg:
+        reg.register_dataset_type(TYPE, ("instrument", "detector"))
+        reg.register_collection("run1", CollectionType.RUN)
+        refs = reg.insert_datasets(TYPE, "run1", [det(1)])
+        for name in ("X", "Y"):
+            reg.register_collection(name, CollectionType.CALIBRATION)
+            reg.certify(name, refs, Timespan(t(2020), t(2030)))
+    conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        x, y = (i for (i,) in conn.execute(
+            "SELECT collection_id FROM collection WHERE name IN ('X', 'Y') ORDER BY name"))
+        with pytest.raises(sqlite3.IntegrityError, match="certification_no_overlap"):
+            conn.execute("UPDATE certification SET collection_id = ?, begin_us = begin_us + 1"
+                         " WHERE collection_id = ?", (y, x))
+        conn.execute("UPDATE certification SET begin_us = begin_us + 1, end_us = end_us - 1"
+                     " WHERE collection_id = ?", (x,))  # a shrink in place is fine
+    finally:
+        conn.close()
+
+
+def test_certify_names_its_operation_for_close_open(sqlite_url: str) -> None:
+    # certify names its operation in change_context only before its close_open UPDATE (the
+    # one statement whose triggers read it; its inserts stamp it themselves).
+    with calibcert.connect(sqlite_url) as reg:
+        reg.register_dataset_type(TYPE, ("instrument", "detector"))
+        for run in ("run1", "run2"):
+            reg.register_collection(run, CollectionType.RUN)
+        old = reg.insert_datasets(TYPE, "run1", [det(1)])
+        new = reg.insert_datasets(TYPE, "run2", [det(1)])
+        reg.register_collection("X", CollectionType.CALIBRATION)
+        reg.certify("X", old, Timespan(t(2020), None))
+        reg.certify("X", new, Timespan(t(2022), None), close_open=True)
+        e = reg.current_epoch()
+        got = [(r.epoch, r.operation, r.dataset_id, r.validity_after)
+               for r in reg.history("X", TYPE, since=e)]
+        assert tuple(reg.connection.execute(
+            "SELECT operation, versions FROM change_context").fetchone()) == (None, None)
+    assert sorted(got, key=str) == sorted([
+        (e, "certify", old[0].id, Timespan(t(2020), t(2022))),
+        (e, "certify", new[0].id, Timespan(t(2022), None))], key=str)
+
+
+def test_a_rolled_back_savepoint_takes_the_remembered_change_with_it(sqlite_url: str) -> None:
+    # The backend remembers its transaction's change (epochs.py _change_id); a nested block
+    # that opened it and was rolled back took the change's row with it, so the next call
+    # must open a new one, or its versions would name a change that never commits.
+    with calibcert.connect(sqlite_url) as reg:
+        reg.register_dataset_type(TYPE, ("instrument", "detector"))
+        reg.register_collection("run1", CollectionType.RUN)
+        refs = reg.insert_datasets(TYPE, "run1", [det(d) for d in DETECTORS])
+        for name in ("X", "Y"):
+            reg.register_collection(name, CollectionType.CALIBRATION)
+        reg.certify("X", refs, Timespan(t(2020), None))
+        before = reg.current_epoch()
+        with reg.transaction():
+            with pytest.raises(RuntimeError):
+                with reg.transaction():
+                    reg.certify("Y", refs[:1], Timespan(t(2020), None))  # opens the change
+                    raise RuntimeError("undo the block")
+            reg.close_open_range("X", TYPE, t(2025))  # versions by statement
+        assert reg.current_epoch() == before + 1
+        got = [(r.epoch, r.operation, r.validity_after)
+               for r in reg.history("X", TYPE, since=before + 1)]
+        assert reg.certifications("Y") == []
+    assert got == [(before + 1, "close_open_range", Timespan(t(2020), t(2025)))] * len(refs)
