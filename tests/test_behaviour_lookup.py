@@ -211,6 +211,10 @@ def test_find_many_matches_find(world: World) -> None:
     found = reg.find_many("chain", "bias", queries)
     assert found == [b1, c1, b3, None, b2, None, b3, None, b1]
     assert found == [reg.find("chain", "bias", d, at=a) for d, a in queries]
+    # Every data ID stored (the batch above takes the validating path for bias_id(4)): each
+    # distinct data ID resolved once, repeats and order kept.
+    stored = [q for q in queries if q[0] != bias_id(4)] * 3
+    assert reg.find_many("chain", "bias", stored) == [b1, c1, b3, None, b2, None, b3, b1] * 3
     assert reg.find_many("chain", "bias", []) == []
 
 
