@@ -10,7 +10,7 @@ the same version rows with one INSERT ... SELECT just before it, once it knows i
 enough rows to pay (_versions_by_statement): change_context.versions is set for the rest of
 the call, and the row triggers step aside. Raw writers, and every other call, never set it:
 the triggers record them. What is written here is exactly what those triggers write
-(tests/test_sqlite_history.py compares the two ways row by row; the behaviour suite
+(tests/test_sqlite_versions.py compares the two ways row by row; the behaviour suite
 compares both backends' history, explain and revert).
 """
 
