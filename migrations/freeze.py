@@ -134,7 +134,8 @@ RELEASED: dict[str, str] = {
     "0015_twins_and_speed.sqlite.down.sql":
         "0a9d6c5892c85b9e95f8a142125be9debbd7877df6550e1461c53da25dea1e08",
     "0015_twins_and_speed.sqlite.sql":
-        "572efed04efc8b0e69a99504e55df95cf56e7410d845b488d3d63662d60f2fbb",    "0016_speed.postgresql.down.sql":
+        "572efed04efc8b0e69a99504e55df95cf56e7410d845b488d3d63662d60f2fbb",
+    "0016_speed.postgresql.down.sql":
         "e6e1011f5768b313da932734ad808368460964d86f4c61eadeac8a323bca5ab6",
     "0016_speed.postgresql.sql":
         "cd67a93cb604ca00f99bbd55db10e1d7c22100e9f36c7cf516ecb121eef1b226",
