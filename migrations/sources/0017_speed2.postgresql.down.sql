@@ -1,0 +1,2 @@
+-- Undo revision 0017 on PostgreSQL (source of versions/0017_speed2.postgresql.down.sql).
+-- freeze.py puts back what 0017 changed as 0016 had it and drops what it created.
