@@ -704,11 +704,38 @@ END;
         "close_open_range by statement leaves the rows stamped with their old change",
         (SQV + "test_statement_versions_equal_the_row_triggers",),
     ),
+    # -- sq-writes2 (revision 0017): decertify in place, one FROZEN probe per row -----------
+    Mutant(
+        "sqlite-decertify-in-place-as-update",
+        "pyclient/calibcert/backends/sqlite/decertify.py",
+        "self._versions_by_statement(n, always=True)",
+        "self._versions_by_statement(n)",
+        "decertify of few rows lets the update trigger record its shortened rows as updates",
+        (SQV + "test_decertify_in_place_records_a_delete_and_inserts",),
+    ),
+    Mutant(
+        "sqlite-decertify-in-place-unstamped",
+        "pyclient/calibcert/backends/sqlite/decertify.py",
+        '"UPDATE certification AS c SET end_us = :b, created_change = :chg,"\n'
+        '                    " created_operation = :op WHERE c.collection_id = :cid"',
+        '"UPDATE certification AS c SET end_us = :b"\n'
+        '                    " WHERE c.collection_id = :cid"',
+        "a row decertify shortens in place keeps its old creator (not a new certification)",
+        (SQV + "test_decertify_in_place_records_a_delete_and_inserts",),
+    ),
+    Mutant(
+        "sqlite-frozen-update-ignores-old", "sql/sqlite/schema/states.sql",
+        "      AND (SELECT state FROM collection WHERE collection_id = OLD.collection_id)"
+        " = 'FROZEN')",
+        "      AND 0)",
+        "plain sqlite3 may move a FROZEN collection's certification into another collection",
+        (SQS + "test_plain_sqlite3_cannot_change_a_frozen_collection[move_certification_out]",),
+    ),
     # -- pyclient/calibcert/backends/sqlite -----------------------------------------------------
     Mutant(
         "sqlite-decertify-split-half", "pyclient/calibcert/backends/sqlite/decertify.py",
-        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE e > :e",',
-        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE e > :e AND b >= :b",',
+        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE b < :b AND e > :e",',
+        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE b < :b AND b >= :b",',
         "SQLite decertify forgets the second half of a split",
         (BC + "test_decertify_removes_shortens_and_splits" + SQ,),
     ),
