@@ -56,6 +56,7 @@ SREV = "tests/test_sqlite_revert.py::"
 BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
 SQV = "tests/test_sqlite_versions.py::"
+SQC = "tests/test_sqlite_copy.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
@@ -676,7 +677,7 @@ END;
     Mutant(
         "sqlite-versions-flag-sticks", "pyclient/calibcert/backends/sqlite/epochs.py",
         "        self._context_call = saved[1]\n        self._name_operation()",
-        "        self._context_call = (saved[1][0], self._context_now[1])\n"
+        "        self._context_call = (saved[1][0], self._context_now[1], saved[1][2])\n"
         "        self._name_operation()",
         "change_context.versions stays set after the call: later raw writes go unrecorded",
         (SQV + "test_raw_writers_around_a_statement_versions_call_are_recorded",),
@@ -730,6 +731,30 @@ END;
         "      AND 0)",
         "plain sqlite3 may move a FROZEN collection's certification into another collection",
         (SQS + "test_plain_sqlite3_cannot_change_a_frozen_collection[move_certification_out]",),
+    ),
+    Mutant(
+        "sqlite-copy-guard-trusts-the-stamp", "sql/sqlite/schema/guards.sql",
+        "WHEN NEW.created_operation IS NOT 'copy_collection'\n"
+        "  OR NEW.collection_id IS NOT (SELECT copy_into FROM change_context WHERE id = 1)\n",
+        "WHEN NEW.created_operation IS NOT 'copy_collection'\n",
+        "the insert guard skips every row stamped 'copy_collection', raw writers' included",
+        (SQC + "test_raw_writers_around_a_copy_are_probed",),
+    ),
+    Mutant(
+        "sqlite-copy-frozen-trusts-the-stamp", "sql/sqlite/schema/states.sql",
+        "WHEN (NEW.created_operation IS NOT 'copy_collection'\n"
+        "      OR NEW.collection_id IS NOT (SELECT copy_into FROM change_context WHERE id = 1))",
+        "WHEN (NEW.created_operation IS NOT 'copy_collection')",
+        "the FROZEN insert guard lets any row stamped 'copy_collection' into a FROZEN collection",
+        (SQC + "test_a_raw_insert_stamped_as_a_copy_into_a_frozen_collection_is_refused",),
+    ),
+    Mutant(
+        "sqlite-copy-flag-sticks", "pyclient/calibcert/backends/sqlite/epochs.py",
+        "        self._context_call = saved[1]\n        self._name_operation()",
+        "        self._context_call = (*saved[1][:2], self._context_now[2])\n"
+        "        self._name_operation()",
+        "change_context.copy_into stays set after copy_collection: raw inserts go unprobed",
+        (SQC + "test_raw_writers_around_a_copy_are_probed",),
     ),
     # -- pyclient/calibcert/backends/sqlite -----------------------------------------------------
     Mutant(

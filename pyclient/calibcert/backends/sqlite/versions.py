@@ -38,7 +38,7 @@ class Versions(SqliteConnection):
         ``always`` (decertify: its UPDATE must read as a delete and an insert, which the
         update trigger would record as an update)."""
         by_statement = always or n >= STATEMENT_VERSIONS
-        self._context_call = (self._context_call[0], 1 if by_statement else None)
+        self._context_call = (self._context_call[0], 1 if by_statement else None, None)
         self._name_operation()
         return by_statement
 
