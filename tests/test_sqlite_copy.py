@@ -1,10 +1,12 @@
-"""copy_collection on SQLite without the per-row insert probes (revision 0017): its one
-INSERT ... SELECT of the source's current rows into the collection it has just created runs
-while change_context.copy_into names that collection, and the file's certification insert
-guards (overlap, parents, FROZEN) step aside for rows stamped 'copy_collection' into it.
-Proved here: the copy is what it was; the flag is cleared when the call returns (raw writers
-in the same transaction, and after it, are probed); a raw insert stamped 'copy_collection'
-is probed like any other.
+"""copy_collection and decertify on SQLite without the per-row insert probes (revision
+0017): copy's one INSERT ... SELECT of the source's current rows into the collection it has
+just created, and decertify's INSERT of the second pieces of the rows it split, run while
+change_context.checked_into names their collection, and the file's certification insert
+guards (overlap, parents, FROZEN) step aside for rows stamped with the call's operation into
+it (sql/sqlite/schema/guards.sql says why those rows hold the rules). Proved here: the copy
+is what it was; the flag is cleared when the call returns (raw writers in the same
+transaction, and after it, are probed); a raw insert stamped 'copy_collection' or
+'decertify' is probed like any other. The values of both calls are the behaviour suite's.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def test_copy_equals_its_source_and_clears_the_flag(sqlite_url: str) -> None:
         assert [(c.ref.id, c.timespan) for c in reg.certifications("Y")] == src
         assert len(src) == 10
         assert tuple(reg.connection.execute(
-            "SELECT operation, versions, copy_into FROM change_context").fetchone()) == (
+            "SELECT operation, versions, checked_into FROM change_context").fetchone()) == (
             None, None, None)
         # Copied rows belong to the copy's change, as the insert trigger would stamp them.
         e = reg.current_epoch()
@@ -85,6 +87,16 @@ def test_raw_writers_around_a_copy_are_probed(sqlite_url: str) -> None:
             with pytest.raises(sqlite3.IntegrityError, match="certification_no_overlap"):
                 reg.connection.execute(_SHIFTED, _overlapping(_id(reg.connection, "Y")))
         assert len(reg.certifications("Y")) == 10
+        with reg.transaction():
+            assert reg.decertify("Y", TYPE, Timespan(t(2020, 6), t(2021))) == 5  # splits
+            x = _id(reg.connection, "X")
+            with pytest.raises(sqlite3.IntegrityError, match="certification_no_overlap"):
+                reg.connection.execute(
+                    _SHIFTED.replace("'copy_collection'", "'decertify'"),
+                    _overlapping(_id(reg.connection, "Y")))
+            with pytest.raises(sqlite3.IntegrityError, match="certification_no_overlap"):
+                reg.connection.execute(_SHIFTED.replace("'copy_collection'", "'decertify'"),
+                                       {"c": x, "shift": _YEAR})
     raw = sqlite3.connect(path)
     try:
         y = _id(raw, "Y")
@@ -98,7 +110,7 @@ def test_raw_writers_around_a_copy_are_probed(sqlite_url: str) -> None:
         raw.close()
 
 
-def test_a_raw_insert_stamped_as_a_copy_into_a_frozen_collection_is_refused(
+def test_a_raw_insert_stamped_as_a_checked_into_a_frozen_collection_is_refused(
         sqlite_url: str) -> None:
     # The FROZEN insert guard steps aside only for the copy's own statement. A raw insert
     # stamped with the open change and 'copy_collection' (so that the history's insert

@@ -2,7 +2,7 @@
 -- adds its block below.
 
 -- sq-writes2: revision 0012's FROZEN guards of a certification UPDATE (two probes) and
--- INSERT, revision 0005's insert guard, and change_context without copy_into.
+-- INSERT, revision 0005's insert guard, and change_context without checked_into.
 DROP TRIGGER certification_frozen_update;
 CREATE TRIGGER certification_frozen_update BEFORE UPDATE ON certification
 WHEN (SELECT state FROM collection WHERE collection_id = NEW.collection_id) = 'FROZEN'
@@ -29,5 +29,5 @@ BEGIN
                         AND d.dataset_type_id = NEW.dataset_type_id
                         AND d.data_id_key = NEW.data_id_key AND d.run_id = NEW.run_id);
 END;
-ALTER TABLE change_context DROP COLUMN copy_into;
+ALTER TABLE change_context DROP COLUMN checked_into;
 -- sq-writes2: end

@@ -6,25 +6,25 @@
 -- sq-writes2: changing writes nearer their floors (issue 17 item 2; bench/README.md "SQLite
 -- writes (revision 0017)"). The FROZEN guard of a certification UPDATE probes the row's
 -- collection once when the row stays in it (the same rule: a row moved out of a FROZEN
--- collection is still refused). copy_collection's one INSERT ... SELECT of its source's
--- current rows into the collection it has just created passes the certification insert
--- guards (overlap, parents, FROZEN) without their probes: change_context.copy_into names
--- that collection, set by the backend inside its call only and cleared before the call
--- returns (every other insert, raw ones included, is probed as before). The texts are those
--- of sql/sqlite/schema/states.sql, guards.sql and history.sql (the fresh install).
+-- collection is still refused). Two INSERT ... SELECT statements of the backend whose rows
+-- hold the rules by construction (copy_collection's copy of its source's current rows into
+-- the collection it has just created; decertify's second pieces of the rows it split) pass
+-- the certification insert guards (overlap, parents, FROZEN) without their probes:
+-- change_context.checked_into names the collection, set by the backend inside its call only
+-- and cleared before the call returns; every other insert, raw ones included, is probed as
+-- before. The texts are those of sql/sqlite/schema/states.sql, guards.sql and history.sql
+-- (the fresh install).
 DROP TRIGGER certification_frozen_update;
--- A certification that stays in its collection probes it once (revision 0017: the second
--- probe was about 0.3 us of every changed row, close_open_range and decertify change many).
 CREATE TRIGGER certification_frozen_update BEFORE UPDATE ON certification
 WHEN (SELECT state FROM collection WHERE collection_id = NEW.collection_id) = 'FROZEN'
   OR (NEW.collection_id IS NOT OLD.collection_id
       AND (SELECT state FROM collection WHERE collection_id = OLD.collection_id) = 'FROZEN')
 BEGIN SELECT RAISE(ABORT, 'collection_frozen'); END;
-ALTER TABLE change_context ADD COLUMN copy_into INTEGER;
+ALTER TABLE change_context ADD COLUMN checked_into INTEGER;
 DROP TRIGGER certification_guard_insert;
 CREATE TRIGGER certification_guard_insert BEFORE INSERT ON certification
-WHEN NEW.created_operation IS NOT 'copy_collection'
-  OR NEW.collection_id IS NOT (SELECT copy_into FROM change_context WHERE id = 1)
+WHEN NEW.created_operation NOT IN ('copy_collection', 'decertify')
+  OR NEW.collection_id IS NOT (SELECT checked_into FROM change_context WHERE id = 1)
 BEGIN
     SELECT RAISE(ABORT, 'certification_no_overlap')
     WHERE (SELECT c.end_us FROM certification AS c
@@ -42,8 +42,8 @@ BEGIN
 END;
 DROP TRIGGER certification_frozen_insert;
 CREATE TRIGGER certification_frozen_insert BEFORE INSERT ON certification
-WHEN (NEW.created_operation IS NOT 'copy_collection'
-      OR NEW.collection_id IS NOT (SELECT copy_into FROM change_context WHERE id = 1))
+WHEN (NEW.created_operation NOT IN ('copy_collection', 'decertify')
+      OR NEW.collection_id IS NOT (SELECT checked_into FROM change_context WHERE id = 1))
  AND (SELECT state FROM collection WHERE collection_id = NEW.collection_id) = 'FROZEN'
 BEGIN SELECT RAISE(ABORT, 'collection_frozen'); END;
 -- sq-writes2: end

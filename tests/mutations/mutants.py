@@ -694,7 +694,8 @@ END;
         "        if not successor and not fresh:",
         "        if False:",
         "a version whose successor a later delete of the same change removed still leads there",
-        (SQV + "test_statement_versions_equal_the_row_triggers",),
+        (SQV + "test_statement_versions_equal_the_row_triggers",
+         SQV + "test_decertify_in_place_records_a_delete_and_inserts",),
     ),
     Mutant(
         "sqlite-versions-close-unstamped", "pyclient/calibcert/backends/sqlite/close_open_range.py",
@@ -718,9 +719,9 @@ END;
         "sqlite-decertify-in-place-unstamped",
         "pyclient/calibcert/backends/sqlite/decertify.py",
         '"UPDATE certification AS c SET end_us = :b, created_change = :chg,"\n'
-        '                    " created_operation = :op WHERE c.collection_id = :cid"',
+        '                    " created_operation = :op FROM _hit AS h WHERE h.b < :b"',
         '"UPDATE certification AS c SET end_us = :b"\n'
-        '                    " WHERE c.collection_id = :cid"',
+        '                    " FROM _hit AS h WHERE h.b < :b"',
         "a row decertify shortens in place keeps its old creator (not a new certification)",
         (SQV + "test_decertify_in_place_records_a_delete_and_inserts",),
     ),
@@ -734,26 +735,26 @@ END;
     ),
     Mutant(
         "sqlite-copy-guard-trusts-the-stamp", "sql/sqlite/schema/guards.sql",
-        "WHEN NEW.created_operation IS NOT 'copy_collection'\n"
-        "  OR NEW.collection_id IS NOT (SELECT copy_into FROM change_context WHERE id = 1)\n",
-        "WHEN NEW.created_operation IS NOT 'copy_collection'\n",
+        "WHEN NEW.created_operation NOT IN ('copy_collection', 'decertify')\n"
+        "  OR NEW.collection_id IS NOT (SELECT checked_into FROM change_context WHERE id = 1)\n",
+        "WHEN NEW.created_operation NOT IN ('copy_collection', 'decertify')\n",
         "the insert guard skips every row stamped 'copy_collection', raw writers' included",
         (SQC + "test_raw_writers_around_a_copy_are_probed",),
     ),
     Mutant(
         "sqlite-copy-frozen-trusts-the-stamp", "sql/sqlite/schema/states.sql",
-        "WHEN (NEW.created_operation IS NOT 'copy_collection'\n"
-        "      OR NEW.collection_id IS NOT (SELECT copy_into FROM change_context WHERE id = 1))",
-        "WHEN (NEW.created_operation IS NOT 'copy_collection')",
+        "WHEN (NEW.created_operation NOT IN ('copy_collection', 'decertify')\n"
+        "      OR NEW.collection_id IS NOT (SELECT checked_into FROM change_context WHERE id = 1))",
+        "WHEN (NEW.created_operation NOT IN ('copy_collection', 'decertify'))",
         "the FROZEN insert guard lets any row stamped 'copy_collection' into a FROZEN collection",
-        (SQC + "test_a_raw_insert_stamped_as_a_copy_into_a_frozen_collection_is_refused",),
+        (SQC + "test_a_raw_insert_stamped_as_a_checked_into_a_frozen_collection_is_refused",),
     ),
     Mutant(
         "sqlite-copy-flag-sticks", "pyclient/calibcert/backends/sqlite/epochs.py",
         "        self._context_call = saved[1]\n        self._name_operation()",
         "        self._context_call = (*saved[1][:2], self._context_now[2])\n"
         "        self._name_operation()",
-        "change_context.copy_into stays set after copy_collection: raw inserts go unprobed",
+        "change_context.checked_into stays set after copy_collection: raw inserts go unprobed",
         (SQC + "test_raw_writers_around_a_copy_are_probed",),
     ),
     # -- pyclient/calibcert/backends/sqlite -----------------------------------------------------

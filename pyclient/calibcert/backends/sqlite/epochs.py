@@ -26,7 +26,7 @@ from typing import Any
 from ...errors import error
 from .values import _from_us, _to_us
 
-#: change_context's row: (operation, versions, copy_into) (sql/sqlite/schema/history.sql).
+#: change_context's row: (operation, versions, checked_into) (sql/sqlite/schema/history.sql).
 _Context = tuple[str | None, int | None, int | None]
 #: This transaction's change: the open one (there is at most one: change_open_key).
 _OPEN_CHANGE = "SELECT change_id FROM change WHERE open = 1"
@@ -62,7 +62,7 @@ class ChangeLog:
     calls these), and the epoch readers."""
 
     _conn: sqlite3.Connection
-    #: What change_context holds now: (operation, versions, copy_into); (None, None, None)
+    #: What change_context holds now: (operation, versions, checked_into); (None, None, None)
     #: is a raw writer's ('sql', row triggers record every version, every guard probes),
     #: mirrored here so that a nested call restores its caller's and an unchanged row is
     #: never written.
@@ -102,8 +102,18 @@ class ChangeLog:
         triggers read it (one UPDATE, only when it differs)."""
         if self._context_call != self._context_now:
             self._conn.execute("UPDATE change_context SET operation = ?, versions = ?,"
-                               " copy_into = ? WHERE id = 1", self._context_call)
+                               " checked_into = ? WHERE id = 1", self._context_call)
             self._context_now = self._context_call
+
+    def _check_into(self, collection_id: int) -> None:
+        """Before the running call's one INSERT ... SELECT into ``collection_id`` of rows
+        that hold the certification guards' rules by construction (copy_collection's copy
+        into the collection it created, decertify's second pieces): change_context names
+        that collection (checked_into) and the insert guards step aside for rows stamped
+        with the call's operation (revision 0017; sql/sqlite/schema/guards.sql says when
+        that is safe). Cleared with the operation when the call returns."""
+        self._context_call = (self._context_call[0], self._context_call[1], collection_id)
+        self._name_operation()
 
     def _leave_operation(self, saved: tuple[_Context, _Context]) -> None:
         """The call returns: change_context as its caller had it (written only if the call
