@@ -300,7 +300,7 @@ def test_decertify_failing_midway_changes_nothing(reg: Registry, sqlite_url: str
     ref = reg.insert_datasets("bias", "run0", [bias(1)])[0]
     reg.certify(CAL, [ref], Timespan(t(2020), t(2030)))
     before = state(reg)
-    # The split deletes the row, stores [2020, 2022), then fails storing [2024, 2030).
+    # The split shortens the row to [2020, 2022) in place, then fails storing [2024, 2030).
     inject_failure(sqlite_url, "certification", f"NEW.begin_us = {us(t(2024))}")
     with pytest.raises(sqlite3.IntegrityError, match="injected failure"):
         reg.decertify(CAL, "bias", Timespan(t(2022), t(2024)))

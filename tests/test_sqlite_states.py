@@ -12,7 +12,7 @@ from calibcert import CollectionState, CollectionType, Timespan
 from calibcert.errors import InvalidArgumentError, MissingCollectionError
 from helpers import CALIB, RUN, bias_id, make_world, t
 
-CHAIN, TAGGED_NAME = "Cam/chain", "Cam/tagged"
+CHAIN, TAGGED_NAME, OTHER_CALIB = "Cam/chain", "Cam/tagged", "Cam/calib-other"
 
 RAW = {
     "insert_certification": (
@@ -21,6 +21,11 @@ RAW = {
         " d.dataset_id, d.run_id, 0, 1 FROM collection AS k, dataset AS d"
         f" WHERE k.name = '{CALIB}' LIMIT 1"),
     "update_certification": "UPDATE certification SET end_us = end_us - 1",
+    # Out of the FROZEN collection into an OPEN one: the guard probes the old collection
+    # too when a row moves (revision 0017 probes it only then).
+    "move_certification_out": (
+        "UPDATE certification SET collection_id = (SELECT collection_id FROM collection"
+        f" WHERE name = '{OTHER_CALIB}')"),
     "delete_certification": "DELETE FROM certification",
     "insert_tag": (
         "INSERT INTO tag (collection_id, dataset_type_id, data_id_key, dataset_id, run_id)"
@@ -45,6 +50,7 @@ def url(sqlite_url: str) -> str:
         w = make_world(reg)
         reg.register_collection(TAGGED_NAME, CollectionType.TAGGED)
         reg.register_collection(CHAIN, CollectionType.CHAINED)
+        reg.register_collection(OTHER_CALIB, CollectionType.CALIBRATION)
         reg.set_chain(CHAIN, [CALIB])
         reg.certify(CALIB, w.biases(1), Timespan(t(2020), None))
     return sqlite_url

@@ -9,6 +9,7 @@ it, is still probed for overlaps (the shrink skip of the update guard).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from datetime import timedelta
@@ -205,3 +206,96 @@ def test_a_rolled_back_savepoint_takes_the_remembered_change_with_it(sqlite_url:
                for r in reg.history("X", TYPE, since=before + 1)]
         assert reg.certifications("Y") == []
     assert got == [(before + 1, "close_open_range", Timespan(t(2020), t(2025)))] * len(refs)
+
+
+# -- decertify in place (revision 0017) ---------------------------------------------------
+
+
+def _us(when: Any, unbounded: int) -> int:
+    return unbounded if when is None else (when - t(1970)) // _MICRO
+
+
+def _raw_decertify(reg: Registry, collection: str, span: Timespan,
+                   refs: list[Any] | None) -> int:
+    """What decertify did up to revision 0016, as the file's row triggers record it: the
+    rows deleted, their pieces inserted, with change_context naming the operation (one
+    transaction, or a savepoint inside the caller's). The reference the in-place decertify
+    of revision 0017 must match row for row."""
+    conn = reg.connection
+    b, e = _us(span.begin, -2**63), _us(span.end, 2**63 - 1)
+    ids = None if refs is None else json.dumps([r.id.hex for r in refs])
+    with reg.transaction():
+        conn.execute("UPDATE change_context SET operation = 'decertify' WHERE id = 1")
+        gone = conn.execute(
+            "DELETE FROM certification WHERE collection_id = (SELECT collection_id"
+            "   FROM collection WHERE name = ?) AND end_us > ? AND begin_us < ?"
+            " AND (? IS NULL OR hex(dataset_id) IN (SELECT upper(value) FROM json_each(?)))"
+            " RETURNING collection_id, dataset_type_id, data_id_key, dataset_id, run_id,"
+            " begin_us, end_us", (collection, b, e, ids, ids)).fetchall()
+        pieces = ([(*g[:5], g[5], b) for g in gone if g[5] < b]
+                  + [(*g[:5], e, g[6]) for g in gone if g[6] > e])
+        conn.executemany(  # unstamped: the insert trigger stamps them with the change
+            "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
+            " dataset_id, run_id, begin_us, end_us) VALUES (?, ?, ?, ?, ?, ?, ?)", pieces)
+        conn.execute("UPDATE change_context SET operation = NULL WHERE id = 1")
+    return len(gone)
+
+
+def _cuts(reg: Registry, decertify: Any) -> list[int]:
+    """Every kind of cut decertify makes (splits, first pieces, second pieces, covered rows;
+    rows of this change and of earlier ones, after an update of the same change), with
+    ``decertify(reg, collection, span, refs or None)``; returns what each call returned."""
+    reg.register_dataset_type(TYPE, ("instrument", "detector"))
+    reg.register_collection("run1", CollectionType.RUN)
+    refs = reg.insert_datasets(TYPE, "run1", [det(d) for d in DETECTORS],
+                               ids=[uuid.UUID(int=d) for d in DETECTORS])
+    for name in ("X", "Y", "Z"):
+        reg.register_collection(name, CollectionType.CALIBRATION)
+    out = []
+    reg.certify("X", refs[:5], Timespan(t(2020), t(2030)))
+    reg.certify("X", refs[5:], Timespan(t(2022), None))
+    out.append(decertify(reg, "X", Timespan(t(2024), t(2025)), None))  # splits
+    out.append(decertify(reg, "X", Timespan(t(2021), t(2024)), None))  # first, covered
+    out.append(decertify(reg, "X", Timespan(t(2027), None), refs[:3]))  # some keys
+    out.append(decertify(reg, "X", Timespan(None, t(2026)), None))  # second, covered
+    out.append(decertify(reg, "X", Timespan(t(2010), t(2011)), None))  # nothing
+    with reg.transaction():  # rows this change created, cut: nothing of them kept
+        reg.certify("Y", refs, Timespan(t(2020), None))
+        out.append(decertify(reg, "Y", Timespan(t(2021), t(2022)), None))
+        out.append(decertify(reg, "Y", Timespan(t(2020), t(2021)), refs[:2]))
+    reg.certify("Z", refs, Timespan(t(2020), None))
+    with reg.transaction():  # rows of an earlier change updated, then cut
+        reg.close_open_range("Z", TYPE, t(2025))
+        out.append(decertify(reg, "Z", Timespan(t(2022), t(2023)), refs[4:]))
+        out.append(decertify(reg, "Z", Timespan(t(2024), None), refs[6:]))
+    reg.certify("Z", refs[6:], Timespan(t(2026), None))
+    return out
+
+
+def test_decertify_in_place_records_a_delete_and_inserts(sqlite_url: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    # Revision 0017: decertify shortens rows in place (UPDATE) and inserts only second
+    # pieces; its history, versions, as-of answers and rows must be exactly those of the
+    # delete and inserts it replaced, as the row triggers record them (both row counts of
+    # the per-statement versions, so the small calls are covered too).
+    other = tmp_path / "other.db"
+    other.write_bytes(Path(sqlite_url.removeprefix("sqlite:///")).read_bytes())
+    with calibcert.connect(f"sqlite:///{other}") as reg:
+        expected_n = _cuts(reg, _raw_decertify)
+        expected = _state(reg)
+    for statement_versions in (1, 10**9):
+        copy = tmp_path / f"in-place-{statement_versions}.db"
+        copy.write_bytes(Path(sqlite_url.removeprefix("sqlite:///")).read_bytes())
+        with monkeypatch.context() as m:
+            m.setattr(versions, "STATEMENT_VERSIONS", statement_versions)
+            with calibcert.connect(f"sqlite:///{copy}") as reg:
+                got_n = _cuts(reg, lambda r, c, s, refs: r.decertify(
+                    c, TYPE, s, None if refs is None else [x.data_id for x in refs]))
+                got = _state(reg)
+        assert got_n == expected_n
+        assert got == expected
+    rows, version_rows, _, history, _ = expected
+    assert expected_n == [10, 10, 3, 15, 0, 10, 2, 6, 4]  # every kind of cut reached
+    assert any(v[11] == "decertify" for v in version_rows)
+    assert {h[2] for h in history} >= {"certify", "decertify", "close_open_range"}

@@ -56,6 +56,7 @@ SREV = "tests/test_sqlite_revert.py::"
 BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
 SQV = "tests/test_sqlite_versions.py::"
+SQC = "tests/test_sqlite_copy.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
@@ -676,7 +677,7 @@ END;
     Mutant(
         "sqlite-versions-flag-sticks", "pyclient/calibcert/backends/sqlite/epochs.py",
         "        self._context_call = saved[1]\n        self._name_operation()",
-        "        self._context_call = (saved[1][0], self._context_now[1])\n"
+        "        self._context_call = (saved[1][0], self._context_now[1], saved[1][2])\n"
         "        self._name_operation()",
         "change_context.versions stays set after the call: later raw writes go unrecorded",
         (SQV + "test_raw_writers_around_a_statement_versions_call_are_recorded",),
@@ -693,7 +694,8 @@ END;
         "        if not successor and not fresh:",
         "        if False:",
         "a version whose successor a later delete of the same change removed still leads there",
-        (SQV + "test_statement_versions_equal_the_row_triggers",),
+        (SQV + "test_statement_versions_equal_the_row_triggers",
+         SQV + "test_decertify_in_place_records_a_delete_and_inserts",),
     ),
     Mutant(
         "sqlite-versions-close-unstamped", "pyclient/calibcert/backends/sqlite/close_open_range.py",
@@ -704,11 +706,62 @@ END;
         "close_open_range by statement leaves the rows stamped with their old change",
         (SQV + "test_statement_versions_equal_the_row_triggers",),
     ),
+    # -- sq-writes2 (revision 0017): decertify in place, one FROZEN probe per row -----------
+    Mutant(
+        "sqlite-decertify-in-place-as-update",
+        "pyclient/calibcert/backends/sqlite/decertify.py",
+        "self._versions_by_statement(n, always=True)",
+        "self._versions_by_statement(n)",
+        "decertify of few rows lets the update trigger record its shortened rows as updates",
+        (SQV + "test_decertify_in_place_records_a_delete_and_inserts",),
+    ),
+    Mutant(
+        "sqlite-decertify-in-place-unstamped",
+        "pyclient/calibcert/backends/sqlite/decertify.py",
+        '"UPDATE certification AS c SET end_us = :b, created_change = :chg,"\n'
+        '                    " created_operation = :op FROM _hit AS h WHERE h.b < :b"',
+        '"UPDATE certification AS c SET end_us = :b"\n'
+        '                    " FROM _hit AS h WHERE h.b < :b"',
+        "a row decertify shortens in place keeps its old creator (not a new certification)",
+        (SQV + "test_decertify_in_place_records_a_delete_and_inserts",),
+    ),
+    Mutant(
+        "sqlite-frozen-update-ignores-old", "sql/sqlite/schema/states.sql",
+        "      AND (SELECT state FROM collection WHERE collection_id = OLD.collection_id)"
+        " = 'FROZEN')",
+        "      AND 0)",
+        "plain sqlite3 may move a FROZEN collection's certification into another collection",
+        (SQS + "test_plain_sqlite3_cannot_change_a_frozen_collection[move_certification_out]",),
+    ),
+    Mutant(
+        "sqlite-copy-guard-trusts-the-stamp", "sql/sqlite/schema/guards.sql",
+        "WHEN NEW.created_operation NOT IN ('copy_collection', 'decertify')\n"
+        "  OR NEW.collection_id IS NOT (SELECT checked_into FROM change_context WHERE id = 1)\n",
+        "WHEN NEW.created_operation NOT IN ('copy_collection', 'decertify')\n",
+        "the insert guard skips every row stamped 'copy_collection', raw writers' included",
+        (SQC + "test_raw_writers_around_a_copy_are_probed",),
+    ),
+    Mutant(
+        "sqlite-copy-frozen-trusts-the-stamp", "sql/sqlite/schema/states.sql",
+        "WHEN (NEW.created_operation NOT IN ('copy_collection', 'decertify')\n"
+        "      OR NEW.collection_id IS NOT (SELECT checked_into FROM change_context WHERE id = 1))",
+        "WHEN (NEW.created_operation NOT IN ('copy_collection', 'decertify'))",
+        "the FROZEN insert guard lets any row stamped 'copy_collection' into a FROZEN collection",
+        (SQC + "test_a_raw_insert_stamped_as_a_checked_into_a_frozen_collection_is_refused",),
+    ),
+    Mutant(
+        "sqlite-copy-flag-sticks", "pyclient/calibcert/backends/sqlite/epochs.py",
+        "        self._context_call = saved[1]\n        self._name_operation()",
+        "        self._context_call = (*saved[1][:2], self._context_now[2])\n"
+        "        self._name_operation()",
+        "change_context.checked_into stays set after copy_collection: raw inserts go unprobed",
+        (SQC + "test_raw_writers_around_a_copy_are_probed",),
+    ),
     # -- pyclient/calibcert/backends/sqlite -----------------------------------------------------
     Mutant(
         "sqlite-decertify-split-half", "pyclient/calibcert/backends/sqlite/decertify.py",
-        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE e > :e",',
-        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE e > :e AND b >= :b",',
+        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE b < :b AND e > :e",',
+        '" SELECT :cid, t, k, id, r, :e, e, :chg, :op FROM _hit WHERE b < :b AND b >= :b",',
         "SQLite decertify forgets the second half of a split",
         (BC + "test_decertify_removes_shortens_and_splits" + SQ,),
     ),

@@ -153,6 +153,11 @@ class Collections(States):
             if snap is not None:  # no rows of its own: its source's as of its epoch
                 self._copy_snapshot(src, dst, snap)  # type: ignore[attr-defined]
             elif src.type == "CALIBRATION":
+                # The source's current rows into the collection just created: the file's
+                # insert guards step aside for this one statement (guards.sql says why that
+                # is safe). Not for a snapshot's rows above: versions may name datasets a
+                # raw writer removed since.
+                self._check_into(dst)
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
                     " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"

@@ -26,6 +26,8 @@ from typing import Any
 from ...errors import error
 from .values import _from_us, _to_us
 
+#: change_context's row: (operation, versions, checked_into) (sql/sqlite/schema/history.sql).
+_Context = tuple[str | None, int | None, int | None]
 #: This transaction's change: the open one (there is at most one: change_open_key).
 _OPEN_CHANGE = "SELECT change_id FROM change WHERE open = 1"
 #: A new change, numbered as the triggers number it (history.sql).
@@ -60,13 +62,14 @@ class ChangeLog:
     calls these), and the epoch readers."""
 
     _conn: sqlite3.Connection
-    #: What change_context holds now: (operation, versions); (None, None) is a raw writer's
-    #: ('sql', row triggers record every version), mirrored here so that a nested call
-    #: restores its caller's and an unchanged row is never written.
-    _context_now: tuple[str | None, int | None] = (None, None)
+    #: What change_context holds now: (operation, versions, checked_into); (None, None, None)
+    #: is a raw writer's ('sql', row triggers record every version, every guard probes),
+    #: mirrored here so that a nested call restores its caller's and an unchanged row is
+    #: never written.
+    _context_now: _Context = (None, None, None)
     #: What the running call wants there (written by _name_operation, lazily for calls
     #: whose every write stamps its own history: see _enter_operation).
-    _context_call: tuple[str | None, int | None] = (None, None)
+    _context_call: _Context = (None, None, None)
     #: This transaction's change as _change_id last found it (None: ask the file).
     _open_change: int | None = None
     #: connect(url, reason=, user=): recorded with every change this registry makes.
@@ -77,8 +80,7 @@ class ChangeLog:
         self._reason = reason or None
         self._user = user or None
 
-    def _enter_operation(self, op: str, *, lazy: bool
-                         ) -> tuple[tuple[str | None, int | None], tuple[str | None, int | None]]:
+    def _enter_operation(self, op: str, *, lazy: bool) -> tuple[_Context, _Context]:
         """A call named ``op`` starts (calib._operation's twin); returns what to restore.
         ``lazy``: the call names its operation itself (_name_operation) before the first
         statement whose triggers read it: certify's inserts stamp created_operation and
@@ -86,7 +88,7 @@ class ChangeLog:
         the file less per certify); decertify and close_open_range decide first whether
         they write the versions themselves (versions.py)."""
         saved = (self._context_call, self._context_now)
-        self._context_call = (op, None)
+        self._context_call = (op, None, None)
         if not lazy:
             try:
                 self._name_operation()
@@ -99,21 +101,28 @@ class ChangeLog:
         """Make change_context say what the running call is, before a statement whose
         triggers read it (one UPDATE, only when it differs)."""
         if self._context_call != self._context_now:
-            op, versions = self._context_call
-            self._conn.execute("UPDATE change_context SET operation = ?, versions = ?"
-                               " WHERE id = 1", (op, versions))
+            self._conn.execute("UPDATE change_context SET operation = ?, versions = ?,"
+                               " checked_into = ? WHERE id = 1", self._context_call)
             self._context_now = self._context_call
 
-    def _leave_operation(self, saved: tuple[tuple[str | None, int | None],
-                                            tuple[str | None, int | None]]) -> None:
+    def _check_into(self, collection_id: int) -> None:
+        """Before the running call's one INSERT ... SELECT into ``collection_id`` of rows
+        that hold the certification guards' rules by construction (copy_collection's copy
+        into the collection it created, decertify's second pieces): change_context names
+        that collection (checked_into) and the insert guards step aside for rows stamped
+        with the call's operation (revision 0017; sql/sqlite/schema/guards.sql says when
+        that is safe). Cleared with the operation when the call returns."""
+        self._context_call = (self._context_call[0], self._context_call[1], collection_id)
+        self._name_operation()
+
+    def _leave_operation(self, saved: tuple[_Context, _Context]) -> None:
         """The call returns: change_context as its caller had it (written only if the call
         changed it)."""
         self._context_call = saved[1]
         self._name_operation()
         self._context_call = saved[0]
 
-    def _forget_operation(self, saved: tuple[tuple[str | None, int | None],
-                                             tuple[str | None, int | None]]) -> None:
+    def _forget_operation(self, saved: tuple[_Context, _Context]) -> None:
         """After a rollback (which restored change_context by itself)."""
         self._context_call, self._context_now = saved
 

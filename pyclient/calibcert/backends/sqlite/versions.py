@@ -31,19 +31,23 @@ STATEMENT_VERSIONS = 8
 
 
 class Versions(SqliteConnection):
-    def _versions_by_statement(self, n: int) -> bool:
+    def _versions_by_statement(self, n: int, *, always: bool = False) -> bool:
         """Before a call opened with ``_write(lazy_op=True)`` changes ``n`` certifications:
         names its operation in change_context, with versions = 1 (the row triggers step
-        aside, the call then calls _close_versions) when ``n`` is large enough to pay."""
-        by_statement = n >= STATEMENT_VERSIONS
-        self._context_call = (self._context_call[0], 1 if by_statement else None)
+        aside, the call then calls _close_versions) when ``n`` is large enough to pay, or
+        ``always`` (decertify: its UPDATE must read as a delete and an insert, which the
+        update trigger would record as an update)."""
+        by_statement = always or n >= STATEMENT_VERSIONS
+        self._context_call = (self._context_call[0], 1 if by_statement else None, None)
         self._name_operation()
         return by_statement
 
-    def _close_versions(self, where: str, params: dict[str, Any], successor: bool) -> None:
+    def _close_versions(self, where: str, params: dict[str, Any], successor: bool,
+                        source: str = "certification AS c") -> None:
         """Before an UPDATE (``successor``: the rows keep their key and begin, so each
         closed version leads to the row it becomes) or a DELETE of the certifications
-        matching ``where`` (on table ``c``): their current versions are closed by this
+        matching ``where`` (on table ``c`` of ``source``, which may join others to it):
+        their current versions are closed by this
         change, unless this change created them (nobody saw those: the trigger keeps
         nothing either). After _versions_by_statement said True; the caller's own UPDATE
         sets created_change and created_operation to this change's, as the trigger would."""
@@ -54,7 +58,7 @@ class Versions(SqliteConnection):
             " SELECT c.collection_id, c.data_id_key, c.begin_us, c.end_us, c.dataset_type_id,"
             f"       c.dataset_id, c.run_id, {'c.begin_us' if successor else 'NULL'},"
             "       c.created_change, :chg_, c.created_operation, :op_"
-            f" FROM certification AS c WHERE ({where}) AND c.created_change IS NOT :chg_", p)
+            f" FROM {source} WHERE ({where}) AND c.created_change IS NOT :chg_", p)
         if not successor and not fresh:  # fresh: no row carries the change yet
             # A row this change created replaced a version this change closed (an UPDATE
             # earlier in the transaction): removed now, it no longer leads anywhere (the
@@ -64,5 +68,5 @@ class Versions(SqliteConnection):
                 "UPDATE certification_version SET successor_begin_us = NULL"
                 " WHERE removed_change = :chg_"
                 "   AND (collection_id, data_id_key, successor_begin_us) IN ("
-                "     SELECT c.collection_id, c.data_id_key, c.begin_us FROM certification AS c"
+                f"     SELECT c.collection_id, c.data_id_key, c.begin_us FROM {source}"
                 f"    WHERE ({where}) AND c.created_change = :chg_)", p)
