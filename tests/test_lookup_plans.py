@@ -146,6 +146,53 @@ def test_pg_lookups_probe_indexes_without_and_with_statistics(pg_url: str) -> No
         reg.close()
 
 
+JIT_ANYWAY = (("jit", "on"), ("jit_above_cost", "0"), ("jit_inline_above_cost", "0"),
+              ("jit_optimize_above_cost", "0"))
+
+
+def test_pg_find_many_is_never_jit_compiled(pg_url: str) -> None:
+    """find_many's statements are planned without JIT, whatever their estimated cost.
+
+    A statement's estimated cost grows with the batch, and more so on guesses: right after
+    a bulk certify, a 10^4-pair find_many at 10^3 stored was costed past
+    jit_optimize_above_cost and spent 300 ms compiling for 200 ms of index probes (1.8x its
+    time after ANALYZE; bench/README.md "find_many whatever the statistics"). Here the
+    session's JIT thresholds are 0, so that any statement planned with JIT allowed is
+    compiled: the client's own statement is (which proves that the server can JIT at all),
+    and no statement that reads a table (calib._lookup's, SET jit = off) may be."""
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        for table in GROWING:
+            admin.execute(f"ALTER TABLE calib.{table} SET (autovacuum_enabled = false)")
+    reg = calibcert.connect(pg_url)
+    try:
+        refs = fill(reg)
+        conn = reg.connection
+        assert pg_stats(conn) == 0
+        assert conn.execute("SELECT pg_catalog.pg_jit_available()").fetchone()[0], \
+            "this check needs a server built with LLVM JIT (the Debian/Ubuntu packages are)"
+        pairs = [(did(k), day(k % EPOCHS + 0.5)) for k in range(0, KEYS, 7)]
+        spans = [(d, Timespan(t, t + timedelta(hours=1))) for d, t in pairs]
+        want = [refs[k].id for k in range(0, KEYS, 7)]
+
+        def many() -> None:
+            for coll in ("calib", "chain/3"):
+                assert [r.id for r in reg.find_many(coll, TYPE, pairs)] == want, coll
+            assert [r.id for r in reg.find_many("chain/1", TYPE, spans)] == want
+
+        for name, value in JIT_ANYWAY:
+            conn.execute(f"SET {name} = {value}")
+        plans = pg_plans(conn, many)
+    finally:
+        reg.close()
+    client = [p for p in plans if "calib.find_many(p_collection =>" in p]
+    assert client and all("JIT:" in p for p in client), client
+    reading = [p for p in plans if re.search(r"Scan (using \w+ )?on (\w+)", p)
+               and set(re.findall(r"Scan (?:using \w+ )?on (\w+)", p)) & set(GROWING)]
+    assert len(reading) >= 3, plans  # data IDs, probes, RUN names, in each call
+    compiled = [p for p in reading if "JIT:" in p]
+    assert not compiled, "\n\n".join(dict.fromkeys(compiled))
+
+
 # -- SQLite --------------------------------------------------------------------------------
 
 

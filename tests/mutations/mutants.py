@@ -2262,6 +2262,15 @@ END;
         "find_many resolves data IDs with a join: a large batch scans the whole data_id table",
         (LPLANS + "test_pg_lookups_probe_indexes_without_and_with_statistics",),
     ),
+    # -- pg-findmany (issue 17 items 3 and 5, revision 0017): no JIT in find_many ----------
+    Mutant(
+        "pg-find-many-jit-compiled", "sql/functions/_lookup.sql",
+        "SET search_path = pg_catalog, pg_temp\nSET jit = off\n",
+        "SET search_path = pg_catalog, pg_temp\n",
+        "find_many's statements may be JIT-compiled: a large batch costed on guessed"
+        " statistics spends longer compiling than probing",
+        (LPLANS + "test_pg_find_many_is_never_jit_compiled",),
+    ),
     Mutant(
         "sqlite-lookup-key-unindexed", "pyclient/calibcert/backends/sqlite/lookup.py",
         "WHERE di.dataset_type_id = ?2 AND di.value = ?3)",
