@@ -93,6 +93,28 @@ def test_find_ambiguous_with_the_same_dataset_twice(world: World) -> None:
     assert info.value.data_id == bias_id(1)
 
 
+def test_find_ambiguous_beside_one_beginning_at_the_span_end(world: World) -> None:
+    # The PostgreSQL probe reads a key's certifications newest begin first, from the span's
+    # end (revision 0017): the newest may begin exactly at that exclusive end and not
+    # overlap, and the two below it must still both be seen.
+    reg = world.reg
+    a = world.bias(1)
+    b = world.bias(1, run=RUN2)
+    reg.certify(CALIB, [a], ts(2020, 2021))
+    reg.certify(CALIB, [b], ts(2021, 2022))
+    reg.certify(CALIB, [a], ts(2022, None))
+    for call in (lambda span: reg.find(CALIB, "bias", bias_id(1), at=span),
+                 lambda span: reg.find_many(CALIB, "bias", [(bias_id(1), span)])[0]):
+        with pytest.raises(CalibrationLookupError) as info:
+            call(ts(2020, 2022))
+        assert set(info.value.datasets) == {a.id, b.id}
+        assert call(ts(2021, 2022)) == b
+        with pytest.raises(CalibrationLookupError):
+            call(Timespan(t(2021, 6), t(2022) + US))
+        assert call(t(2022)) == a
+        assert call(t(2022) - US) == b
+
+
 def test_find_lookup_errors(world: World) -> None:
     reg = world.reg
     with pytest.raises(MissingCollectionError) as info:

@@ -15,6 +15,287 @@ AS $$
 SELECT '0017'::text
 $$;
 
+-- pg-findmany: calib._lookup (find_many, find over a timespan) plans its statements with
+-- jit = off: with guessed statistics a batch of 10^4 pairs cost past jit_optimize_above_cost
+-- and spent 300 ms compiling for 200 ms of index probes (issue 17 items 3 and 5).
+CREATE OR REPLACE FUNCTION calib._lookup(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_spans tstzrange[],
+                                         p_as_of bigint DEFAULT NULL)
+RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+/* The lookup behind find and find_many. Query i is (p_data_ids[i], p_spans[i]); an
+   instant t is passed as the range [t,t], a NULL span skips CALIBRATION collections. The
+   rule itself (first member of the search path with any match decides; more than one match
+   there is ambiguous) is calib.probe's, applied to each query here; this function resolves
+   the names, validates the data IDs, raises the errors and names the RUN of each dataset.
+   One row per query, in input order, NULLs when nothing matched anywhere.
+   Set-based and linear in the number of queries: one probe per query (inlined), and the
+   per-query state lives in parallel arrays that are only ever unnested together (never
+   subscripted per row: subscripting a jsonb[] or a uuid[] with NULLs walks it from the
+   start). Data IDs equal to a stored one are valid and canonical already; the full
+   validation runs only when some data ID is not stored.
+   p_as_of: answer as of that epoch (checked by calib._as_of): the collection as named
+   then, the rule applied by calib._probe_as_of (calib._probe_all_as_of) to the versions
+   visible then; NULL (every
+   current caller) reads the current tables through calib.probe, unchanged.
+   Errors: KC011 when the deciding member of some query has more than one match (the first
+   such query in input order); KC002 / KC005 / KC008 / KC015 for bad arguments. Read-only,
+   no locks.
+   SET jit = off (revision 0017): the planner's cost of a statement here grows with the
+   number of queries, and with guessed statistics (right after a bulk certify) a batch of
+   10^4 went past jit_optimize_above_cost: 300 ms of LLVM compilation for 200 ms of index
+   probes, which JIT cannot speed up (a few expressions per probe). Every statement here, and
+   every one the functions it calls run, is planned without JIT (bench/README.md
+   "find_many whatever the statistics"; tests/test_lookup_plans.py). */
+DECLARE
+    v_epoch bigint := calib._as_of(p_as_of);
+    v_coll_id integer := CASE WHEN p_as_of IS NULL THEN (calib._collection(p_collection)).collection_id
+                              ELSE calib._collection_as_of(p_collection, v_epoch) END;
+    v_type calib.dataset_type := calib._dataset_type(p_dataset_type);
+    v_values jsonb[];
+    v_keys integer[];
+    v_ids uuid[];
+    v_members integer[];
+    v_open bigint;
+    v_n integer;
+    v_pos integer;
+    v_span tstzrange;
+    v_member text;
+    v_member_id integer;
+    v_read_epoch bigint;
+    v_root integer;
+BEGIN
+    IF p_data_ids IS NULL THEN
+        IF calib._raise('KC015', 'data IDs must not be NULL',
+            jsonb_build_object('kind', 'argument_null', 'what', 'data IDs')) IS NULL THEN END IF;
+    END IF;
+    v_n := cardinality(p_data_ids);
+    /* Data IDs to keys: one probe of the unique (type, value) index per query (a LATERAL
+       subquery with OFFSET 0 is never flattened into a join). As a plain join, the planner
+       hash-joined a scan of the whole data_id table once a batch was a sizeable share of
+       it; per-query probes cost the same whatever the table's size and statistics
+       (issue 17, tests/test_lookup_plans.py). */
+    SELECT array_agg(di.data_id_key ORDER BY u.ord), array_agg(di.value ORDER BY u.ord),
+           count(*) FILTER (WHERE di.data_id_key IS NULL)
+    INTO v_keys, v_values, v_open
+    FROM unnest(p_data_ids) WITH ORDINALITY AS u(v, ord)
+    LEFT JOIN LATERAL (SELECT di.data_id_key, di.value FROM calib.data_id AS di
+                       WHERE di.dataset_type_id = v_type.dataset_type_id
+                         AND di.value = u.v OFFSET 0) AS di ON true;
+    IF v_open > 0 THEN
+        /* Some data ID is not stored: validate them all (KC008 names the first bad one in
+           input order) and look the canonical forms up. */
+        v_values := calib._canonical_data_ids(v_type, p_data_ids);
+        SELECT array_agg(di.data_id_key ORDER BY u.ord) INTO v_keys
+        FROM unnest(v_values) WITH ORDINALITY AS u(v, ord)
+        LEFT JOIN LATERAL (SELECT di.data_id_key FROM calib.data_id AS di
+                           WHERE di.dataset_type_id = v_type.dataset_type_id AND di.value = u.v
+                           OFFSET 0) AS di ON true;
+    END IF;
+    IF p_spans IS NULL OR cardinality(p_spans) <> v_n THEN
+        IF calib._raise('KC015',
+            format('lookup in %L needs one time (or NULL) per data ID', p_collection),
+            jsonb_build_object('kind', 'lookup_times_count', 'collection', p_collection)) IS NULL THEN END IF;
+    END IF;
+    IF v_n = 0 THEN
+        RETURN;
+    END IF;
+
+    /* A data ID never stored (NULL key) matches nothing: no probe. */
+    SELECT array_agg(p.dataset_id ORDER BY u.ord), array_agg(p.member_id ORDER BY u.ord),
+           min(u.ord) FILTER (WHERE p.ambiguous)
+    INTO v_ids, v_members, v_pos
+    FROM unnest(v_keys, p_spans) WITH ORDINALITY AS u(k, span, ord)
+    LEFT JOIN LATERAL calib.probe(v_coll_id, u.k, u.span) AS p ON u.k IS NOT NULL
+    WHERE v_epoch IS NULL;
+    IF v_epoch IS NOT NULL THEN
+        SELECT array_agg(p.dataset_id ORDER BY p.ord), array_agg(p.member_id ORDER BY p.ord),
+               min(p.ord) FILTER (WHERE p.ambiguous)
+        INTO v_ids, v_members, v_pos
+        FROM calib._probe_all_as_of(v_coll_id, v_keys, p_spans, v_epoch) AS p;
+    END IF;
+
+    IF v_pos IS NOT NULL THEN
+        v_span := p_spans[v_pos];
+        v_member_id := v_members[v_pos];
+        v_read_epoch := v_epoch;
+        v_root := v_coll_id;
+        IF v_epoch IS NULL THEN
+            /* A snapshot member (revision 0014) decided: name the member of its source
+               that did, as of the snapshot's epoch. */
+            SELECT sp.snapshot_of, sp.snapshot_epoch INTO v_root, v_read_epoch
+            FROM calib.search_path AS sp
+            WHERE sp.collection_id = v_coll_id AND sp.member_id = v_member_id
+              AND sp.snapshot_epoch IS NOT NULL;
+            IF FOUND THEN
+                SELECT p.member_id INTO v_member_id
+                FROM calib._probe_as_of(v_root, v_keys[v_pos], v_span, v_read_epoch) AS p;
+            END IF;
+        END IF;
+        IF v_read_epoch IS NULL THEN
+            SELECT mc.name INTO v_member FROM calib.collection AS mc
+            WHERE mc.collection_id = v_member_id;
+        ELSE
+            /* Each member is read at its own epoch (a snapshot's, when reached through one). */
+            SELECT a.member_name, a.member_epoch INTO v_member, v_read_epoch
+            FROM calib._search_path_as_of(v_root, v_read_epoch) AS a
+            WHERE a.member_id = v_member_id
+            ORDER BY a.rank LIMIT 1;
+        END IF;
+        IF calib._raise('KC011',
+            format('lookup of %L data ID %s in %L is ambiguous: collection %L has more than one '
+                   'certification valid %s', p_dataset_type, v_values[v_pos], p_collection,
+                   v_member,
+                   CASE WHEN lower(v_span) = upper(v_span) THEN 'at ' || calib._ts_text(lower(v_span))
+                        ELSE 'during ' || calib._span_text(calib._span_json(v_span)) END),
+            jsonb_build_object(
+                'kind', CASE WHEN lower(v_span) = upper(v_span) THEN 'lookup_ambiguous_at'
+                             ELSE 'lookup_ambiguous_during' END,
+                'collection', v_member, 'searched', p_collection,
+                'dataset_type', p_dataset_type, 'data_id', v_values[v_pos],
+                'datasets', CASE WHEN v_read_epoch IS NULL THEN
+                            (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
+                             FROM calib.certification AS c
+                             JOIN calib.collection AS mc ON mc.collection_id = c.collection_id
+                             WHERE mc.name = v_member AND c.data_id_key = v_keys[v_pos]
+                               AND c.validity && v_span)
+                            ELSE
+                            (SELECT jsonb_agg(c.dataset_id ORDER BY lower(c.validity) NULLS FIRST)
+                             FROM calib.certification_history AS c
+                             WHERE c.collection_id = v_member_id AND c.data_id_key = v_keys[v_pos]
+                               AND c.validity && v_span
+                               AND calib._visible(c.created_change, c.removed_change, v_read_epoch))
+                            END)
+            || CASE WHEN lower(v_span) = upper(v_span)
+                    THEN jsonb_build_object('at', calib._ts_text(lower(v_span)))
+                    ELSE jsonb_build_object('timespan', calib._span_json(v_span)) END) IS NULL THEN END IF;
+    END IF;
+
+    /* The RUN of each dataset as a scalar subquery: one primary-key probe per query
+       whatever the statistics. As a join, the planner hash-joined a scan of the whole
+       dataset table when it had no statistics yet (right after a bulk load; issue 17,
+       tests/test_lookup_plans.py). */
+    RETURN QUERY
+    /* A dataset (or its RUN) that a revert removed since is still named, as of an epoch
+       it was there, by its RUN's last name (read only then: coalesce is lazy). */
+    SELECT u.ord, u.id, v_type.name, CASE WHEN u.id IS NULL THEN NULL ELSE u.v END,
+           coalesce((SELECT r.name FROM calib.dataset AS d
+                     JOIN calib.collection AS r ON r.collection_id = d.run_id
+                     WHERE d.dataset_id = u.id),
+                    CASE WHEN u.id IS NOT NULL THEN (
+                        SELECT n.name FROM calib.dataset_version AS dv
+                        JOIN calib.collection_version AS n ON n.collection_id = dv.run_id
+                        WHERE dv.dataset_id = u.id ORDER BY n.created_change DESC LIMIT 1) END)
+    FROM unnest(v_ids, v_values) WITH ORDINALITY AS u(id, v, ord)
+    ORDER BY u.ord;
+END
+$$;
+
+-- pg-findmany: calib.probe reaches a calibration key's certifications through a btree index
+-- by begin (certification_lookup_idx), not the exclusion constraint's GiST index: at 10^6
+-- certifications a GiST probe read ~8 pages in ~40 us (5x its cost at 10^3), the btree
+-- probe ~4 pages in ~4 us, so that lookups cost about the same at every size (item 5).
+CREATE INDEX certification_lookup_idx
+    ON calib.certification (collection_id, data_id_key,
+                            (coalesce(lower(validity), '-infinity'::timestamptz)));
+CREATE OR REPLACE FUNCTION calib.probe(p_collection_id integer, p_data_id_key integer, p_span tstzrange)
+RETURNS TABLE (member_id integer, dataset_id uuid, ambiguous boolean)
+LANGUAGE sql STABLE
+AS $$
+/* The lookup rule, the one place it is written on PostgreSQL. The collection's stored
+   search path (calib.search_path: itself, or a chain's members flattened) is searched in
+   rank order and the first member with any match for the data ID key decides: RUN and
+   TAGGED members match by data ID for all time, CALIBRATION members by certifications
+   overlapping p_span (an instant t is the range [t,t]; a NULL span skips them). One row
+   for the deciding member: its dataset, and ambiguous = it has more than one match (the
+   caller raises KC011); no row when no member matches.
+   Arguments: p_collection_id and p_data_id_key internal ids (calib.collection,
+   calib.data_id), p_span the time (NULL skips CALIBRATION members).
+   Locks: none; read-only.
+   Errors: none of its own (callers resolve names to ids first and raise).
+
+   Used by calib._lookup, calib._lookup_one and the Python client's prepared find, all of
+   which resolve names to ids first and raise the errors. Inline-only: LANGUAGE sql without
+   SET search_path, so that PostgreSQL inlines it into the calling statement and plans it
+   with that statement's cached plan (a SET clause forbids inlining; the body would then be
+   planned again on every call). Its body is therefore parsed under the caller's
+   search_path: every name in it is schema-qualified, operators included. SECURITY INVOKER:
+   it reads with the caller's own table rights, so granting it to calib_reader and
+   calib_writer gives them nothing they cannot SELECT already.
+   Per member exactly one probe runs, chosen by a CASE on the member's stored kind: a
+   snapshot (snapshot_epoch set, revision 0014) asks calib._snapshot_ids, a CALIBRATION
+   member its certifications overlapping p_span (none when p_span is NULL: the CASE then
+   falls through to NULL), a RUN its datasets, a TAGGED collection its tags, each an
+   ARRAY(... LIMIT 2) subplan; the subquery with OFFSET 0 computes the CASE
+   once per member (the planner would otherwise copy it into the filter and the output).
+   Why a CASE of subplans rather than a UNION ALL of branches behind one-time filters (issue
+   12 item 9): the executor starts every node of a cached plan on every execution, whether
+   it runs or not; the CASE has no Append, no filter nodes and no set-returning wrapper, so
+   a lookup starts fewer nodes (bench/README.md "issue 12 item 9" has the figures). The
+   RUN and TAGGED probes stay inline, not behind a function call: such a call (PL/pgSQL,
+   SET search_path) costs more per RUN or TAGGED member than the two subplans cost every
+   lookup, and chains of RUNs must not get slower. A snapshot reads its source as of the
+   snapshot's epoch through calib._snapshot_ids (its dataset, twice when ambiguous, so that
+   ids[2] says so), a call rather than inlined calib._probe_as_of so that the plan holds no
+   version table (see calib._snapshot_ids for why). A snapshot has no rows of its own and is
+   never probed as its stored kind.
+   The CALIBRATION probe walks certification_lookup_idx (revision 0017) backwards from the
+   span's end: the key's certifications beginning at or before it, newest first, at most
+   three, then those overlapping p_span. That finds the first two overlapping ones, as the
+   overlap test itself would: the key's certifications never overlap, so all but the
+   newest of those three begin strictly before the span's end, and they overlap it exactly
+   while they end after its begin, which holds for a run of them from the newest down; the
+   newest alone may begin at an exclusive end and not overlap. The key is compared as
+   bigint (int4 = int8: an operator of the btree's integer family that btree_gist's int4
+   class lacks) so that the planner cannot take the GiST index instead: without statistics
+   it did, its guess of a GiST probe and a sort of one row being cheaper; that reads all
+   of the key's certifications. A btree probe of that index
+   reads ~4 pages at 10^6 certifications where the exclusion constraint's GiST index reads
+   ~8 and costs ten times the time (bench/README.md "find_many whatever the statistics"). */
+SELECT x.member_id, x.ids[1], x.ids[2] IS NOT NULL
+FROM (SELECT m.member_id, m.rank,
+             CASE WHEN m.snapshot_epoch IS NOT NULL
+                  THEN calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span, m.snapshot_epoch)
+                  WHEN m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION' AND p_span IS NOT NULL
+                  THEN ARRAY(SELECT c.dataset_id
+                             FROM (SELECT c.dataset_id, c.validity FROM calib.certification AS c
+                                   WHERE c.collection_id OPERATOR(pg_catalog.=)
+                                         m.member_id::pg_catalog.int8
+                                     AND c.data_id_key OPERATOR(pg_catalog.=)
+                                         p_data_id_key::pg_catalog.int8
+                                     AND coalesce(pg_catalog.lower(c.validity),
+                                                  '-infinity'::pg_catalog.timestamptz)
+                                         OPERATOR(pg_catalog.<=)
+                                         coalesce(pg_catalog.upper(p_span),
+                                                  'infinity'::pg_catalog.timestamptz)
+                                   ORDER BY coalesce(pg_catalog.lower(c.validity),
+                                                     '-infinity'::pg_catalog.timestamptz) DESC
+                                   LIMIT 3) AS c
+                             WHERE c.validity OPERATOR(pg_catalog.&&) p_span
+                             LIMIT 2)
+                  WHEN m.member_type OPERATOR(pg_catalog.=) 'RUN'
+                  THEN ARRAY(SELECT d.dataset_id FROM calib.dataset AS d
+                             WHERE d.run_id OPERATOR(pg_catalog.=) m.member_id
+                               AND d.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+                             LIMIT 2)
+                  WHEN m.member_type OPERATOR(pg_catalog.=) 'TAGGED'
+                  THEN ARRAY(SELECT t.dataset_id FROM calib.tag AS t
+                             WHERE t.collection_id OPERATOR(pg_catalog.=) m.member_id
+                               AND t.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
+                             LIMIT 2)
+             END AS ids
+      FROM calib.search_path AS m
+      WHERE m.collection_id OPERATOR(pg_catalog.=) p_collection_id
+      ORDER BY m.rank
+      OFFSET 0) AS x
+WHERE x.ids[1] IS NOT NULL
+ORDER BY x.rank
+LIMIT 1
+$$;
+
+-- pg-findmany: end
 -- Generated by migrations/comments.py from the headers in sql/functions/ (do not
 -- edit: edit the header, then run python migrations/comments.py). One COMMENT
 -- per public function overload: purpose, arguments, returns, locks, errors.

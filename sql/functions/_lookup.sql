@@ -3,6 +3,7 @@ CREATE OR REPLACE FUNCTION calib._lookup(p_collection text, p_dataset_type text,
 RETURNS TABLE (ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 /* The lookup behind find and find_many. Query i is (p_data_ids[i], p_spans[i]); an
    instant t is passed as the range [t,t], a NULL span skips CALIBRATION collections. The
@@ -21,7 +22,13 @@ AS $$
    current caller) reads the current tables through calib.probe, unchanged.
    Errors: KC011 when the deciding member of some query has more than one match (the first
    such query in input order); KC002 / KC005 / KC008 / KC015 for bad arguments. Read-only,
-   no locks. */
+   no locks.
+   SET jit = off (revision 0017): the planner's cost of a statement here grows with the
+   number of queries, and with guessed statistics (right after a bulk certify) a batch of
+   10^4 went past jit_optimize_above_cost: 300 ms of LLVM compilation for 200 ms of index
+   probes, which JIT cannot speed up (a few expressions per probe). Every statement here, and
+   every one the functions it calls run, is planned without JIT (bench/README.md
+   "find_many whatever the statistics"; tests/test_lookup_plans.py). */
 DECLARE
     v_epoch bigint := calib._as_of(p_as_of);
     v_coll_id integer := CASE WHEN p_as_of IS NULL THEN (calib._collection(p_collection)).collection_id

@@ -38,16 +38,40 @@ AS $$
    snapshot's epoch through calib._snapshot_ids (its dataset, twice when ambiguous, so that
    ids[2] says so), a call rather than inlined calib._probe_as_of so that the plan holds no
    version table (see calib._snapshot_ids for why). A snapshot has no rows of its own and is
-   never probed as its stored kind. */
+   never probed as its stored kind.
+   The CALIBRATION probe walks certification_lookup_idx (revision 0017) backwards from the
+   span's end: the key's certifications beginning at or before it, newest first, at most
+   three, then those overlapping p_span. That finds the first two overlapping ones, as the
+   overlap test itself would: the key's certifications never overlap, so all but the
+   newest of those three begin strictly before the span's end, and they overlap it exactly
+   while they end after its begin, which holds for a run of them from the newest down; the
+   newest alone may begin at an exclusive end and not overlap. The key is compared as
+   bigint (int4 = int8: an operator of the btree's integer family that btree_gist's int4
+   class lacks) so that the planner cannot take the GiST index instead: without statistics
+   it did, its guess of a GiST probe and a sort of one row being cheaper; that reads all
+   of the key's certifications. A btree probe of that index
+   reads ~4 pages at 10^6 certifications where the exclusion constraint's GiST index reads
+   ~8 and costs ten times the time (bench/README.md "find_many whatever the statistics"). */
 SELECT x.member_id, x.ids[1], x.ids[2] IS NOT NULL
 FROM (SELECT m.member_id, m.rank,
              CASE WHEN m.snapshot_epoch IS NOT NULL
                   THEN calib._snapshot_ids(m.snapshot_of, p_data_id_key, p_span, m.snapshot_epoch)
                   WHEN m.member_type OPERATOR(pg_catalog.=) 'CALIBRATION' AND p_span IS NOT NULL
-                  THEN ARRAY(SELECT c.dataset_id FROM calib.certification AS c
-                             WHERE c.collection_id OPERATOR(pg_catalog.=) m.member_id
-                               AND c.data_id_key OPERATOR(pg_catalog.=) p_data_id_key
-                               AND c.validity OPERATOR(pg_catalog.&&) p_span
+                  THEN ARRAY(SELECT c.dataset_id
+                             FROM (SELECT c.dataset_id, c.validity FROM calib.certification AS c
+                                   WHERE c.collection_id OPERATOR(pg_catalog.=)
+                                         m.member_id::pg_catalog.int8
+                                     AND c.data_id_key OPERATOR(pg_catalog.=)
+                                         p_data_id_key::pg_catalog.int8
+                                     AND coalesce(pg_catalog.lower(c.validity),
+                                                  '-infinity'::pg_catalog.timestamptz)
+                                         OPERATOR(pg_catalog.<=)
+                                         coalesce(pg_catalog.upper(p_span),
+                                                  'infinity'::pg_catalog.timestamptz)
+                                   ORDER BY coalesce(pg_catalog.lower(c.validity),
+                                                     '-infinity'::pg_catalog.timestamptz) DESC
+                                   LIMIT 3) AS c
+                             WHERE c.validity OPERATOR(pg_catalog.&&) p_span
                              LIMIT 2)
                   WHEN m.member_type OPERATOR(pg_catalog.=) 'RUN'
                   THEN ARRAY(SELECT d.dataset_id FROM calib.dataset AS d

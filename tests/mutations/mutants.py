@@ -425,7 +425,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-probe-calibration-any-time", "sql/functions/probe.sql",
-        "                               AND c.validity OPERATOR(pg_catalog.&&) p_span\n",
+        "                             WHERE c.validity OPERATOR(pg_catalog.&&) p_span\n",
         "",
         "the lookup rule takes a CALIBRATION member's certifications valid at any time",
         (BL + "test_find_instant_begin_inclusive_end_exclusive" + PG,),
@@ -2314,6 +2314,37 @@ END;
         " AND di.value = u.v;",
         "find_many resolves data IDs with a join: a large batch scans the whole data_id table",
         (LPLANS + "test_pg_lookups_probe_indexes_without_and_with_statistics",),
+    ),
+    # -- pg-findmany (issue 17 items 3 and 5, revision 0017): no JIT in find_many ----------
+    Mutant(
+        "pg-find-many-jit-compiled", "sql/functions/_lookup.sql",
+        "SET search_path = pg_catalog, pg_temp\nSET jit = off\n",
+        "SET search_path = pg_catalog, pg_temp\n",
+        "find_many's statements may be JIT-compiled: a large batch costed on guessed"
+        " statistics spends longer compiling than probing",
+        (LPLANS + "test_pg_find_many_is_never_jit_compiled",),
+    ),
+    Mutant(
+        "pg-probe-by-gist", "sql/functions/probe.sql",
+        "                                   WHERE c.collection_id OPERATOR(pg_catalog.=)\n"
+        "                                         m.member_id::pg_catalog.int8\n"
+        "                                     AND c.data_id_key OPERATOR(pg_catalog.=)\n"
+        "                                         p_data_id_key::pg_catalog.int8\n",
+        "                                   WHERE c.collection_id OPERATOR(pg_catalog.=)"
+        " m.member_id\n"
+        "                                     AND c.data_id_key OPERATOR(pg_catalog.=)"
+        " p_data_id_key\n",
+        "the probe compares the key as int4: without statistics the planner reads the key's"
+        " certifications through the GiST index (all of them) instead of the btree",
+        (LPLANS + "test_pg_lookups_probe_indexes_without_and_with_statistics",),
+    ),
+    Mutant(
+        "pg-probe-two-by-begin", "sql/functions/probe.sql",
+        "                                   LIMIT 3) AS c\n",
+        "                                   LIMIT 2) AS c\n",
+        "the probe reads two certifications from the span's end: one beginning at that"
+        " exclusive end hides an ambiguity below it",
+        (BL + "test_find_ambiguous_beside_one_beginning_at_the_span_end",),
     ),
     Mutant(
         "sqlite-lookup-key-unindexed", "pyclient/calibcert/backends/sqlite/lookup.py",
