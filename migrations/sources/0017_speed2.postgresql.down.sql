@@ -1,2 +1,16 @@
 -- Undo revision 0017 on PostgreSQL (source of versions/0017_speed2.postgresql.down.sql).
 -- freeze.py puts back what 0017 changed as 0016 had it and drops what it created.
+-- pg-fk: the declared foreign keys of calib.certification_version again, without the
+-- triggers (freeze.py drops their functions).
+DROP TRIGGER certification_version_change_insert ON calib.certification_version;
+DROP TRIGGER certification_version_change_update ON calib.certification_version;
+DROP TRIGGER change_refs_before_delete ON calib.change;
+DROP TRIGGER change_refs_delete ON calib.change;
+DROP TRIGGER change_refs_rekey ON calib.change;
+DROP TRIGGER change_refs_truncate ON calib.change;
+ALTER TABLE calib.certification_version
+    ADD CONSTRAINT certification_version_created_fkey FOREIGN KEY (created_change)
+        REFERENCES calib.change (change_id),
+    ADD CONSTRAINT certification_version_removed_fkey FOREIGN KEY (removed_change)
+        REFERENCES calib.change (change_id);
+-- pg-fk: end

@@ -2,6 +2,17 @@
 -- into versions/0017_speed2.postgresql.sql. calib._revision answers 0017; each topic adds its
 -- block below, before the closing comments, grants and security.
 \ir ../../sql/functions/_revision.sql
+-- pg-fk: the references of calib.certification_version to calib.change checked once per
+-- statement by triggers (the same guarantees: the named changes exist and are locked FOR KEY
+-- SHARE; a named change is not deleted, re-keyed or truncated away) instead of two declared
+-- foreign keys checked once per row each.
+\ir ../../sql/functions/_version_change_check.sql
+\ir ../../sql/functions/_change_refs_check.sql
+ALTER TABLE calib.certification_version
+    DROP CONSTRAINT certification_version_created_fkey,
+    DROP CONSTRAINT certification_version_removed_fkey;
+\ir ../../sql/schema/history_change_refs.sql
+-- pg-fk: end
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -15,6 +15,185 @@ AS $$
 SELECT '0017'::text
 $$;
 
+-- pg-fk: the references of calib.certification_version to calib.change checked once per
+-- statement by triggers (the same guarantees: the named changes exist and are locked FOR KEY
+-- SHARE; a named change is not deleted, re-keyed or truncated away) instead of two declared
+-- foreign keys checked once per row each.
+CREATE OR REPLACE FUNCTION calib._version_change_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The foreign keys of calib.certification_version (created_change, removed_change) to
+   calib.change, checked once per statement instead of once per row and column (revision
+   0017; the declared constraints cost a query per row and column, 18-33 % of a large
+   close_open_range or decertify: bench/README.md "PostgreSQL writes (revision 0017)").
+   AFTER INSERT and AFTER UPDATE statement triggers of calib.certification_version
+   (sql/schema/history_change_refs.sql), for every writer (the owner's raw SQL too), with
+   the same guarantees as the constraints:
+   - every change the new rows name exists, else 23503 version_change_missing (nothing of
+     the statement is kept);
+   - each of those change rows is locked FOR KEY SHARE, as the constraints' checks lock
+     them, so that a change cannot be deleted (calib._change_refs_check, the other half)
+     until this transaction has ended; a change being deleted by an open transaction is
+     waited for: deleted -> 23503, rolled back -> kept (under REPEATABLE READ a change
+     deleted after the snapshot is 40001, as the constraints raise).
+   The writer's own change is made sure of (calib._change(): the versions this function
+   checks were written by a change, so that a REPEATABLE READ delete of calib.change can
+   tell that a version writer committed after its snapshot).
+   Errors: 23503 version_change_missing. Locks: FOR KEY SHARE on the named change rows. */
+DECLARE
+    v_want bigint;
+    v_have bigint;
+    v_missing bigint;
+BEGIN
+    IF calib._change() IS NULL THEN END IF;
+    /* One probe of calib.change per distinct change named (a statement usually names two:
+       the closed rows' creating change and this one), each locking its row. */
+    SELECT count(*), count(l.change_id) INTO v_want, v_have
+    FROM (SELECT n.created_change AS id FROM new_rows AS n
+          UNION SELECT n.removed_change FROM new_rows AS n) AS i
+    LEFT JOIN LATERAL (SELECT c.change_id FROM calib.change AS c
+                       WHERE c.change_id = i.id FOR KEY SHARE OF c) AS l ON true;
+    IF v_have < v_want THEN
+        SELECT min(i.id) INTO v_missing
+        FROM (SELECT n.created_change AS id FROM new_rows AS n
+              UNION SELECT n.removed_change FROM new_rows AS n) AS i
+        WHERE NOT EXISTS (SELECT FROM calib.change AS c WHERE c.change_id = i.id);
+        IF calib._raise('23503',
+            format('a version of certification names change %s, which does not exist', v_missing),
+            jsonb_build_object('kind', 'version_change_missing', 'change', v_missing,
+                               'table', TG_TABLE_NAME)) IS NULL THEN END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION calib._change_refs_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+/* The other half of calib._version_change_check (revision 0017): a change that a version
+   of a certification names is not deleted, re-keyed or truncated away, as the foreign keys
+   of calib.certification_version refused it (NO ACTION). Triggers of calib.change
+   (sql/schema/history_change_refs.sql), for every writer (calib.prune_history, the owner's
+   raw SQL):
+   - BEFORE DELETE, statement: under REPEATABLE READ or SERIALIZABLE only, SHARE lock on
+     calib.certification_version, so that no version writer is in flight (see below);
+   - AFTER DELETE, statement (old_rows): a deleted change that a version names -> 23503
+     change_referenced, the whole statement undone. Under READ COMMITTED this query sees
+     every committed version (its own snapshot, taken after the delete waited for the
+     writers that had locked the row FOR KEY SHARE), as the constraints' check did. Under
+     REPEATABLE READ or SERIALIZABLE the transaction's snapshot cannot see a version
+     committed after it, which the constraints' check found with a newer snapshot (40001):
+     here, with no writer in flight, 40001 change_delete_snapshot when a transaction the
+     snapshot did not see may have written one: one that was in progress at the snapshot
+     and has committed since, or a change created after the snapshot (every version
+     writer has a change: calib._version_change_check). Stricter than the constraints
+     (it refuses on any such transaction, not only on one that named a deleted change),
+     never looser; prune_history under READ COMMITTED, the usual way, is not affected.
+   - BEFORE UPDATE OF change_id, row (the identity can only be set to DEFAULT): the old id
+     named by a version -> 23503 change_referenced;
+   - AFTER TRUNCATE: certification_version not emptied by the same TRUNCATE -> 23503
+     change_referenced (the constraints refused such a TRUNCATE with 0A000 even when no
+     version named a change; nothing can be left naming one either way).
+   Errors: 23503 change_referenced, 40001 change_delete_snapshot.
+   Locks: under REPEATABLE READ or SERIALIZABLE, SHARE on calib.certification_version. */
+DECLARE
+    v_id bigint;
+BEGIN
+    IF TG_OP = 'DELETE' AND TG_WHEN = 'BEFORE' THEN
+        IF current_setting('transaction_isolation') <> 'read committed' THEN
+            LOCK TABLE calib.certification_version IN SHARE MODE;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        IF EXISTS (SELECT FROM calib.certification_version) THEN
+            IF calib._raise('23503',
+                'calib.change cannot be truncated while versions of certifications name its changes'
+                || ': truncate calib.certification_version with it',
+                jsonb_build_object('kind', 'change_referenced', 'change', NULL)) IS NULL THEN END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        IF EXISTS (SELECT FROM calib.certification_version AS v WHERE v.removed_change = OLD.change_id)
+           OR EXISTS (SELECT FROM calib.certification_version AS v WHERE v.created_change = OLD.change_id) THEN
+            v_id := OLD.change_id;
+        END IF;
+    ELSE
+        /* One pass each: the removed side through its index, the created side (no index:
+           a version's creating change is read with the version) as one hash join. */
+        SELECT min(o.change_id) INTO v_id
+        FROM old_rows AS o
+        WHERE o.change_id IN (SELECT v.removed_change FROM calib.certification_version AS v
+                              WHERE v.removed_change IN (SELECT p.change_id FROM old_rows AS p))
+           OR o.change_id IN (SELECT v.created_change FROM calib.certification_version AS v);
+    END IF;
+    IF v_id IS NOT NULL THEN
+        IF calib._raise('23503',
+            format('change %s cannot be %s: versions of certifications name it', v_id,
+                   CASE WHEN TG_OP = 'UPDATE' THEN 're-keyed' ELSE 'deleted' END),
+            jsonb_build_object('kind', 'change_referenced', 'change', v_id)) IS NULL THEN END IF;
+    END IF;
+    IF TG_OP = 'DELETE' AND current_setting('transaction_isolation') <> 'read committed'
+       AND EXISTS (SELECT FROM old_rows)
+       AND (EXISTS (SELECT FROM pg_snapshot_xip(pg_current_snapshot()) AS x(xid)
+                    WHERE pg_xact_status(x.xid) = 'committed')
+            OR (SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END
+                FROM calib.change_change_id_seq AS s)
+               > (SELECT coalesce(max(k.change_id), 0)
+                  FROM (SELECT c.change_id FROM calib.change AS c
+                        UNION ALL SELECT o.change_id FROM old_rows AS o) AS k)) THEN
+        IF calib._raise('40001',
+            'changes cannot be deleted under this snapshot: a transaction it does not see may'
+            || ' have written versions naming them; retry (or delete under READ COMMITTED)',
+            jsonb_build_object('kind', 'change_delete_snapshot')) IS NULL THEN END IF;
+    END IF;
+    RETURN CASE WHEN TG_LEVEL = 'ROW' THEN NEW END;
+END
+$$;
+
+ALTER TABLE calib.certification_version
+    DROP CONSTRAINT certification_version_created_fkey,
+    DROP CONSTRAINT certification_version_removed_fkey;
+-- CREATE OR REPLACE: a revision can run this whole file again (migrations/sources/).
+/* Revision 0017: the references of calib.certification_version to calib.change
+   (created_change, removed_change), kept by triggers with the guarantees of the foreign
+   keys they replace, checked once per statement instead of once per row and column
+   (bench/README.md "PostgreSQL writes (revision 0017)"):
+   - calib._version_change_check: the changes new or updated versions name exist, and are
+     locked FOR KEY SHARE until the writer ends;
+   - calib._change_refs_check: a change a version names is not deleted, re-keyed or
+     truncated away (23503), and a REPEATABLE READ / SERIALIZABLE delete that could miss a
+     version committed after its snapshot is a serialization failure (40001).
+   The smaller version tables (collection, chain, tag, dataset), a few rows per call, keep
+   their declared foreign keys. */
+CREATE OR REPLACE TRIGGER certification_version_change_insert
+    AFTER INSERT ON calib.certification_version REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._version_change_check();
+CREATE OR REPLACE TRIGGER certification_version_change_update
+    AFTER UPDATE ON calib.certification_version REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._version_change_check();
+CREATE OR REPLACE TRIGGER change_refs_before_delete
+    BEFORE DELETE ON calib.change
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._change_refs_check();
+CREATE OR REPLACE TRIGGER change_refs_delete
+    AFTER DELETE ON calib.change REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._change_refs_check();
+CREATE OR REPLACE TRIGGER change_refs_rekey
+    BEFORE UPDATE OF change_id ON calib.change
+    FOR EACH ROW WHEN (OLD.change_id IS DISTINCT FROM NEW.change_id)
+    EXECUTE FUNCTION calib._change_refs_check();
+CREATE OR REPLACE TRIGGER change_refs_truncate
+    AFTER TRUNCATE ON calib.change
+    FOR EACH STATEMENT EXECUTE FUNCTION calib._change_refs_check();
+
+-- pg-fk: end
 -- Generated by migrations/comments.py from the headers in sql/functions/ (do not
 -- edit: edit the header, then run python migrations/comments.py). One COMMENT
 -- per public function overload: purpose, arguments, returns, locks, errors.
