@@ -207,18 +207,25 @@ def test_a_writer_waits_for_a_delete_of_the_change_it_names(
                                 " WHERE created_change = %s", (change,)).fetchone()[0] == 1
 
 
+@pytest.mark.parametrize("writer", ["decertify", "raw"])
 def test_a_repeatable_read_delete_that_cannot_see_a_new_version_is_a_conflict(
-        reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
-    """REPEATABLE READ: the delete's snapshot predates a decertify that committed a version
-    naming the change: refused with 40001 (the constraints' check raised it too), nothing
-    deleted. Without a writer since the snapshot the same delete of a change nothing names
-    goes through."""
+        reg: Registry, sessions: Callable[..., psycopg.Connection], writer: str) -> None:
+    """REPEATABLE READ: the delete's snapshot predates a writer that committed a version
+    naming the change (a decertify, or the owner's raw INSERT, which has no change of its
+    own until the check makes one): refused with 40001 (the constraints' check raised it
+    too), nothing deleted. Without a writer since the snapshot the same delete of a change
+    nothing names goes through."""
     _, change = certified(reg)
     spare = bare_change(sessions)
     deleter = owner(sessions)
     deleter.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     deleter.execute("SELECT count(*) FROM calib.certification_version")  # the snapshot
-    reg.decertify("X", TYPE, Timespan(t(2021), None), [det(1)])
+    if writer == "decertify":
+        reg.decertify("X", TYPE, Timespan(t(2021), None), [det(1)])
+    else:
+        raw = owner(sessions)
+        insert_version(raw, change, change)
+        raw.commit()
     with pytest.raises(psycopg.errors.SerializationFailure) as exc:
         deleter.execute("DELETE FROM calib.change WHERE change_id = %s", (change,))
     assert kind(exc) == "change_delete_snapshot"

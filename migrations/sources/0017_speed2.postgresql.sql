@@ -12,6 +12,7 @@ ALTER TABLE calib.certification_version
     DROP CONSTRAINT certification_version_created_fkey,
     DROP CONSTRAINT certification_version_removed_fkey;
 \ir ../../sql/schema/history_change_refs.sql
+\ir ../../sql/functions/prune_history.sql
 -- pg-fk: per statement, the history's triggers do less when there is nothing to do: the
 -- operation's name is set for the row defaults only when it changes, and looked up by the
 -- versions trigger only when the statement changed a row.
