@@ -250,3 +250,23 @@ def test_prune_history_still_drops_what_nothing_names(reg: Registry) -> None:
         conn.execute("SELECT calib.prune_history(calib.current_epoch())")
         after = conn.execute("SELECT count(*) FROM calib.change").fetchone()[0]
     assert after < before
+
+
+def test_a_repeatable_read_delete_sees_a_writer_that_was_in_progress_at_its_snapshot(
+        reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
+    """The writer's change is older than a change committed before the snapshot, so only
+    the snapshot's in-progress list tells that it may have written versions since: a
+    decertify open at the snapshot commits, then the REPEATABLE READ delete of the change
+    its versions name is refused with 40001."""
+    _, change = certified(reg)
+    writer = sessions()
+    writer.execute("SELECT calib.decertify('X', %s, tstzrange(%s, NULL))", (TYPE, t(2021)))
+    bare_change(sessions)  # a later change id, committed before the snapshot
+    deleter = owner(sessions)
+    deleter.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    deleter.execute("SELECT count(*) FROM calib.certification_version")  # the snapshot
+    writer.commit()
+    with pytest.raises(psycopg.errors.SerializationFailure) as exc:
+        deleter.execute("DELETE FROM calib.change WHERE change_id = %s", (change,))
+    assert kind(exc) == "change_delete_snapshot"
+    deleter.rollback()

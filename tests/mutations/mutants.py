@@ -2324,6 +2324,15 @@ END;
          "[decertify]",),
     ),
     Mutant(
+        "pg-change-delete-in-progress-writer-trusted", "sql/functions/_change_refs_check.sql",
+        "                    WHERE pg_xact_status(x.xid) = 'committed')",
+        "                    WHERE false)",
+        "a REPEATABLE READ delete misses a writer that was in progress at its snapshot and"
+        " committed since",
+        (REFS + "test_a_repeatable_read_delete_sees_a_writer_that_was_in_progress_at_its"
+         "_snapshot",),
+    ),
+    Mutant(
         "pg-change-truncate-unchecked", "sql/functions/_change_refs_check.sql",
         "        IF EXISTS (SELECT FROM calib.certification_version) THEN",
         "        IF false THEN",
