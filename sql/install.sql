@@ -48,6 +48,8 @@
 \ir functions/_record_versions.sql
 \ir functions/_certification_statement.sql
 \ir functions/_stamp_row.sql
+\ir functions/_version_change_check.sql
+\ir functions/_change_refs_check.sql
 \ir functions/_visible.sql
 \ir functions/current_epoch.sql
 \ir functions/epoch_at.sql
@@ -114,6 +116,7 @@
 \ir schema/triggers.sql
 \ir schema/frozen.sql
 \ir schema/history_triggers.sql
+\ir schema/history_change_refs.sql
 \ir schema/comments.sql
 \ir schema/grants.sql
 \ir schema/security.sql

@@ -73,7 +73,7 @@ def test_sql_raises_some_codes() -> None:
 
 def test_every_code_raised_in_sql_is_mapped() -> None:
     unmapped = {code: files for code, files in _codes_raised_in_sql().items()
-                if code not in SQLSTATE_MAP}
+                if code not in SQLSTATE_MAP and code not in RAW_SQL_CODES}
     assert not unmapped, f"SQLSTATEs raised in sql/ but not in errors.SQLSTATE_MAP: {unmapped}"
 
 
@@ -84,15 +84,28 @@ def test_every_code_raised_in_sql_is_mapped() -> None:
 #: when a REPEATABLE READ / SERIALIZABLE caller's snapshot cannot see the change that
 #: committed its request id meanwhile (README "Retention and request ids"): a retry of
 #: the transaction then replays it, as for any serialization failure.
-STANDARD_CODES_RERAISED = {"55P03": "sql/functions/_lock_timeout.sql",
-                           "40001": "sql/functions/_request.sql"}
+#: calib._change_refs_check raises 40001 when a REPEATABLE READ / SERIALIZABLE delete of
+#: calib.change cannot see versions committed after its snapshot (revision 0017), as the
+#: foreign keys it replaces did.
+STANDARD_CODES_RERAISED = {"55P03": ["sql/functions/_lock_timeout.sql"],
+                           "40001": ["sql/functions/_change_refs_check.sql",
+                                     "sql/functions/_request.sql"]}
+
+#: Standard SQLSTATEs raised only at raw SQL on the history tables, never through a calib
+#: function's own rules, and not mapped, as before: 23503 (foreign_key_violation) from the
+#: triggers that replace the foreign keys of calib.certification_version to calib.change
+#: (revision 0017), the code those constraints raised (their violations were never mapped
+#: either: a raw writer sees PostgreSQL's code).
+RAW_SQL_CODES = {"23503": ["sql/functions/_change_refs_check.sql",
+                           "sql/functions/_version_change_check.sql"]}
 
 
 def test_own_codes_use_a_class_of_our_own() -> None:
     # Style rule 9: our codes are class KC (first character I-Z), never P0 / XX.
     for code, files in _codes_raised_in_sql().items():
-        if code in STANDARD_CODES_RERAISED:
-            assert files == [STANDARD_CODES_RERAISED[code]], (code, files)
+        if code in STANDARD_CODES_RERAISED or code in RAW_SQL_CODES:
+            want = STANDARD_CODES_RERAISED.get(code) or RAW_SQL_CODES[code]
+            assert sorted(set(files)) == want, (code, files)
             continue
         assert re.fullmatch(r"KC\d{3}", code), f"{code} is not one of our KCnnn codes"
 

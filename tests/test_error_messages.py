@@ -20,6 +20,7 @@ import pytest
 import calibcert
 from calibcert import errors, messages
 from calibcert.errors import translate
+from test_error_codes import RAW_SQL_CODES
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
@@ -141,8 +142,10 @@ def test_every_template_is_raised_somewhere() -> None:
 
 
 def test_every_template_names_a_mapped_sqlstate() -> None:
+    # 23503 of the history's reference triggers: raw SQL only, unmapped as the foreign
+    # keys they replace (tests/test_error_codes.py RAW_SQL_CODES).
     for kind, (code, _) in messages.KINDS.items():
-        assert code in errors.SQLSTATE_MAP, kind
+        assert code in errors.SQLSTATE_MAP or code in RAW_SQL_CODES, kind
 
 
 def test_the_sqlite_backend_no_longer_writes_message_text() -> None:

@@ -15,6 +15,23 @@ CREATE INDEX certification_lookup_idx
                             (coalesce(lower(validity), '-infinity'::timestamptz)));
 \ir ../../sql/functions/probe.sql
 -- pg-findmany: end
+-- pg-fk: the references of calib.certification_version to calib.change checked once per
+-- statement by triggers (the same guarantees: the named changes exist and are locked FOR KEY
+-- SHARE; a named change is not deleted, re-keyed or truncated away) instead of two declared
+-- foreign keys checked once per row each.
+\ir ../../sql/functions/_version_change_check.sql
+\ir ../../sql/functions/_change_refs_check.sql
+ALTER TABLE calib.certification_version
+    DROP CONSTRAINT certification_version_created_fkey,
+    DROP CONSTRAINT certification_version_removed_fkey;
+\ir ../../sql/schema/history_change_refs.sql
+\ir ../../sql/functions/prune_history.sql
+-- pg-fk: per statement, the history's triggers do less when there is nothing to do: the
+-- operation's name is set for the row defaults only when it changes, and looked up by the
+-- versions trigger only when the statement changed a row.
+\ir ../../sql/functions/_certification_statement.sql
+\ir ../../sql/functions/_record_versions.sql
+-- pg-fk: end
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql
 \ir ../../sql/schema/security.sql

@@ -1,6 +1,36 @@
 -- FROZEN downgrade of revision 0017, written by migrations/freeze.py from sources/0017_speed2.postgresql.down.sql.
 -- Never edit by hand.
 -- The functions this revision re-creates, as the previous revision had them (freeze.py).
+CREATE OR REPLACE FUNCTION calib._certification_statement()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* BEFORE INSERT OR UPDATE statement trigger of calib.certification, once per statement:
+   prepares what the column defaults of created_change / created_operation read row by row
+   (schema/history_triggers.sql).
+   - calib._change: kept only if it names this transaction's own change (calib._change()
+     checks the row's xid); otherwise emptied, so that the first row's default creates the
+     change. A caller who set it by hand cannot date rows into another transaction's change.
+     A statement that writes no row creates no change (no epoch).
+   - calib._row_operation: the operation (calib._current_operation()).
+   SECURITY DEFINER: a raw writer a DBA granted the table reads calib.change here.
+   Errors: none. Locks: none. */
+DECLARE
+    v_text text := current_setting('calib._change', true);
+BEGIN
+    IF v_text IS NOT NULL AND v_text <> '' THEN
+        IF NOT (v_text ~ '^[0-9]{1,18}$'
+                AND EXISTS (SELECT FROM calib.change AS c
+                            WHERE c.change_id = v_text::bigint AND c.xid = pg_current_xact_id())) THEN
+            PERFORM set_config('calib._change', '', true);
+        END IF;
+    END IF;
+    PERFORM set_config('calib._row_operation', calib._current_operation(), true);
+    RETURN NULL;
+END
+$function$;
 CREATE OR REPLACE FUNCTION calib._lookup(p_collection text, p_dataset_type text, p_data_ids jsonb[], p_spans tstzrange[], p_as_of bigint DEFAULT NULL::bigint)
  RETURNS TABLE(ord bigint, dataset_id uuid, dataset_type text, data_id jsonb, run text)
  LANGUAGE plpgsql
@@ -168,6 +198,202 @@ BEGIN
     ORDER BY u.ord;
 END
 $function$;
+CREATE OR REPLACE FUNCTION calib._record_versions()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* The history of every versioned table, for every writer (the owner's raw SQL included:
+   operation 'sql'), one statement-level AFTER trigger per table and event
+   (sql/schema/history_triggers.sql) with its transition table: one pass per statement
+   however many rows, so a bulk certify pays a few set-based statements, not one call per
+   row. The changed rows' versions go into calib.<table>_version (chain_version for
+   collection_chain) under this transaction's change (calib._change()), with the operation
+   the calling public function named (calib._operation) in this same client statement, else
+   'sql' (calib._current_operation). Certifications differ (their current rows carry their
+   creating change; see calib.certification_version): only their old rows come here.
+   - old rows (UPDATE, DELETE): their open version is closed by this change, or dropped
+     when this same change created it (it was never visible to anyone);
+   - new rows (UPDATE, INSERT): a version this change closed with the same key and content
+     is opened again (a delete and re-insert of the same row, as set_chain does, or an
+     UPDATE that changed no versioned column, is no change); otherwise a new version.
+   No other open version of a new row's key can exist (the current table's primary key
+   forbids it), so the new versions are inserted without checking for one unless some
+   were opened again (the bulk path: one plain INSERT ... SELECT).
+   An UPDATE is thus its old rows closed and its new rows opened, paired by primary key
+   (history pairs them again for validity before/after).
+   - TRUNCATE: every open version is closed.
+   SECURITY DEFINER: a raw writer a DBA granted a table to (tests/test_sql_level.py) is
+   recorded too, without any right on the history tables.
+   Errors: none of its own. Locks: none beyond the version rows it writes. */
+DECLARE
+    v_change bigint;
+    v_reopened bigint;
+    v_op text := calib._current_operation();
+BEGIN
+    /* A statement that changed no row (statement triggers fire anyway) is no change: it
+       gets no change row, hence no epoch. */
+    IF TG_OP = 'INSERT' THEN
+        IF NOT EXISTS (SELECT FROM new_rows) THEN
+            RETURN NULL;
+        END IF;
+    ELSIF TG_OP IN ('UPDATE', 'DELETE') THEN
+        IF NOT EXISTS (SELECT FROM old_rows) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    v_change := calib._change();
+    IF TG_TABLE_NAME = 'certification' THEN
+        /* Current certifications carry their creating change: only the old rows of an
+           UPDATE or DELETE (or every row, BEFORE a TRUNCATE) become closed versions, those
+           this same change created excepted (nobody ever saw them). */
+        IF TG_OP = 'TRUNCATE' THEN
+            INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, removed_change, created_operation, removed_operation)
+            SELECT o.certification_id, o.collection_id, o.dataset_type_id, o.data_id_key, o.dataset_id, o.validity, o.created_change, v_change, o.created_operation, v_op
+            FROM calib.certification AS o WHERE o.created_change <> v_change;
+        ELSE
+            INSERT INTO calib.certification_version (certification_id, collection_id, dataset_type_id, data_id_key, dataset_id, validity, created_change, removed_change, created_operation, removed_operation)
+            SELECT o.certification_id, o.collection_id, o.dataset_type_id, o.data_id_key, o.dataset_id, o.validity, o.created_change, v_change, o.created_operation, v_op
+            FROM old_rows AS o WHERE o.created_change <> v_change;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'collection' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.collection_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.collection_version AS v USING old_rows AS o
+            WHERE v.collection_id = o.collection_id AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.collection_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.collection_id = o.collection_id AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.collection_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.collection_id = n.collection_id AND v.removed_change = v_change
+              AND (v.collection_id, v.name, v.type, v.state, v.writers) IS NOT DISTINCT FROM (n.collection_id, n.name, n.type, n.state, n.writers);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.collection_version (collection_id, name, type, state, writers, created_change, created_operation)
+                SELECT n.collection_id, n.name, n.type, n.state, n.writers, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.collection_version (collection_id, name, type, state, writers, created_change, created_operation)
+                SELECT n.collection_id, n.name, n.type, n.state, n.writers, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.collection_version AS v
+                                  WHERE v.collection_id = n.collection_id AND v.removed_change IS NULL);
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'collection_chain' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.chain_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.chain_version AS v USING old_rows AS o
+            WHERE v.parent_id = o.parent_id AND v.position = o.position AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.chain_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.parent_id = o.parent_id AND v.position = o.position AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.chain_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.parent_id = n.parent_id AND v.position = n.position AND v.removed_change = v_change
+              AND (v.parent_id, v.position, v.child_id) IS NOT DISTINCT FROM (n.parent_id, n.position, n.child_id);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.chain_version (parent_id, position, child_id, created_change, created_operation)
+                SELECT n.parent_id, n.position, n.child_id, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.chain_version (parent_id, position, child_id, created_change, created_operation)
+                SELECT n.parent_id, n.position, n.child_id, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.chain_version AS v
+                                  WHERE v.parent_id = n.parent_id AND v.position = n.position AND v.removed_change IS NULL);
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'tag' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.tag_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.tag_version AS v USING old_rows AS o
+            WHERE v.collection_id = o.collection_id AND v.data_id_key = o.data_id_key AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.tag_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.collection_id = o.collection_id AND v.data_id_key = o.data_id_key AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.tag_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.collection_id = n.collection_id AND v.data_id_key = n.data_id_key AND v.removed_change = v_change
+              AND (v.collection_id, v.dataset_type_id, v.data_id_key, v.dataset_id) IS NOT DISTINCT FROM (n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.tag_version (collection_id, dataset_type_id, data_id_key, dataset_id, created_change, created_operation)
+                SELECT n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.tag_version (collection_id, dataset_type_id, data_id_key, dataset_id, created_change, created_operation)
+                SELECT n.collection_id, n.dataset_type_id, n.data_id_key, n.dataset_id, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.tag_version AS v
+                                  WHERE v.collection_id = n.collection_id AND v.data_id_key = n.data_id_key AND v.removed_change IS NULL);
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'dataset' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            UPDATE calib.dataset_version SET removed_change = v_change, removed_operation = v_op
+            WHERE removed_change IS NULL;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            DELETE FROM calib.dataset_version AS v USING old_rows AS o
+            WHERE v.dataset_id = o.dataset_id AND v.removed_change IS NULL AND v.created_change = v_change;
+            UPDATE calib.dataset_version AS v SET removed_change = v_change, removed_operation = v_op
+            FROM old_rows AS o
+            WHERE v.dataset_id = o.dataset_id AND v.removed_change IS NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            UPDATE calib.dataset_version AS v SET removed_change = NULL, removed_operation = NULL
+            FROM new_rows AS n
+            WHERE v.dataset_id = n.dataset_id AND v.removed_change = v_change
+              AND (v.dataset_id, v.dataset_type_id, v.data_id_key, v.run_id) IS NOT DISTINCT FROM (n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id);
+            GET DIAGNOSTICS v_reopened = ROW_COUNT;
+            IF v_reopened = 0 THEN
+                INSERT INTO calib.dataset_version (dataset_id, dataset_type_id, data_id_key, run_id, created_change, created_operation)
+                SELECT n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id, v_change, v_op
+                FROM new_rows AS n;
+            ELSE
+                INSERT INTO calib.dataset_version (dataset_id, dataset_type_id, data_id_key, run_id, created_change, created_operation)
+                SELECT n.dataset_id, n.dataset_type_id, n.data_id_key, n.run_id, v_change, v_op
+                FROM new_rows AS n
+                WHERE NOT EXISTS (SELECT FROM calib.dataset_version AS v
+                                  WHERE v.dataset_id = n.dataset_id AND v.removed_change IS NULL);
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+    RETURN NULL;
+END
+$function$;
 CREATE OR REPLACE FUNCTION calib._revision()
  RETURNS text
  LANGUAGE sql
@@ -251,9 +477,151 @@ WHERE x.ids[1] IS NOT NULL
 ORDER BY x.rank
 LIMIT 1
 $function$;
+CREATE OR REPLACE FUNCTION calib.prune_history(p_before bigint)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+/* Retention (README "Retention and request ids"): drops the history older than epoch
+   p_before. Deleted: every closed version (of certification_version, collection_version,
+   chain_version, tag_version, dataset_version) whose removing change has an epoch below
+   p_before -- no as-of read at an epoch >= p_before can see it (calib._visible: it was gone
+   by then) and history from p_before on never shows it --, then every change row below
+   p_before that no version and no current certification refers to any more. Versions
+   still visible at p_before (current ones, or closed at or after p_before) stay with the
+   changes that created them, so as-of reads at every epoch >= p_before answer exactly as
+   before (tests/test_pg_retention.py replays them all). The history horizon
+   (calib.history_horizon) becomes p_before: as-of reads and history since an epoch below
+   it are then refused (as_of_pruned) instead of answered wrongly. The horizon never moves
+   back: a p_before at or below it drops nothing. A change's request id goes with its
+   row: a retry of a pruned request is no longer recognised.
+   Arguments: p_before: 0 <= p_before <= calib.current_epoch().
+   Returns: the number of versions dropped.
+   Errors: KC015 argument_null, KC015 prune_range (p_before out of range), KC015
+   prune_snapshot (a snapshot reads an epoch below p_before), 55P03 (wait
+   'history_horizon') when another prune holds the horizon beyond calib.lock_timeout.
+   Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by
+   calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any
+   writer, and the deleted rows, which nobody writes any more (closed versions, changes
+   nothing refers to). No table lock: lookups (current and as-of) and writers go on. The
+   work is linear in the history dropped plus one pass over the current certifications;
+   to keep each transaction short, prune in steps of increasing p_before. */
+DECLARE
+    v_horizon bigint;
+    v_current bigint := calib.current_epoch();
+    v_changes bigint[];
+    v_n bigint;
+    v_total bigint := 0;
+    v_old text;
+    v_snapshot bigint;
+BEGIN
+    IF p_before IS NULL THEN
+        IF calib._raise('KC015', 'prune_history needs an epoch (before) and got NULL',
+            jsonb_build_object('kind', 'argument_null', 'what', 'before')) IS NULL THEN END IF;
+    END IF;
+    IF p_before < 0 OR p_before > v_current THEN
+        IF calib._raise('KC015',
+            format('prune_history before epoch %s is out of range: epochs run from 0 to the current epoch %s',
+                   p_before, v_current),
+            jsonb_build_object('kind', 'prune_range', 'before', p_before,
+                               'current', v_current)) IS NULL THEN END IF;
+    END IF;
+    /* A snapshot reads its source as of its epoch, for as long as it exists or can still be
+       read as of an epoch >= p_before (removed at or after it): its versions must stay. */
+    SELECT min(s.epoch) INTO v_snapshot FROM calib.snapshot AS s
+    WHERE s.epoch < p_before
+      AND EXISTS (SELECT FROM calib.collection_version AS v
+                  LEFT JOIN calib.change AS r ON r.change_id = v.removed_change
+                  WHERE v.collection_id = s.collection_id
+                    AND (v.removed_change IS NULL OR r.epoch IS NULL OR r.epoch >= p_before));
+    IF v_snapshot IS NOT NULL THEN
+        IF calib._raise('KC015',
+            format('prune_history before epoch %s would drop what a snapshot reads (epoch %s): '
+                   'remove the snapshot first, or prune before epoch %s at most',
+                   p_before, v_snapshot, v_snapshot),
+            jsonb_build_object('kind', 'prune_snapshot', 'before', p_before,
+                               'snapshot_epoch', v_snapshot)) IS NULL THEN END IF;
+    END IF;
+    v_old := calib._bound_waits();
+    BEGIN
+        SELECT h.earliest_epoch INTO v_horizon FROM calib.history_horizon AS h FOR UPDATE;
+    EXCEPTION WHEN lock_not_available THEN
+        IF calib._lock_timeout('history_horizon', 'the history horizon, held by another prune_history',
+                               '{}') IS NULL THEN END IF;
+    END;
+    PERFORM set_config('lock_timeout', v_old, true);
+    IF p_before <= v_horizon THEN
+        RETURN 0;
+    END IF;
+    v_changes := ARRAY(SELECT c.change_id FROM calib.change AS c WHERE c.epoch < p_before);
+    /* Closed versions whose removal committed before p_before: through the removed_change
+       indexes. A current version (removed_change NULL) and one closed by an uncommitted
+       change (no epoch) are never among them. */
+    DELETE FROM calib.certification_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM calib.collection_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM calib.chain_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM calib.tag_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM calib.dataset_version AS v WHERE v.removed_change = ANY (v_changes);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    /* The changes nothing refers to any more (one anti-join per reference: a hash
+       anti-join each, so one pass over every table rather than a probe per change). A new reference to an old change only ever
+       comes from an existing one (a current certification copied into its version table
+       when closed), which this statement's snapshot sees, so no concurrent writer can
+       need a row deleted here. */
+    DELETE FROM calib.change AS c
+    WHERE c.change_id = ANY (v_changes)
+      AND NOT EXISTS (SELECT FROM calib.certification AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.certification_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.certification_version AS x WHERE x.removed_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.collection_version AS x WHERE x.removed_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.chain_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.chain_version AS x WHERE x.removed_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.tag_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.tag_version AS x WHERE x.removed_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.dataset_version AS x WHERE x.created_change = c.change_id)
+      AND NOT EXISTS (SELECT FROM calib.dataset_version AS x WHERE x.removed_change = c.change_id);
+    UPDATE calib.history_horizon SET earliest_epoch = p_before, pruned_at = clock_timestamp();
+    RETURN v_total;
+END
+$function$;
 -- Undo revision 0017 on PostgreSQL (source of versions/0017_speed2.postgresql.down.sql).
 -- freeze.py puts back what 0017 changed as 0016 had it and drops what it created.
 -- pg-findmany: the lookup's btree index goes (calib.probe's 0016 definition, put back
 -- above, probes the exclusion constraint's GiST index).
 DROP INDEX calib.certification_lookup_idx;
 -- pg-findmany: end
+-- pg-fk: the declared foreign keys of calib.certification_version again, without the
+-- triggers (freeze.py drops their functions).
+DROP TRIGGER certification_version_change_insert ON calib.certification_version;
+DROP TRIGGER certification_version_change_update ON calib.certification_version;
+DROP TRIGGER change_refs_before_delete ON calib.change;
+DROP TRIGGER change_refs_delete ON calib.change;
+DROP TRIGGER change_refs_rekey ON calib.change;
+DROP TRIGGER change_refs_truncate ON calib.change;
+ALTER TABLE calib.certification_version
+    ADD CONSTRAINT certification_version_created_fkey FOREIGN KEY (created_change)
+        REFERENCES calib.change (change_id),
+    ADD CONSTRAINT certification_version_removed_fkey FOREIGN KEY (removed_change)
+        REFERENCES calib.change (change_id);
+-- pg-fk: prune_history, put back by freeze.py, keeps the comment 0017 gave it: 0016's, again.
+COMMENT ON FUNCTION calib.prune_history(bigint) IS
+    'Retention (README "Retention and request ids"): drops the history older than epoch p_before. Deleted: every closed version (of certification_version, collection_version, chain_version, tag_version, dataset_version) whose removing change has an epoch below p_before -- no as-of read at an epoch >= p_before can see it (calib._visible: it was gone by then) and history from p_before on never shows it --, then every change row below p_before that no version and no current certification refers to any more. Versions still visible at p_before (current ones, or closed at or after p_before) stay with the changes that created them, so as-of reads at every epoch >= p_before answer exactly as before (tests/test_pg_retention.py replays them all). The history horizon (calib.history_horizon) becomes p_before: as-of reads and history since an epoch below it are then refused (as_of_pruned) instead of answered wrongly. The horizon never moves back: a p_before at or below it drops nothing. A change''s request id goes with its row: a retry of a pruned request is no longer recognised.
+Arguments: p_before: 0 <= p_before <= calib.current_epoch().
+Returns: the number of versions dropped.
+Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any writer, and the deleted rows, which nobody writes any more (closed versions, changes nothing refers to). No table lock: lookups (current and as-of) and writers go on. The work is linear in the history dropped plus one pass over the current certifications; to keep each transaction short, prune in steps of increasing p_before.
+Errors: KC015 argument_null, KC015 prune_range (p_before out of range), KC015 prune_snapshot (a snapshot reads an epoch below p_before), 55P03 (wait ''history_horizon'') when another prune holds the horizon beyond calib.lock_timeout.';
+-- pg-fk: end
+-- The functions this revision creates (freeze.py).
+DROP FUNCTION calib._change_refs_check();
+DROP FUNCTION calib._version_change_check();

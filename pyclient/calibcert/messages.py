@@ -252,6 +252,17 @@ KINDS: dict[str, tuple[str, str]] = {
         "KC015",
         "request id {request_id!q} was committed at epoch {epoch}, whose call {call} was"
         " {recorded!v}, not {operation}: a retry must repeat the same calls"),
+    # The references of calib.certification_version to calib.change (revision 0017): the
+    # code of the foreign keys the triggers replace, met only by raw SQL on the history.
+    "version_change_missing": (
+        "23503", "a version of certification names change {change}, which does not exist"),
+    "change_referenced": (
+        "23503", "a change that versions of certifications name cannot be deleted, re-keyed or"
+        " truncated away"),
+    "change_delete_snapshot": (
+        "40001",
+        "changes cannot be deleted under this snapshot: a transaction it does not see may"
+        " have written versions naming them; retry (or delete under READ COMMITTED)"),
     "request_id_snapshot": (
         "40001",
         "request id {request_id!q} was committed by another transaction after this"

@@ -16,6 +16,7 @@ AS $$
    Errors: none. Locks: none. */
 DECLARE
     v_text text := current_setting('calib._change', true);
+    v_op text := calib._current_operation();
 BEGIN
     IF v_text IS NOT NULL AND v_text <> '' THEN
         IF NOT (v_text ~ '^[0-9]{1,18}$'
@@ -24,7 +25,11 @@ BEGIN
             PERFORM set_config('calib._change', '', true);
         END IF;
     END IF;
-    PERFORM set_config('calib._row_operation', calib._current_operation(), true);
+    /* Set only when it changes (revision 0017): a statement with several parts that write
+       certifications (decertify's UPDATE and INSERT) fires this once per part. */
+    IF current_setting('calib._row_operation', true) IS DISTINCT FROM v_op THEN
+        PERFORM set_config('calib._row_operation', v_op, true);
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -30,7 +30,7 @@ AS $$
 DECLARE
     v_change bigint;
     v_reopened bigint;
-    v_op text := calib._current_operation();
+    v_op text;
 BEGIN
     /* A statement that changed no row (statement triggers fire anyway) is no change: it
        gets no change row, hence no epoch. */
@@ -43,6 +43,9 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
+    /* After the test above (revision 0017): a statement that changed no row, such as the
+       DELETE of a decertify that covered no row whole, pays no operation lookup. */
+    v_op := calib._current_operation();
     v_change := calib._change();
     IF TG_TABLE_NAME = 'certification' THEN
         /* Current certifications carry their creating change: only the old rows of an

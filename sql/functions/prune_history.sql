@@ -25,7 +25,9 @@ AS $$
    Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by
    calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any
    writer, and the deleted rows, which nobody writes any more (closed versions, changes
-   nothing refers to). No table lock: lookups (current and as-of) and writers go on. The
+   nothing refers to). No table lock: lookups (current and as-of) and writers go on
+   (under REPEATABLE READ or SERIALIZABLE only, SHARE on calib.certification_version from
+   the delete of the changes to the end: calib._change_refs_check). The
    work is linear in the history dropped plus one pass over the current certifications;
    to keep each transaction short, prune in steps of increasing p_before. */
 DECLARE

@@ -102,11 +102,11 @@ CREATE TABLE calib.certification_version (
     created_change    bigint NOT NULL,
     removed_change    bigint NOT NULL,
     created_operation text NOT NULL,
-    removed_operation text NOT NULL,
-    CONSTRAINT certification_version_created_fkey FOREIGN KEY (created_change)
-        REFERENCES calib.change (change_id),
-    CONSTRAINT certification_version_removed_fkey FOREIGN KEY (removed_change)
-        REFERENCES calib.change (change_id)
+    removed_operation text NOT NULL
+    /* created_change and removed_change name rows of calib.change: checked once per
+       statement by triggers rather than declared as foreign keys (revision 0017; the
+       declared constraints cost a query per row and column): calib._version_change_check,
+       calib._change_refs_check, schema/history_change_refs.sql. */
 );
 /* As-of probes: (collection, data ID key, validity) like the live exclusion index. */
 CREATE INDEX certification_version_probe_idx ON calib.certification_version

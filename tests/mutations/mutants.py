@@ -68,6 +68,7 @@ BSNAP = "tests/test_behaviour_snapshots.py::"
 SQSNAP = "tests/test_sqlite_snapshots.py::"
 PG_ALONE, SQ_ONLY = "[postgresql-standalone]", "[sqlite]"
 LPLANS = "tests/test_lookup_plans.py::"
+REFS = "tests/test_pg_change_refs.py::"
 #: The behaviour suite's backend parameters (tests/conftest.py BACKENDS).
 PG = "[postgresql-in-transaction]"
 PG_STANDALONE = "[postgresql-standalone]"
@@ -2353,5 +2354,73 @@ END;
         "SQLite lookups resolve the data ID by an expression the index cannot serve: each"
         " find scans data_id",
         (LPLANS + "test_sqlite_lookups_probe_indexes_without_and_with_statistics",),
+    ),
+    # pg-fk (revision 0017): certification_version's references to calib.change, kept by
+    # statement triggers instead of per-row foreign keys
+    Mutant(
+        "pg-version-change-unchecked", "sql/functions/_version_change_check.sql",
+        "    IF v_have < v_want THEN",
+        "    IF false THEN",
+        "a version may name a change that does not exist (the writer's half not checked)",
+        (REFS + "test_a_version_naming_a_missing_change_is_refused",
+         REFS + "test_a_writer_waits_for_a_delete_of_the_change_it_names[commit]"),
+    ),
+    Mutant(
+        "pg-version-change-unlocked", "sql/functions/_version_change_check.sql",
+        "WHERE c.change_id = i.id FOR KEY SHARE OF c) AS l ON true;",
+        "WHERE c.change_id = i.id) AS l ON true;",
+        "the writer does not lock the changes its versions name: a delete racing it does not"
+        " wait and leaves versions naming a deleted change",
+        (REFS + "test_a_delete_waits_for_a_writer_naming_the_change[commit]",),
+    ),
+    Mutant(
+        "pg-version-writer-without-change", "sql/functions/_version_change_check.sql",
+        "    IF v_named = 0 THEN",
+        "    IF false THEN",
+        "a raw writer of versions gets no change of its own: a REPEATABLE READ delete of the"
+        " change it names cannot tell that it committed after the snapshot",
+        (REFS + "test_a_repeatable_read_delete_that_cannot_see_a_new_version_is_a_conflict"
+         "[raw]",),
+    ),
+    Mutant(
+        "pg-change-delete-unchecked", "sql/functions/_change_refs_check.sql",
+        "    IF v_id IS NOT NULL THEN",
+        "    IF false THEN",
+        "a change that versions name can be deleted or re-keyed (the delete's half not checked)",
+        (REFS + "test_a_change_that_versions_name_is_not_deleted_rekeyed_or_truncated",
+         REFS + "test_a_delete_waits_for_a_writer_naming_the_change[commit]"),
+    ),
+    Mutant(
+        "pg-change-delete-created-side-unchecked", "sql/functions/_change_refs_check.sql",
+        "           OR o.change_id IN (SELECT v.created_change"
+        " FROM calib.certification_version AS v);",
+        ";",
+        "a change that versions name only as their creator can be deleted",
+        (REFS + "test_a_change_that_versions_name_is_not_deleted_rekeyed_or_truncated",),
+    ),
+    Mutant(
+        "pg-change-delete-repeatable-read-trusted", "sql/functions/_change_refs_check.sql",
+        "    IF TG_OP = 'DELETE' AND current_setting('transaction_isolation') <> 'read committed'\n"
+        "       AND EXISTS (SELECT FROM old_rows)",
+        "    IF false",
+        "a REPEATABLE READ delete trusts its snapshot: a version committed after it is missed",
+        (REFS + "test_a_repeatable_read_delete_that_cannot_see_a_new_version_is_a_conflict"
+         "[decertify]",),
+    ),
+    Mutant(
+        "pg-change-delete-in-progress-writer-trusted", "sql/functions/_change_refs_check.sql",
+        "                    WHERE pg_xact_status(x.xid) = 'committed')",
+        "                    WHERE false)",
+        "a REPEATABLE READ delete misses a writer that was in progress at its snapshot and"
+        " committed since",
+        (REFS + "test_a_repeatable_read_delete_sees_a_writer_that_was_in_progress_at_its"
+         "_snapshot",),
+    ),
+    Mutant(
+        "pg-change-truncate-unchecked", "sql/functions/_change_refs_check.sql",
+        "        IF EXISTS (SELECT FROM calib.certification_version) THEN",
+        "        IF false THEN",
+        "calib.change can be truncated while versions name its changes",
+        (REFS + "test_a_change_that_versions_name_is_not_deleted_rekeyed_or_truncated",),
     ),
 )
