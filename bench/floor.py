@@ -161,7 +161,9 @@ class PgFloor:
         return cur.rowcount
 
     def find(self, coll: int, key: int, at: datetime) -> uuid.UUID | None:
-        # LIMIT 2: the minimum that can still tell an ambiguous lookup from a unique one.
+        # Newest begin first (_PG_PROBE): the first row is the only one that can hold the
+        # instant (a key's rows never overlap); LIMIT 2 reads one more, as calib.probe reads
+        # past it to tell an ambiguous answer from a unique one.
         rows = self.conn.execute(
             f"SELECT c.dataset_id FROM ({_PG_PROBE} LIMIT 2) AS c"
             " WHERE c.validity @> %(a)s::timestamptz",

@@ -331,6 +331,27 @@ def _history_overlap(db: Db) -> list[str]:
             f" FROM certification WHERE dataset_id = {db.uuid(U[2])}"]
 
 
+def _version_of_a_missing_change(db: Db) -> list[str]:
+    """A closed version of U2's certification created by a change that does not exist
+    (PostgreSQL: with the trigger that refuses it disabled, as a superuser can)."""
+    if db.kind == "postgresql":
+        return ["ALTER TABLE calib.certification_version"
+                " DISABLE TRIGGER certification_version_change_insert",
+                "INSERT INTO calib.certification_version (certification_id, collection_id,"
+                " dataset_type_id, data_id_key, dataset_id, validity, created_change,"
+                " removed_change, created_operation, removed_operation)"
+                " SELECT certification_id + 1000, collection_id, dataset_type_id, data_id_key,"
+                " dataset_id, '[1990-06-01 00:00+00,1990-07-01 00:00+00)', 1000000000000,"
+                " created_change, 'sql', 'sql'"
+                f" FROM calib.certification WHERE dataset_id = {db.uuid(U[2])}"]
+    return ["INSERT INTO certification_version (collection_id, data_id_key, begin_us, end_us,"
+            " dataset_type_id, dataset_id, run_id, created_change, removed_change,"
+            " created_operation, removed_operation)"
+            " SELECT collection_id, data_id_key, 644198400000000, 646790400000000,"
+            " dataset_type_id, dataset_id, run_id, 1000000000000, created_change, 'sql', 'sql'"
+            f" FROM certification WHERE dataset_id = {db.uuid(U[2])}"]
+
+
 PATH = {"calib": ["calib", "CALIBRATION"], "run": ["run", "RUN"], "tagged": ["tagged", "TAGGED"]}
 
 #: name -> (raw statements, the problems that must be reported exactly, other checks that
@@ -395,6 +416,12 @@ CASES: dict[str, tuple[Any, Any, frozenset[str]]] = {
                         "table": "tag", "references": "collection",
                         "key": {"collection_id": db.ids["c:tagged"]}, "rows": 1})],
         frozenset({"search_path_mismatch"})),
+    "missing_reference_change": (
+        lambda db: _version_of_a_missing_change(db),
+        lambda db: [("missing_reference", {
+            "table": "certification_version", "references": "change",
+            "key": {"created_change": 10**12}, "rows": 1})],
+        frozenset({"history_version_order"})),
     "missing_reference_dataset": (
         lambda db: [f"DELETE FROM {db.s}dataset WHERE dataset_id = {db.uuid(U[1])}"],
         lambda db: [("missing_reference", {

@@ -9,9 +9,9 @@ writer the functions do not already keep right) and with real racing sessions:
 - the writer locks the changes it names (FOR KEY SHARE), so a delete racing a writer waits
   for it and then fails, in both orders (writer first: the delete fails; delete first: the
   writer fails; a rollback of the first lets the second through);
-- under REPEATABLE READ a delete that cannot see a version committed after its snapshot is
-  a serialization failure (the constraints raised 40001 there too), and is not one when
-  nothing was written meanwhile.
+- changes are deleted, re-keyed or truncated only under READ COMMITTED: under REPEATABLE
+  READ or SERIALIZABLE the check's snapshot could not see a version committed after it
+  (0A000); a writer under REPEATABLE READ cannot name a change deleted after its snapshot.
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ import psycopg
 import pytest
 
 import calibcert
+import test_migrations
 import test_pg_concurrency
-from calibcert import Registry, Timespan
+from calibcert import Registry, Timespan, migrate
+from calibcert.schema import HEAD_REVISION
 from test_pg_concurrency import Call, pid_of, wait_until_blocked
 from test_pg_history import TYPE, det, t, world
 
 observer = test_pg_concurrency.observer
 sessions = test_pg_concurrency.sessions
+empty_db = test_migrations.empty_db
 
 COLUMNS = ("certification_id, collection_id, dataset_type_id, data_id_key, dataset_id,"
            " validity, created_change, removed_change, created_operation, removed_operation")
@@ -207,36 +210,108 @@ def test_a_writer_waits_for_a_delete_of_the_change_it_names(
                                 " WHERE created_change = %s", (change,)).fetchone()[0] == 1
 
 
+@pytest.mark.parametrize("isolation", ["REPEATABLE READ", "SERIALIZABLE"])
 @pytest.mark.parametrize("writer", ["decertify", "raw"])
-def test_a_repeatable_read_delete_that_cannot_see_a_new_version_is_a_conflict(
-        reg: Registry, sessions: Callable[..., psycopg.Connection], writer: str) -> None:
-    """REPEATABLE READ: the delete's snapshot predates a writer that committed a version
-    naming the change (a decertify, or the owner's raw INSERT, which has no change of its
-    own until the check makes one): refused with 40001 (the constraints' check raised it
-    too), nothing deleted. Without a writer since the snapshot the same delete of a change
-    nothing names goes through."""
+def test_changes_are_deleted_rekeyed_or_truncated_only_under_read_committed(
+        reg: Registry, sessions: Callable[..., psycopg.Connection], writer: str,
+        isolation: str) -> None:
+    """Under REPEATABLE READ or SERIALIZABLE the delete side's check would read the
+    transaction's snapshot, which cannot see a version committed after it: a decertify, or
+    the owner's raw INSERT (whose version names a change that already existed, so neither
+    the change sequence nor the snapshot's transactions would tell), commits a version
+    naming the change after the snapshot; the delete is refused (0A000), as is any delete,
+    re-key or TRUNCATE of calib.change, and calib.prune_history, in such a transaction;
+    nothing is deleted. Under READ COMMITTED the same delete is refused as referenced and a
+    change nothing names goes."""
     _, change = certified(reg)
     spare = bare_change(sessions)
     deleter = owner(sessions)
-    deleter.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    deleter.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
     deleter.execute("SELECT count(*) FROM calib.certification_version")  # the snapshot
     if writer == "decertify":
         reg.decertify("X", TYPE, Timespan(t(2021), None), [det(1)])
     else:
         raw = owner(sessions)
+        raw.execute("SELECT set_config('calib._change', %s, true)", (str(change),))
         insert_version(raw, change, change)
         raw.commit()
-    with pytest.raises(psycopg.errors.SerializationFailure) as exc:
-        deleter.execute("DELETE FROM calib.change WHERE change_id = %s", (change,))
-    assert kind(exc) == "change_delete_snapshot"
-    deleter.rollback()
+    statements = [("DELETE FROM calib.change WHERE change_id = %s", (change,)),
+                  ("DELETE FROM calib.change WHERE change_id = %s", (spare,)),
+                  ("UPDATE calib.change SET change_id = DEFAULT WHERE change_id = %s",
+                   (spare,)),
+                  ("TRUNCATE calib.change CASCADE", ()),
+                  ("SELECT calib.prune_history(calib.current_epoch())", ())]
+    for i, (sql, args) in enumerate(statements):
+        if i:
+            deleter.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+        with pytest.raises(psycopg.errors.FeatureNotSupported) as exc:
+            deleter.execute(sql, args)
+        assert kind(exc) == "change_delete_isolation", sql
+        assert isolation.lower() in str(exc.value)
+        deleter.rollback()
     with psycopg.connect(reg_url(reg)) as conn:
-        assert conn.execute("SELECT count(*) FROM calib.change WHERE change_id = %s",
-                            (change,)).fetchone()[0] == 1
-    deleter.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        assert conn.execute("SELECT count(*) FROM calib.change WHERE change_id = ANY (%s)",
+                            ([change, spare],)).fetchone()[0] == 2
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as exc:
+        deleter.execute("DELETE FROM calib.change WHERE change_id = %s", (change,))
+    assert kind(exc) == "change_referenced"
+    deleter.rollback()
     assert deleter.execute("DELETE FROM calib.change WHERE change_id = %s",
                            (spare,)).rowcount == 1
     deleter.commit()
+
+
+def test_a_change_nothing_names_can_be_rekeyed(
+        reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
+    """The re-key check is a row trigger, which has no transition table: a re-key of a
+    change no version names goes through (it did under the foreign keys), one of a named
+    change is refused (test above)."""
+    certified(reg)
+    spare = bare_change(sessions)
+    conn = owner(sessions)
+    (new,) = conn.execute("UPDATE calib.change SET change_id = DEFAULT WHERE change_id = %s"
+                          " RETURNING change_id", (spare,)).fetchone()
+    conn.commit()
+    assert new != spare
+    assert conn.execute("SELECT count(*) FROM calib.change WHERE change_id = %s",
+                        (new,)).fetchone()[0] == 1
+
+
+def test_a_statement_on_versions_that_changes_no_row_is_no_change(
+        reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
+    """The writer's check makes no change of its own: raw statements on the versions that
+    change no row leave calib.change and the epoch as they were (a statement that changes
+    nothing is no change, README "History and time travel")."""
+    certified(reg)
+    conn = owner(sessions, autocommit=True)
+    before = conn.execute("SELECT count(*), calib.current_epoch() FROM calib.change").fetchone()
+    conn.execute("UPDATE calib.certification_version SET removed_change = removed_change"
+                 " WHERE false")
+    conn.execute(f"INSERT INTO calib.certification_version ({COLUMNS})"
+                 f" SELECT {COLUMNS} FROM calib.certification_version WHERE false")
+    assert conn.execute("SELECT count(*), calib.current_epoch() FROM calib.change"
+                        ).fetchone() == before
+
+
+def test_a_repeatable_read_writer_cannot_name_a_change_deleted_after_its_snapshot(
+        reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
+    """The writer's half under REPEATABLE READ: a change deleted (READ COMMITTED) and
+    committed after the writer's snapshot is still visible to it, but locking it FOR KEY
+    SHARE fails (40001, PostgreSQL's own, as under the foreign keys): no version is left
+    naming a deleted change."""
+    certified(reg)
+    spare = bare_change(sessions)
+    writer, deleter = owner(sessions), owner(sessions)
+    writer.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    writer.execute("SELECT count(*) FROM calib.change")  # the snapshot
+    assert deleter.execute("DELETE FROM calib.change WHERE change_id = %s",
+                           (spare,)).rowcount == 1
+    deleter.commit()
+    with pytest.raises(psycopg.errors.SerializationFailure):
+        insert_version(writer, spare, spare)
+    writer.rollback()
+    assert deleter.execute("SELECT count(*) FROM calib.certification_version"
+                           " WHERE created_change = %s", (spare,)).fetchone()[0] == 0
 
 
 def test_prune_history_still_drops_what_nothing_names(reg: Registry) -> None:
@@ -252,21 +327,41 @@ def test_prune_history_still_drops_what_nothing_names(reg: Registry) -> None:
     assert after < before
 
 
-def test_a_repeatable_read_delete_sees_a_writer_that_was_in_progress_at_its_snapshot(
-        reg: Registry, sessions: Callable[..., psycopg.Connection]) -> None:
-    """The writer's change is older than a change committed before the snapshot, so only
-    the snapshot's in-progress list tells that it may have written versions since: a
-    decertify open at the snapshot commits, then the REPEATABLE READ delete of the change
-    its versions name is refused with 40001."""
-    _, change = certified(reg)
-    writer = sessions()
-    writer.execute("SELECT calib.decertify('X', %s, tstzrange(%s, NULL))", (TYPE, t(2021)))
-    bare_change(sessions)  # a later change id, committed before the snapshot
-    deleter = owner(sessions)
-    deleter.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-    deleter.execute("SELECT count(*) FROM calib.certification_version")  # the snapshot
-    writer.commit()
-    with pytest.raises(psycopg.errors.SerializationFailure) as exc:
-        deleter.execute("DELETE FROM calib.change WHERE change_id = %s", (change,))
-    assert kind(exc) == "change_delete_snapshot"
-    deleter.rollback()
+# -- the revision ---------------------------------------------------------------------------
+
+
+def test_the_downgrade_restores_the_foreign_keys_or_says_why_it_cannot(empty_db) -> None:
+    """Down to 0016 with history in the database: the two foreign keys come back validated
+    and the triggers go; with a version naming a missing change (left by a superuser
+    bypassing the triggers) the downgrade is refused with a message naming the fix, and
+    the database stays at 0017 with check_integrity reporting the version."""
+    urls = empty_db(), empty_db()
+    for url in urls:
+        calibcert.upgrade(url)
+        with calibcert.connect(url) as reg:
+            refs = world(reg)
+            reg.certify("X", [refs[1], refs[2]], Timespan(t(2020), None))
+            reg.decertify("X", TYPE, Timespan(t(2021), t(2022)), [det(1)])
+    healthy, broken = urls
+    migrate.downgrade(healthy, "0016")
+    with psycopg.connect(healthy) as conn:
+        assert sorted(conn.execute(
+            "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f'"
+            " AND conrelid = 'calib.certification_version'::regclass").fetchall()) == [
+            ("certification_version_created_fkey", True),
+            ("certification_version_removed_fkey", True)]
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE"
+                            " ANY (ARRAY['change_refs_%', 'certification_version_change_%'])"
+                            ).fetchone()[0] == 0
+    with psycopg.connect(broken, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        (gone,) = conn.execute("DELETE FROM calib.change WHERE change_id = (SELECT"
+                               " max(removed_change) FROM calib.certification_version)"
+                               " RETURNING change_id").fetchone()
+    with pytest.raises(Exception, match="delete those versions first"):
+        migrate.downgrade(broken, "0016")
+    assert migrate.current(broken) == HEAD_REVISION
+    with psycopg.connect(broken) as conn:
+        assert ("missing_reference", {"table": "certification_version", "references": "change",
+                                      "key": {"removed_change": gone}, "rows": 1}) in \
+            conn.execute("SELECT * FROM calib.check_integrity()").fetchall()

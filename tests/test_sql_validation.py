@@ -785,7 +785,7 @@ UNREACHED = {
     # on the history tables and racing sessions.
     **{kind: ("raw SQL on the history tables, committed changes and racing sessions: "
               "tests/test_pg_change_refs.py")
-       for kind in ("version_change_missing", "change_referenced", "change_delete_snapshot")},
+       for kind in ("version_change_missing", "change_referenced", "change_delete_isolation")},
     "snapshot_member_removed": (
         "only for a snapshot of a chain as of a committed epoch whose member is removed "
         "later: tests/test_pg_snapshots.py (test_copying_a_snapshot_and_listing_its_datasets)"),

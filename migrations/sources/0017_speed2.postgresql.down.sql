@@ -12,6 +12,19 @@ DROP TRIGGER change_refs_before_delete ON calib.change;
 DROP TRIGGER change_refs_delete ON calib.change;
 DROP TRIGGER change_refs_rekey ON calib.change;
 DROP TRIGGER change_refs_truncate ON calib.change;
+-- A version naming a missing change (only a superuser bypassing the triggers can leave one)
+-- would make the constraints fail with PostgreSQL's bare message: say what and how first.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM calib.certification_version AS v
+               WHERE NOT EXISTS (SELECT FROM calib.change AS c
+                                 WHERE c.change_id = v.created_change)
+                  OR NOT EXISTS (SELECT FROM calib.change AS c
+                                 WHERE c.change_id = v.removed_change)) THEN
+        RAISE EXCEPTION 'cannot downgrade below revision 0017 while versions of certifications name changes that do not exist: calib.check_integrity() lists them (missing_reference, table certification_version); delete those versions first';
+    END IF;
+END
+$$;
 ALTER TABLE calib.certification_version
     ADD CONSTRAINT certification_version_created_fkey FOREIGN KEY (created_change)
         REFERENCES calib.change (change_id),

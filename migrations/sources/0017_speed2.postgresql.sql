@@ -31,6 +31,9 @@ ALTER TABLE calib.certification_version
 -- versions trigger only when the statement changed a row.
 \ir ../../sql/functions/_certification_statement.sql
 \ir ../../sql/functions/_record_versions.sql
+-- pg-fk: check_integrity reports versions of certifications that name a missing change
+-- (missing_reference), which no declared constraint refuses any more.
+\ir ../../sql/functions/check_integrity.sql
 -- pg-fk: end
 \ir ../../sql/schema/comments.sql
 \ir ../../sql/schema/grants.sql

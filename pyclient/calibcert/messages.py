@@ -259,10 +259,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "change_referenced": (
         "23503", "a change that versions of certifications name cannot be deleted, re-keyed or"
         " truncated away"),
-    "change_delete_snapshot": (
-        "40001",
-        "changes cannot be deleted under this snapshot: a transaction it does not see may"
-        " have written versions naming them; retry (or delete under READ COMMITTED)"),
+    "change_delete_isolation": (
+        "0A000",
+        "changes can be deleted, re-keyed or truncated only under READ COMMITTED (this"
+        " transaction is {isolation}: its snapshot cannot see versions committed since)"),
     "request_id_snapshot": (
         "40001",
         "request id {request_id!q} was committed by another transaction after this"

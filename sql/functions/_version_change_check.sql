@@ -16,29 +16,19 @@ AS $$
    - each of those change rows is locked FOR KEY SHARE, as the constraints' checks lock
      them, so that a change cannot be deleted (calib._change_refs_check, the other half)
      until this transaction has ended; a change being deleted by an open transaction is
-     waited for: deleted -> 23503, rolled back -> kept (under REPEATABLE READ a change
-     deleted after the snapshot is 40001, as the constraints raise).
-   A writer of versions has a change of its own: a REPEATABLE READ delete of calib.change
-   tells by the changes created after its snapshot that a version writer may have
-   committed after it (calib._change_refs_check). calib._record_versions's rows name it
-   (removed_change, the change it remembers in calib._change); for rows that do not (raw
-   SQL) calib._change() makes it (a call costs more than the rest of this check).
+     waited for: deleted -> 23503, rolled back -> kept; under REPEATABLE READ a change
+     deleted after the snapshot is 40001 (PostgreSQL's own, as the constraints raised).
+   A statement that changed no row checks nothing (and, being no change, makes none).
    Errors: 23503 version_change_missing. Locks: FOR KEY SHARE on the named change rows. */
 DECLARE
-    v_text text := current_setting('calib._change', true);
-    v_mine bigint;
     v_want bigint;
     v_have bigint;
-    v_named bigint;
     v_missing bigint;
 BEGIN
-    IF v_text ~ '^[0-9]{1,18}$' THEN
-        v_mine := v_text::bigint;
-    END IF;
     /* One probe of calib.change per distinct change named (a statement usually names two:
        the closed rows' creating change and this one), each locking its row. */
-    SELECT count(*), count(l.change_id), count(*) FILTER (WHERE i.id = v_mine)
-    INTO v_want, v_have, v_named
+    SELECT count(*), count(l.change_id)
+    INTO v_want, v_have
     FROM (SELECT n.created_change AS id FROM new_rows AS n
           UNION SELECT n.removed_change FROM new_rows AS n) AS i
     LEFT JOIN LATERAL (SELECT c.change_id FROM calib.change AS c
@@ -52,9 +42,6 @@ BEGIN
             format('a version of certification names change %s, which does not exist', v_missing),
             jsonb_build_object('kind', 'version_change_missing', 'change', v_missing,
                                'table', TG_TABLE_NAME)) IS NULL THEN END IF;
-    END IF;
-    IF v_named = 0 THEN
-        IF calib._change() IS NULL THEN END IF;
     END IF;
     RETURN NULL;
 END

@@ -109,6 +109,23 @@ BEGIN
                                 AND d.dataset_type_id = ce.dataset_type_id
                                 AND d.data_id_key = ce.data_id_key)
             GROUP BY ce.dataset_id, ce.dataset_type_id, ce.data_id_key
+            /* The history's references of certification versions to their changes (kept
+               by triggers since revision 0017, calib._version_change_check; the other
+               version tables' references are declared foreign keys). */
+            UNION ALL
+            SELECT 'certification_version', 'change',
+                   jsonb_build_object('created_change', v.created_change), count(*)
+            FROM calib.certification_version AS v
+            WHERE NOT EXISTS (SELECT FROM calib.change AS c
+                              WHERE c.change_id = v.created_change)
+            GROUP BY v.created_change
+            UNION ALL
+            SELECT 'certification_version', 'change',
+                   jsonb_build_object('removed_change', v.removed_change), count(*)
+            FROM calib.certification_version AS v
+            WHERE NOT EXISTS (SELECT FROM calib.change AS c
+                              WHERE c.change_id = v.removed_change)
+            GROUP BY v.removed_change
         ) AS m
 
         /* Each kind of row lives in the kind of collection made for it (the type is read

@@ -21,13 +21,13 @@ AS $$
    Returns: the number of versions dropped.
    Errors: KC015 argument_null, KC015 prune_range (p_before out of range), KC015
    prune_snapshot (a snapshot reads an epoch below p_before), 55P03 (wait
-   'history_horizon') when another prune holds the horizon beyond calib.lock_timeout.
+   'history_horizon') when another prune holds the horizon beyond calib.lock_timeout,
+   0A000 change_delete_isolation in a transaction under REPEATABLE READ or SERIALIZABLE
+   (changes are deleted only under READ COMMITTED: calib._change_refs_check).
    Locks: the calib.history_horizon row FOR UPDATE (prunes take turns; a wait bounded by
    calib.lock_timeout); ROW EXCLUSIVE on the version tables and calib.change, like any
    writer, and the deleted rows, which nobody writes any more (closed versions, changes
-   nothing refers to). No table lock: lookups (current and as-of) and writers go on
-   (under REPEATABLE READ or SERIALIZABLE only, SHARE on calib.certification_version from
-   the delete of the changes to the end: calib._change_refs_check). The
+   nothing refers to). No table lock: lookups (current and as-of) and writers go on. The
    work is linear in the history dropped plus one pass over the current certifications;
    to keep each transaction short, prune in steps of increasing p_before. */
 DECLARE

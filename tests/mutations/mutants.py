@@ -2374,15 +2374,6 @@ END;
         (REFS + "test_a_delete_waits_for_a_writer_naming_the_change[commit]",),
     ),
     Mutant(
-        "pg-version-writer-without-change", "sql/functions/_version_change_check.sql",
-        "    IF v_named = 0 THEN",
-        "    IF false THEN",
-        "a raw writer of versions gets no change of its own: a REPEATABLE READ delete of the"
-        " change it names cannot tell that it committed after the snapshot",
-        (REFS + "test_a_repeatable_read_delete_that_cannot_see_a_new_version_is_a_conflict"
-         "[raw]",),
-    ),
-    Mutant(
         "pg-change-delete-unchecked", "sql/functions/_change_refs_check.sql",
         "    IF v_id IS NOT NULL THEN",
         "    IF false THEN",
@@ -2399,22 +2390,39 @@ END;
         (REFS + "test_a_change_that_versions_name_is_not_deleted_rekeyed_or_truncated",),
     ),
     Mutant(
-        "pg-change-delete-repeatable-read-trusted", "sql/functions/_change_refs_check.sql",
-        "    IF TG_OP = 'DELETE' AND current_setting('transaction_isolation') <> 'read committed'\n"
-        "       AND EXISTS (SELECT FROM old_rows)",
-        "    IF false",
-        "a REPEATABLE READ delete trusts its snapshot: a version committed after it is missed",
-        (REFS + "test_a_repeatable_read_delete_that_cannot_see_a_new_version_is_a_conflict"
-         "[decertify]",),
+        "pg-change-delete-any-isolation", "sql/functions/_change_refs_check.sql",
+        "    IF current_setting('transaction_isolation') <> 'read committed' THEN",
+        "    IF false THEN",
+        "a REPEATABLE READ delete trusts its snapshot: a version committed after it is missed"
+        " and left naming a deleted change",
+        (REFS + "test_changes_are_deleted_rekeyed_or_truncated_only_under_read_committed"
+         "[decertify-REPEATABLE READ]",
+         REFS + "test_changes_are_deleted_rekeyed_or_truncated_only_under_read_committed"
+         "[raw-SERIALIZABLE]"),
     ),
     Mutant(
-        "pg-change-delete-in-progress-writer-trusted", "sql/functions/_change_refs_check.sql",
-        "                    WHERE pg_xact_status(x.xid) = 'committed')",
-        "                    WHERE false)",
-        "a REPEATABLE READ delete misses a writer that was in progress at its snapshot and"
-        " committed since",
-        (REFS + "test_a_repeatable_read_delete_sees_a_writer_that_was_in_progress_at_its"
-         "_snapshot",),
+        "pg-change-rekey-as-delete", "sql/functions/_change_refs_check.sql",
+        "    ELSIF TG_OP = 'UPDATE' THEN",
+        "    ELSIF false THEN",
+        "a re-key is checked as a delete, against a transition table a row trigger does not"
+        " have: every re-key fails, also of a change nothing names",
+        (REFS + "test_a_change_nothing_names_can_be_rekeyed",),
+    ),
+    Mutant(
+        "pg-integrity-version-change-unchecked", "sql/functions/check_integrity.sql",
+        "            WHERE NOT EXISTS (SELECT FROM calib.change AS c\n"
+        "                              WHERE c.change_id = v.created_change)",
+        "            WHERE false",
+        "check_integrity misses a version of a certification naming a missing change (no"
+        " declared constraint refuses one since revision 0017)",
+        (CORRUPT + "[postgresql-missing_reference_change]",),
+    ),
+    Mutant(
+        "sqlite-integrity-version-change-unchecked", "sql/sqlite/functions/check_integrity.sql",
+        "    WHERE NOT EXISTS (SELECT 1 FROM change AS c WHERE c.change_id = v.created_change)",
+        "    WHERE 0",
+        "check_integrity on SQLite misses a version of a certification naming a missing change",
+        (CORRUPT + "[sqlite-missing_reference_change]",),
     ),
     Mutant(
         "pg-change-truncate-unchecked", "sql/functions/_change_refs_check.sql",

@@ -87,6 +87,20 @@ FROM (
                         AND d.dataset_type_id = ce.dataset_type_id
                         AND d.data_id_key = ce.data_id_key AND d.run_id = ce.run_id)
     GROUP BY ce.dataset_id, ce.dataset_type_id, ce.data_id_key, ce.run_id
+    -- The history's references of certification versions to their changes (no declared
+    -- foreign key on SQLite; PostgreSQL keeps them by triggers since revision 0017).
+    UNION ALL
+    SELECT 'certification_version', 'change',
+           json_object('created_change', v.created_change), count(*)
+    FROM certification_version AS v
+    WHERE NOT EXISTS (SELECT 1 FROM change AS c WHERE c.change_id = v.created_change)
+    GROUP BY v.created_change
+    UNION ALL
+    SELECT 'certification_version', 'change',
+           json_object('removed_change', v.removed_change), count(*)
+    FROM certification_version AS v
+    WHERE NOT EXISTS (SELECT 1 FROM change AS c WHERE c.change_id = v.removed_change)
+    GROUP BY v.removed_change
 ) AS m;
 
 -- dataset_outside_run, tag_outside_tagged, certification_outside_calibration,
