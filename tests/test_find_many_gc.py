@@ -23,15 +23,16 @@ def collector() -> Iterator[None]:
 
 
 def watch_collector(world: World) -> list[bool]:
-    """Whether the collector was on each time the backend's _find_many ran."""
+    """Whether the collector was on each time the backend's find_many primitive ran
+    (_find_many_batch: on SQLite it calls _find_many, on PostgreSQL it is the call)."""
     seen: list[bool] = []
-    inner = world.reg._find_many
+    inner = world.reg._find_many_batch
 
     def spy(*args, **kwargs):
         seen.append(gc.isenabled())
         return inner(*args, **kwargs)
 
-    world.reg._find_many = spy  # type: ignore[method-assign]
+    world.reg._find_many_batch = spy  # type: ignore[method-assign]
     return seen
 
 

@@ -14,12 +14,13 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTimespanError, error
 from .explain import ExplainMixin
 from .history import HistoryMixin, check_epoch, check_request_id
+from .query_batch import At, DataIdBatch, normalize_at, read_queries
 from .retry import Transaction
 from .snapshots import SnapshotMixin
 from .types import (
@@ -43,8 +44,6 @@ from .types import (
 
 #: What callers may pass where a dataset is expected.
 DatasetLike = DatasetRef | uuid.UUID | str
-#: ``find``'s time: an instant, a timespan, or None (skip CALIBRATION collections).
-At = datetime | Timespan | None
 
 
 def _dataset_id(d: DatasetLike) -> uuid.UUID:
@@ -139,19 +138,6 @@ def packed_dataset_ids(datasets: Iterable[DatasetLike]) -> DatasetIdArray:
     for d in datasets:
         buf += _dataset_id(d).bytes
     return DatasetIdArray(buf)
-
-
-def normalize_at(at: At) -> At:
-    """An instant in UTC, a Timespan, or None; naive datetimes are rejected."""
-    if type(at) is datetime and at.tzinfo is timezone.utc:
-        return at  # already normal (astimezone would return it as is); find_many's hot path
-    if at is None or isinstance(at, Timespan):
-        return at
-    if isinstance(at, datetime):
-        return to_utc(at, "lookup time")
-    raise InvalidTimespanError(
-        f"lookup time must be a datetime, a Timespan or None, not {type(at).__name__}"
-    )
 
 
 def normalize_timespan(timespan: Timespan | tuple[datetime | None, datetime | None]) -> Timespan:
@@ -420,23 +406,14 @@ class Registry(HistoryMixin, ExplainMixin, SnapshotMixin, abc.ABC):
         epoch = check_epoch(as_of)
         collection = lookup_name(collection, _COLL)
         dataset_type = lookup_name(dataset_type, _TYPE)
-        data_ids: list[dict[str, Any]] = []
-        times: list[At] = []
-        for query in queries:
-            try:
-                data_id, at = query
-            except (TypeError, ValueError):
-                raise InvalidArgumentError(
-                    f"find_many queries are (data_id, at) pairs, not {query!r}"
-                ) from None
-            data_ids.append(canonical_data_id(data_id, None, dataset_type))
-            times.append(normalize_at(at))
-        if not data_ids:
+        batch, times = read_queries(queries, dataset_type)
+        if not batch:
             return []
         if epoch is not None:
-            return self._find_many_as_of(collection, dataset_type, data_ids, times, epoch)
+            return self._find_many_as_of(collection, dataset_type, batch.expanded(), times,
+                                         epoch)
         with _no_cyclic_gc():
-            return self._find_many(collection, dataset_type, data_ids, times)
+            return self._find_many_batch(collection, dataset_type, batch, times)
 
     def certifications(
         self, collection: str, dataset_type: str | None = None, *, as_of: int | None = None
@@ -602,6 +579,13 @@ class Registry(HistoryMixin, ExplainMixin, SnapshotMixin, abc.ABC):
         self, collection: str, dataset_type: str, data_ids: list[dict[str, Any]],
         times: list[At],
     ) -> list[DatasetRef | None]: ...
+
+    def _find_many_batch(
+        self, collection: str, dataset_type: str, batch: DataIdBatch, times: list[At],
+    ) -> list[DatasetRef | None]:
+        """find_many's primitive: a backend may use the batch's distinct data IDs (the
+        PostgreSQL backend encodes each once); by default, one data ID per query."""
+        return self._find_many(collection, dataset_type, batch.expanded(), times)
 
     @abc.abstractmethod
     def _certifications(self, collection: str, dataset_type: str | None) -> list[Certification]: ...

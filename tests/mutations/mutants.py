@@ -26,6 +26,7 @@ class Mutant:
 
 BC = "tests/test_behaviour_certify.py::"
 BL = "tests/test_behaviour_lookup.py::"
+FMB = "tests/test_behaviour_find_many_batch.py::"
 BCO = "tests/test_behaviour_collections.py::"
 BD = "tests/test_behaviour_datasets.py::"
 BI = "tests/test_behaviour_inputs.py::"
@@ -2430,5 +2431,44 @@ END;
         "        IF false THEN",
         "calib.change can be truncated while versions name its changes",
         (REFS + "test_a_change_that_versions_name_is_not_deleted_rekeyed_or_truncated",),
+    ),
+    Mutant(
+        "client-batch-repeat-by-value", "pyclient/calibcert/query_batch.py",
+        "            key = (*data_id.items(), *map(type, data_id), *map(type, data_id.values()))",
+        "            key = tuple(data_id.items())",
+        "find_many takes a data ID equal in value but not in type (True for 1) for a repeat"
+        " of an earlier one, and answers it instead of refusing it",
+        (FMB + "test_a_repeat_equal_in_value_but_not_in_type_is_checked_on_its_own",),
+    ),
+    Mutant(
+        "client-batch-refs-share-data-id", "pyclient/calibcert/backends/postgres_find_many.py",
+        "            data_id = dict(data_id)",
+        "            pass",
+        "find_many on PostgreSQL gives every ref of a repeated data ID the same dict",
+        (FMB + "test_refs_of_a_repeated_data_id_do_not_share_it",),
+    ),
+    Mutant(
+        "client-batch-expanded-shared", "pyclient/calibcert/query_batch.py",
+        "                d = dict(d)  # values are int / str: a shallow copy is a full one",
+        "                pass",
+        "find_many (SQLite, and as_of on both) gives every ref of a repeated data ID the same"
+        " dict",
+        (FMB + "test_refs_of_a_repeated_data_id_do_not_share_it",
+         FMB + "test_repeats_as_of_an_epoch_answer_each_pair"),
+    ),
+    Mutant(
+        "client-batch-index-off", "pyclient/calibcert/query_batch.py",
+        "        index.append(j)\n",
+        "        index.append(0)\n",
+        "find_many answers every pair with the first pair's data ID",
+        (FMB + "test_repeats_in_other_spellings_answer_each_pair_in_order",),
+    ),
+    Mutant(
+        "client-batch-any-type-repeats", "pyclient/calibcert/query_batch.py",
+        "            if key is not None and _plain(data_id):",
+        "            if key is not None:",
+        "find_many takes a caller's own value type's equality for a repeat: one data ID"
+        " answers for another",
+        (FMB + "test_values_of_other_types_are_never_taken_for_repeats",),
     ),
 )

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.adapt import Dumper
 from psycopg.pq import Format, TransactionStatus
-from psycopg.rows import dict_row
+from psycopg.rows import RowFactory, dict_row
 from psycopg.types.json import Jsonb
 from psycopg.types.range import Range, TimestamptzRange
 
@@ -45,6 +45,7 @@ from ..types import (
     to_utc,
 )
 from .postgres_explain import PostgresExplain
+from .postgres_find_many import JsonbArray, JsonbArrayDumper, PostgresFindMany
 from .postgres_history import PostgresHistory
 from .postgres_snapshots import PostgresSnapshots
 
@@ -142,13 +143,6 @@ _FIND_FAST_ALLOWED = (
 )
 _UNDECIDED = object()
 
-_FIND_MANY = ("SELECT * FROM calib.find_many(p_collection => %(c)s::text,"
-              " p_dataset_type => %(t)s::text, p_data_ids => %(d)b::jsonb[], ")
-_FIND_MANY_AT = _FIND_MANY + "p_at => %(s)b::timestamptz[])"
-# Text, not binary: psycopg cannot dump a fully unbounded Range in a binary array.
-_FIND_MANY_SPAN = _FIND_MANY + "p_timespans => %(s)s::tstzrange[])"
-
-
 def _collection_info(r: dict[str, Any]) -> CollectionInfo:
     """A row of calib.list_collections (either form)."""
     return CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
@@ -161,7 +155,8 @@ def _ref(row: dict[str, Any]) -> DatasetRef:
     return DatasetRef(row["dataset_id"], row["dataset_type"], row["data_id"], row["run"])
 
 
-class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Registry):
+class PostgresRegistry(PostgresFindMany, PostgresHistory, PostgresExplain, PostgresSnapshots,
+                       Registry):
     backend = "postgresql"
 
     def __init__(self, conn: psycopg.Connection, *, owned: bool = True, check_schema: bool = True,
@@ -177,6 +172,7 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
             conn.prepare_threshold = None
         # Only our own class: how the caller's connection dumps anything else is unchanged.
         conn.adapters.register_dumper(DatasetIdArray, _PackedIdsDumper)
+        conn.adapters.register_dumper(JsonbArray, JsonbArrayDumper)
         self._owned = owned
         self._fast_find: bool | None = None  # may this role use _find_probe? (asked once)
         self._cursor: psycopg.Cursor[Any] | None = None  # see _plain_cursor
@@ -269,27 +265,31 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
         conn = self._conn
         return conn.autocommit and conn.pgconn.transaction_status == TransactionStatus.IDLE
 
-    def _run(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _run(self, sql: str, params: dict[str, Any],
+             row_factory: RowFactory[Any] = dict_row) -> list[Any]:
+        # Rows are dicts unless the caller asks otherwise (find_many: tuples, cheaper).
         # Inside a transaction (ours or the caller's) the call gets a savepoint, so a
         # failed call changes nothing and leaves the transaction usable, as on SQLite.
         if self._standalone():
             # A transaction of its own: a deadlock victim is run again (calibcert.retry).
-            return call_with_retries(lambda: self._standalone_run(sql, params))
+            return call_with_retries(lambda: self._standalone_run(sql, params, row_factory))
         with self._errors(), self._conn.transaction():
             self._apply_local_actor()
-            return self._execute(sql, params)
+            return self._execute(sql, params, row_factory)
 
-    def _standalone_run(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _standalone_run(self, sql: str, params: dict[str, Any],
+                        row_factory: RowFactory[Any] = dict_row) -> list[Any]:
         if self._local_actor is not None:
             # Pooled with an actor: BEGIN, the settings, the call, COMMIT.
             with self._errors(), self._conn.transaction():
                 self._apply_local_actor()
-                return self._execute(sql, params)
+                return self._execute(sql, params, row_factory)
         with self._errors():
-            return self._execute(sql, params)
+            return self._execute(sql, params, row_factory)
 
-    def _execute(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self._conn.cursor(row_factory=dict_row) as cur:
+    def _execute(self, sql: str, params: dict[str, Any],
+                 row_factory: RowFactory[Any] = dict_row) -> list[Any]:
+        with self._conn.cursor(row_factory=row_factory) as cur:
             cur.execute(sql, params)
             return cur.fetchall() if cur.description else []
 
@@ -547,19 +547,6 @@ class PostgresRegistry(PostgresHistory, PostgresExplain, PostgresSnapshots, Regi
             return _UNDECIDED
         ds, _ambiguous, type_name, value, run = rows[0]
         return None if ds is None else DatasetRef(ds, type_name, value, run)
-
-    def _find_many(self, collection: str, dataset_type: str, data_ids: list[dict[str, Any]],
-                   times: list[At]) -> list[DatasetRef | None]:
-        # Arrays go in binary (%b): psycopg's text array dumper escapes every element with a
-        # regex, about 50 us per (data ID, time) pair. All-instant batches (the usual case)
-        # use the timestamptz[] overload instead of building a [t, t] range per pair.
-        if any(isinstance(t, Timespan) for t in times):
-            sql, value = _FIND_MANY_SPAN, [_at_range(t) for t in times]
-        else:
-            sql, value = _FIND_MANY_AT, times
-        rows = self._run(sql, {"c": collection, "t": dataset_type,
-                               "d": [Jsonb(d) for d in data_ids], "s": value})
-        return [None if r["dataset_id"] is None else _ref(r) for r in rows]
 
     def _certifications(self, collection: str, dataset_type: str | None) -> list[Certification]:
         rows = self._run(
