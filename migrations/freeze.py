@@ -143,6 +143,14 @@ RELEASED: dict[str, str] = {
         "26db652dcf6abb680de1936ac67c7f3f914e0a688213f07c2964b0e5ddf88004",
     "0016_speed.sqlite.sql":
         "d901f30d5591e4794fca9d1d4a3dbee52a5c97ae634ecf963c64820b1a6f26e1",
+    "0017_speed2.postgresql.down.sql":
+        "ef91ca80ad1d437844fa417b49d314286aa60b9283254f3da3bf1a47ee334226",
+    "0017_speed2.postgresql.sql":
+        "692f15f0a40329072eaf7b4eec401c7f6398ee1489e8a94906663ab6c965fccc",
+    "0017_speed2.sqlite.down.sql":
+        "46ce56fd268a5e5f467a81fd3c027b8a74799965bfe9f43dacea2b9d98b5389e",
+    "0017_speed2.sqlite.sql":
+        "f9eab5ba8290c08bbf9457865e6f18583df21eaf2e7a15bc59a236a2b35909fa",
 }
 
 HEADER = (
