@@ -196,9 +196,12 @@ class ReplicatedRegistry:
             epoch = None  # the primary's check raises the error, on a standby alike
         lsn = self._needed_lsn() if epoch is None else 0
         deadline = time.monotonic() + self.read_wait
+        # One turn of the round robin per read, however long it waits for a standby to
+        # replay: a read that waited must not shift which standby the next reads go to.
+        start, self._turn = self._turn, (self._turn + 1) % len(self.standbys)
         while True:
             available = False
-            for standby in self._rotation():
+            for standby in self._rotation(start):
                 available = True
                 if not self._fresh(standby, lsn, epoch):
                     continue
@@ -218,10 +221,10 @@ class ReplicatedRegistry:
                     f"no standby replayed the position needed within {self.read_wait:.3g} s")
         return getattr(self.primary, name)(*args, **kwargs)
 
-    def _rotation(self) -> Iterator[_Standby]:
-        """The usable standbys, starting one further each read (round robin)."""
+    def _rotation(self, start: int) -> Iterator[_Standby]:
+        """The usable standbys, from the read's turn on (round robin: one further each
+        read, see _read)."""
         n = len(self.standbys)
-        start, self._turn = self._turn, (self._turn + 1) % n
         now = time.monotonic()
         for i in range(n):
             s = self.standbys[(start + i) % n]
