@@ -1,0 +1,2 @@
+-- Undo revision 0018 on PostgreSQL (source of versions/0018_speed3.postgresql.down.sql).
+-- freeze.py puts back what 0018 changed as 0017 had it and drops what it created.
