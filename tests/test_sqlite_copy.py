@@ -132,3 +132,46 @@ def test_a_raw_insert_stamped_as_a_checked_into_a_frozen_collection_is_refused(
                     " end_us, ?, 'copy_collection' FROM certification WHERE collection_id = ?",
                     (_id(conn, "Z"), change, _id(conn, "X")))
         assert reg.certifications("Z") == []
+
+
+@pytest.mark.parametrize("bulk_rows", [1, 10**9], ids=["bulk", "small"])
+def test_copy_counts_its_source_under_the_write_lock(
+        sqlite_url: str, bulk_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy outside any transaction counts its source's rows under the write lock
+    (revision 0018: before the transaction, in a read of its own, before): a large one is
+    undone before its first write and runs again with the foreign keys off (_write's
+    ``bulk``), once; a small one runs once with them on; inside a transaction the pragma
+    never changes. The copies and the history are the same either way."""
+    from calibcert.backends.sqlite import collections
+    monkeypatch.setattr(collections, "BULK_ROWS", bulk_rows)
+    with calibcert.connect(sqlite_url) as reg:
+        _world(reg)
+        reg.register_collection("T", CollectionType.TAGGED)
+        reg.tag("T", reg.query_datasets("run1", TYPE))
+        conn = reg.connection
+        sent: list[str] = []
+        conn.set_trace_callback(sent.append)
+        reg.copy_collection("X", "X2")
+        reg.copy_collection("T", "T2")
+        with reg.transaction():
+            reg.copy_collection("X", "X3")
+        conn.set_trace_callback(None)
+        pragmas = [s for s in sent if s.startswith("PRAGMA")]
+        begins = [s for s in sent if s == "BEGIN IMMEDIATE"]
+        if bulk_rows == 1:
+            assert pragmas == ["PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON"] * 2
+            assert len(begins) == 5 and sent.count("ROLLBACK") == 2
+        else:
+            assert pragmas == [] and len(begins) == 3 and "ROLLBACK" not in sent
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        for copy, source in (("X2", "X"), ("X3", "X")):
+            assert [(c.ref.id, c.timespan) for c in reg.certifications(copy)] == [
+                (c.ref.id, c.timespan) for c in reg.certifications(source)]
+        assert {r.id for r in reg.query_datasets("T2", TYPE)} == {
+            r.id for r in reg.query_datasets("T", TYPE)}
+        ops = [r.operation for r in reg.history("X2", TYPE)]
+        assert ops and set(ops) == {"copy_collection"}
+        # One change per copy: the undone first run left no change behind.
+        assert conn.execute("SELECT count(*) FROM change WHERE open = 1").fetchone()[0] == 0
+        epochs = {r.epoch for name in ("X2", "X3") for r in reg.history(name, TYPE)}
+        assert len(epochs) == 2

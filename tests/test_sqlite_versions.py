@@ -21,6 +21,7 @@ import pytest
 import calibcert
 from calibcert import CollectionType, Registry, Timespan
 from calibcert.backends.sqlite import versions
+from calibcert.errors import InvalidTimespanError
 from helpers import t
 
 TYPE = "bias"
@@ -299,3 +300,44 @@ def test_decertify_in_place_records_a_delete_and_inserts(sqlite_url: str, tmp_pa
     assert expected_n == [10, 10, 3, 15, 0, 10, 2, 6, 4]  # every kind of cut reached
     assert any(v[11] == "decertify" for v in version_rows)
     assert {h[2] for h in history} >= {"certify", "decertify", "close_open_range"}
+
+
+@pytest.mark.parametrize("statement_versions", [1, 10**9], ids=["by_statement", "by_triggers"])
+def test_close_open_range_refused_by_its_update_changes_nothing(
+        sqlite_url: str, statement_versions: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """close_open_range no longer looks for a row beginning at or after ``end`` before its
+    writes (revision 0018): its UPDATE is refused by certification_validity_bounds. The
+    error is the same (the earliest such row, ties by data ID), and nothing of the call
+    stays: not its version rows (by statement), nor the operation in change_context; the
+    transaction's earlier work stays."""
+    monkeypatch.setattr(versions, "STATEMENT_VERSIONS", statement_versions)
+    with calibcert.connect(sqlite_url) as reg:
+        reg.register_dataset_type(TYPE, ("instrument", "detector"))
+        reg.register_collection("run1", CollectionType.RUN)
+        refs = reg.insert_datasets(TYPE, "run1", [det(d) for d in DETECTORS])
+        reg.register_collection("X", CollectionType.CALIBRATION)
+        late = {3: t(2023), 7: t(2022), 8: t(2022)}  # 7 and 8 begin at the end given
+        for d, ref in zip(DETECTORS, refs, strict=True):
+            reg.certify("X", [ref], Timespan(late.get(d, t(2020)), None))
+        conn = reg.connection
+
+        def state() -> tuple[Any, ...]:
+            return tuple([tuple(r) for r in conn.execute(f"SELECT * FROM {table}")]
+                         for table in ("certification", "certification_version", "change",
+                                       "change_context"))
+
+        before = state()
+        with reg.transaction():
+            reg.register_collection("W", CollectionType.CALIBRATION)
+            inside = state()
+            with pytest.raises(InvalidTimespanError) as info:
+                reg.close_open_range("X", TYPE, t(2022))
+            assert state() == inside
+        err = info.value
+        assert (err.collection, err.data_id, err.dataset, err.timespan) == (
+            "X", det(7), refs[6].id, Timespan(t(2022), None))
+        assert state()[0] == before[0] and state()[1] == before[1]
+        assert "W" in [c.name for c in reg.list_collections()]
+        # Without the rows that begin too late, every other row is closed.
+        assert reg.close_open_range("X", TYPE, t(2022),
+                                    [det(d) for d in DETECTORS if d not in late]) == 7

@@ -225,7 +225,14 @@ class Catalog(SqliteConnection):
             raise _err("argument_null", what="collection name")
         row = self._one("SELECT collection_id, type, doc, state FROM collection WHERE name = ?",
                         (name,))
-        if row is None:
+        return self._collection_of(name, types, row)
+
+    def _collection_of(self, name: str, types: Sequence[str] | None,
+                       row: sqlite3.Row | None) -> _Coll:
+        """_collection's checks of ``row`` (collection_id, type, doc, state of collection
+        ``name``; None or a NULL collection_id when there is none), for a caller that read
+        it with more in the same statement."""
+        if row is None or row["collection_id"] is None:
             raise _err("collection_missing", collection=name)
         if types is not None and row["type"] not in types:
             raise _err("collection_type", collection=name, type=row["type"],
@@ -245,6 +252,28 @@ class Catalog(SqliteConnection):
         if need_calibration and not dtype.is_calibration:
             raise _err("not_calibration_type", dataset_type=name)
         return dtype
+
+    def _collection_and_type(self, name: str | None, types: Sequence[str] | None,
+                             dataset_type: str | None, need_calibration: bool = False
+                             ) -> tuple[_Coll, _Type]:
+        """_collection then _dataset_type (the same checks, in the same order, the same
+        errors), read by one statement: decertify and close_open_range name both, and a
+        statement is ~5 us of their ~200 us call at one row (revision 0018)."""
+        if name is None or dataset_type is None:  # the argument errors, in their order
+            return (self._collection(name, types),
+                    self._dataset_type(dataset_type, need_calibration))
+        row = self._one(
+            "SELECT c.collection_id, c.type, c.doc, c.state, t.dataset_type_id, t.dimensions,"
+            " t.is_calibration FROM (SELECT 1) LEFT JOIN collection AS c ON c.name = ?"
+            " LEFT JOIN dataset_type AS t ON t.name = ?", (name, dataset_type))
+        coll = self._collection_of(name, types, row)
+        if row["dataset_type_id"] is None:
+            raise _err("dataset_type_missing", dataset_type=dataset_type)
+        dtype = _Type(row["dataset_type_id"], dataset_type, tuple(json.loads(row["dimensions"])),
+                      bool(row["is_calibration"]))
+        if need_calibration and not dtype.is_calibration:
+            raise _err("not_calibration_type", dataset_type=dataset_type)
+        return coll, dtype
 
     def _type_by_id(self, type_id: int) -> _Type:
         """A dataset type by id (cached: a dataset type never changes once registered)."""

@@ -6,9 +6,11 @@ stored search paths itself, where PostgreSQL's triggers do)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from ...types import CollectionInfo
 from .as_of import SNAPSHOT_COLUMNS, collection_info
+from .connection import _constraint_of
 from .states import States
 from .values import (
     BULK_ROWS,
@@ -20,6 +22,13 @@ from .values import (
 #: reuses one either. NULL (an empty file) lets SQLite choose.
 NEW_COLLECTION_ID = ("(SELECT max(m) + 1 FROM (SELECT max(collection_id) AS m FROM collection"
                      " UNION ALL SELECT max(collection_id) FROM collection_version))")
+
+
+class _CopiesMany(Exception):
+    """A copy outside any transaction found BULK_ROWS rows or more to copy: undone before
+    its first write, it runs again with _write's ``bulk`` (Collections._copy_collection)."""
+
+
 _INSERT_COLLECTION = ("INSERT INTO collection (collection_id, name, type, doc)"
                       f" VALUES ({NEW_COLLECTION_ID}, ?, ?, ?)")
 
@@ -114,24 +123,17 @@ class Collections(States):
             self._conn.execute("DELETE FROM collection WHERE collection_id = ?", (coll.id,))
             self._refresh_search_paths([], was_stale)
 
-    def _copies_many(self, source: str) -> bool:
-        """Does copying ``source`` write BULK_ROWS rows or more (then the copy runs without
-        the per-row foreign-key lookups, _write's ``bulk``)? Read before the call's
-        transaction, so only a hint: the rows are copies of rows read under the write lock
-        whatever it says. Not for every copy: changing PRAGMA foreign_keys expires every
-        prepared statement of the connection, and re-preparing the collection and
-        certification inserts with their triggers was most of a small copy's time
-        (revision 0016: 700 us of CPU for a copy of one row)."""
-        if self._depth or self._reading:
-            return False  # inside a transaction the pragma cannot change anyway
-        with self._errors():
-            row = self._conn.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM certification AS c"
-                " WHERE c.collection_id = (SELECT collection_id FROM collection WHERE name = ?)"
-                " UNION ALL SELECT 1 FROM tag AS t"
-                " WHERE t.collection_id = (SELECT collection_id FROM collection WHERE name = ?)"
-                " LIMIT ?)", (source, source, BULK_ROWS)).fetchone()
-        return row[0] >= BULK_ROWS
+    def _copies_many(self, source_id: int) -> bool:
+        """Does copying collection ``source_id`` write BULK_ROWS rows or more (then the copy
+        runs without the per-row foreign-key lookups, _write's ``bulk``)? Not for every
+        copy: changing PRAGMA foreign_keys expires every prepared statement of the
+        connection, and re-preparing the collection and certification inserts with their
+        triggers was most of a small copy's time (revision 0016: 700 us of CPU for a copy
+        of one row)."""
+        return self._one(
+            "SELECT count(*) FROM (SELECT 1 FROM certification WHERE collection_id = :s"
+            " UNION ALL SELECT 1 FROM tag WHERE collection_id = :s LIMIT :n)",
+            {"s": source_id, "n": BULK_ROWS})[0] >= BULK_ROWS
 
     def _list_collections(self, type: str | None) -> list[CollectionInfo]:
         rows = self._q(f"SELECT c.name, c.type, c.doc, c.state, {SNAPSHOT_COLUMNS}"
@@ -141,15 +143,45 @@ class Collections(States):
         return [collection_info(r) for r in rows]
 
     def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
-        with self._write(op="copy_collection", bulk=self._copies_many(source)):
+        # The pragma of _write's ``bulk`` cannot change inside a transaction, and whether the
+        # copy is large is known only once the source is read. So a copy outside any
+        # transaction first runs as a small one and counts its source's rows under the write
+        # lock; one of BULK_ROWS or more is undone before its first write (_CopiesMany) and
+        # runs again in bulk. Revision 0018: the count was read before the transaction, a
+        # statement of its own read transaction (~16 us of a ~290 us copy of one row).
+        if not (self._depth or self._reading):
+            try:
+                self._copy(source, destination, doc, count=True)
+                return
+            except _CopiesMany:
+                pass
+        self._copy(source, destination, doc, bulk=not (self._depth or self._reading))
+
+    def _copy(self, source: str, destination: str, doc: str | None, *, count: bool = False,
+              bulk: bool = False) -> None:
+        with self._write(op="copy_collection", bulk=bulk):
             self._invalidate()
-            src = self._collection(source, ("TAGGED", "CALIBRATION", "CHAINED"))
-            if self._one("SELECT 1 FROM collection WHERE name = ?", (destination,)):
-                raise _err("collection_exists", collection=destination)
-            cur = self._conn.execute(_INSERT_COLLECTION,
-                                     (destination, src.type, src.doc if doc is None else doc))
+            # The source and its snapshot row (a snapshot copies its source's rows as of its
+            # epoch) in one statement.
+            row = self._one("SELECT c.collection_id, c.type, c.doc, c.state,"
+                            " s.source_id, s.epoch FROM (SELECT 1)"
+                            " LEFT JOIN collection AS c ON c.name = ?"
+                            " LEFT JOIN snapshot AS s ON s.collection_id = c.collection_id",
+                            (source,))
+            src = self._collection_of(source, ("TAGGED", "CALIBRATION", "CHAINED"), row)
+            snap = None if row["source_id"] is None else (row["source_id"], row["epoch"])
+            if count and snap is None and self._copies_many(src.id):
+                raise _CopiesMany
+            try:
+                cur = self._conn.execute(_INSERT_COLLECTION,
+                                         (destination, src.type, src.doc if doc is None else doc))
+            except sqlite3.IntegrityError as exc:
+                # The destination's name is taken (collection_name_key): the statement was
+                # undone whole (revision 0018: no SELECT looks for it first).
+                if _constraint_of(exc) == "collection_name_key":
+                    raise _err("collection_exists", collection=destination) from None
+                raise
             dst = cur.lastrowid
-            snap = self._snapshot_of(src.id)  # type: ignore[attr-defined]
             if snap is not None:  # no rows of its own: its source's as of its epoch
                 self._copy_snapshot(src, dst, snap)  # type: ignore[attr-defined]
             elif src.type == "CALIBRATION":

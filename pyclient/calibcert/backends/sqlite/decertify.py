@@ -28,8 +28,8 @@ class Decertify(States, Versions):
         b, e = _begin_us(timespan.begin), _end_us(timespan.end)
         # lazy_op: named once the number of rows is known (versions.py).
         with self._write(op="decertify", lazy_op=True):
-            coll = self._collection(collection, ("CALIBRATION",))
-            dtype = self._dataset_type(dataset_type, need_calibration=True)
+            coll, dtype = self._collection_and_type(collection, ("CALIBRATION",), dataset_type,
+                                                    need_calibration=True)
             keys = self._data_id_keys(dtype, data_ids)
             self._check_change(coll, "decertify")
             self._conn.execute("DELETE FROM _hit")
@@ -63,7 +63,10 @@ class Decertify(States, Versions):
                 # key: no foreign-key check, no guard probe (a shrink of the same key),
                 # and no history trigger per row (revision 0017: bench/README.md "SQLite
                 # writes (revision 0017)").
-                self._versions_by_statement(n, always=True)
+                # checked_into named now, with the operation (one UPDATE of change_context
+                # less): the only certification INSERT of this call is the second pieces
+                # below, after the UPDATE that shortened their rows.
+                self._versions_by_statement(n, always=True, checked_into=coll.id)
                 self._close_versions(
                     "c.collection_id = :cid AND c.data_id_key = h.k AND c.begin_us = h.b",
                     {"cid": coll.id}, successor=False,
@@ -95,9 +98,8 @@ class Decertify(States, Versions):
                 # The second pieces, after the UPDATE shortened their rows: each lies
                 # inside its old row's span and after its first piece, with the row's own
                 # collection and dataset, so the file's insert guards step aside for this
-                # statement (change_context.checked_into, cleared when the call returns;
-                # guards.sql says why that is safe).
-                self._check_into(coll.id)
+                # statement (change_context.checked_into, named above with the operation,
+                # cleared when the call returns; guards.sql says why that is safe).
                 self._conn.execute(
                     "INSERT INTO certification (collection_id, dataset_type_id, data_id_key,"
                     " dataset_id, run_id, begin_us, end_us, created_change, created_operation)"

@@ -31,14 +31,18 @@ STATEMENT_VERSIONS = 8
 
 
 class Versions(SqliteConnection):
-    def _versions_by_statement(self, n: int, *, always: bool = False) -> bool:
+    def _versions_by_statement(self, n: int, *, always: bool = False,
+                               checked_into: int | None = None) -> bool:
         """Before a call opened with ``_write(lazy_op=True)`` changes ``n`` certifications:
         names its operation in change_context, with versions = 1 (the row triggers step
         aside, the call then calls _close_versions) when ``n`` is large enough to pay, or
         ``always`` (decertify: its UPDATE must read as a delete and an insert, which the
-        update trigger would record as an update)."""
+        update trigger would record as an update). ``checked_into``: named in the same
+        UPDATE (epochs.ChangeLog._check_into) by a call whose only certification INSERT
+        is the one it stands for (decertify's second pieces: one statement less)."""
         by_statement = always or n >= STATEMENT_VERSIONS
-        self._context_call = (self._context_call[0], 1 if by_statement else None, None)
+        self._context_call = (self._context_call[0], 1 if by_statement else None,
+                              checked_into)
         self._name_operation()
         return by_statement
 
