@@ -265,3 +265,20 @@ def test_interning_the_same_new_data_ids_in_opposite_orders_never_deadlocks(pg_u
         thread.join(60)
     assert not any(thread.is_alive() for thread in threads), "insert_datasets still waits"
     assert outcomes == {"run1": 40, "run2": 40}
+
+
+# -- the collection is checked before the dataset type (mutant sqlite-collection-and-type-order:
+#    SQLite's decertify and close_open_range read both in one statement since revision 0018) --
+
+
+def test_a_wrong_collection_is_reported_before_a_wrong_dataset_type(world: World) -> None:
+    from calibcert.errors import CollectionTypeError
+    reg = world.reg
+    for call in (lambda c, d: reg.decertify(c, d, ts(None, None)),
+                 lambda c, d: reg.close_open_range(c, d, t(2022))):
+        with pytest.raises(MissingCollectionError) as info:
+            call("nope", "no-such-type")
+        assert info.value.collection == "nope"
+        with pytest.raises(CollectionTypeError) as info2:
+            call(RUN, "no-such-type")
+        assert info2.value.collection == RUN

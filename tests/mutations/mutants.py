@@ -702,9 +702,9 @@ END;
     Mutant(
         "sqlite-versions-close-unstamped", "pyclient/calibcert/backends/sqlite/close_open_range.py",
         '"UPDATE certification SET end_us = :end, created_change = :chg_,"\n'
-        '                f" created_operation = :op_ WHERE {where}",',
+        '                    f" created_operation = :op_ WHERE {where}",',
         '"UPDATE certification SET end_us = :end"\n'
-        '                f" WHERE {where}",',
+        '                    f" WHERE {where}",',
         "close_open_range by statement leaves the rows stamped with their old change",
         (SQV + "test_statement_versions_equal_the_row_triggers",),
     ),
@@ -712,8 +712,8 @@ END;
     Mutant(
         "sqlite-decertify-in-place-as-update",
         "pyclient/calibcert/backends/sqlite/decertify.py",
-        "self._versions_by_statement(n, always=True)",
-        "self._versions_by_statement(n)",
+        "self._versions_by_statement(n, always=True, checked_into=coll.id)",
+        "self._versions_by_statement(n, checked_into=coll.id)",
         "decertify of few rows lets the update trigger record its shortened rows as updates",
         (SQV + "test_decertify_in_place_records_a_delete_and_inserts",),
     ),
@@ -769,8 +769,8 @@ END;
     ),
     Mutant(
         "sqlite-close-range-boundary", "pyclient/calibcert/backends/sqlite/close_open_range.py",
-        'f"  FROM certification WHERE {where} AND begin_us >= :end"',
-        'f"  FROM certification WHERE {where} AND begin_us > :end"',
+        "f\" WHERE {where} AND begin_us >= :end\"",
+        "f\" WHERE {where} AND begin_us > :end\"",
         "SQLite close_open_range accepts an end equal to an open range's begin",
         (BC + "test_close_open_range_refuses_end_not_after_begin" + SQ_AT,),
     ),
@@ -2470,5 +2470,65 @@ END;
         "find_many takes a caller's own value type's equality for a repeat: one data ID"
         " answers for another",
         (FMB + "test_values_of_other_types_are_never_taken_for_repeats",),
+    ),
+    # -- sq-writes3 (revision 0018): fewer statements per small SQLite write ---------------
+    Mutant(
+        "sqlite-close-range-late-row-reported-last",
+        "pyclient/calibcert/backends/sqlite/close_open_range.py",
+        '" ORDER BY begin_us, data_id_key LIMIT 1", params)',
+        '" ORDER BY begin_us DESC, data_id_key LIMIT 1", params)',
+        "close_open_range refused by its UPDATE reports the latest row, not the earliest",
+        (SQV + "test_close_open_range_refused_by_its_update_changes_nothing[by_statement]",),
+    ),
+    Mutant(
+        "sqlite-close-range-bounds-untold",
+        "pyclient/calibcert/backends/sqlite/close_open_range.py",
+        'if _constraint_of(exc) != "certification_validity_bounds":',
+        'if True:',
+        "close_open_range lets the UPDATE's constraint error out instead of the precise one",
+        (BC + "test_close_open_range_refuses_end_not_after_begin" + SQ_AT,),
+    ),
+    Mutant(
+        "sqlite-close-range-skips-one-row",
+        "pyclient/calibcert/backends/sqlite/close_open_range.py",
+        "            if not n:  # nothing to close",
+        "            if n < 2:  # nothing to close",
+        "close_open_range returns before closing a single open row",
+        (BC + "test_close_open_range_closes_only_open_ones" + SQ,),
+    ),
+    Mutant(
+        "sqlite-collection-and-type-order",
+        "pyclient/calibcert/backends/sqlite/catalog.py",
+        "        coll = self._collection_of(name, types, row)\n"
+        "        if row[\"dataset_type_id\"] is None:\n"
+        "            raise _err(\"dataset_type_missing\", dataset_type=dataset_type)\n",
+        "        if row[\"dataset_type_id\"] is None:\n"
+        "            raise _err(\"dataset_type_missing\", dataset_type=dataset_type)\n"
+        "        coll = self._collection_of(name, types, row)\n",
+        "decertify / close_open_range report an unknown dataset type before a wrong collection",
+        (GAPS + "test_a_wrong_collection_is_reported_before_a_wrong_dataset_type" + SQ,),
+    ),
+    Mutant(
+        "sqlite-collection-and-type-no-calibration-check",
+        "pyclient/calibcert/backends/sqlite/catalog.py",
+        "        if need_calibration and not dtype.is_calibration:\n"
+        "            raise _err(\"not_calibration_type\", dataset_type=dataset_type)\n",
+        "",
+        "decertify / close_open_range accept a dataset type that is not a calibration type",
+        (BC + "test_close_open_range_errors" + SQ, BC + "test_decertify_errors" + SQ),
+    ),
+    Mutant(
+        "sqlite-copy-never-bulk", "pyclient/calibcert/backends/sqlite/collections.py",
+        "            if count and snap is None and self._copies_many(src.id):",
+        "            if False:",
+        "a large copy outside a transaction keeps the per-row foreign-key lookups",
+        (SQC + "test_copy_counts_its_source_under_the_write_lock[bulk]",),
+    ),
+    Mutant(
+        "sqlite-copy-name-taken-untold", "pyclient/calibcert/backends/sqlite/collections.py",
+        '                if _constraint_of(exc) == "collection_name_key":',
+        '                if False:',
+        "copy_collection into a taken name raises the raw constraint error",
+        (BCO + "test_copy_collection_errors" + SQ,),
     ),
 )
