@@ -2494,7 +2494,7 @@ END;
         "            if not n:  # nothing to close",
         "            if n < 2:  # nothing to close",
         "close_open_range returns before closing a single open row",
-        (BC + "test_close_open_range_closes_only_open_ones" + SQ,),
+        (BC + "test_close_open_range_refuses_end_not_after_begin" + SQ_AT,),
     ),
     Mutant(
         "sqlite-collection-and-type-order",
