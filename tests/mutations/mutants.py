@@ -590,6 +590,14 @@ MUTANTS: tuple[Mutant, ...] = (
         (REP + "test_a_stopped_standby_fails_over_with_a_log_line",),
     ),
     Mutant(
+        "pgclient-copy-without-savepoint", "pyclient/calibcert/backends/postgres.py",
+        "        self._scalar(\"SELECT calib.copy_collection(p_source",
+        "        self._plain_scalar(\"SELECT calib.copy_collection(p_source",
+        "copy_collection always goes the one-statement way, also inside a caller's"
+        " transaction: a failed copy gets no savepoint and spoils the transaction",
+        ("tests/test_behaviour_collections.py::test_copy_collection_errors" + PG,),
+    ),
+    Mutant(
         "pgclient-pooled-session-actor", "pyclient/calibcert/backends/postgres.py",
         "            if pooled:\n                self._local_actor",
         "            if False:\n                self._local_actor",
