@@ -213,6 +213,38 @@ def test_both_backends_answer_and_remember_the_same(
         assert pg or args[0] == "tagged"
 
 
+def test_history_records_each_kind_of_decertify(reg: Registry) -> None:
+    """A decertify that only shortens, one that only removes and one that only splits
+    (on PostgreSQL each runs a different set of statements, revision 0018) all record the
+    old row closed and every remaining piece as a new row of the decertify."""
+    refs = world(reg)
+    reg.certify("X", [refs[1]], Timespan(t(2020), t(2024)))
+    reg.certify("X", [refs[2]], Timespan(t(2020), t(2021)))
+    reg.certify("X", [refs[3]], Timespan(t(2020), None))
+    cases = (
+        (1, Timespan(t(2023), t(2025)), [(Timespan(t(2020), t(2024)), None),
+                                         (None, Timespan(t(2020), t(2023)))]),
+        (2, Timespan(t(2019), t(2022)), [(Timespan(t(2020), t(2021)), None)]),
+        (3, Timespan(t(2021), t(2022)), [(Timespan(t(2020), None), None),
+                                         (None, Timespan(t(2020), t(2021))),
+                                         (None, Timespan(t(2022), None))]),
+    )
+    for d, span, changes in cases:
+        assert reg.decertify("X", TYPE, span, [det(d)]) == 1
+        epoch = reg.current_epoch()
+        got = [(h.operation, h.validity_before, h.validity_after, h.dataset_id)
+               for h in reg.history("X", TYPE, det(d), since=epoch)]
+        assert got == [("decertify", before, after, refs[d].id)
+                       for before, after in changes], d
+    assert {(c.ref.data_id["detector"], c.timespan) for c in reg.certifications("X")} == {
+        (1, Timespan(t(2020), t(2023))), (3, Timespan(t(2020), t(2021))),
+        (3, Timespan(t(2022), None))}
+    # Nothing matching: no statement writes, no change.
+    epoch = reg.current_epoch()
+    assert reg.decertify("X", TYPE, Timespan(t(2000), t(2001))) == 0
+    assert reg.current_epoch() == epoch
+
+
 def test_history_records_operations_actor_and_reason(reg: Registry) -> None:
     refs = world(reg)
     with reopen(reg, reason="new biases", user="alice") as alice:

@@ -18,6 +18,7 @@ DECLARE
     v_keys integer[] := calib._data_id_keys(v_type, p_data_ids);
     v_bad record;
     v_n integer;
+    v_left integer;
 BEGIN
     PERFORM calib._operation('close_open_range');  -- named in the history (revision 0014)
     IF current_setting('calib.request_id', true) <> '' THEN  -- a retried request: its result
@@ -34,17 +35,36 @@ BEGIN
     END IF;
     IF calib._lock_collections(ARRAY[v_coll.collection_id]) IS NULL THEN END IF;
     IF calib._check_change(v_coll.collection_id, 'close_open_range') IS NULL THEN END IF;
-    /* Open ranges all overlap [p_end, infinity): the GiST index narrows the scan. */
-    SELECT c.dataset_id, c.validity, di.value AS data_id INTO v_bad
-    FROM calib.certification AS c JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
-    WHERE c.collection_id = v_coll.collection_id
-      AND c.dataset_type_id = v_type.dataset_type_id
-      AND c.validity && tstzrange(p_end, NULL, '[)')
-      AND upper_inf(c.validity) AND NOT lower_inf(c.validity) AND lower(c.validity) >= p_end
-      AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
-    ORDER BY lower(c.validity), c.data_id_key
-    LIMIT 1;
-    IF FOUND THEN
+    /* One statement (revision 0018): the UPDATE closes every open range and leaves one
+       that begins at or after p_end as it was, and counts those; only when there is one
+       does the query below find the first of them (in the order of the message) and raise
+       KC009, which undoes the whole call. The probe that ran before the UPDATE on every
+       call (one more scan of the open rows) is gone from the path that succeeds. Open
+       ranges all overlap [p_end, infinity): the GiST index narrows the scan. */
+    WITH closed AS (
+        UPDATE calib.certification AS c
+        SET validity = CASE WHEN NOT lower_inf(c.validity) AND lower(c.validity) >= p_end
+                            THEN c.validity  -- begins at or after the end: KC009 below
+                            ELSE tstzrange(lower(c.validity), p_end, '[)') END,
+            created_change = DEFAULT, created_operation = DEFAULT  -- a new version (history)
+        WHERE c.collection_id = v_coll.collection_id
+          AND c.dataset_type_id = v_type.dataset_type_id
+          AND c.validity && tstzrange(p_end, NULL, '[)')
+          AND upper_inf(c.validity)
+          AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+        RETURNING upper_inf(c.validity) AS left_open
+    )
+    SELECT count(*), count(*) FILTER (WHERE left_open) INTO v_n, v_left FROM closed;
+    IF v_left > 0 THEN
+        SELECT c.dataset_id, c.validity, di.value AS data_id INTO v_bad
+        FROM calib.certification AS c JOIN calib.data_id AS di ON di.data_id_key = c.data_id_key
+        WHERE c.collection_id = v_coll.collection_id
+          AND c.dataset_type_id = v_type.dataset_type_id
+          AND c.validity && tstzrange(p_end, NULL, '[)')
+          AND upper_inf(c.validity) AND NOT lower_inf(c.validity) AND lower(c.validity) >= p_end
+          AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys))
+        ORDER BY lower(c.validity), c.data_id_key
+        LIMIT 1;
         IF calib._raise('KC009',
             format('cannot close %L data ID %s in %L at %s: dataset %s begins at %s',
                    p_dataset_type, v_bad.data_id, p_collection, calib._ts_text(p_end),
@@ -55,15 +75,6 @@ BEGIN
                                'timespan', calib._span_json(v_bad.validity),
                                'end', calib._ts_text(p_end))) IS NULL THEN END IF;
     END IF;
-    UPDATE calib.certification AS c
-    SET validity = tstzrange(lower(c.validity), p_end, '[)'),
-        created_change = DEFAULT, created_operation = DEFAULT  -- a new version (history)
-    WHERE c.collection_id = v_coll.collection_id
-      AND c.dataset_type_id = v_type.dataset_type_id
-      AND c.validity && tstzrange(p_end, NULL, '[)')
-      AND upper_inf(c.validity)
-      AND (v_keys IS NULL OR c.data_id_key = ANY (v_keys));
-    GET DIAGNOSTICS v_n = ROW_COUNT;
     IF current_setting('calib.request_id', true) <> '' THEN  -- for a retry (calib._request)
         PERFORM calib._request_result('close_open_range', to_jsonb(v_n));
     END IF;

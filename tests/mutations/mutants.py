@@ -335,17 +335,34 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "pg-close-range-boundary", "sql/functions/close_open_range.sql",
-        "AND lower(c.validity) >= p_end",
-        "AND lower(c.validity) > p_end",
+        "WHEN NOT lower_inf(c.validity) AND lower(c.validity) >= p_end",
+        "WHEN NOT lower_inf(c.validity) AND lower(c.validity) > p_end",
         "close_open_range accepts an end equal to an open range's begin",
         (BC + "test_close_open_range_refuses_end_not_after_begin" + PG_AT,),
     ),
     Mutant(
         "pg-close-range-instant", "sql/functions/close_open_range.sql",
-        "SET validity = tstzrange(lower(c.validity), p_end, '[)')",
-        "SET validity = tstzrange(lower(c.validity), p_end + interval '1 microsecond', '[)')",
+        "ELSE tstzrange(lower(c.validity), p_end, '[)') END",
+        "ELSE tstzrange(lower(c.validity), p_end + interval '1 microsecond', '[)') END",
         "close_open_range closes one microsecond after the given end",
         (BC + "test_close_open_range_closes_only_open_ones" + PG,),
+    ),
+    # -- pg-small (revision 0018): close_open_range's KC009 check folded into its UPDATE --
+    Mutant(
+        "pg-close-range-left-open-unchecked", "sql/functions/close_open_range.sql",
+        "    IF v_left > 0 THEN\n",
+        "    IF false THEN\n",
+        "close_open_range closes the ranges it can and silently leaves open one that begins"
+        " at or after the end (the folded KC009 check not raised)",
+        (BC + "test_close_open_range_refuses_end_not_after_begin" + PG_AT,),
+    ),
+    Mutant(
+        "pg-close-range-message-boundary", "sql/functions/close_open_range.sql",
+        "AND NOT lower_inf(c.validity) AND lower(c.validity) >= p_end\n",
+        "AND NOT lower_inf(c.validity) AND lower(c.validity) > p_end\n",
+        "close_open_range's KC009 names no dataset when the offending range begins exactly"
+        " at the end (the query that finds it disagrees with the UPDATE)",
+        (BC + "test_close_open_range_refuses_end_not_after_begin" + PG_AT,),
     ),
     Mutant(
         "pg-decertify-split-half", "sql/functions/decertify.sql",
@@ -571,6 +588,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "                    if True:\n",
         "a standby that stopped makes the lookup fail instead of failing over",
         (REP + "test_a_stopped_standby_fails_over_with_a_log_line",),
+    ),
+    Mutant(
+        "pgclient-copy-without-savepoint", "pyclient/calibcert/backends/postgres.py",
+        "        self._scalar(\"SELECT calib.copy_collection(p_source",
+        "        self._plain_scalar(\"SELECT calib.copy_collection(p_source",
+        "copy_collection always goes the one-statement way, also inside a caller's"
+        " transaction: a failed copy gets no savepoint and spoils the transaction",
+        ("tests/test_behaviour_collections.py::test_copy_collection_errors" + PG,),
     ),
     Mutant(
         "pgclient-pooled-session-actor", "pyclient/calibcert/backends/postgres.py",
@@ -887,8 +912,8 @@ END;
     # -- collection states and writer lists (revision 0012) --------------------------------
     Mutant(
         "pg-frozen-not-checked", "sql/functions/_check_change.sql",
-        "    IF v_coll.state = 'FROZEN'\n       AND NOT",
-        "    IF false\n       AND NOT",
+        "    IF v_coll.state = 'FROZEN' THEN\n        IF NOT",
+        "    IF false THEN\n        IF NOT",
         "calib._check_change lets every operation into a FROZEN collection (the triggers"
         " still refuse the rows, without the operation's name)",
         (BS + "test_state_allows_or_refuses_each_operation[postgresql-in-transaction-FROZEN"
@@ -2053,8 +2078,8 @@ END;
     ),
     Mutant(
         "pg-snapshot-not-removable", "sql/functions/_check_change.sql",
-        "       AND NOT (p_operation = 'remove_collection'",
-        "       AND NOT (false",
+        "        IF NOT (p_operation = 'remove_collection'",
+        "        IF NOT (false",
         "an admin cannot remove a snapshot (FROZEN, and it can never be unfrozen)",
         (BSNAP + "test_every_write_to_a_snapshot_is_refused" + PG_ALONE,),
     ),

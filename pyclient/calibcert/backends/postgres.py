@@ -393,9 +393,11 @@ class PostgresRegistry(PostgresFindMany, PostgresHistory, PostgresExplain, Postg
                             " p_roles => %(r)s::text[])", {"n": name, "r": roles})
 
     def _copy_collection(self, source: str, destination: str, doc: str | None) -> None:
-        self._run("SELECT calib.copy_collection(p_source => %(s)s::text,"
-                  " p_destination => %(d)s::text, p_doc => %(doc)s::text)",
-                  {"s": source, "d": destination, "doc": doc})
+        # _scalar, as every other write: outside a transaction one reused tuple cursor
+        # rather than a new dict-row cursor (revision 0018: ~10 us of client time a call).
+        self._scalar("SELECT calib.copy_collection(p_source => %(s)s::text,"
+                     " p_destination => %(d)s::text, p_doc => %(doc)s::text)",
+                     {"s": source, "d": destination, "doc": doc})
 
     # -- dataset types and datasets ----------------------------------------------------
 
