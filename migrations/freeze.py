@@ -151,6 +151,10 @@ RELEASED: dict[str, str] = {
         "46ce56fd268a5e5f467a81fd3c027b8a74799965bfe9f43dacea2b9d98b5389e",
     "0017_speed2.sqlite.sql":
         "f9eab5ba8290c08bbf9457865e6f18583df21eaf2e7a15bc59a236a2b35909fa",
+    "0018_speed3.postgresql.down.sql":
+        "afc8d93d1427c4391093d08e0318a6097f1ba1b83eadb558653a7c8cad8ca3c6",
+    "0018_speed3.postgresql.sql":
+        "6b05d83dda4ffaa010bd5ca911178ea1f1d96438b01ccff7943b9e815c63721f",
 }
 
 HEADER = (
