@@ -547,7 +547,7 @@ MUTANTS: tuple[Mutant, ...] = (
         (BL + "test_find_lookup_errors" + PG_STANDALONE,),
     ),
     Mutant(
-        "pgclient-instant-open-range", "pyclient/calibcert/backends/postgres.py",
+        "pgclient-instant-open-range", "pyclient/calibcert/backends/postgres_rows.py",
         'return Range(at, at, "[]")  # an instant',
         'return Range(at, None, "[)")  # an instant',
         "find_many with timespans sends an instant as [t, +inf)",

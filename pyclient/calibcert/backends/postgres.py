@@ -20,7 +20,6 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format, TransactionStatus
 from psycopg.rows import RowFactory, dict_row
 from psycopg.types.json import Jsonb
-from psycopg.types.range import Range, TimestamptzRange
 
 from ..errors import (
     ConflictingCertificationError,
@@ -42,11 +41,11 @@ from ..types import (
     DatasetTypeInfo,
     IntegrityProblem,
     Timespan,
-    to_utc,
 )
 from .postgres_explain import PostgresExplain
 from .postgres_find_many import JsonbArray, JsonbArrayDumper, PostgresFindMany
 from .postgres_history import PostgresHistory
+from .postgres_rows import _collection_info, _range, _ref, _timespan, _utc
 from .postgres_snapshots import PostgresSnapshots
 
 #: Rows per statement for bulk writes (keeps client and server memory bounded).
@@ -54,11 +53,6 @@ CHUNK = 50_000
 #: PostgresRegistry._batch's ``send(CHUNK_ALL)``: every item in one statement.
 CHUNK_ALL = -1
 _T = TypeVar("_T")
-
-
-def _range(ts: Timespan) -> Range:
-    # The typed subclass: it can go in binary (%b) even when both sides are unbounded.
-    return TimestamptzRange(ts.begin, ts.end, "[)")
 
 
 _UUID_OID, _UUID_ARRAY_OID = 2950, 2951
@@ -84,23 +78,6 @@ class _PackedIdsDumper(Dumper):
         for j in range(16):  # byte j of every id, one C-level slice copy each
             out[4 + j::20] = src[j::16]
         return struct.pack("!iiIii", 1, 0, _UUID_OID, n, 1) + bytes(out)
-
-
-def _timespan(r: Range) -> Timespan:
-    return Timespan(None if r.lower is None else to_utc(r.lower),
-                    None if r.upper is None else to_utc(r.upper))
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else to_utc(t)
-
-
-def _at_range(at: At) -> Range | None:
-    if at is None:
-        return None
-    if isinstance(at, Timespan):
-        return _range(at)
-    return Range(at, at, "[]")  # an instant: the range [t, t]
 
 
 _FIND = ("SELECT dataset_id, dataset_type, data_id, run FROM calib.find("
@@ -142,18 +119,6 @@ _FIND_FAST_ALLOWED = (
     " 'calib.certification', 'calib.dataset', 'calib.search_path', 'calib.tag']) AS t"
 )
 _UNDECIDED = object()
-
-def _collection_info(r: dict[str, Any]) -> CollectionInfo:
-    """A row of calib.list_collections (either form)."""
-    return CollectionInfo(r["name"], CollectionType(r["type"]), r["doc"],
-                          CollectionState(r["state"]),
-                          None if r["writers"] is None else tuple(r["writers"]),
-                          r["snapshot_of"], r["snapshot_epoch"])
-
-
-def _ref(row: dict[str, Any]) -> DatasetRef:
-    return DatasetRef(row["dataset_id"], row["dataset_type"], row["data_id"], row["run"])
-
 
 class PostgresRegistry(PostgresFindMany, PostgresHistory, PostgresExplain, PostgresSnapshots,
                        Registry):

@@ -10,6 +10,7 @@ from psycopg.types.json import Jsonb
 
 from ..explain import ExplainRow
 from ..types import Timespan
+from .postgres_rows import _range, _timespan
 
 # The typed forms, chosen by the time's kind (an instant, or a timespan; None: either).
 _EXPLAIN = ("SELECT * FROM calib.explain(p_collection => %(c)s::text,"
@@ -26,8 +27,6 @@ class PostgresExplain:
 
     def _explain(self, collection: str, dataset_type: str, data_id: dict[str, Any],
                  at: datetime | Timespan | None, as_of: int | None) -> list[ExplainRow]:
-        from .postgres import _range, _timespan
-
         if isinstance(at, Timespan):
             sql, value = _EXPLAIN_SPAN, _range(at)
         else:

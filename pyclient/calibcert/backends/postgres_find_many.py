@@ -24,6 +24,7 @@ from psycopg.rows import tuple_row
 
 from ..query_batch import At, DataIdBatch
 from ..types import DatasetRef, Timespan
+from .postgres_rows import _at_range
 
 _JSONB_OID, _JSONB_ARRAY_OID = 3802, 3807
 
@@ -125,8 +126,6 @@ class PostgresFindMany:
         # regex, about 50 us per (data ID, time) pair. All-instant batches (the usual case)
         # use the timestamptz[] overload instead of building a [t, t] range per pair.
         if any(isinstance(t, Timespan) for t in times):
-            from .postgres import _at_range
-
             sql, value = _FIND_MANY_SPAN, [_at_range(t) for t in times]
         else:
             sql, value = _FIND_MANY_AT, times

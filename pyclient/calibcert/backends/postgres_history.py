@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from ..history import At, HistoryRow, RevertRow, request_id_nested
 from ..types import Certification, CollectionInfo, DatasetRef, Timespan
+from .postgres_rows import _at_range, _collection_info, _ref, _timespan
 
 _FIND_MANY_AS_OF = (
     "SELECT * FROM calib.find_many(p_collection => %(c)s::text,"
@@ -60,8 +61,6 @@ class PostgresHistory:
     def _find_many_as_of(self, collection: str, dataset_type: str,
                          data_ids: list[dict[str, Any]], times: list[At],
                          as_of: int) -> list[DatasetRef | None]:
-        from .postgres import _at_range, _ref
-
         rows = self._run(_FIND_MANY_AS_OF, {
             "c": collection, "t": dataset_type, "d": [Jsonb(d) for d in data_ids],
             "s": [_at_range(t) for t in times], "e": as_of})
@@ -69,8 +68,6 @@ class PostgresHistory:
 
     def _certifications_as_of(self, collection: str, dataset_type: str | None,
                               as_of: int) -> list[Certification]:
-        from .postgres import _ref, _timespan
-
         rows = self._run(
             "SELECT * FROM calib.certifications(p_collection => %(c)s::text,"
             " p_dataset_type => %(t)s::text, p_as_of => %(e)s::bigint)",
@@ -83,8 +80,6 @@ class PostgresHistory:
             {"p": parent, "e": as_of})
 
     def _list_collections_as_of(self, type: str | None, as_of: int) -> list[CollectionInfo]:
-        from .postgres import _collection_info
-
         return [_collection_info(r) for r in self._run(
             "SELECT * FROM calib.list_collections(p_type => %(t)s::text,"
             " p_as_of => %(e)s::bigint)", {"t": type, "e": as_of})]
@@ -95,8 +90,6 @@ class PostgresHistory:
 
     def _query_datasets_as_of(self, collection: str, dataset_type: str,
                               where: dict[str, Any] | None, as_of: int) -> list[DatasetRef]:
-        from .postgres import _ref
-
         return [_ref(r) for r in self._run(
             "SELECT * FROM calib.query_datasets(p_collection => %(c)s::text,"
             " p_dataset_type => %(t)s::text, p_where => %(w)s::jsonb, p_as_of => %(e)s::bigint)",
@@ -128,6 +121,4 @@ class PostgresHistory:
 
 
 def _span(value: Any) -> Timespan | None:
-    from .postgres import _timespan
-
     return None if value is None else _timespan(value)
