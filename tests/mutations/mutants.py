@@ -2524,21 +2524,18 @@ END;
     Mutant(
         "sqlite-collection-and-type-order",
         "pyclient/calibcert/backends/sqlite/catalog.py",
-        "        coll = self._collection_of(name, types, row)\n"
-        "        if row[\"dataset_type_id\"] is None:\n"
-        "            raise _err(\"dataset_type_missing\", dataset_type=dataset_type)\n",
-        "        if row[\"dataset_type_id\"] is None:\n"
-        "            raise _err(\"dataset_type_missing\", dataset_type=dataset_type)\n"
-        "        coll = self._collection_of(name, types, row)\n",
+        "        return (self._collection_of(name, types, row),\n"
+        "                self._dataset_type_of(dataset_type, need_calibration, row))\n",
+        "        dtype = self._dataset_type_of(dataset_type, need_calibration, row)\n"
+        "        return (self._collection_of(name, types, row), dtype)\n",
         "decertify / close_open_range report an unknown dataset type before a wrong collection",
         (GAPS + "test_a_wrong_collection_is_reported_before_a_wrong_dataset_type" + SQ,),
     ),
     Mutant(
         "sqlite-collection-and-type-no-calibration-check",
         "pyclient/calibcert/backends/sqlite/catalog.py",
-        "        if need_calibration and not dtype.is_calibration:\n"
-        "            raise _err(\"not_calibration_type\", dataset_type=dataset_type)\n",
-        "",
+        "                self._dataset_type_of(dataset_type, need_calibration, row))\n",
+        "                self._dataset_type_of(dataset_type, False, row))\n",
         "decertify / close_open_range accept a dataset type that is not a calibration type",
         (BC + "test_close_open_range_errors" + SQ, BC + "test_decertify_errors" + SQ),
     ),

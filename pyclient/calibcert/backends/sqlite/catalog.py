@@ -245,7 +245,13 @@ class Catalog(SqliteConnection):
             raise _err("argument_null", what="dataset type name")
         row = self._one("SELECT dataset_type_id, dimensions, is_calibration FROM dataset_type"
                         " WHERE name = ?", (name,))
-        if row is None:
+        return self._dataset_type_of(name, need_calibration, row)
+
+    def _dataset_type_of(self, name: str, need_calibration: bool,
+                         row: sqlite3.Row | None) -> _Type:
+        """_dataset_type's checks of ``row`` (dataset_type_id, dimensions, is_calibration of
+        dataset type ``name``; None or a NULL dataset_type_id when there is none)."""
+        if row is None or row["dataset_type_id"] is None:
             raise _err("dataset_type_missing", dataset_type=name)
         dtype = _Type(row["dataset_type_id"], name, tuple(json.loads(row["dimensions"])),
                       bool(row["is_calibration"]))
@@ -266,14 +272,8 @@ class Catalog(SqliteConnection):
             "SELECT c.collection_id, c.type, c.doc, c.state, t.dataset_type_id, t.dimensions,"
             " t.is_calibration FROM (SELECT 1) LEFT JOIN collection AS c ON c.name = ?"
             " LEFT JOIN dataset_type AS t ON t.name = ?", (name, dataset_type))
-        coll = self._collection_of(name, types, row)
-        if row["dataset_type_id"] is None:
-            raise _err("dataset_type_missing", dataset_type=dataset_type)
-        dtype = _Type(row["dataset_type_id"], dataset_type, tuple(json.loads(row["dimensions"])),
-                      bool(row["is_calibration"]))
-        if need_calibration and not dtype.is_calibration:
-            raise _err("not_calibration_type", dataset_type=dataset_type)
-        return coll, dtype
+        return (self._collection_of(name, types, row),
+                self._dataset_type_of(dataset_type, need_calibration, row))
 
     def _type_by_id(self, type_id: int) -> _Type:
         """A dataset type by id (cached: a dataset type never changes once registered)."""
