@@ -223,7 +223,7 @@ def test_functions_before_a_revision_are_those_of_the_previous_one() -> None:
 
 EARLIER_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008",
                      "0009", "0010", "0011", "0012", "0013", "0014", "0015", "0016",
-                     "0017")
+                     "0017", "0018")
 
 
 def test_earlier_revisions_are_all_tested() -> None:

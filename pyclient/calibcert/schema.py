@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 #: The alembic revision this client's code expects (``calib.alembic_version``).
-HEAD_REVISION = "0018"
+HEAD_REVISION = "0019"
 
 _IR = re.compile(r"^\\ir\s+(\S+)\s*$")
 

@@ -7,5 +7,5 @@ AS $$
    calib.alembic_version. Every later revision re-creates this function with its own number
    (tests/test_health.py fails when an installed database answers another revision than
    calibcert.schema.HEAD_REVISION). */
-SELECT '0018'::text
+SELECT '0019'::text
 $$;

@@ -5,7 +5,7 @@ CREATE TABLE calib.alembic_version (
     version_num varchar(32) NOT NULL,
     CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
-INSERT INTO calib.alembic_version (version_num) VALUES ('0018');
+INSERT INTO calib.alembic_version (version_num) VALUES ('0019');
 -- Created after schema/grants.sql and schema/security.sql ran: grant what alembic's table
 -- gets there, so that the service roles can read the revision (calibcert.connect checks
 -- it) on either install, and hand it to calib_owner like every other table. The reader

@@ -1,0 +1,13 @@
+-- Revision 0019 (0018 -> 0019) on PostgreSQL: the source that migrations/freeze.py expands
+-- into versions/0019_hardening.postgresql.sql. calib._revision answers 0019; each topic adds
+-- its block below, before the closing comments, grants and security.
+\ir ../../sql/functions/_revision.sql
+-- sec-install: begin
+-- sec-install: end
+-- sec-locks: begin
+-- sec-locks: end
+-- lead: begin
+-- lead: end
+\ir ../../sql/schema/comments.sql
+\ir ../../sql/schema/grants.sql
+\ir ../../sql/schema/security.sql
