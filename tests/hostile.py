@@ -301,6 +301,21 @@ CALLS: dict[str, list[str]] = {
         f" {_ID('data_id', 'value', DET1, 'data_id_key')}, {_SPAN})",
         f"SELECT * FROM calib.probe({_ID('collection', 'name', 'tagged')},"
         f" {_ID('data_id', 'value', DET2, 'data_id_key')}, NULL::pg_catalog.tstzrange)",
+        # through a snapshot member: probe's branch that calls calib._snapshot_ids
+        f"SELECT * FROM calib.probe({_ID('collection', 'name', 'outer')},"
+        f" {_ID('data_id', 'value', DET1, 'data_id_key')}, {_SPAN})",
+    ],
+    # The one private helper granted to a role (the reader role, for probe's snapshot
+    # branch): called directly, with the snapshot's own source and epoch, and with an
+    # epoch before anything was certified.
+    "calib._snapshot_ids(integer,integer,tstzrange,bigint)": [
+        f"SELECT calib._snapshot_ids({_ID('collection', 'name', 'chain')},"
+        f" {_ID('data_id', 'value', DET1, 'data_id_key')}, {_SPAN},"
+        f" (SELECT s.epoch FROM calib.snapshot AS s WHERE s.collection_id"
+        f" OPERATOR(pg_catalog.=) {_ID('collection', 'name', 'chain-then')}))",
+        f"SELECT calib._snapshot_ids({_ID('collection', 'name', 'chain')},"
+        f" {_ID('data_id', 'value', DET1, 'data_id_key')}, NULL::pg_catalog.tstzrange,"
+        " 0::pg_catalog.int8)",
     ],
     "calib.register_collection(text,text,text)": [
         f"SELECT calib.register_collection({_t('new')}, {_t('CALIBRATION')}, {_t('doc')})",
@@ -605,11 +620,15 @@ CALLS.update({
 
 
 def public_functions(conn: psycopg.Connection) -> set[str]:
-    """Every function of schema calib whose name does not start with ``_``."""
+    """Every function of schema calib a caller can reach: each whose name does not start
+    with ``_``, and each private helper granted to a role anyway (``calib._snapshot_ids``,
+    which ``calib.probe`` calls with its caller's rights)."""
     conn.execute("SET search_path = pg_catalog")
     return {sig for (sig,) in conn.execute(
         "SELECT p.oid::regprocedure::text FROM pg_proc AS p"
-        " WHERE p.pronamespace = 'calib'::regnamespace AND p.proname NOT LIKE '\\_%'")}
+        " WHERE p.pronamespace = 'calib'::regnamespace AND (p.proname NOT LIKE '\\_%'"
+        "  OR EXISTS (SELECT FROM aclexplode(p.proacl) AS a"
+        "             WHERE a.grantee <> p.proowner))")}
 
 
 # -- planting the shadows ------------------------------------------------------------------

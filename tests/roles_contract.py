@@ -44,6 +44,8 @@ LOWEST_ROLE: dict[str, str] = {
     "calib.list_collections(text)": _READ,
     "calib.list_dataset_types()": _READ,
     "calib.probe(integer,integer,tstzrange)": _READ,
+    # a private helper granted anyway: probe (SECURITY INVOKER) calls it for snapshot members
+    "calib._snapshot_ids(integer,integer,tstzrange,bigint)": _READ,
     # -- changes to the content of collections: certifier ----------------------------------
     "calib.insert_datasets(text,text,jsonb,jsonb)": _CERTIFY,
     "calib.insert_datasets(text,text,jsonb[],uuid[])": _CERTIFY,
