@@ -134,7 +134,9 @@ AS $$
    skipped the role check and 'x' gave a raw 22P02). Not the transaction id, as
    calib._change has it: a replay writes nothing, and taking an id would make its commit
    write and flush WAL. Whatever the setting holds, the replayed change is checked on every
-   call to be this request id's and the caller's role's.
+   call to be this request id's and the caller's role's: a caller who writes its own
+   transaction's start there can at most replay its own role's recorded results out of
+   order, which change nothing and which it may SELECT anyway.
    Arguments: p_operation: the public function's name, as calib._operation has it.
    Returns: NULL (run the call) or the recorded {"op", "result"} to return.
    Errors: KC015 request_id_invalid (longer than 200 characters), KC015 request_id_late,
