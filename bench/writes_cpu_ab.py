@@ -1,7 +1,8 @@
 """PostgreSQL small writes, before against after, by the server's CPU time (revision 0018).
 
-    python bench/writes_cpu_ab.py [--ref main] [--ops decertify,close_open_range]
+    python bench/writes_cpu_ab.py [--ref main] [--ops decertify,close_open_range,certify]
                                   [--rows 1] [--calls 400] [--helpers _check_change]
+                                  [--epoch-lock]
 
 One throw-away server with the test settings (fsync off: the per-call work shows), one
 database upgraded to head. The typed form of each operation is installed again from git
@@ -17,6 +18,13 @@ spreads the load over both sides, and CPU time does not count the time the proce
 for a core. Prints the medians (and quartiles) of each side and new / ref. A control:
 ``--ref HEAD`` measures two identical definitions under two names (the ratio is then the
 noise and the bias of the method, ~0.97-1.03 in revision 0018's runs).
+
+``--epoch-lock`` (revision 0019) compares the commit instead: the ref side's changes are
+numbered by ``--ref``'s ``calib._stamp_epoch`` (installed as ``calib._stamp_epoch_ref``),
+the new side's by the head's. The trigger change_epoch is replaced by two constraint
+triggers, each with a WHEN clause on the setting ``bench.side`` (set before each call,
+untimed), so both sides evaluate the same two conditions; with ``--ref HEAD`` it is the
+control. Op ``certify`` certifies the ``--rows`` datasets into a fresh collection.
 """
 
 from __future__ import annotations
@@ -40,7 +48,21 @@ CALLS = {
                   " tstzrange('2020-01-02+00', '2020-01-03+00'))", "'2020-01-05+00'"),
     "close_open_range": ("select calib.{fn}(%s::text, 'bias'::text,"
                          " '2020-01-02+00'::timestamptz)", "NULL"),
+    # (revision 0019) into a fresh collection: nothing certified beforehand
+    "certify": ("select calib.{fn}(%s::text, {ids}, tstzrange('2020-01-01+00', NULL))", None),
 }
+#: --epoch-lock: the one trigger that numbers a change, split in two by the side.
+EPOCH_TRIGGERS = """
+DROP TRIGGER change_epoch ON calib.change;
+CREATE CONSTRAINT TRIGGER change_epoch AFTER INSERT ON calib.change
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN (pg_catalog.current_setting('bench.side', true) IS DISTINCT FROM 'ref')
+    EXECUTE FUNCTION calib._stamp_epoch();
+CREATE CONSTRAINT TRIGGER change_epoch_ref AFTER INSERT ON calib.change
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN (pg_catalog.current_setting('bench.side', true) = 'ref')
+    EXECUTE FUNCTION calib._stamp_epoch_ref();
+"""
 
 
 def ref_definition(ref: str, name: str, helpers: list[str]) -> str:
@@ -65,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=400, help="calls per side")
     ap.add_argument("--helpers", default="_check_change",
                     help="helpers whose --ref definitions the old side calls")
+    ap.add_argument("--epoch-lock", action="store_true",
+                    help="the ref side's commits numbered by --ref's calib._stamp_epoch")
     args = ap.parse_args(argv)
     from calibcert.testing import SERVER_ARGS, server_url, start_server
 
@@ -78,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute(ref_definition(args.ref, h, helpers))
         for op in args.ops.split(","):
             conn.execute(ref_definition(args.ref, op, helpers))
+        if args.epoch_lock:
+            conn.execute(ref_definition(args.ref, "_stamp_epoch", []))
+            conn.execute(EPOCH_TRIGGERS)
         conn.execute("select calib.register_dataset_type('bias', ARRAY['detector'])")
         conn.execute("select calib.register_collection('run', 'RUN')")
         ids = [r[0] for r in conn.execute(
@@ -95,22 +122,28 @@ def main(argv: list[str] | None = None) -> int:
                 names.append(f"c{serial}")
                 conn.execute("select calib.register_collection(%s::text, 'CALIBRATION')",
                              (names[-1],))
-                conn.execute("select calib.certify(%s::text, %s::uuid[],"
-                             f" tstzrange('2020-01-01+00', {upper}))", (names[-1], ids))
-            queries = {"ref": call.format(fn=f"{op}_ref"), "new": call.format(fn=op)}
+                if upper is not None:
+                    conn.execute("select calib.certify(%s::text, %s::uuid[],"
+                                 f" tstzrange('2020-01-01+00', {upper}))", (names[-1], ids))
+            literal = "ARRAY[" + ", ".join(f"'{i}'" for i in ids) + "]::uuid[]"
+            queries = {"ref": call.format(fn=f"{op}_ref", ids=literal),
+                       "new": call.format(fn=op, ids=literal)}
             cpu: dict[str, list[float]] = {"ref": [], "new": []}
             wall: dict[str, list[float]] = {"ref": [], "new": []}
             for _ in range(WARMUP):  # PL/pgSQL compiles, plans cached: not timed
                 for side in ("ref", "new"):
+                    conn.execute("select set_config('bench.side', %s, false)", (side,))
                     conn.execute(queries[side], (names.pop(),))
             for i in range(args.calls):
                 for side in (("ref", "new") if i % 2 == 0 else ("new", "ref")):
+                    conn.execute("select set_config('bench.side', %s, false)", (side,))
                     c0 = int(stat.read_text().split()[0])
                     w0 = time.perf_counter()
                     conn.execute(queries[side], (names.pop(),))
                     wall[side].append((time.perf_counter() - w0) * 1e6)
                     cpu[side].append((int(stat.read_text().split()[0]) - c0) / 1000)
-            print(f"{op} x{args.rows}, {args.calls} calls per side, ref = {args.ref}")
+            print(f"{op} x{args.rows}, {args.calls} calls per side, ref = {args.ref}"
+                  + (" (ref side: --ref's calib._stamp_epoch)" if args.epoch_lock else ""))
             for side in ("ref", "new"):
                 q = statistics.quantiles(cpu[side], n=4)
                 print(f"  {side}: server CPU median {statistics.median(cpu[side]):.0f} us"

@@ -9,6 +9,7 @@
 \ir schema/dimension.sql
 \ir schema/search_path.sql
 \ir schema/history.sql
+\ir schema/epoch_lock.sql
 \ir schema/snapshot.sql
 \ir schema/certification_history.sql
 \ir schema/retention.sql

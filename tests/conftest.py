@@ -52,7 +52,7 @@ RESET_SEQUENCES = ("SELECT pg_catalog.setval('calib.epoch_seq', 1, false);"
                    " UPDATE calib.history_horizon SET earliest_epoch = 0, pruned_at = NULL")
 #: Tables the reset leaves alone on purpose.
 KEPT_TABLES = ("alembic_version", "installation", "search_path_generation",
-               "history_horizon")
+               "history_horizon", "epoch_lock")
 # CALIBCERT_TEST_INSTALL=sql builds the templates from sql/ (install.sql and its SQLite twin)
 # instead of the alembic revisions, whose frozen copies a change to sql/ does not reach. The
 # mutation check (tests/mutations/) sets it so that a mutant of sql/ is what the tests run.

@@ -130,6 +130,8 @@ def pop_upgrade_history(contents: dict[str, list[tuple[Any, ...]]]) -> None:
     assert (request_id, results) == (None, None)  # retention: no request, nothing pruned
     if "history_horizon" in contents:
         assert contents.pop("history_horizon") == [(True, 0, None)]
+    if "epoch_lock" in contents:  # revision 0019: its one row
+        assert contents.pop("epoch_lock") == [(True,)]
     for table, current in VERSIONED.items():
         rows = contents.pop(table)
         assert len(rows) == len(contents[current]), table

@@ -3,6 +3,8 @@
 -- sec-install: begin
 -- sec-install: end
 -- sec-locks: begin
+-- sec-locks: calib._stamp_epoch, put back above by freeze.py, takes the advisory lock again.
+DROP TABLE calib.epoch_lock;
 -- sec-locks: end
 -- lead: begin
 -- lead: end

@@ -5,6 +5,18 @@
 -- sec-install: begin
 -- sec-install: end
 -- sec-locks: begin
+-- sec-locks: the epoch lock is a row of calibcert's own (calib.epoch_lock, locked FOR UPDATE),
+-- no longer an advisory lock whose key any login could take and hold, stopping every write.
+\ir ../../sql/schema/epoch_lock.sql
+\ir ../../sql/functions/_stamp_epoch.sql
+-- sec-locks: a request's replay position (calib._replay_call) counts only when this
+-- transaction's calls left it, and the replayed change is checked to be the caller's role's
+-- on every call (a hand-set '0' skipped that check; 'x' gave a raw 22P02).
+\ir ../../sql/functions/_request.sql
+-- sec-locks: documents nested too deep for PostgreSQL (repeat('[', 100000); an array literal
+-- of 7 dimensions) are KC016 document_syntax, not the raw 54001 / 54000.
+\ir ../../sql/functions/_json_text.sql
+\ir ../../sql/functions/_document.sql
 -- sec-locks: end
 -- lead: begin
 -- lead: end

@@ -8,7 +8,9 @@ AS $$
    JSON strings (NULL: null) or, with p_json_elements (lists of data IDs), are each read as
    JSON. NULL stays NULL. Errors, KC016 naming the argument p_what: not JSON and not an
    array literal (document_syntax), JSON that is not an array (document_not_array), a
-   data-ID element that is not JSON (document_syntax with the element's position). */
+   data-ID element that is not JSON (document_syntax with the element's position); also
+   when nested too deep for PostgreSQL (an array literal of more than 6 dimensions: 54000;
+   JSON deeper than the stack allows: 54001), which were raw errors before revision 0019. */
 DECLARE
     v_items text[];
     v_json jsonb;
@@ -23,13 +25,13 @@ BEGIN
     END IF;
     BEGIN
         v_items := p_value::text[];
-    EXCEPTION WHEN invalid_text_representation THEN
+    EXCEPTION WHEN invalid_text_representation OR program_limit_exceeded THEN
         /* Not an array literal. A JSON object (one data ID instead of a list of them) is
            told as such; anything else is a broken array literal. */
         v_reason := SQLERRM;
         BEGIN
             v_json := p_value::jsonb;
-        EXCEPTION WHEN invalid_text_representation THEN
+        EXCEPTION WHEN invalid_text_representation OR statement_too_complex THEN
             IF calib._raise('KC016',
                 format('%s%s cannot be read as %s: %s', p_what, '',
                        'a JSON array or a PostgreSQL array literal', v_reason),

@@ -24,6 +24,16 @@ AS $$
      SERIALIZABLE a change committed after the snapshot cannot be read: 40001, retry.
    The setting must be in place before the transaction's first change: a transaction
    whose change has no or another request id is refused (request_id_late).
+   While replaying, the position of the next call is kept in the transaction-local setting
+   calib._replay_call, with the transaction's start (transaction_timestamp(), as epoch
+   seconds): a value this transaction's calls did not leave (set by hand, or not of the
+   form) is ignored and the call takes the way above (revision 0019; before, '0' set by hand
+   skipped the role check and 'x' gave a raw 22P02). Not the transaction id, as
+   calib._change has it: a replay writes nothing, and taking an id would make its commit
+   write and flush WAL. Whatever the setting holds, the replayed change is checked on every
+   call to be this request id's and the caller's role's: a caller who writes its own
+   transaction's start there can at most replay its own role's recorded results out of
+   order, which change nothing and which it may SELECT anyway.
    Arguments: p_operation: the public function's name, as calib._operation has it.
    Returns: NULL (run the call) or the recorded {"op", "result"} to return.
    Errors: KC015 request_id_invalid (longer than 200 characters), KC015 request_id_late,
@@ -39,6 +49,7 @@ DECLARE
     v_old text;
     v_claimed boolean := false;
     v_step jsonb;
+    v_replay text[];
 BEGIN
     IF v_id IS NULL THEN
         RETURN NULL;
@@ -48,8 +59,16 @@ BEGIN
             format('request id must be at most 200 characters, not %s', length(v_id)),
             jsonb_build_object('kind', 'request_id_invalid', 'length', length(v_id))) IS NULL THEN END IF;
     END IF;
-    /* Replaying already (an earlier call of this transaction found the id committed). */
-    v_n := nullif(current_setting('calib._replay_call', true), '')::integer;
+    /* Replaying already (an earlier call of this transaction found the id committed and
+       left the next position, with this transaction's start). */
+    v_replay := regexp_match(current_setting('calib._replay_call', true), '^([0-9]{1,9}) (\S+)$');
+    IF v_replay[2] = extract(epoch FROM transaction_timestamp())::text THEN
+        SELECT * INTO v_change FROM calib.change AS c
+        WHERE c.request_id = v_id AND c.epoch IS NOT NULL;
+        IF FOUND THEN
+            v_n := v_replay[1]::integer;
+        END IF;
+    END IF;
     IF v_n IS NULL THEN
         /* This transaction's own change, if it has one (the same check as calib._change). */
         IF v_mine ~ '^[0-9]{1,18}$' THEN
@@ -96,15 +115,14 @@ BEGIN
                     jsonb_build_object('kind', 'request_id_snapshot', 'request_id', v_id)) IS NULL THEN END IF;
             END IF;
         END IF;
-        IF v_change.db_role IS DISTINCT FROM calib._caller() THEN
-            IF calib._raise('KC015',
-                format('request id %L belongs to a change of another role: choose another request id', v_id),
-                jsonb_build_object('kind', 'request_id_foreign', 'request_id', v_id)) IS NULL THEN END IF;
-        END IF;
         v_n := 0;
-    ELSE
-        SELECT * INTO v_change FROM calib.change AS c
-        WHERE c.request_id = v_id AND c.epoch IS NOT NULL;
+    END IF;
+    /* On the replay way too: a replay of another role's change is refused, whatever the
+       settings say. */
+    IF v_change.db_role IS DISTINCT FROM calib._caller() THEN
+        IF calib._raise('KC015',
+            format('request id %L belongs to a change of another role: choose another request id', v_id),
+            jsonb_build_object('kind', 'request_id_foreign', 'request_id', v_id)) IS NULL THEN END IF;
     END IF;
     v_step := v_change.results -> v_n;
     IF v_step IS NULL OR v_step ->> 'op' IS DISTINCT FROM p_operation THEN
@@ -115,7 +133,8 @@ BEGIN
                                'epoch', v_change.epoch, 'call', v_n + 1,
                                'recorded', v_step ->> 'op', 'operation', p_operation)) IS NULL THEN END IF;
     END IF;
-    PERFORM set_config('calib._replay_call', (v_n + 1)::text, true);
+    PERFORM set_config('calib._replay_call',
+                       (v_n + 1)::text || ' ' || extract(epoch FROM transaction_timestamp())::text, true);
     RETURN v_step;
 END
 $$;

@@ -5,8 +5,9 @@
    calib.change: one row per transaction that changed versioned content (calib._change()
    inserts it at the transaction's first versioned write). Its epoch is NULL until COMMIT:
    the deferred constraint trigger change_epoch (calib._stamp_epoch) then takes the next
-   epoch from calib.epoch_seq under an exclusive advisory lock held from the trigger to the
-   commit itself, so a later transaction's epoch waits for this commit:
+   epoch from calib.epoch_seq under the epoch lock (the row of calib.epoch_lock, FOR UPDATE;
+   schema/epoch_lock.sql) held from the trigger to the commit itself, so a later
+   transaction's epoch waits for this commit:
    epochs follow commit order, and once calib.current_epoch() has returned E every change
    with an epoch <= E has committed (the trap of numbering at first write: T1 takes 5, T2
    takes 6 and commits, a reader pins 6, T1 commits 5 under it -- the racing tests in
@@ -41,8 +42,8 @@ COMMENT ON TABLE calib.change IS
     'COMMIT under the epoch lock (calib._stamp_epoch), so epochs follow commit order), commit time, '
     'database role, client user and reason (settings calib.user, calib.reason).';
 
-/* Epoch numbers. Taken at COMMIT only, under an exclusive transaction-level advisory lock
-   (calib._stamp_epoch) held until the commit itself, so they are taken in commit order.
+/* Epoch numbers. Taken at COMMIT only, under the epoch lock (calib._stamp_epoch: the row
+   of calib.epoch_lock) held until the commit itself, so they are taken in commit order.
    A sequence rather than a counter row: under REPEATABLE READ or SERIALIZABLE, updating
    a counter row that a concurrent transaction updated since the snapshot fails with 40001,
    which would make any two such writers conflict; nextval never does. A commit that fails

@@ -38,6 +38,7 @@ WAITS = "tests/test_pg_waits.py::"
 RETRIES = "tests/test_retries.py::"
 GUARDS = "tests/test_sqlite_guards.py::"
 GAPS = "tests/test_mutation_gaps.py::"
+HOSTILE = "tests/test_hostile_sessions.py::"
 PATHS = "tests/test_sqlite_search_paths.py::"
 BS = "tests/test_behaviour_states.py::"
 PGS = "tests/test_pg_states.py::"
@@ -1391,8 +1392,8 @@ END;
     ),
     Mutant(
         "pg-request-id-of-another-role-replayed", "sql/functions/_request.sql",
-        "        IF v_change.db_role IS DISTINCT FROM calib._caller() THEN",
-        "        IF false THEN",
+        "    IF v_change.db_role IS DISTINCT FROM calib._caller() THEN",
+        "    IF false THEN",
         "another role's request id replays that role's result instead of being refused",
         (RET + "test_another_roles_request_id_is_refused_without_its_result",),
     ),
@@ -2552,5 +2553,75 @@ END;
         '                if False:',
         "copy_collection into a taken name raises the raw constraint error",
         (BCO + "test_copy_collection_errors" + SQ,),
+    ),
+    # -- hostile sessions (revision 0019, sec-locks) --------------------------------------
+    Mutant(
+        "pg-epoch-lock-advisory-again", "sql/functions/_stamp_epoch.sql",
+        "    PERFORM FROM calib.epoch_lock FOR UPDATE SKIP LOCKED;\n"
+        "    IF NOT FOUND THEN\n"
+        "        v_old := calib._bound_waits();\n"
+        "        BEGIN\n"
+        "            SELECT l.only_row INTO STRICT v_row FROM calib.epoch_lock AS l FOR UPDATE;",
+        "    IF NOT pg_try_advisory_xact_lock(7161124082373846386) THEN\n"
+        "        v_old := calib._bound_waits();\n"
+        "        BEGIN\n"
+        "            PERFORM pg_advisory_xact_lock(7161124082373846386);",
+        "the epoch lock is revision 0018's advisory lock again: any login holding the key stops"
+        " every commit",
+        (HOSTILE + "test_no_outsider_or_reader_lock_holds_up_a_commit",),
+    ),
+    Mutant(
+        "pg-epoch-lock-not-taken", "sql/functions/_stamp_epoch.sql",
+        "    PERFORM FROM calib.epoch_lock FOR UPDATE SKIP LOCKED;\n    IF NOT FOUND THEN",
+        "    IF false THEN",
+        "epochs are numbered without any lock: a later commit does not wait for an earlier"
+        " one that numbered first",
+        (HOSTILE + "test_the_epoch_lock_is_a_row_lock_held_to_the_commit",
+         WAITS + "test_every_wait_ends_after_calib_lock_timeout_naming_what_it_waited_for"
+         "[epoch lock]"),
+    ),
+    Mutant(
+        "pg-epoch-lock-row-missing-ignored", "sql/functions/_stamp_epoch.sql",
+        "SELECT l.only_row INTO STRICT v_row FROM calib.epoch_lock",
+        "SELECT l.only_row INTO v_row FROM calib.epoch_lock",
+        "with the lock row deleted by hand, commits number their epochs without any lock",
+        (HOSTILE + "test_a_deleted_lock_row_stops_commits_instead_of_numbering_without_the_lock",),
+    ),
+    Mutant(
+        "pg-request-replay-position-forged", "sql/functions/_request.sql",
+        "    IF v_replay[2] = extract(epoch FROM transaction_timestamp())::text THEN",
+        "    IF v_replay[1] IS NOT NULL THEN",
+        "a replay position set by hand (not left by this transaction's calls) is trusted",
+        (HOSTILE + "test_a_replay_position_set_by_hand_is_ignored",),
+    ),
+    Mutant(
+        "pg-request-replay-role-unchecked", "sql/functions/_request.sql",
+        "    IF v_change.db_role IS DISTINCT FROM calib._caller() THEN",
+        "    IF v_replay[2] IS DISTINCT FROM extract(epoch FROM transaction_timestamp())::text\n"
+        "       AND v_change.db_role IS DISTINCT FROM calib._caller() THEN",
+        "the role is checked only when not replaying (as up to 0018): a forged replay"
+        " position returns another role's result",
+        (HOSTILE + "test_another_roles_request_id_is_refused_whatever_replay_call_says",),
+    ),
+    Mutant(
+        "pg-deep-json-raw-error", "sql/functions/_json_text.sql",
+        "OR invalid_parameter_value OR statement_too_complex THEN",
+        "OR invalid_parameter_value THEN",
+        "JSON nested deeper than the stack allows gives the raw 54001, not KC016",
+        (HOSTILE + "test_documents_nested_too_deep_are_kc016[JSON nested 100000 deep]",),
+    ),
+    Mutant(
+        "pg-deep-array-literal-raw-error", "sql/functions/_document.sql",
+        "    EXCEPTION WHEN invalid_text_representation OR program_limit_exceeded THEN",
+        "    EXCEPTION WHEN invalid_text_representation THEN",
+        "an array literal of more than 6 dimensions gives the raw 54000, not KC016",
+        (HOSTILE + "test_documents_nested_too_deep_are_kc016[array literal of 7 dimensions]",),
+    ),
+    Mutant(
+        "pg-deep-json-object-raw-error", "sql/functions/_document.sql",
+        "        EXCEPTION WHEN invalid_text_representation OR statement_too_complex THEN",
+        "        EXCEPTION WHEN invalid_text_representation THEN",
+        "a deeply nested JSON object where a list was expected gives the raw 54001",
+        (HOSTILE + "test_documents_nested_too_deep_are_kc016[JSON object holding it]",),
     ),
 )
