@@ -32,6 +32,138 @@ BEGIN
         WHERE (SELECT array_agg(v.version_num::text) FROM calib.alembic_version AS v)
               IS DISTINCT FROM ARRAY[calib._revision()]
 
+        /* Revision 0019: no calib object (constraint, index, trigger, column default, view
+           rule, function) depends on a function, operator, operator class or family
+           outside pg_catalog and calib, btree_gist's own members excepted (pg_catalog's
+           built-ins are pinned: pg_depend records no dependency on them). Such a
+           dependency is a name an install resolved through a search_path where someone
+           had planted it (README "Security"): it runs as calib_owner on writes. */
+        UNION ALL
+        SELECT 'foreign_dependency',
+               jsonb_build_object('object', pg_describe_object(d.classid, d.objid, d.objsubid),
+                                  'depends_on', pg_describe_object(d.refclassid, d.refobjid,
+                                                                   d.refobjsubid))
+        FROM pg_depend AS d
+        WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,
+                               'pg_opclass'::regclass, 'pg_opfamily'::regclass)
+          AND CASE d.classid
+                  WHEN 'pg_class'::regclass THEN
+                      (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = d.objid)
+                  WHEN 'pg_constraint'::regclass THEN
+                      (SELECT k.connamespace FROM pg_constraint AS k WHERE k.oid = d.objid)
+                  WHEN 'pg_trigger'::regclass THEN
+                      (SELECT c.relnamespace FROM pg_trigger AS t
+                       JOIN pg_class AS c ON c.oid = t.tgrelid WHERE t.oid = d.objid)
+                  WHEN 'pg_attrdef'::regclass THEN
+                      (SELECT c.relnamespace FROM pg_attrdef AS a
+                       JOIN pg_class AS c ON c.oid = a.adrelid WHERE a.oid = d.objid)
+                  WHEN 'pg_rewrite'::regclass THEN
+                      (SELECT c.relnamespace FROM pg_rewrite AS r
+                       JOIN pg_class AS c ON c.oid = r.ev_class WHERE r.oid = d.objid)
+                  WHEN 'pg_proc'::regclass THEN
+                      (SELECT p.pronamespace FROM pg_proc AS p WHERE p.oid = d.objid)
+                  WHEN 'pg_type'::regclass THEN
+                      (SELECT y.typnamespace FROM pg_type AS y WHERE y.oid = d.objid)
+              END = 'calib'::regnamespace
+          AND CASE d.refclassid
+                  WHEN 'pg_proc'::regclass THEN
+                      (SELECT p.pronamespace FROM pg_proc AS p WHERE p.oid = d.refobjid)
+                  WHEN 'pg_operator'::regclass THEN
+                      (SELECT o.oprnamespace FROM pg_operator AS o WHERE o.oid = d.refobjid)
+                  WHEN 'pg_opclass'::regclass THEN
+                      (SELECT o.opcnamespace FROM pg_opclass AS o WHERE o.oid = d.refobjid)
+                  WHEN 'pg_opfamily'::regclass THEN
+                      (SELECT o.opfnamespace FROM pg_opfamily AS o WHERE o.oid = d.refobjid)
+              END NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace)
+          AND NOT EXISTS (SELECT FROM pg_depend AS e
+                          JOIN pg_extension AS x ON x.oid = e.refobjid
+                          WHERE e.classid = d.refclassid AND e.objid = d.refobjid
+                            AND e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e'
+                            AND x.extname = 'btree_gist')
+
+        /* Revision 0019: every guard is there and enabled: the exclusion constraint and
+           the triggers that enforce the rules and write the history. A DROP SCHEMA public
+           CASCADE by the database owner of a database whose btree_gist lives there drops
+           certification_no_overlap silently; DISABLE TRIGGER needs no CASCADE at all. The
+           list is written here only: tests/test_install_hostile.py drops each trigger and
+           exclusion constraint of a fresh install in turn and needs this check to name
+           it. */
+        UNION ALL
+        SELECT 'missing_guard',
+               jsonb_build_object('table', g.tbl, 'kind', g.kind, 'guard', g.guard,
+                                  'state', CASE WHEN a.found THEN 'disabled' ELSE 'missing' END)
+        FROM (VALUES
+                  ('certification', 'constraint', 'certification_no_overlap'),
+                  ('certification', 'trigger', 'certification_frozen_delete'),
+                  ('certification', 'trigger', 'certification_frozen_insert'),
+                  ('certification', 'trigger', 'certification_frozen_truncate'),
+                  ('certification', 'trigger', 'certification_frozen_update'),
+                  ('certification', 'trigger', 'certification_normalize_validity'),
+                  ('certification', 'trigger', 'certification_versions_delete'),
+                  ('certification', 'trigger', 'certification_versions_row'),
+                  ('certification', 'trigger', 'certification_versions_statement'),
+                  ('certification', 'trigger', 'certification_versions_truncate'),
+                  ('certification', 'trigger', 'certification_versions_update'),
+                  ('certification_version', 'trigger', 'certification_version_change_insert'),
+                  ('certification_version', 'trigger', 'certification_version_change_update'),
+                  ('change', 'trigger', 'change_epoch'),
+                  ('change', 'trigger', 'change_refs_before_delete'),
+                  ('change', 'trigger', 'change_refs_delete'),
+                  ('change', 'trigger', 'change_refs_rekey'),
+                  ('change', 'trigger', 'change_refs_truncate'),
+                  ('collection', 'trigger', 'collection_frozen_guard'),
+                  ('collection', 'trigger', 'collection_frozen_truncate'),
+                  ('collection', 'trigger', 'collection_search_path_insert'),
+                  ('collection', 'trigger', 'collection_type_search_path'),
+                  ('collection', 'trigger', 'collection_type_search_path_before'),
+                  ('collection', 'trigger', 'collection_versions_delete'),
+                  ('collection', 'trigger', 'collection_versions_insert'),
+                  ('collection', 'trigger', 'collection_versions_truncate'),
+                  ('collection', 'trigger', 'collection_versions_update'),
+                  ('collection_chain', 'trigger', 'collection_chain_frozen_delete'),
+                  ('collection_chain', 'trigger', 'collection_chain_frozen_insert'),
+                  ('collection_chain', 'trigger', 'collection_chain_frozen_truncate'),
+                  ('collection_chain', 'trigger', 'collection_chain_frozen_update'),
+                  ('collection_chain', 'trigger', 'collection_chain_search_path_delete'),
+                  ('collection_chain', 'trigger', 'collection_chain_search_path_insert'),
+                  ('collection_chain', 'trigger', 'collection_chain_search_path_truncate'),
+                  ('collection_chain', 'trigger', 'collection_chain_search_path_update'),
+                  ('collection_chain', 'trigger', 'collection_chain_versions_delete'),
+                  ('collection_chain', 'trigger', 'collection_chain_versions_insert'),
+                  ('collection_chain', 'trigger', 'collection_chain_versions_truncate'),
+                  ('collection_chain', 'trigger', 'collection_chain_versions_update'),
+                  ('data_id', 'trigger', 'data_id_types_insert'),
+                  ('data_id', 'trigger', 'data_id_types_update'),
+                  ('dataset', 'trigger', 'dataset_frozen_delete'),
+                  ('dataset', 'trigger', 'dataset_frozen_insert'),
+                  ('dataset', 'trigger', 'dataset_frozen_truncate'),
+                  ('dataset', 'trigger', 'dataset_frozen_update'),
+                  ('dataset', 'trigger', 'dataset_versions_delete'),
+                  ('dataset', 'trigger', 'dataset_versions_insert'),
+                  ('dataset', 'trigger', 'dataset_versions_truncate'),
+                  ('dataset', 'trigger', 'dataset_versions_update'),
+                  ('tag', 'trigger', 'tag_frozen_delete'),
+                  ('tag', 'trigger', 'tag_frozen_insert'),
+                  ('tag', 'trigger', 'tag_frozen_truncate'),
+                  ('tag', 'trigger', 'tag_frozen_update'),
+                  ('tag', 'trigger', 'tag_versions_delete'),
+                  ('tag', 'trigger', 'tag_versions_insert'),
+                  ('tag', 'trigger', 'tag_versions_truncate'),
+                  ('tag', 'trigger', 'tag_versions_update')) AS g (tbl, kind, guard)
+        /* found: it exists; enabled: it fires in a normal session (trigger 'O' or 'A', an
+           exclusion constraint always). */
+        CROSS JOIN LATERAL (
+            SELECT bool_or(true) AS found, bool_or(x.enabled) AS enabled
+            FROM (SELECT true AS enabled FROM pg_constraint AS k
+                  WHERE g.kind = 'constraint' AND k.contype = 'x' AND k.conname = g.guard
+                    AND k.conrelid = pg_catalog.to_regclass('calib.' || g.tbl)
+                  UNION ALL
+                  SELECT t.tgenabled IN ('O', 'A') FROM pg_trigger AS t
+                  WHERE g.kind = 'trigger' AND NOT t.tgisinternal AND t.tgname = g.guard
+                    AND t.tgrelid = pg_catalog.to_regclass('calib.' || g.tbl)) AS x
+        ) AS a
+        WHERE a.enabled IS NOT TRUE
+
         /* Every internal reference points at an existing row (what the foreign keys say),
            grouped by the missing key. */
         UNION ALL
