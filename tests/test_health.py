@@ -171,12 +171,16 @@ class Db:
             return
         conn = sqlite3.connect(sqlite_path(self.url))
         try:
-            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                                        " AND name LIKE '%guard%'").fetchall():
+            guards = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                                  " AND name LIKE '%guard%'").fetchall()
+            for name, _ in guards:
                 conn.execute(f'DROP TRIGGER "{name}"')
             conn.execute("PRAGMA foreign_keys = OFF")
             for st in statements:
                 conn.execute(st)
+            # The guards back (a missing one is a problem of its own: missing_guard).
+            for _, sql in guards:
+                conn.execute(sql)
             conn.commit()
         finally:
             conn.close()

@@ -16,13 +16,16 @@ anything in public (``check_integrity``'s ``foreign_dependency``).
 Finding 3: btree_gist in ``public`` went with ``DROP SCHEMA public CASCADE``, and the
 exclusion constraint with it, silently. Fresh installs put it in ``calib_ext``;
 ``check_integrity`` (``missing_guard``) names every exclusion constraint and guard trigger
-that is missing or disabled (each one of a fresh install, dropped in turn), and a planted
-dependency (``foreign_dependency``); ``calibcert db check`` then exits 6.
+that is missing or disabled (each one of a fresh install, dropped in turn; on SQLite every
+trigger of a fresh file), and a planted dependency (``foreign_dependency``);
+``calibcert db check`` then exits 6.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -31,6 +34,7 @@ import pytest
 import calibcert
 from calibcert import migrate
 from calibcert.schema import HEAD_REVISION
+from calibcert.urls import sqlite_path
 from test_cli import cli
 from test_migrations import INSTALL_SQL, client
 
@@ -261,3 +265,21 @@ def test_a_dependency_on_a_function_outside_pg_catalog_is_reported(pg_url, tmp_p
     r = cli(home, pg_url, "db", "check", "--json")
     assert r.code == 6, r
     assert {p["check"] for p in r.json()["problems"]} == {"foreign_dependency"}
+
+
+def test_each_sqlite_trigger_dropped_is_reported(sqlite_url) -> None:
+    # The SQLite twin: every trigger of a fresh file (guards, FROZEN, history, stored search
+    # paths, cache bumps) dropped in turn is named; put back, the file is healthy again.
+    path = sqlite_path(sqlite_url)
+    with closing(sqlite3.connect(path)) as raw, calibcert.connect(sqlite_url) as reg:
+        triggers = raw.execute("SELECT tbl_name, name, sql FROM sqlite_master"
+                               " WHERE type = 'trigger' ORDER BY 1, 2").fetchall()
+        assert len(triggers) > 50
+        for table, name, sql in triggers:
+            raw.execute(f'DROP TRIGGER "{name}"')
+            raw.commit()
+            assert reg.check_integrity() == [("missing_guard", {
+                "table": table, "kind": "trigger", "guard": name, "state": "missing"})], name
+            raw.execute(sql)
+            raw.commit()
+        assert reg.check_integrity() == []
