@@ -252,6 +252,10 @@ def test_a_dependency_on_a_function_outside_pg_catalog_is_reported(pg_url, tmp_p
         conn.execute("CREATE INDEX planted_idx ON calib.certification (public.lower(validity))")
         conn.execute("ALTER TABLE calib.certification ADD CONSTRAINT planted_check"
                      " CHECK (NOT validity OPERATOR(public.&&) '[1900-01-01,1900-01-02)')")
+        # Another extension's members are outside too.
+        conn.execute("CREATE EXTENSION pg_trgm SCHEMA public")
+        conn.execute("CREATE INDEX planted_trgm ON calib.collection"
+                     " USING gin (name public.gin_trgm_ops)")
         # btree_gist's own members are fine wherever it lives (here: moved to public).
         conn.execute("ALTER EXTENSION btree_gist SET SCHEMA public")
         assert _problems(conn) == [
@@ -259,7 +263,10 @@ def test_a_dependency_on_a_function_outside_pg_catalog_is_reported(pg_url, tmp_p
                                               " calib.certification",
                                     "depends_on": "operator public.&&(tstzrange,tstzrange)"}),
             ("foreign_dependency", {"object": "index calib.planted_idx",
-                                    "depends_on": "function public.lower(tstzrange)"})]
+                                    "depends_on": "function public.lower(tstzrange)"}),
+            ("foreign_dependency", {"object": "index calib.planted_trgm",
+                                    "depends_on": "operator class public.gin_trgm_ops"
+                                                  " for access method gin"})]
     home = tmp_path / "home"
     (home / "data").mkdir(parents=True)
     r = cli(home, pg_url, "db", "check", "--json")

@@ -62,46 +62,51 @@ BEGIN
            had planted it (README "Security"): it runs as calib_owner on writes. */
         UNION ALL
         SELECT 'foreign_dependency',
-               jsonb_build_object('object', pg_describe_object(d.classid, d.objid, d.objsubid),
-                                  'depends_on', pg_describe_object(d.refclassid, d.refobjid,
-                                                                   d.refobjsubid))
-        FROM pg_depend AS d
-        WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,
-                               'pg_opclass'::regclass, 'pg_opfamily'::regclass)
-          AND CASE d.classid
+               jsonb_build_object('object', pg_describe_object(f.classid, f.objid, f.objsubid),
+                                  'depends_on', pg_describe_object(f.refclassid, f.refobjid,
+                                                                   f.refobjsubid))
+        /* f: the dependencies on such objects anywhere in the database (a few among
+           thousands: joined first, OFFSET 0 keeps the per-row lookups below for them). */
+        FROM (SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
+              FROM pg_depend AS d
+              LEFT JOIN pg_proc AS p
+                     ON d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid
+              LEFT JOIN pg_operator AS o
+                     ON d.refclassid = 'pg_operator'::regclass AND o.oid = d.refobjid
+              LEFT JOIN pg_opclass AS oc
+                     ON d.refclassid = 'pg_opclass'::regclass AND oc.oid = d.refobjid
+              LEFT JOIN pg_opfamily AS ofa
+                     ON d.refclassid = 'pg_opfamily'::regclass AND ofa.oid = d.refobjid
+              WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,
+                                     'pg_opclass'::regclass, 'pg_opfamily'::regclass)
+                AND coalesce(p.pronamespace, o.oprnamespace, oc.opcnamespace, ofa.opfnamespace)
+                    NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace)
+                AND (d.refclassid, d.refobjid) NOT IN (
+                        SELECT e.classid, e.objid FROM pg_depend AS e
+                        JOIN pg_extension AS x ON x.oid = e.refobjid
+                        WHERE e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e'
+                          AND x.extname = 'btree_gist')
+              OFFSET 0) AS f
+        /* ... held by an object of schema calib */
+        WHERE CASE f.classid
                   WHEN 'pg_class'::regclass THEN
-                      (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = d.objid)
+                      (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = f.objid)
                   WHEN 'pg_constraint'::regclass THEN
-                      (SELECT k.connamespace FROM pg_constraint AS k WHERE k.oid = d.objid)
+                      (SELECT k.connamespace FROM pg_constraint AS k WHERE k.oid = f.objid)
                   WHEN 'pg_trigger'::regclass THEN
                       (SELECT c.relnamespace FROM pg_trigger AS t
-                       JOIN pg_class AS c ON c.oid = t.tgrelid WHERE t.oid = d.objid)
+                       JOIN pg_class AS c ON c.oid = t.tgrelid WHERE t.oid = f.objid)
                   WHEN 'pg_attrdef'::regclass THEN
                       (SELECT c.relnamespace FROM pg_attrdef AS a
-                       JOIN pg_class AS c ON c.oid = a.adrelid WHERE a.oid = d.objid)
+                       JOIN pg_class AS c ON c.oid = a.adrelid WHERE a.oid = f.objid)
                   WHEN 'pg_rewrite'::regclass THEN
                       (SELECT c.relnamespace FROM pg_rewrite AS r
-                       JOIN pg_class AS c ON c.oid = r.ev_class WHERE r.oid = d.objid)
+                       JOIN pg_class AS c ON c.oid = r.ev_class WHERE r.oid = f.objid)
                   WHEN 'pg_proc'::regclass THEN
-                      (SELECT p.pronamespace FROM pg_proc AS p WHERE p.oid = d.objid)
+                      (SELECT p.pronamespace FROM pg_proc AS p WHERE p.oid = f.objid)
                   WHEN 'pg_type'::regclass THEN
-                      (SELECT y.typnamespace FROM pg_type AS y WHERE y.oid = d.objid)
+                      (SELECT y.typnamespace FROM pg_type AS y WHERE y.oid = f.objid)
               END = 'calib'::regnamespace
-          AND CASE d.refclassid
-                  WHEN 'pg_proc'::regclass THEN
-                      (SELECT p.pronamespace FROM pg_proc AS p WHERE p.oid = d.refobjid)
-                  WHEN 'pg_operator'::regclass THEN
-                      (SELECT o.oprnamespace FROM pg_operator AS o WHERE o.oid = d.refobjid)
-                  WHEN 'pg_opclass'::regclass THEN
-                      (SELECT o.opcnamespace FROM pg_opclass AS o WHERE o.oid = d.refobjid)
-                  WHEN 'pg_opfamily'::regclass THEN
-                      (SELECT o.opfnamespace FROM pg_opfamily AS o WHERE o.oid = d.refobjid)
-              END NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace)
-          AND NOT EXISTS (SELECT FROM pg_depend AS e
-                          JOIN pg_extension AS x ON x.oid = e.refobjid
-                          WHERE e.classid = d.refclassid AND e.objid = d.refobjid
-                            AND e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e'
-                            AND x.extname = 'btree_gist')
 
         /* Revision 0019: every guard is there and enabled: the exclusion constraint and
            the triggers that enforce the rules and write the history. A DROP SCHEMA public

@@ -2599,17 +2599,24 @@ END;
     ),
     Mutant(
         "pg-integrity-dependency-public-allowed", "sql/functions/check_integrity.sql",
-        "              END NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace)",
-        "              END NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace,"
+        "                    NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace)",
+        "                    NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace,"
         " 'public'::regnamespace)",
         "check_integrity accepts a calib object depending on a function or operator in public",
         (IH + "test_a_dependency_on_a_function_outside_pg_catalog_is_reported",),
     ),
     Mutant(
         "pg-integrity-dependency-operators-unchecked", "sql/functions/check_integrity.sql",
-        "        WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,",
-        "        WHERE d.refclassid IN ('pg_proc'::regclass,",
+        "              WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,",
+        "              WHERE d.refclassid IN ('pg_proc'::regclass,",
         "check_integrity misses a constraint bound to an operator planted in public",
+        (IH + "test_a_dependency_on_a_function_outside_pg_catalog_is_reported",),
+    ),
+    Mutant(
+        "pg-integrity-dependency-any-extension", "sql/functions/check_integrity.sql",
+        "                          AND x.extname = 'btree_gist')\n",
+        "                          )\n",
+        "check_integrity accepts a calib object depending on any extension's member",
         (IH + "test_a_dependency_on_a_function_outside_pg_catalog_is_reported",),
     ),
     Mutant(
