@@ -23,6 +23,7 @@ trigger of a fresh file), and a planted dependency (``foreign_dependency``);
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 from contextlib import closing
@@ -176,6 +177,39 @@ def test_btree_gist_is_out_of_public_and_survives_drop_schema_public(pg_url) -> 
         assert conn.execute("SELECT count(*) FROM pg_constraint"
                             " WHERE conname = 'certification_no_overlap'").fetchone() == (1,)
         assert conn.execute("SELECT * FROM calib.check_integrity()").fetchall() == []
+
+
+def test_a_calib_ext_made_beforehand_by_another_role_is_refused(empty_databases,
+                                                               pg_admin_url) -> None:
+    # The database owner (here: a role without SUPERUSER) could make calib_ext first and
+    # then drop it, with btree_gist and the exclusion constraint, whenever it liked.
+    url = empty_databases("calib_spied")
+    role = f"calib_test_ext_owner_{os.getpid()}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} NOLOGIN")
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA calib_ext AUTHORIZATION {role}")
+        with pytest.raises(Exception) as caught:
+            calibcert.upgrade(url)
+        error = caught.value
+        while not isinstance(error, psycopg.Error) and error.__cause__ is not None:
+            error = error.__cause__
+        assert isinstance(error, psycopg.Error), caught.value
+        assert error.sqlstate == "42501"
+        assert error.diag.message_primary == (
+            f"schema calib_ext belongs to role {role}, not to the installer: btree_gist in it"
+            " would be at that role's mercy")
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_extension"
+                                " WHERE extname = 'btree_gist'").fetchone() == (0,)
+            assert conn.execute("SELECT to_regnamespace('calib')").fetchone() == (None,)
+            conn.execute("DROP SCHEMA calib_ext")
+        calibcert.upgrade(url)  # once it is gone, the install goes through
+        assert migrate.current(url) == HEAD_REVISION
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP ROLE {role}")
 
 
 def _guards(conn: psycopg.Connection) -> list[tuple[str, str, str, str]]:

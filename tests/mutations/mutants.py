@@ -2598,6 +2598,13 @@ END;
         (IH + "test_btree_gist_is_out_of_public_and_survives_drop_schema_public",),
     ),
     Mutant(
+        "install-calib-ext-of-another-role", "sql/schema/preamble.sql",
+        "        IF v_owner <> current_user\n",
+        "        IF false\n",
+        "btree_gist goes into a calib_ext another role made beforehand (and can drop)",
+        (IH + "test_a_calib_ext_made_beforehand_by_another_role_is_refused",),
+    ),
+    Mutant(
         "pg-integrity-dependency-public-allowed", "sql/functions/check_integrity.sql",
         "                    NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace)",
         "                    NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace,"
