@@ -208,6 +208,8 @@ def test_a_calib_ext_made_beforehand_by_another_role_is_refused(empty_databases,
         calibcert.upgrade(url)  # once it is gone, the install goes through
         assert migrate.current(url) == HEAD_REVISION
     finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role} CASCADE")
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             admin.execute(f"DROP ROLE {role}")
 
