@@ -9,8 +9,8 @@ AS $$
    constraint or trigger (a superuser can drop or bypass those): one row per violation, no
    row when the database is healthy. Check names and detail keys: README "Integrity check
    and statistics"; the SQLite twin (sql/sqlite/functions/check_integrity.sql) reports the
-   same checks under the same names, foreign_dependency excepted (PostgreSQL's alone).
-   Set-based (one pass per check, no per-row loop), so it stays fast on a large database.
+   same checks under the same names. Set-based (one pass per check, no per-row loop), so it
+   stays fast on a large database.
    Arguments: none.
    Returns: rows (check, detail), ordered by check, then detail.
    Locks: none; read-only, one snapshot (STABLE), runs on a hot standby.
@@ -18,7 +18,10 @@ AS $$
 
    jit = off: the statement is large and costed high on a big database, and PostgreSQL's
    JIT compilation of it took 6.7 s of a 7.4 s check of 10^5 certifications (0.6 s
-   without; bench/health.py). */
+   without; bench/health.py).
+
+   foreign_dependency (revision 0019) is PostgreSQL's alone: SQLite has no search path to
+   bind a name through. */
 BEGIN
     RETURN QUERY
     WITH problems (name, detail) AS (

@@ -44,7 +44,7 @@ Arguments: p_collection text, p_datasets text, p_begins text, p_close_open text 
 Locks: the collection row, FOR NO KEY UPDATE.
 Errors: as certify; KC001 also for two items of one key with the same begin; KC015 arrays of different lengths; KC009 a begin of +infinity.';
 COMMENT ON FUNCTION calib.check_integrity() IS
-    'Re-verifies every invariant of calibcert from the tables themselves, trusting no constraint or trigger (a superuser can drop or bypass those): one row per violation, no row when the database is healthy. Check names and detail keys: README "Integrity check and statistics"; the SQLite twin (sql/sqlite/functions/check_integrity.sql) reports the same checks under the same names, foreign_dependency excepted (PostgreSQL''s alone). Set-based (one pass per check, no per-row loop), so it stays fast on a large database.
+    'Re-verifies every invariant of calibcert from the tables themselves, trusting no constraint or trigger (a superuser can drop or bypass those): one row per violation, no row when the database is healthy. Check names and detail keys: README "Integrity check and statistics"; the SQLite twin (sql/sqlite/functions/check_integrity.sql) reports the same checks under the same names. Set-based (one pass per check, no per-row loop), so it stays fast on a large database.
 Arguments: none.
 Returns: rows (check, detail), ordered by check, then detail.
 Locks: none; read-only, one snapshot (STABLE), runs on a hot standby.
