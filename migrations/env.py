@@ -7,12 +7,19 @@ table lives in schema ``calib`` (created first if missing).
 Offline (``alembic upgrade --sql``, ``calibcert db upgrade --sql``), PostgreSQL only: the
 same revisions print their frozen files instead of running them (``_frozen.run_file``), after
 a guard on the starting revision; alembic prints its own version-table statements.
+
+Both start with sql/schema/preamble.sql (``calibcert.schema.preamble_sql``), before any
+revision: ``search_path = pg_catalog, pg_temp`` for the session, so no DDL of any revision
+binds a name to an object planted in public (the frozen files of released revisions name
+built-ins unqualified and cannot change), and btree_gist in schema calib_ext.
 """
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
+
+from calibcert.schema import preamble_sql
 
 config = context.config
 
@@ -32,6 +39,11 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     is_pg = connection.dialect.name == "postgresql"
     if is_pg:
+        # First, on the driver's connection as one simple query (the DO block's text is
+        # not a template): the pinned search_path holds for the session, so for every
+        # revision below.
+        with connection.connection.driver_connection.cursor() as cur:
+            cur.execute(preamble_sql().encode())
         connection.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS calib")
         if config.attributes.get("role_prefix") is not None:
             # For the session: sql/schema/roles.sql reads it (and refuses a bad one).
@@ -103,7 +115,10 @@ def run_migrations_offline() -> None:
     start = context.get_starting_revision_argument()
     start = None if start in (None, "base") else str(start)
     out = context.get_context().impl.static_output
+    # The path first, before the guard's own statement: see sql/schema/preamble.sql.
+    out(PIN)
     out(_guard(start))
+    out(preamble_sql())
     out("CREATE SCHEMA IF NOT EXISTS calib;\n")
     if config.attributes.get("role_prefix") is not None:
         # For this transaction (psql -1): sql/schema/roles.sql reads it at the first install
@@ -111,6 +126,10 @@ def run_migrations_offline() -> None:
         literal = "'" + config.attributes["role_prefix"].replace("'", "''") + "'"
         out(f"SELECT pg_catalog.set_config('calib.role_prefix', {literal}, true);\n")
     context.run_migrations()
+
+
+#: The offline script's first statement (sql/schema/preamble.sql repeats it).
+PIN = "SET search_path = pg_catalog, pg_temp;\n"
 
 
 def _guard(start: str | None) -> str:

@@ -2,6 +2,7 @@
 -- psql -v ON_ERROR_STOP=1 -1 -f sql/install.sql   (psql resolves \ir relative to this file)
 -- The Python package expands the same \ir lines (calibcert.schema), and the alembic
 -- revisions freeze the expansion of everything but schema/version.sql.
+\ir schema/preamble.sql
 \ir schema/extensions.sql
 \ir schema/roles.sql
 \ir functions/_forbidden_character.sql

@@ -38,9 +38,11 @@ _INDEX_NAME = re.compile(r"\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(\w+)", re.I)
 #: client call, and is a standard SQLSTATE (42501: the installer or calib_owner lacks or
 #: holds a privilege, checked by tests/test_security.py; 22023: calib.role_prefix is not a
 #: role-name prefix, 55000: it differs from the installed one, checked by
-#: tests/test_roles.py).
+#: tests/test_roles.py; 42501 in the preamble: schema calib_ext belongs to another role,
+#: checked by tests/test_install_hostile.py).
 INSTALL_ONLY = {"schema/roles.sql": {"42501", "22023", "55000"},
-                "schema/security.sql": {"42501"}}
+                "schema/security.sql": {"42501"},
+                "schema/preamble.sql": {"42501"}}
 
 
 def _sql_files() -> list[Path]:

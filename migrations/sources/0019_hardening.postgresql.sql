@@ -3,6 +3,11 @@
 -- its block below, before the closing comments, grants and security.
 \ir ../../sql/functions/_revision.sql
 -- sec-install: begin
+-- Installs and upgrades pin the session's search_path first (sql/schema/preamble.sql, run
+-- by migrations/env.py before any revision and by sql/install.sql): nothing to change in
+-- place. check_integrity learns foreign_dependency and missing_guard (README "Integrity
+-- check and statistics"), for databases installed before that pin or changed since.
+\ir ../../sql/functions/check_integrity.sql
 -- sec-install: end
 -- sec-locks: begin
 -- sec-locks: the epoch lock is a row of calibcert's own (calib.epoch_lock, locked FOR UPDATE),

@@ -54,6 +54,14 @@ def expand_script(path: Path) -> str:
     return _expand(path.resolve(), frozenset())
 
 
+def preamble_sql() -> str:
+    """``sql/schema/preamble.sql``: what every install and upgrade runs first, before any
+    revision (migrations/env.py, online and offline; sql/install.sql's first line): the
+    session's ``search_path`` pinned to ``pg_catalog, pg_temp`` and btree_gist in schema
+    calib_ext when the database has none yet."""
+    return expand_script(sql_dir() / "schema" / "preamble.sql")
+
+
 def install_sql(include_version: bool = True, backend: str = "postgresql") -> str:
     """The whole head schema of ``backend`` as one script (``\\ir`` expanded, comments kept):
     ``sql/install.sql`` for PostgreSQL, ``sql/sqlite/install.sql`` for SQLite.

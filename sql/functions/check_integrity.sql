@@ -18,7 +18,10 @@ AS $$
 
    jit = off: the statement is large and costed high on a big database, and PostgreSQL's
    JIT compilation of it took 6.7 s of a 7.4 s check of 10^5 certifications (0.6 s
-   without; bench/health.py). */
+   without; bench/health.py).
+
+   foreign_dependency (revision 0019) is PostgreSQL's alone: SQLite has no search path to
+   bind a name through. */
 BEGIN
     RETURN QUERY
     WITH problems (name, detail) AS (
@@ -31,6 +34,143 @@ BEGIN
                                             FROM calib.alembic_version AS v))
         WHERE (SELECT array_agg(v.version_num::text) FROM calib.alembic_version AS v)
               IS DISTINCT FROM ARRAY[calib._revision()]
+
+        /* Revision 0019: no calib object (constraint, index, trigger, column default, view
+           rule, function) depends on a function, operator, operator class or family
+           outside pg_catalog and calib, btree_gist's own members excepted (pg_catalog's
+           built-ins are pinned: pg_depend records no dependency on them). Such a
+           dependency is a name an install resolved through a search_path where someone
+           had planted it (README "Security"): it runs as calib_owner on writes. */
+        UNION ALL
+        SELECT 'foreign_dependency',
+               jsonb_build_object('object', pg_describe_object(f.classid, f.objid, f.objsubid),
+                                  'depends_on', pg_describe_object(f.refclassid, f.refobjid,
+                                                                   f.refobjsubid))
+        /* f: the dependencies on such objects anywhere in the database (a few among
+           thousands: joined first, OFFSET 0 keeps the per-row lookups below for them). */
+        FROM (SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
+              FROM pg_depend AS d
+              LEFT JOIN pg_proc AS p
+                     ON d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid
+              LEFT JOIN pg_operator AS o
+                     ON d.refclassid = 'pg_operator'::regclass AND o.oid = d.refobjid
+              LEFT JOIN pg_opclass AS oc
+                     ON d.refclassid = 'pg_opclass'::regclass AND oc.oid = d.refobjid
+              LEFT JOIN pg_opfamily AS ofa
+                     ON d.refclassid = 'pg_opfamily'::regclass AND ofa.oid = d.refobjid
+              WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,
+                                     'pg_opclass'::regclass, 'pg_opfamily'::regclass)
+                AND coalesce(p.pronamespace, o.oprnamespace, oc.opcnamespace, ofa.opfnamespace)
+                    NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace)
+                AND (d.refclassid, d.refobjid) NOT IN (
+                        SELECT e.classid, e.objid FROM pg_depend AS e
+                        JOIN pg_extension AS x ON x.oid = e.refobjid
+                        WHERE e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e'
+                          AND x.extname = 'btree_gist')
+              OFFSET 0) AS f
+        /* ... held by an object of schema calib */
+        WHERE CASE f.classid
+                  WHEN 'pg_class'::regclass THEN
+                      (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = f.objid)
+                  WHEN 'pg_constraint'::regclass THEN
+                      (SELECT k.connamespace FROM pg_constraint AS k WHERE k.oid = f.objid)
+                  WHEN 'pg_trigger'::regclass THEN
+                      (SELECT c.relnamespace FROM pg_trigger AS t
+                       JOIN pg_class AS c ON c.oid = t.tgrelid WHERE t.oid = f.objid)
+                  WHEN 'pg_attrdef'::regclass THEN
+                      (SELECT c.relnamespace FROM pg_attrdef AS a
+                       JOIN pg_class AS c ON c.oid = a.adrelid WHERE a.oid = f.objid)
+                  WHEN 'pg_rewrite'::regclass THEN
+                      (SELECT c.relnamespace FROM pg_rewrite AS r
+                       JOIN pg_class AS c ON c.oid = r.ev_class WHERE r.oid = f.objid)
+                  WHEN 'pg_proc'::regclass THEN
+                      (SELECT p.pronamespace FROM pg_proc AS p WHERE p.oid = f.objid)
+                  WHEN 'pg_type'::regclass THEN
+                      (SELECT y.typnamespace FROM pg_type AS y WHERE y.oid = f.objid)
+              END = 'calib'::regnamespace
+
+        /* Revision 0019: every guard is there and enabled: the exclusion constraint and
+           the triggers that enforce the rules and write the history. A DROP SCHEMA public
+           CASCADE by the database owner of a database whose btree_gist lives there drops
+           certification_no_overlap silently; DISABLE TRIGGER needs no CASCADE at all. The
+           list is written here only: tests/test_install_hostile.py drops each trigger and
+           exclusion constraint of a fresh install in turn and needs this check to name
+           it. */
+        UNION ALL
+        SELECT 'missing_guard',
+               jsonb_build_object('table', g.tbl, 'kind', g.kind, 'guard', g.guard,
+                                  'state', CASE WHEN a.found THEN 'disabled' ELSE 'missing' END)
+        FROM (VALUES
+                  ('certification', 'constraint', 'certification_no_overlap'),
+                  ('certification', 'trigger', 'certification_frozen_delete'),
+                  ('certification', 'trigger', 'certification_frozen_insert'),
+                  ('certification', 'trigger', 'certification_frozen_truncate'),
+                  ('certification', 'trigger', 'certification_frozen_update'),
+                  ('certification', 'trigger', 'certification_normalize_validity'),
+                  ('certification', 'trigger', 'certification_versions_delete'),
+                  ('certification', 'trigger', 'certification_versions_row'),
+                  ('certification', 'trigger', 'certification_versions_statement'),
+                  ('certification', 'trigger', 'certification_versions_truncate'),
+                  ('certification', 'trigger', 'certification_versions_update'),
+                  ('certification_version', 'trigger', 'certification_version_change_insert'),
+                  ('certification_version', 'trigger', 'certification_version_change_update'),
+                  ('change', 'trigger', 'change_epoch'),
+                  ('change', 'trigger', 'change_refs_before_delete'),
+                  ('change', 'trigger', 'change_refs_delete'),
+                  ('change', 'trigger', 'change_refs_rekey'),
+                  ('change', 'trigger', 'change_refs_truncate'),
+                  ('collection', 'trigger', 'collection_frozen_guard'),
+                  ('collection', 'trigger', 'collection_frozen_truncate'),
+                  ('collection', 'trigger', 'collection_search_path_insert'),
+                  ('collection', 'trigger', 'collection_type_search_path'),
+                  ('collection', 'trigger', 'collection_type_search_path_before'),
+                  ('collection', 'trigger', 'collection_versions_delete'),
+                  ('collection', 'trigger', 'collection_versions_insert'),
+                  ('collection', 'trigger', 'collection_versions_truncate'),
+                  ('collection', 'trigger', 'collection_versions_update'),
+                  ('collection_chain', 'trigger', 'collection_chain_frozen_delete'),
+                  ('collection_chain', 'trigger', 'collection_chain_frozen_insert'),
+                  ('collection_chain', 'trigger', 'collection_chain_frozen_truncate'),
+                  ('collection_chain', 'trigger', 'collection_chain_frozen_update'),
+                  ('collection_chain', 'trigger', 'collection_chain_search_path_delete'),
+                  ('collection_chain', 'trigger', 'collection_chain_search_path_insert'),
+                  ('collection_chain', 'trigger', 'collection_chain_search_path_truncate'),
+                  ('collection_chain', 'trigger', 'collection_chain_search_path_update'),
+                  ('collection_chain', 'trigger', 'collection_chain_versions_delete'),
+                  ('collection_chain', 'trigger', 'collection_chain_versions_insert'),
+                  ('collection_chain', 'trigger', 'collection_chain_versions_truncate'),
+                  ('collection_chain', 'trigger', 'collection_chain_versions_update'),
+                  ('data_id', 'trigger', 'data_id_types_insert'),
+                  ('data_id', 'trigger', 'data_id_types_update'),
+                  ('dataset', 'trigger', 'dataset_frozen_delete'),
+                  ('dataset', 'trigger', 'dataset_frozen_insert'),
+                  ('dataset', 'trigger', 'dataset_frozen_truncate'),
+                  ('dataset', 'trigger', 'dataset_frozen_update'),
+                  ('dataset', 'trigger', 'dataset_versions_delete'),
+                  ('dataset', 'trigger', 'dataset_versions_insert'),
+                  ('dataset', 'trigger', 'dataset_versions_truncate'),
+                  ('dataset', 'trigger', 'dataset_versions_update'),
+                  ('tag', 'trigger', 'tag_frozen_delete'),
+                  ('tag', 'trigger', 'tag_frozen_insert'),
+                  ('tag', 'trigger', 'tag_frozen_truncate'),
+                  ('tag', 'trigger', 'tag_frozen_update'),
+                  ('tag', 'trigger', 'tag_versions_delete'),
+                  ('tag', 'trigger', 'tag_versions_insert'),
+                  ('tag', 'trigger', 'tag_versions_truncate'),
+                  ('tag', 'trigger', 'tag_versions_update')) AS g (tbl, kind, guard)
+        /* found: it exists; enabled: it fires in a normal session (trigger 'O' or 'A', an
+           exclusion constraint always). */
+        CROSS JOIN LATERAL (
+            SELECT bool_or(true) AS found, bool_or(x.enabled) AS enabled
+            FROM (SELECT true AS enabled FROM pg_constraint AS k
+                  WHERE g.kind = 'constraint' AND k.contype = 'x' AND k.conname = g.guard
+                    AND k.conrelid = pg_catalog.to_regclass('calib.' || g.tbl)
+                  UNION ALL
+                  SELECT t.tgenabled IN ('O', 'A') FROM pg_trigger AS t
+                  WHERE g.kind = 'trigger' AND NOT t.tgisinternal AND t.tgname = g.guard
+                    AND t.tgrelid = pg_catalog.to_regclass('calib.' || g.tbl)) AS x
+        ) AS a
+        WHERE a.enabled IS NOT TRUE
 
         /* Every internal reference points at an existing row (what the foreign keys say),
            grouped by the missing key. */

@@ -44,6 +44,7 @@ BS = "tests/test_behaviour_states.py::"
 PGS = "tests/test_pg_states.py::"
 SQS = "tests/test_sqlite_states.py::"
 HEALTH = "tests/test_health.py::"
+IH = "tests/test_install_hostile.py::"
 HIST = "tests/test_pg_history.py::"
 RET = "tests/test_pg_retention.py::"
 BRET = "tests/test_behaviour_retention.py::"
@@ -2623,5 +2624,99 @@ END;
         "        EXCEPTION WHEN invalid_text_representation THEN",
         "a deeply nested JSON object where a list was expected gives the raw 54001",
         (HOSTILE + "test_documents_nested_too_deep_are_kc016[JSON object holding it]",),
+    ),
+    # -- security review s11, findings 1 and 3 (revision 0019): the install's search_path
+    # and the guards' check (tests/test_install_hostile.py) --------------------------------
+    Mutant(
+        "install-online-path-unpinned", "migrations/env.py",
+        "            cur.execute(preamble_sql().encode())\n",
+        "            cur.execute(preamble_sql().encode())\n"
+        "            cur.execute(b\"RESET search_path\")\n",
+        "alembic online runs the revisions under the installer's search_path: DDL binds "
+        "functions planted in public",
+        (IH + "test_spies_planted_before_an_install_never_run[alembic]",
+         IH + "test_spies_planted_before_an_upgrade_from_0018_never_run[alembic]"),
+    ),
+    Mutant(
+        "install-offline-path-late", "migrations/env.py",
+        "    out(PIN)\n",
+        "",
+        "the --sql script runs its guard before it pins search_path",
+        (IH + "test_the_upgrade_script_pins_the_path_before_anything_else",),
+    ),
+    Mutant(
+        "install-offline-path-unpinned", "migrations/env.py",
+        "    out(preamble_sql())\n",
+        "    out(preamble_sql() + \"RESET search_path;\\n\")\n",
+        "the --sql script runs the revisions under the installer's search_path",
+        (IH + "test_spies_planted_before_an_install_never_run[upgrade_sql]",
+         IH + "test_spies_planted_before_an_upgrade_from_0018_never_run[upgrade_sql]"),
+    ),
+    Mutant(
+        "install-sql-path-with-public", "sql/schema/preamble.sql",
+        "SET search_path = pg_catalog, pg_temp;",
+        "SET search_path = pg_catalog, pg_temp, public;",
+        "install.sql (and every path through the preamble) leaves public on the path: an "
+        "exact-type overload there still beats pg_catalog's polymorphic built-in",
+        (IH + "test_spies_planted_before_an_install_never_run[install_sql]",),
+    ),
+    Mutant(
+        "install-btree-gist-in-public", "sql/schema/preamble.sql",
+        "CREATE EXTENSION btree_gist WITH SCHEMA calib_ext;",
+        "CREATE EXTENSION btree_gist WITH SCHEMA public;",
+        "btree_gist goes into public, where DROP SCHEMA public CASCADE takes the exclusion "
+        "constraint with it",
+        (IH + "test_btree_gist_is_out_of_public_and_survives_drop_schema_public",),
+    ),
+    Mutant(
+        "install-calib-ext-of-another-role", "sql/schema/preamble.sql",
+        "        IF v_owner <> current_user\n",
+        "        IF false\n",
+        "btree_gist goes into a calib_ext another role made beforehand (and can drop)",
+        (IH + "test_a_calib_ext_made_beforehand_by_another_role_is_refused",),
+    ),
+    Mutant(
+        "pg-integrity-dependency-public-allowed", "sql/functions/check_integrity.sql",
+        "                    NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace)",
+        "                    NOT IN ('pg_catalog'::regnamespace, 'calib'::regnamespace,"
+        " 'public'::regnamespace)",
+        "check_integrity accepts a calib object depending on a function or operator in public",
+        (IH + "test_a_dependency_on_a_function_outside_pg_catalog_is_reported",),
+    ),
+    Mutant(
+        "pg-integrity-dependency-operators-unchecked", "sql/functions/check_integrity.sql",
+        "              WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,",
+        "              WHERE d.refclassid IN ('pg_proc'::regclass,",
+        "check_integrity misses a constraint bound to an operator planted in public",
+        (IH + "test_a_dependency_on_a_function_outside_pg_catalog_is_reported",),
+    ),
+    Mutant(
+        "pg-integrity-dependency-any-extension", "sql/functions/check_integrity.sql",
+        "                          AND x.extname = 'btree_gist')\n",
+        "                          )\n",
+        "check_integrity accepts a calib object depending on any extension's member",
+        (IH + "test_a_dependency_on_a_function_outside_pg_catalog_is_reported",),
+    ),
+    Mutant(
+        "pg-integrity-guard-list-short", "sql/functions/check_integrity.sql",
+        "                  ('certification', 'constraint', 'certification_no_overlap'),\n",
+        "",
+        "check_integrity does not miss the exclusion constraint when it is dropped",
+        (IH + "test_each_guard_dropped_or_disabled_is_reported",),
+    ),
+    Mutant(
+        "pg-integrity-guard-disabled-ignored", "sql/functions/check_integrity.sql",
+        "                  SELECT t.tgenabled IN ('O', 'A') FROM pg_trigger AS t",
+        "                  SELECT true FROM pg_trigger AS t",
+        "check_integrity takes a disabled guard trigger for a working one",
+        (IH + "test_each_guard_dropped_or_disabled_is_reported",),
+    ),
+    Mutant(
+        "sqlite-integrity-guard-any-trigger", "sql/sqlite/functions/check_integrity.sql",
+        "                  WHERE m.type = 'trigger' AND m.name = g.column2"
+        " AND m.tbl_name = g.column1);",
+        "                  WHERE m.type = 'trigger' AND m.tbl_name = g.column1);",
+        "check_integrity on SQLite takes any trigger of a table for the missing one",
+        (IH + "test_each_sqlite_trigger_dropped_is_reported",),
     ),
 )

@@ -1,6 +1,6 @@
 -- The integrity check on SQLite: the twin of sql/functions/check_integrity.sql, the same
 -- checks under the same names with the same detail keys (README "Integrity check and
--- statistics"). Each statement returns rows (check, detail JSON text); the backend
+-- statistics"), but foreign_dependency (no search path here to bind a name through). Each statement returns rows (check, detail JSON text); the backend
 -- (pyclient/calibcert/backends/sqlite/check_integrity.py) runs them in order in one read
 -- transaction, after the chain walk (walk_search_paths.sql) has filled
 -- temp.search_path_walk for every collection, with :head = the package's schema revision
@@ -294,3 +294,89 @@ FROM (SELECT v.dim, dm.value_type AS expected, v.found, count(*) AS n,
       WHERE dm.value_type IS NOT v.found
       GROUP BY v.dim, dm.value_type, v.found) AS g
 JOIN data_id AS e ON e.data_id_key = g.first_key;
+
+-- missing_guard (revision 0019): every trigger of sql/sqlite/schema/ is there (the guards
+-- for raw writers, FROZEN, the history, the stored search paths, the cache bumps). The list
+-- is written here only: tests/test_install_hostile.py drops each trigger of a fresh file in
+-- turn and needs it named. (SQLite cannot disable a trigger: state is always 'missing'.)
+SELECT 'missing_guard',
+       json_object('table', g.column1, 'kind', 'trigger', 'guard', g.column2,
+                   'state', 'missing')
+FROM (VALUES
+    ('certification', 'certification_frozen_delete'),
+    ('certification', 'certification_frozen_insert'),
+    ('certification', 'certification_frozen_update'),
+    ('certification', 'certification_guard_insert'),
+    ('certification', 'certification_guard_update'),
+    ('certification', 'certification_guard_update_refs'),
+    ('certification', 'certification_history_delete'),
+    ('certification', 'certification_history_insert'),
+    ('certification', 'certification_history_update'),
+    ('collection', 'collection_delete_bump'),
+    ('collection', 'collection_frozen_delete'),
+    ('collection', 'collection_frozen_update'),
+    ('collection', 'collection_guard_delete'),
+    ('collection', 'collection_guard_update'),
+    ('collection', 'collection_history_delete'),
+    ('collection', 'collection_history_insert'),
+    ('collection', 'collection_history_update'),
+    ('collection', 'collection_insert_bump'),
+    ('collection', 'collection_search_path_delete'),
+    ('collection', 'collection_search_path_insert'),
+    ('collection', 'collection_search_path_update'),
+    ('collection', 'collection_snapshot_state'),
+    ('collection', 'collection_update_bump'),
+    ('collection_chain', 'collection_chain_delete_bump'),
+    ('collection_chain', 'collection_chain_frozen_delete'),
+    ('collection_chain', 'collection_chain_frozen_insert'),
+    ('collection_chain', 'collection_chain_frozen_update'),
+    ('collection_chain', 'collection_chain_guard_insert'),
+    ('collection_chain', 'collection_chain_guard_update'),
+    ('collection_chain', 'collection_chain_history_delete'),
+    ('collection_chain', 'collection_chain_history_insert'),
+    ('collection_chain', 'collection_chain_history_update'),
+    ('collection_chain', 'collection_chain_insert_bump'),
+    ('collection_chain', 'collection_chain_search_path_delete'),
+    ('collection_chain', 'collection_chain_search_path_insert'),
+    ('collection_chain', 'collection_chain_search_path_update'),
+    ('collection_chain', 'collection_chain_update_bump'),
+    ('data_id', 'data_id_guard_delete'),
+    ('data_id', 'data_id_guard_insert'),
+    ('data_id', 'data_id_guard_update'),
+    ('data_id', 'data_id_types_fix_insert'),
+    ('data_id', 'data_id_types_fix_update'),
+    ('data_id', 'data_id_types_guard_insert'),
+    ('data_id', 'data_id_types_guard_update'),
+    ('dataset', 'dataset_frozen_delete'),
+    ('dataset', 'dataset_frozen_insert'),
+    ('dataset', 'dataset_frozen_update'),
+    ('dataset', 'dataset_guard_delete'),
+    ('dataset', 'dataset_guard_insert'),
+    ('dataset', 'dataset_guard_update'),
+    ('dataset', 'dataset_history_delete'),
+    ('dataset', 'dataset_history_insert'),
+    ('dataset', 'dataset_history_update'),
+    ('dataset_type', 'dataset_type_delete_bump'),
+    ('dataset_type', 'dataset_type_guard_delete'),
+    ('dataset_type', 'dataset_type_guard_update'),
+    ('dataset_type', 'dataset_type_insert_bump'),
+    ('dataset_type', 'dataset_type_update_bump'),
+    ('dimension', 'dimension_delete_bump'),
+    ('dimension', 'dimension_insert_bump'),
+    ('dimension', 'dimension_update_bump'),
+    ('history_horizon', 'history_horizon_guard_delete'),
+    ('history_horizon', 'history_horizon_guard_update'),
+    ('snapshot', 'snapshot_guard_delete'),
+    ('snapshot', 'snapshot_guard_insert'),
+    ('snapshot', 'snapshot_guard_update'),
+    ('snapshot', 'snapshot_search_path_insert'),
+    ('tag', 'tag_frozen_delete'),
+    ('tag', 'tag_frozen_insert'),
+    ('tag', 'tag_frozen_update'),
+    ('tag', 'tag_guard_insert'),
+    ('tag', 'tag_guard_update'),
+    ('tag', 'tag_history_delete'),
+    ('tag', 'tag_history_insert'),
+    ('tag', 'tag_history_update')) AS g
+WHERE NOT EXISTS (SELECT 1 FROM sqlite_master AS m
+                  WHERE m.type = 'trigger' AND m.name = g.column2 AND m.tbl_name = g.column1);
