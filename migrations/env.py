@@ -50,7 +50,10 @@ def _run(connection) -> None:
             connection.exec_driver_sql(
                 "SELECT pg_catalog.set_config('calib.role_prefix', %s, false)",
                 (config.attributes["role_prefix"],))
-        connection.commit()
+        # No commit here: the preamble (btree_gist, calib_ext), the schema and every
+        # revision are one transaction, so an install that fails (a non-superuser without
+        # the rights, README "Who installs") leaves nothing behind. alembic sees the open
+        # transaction as the caller's and leaves its commit to us (below).
     else:
         # pysqlite's default (legacy) transaction handling opens a transaction before an
         # INSERT, UPDATE or DELETE but not before DDL, so a revision failing midway would
@@ -70,6 +73,9 @@ def _run(connection) -> None:
         context.run_migrations()
         if is_pg and config.attributes.get("role_prefix") is not None:
             _check_role_prefix(connection, config.attributes["role_prefix"])
+    if is_pg:
+        connection.commit()  # the transaction the preamble opened (calibcert.migrate's dry
+        # run makes this engine's commits no-ops, and rolls back)
     if not is_pg:
         # WAL (readers never wait for the writer) is persistent in the file but cannot be
         # switched on inside a transaction: 0001's PRAGMA runs inside the upgrade's, so it

@@ -322,8 +322,20 @@ def test_a_non_superuser_installs_once_member_of_calib_owner(dba: str, empty_pg_
         calibcert.upgrade(dba)
     message = str(info.value)
     assert "cannot hand calibcert's objects to calib_owner" in message, message
-    assert migrate.current(empty_pg_url) is None  # nothing half-installed
+    assert migrate.current(empty_pg_url) is None  # nothing half-installed:
+    with psycopg.connect(empty_pg_url) as conn:  # no schema, no extension either
+        left = conn.execute(
+            "SELECT nspname::text FROM pg_catalog.pg_namespace"
+            " WHERE nspname IN ('calib', 'calib_ext')"
+            " UNION ALL SELECT extname::text FROM pg_catalog.pg_extension"
+            " WHERE extname = 'btree_gist'").fetchall()
+    assert left == []
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        # README "Who installs": the fix (the failed install created no role either, so
+        # on a fresh cluster the role is made here, as the README's first line says)
+        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles"
+                     " WHERE rolname = 'calib_owner') THEN CREATE ROLE calib_owner NOLOGIN;"
+                     " END IF; END $$")
         conn.execute("GRANT calib_owner TO calib_test_dba")
     calibcert.upgrade(dba)
     with psycopg.connect(empty_pg_url) as conn:

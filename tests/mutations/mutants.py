@@ -2719,4 +2719,14 @@ END;
         "check_integrity on SQLite takes any trigger of a table for the missing one",
         (IH + "test_each_sqlite_trigger_dropped_is_reported",),
     ),
+    # -- lead (revision 0019): a failed install leaves nothing (the newcomer review's F2) --
+    Mutant(
+        "install-commits-before-revisions", "migrations/env.py",
+        "        # No commit here: the preamble (btree_gist, calib_ext), the schema and every\n",
+        "        connection.commit()\n"
+        "        # No commit here: the preamble (btree_gist, calib_ext), the schema and every\n",
+        "the preamble and schema calib are committed before the revisions: a failed install"
+        " leaves them behind",
+        (SEC + "test_a_non_superuser_installs_once_member_of_calib_owner",),
+    ),
 )
