@@ -449,6 +449,8 @@ def test_embedded_default_upgrade_and_use(home):
 
 def test_demo_on_embedded_default(home):
     r = ok(home, None, "demo")
+    # the README's transcript shows the real `db upgrade` line (tests/test_cli_review.py)
+    assert f"database at revision {HEAD_REVISION} (head)" in r.err
     png = home / "calibcert-demo.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "$ calibcert certify" in r.err and "--close-open" in r.err

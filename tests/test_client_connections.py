@@ -79,5 +79,5 @@ def test_sqlalchemy_engine_and_connection(pg_url):
 def test_connect_rejects_other_objects():
     with pytest.raises(TypeError):
         calibcert.connect(42)
-    with pytest.raises(ValueError, match="unsupported database URL"):
+    with pytest.raises(calibcert.errors.DatabaseAccessError, match="unsupported database URL"):
         calibcert.connect("mysql://localhost/x")

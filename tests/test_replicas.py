@@ -551,7 +551,7 @@ def test_a_reader_role_reads_from_the_standbys(cluster, names):
         for _ in range(2):
             assert reg.find(names["calib"], names["type"], {"detector": 1}, AT) == refs[0]
         assert spy.counts == {"primary": 0, "standby1": 1, "standby2": 1}
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with pytest.raises(calibcert.errors.AccessDeniedError):  # 42501, translated
             reg.register_collection("not_for_readers", "RUN")
 
 

@@ -141,10 +141,13 @@ def _only_demo(url: str) -> bool:
 
 def prepare(url: str, replace: bool) -> None:
     """Make ``url`` a fresh target (see the module docstring)."""
-    from .cli.common import EXIT_CONFLICT, CliError
+    from .cli.common import EXIT_CONFLICT, EXIT_CONNECTION, CliError
 
     if kind(url) == "sqlite":
         path = Path(sqlite_path(url))
+        if path.is_dir():
+            raise CliError(f"cannot open the SQLite database {path}: it is a directory",
+                           EXIT_CONNECTION)
         if path.exists() and path.stat().st_size > 0 and not replace and not _only_demo(url):
             raise CliError(
                 f"{path} holds data that is not from a previous demo; use "

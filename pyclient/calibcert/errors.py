@@ -148,7 +148,11 @@ class AccessDeniedError(CalibCertError, PermissionError):
     """The collection has a writer list (``set_collection_writers``) and the calling role
     is a member of none of its roles. ``details``: ``collection``, ``role`` (the role
     checked: the session's SET ROLE, else its login), ``writers``, ``operation``.
-    (PostgreSQL's own permission errors, 42501, are not mapped: they stay driver errors.)"""
+
+    Also PostgreSQL's own permission errors (SQLSTATE 42501: the login holds no calibcert
+    role, so no USAGE on schema calib; a function its role may not call): ``details``
+    ``sqlstate`` ("42501"), and when the server names a calib function or the schema,
+    ``needs``: the calibcert roles that allow it (README "Roles")."""
 
     sqlstate = "KC017"
 
@@ -257,7 +261,29 @@ DRIVER_SQLSTATE_MAP: dict[str, tuple[type[CalibCertError], str]] = {
     "22001": (InvalidArgumentError, "a value is too long for the database"),
     "22021": (InvalidArgumentError, "a text value has a character the database cannot store"),
     "22P05": (InvalidArgumentError, "a text value has a character the database cannot store"),
+    "42501": (AccessDeniedError, "permission denied"),  # insufficient_privilege: see
+    # _privilege_advice (no USAGE on schema calib, no EXECUTE on a function)
 }
+
+#: The lowest calibcert role allowed to call each public calib function (README "Roles";
+#: every overload of a name has the same one; tests/test_cli_review.py compares this with
+#: tests/roles_contract.py). Only used to say which role a 42501 asks for.
+FUNCTION_ROLES: dict[str, str] = {
+    **dict.fromkeys((
+        "find", "find_many", "certifications", "query_datasets", "get_datasets", "get_chain",
+        "list_collections", "list_dataset_types", "probe", "_snapshot_ids", "check_integrity",
+        "collection_stats", "collection_digest", "current_epoch", "epoch_at", "history",
+        "explain"), "reader"),
+    **dict.fromkeys((
+        "insert_datasets", "tag", "untag", "certify", "certify_series", "decertify",
+        "close_open_range", "copy_collection", "snapshot_collection"), "certifier"),
+    **dict.fromkeys((
+        "register_collection", "remove_collection", "set_chain", "register_dataset_type",
+        "set_collection_state", "set_collection_writers", "revert", "prune_history"), "admin"),
+}
+_ROLE_LEVELS = ("reader", "certifier", "admin")
+_ROLE_PREFIX_NOTE = ("(with the database's role prefix in place of calib, if it was installed"
+                     " with another; README \"Roles\")")
 
 #: A value error (a DRIVER_SQLSTATE_MAP code mapped to InvalidArgumentError) that names one
 #: of these tables (diag ``table_name``, e.g. "index row size ... exceeds btree maximum" on
@@ -408,9 +434,38 @@ def _translate_driver(exc: BaseException, sqlstate: str | None, diag: Any) -> Ba
     if entry is None:
         return exc
     cls, what = entry
-    err = cls(f"{what}: {text}", **details)
+    message = f"{what}: {text}"
+    if cls is AccessDeniedError:
+        message, needs = _privilege_advice(text, getattr(diag, "message_hint", None))
+        if needs:
+            details["needs"] = needs
+    err = cls(message, **details)
     err.__cause__ = exc
     return err
+
+
+def _privilege_advice(text: str, hint: str | None) -> tuple[str, list[str]]:
+    """The message of PostgreSQL's 42501 ``text``: what was refused and which calibcert
+    roles allow it (README "Roles"), and those roles. The class came from the SQLSTATE; the
+    server's text only names the object (PostgreSQL's ``permission denied for <kind>
+    <name>``): in another language, or for another object, the advice is the general one
+    (or the server's HINT, e.g. an installer's)."""
+    words = text.split()
+    obj = words[-2:] if text.startswith("permission denied for ") and len(words) == 5 else []
+    if obj == ["schema", "calib"]:
+        return (f"{text}: this login holds no calibcert role in this database; a DBA grants"
+                " it one: calib_reader (lookups), calib_certifier (also the content of"
+                " collections) or calib_admin (also their shape) "
+                + _ROLE_PREFIX_NOTE), [f"calib_{level}" for level in _ROLE_LEVELS]
+    if obj and obj[0] == "function" and obj[1] in FUNCTION_ROLES:
+        needs = [f"calib_{level}" for level in
+                 _ROLE_LEVELS[_ROLE_LEVELS.index(FUNCTION_ROLES[obj[1]]):]]
+        return (f"{text}: calling calib.{obj[1]} needs the calibcert role "
+                f"{' or '.join(needs)} {_ROLE_PREFIX_NOTE}"), needs
+    if hint:
+        return f"{text} ({' '.join(hint.split())})", []
+    return (f"{text}: a calibcert role (calib_reader, calib_certifier or calib_admin) allows"
+            f" only what README \"Roles\" lists"), []
 
 
 def _driver_error_without_code(exc: BaseException) -> tuple[type[CalibCertError], str] | None:

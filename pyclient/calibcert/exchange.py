@@ -65,7 +65,8 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -239,24 +240,72 @@ def strip_bom(text: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; a key given twice is refused (ambiguous input:
+    json.loads, like PostgreSQL's jsonb, would keep the last value silently)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise InvalidArgumentError(
+            f"a JSON object repeats the key {key!r}: ambiguous, which value is meant?",
+            key=key)
+    return out
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads``, refusing an object that repeats a key (InvalidArgumentError): every
+    JSON the client reads from a caller (files, cells, ``-d`` options) goes through it."""
+    return json.loads(text, object_pairs_hook=_unique_keys)
+
+
+def _strict_yaml(loader: Any) -> Any:
+    """``loader`` (a yaml.SafeLoader subclass) refusing a mapping that repeats a key (YAML
+    forbids it; PyYAML would keep the last value silently)."""
+    import yaml
+
+    class Strict(loader):  # type: ignore[misc,valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in getattr(node, "value", ()):
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    repeated = key in seen
+                    seen.add(key)
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+                if repeated:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the mapping repeats the key {key!r}: ambiguous, which"
+                        " value is meant?", key_node.start_mark)
+            return super().construct_mapping(node, deep=deep)
+
+    return Strict
+
+
 def parse_structured(text: str, fmt: str, what: str, loader: Any = None) -> Any:
     """Parse JSON or YAML (``fmt == "yaml"``) text: the one parser of every file the CLI and
     the importers read. A syntax error is an InvalidArgumentError naming ``what`` (the file)
-    and the line and column of the problem; a byte-order mark is accepted. ``loader``: a
-    yaml.SafeLoader subclass that knows more tags (the Butler's export files)."""
+    and the line and column of the problem, as is an object (mapping) that repeats a key; a
+    byte-order mark is accepted. ``loader``: a yaml.SafeLoader subclass that knows more
+    tags (the Butler's export files)."""
     text = strip_bom(text)
     if fmt == "yaml":
         import yaml
 
         try:
-            return yaml.load(text, Loader=loader or yaml.SafeLoader)
+            return yaml.load(text, Loader=_strict_yaml(loader or yaml.SafeLoader))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
             where = f"{what}, line {mark.line + 1}, column {mark.column + 1}" if mark else what
             raise InvalidArgumentError(f"{where}: cannot parse YAML: {problem}") from None
     try:
-        return json.loads(text)
+        return loads_json(text)
+    except InvalidArgumentError as exc:
+        raise _located(what, exc) from None
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(
             f"{what}, line {exc.lineno}, column {exc.colno}: cannot parse JSON: {exc.msg}"
@@ -271,10 +320,10 @@ def loads(text: str, fmt: str = "json", source: str | None = None) -> dict[str, 
     doc = parse_structured(text, fmt, what)
     try:
         return validate(doc)
-    except InvalidArgumentError as exc:
+    except CalibCertError as exc:
         if source is None:
             raise
-        raise InvalidArgumentError(f"{source}: {exc.message}", **exc.details) from None
+        raise _located(source, exc) from None
 
 
 def _require(cond: bool, message: str) -> None:
@@ -328,6 +377,11 @@ def validate(doc: Any) -> dict[str, Any]:
                      and _is_time(cert.get("begin")) and _is_time(cert.get("end")),
                      f"bad certification collections[{i}].certifications[{j}] in "
                      f"{c['name']!r}: {cert!r}")
+            try:  # the times too (naive, not ISO 8601, out of range, reversed), by place
+                Timespan(parse_time(cert.get("begin"), "begin"), parse_time(cert.get("end"), "end"))
+            except CalibCertError as exc:
+                raise _located(f"invalid export file: collections[{i}].certifications[{j}] in "
+                               f"{c['name']!r}", exc) from None
         for j, x in enumerate(c.get("tags", []) + c.get("children", [])):
             _require(isinstance(x, str), f"collections[{i}]: bad tag or child {x!r} "
                                          f"(element {j}): expected a string")
@@ -377,10 +431,15 @@ def import_size(doc: Mapping[str, Any]) -> int:
 _TYPE_ORDER = {"RUN": 0, "TAGGED": 1, "CALIBRATION": 2, "CHAINED": 3}
 
 
-def import_data(reg: Registry, doc: Mapping[str, Any], progress: Progress = _noop) -> ImportSummary:
-    """Recreate an export document's content in ``reg``, all or nothing."""
+def import_data(reg: Registry, doc: Mapping[str, Any], progress: Progress = _noop,
+                source: str | None = None) -> ImportSummary:
+    """Recreate an export document's content in ``reg``, all or nothing. An error the
+    database finds about a dataset of the file names its entry (``datasets[3]``,
+    ``collections[2].certifications[0]``), after ``source`` (the file) when given."""
     doc = validate(doc)
     summary = ImportSummary()
+    at = f"{source}: " if source else ""
+    position = {id(c): i for i, c in enumerate(doc["collections"])}
     with reg.transaction():
         existing = {c.name: c for c in reg.list_collections()}
         for t in doc["dataset_types"]:
@@ -390,16 +449,27 @@ def import_data(reg: Registry, doc: Mapping[str, Any], progress: Progress = _noo
         for c in colls:
             if reg.register_collection(c["name"], c["type"], c.get("doc")):
                 summary.collections += 1
-        _import_datasets(reg, doc["datasets"], existing, summary, progress)
+        places = {}
+        for k, d in enumerate(doc["datasets"]):
+            places.setdefault(str(d["id"]), f"{at}datasets[{k}]")
+            places.setdefault(data_id_key(d["data_id"]), f"{at}datasets[{k}]")
+        with _locating(places):
+            _import_datasets(reg, doc["datasets"], existing, summary, progress)
         for c in colls:
+            entry = f"{at}collections[{position[id(c)]}]"
             if c["type"] == "TAGGED" and c.get("tags"):
-                summary.tags += reg.tag(c["name"], c["tags"])
+                with _locating({str(x): f"{entry}.tags[{j}]"
+                                for j, x in reversed(list(enumerate(c["tags"])))}):
+                    summary.tags += reg.tag(c["name"], c["tags"])
                 progress(len(c["tags"]))
             elif c["type"] == "CALIBRATION" and c.get("certifications"):
-                _import_certifications(reg, c["name"], [
-                    (x["dataset"], Timespan(parse_time(x.get("begin"), "begin"),
-                                            parse_time(x.get("end"), "end")))
-                    for x in c["certifications"]], c["name"] in existing, summary, progress)
+                with _locating({str(x["dataset"]): f"{entry}.certifications[{j}]"
+                                for j, x in reversed(list(enumerate(c["certifications"])))}):
+                    _import_certifications(reg, c["name"], [
+                        (x["dataset"], Timespan(parse_time(x.get("begin"), "begin"),
+                                                parse_time(x.get("end"), "end")))
+                        for x in c["certifications"]], c["name"] in existing, summary,
+                        progress)
         for c in colls:
             if c["type"] == "CHAINED":
                 current = reg.get_chain(c["name"])
@@ -563,7 +633,9 @@ def _located(where: str, exc: CalibCertError) -> CalibCertError:
 
 def _json_cell(row: CsvRow, column: str) -> Any:
     try:
-        return json.loads(row[column])
+        return loads_json(row[column])
+    except InvalidArgumentError as exc:
+        raise _located(f"{row.where}: {column}", exc) from None
     except ValueError:
         raise InvalidArgumentError(
             f"{row.where}: {column} {row[column]!r} is not JSON") from None
@@ -738,6 +810,19 @@ def resolve_series(reg: Registry,
                 f"in RUN {item['run']!r}", collection=item["run"], data_id=item["data_id"])
         out.append((str(found[0].id), begin))
     return out
+
+
+@contextmanager
+def _locating(places: Mapping[str, str]) -> Iterator[None]:
+    """An error naming a dataset or data ID of ``places`` is prefixed by its place
+    (:func:`locate`)."""
+    try:
+        yield
+    except CalibCertError as exc:
+        err = locate(exc, places)
+        if err is exc:
+            raise
+        raise err from exc.__cause__
 
 
 def locate(exc: CalibCertError, places: Mapping[str, str]) -> CalibCertError:

@@ -165,7 +165,18 @@ def to_utc(value: datetime, what: str = "time") -> datetime:
             f"{what} {value.isoformat()} is naive: give a timezone-aware datetime",
             timespan=None,
         )
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00, 9999-12-31T23:00-01:00
+        raise InvalidTimespanError(
+            f"{what} {value.isoformat()} is out of range: in UTC it is before year 1 or after"
+            " year 9999",
+            timespan=None,
+        ) from None
+
+
+#: The last instant a datetime can hold (Timespan.at cannot add a microsecond to it).
+_LAST_INSTANT = datetime.max.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -193,9 +204,10 @@ class Timespan:
 
     @classmethod
     def at(cls, instant: datetime) -> Timespan:
-        """The shortest timespan containing ``instant`` (one microsecond)."""
+        """The shortest timespan containing ``instant`` (one microsecond; at the last
+        microsecond of year 9999, unbounded after it)."""
         t = to_utc(instant)
-        return cls(t, t + timedelta(microseconds=1))
+        return cls(t, t + timedelta(microseconds=1) if t < _LAST_INSTANT else None)
 
     def contains(self, instant: datetime) -> bool:
         t = to_utc(instant)

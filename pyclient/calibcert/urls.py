@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import DatabaseAccessError, InvalidArgumentError
+
 ENV_VAR = "CALIBCERT_URL"
 #: Hot standbys serving the lookups (README "Deploying at scale"), spaces or commas between.
 READ_URLS_VAR = "CALIBCERT_READ_URLS"
@@ -23,7 +25,13 @@ def default_sqlite_path() -> Path:
 
 
 def resolve_url(url: str | None) -> str:
-    """The explicit URL, else $CALIBCERT_URL, else the embedded default SQLite file."""
+    """The explicit URL, else $CALIBCERT_URL, else the embedded default SQLite file. An
+    empty URL is refused (InvalidArgumentError): ``--url "$DB"`` with DB unset must not
+    fall back to another database."""
+    if url is not None and not url.strip():
+        raise InvalidArgumentError(
+            "empty URL: give postgresql://... or sqlite:///path, or none at all for"
+            " $CALIBCERT_URL, else the embedded default")
     if url:
         return url
     env = os.environ.get(ENV_VAR)
@@ -45,20 +53,26 @@ def resolve_read_urls(read_urls: object, from_env: bool = True) -> list[str]:
     else:
         urls = list(read_urls)
     for u in urls:
-        if not isinstance(u, str) or kind(u) != "postgresql":
+        if not isinstance(u, str) or u.split(":", 1)[0].lower() not in _POSTGRESQL_SCHEMES:
             raise ValueError(f"read URL {u!r} is not a postgresql://... URL")
     return urls
 
 
+_POSTGRESQL_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
 def kind(url: str) -> str:
-    """"postgresql" or "sqlite" (ValueError for anything else)."""
+    """"postgresql" or "sqlite"; anything else is an unsupported URL (DatabaseAccessError,
+    CLI exit 3), as is a SQLite URL that is not ``sqlite:///path`` (:func:`sqlite_path`)."""
     scheme = url.split(":", 1)[0].lower()
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+    if scheme in _POSTGRESQL_SCHEMES:
         return "postgresql"
     if scheme in ("sqlite", "sqlite+pysqlite"):
         return "sqlite"
-    raise ValueError(
-        f"unsupported database URL {url!r}: use postgresql://... or sqlite:///path"
+    # Only the scheme is shown: the rest may hold a password.
+    shown = f"scheme {scheme!r}" if "://" in url else "(no scheme://)"
+    raise DatabaseAccessError(
+        f"unsupported database URL {shown}: use postgresql://... or sqlite:///path"
     )
 
 
@@ -66,11 +80,13 @@ def sqlite_path(url: str) -> str:
     """The file of a sqlite:/// URL (``sqlite:///rel.db``, ``sqlite:////abs.db``)."""
     prefix = url.split("://", 1)[1] if "://" in url else ""
     if not prefix.startswith("/"):
-        raise ValueError(f"bad SQLite URL {url!r}: expected sqlite:///path")
+        raise DatabaseAccessError(
+            f"unsupported database URL: bad SQLite URL {url!r}: expected sqlite:///path")
     path = prefix[1:]
     if not path:
-        raise ValueError(
-            f"SQLite URL {url!r} names no file (in-memory databases are not supported)"
+        raise DatabaseAccessError(
+            f"unsupported database URL: SQLite URL {url!r} names no file (in-memory databases"
+            " are not supported)"
         )
     return path
 

@@ -60,6 +60,7 @@ BH = "tests/test_behaviour_history.py::"
 HSQ = "tests/test_sqlite_history.py::"
 SQV = "tests/test_sqlite_versions.py::"
 SQC = "tests/test_sqlite_copy.py::"
+REVIEW = "tests/test_cli_review.py::"
 CORRUPT = HEALTH + "test_each_corruption_is_reported_exactly"
 PLOT = "tests/test_plot_chains.py::"
 DIGEST = "tests/test_digest.py::"
@@ -2728,5 +2729,100 @@ END;
         "the preamble and schema calib are committed before the revisions: a failed install"
         " leaves them behind",
         (SEC + "test_a_non_superuser_installs_once_member_of_calib_owner",),
+    ),
+    # -- s11: a newcomer's review of the client and the CLI (tests/test_cli_review.py) ----
+    Mutant(
+        "client-42501-raw", "pyclient/calibcert/errors.py",
+        '    "42501": (AccessDeniedError, "permission denied"),  # insufficient_privilege: see\n',
+        "",
+        "PostgreSQL's own permission error reaches the caller raw (CLI: internal error, exit 5)",
+        (REVIEW + "test_a_login_without_a_calibcert_role_is_told_so",
+         REVIEW + "test_a_reader_calling_a_certifier_or_admin_function"),
+    ),
+    Mutant(
+        "client-time-overflow-raw", "pyclient/calibcert/types.py",
+        "    except OverflowError:  # 0001-01-01T00:00+01:00, 9999-12-31T23:00-01:00",
+        "    except ZeroDivisionError:",
+        "a time out of years 1-9999 in UTC raises OverflowError (CLI exit 5)",
+        (REVIEW + "test_timespans_out_of_range_in_utc_are_invalid_timespans[sqlite]",
+         REVIEW + "test_cli_times_out_of_range_are_bad_input[certify]"),
+    ),
+    Mutant(
+        "sqlite-busy-timeout-unclamped", "pyclient/calibcert/backends/sqlite/connection.py",
+        "        busy_timeout = min(busy_timeout, MAX_BUSY_TIMEOUT)",
+        "        busy_timeout = busy_timeout",
+        "a busy timeout beyond SQLite's int milliseconds overflows into no wait at all",
+        (REVIEW + "test_python_busy_timeout_is_clamped_to_what_sqlite_takes",
+         REVIEW + "test_a_huge_busy_timeout_waits[1e9]"),
+    ),
+    Mutant(
+        "url-bad-sqlite-form-value-error", "pyclient/calibcert/urls.py",
+        "        raise DatabaseAccessError(\n"
+        "            f\"unsupported database URL: bad SQLite URL",
+        "        raise ValueError(\n"
+        "            f\"unsupported database URL: bad SQLite URL",
+        "sqlite://x is a ValueError (CLI exit 5), not an unsupported URL",
+        (REVIEW + "test_unsupported_urls_are_database_access_errors[sqlite://t.db]",),
+    ),
+    Mutant(
+        "url-unknown-scheme-value-error", "pyclient/calibcert/urls.py",
+        "    raise DatabaseAccessError(\n"
+        "        f\"unsupported database URL {shown}",
+        "    raise ValueError(\n"
+        "        f\"unsupported database URL {shown}",
+        "bogus://x is a ValueError in Python, not a CalibCertError",
+        (REVIEW + "test_unsupported_urls_are_database_access_errors[bogus://x]",),
+    ),
+    Mutant(
+        "url-empty-falls-back", "pyclient/calibcert/urls.py",
+        "    if url is not None and not url.strip():",
+        "    if False:",
+        "--url '' silently uses $CALIBCERT_URL or the embedded default",
+        (REVIEW + "test_an_empty_url_is_refused",),
+    ),
+    Mutant(
+        "cli-output-path-unchecked", "pyclient/calibcert/cli/common.py",
+        "    check_output(value)\n    return value",
+        "    return value",
+        "an output path that cannot be written is found only after the work (demo: all of it)",
+        (REVIEW + "test_output_files_that_cannot_be_written[sqlite]",
+         REVIEW + "test_demo_checks_its_plot_path_before_it_starts"),
+    ),
+    Mutant(
+        "demo-directory-target", "pyclient/calibcert/demo.py",
+        "        if path.is_dir():",
+        "        if False:",
+        "a demo whose SQLite file is a directory claims it holds data, then crashes",
+        (REVIEW + "test_demo_on_a_directory_cannot_open_it",),
+    ),
+    Mutant(
+        "client-json-repeated-key-kept", "pyclient/calibcert/exchange.py",
+        "    if len(out) != len(pairs):",
+        "    if False:",
+        "a JSON data ID repeating a key keeps the last value silently",
+        (REVIEW + "test_a_data_id_repeating_a_key_is_refused[sqlite]",),
+    ),
+    Mutant(
+        "export-file-times-unplaced", "pyclient/calibcert/exchange.py",
+        '                Timespan(parse_time(cert.get("begin"), "begin"), '
+        'parse_time(cert.get("end"), "end"))',
+        "                pass",
+        "a time error in an export file names neither the file nor the entry",
+        (REVIEW + "test_time_errors_in_an_export_file_name_file_and_entry"
+                  "[2024-01-01T00:00:00-None-words0]",),
+    ),
+    Mutant(
+        "export-file-certification-unplaced", "pyclient/calibcert/exchange.py",
+        '                with _locating({str(x["dataset"]): f"{entry}.certifications[{j}]"',
+        '                with _locating({"-" + str(x["dataset"]): f"{entry}.certifications[{j}]"',
+        "an error the database finds about an export file's certification names no entry",
+        (REVIEW + "test_a_certification_of_a_missing_dataset_names_its_entry[sqlite]",),
+    ),
+    Mutant(
+        "cli-no-command-squashed", "pyclient/calibcert/cli/__init__.py",
+        "    except _NO_COMMAND as exc:",
+        "    except ZeroDivisionError as exc:",
+        "calibcert alone prints its whole help squashed into one error line",
+        (REVIEW + "test_no_command_prints_the_help",),
     ),
 )

@@ -19,6 +19,11 @@ from .common import env_flag as _env_flag
 
 __all__ = ["cli", "main", "run"]
 
+#: click's error for a group called without a command (click < 8.2 prints the help and
+#: exits 0 itself: nothing to catch).
+_NO_COMMAND: type[click.UsageError] | tuple[()] = getattr(
+    click.exceptions, "NoArgsIsHelpError", ())
+
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
@@ -29,6 +34,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         rv = cli.main(args=args, prog_name="calibcert", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except _NO_COMMAND as exc:
+        # `calibcert` (or a command group) without a command: its whole help on stderr and
+        # exit 2, as click does (click >= 8.2), not squashed into one error line.
+        exc.show()
         return exc.exit_code
     except click.Abort:
         click.echo("calibcert: aborted", err=True)

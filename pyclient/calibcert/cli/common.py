@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import re
 import sys
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -38,10 +40,12 @@ Exit codes:
   0  success
   1  conflict: overlapping certification, ambiguous lookup, definition clash,
      collection still in use, change refused by a collection's state or writer list,
-     a revert that a later change stands in the way of
+     a revert that a later change stands in the way of; access denied: the login
+     lacks the calibcert role (PostgreSQL's 42501)
   2  bad input: usage error, unknown collection / dataset type / dataset, bad data ID,
      bad or naive time, wrong collection type, value too large or not valid Unicode,
-     unreadable or invalid input file (the message names file and line)
+     unreadable or invalid input file (the message names file and line), output
+     file that cannot be written; `calibcert` without a command prints its help
   3  connection or schema problem: cannot connect, connection lost, unsupported URL,
      SQLite file unusable (not a database, corrupt), schema missing or not at head
      (run `calibcert db upgrade`), `db check` not at head
@@ -155,7 +159,9 @@ def error_line(exc: BaseException, code: int) -> str:
         if code == EXIT_INTERNAL:
             message = f"{type(exc).__name__}: {message} (rerun with --traceback for details)"
     message = " ".join(message.split())  # one line, whatever the driver put in the message
-    return f"calibcert: {_LABELS.get(code, 'error')}: {message}"
+    label = "access denied" if isinstance(exc, errors.AccessDeniedError) else _LABELS.get(
+        code, "error")
+    return f"calibcert: {label}: {message}"
 
 
 def error_json(exc: BaseException, code: int) -> str:
@@ -198,7 +204,7 @@ def settings() -> Settings:
 
 
 def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value:
+    if value is not None:  # --url '' too: refused by resolve_url, never a silent fallback
         ctx.ensure_object(Settings).url = value
     return value
 
@@ -368,11 +374,39 @@ def resolved_url() -> str:
     from ..urls import kind, resolve_url
 
     url = resolve_url(settings().url)
-    try:
-        kind(url)
-    except ValueError as exc:
-        raise ConnectionProblem(str(exc)) from None
+    kind(url)  # an unsupported URL: DatabaseAccessError, exit 3
     return url
+
+
+# -- output files -------------------------------------------------------------------------
+
+
+def check_output(path: str) -> None:
+    """Refuse an output file that cannot be written, before any work is done (exit 2): a
+    directory, a missing folder, no permission. ``-`` (stdout) passes. What only writing
+    finds out (a full disk, a special file) is :func:`write_failed`'s."""
+    if path == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise CliError(f"cannot write {path}: it is a directory")
+    folder = p.parent
+    if not folder.is_dir():
+        why = "does not exist" if not folder.exists() else "is not a folder"
+        raise CliError(f"cannot write {path}: the folder {folder} {why}")
+    if not os.access(p if p.exists() else folder, os.W_OK):
+        raise CliError(f"cannot write {path}: permission denied")
+
+
+def output_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Callback of an output-file option: :func:`check_output` as the command line is read."""
+    check_output(value)
+    return value
+
+
+def write_failed(path: str, exc: OSError) -> CliError:
+    """The one-line error of an output file that could not be written after all."""
+    return CliError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -398,8 +432,12 @@ def parse_pairs(text: str, what: str) -> dict[str, int | str]:
     """``key=value,key=value`` or a JSON object, as a dict."""
     text = text.strip()
     if text.startswith("{"):
+        from ..exchange import loads_json
+
         try:
-            value = json.loads(text)
+            value = loads_json(text)
+        except errors.InvalidArgumentError as exc:  # a repeated key
+            raise click.BadParameter(f"{what} {text!r}: {exc.message}") from None
         except ValueError as exc:
             raise click.BadParameter(f"{what} {text!r} is not valid JSON: {exc}") from None
         if not isinstance(value, dict):
@@ -411,6 +449,10 @@ def parse_pairs(text: str, what: str) -> dict[str, int | str]:
         if not sep or not key.strip():
             raise click.BadParameter(
                 f"{what} {text!r}: expected KEY=VALUE[,KEY=VALUE...] or a JSON object")
+        if key.strip() in out:
+            raise click.BadParameter(
+                f"{what} {text!r}: the key {key.strip()!r} is given twice: ambiguous, which"
+                " value is meant?")
         out[key.strip()] = parse_value(value.strip())
     return out
 
@@ -425,7 +467,10 @@ def parse_time(text: str, what: str = "time") -> datetime:
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise click.BadParameter(
             f"{what} {text!r} has no timezone: add one, e.g. {text}Z or {text}+00:00")
-    return to_utc(value, what)
+    try:
+        return to_utc(value, what)
+    except errors.InvalidTimespanError as exc:  # out of range in UTC
+        raise click.BadParameter(exc.message) from None
 
 
 def parse_optional_time(text: str | None, what: str) -> datetime | None:

@@ -13,7 +13,9 @@ from .common import (
     common_options,
     emit,
     message,
+    output_option,
     resolved_url,
+    write_failed,
 )
 from .history import as_of_option, resolve_as_of
 
@@ -23,7 +25,7 @@ from .history import as_of_option, resolve_as_of
 @click.command()
 @click.argument("collection")
 @click.option("-o", "--output", default="timeline.png", show_default=True,
-              help="Image file: .png, .svg or .pdf.")
+              callback=output_option, help="Image file: .png, .svg or .pdf.")
 @click.option("--dataset-type", help="Only this dataset type (default: every calibration type).")
 @click.option("--label", type=click.Choice(["id", "run", "member"]), default="id",
               show_default=True,
@@ -48,7 +50,10 @@ def plot(collection: str, output: str, dataset_type: str | None, label: str,
         raise click.UsageError(f"--output {output!r} must end in .png, .svg or .pdf")
     reg = _reg()
     view = lookup_view(reg, collection, dataset_type, resolve_as_of(reg, as_of))
-    write_timeline(view, output, title=title or view.collection, label=label)
+    try:
+        write_timeline(view, output, title=title or view.collection, label=label)
+    except OSError as exc:
+        raise write_failed(output, exc) from None
     rows = {(a.ref.dataset_type, json.dumps(a.ref.data_id, sort_keys=True))
             for a in view.answers}
     runs = {a.ref.run for a in view.answers}
@@ -70,7 +75,7 @@ def plot(collection: str, output: str, dataset_type: str | None, label: str,
 
 @click.command()
 @click.option("--plot", "plot_path", default="calibcert-demo.png", show_default=True,
-              help="Where to write the timeline plot.")
+              callback=output_option, help="Where to write the timeline plot.")
 @click.option("--replace", is_flag=True,
               help="Replace the target SQLite file even if it holds data other than a "
                    "previous demo's.")

@@ -17,7 +17,9 @@ from .common import (
     common_options,
     dry_run_option,
     message,
+    output_option,
     progress,
+    write_failed,
 )
 from .history import as_of_option, resolve_as_of
 
@@ -26,7 +28,7 @@ from .history import as_of_option, resolve_as_of
 
 @click.command("export")
 @click.argument("collections", nargs=-1, required=True)
-@click.option("-o", "--output", default="-", show_default=True,
+@click.option("-o", "--output", default="-", show_default=True, callback=output_option,
               help="File to write ('-': stdout).")
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml", "csv"]),
               help="Default: from the output's suffix, else json. csv: the certifications "
@@ -74,7 +76,10 @@ def export_(collections: tuple[str, ...], output: str, fmt: str | None,
     if output == "-":
         click.echo(text, nl=False)
     else:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise write_failed(output, exc) from None
         message(f"exported {summary} to {output}")
 
 
@@ -156,7 +161,8 @@ def import_(file: str, fmt: str | None, collection: str | None, series: bool, cl
             doc = exchange.loads(text, fmt, source)
         scope = [c["name"] for c in doc["collections"]]
         result, ch = _with_progress(reg, scope, exchange.import_size(doc), dry_run,
-                                    lambda p: exchange.import_data(reg, doc, p).as_dict())
+                                    lambda p: exchange.import_data(
+                                        reg, doc, p, None if from_butler else source).as_dict())
     parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.items() if v)
     _done(ch, result, f"imported: {parts or 'nothing'}")
 

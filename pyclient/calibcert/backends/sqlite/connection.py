@@ -67,6 +67,11 @@ _VERSION = "SELECT version FROM catalog_version WHERE id = 1"
 
 
 
+#: The longest busy timeout SQLite can take, in seconds (its int milliseconds: 2**31 - 1
+#: ms, about 24.8 days, rounded down to whole seconds).
+MAX_BUSY_TIMEOUT = 2_147_483.0
+
+
 class SqliteConnection(ChangeLog, Registry):
     """A calibcert database in one SQLite file (see the module docstring)."""
 
@@ -111,8 +116,12 @@ class SqliteConnection(ChangeLog, Registry):
                  reason: str | None = None, user: str | None = None) -> _C:
         """Open ``sqlite:///path``. The file must exist (``calibcert db upgrade`` creates
         it) unless ``check_schema=False``. ``busy_timeout``: seconds a writer waits for the
-        file's write lock before LockTimeoutError. ``reason`` / ``user``: recorded with
-        every change this registry makes (README "History and time travel")."""
+        file's write lock before LockTimeoutError, at most :data:`MAX_BUSY_TIMEOUT` (a
+        longer one is taken as that). ``reason`` / ``user``: recorded with every change
+        this registry makes (README "History and time travel")."""
+        # SQLite takes its busy timeout as an int of milliseconds: a longer one would
+        # overflow into "no wait at all" (while the error message claimed the wait).
+        busy_timeout = min(busy_timeout, MAX_BUSY_TIMEOUT)
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise RuntimeError(
                 f"calibcert needs SQLite >= {'.'.join(map(str, MIN_SQLITE))}, "
