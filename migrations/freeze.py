@@ -155,6 +155,10 @@ RELEASED: dict[str, str] = {
         "afc8d93d1427c4391093d08e0318a6097f1ba1b83eadb558653a7c8cad8ca3c6",
     "0018_speed3.postgresql.sql":
         "6b05d83dda4ffaa010bd5ca911178ea1f1d96438b01ccff7943b9e815c63721f",
+    "0019_hardening.postgresql.down.sql":
+        "fcc7578076440f430ac456dc733b7cf9fb090e904670311ede511f2650c4faed",
+    "0019_hardening.postgresql.sql":
+        "eab6578339357f118f0c265743145a2a5a6d92108f2d12c3015ad4005d9b9586",
 }
 
 HEADER = (
