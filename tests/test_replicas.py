@@ -130,6 +130,17 @@ def standby_find(cluster, n, detector=1):
 def test_lookups_are_spread_over_both_standbys_with_the_primarys_answers(cluster, names):
     with calibcert.connect(cluster.primary_url(DB)) as primary, replicated(cluster) as reg:
         refs = world(reg, names, detectors=(1, 2))
+        # The primary's own first reads below write WAL (about 14 kB, measured: pruning and
+        # hint bits on the pages the writes left), and a standby still replaying it would
+        # rightly pass its turn to the other (a read does not wait for a lagging standby
+        # when another is fresh), which is not what this test counts. So those reads run
+        # once first, and both standbys replay everything before the counted reads.
+        primary.certifications(names["calib"])
+        primary.history(names["calib"])
+        primary.explain(names["calib"], names["type"], {"detector": 1}, AT)
+        primary.collection_digest(names["calib"])
+        for s in cluster.standbys[:2]:
+            cluster.wait_replayed(s, DB)
         spies = {m: spy_all(reg, m) for m in ("find", "find_many", "certifications",
                                                "history", "explain", "collection_digest")}
         for _ in range(4):
@@ -142,10 +153,15 @@ def test_lookups_are_spread_over_both_standbys_with_the_primarys_answers(cluster
                 primary.explain(names["calib"], names["type"], {"detector": 1}, AT)
             assert reg.collection_digest(names["calib"]) == \
                 primary.collection_digest(names["calib"])
-        # Round robin over every read: 24 reads, 12 on each standby, none on the primary.
+        # Round robin over every read: 24 reads, 12 on each standby, none on the primary; but
+        # a standby that has not yet replayed what a read needs passes its turn to the other
+        # (right, and a matter of timing: seen about once in five runs, at 11 / 13, even
+        # after the warm-up above), so up to two passed turns are allowed. A router stuck on
+        # one standby (24 / 0) or skewed (16 / 8) still fails.
         totals = {k: sum(s.counts[k] for s in spies.values())
                   for k in ("primary", "standby1", "standby2")}
-        assert totals == {"primary": 0, "standby1": 12, "standby2": 12}, totals
+        assert totals["primary"] == 0 and totals["standby1"] + totals["standby2"] == 24, totals
+        assert min(totals["standby1"], totals["standby2"]) >= 10, totals
 
 
 def test_writes_and_transactions_go_to_the_primary(cluster, names):

@@ -2825,4 +2825,11 @@ END;
         "calibcert alone prints its whole help squashed into one error line",
         (REVIEW + "test_no_command_prints_the_help",),
     ),
+    Mutant(
+        "replicas-no-round-robin", "pyclient/calibcert/replicas.py",
+        "start, self._turn = self._turn, (self._turn + 1) % len(self.standbys)",
+        "start, self._turn = 0, (self._turn + 1) % len(self.standbys)",
+        "every read goes to the first standby: no round robin",
+        (REP + "test_lookups_are_spread_over_both_standbys_with_the_primarys_answers",),
+    ),
 )
