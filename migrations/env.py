@@ -76,7 +76,7 @@ def _run(connection) -> None:
     if is_pg:
         connection.commit()  # the transaction the preamble opened (calibcert.migrate's dry
         # run makes this engine's commits no-ops, and rolls back)
-    if not is_pg:
+    else:
         # WAL (readers never wait for the writer) is persistent in the file but cannot be
         # switched on inside a transaction: 0001's PRAGMA runs inside the upgrade's, so it
         # is set here, after the commit, before any connection of the backend opens the

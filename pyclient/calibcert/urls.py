@@ -53,7 +53,7 @@ def resolve_read_urls(read_urls: object, from_env: bool = True) -> list[str]:
     else:
         urls = list(read_urls)
     for u in urls:
-        if not isinstance(u, str) or u.split(":", 1)[0].lower() not in _POSTGRESQL_SCHEMES:
+        if not isinstance(u, str) or _scheme(u) not in _POSTGRESQL_SCHEMES:
             raise ValueError(f"read URL {u!r} is not a postgresql://... URL")
     return urls
 
@@ -61,10 +61,15 @@ def resolve_read_urls(read_urls: object, from_env: bool = True) -> list[str]:
 _POSTGRESQL_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 
+def _scheme(url: str) -> str:
+    """A URL's scheme, lower case (what :func:`kind` and the read URLs' check look at)."""
+    return url.split(":", 1)[0].lower()
+
+
 def kind(url: str) -> str:
     """"postgresql" or "sqlite"; anything else is an unsupported URL (DatabaseAccessError,
     CLI exit 3), as is a SQLite URL that is not ``sqlite:///path`` (:func:`sqlite_path`)."""
-    scheme = url.split(":", 1)[0].lower()
+    scheme = _scheme(url)
     if scheme in _POSTGRESQL_SCHEMES:
         return "postgresql"
     if scheme in ("sqlite", "sqlite+pysqlite"):
